@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, every Debian 12 package linkplane needs to build, test,
+# benchmark and demo. Idempotent: asks apt only for what is missing.
+set -euo pipefail
+pkgs=(
+  build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
+  libboost-dev libssl-dev nlohmann-json3-dev libtomlplusplus-dev libsqlite3-dev sqlite3
+  libnl-route-3-dev libmnl-dev libnftables-dev libldns-dev libcurl4-openssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  awscli python3-boto3 python3-pytest dnsutils iproute2 nftables procps psmisc
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; fi
+  echo "install-deps: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,88 @@
+// ApiService: one HTTP request in, one HTTP response out. Verifies SigV4, picks the
+// account, decodes the form, dispatches (service, Action) to a handler and wraps
+// the result in the protocol's envelope (EC2 or Query) or error document.
+// Independent of the HTTP server, so tests and fuzzers call handle() directly.
+//
+// Thread-safety: handle() may run concurrently on any number of threads; the
+// router is immutable after construction.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "api/params.h"
+#include "api/sigv4.h"
+#include "api/xml_writer.h"
+#include "control/context.h"
+
+namespace lp::api {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;
+  HeaderList headers;
+  std::string body;
+  const std::string* header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string contentType = "text/xml;charset=UTF-8";
+  std::string body;
+};
+
+enum class Protocol { kEc2, kQuery };
+
+struct ServiceInfo {
+  std::string_view signingName;
+  std::string_view xmlns;
+  Protocol protocol;
+};
+
+const ServiceInfo* serviceBySigningName(std::string_view name);
+
+// What a handler sees. It writes the children of <ActionResponse> (EC2) or of
+// <ActionResult> (Query) into out, and returns ok or the error to send instead.
+struct HandlerContext {
+  control::CallContext& call;
+  const Params& params;
+  XmlWriter& out;
+  const model::RegionConfig& region;
+};
+using Handler = std::function<Status(HandlerContext&)>;
+
+struct Route {
+  Handler handler;
+  // Query protocol: whether the operation has an output shape (<XResult> present).
+  bool hasResult = true;
+};
+
+class Router {
+ public:
+  void add(std::string_view signingName, std::string_view action, Handler h, bool hasResult = true);
+  const Route* find(std::string_view signingName, std::string_view action) const;
+
+ private:
+  std::map<std::string, Route, std::less<>> routes_;
+};
+
+// HTTP status for an error code under a protocol (the one mapping table).
+int httpStatusFor(Protocol protocol, std::string_view code);
+
+class ApiService {
+ public:
+  explicit ApiService(control::ControlContext& ctx);
+  HttpResponse handle(const HttpRequest& req) const;
+  // Maximum skew between X-Amz-Date and our clock.
+  static constexpr std::chrono::minutes kMaxClockSkew{15};
+
+ private:
+  HttpResponse errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const;
+
+  control::ControlContext& ctx_;
+  Router router_;
+};
+
+}  // namespace lp::api

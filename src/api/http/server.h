@@ -1,0 +1,38 @@
+// HttpServer: the Beast HTTP/1.1 front of ApiService. Keep-alive, bounded header
+// and body sizes, a deadline per request so slow or stalled clients are dropped.
+//
+// Owned by the daemon. start() spawns `threads` I/O threads that run handlers;
+// stop() closes the acceptor and every connection and joins the threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/api_service.h"
+#include "common/status.h"
+
+namespace lp::api {
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 4566;
+  int threads = 2;
+  size_t maxBodyBytes = 1 << 20;
+  int requestTimeoutSeconds = 30;
+};
+
+class HttpServer {
+ public:
+  HttpServer(const ApiService& api, HttpServerOptions options);
+  ~HttpServer();
+  // Binds and starts serving; returns the bound port (useful with port 0).
+  Result<uint16_t> start();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lp::api

@@ -1,0 +1,39 @@
+// What every control-plane operation needs: the store, time, randomness, the region
+// and its accounts, and limits. Owned by the daemon; outlives every service.
+// Thread-safety: immutable after construction except through Store (thread-safe).
+#pragma once
+
+#include <string>
+
+#include "common/random.h"
+#include "common/time.h"
+#include "model/region.h"
+#include "store/store.h"
+
+namespace lp::control {
+
+struct Limits {
+  int vpcsPerAccount = 50;
+  int subnetsPerVpc = 200;
+  int securityGroupsPerVpc = 500;
+  int rulesPerSecurityGroup = 120;
+  int networkInterfacesPerAccount = 5000;
+  int interfaceEndpointsPerVpc = 50;
+};
+
+struct ControlContext {
+  store::Store& store;
+  const Clock& clock;
+  Random& random;
+  const model::RegionConfig& region;
+  Limits limits;
+};
+
+// Who is calling, for one request.
+struct CallContext {
+  model::AccountId account;
+  std::string requestId;
+  bool dryRun = false;
+};
+
+}  // namespace lp::control

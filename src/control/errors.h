@@ -1,0 +1,107 @@
+// The control plane's errors, named by the AWS error code the client must see.
+// This is the one list of codes the control plane produces; api/error_table.cc
+// maps each to its HTTP status. Spellings are AWS's own (note ID vs Id).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "common/status.h"
+
+namespace lp::control::err {
+
+// Generic request errors.
+inline constexpr std::string_view kMissingParameter = "MissingParameter";
+inline constexpr std::string_view kInvalidParameter = "InvalidParameter";
+inline constexpr std::string_view kInvalidParameterValue = "InvalidParameterValue";
+inline constexpr std::string_view kInvalidParameterCombination = "InvalidParameterCombination";
+inline constexpr std::string_view kUnknownParameter = "UnknownParameter";
+inline constexpr std::string_view kInvalidFilter = "InvalidFilter";
+inline constexpr std::string_view kFilterLimitExceeded = "FilterLimitExceeded";
+inline constexpr std::string_view kInvalidNextToken = "InvalidNextToken";
+inline constexpr std::string_view kIdempotentParameterMismatch = "IdempotentParameterMismatch";
+inline constexpr std::string_view kDryRunOperation = "DryRunOperation";
+inline constexpr std::string_view kUnauthorizedOperation = "UnauthorizedOperation";
+inline constexpr std::string_view kUnsupportedOperation = "UnsupportedOperation";
+inline constexpr std::string_view kInternalError = "InternalError";
+inline constexpr std::string_view kInvalidId = "InvalidID";
+inline constexpr std::string_view kIncorrectState = "IncorrectState";
+inline constexpr std::string_view kInvalidState = "InvalidState";
+inline constexpr std::string_view kDependencyViolation = "DependencyViolation";
+inline constexpr std::string_view kResourceLimitExceeded = "ResourceLimitExceeded";
+
+// VPCs and subnets.
+inline constexpr std::string_view kVpcNotFound = "InvalidVpcID.NotFound";
+inline constexpr std::string_view kVpcMalformed = "InvalidVpcID.Malformed";
+inline constexpr std::string_view kInvalidVpcRange = "InvalidVpcRange";
+inline constexpr std::string_view kVpcLimitExceeded = "VpcLimitExceeded";
+inline constexpr std::string_view kSubnetNotFound = "InvalidSubnetID.NotFound";
+inline constexpr std::string_view kSubnetMalformed = "InvalidSubnetID.Malformed";
+inline constexpr std::string_view kSubnetRange = "InvalidSubnet.Range";
+inline constexpr std::string_view kSubnetConflict = "InvalidSubnet.Conflict";
+inline constexpr std::string_view kSubnetLimitExceeded = "SubnetLimitExceeded";
+inline constexpr std::string_view kInsufficientFreeAddresses = "InsufficientFreeAddressesInSubnet";
+inline constexpr std::string_view kInvalidAvailabilityZone = "InvalidAvailabilityZone";
+inline constexpr std::string_view kZoneNotFound = "InvalidZone.NotFound";
+
+// Security groups.
+inline constexpr std::string_view kGroupNotFound = "InvalidGroup.NotFound";
+inline constexpr std::string_view kSecurityGroupIdNotFound = "InvalidSecurityGroupID.NotFound";
+inline constexpr std::string_view kGroupIdMalformed = "InvalidGroupId.Malformed";
+inline constexpr std::string_view kGroupDuplicate = "InvalidGroup.Duplicate";
+inline constexpr std::string_view kGroupReserved = "InvalidGroup.Reserved";
+inline constexpr std::string_view kGroupInUse = "InvalidGroup.InUse";
+inline constexpr std::string_view kCannotDelete = "CannotDelete";
+inline constexpr std::string_view kPermissionDuplicate = "InvalidPermission.Duplicate";
+inline constexpr std::string_view kPermissionNotFound = "InvalidPermission.NotFound";
+inline constexpr std::string_view kPermissionMalformed = "InvalidPermission.Malformed";
+inline constexpr std::string_view kRulesPerGroupLimitExceeded = "RulesPerSecurityGroupLimitExceeded";
+inline constexpr std::string_view kSecurityGroupLimitExceeded = "SecurityGroupLimitExceeded";
+
+// Network interfaces.
+inline constexpr std::string_view kEniNotFound = "InvalidNetworkInterfaceID.NotFound";
+inline constexpr std::string_view kEniMalformed = "InvalidNetworkInterfaceId.Malformed";
+inline constexpr std::string_view kEniInUse = "InvalidNetworkInterface.InUse";
+inline constexpr std::string_view kEniLimitExceeded = "NetworkInterfaceLimitExceeded";
+inline constexpr std::string_view kInvalidIpAddressInUse = "InvalidIPAddress.InUse";
+
+// Tags.
+inline constexpr std::string_view kTagKeyMalformed = "InvalidTagKey.Malformed";
+inline constexpr std::string_view kTagLimitExceeded = "TagLimitExceeded";
+
+// Endpoints, endpoint services, notifications.
+inline constexpr std::string_view kInvalidServiceName = "InvalidServiceName";
+inline constexpr std::string_view kEndpointIdNotFound = "InvalidVpcEndpointId.NotFound";
+inline constexpr std::string_view kEndpointIdMalformed = "InvalidVpcEndpointId.Malformed";
+inline constexpr std::string_view kEndpointNotFound = "InvalidVpcEndpoint.NotFound";  // batch items
+inline constexpr std::string_view kInvalidVpcEndpointType = "InvalidVpcEndpointType";
+inline constexpr std::string_view kVpcEndpointLimitExceeded = "VpcEndpointLimitExceeded";
+inline constexpr std::string_view kDuplicateSubnetsInSameZone = "DuplicateSubnetsInSameZone";
+inline constexpr std::string_view kServiceIdNotFound = "InvalidVpcEndpointServiceId.NotFound";
+inline constexpr std::string_view kServiceNotFound = "InvalidVpcEndpointService.NotFound";  // batch items
+inline constexpr std::string_view kServiceIdMalformed = "InvalidVpcEndpointServiceIdId.Malformed";
+inline constexpr std::string_view kExistingVpcEndpointConnections = "ExistingVpcEndpointConnections";
+inline constexpr std::string_view kNlbArnMalformed = "InvalidNetworkLoadBalancerArn.Malformed";
+inline constexpr std::string_view kNlbArnNotFound = "InvalidNetworkLoadBalancerArn.NotFound";
+inline constexpr std::string_view kInvalidConnectionNotification = "InvalidConnectionNotification";
+inline constexpr std::string_view kInvalidPolicyDocument = "InvalidPolicyDocument";
+
+template <typename... Args>
+Status make(std::string_view code, fmt::format_string<Args...> f, Args&&... args) {
+  return Status(std::string(code), fmt::format(f, std::forward<Args>(args)...));
+}
+
+inline Status dryRun() {
+  return Status(std::string(kDryRunOperation), "Request would have succeeded, but DryRun flag is set.");
+}
+inline Status missing(std::string_view param) {
+  return make(kMissingParameter, "The request must contain the parameter {}", param);
+}
+inline Status badValue(std::string_view param, std::string_view value, std::string_view why = "") {
+  return why.empty() ? make(kInvalidParameterValue, "Value ({}) for parameter {} is invalid.", value, param)
+                     : make(kInvalidParameterValue, "Value ({}) for parameter {} is invalid. {}", value, param, why);
+}
+
+}  // namespace lp::control::err

@@ -1,0 +1,182 @@
+#include "control/vpc_service.h"
+
+#include <algorithm>
+
+#include "model/cidr.h"
+
+namespace lp::control {
+
+using model::SecurityGroup;
+using model::Subnet;
+using model::Vpc;
+
+namespace {
+
+const FilterSpec<Vpc>& vpcFilters() {
+  static const FilterSpec<Vpc> spec = [] {
+    FilterSpec<Vpc> s;
+    s.add("vpc-id", [](const Vpc& v) { return std::vector<std::string>{v.id.str()}; })
+        .add("cidr", [](const Vpc& v) { return std::vector<std::string>{v.cidrBlock}; })
+        .add("cidr-block-association.cidr-block", [](const Vpc& v) { return std::vector<std::string>{v.cidrBlock}; })
+        .add("cidr-block-association.association-id",
+             [](const Vpc& v) { return std::vector<std::string>{v.cidrAssociationId}; })
+        .add("cidr-block-association.state", [](const Vpc&) { return std::vector<std::string>{"associated"}; })
+        .add("dhcp-options-id", [](const Vpc& v) { return std::vector<std::string>{v.dhcpOptionsId}; })
+        .add("is-default", [](const Vpc&) { return std::vector<std::string>{"false"}; })
+        .add("owner-id", [](const Vpc& v) { return std::vector<std::string>{v.ownerId}; })
+        .add("state", [](const Vpc& v) { return std::vector<std::string>{v.state}; });
+    return s;
+  }();
+  return spec;
+}
+
+}  // namespace
+
+SecurityGroup makeDefaultSecurityGroup(ControlContext& ctx, const Vpc& vpc) {
+  SecurityGroup sg;
+  sg.id = model::SecurityGroupId::generate(ctx.random);
+  sg.ownerId = vpc.ownerId;
+  sg.vpcId = vpc.id;
+  sg.name = "default";
+  sg.description = "default VPC security group";
+  sg.isDefault = true;
+  sg.createdAt = nowIso(ctx);
+  // As in AWS: members of the group may reach each other; everything may leave.
+  model::SecurityGroupRule in;
+  in.id = model::SecurityGroupRuleId::generate(ctx.random);
+  in.protocol = "-1";
+  in.groupId = sg.id;
+  in.groupOwnerId = sg.ownerId;
+  model::SecurityGroupRule out;
+  out.id = model::SecurityGroupRuleId::generate(ctx.random);
+  out.egress = true;
+  out.protocol = "-1";
+  out.cidr = "0.0.0.0/0";
+  sg.rules = {in, out};
+  return sg;
+}
+
+Result<Vpc> VpcService::createVpc(const CallContext& call, const CreateVpcInput& in) {
+  if (in.cidrBlock.empty()) return err::missing("CidrBlock");
+  auto cidr = model::Cidr::parse(in.cidrBlock);
+  if (!cidr) return err::badValue("cidrBlock", in.cidrBlock, "This is not a valid CIDR block.");
+  if (cidr->prefix < 16 || cidr->prefix > 28) return err::make(err::kInvalidVpcRange, "The CIDR '{}' is invalid.", in.cidrBlock);
+  if (!in.instanceTenancy.empty() && in.instanceTenancy != "default" && in.instanceTenancy != "dedicated" &&
+      in.instanceTenancy != "host")
+    return err::badValue("InstanceTenancy", in.instanceTenancy);
+  LP_ASSIGN_OR_RETURN(auto tags, tagsFromSpecs(in.tagSpecs, "vpc"));
+
+  Vpc vpc;
+  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    int owned = 0;
+    t.raw().forEach(Vpc::kKind, [&](const store::Object& o) {
+      auto v = decode<Vpc>(o);
+      if (v && v->ownerId == call.account) ++owned;
+      return true;
+    });
+    if (owned >= ctx_.limits.vpcsPerAccount)
+      return err::make(err::kVpcLimitExceeded, "The maximum number of VPCs has been reached.");
+    if (call.dryRun) return err::dryRun();
+    vpc.id = model::VpcId::generate(ctx_.random);
+    vpc.ownerId = call.account;
+    vpc.cidrBlock = cidr->toString();
+    vpc.cidrAssociationId = model::AssociationId::generate(ctx_.random).str();
+    vpc.dhcpOptionsId = "dopt-" + ctx_.random.hex(17);
+    vpc.instanceTenancy = in.instanceTenancy.empty() ? "default" : in.instanceTenancy;
+    vpc.createdAt = nowIso(ctx_);
+    vpc.tags = tags;
+    SecurityGroup sg = makeDefaultSecurityGroup(ctx_, vpc);
+    vpc.defaultSecurityGroupId = sg.id;
+    t.put(vpc);
+    t.put(sg);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return vpc;
+}
+
+Result<Page<Vpc>> VpcService::describeVpcs(const CallContext& call, const DescribeInput& in) {
+  LP_RETURN_IF_ERROR(vpcFilters().validate(in.filters));
+  LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 1000));
+  for (const auto& id : in.ids)
+    if (!model::isWellFormed<model::VpcId>(id)) return err::make(err::kVpcMalformed, "Invalid id: \"{}\"", id);
+  if (call.dryRun) return err::dryRun();
+  std::vector<Vpc> vpcs;
+  ctx_.store.read([&](const store::ReadView& r) {
+    vpcs = View(r).listWhere<Vpc>([&](const Vpc& v) { return v.ownerId == call.account; });
+  });
+  if (!in.ids.empty()) {
+    for (const auto& id : in.ids) {
+      if (std::none_of(vpcs.begin(), vpcs.end(), [&](const Vpc& v) { return v.id.str() == id; }))
+        return err::make(err::kVpcNotFound, "The vpc ID '{}' does not exist", id);
+    }
+    std::erase_if(vpcs, [&](const Vpc& v) { return std::find(in.ids.begin(), in.ids.end(), v.id.str()) == in.ids.end(); });
+  }
+  std::erase_if(vpcs, [&](const Vpc& v) { return !vpcFilters().matches(v, in.filters); });
+  return paginate(std::move(vpcs), in.page, [](const Vpc& v) -> const std::string& { return v.id.str(); });
+}
+
+Status VpcService::deleteVpc(const CallContext& call, const std::string& vpcId) {
+  if (vpcId.empty()) return err::missing("VpcId");
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(Vpc vpc, findOwned<Vpc>(t, call, vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID"));
+    if (t.any<Subnet>([&](const Subnet& s) { return s.vpcId == vpc.id; }))
+      return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
+    if (t.any<SecurityGroup>([&](const SecurityGroup& g) { return g.vpcId == vpc.id && !g.isDefault; }))
+      return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
+    if (t.any<model::NetworkInterface>([&](const model::NetworkInterface& e) { return e.vpcId == vpc.id; }))
+      return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
+    if (call.dryRun) return err::dryRun();
+    t.erase<SecurityGroup>(vpc.defaultSecurityGroupId);
+    t.erase<Vpc>(vpc.id);
+    return Status::Ok();
+  });
+}
+
+Status VpcService::modifyVpcAttribute(const CallContext& call, const std::string& vpcId,
+                                      std::optional<bool> dnsSupport, std::optional<bool> dnsHostnames) {
+  if (vpcId.empty()) return err::missing("VpcId");
+  if (dnsSupport && dnsHostnames)
+    return err::make(err::kInvalidParameterCombination, "Fields for multiple attribute types specified: enableDnsSupport, enableDnsHostnames");
+  if (!dnsSupport && !dnsHostnames)
+    return err::make(err::kMissingParameter, "The request must contain exactly one attribute to modify.");
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(Vpc vpc, findOwned<Vpc>(t, call, vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID"));
+    if (dnsHostnames && *dnsHostnames && !vpc.enableDnsSupport)
+      return err::make(err::kInvalidParameterValue,
+                       "Cannot enable DNS hostnames when DNS resolution (enableDnsSupport) is disabled for the VPC.");
+    if (call.dryRun) return err::dryRun();
+    if (dnsSupport) {
+      vpc.enableDnsSupport = *dnsSupport;
+      if (!*dnsSupport) vpc.enableDnsHostnames = false;
+    }
+    if (dnsHostnames) vpc.enableDnsHostnames = *dnsHostnames;
+    t.put(vpc);
+    return Status::Ok();
+  });
+}
+
+Result<VpcAttribute> VpcService::describeVpcAttribute(const CallContext& call, const std::string& vpcId,
+                                                      const std::string& attribute) {
+  if (vpcId.empty()) return err::missing("VpcId");
+  if (attribute.empty()) return err::missing("Attribute");
+  if (attribute != "enableDnsSupport" && attribute != "enableDnsHostnames" &&
+      attribute != "enableNetworkAddressUsageMetrics")
+    return err::badValue("Attribute", attribute);
+  std::optional<Result<Vpc>> found;
+  ctx_.store.read([&](const store::ReadView& r) {
+    found = findOwned<Vpc>(View(r), call, vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID");
+  });
+  if (!found->ok()) return found->status();
+  if (call.dryRun) return err::dryRun();
+  const Vpc& vpc = found->value();
+  bool value = attribute == "enableDnsSupport" ? vpc.enableDnsSupport
+               : attribute == "enableDnsHostnames" ? vpc.enableDnsHostnames
+                                                   : false;
+  return VpcAttribute{vpc.id, attribute, value};
+}
+
+}  // namespace lp::control

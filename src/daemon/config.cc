@@ -1,0 +1,88 @@
+#include "daemon/config.h"
+
+#include <toml++/toml.h>
+
+#include <regex>
+
+#include "common/strings.h"
+
+namespace lp::daemon {
+
+Config defaultConfig() {
+  Config c;
+  c.region.name = "us-east-1";
+  c.region.zoneIds = {"use1-az1", "use1-az2", "use1-az3"};
+  // Documented in README.md: the demo accounts every example uses.
+  c.region.accounts = {
+      {"111111111111", "provider", "AKIALINKPLANEPROVIDR", "provider/secret/key/0000000000000000000000"},
+      {"222222222222", "consumer", "AKIALINKPLANECONSUMR", "consumer/secret/key/0000000000000000000000"},
+  };
+  return c;
+}
+
+Result<std::pair<std::string, uint16_t>> parseListen(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return Status("InvalidConfig", "listen address must be ADDR:PORT, got '" + s + "'");
+  auto port = parseInt(s.substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535) return Status("InvalidConfig", "bad port in '" + s + "'");
+  return std::make_pair(s.substr(0, colon), static_cast<uint16_t>(*port));
+}
+
+Result<Config> loadConfig(const std::string& path) {
+  Config c = defaultConfig();
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status("InvalidConfig", path + ": " + std::string(e.description()));
+  }
+  if (auto v = t["region"].value<std::string>()) c.region.name = *v;
+  if (auto* zones = t["zone_ids"].as_array()) {
+    c.region.zoneIds.clear();
+    for (auto& z : *zones) {
+      auto s = z.value<std::string>();
+      if (!s || s->empty()) return Status("InvalidConfig", path + ": zone_ids must be non-empty strings");
+      c.region.zoneIds.push_back(*s);
+    }
+    if (c.region.zoneIds.empty() || c.region.zoneIds.size() > 26)
+      return Status("InvalidConfig", path + ": zone_ids needs 1 to 26 zones");
+  }
+  if (auto v = t["listen"].value<std::string>()) c.listen = *v;
+  if (auto v = t["state_dir"].value<std::string>()) c.stateDir = *v;
+  if (auto v = t["log_level"].value<std::string>()) c.logLevel = *v;
+  if (auto v = t["api_threads"].value<int64_t>()) c.apiThreads = static_cast<int>(*v);
+  if (auto* accounts = t["accounts"].as_array()) {
+    c.region.accounts.clear();
+    static const std::regex kId("[0-9]{12}");
+    for (auto& node : *accounts) {
+      auto* a = node.as_table();
+      if (!a) return Status("InvalidConfig", path + ": each [[accounts]] entry must be a table");
+      model::Account acct;
+      acct.id = (*a)["id"].value_or(std::string());
+      acct.name = (*a)["name"].value_or(std::string());
+      acct.accessKeyId = (*a)["access_key_id"].value_or(std::string());
+      acct.secretAccessKey = (*a)["secret_access_key"].value_or(std::string());
+      if (!std::regex_match(acct.id, kId)) return Status("InvalidConfig", path + ": account id must be 12 digits, got '" + acct.id + "'");
+      if (acct.accessKeyId.empty() || acct.secretAccessKey.empty())
+        return Status("InvalidConfig", path + ": account " + acct.id + " needs access_key_id and secret_access_key");
+      if (c.region.accountById(acct.id) || c.region.accountByKey(acct.accessKeyId))
+        return Status("InvalidConfig", path + ": duplicate account id or access key for " + acct.id);
+      c.region.accounts.push_back(acct);
+    }
+  }
+  if (auto* l = t["limits"].as_table()) {
+    auto get = [&](const char* k, int& dst) {
+      if (auto v = (*l)[k].value<int64_t>()) dst = static_cast<int>(*v);
+    };
+    get("vpcs_per_account", c.limits.vpcsPerAccount);
+    get("subnets_per_vpc", c.limits.subnetsPerVpc);
+    get("security_groups_per_vpc", c.limits.securityGroupsPerVpc);
+    get("rules_per_security_group", c.limits.rulesPerSecurityGroup);
+    get("network_interfaces_per_account", c.limits.networkInterfacesPerAccount);
+    get("interface_endpoints_per_vpc", c.limits.interfaceEndpointsPerVpc);
+  }
+  LP_RETURN_IF_ERROR(parseListen(c.listen));
+  return c;
+}
+
+}  // namespace lp::daemon

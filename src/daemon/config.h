@@ -1,0 +1,28 @@
+// Daemon configuration, from a TOML file or the built-in default (two documented
+// demo accounts, 127.0.0.1 only). Value type.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "control/context.h"
+#include "model/region.h"
+
+namespace lp::daemon {
+
+struct Config {
+  model::RegionConfig region;
+  control::Limits limits;
+  std::string listen = "127.0.0.1:4566";
+  std::string stateDir = "/var/lib/linkplane";
+  std::string logLevel = "info";
+  int apiThreads = 2;
+};
+
+Config defaultConfig();
+// Reads a TOML file over the defaults; a clear error for anything malformed.
+Result<Config> loadConfig(const std::string& path);
+// Parses "ADDR:PORT".
+Result<std::pair<std::string, uint16_t>> parseListen(const std::string& s);
+
+}  // namespace lp::daemon

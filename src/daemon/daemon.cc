@@ -1,0 +1,54 @@
+#include "daemon/daemon.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "api/api_service.h"
+#include "api/http/server.h"
+#include "common/log.h"
+#include "store/store.h"
+
+namespace lp::daemon {
+
+struct Daemon::Parts {
+  SystemClock clock;
+  SystemRandom random;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<control::ControlContext> ctx;
+  std::unique_ptr<api::ApiService> api;
+  std::unique_ptr<api::HttpServer> http;
+};
+
+Daemon::Daemon(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
+Daemon::~Daemon() { stop(); }
+
+Status Daemon::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.stateDir, ec);
+  if (ec) return Status("InternalError", "cannot create state directory " + config_.stateDir + ": " + ec.message());
+  LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir));
+  parts_->ctx = std::make_unique<control::ControlContext>(
+      control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
+  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
+
+  LP_ASSIGN_OR_RETURN(auto listen, parseListen(config_.listen));
+  api::HttpServerOptions opts;
+  opts.address = listen.first;
+  opts.port = listen.second;
+  opts.threads = config_.apiThreads;
+  parts_->http = std::make_unique<api::HttpServer>(*parts_->api, opts);
+  LP_ASSIGN_OR_RETURN(uint16_t port, parts_->http->start());
+  std::cout << "linkplane listening on http://" << listen.first << ":" << port << std::endl;
+  return Status::Ok();
+}
+
+void Daemon::stop() {
+  if (!parts_) return;
+  if (parts_->http) parts_->http->stop();
+  parts_->http.reset();
+  parts_->api.reset();
+  parts_->ctx.reset();
+  parts_->store.reset();
+}
+
+}  // namespace lp::daemon

@@ -1,0 +1,26 @@
+// Daemon: wires the store, control plane, API server (and, as they land, the
+// reconciler, data plane, DNS and notifier) together, and stops them in reverse
+// order. The single place that knows every part. Used from main's thread only.
+#pragma once
+
+#include <memory>
+
+#include "daemon/config.h"
+
+namespace lp::daemon {
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();
+  // Opens the state and starts serving; prints the listening line.
+  Status start();
+  void stop();
+
+ private:
+  struct Parts;
+  Config config_;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace lp::daemon

@@ -1,0 +1,315 @@
+// SQLite implementation of Store: the only code that includes sqlite3.h.
+//
+// Durability: WAL with synchronous=FULL, so a committed update survives kill -9
+// and power loss. Reads are served from an in-memory copy of every object, which
+// is updated after each commit under an exclusive lock; the file is read only at
+// open. Writers are serialized by write_mu_.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "store/store.h"
+
+namespace lp::store {
+
+std::vector<Object> ReadView::list(std::string_view kind) const {
+  std::vector<Object> out;
+  forEach(kind, [&](const Object& o) {
+    out.push_back(o);
+    return true;
+  });
+  return out;
+}
+
+namespace {
+
+using KindMap = std::map<std::string, Object, std::less<>>;
+using Cache = std::map<std::string, KindMap, std::less<>>;
+
+constexpr size_t kChangeHistory = 20000;
+
+// Numbered schema migrations; index i moves the schema from version i to i+1.
+const char* const kMigrations[] = {
+    "CREATE TABLE objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, revision INTEGER NOT NULL,"
+    " PRIMARY KEY (kind, id)) WITHOUT ROWID;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('revision', '0');",
+};
+
+class CacheView final : public ReadView {
+ public:
+  explicit CacheView(const Cache& cache) : cache_(cache) {}
+  std::optional<Object> get(std::string_view kind, std::string_view id) const override {
+    auto k = cache_.find(kind);
+    if (k == cache_.end()) return std::nullopt;
+    auto o = k->second.find(id);
+    if (o == k->second.end()) return std::nullopt;
+    return o->second;
+  }
+  void forEach(std::string_view kind, const std::function<bool(const Object&)>& fn) const override {
+    auto k = cache_.find(kind);
+    if (k == cache_.end()) return;
+    for (auto& [id, o] : k->second)
+      if (!fn(o)) return;
+  }
+
+ private:
+  const Cache& cache_;
+};
+
+// Pending writes of one transaction: kind -> id -> body (nullopt = erased).
+using Overlay = std::map<std::string, std::map<std::string, std::optional<Object>, std::less<>>, std::less<>>;
+
+class TxnImpl final : public WriteTxn {
+ public:
+  TxnImpl(const Cache& cache, uint64_t rev) : base_(cache), rev_(rev) {}
+
+  std::optional<Object> get(std::string_view kind, std::string_view id) const override {
+    if (auto k = overlay_.find(kind); k != overlay_.end()) {
+      if (auto o = k->second.find(id); o != k->second.end()) return o->second;
+    }
+    return base_.get(kind, id);
+  }
+  void forEach(std::string_view kind, const std::function<bool(const Object&)>& fn) const override {
+    auto k = overlay_.find(kind);
+    if (k == overlay_.end()) {
+      base_.forEach(kind, fn);
+      return;
+    }
+    // Merge base and overlay in id order.
+    std::map<std::string_view, const Object*> merged;
+    std::vector<Object> baseCopy = base_.list(kind);
+    for (auto& o : baseCopy) merged[o.id] = &o;
+    for (auto& [id, o] : k->second) {
+      if (o)
+        merged[id] = &*o;
+      else
+        merged.erase(id);
+    }
+    for (auto& [id, o] : merged)
+      if (!fn(*o)) return;
+  }
+  void put(std::string_view kind, std::string_view id, std::string body) override {
+    overlay_[std::string(kind)][std::string(id)] = Object{std::string(kind), std::string(id), std::move(body), rev_};
+  }
+  void erase(std::string_view kind, std::string_view id) override {
+    overlay_[std::string(kind)][std::string(id)] = std::nullopt;
+  }
+  uint64_t revision() const override { return rev_; }
+  const Overlay& overlay() const { return overlay_; }
+
+ private:
+  CacheView base_;
+  uint64_t rev_;
+  Overlay overlay_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  ~SqliteStore() override {
+    for (auto* s : {put_, del_, rev_stmt_, begin_, commit_, rollback_})
+      if (s) sqlite3_finalize(s);
+    if (db_) sqlite3_close(db_);
+  }
+
+  Status open(const std::string& dir) {
+    std::string path = dir + "/linkplane.db";
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return error("open " + path);
+    }
+    LP_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"));
+    LP_RETURN_IF_ERROR(migrate());
+    LP_RETURN_IF_ERROR(prepare("INSERT OR REPLACE INTO objects (kind, id, body, revision) VALUES (?, ?, ?, ?)", &put_));
+    LP_RETURN_IF_ERROR(prepare("DELETE FROM objects WHERE kind = ? AND id = ?", &del_));
+    LP_RETURN_IF_ERROR(prepare("UPDATE meta SET value = ? WHERE key = 'revision'", &rev_stmt_));
+    LP_RETURN_IF_ERROR(prepare("BEGIN IMMEDIATE", &begin_));
+    LP_RETURN_IF_ERROR(prepare("COMMIT", &commit_));
+    LP_RETURN_IF_ERROR(prepare("ROLLBACK", &rollback_));
+    return load();
+  }
+
+  Status update(const std::function<Status(WriteTxn&)>& fn) override {
+    std::lock_guard writer(write_mu_);
+    uint64_t next = revision_ + 1;
+    Status result;
+    std::unique_ptr<TxnImpl> txn;
+    {
+      std::shared_lock rl(cache_mu_);
+      txn = std::make_unique<TxnImpl>(cache_, next);
+      result = fn(*txn);
+    }
+    if (!result.ok() || txn->overlay().empty()) return result;
+    LP_RETURN_IF_ERROR(persist(*txn));
+    {
+      std::unique_lock wl(cache_mu_);
+      for (auto& [kind, objs] : txn->overlay()) {
+        auto& km = cache_[kind];
+        for (auto& [id, o] : objs) {
+          if (o) {
+            km[id] = *o;
+          } else {
+            km.erase(id);
+          }
+          changes_.push_back(Change{next, kind, id, !o.has_value()});
+        }
+      }
+      while (changes_.size() > kChangeHistory) changes_.pop_front();
+      revision_ = next;
+    }
+    { std::lock_guard g(rev_wait_mu_); }  // no waiter may miss this between check and sleep
+    rev_cv_.notify_all();
+    return Status::Ok();
+  }
+
+  void read(const std::function<void(const ReadView&)>& fn) const override {
+    std::shared_lock rl(cache_mu_);
+    CacheView view(cache_);
+    fn(view);
+  }
+
+  uint64_t revision() const override {
+    std::shared_lock rl(cache_mu_);
+    return revision_;
+  }
+
+  std::vector<Change> changesSince(uint64_t rev) const override {
+    std::shared_lock rl(cache_mu_);
+    std::vector<Change> out;
+    for (auto& c : changes_)
+      if (c.revision > rev) out.push_back(c);
+    return out;
+  }
+
+  bool waitForRevision(uint64_t rev, std::chrono::milliseconds timeout) const override {
+    std::unique_lock lk(rev_wait_mu_);
+    return rev_cv_.wait_for(lk, timeout, [&] { return revision() > rev; });
+  }
+
+ private:
+  Status error(const std::string& what) const {
+    return Status("InternalError", fmt::format("store: {}: {}", what, db_ ? sqlite3_errmsg(db_) : "no database"));
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown";
+      sqlite3_free(err);
+      return Status("InternalError", "store: " + msg);
+    }
+    return Status::Ok();
+  }
+
+  Status prepare(const char* sql, sqlite3_stmt** stmt) {
+    if (sqlite3_prepare_v2(db_, sql, -1, stmt, nullptr) != SQLITE_OK) return error(sql);
+    return Status::Ok();
+  }
+
+  Status step(sqlite3_stmt* s) {
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return error("step");
+    return Status::Ok();
+  }
+
+  Status migrate() {
+    LP_RETURN_IF_ERROR(exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"));
+    int version = 0;
+    sqlite3_stmt* s = nullptr;
+    LP_RETURN_IF_ERROR(prepare("SELECT version FROM schema_version", &s));
+    bool have = sqlite3_step(s) == SQLITE_ROW;
+    if (have) version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (!have) LP_RETURN_IF_ERROR(exec("INSERT INTO schema_version VALUES (0);"));
+    constexpr int kLatest = static_cast<int>(std::size(kMigrations));
+    if (version > kLatest) return Status("InternalError", "store: database schema is newer than this linkplane");
+    for (int v = version; v < kLatest; ++v) {
+      LP_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE;"));
+      Status st = exec(kMigrations[v]);
+      if (st.ok()) st = exec(fmt::format("UPDATE schema_version SET version = {};", v + 1).c_str());
+      if (!st.ok()) {
+        (void)exec("ROLLBACK;");
+        return st;
+      }
+      LP_RETURN_IF_ERROR(exec("COMMIT;"));
+    }
+    return Status::Ok();
+  }
+
+  Status load() {
+    sqlite3_stmt* s = nullptr;
+    LP_RETURN_IF_ERROR(prepare("SELECT kind, id, body, revision FROM objects", &s));
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      Object o;
+      o.kind = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+      o.id = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
+      o.body = reinterpret_cast<const char*>(sqlite3_column_text(s, 2));
+      o.revision = static_cast<uint64_t>(sqlite3_column_int64(s, 3));
+      auto kind = o.kind;
+      auto id = o.id;
+      cache_[kind][id] = std::move(o);
+    }
+    sqlite3_finalize(s);
+    LP_RETURN_IF_ERROR(prepare("SELECT value FROM meta WHERE key = 'revision'", &s));
+    if (sqlite3_step(s) == SQLITE_ROW) revision_ = std::stoull(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+    sqlite3_finalize(s);
+    return Status::Ok();
+  }
+
+  Status persist(const TxnImpl& txn) {
+    LP_RETURN_IF_ERROR(step(begin_));
+    auto fail = [&](Status st) {
+      (void)step(rollback_);
+      return st;
+    };
+    for (auto& [kind, objs] : txn.overlay()) {
+      for (auto& [id, o] : objs) {
+        sqlite3_stmt* s = o ? put_ : del_;
+        sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+        if (o) {
+          sqlite3_bind_text(s, 3, o->body.data(), static_cast<int>(o->body.size()), SQLITE_TRANSIENT);
+          sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(txn.revision()));
+        }
+        Status st = step(s);
+        sqlite3_clear_bindings(s);
+        if (!st.ok()) return fail(st);
+      }
+    }
+    std::string rev = std::to_string(txn.revision());
+    sqlite3_bind_text(rev_stmt_, 1, rev.data(), static_cast<int>(rev.size()), SQLITE_TRANSIENT);
+    if (Status st = step(rev_stmt_); !st.ok()) return fail(st);
+    if (Status st = step(commit_); !st.ok()) return fail(st);
+    return Status::Ok();
+  }
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt *put_ = nullptr, *del_ = nullptr, *rev_stmt_ = nullptr;
+  sqlite3_stmt *begin_ = nullptr, *commit_ = nullptr, *rollback_ = nullptr;
+
+  std::mutex write_mu_;
+  mutable std::shared_mutex cache_mu_;
+  Cache cache_;
+  uint64_t revision_ = 0;
+  std::deque<Change> changes_;
+  mutable std::mutex rev_wait_mu_;
+  mutable std::condition_variable rev_cv_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dir) {
+  auto store = std::make_unique<SqliteStore>();
+  LP_RETURN_IF_ERROR(store->open(dir));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace lp::store
