@@ -49,8 +49,7 @@ const Route* Router::find(std::string_view signingName, std::string_view action)
 }
 
 ApiService::ApiService(control::ControlContext& ctx) : ctx_(ctx) {
-  registerStsHandlers(router_, ctx);
-  registerEc2VpcHandlers(router_, ctx);
+  registerAllHandlers(router_, ctx);
 }
 
 HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const {

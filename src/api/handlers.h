@@ -8,5 +8,28 @@ namespace lp::api {
 
 void registerStsHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2VpcHandlers(Router& r, control::ControlContext& ctx);
+// Subnets and DescribeAvailabilityZones.
+void registerEc2SubnetHandlers(Router& r, control::ControlContext& ctx);
+void registerEc2SecurityGroupHandlers(Router& r, control::ControlContext& ctx);
+void registerEc2NetworkInterfaceHandlers(Router& r, control::ControlContext& ctx);
+void registerEc2TagHandlers(Router& r, control::ControlContext& ctx);
+// Endpoint services, endpoints, permissions, connections.
+void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx);
+void registerEc2NotificationHandlers(Router& r, control::ControlContext& ctx);
+void registerElbHandlers(Router& r, control::ControlContext& ctx);
+void registerSnsHandlers(Router& r, control::ControlContext& ctx);
+
+inline void registerAllHandlers(Router& r, control::ControlContext& ctx) {
+  registerStsHandlers(r, ctx);
+  registerEc2VpcHandlers(r, ctx);
+  registerEc2SubnetHandlers(r, ctx);
+  registerEc2SecurityGroupHandlers(r, ctx);
+  registerEc2NetworkInterfaceHandlers(r, ctx);
+  registerEc2TagHandlers(r, ctx);
+  registerEc2EndpointHandlers(r, ctx);
+  registerEc2NotificationHandlers(r, ctx);
+  registerElbHandlers(r, ctx);
+  registerSnsHandlers(r, ctx);
+}
 
 }  // namespace lp::api

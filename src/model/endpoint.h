@@ -1,0 +1,99 @@
+// PrivateLink resources: endpoint service configurations (provider side),
+// interface VPC endpoints (consumer side) and connection notifications.
+// Values only; the lifecycle rules are in control/.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/ids.h"
+#include "model/resources.h"
+
+namespace lp::model {
+
+// Endpoint states exactly as they travel on the wire (lower camel).
+namespace endpoint_state {
+inline constexpr std::string_view kPendingAcceptance = "pendingAcceptance";
+inline constexpr std::string_view kPending = "pending";
+inline constexpr std::string_view kAvailable = "available";
+inline constexpr std::string_view kRejected = "rejected";
+inline constexpr std::string_view kDeleting = "deleting";
+inline constexpr std::string_view kDeleted = "deleted";
+inline constexpr std::string_view kFailed = "failed";
+}  // namespace endpoint_state
+
+struct ServiceConfiguration {
+  static constexpr std::string_view kKind = "vpce-service";
+  ServiceId id;
+  AccountId ownerId;                       // kAmazonAccount for the AWS catalog
+  std::string serviceName;                 // com.amazonaws.vpce.<region>.vpce-svc-... or com.amazonaws.<region>.<svc>
+  std::string state = "Available";         // PascalCase on the wire
+  bool acceptanceRequired = true;
+  bool managesVpcEndpoints = false;
+  std::vector<std::string> networkLoadBalancerArns;
+  std::vector<std::string> zoneIds;        // zones of the load balancers' nodes
+  std::string privateDnsName;              // "" when none
+  std::vector<std::string> allowedPrincipals;  // "arn:aws:iam::<acct>:root" or "*"
+  // For AWS services: the backend the data plane forwards to ("host:port"), from the config.
+  std::string backend;
+  std::string createdAt;
+  Tags tags;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServiceConfiguration, id, ownerId, serviceName, state,
+                                                acceptanceRequired, managesVpcEndpoints, networkLoadBalancerArns,
+                                                zoneIds, privateDnsName, allowedPrincipals, backend, createdAt, tags)
+
+struct DnsEntry {
+  std::string dnsName;
+  std::string hostedZoneId;
+  std::string zoneId;  // "" for the regional name and the private name; the zone for zonal names
+  bool operator==(const DnsEntry&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DnsEntry, dnsName, hostedZoneId, zoneId)
+
+struct VpcEndpoint {
+  static constexpr std::string_view kKind = "vpc-endpoint";
+  VpcEndpointId id;
+  AccountId ownerId;
+  std::string type = "Interface";
+  VpcId vpcId;
+  ServiceId serviceId;
+  std::string serviceName;
+  std::string state{endpoint_state::kPending};
+  std::string policyDocument;
+  std::vector<SubnetId> subnetIds;
+  std::vector<SecurityGroupId> groupIds;
+  std::vector<NetworkInterfaceId> networkInterfaceIds;
+  bool privateDnsEnabled = false;
+  std::vector<DnsEntry> dnsEntries;  // regional, zonal..., then the private name when enabled
+  std::string dnsLabel;              // the 8 random characters in the endpoint's DNS names
+  std::string lastErrorCode;
+  std::string lastErrorMessage;
+  std::string clientToken;
+  std::string createdAt;
+  std::string stateChangedAt;  // when state last changed ("deleted" ones are purged after a while)
+  Tags tags;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpoint, id, ownerId, type, vpcId, serviceId, serviceName, state,
+                                                policyDocument, subnetIds, groupIds, networkInterfaceIds,
+                                                privateDnsEnabled, dnsEntries, dnsLabel, lastErrorCode,
+                                                lastErrorMessage, clientToken, createdAt, stateChangedAt, tags)
+
+struct ConnectionNotification {
+  static constexpr std::string_view kKind = "vpce-connection-notification";
+  ConnectionNotificationId id;
+  AccountId ownerId;
+  ServiceId serviceId;          // set for a service's notification (provider)
+  VpcEndpointId vpcEndpointId;  // set for an endpoint's notification (consumer)
+  std::string topicArn;
+  std::vector<std::string> events;  // Accept, Connect, Delete, Reject
+  std::string state = "Enabled";
+  std::string createdAt;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ConnectionNotification, id, ownerId, serviceId, vpcEndpointId, topicArn,
+                                                events, state, createdAt)
+
+}  // namespace lp::model
