@@ -6,6 +6,7 @@
 #include "api/api_service.h"
 #include "api/http/server.h"
 #include "common/log.h"
+#include "reconciler/reconciler.h"
 #include "store/store.h"
 
 namespace lp::daemon {
@@ -17,6 +18,8 @@ struct Daemon::Parts {
   std::unique_ptr<control::ControlContext> ctx;
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<api::HttpServer> http;
+  std::unique_ptr<reconciler::HostProvisioner> provisioner;
+  std::unique_ptr<reconciler::Reconciler> reconciler;
 };
 
 Daemon::Daemon(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
@@ -30,6 +33,10 @@ Status Daemon::start() {
   parts_->ctx = std::make_unique<control::ControlContext>(
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
   parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
+
+  parts_->provisioner = std::make_unique<reconciler::ControlOnlyProvisioner>();
+  parts_->reconciler = std::make_unique<reconciler::Reconciler>(*parts_->store, *parts_->provisioner, parts_->clock);
+  parts_->reconciler->start();
 
   LP_ASSIGN_OR_RETURN(auto listen, parseListen(config_.listen));
   api::HttpServerOptions opts;
@@ -46,6 +53,10 @@ void Daemon::stop() {
   if (!parts_) return;
   if (parts_->http) parts_->http->stop();
   parts_->http.reset();
+  if (parts_->reconciler) parts_->reconciler->stop();
+  if (parts_->provisioner) parts_->provisioner->teardown();
+  parts_->reconciler.reset();
+  parts_->provisioner.reset();
   parts_->api.reset();
   parts_->ctx.reset();
   parts_->store.reset();
