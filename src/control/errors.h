@@ -88,6 +88,29 @@ inline constexpr std::string_view kNlbArnNotFound = "InvalidNetworkLoadBalancerA
 inline constexpr std::string_view kInvalidConnectionNotification = "InvalidConnectionNotification";
 inline constexpr std::string_view kInvalidPolicyDocument = "InvalidPolicyDocument";
 
+// Elastic Load Balancing (ELBv2 Query API; its own spellings, all HTTP 400).
+inline constexpr std::string_view kValidationError = "ValidationError";
+inline constexpr std::string_view kLoadBalancerNotFound = "LoadBalancerNotFound";
+inline constexpr std::string_view kTargetGroupNotFound = "TargetGroupNotFound";
+inline constexpr std::string_view kListenerNotFound = "ListenerNotFound";
+inline constexpr std::string_view kDuplicateLoadBalancerName = "DuplicateLoadBalancerName";
+inline constexpr std::string_view kDuplicateTargetGroupName = "DuplicateTargetGroupName";
+inline constexpr std::string_view kDuplicateListener = "DuplicateListener";
+inline constexpr std::string_view kResourceInUse = "ResourceInUse";
+inline constexpr std::string_view kInvalidTarget = "InvalidTarget";
+inline constexpr std::string_view kInvalidConfigurationRequest = "InvalidConfigurationRequest";
+inline constexpr std::string_view kElbSubnetNotFound = "SubnetNotFound";
+inline constexpr std::string_view kElbInvalidSubnet = "InvalidSubnet";
+inline constexpr std::string_view kTooManyTags = "TooManyTags";
+inline constexpr std::string_view kDuplicateTagKeys = "DuplicateTagKeys";
+inline constexpr std::string_view kTooManyLoadBalancers = "TooManyLoadBalancers";
+inline constexpr std::string_view kTooManyTargetGroups = "TooManyTargetGroups";
+inline constexpr std::string_view kTooManyTargets = "TooManyTargets";
+inline constexpr std::string_view kTooManyListeners = "TooManyListeners";
+inline constexpr std::string_view kUnsupportedProtocol = "UnsupportedProtocol";
+inline constexpr std::string_view kInvalidLoadBalancerAction = "InvalidLoadBalancerAction";
+inline constexpr std::string_view kTargetGroupAssociationLimit = "TargetGroupAssociationLimit";
+
 template <typename... Args>
 Status make(std::string_view code, fmt::format_string<Args...> f, Args&&... args) {
   return Status(std::string(code), fmt::format(f, std::forward<Args>(args)...));

@@ -105,4 +105,21 @@ struct Listener {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Listener, id, ownerId, loadBalancerArn, protocol, port, targetGroupArn,
                                                 createdAt, tags)
 
+// Observed health of one target, written by the data plane's health checker and
+// read by DescribeTargetHealth. Store kind "elb-target-health", id
+// targetHealthKey(); the JSON body is {"state":..,"reason":..,"description":..}.
+struct TargetHealthRecord {
+  static constexpr std::string_view kKind = "elb-target-health";
+  std::string state;        // TargetHealthStateEnum: healthy | unhealthy | initial | ...
+  std::string reason;       // TargetHealthReasonEnum, "" when healthy
+  std::string description;  // human text, "" when healthy
+  bool operator==(const TargetHealthRecord&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TargetHealthRecord, state, reason, description)
+
+// "<tgArn>|<ip>:<port>": the store id of a target's health record.
+inline std::string targetHealthKey(std::string_view targetGroupArn, std::string_view ip, int port) {
+  return std::string(targetGroupArn) + "|" + std::string(ip) + ":" + std::to_string(port);
+}
+
 }  // namespace lp::model
