@@ -59,6 +59,9 @@ inline constexpr std::string_view kPermissionNotFound = "InvalidPermission.NotFo
 inline constexpr std::string_view kPermissionMalformed = "InvalidPermission.Malformed";
 inline constexpr std::string_view kRulesPerGroupLimitExceeded = "RulesPerSecurityGroupLimitExceeded";
 inline constexpr std::string_view kSecurityGroupLimitExceeded = "SecurityGroupLimitExceeded";
+inline constexpr std::string_view kSecurityGroupRuleIdNotFound = "InvalidSecurityGroupRuleId.NotFound";
+inline constexpr std::string_view kSecurityGroupRuleIdMalformed = "InvalidSecurityGroupRuleId.Malformed";
+inline constexpr std::string_view kVpcIdNotSpecified = "VPCIdNotSpecified";  // no default VPC here
 
 // Network interfaces.
 inline constexpr std::string_view kEniNotFound = "InvalidNetworkInterfaceID.NotFound";

@@ -73,13 +73,14 @@ struct SecurityGroupRule {
   SecurityGroupId groupId;    // set for a group rule
   AccountId groupOwnerId;     // owner of groupId
   std::string description;
+  Tags tags;
   bool sameTarget(const SecurityGroupRule& o) const {
     return egress == o.egress && protocol == o.protocol && fromPort == o.fromPort && toPort == o.toPort &&
            cidr == o.cidr && groupId == o.groupId;
   }
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SecurityGroupRule, id, egress, protocol, fromPort, toPort, cidr, groupId,
-                                                groupOwnerId, description)
+                                                groupOwnerId, description, tags)
 
 struct SecurityGroup {
   static constexpr std::string_view kKind = "security-group";
