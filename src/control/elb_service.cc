@@ -212,7 +212,7 @@ model::TargetHealthRecord healthOf(const View& v, const TargetGroup& tg, bool in
   return {"initial", "Elb.InitialHealthChecking", "Initial health checking in progress"};
 }
 
-enum class AttrKind { kBool, kInt, kCrossZone, kStickinessType, kCountOrOff, kPercentOrOff };
+enum class AttrKind { kBool, kFalseOnly, kString, kInt, kCrossZone, kStickinessType, kCountOrOff, kPercentOrOff, kRoutingPolicy };
 
 struct AttrSpec {
   std::string_view key;
@@ -239,11 +239,23 @@ constexpr AttrSpec kAttrSpecs[] = {
      1, 100},
 };
 
-Status validateAttribute(const std::string& key, const std::string& value) {
+constexpr AttrSpec kLbAttrSpecs[] = {
+    {"access_logs.s3.enabled", "false", AttrKind::kFalseOnly},
+    {"access_logs.s3.bucket", "", AttrKind::kString},
+    {"access_logs.s3.prefix", "", AttrKind::kString},
+    {"deletion_protection.enabled", "false", AttrKind::kBool},
+    {"load_balancing.cross_zone.enabled", "false", AttrKind::kBool},
+    {"dns_record.client_routing_policy", "any_availability_zone", AttrKind::kRoutingPolicy},
+    {"zonal_shift.config.enabled", "false", AttrKind::kBool},
+};
+
+template <size_t N>
+Status validateAttribute(const AttrSpec (&specs)[N], std::string_view noun, const std::string& key,
+                         const std::string& value) {
   const AttrSpec* spec = nullptr;
-  for (const auto& s : kAttrSpecs)
+  for (const auto& s : specs)
     if (s.key == key) spec = &s;
-  if (!spec) return validation("Target group attribute key '{}' is not recognized", key);
+  if (!spec) return validation("{} attribute key '{}' is not recognized", noun, key);
   auto intIn = [&](int64_t lo, int64_t hi) {
     auto n = parseInt(value);
     return n && *n >= lo && *n <= hi;
@@ -251,7 +263,21 @@ Status validateAttribute(const std::string& key, const std::string& value) {
   switch (spec->kind) {
     case AttrKind::kBool:
       if (value != "true" && value != "false")
-        return validation("Target group attribute '{}' value '{}' must be one of [true, false]", key, value);
+        return validation("Attribute '{}' value '{}' must be one of [true, false]", key, value);
+      break;
+    case AttrKind::kFalseOnly:
+      if (value == "true") return invalidConfig("'{}' cannot be enabled here", key);
+      if (value != "false") return validation("Attribute '{}' value '{}' must be one of [true, false]", key, value);
+      break;
+    case AttrKind::kString:
+      if (value.size() > 1024) return validation("Attribute '{}' value is too long", key);
+      break;
+    case AttrKind::kRoutingPolicy:
+      if (value != "availability_zone_affinity" && value != "partial_availability_zone_affinity" &&
+          value != "any_availability_zone")
+        return validation("Attribute '{}' value '{}' must be one of [availability_zone_affinity, "
+                          "partial_availability_zone_affinity, any_availability_zone]",
+                          key, value);
       break;
     case AttrKind::kInt:
       if (!intIn(spec->lo, spec->hi))
@@ -259,7 +285,7 @@ Status validateAttribute(const std::string& key, const std::string& value) {
       break;
     case AttrKind::kCrossZone:
       if (value != "true" && value != "false" && value != "use_load_balancer_configuration")
-        return validation("Target group attribute '{}' value '{}' must be one of [true, false, "
+        return validation("Attribute '{}' value '{}' must be one of [true, false, "
                           "use_load_balancer_configuration]",
                           key, value);
       break;
@@ -271,10 +297,48 @@ Status validateAttribute(const std::string& key, const std::string& value) {
     case AttrKind::kCountOrOff:
     case AttrKind::kPercentOrOff:
       if (value != "off" && !intIn(spec->lo, spec->hi))
-        return validation("Target group attribute '{}' value '{}' must be 'off' or between {} and {}", key, value,
+        return validation("Attribute '{}' value '{}' must be 'off' or between {} and {}", key, value,
                           spec->lo, spec->hi);
       break;
   }
+  return Status::Ok();
+}
+
+// Applies the health check settings present in `in` onto tg (absent ones keep
+// tg's values) and validates the result.
+Status applyHealthCheck(const CreateTargetGroupInput& in, TargetGroup& tg) {
+  static const std::set<std::string, std::less<>> kProtocols = {"HTTP", "HTTPS", "TCP", "TLS", "UDP",
+                                                                "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"};
+  LP_ASSIGN_OR_RETURN(tg.healthCheckIntervalSeconds, intInRange(in.healthCheckIntervalSeconds, 5, 300,
+                                                                "healthCheckIntervalSeconds", tg.healthCheckIntervalSeconds));
+  LP_ASSIGN_OR_RETURN(tg.healthCheckTimeoutSeconds, intInRange(in.healthCheckTimeoutSeconds, 2, 120,
+                                                               "healthCheckTimeoutSeconds", tg.healthCheckTimeoutSeconds));
+  LP_ASSIGN_OR_RETURN(tg.healthyThresholdCount,
+                      intInRange(in.healthyThresholdCount, 2, 10, "healthyThresholdCount", tg.healthyThresholdCount));
+  LP_ASSIGN_OR_RETURN(tg.unhealthyThresholdCount, intInRange(in.unhealthyThresholdCount, 2, 10,
+                                                             "unhealthyThresholdCount", tg.unhealthyThresholdCount));
+  if (tg.healthCheckTimeoutSeconds > tg.healthCheckIntervalSeconds)
+    return validation("Health check timeout '{}' must be smaller than or equal to the interval '{}'",
+                      tg.healthCheckTimeoutSeconds, tg.healthCheckIntervalSeconds);
+  if (!in.healthCheckProtocol.empty() && in.healthCheckProtocol != "TCP") {
+    if (kProtocols.count(in.healthCheckProtocol))
+      return invalidConfig("Health check protocol '{}' is not supported; health checks here are TCP",
+                           in.healthCheckProtocol);
+    return validation("1 validation error detected: Value '{}' at 'healthCheckProtocol' failed to satisfy constraint",
+                      in.healthCheckProtocol);
+  }
+  if (!in.healthCheckPath.empty())
+    return invalidConfig("Custom health check paths are not supported for health checks with the TCP protocol");
+  if (in.healthCheckPort == "traffic-port") {
+    tg.healthCheckPort = in.healthCheckPort;
+  } else if (!in.healthCheckPort.empty()) {
+    auto p = parseInt(in.healthCheckPort);
+    if (!p || *p < 1 || *p > 65535)
+      return validation("Health check port '{}' must be 'traffic-port' or a port between 1 and 65535",
+                        in.healthCheckPort);
+    tg.healthCheckPort = std::to_string(*p);
+  }
+  if (in.healthCheckEnabled) tg.healthCheckEnabled = *in.healthCheckEnabled;
   return Status::Ok();
 }
 
@@ -294,6 +358,15 @@ Attributes targetGroupAttributes(const TargetGroup& tg) {
   for (auto& [k, v] : out) {
     auto it = tg.attributes.find(k);
     if (it != tg.attributes.end()) v = it->second;
+  }
+  return out;
+}
+
+Attributes loadBalancerAttributes(const LoadBalancer& lb) {
+  Attributes out;
+  for (const auto& s : kLbAttrSpecs) {
+    auto it = lb.attributes.find(std::string(s.key));
+    out.emplace_back(std::string(s.key), it != lb.attributes.end() ? it->second : std::string(s.dflt));
   }
   return out;
 }
@@ -472,6 +545,9 @@ Status ElbService::deleteLoadBalancer(const CallContext& call, const std::string
   return ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
     LP_ASSIGN_OR_RETURN(LoadBalancer lb, findLoadBalancer(t, call, arn));
+    if (lb.deletionProtection())
+      return err::make(err::kOperationNotPermitted,
+                       "Load balancer '{}' cannot be deleted because deletion protection is enabled", arn);
     bool referenced = t.any<model::ServiceConfiguration>([&](const model::ServiceConfiguration& sc) {
       const auto& arns = sc.networkLoadBalancerArns;
       return sc.state != "Deleted" && std::find(arns.begin(), arns.end(), arn) != arns.end();
@@ -521,33 +597,7 @@ Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const
 
   TargetGroup tg;
   LP_ASSIGN_OR_RETURN(tg.port, intInRange(in.port, 1, 65535, "port", 0));
-  LP_ASSIGN_OR_RETURN(tg.healthCheckIntervalSeconds,
-                      intInRange(in.healthCheckIntervalSeconds, 5, 300, "healthCheckIntervalSeconds", 30));
-  LP_ASSIGN_OR_RETURN(tg.healthCheckTimeoutSeconds,
-                      intInRange(in.healthCheckTimeoutSeconds, 2, 120, "healthCheckTimeoutSeconds", 10));
-  LP_ASSIGN_OR_RETURN(tg.healthyThresholdCount, intInRange(in.healthyThresholdCount, 2, 10, "healthyThresholdCount", 5));
-  LP_ASSIGN_OR_RETURN(tg.unhealthyThresholdCount,
-                      intInRange(in.unhealthyThresholdCount, 2, 10, "unhealthyThresholdCount", 2));
-  if (tg.healthCheckTimeoutSeconds > tg.healthCheckIntervalSeconds)
-    return validation("Health check timeout '{}' must be smaller than or equal to the interval '{}'",
-                      tg.healthCheckTimeoutSeconds, tg.healthCheckIntervalSeconds);
-  if (!in.healthCheckProtocol.empty() && in.healthCheckProtocol != "TCP") {
-    if (kProtocols.count(in.healthCheckProtocol))
-      return invalidConfig("Health check protocol '{}' is not supported; health checks here are TCP",
-                           in.healthCheckProtocol);
-    return validation("1 validation error detected: Value '{}' at 'healthCheckProtocol' failed to satisfy constraint",
-                      in.healthCheckProtocol);
-  }
-  if (!in.healthCheckPath.empty())
-    return invalidConfig("Custom health check paths are not supported for health checks with the TCP protocol");
-  if (!in.healthCheckPort.empty() && in.healthCheckPort != "traffic-port") {
-    auto p = parseInt(in.healthCheckPort);
-    if (!p || *p < 1 || *p > 65535)
-      return validation("Health check port '{}' must be 'traffic-port' or a port between 1 and 65535",
-                        in.healthCheckPort);
-    tg.healthCheckPort = std::to_string(*p);
-  }
-  tg.healthCheckEnabled = in.healthCheckEnabled.value_or(true);
+  LP_RETURN_IF_ERROR(applyHealthCheck(in, tg));
   LP_RETURN_IF_ERROR(validateElbTags(in.tags));
 
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
@@ -865,7 +915,7 @@ Result<Attributes> ElbService::modifyTargetGroupAttributes(const CallContext& ca
                                                            const Attributes& changes) {
   if (tgArn.empty()) return required("targetGroupArn");
   if (changes.empty()) return required("attributes");
-  for (const auto& [k, v] : changes) LP_RETURN_IF_ERROR(validateAttribute(k, v));
+  for (const auto& [k, v] : changes) LP_RETURN_IF_ERROR(validateAttribute(kAttrSpecs, "Target group", k, v));
   Attributes out;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
@@ -885,6 +935,164 @@ Result<Attributes> ElbService::describeTargetGroupAttributes(const CallContext& 
   ctx_.store.read([&](const store::ReadView& r) { tg = findTargetGroup(View(r), call, tgArn); });
   if (!tg->ok()) return tg->status();
   return targetGroupAttributes(tg->value());
+}
+
+Result<TargetGroupInfo> ElbService::modifyTargetGroup(const CallContext& call, const std::string& tgArn,
+                                                      const CreateTargetGroupInput& changes) {
+  if (tgArn.empty()) return required("targetGroupArn");
+  TargetGroupInfo out;
+  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(TargetGroup tg, findTargetGroup(t, call, tgArn));
+    LP_RETURN_IF_ERROR(applyHealthCheck(changes, tg));
+    t.put(tg);
+    out.group = tg;
+    for (const auto& l : t.listWhere<Listener>([&](const Listener& l) { return l.targetGroupArn == tgArn; }))
+      if (std::find(out.loadBalancerArns.begin(), out.loadBalancerArns.end(), l.loadBalancerArn) ==
+          out.loadBalancerArns.end())
+        out.loadBalancerArns.push_back(l.loadBalancerArn);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+// ---- Load balancer attributes ----
+
+Result<Attributes> ElbService::modifyLoadBalancerAttributes(const CallContext& call, const std::string& lbArn,
+                                                            const Attributes& changes) {
+  if (lbArn.empty()) return required("loadBalancerArn");
+  if (changes.empty()) return required("attributes");
+  for (const auto& [k, v] : changes) LP_RETURN_IF_ERROR(validateAttribute(kLbAttrSpecs, "Load balancer", k, v));
+  Attributes out;
+  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(LoadBalancer lb, findLoadBalancer(t, call, lbArn));
+    for (const auto& [k, v] : changes) lb.attributes[k] = v;
+    t.put(lb);
+    out = loadBalancerAttributes(lb);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<Attributes> ElbService::describeLoadBalancerAttributes(const CallContext& call, const std::string& lbArn) {
+  if (lbArn.empty()) return required("loadBalancerArn");
+  std::optional<Result<LoadBalancer>> lb;
+  ctx_.store.read([&](const store::ReadView& r) { lb = findLoadBalancer(View(r), call, lbArn); });
+  if (!lb->ok()) return lb->status();
+  return loadBalancerAttributes(lb->value());
+}
+
+// ---- Tags ----
+
+namespace {
+
+constexpr size_t kMaxTagResources = 20;
+
+Status checkTagArns(const std::vector<std::string>& arns) {
+  if (arns.empty()) return required("resourceArns");
+  if (arns.size() > kMaxTagResources)
+    return validation("1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must "
+                      "have length less than or equal to {}",
+                      kMaxTagResources);
+  for (const auto& a : arns)
+    if (!isArnOf(a, "loadbalancer") && !isArnOf(a, "targetgroup") && !isArnOf(a, "listener"))
+      return validation("'{}' is not a valid resource ARN", a);
+  return Status::Ok();
+}
+
+// Reads (and with a write transaction, rewrites) the tags of the caller's
+// load balancer, target group or listener named by arn.
+template <typename R>
+Status editTags(Txn& t, Result<R> found, const std::function<Status(model::Tags&)>& fn) {
+  if (!found.ok()) return found.status();
+  R r = std::move(found).value();
+  LP_RETURN_IF_ERROR(fn(r.tags));
+  t.put(r);
+  return Status::Ok();
+}
+
+Status editTagsByArn(Txn& t, const CallContext& call, const std::string& arn,
+                     const std::function<Status(model::Tags&)>& fn) {
+  if (isArnOf(arn, "loadbalancer")) return editTags(t, findLoadBalancer(t, call, arn), fn);
+  if (isArnOf(arn, "targetgroup")) return editTags(t, findTargetGroup(t, call, arn), fn);
+  return editTags(t, findListener(t, call, arn), fn);
+}
+
+Result<model::Tags> tagsByArn(const View& v, const CallContext& call, const std::string& arn) {
+  if (isArnOf(arn, "loadbalancer")) {
+    LP_ASSIGN_OR_RETURN(auto r, findLoadBalancer(v, call, arn));
+    return r.tags;
+  }
+  if (isArnOf(arn, "targetgroup")) {
+    LP_ASSIGN_OR_RETURN(auto r, findTargetGroup(v, call, arn));
+    return r.tags;
+  }
+  LP_ASSIGN_OR_RETURN(auto r, findListener(v, call, arn));
+  return r.tags;
+}
+
+}  // namespace
+
+Status ElbService::addTags(const CallContext& call, const std::vector<std::string>& arns, const model::Tags& tags) {
+  LP_RETURN_IF_ERROR(checkTagArns(arns));
+  if (tags.empty()) return required("tags");
+  LP_RETURN_IF_ERROR(validateElbTags(tags));
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    for (const auto& arn : arns) {
+      LP_RETURN_IF_ERROR(editTagsByArn(t, call, arn, [&](model::Tags& have) -> Status {
+        for (const auto& tag : tags) {
+          auto it = std::find_if(have.begin(), have.end(), [&](const model::Tag& h) { return h.key == tag.key; });
+          if (it != have.end()) {
+            it->value = tag.value;
+          } else {
+            have.push_back(tag);
+          }
+        }
+        return validateElbTags(have);
+      }));
+    }
+    return Status::Ok();
+  });
+}
+
+Status ElbService::removeTags(const CallContext& call, const std::vector<std::string>& arns,
+                              const std::vector<std::string>& keys) {
+  LP_RETURN_IF_ERROR(checkTagArns(arns));
+  if (keys.empty()) return required("tagKeys");
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    for (const auto& arn : arns) {
+      LP_RETURN_IF_ERROR(editTagsByArn(t, call, arn, [&](model::Tags& have) -> Status {
+        std::erase_if(have, [&](const model::Tag& h) { return std::find(keys.begin(), keys.end(), h.key) != keys.end(); });
+        return Status::Ok();
+      }));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<std::pair<std::string, model::Tags>>> ElbService::describeTags(
+    const CallContext& call, const std::vector<std::string>& arns) {
+  LP_RETURN_IF_ERROR(checkTagArns(arns));
+  std::vector<std::pair<std::string, model::Tags>> out;
+  Status st;
+  ctx_.store.read([&](const store::ReadView& r) {
+    View v(r);
+    for (const auto& arn : arns) {
+      auto tags = tagsByArn(v, call, arn);
+      if (!tags.ok()) {
+        st = tags.status();
+        return;
+      }
+      out.emplace_back(arn, std::move(tags).value());
+    }
+  });
+  LP_RETURN_IF_ERROR(st);
+  return out;
 }
 
 }  // namespace lp::control

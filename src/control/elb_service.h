@@ -140,6 +140,20 @@ class ElbService {
   Result<Attributes> modifyTargetGroupAttributes(const CallContext& call, const std::string& tgArn,
                                                  const Attributes& changes);
   Result<Attributes> describeTargetGroupAttributes(const CallContext& call, const std::string& tgArn);
+  // Health check settings of an existing group (unset fields keep their values).
+  Result<TargetGroupInfo> modifyTargetGroup(const CallContext& call, const std::string& tgArn,
+                                            const CreateTargetGroupInput& changes);
+
+  // deletion_protection.enabled, load_balancing.cross_zone.enabled, ...
+  Result<Attributes> modifyLoadBalancerAttributes(const CallContext& call, const std::string& lbArn,
+                                                  const Attributes& changes);
+  Result<Attributes> describeLoadBalancerAttributes(const CallContext& call, const std::string& lbArn);
+
+  // Tags of load balancers, target groups and listeners, by ARN (all or nothing).
+  Status addTags(const CallContext& call, const std::vector<std::string>& arns, const model::Tags& tags);
+  Status removeTags(const CallContext& call, const std::vector<std::string>& arns, const std::vector<std::string>& keys);
+  Result<std::vector<std::pair<std::string, model::Tags>>> describeTags(const CallContext& call,
+                                                                       const std::vector<std::string>& arns);
 
  private:
   ControlContext& ctx_;
@@ -149,6 +163,8 @@ class ElbService {
 const Attributes& defaultTargetGroupAttributes();
 // The full attribute list of a target group (defaults overlaid with its settings).
 Attributes targetGroupAttributes(const model::TargetGroup& tg);
+// The same for a load balancer.
+Attributes loadBalancerAttributes(const model::LoadBalancer& lb);
 // Route 53 hosted zone of NLB DNS names in a region.
 std::string nlbCanonicalHostedZoneId(std::string_view region);
 

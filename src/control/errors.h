@@ -113,6 +113,7 @@ inline constexpr std::string_view kTooManyListeners = "TooManyListeners";
 inline constexpr std::string_view kUnsupportedProtocol = "UnsupportedProtocol";
 inline constexpr std::string_view kInvalidLoadBalancerAction = "InvalidLoadBalancerAction";
 inline constexpr std::string_view kTargetGroupAssociationLimit = "TargetGroupAssociationLimit";
+inline constexpr std::string_view kOperationNotPermitted = "OperationNotPermitted";
 
 template <typename... Args>
 Status make(std::string_view code, fmt::format_string<Args...> f, Args&&... args) {

@@ -41,13 +41,22 @@ struct LoadBalancer {
   std::string ipAddressType = "ipv4";
   std::vector<LoadBalancerNode> nodes;
   std::vector<SecurityGroupId> securityGroups;
+  std::map<std::string, std::string> attributes;  // set by ModifyLoadBalancerAttributes; absent = default
   std::string createdAt;
   Tags tags;
+  bool deletionProtection() const {
+    auto it = attributes.find("deletion_protection.enabled");
+    return it != attributes.end() && it->second == "true";
+  }
+  bool crossZone() const {
+    auto it = attributes.find("load_balancing.cross_zone.enabled");
+    return it != attributes.end() && it->second == "true";
+  }
 };
 inline void to_json(nlohmann::json& j, const LoadBalancer::Id& id) { j = id.v; }
 inline void from_json(const nlohmann::json& j, LoadBalancer::Id& id) { id.v = j.get<std::string>(); }
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LoadBalancer, id, ownerId, name, scheme, type, state, vpcId, dnsName,
-                                                ipAddressType, nodes, securityGroups, createdAt, tags)
+                                                ipAddressType, nodes, securityGroups, attributes, createdAt, tags)
 
 struct Target {
   std::string ip;  // target type ip

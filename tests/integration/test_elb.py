@@ -131,6 +131,16 @@ def test_provider_flow_with_the_cli(daemon, provider_net):
     daemon.aws("elbv2", "delete-listener", "--listener-arn", listener["ListenerArn"])
     assert daemon.aws_error("elbv2", "describe-listeners", "--listener-arns",
                             listener["ListenerArn"]).code == "ListenerNotFound"
+    lb_attrs = daemon.aws("elbv2", "modify-load-balancer-attributes", "--load-balancer-arn", lb_arn, "--attributes",
+                          "Key=deletion_protection.enabled,Value=true")["Attributes"]
+    assert {"Key": "deletion_protection.enabled", "Value": "true"} in lb_attrs
+    assert daemon.aws_error("elbv2", "delete-load-balancer", "--load-balancer-arn",
+                            lb_arn).code == "OperationNotPermitted"
+    assert len(nlb_interfaces(daemon)) == 2
+    daemon.aws("elbv2", "modify-load-balancer-attributes", "--load-balancer-arn", lb_arn, "--attributes",
+               "Key=deletion_protection.enabled,Value=false")
+    tags = daemon.aws("elbv2", "describe-tags", "--resource-arns", lb_arn)["TagDescriptions"]
+    assert tags == [{"ResourceArn": lb_arn, "Tags": [{"Key": "team", "Value": "web"}]}]
     daemon.aws("elbv2", "delete-load-balancer", "--load-balancer-arn", lb_arn)
     assert nlb_interfaces(daemon) == []
     assert daemon.aws("elbv2", "describe-load-balancers")["LoadBalancers"] == []
@@ -363,6 +373,20 @@ def test_target_group_lifecycle_with_boto3(daemon):
     assert e.value.response["Error"]["Code"] == "ValidationError"
     after = elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
     assert {"Key": "proxy_protocol_v2.enabled", "Value": "true"} in after  # the refused call changed nothing
+
+    elb.add_tags(ResourceArns=[arn], Tags=[{"Key": "owner", "Value": "me"}, {"Key": "env", "Value": "prod"}])
+    elb.remove_tags(ResourceArns=[arn], TagKeys=["owner"])
+    described = elb.describe_tags(ResourceArns=[arn])["TagDescriptions"]
+    assert described == [{"ResourceArn": arn, "Tags": [{"Key": "env", "Value": "prod"}]}]
+    consumer = daemon.client("elbv2", account="consumer")
+    with pytest.raises(ClientError) as e:
+        consumer.describe_tags(ResourceArns=[arn])
+    assert e.value.response["Error"]["Code"] == "TargetGroupNotFound"
+
+    changed = elb.modify_target_group(TargetGroupArn=arn, HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                      HealthyThresholdCount=2)["TargetGroups"][0]
+    assert (changed["HealthCheckIntervalSeconds"], changed["HealthCheckTimeoutSeconds"],
+            changed["HealthyThresholdCount"], changed["Port"]) == (5, 2, 2, 5000)
 
     elb.delete_target_group(TargetGroupArn=arn)
     with pytest.raises(ClientError) as e:

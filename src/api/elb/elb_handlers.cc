@@ -299,6 +299,63 @@ void registerElbHandlers(Router& r, control::ControlContext& ctx) {
     return Status::Ok();
   });
 
+  r.add(kElb, "ModifyTargetGroup", [&ctx](HandlerContext& h) -> Status {
+    control::CreateTargetGroupInput in;
+    const Params& p = h.params;
+    in.healthCheckProtocol = p.get("HealthCheckProtocol");
+    in.healthCheckPort = p.get("HealthCheckPort");
+    in.healthCheckPath = p.get("HealthCheckPath");
+    LP_ASSIGN_OR_RETURN(in.healthCheckEnabled, boolParam(p, "HealthCheckEnabled"));
+    LP_ASSIGN_OR_RETURN(in.healthCheckIntervalSeconds, intParam(p, "HealthCheckIntervalSeconds"));
+    LP_ASSIGN_OR_RETURN(in.healthCheckTimeoutSeconds, intParam(p, "HealthCheckTimeoutSeconds"));
+    LP_ASSIGN_OR_RETURN(in.healthyThresholdCount, intParam(p, "HealthyThresholdCount"));
+    LP_ASSIGN_OR_RETURN(in.unhealthyThresholdCount, intParam(p, "UnhealthyThresholdCount"));
+    LP_ASSIGN_OR_RETURN(auto info, ElbService(ctx).modifyTargetGroup(h.call, p.get("TargetGroupArn"), in));
+    auto s = h.out.scope("TargetGroups");
+    writeTargetGroup(h.out, info.group, info.loadBalancerArns);
+    return Status::Ok();
+  });
+
+  r.add(kElb, "ModifyLoadBalancerAttributes", [&ctx](HandlerContext& h) -> Status {
+    control::Attributes changes;
+    for (auto& a : h.params.memberStructList("Attributes")) changes.emplace_back(a.get("Key"), a.get("Value"));
+    LP_ASSIGN_OR_RETURN(auto attrs, ElbService(ctx).modifyLoadBalancerAttributes(
+                                        h.call, h.params.get("LoadBalancerArn"), changes));
+    writeAttributes(h.out, attrs);
+    return Status::Ok();
+  });
+
+  r.add(kElb, "DescribeLoadBalancerAttributes", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto attrs,
+                        ElbService(ctx).describeLoadBalancerAttributes(h.call, h.params.get("LoadBalancerArn")));
+    writeAttributes(h.out, attrs);
+    return Status::Ok();
+  });
+
+  r.add(kElb, "AddTags", [&ctx](HandlerContext& h) -> Status {
+    return ElbService(ctx).addTags(h.call, h.params.memberList("ResourceArns"), readTags(h.params));
+  });
+
+  r.add(kElb, "RemoveTags", [&ctx](HandlerContext& h) -> Status {
+    return ElbService(ctx).removeTags(h.call, h.params.memberList("ResourceArns"), h.params.memberList("TagKeys"));
+  });
+
+  r.add(kElb, "DescribeTags", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto described, ElbService(ctx).describeTags(h.call, h.params.memberList("ResourceArns")));
+    auto s = h.out.scope("TagDescriptions");
+    for (const auto& [arn, tags] : described) {
+      auto m = h.out.scope("member");
+      h.out.leaf("ResourceArn", arn);
+      auto ts = h.out.scope("Tags");
+      for (const auto& t : tags) {
+        auto tm = h.out.scope("member");
+        h.out.leaf("Key", t.key);
+        h.out.leaf("Value", t.value);
+      }
+    }
+    return Status::Ok();
+  });
+
   r.add(kElb, "DescribeTargetGroupAttributes", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto attrs, ElbService(ctx).describeTargetGroupAttributes(h.call, h.params.get("TargetGroupArn")));
     writeAttributes(h.out, attrs);

@@ -487,5 +487,85 @@ TEST_F(ElbServiceTest, DescribePagesWithMarkers) {
   EXPECT_EQ(svc.describeLoadBalancers(as(kProvider), in).status().code(), "ValidationError");
 }
 
+TEST_F(ElbServiceTest, DeletionProtectionRefusesDeleteUntilTurnedOff) {
+  LoadBalancer lb = makeLb("guarded");
+  ElbService svc(*ctx_);
+  auto attrs = svc.modifyLoadBalancerAttributes(as(kProvider), lb.id.str(), {{"deletion_protection.enabled", "true"}});
+  ASSERT_TRUE(attrs.ok()) << attrs.status().toString();
+  EXPECT_EQ(attrs->size(), svc.describeLoadBalancerAttributes(as(kProvider), lb.id.str())->size());
+  EXPECT_EQ(svc.deleteLoadBalancer(as(kProvider), lb.id.str()).code(), "OperationNotPermitted");
+  EXPECT_EQ(all<NetworkInterface>().size(), 2u);
+  EXPECT_EQ(svc.modifyLoadBalancerAttributes(as(kProvider), lb.id.str(), {{"deletion_protection.enabled", "no"}})
+                .status()
+                .code(),
+            "ValidationError");
+  EXPECT_EQ(svc.modifyLoadBalancerAttributes(as(kProvider), lb.id.str(), {{"access_logs.s3.enabled", "true"}})
+                .status()
+                .code(),
+            "InvalidConfigurationRequest");
+  EXPECT_EQ(svc.modifyLoadBalancerAttributes(as(kOther), lb.id.str(), {{"deletion_protection.enabled", "false"}})
+                .status()
+                .code(),
+            "LoadBalancerNotFound");
+  ASSERT_TRUE(svc.modifyLoadBalancerAttributes(as(kProvider), lb.id.str(), {{"deletion_protection.enabled", "false"}})
+                  .ok());
+  EXPECT_TRUE(svc.deleteLoadBalancer(as(kProvider), lb.id.str()).ok());
+  EXPECT_TRUE(all<NetworkInterface>().empty());
+}
+
+TEST_F(ElbServiceTest, TagsByArnAcrossResourceKinds) {
+  LoadBalancer lb = makeLb("tagged");
+  auto tg = makeTg("tg", vpc_);
+  auto l = listen(lb, tg.id.str(), 80);
+  ASSERT_TRUE(l.ok());
+  ElbService svc(*ctx_);
+  std::vector<std::string> arns{lb.id.str(), tg.id.str(), l->id.str()};
+  ASSERT_TRUE(svc.addTags(as(kProvider), arns, {{"env", "prod"}, {"team", "web"}}).ok());
+  ASSERT_TRUE(svc.addTags(as(kProvider), {tg.id.str()}, {{"env", "dev"}}).ok());
+  ASSERT_TRUE(svc.removeTags(as(kProvider), {lb.id.str()}, {"team"}).ok());
+  auto d = svc.describeTags(as(kProvider), arns);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)[0].second, (model::Tags{{"env", "prod"}}));
+  EXPECT_EQ((*d)[1].second, (model::Tags{{"env", "dev"}, {"team", "web"}}));
+  EXPECT_EQ((*d)[2].second, (model::Tags{{"env", "prod"}, {"team", "web"}}));
+
+  EXPECT_EQ(svc.addTags(as(kProvider), {lb.id.str()}, {{"a", "1"}, {"a", "2"}}).code(), "DuplicateTagKeys");
+  model::Tags many;
+  for (int i = 0; i < 50; ++i) many.push_back({"k" + std::to_string(i), "v"});
+  EXPECT_EQ(svc.addTags(as(kProvider), {lb.id.str()}, many).code(), "TooManyTags");  // 50 + env
+  EXPECT_EQ(svc.describeTags(as(kOther), {lb.id.str()}).status().code(), "LoadBalancerNotFound");
+  EXPECT_EQ(svc.addTags(as(kOther), {tg.id.str()}, {{"x", "y"}}).code(), "TargetGroupNotFound");
+  EXPECT_EQ(svc.removeTags(as(kOther), {l->id.str()}, {"env"}).code(), "ListenerNotFound");
+  EXPECT_EQ(svc.describeTags(as(kProvider), {"arn:aws:s3:::bucket"}).status().code(), "ValidationError");
+  // A refused call in a batch changed none of its resources.
+  EXPECT_EQ(svc.addTags(as(kProvider), {lb.id.str(), "arn:aws:elasticloadbalancing:us-east-1:111111111111:"
+                                                     "targetgroup/gone/0123456789abcdef"},
+                        {{"new", "1"}})
+                .code(),
+            "TargetGroupNotFound");
+  EXPECT_EQ((*svc.describeTags(as(kProvider), {lb.id.str()}))[0].second, (model::Tags{{"env", "prod"}}));
+}
+
+TEST_F(ElbServiceTest, ModifyTargetGroupChangesHealthChecksOnly) {
+  auto tg = makeTg("tg", vpc_, 8080);
+  ElbService svc(*ctx_);
+  CreateTargetGroupInput change;
+  change.healthCheckIntervalSeconds = 5;
+  change.healthCheckTimeoutSeconds = 2;
+  change.healthCheckPort = "9000";
+  auto m = svc.modifyTargetGroup(as(kProvider), tg.id.str(), change);
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  EXPECT_EQ(m->group.healthCheckIntervalSeconds, 5);
+  EXPECT_EQ(m->group.healthCheckTimeoutSeconds, 2);
+  EXPECT_EQ(m->group.healthCheckPort, "9000");
+  EXPECT_EQ(m->group.healthyThresholdCount, 5);  // untouched
+  EXPECT_EQ(m->group.port, 8080);
+  CreateTargetGroupInput bad;
+  bad.healthCheckTimeoutSeconds = 10;  // longer than the 5 s interval now set
+  EXPECT_EQ(svc.modifyTargetGroup(as(kProvider), tg.id.str(), bad).status().code(), "ValidationError");
+  EXPECT_EQ(svc.modifyTargetGroup(as(kOther), tg.id.str(), change).status().code(), "TargetGroupNotFound");
+  EXPECT_EQ(all<model::TargetGroup>().at(0).healthCheckTimeoutSeconds, 2);
+}
+
 }  // namespace
 }  // namespace lp::control
