@@ -81,11 +81,19 @@ def test_cli_shortcuts_authorize_and_describe_grouped_rules(daemon):
     # The source group named by name, in the group's VPC.
     daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "udp",
                "--port", "53", "--source-group", "lb")
+    # The CLI's "all" travels as -1; icmp with port -1 means every type.
+    daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "all",
+               "--cidr", "10.7.0.0/16")
+    daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "icmp",
+               "--port", "-1", "--cidr", "10.8.0.0/16")
 
     g = describe(daemon, web)
     assert (g["GroupName"], g["Description"], g["VpcId"], g["OwnerId"]) == ("web", "web tier", vpc, "111111111111")
     ingress = perms_by_port(g["IpPermissions"])
-    assert set(ingress) == {("tcp", 443, 443), ("tcp", 8000, 8010), ("udp", 53, 53)}
+    assert set(ingress) == {("tcp", 443, 443), ("tcp", 8000, 8010), ("udp", 53, 53), ("-1", None, None),
+                            ("icmp", -1, -1)}
+    assert ingress[("-1", None, None)]["IpRanges"] == [{"CidrIp": "10.7.0.0/16"}]
+    assert ingress[("icmp", -1, -1)]["IpRanges"] == [{"CidrIp": "10.8.0.0/16"}]
     assert [r["CidrIp"] for r in ingress[("tcp", 443, 443)]["IpRanges"]] == ["10.0.0.0/8", "172.16.0.0/12"]
     assert ingress[("tcp", 443, 443)]["UserIdGroupPairs"] == []
     assert ingress[("tcp", 8000, 8010)]["UserIdGroupPairs"] == [{"UserId": "111111111111", "GroupId": lb}]
