@@ -13,10 +13,10 @@
 namespace lp::control {
 
 struct EffectiveRule {
-  model::SecurityGroupId groupId;       // the group the rule belongs to
+  model::SecurityGroupId groupId;  // the group the rule belongs to
   model::SecurityGroupRuleId ruleId;
-  std::string protocol;                 // "tcp", "udp", "icmp", "-1" (all) or a protocol number
-  int fromPort = -1;                    // tcp/udp: port range; icmp: type/code (-1 = any)
+  std::string protocol;  // "tcp", "udp", "icmp", "-1" (all) or a protocol number
+  int fromPort = -1;     // tcp/udp: port range; icmp: type/code (-1 = any)
   int toPort = -1;
   // Sorted, unique CIDRs ("10.0.0.0/8", "10.1.1.10/32"). Never empty: a group rule
   // whose group no interface carries matches nothing and is left out.

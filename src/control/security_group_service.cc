@@ -1,8 +1,8 @@
 #include "control/security_group_service.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
-#include <set>
 
 #include "model/cidr.h"
 #include "model/endpoint.h"
@@ -30,13 +30,14 @@ bool allowedText(std::string_view s) {
 
 Status validateText(std::string_view param, std::string_view value) {
   if (value.size() > kMaxTextLength)
-    return err::make(err::kInvalidParameterValue, "Value for parameter {} is invalid. It must be at most {} characters.",
-                     param, kMaxTextLength);
+    return err::make(err::kInvalidParameterValue,
+                     "Value for parameter {} is invalid. It must be at most {} characters.", param, kMaxTextLength);
   if (!allowedText(value))
     return err::make(err::kInvalidParameterValue,
-                     "Value ({}) for parameter {} is invalid. Character sets beyond ASCII are not supported; allowed "
+                     // The value is not echoed: it may hold bytes an XML document cannot carry.
+                     "Value for parameter {} is invalid. Character sets beyond ASCII are not supported; allowed "
                      "are a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{{}}!$*",
-                     value, param);
+                     param);
   return Status::Ok();
 }
 
@@ -62,11 +63,13 @@ Result<std::vector<ParsedRule>> parsePermissions(const std::vector<IpPermissionS
   std::vector<ParsedRule> out;
   for (const auto& p : perms) {
     if (p.hasIpv6Ranges || p.hasPrefixLists)
-      return err::make(err::kUnsupportedOperation, "IPv6 ranges and prefix lists are not supported; this cloud is IPv4-only.");
+      return err::make(err::kUnsupportedOperation,
+                       "IPv6 ranges and prefix lists are not supported; this cloud is IPv4-only.");
     if (p.ipProtocol.empty()) return err::missing("IpPermissions.N.IpProtocol");
     auto proto = normalizeProtocol(p.ipProtocol);
     if (!proto)
-      return err::make(err::kInvalidParameterValue, "Invalid value '{}' for IP protocol. Unknown protocol.", p.ipProtocol);
+      return err::make(err::kInvalidParameterValue, "Invalid value '{}' for IP protocol. Unknown protocol.",
+                       p.ipProtocol);
     int from = -1, to = -1;
     if (*proto == "tcp" || *proto == "udp") {
       if (!p.fromPort || !p.toPort)
@@ -214,25 +217,31 @@ FilterSpec<SecurityGroup> securityGroupFilters(const std::map<SecurityGroupId, s
   }();
   for (bool egress : {false, true}) {
     const std::string* n = &kNames[egress ? 9 : 0];
-    s.add(n[0], ruleValues(egress, [](const SecurityGroupRule& r, V& o) {
-       if (!r.cidr.empty()) o.push_back(r.cidr);
-     }))
-        .add(n[1], ruleValues(egress, [](const SecurityGroupRule& r, V& o) {
-          if (protocolHasPorts(r.protocol)) o.push_back(std::to_string(r.fromPort));
-        }))
-        .add(n[2], ruleValues(egress, [](const SecurityGroupRule& r, V& o) {
-          if (protocolHasPorts(r.protocol)) o.push_back(std::to_string(r.toPort));
-        }))
+    s.add(n[0], ruleValues(egress,
+                           [](const SecurityGroupRule& r, V& o) {
+                             if (!r.cidr.empty()) o.push_back(r.cidr);
+                           }))
+        .add(n[1], ruleValues(egress,
+                              [](const SecurityGroupRule& r, V& o) {
+                                if (protocolHasPorts(r.protocol)) o.push_back(std::to_string(r.fromPort));
+                              }))
+        .add(n[2], ruleValues(egress,
+                              [](const SecurityGroupRule& r, V& o) {
+                                if (protocolHasPorts(r.protocol)) o.push_back(std::to_string(r.toPort));
+                              }))
         .add(n[3], ruleValues(egress, [](const SecurityGroupRule& r, V& o) { o.push_back(r.protocol); }))
-        .add(n[4], ruleValues(egress, [](const SecurityGroupRule& r, V& o) {
-          if (!r.groupId.empty()) o.push_back(r.groupId.str());
-        }))
-        .add(n[5], ruleValues(egress, [](const SecurityGroupRule& r, V& o) {
-          if (!r.groupId.empty()) o.push_back(r.groupOwnerId);
-        }))
-        .add(n[6], ruleValues(egress, [&names](const SecurityGroupRule& r, V& o) {
-          if (auto it = names.find(r.groupId); it != names.end()) o.push_back(it->second);
-        }))
+        .add(n[4], ruleValues(egress,
+                              [](const SecurityGroupRule& r, V& o) {
+                                if (!r.groupId.empty()) o.push_back(r.groupId.str());
+                              }))
+        .add(n[5], ruleValues(egress,
+                              [](const SecurityGroupRule& r, V& o) {
+                                if (!r.groupId.empty()) o.push_back(r.groupOwnerId);
+                              }))
+        .add(n[6], ruleValues(egress,
+                              [&names](const SecurityGroupRule& r, V& o) {
+                                if (auto it = names.find(r.groupId); it != names.end()) o.push_back(it->second);
+                              }))
         .add(n[7], [](const SecurityGroup&) { return V{}; })
         .add(n[8], [](const SecurityGroup&) { return V{}; });
   }
@@ -289,8 +298,7 @@ Result<SecurityGroup> SecurityGroupService::createSecurityGroup(const CallContex
     return err::make(err::kInvalidParameterValue, "Group names may not be in the format sg-*.");
   if (sameNameCaseless(in.groupName, "default"))
     return err::make(err::kGroupReserved, "The security group 'default' is reserved");
-  if (in.vpcId.empty())
-    return err::make(err::kVpcIdNotSpecified, "No default VPC for this user. VpcId is required.");
+  if (in.vpcId.empty()) return err::make(err::kVpcIdNotSpecified, "No default VPC for this user. VpcId is required.");
   LP_ASSIGN_OR_RETURN(auto tags, tagsFromSpecs(in.tagSpecs, "security-group"));
 
   SecurityGroup sg;
@@ -363,13 +371,16 @@ Result<Page<SecurityGroup>> SecurityGroupService::describeSecurityGroups(const C
   return paginate(std::move(groups), in.page, [](const SecurityGroup& g) -> const std::string& { return g.id.str(); });
 }
 
-Result<SecurityGroupId> SecurityGroupService::deleteSecurityGroup(const CallContext& call, const SecurityGroupRef& ref) {
+Result<SecurityGroupId> SecurityGroupService::deleteSecurityGroup(const CallContext& call,
+                                                                  const SecurityGroupRef& ref) {
   if (ref.groupId.empty() && ref.groupName.empty()) return err::missing("GroupId");
   SecurityGroupId deleted;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
     LP_ASSIGN_OR_RETURN(SecurityGroup g, findGroup(t, call, ref));
-    if (g.isDefault) return err::make(err::kCannotDelete, "the specified group: \"{}\" name: \"default\" cannot be deleted by a user", g.id.str());
+    if (g.isDefault)
+      return err::make(err::kCannotDelete, "the specified group: \"{}\" name: \"default\" cannot be deleted by a user",
+                       g.id.str());
     auto inUse = [&] { return err::make(err::kDependencyViolation, "resource {} has a dependent object", g.id.str()); };
     auto carries = [&](const std::vector<SecurityGroupId>& ids) {
       return std::find(ids.begin(), ids.end(), g.id) != ids.end();
@@ -395,7 +406,8 @@ Result<SecurityGroupId> SecurityGroupService::deleteSecurityGroup(const CallCont
 
 Result<RuleChangeResult> SecurityGroupService::authorize(const CallContext& call, const RuleChangeInput& in) {
   if (in.group.groupId.empty() && in.group.groupName.empty()) return err::missing("GroupId");
-  if (!in.ruleIds.empty()) return err::make(err::kUnknownParameter, "The parameter SecurityGroupRuleId is not recognized");
+  if (!in.ruleIds.empty())
+    return err::make(err::kUnknownParameter, "The parameter SecurityGroupRuleId is not recognized");
   if (in.permissions.empty()) return err::missing("IpPermissions");
   LP_ASSIGN_OR_RETURN(auto parsed, parsePermissions(in.permissions, in.egress));
   LP_ASSIGN_OR_RETURN(auto tags, tagsFromSpecs(in.tagSpecs, "security-group-rule"));
@@ -466,14 +478,13 @@ Result<RuleChangeResult> SecurityGroupService::revoke(const CallContext& call, c
       auto it = std::find_if(g.rules.begin(), g.rules.end(),
                              [&](const SecurityGroupRule& r) { return r.sameTarget(pr.rule); });
       if (it == g.rules.end())
-        return err::make(err::kPermissionNotFound,
-                         "The specified rule does not exist in this security group: \"{}\"", describeRule(pr.rule));
+        return err::make(err::kPermissionNotFound, "The specified rule does not exist in this security group: \"{}\"",
+                         describeRule(pr.rule));
       take(*it);
     }
     if (call.dryRun) return err::dryRun();
-    std::erase_if(g.rules, [&](const SecurityGroupRule& r) {
-      return std::find(gone.begin(), gone.end(), r.id) != gone.end();
-    });
+    std::erase_if(g.rules,
+                  [&](const SecurityGroupRule& r) { return std::find(gone.begin(), gone.end(), r.id) != gone.end(); });
     t.put(g);
     result.group = std::move(g);
     return Status::Ok();

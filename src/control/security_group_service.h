@@ -64,8 +64,8 @@ struct RuleChangeInput {
 };
 
 struct RuleChangeResult {
-  model::SecurityGroup group;                    // the group after the change
-  std::vector<model::SecurityGroupRule> rules;   // the rules added or revoked
+  model::SecurityGroup group;                   // the group after the change
+  std::vector<model::SecurityGroupRule> rules;  // the rules added or revoked
 };
 
 class SecurityGroupService {

@@ -142,8 +142,7 @@ void writeRevoked(XmlWriter& x, const model::SecurityGroup& g, const model::Secu
   x.leafIf("description", r.description);
 }
 
-void registerRuleChange(Router& r, control::ControlContext& ctx, std::string_view action, bool egress,
-                        bool authorize) {
+void registerRuleChange(Router& r, control::ControlContext& ctx, std::string_view action, bool egress, bool authorize) {
   r.add("ec2", action, [&ctx, egress, authorize](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto in, readRuleChange(h.params, egress));
     control::SecurityGroupService svc(ctx);

@@ -49,8 +49,9 @@ NetworkInterface eni(const char* id, model::VpcId vpc, const char* ip, std::vect
 
 TEST(EffectiveRules, GroupSourcesBecomeTheMembersAddresses) {
   std::vector<SecurityGroup> groups = {
-      group(kWeb, kVpcA, {cidrRule("sgr-1", false, "tcp", 443, 443, "10.0.0.0/8"),
-                          cidrRule("sgr-2", true, "-1", -1, -1, "0.0.0.0/0")}),
+      group(kWeb, kVpcA,
+            {cidrRule("sgr-1", false, "tcp", 443, 443, "10.0.0.0/8"),
+             cidrRule("sgr-2", true, "-1", -1, -1, "0.0.0.0/0")}),
       group(kApp, kVpcA, {groupRule("sgr-3", false, "tcp", 8080, 8080, kWeb)}),
   };
   std::vector<NetworkInterface> enis = {

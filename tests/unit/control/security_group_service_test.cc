@@ -232,10 +232,12 @@ TEST_F(SecurityGroupServiceTest, RuleLimitIsPerDirectionAndAllOrNothing) {
   ctx_->limits.rulesPerSecurityGroup = 3;
   auto vpc = makeVpc();
   auto g = makeGroup(vpc, "web");
-  auto four = svc().authorize(as(kProvider), change(g, {tcp(1, 1, {"10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16"})}));
+  auto four = svc().authorize(as(kProvider),
+                              change(g, {tcp(1, 1, {"10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16"})}));
   EXPECT_EQ(four.status().code(), "RulesPerSecurityGroupLimitExceeded");
   EXPECT_EQ(countRules(group(g.id), false), 0u);
-  ASSERT_TRUE(svc().authorize(as(kProvider), change(g, {tcp(1, 1, {"10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"})})).ok());
+  ASSERT_TRUE(
+      svc().authorize(as(kProvider), change(g, {tcp(1, 1, {"10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"})})).ok());
   EXPECT_EQ(svc().authorize(as(kProvider), change(g, {tcp(2, 2, {"10.1.0.0/16"})})).status().code(),
             "RulesPerSecurityGroupLimitExceeded");
   // Egress has its own budget (one used by the default rule).

@@ -2,12 +2,12 @@
 // manual clock and seeded randomness, for the security group tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "common/random.h"
 #include "common/time.h"
@@ -66,10 +66,11 @@ class SecurityGroupFixture : public ::testing::Test {
   }
   template <typename R>
   void put(const R& r) {
-    ASSERT_TRUE(store_->update([&](store::WriteTxn& w) {
-                        Txn(w).put(r);
-                        return Status::Ok();
-                      })
+    ASSERT_TRUE(store_
+                    ->update([&](store::WriteTxn& w) {
+                      Txn(w).put(r);
+                      return Status::Ok();
+                    })
                     .ok());
   }
   SecurityGroupService svc() { return SecurityGroupService(*ctx_); }
