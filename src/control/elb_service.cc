@@ -33,8 +33,8 @@ Status invalidConfig(fmt::format_string<Args...> f, Args&&... args) {
   return err::make(err::kInvalidConfigurationRequest, f, std::forward<Args>(args)...);
 }
 Status required(std::string_view field) {
-  return validation("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-                    field);
+  return validation(
+      "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", field);
 }
 
 bool isAlnumOrHyphen(std::string_view s) {
@@ -58,7 +58,8 @@ Status validateResourceName(std::string_view name, std::string_view noun) {
 
 Status validateElbTags(const model::Tags& tags) {
   if (tags.size() > model::kMaxTagsPerResource)
-    return err::make(err::kTooManyTags, "The quota for the number of tags that can be assigned to a resource has been reached");
+    return err::make(err::kTooManyTags,
+                     "The quota for the number of tags that can be assigned to a resource has been reached");
   std::set<std::string> seen;
   for (const auto& t : tags) {
     if (t.key.empty() || t.key.size() > 128) return validation("Tag keys must be between 1 and 128 characters");
@@ -73,9 +74,10 @@ Status validateElbTags(const model::Tags& tags) {
 Result<int> intInRange(std::optional<int64_t> v, int64_t lo, int64_t hi, std::string_view field, int dflt) {
   if (!v) return dflt;
   if (*v < lo || *v > hi)
-    return validation("1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: Member must have "
-                      "value between {} and {}",
-                      *v, field, lo, hi);
+    return validation(
+        "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: Member must have "
+        "value between {} and {}",
+        *v, field, lo, hi);
   return static_cast<int>(*v);
 }
 
@@ -142,9 +144,10 @@ Result<Listener> findListener(const View& v, const CallContext& call, const std:
 template <typename R, typename KeyFn>
 Result<Page<R>> markerPage(std::vector<R> items, const MarkerPage& p, KeyFn key) {
   if (p.pageSize && (*p.pageSize < 1 || *p.pageSize > kMaxPageSize))
-    return validation("1 validation error detected: Value '{}' at 'pageSize' failed to satisfy constraint: Member must "
-                      "have value between 1 and {}",
-                      *p.pageSize, kMaxPageSize);
+    return validation(
+        "1 validation error detected: Value '{}' at 'pageSize' failed to satisfy constraint: Member must "
+        "have value between 1 and {}",
+        *p.pageSize, kMaxPageSize);
   PageRequest req{p.pageSize.value_or(kMaxPageSize), p.marker};
   auto page = paginate(std::move(items), req, key, kMaxPageSize);
   if (!page.ok()) return validation("Invalid Marker '{}'", p.marker);
@@ -212,7 +215,17 @@ model::TargetHealthRecord healthOf(const View& v, const TargetGroup& tg, bool in
   return {"initial", "Elb.InitialHealthChecking", "Initial health checking in progress"};
 }
 
-enum class AttrKind { kBool, kFalseOnly, kString, kInt, kCrossZone, kStickinessType, kCountOrOff, kPercentOrOff, kRoutingPolicy };
+enum class AttrKind {
+  kBool,
+  kFalseOnly,
+  kString,
+  kInt,
+  kCrossZone,
+  kStickinessType,
+  kCountOrOff,
+  kPercentOrOff,
+  kRoutingPolicy
+};
 
 struct AttrSpec {
   std::string_view key;
@@ -275,9 +288,10 @@ Status validateAttribute(const AttrSpec (&specs)[N], std::string_view noun, cons
     case AttrKind::kRoutingPolicy:
       if (value != "availability_zone_affinity" && value != "partial_availability_zone_affinity" &&
           value != "any_availability_zone")
-        return validation("Attribute '{}' value '{}' must be one of [availability_zone_affinity, "
-                          "partial_availability_zone_affinity, any_availability_zone]",
-                          key, value);
+        return validation(
+            "Attribute '{}' value '{}' must be one of [availability_zone_affinity, "
+            "partial_availability_zone_affinity, any_availability_zone]",
+            key, value);
       break;
     case AttrKind::kInt:
       if (!intIn(spec->lo, spec->hi))
@@ -285,20 +299,22 @@ Status validateAttribute(const AttrSpec (&specs)[N], std::string_view noun, cons
       break;
     case AttrKind::kCrossZone:
       if (value != "true" && value != "false" && value != "use_load_balancer_configuration")
-        return validation("Attribute '{}' value '{}' must be one of [true, false, "
-                          "use_load_balancer_configuration]",
-                          key, value);
+        return validation(
+            "Attribute '{}' value '{}' must be one of [true, false, "
+            "use_load_balancer_configuration]",
+            key, value);
       break;
     case AttrKind::kStickinessType:
       if (value == "lb_cookie" || value == "app_cookie")
         return invalidConfig("Stickiness type '{}' is not supported for target groups with the TCP protocol", value);
-      if (value != "source_ip") return validation("'Stickiness type' must be one of [app_cookie, lb_cookie, source_ip]");
+      if (value != "source_ip")
+        return validation("'Stickiness type' must be one of [app_cookie, lb_cookie, source_ip]");
       break;
     case AttrKind::kCountOrOff:
     case AttrKind::kPercentOrOff:
       if (value != "off" && !intIn(spec->lo, spec->hi))
-        return validation("Attribute '{}' value '{}' must be 'off' or between {} and {}", key, value,
-                          spec->lo, spec->hi);
+        return validation("Attribute '{}' value '{}' must be 'off' or between {} and {}", key, value, spec->lo,
+                          spec->hi);
       break;
   }
   return Status::Ok();
@@ -307,12 +323,14 @@ Status validateAttribute(const AttrSpec (&specs)[N], std::string_view noun, cons
 // Applies the health check settings present in `in` onto tg (absent ones keep
 // tg's values) and validates the result.
 Status applyHealthCheck(const CreateTargetGroupInput& in, TargetGroup& tg) {
-  static const std::set<std::string, std::less<>> kProtocols = {"HTTP", "HTTPS", "TCP", "TLS", "UDP",
+  static const std::set<std::string, std::less<>> kProtocols = {"HTTP",    "HTTPS",  "TCP",  "TLS",     "UDP",
                                                                 "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"};
-  LP_ASSIGN_OR_RETURN(tg.healthCheckIntervalSeconds, intInRange(in.healthCheckIntervalSeconds, 5, 300,
-                                                                "healthCheckIntervalSeconds", tg.healthCheckIntervalSeconds));
-  LP_ASSIGN_OR_RETURN(tg.healthCheckTimeoutSeconds, intInRange(in.healthCheckTimeoutSeconds, 2, 120,
-                                                               "healthCheckTimeoutSeconds", tg.healthCheckTimeoutSeconds));
+  LP_ASSIGN_OR_RETURN(
+      tg.healthCheckIntervalSeconds,
+      intInRange(in.healthCheckIntervalSeconds, 5, 300, "healthCheckIntervalSeconds", tg.healthCheckIntervalSeconds));
+  LP_ASSIGN_OR_RETURN(
+      tg.healthCheckTimeoutSeconds,
+      intInRange(in.healthCheckTimeoutSeconds, 2, 120, "healthCheckTimeoutSeconds", tg.healthCheckTimeoutSeconds));
   LP_ASSIGN_OR_RETURN(tg.healthyThresholdCount,
                       intInRange(in.healthyThresholdCount, 2, 10, "healthyThresholdCount", tg.healthyThresholdCount));
   LP_ASSIGN_OR_RETURN(tg.unhealthyThresholdCount, intInRange(in.unhealthyThresholdCount, 2, 10,
@@ -374,10 +392,10 @@ Attributes loadBalancerAttributes(const LoadBalancer& lb) {
 std::string nlbCanonicalHostedZoneId(std::string_view region) {
   // Route 53 zones AWS publishes for NLB DNS names, per region.
   static const std::map<std::string, std::string, std::less<>> kZones = {
-      {"us-east-1", "Z26RNL4JYFTOTI"},      {"us-east-2", "ZLMOA37VPKANP"},      {"us-west-1", "Z24FKFUX50B4VW"},
-      {"us-west-2", "Z18D5FSROUN65G"},      {"eu-west-1", "Z2IFOLAFXWLO4F"},     {"eu-west-2", "ZD4D7Y8KGAS4G"},
-      {"eu-central-1", "Z3F0SRJ5LGBH90"},   {"ap-southeast-1", "ZKVM4W9LS7TM"},  {"ap-southeast-2", "ZCT6FZBF4DROD"},
-      {"ap-northeast-1", "Z31USIVHYNEOWT"}, {"ap-south-1", "ZVDDRBQ08TROA"},     {"sa-east-1", "ZTK26PT1VY4CU"},
+      {"us-east-1", "Z26RNL4JYFTOTI"},      {"us-east-2", "ZLMOA37VPKANP"},     {"us-west-1", "Z24FKFUX50B4VW"},
+      {"us-west-2", "Z18D5FSROUN65G"},      {"eu-west-1", "Z2IFOLAFXWLO4F"},    {"eu-west-2", "ZD4D7Y8KGAS4G"},
+      {"eu-central-1", "Z3F0SRJ5LGBH90"},   {"ap-southeast-1", "ZKVM4W9LS7TM"}, {"ap-southeast-2", "ZCT6FZBF4DROD"},
+      {"ap-northeast-1", "Z31USIVHYNEOWT"}, {"ap-south-1", "ZVDDRBQ08TROA"},    {"sa-east-1", "ZTK26PT1VY4CU"},
   };
   auto it = kZones.find(region);
   return it == kZones.end() ? "Z26RNL4JYFTOTI" : it->second;
@@ -393,21 +411,24 @@ Result<LoadBalancer> ElbService::createLoadBalancer(const CallContext& call, con
   if (type == "application" || type == "gateway")
     return invalidConfig("Load balancers of type '{}' are not supported; only 'network'", type);
   if (type != "network")
-    return validation("1 validation error detected: Value '{}' at 'type' failed to satisfy constraint: Member must "
-                      "satisfy enum value set: [application, network, gateway]",
-                      type);
+    return validation(
+        "1 validation error detected: Value '{}' at 'type' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [application, network, gateway]",
+        type);
   std::string scheme = in.scheme.empty() ? "internal" : in.scheme;
   if (scheme != "internal" && scheme != "internet-facing")
-    return validation("1 validation error detected: Value '{}' at 'scheme' failed to satisfy constraint: Member must "
-                      "satisfy enum value set: [internet-facing, internal]",
-                      scheme);
+    return validation(
+        "1 validation error detected: Value '{}' at 'scheme' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [internet-facing, internal]",
+        scheme);
   std::string ipType = in.ipAddressType.empty() ? "ipv4" : in.ipAddressType;
   if (ipType == "dualstack" || ipType == "dualstack-without-public-ipv4")
     return invalidConfig("IP address type '{}' is not supported; only 'ipv4'", ipType);
   if (ipType != "ipv4")
-    return validation("1 validation error detected: Value '{}' at 'ipAddressType' failed to satisfy constraint: Member "
-                      "must satisfy enum value set: [ipv4, dualstack, dualstack-without-public-ipv4]",
-                      ipType);
+    return validation(
+        "1 validation error detected: Value '{}' at 'ipAddressType' failed to satisfy constraint: Member "
+        "must satisfy enum value set: [ipv4, dualstack, dualstack-without-public-ipv4]",
+        ipType);
   if (!in.securityGroups.empty())
     return invalidConfig("Security groups are not supported for network load balancers here");
   LP_RETURN_IF_ERROR(validateElbTags(in.tags));
@@ -453,8 +474,10 @@ Result<LoadBalancer> ElbService::createLoadBalancer(const CallContext& call, con
         lb = e;
         return Status::Ok();
       }
-      return err::make(err::kDuplicateLoadBalancerName, "A load balancer with the same name '{}' exists, but with "
-                                                        "different settings", in.name);
+      return err::make(err::kDuplicateLoadBalancerName,
+                       "A load balancer with the same name '{}' exists, but with "
+                       "different settings",
+                       in.name);
     }
     int owned = 0;
     t.raw().forEach(LoadBalancer::kKind, [&](const store::Object& o) {
@@ -485,8 +508,8 @@ Result<LoadBalancer> ElbService::createLoadBalancer(const CallContext& call, con
         if (ip.status().code() == err::kInsufficientFreeAddresses)
           return err::make(err::kElbInvalidSubnet, "Not enough IP space available in {}", s.id.str());
         if (!requested.empty())
-          return invalidConfig("The private IPv4 address '{}' cannot be used in subnet '{}': {}", requested,
-                               s.id.str(), ip.status().message());
+          return invalidConfig("The private IPv4 address '{}' cannot be used in subnet '{}': {}", requested, s.id.str(),
+                               ip.status().message());
         return ip.status();
       }
       model::NetworkInterface eni;
@@ -530,9 +553,8 @@ Result<Page<LoadBalancer>> ElbService::describeLoadBalancers(const CallContext& 
         missing.push_back(w);
     if (!missing.empty())
       return err::make(err::kLoadBalancerNotFound, "Load balancers '[{}]' not found", fmt::join(missing, ", "));
-    std::erase_if(lbs, [&](const LoadBalancer& l) {
-      return std::find(wanted.begin(), wanted.end(), field(l)) == wanted.end();
-    });
+    std::erase_if(
+        lbs, [&](const LoadBalancer& l) { return std::find(wanted.begin(), wanted.end(), field(l)) == wanted.end(); });
     return Status::Ok();
   };
   if (!in.arns.empty()) LP_RETURN_IF_ERROR(keep(in.arns, [](const LoadBalancer& l) { return l.id.str(); }));
@@ -558,8 +580,8 @@ Status ElbService::deleteLoadBalancer(const CallContext& call, const std::string
                        arn);
     for (const auto& l : t.listWhere<Listener>([&](const Listener& l) { return l.loadBalancerArn == arn; }))
       t.erase<Listener>(l.id.str());
-    for (const auto& e : t.listWhere<model::NetworkInterface>(
-             [&](const model::NetworkInterface& e) { return e.managedBy == arn; }))
+    for (const auto& e :
+         t.listWhere<model::NetworkInterface>([&](const model::NetworkInterface& e) { return e.managedBy == arn; }))
       t.erase<model::NetworkInterface>(e.id);
     t.erase<LoadBalancer>(arn);
     return Status::Ok();
@@ -575,24 +597,28 @@ Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const
   if (targetType == "instance" || targetType == "lambda" || targetType == "alb")
     return invalidConfig("Target type '{}' is not supported; only 'ip'", targetType);
   if (targetType != "ip")
-    return validation("1 validation error detected: Value '{}' at 'targetType' failed to satisfy constraint: Member "
-                      "must satisfy enum value set: [instance, ip, lambda, alb]",
-                      targetType);
-  static const std::set<std::string, std::less<>> kProtocols = {"HTTP", "HTTPS", "TCP", "TLS", "UDP",
+    return validation(
+        "1 validation error detected: Value '{}' at 'targetType' failed to satisfy constraint: Member "
+        "must satisfy enum value set: [instance, ip, lambda, alb]",
+        targetType);
+  static const std::set<std::string, std::less<>> kProtocols = {"HTTP",    "HTTPS",  "TCP",  "TLS",     "UDP",
                                                                 "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"};
   if (in.protocol.empty()) return validation("A protocol must be specified");
   if (!kProtocols.count(in.protocol))
-    return validation("1 validation error detected: Value '{}' at 'protocol' failed to satisfy constraint: Member must "
-                      "satisfy enum value set: [HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC]",
-                      in.protocol);
-  if (in.protocol != "TCP") return invalidConfig("Protocol '{}' is not supported; target groups here are TCP", in.protocol);
+    return validation(
+        "1 validation error detected: Value '{}' at 'protocol' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC]",
+        in.protocol);
+  if (in.protocol != "TCP")
+    return invalidConfig("Protocol '{}' is not supported; target groups here are TCP", in.protocol);
   if (!in.port) return validation("A port must be specified");
   if (in.vpcId.empty()) return validation("A VPC ID must be specified");
   if (!in.ipAddressType.empty() && in.ipAddressType != "ipv4") {
     if (in.ipAddressType == "ipv6") return invalidConfig("IP address type 'ipv6' is not supported; only 'ipv4'");
-    return validation("1 validation error detected: Value '{}' at 'ipAddressType' failed to satisfy constraint: Member "
-                      "must satisfy enum value set: [ipv4, ipv6]",
-                      in.ipAddressType);
+    return validation(
+        "1 validation error detected: Value '{}' at 'ipAddressType' failed to satisfy constraint: Member "
+        "must satisfy enum value set: [ipv4, ipv6]",
+        in.ipAddressType);
   }
 
   TargetGroup tg;
@@ -610,8 +636,8 @@ Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const
     tg.vpcId = vpc->id;
     tg.targetType = targetType;
     tg.healthCheckProtocol = "TCP";
-    auto existing = t.listWhere<TargetGroup>(
-        [&](const TargetGroup& g) { return g.ownerId == call.account && g.name == in.name; });
+    auto existing =
+        t.listWhere<TargetGroup>([&](const TargetGroup& g) { return g.ownerId == call.account && g.name == in.name; });
     if (!existing.empty()) {
       if (sameTargetGroupSettings(existing.front(), tg)) {
         tg = existing.front();
@@ -639,10 +665,9 @@ Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const
 }
 
 Result<Page<TargetGroupInfo>> ElbService::describeTargetGroups(const CallContext& call,
-                                                              const DescribeTargetGroupsInput& in) {
+                                                               const DescribeTargetGroupsInput& in) {
   int selectors = !in.loadBalancerArn.empty() + !in.arns.empty() + !in.names.empty();
-  if (selectors > 1)
-    return validation("Only one of LoadBalancerArn, TargetGroupArns or Names can be specified");
+  if (selectors > 1) return validation("Only one of LoadBalancerArn, TargetGroupArns or Names can be specified");
   for (const auto& a : in.arns)
     if (!isArnOf(a, "targetgroup")) return validation("'{}' is not a valid target group ARN", a);
   std::vector<TargetGroup> groups;
@@ -713,9 +738,8 @@ Status ElbService::registerTargets(const CallContext& call, const std::string& t
     auto subnets = t.listWhere<model::Subnet>([&](const model::Subnet& s) { return s.vpcId == tg.vpcId; });
     for (const auto& in : targets) {
       LP_ASSIGN_OR_RETURN(model::Target target, resolveTarget(ctx_, call, tg, vpc ? &*vpc : nullptr, subnets, in));
-      auto same = std::find_if(tg.targets.begin(), tg.targets.end(), [&](const model::Target& x) {
-        return x.ip == target.ip && x.port == target.port;
-      });
+      auto same = std::find_if(tg.targets.begin(), tg.targets.end(),
+                               [&](const model::Target& x) { return x.ip == target.ip && x.port == target.port; });
       if (same != tg.targets.end()) {
         *same = target;  // registering again is a no-op apart from the zone
         continue;
@@ -744,8 +768,7 @@ Status ElbService::deregisterTargets(const CallContext& call, const std::string&
       auto it = std::find_if(tg.targets.begin(), tg.targets.end(),
                              [&](const model::Target& x) { return x.ip == addr && x.port == port; });
       if (it == tg.targets.end())
-        return err::make(err::kInvalidTarget, "The target '{}:{}' is not registered with the target group", addr,
-                         port);
+        return err::make(err::kInvalidTarget, "The target '{}:{}' is not registered with the target group", addr, port);
       tg.targets.erase(it);
       t.raw().erase(model::TargetHealthRecord::kKind, model::targetHealthKey(tgArn, addr, port));
     }
@@ -792,13 +815,14 @@ Result<std::vector<TargetHealthDescription>> ElbService::describeTargetHealth(co
 
 Result<Listener> ElbService::createListener(const CallContext& call, const CreateListenerInput& in) {
   if (in.loadBalancerArn.empty()) return required("loadBalancerArn");
-  static const std::set<std::string, std::less<>> kProtocols = {"HTTP", "HTTPS", "TCP", "TLS", "UDP",
+  static const std::set<std::string, std::less<>> kProtocols = {"HTTP",    "HTTPS",  "TCP",  "TLS",     "UDP",
                                                                 "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"};
   if (in.protocol.empty()) return validation("A listener protocol must be specified");
   if (!kProtocols.count(in.protocol))
-    return validation("1 validation error detected: Value '{}' at 'protocol' failed to satisfy constraint: Member must "
-                      "satisfy enum value set: [HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC]",
-                      in.protocol);
+    return validation(
+        "1 validation error detected: Value '{}' at 'protocol' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC]",
+        in.protocol);
   if (in.protocol != "TCP")
     return err::make(err::kUnsupportedProtocol, "Protocol '{}' is not supported; listeners here are TCP", in.protocol);
   if (!in.port) return validation("A listener port must be specified");
@@ -807,14 +831,15 @@ Result<Listener> ElbService::createListener(const CallContext& call, const Creat
   if (in.defaultActions.size() > 1)
     return invalidConfig("A network load balancer listener takes exactly one default action");
   const ListenerAction& action = in.defaultActions.front();
-  static const std::set<std::string, std::less<>> kActions = {"forward", "authenticate-oidc", "authenticate-cognito",
-                                                              "redirect", "fixed-response", "jwt-validation"};
+  static const std::set<std::string, std::less<>> kActions = {"forward",  "authenticate-oidc", "authenticate-cognito",
+                                                              "redirect", "fixed-response",    "jwt-validation"};
   if (action.type.empty()) return required("defaultActions.member.type");
   if (!kActions.count(action.type))
-    return validation("1 validation error detected: Value '{}' at 'defaultActions.1.member.type' failed to satisfy "
-                      "constraint: Member must satisfy enum value set: [forward, authenticate-oidc, "
-                      "authenticate-cognito, redirect, fixed-response]",
-                      action.type);
+    return validation(
+        "1 validation error detected: Value '{}' at 'defaultActions.1.member.type' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [forward, authenticate-oidc, "
+        "authenticate-cognito, redirect, fixed-response]",
+        action.type);
   if (action.type != "forward")
     return err::make(err::kInvalidLoadBalancerAction,
                      "The action type '{}' is not valid for a load balancer of type 'network'", action.type);
@@ -837,7 +862,8 @@ Result<Listener> ElbService::createListener(const CallContext& call, const Creat
     if (tg.vpcId != lb.vpcId)
       return invalidConfig("The target group '{}' is in VPC '{}', not in the load balancer's VPC '{}'", tgArn,
                            tg.vpcId.str(), lb.vpcId.str());
-    if (t.any<Listener>([&](const Listener& l) { return l.targetGroupArn == tgArn && l.loadBalancerArn != lb.id.str(); }))
+    if (t.any<Listener>(
+            [&](const Listener& l) { return l.targetGroupArn == tgArn && l.loadBalancerArn != lb.id.str(); }))
       return err::make(err::kTargetGroupAssociationLimit,
                        "The following target groups cannot be associated with more than one load balancer: '{}'",
                        tgArn);
@@ -895,7 +921,8 @@ Result<Page<Listener>> ElbService::describeListeners(const CallContext& call, co
     }
   });
   LP_RETURN_IF_ERROR(st);
-  std::sort(listeners.begin(), listeners.end(), [](const Listener& a, const Listener& b) { return a.id.str() < b.id.str(); });
+  std::sort(listeners.begin(), listeners.end(),
+            [](const Listener& a, const Listener& b) { return a.id.str() < b.id.str(); });
   return markerPage(std::move(listeners), in.page, [](const Listener& l) -> const std::string& { return l.id.str(); });
 }
 
@@ -994,9 +1021,10 @@ constexpr size_t kMaxTagResources = 20;
 Status checkTagArns(const std::vector<std::string>& arns) {
   if (arns.empty()) return required("resourceArns");
   if (arns.size() > kMaxTagResources)
-    return validation("1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must "
-                      "have length less than or equal to {}",
-                      kMaxTagResources);
+    return validation(
+        "1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must "
+        "have length less than or equal to {}",
+        kMaxTagResources);
   for (const auto& a : arns)
     if (!isArnOf(a, "loadbalancer") && !isArnOf(a, "targetgroup") && !isArnOf(a, "listener"))
       return validation("'{}' is not a valid resource ARN", a);
@@ -1067,7 +1095,8 @@ Status ElbService::removeTags(const CallContext& call, const std::vector<std::st
     Txn t(w);
     for (const auto& arn : arns) {
       LP_RETURN_IF_ERROR(editTagsByArn(t, call, arn, [&](model::Tags& have) -> Status {
-        std::erase_if(have, [&](const model::Tag& h) { return std::find(keys.begin(), keys.end(), h.key) != keys.end(); });
+        std::erase_if(have,
+                      [&](const model::Tag& h) { return std::find(keys.begin(), keys.end(), h.key) != keys.end(); });
         return Status::Ok();
       }));
     }

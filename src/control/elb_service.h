@@ -117,7 +117,7 @@ class ElbService {
   // Idempotent: the same name with the same settings returns the existing one.
   Result<model::LoadBalancer> createLoadBalancer(const CallContext& call, const CreateLoadBalancerInput& in);
   Result<Page<model::LoadBalancer>> describeLoadBalancers(const CallContext& call,
-                                                         const DescribeLoadBalancersInput& in);
+                                                          const DescribeLoadBalancersInput& in);
   // Removes the node interfaces and listeners with it; ResourceInUse while an
   // endpoint service configuration names it.
   Status deleteLoadBalancer(const CallContext& call, const std::string& arn);
@@ -151,9 +151,10 @@ class ElbService {
 
   // Tags of load balancers, target groups and listeners, by ARN (all or nothing).
   Status addTags(const CallContext& call, const std::vector<std::string>& arns, const model::Tags& tags);
-  Status removeTags(const CallContext& call, const std::vector<std::string>& arns, const std::vector<std::string>& keys);
+  Status removeTags(const CallContext& call, const std::vector<std::string>& arns,
+                    const std::vector<std::string>& keys);
   Result<std::vector<std::pair<std::string, model::Tags>>> describeTags(const CallContext& call,
-                                                                       const std::vector<std::string>& arns);
+                                                                        const std::vector<std::string>& arns);
 
  private:
   ControlContext& ctx_;

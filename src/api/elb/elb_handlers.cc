@@ -319,8 +319,8 @@ void registerElbHandlers(Router& r, control::ControlContext& ctx) {
   r.add(kElb, "ModifyLoadBalancerAttributes", [&ctx](HandlerContext& h) -> Status {
     control::Attributes changes;
     for (auto& a : h.params.memberStructList("Attributes")) changes.emplace_back(a.get("Key"), a.get("Value"));
-    LP_ASSIGN_OR_RETURN(auto attrs, ElbService(ctx).modifyLoadBalancerAttributes(
-                                        h.call, h.params.get("LoadBalancerArn"), changes));
+    LP_ASSIGN_OR_RETURN(auto attrs,
+                        ElbService(ctx).modifyLoadBalancerAttributes(h.call, h.params.get("LoadBalancerArn"), changes));
     writeAttributes(h.out, attrs);
     return Status::Ok();
   });
@@ -357,7 +357,8 @@ void registerElbHandlers(Router& r, control::ControlContext& ctx) {
   });
 
   r.add(kElb, "DescribeTargetGroupAttributes", [&ctx](HandlerContext& h) -> Status {
-    LP_ASSIGN_OR_RETURN(auto attrs, ElbService(ctx).describeTargetGroupAttributes(h.call, h.params.get("TargetGroupArn")));
+    LP_ASSIGN_OR_RETURN(auto attrs,
+                        ElbService(ctx).describeTargetGroupAttributes(h.call, h.params.get("TargetGroupArn")));
     writeAttributes(h.out, attrs);
     return Status::Ok();
   });

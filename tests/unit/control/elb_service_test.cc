@@ -43,10 +43,12 @@ class ElbServiceTest : public ::testing::Test {
     v.id = model::VpcId::generate(random_);
     v.ownerId = owner;
     v.cidrBlock = cidr;
-    EXPECT_TRUE(store_->update([&](store::WriteTxn& w) {
-      Txn(w).put(v);
-      return Status::Ok();
-    }).ok());
+    EXPECT_TRUE(store_
+                    ->update([&](store::WriteTxn& w) {
+                      Txn(w).put(v);
+                      return Status::Ok();
+                    })
+                    .ok());
     return v.id;
   }
   std::string addSubnet(const std::string& owner, const model::VpcId& vpc, const std::string& cidr,
@@ -57,10 +59,12 @@ class ElbServiceTest : public ::testing::Test {
     s.vpcId = vpc;
     s.cidrBlock = cidr;
     s.zoneId = zone;
-    EXPECT_TRUE(store_->update([&](store::WriteTxn& w) {
-      Txn(w).put(s);
-      return Status::Ok();
-    }).ok());
+    EXPECT_TRUE(store_
+                    ->update([&](store::WriteTxn& w) {
+                      Txn(w).put(s);
+                      return Status::Ok();
+                    })
+                    .ok());
     return s.id.str();
   }
   template <typename R>
@@ -116,7 +120,8 @@ TEST_F(ElbServiceTest, LoadBalancerGetsOneRequesterManagedNodePerSubnet) {
   std::smatch m;
   std::string arn = lb.id.str();
   ASSERT_TRUE(std::regex_match(
-      arn, m, std::regex("arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/web-nlb/([0-9a-f]{16})")))
+      arn, m,
+      std::regex("arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/web-nlb/([0-9a-f]{16})")))
       << arn;
   EXPECT_EQ(lb.dnsName, "web-nlb-" + m[1].str() + ".elb.us-east-1.amazonaws.com");
   EXPECT_EQ(lb.vpcId, vpc_);
@@ -162,8 +167,8 @@ TEST_F(ElbServiceTest, SubnetMappingChoosesTheNodeAddressAndATakenOneIsRefused) 
 }
 
 TEST_F(ElbServiceTest, BadNamesAreValidationErrors) {
-  for (std::string bad : {"", "-lead", "trail-", "has_underscore", "internal-lb", "a234567890123456789012345678901x3",
-                          "dot.ted"}) {
+  for (std::string bad :
+       {"", "-lead", "trail-", "has_underscore", "internal-lb", "a234567890123456789012345678901x3", "dot.ted"}) {
     CreateLoadBalancerInput in;
     in.name = bad;
     in.subnets = {subnetA_};
@@ -229,19 +234,23 @@ TEST_F(ElbServiceTest, DeleteRemovesNodesAndListenersButNotWhileAServiceUsesIt) 
   sc.id = model::ServiceId::generate(random_);
   sc.ownerId = kProvider;
   sc.networkLoadBalancerArns = {lb.id.str()};
-  ASSERT_TRUE(store_->update([&](store::WriteTxn& w) {
-    Txn(w).put(sc);
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->update([&](store::WriteTxn& w) {
+                    Txn(w).put(sc);
+                    return Status::Ok();
+                  })
+                  .ok());
 
   ElbService svc(*ctx_);
   EXPECT_EQ(svc.deleteLoadBalancer(as(kProvider), lb.id.str()).code(), "ResourceInUse");
   EXPECT_EQ(all<NetworkInterface>().size(), 2u);
 
-  ASSERT_TRUE(store_->update([&](store::WriteTxn& w) {
-    Txn(w).erase<model::ServiceConfiguration>(sc.id);
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->update([&](store::WriteTxn& w) {
+                    Txn(w).erase<model::ServiceConfiguration>(sc.id);
+                    return Status::Ok();
+                  })
+                  .ok());
   ASSERT_TRUE(svc.deleteLoadBalancer(as(kProvider), lb.id.str()).ok());
   EXPECT_TRUE(all<LoadBalancer>().empty());
   EXPECT_TRUE(all<NetworkInterface>().empty());
@@ -352,13 +361,16 @@ TEST_F(ElbServiceTest, TargetHealthFollowsUseAndTheObservedRecord) {
   EXPECT_EQ(state(0).reason, "Elb.InitialHealthChecking");
 
   // What the data plane writes.
-  ASSERT_TRUE(store_->update([&](store::WriteTxn& w) {
-    w.put(model::TargetHealthRecord::kKind, model::targetHealthKey(tg.id.str(), "10.0.1.10", 8080),
-          R"({"state":"healthy","reason":"","description":""})");
-    w.put(model::TargetHealthRecord::kKind, model::targetHealthKey(tg.id.str(), "10.0.2.10", 8080),
-          R"({"state":"unhealthy","reason":"Target.FailedHealthChecks","description":"Health checks failed"})");
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(
+      store_
+          ->update([&](store::WriteTxn& w) {
+            w.put(model::TargetHealthRecord::kKind, model::targetHealthKey(tg.id.str(), "10.0.1.10", 8080),
+                  R"({"state":"healthy","reason":"","description":""})");
+            w.put(model::TargetHealthRecord::kKind, model::targetHealthKey(tg.id.str(), "10.0.2.10", 8080),
+                  R"({"state":"unhealthy","reason":"Target.FailedHealthChecks","description":"Health checks failed"})");
+            return Status::Ok();
+          })
+          .ok());
   EXPECT_EQ(state(0), (model::TargetHealthRecord{"healthy", "", ""}));
   EXPECT_EQ(state(1), (model::TargetHealthRecord{"unhealthy", "Target.FailedHealthChecks", "Health checks failed"}));
 
@@ -385,7 +397,8 @@ TEST_F(ElbServiceTest, ListenerRules) {
   ASSERT_TRUE(l.ok()) << l.status().toString();
   std::string lbHex = lb.id.str().substr(lb.id.str().size() - 16);
   EXPECT_TRUE(std::regex_match(l->id.str(), std::regex("arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/"
-                                                       "net/nlb/" + lbHex + "/[0-9a-f]{16}")));
+                                                       "net/nlb/" +
+                                                       lbHex + "/[0-9a-f]{16}")));
   EXPECT_EQ(listen(lb, tg.id.str(), 443)->id.str(), l->id.str());  // identical: the same listener
   EXPECT_EQ(listen(lb, tg2.id.str(), 443).status().code(), "DuplicateListener");
   EXPECT_EQ(listen(lb, farTg.id.str(), 80).status().code(), "InvalidConfigurationRequest");
@@ -436,9 +449,9 @@ TEST_F(ElbServiceTest, TargetGroupAttributes) {
   EXPECT_EQ(value(*attrs, "deregistration_delay.timeout_seconds"), "300");
   EXPECT_EQ(value(*attrs, "stickiness.type"), "source_ip");
 
-  auto changed = svc.modifyTargetGroupAttributes(as(kProvider), tg.id.str(),
-                                                 {{"proxy_protocol_v2.enabled", "true"},
-                                                  {"deregistration_delay.timeout_seconds", "30"}});
+  auto changed = svc.modifyTargetGroupAttributes(
+      as(kProvider), tg.id.str(),
+      {{"proxy_protocol_v2.enabled", "true"}, {"deregistration_delay.timeout_seconds", "30"}});
   ASSERT_TRUE(changed.ok()) << changed.status().toString();
   EXPECT_EQ(changed->size(), attrs->size());  // the full list comes back
   EXPECT_EQ(value(*changed, "proxy_protocol_v2.enabled"), "true");
@@ -507,8 +520,8 @@ TEST_F(ElbServiceTest, DeletionProtectionRefusesDeleteUntilTurnedOff) {
                 .status()
                 .code(),
             "LoadBalancerNotFound");
-  ASSERT_TRUE(svc.modifyLoadBalancerAttributes(as(kProvider), lb.id.str(), {{"deletion_protection.enabled", "false"}})
-                  .ok());
+  ASSERT_TRUE(
+      svc.modifyLoadBalancerAttributes(as(kProvider), lb.id.str(), {{"deletion_protection.enabled", "false"}}).ok());
   EXPECT_TRUE(svc.deleteLoadBalancer(as(kProvider), lb.id.str()).ok());
   EXPECT_TRUE(all<NetworkInterface>().empty());
 }
@@ -538,8 +551,10 @@ TEST_F(ElbServiceTest, TagsByArnAcrossResourceKinds) {
   EXPECT_EQ(svc.removeTags(as(kOther), {l->id.str()}, {"env"}).code(), "ListenerNotFound");
   EXPECT_EQ(svc.describeTags(as(kProvider), {"arn:aws:s3:::bucket"}).status().code(), "ValidationError");
   // A refused call in a batch changed none of its resources.
-  EXPECT_EQ(svc.addTags(as(kProvider), {lb.id.str(), "arn:aws:elasticloadbalancing:us-east-1:111111111111:"
-                                                     "targetgroup/gone/0123456789abcdef"},
+  EXPECT_EQ(svc.addTags(as(kProvider),
+                        {lb.id.str(),
+                         "arn:aws:elasticloadbalancing:us-east-1:111111111111:"
+                         "targetgroup/gone/0123456789abcdef"},
                         {{"new", "1"}})
                 .code(),
             "TargetGroupNotFound");
