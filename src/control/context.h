@@ -19,6 +19,10 @@ struct Limits {
   int rulesPerSecurityGroup = 120;
   int networkInterfacesPerAccount = 5000;
   int interfaceEndpointsPerVpc = 50;
+  int loadBalancersPerAccount = 50;
+  int targetGroupsPerAccount = 500;
+  int targetsPerTargetGroup = 1000;
+  int listenersPerLoadBalancer = 50;
 };
 
 struct ControlContext {

@@ -1,10 +1,10 @@
 #include "control/elb_service.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/ranges.h>
 
 #include "control/ip_allocation.h"
 #include "model/cidr.h"
@@ -18,10 +18,6 @@ using model::TargetGroup;
 
 namespace {
 
-constexpr int kMaxLoadBalancersPerAccount = 50;
-constexpr int kMaxTargetGroupsPerAccount = 500;
-constexpr size_t kMaxTargetsPerGroup = 1000;
-constexpr int kMaxListenersPerLoadBalancer = 50;
 constexpr int64_t kMaxPageSize = 400;
 
 template <typename... Args>
@@ -485,7 +481,7 @@ Result<LoadBalancer> ElbService::createLoadBalancer(const CallContext& call, con
       if (l && l->ownerId == call.account) ++owned;
       return true;
     });
-    if (owned >= kMaxLoadBalancersPerAccount)
+    if (owned >= ctx_.limits.loadBalancersPerAccount)
       return err::make(err::kTooManyLoadBalancers, "The quota for the number of load balancers has been reached");
 
     std::string hex = ctx_.random.hex(16);
@@ -652,7 +648,7 @@ Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const
       if (g && g->ownerId == call.account) ++owned;
       return true;
     });
-    if (owned >= kMaxTargetGroupsPerAccount)
+    if (owned >= ctx_.limits.targetGroupsPerAccount)
       return err::make(err::kTooManyTargetGroups, "The quota for the number of target groups has been reached");
     tg.id.v = arnPrefix(ctx_, call) + "targetgroup/" + in.name + "/" + ctx_.random.hex(16);
     tg.createdAt = nowIso(ctx_);
@@ -744,7 +740,7 @@ Status ElbService::registerTargets(const CallContext& call, const std::string& t
         *same = target;  // registering again is a no-op apart from the zone
         continue;
       }
-      if (tg.targets.size() >= kMaxTargetsPerGroup)
+      if (tg.targets.size() >= static_cast<size_t>(ctx_.limits.targetsPerTargetGroup))
         return err::make(err::kTooManyTargets, "You've reached the limit on the number of targets per target group");
       tg.targets.push_back(target);
     }
@@ -876,7 +872,7 @@ Result<Listener> ElbService::createListener(const CallContext& call, const Creat
       }
       return err::make(err::kDuplicateListener, "A listener already exists on port {} of this load balancer", port);
     }
-    if (static_cast<int>(mine.size()) >= kMaxListenersPerLoadBalancer)
+    if (static_cast<int>(mine.size()) >= ctx_.limits.listenersPerLoadBalancer)
       return err::make(err::kTooManyListeners, "You've reached the limit on the number of listeners per load balancer");
     auto lbPath = split(std::string_view(lb.id.str()).substr(lb.id.str().find(":loadbalancer/") + 14), '/');
     listener.id.v = arnPrefix(ctx_, call) + "listener/net/" + lb.name + "/" + lbPath.back() + "/" + ctx_.random.hex(16);

@@ -80,6 +80,10 @@ Result<Config> loadConfig(const std::string& path) {
     get("rules_per_security_group", c.limits.rulesPerSecurityGroup);
     get("network_interfaces_per_account", c.limits.networkInterfacesPerAccount);
     get("interface_endpoints_per_vpc", c.limits.interfaceEndpointsPerVpc);
+    get("load_balancers_per_account", c.limits.loadBalancersPerAccount);
+    get("target_groups_per_account", c.limits.targetGroupsPerAccount);
+    get("targets_per_target_group", c.limits.targetsPerTargetGroup);
+    get("listeners_per_load_balancer", c.limits.listenersPerLoadBalancer);
   }
   LP_RETURN_IF_ERROR(parseListen(c.listen));
   return c;

@@ -582,5 +582,48 @@ TEST_F(ElbServiceTest, ModifyTargetGroupChangesHealthChecksOnly) {
   EXPECT_EQ(all<model::TargetGroup>().at(0).healthCheckTimeoutSeconds, 2);
 }
 
+TEST_F(ElbServiceTest, QuotasAreEnforcedPerAccountAndGroup) {
+  ctx_->limits.loadBalancersPerAccount = 1;
+  ctx_->limits.targetsPerTargetGroup = 2;
+  ctx_->limits.listenersPerLoadBalancer = 1;
+  ctx_->limits.targetGroupsPerAccount = 2;
+  LoadBalancer lb = makeLb("only", {subnetA_});
+  ElbService svc(*ctx_);
+  CreateLoadBalancerInput more;
+  more.name = "second";
+  more.subnets = {subnetB_};
+  EXPECT_EQ(svc.createLoadBalancer(as(kProvider), more).status().code(), "TooManyLoadBalancers");
+  EXPECT_EQ(all<NetworkInterface>().size(), 1u);
+
+  auto tg = makeTg("tg", vpc_);
+  auto tg2 = makeTg("tg2", vpc_);
+  CreateTargetGroupInput third;
+  third.name = "tg3";
+  third.protocol = "TCP";
+  third.port = 80;
+  third.vpcId = vpc_.str();
+  EXPECT_EQ(svc.createTargetGroup(as(kProvider), third).status().code(), "TooManyTargetGroups");
+
+  EXPECT_EQ(svc.registerTargets(as(kProvider), tg.id.str(),
+                                {{"10.0.1.1", {}, ""}, {"10.0.1.2", {}, ""}, {"10.0.1.3", {}, ""}})
+                .code(),
+            "TooManyTargets");
+  EXPECT_TRUE(svc.describeTargetHealth(as(kProvider), tg.id.str(), {})->empty());
+  ASSERT_TRUE(svc.registerTargets(as(kProvider), tg.id.str(), {{"10.0.1.1", {}, ""}, {"10.0.1.2", {}, ""}}).ok());
+  // Registering a target again does not count twice.
+  EXPECT_TRUE(svc.registerTargets(as(kProvider), tg.id.str(), {{"10.0.1.2", {}, ""}}).ok());
+
+  ASSERT_TRUE(listen(lb, tg.id.str(), 80).ok());
+  EXPECT_EQ(listen(lb, tg2.id.str(), 81).status().code(), "TooManyListeners");
+
+  // The other account has its own quota.
+  auto theirVpc = addVpc(kOther, "10.5.0.0/16");
+  std::string theirSubnet = addSubnet(kOther, theirVpc, "10.5.1.0/24", "use1-az1");
+  CreateLoadBalancerInput theirs;
+  theirs.name = "only";
+  theirs.subnets = {theirSubnet};
+  EXPECT_TRUE(svc.createLoadBalancer(as(kOther), theirs).ok());
+}
+
 }  // namespace
 }  // namespace lp::control
