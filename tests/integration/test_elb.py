@@ -392,3 +392,22 @@ def test_target_group_lifecycle_with_boto3(daemon):
     with pytest.raises(ClientError) as e:
         elb.describe_target_groups(TargetGroupArns=[arn])
     assert e.value.response["Error"]["Code"] == "TargetGroupNotFound"
+
+
+def test_a_load_balancer_behind_an_endpoint_service_cannot_be_deleted(daemon, provider_net):
+    vpc, sub_a, sub_b = provider_net
+    lb_arn = daemon.aws("elbv2", "create-load-balancer", "--name", "svc-nlb", "--type", "network", "--scheme",
+                        "internal", "--subnets", sub_a["SubnetId"], sub_b["SubnetId"]
+                        )["LoadBalancers"][0]["LoadBalancerArn"]
+    created = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb_arn,
+                         "--acceptance-required", check=False)
+    if isinstance(created, AwsError):
+        if created.code == "InvalidAction":
+            pytest.skip("CreateVpcEndpointServiceConfiguration is not served yet")
+        raise created
+    service_id = created["ServiceConfiguration"]["ServiceId"]
+    assert daemon.aws_error("elbv2", "delete-load-balancer", "--load-balancer-arn", lb_arn).code == "ResourceInUse"
+    assert len(nlb_interfaces(daemon)) == 2
+    daemon.aws("ec2", "delete-vpc-endpoint-service-configurations", "--service-ids", service_id)
+    daemon.aws("elbv2", "delete-load-balancer", "--load-balancer-arn", lb_arn)
+    assert nlb_interfaces(daemon) == []
