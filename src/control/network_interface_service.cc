@@ -1,0 +1,209 @@
+#include "control/network_interface_service.h"
+
+#include <algorithm>
+
+#include "control/ip_allocation.h"
+
+namespace lp::control {
+
+using model::NetworkInterface;
+using model::SecurityGroup;
+using model::Subnet;
+
+namespace {
+
+using Strings = std::vector<std::string>;
+
+struct EniRow {
+  NetworkInterfaceInfo info;
+  model::Tags tags;
+};
+
+const FilterSpec<EniRow>& eniFilters() {
+  static const FilterSpec<EniRow> spec = [] {
+    FilterSpec<EniRow> s;
+    auto ip = [](const EniRow& r) { return Strings{r.info.eni.privateIp}; };
+    auto groupIds = [](const EniRow& r) {
+      Strings out;
+      for (auto& g : r.info.groups) out.push_back(g.first);
+      return out;
+    };
+    auto groupNames = [](const EniRow& r) {
+      Strings out;
+      for (auto& g : r.info.groups) out.push_back(g.second);
+      return out;
+    };
+    s.add("network-interface-id", [](const EniRow& r) { return Strings{r.info.eni.id.str()}; })
+        .add("subnet-id", [](const EniRow& r) { return Strings{r.info.eni.subnetId.str()}; })
+        .add("vpc-id", [](const EniRow& r) { return Strings{r.info.eni.vpcId.str()}; })
+        .add("private-ip-address", ip)
+        .add("addresses.private-ip-address", ip)
+        .add("addresses.primary", [](const EniRow&) { return Strings{"true"}; })
+        .add("group-id", groupIds)
+        .add("group-name", groupNames)
+        .add("interface-type", [](const EniRow& r) { return Strings{r.info.eni.interfaceType}; })
+        .add("requester-managed",
+             [](const EniRow& r) { return Strings{r.info.eni.requesterManaged ? "true" : "false"}; })
+        .add("requester-id", [](const EniRow& r) {
+          return r.info.eni.requesterId.empty() ? Strings{} : Strings{r.info.eni.requesterId};
+        })
+        .add("status", [](const EniRow& r) { return Strings{r.info.eni.status}; })
+        .add("description", [](const EniRow& r) { return Strings{r.info.eni.description}; })
+        .add("availability-zone", [](const EniRow& r) { return Strings{r.info.zoneName}; })
+        .add("availability-zone-id", [](const EniRow& r) { return Strings{r.info.eni.zoneId}; })
+        .add("owner-id", [](const EniRow& r) { return Strings{r.info.eni.ownerId}; })
+        .add("mac-address", [](const EniRow& r) { return Strings{r.info.eni.macAddress}; })
+        .add("source-dest-check",
+             [](const EniRow& r) { return Strings{r.info.eni.sourceDestCheck ? "true" : "false"}; });
+    return s;
+  }();
+  return spec;
+}
+
+NetworkInterfaceInfo render(const View& v, const ControlContext& ctx, const CallContext& call,
+                            NetworkInterface eni) {
+  NetworkInterfaceInfo info;
+  info.zoneName = ctx.region.zoneName(call.account, eni.zoneId);
+  for (const auto& g : eni.groupIds) {
+    auto sg = v.get<SecurityGroup>(g);
+    info.groups.emplace_back(g.str(), sg ? sg->name : "");
+  }
+  info.eni = std::move(eni);
+  return info;
+}
+
+}  // namespace
+
+Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(const CallContext& call,
+                                                                            const CreateNetworkInterfaceInput& in) {
+  if (in.subnetId.empty()) return err::missing("SubnetId");
+  if (in.description.size() > 255) return err::badValue("Description", "...", "Description is too long.");
+  if (in.clientToken.size() > 64) return err::badValue("ClientToken", in.clientToken);
+  for (const auto& g : in.groupIds)
+    if (!model::isWellFormed<model::SecurityGroupId>(g))
+      return err::make(err::kGroupIdMalformed, "Invalid id: \"{}\" (expecting \"sg-...\")", g);
+  LP_ASSIGN_OR_RETURN(auto tags, tagsFromSpecs(in.tagSpecs, "network-interface"));
+
+  NetworkInterfaceInfo out;
+  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(Subnet subnet, findOwned<Subnet>(t, call, in.subnetId, err::kSubnetMalformed,
+                                                         err::kSubnetNotFound, "subnet ID"));
+    auto vpc = t.get<model::Vpc>(subnet.vpcId);
+    if (!vpc) return err::make(err::kInternalError, "The subnet's VPC is missing.");
+    std::vector<model::SecurityGroupId> groups;
+    for (const auto& g : in.groupIds) {
+      auto sg = t.get<SecurityGroup>(g);
+      if (!sg || sg->ownerId != call.account)
+        return err::make(err::kGroupNotFound, "The security group '{}' does not exist", g);
+      if (sg->vpcId != subnet.vpcId)
+        return err::make(err::kInvalidParameter, "Security group {} and subnet {} belong to different networks.", g,
+                         in.subnetId);
+      if (std::find(groups.begin(), groups.end(), sg->id) == groups.end()) groups.push_back(sg->id);
+    }
+    if (groups.empty()) groups.push_back(vpc->defaultSecurityGroupId);
+
+    if (!in.clientToken.empty()) {
+      auto prior = t.listWhere<NetworkInterface>([&](const NetworkInterface& e) {
+        return e.ownerId == call.account && e.clientToken == in.clientToken;
+      });
+      if (!prior.empty()) {
+        const auto& e = prior.front();
+        bool same = e.subnetId == subnet.id && e.description == in.description &&
+                    (in.privateIpAddress.empty() || in.privateIpAddress == e.privateIp) && e.groupIds == groups;
+        if (!same)
+          return err::make(err::kIdempotentParameterMismatch,
+                           "The client token '{}' was already used with different parameters.", in.clientToken);
+        if (call.dryRun) return err::dryRun();
+        out = render(t, ctx_, call, e);
+        return Status::Ok();
+      }
+    }
+    int owned = 0;
+    t.raw().forEach(NetworkInterface::kKind, [&](const store::Object& o) {
+      auto e = decode<NetworkInterface>(o);
+      if (e && e->ownerId == call.account) ++owned;
+      return true;
+    });
+    if (owned >= ctx_.limits.networkInterfacesPerAccount)
+      return err::make(err::kEniLimitExceeded, "The maximum number of network interfaces has been reached.");
+    LP_ASSIGN_OR_RETURN(std::string ip, allocatePrivateIp(t, subnet, in.privateIpAddress));
+    if (call.dryRun) return err::dryRun();
+    NetworkInterface eni;
+    eni.id = model::NetworkInterfaceId::generate(ctx_.random);
+    eni.ownerId = call.account;
+    eni.vpcId = subnet.vpcId;
+    eni.subnetId = subnet.id;
+    eni.zoneId = subnet.zoneId;
+    eni.privateIp = ip;
+    eni.macAddress = macForInterface(eni.id.str());
+    eni.description = in.description;
+    eni.groupIds = groups;
+    eni.interfaceType = "interface";
+    eni.status = "available";
+    eni.clientToken = in.clientToken;
+    eni.createdAt = nowIso(ctx_);
+    eni.tags = tags;
+    t.put(eni);
+    out = render(t, ctx_, call, std::move(eni));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<Page<NetworkInterfaceInfo>> NetworkInterfaceService::describeNetworkInterfaces(const CallContext& call,
+                                                                                     const DescribeInput& in) {
+  LP_RETURN_IF_ERROR(eniFilters().validate(in.filters));
+  if (in.page.maxResults && !in.ids.empty())
+    return err::make(err::kInvalidParameterCombination,
+                     "The parameter NetworkInterfaceIds cannot be used with the parameter MaxResults");
+  LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 1000));
+  for (const auto& id : in.ids)
+    if (!model::isWellFormed<model::NetworkInterfaceId>(id))
+      return err::make(err::kEniMalformed, "Invalid id: \"{}\" (expecting \"eni-...\")", id);
+  if (call.dryRun) return err::dryRun();
+  std::vector<EniRow> rows;
+  ctx_.store.read([&](const store::ReadView& r) {
+    View v(r);
+    for (auto& e : v.listWhere<NetworkInterface>([&](const NetworkInterface& e) { return e.ownerId == call.account; })) {
+      EniRow row;
+      row.tags = e.tags;
+      row.info = render(v, ctx_, call, std::move(e));
+      rows.push_back(std::move(row));
+    }
+  });
+  if (!in.ids.empty()) {
+    for (const auto& id : in.ids)
+      if (std::none_of(rows.begin(), rows.end(), [&](const EniRow& r) { return r.info.eni.id.str() == id; }))
+        return err::make(err::kEniNotFound, "The networkInterface ID '{}' does not exist", id);
+    std::erase_if(rows, [&](const EniRow& r) {
+      return std::find(in.ids.begin(), in.ids.end(), r.info.eni.id.str()) == in.ids.end();
+    });
+  }
+  std::erase_if(rows, [&](const EniRow& r) { return !eniFilters().matches(r, in.filters); });
+  LP_ASSIGN_OR_RETURN(auto page, paginate(std::move(rows), in.page,
+                                          [](const EniRow& r) -> const std::string& { return r.info.eni.id.str(); }));
+  Page<NetworkInterfaceInfo> out;
+  out.nextToken = page.nextToken;
+  for (auto& r : page.items) out.items.push_back(std::move(r.info));
+  return out;
+}
+
+Status NetworkInterfaceService::deleteNetworkInterface(const CallContext& call, const std::string& id) {
+  if (id.empty()) return err::missing("NetworkInterfaceId");
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(NetworkInterface e, findOwned<NetworkInterface>(t, call, id, err::kEniMalformed,
+                                                                        err::kEniNotFound, "networkInterface ID"));
+    // Endpoint and load-balancer interfaces belong to their service's lifecycle.
+    if (e.requesterManaged)
+      return err::make(err::kOperationNotPermitted, "You are not allowed to manage '{}' attachments.",
+                       e.interfaceType);
+    if (call.dryRun) return err::dryRun();
+    t.erase<NetworkInterface>(e.id);
+    return Status::Ok();
+  });
+}
+
+}  // namespace lp::control

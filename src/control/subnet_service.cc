@@ -1,0 +1,232 @@
+#include "control/subnet_service.h"
+
+#include <algorithm>
+#include <map>
+
+#include "control/ip_allocation.h"
+#include "model/cidr.h"
+
+namespace lp::control {
+
+using model::NetworkInterface;
+using model::Subnet;
+using model::Vpc;
+
+namespace {
+
+using Strings = std::vector<std::string>;
+
+// Filters over a SubnetInfo; the wrapper carries tags so tag:KEY works.
+struct SubnetRow {
+  SubnetInfo info;
+  model::Tags tags;
+};
+
+const FilterSpec<SubnetRow>& subnetFilters() {
+  static const FilterSpec<SubnetRow> spec = [] {
+    FilterSpec<SubnetRow> s;
+    auto cidr = [](const SubnetRow& r) { return Strings{r.info.subnet.cidrBlock}; };
+    s.add("subnet-id", [](const SubnetRow& r) { return Strings{r.info.subnet.id.str()}; })
+        .add("vpc-id", [](const SubnetRow& r) { return Strings{r.info.subnet.vpcId.str()}; })
+        .add("cidr-block", cidr)
+        .add("cidr", cidr)
+        .add("cidrBlock", cidr)
+        .add("availability-zone", [](const SubnetRow& r) { return Strings{r.info.zoneName}; })
+        .add("availabilityZone", [](const SubnetRow& r) { return Strings{r.info.zoneName}; })
+        .add("availability-zone-id", [](const SubnetRow& r) { return Strings{r.info.subnet.zoneId}; })
+        .add("availabilityZoneId", [](const SubnetRow& r) { return Strings{r.info.subnet.zoneId}; })
+        .add("state", [](const SubnetRow& r) { return Strings{r.info.subnet.state}; })
+        .add("owner-id", [](const SubnetRow& r) { return Strings{r.info.subnet.ownerId}; })
+        .add("available-ip-address-count",
+             [](const SubnetRow& r) { return Strings{std::to_string(r.info.availableIps)}; })
+        .add("availableIpAddressCount",
+             [](const SubnetRow& r) { return Strings{std::to_string(r.info.availableIps)}; })
+        .add("default-for-az", [](const SubnetRow&) { return Strings{"false"}; })
+        .add("defaultForAz", [](const SubnetRow&) { return Strings{"false"}; })
+        .add("map-public-ip-on-launch", [](const SubnetRow&) { return Strings{"false"}; })
+        .add("ipv6-native", [](const SubnetRow&) { return Strings{"false"}; });
+    return s;
+  }();
+  return spec;
+}
+
+const FilterSpec<AvailabilityZoneInfo>& zoneFilters(const model::RegionConfig& region) {
+  // The region name is fixed for the daemon's life, so one spec serves all calls.
+  static const FilterSpec<AvailabilityZoneInfo> spec = [&region] {
+    FilterSpec<AvailabilityZoneInfo> s;
+    std::string name = region.name;
+    s.add("zone-name", [](const AvailabilityZoneInfo& z) { return Strings{z.zoneName}; })
+        .add("zone-id", [](const AvailabilityZoneInfo& z) { return Strings{z.zoneId}; })
+        .add("state", [](const AvailabilityZoneInfo&) { return Strings{"available"}; })
+        .add("region-name", [name](const AvailabilityZoneInfo&) { return Strings{name}; })
+        .add("zone-type", [](const AvailabilityZoneInfo&) { return Strings{"availability-zone"}; })
+        .add("group-name", [name](const AvailabilityZoneInfo&) { return Strings{name}; })
+        .add("network-border-group", [name](const AvailabilityZoneInfo&) { return Strings{name}; })
+        .add("opt-in-status", [](const AvailabilityZoneInfo&) { return Strings{"opt-in-not-required"}; })
+        .add("message", [](const AvailabilityZoneInfo&) { return Strings{}; });
+    return s;
+  }();
+  return spec;
+}
+
+std::string zoneList(const model::RegionConfig& region, const std::string& account) {
+  std::string out;
+  for (const auto& id : region.zoneIdsInNameOrder(account)) {
+    if (!out.empty()) out += ", ";
+    out += region.zoneName(account, id);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string subnetArn(const model::RegionConfig& region, const Subnet& s) {
+  return fmt::format("arn:aws:ec2:{}:{}:subnet/{}", region.name, s.ownerId, s.id.str());
+}
+
+Result<SubnetInfo> SubnetService::createSubnet(const CallContext& call, const CreateSubnetInput& in) {
+  if (in.vpcId.empty()) return err::missing("VpcId");
+  if (in.cidrBlock.empty()) return err::missing("CidrBlock");
+  auto cidr = model::Cidr::parse(in.cidrBlock);
+  if (!cidr) return err::badValue("cidrBlock", in.cidrBlock, "This is not a valid CIDR block.");
+  if (cidr->prefix < 16 || cidr->prefix > 28)
+    return err::make(err::kSubnetRange, "The CIDR '{}' is invalid.", in.cidrBlock);
+  std::string zoneId;
+  if (!in.availabilityZone.empty() && !in.availabilityZoneId.empty())
+    return err::make(err::kInvalidParameterCombination,
+                     "Only one of AvailabilityZone or AvailabilityZoneId may be specified.");
+  if (!in.availabilityZone.empty()) {
+    auto id = ctx_.region.zoneIdForName(call.account, in.availabilityZone);
+    if (!id)
+      return err::make(err::kInvalidParameterValue,
+                       "Value ({}) for parameter availabilityZone is invalid. Subnets can currently only be created "
+                       "in the following availability zones: {}.",
+                       in.availabilityZone, zoneList(ctx_.region, call.account));
+    zoneId = *id;
+  } else if (!in.availabilityZoneId.empty()) {
+    if (!ctx_.region.hasZoneId(in.availabilityZoneId))
+      return err::make(err::kInvalidAvailabilityZone, "The availability zone id '{}' does not exist.",
+                       in.availabilityZoneId);
+    zoneId = in.availabilityZoneId;
+  }
+  LP_ASSIGN_OR_RETURN(auto tags, tagsFromSpecs(in.tagSpecs, "subnet"));
+
+  SubnetInfo out;
+  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(Vpc vpc, findOwned<Vpc>(t, call, in.vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID"));
+    auto vpcCidr = model::Cidr::parse(vpc.cidrBlock);
+    if (!vpcCidr || !vpcCidr->contains(*cidr))
+      return err::make(err::kSubnetRange, "The CIDR '{}' is invalid.", in.cidrBlock);
+    auto siblings = t.listWhere<Subnet>([&](const Subnet& s) { return s.vpcId == vpc.id; });
+    for (const auto& s : siblings) {
+      auto other = model::Cidr::parse(s.cidrBlock);
+      if (other && other->overlaps(*cidr))
+        return err::make(err::kSubnetConflict, "The CIDR '{}' conflicts with another subnet", in.cidrBlock);
+    }
+    if (static_cast<int>(siblings.size()) >= ctx_.limits.subnetsPerVpc)
+      return err::make(err::kSubnetLimitExceeded, "The maximum number of subnets has been reached.");
+    if (call.dryRun) return err::dryRun();
+    std::string zone = zoneId;
+    if (zone.empty()) {
+      // Spread over zones: the first zone (in the caller's order) with the fewest subnets of this VPC.
+      size_t best = SIZE_MAX;
+      for (const auto& z : ctx_.region.zoneIdsInNameOrder(call.account)) {
+        size_t n = std::count_if(siblings.begin(), siblings.end(), [&](const Subnet& s) { return s.zoneId == z; });
+        if (n < best) best = n, zone = z;
+      }
+    }
+    Subnet s;
+    s.id = model::SubnetId::generate(ctx_.random);
+    s.ownerId = call.account;
+    s.vpcId = vpc.id;
+    s.cidrBlock = cidr->toString();
+    s.zoneId = zone;
+    s.createdAt = nowIso(ctx_);
+    s.tags = tags;
+    t.put(s);
+    out.availableIps = availableIpCount(t, s);
+    out.zoneName = ctx_.region.zoneName(call.account, s.zoneId);
+    out.subnet = std::move(s);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<Page<SubnetInfo>> SubnetService::describeSubnets(const CallContext& call, const DescribeInput& in) {
+  LP_RETURN_IF_ERROR(subnetFilters().validate(in.filters));
+  LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 1000));
+  for (const auto& id : in.ids)
+    if (!model::isWellFormed<model::SubnetId>(id))
+      return err::make(err::kSubnetMalformed, "Invalid id: \"{}\"", id);
+  if (call.dryRun) return err::dryRun();
+  std::vector<SubnetRow> rows;
+  ctx_.store.read([&](const store::ReadView& r) {
+    View v(r);
+    for (auto& s : v.listWhere<Subnet>([&](const Subnet& s) { return s.ownerId == call.account; })) {
+      SubnetRow row;
+      row.info.availableIps = availableIpCount(v, s);
+      row.info.zoneName = ctx_.region.zoneName(call.account, s.zoneId);
+      row.tags = s.tags;
+      row.info.subnet = std::move(s);
+      rows.push_back(std::move(row));
+    }
+  });
+  if (!in.ids.empty()) {
+    for (const auto& id : in.ids)
+      if (std::none_of(rows.begin(), rows.end(), [&](const SubnetRow& r) { return r.info.subnet.id.str() == id; }))
+        return err::make(err::kSubnetNotFound, "The subnet ID '{}' does not exist", id);
+    std::erase_if(rows, [&](const SubnetRow& r) {
+      return std::find(in.ids.begin(), in.ids.end(), r.info.subnet.id.str()) == in.ids.end();
+    });
+  }
+  std::erase_if(rows, [&](const SubnetRow& r) { return !subnetFilters().matches(r, in.filters); });
+  LP_ASSIGN_OR_RETURN(auto page, paginate(std::move(rows), in.page,
+                                          [](const SubnetRow& r) -> const std::string& { return r.info.subnet.id.str(); }));
+  Page<SubnetInfo> out;
+  out.nextToken = page.nextToken;
+  for (auto& r : page.items) out.items.push_back(std::move(r.info));
+  return out;
+}
+
+Status SubnetService::deleteSubnet(const CallContext& call, const std::string& subnetId) {
+  if (subnetId.empty()) return err::missing("SubnetId");
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(Subnet s, findOwned<Subnet>(t, call, subnetId, err::kSubnetMalformed, err::kSubnetNotFound,
+                                                    "subnet ID"));
+    // Any interface counts, whoever owns it: endpoint and load-balancer nodes too.
+    if (t.any<NetworkInterface>([&](const NetworkInterface& e) { return e.subnetId == s.id; }))
+      return err::make(err::kDependencyViolation, "The subnet '{}' has dependencies and cannot be deleted.",
+                       subnetId);
+    if (call.dryRun) return err::dryRun();
+    t.erase<Subnet>(s.id);
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<AvailabilityZoneInfo>> SubnetService::describeAvailabilityZones(const CallContext& call,
+                                                                                   const DescribeZonesInput& in) {
+  const auto& spec = zoneFilters(ctx_.region);
+  LP_RETURN_IF_ERROR(spec.validate(in.filters));
+  std::vector<AvailabilityZoneInfo> zones;
+  for (const auto& id : ctx_.region.zoneIdsInNameOrder(call.account))
+    zones.push_back({ctx_.region.zoneName(call.account, id), id});
+  for (const auto& n : in.zoneNames)
+    if (std::none_of(zones.begin(), zones.end(), [&](const auto& z) { return z.zoneName == n; }))
+      return err::make(err::kInvalidParameterValue, "The zone '{}' does not exist.", n);
+  for (const auto& id : in.zoneIds)
+    if (std::none_of(zones.begin(), zones.end(), [&](const auto& z) { return z.zoneId == id; }))
+      return err::make(err::kInvalidParameterValue, "The zone ID '{}' does not exist.", id);
+  if (call.dryRun) return err::dryRun();
+  std::erase_if(zones, [&](const AvailabilityZoneInfo& z) {
+    bool named = in.zoneNames.empty() && in.zoneIds.empty();
+    named = named || std::find(in.zoneNames.begin(), in.zoneNames.end(), z.zoneName) != in.zoneNames.end() ||
+            std::find(in.zoneIds.begin(), in.zoneIds.end(), z.zoneId) != in.zoneIds.end();
+    return !named || !spec.matches(z, in.filters);
+  });
+  return zones;
+}
+
+}  // namespace lp::control

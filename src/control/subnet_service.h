@@ -1,0 +1,62 @@
+// SubnetService: CreateSubnet, DescribeSubnets, DeleteSubnet and
+// DescribeAvailabilityZones. Subnets store zone ids; zone names are the
+// caller's (model::RegionConfig::zoneName), resolved here per call.
+// Stateless over a ControlContext; any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/common.h"
+#include "control/query.h"
+#include "control/vpc_service.h"
+
+namespace lp::control {
+
+struct CreateSubnetInput {
+  std::string vpcId;
+  std::string cidrBlock;
+  std::string availabilityZone;    // a zone name as the caller sees it
+  std::string availabilityZoneId;  // or a zone id
+  std::vector<TagSpecification> tagSpecs;
+};
+
+// A subnet with the values AWS computes per request.
+struct SubnetInfo {
+  model::Subnet subnet;
+  std::string zoneName;  // in the caller's names
+  uint64_t availableIps = 0;
+};
+
+struct AvailabilityZoneInfo {
+  std::string zoneName;  // in the caller's names
+  std::string zoneId;
+};
+
+struct DescribeZonesInput {
+  std::vector<std::string> zoneNames;
+  std::vector<std::string> zoneIds;
+  Filters filters;
+};
+
+class SubnetService {
+ public:
+  explicit SubnetService(ControlContext& ctx) : ctx_(ctx) {}
+
+  Result<SubnetInfo> createSubnet(const CallContext& call, const CreateSubnetInput& in);
+  Result<Page<SubnetInfo>> describeSubnets(const CallContext& call, const DescribeInput& in);
+  // DependencyViolation while any network interface (workload, endpoint or
+  // load-balancer node) is in the subnet.
+  Status deleteSubnet(const CallContext& call, const std::string& subnetId);
+  // The region's zones in the caller's name order.
+  Result<std::vector<AvailabilityZoneInfo>> describeAvailabilityZones(const CallContext& call,
+                                                                      const DescribeZonesInput& in);
+
+ private:
+  ControlContext& ctx_;
+};
+
+std::string subnetArn(const model::RegionConfig& region, const model::Subnet& s);
+
+}  // namespace lp::control

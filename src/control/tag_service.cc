@@ -1,0 +1,169 @@
+#include "control/tag_service.h"
+
+#include <algorithm>
+#include <array>
+
+#include <nlohmann/json.hpp>
+
+namespace lp::control {
+
+namespace {
+
+struct TaggableKind {
+  std::string_view prefix;
+  std::string_view storeKind;
+  std::string_view resourceType;  // as DescribeTags names it
+  std::string_view notFoundCode;
+};
+
+// Longest prefixes first: "vpce-svc-" before "vpce-" before "vpc-".
+constexpr std::array<TaggableKind, 6> kTaggable{{
+    {"vpce-svc-", "vpce-service", "vpc-endpoint-service", err::kServiceIdNotFound},
+    {"vpce-", "vpc-endpoint", "vpc-endpoint", err::kEndpointIdNotFound},
+    {"vpc-", "vpc", "vpc", err::kVpcNotFound},
+    {"subnet-", "subnet", "subnet", err::kSubnetNotFound},
+    {"sg-", "security-group", "security-group", err::kGroupNotFound},
+    {"eni-", "network-interface", "network-interface", err::kEniNotFound},
+}};
+
+const TaggableKind* kindOf(std::string_view id) {
+  for (const auto& k : kTaggable)
+    if (id.substr(0, k.prefix.size()) == k.prefix) return &k;
+  return nullptr;
+}
+
+struct Doc {
+  const TaggableKind* kind;
+  std::string id;
+  nlohmann::json json;
+};
+
+model::Tags tagsOf(const nlohmann::json& j) {
+  model::Tags out;
+  if (auto it = j.find("tags"); it != j.end() && it->is_array()) {
+    try {
+      out = it->get<model::Tags>();
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  return out;
+}
+
+// Loads every resource the caller owns, in request order; the first bad id fails all.
+Result<std::vector<Doc>> loadOwned(const View& v, const CallContext& call, const std::vector<std::string>& ids) {
+  if (ids.empty()) return err::missing("ResourceId");
+  std::vector<Doc> docs;
+  for (const auto& id : ids) {
+    const TaggableKind* k = kindOf(id);
+    if (!k || !model::isWellFormedId(k->prefix, id))
+      return err::make(err::kInvalidId, "The ID '{}' is not valid", id);
+    auto o = v.raw().get(k->storeKind, id);
+    std::optional<nlohmann::json> j;
+    if (o) {
+      auto parsed = nlohmann::json::parse(o->body, nullptr, false);
+      if (!parsed.is_discarded() && parsed.value("ownerId", "") == call.account) j = std::move(parsed);
+    }
+    if (!j) return err::make(k->notFoundCode, "The ID '{}' does not exist", id);
+    if (std::none_of(docs.begin(), docs.end(), [&](const Doc& d) { return d.id == id; }))
+      docs.push_back({k, id, std::move(*j)});
+  }
+  return docs;
+}
+
+const FilterSpec<TagDescription>& tagFilters() {
+  static const FilterSpec<TagDescription> spec = [] {
+    using S = std::vector<std::string>;
+    FilterSpec<TagDescription> s;
+    s.add("key", [](const TagDescription& t) { return S{t.key}; })
+        .add("value", [](const TagDescription& t) { return S{t.value}; })
+        .add("resource-id", [](const TagDescription& t) { return S{t.resourceId}; })
+        .add("resource-type", [](const TagDescription& t) { return S{t.resourceType}; });
+    return s;
+  }();
+  return spec;
+}
+
+}  // namespace
+
+Status TagService::createTags(const CallContext& call, const std::vector<std::string>& resourceIds,
+                              const model::Tags& tags) {
+  if (resourceIds.empty()) return err::missing("ResourceId");
+  if (tags.empty()) return err::missing("Tag");
+  LP_RETURN_IF_ERROR(validateTags(tags));
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(auto docs, loadOwned(t, call, resourceIds));
+    for (auto& d : docs) {
+      model::Tags merged = tagsOf(d.json);
+      for (const auto& tag : tags) {
+        auto it = std::find_if(merged.begin(), merged.end(), [&](const model::Tag& m) { return m.key == tag.key; });
+        if (it != merged.end())
+          it->value = tag.value;
+        else
+          merged.push_back(tag);
+      }
+      if (merged.size() > model::kMaxTagsPerResource)
+        return err::make(err::kTagLimitExceeded, "The maximum number of tags per resource ({}) was exceeded for '{}'.",
+                         model::kMaxTagsPerResource, d.id);
+      d.json["tags"] = merged;
+    }
+    if (call.dryRun) return err::dryRun();
+    for (auto& d : docs) t.raw().put(d.kind->storeKind, d.id, d.json.dump());
+    return Status::Ok();
+  });
+}
+
+Status TagService::deleteTags(const CallContext& call, const std::vector<std::string>& resourceIds,
+                              const std::vector<TagDeletion>& deletions) {
+  if (resourceIds.empty()) return err::missing("ResourceId");
+  for (const auto& d : deletions) {
+    if (d.key.empty()) return err::missing("Tag.N.Key");
+    if (d.key.rfind("aws:", 0) == 0)
+      return err::make(err::kTagKeyMalformed, "Tag keys starting with 'aws:' are reserved for internal use");
+  }
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(auto docs, loadOwned(t, call, resourceIds));
+    if (call.dryRun) return err::dryRun();
+    for (auto& d : docs) {
+      model::Tags tags = tagsOf(d.json);
+      if (deletions.empty()) {
+        tags.clear();
+      } else {
+        std::erase_if(tags, [&](const model::Tag& tag) {
+          return std::any_of(deletions.begin(), deletions.end(), [&](const TagDeletion& del) {
+            return del.key == tag.key && (!del.value || *del.value == tag.value);
+          });
+        });
+      }
+      d.json["tags"] = tags;
+      t.raw().put(d.kind->storeKind, d.id, d.json.dump());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<Page<TagDescription>> TagService::describeTags(const CallContext& call, const DescribeTagsInput& in) {
+  LP_RETURN_IF_ERROR(tagFilters().validate(in.filters));
+  LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 1000));
+  if (call.dryRun) return err::dryRun();
+  std::vector<TagDescription> all;
+  ctx_.store.read([&](const store::ReadView& r) {
+    for (const auto& k : kTaggable) {
+      r.forEach(k.storeKind, [&](const store::Object& o) {
+        auto j = nlohmann::json::parse(o.body, nullptr, false);
+        if (j.is_discarded() || j.value("ownerId", "") != call.account) return true;
+        for (auto& tag : tagsOf(j)) {
+          TagDescription d{o.id, std::string(k.resourceType), tag.key, tag.value, ""};
+          d.sortKey = d.resourceId + '\x01' + d.key;
+          if (tagFilters().matches(d, in.filters)) all.push_back(std::move(d));
+        }
+        return true;
+      });
+    }
+  });
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.sortKey < b.sortKey; });
+  return paginate(std::move(all), in.page, [](const TagDescription& d) -> const std::string& { return d.sortKey; });
+}
+
+}  // namespace lp::control
