@@ -51,6 +51,7 @@ Result<Config> loadConfig(const std::string& path) {
   if (auto v = t["state_dir"].value<std::string>()) c.stateDir = *v;
   if (auto v = t["log_level"].value<std::string>()) c.logLevel = *v;
   if (auto v = t["api_threads"].value<int64_t>()) c.apiThreads = static_cast<int>(*v);
+  if (auto v = t["dataplane"].value<bool>()) c.dataplane = *v;
   if (auto* accounts = t["accounts"].as_array()) {
     c.region.accounts.clear();
     static const std::regex kId("[0-9]{12}");

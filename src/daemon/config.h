@@ -17,6 +17,8 @@ struct Config {
   std::string stateDir = "/var/lib/linkplane";
   std::string logLevel = "info";
   int apiThreads = 2;
+  // Provision namespaces, bridges and nftables (needs root); false = control plane only.
+  bool dataplane = true;
 };
 
 Config defaultConfig();

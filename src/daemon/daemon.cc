@@ -6,6 +6,7 @@
 #include "api/api_service.h"
 #include "api/http/server.h"
 #include "common/log.h"
+#include "reconciler/net_host_provisioner.h"
 #include "reconciler/reconciler.h"
 #include "store/store.h"
 
@@ -34,7 +35,11 @@ Status Daemon::start() {
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
   parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
 
-  parts_->provisioner = std::make_unique<reconciler::ControlOnlyProvisioner>();
+  if (config_.dataplane) {
+    parts_->provisioner = std::make_unique<reconciler::NetHostProvisioner>(config_.stateDir);
+  } else {
+    parts_->provisioner = std::make_unique<reconciler::ControlOnlyProvisioner>();
+  }
   parts_->reconciler = std::make_unique<reconciler::Reconciler>(*parts_->store, *parts_->provisioner, parts_->clock);
   parts_->reconciler->start();
 

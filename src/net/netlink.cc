@@ -1,0 +1,249 @@
+#include "net/netlink.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rtnl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "net/netns.h"
+
+namespace lp::net {
+
+namespace {
+
+Status nlError(const std::string& what, int err) { return Status("InternalError", what + ": " + nl_geterror(err)); }
+
+// libnl objects freed on scope exit.
+struct LinkPtr {
+  rtnl_link* p = nullptr;
+  ~LinkPtr() {
+    if (p) rtnl_link_put(p);
+  }
+};
+struct CachePtr {
+  nl_cache* p = nullptr;
+  ~CachePtr() {
+    if (p) nl_cache_free(p);
+  }
+};
+struct AddrPtr {
+  nl_addr* p = nullptr;
+  AddrPtr() = default;
+  AddrPtr(AddrPtr&& o) noexcept : p(o.p) { o.p = nullptr; }
+  AddrPtr(const AddrPtr&) = delete;
+  AddrPtr& operator=(const AddrPtr&) = delete;
+  ~AddrPtr() {
+    if (p) nl_addr_put(p);
+  }
+};
+
+Result<AddrPtr> parseAddr(const std::string& s) {
+  AddrPtr a;
+  int err = nl_addr_parse(s.c_str(), AF_INET, &a.p);
+  if (err < 0) return nlError("bad address " + s, err);
+  return Result<AddrPtr>(std::move(a));
+}
+
+std::string formatAddr(nl_addr* a, bool withPrefix) {
+  char buf[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, nl_addr_get_binary_addr(a), buf, sizeof buf);
+  std::string s = buf;
+  if (withPrefix) s += "/" + std::to_string(nl_addr_get_prefixlen(a));
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Netlink>> Netlink::open(const std::string& ns) {
+  nl_sock* sock = nl_socket_alloc();
+  if (!sock) return Status("InternalError", "nl_socket_alloc failed");
+  auto connect = [&]() -> Status {
+    int err = nl_connect(sock, NETLINK_ROUTE);
+    return err < 0 ? nlError("nl_connect", err) : Status::Ok();
+  };
+  Status st = ns.empty() ? connect() : runInNamespace(ns, connect);
+  if (!st.ok()) {
+    nl_socket_free(sock);
+    return st;
+  }
+  return std::unique_ptr<Netlink>(new Netlink(sock));
+}
+
+Netlink::~Netlink() {
+  nl_close(sock_);
+  nl_socket_free(sock_);
+}
+
+Result<std::vector<LinkInfo>> Netlink::links() {
+  CachePtr cache;
+  int err = rtnl_link_alloc_cache(sock_, AF_UNSPEC, &cache.p);
+  if (err < 0) return nlError("list links", err);
+  std::vector<LinkInfo> out;
+  for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
+    auto* l = reinterpret_cast<rtnl_link*>(o);
+    LinkInfo i;
+    i.name = rtnl_link_get_name(l);
+    const char* kind = rtnl_link_get_type(l);
+    i.kind = kind ? kind : "";
+    i.index = rtnl_link_get_ifindex(l);
+    i.masterIndex = rtnl_link_get_master(l);
+    i.up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+Result<LinkInfo> Netlink::link(const std::string& name) {
+  LP_ASSIGN_OR_RETURN(auto all, links());
+  for (auto& l : all) {
+    if (l.name == name) return l;
+  }
+  return Status("NotFound", "no link " + name);
+}
+
+Status Netlink::ensureBridge(const std::string& name) {
+  if (link(name).ok()) return setUp(name);
+  LinkPtr l{rtnl_link_alloc()};
+  rtnl_link_set_name(l.p, name.c_str());
+  if (int err = rtnl_link_set_type(l.p, "bridge"); err < 0) return nlError("bridge type", err);
+  rtnl_link_set_flags(l.p, IFF_UP);
+  if (int err = rtnl_link_add(sock_, l.p, NLM_F_CREATE | NLM_F_EXCL); err < 0)
+    return nlError("add bridge " + name, err);
+  return Status::Ok();
+}
+
+Status Netlink::ensureVeth(const std::string& name, const std::string& peerNs, const std::string& peerName) {
+  if (link(name).ok()) return Status::Ok();
+  LP_ASSIGN_OR_RETURN(int nsFd, openNamespace(peerNs));
+  LinkPtr l{rtnl_link_veth_alloc()};
+  if (!l.p) {
+    ::close(nsFd);
+    return Status("InternalError", "rtnl_link_veth_alloc failed");
+  }
+  rtnl_link_set_name(l.p, name.c_str());
+  rtnl_link* peer = rtnl_link_veth_get_peer(l.p);
+  rtnl_link_set_name(peer, peerName.c_str());
+  rtnl_link_set_ns_fd(peer, nsFd);
+  rtnl_link_put(peer);
+  int err = rtnl_link_add(sock_, l.p, NLM_F_CREATE | NLM_F_EXCL);
+  ::close(nsFd);
+  if (err < 0) return nlError("add veth " + name, err);
+  return Status::Ok();
+}
+
+Status Netlink::setUp(const std::string& name) {
+  LP_ASSIGN_OR_RETURN(auto info, link(name));
+  if (info.up) return Status::Ok();
+  LinkPtr orig{rtnl_link_alloc()};
+  rtnl_link_set_ifindex(orig.p, info.index);
+  LinkPtr change{rtnl_link_alloc()};
+  rtnl_link_set_flags(change.p, IFF_UP);
+  if (int err = rtnl_link_change(sock_, orig.p, change.p, 0); err < 0) return nlError("set up " + name, err);
+  return Status::Ok();
+}
+
+Status Netlink::setMaster(const std::string& name, const std::string& bridge) {
+  LP_ASSIGN_OR_RETURN(auto info, link(name));
+  LP_ASSIGN_OR_RETURN(auto br, link(bridge));
+  if (info.masterIndex == br.index) return Status::Ok();
+  LinkPtr orig{rtnl_link_alloc()};
+  rtnl_link_set_ifindex(orig.p, info.index);
+  LinkPtr change{rtnl_link_alloc()};
+  rtnl_link_set_master(change.p, br.index);
+  if (int err = rtnl_link_change(sock_, orig.p, change.p, 0); err < 0) {
+    return nlError("set master of " + name + " to " + bridge, err);
+  }
+  return Status::Ok();
+}
+
+Status Netlink::deleteLink(const std::string& name) {
+  auto info = link(name);
+  if (!info) return Status::Ok();
+  LinkPtr l{rtnl_link_alloc()};
+  rtnl_link_set_ifindex(l.p, info->index);
+  if (int err = rtnl_link_delete(sock_, l.p); err < 0 && err != -NLE_NODEV) return nlError("delete " + name, err);
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Netlink::addresses(const std::string& linkName) {
+  LP_ASSIGN_OR_RETURN(auto info, link(linkName));
+  CachePtr cache;
+  int err = rtnl_addr_alloc_cache(sock_, &cache.p);
+  if (err < 0) return nlError("list addresses", err);
+  std::vector<std::string> out;
+  for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != info.index) continue;
+    out.push_back(formatAddr(rtnl_addr_get_local(a), true));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status Netlink::addAddress(const std::string& linkName, const std::string& cidr) {
+  LP_ASSIGN_OR_RETURN(auto info, link(linkName));
+  LP_ASSIGN_OR_RETURN(auto local, parseAddr(cidr));
+  rtnl_addr* a = rtnl_addr_alloc();
+  rtnl_addr_set_ifindex(a, info.index);
+  rtnl_addr_set_family(a, AF_INET);
+  rtnl_addr_set_local(a, local.p);
+  int err = rtnl_addr_add(sock_, a, 0);
+  rtnl_addr_put(a);
+  if (err < 0 && err != -NLE_EXIST) return nlError("add " + cidr + " to " + linkName, err);
+  return Status::Ok();
+}
+
+Status Netlink::removeAddress(const std::string& linkName, const std::string& cidr) {
+  auto info = link(linkName);
+  if (!info) return Status::Ok();
+  LP_ASSIGN_OR_RETURN(auto local, parseAddr(cidr));
+  rtnl_addr* a = rtnl_addr_alloc();
+  rtnl_addr_set_ifindex(a, info->index);
+  rtnl_addr_set_family(a, AF_INET);
+  rtnl_addr_set_local(a, local.p);
+  int err = rtnl_addr_delete(sock_, a, 0);
+  rtnl_addr_put(a);
+  if (err < 0 && err != -NLE_NOADDR && err != -NLE_OBJ_NOTFOUND) return nlError("remove " + cidr, err);
+  return Status::Ok();
+}
+
+Status Netlink::setDefaultRoute(const std::string& gateway) {
+  LP_ASSIGN_OR_RETURN(auto gw, parseAddr(gateway));
+  LP_ASSIGN_OR_RETURN(auto dst, parseAddr("0.0.0.0/0"));
+  rtnl_route* r = rtnl_route_alloc();
+  rtnl_route_set_family(r, AF_INET);
+  rtnl_route_set_table(r, RT_TABLE_MAIN);
+  rtnl_route_set_dst(r, dst.p);
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  rtnl_route_nh_set_gateway(nh, gw.p);
+  rtnl_route_add_nexthop(r, nh);
+  int err = rtnl_route_add(sock_, r, NLM_F_CREATE | NLM_F_REPLACE);
+  rtnl_route_put(r);
+  if (err < 0) return nlError("default route via " + gateway, err);
+  return Status::Ok();
+}
+
+Result<std::string> Netlink::defaultRouteGateway() {
+  CachePtr cache;
+  int err = rtnl_route_alloc_cache(sock_, AF_INET, 0, &cache.p);
+  if (err < 0) return nlError("list routes", err);
+  for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_table(r) != RT_TABLE_MAIN) continue;
+    nl_addr* dst = rtnl_route_get_dst(r);
+    if (dst && nl_addr_get_prefixlen(dst) != 0) continue;
+    if (rtnl_route_get_nnexthops(r) < 1) continue;
+    nl_addr* gw = rtnl_route_nh_get_gateway(rtnl_route_nexthop_n(r, 0));
+    if (gw) return formatAddr(gw, false);
+  }
+  return std::string();
+}
+
+}  // namespace lp::net

@@ -1,0 +1,60 @@
+// Netlink: links, IPv4 addresses and routes of one network namespace, through
+// libnl-route-3. The netlink socket is made inside the namespace (and keeps it), so
+// the object works from whichever thread holds it.
+//
+// Owned by one caller at a time (not thread-safe); open() per namespace.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+struct nl_sock;
+
+namespace lp::net {
+
+struct LinkInfo {
+  std::string name;
+  std::string kind;  // "bridge", "veth", "" (lo, ...)
+  int index = 0;
+  int masterIndex = 0;
+  bool up = false;
+};
+
+class Netlink {
+ public:
+  // ns "" = the caller's own namespace.
+  static Result<std::unique_ptr<Netlink>> open(const std::string& ns);
+  ~Netlink();
+  Netlink(const Netlink&) = delete;
+  Netlink& operator=(const Netlink&) = delete;
+
+  Result<std::vector<LinkInfo>> links();
+  Result<LinkInfo> link(const std::string& name);  // code "NotFound" when absent
+  // Creates an (up) bridge when absent.
+  Status ensureBridge(const std::string& name);
+  // Creates a veth pair: `name` here, `peerName` inside namespace peerNs.
+  // Ok when `name` already exists.
+  Status ensureVeth(const std::string& name, const std::string& peerNs, const std::string& peerName);
+  Status setUp(const std::string& name);
+  Status setMaster(const std::string& name, const std::string& bridge);
+  Status deleteLink(const std::string& name);
+
+  // IPv4 addresses on a link as "a.b.c.d/len", sorted.
+  Result<std::vector<std::string>> addresses(const std::string& link);
+  // Ok when already present.
+  Status addAddress(const std::string& link, const std::string& cidr);
+  // Ok when absent.
+  Status removeAddress(const std::string& link, const std::string& cidr);
+  // Replaces the IPv4 default route with one via gateway.
+  Status setDefaultRoute(const std::string& gateway);
+  Result<std::string> defaultRouteGateway();  // "" when there is none
+
+ private:
+  explicit Netlink(nl_sock* sock) : sock_(sock) {}
+  nl_sock* sock_;
+};
+
+}  // namespace lp::net

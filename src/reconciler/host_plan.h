@@ -1,0 +1,52 @@
+// HostPlan: what the host should hold for the store's view, as plain values
+// (names of namespaces, bridges and veths, addresses, the nftables ruleset).
+// Pure: built from a ReadView, no I/O; any thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace lp::reconciler {
+
+struct BridgePlan {
+  std::string name;                        // lp-br-<9 hex of the subnet id>
+  std::string routerCidr;                  // base+1 with the subnet prefix
+  std::vector<std::string> hostAddresses;  // endpoint and LB node addresses, as /32
+};
+
+struct WorkloadPlan {
+  std::string interfaceId;
+  std::string ns;        // lp-<eni-id>
+  std::string vethName;  // in the VPC namespace: lp-v<11 hex>
+  std::string bridge;
+  std::string cidr;      // private ip with the subnet prefix
+  std::string gateway;   // subnet router
+  std::string resolver;  // VPC base+2
+};
+
+struct VpcPlan {
+  std::string vpcId;
+  std::string ns;  // lp-<vpc-id>
+  std::vector<BridgePlan> bridges;
+  std::vector<WorkloadPlan> workloads;
+  std::vector<std::string> interfaceIds;  // every interface placed in this VPC
+  std::string nftRuleset;                 // JSON batch replacing table inet lp-sg
+};
+
+struct HostPlan {
+  std::vector<VpcPlan> vpcs;
+  // endpoint id -> the interfaces it needs in place.
+  std::map<std::string, std::vector<std::string>> endpointInterfaces;
+};
+
+inline constexpr const char* kSgTable = "lp-sg";
+
+HostPlan planHost(const store::ReadView& view);
+// Bridge name for a subnet id (IFNAMSIZ: 15 characters at most).
+std::string bridgeName(const std::string& subnetId);
+std::string vethName(const std::string& interfaceId);
+
+}  // namespace lp::reconciler

@@ -1,0 +1,234 @@
+#include "reconciler/net_host_provisioner.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "common/log.h"
+#include "net/netlink.h"
+#include "net/netns.h"
+#include "net/nftables.h"
+
+namespace lp::reconciler {
+
+namespace {
+
+// A full comparison with the host at least this often, even when the plan is
+// unchanged (someone may have deleted a link behind our back).
+constexpr std::chrono::seconds kFullPassEvery{5};
+
+bool ours(const std::string& link) { return link.rfind("lp-br-", 0) == 0 || link.rfind("lp-v", 0) == 0; }
+
+std::string planKey(const HostPlan& plan) {
+  std::string k;
+  for (const auto& v : plan.vpcs) {
+    k += v.ns + "|" + v.nftRuleset;
+    for (const auto& b : v.bridges) {
+      k += b.name + b.routerCidr;
+      for (const auto& a : b.hostAddresses) k += a;
+    }
+    for (const auto& w : v.workloads) k += w.ns + w.cidr + w.bridge;
+    k += "\n";
+  }
+  return k;
+}
+
+}  // namespace
+
+NetHostProvisioner::NetHostProvisioner(std::string stateDir, std::string etcNetns)
+    : ledgerPath_(stateDir + "/netns-owned"), etcNetns_(std::move(etcNetns)) {
+  loadLedger();
+}
+
+NetHostProvisioner::~NetHostProvisioner() = default;
+
+void NetHostProvisioner::loadLedger() {
+  std::ifstream in(ledgerPath_);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("lp-", 0) == 0) owned_.insert(line);
+  }
+}
+
+void NetHostProvisioner::saveLedger() {
+  std::string tmp = ledgerPath_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const auto& n : owned_) out << n << "\n";
+    out.flush();
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, ledgerPath_, ec);
+  if (ec) LP_LOG_WARN("net: cannot write {}: {}", ledgerPath_, ec.message());
+}
+
+net::Netlink* NetHostProvisioner::netlink(const std::string& ns) {
+  auto it = netlinks_.find(ns);
+  if (it != netlinks_.end()) return it->second.get();
+  auto nl = net::Netlink::open(ns);
+  if (!nl) {
+    LP_LOG_WARN("net: netlink in {}: {}", ns, nl.status().toString());
+    return nullptr;
+  }
+  return (netlinks_[ns] = std::move(*nl)).get();
+}
+
+Status NetHostProvisioner::removeNamespace(const std::string& ns) {
+  netlinks_.erase(ns);  // the cached socket would keep the namespace alive
+  nftApplied_.erase(ns);
+  LP_RETURN_IF_ERROR(net::deleteNamespace(ns));
+  std::error_code ec;
+  std::filesystem::remove_all(etcNetns_ + "/" + ns, ec);
+  owned_.erase(ns);
+  saveLedger();
+  return Status::Ok();
+}
+
+Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& readyInterfaces) {
+  if (!net::namespaceExists(vpc.ns)) {
+    owned_.insert(vpc.ns);
+    saveLedger();  // before creating: a crash right after still knows it is ours
+    netlinks_.erase(vpc.ns);
+    nftApplied_.erase(vpc.ns);
+    LP_RETURN_IF_ERROR(net::createNamespace(vpc.ns));
+  }
+  net::Netlink* nl = netlink(vpc.ns);
+  if (!nl) return Status("InternalError", "no netlink in " + vpc.ns);
+  LP_RETURN_IF_ERROR(nl->setUp("lo"));
+  auto fwd = net::getSysctl(vpc.ns, "net/ipv4/ip_forward");
+  if (!fwd || *fwd != "1") LP_RETURN_IF_ERROR(net::setSysctl(vpc.ns, "net/ipv4/ip_forward", "1"));
+
+  std::set<std::string> wantedLinks;
+  for (const auto& b : vpc.bridges) {
+    wantedLinks.insert(b.name);
+    LP_RETURN_IF_ERROR(nl->ensureBridge(b.name));
+    std::set<std::string> want(b.hostAddresses.begin(), b.hostAddresses.end());
+    want.insert(b.routerCidr);
+    LP_ASSIGN_OR_RETURN(auto have, nl->addresses(b.name));
+    for (const auto& a : have) {
+      if (!want.count(a)) LP_RETURN_IF_ERROR(nl->removeAddress(b.name, a));
+    }
+    for (const auto& a : want) {
+      if (std::find(have.begin(), have.end(), a) == have.end()) LP_RETURN_IF_ERROR(nl->addAddress(b.name, a));
+    }
+  }
+  std::set<std::string> failed;
+  for (const auto& w : vpc.workloads) {
+    wantedLinks.insert(w.vethName);
+    if (Status st = ensureWorkload(vpc, w); !st.ok()) {
+      LP_LOG_WARN("net: workload {}: {}", w.interfaceId, st.toString());
+      failed.insert(w.interfaceId);
+    }
+  }
+  LP_ASSIGN_OR_RETURN(auto links, nl->links());
+  for (const auto& l : links) {
+    if (ours(l.name) && !wantedLinks.count(l.name)) LP_RETURN_IF_ERROR(nl->deleteLink(l.name));
+  }
+  auto& applied = nftApplied_[vpc.ns];
+  if (applied != vpc.nftRuleset) {
+    LP_RETURN_IF_ERROR(net::nftRunJson(vpc.ns, vpc.nftRuleset));
+    applied = vpc.nftRuleset;
+  }
+  // Endpoint and LB node addresses are in place once their bridge is done.
+  for (const auto& id : vpc.interfaceIds) {
+    if (!failed.count(id)) readyInterfaces.insert(id);
+  }
+  return Status::Ok();
+}
+
+Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan& w) {
+  if (!net::namespaceExists(w.ns)) {
+    owned_.insert(w.ns);
+    saveLedger();
+    netlinks_.erase(w.ns);
+    LP_RETURN_IF_ERROR(net::createNamespace(w.ns));
+  }
+  net::Netlink* vnl = netlink(vpc.ns);
+  net::Netlink* wnl = netlink(w.ns);
+  if (!vnl || !wnl) return Status("InternalError", "no netlink for " + w.ns);
+  // A veth whose peer is gone (workload namespace recreated) is useless: redo it.
+  if (vnl->link(w.vethName).ok() && !wnl->link("eth0").ok()) LP_RETURN_IF_ERROR(vnl->deleteLink(w.vethName));
+  LP_RETURN_IF_ERROR(vnl->ensureVeth(w.vethName, w.ns, "eth0"));
+  LP_RETURN_IF_ERROR(vnl->setMaster(w.vethName, w.bridge));
+  LP_RETURN_IF_ERROR(vnl->setUp(w.vethName));
+  LP_RETURN_IF_ERROR(wnl->setUp("lo"));
+  LP_ASSIGN_OR_RETURN(auto have, wnl->addresses("eth0"));
+  for (const auto& a : have) {
+    if (a != w.cidr) LP_RETURN_IF_ERROR(wnl->removeAddress("eth0", a));
+  }
+  if (std::find(have.begin(), have.end(), w.cidr) == have.end()) LP_RETURN_IF_ERROR(wnl->addAddress("eth0", w.cidr));
+  LP_RETURN_IF_ERROR(wnl->setUp("eth0"));
+  LP_ASSIGN_OR_RETURN(auto gw, wnl->defaultRouteGateway());
+  if (gw != w.gateway) LP_RETURN_IF_ERROR(wnl->setDefaultRoute(w.gateway));
+
+  std::string dir = etcNetns_ + "/" + w.ns;
+  std::string want = "nameserver " + w.resolver + "\n";
+  std::string path = dir + "/resolv.conf";
+  std::ifstream in(path);
+  std::string have_((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (have_ != want) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::ofstream out(path, std::ios::trunc);
+    out << want;
+    if (!out.flush()) return Status("InternalError", "cannot write " + path);
+  }
+  return Status::Ok();
+}
+
+ProvisionReport NetHostProvisioner::apply(const store::ReadView& view) { return applyPlan(planHost(view)); }
+
+ProvisionReport NetHostProvisioner::applyPlan(const HostPlan& plan) {
+  std::string key = planKey(plan);
+  auto now = std::chrono::steady_clock::now();
+  bool known = std::all_of(plan.endpointInterfaces.begin(), plan.endpointInterfaces.end(),
+                           [&](const auto& e) { return lastReport_.endpointsReady.count(e.first) > 0; });
+  if (key == lastPlanKey_ && known && now - lastFullPass_ < kFullPassEvery) {
+    ProvisionReport r;  // nothing changed since the last full pass
+    for (const auto& [id, _] : plan.endpointInterfaces) r.endpointsReady[id] = lastReport_.endpointsReady[id];
+    return r;
+  }
+  lastFullPass_ = now;
+
+  std::set<std::string> wanted;
+  for (const auto& v : plan.vpcs) {
+    wanted.insert(v.ns);
+    for (const auto& w : v.workloads) wanted.insert(w.ns);
+  }
+  // Orphans first: only namespaces in the ledger, never anyone else's lp- ones.
+  std::vector<std::string> orphans;
+  for (const auto& ns : owned_) {
+    if (!wanted.count(ns)) orphans.push_back(ns);
+  }
+  for (const auto& ns : orphans) {
+    if (Status st = removeNamespace(ns); !st.ok()) LP_LOG_WARN("net: remove {}: {}", ns, st.toString());
+  }
+
+  bool allOk = true;
+  std::set<std::string> ready;
+  for (const auto& v : plan.vpcs) {
+    if (Status st = ensureVpc(v, ready); !st.ok()) {
+      allOk = false;
+      LP_LOG_WARN("net: vpc {}: {}", v.vpcId, st.toString());
+    }
+  }
+  ProvisionReport r;
+  for (const auto& [id, need] : plan.endpointInterfaces) {
+    r.endpointsReady[id] = std::all_of(need.begin(), need.end(), [&](const auto& i) { return ready.count(i) > 0; });
+  }
+  lastReport_ = r;
+  // A failed pass is retried on the next wake-up rather than remembered as done.
+  lastPlanKey_ = allOk ? key : std::string();
+  return r;
+}
+
+void NetHostProvisioner::teardown() {
+  std::vector<std::string> all(owned_.begin(), owned_.end());
+  for (const auto& ns : all) {
+    if (Status st = removeNamespace(ns); !st.ok()) LP_LOG_WARN("net: remove {}: {}", ns, st.toString());
+  }
+  netlinks_.clear();
+  lastPlanKey_.clear();
+}
+
+}  // namespace lp::reconciler

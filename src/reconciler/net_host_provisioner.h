@@ -1,0 +1,64 @@
+// NetHostProvisioner: the network model of DESIGN.md made real on this host.
+// Every VPC is a namespace lp-<vpc-id> (ip_forward on, no default route, no link
+// out); every subnet a bridge in it holding the subnet router address; every
+// workload interface its own namespace lp-<eni-id> with a veth into its subnet's
+// bridge, its address, a default route via the router and a resolv.conf naming
+// the VPC resolver; every endpoint or load balancer node interface a /32 on its
+// subnet's bridge; security groups an nftables table lp-sg in the VPC namespace.
+//
+// Level-triggered: each apply() compares the host with the store's view and fixes
+// the difference. Namespaces it makes are first written to a ledger in the state
+// directory, so after a crash the next start removes the ones no longer wanted
+// without touching lp- namespaces of anyone else on the host.
+//
+// Owned by the daemon; apply() and teardown() run on the reconciler thread only.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "reconciler/host_plan.h"
+#include "reconciler/host_provisioner.h"
+
+namespace lp::net {
+class Netlink;
+}
+
+namespace lp::reconciler {
+
+class NetHostProvisioner final : public HostProvisioner {
+ public:
+  // stateDir holds the ledger of namespaces made; etcNetns is where resolv.conf
+  // files go ("/etc/netns", as `ip netns exec` reads them).
+  explicit NetHostProvisioner(std::string stateDir, std::string etcNetns = "/etc/netns");
+  ~NetHostProvisioner() override;
+
+  ProvisionReport apply(const store::ReadView& view) override;
+  void teardown() override;
+
+  // Converges on a plan directly (tests).
+  ProvisionReport applyPlan(const HostPlan& plan);
+
+ private:
+  Status ensureVpc(const VpcPlan& vpc, std::set<std::string>& readyInterfaces);
+  Status ensureWorkload(const VpcPlan& vpc, const WorkloadPlan& w);
+  Status removeNamespace(const std::string& ns);
+  net::Netlink* netlink(const std::string& ns);
+  void loadLedger();
+  void saveLedger();
+
+  std::string ledgerPath_;
+  std::string etcNetns_;
+  std::set<std::string> owned_;  // namespaces this host's daemon made
+  std::map<std::string, std::unique_ptr<net::Netlink>> netlinks_;
+  std::map<std::string, std::string> nftApplied_;  // ns -> last ruleset applied
+  std::string lastPlanKey_;
+  std::chrono::steady_clock::time_point lastFullPass_{};
+  ProvisionReport lastReport_;
+};
+
+}  // namespace lp::reconciler

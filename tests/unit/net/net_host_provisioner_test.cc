@@ -1,0 +1,216 @@
+// NetHostProvisioner against the real kernel, from a store filled directly: VPC
+// and workload namespaces, bridges, addresses, security groups as nftables, orphan
+// removal and teardown. Needs root; ids carry the pid so parallel runs never meet,
+// and the fixture tears everything down even when an assertion fails.
+#include "reconciler/net_host_provisioner.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "model/endpoint.h"
+#include "model/resources.h"
+#include "net/netlink.h"
+#include "net/netns.h"
+#include "store/store.h"
+
+namespace lp::reconciler {
+namespace {
+
+using nlohmann::json;
+
+class NetHostProvisionerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    char tmpl[] = "/tmp/lp-nettest-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto s = store::openSqliteStore(dir_);
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+    char hex[16];
+    snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(getpid()));
+    u_ = hex;
+    prov_ = std::make_unique<NetHostProvisioner>(dir_, dir_ + "/etc-netns");
+  }
+  void TearDown() override {
+    if (prov_) prov_->teardown();
+    for (const auto& ns : net::listNamespaces("lp-")) {
+      if (ns.find(u_) != std::string::npos) (void)net::deleteNamespace(ns);
+    }
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::string id(const std::string& prefix, const std::string& n) { return prefix + "-0" + u_ + "0000000" + n; }
+  void put(std::string_view kind, const std::string& oid, const json& body) {
+    ASSERT_TRUE(store_
+                    ->update([&](store::WriteTxn& t) {
+                      t.put(kind, oid, body.dump());
+                      return Status::Ok();
+                    })
+                    .ok());
+  }
+  void erase(std::string_view kind, const std::string& oid) {
+    ASSERT_TRUE(store_
+                    ->update([&](store::WriteTxn& t) {
+                      t.erase(kind, oid);
+                      return Status::Ok();
+                    })
+                    .ok());
+  }
+  ProvisionReport apply() {
+    ProvisionReport r;
+    store_->read([&](const store::ReadView& v) { r = prov_->applyPlan(planHost(v)); });
+    return r;
+  }
+  // A VPC 10.7.0.0/16 with subnet 10.7.1.0/24, an open group "open" and a group
+  // "web" that lets only members of "open" reach port 80.
+  void basicVpc() {
+    vpc_ = id("vpc", "1");
+    subnet_ = id("subnet", "1");
+    open_ = id("sg", "1");
+    web_ = id("sg", "2");
+    put(model::Vpc::kKind, vpc_, {{"id", vpc_}, {"ownerId", "111111111111"}, {"cidrBlock", "10.7.0.0/16"}});
+    put(model::Subnet::kKind, subnet_,
+        {{"id", subnet_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"cidrBlock", "10.7.1.0/24"}});
+    json all = {{"id", "sgr-1"}, {"egress", true}, {"protocol", "-1"}, {"cidr", "0.0.0.0/0"}};
+    put(model::SecurityGroup::kKind, open_,
+        {{"id", open_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"name", "open"}, {"rules", {all}}});
+    json web80 = {{"id", "sgr-2"}, {"protocol", "tcp"}, {"fromPort", 80}, {"toPort", 80}, {"groupId", open_}};
+    put(model::SecurityGroup::kKind, web_,
+        {{"id", web_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"name", "web"}, {"rules", {web80, all}}});
+  }
+  std::string eni(const std::string& n, const std::string& ip, const std::string& type,
+                  std::vector<std::string> groups) {
+    std::string e = id("eni", n);
+    put(model::NetworkInterface::kKind, e,
+        {{"id", e},
+         {"ownerId", "111111111111"},
+         {"vpcId", vpc_},
+         {"subnetId", subnet_},
+         {"privateIp", ip},
+         {"interfaceType", type},
+         {"groupIds", groups}});
+    return e;
+  }
+  std::vector<std::string> addrs(const std::string& ns, const std::string& link) {
+    auto nl = net::Netlink::open(ns);
+    if (!nl) return {};
+    auto a = (*nl)->addresses(link);
+    return a ? *a : std::vector<std::string>{};
+  }
+  int sh(const std::string& cmd) { return system(cmd.c_str()); }
+  // 0 when a TCP SYN from the interface's namespace gets an answer (accept or RST).
+  int reach(const std::string& eniId, const std::string& ip) {
+    return sh("ip netns exec lp-" + eniId +
+              " /usr/bin/python3 -c \"import socket,sys;s=socket.socket();s.settimeout(2)\n"
+              "try: s.connect(('" +
+              ip + "',9))\nexcept ConnectionRefusedError: sys.exit(0)\n\" 2>/dev/null");
+  }
+
+  std::string dir_, u_, vpc_, subnet_, open_, web_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<NetHostProvisioner> prov_;
+};
+
+TEST_F(NetHostProvisionerTest, VpcSubnetAndWorkloadsBecomeNamespacesThatReachEachOther) {
+  basicVpc();
+  std::string w1 = eni("1", "10.7.1.10", "interface", {open_});
+  std::string w2 = eni("2", "10.7.1.11", "interface", {open_});
+  apply();
+  std::string vns = "lp-" + vpc_;
+  ASSERT_TRUE(net::namespaceExists(vns));
+  EXPECT_EQ(*net::getSysctl(vns, "net/ipv4/ip_forward"), "1");
+  EXPECT_EQ(addrs(vns, bridgeName(subnet_)), std::vector<std::string>{"10.7.1.1/24"});
+  EXPECT_EQ(addrs("lp-" + w1, "eth0"), std::vector<std::string>{"10.7.1.10/24"});
+  std::ifstream rc(dir_ + "/etc-netns/lp-" + w1 + "/resolv.conf");
+  std::string line;
+  std::getline(rc, line);
+  EXPECT_EQ(line, "nameserver 10.7.0.2");
+  // Workload to workload across the bridge, and to the subnet router.
+  EXPECT_EQ(reach(w1, "10.7.1.11"), 0);
+  EXPECT_EQ(reach(w2, "10.7.1.1"), 0);
+  // The VPC has no way out: no default route.
+  EXPECT_EQ(*(*net::Netlink::open(vns))->defaultRouteGateway(), "");
+
+  // Deleting an interface removes its namespace; a second pass changes nothing.
+  erase(model::NetworkInterface::kKind, w2);
+  apply();
+  EXPECT_FALSE(net::namespaceExists("lp-" + w2));
+  EXPECT_TRUE(net::namespaceExists("lp-" + w1));
+  apply();
+  EXPECT_TRUE(net::namespaceExists("lp-" + w1));
+
+  prov_->teardown();
+  EXPECT_FALSE(net::namespaceExists(vns));
+  EXPECT_FALSE(net::namespaceExists("lp-" + w1));
+}
+
+TEST_F(NetHostProvisionerTest, EndpointAddressReadyAndGuardedBySecurityGroups) {
+  basicVpc();
+  std::string member = eni("1", "10.7.1.10", "interface", {open_});
+  std::string stranger = eni("2", "10.7.1.11", "interface", {web_});
+  std::string ep = eni("3", "10.7.1.50", "vpc_endpoint", {web_});
+  std::string vpce = id("vpce", "1");
+  put(model::VpcEndpoint::kKind, vpce, {{"id", vpce}, {"vpcId", vpc_}, {"networkInterfaceIds", {ep}}});
+  auto r = apply();
+  EXPECT_TRUE(r.endpointsReady[vpce]);
+  std::string vns = "lp-" + vpc_;
+  EXPECT_EQ(addrs(vns, bridgeName(subnet_)), (std::vector<std::string>{"10.7.1.1/24", "10.7.1.50/32"}));
+
+  // A listener on the endpoint address, in the VPC namespace (as the data plane's).
+  std::string nc = "ip netns exec " + vns +
+                   " timeout 5 /usr/bin/python3 -c \"import socket;s=socket.socket();"
+                   "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('10.7.1.50',80));s.listen(8);"
+                   "[s.accept()[0].close() for _ in range(8)]\" & sleep 0.3";
+  sh(nc);
+  auto connect = [&](const std::string& eniId, int port) {
+    return sh("ip netns exec lp-" + eniId +
+              " timeout 3 /usr/bin/python3 -c \"import socket;s=socket.socket();s.settimeout(1);"
+              "s.connect(('10.7.1.50'," +
+              std::to_string(port) + "))\" 2>/dev/null");
+  };
+  EXPECT_EQ(connect(member, 80), 0);    // a member of "open" may reach port 80
+  EXPECT_NE(connect(stranger, 80), 0);  // a member of "web" only may not
+  // Changing the group takes effect on the next pass.
+  json web80 = {{"id", "sgr-2"}, {"protocol", "tcp"}, {"fromPort", 80}, {"toPort", 80}, {"cidr", "10.7.1.11/32"}};
+  json all = {{"id", "sgr-1"}, {"egress", true}, {"protocol", "-1"}, {"cidr", "0.0.0.0/0"}};
+  put(model::SecurityGroup::kKind, web_,
+      {{"id", web_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"name", "web"}, {"rules", {web80, all}}});
+  apply();
+  EXPECT_EQ(connect(stranger, 80), 0);
+  EXPECT_NE(connect(member, 80), 0);
+
+  // The endpoint interface gone: its address leaves the bridge.
+  erase(model::NetworkInterface::kKind, ep);
+  apply();
+  EXPECT_EQ(addrs(vns, bridgeName(subnet_)), std::vector<std::string>{"10.7.1.1/24"});
+}
+
+TEST_F(NetHostProvisionerTest, RestartRemovesOrphansFromTheLedgerOnly) {
+  basicVpc();
+  std::string w1 = eni("1", "10.7.1.10", "interface", {open_});
+  apply();
+  // Someone else's lp- namespace must survive our orphan sweep.
+  std::string foreign = "lp-foreign-" + u_;
+  ASSERT_TRUE(net::createNamespace(foreign).ok());
+  // "kill -9": a new provisioner over the same state dir, with the VPC gone.
+  prov_.reset();
+  erase(model::Vpc::kKind, vpc_);
+  erase(model::Subnet::kKind, subnet_);
+  erase(model::NetworkInterface::kKind, w1);
+  prov_ = std::make_unique<NetHostProvisioner>(dir_, dir_ + "/etc-netns");
+  apply();
+  EXPECT_FALSE(net::namespaceExists("lp-" + vpc_));
+  EXPECT_FALSE(net::namespaceExists("lp-" + w1));
+  EXPECT_TRUE(net::namespaceExists(foreign));
+  (void)net::deleteNamespace(foreign);
+}
+
+}  // namespace
+}  // namespace lp::reconciler
