@@ -50,10 +50,10 @@ const FilterSpec<SubnetRow>& subnetFilters() {
   return spec;
 }
 
-const FilterSpec<AvailabilityZoneInfo>& zoneFilters(const model::RegionConfig& region) {
-  // The region name is fixed for the daemon's life, so one spec serves all calls.
-  static const FilterSpec<AvailabilityZoneInfo> spec = [&region] {
-    FilterSpec<AvailabilityZoneInfo> s;
+// Built per call: it names the region, which differs between contexts.
+FilterSpec<AvailabilityZoneInfo> zoneFilters(const model::RegionConfig& region) {
+  FilterSpec<AvailabilityZoneInfo> s;
+  {
     std::string name = region.name;
     s.add("zone-name", [](const AvailabilityZoneInfo& z) { return Strings{z.zoneName}; })
         .add("zone-id", [](const AvailabilityZoneInfo& z) { return Strings{z.zoneId}; })
@@ -64,9 +64,8 @@ const FilterSpec<AvailabilityZoneInfo>& zoneFilters(const model::RegionConfig& r
         .add("network-border-group", [name](const AvailabilityZoneInfo&) { return Strings{name}; })
         .add("opt-in-status", [](const AvailabilityZoneInfo&) { return Strings{"opt-in-not-required"}; })
         .add("message", [](const AvailabilityZoneInfo&) { return Strings{}; });
-    return s;
-  }();
-  return spec;
+  }
+  return s;
 }
 
 std::string zoneList(const model::RegionConfig& region, const std::string& account) {
@@ -208,7 +207,7 @@ Status SubnetService::deleteSubnet(const CallContext& call, const std::string& s
 
 Result<std::vector<AvailabilityZoneInfo>> SubnetService::describeAvailabilityZones(const CallContext& call,
                                                                                    const DescribeZonesInput& in) {
-  const auto& spec = zoneFilters(ctx_.region);
+  const auto spec = zoneFilters(ctx_.region);
   LP_RETURN_IF_ERROR(spec.validate(in.filters));
   std::vector<AvailabilityZoneInfo> zones;
   for (const auto& id : ctx_.region.zoneIdsInNameOrder(call.account))
