@@ -1,12 +1,12 @@
 // linkplane: command-line entry point (serve, exec, demo, version).
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <iostream>
 
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "net/exec.h"
 
 #ifndef LP_VERSION
 #define LP_VERSION "0.0.0"
@@ -67,12 +67,27 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--state-dir", stateDir, "State directory (default /var/lib/linkplane)");
   serveCmd->add_option("--listen", listen, "API address ADDR:PORT (default 127.0.0.1:4566)");
 
+  std::string eni;
+  std::vector<std::string> command;
+  auto* execCmd = app.add_subcommand("exec", "Run a command inside a workload interface's namespace");
+  execCmd->add_option("--eni", eni, "Network interface id (eni-...)")->required();
+  execCmd->add_option("--state-dir", stateDir, "State directory (unused; accepted for symmetry)");
+  execCmd->add_option("command", command, "CMD [ARG...]")->required();
+
   app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
   if (app.got_subcommand("version")) {
     std::cout << "linkplane " << LP_VERSION << "\n";
     return 0;
+  }
+  if (app.got_subcommand("exec")) {
+    auto rc = lp::net::execInNamespace("lp-" + eni, command);
+    if (!rc.ok()) {
+      std::cerr << "linkplane: no workload interface " << eni << " on this host (" << rc.status().message() << ")\n";
+      return 2;
+    }
+    return *rc;
   }
   if (app.got_subcommand("serve")) return serve(configPath, stateDir, listen);
   return 1;
