@@ -71,6 +71,15 @@ Result<Config> loadConfig(const std::string& path) {
       c.region.accounts.push_back(acct);
     }
   }
+  if (auto* b = t["aws_service_backends"].as_table()) {
+    for (auto& [name, node] : *b) {
+      auto v = node.value<std::string>();
+      if (!v || v->find(':') == std::string::npos)
+        return Status("InvalidConfig", path + ": aws_service_backends." + std::string(name.str()) +
+                                           " must be \"HOST:PORT\"");
+      c.region.serviceBackends[std::string(name.str())] = *v;
+    }
+  }
   if (auto* l = t["limits"].as_table()) {
     auto get = [&](const char* k, int& dst) {
       if (auto v = (*l)[k].value<int64_t>()) dst = static_cast<int>(*v);

@@ -5,6 +5,7 @@
 // named <region>a, <region>b, ... in that order.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ struct RegionConfig {
   std::string name = "us-east-1";
   std::vector<std::string> zoneIds;  // "use1-az1", ...
   std::vector<Account> accounts;
+  // AWS services of the catalog that have a backend: short name ("ec2", "sts")
+  // -> "host:port" the data plane forwards endpoint traffic to.
+  std::map<std::string, std::string> serviceBackends;
 
   const Account* accountByKey(std::string_view accessKeyId) const;
   const Account* accountById(std::string_view id) const;
