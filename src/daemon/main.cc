@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "daemon/demo.h"
 #include "net/exec.h"
 
 #ifndef LP_VERSION
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   execCmd->add_option("--state-dir", stateDir, "State directory (unused; accepted for symmetry)");
   execCmd->add_option("command", command, "CMD [ARG...]")->required();
 
+  app.add_subcommand("demo", "Walk through the seed scenario against a throw-away daemon, narrated");
   app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -90,5 +92,6 @@ int main(int argc, char** argv) {
     return *rc;
   }
   if (app.got_subcommand("serve")) return serve(configPath, stateDir, listen);
+  if (app.got_subcommand("demo")) return lp::daemon::runDemo();
   return 1;
 }

@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# linkplane demo: the seed walkthrough, narrated, with the real AWS CLI.
+#
+# `linkplane demo` embeds this script, starts a throw-away daemon and runs it with:
+#   ENDPOINT        http://127.0.0.1:PORT of that daemon
+#   LINKPLANE       path of the linkplane binary (for `linkplane exec`)
+#   DATAPLANE       1 when the daemon provisions namespaces (root), 0 otherwise
+#   PROVIDER_ACCOUNT PROVIDER_KEY PROVIDER_SECRET   the first configured account
+#   CONSUMER_ACCOUNT CONSUMER_KEY CONSUMER_SECRET   the second configured account
+# The daemon is stopped and its state removed by `linkplane demo`, whatever happens
+# here. Any failed step exits non-zero, so the demo doubles as a smoke test.
+#
+# Structure: one function per section of the walkthrough, called in order by
+# main() at the bottom. Sections share what they made through the globals below
+# (P_ = provider account, C_ = consumer account). Later issues add their sections
+# (endpoints, traffic, DNS, notifications) where main() marks the place.
+set -euo pipefail
+
+: "${ENDPOINT:?ENDPOINT must name the daemon, e.g. http://127.0.0.1:4566}"
+: "${LINKPLANE:=linkplane}"
+: "${DATAPLANE:=0}"
+: "${PROVIDER_ACCOUNT:?}" "${PROVIDER_KEY:?}" "${PROVIDER_SECRET:?}"
+: "${CONSUMER_ACCOUNT:?}" "${CONSUMER_KEY:?}" "${CONSUMER_SECRET:?}"
+AWS=${LP_DEMO_AWS:-/usr/bin/aws}  # the AWS CLI (tests point it elsewhere to make a step fail)
+export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1} AWS_PAGER="" AWS_CONFIG_FILE=/dev/null \
+  AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+# Shared between sections.
+P_VPC="" C_VPC=""            # VPC ids
+P_SUBNETS=() C_SUBNETS=()    # subnet ids, one per zone (use1-az1, use1-az2)
+P_SG="" C_SG=""              # security group ids
+P_ENI="" C_ENI=""            # workload network interface ids
+C_ENI_IP=""                  # the consumer workload's private address
+
+# ---------------------------------------------------------------------------
+# Narration helpers.
+
+STEP=0
+BOLD="" PLAIN=""
+if [[ -t 1 ]]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; fi
+section() { printf '\n%s== %s ==%s\n' "$BOLD" "$*" "$PLAIN"; }
+say() {
+  STEP=$((STEP + 1))
+  printf '\n%d. %s\n' "$STEP" "$*"
+}
+# quoted ARGS...: the arguments as one could paste them into a shell.
+quoted() {
+  local a out=()
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then out+=("$a"); else out+=("'${a//\'/\'\\\'\'}'"); fi
+  done
+  printf '%s' "${out[*]}"
+}
+fail() {
+  printf '\ndemo FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+# run ACCOUNT ARGS...: shows `aws ARGS...` as ACCOUNT (provider|consumer), runs it
+# against the daemon with text output, prints the output, and leaves it in $OUT.
+OUT=""
+run() {
+  local who=$1 key secret
+  shift
+  case $who in
+    provider) key=$PROVIDER_KEY secret=$PROVIDER_SECRET ;;
+    consumer) key=$CONSUMER_KEY secret=$CONSUMER_SECRET ;;
+    *) fail "unknown account $who" ;;
+  esac
+  printf '   [%s] $ aws %s\n' "$who" "$(quoted "$@")"
+  if ! OUT=$(AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret \
+    "$AWS" --endpoint-url "$ENDPOINT" --output text "$@" 2>&1); then
+    printf '%s\n' "$OUT" | sed 's/^/     /'
+    fail "aws $*"
+  fi
+  if [[ -n $OUT ]]; then printf '%s\n' "$OUT" | sed 's/^/     /'; fi
+}
+
+# run_error ACCOUNT CODE ARGS...: like run, but the call must fail with AWS error CODE.
+run_error() {
+  local who=$1 code=$2 key secret
+  shift 2
+  case $who in
+    provider) key=$PROVIDER_KEY secret=$PROVIDER_SECRET ;;
+    consumer) key=$CONSUMER_KEY secret=$CONSUMER_SECRET ;;
+  esac
+  printf '   [%s] $ aws %s\n' "$who" "$(quoted "$@")"
+  if OUT=$(AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret \
+    "$AWS" --endpoint-url "$ENDPOINT" --output text "$@" 2>&1); then
+    fail "expected $code from aws $*, got success: $OUT"
+  fi
+  printf '%s\n' "$OUT" | grep -v '^$' | sed 's/^/     /'
+  [[ $OUT == *"($code)"* ]] || fail "expected $code from aws $*"
+}
+
+# expect_id PREFIX VALUE: VALUE must be an AWS id of that kind (prefix + 17 hex digits).
+expect_id() {
+  [[ $2 =~ ^$1-[0-9a-f]{17}$ ]] || fail "expected a $1- id, got '$2'"
+}
+
+# shown CMD...: prints and runs a host command (not an AWS call).
+shown() {
+  printf '   $ %s\n' "$(quoted "$@")"
+  local out
+  out=$("$@" 2>&1) || {
+    printf '%s\n' "$out" | sed 's/^/     /'
+    fail "$*"
+  }
+  if [[ -n $out ]]; then printf '%s\n' "$out" | sed 's/^/     /'; fi
+}
+
+# wait_netns NAME: the reconciler creates namespaces asynchronously; wait up to 10 s.
+wait_netns() {
+  local i
+  for i in $(seq 100); do
+    if ip netns list | grep -qw "$1"; then return 0; fi
+    sleep 0.1
+  done
+  fail "namespace $1 did not appear"
+}
+
+# ---------------------------------------------------------------------------
+# Sections.
+
+section_accounts() {
+  section "Two accounts"
+  say "Every request is SigV4-signed; the access key picks the account. The provider publishes services,"
+  printf '   the consumer will use them. STS tells each who it is.\n'
+  run provider sts get-caller-identity --query '[Account,Arn]'
+  [[ $OUT == "$PROVIDER_ACCOUNT"* ]] || fail "provider identity"
+  run consumer sts get-caller-identity --query '[Account,Arn]'
+  [[ $OUT == "$CONSUMER_ACCOUNT"* ]] || fail "consumer identity"
+}
+
+section_zones() {
+  section "Availability zones"
+  say "Zone names are per account: the same zone id has a different name in each account,"
+  printf '   so "us-east-1a" is not the same place for both (zone ids are what match).\n'
+  run provider ec2 describe-availability-zones --query 'AvailabilityZones[].[ZoneId,ZoneName]'
+  local p=$OUT
+  run consumer ec2 describe-availability-zones --query 'AvailabilityZones[].[ZoneId,ZoneName]'
+  local c=$OUT
+  [[ $p != "$c" ]] || fail "both accounts see the same zone names"
+  local pa ca
+  pa=$(awk '$1 == "use1-az1" {print $2}' <<<"$p")
+  ca=$(awk '$1 == "use1-az1" {print $2}' <<<"$c")
+  printf '   -> zone use1-az1 is %s for the provider and %s for the consumer.\n' "$pa" "$ca"
+}
+
+section_vpcs() {
+  section "VPCs"
+  say "Each account creates a VPC. Same API as AWS: an id, a CIDR, a default security group."
+  run provider ec2 create-vpc --cidr-block 10.0.0.0/16 \
+    --tag-specifications 'ResourceType=vpc,Tags=[{Key=Name,Value=provider-vpc}]' --query 'Vpc.VpcId'
+  P_VPC=$OUT
+  expect_id vpc "$P_VPC"
+  run consumer ec2 create-vpc --cidr-block 10.1.0.0/16 \
+    --tag-specifications 'ResourceType=vpc,Tags=[{Key=Name,Value=consumer-vpc}]' --query 'Vpc.VpcId'
+  C_VPC=$OUT
+  expect_id vpc "$C_VPC"
+
+  say "Accounts are isolated: the consumer cannot see the provider's VPC."
+  run_error consumer InvalidVpcID.NotFound ec2 describe-vpcs --vpc-ids "$P_VPC"
+
+  if [[ $DATAPLANE == 1 ]]; then
+    say "VPCs are real: each is a Linux network namespace named lp-<vpc-id>, isolated from the host."
+    wait_netns "lp-$P_VPC"
+    wait_netns "lp-$C_VPC"
+    printf '   $ ip netns list\n'
+    ip netns list | grep -E "^lp-($P_VPC|$C_VPC)" | cut -d' ' -f1 | sed 's/^/     /'
+  fi
+}
+
+section_subnets() {
+  section "Subnets in two zones"
+  say "Each account makes a subnet in two zones, naming the zones by id (use1-az1, use1-az2)."
+  local zone cidr i=0
+  for zone in use1-az1 use1-az2; do
+    i=$((i + 1))
+    run provider ec2 create-subnet --vpc-id "$P_VPC" --cidr-block "10.0.$i.0/24" \
+      --availability-zone-id "$zone" --query 'Subnet.SubnetId'
+    expect_id subnet "$OUT"
+    P_SUBNETS+=("$OUT")
+    run consumer ec2 create-subnet --vpc-id "$C_VPC" --cidr-block "10.1.$i.0/24" \
+      --availability-zone-id "$zone" --query 'Subnet.SubnetId'
+    expect_id subnet "$OUT"
+    C_SUBNETS+=("$OUT")
+  done
+
+  say "The same zone ids carry different zone names in the two accounts; a /24 has 251 usable addresses"
+  printf '   (AWS reserves the first four and the last).\n'
+  run provider ec2 describe-subnets --filters "Name=vpc-id,Values=$P_VPC" \
+    --query 'Subnets[].[SubnetId,CidrBlock,AvailabilityZoneId,AvailabilityZone,AvailableIpAddressCount]'
+  run consumer ec2 describe-subnets --filters "Name=vpc-id,Values=$C_VPC" \
+    --query 'Subnets[].[SubnetId,CidrBlock,AvailabilityZoneId,AvailabilityZone,AvailableIpAddressCount]'
+
+  say "Bad input gets the AWS error and changes nothing: a subnet outside the VPC's CIDR."
+  run_error provider InvalidSubnet.Range ec2 create-subnet --vpc-id "$P_VPC" --cidr-block 10.9.0.0/24
+}
+
+section_security_groups() {
+  section "Security groups"
+  say "The provider creates a security group that admits HTTPS from the consumer's network."
+  run provider ec2 create-security-group --vpc-id "$P_VPC" --group-name service-sg \
+    --description "HTTPS from the consumer" --query GroupId
+  P_SG=$OUT
+  expect_id sg "$P_SG"
+  run provider ec2 authorize-security-group-ingress --group-id "$P_SG" --protocol tcp --port 443 \
+    --cidr 10.1.0.0/16 --query 'SecurityGroupRules[].[SecurityGroupRuleId,IpProtocol,FromPort,ToPort,CidrIpv4]'
+
+  say "The consumer's workloads get a group that may open connections anywhere (the default egress rule)."
+  run consumer ec2 create-security-group --vpc-id "$C_VPC" --group-name workload-sg \
+    --description "consumer workloads" --query GroupId
+  C_SG=$OUT
+  expect_id sg "$C_SG"
+
+  say "Describing the provider's groups: the VPC's default group and the new one with its rule."
+  run provider ec2 describe-security-groups --filters "Name=vpc-id,Values=$P_VPC" \
+    --query 'SecurityGroups[].[GroupId,GroupName,length(IpPermissions)]'
+  run_error provider InvalidPermission.Duplicate ec2 authorize-security-group-ingress --group-id "$P_SG" \
+    --protocol tcp --port 443 --cidr 10.1.0.0/16
+}
+
+section_network_interfaces() {
+  section "Network interfaces"
+  say "A network interface is a workload: the consumer creates one in its first subnet."
+  printf '   Its address is allocated inside the subnet, skipping the reserved ones.\n'
+  run consumer ec2 create-network-interface --subnet-id "${C_SUBNETS[0]}" --groups "$C_SG" \
+    --description "consumer workload" \
+    --query 'NetworkInterface.[NetworkInterfaceId,PrivateIpAddress,AvailabilityZone]'
+  C_ENI=$(awk '{print $1}' <<<"$OUT")
+  C_ENI_IP=$(awk '{print $2}' <<<"$OUT")
+  expect_id eni "$C_ENI"
+  run provider ec2 create-network-interface --subnet-id "${P_SUBNETS[0]}" --groups "$P_SG" \
+    --private-ip-address 10.0.1.10 --description "provider backend" \
+    --query 'NetworkInterface.[NetworkInterfaceId,PrivateIpAddress,AvailabilityZone]'
+  P_ENI=$(awk '{print $1}' <<<"$OUT")
+  expect_id eni "$P_ENI"
+
+  say "Describing the consumer's interfaces, and tagging one (tags are filters too)."
+  run consumer ec2 create-tags --resources "$C_ENI" --tags Key=role,Value=client
+  run consumer ec2 describe-network-interfaces --filters Name=tag:role,Values=client \
+    --query 'NetworkInterfaces[].[NetworkInterfaceId,SubnetId,PrivateIpAddress,Status,Groups[0].GroupId]'
+  [[ $OUT == "$C_ENI"* ]] || fail "tag filter did not find $C_ENI"
+
+  if [[ $DATAPLANE == 1 ]]; then
+    say "The workload is real: a namespace with a veth into its subnet's bridge. \`linkplane exec\` runs a"
+    printf '   command there.\n'
+    wait_netns "lp-$C_ENI"
+    shown "$LINKPLANE" exec --eni "$C_ENI" -- ip -4 -brief addr show eth0
+    shown "$LINKPLANE" exec --eni "$C_ENI" -- ip route
+  fi
+}
+
+section_summary() {
+  section "Everything each account has"
+  say "One describe per kind, per account."
+  local who vpc
+  for who in provider consumer; do
+    if [[ $who == provider ]]; then vpc=$P_VPC; else vpc=$C_VPC; fi
+    run "$who" ec2 describe-vpcs --query 'Vpcs[].[VpcId,CidrBlock,State,Tags[?Key==`Name`]|[0].Value]'
+    [[ $OUT == *"$vpc"* ]] || fail "$who's VPC $vpc missing from describe-vpcs"
+    run "$who" ec2 describe-subnets --query 'Subnets[].[SubnetId,VpcId,CidrBlock,AvailabilityZoneId]'
+    run "$who" ec2 describe-network-interfaces \
+      --query 'NetworkInterfaces[].[NetworkInterfaceId,PrivateIpAddress,InterfaceType]'
+  done
+}
+
+# ---------------------------------------------------------------------------
+
+main() {
+  printf 'linkplane demo against %s (data plane %s)\n' "$ENDPOINT" \
+    "$([[ $DATAPLANE == 1 ]] && echo on || echo 'off: not root')"
+  section_accounts
+  section_zones
+  section_vpcs
+  section_subnets
+  section_security_groups
+  section_network_interfaces
+  # ---- Later sections of the seed walkthrough go here, in this order: ----
+  # section_endpoints       (issue 3: endpoint service, endpoint, acceptance)
+  # section_traffic         (issue 4: bytes from the consumer workload to the provider)
+  # section_dns             (issue 5: private DNS names resolving inside the VPC)
+  # section_notifications   (issue 6: connection notifications over SNS)
+  # ------------------------------------------------------------------------
+  section_summary
+  printf '\ndemo OK: every step succeeded.\n'
+}
+
+main "$@"
