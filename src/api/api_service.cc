@@ -3,6 +3,7 @@
 #include <array>
 
 #include "api/handlers.h"
+#include "api/sns/sns_public.h"
 #include "common/log.h"
 #include "common/strings.h"
 
@@ -86,6 +87,10 @@ HttpResponse ApiService::handle(const HttpRequest& req) const {
   const ServiceInfo& ec2 = kServices[0];
 
   const std::string* authz = req.header("authorization");
+  // SNS's SubscribeURL and SigningCertURL work without SigV4 (only those two).
+  if (!authz) {
+    if (auto r = handleSnsPublicGet(req, ctx_, requestId)) return std::move(*r);
+  }
   if (!authz) return errorResponse(ec2, authError(Protocol::kEc2, "MissingAuthenticationToken",
                                                   "AWS was not able to validate the provided access credentials"),
                                    requestId);

@@ -25,6 +25,8 @@ int httpStatusFor(Protocol protocol, std::string_view code) {
       {"AuthorizationError", 403},
       {"MalformedQueryString", 404},
       {"NotFound", 404},
+      {"TopicLimitExceeded", 403},
+      {"SubscriptionLimitExceeded", 403},
       {"InternalFailure", 500},
       {"InternalError", 500},
       {"ServiceUnavailable", 503},

@@ -115,6 +115,12 @@ inline constexpr std::string_view kInvalidLoadBalancerAction = "InvalidLoadBalan
 inline constexpr std::string_view kTargetGroupAssociationLimit = "TargetGroupAssociationLimit";
 inline constexpr std::string_view kOperationNotPermitted = "OperationNotPermitted";
 
+// SNS (Query API; InvalidParameter above is shared). NotFound 404, the rest 403.
+inline constexpr std::string_view kSnsNotFound = "NotFound";
+inline constexpr std::string_view kSnsAuthorizationError = "AuthorizationError";
+inline constexpr std::string_view kSnsTopicLimitExceeded = "TopicLimitExceeded";
+inline constexpr std::string_view kSnsSubscriptionLimitExceeded = "SubscriptionLimitExceeded";
+
 template <typename... Args>
 Status make(std::string_view code, fmt::format_string<Args...> f, Args&&... args) {
   return Status(std::string(code), fmt::format(f, std::forward<Args>(args)...));

@@ -6,6 +6,7 @@
 #include "api/api_service.h"
 #include "api/http/server.h"
 #include "common/log.h"
+#include "notify/notifier.h"
 #include "reconciler/net_host_provisioner.h"
 #include "reconciler/reconciler.h"
 #include "store/store.h"
@@ -21,6 +22,7 @@ struct Daemon::Parts {
   std::unique_ptr<api::HttpServer> http;
   std::unique_ptr<reconciler::HostProvisioner> provisioner;
   std::unique_ptr<reconciler::Reconciler> reconciler;
+  std::unique_ptr<notify::Notifier> notifier;
 };
 
 Daemon::Daemon(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
@@ -50,12 +52,22 @@ Status Daemon::start() {
   opts.threads = config_.apiThreads;
   parts_->http = std::make_unique<api::HttpServer>(*parts_->api, opts);
   LP_ASSIGN_OR_RETURN(uint16_t port, parts_->http->start());
+  // Notifications: after the API (subscribers reach its SubscribeURL), stopped first.
+  notify::NotifierOptions nopts;
+  nopts.stateDir = config_.stateDir;
+  std::string host = listen.first == "0.0.0.0" ? "127.0.0.1" : listen.first == "::" ? "::1" : listen.first;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  nopts.publicBaseUrl = "http://" + host + ":" + std::to_string(port);
+  LP_ASSIGN_OR_RETURN(parts_->notifier, notify::Notifier::create(*parts_->ctx, nopts));
+  parts_->notifier->start();
   std::cout << "linkplane listening on http://" << listen.first << ":" << port << std::endl;
   return Status::Ok();
 }
 
 void Daemon::stop() {
   if (!parts_) return;
+  if (parts_->notifier) parts_->notifier->stop();
+  parts_->notifier.reset();
   if (parts_->http) parts_->http->stop();
   parts_->http.reset();
   if (parts_->reconciler) parts_->reconciler->stop();

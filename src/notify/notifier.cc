@@ -1,0 +1,118 @@
+#include "notify/notifier.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "common/log.h"
+
+namespace lp::notify {
+
+namespace {
+
+int64_t wallMs(const Clock& c) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(c.now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Notifier::Notifier(control::ControlContext& ctx, NotifierOptions opts, std::unique_ptr<SigningKey> key,
+                   std::unique_ptr<HttpPoster> http)
+    : ctx_(ctx), opts_(std::move(opts)), key_(std::move(key)), http_(std::move(http)) {}
+
+Notifier::~Notifier() { stop(); }
+
+Result<std::unique_ptr<Notifier>> Notifier::create(control::ControlContext& ctx, NotifierOptions opts) {
+  LP_ASSIGN_OR_RETURN(auto key, SigningKey::loadOrCreate(opts.stateDir));
+  LP_RETURN_IF_ERROR(control::SnsService(ctx).publishSigningCert(key->certName(), key->certPem()));
+  return std::make_unique<Notifier>(ctx, std::move(opts), std::move(key), std::make_unique<CurlHttpPoster>());
+}
+
+void Notifier::start() {
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Notifier::stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void Notifier::run() {
+  uint64_t seen = 0;
+  bool first = true;
+  std::optional<int64_t> nextDue;
+  while (!stopping_) {
+    uint64_t rev = ctx_.store.revision();
+    if (first || rev != seen || (nextDue && wallMs(ctx_.clock) >= *nextDue)) {
+      first = false;
+      seen = rev;
+      nextDue = runOnce();
+    }
+    auto wait = opts_.idleWait;
+    if (nextDue) {
+      auto until = std::chrono::milliseconds(std::max<int64_t>(1, *nextDue - wallMs(ctx_.clock)));
+      wait = std::min(wait, until);
+    }
+    ctx_.store.waitForRevision(seen, wait);
+  }
+}
+
+std::optional<int64_t> Notifier::runOnce() {
+  control::SnsService sns(ctx_);
+  for (int round = 0; round < 100 && !stopping_; ++round) {
+    auto n = sns.fanOut(opts_.fanOutBatch);
+    if (!n.ok()) {
+      LP_LOG_WARN("notifier: fan-out failed: {}", n.status().toString());
+      break;
+    }
+    if (*n < opts_.fanOutBatch) break;
+  }
+
+  // Per subscriber, in the order the messages were accepted.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<model::SnsDelivery>> bySubscription;
+  for (auto& d : sns.pendingDeliveries()) {
+    auto& q = bySubscription[d.subscriptionArn];
+    if (q.empty()) order.push_back(d.subscriptionArn);
+    q.push_back(std::move(d));
+  }
+  std::optional<int64_t> nextDue;
+  auto later = [&](int64_t t) { nextDue = nextDue ? std::min(*nextDue, t) : t; };
+  for (const auto& arn : order) {
+    for (const auto& d : bySubscription[arn]) {
+      if (stopping_) return nextDue;
+      if (d.nextAttemptMs > wallMs(ctx_.clock)) {
+        later(d.nextAttemptMs);
+        break;
+      }
+      if (!deliver(d)) {
+        later(wallMs(ctx_.clock) + opts_.retry.delayAfter(d.attempts + 1));
+        break;
+      }
+    }
+  }
+  return nextDue;
+}
+
+bool Notifier::deliver(const model::SnsDelivery& d) {
+  auto msg = renderMessage(d, opts_.publicBaseUrl, *key_);
+  HttpPostResult r;
+  if (msg.ok()) {
+    r = http_->post(d.endpoint, msg->headers, msg->body);
+  } else {
+    r.error = msg.status().message();
+  }
+  if (r.ok()) {
+    if (Status st = control::SnsService(ctx_).deliverySucceeded(d.id.str()); !st.ok())
+      LP_LOG_WARN("notifier: cannot record delivery {}: {}", d.id.str(), st.toString());
+    return true;
+  }
+  LP_LOG_INFO("notifier: {} {} to {} failed (attempt {}): {}", d.type, d.messageId, d.endpoint, d.attempts + 1,
+              r.error);
+  if (auto st = control::SnsService(ctx_).deliveryFailed(d.id.str(), r.error, opts_.retry); !st.ok())
+    LP_LOG_WARN("notifier: cannot record failed delivery {}: {}", d.id.str(), st.status().toString());
+  return false;
+}
+
+}  // namespace lp::notify
