@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -130,6 +132,28 @@ Result<int> socketInNamespace(const std::string& name, int domain, int type) {
   });
   if (!st.ok()) return st;
   return sock;
+}
+
+Result<int> socketInNamespaceFd(int nsFd, int homeFd, int domain, int type) {
+  if (setns(nsFd, CLONE_NEWNET) != 0) return sysError("setns");
+  int sock = socket(domain, type | SOCK_CLOEXEC, 0);
+  int err = errno;
+  if (setns(homeFd, CLONE_NEWNET) != 0) {
+    std::fprintf(stderr, "linkplane: cannot return to the thread's namespace: %s\n", std::strerror(errno));
+    std::abort();
+  }
+  if (sock < 0) {
+    errno = err;
+    return sysError("socket");
+  }
+  return sock;
+}
+
+Result<int> openThreadNamespace() {
+  std::string self = "/proc/thread-self/ns/net";
+  int fd = open(self.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return sysError("open " + self);
+  return fd;
 }
 
 Status setSysctl(const std::string& ns, const std::string& key, const std::string& value) {

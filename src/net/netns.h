@@ -33,6 +33,15 @@ Status runInNamespace(const std::string& name, const std::function<Status()>& fn
 // A socket(domain, type | SOCK_CLOEXEC, 0) living in the namespace (caller closes).
 Result<int> socketInNamespace(const std::string& name, int domain, int type);
 
+// Hot-path variant for threads that make many sockets (data plane loops): switches
+// the calling thread into the namespace nsFd, makes the socket and switches back
+// to homeFd (a descriptor of the thread's own namespace, see openThreadNamespace).
+// No thread is spawned. Aborts if the thread cannot return home (it would be left
+// in the wrong namespace: a broken invariant).
+Result<int> socketInNamespaceFd(int nsFd, int homeFd, int domain, int type);
+// An O_RDONLY|O_CLOEXEC descriptor of the calling thread's network namespace.
+Result<int> openThreadNamespace();
+
 // Writes a sysctl under /proc/sys as seen from the namespace, e.g.
 // setSysctl(ns, "net/ipv4/ip_forward", "1").
 Status setSysctl(const std::string& ns, const std::string& key, const std::string& value);

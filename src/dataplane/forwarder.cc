@@ -1,0 +1,742 @@
+#include "dataplane/forwarder.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/log.h"
+#include "dataplane/ns_cache.h"
+#include "dataplane/proxy_protocol.h"
+#include "dataplane/target_choice.h"
+#include "dataplane/token_bucket.h"
+#include "net/netns.h"
+
+namespace lp::dataplane {
+
+namespace {
+
+int64_t monoNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool parseAddr(const std::string& ip, int port, sockaddr_in& out) {
+  out = {};
+  out.sin_family = AF_INET;
+  out.sin_port = htons(static_cast<uint16_t>(port));
+  return inet_pton(AF_INET, ip.c_str(), &out.sin_addr) == 1;
+}
+
+// Closes with RST instead of FIN.
+void resetFd(int fd) {
+  if (fd < 0) return;
+  linger l{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  close(fd);
+}
+
+struct Stats {
+  std::atomic<uint64_t> bytesIn{0}, bytesOut{0}, connections{0}, active{0}, resets{0};
+  TrafficCounters read() const {
+    return {bytesIn.load(), bytesOut.load(), connections.load(), active.load(), resets.load()};
+  }
+};
+
+struct TargetRt {
+  TargetSpec spec;
+  sockaddr_in addr{};
+  sockaddr_in src{};
+  bool hasSrc = false;
+  std::shared_ptr<std::atomic<int>> health;  // null = not checked: always healthy
+};
+
+struct ListenerRt {
+  ListenerSpec spec;  // targets are in `targets`
+  std::vector<TargetRt> targets;
+  std::shared_ptr<Stats> endpoint;
+  std::shared_ptr<Stats> iface;
+  std::shared_ptr<TokenBucket> bucket;  // null = unlimited
+};
+
+using ListenerKey = std::string;  // ns|ip|port
+using ListenerTable = std::map<ListenerKey, std::shared_ptr<const ListenerRt>>;
+
+struct Install {
+  std::shared_ptr<const ListenerTable> table;
+  std::map<ListenerKey, int> newFds;  // owned by the loop once posted
+};
+
+struct Handler {
+  virtual ~Handler() = default;
+  virtual void onEvent(uint32_t events) = 0;
+};
+
+class Loop;
+
+// One direction of a connection: src -> pipe -> dst.
+struct Direction {
+  int src = -1;
+  int dst = -1;
+  int pipeR = -1;
+  int pipeW = -1;
+  size_t pending = 0;  // bytes in the pipe
+  bool eof = false;
+  bool shut = false;
+  bool done() const { return eof && shut && pending == 0; }
+};
+
+enum class Pump { kBlocked, kBudget, kThrottled, kError };
+
+class Conn {
+ public:
+  struct Side final : Handler {
+    Conn* conn = nullptr;
+    bool isTarget = false;
+    void onEvent(uint32_t events) override { conn->onEvent(isTarget, events); }
+  };
+
+  Conn(Loop& loop, std::shared_ptr<const ListenerRt> rt, int clientFd, int targetFd, bool proxy)
+      : loop_(loop), rt_(std::move(rt)), cfd_(clientFd), tfd_(targetFd), proxy_(proxy) {
+    clientSide_.conn = this;
+    targetSide_.conn = this;
+    targetSide_.isTarget = true;
+  }
+  ~Conn() {
+    for (int fd : {up_.pipeR, up_.pipeW, down_.pipeR, down_.pipeW}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+  bool init(int pipeBytes);
+  void onEvent(bool isTarget, uint32_t events);
+  void run();
+  void reset();  // RST both ways
+  const std::string& endpointId() const { return rt_->spec.endpointId; }
+
+  bool dead = false;
+  bool queued = false;
+  bool throttled = false;
+
+ private:
+  friend class Loop;
+  Pump pump(Direction& d, bool up, int& budget);
+  void finishConnect();
+  void closeGracefully();
+  void release(bool wasReset);
+
+  Loop& loop_;
+  std::shared_ptr<const ListenerRt> rt_;
+  int cfd_;
+  int tfd_;
+  bool proxy_;
+  bool connecting_ = true;
+  Side clientSide_;
+  Side targetSide_;
+  Direction up_;    // client -> target
+  Direction down_;  // target -> client
+};
+
+class Loop final : public Handler {
+ public:
+  Loop(int index, const ForwarderOptions& opts) : index_(index), opts_(opts) {}
+  ~Loop() override {
+    if (ep_ >= 0) close(ep_);
+    if (wake_ >= 0) close(wake_);
+  }
+
+  Status init() {
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ep_ < 0 || wake_ < 0) return Status("InternalError", std::string("epoll/eventfd: ") + std::strerror(errno));
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = static_cast<Handler*>(this);
+    epoll_ctl(ep_, EPOLL_CTL_ADD, wake_, &ev);
+    return Status::Ok();
+  }
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
+  void post(Install in) {
+    {
+      std::lock_guard lock(mu_);
+      inbox_.push_back(std::move(in));
+    }
+    uint64_t one = 1;
+    (void)!write(wake_, &one, sizeof one);
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    uint64_t one = 1;
+    (void)!write(wake_, &one, sizeof one);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // The wake eventfd.
+  void onEvent(uint32_t) override {
+    uint64_t v;
+    while (read(wake_, &v, sizeof v) > 0) {
+    }
+    drainInbox();
+  }
+
+  void add(int fd, Handler* h) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = h;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  void again(Conn* c) {
+    if (!c->queued) {
+      c->queued = true;
+      ready_.push_back(c);
+    }
+  }
+  void throttle(Conn* c, int64_t wakeAt) {
+    if (!c->throttled) {
+      c->throttled = true;
+      throttled_.push_back({wakeAt, c});
+    }
+  }
+  void bury(Conn* c) {
+    c->dead = true;
+    auto it = conns_.find(c);
+    if (it != conns_.end()) {
+      graveyard_.push_back(std::move(it->second));
+      conns_.erase(it);
+    }
+  }
+  const ForwarderOptions& opts() const { return opts_; }
+  void accept(int lfd, const std::shared_ptr<const ListenerRt>& rt);
+
+ private:
+  struct ListenerSock final : Handler {
+    Loop* loop = nullptr;
+    int fd = -1;
+    std::shared_ptr<const ListenerRt> rt;
+    void onEvent(uint32_t) override { loop->accept(fd, rt); }
+  };
+
+  void run();
+  void drainInbox();
+  void install(Install& in);
+  void shutdownAll();
+
+  int index_;
+  ForwarderOptions opts_;
+  int ep_ = -1;
+  int wake_ = -1;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Install> inbox_;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  bool stopped_ = false;        // loop thread only
+
+  std::map<ListenerKey, std::unique_ptr<ListenerSock>> listeners_;
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
+  std::vector<Conn*> ready_;
+  std::vector<std::pair<int64_t, Conn*>> throttled_;
+  std::vector<std::unique_ptr<Conn>> graveyard_;
+  std::unique_ptr<NsCache> nsOnThread_;  // made on the loop thread (see run)
+};
+
+bool Conn::init(int pipeBytes) {
+  int a[2], b[2];
+  if (pipe2(a, O_NONBLOCK | O_CLOEXEC) != 0) return false;
+  if (pipe2(b, O_NONBLOCK | O_CLOEXEC) != 0) {
+    close(a[0]);
+    close(a[1]);
+    return false;
+  }
+  fcntl(a[1], F_SETPIPE_SZ, pipeBytes);
+  fcntl(b[1], F_SETPIPE_SZ, pipeBytes);
+  up_ = {cfd_, tfd_, a[0], a[1]};
+  down_ = {tfd_, cfd_, b[0], b[1]};
+  loop_.add(cfd_, &clientSide_);
+  loop_.add(tfd_, &targetSide_);
+  return true;
+}
+
+void Conn::onEvent(bool isTarget, uint32_t events) {
+  if (dead) return;
+  if (connecting_) {
+    if (isTarget && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) finishConnect();
+    return;
+  }
+  run();
+}
+
+void Conn::finishConnect() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(tfd_, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err != 0) return reset();
+  connecting_ = false;
+  if (proxy_) {
+    sockaddr_in peer{}, local{};
+    socklen_t pl = sizeof peer, ll = sizeof local;
+    getpeername(cfd_, reinterpret_cast<sockaddr*>(&peer), &pl);
+    getsockname(cfd_, reinterpret_cast<sockaddr*>(&local), &ll);
+    std::string h = encodeProxyV2(peer, local, rt_->spec.endpointId);
+    // A fresh connection's send buffer takes a few dozen bytes at once.
+    if (send(tfd_, h.data(), h.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(h.size())) return reset();
+  }
+  run();
+}
+
+Pump Conn::pump(Direction& d, bool up, int& budget) {
+  const auto& opts = loop_.opts();
+  for (;;) {
+    if (d.pending > 0) {
+      ssize_t n = splice(d.pipeR, nullptr, d.dst, nullptr, d.pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        d.pending -= static_cast<size_t>(n);
+        auto& e = up ? rt_->endpoint->bytesIn : rt_->endpoint->bytesOut;
+        auto& i = up ? rt_->iface->bytesIn : rt_->iface->bytesOut;
+        e.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        i.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+        continue;
+      }
+      if (n < 0 && errno == EAGAIN) return Pump::kBlocked;
+      return Pump::kError;
+    }
+    if (d.eof) {
+      if (!d.shut) {
+        shutdown(d.dst, SHUT_WR);
+        d.shut = true;
+      }
+      return Pump::kBlocked;
+    }
+    if (budget-- <= 0) return Pump::kBudget;
+    size_t want = static_cast<size_t>(opts.pipeBytes);
+    int64_t now = 0;
+    if (rt_->bucket) {
+      now = monoNanos();
+      want = rt_->bucket->take(want, now);
+      if (want == 0) {
+        loop_.throttle(this, now + std::max<int64_t>(rt_->bucket->waitNanos(16384, now), 100'000));
+        return Pump::kThrottled;
+      }
+    }
+    ssize_t n = splice(d.src, nullptr, d.pipeW, nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    int err = errno;
+    if (rt_->bucket && static_cast<size_t>(std::max<ssize_t>(n, 0)) < want) {
+      rt_->bucket->refund(want - static_cast<size_t>(std::max<ssize_t>(n, 0)));
+    }
+    if (n > 0) {
+      d.pending += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      d.eof = true;
+      continue;
+    }
+    if (err == EAGAIN) return Pump::kBlocked;
+    return Pump::kError;
+  }
+}
+
+void Conn::run() {
+  if (dead || connecting_) return;
+  int budget = 16;
+  Pump a = pump(up_, true, budget);
+  Pump b = a == Pump::kError ? Pump::kError : pump(down_, false, budget);
+  if (a == Pump::kError || b == Pump::kError) return reset();
+  if (up_.done() && down_.done()) return closeGracefully();
+  if (a == Pump::kBudget || b == Pump::kBudget) loop_.again(this);
+}
+
+void Conn::release(bool wasReset) {
+  rt_->endpoint->active.fetch_sub(1, std::memory_order_relaxed);
+  rt_->iface->active.fetch_sub(1, std::memory_order_relaxed);
+  if (wasReset) {
+    rt_->endpoint->resets.fetch_add(1, std::memory_order_relaxed);
+    rt_->iface->resets.fetch_add(1, std::memory_order_relaxed);
+  }
+  loop_.bury(this);
+}
+
+void Conn::reset() {
+  if (dead) return;
+  resetFd(cfd_);
+  resetFd(tfd_);
+  release(true);
+}
+
+void Conn::closeGracefully() {
+  if (dead) return;
+  close(cfd_);
+  close(tfd_);
+  release(false);
+}
+
+void Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;  // EAGAIN (drained) or out of descriptors (retried on the next event)
+    }
+    if (!rt->spec.forwarding) {
+      resetFd(fd);
+      continue;
+    }
+    std::vector<Candidate> cands;
+    cands.reserve(rt->targets.size());
+    for (const auto& t : rt->targets) {
+      Health h = t.health ? static_cast<Health>(t.health->load(std::memory_order_relaxed)) : Health::kHealthy;
+      cands.push_back({t.spec.zoneId, h});
+    }
+    int pick = chooseTarget(cands, rt->spec.zoneId,
+                            flowHash(peer.sin_addr.s_addr, peer.sin_port, 0, static_cast<uint16_t>(rt->spec.port)));
+    if (pick < 0) {
+      resetFd(fd);
+      continue;
+    }
+    const TargetRt& t = rt->targets[static_cast<size_t>(pick)];
+    auto s = nsOnThread_->socket(t.spec.ns, SOCK_STREAM | SOCK_NONBLOCK);
+    if (!s) {
+      resetFd(fd);
+      continue;
+    }
+    int tfd = *s;
+    if (t.hasSrc) {
+      int one = 1;
+      setsockopt(tfd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+      if (bind(tfd, reinterpret_cast<const sockaddr*>(&t.src), sizeof t.src) != 0) {
+        close(tfd);
+        resetFd(fd);
+        continue;
+      }
+    }
+    if (connect(tfd, reinterpret_cast<const sockaddr*>(&t.addr), sizeof t.addr) != 0 && errno != EINPROGRESS) {
+      close(tfd);
+      resetFd(fd);
+      continue;
+    }
+    auto conn = std::make_unique<Conn>(*this, rt, fd, tfd, t.spec.proxyProtocolV2);
+    Conn* c = conn.get();
+    rt->endpoint->connections.fetch_add(1, std::memory_order_relaxed);
+    rt->iface->connections.fetch_add(1, std::memory_order_relaxed);
+    rt->endpoint->active.fetch_add(1, std::memory_order_relaxed);
+    rt->iface->active.fetch_add(1, std::memory_order_relaxed);
+    conns_.emplace(c, std::move(conn));
+    if (!c->init(opts_.pipeBytes)) c->reset();
+  }
+}
+
+void Loop::drainInbox() {
+  std::vector<Install> items;
+  bool stop;
+  {
+    std::lock_guard lock(mu_);
+    items.swap(inbox_);
+    stop = stopping_;
+  }
+  for (auto& in : items) install(in);
+  if (stop) {
+    shutdownAll();
+    stopped_ = true;
+  }
+}
+
+void Loop::install(Install& in) {
+  const ListenerTable& table = *in.table;
+  for (auto it = listeners_.begin(); it != listeners_.end();) {
+    if (!table.count(it->first) || in.newFds.count(it->first)) {
+      epoll_ctl(ep_, EPOLL_CTL_DEL, it->second->fd, nullptr);
+      close(it->second->fd);
+      it = listeners_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [key, fd] : in.newFds) {
+    auto l = std::make_unique<ListenerSock>();
+    l->loop = this;
+    l->fd = fd;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = static_cast<Handler*>(l.get());
+    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    listeners_[key] = std::move(l);
+  }
+  in.newFds.clear();
+  std::set<std::string> forwarding;
+  for (auto& [key, l] : listeners_) {
+    auto it = table.find(key);
+    if (it != table.end()) l->rt = it->second;
+  }
+  for (const auto& [_, rt] : table) {
+    if (rt->spec.forwarding) forwarding.insert(rt->spec.endpointId);
+  }
+  std::vector<Conn*> cut;
+  for (auto& [c, _] : conns_) {
+    if (!forwarding.count(c->endpointId())) cut.push_back(c);
+  }
+  for (Conn* c : cut) c->reset();
+}
+
+void Loop::shutdownAll() {
+  for (auto& [_, l] : listeners_) {
+    epoll_ctl(ep_, EPOLL_CTL_DEL, l->fd, nullptr);
+    close(l->fd);
+  }
+  listeners_.clear();
+  std::vector<Conn*> all;
+  for (auto& [c, _] : conns_) all.push_back(c);
+  for (Conn* c : all) c->reset();
+}
+
+void Loop::run() {
+  nsOnThread_ = std::make_unique<NsCache>();
+  epoll_event events[256];
+  int64_t lastSweep = monoNanos();
+  while (!stopped_) {
+    int timeout = 1000;
+    if (!ready_.empty()) {
+      timeout = 0;
+    } else if (!throttled_.empty()) {
+      int64_t now = monoNanos();
+      int64_t first = throttled_.front().first;
+      for (auto& [t, _] : throttled_) first = std::min(first, t);
+      timeout = static_cast<int>(std::clamp<int64_t>((first - now + 999'999) / 1'000'000, 0, 1000));
+    }
+    int n = epoll_wait(ep_, events, 256, timeout);
+    for (int i = 0; i < n; ++i) static_cast<Handler*>(events[i].data.ptr)->onEvent(events[i].events);
+    if (!ready_.empty()) {
+      std::vector<Conn*> r;
+      r.swap(ready_);
+      for (Conn* c : r) {
+        c->queued = false;
+        c->run();
+      }
+    }
+    if (!throttled_.empty()) {
+      int64_t now = monoNanos();
+      std::vector<std::pair<int64_t, Conn*>> keep;
+      std::vector<Conn*> due;
+      for (auto& e : throttled_) {
+        if (e.second->dead) continue;
+        if (e.first <= now) {
+          due.push_back(e.second);
+        } else {
+          keep.push_back(e);
+        }
+      }
+      throttled_.swap(keep);
+      for (Conn* c : due) {
+        c->throttled = false;
+        c->run();
+      }
+    }
+    std::erase_if(ready_, [](Conn* c) { return c->dead; });
+    std::erase_if(throttled_, [](const auto& e) { return e.second->dead; });
+    graveyard_.clear();
+    if (int64_t now = monoNanos(); now - lastSweep > 10'000'000'000) {
+      nsOnThread_->sweep();
+      lastSweep = now;
+    }
+  }
+  graveyard_.clear();
+  nsOnThread_.reset();
+  (void)index_;
+}
+
+std::string keyOf(const ListenerSpec& l) { return l.ns + "|" + l.ip + "|" + std::to_string(l.port); }
+
+}  // namespace
+
+class Forwarder::Impl {
+ public:
+  explicit Impl(const ForwarderOptions& opts) : opts_(opts) {}
+
+  Status start() {
+    int n = opts_.loops > 0 ? opts_.loops : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int i = 0; i < n; ++i) {
+      auto l = std::make_unique<Loop>(i, opts_);
+      LP_RETURN_IF_ERROR(l->init());
+      loops_.push_back(std::move(l));
+    }
+    for (auto& l : loops_) l->start();
+    checker_.start();
+    return Status::Ok();
+  }
+
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& l : loops_) l->stop();
+    loops_.clear();
+    checker_.stop();
+  }
+
+  UpdateResult update(const Snapshot& snap);
+  CountersReport counters();
+  std::map<std::string, HealthResult> health() { return checker_.report(); }
+
+ private:
+  Result<int> makeListener(const ListenerSpec& l);
+  unsigned long nsInode(const std::string& ns) {
+    struct stat st {};
+    if (stat((std::string(net::kNetnsDir) + "/" + ns).c_str(), &st) != 0) return 0;
+    return static_cast<unsigned long>(st.st_ino);
+  }
+
+  ForwarderOptions opts_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  HealthChecker checker_;
+  bool stopped_ = false;
+  std::unique_ptr<NsCache> ns_;                 // made on the update thread
+  std::map<ListenerKey, unsigned long> bound_;  // listener keys with sockets in every loop -> ns inode
+  std::vector<ListenerSpec> lastListeners_;
+  std::vector<HealthCheckSpec> lastChecks_;
+  bool lastClean_ = false;
+  std::mutex statsMu_;
+  std::map<std::string, std::shared_ptr<Stats>> endpointStats_, ifaceStats_;  // guarded by statsMu_
+  std::map<std::string, std::shared_ptr<TokenBucket>> buckets_;               // by endpoint|zone
+};
+
+Result<int> Forwarder::Impl::makeListener(const ListenerSpec& l) {
+  sockaddr_in addr{};
+  if (!parseAddr(l.ip, l.port, addr)) return Status("InvalidParameterValue", "bad listener address " + l.ip);
+  LP_ASSIGN_OR_RETURN(int fd, ns_->socket(l.ns, SOCK_STREAM | SOCK_NONBLOCK));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4096) != 0) {
+    Status st("InternalError",
+              "listen on " + l.ip + ":" + std::to_string(l.port) + " in " + l.ns + ": " + std::strerror(errno));
+    close(fd);
+    return st;
+  }
+  return fd;
+}
+
+UpdateResult Forwarder::Impl::update(const Snapshot& snap) {
+  UpdateResult result;
+  if (stopped_) {
+    for (const auto& l : snap.listeners) result.listenerErrors[l.endpointId] = "data plane stopped";
+    return result;
+  }
+  if (!ns_) ns_ = std::make_unique<NsCache>();
+  // Listeners whose namespace was made again (same name, new inode) need new sockets.
+  bool nsMoved = false;
+  for (const auto& [key, ino] : bound_) {
+    std::string ns = key.substr(0, key.find('|'));
+    if (nsInode(ns) != ino) nsMoved = true;
+  }
+  if (lastClean_ && !nsMoved && snap.listeners == lastListeners_ && snap.healthChecks == lastChecks_) return result;
+
+  checker_.update(snap.healthChecks);
+  auto table = std::make_shared<ListenerTable>();
+  std::vector<std::map<ListenerKey, int>> newFds(loops_.size());
+  std::map<ListenerKey, unsigned long> bound;
+  for (const auto& l : snap.listeners) {
+    ListenerKey key = keyOf(l);
+    if (table->count(key)) continue;  // two load balancers on one port: the first wins
+    unsigned long ino = nsInode(l.ns);
+    auto was = bound_.find(key);
+    if (was == bound_.end() || was->second != ino) {
+      std::vector<int> fds;
+      Status err;
+      for (size_t i = 0; i < loops_.size() && err.ok(); ++i) {
+        auto fd = makeListener(l);
+        if (fd) {
+          fds.push_back(*fd);
+        } else {
+          err = fd.status();
+        }
+      }
+      if (!err.ok()) {
+        for (int fd : fds) close(fd);
+        result.listenerErrors[l.endpointId] = err.message();
+        continue;
+      }
+      for (size_t i = 0; i < loops_.size(); ++i) newFds[i][key] = fds[i];
+    }
+    bound[key] = ino;
+    auto rt = std::make_shared<ListenerRt>();
+    rt->spec = l;
+    rt->spec.targets.clear();
+    {
+      std::lock_guard lock(statsMu_);
+      auto& e = endpointStats_[l.endpointId];
+      if (!e) e = std::make_shared<Stats>();
+      auto& i = ifaceStats_[l.interfaceId];
+      if (!i) i = std::make_shared<Stats>();
+      rt->endpoint = e;
+      rt->iface = i;
+    }
+    if (opts_.endpointBytesPerSecond > 0) {
+      auto& b = buckets_[l.endpointId + "|" + l.zoneId];
+      if (!b) b = std::make_shared<TokenBucket>(opts_.endpointBytesPerSecond);
+      rt->bucket = b;
+    }
+    for (const auto& t : l.targets) {
+      TargetRt tr;
+      tr.spec = t;
+      if (!parseAddr(t.ip, t.port, tr.addr)) continue;
+      tr.hasSrc = !t.sourceIp.empty() && parseAddr(t.sourceIp, 0, tr.src);
+      if (!t.healthKey.empty()) tr.health = checker_.stateOf(t.healthKey);
+      rt->targets.push_back(std::move(tr));
+    }
+    (*table)[key] = std::move(rt);
+  }
+  for (size_t i = 0; i < loops_.size(); ++i) loops_[i]->post(Install{table, std::move(newFds[i])});
+  bound_ = std::move(bound);
+  lastListeners_ = snap.listeners;
+  lastChecks_ = snap.healthChecks;
+  lastClean_ = result.listenerErrors.empty();
+  ns_->sweep();
+  return result;
+}
+
+CountersReport Forwarder::Impl::counters() {
+  CountersReport r;
+  std::lock_guard lock(statsMu_);
+  for (const auto& [id, s] : endpointStats_) r.endpoints[id] = s->read();
+  for (const auto& [id, s] : ifaceStats_) r.interfaces[id] = s->read();
+  return r;
+}
+
+Forwarder::Forwarder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Forwarder::~Forwarder() { stop(); }
+
+Result<std::unique_ptr<Forwarder>> Forwarder::start(const ForwarderOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  LP_RETURN_IF_ERROR(impl->start());
+  return std::unique_ptr<Forwarder>(new Forwarder(std::move(impl)));
+}
+
+UpdateResult Forwarder::update(const Snapshot& snapshot) { return impl_->update(snapshot); }
+std::map<std::string, HealthResult> Forwarder::health() { return impl_->health(); }
+CountersReport Forwarder::counters() { return impl_->counters(); }
+void Forwarder::stop() {
+  if (impl_) impl_->stop();
+}
+
+}  // namespace lp::dataplane

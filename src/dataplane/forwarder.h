@@ -1,0 +1,80 @@
+// Forwarder: the TCP data plane. For every endpoint interface address and
+// listener port it holds listening sockets in the consumer VPC's namespace; an
+// accepted connection gets a target (target_choice.h), an outgoing socket made in
+// the provider VPC's namespace and bound to the load balancer node address, an
+// optional PROXY v2 header, and then bytes moved both ways with splice() through a
+// pipe per direction (no copies through user space). Half-close (FIN) and reset
+// (RST, via SO_LINGER 0) propagate both ways. A token bucket per endpoint per zone
+// caps bandwidth. Bytes and connections are counted per endpoint and per interface.
+//
+// Threads: one event loop (epoll, edge-triggered) per core; each loop owns its own
+// SO_REUSEPORT listening socket per address, so the kernel spreads new connections
+// over the loops without any shared accept lock, and a connection lives and dies
+// on the loop that accepted it. update() (one caller thread, the reconciler) makes
+// new listening sockets and posts an immutable listener table to every loop; the
+// loops swap it in between events, so the hot path takes no lock. Connections of
+// endpoints that stop forwarding (rejected, deleted, gone) are reset on the swap.
+//
+// Owned by the daemon (through the reconciler's provisioner).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "dataplane/health_checker.h"
+#include "dataplane/snapshot.h"
+
+namespace lp::dataplane {
+
+struct ForwarderOptions {
+  int loops = 0;  // 0 = one per core
+  // Cap per endpoint per zone, in bytes per second; 0 = none. Default 10 Gbit/s.
+  uint64_t endpointBytesPerSecond = 10'000'000'000ull / 8;
+  int pipeBytes = 1 << 18;
+};
+
+struct TrafficCounters {
+  uint64_t bytesIn = 0;   // consumer -> provider
+  uint64_t bytesOut = 0;  // provider -> consumer
+  uint64_t connections = 0;
+  uint64_t active = 0;
+  uint64_t resets = 0;  // connections ended by a reset (either side, or by the data plane)
+  bool operator==(const TrafficCounters&) const = default;
+};
+
+struct CountersReport {
+  std::map<std::string, TrafficCounters> endpoints;   // by vpce id
+  std::map<std::string, TrafficCounters> interfaces;  // by endpoint eni id
+};
+
+struct UpdateResult {
+  // Endpoints some of whose listeners could not be made, with why. Every other
+  // endpoint of the snapshot has all its listeners in place.
+  std::map<std::string, std::string> listenerErrors;
+};
+
+class Forwarder {
+ public:
+  static Result<std::unique_ptr<Forwarder>> start(const ForwarderOptions& options);
+  ~Forwarder();
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  // Converges listeners and health checks on the snapshot. One caller thread.
+  UpdateResult update(const Snapshot& snapshot);
+  std::map<std::string, HealthResult> health();
+  CountersReport counters();
+  // Resets every connection, closes every listener, joins the loops.
+  void stop();
+
+  class Impl;
+
+ private:
+  explicit Forwarder(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lp::dataplane

@@ -1,0 +1,56 @@
+// Snapshot: everything the data plane needs to forward, as plain values built by
+// the reconciler from the store (reconciler/dataplane_plan.h). Immutable once
+// handed over; the data plane never reads the store.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lp::dataplane {
+
+// One place a listener may send a connection: a registered target of the
+// service's load balancer (or an AWS service backend in the host namespace).
+struct TargetSpec {
+  std::string healthKey;  // key of its health check; "" = not checked (always usable)
+  std::string ns;         // provider VPC namespace; "" = the daemon's own (host) namespace
+  std::string sourceIp;   // load balancer node address to connect from; "" = any
+  std::string ip;
+  int port = 0;
+  std::string zoneId;
+  bool proxyProtocolV2 = false;
+  bool operator==(const TargetSpec&) const = default;
+};
+
+// One listening socket: an endpoint interface address and a listener port.
+struct ListenerSpec {
+  std::string endpointId;   // vpce-...
+  std::string interfaceId;  // the endpoint interface (eni-...) the address belongs to
+  std::string zoneId;       // zone id of that interface
+  std::string ns;           // consumer VPC namespace
+  std::string ip;
+  int port = 0;
+  bool forwarding = false;  // endpoint available: accept and forward; else reset
+  std::vector<TargetSpec> targets;
+  bool operator==(const ListenerSpec&) const = default;
+};
+
+// A TCP health check of one registered target.
+struct HealthCheckSpec {
+  std::string key;       // model::targetHealthKey(tg, ip, port)
+  std::string ns;        // provider VPC namespace
+  std::string sourceIp;  // a load balancer node address
+  std::string ip;
+  int port = 0;  // health check port
+  int intervalSeconds = 30;
+  int timeoutSeconds = 10;
+  int healthyThreshold = 5;
+  int unhealthyThreshold = 2;
+  bool operator==(const HealthCheckSpec&) const = default;
+};
+
+struct Snapshot {
+  std::vector<ListenerSpec> listeners;
+  std::vector<HealthCheckSpec> healthChecks;
+};
+
+}  // namespace lp::dataplane
