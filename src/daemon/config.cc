@@ -52,6 +52,7 @@ Result<Config> loadConfig(const std::string& path) {
   if (auto v = t["log_level"].value<std::string>()) c.logLevel = *v;
   if (auto v = t["api_threads"].value<int64_t>()) c.apiThreads = static_cast<int>(*v);
   if (auto v = t["dataplane"].value<bool>()) c.dataplane = *v;
+  if (auto v = t["dns_listen"].value<std::string>()) c.dnsListen = *v;
   if (auto* accounts = t["accounts"].as_array()) {
     c.region.accounts.clear();
     static const std::regex kId("[0-9]{12}");
@@ -96,6 +97,7 @@ Result<Config> loadConfig(const std::string& path) {
     get("listeners_per_load_balancer", c.limits.listenersPerLoadBalancer);
   }
   LP_RETURN_IF_ERROR(parseListen(c.listen));
+  if (!c.dnsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsListen));
   return c;
 }
 

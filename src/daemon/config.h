@@ -19,6 +19,10 @@ struct Config {
   int apiThreads = 2;
   // Provision namespaces, bridges and nftables (needs root); false = control plane only.
   bool dataplane = true;
+  // The VPC resolvers' host listener (names visible from every VPC, for tools on
+  // the host): "ADDR:PORT", "" = none. Kept on loopback; when the port is taken
+  // the daemon logs a warning and serves the VPC resolvers only.
+  std::string dnsListen = "127.0.0.1:5353";
 };
 
 Config defaultConfig();

@@ -6,6 +6,8 @@
 #include "api/api_service.h"
 #include "api/http/server.h"
 #include "common/log.h"
+#include "dns/dns_server.h"
+#include "reconciler/dns_plan.h"
 #include "notify/notifier.h"
 #include "reconciler/net_host_provisioner.h"
 #include "reconciler/reconciler.h"
@@ -20,6 +22,7 @@ struct Daemon::Parts {
   std::unique_ptr<control::ControlContext> ctx;
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<api::HttpServer> http;
+  std::unique_ptr<dns::DnsServer> dns;
   std::unique_ptr<reconciler::HostProvisioner> provisioner;
   std::unique_ptr<reconciler::Reconciler> reconciler;
   std::unique_ptr<notify::Notifier> notifier;
@@ -42,6 +45,22 @@ Status Daemon::start() {
   } else {
     parts_->provisioner = std::make_unique<reconciler::ControlOnlyProvisioner>();
   }
+  // DNS: the VPC resolvers and the host listener, fed a snapshot on every reconciler pass.
+  dns::DnsServerOptions dnsOpts;
+  if (!config_.dnsListen.empty()) {
+    LP_ASSIGN_OR_RETURN(auto dl, parseListen(config_.dnsListen));
+    dnsOpts.hostAddress = dl.first;
+    dnsOpts.hostPort = dl.second;
+  }
+  parts_->dns = std::make_unique<dns::DnsServer>(dnsOpts);
+  if (Status st = parts_->dns->start(); !st.ok()) {
+    LP_LOG_WARN("dns: no host listener on {} ({}); serving the VPC resolvers only", config_.dnsListen, st.toString());
+    dnsOpts.hostAddress.clear();
+    parts_->dns = std::make_unique<dns::DnsServer>(dnsOpts);
+    LP_RETURN_IF_ERROR(parts_->dns->start());
+  }
+  parts_->provisioner = std::make_unique<reconciler::DnsPublisher>(std::move(parts_->provisioner), *parts_->dns,
+                                                                   config_.region.name, config_.dataplane);
   parts_->reconciler = std::make_unique<reconciler::Reconciler>(*parts_->store, *parts_->provisioner, parts_->clock);
   parts_->reconciler->start();
 
@@ -74,6 +93,8 @@ void Daemon::stop() {
   if (parts_->provisioner) parts_->provisioner->teardown();
   parts_->reconciler.reset();
   parts_->provisioner.reset();
+  if (parts_->dns) parts_->dns->stop();
+  parts_->dns.reset();
   parts_->api.reset();
   parts_->ctx.reset();
   parts_->store.reset();

@@ -183,6 +183,7 @@ HostPlan planHost(const store::ReadView& view) {
     vp.vpcId = v.id.str();
     vp.ns = "lp-" + vp.vpcId;
     std::string resolver = vcidr->at(2).toString();
+    vp.resolverCidr = resolver + "/32";
     for (const auto& s : subnets) {
       if (s.vpcId != v.id) continue;
       auto c = model::Cidr::parse(s.cidrBlock);

@@ -34,6 +34,7 @@ struct VpcPlan {
   std::vector<WorkloadPlan> workloads;
   std::vector<std::string> interfaceIds;  // every interface placed in this VPC
   std::string nftRuleset;                 // JSON batch replacing table inet lp-sg
+  std::string resolverCidr;               // VPC base+2 as a /32 on lo: the VPC resolver (dns/)
 };
 
 struct HostPlan {

@@ -22,7 +22,7 @@ bool ours(const std::string& link) { return link.rfind("lp-br-", 0) == 0 || link
 std::string planKey(const HostPlan& plan) {
   std::string k;
   for (const auto& v : plan.vpcs) {
-    k += v.ns + "|" + v.nftRuleset;
+    k += v.ns + "|" + v.resolverCidr + "|" + v.nftRuleset;
     for (const auto& b : v.bridges) {
       k += b.name + b.routerCidr;
       for (const auto& a : b.hostAddresses) k += a;
@@ -95,6 +95,7 @@ Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& 
   net::Netlink* nl = netlink(vpc.ns);
   if (!nl) return Status("InternalError", "no netlink in " + vpc.ns);
   LP_RETURN_IF_ERROR(nl->setUp("lo"));
+  if (!vpc.resolverCidr.empty()) LP_RETURN_IF_ERROR(nl->addAddress("lo", vpc.resolverCidr));
   auto fwd = net::getSysctl(vpc.ns, "net/ipv4/ip_forward");
   if (!fwd || *fwd != "1") LP_RETURN_IF_ERROR(net::setSysctl(vpc.ns, "net/ipv4/ip_forward", "1"));
 

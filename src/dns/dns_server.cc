@@ -1,0 +1,379 @@
+#include "dns/dns_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "common/log.h"
+#include "dns/responder.h"
+#include "net/netns.h"
+
+namespace lp::dns {
+
+namespace {
+
+constexpr int kUdpBurst = 256;             // datagrams per wake-up before others get a turn
+constexpr size_t kMaxTcpOut = 256 * 1024;  // a client that never reads is cut off
+
+int64_t nowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+Status sysError(const std::string& what) { return Status("InternalError", what + ": " + std::strerror(errno)); }
+
+// Binds (and for TCP, listens on) an already made socket.
+Status bindSocket(int fd, const std::string& address, uint16_t port, bool tcp) {
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // The resolver address may be assigned a moment after the socket is made.
+  setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) {
+    return Status("InvalidParameterValue", "bad resolver address '" + address + "'");
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    return sysError("bind " + address + ":" + std::to_string(port));
+  }
+  if (tcp && listen(fd, 128) != 0) return sysError("listen");
+  return Status::Ok();
+}
+
+uint64_t namespaceInode(const std::string& ns) {
+  struct stat st {};
+  std::string path = std::string(net::kNetnsDir) + "/" + ns;
+  if (stat(path.c_str(), &st) != 0) return 0;
+  return st.st_ino;
+}
+
+}  // namespace
+
+DnsServer::DnsServer(DnsServerOptions options) : options_(std::move(options)) {
+  current_ = std::make_shared<ZoneSnapshot>();
+}
+
+DnsServer::~DnsServer() { stop(); }
+
+Status DnsServer::start() {
+  epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_ < 0) return sysError("epoll_create1");
+  wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_ < 0) return sysError("eventfd");
+  add(wake_, Kind::kWake, "", EPOLLIN);
+  if (!options_.hostAddress.empty()) {
+    if (Status st = openHost(); !st.ok()) {
+      for (int* fd : {&hostUdp_, &hostTcp_}) {
+        if (*fd >= 0) ::close(*fd);
+        *fd = -1;
+      }
+      return st;
+    }
+    add(hostUdp_, Kind::kUdp, "", EPOLLIN);
+    add(hostTcp_, Kind::kTcpListen, "", EPOLLIN);
+  }
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+  return Status::Ok();
+}
+
+Status DnsServer::openHost() {
+  hostUdp_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  hostTcp_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (hostUdp_ < 0 || hostTcp_ < 0) return sysError("socket");
+  LP_RETURN_IF_ERROR(bindSocket(hostUdp_, options_.hostAddress, options_.hostPort, false));
+  // TCP on the port UDP got (port 0 = whatever the kernel picked for UDP).
+  sockaddr_in sa{};
+  socklen_t len = sizeof sa;
+  getsockname(hostUdp_, reinterpret_cast<sockaddr*>(&sa), &len);
+  hostPort_ = ntohs(sa.sin_port);
+  return bindSocket(hostTcp_, options_.hostAddress, hostPort_, true);
+}
+
+void DnsServer::stop() {
+  stopping_ = true;
+  if (wake_ >= 0) {
+    uint64_t one = 1;
+    (void)!write(wake_, &one, sizeof one);
+  }
+  if (thread_.joinable()) thread_.join();
+  for (auto& [_, r] : resolvers_) closeResolver(r);
+  resolvers_.clear();
+  for (auto& [fd, _] : handles_) ::close(fd);  // the host listeners and the wake-up fd too
+  handles_.clear();
+  hostUdp_ = hostTcp_ = wake_ = -1;
+  if (epoll_ >= 0) ::close(epoll_);
+  epoll_ = -1;
+  tcpConnections_ = 0;
+}
+
+void DnsServer::publish(std::shared_ptr<const ZoneSnapshot> snapshot) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    pending_ = std::move(snapshot);
+  }
+  uint64_t one = 1;
+  if (wake_ >= 0) (void)!write(wake_, &one, sizeof one);
+}
+
+DnsStats DnsServer::stats() const { return DnsStats{udpQueries_.load(), tcpQueries_.load(), ignored_.load()}; }
+
+void DnsServer::add(int fd, Kind kind, const std::string& view, uint32_t events) {
+  Handle& h = handles_[fd];
+  h = Handle{};
+  h.kind = kind;
+  h.view = view;
+  h.lastActive = nowSeconds();
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void DnsServer::close(int fd) {
+  auto it = handles_.find(fd);
+  if (it == handles_.end()) return;
+  if (it->second.kind == Kind::kTcpConn) --tcpConnections_;
+  handles_.erase(it);
+  epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+  ::close(fd);
+}
+
+void DnsServer::run() {
+  std::vector<epoll_event> events(128);
+  while (!stopping_) {
+    int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 1000);
+    if (n < 0 && errno != EINTR) {
+      LP_LOG_ERROR("dns: epoll_wait: {}", std::strerror(errno));
+      break;
+    }
+    // A new snapshot first, so a query sent after publish() returned sees it.
+    std::shared_ptr<const ZoneSnapshot> next;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      next = std::move(pending_);
+    }
+    if (next) {
+      current_ = std::move(next);
+      syncResolvers();
+    }
+    for (int i = 0; i < n && !stopping_; ++i) {
+      int fd = events[i].data.fd;
+      auto it = handles_.find(fd);
+      if (it == handles_.end()) continue;  // closed earlier in this batch
+      Handle& h = it->second;
+      switch (h.kind) {
+        case Kind::kWake: {
+          uint64_t v;
+          (void)!read(wake_, &v, sizeof v);
+          break;
+        }
+        case Kind::kUdp:
+          onUdp(fd, h);
+          break;
+        case Kind::kTcpListen:
+          onAccept(fd, h);
+          break;
+        case Kind::kTcpConn:
+          onTcp(fd, h, events[i].events);
+          break;
+      }
+    }
+    if (nowSeconds() != lastSync_) {
+      lastSync_ = nowSeconds();
+      syncResolvers();  // retries, and namespaces recreated behind our back
+      expireIdle();
+    }
+  }
+}
+
+void DnsServer::onUdp(int fd, const Handle& h) {
+  static thread_local std::vector<uint8_t> buf(65536);
+  for (int i = 0; i < kUdpBurst; ++i) {
+    sockaddr_storage from{};
+    socklen_t fromLen = sizeof from;
+    ssize_t n = recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
+    if (n < 0) return;  // EAGAIN, or an ICMP error queued on the socket
+    udpQueries_++;
+    auto reply = respond(*current_, h.view, buf.data(), static_cast<size_t>(n), Transport::kUdp);
+    if (reply.empty()) {
+      ignored_++;
+      continue;
+    }
+    sendto(fd, reply.data(), reply.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), fromLen);
+  }
+}
+
+void DnsServer::onAccept(int fd, const Handle& h) {
+  std::string view = h.view;  // add() may rehash handles_
+  for (;;) {
+    int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0) return;
+    if (tcpConnections_ >= options_.maxTcpConnections) {
+      ::close(c);
+      continue;
+    }
+    ++tcpConnections_;
+    add(c, Kind::kTcpConn, view, EPOLLIN | EPOLLRDHUP);
+  }
+}
+
+void DnsServer::onTcp(int fd, Handle& h, uint32_t events) {
+  h.lastActive = nowSeconds();
+  if (events & EPOLLOUT) flush(fd, h);
+  if (!handles_.count(fd)) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    char buf[16384];
+    bool eof = false;
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n > 0) {
+        h.in.append(buf, static_cast<size_t>(n));
+        if (h.in.size() > 2 * 65537) break;  // processed below before reading more
+        continue;
+      }
+      if (n == 0 || (errno != EAGAIN && errno != EINTR)) eof = true;
+      break;
+    }
+    // Every complete length-prefixed message gets its answer, in order.
+    size_t pos = 0;
+    while (h.in.size() - pos >= 2) {
+      size_t len = (static_cast<uint8_t>(h.in[pos]) << 8) | static_cast<uint8_t>(h.in[pos + 1]);
+      if (h.in.size() - pos - 2 < len) break;
+      tcpQueries_++;
+      auto reply =
+          respond(*current_, h.view, reinterpret_cast<const uint8_t*>(h.in.data() + pos + 2), len, Transport::kTcp);
+      pos += 2 + len;
+      if (reply.empty()) {
+        // Garbage on a stream: nothing sensible follows it.
+        ignored_++;
+        eof = true;
+        pos = h.in.size();
+        break;
+      }
+      h.out.push_back(static_cast<char>(reply.size() >> 8));
+      h.out.push_back(static_cast<char>(reply.size() & 0xff));
+      h.out.append(reinterpret_cast<const char*>(reply.data()), reply.size());
+    }
+    h.in.erase(0, pos);
+    if (eof) h.closing = true;
+    if (h.out.size() > kMaxTcpOut) {
+      close(fd);
+      return;
+    }
+    flush(fd, h);
+  }
+}
+
+void DnsServer::flush(int fd, Handle& h) {
+  while (!h.out.empty()) {
+    ssize_t n = send(fd, h.out.data(), h.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      h.out.erase(0, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    close(fd);
+    return;
+  }
+  if (h.out.empty() && h.closing) {
+    close(fd);
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (h.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
+  ev.data.fd = fd;
+  epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void DnsServer::expireIdle() {
+  int64_t now = nowSeconds();
+  std::vector<int> idle;
+  for (const auto& [fd, h] : handles_) {
+    if (h.kind == Kind::kTcpConn && now - h.lastActive >= options_.tcpIdleSeconds) idle.push_back(fd);
+  }
+  for (int fd : idle) close(fd);
+}
+
+Status DnsServer::openResolver(Resolver& r) {
+  LP_ASSIGN_OR_RETURN(int udp, net::socketInNamespace(r.spec.ns, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK));
+  auto tcp = net::socketInNamespace(r.spec.ns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+  if (!tcp) {
+    ::close(udp);
+    return tcp.status();
+  }
+  Status st = bindSocket(udp, r.spec.address, r.spec.port, false);
+  if (st.ok()) st = bindSocket(*tcp, r.spec.address, r.spec.port, true);
+  if (!st.ok()) {
+    ::close(udp);
+    ::close(*tcp);
+    return st;
+  }
+  r.udp = udp;
+  r.tcp = *tcp;
+  add(r.udp, Kind::kUdp, r.spec.vpcId, EPOLLIN);
+  add(r.tcp, Kind::kTcpListen, r.spec.vpcId, EPOLLIN);
+  return Status::Ok();
+}
+
+void DnsServer::closeResolver(Resolver& r) {
+  // Connections accepted from it live in the same namespace: close them too, or
+  // they would keep a deleted namespace alive.
+  std::vector<int> conns;
+  for (const auto& [fd, h] : handles_) {
+    if (h.kind == Kind::kTcpConn && h.view == r.spec.vpcId) conns.push_back(fd);
+  }
+  for (int fd : conns) close(fd);
+  for (int* fd : {&r.udp, &r.tcp}) {
+    if (*fd < 0) continue;
+    if (handles_.count(*fd)) {
+      close(*fd);
+    } else {
+      ::close(*fd);
+    }
+    *fd = -1;
+  }
+  r.inode = 0;
+}
+
+void DnsServer::syncResolvers() {
+  std::map<std::string, const VpcResolver*> wanted;
+  for (const auto& spec : current_->resolvers) wanted[spec.vpcId] = &spec;
+  for (auto it = resolvers_.begin(); it != resolvers_.end();) {
+    if (!wanted.count(it->first)) {
+      closeResolver(it->second);
+      it = resolvers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  size_t open = 0;
+  for (const auto& [vpcId, spec] : wanted) {
+    Resolver& r = resolvers_[vpcId];
+    uint64_t inode = namespaceInode(spec->ns);
+    bool stale = r.udp >= 0 && (!(r.spec == *spec) || r.inode != inode);
+    if (stale) closeResolver(r);
+    if (r.udp < 0 && inode != 0) {
+      r.spec = *spec;
+      if (Status st = openResolver(r); st.ok()) {
+        r.inode = inode;
+        LP_LOG_DEBUG("dns: resolver for {} at {}:{}", vpcId, spec->address, spec->port);
+      } else {
+        LP_LOG_WARN("dns: resolver for {} in {}: {}", vpcId, spec->ns, st.toString());
+      }
+    }
+    if (r.udp >= 0) ++open;
+  }
+  openResolvers_ = open;
+}
+
+}  // namespace lp::dns
