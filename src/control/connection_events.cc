@@ -1,10 +1,48 @@
 #include "control/connection_events.h"
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "common/time.h"
+#include "control/sns_service.h"
+#include "model/sns.h"
+
 namespace lp::control {
 
-// Outbox rows arrive with connection notifications (issue 6); until then no
-// notification can exist, so there is nothing to record.
+// Each matching, enabled notification gets one outbox row in t, so the message
+// is durable exactly when the state change is (the notifier publishes it to the
+// topic later). The body is documented in docs/notifications.md.
 void recordConnectionEvent(Txn& t, const ControlContext& ctx, const model::VpcEndpoint& endpoint,
-                           std::string_view event) {}
+                           std::string_view event) {
+  auto notifications = t.listWhere<model::ConnectionNotification>([&](const model::ConnectionNotification& n) {
+    bool forService = !n.serviceId.empty() && n.serviceId == endpoint.serviceId;
+    bool forEndpoint = !n.vpcEndpointId.empty() && n.vpcEndpointId == endpoint.id;
+    return (forService || forEndpoint) && n.state == "Enabled" &&
+           std::find(n.events.begin(), n.events.end(), event) != n.events.end();
+  });
+  if (notifications.empty()) return;
+  auto service = t.get<model::ServiceConfiguration>(endpoint.serviceId);
+  std::string time = iso8601Millis(ctx.clock.now());
+  for (const auto& n : notifications) {
+    nlohmann::ordered_json body;
+    body["eventType"] = event;
+    body["eventTime"] = time;
+    body["connectionNotificationId"] = n.id.str();
+    body["vpcEndpointId"] = endpoint.id.str();
+    body["vpcEndpointOwner"] = endpoint.ownerId;
+    body["vpcEndpointState"] = endpoint.state;
+    body["vpcId"] = endpoint.vpcId.str();
+    body["serviceId"] = endpoint.serviceId.str();
+    body["serviceName"] = endpoint.serviceName;
+    body["serviceOwner"] = service ? service->ownerId : std::string();
+    body["region"] = ctx.region.name;
+    model::SnsOutboxMessage m;
+    m.topicArn = n.topicArn;
+    m.subject = "VPC Endpoint Connection Notification";
+    m.message = body.dump();
+    m.publisher = std::string(model::kVpceServicePrincipal);
+    enqueueSnsMessage(t, ctx, std::move(m));
+  }
+}
 
 }  // namespace lp::control
