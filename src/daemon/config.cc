@@ -52,6 +52,15 @@ Result<Config> loadConfig(const std::string& path) {
   if (auto v = t["log_level"].value<std::string>()) c.logLevel = *v;
   if (auto v = t["api_threads"].value<int64_t>()) c.apiThreads = static_cast<int>(*v);
   if (auto v = t["dataplane"].value<bool>()) c.dataplane = *v;
+  if (auto* d = t["dataplane"].as_table()) {
+    if (auto v = (*d)["enabled"].value<bool>()) c.dataplane = *v;
+    if (auto v = (*d)["endpoint_bandwidth_gbps"].value<double>()) c.endpointBandwidthGbps = *v;
+    if (auto v = (*d)["workers"].value<int64_t>()) c.dataplaneWorkers = static_cast<int>(*v);
+    if (c.endpointBandwidthGbps < 0 || c.endpointBandwidthGbps > 10000)
+      return Status("InvalidConfig", path + ": dataplane.endpoint_bandwidth_gbps must be 0 (no cap) to 10000");
+    if (c.dataplaneWorkers < 0 || c.dataplaneWorkers > 256)
+      return Status("InvalidConfig", path + ": dataplane.workers must be 0 (one per core) to 256");
+  }
   if (auto v = t["dns_listen"].value<std::string>()) c.dnsListen = *v;
   if (auto* accounts = t["accounts"].as_array()) {
     c.region.accounts.clear();

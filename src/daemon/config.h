@@ -19,6 +19,10 @@ struct Config {
   int apiThreads = 2;
   // Provision namespaces, bridges and nftables (needs root); false = control plane only.
   bool dataplane = true;
+  // [dataplane] endpoint_bandwidth_gbps: cap per endpoint per zone (0 = none);
+  // workers: forwarding loops (0 = one per core).
+  double endpointBandwidthGbps = 10.0;
+  int dataplaneWorkers = 0;
   // The VPC resolvers' host listener (names visible from every VPC, for tools on
   // the host): "ADDR:PORT", "" = none. Kept on loopback; when the port is taken
   // the daemon logs a warning and serves the VPC resolvers only.

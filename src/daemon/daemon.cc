@@ -9,6 +9,7 @@
 #include "dns/dns_server.h"
 #include "reconciler/dns_plan.h"
 #include "notify/notifier.h"
+#include "reconciler/dataplane_provisioner.h"
 #include "reconciler/net_host_provisioner.h"
 #include "reconciler/reconciler.h"
 #include "store/store.h"
@@ -41,7 +42,10 @@ Status Daemon::start() {
   parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
 
   if (config_.dataplane) {
-    parts_->provisioner = std::make_unique<reconciler::NetHostProvisioner>(config_.stateDir);
+    dataplane::ForwarderOptions fwd;
+    fwd.loops = config_.dataplaneWorkers;
+    fwd.endpointBytesPerSecond = static_cast<uint64_t>(config_.endpointBandwidthGbps * 1e9 / 8);
+    LP_ASSIGN_OR_RETURN(parts_->provisioner, reconciler::makeDataplaneProvisioner(config_.stateDir, fwd));
   } else {
     parts_->provisioner = std::make_unique<reconciler::ControlOnlyProvisioner>();
   }

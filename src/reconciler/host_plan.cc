@@ -143,6 +143,11 @@ std::string ruleset(const std::string& resolver, const std::vector<control::Inte
     } else if (type == "vpc_endpoint" || type == "network_load_balancer") {
       std::string c = "in-" + ir.interfaceId.str();
       cmds.push_back(chain(c));
+      // The data plane forwards TCP only: anything else to an endpoint gets nothing
+      // (not even an ICMP unreachable), whatever the groups allow.
+      if (type == "vpc_endpoint") {
+        cmds.push_back(rule(c, {match({{"meta", {{"key", "l4proto"}}}}, "tcp", "!="), {{"drop", nullptr}}}));
+      }
       for (const auto& r : ir.ingress) {
         std::vector<json> expr;
         if (json peers = peerSet(r.peers); !peers.is_null()) expr.push_back(match(ipField("saddr"), peers));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "model/elb.h"
 #include "store/store.h"
 
 namespace lp::reconciler {
@@ -20,6 +21,11 @@ struct ProvisionReport {
   std::map<std::string, bool> endpointsReady;
   // Endpoints that cannot be provisioned: id -> (LastError code, message).
   std::map<std::string, std::pair<std::string, std::string>> endpointsFailed;
+  // Observed target health by model::targetHealthKey (healthy and unhealthy ones;
+  // absent = initial). Only when reportsTargetHealth: the reconciler then makes the
+  // store's elb-target-health rows match, writing only what changed.
+  bool reportsTargetHealth = false;
+  std::map<std::string, model::TargetHealthRecord> targetHealth;
 };
 
 class HostProvisioner {

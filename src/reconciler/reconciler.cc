@@ -47,6 +47,38 @@ void Reconciler::reconcileOnce() {
   ProvisionReport report;
   store_.read([&](const store::ReadView& v) { report = provisioner_.apply(v); });
   if (Status st = writeStatus(report); !st.ok()) LP_LOG_WARN("reconciler: status write failed: {}", st.toString());
+  if (Status st = writeTargetHealth(report); !st.ok()) {
+    LP_LOG_WARN("reconciler: target health write failed: {}", st.toString());
+  }
+}
+
+Status Reconciler::writeTargetHealth(const ProvisionReport& report) {
+  if (!report.reportsTargetHealth) return Status::Ok();
+  using model::TargetHealthRecord;
+  // Rows to put (new or changed) and to erase (targets back to initial or gone).
+  std::map<std::string, TargetHealthRecord> put;
+  std::vector<std::string> erase;
+  store_.read([&](const store::ReadView& v) {
+    std::map<std::string, TargetHealthRecord> have;
+    v.forEach(TargetHealthRecord::kKind, [&](const store::Object& o) {
+      auto j = nlohmann::json::parse(o.body, nullptr, false);
+      if (!j.is_discarded()) have[o.id] = j.get<TargetHealthRecord>();
+      return true;
+    });
+    for (const auto& [k, rec] : report.targetHealth) {
+      auto it = have.find(k);
+      if (it == have.end() || !(it->second == rec)) put[k] = rec;
+    }
+    for (const auto& [k, _] : have) {
+      if (!report.targetHealth.count(k)) erase.push_back(k);
+    }
+  });
+  if (put.empty() && erase.empty()) return Status::Ok();
+  return store_.update([&](store::WriteTxn& t) -> Status {
+    for (const auto& [k, rec] : put) t.put(TargetHealthRecord::kKind, k, nlohmann::json(rec).dump());
+    for (const auto& k : erase) t.erase(TargetHealthRecord::kKind, k);
+    return Status::Ok();
+  });
 }
 
 Status Reconciler::writeStatus(const ProvisionReport& report) {

@@ -32,6 +32,7 @@ class Reconciler {
  private:
   void run();
   Status writeStatus(const ProvisionReport& report);
+  Status writeTargetHealth(const ProvisionReport& report);
 
   store::Store& store_;
   HostProvisioner& provisioner_;

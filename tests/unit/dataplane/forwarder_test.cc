@@ -1,0 +1,385 @@
+// The Forwarder against the real kernel: a consumer and a provider namespace
+// (lp-fwc-<pid>, lp-fwp-<pid>, removed even when an assertion fails), a listener
+// on the consumer side and real target servers on the provider side. Needs root.
+#include "dataplane/forwarder.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "dataplane/proxy_protocol.h"
+#include "net/netlink.h"
+#include "net/netns.h"
+
+namespace lp::dataplane {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kEndpointIp = "10.201.0.50";
+constexpr const char* kClientIp = "10.201.0.10";
+constexpr const char* kTargetIp = "10.202.0.10";
+constexpr const char* kNodeIp = "10.202.0.5";
+
+sockaddr_in addr(const std::string& ip, int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+  return a;
+}
+
+void setTimeout(int fd, int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+// Reads until EOF (or error); returns the bytes and sets *err to errno of a failure.
+std::string readAll(int fd, int* err = nullptr) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (err) *err = n == 0 ? 0 : errno;
+    return out;
+  }
+}
+
+bool sendAll(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+class ForwarderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    char hex[16];
+    snprintf(hex, sizeof hex, "%x", static_cast<unsigned>(getpid()));
+    consumer_ = std::string("lp-fwc-") + hex;
+    provider_ = std::string("lp-fwp-") + hex;
+    for (const auto& [ns, addrs] : {std::pair{consumer_, std::vector<std::string>{kEndpointIp, kClientIp}},
+                                    std::pair{provider_, std::vector<std::string>{kTargetIp, kNodeIp}}}) {
+      ASSERT_TRUE(net::createNamespace(ns).ok());
+      auto nl = net::Netlink::open(ns);
+      ASSERT_TRUE(nl.ok());
+      ASSERT_TRUE((*nl)->setUp("lo").ok());
+      for (const auto& a : addrs) ASSERT_TRUE((*nl)->addAddress("lo", a + "/32").ok());
+    }
+  }
+  void TearDown() override {
+    fwd_.reset();
+    for (int fd : servers_) shutdown(fd, SHUT_RDWR);  // wakes the blocked accept()
+    for (auto& t : threads_) t.join();
+    for (int fd : servers_) close(fd);
+    (void)net::deleteNamespace(consumer_);
+    (void)net::deleteNamespace(provider_);
+  }
+
+  void startForwarder(uint64_t bytesPerSecond = 0) {
+    ForwarderOptions o;
+    o.loops = 2;
+    o.endpointBytesPerSecond = bytesPerSecond;
+    auto f = Forwarder::start(o);
+    ASSERT_TRUE(f.ok());
+    fwd_ = std::move(*f);
+  }
+
+  ListenerSpec listener(std::vector<int> targetPorts, bool proxy = false, bool forwarding = true) {
+    ListenerSpec l;
+    l.endpointId = "vpce-0123456789abcdef0";
+    l.interfaceId = "eni-0123456789abcdef0";
+    l.zoneId = "use1-az1";
+    l.ns = consumer_;
+    l.ip = kEndpointIp;
+    l.port = 443;
+    l.forwarding = forwarding;
+    for (int p : targetPorts) {
+      TargetSpec t;
+      t.healthKey = "tg|" + std::string(kTargetIp) + ":" + std::to_string(p);
+      t.ns = provider_;
+      t.sourceIp = kNodeIp;
+      t.ip = kTargetIp;
+      t.port = p;
+      t.zoneId = "use1-az1";
+      t.proxyProtocolV2 = proxy;
+      l.targets.push_back(t);
+    }
+    return l;
+  }
+
+  // A server in the provider namespace; each accepted connection runs fn on its own thread.
+  int serve(int port, std::function<void(int)> fn) {
+    auto s = net::socketInNamespace(provider_, AF_INET, SOCK_STREAM);
+    EXPECT_TRUE(s.ok());
+    int one = 1;
+    setsockopt(*s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto a = addr(kTargetIp, port);
+    EXPECT_EQ(bind(*s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << strerror(errno);
+    EXPECT_EQ(listen(*s, 64), 0);
+    int lfd = *s;
+    servers_.push_back(lfd);
+    threads_.emplace_back([lfd, fn] {
+      for (;;) {
+        int c = accept(lfd, nullptr, nullptr);
+        if (c < 0) return;
+        setTimeout(c, 5000);
+        fn(c);
+        close(c);
+      }
+    });
+    return lfd;
+  }
+  void stopServer(int lfd) { shutdown(lfd, SHUT_RDWR); }
+
+  int dial(int timeoutMs = 5000) {
+    auto s = net::socketInNamespace(consumer_, AF_INET, SOCK_STREAM);
+    EXPECT_TRUE(s.ok());
+    auto src = addr(kClientIp, 0);
+    EXPECT_EQ(bind(*s, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+    setTimeout(*s, timeoutMs);
+    auto a = addr(kEndpointIp, 443);
+    if (connect(*s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      close(*s);
+      return -1;
+    }
+    return *s;
+  }
+
+  std::string consumer_, provider_;
+  std::unique_ptr<Forwarder> fwd_;
+  std::vector<int> servers_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(ForwarderTest, BytesFlowBothWaysAndHalfClosePropagates) {
+  startForwarder();
+  std::string seenPeer;
+  serve(7001, [&](int c) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    getpeername(c, reinterpret_cast<sockaddr*>(&peer), &len);
+    seenPeer = inet_ntoa(peer.sin_addr);
+    std::string got = readAll(c);  // until the client's FIN arrives through the forwarder
+    sendAll(c, "echo:" + got);
+  });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  EXPECT_TRUE(fwd_->update(s).listenerErrors.empty());
+
+  int c = dial();
+  ASSERT_GE(c, 0);
+  ASSERT_TRUE(sendAll(c, "hello"));
+  shutdown(c, SHUT_WR);  // half-close: the server sees EOF and can still answer
+  int err = -1;
+  EXPECT_EQ(readAll(c, &err), "echo:hello");
+  EXPECT_EQ(err, 0);  // a clean FIN back
+  close(c);
+  EXPECT_EQ(seenPeer, kNodeIp);  // the target sees the load balancer node address
+
+  // A large transfer, checked byte for byte.
+  std::string big(8 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  c = dial();
+  ASSERT_GE(c, 0);
+  std::thread writer([&] {
+    sendAll(c, big);
+    shutdown(c, SHUT_WR);
+  });
+  std::string back = readAll(c);
+  writer.join();
+  close(c);
+  EXPECT_EQ(back.size(), big.size() + 5);
+  EXPECT_TRUE(back == "echo:" + big);
+
+  std::this_thread::sleep_for(100ms);
+  auto counters = fwd_->counters();
+  auto e = counters.endpoints["vpce-0123456789abcdef0"];
+  EXPECT_EQ(e.connections, 2u);
+  EXPECT_EQ(e.active, 0u);
+  EXPECT_EQ(e.bytesIn, 5u + big.size());
+  EXPECT_EQ(e.bytesOut, 10u + big.size() + 5);
+  EXPECT_EQ(counters.interfaces["eni-0123456789abcdef0"].bytesIn, e.bytesIn);
+}
+
+TEST_F(ForwarderTest, ProxyProtocolV2HeaderComesFirst) {
+  startForwarder();
+  std::string got;
+  serve(7001, [&](int c) { got = readAll(c); });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}, /*proxy=*/true));
+  EXPECT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int c = dial();
+  ASSERT_GE(c, 0);
+  sockaddr_in local{};
+  socklen_t len = sizeof local;
+  getsockname(c, reinterpret_cast<sockaddr*>(&local), &len);
+  sendAll(c, "payload");
+  close(c);
+  std::this_thread::sleep_for(300ms);
+  std::string header = encodeProxyV2(local, addr(kEndpointIp, 443), "vpce-0123456789abcdef0");
+  EXPECT_EQ(got, header + "payload");
+}
+
+TEST_F(ForwarderTest, ResetPropagatesFromTheTarget) {
+  startForwarder();
+  serve(7001, [&](int c) {
+    char b[5];
+    recv(c, b, sizeof b, MSG_WAITALL);
+    linger l{1, 0};
+    setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);  // close() sends RST
+  });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int c = dial();
+  ASSERT_GE(c, 0);
+  sendAll(c, "hello");
+  int err = 0;
+  readAll(c, &err);
+  EXPECT_EQ(err, ECONNRESET);
+  close(c);
+}
+
+TEST_F(ForwarderTest, ResetPropagatesFromTheClient) {
+  startForwarder();
+  std::atomic<int> serverErr{-1};
+  serve(7001, [&](int c) {
+    int e = 0;
+    readAll(c, &e);
+    serverErr = e;
+  });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int c = dial();
+  ASSERT_GE(c, 0);
+  sendAll(c, "x");
+  std::this_thread::sleep_for(100ms);
+  linger l{1, 0};
+  setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  close(c);
+  for (int i = 0; i < 50 && serverErr == -1; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(serverErr, ECONNRESET);
+}
+
+TEST_F(ForwarderTest, EndpointThatStopsForwardingCutsLiveConnections) {
+  startForwarder();
+  serve(7001, [&](int c) { readAll(c); });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int c = dial();
+  ASSERT_GE(c, 0);
+  sendAll(c, "x");
+  std::this_thread::sleep_for(100ms);
+  // Rejected: the listener stays but forwards no more, and live connections are reset.
+  s.listeners[0].forwarding = false;
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int err = 0;
+  readAll(c, &err);
+  EXPECT_EQ(err, ECONNRESET);
+  close(c);
+  // New connections are refused with a reset too.
+  int d = dial();
+  if (d >= 0) {
+    readAll(d, &err);
+    EXPECT_EQ(err, ECONNRESET);
+    close(d);
+  }
+  // Gone from the snapshot: nothing listens any more.
+  ASSERT_TRUE(fwd_->update(Snapshot{}).listenerErrors.empty());
+  std::this_thread::sleep_for(100ms);
+  EXPECT_LT(dial(), 0);
+}
+
+TEST_F(ForwarderTest, HealthChecksMoveTrafficOffAStoppedTarget) {
+  startForwarder();
+  auto answer = [](const char* name) { return [name](int c) { sendAll(c, name); }; };
+  int a = serve(7001, answer("A"));
+  serve(7002, answer("B"));
+  Snapshot s;
+  s.listeners.push_back(listener({7001, 7002}));
+  for (int p : {7001, 7002}) {
+    HealthCheckSpec h;
+    h.key = "tg|" + std::string(kTargetIp) + ":" + std::to_string(p);
+    h.ns = provider_;
+    h.sourceIp = kNodeIp;
+    h.ip = kTargetIp;
+    h.port = p;
+    h.intervalSeconds = 1;
+    h.timeoutSeconds = 1;
+    h.healthyThreshold = 1;
+    h.unhealthyThreshold = 1;
+    s.healthChecks.push_back(h);
+  }
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  auto bothHealthy = [&] {
+    auto h = fwd_->health();
+    return h.size() == 2 && h.begin()->second.state == Health::kHealthy && h.rbegin()->second.state == Health::kHealthy;
+  };
+  for (int i = 0; i < 50 && !bothHealthy(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(bothHealthy());
+  std::set<std::string> seen;
+  for (int i = 0; i < 30; ++i) {
+    int c = dial();
+    ASSERT_GE(c, 0);
+    seen.insert(readAll(c));
+    close(c);
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"A", "B"}));
+
+  stopServer(a);
+  auto aDown = [&] { return fwd_->health()["tg|10.202.0.10:7001"].state == Health::kUnhealthy; };
+  for (int i = 0; i < 60 && !aDown(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(aDown());
+  EXPECT_EQ(fwd_->health()["tg|10.202.0.10:7001"].reason, "Target.FailedHealthChecks");
+  for (int i = 0; i < 20; ++i) {
+    int c = dial();
+    ASSERT_GE(c, 0);
+    EXPECT_EQ(readAll(c), "B");
+    close(c);
+  }
+}
+
+TEST_F(ForwarderTest, BandwidthIsCappedPerEndpoint) {
+  startForwarder(4'000'000);  // 4 MB/s
+  std::atomic<size_t> got{0};
+  serve(7001, [&](int c) { got = readAll(c).size(); });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int c = dial();
+  ASSERT_GE(c, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sendAll(c, std::string(2'000'000, 'x')));
+  close(c);
+  for (int i = 0; i < 200 && got < 2'000'000; ++i) std::this_thread::sleep_for(10ms);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(got, 2'000'000u);
+  EXPECT_GT(secs, 0.4);  // 2 MB at 4 MB/s is 0.5 s
+  EXPECT_LT(secs, 1.5);
+}
+
+}  // namespace
+}  // namespace lp::dataplane
