@@ -358,6 +358,8 @@ Status applyHealthCheck(const CreateTargetGroupInput& in, TargetGroup& tg) {
 
 }  // namespace
 
+bool isLoadBalancerArn(std::string_view arn) { return isArnOf(arn, "loadbalancer"); }
+
 const Attributes& defaultTargetGroupAttributes() {
   static const Attributes kDefaults = [] {
     Attributes a;

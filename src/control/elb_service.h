@@ -166,6 +166,8 @@ const Attributes& defaultTargetGroupAttributes();
 Attributes targetGroupAttributes(const model::TargetGroup& tg);
 // The same for a load balancer.
 Attributes loadBalancerAttributes(const model::LoadBalancer& lb);
+// Whether arn is well-formed as a network load balancer ARN.
+bool isLoadBalancerArn(std::string_view arn);
 // Route 53 hosted zone of NLB DNS names in a region.
 std::string nlbCanonicalHostedZoneId(std::string_view region);
 

@@ -90,6 +90,7 @@ inline constexpr std::string_view kNlbArnMalformed = "InvalidNetworkLoadBalancer
 inline constexpr std::string_view kNlbArnNotFound = "InvalidNetworkLoadBalancerArn.NotFound";
 inline constexpr std::string_view kInvalidConnectionNotification = "InvalidConnectionNotification";
 inline constexpr std::string_view kInvalidPolicyDocument = "InvalidPolicyDocument";
+inline constexpr std::string_view kInvalidPrincipal = "InvalidPrincipal";
 
 // Elastic Load Balancing (ELBv2 Query API; its own spellings, all HTTP 400).
 inline constexpr std::string_view kValidationError = "ValidationError";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/cidr.h"
+#include "model/endpoint.h"
 
 namespace lp::control {
 
@@ -127,6 +128,10 @@ Status VpcService::deleteVpc(const CallContext& call, const std::string& vpcId) 
     if (t.any<SecurityGroup>([&](const SecurityGroup& g) { return g.vpcId == vpc.id && !g.isDefault; }))
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
     if (t.any<model::NetworkInterface>([&](const model::NetworkInterface& e) { return e.vpcId == vpc.id; }))
+      return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
+    if (t.any<model::VpcEndpoint>([&](const model::VpcEndpoint& e) {
+          return e.vpcId == vpc.id && e.state != model::endpoint_state::kDeleted;
+        }))
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
     if (call.dryRun) return err::dryRun();
     t.erase<SecurityGroup>(vpc.defaultSecurityGroupId);

@@ -6,6 +6,7 @@
 #include "api/api_service.h"
 #include "api/http/server.h"
 #include "common/log.h"
+#include "control/endpoint_service.h"
 #include "dns/dns_server.h"
 #include "reconciler/dns_plan.h"
 #include "notify/notifier.h"
@@ -39,6 +40,7 @@ Status Daemon::start() {
   LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir));
   parts_->ctx = std::make_unique<control::ControlContext>(
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
+  LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
 
   if (config_.dataplane) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/ids.h"
+#include "model/region.h"
 #include "model/resources.h"
 
 namespace lp::model {
@@ -25,6 +26,15 @@ inline constexpr std::string_view kDeleted = "deleted";
 inline constexpr std::string_view kFailed = "failed";
 }  // namespace endpoint_state
 
+// One allowed principal of an endpoint service: "arn:aws:iam::<acct>:root" (or
+// :user/..., :role/...) or "*".
+struct AllowedPrincipal {
+  std::string principal;
+  std::string permissionId;  // "vpce-svc-perm-<17 hex>"
+  bool operator==(const AllowedPrincipal&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AllowedPrincipal, principal, permissionId)
+
 struct ServiceConfiguration {
   static constexpr std::string_view kKind = "vpce-service";
   ServiceId id;
@@ -36,15 +46,24 @@ struct ServiceConfiguration {
   std::vector<std::string> networkLoadBalancerArns;
   std::vector<std::string> zoneIds;        // zones of the load balancers' nodes
   std::string privateDnsName;              // "" when none
-  std::vector<std::string> allowedPrincipals;  // "arn:aws:iam::<acct>:root" or "*"
+  // Private DNS name ownership: pendingVerification -> verified (AWS services: verified).
+  std::string privateDnsNameState;
+  std::string privateDnsVerificationValue;  // TXT value the provider publishes
+  std::vector<AllowedPrincipal> allowedPrincipals;
   // For AWS services: the backend the data plane forwards to ("host:port"), from the config.
   std::string backend;
+  std::string clientToken;
   std::string createdAt;
   Tags tags;
+  bool isAwsService() const { return ownerId == kAmazonAccount; }
+  // The private DNS name endpoints may use: set and verified.
+  bool hasUsablePrivateDnsName() const { return !privateDnsName.empty() && privateDnsNameState == "verified"; }
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServiceConfiguration, id, ownerId, serviceName, state,
                                                 acceptanceRequired, managesVpcEndpoints, networkLoadBalancerArns,
-                                                zoneIds, privateDnsName, allowedPrincipals, backend, createdAt, tags)
+                                                zoneIds, privateDnsName, privateDnsNameState,
+                                                privateDnsVerificationValue, allowedPrincipals, backend, clientToken,
+                                                createdAt, tags)
 
 struct DnsEntry {
   std::string dnsName;

@@ -1,0 +1,498 @@
+"""Interface endpoints, endpoint services and the acceptance workflow, end to end
+with the real AWS CLI and boto3: every CLI example of the seeds, the lifecycle
+with its wire spellings, the rules that refuse bad requests (and change nothing),
+and isolation between three accounts (provider, consumer, outsider).
+
+The daemon runs with the data plane off, so these tests need no root and pin the
+control plane alone; traffic through endpoints is tested in test_dataplane.py."""
+
+import os
+import re
+import tempfile
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lp import Daemon
+
+PROVIDER, CONSUMER, OUTSIDER = "111111111111", "222222222222", "333333333333"
+OUTSIDER_KEYS = ("AKIALINKPLANEOUTSIDR", "outsider/secret/key/0000000000000000000000")
+
+CONFIG = f"""
+region = "us-east-1"
+zone_ids = ["use1-az1", "use1-az2", "use1-az3"]
+dataplane = false
+dns_listen = ""
+
+[[accounts]]
+id = "{PROVIDER}"
+name = "provider"
+access_key_id = "AKIALINKPLANEPROVIDR"
+secret_access_key = "provider/secret/key/0000000000000000000000"
+
+[[accounts]]
+id = "{CONSUMER}"
+name = "consumer"
+access_key_id = "AKIALINKPLANECONSUMR"
+secret_access_key = "consumer/secret/key/0000000000000000000000"
+
+[[accounts]]
+id = "{OUTSIDER}"
+name = "outsider"
+access_key_id = "{OUTSIDER_KEYS[0]}"
+secret_access_key = "{OUTSIDER_KEYS[1]}"
+
+[limits]
+interface_endpoints_per_vpc = 3
+"""
+
+
+@pytest.fixture
+def daemon():
+    import lp
+    lp.ACCOUNTS["outsider"] = (OUTSIDER,) + OUTSIDER_KEYS
+    d = tempfile.mkdtemp(prefix="lp-test-")
+    path = os.path.join(d, "linkplane.toml")
+    with open(path, "w") as f:
+        f.write(CONFIG)
+    daemon = Daemon(state_dir=d, config=path).start()
+    yield daemon
+    assert daemon.stop() == 0
+
+
+def wait_state(daemon, endpoint_id, state, account="consumer", timeout=5):
+    deadline = time.monotonic() + timeout
+    while True:
+        e = daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", endpoint_id,
+                       account=account)["VpcEndpoints"][0]
+        if e["State"] == state or time.monotonic() > deadline:
+            assert e["State"] == state, e
+            return e
+        time.sleep(0.1)
+
+
+def zones(daemon, account):
+    """Zone id -> zone name as the account sees them."""
+    return {z["ZoneId"]: z["ZoneName"]
+            for z in daemon.aws("ec2", "describe-availability-zones", account=account)["AvailabilityZones"]}
+
+
+def vpc_with_subnets(daemon, account, cidr, zone_ids, dns=True):
+    vpc = daemon.aws("ec2", "create-vpc", "--cidr-block", cidr, account=account)["Vpc"]["VpcId"]
+    if dns:
+        daemon.aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", account=account)
+    base = cidr.split(".")
+    subnets = []
+    for i, z in enumerate(zone_ids):
+        subnets.append(daemon.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block",
+                                  f"{base[0]}.{base[1]}.{i + 1}.0/24", "--availability-zone-id", z,
+                                  account=account)["Subnet"]["SubnetId"])
+    return vpc, subnets
+
+
+def publish_service(daemon, zone_ids=("use1-az1", "use1-az2"), acceptance=True):
+    """Provider: an NLB in the given zones behind an endpoint service."""
+    vpc, subnets = vpc_with_subnets(daemon, "provider", "10.10.0.0/16", zone_ids)
+    lb = daemon.aws("elbv2", "create-load-balancer", "--name", "svc", "--type", "network", "--scheme", "internal",
+                    "--subnets", *subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = daemon.aws("elbv2", "create-target-group", "--name", "svc-tg", "--protocol", "TCP", "--port", "8080",
+                    "--vpc-id", vpc, "--target-type", "ip")["TargetGroups"][0]["TargetGroupArn"]
+    daemon.aws("elbv2", "create-listener", "--load-balancer-arn", lb, "--protocol", "TCP", "--port", "443",
+               "--default-actions", f"Type=forward,TargetGroupArn={tg}")
+    flag = "--acceptance-required" if acceptance else "--no-acceptance-required"
+    svc = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb,
+                     flag)["ServiceConfiguration"]
+    return svc, lb
+
+
+def test_describe_vpc_endpoint_services_lists_the_aws_catalog_as_the_seed_shows(daemon):
+    out = daemon.aws("ec2", "describe-vpc-endpoint-services", account="consumer")
+    names = out["ServiceNames"]
+    for svc in ("ec2", "elasticloadbalancing", "sts", "sns", "kms", "logs", "monitoring", "ssm", "secretsmanager"):
+        assert f"com.amazonaws.us-east-1.{svc}" in names
+    assert names == sorted(names)
+    elb = next(d for d in out["ServiceDetails"] if d["ServiceName"] == "com.amazonaws.us-east-1.elasticloadbalancing")
+    consumer_zones = sorted(zones(daemon, "consumer").values())
+    assert elb["ServiceType"] == [{"ServiceType": "Interface"}]
+    assert elb["PrivateDnsName"] == "elasticloadbalancing.us-east-1.amazonaws.com"
+    assert elb["VpcEndpointPolicySupported"] is False
+    assert elb["Owner"] == "amazon"
+    assert elb["AvailabilityZones"] == consumer_zones
+    assert elb["AcceptanceRequired"] is False
+    assert elb["BaseEndpointDnsNames"] == ["elasticloadbalancing.us-east-1.vpce.amazonaws.com"]
+    assert re.fullmatch(r"vpce-svc-[0-9a-f]{17}", elb["ServiceId"])
+
+    only = daemon.aws("ec2", "describe-vpc-endpoint-services", "--filters",
+                      "Name=service-name,Values=com.amazonaws.us-east-1.ec2", account="consumer")
+    assert only["ServiceNames"] == ["com.amazonaws.us-east-1.ec2"]
+    assert len(daemon.aws("ec2", "describe-vpc-endpoint-services", "--filters",
+                          "Name=service-type,Values=Gateway")["ServiceDetails"]) == 0
+    err = daemon.aws_error("ec2", "describe-vpc-endpoint-services", "--service-names", "com.amazonaws.us-east-1.nope")
+    assert err.code == "InvalidServiceName"
+
+    # Paging with boto3: both lists page together, every service exactly once.
+    ec2 = daemon.client("ec2", account="consumer")
+    seen, token, pages = [], None, 0
+    while True:
+        kw = {"MaxResults": 5}
+        if token:
+            kw["NextToken"] = token
+        page = ec2.describe_vpc_endpoint_services(**kw)
+        assert page["ServiceNames"] == [d["ServiceName"] for d in page["ServiceDetails"]]
+        seen += page["ServiceNames"]
+        pages += 1
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert seen == names and pages >= 3
+
+
+def test_interface_endpoint_to_an_aws_service_as_in_the_seed(daemon):
+    vpc, (sub_a, sub_b) = vpc_with_subnets(daemon, "consumer", "10.20.0.0/16", ["use1-az1", "use1-az2"])
+    sg = daemon.aws("ec2", "create-security-group", "--group-name", "endpoint-sg", "--description", "endpoint",
+                    "--vpc-id", vpc, account="consumer")["GroupId"]
+    e = daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                   "--service-name", "com.amazonaws.us-east-1.elasticloadbalancing", "--subnet-id", sub_a,
+                   "--security-group-id", sg, account="consumer")["VpcEndpoint"]
+    eid = e["VpcEndpointId"]
+    assert re.fullmatch(r"vpce-[0-9a-f]{17}", eid)
+    assert (e["VpcEndpointType"], e["VpcId"], e["ServiceName"], e["State"]) == (
+        "Interface", vpc, "com.amazonaws.us-east-1.elasticloadbalancing", "pending")
+    assert e["PolicyDocument"] == ('{\n  "Statement": [\n    {\n      "Action": "*", \n      "Effect": "Allow", \n'
+                                   '      "Principal": "*", \n      "Resource": "*"\n    }\n  ]\n}')
+    assert e["RouteTableIds"] == [] and e["SubnetIds"] == [sub_a]
+    assert e["Groups"] == [{"GroupId": sg, "GroupName": "endpoint-sg"}]
+    assert e["PrivateDnsEnabled"] is True and e["RequesterManaged"] is False
+    assert e["OwnerId"] == CONSUMER
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)", e["CreationTimestamp"])
+    zone_a = zones(daemon, "consumer")["use1-az1"]
+    label = re.escape(eid) + r"-[a-z0-9]{8}"
+    dns = e["DnsEntries"]
+    assert len(dns) == 3
+    assert re.fullmatch(label + r"\.elasticloadbalancing\.us-east-1\.vpce\.amazonaws\.com", dns[0]["DnsName"])
+    assert dns[1]["DnsName"] == dns[0]["DnsName"].replace(".", f"-{zone_a}.", 1)
+    assert dns[0]["HostedZoneId"] == dns[1]["HostedZoneId"] == "Z7HUB22UULQXV"
+    assert dns[2]["DnsName"] == "elasticloadbalancing.us-east-1.amazonaws.com"
+    assert re.fullmatch(r"Z[0-9A-Z]{13}", dns[2]["HostedZoneId"])
+
+    # The requester-managed interface: in the subnet, visible, not the consumer's to manage.
+    (eni_id,) = e["NetworkInterfaceIds"]
+    eni = daemon.aws("ec2", "describe-network-interfaces", "--network-interface-ids", eni_id,
+                     account="consumer")["NetworkInterfaces"][0]
+    assert eni["Description"] == f"VPC Endpoint Interface {eid}"
+    assert (eni["InterfaceType"], eni["RequesterManaged"], eni["SubnetId"]) == ("vpc_endpoint", True, sub_a)
+    assert eni["PrivateIpAddress"].startswith("10.20.1.")
+    assert [g["GroupId"] for g in eni["Groups"]] == [sg]
+    assert daemon.aws_error("ec2", "delete-network-interface", "--network-interface-id", eni_id,
+                            account="consumer").code == "OperationNotPermitted"
+
+    assert wait_state(daemon, eid, "available")["State"] == "available"
+    assert daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid,
+                      account="consumer")["VpcEndpoints"][0]["DnsEntries"] == dns
+
+    # Seed: modify-vpc-endpoint --add-subnet-id makes one more interface and zonal name.
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, "--add-subnet-id", sub_b, account="consumer")
+    e2 = daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")["VpcEndpoints"][0]
+    assert sorted(e2["SubnetIds"]) == sorted([sub_a, sub_b]) and len(e2["NetworkInterfaceIds"]) == 2
+    assert len(e2["DnsEntries"]) == 4
+    # Removing a subnet deletes its interface.
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, "--remove-subnet-ids", sub_a,
+               account="consumer")
+    e3 = daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")["VpcEndpoints"][0]
+    assert e3["SubnetIds"] == [sub_b] and eni_id not in e3["NetworkInterfaceIds"]
+    assert daemon.aws_error("ec2", "describe-network-interfaces", "--network-interface-ids", eni_id,
+                            account="consumer").code == "InvalidNetworkInterfaceID.NotFound"
+    # Security groups follow to the interfaces; private DNS can be turned off.
+    default_sg = daemon.aws("ec2", "describe-security-groups", "--filters", f"Name=vpc-id,Values={vpc}",
+                            "Name=group-name,Values=default", account="consumer")["SecurityGroups"][0]["GroupId"]
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, "--add-security-group-ids", default_sg,
+               "--remove-security-group-ids", sg, "--no-private-dns-enabled", account="consumer")
+    e4 = daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")["VpcEndpoints"][0]
+    assert [g["GroupId"] for g in e4["Groups"]] == [default_sg] and e4["PrivateDnsEnabled"] is False
+    assert all("amazonaws.com" not in d["DnsName"] or ".vpce." in d["DnsName"] for d in e4["DnsEntries"])
+    eni_b = daemon.aws("ec2", "describe-network-interfaces", "--network-interface-ids", e4["NetworkInterfaceIds"][0],
+                       account="consumer")["NetworkInterfaces"][0]
+    assert [g["GroupId"] for g in eni_b["Groups"]] == [default_sg]
+
+    # A group no longer on the endpoint can go; one on it cannot.
+    daemon.aws("ec2", "delete-security-group", "--group-id", sg, account="consumer")
+    sg2 = daemon.aws("ec2", "create-security-group", "--group-name", "sg2", "--description", "two", "--vpc-id", vpc,
+                     account="consumer")["GroupId"]
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, "--add-security-group-ids", sg2,
+               account="consumer")
+    assert daemon.aws_error("ec2", "delete-security-group", "--group-id", sg2,
+                            account="consumer").code == "DependencyViolation"
+    out = daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")
+    assert out["Unsuccessful"] == []
+    assert wait_state(daemon, eid, "deleted")["NetworkInterfaceIds"] == []
+    assert daemon.aws("ec2", "describe-network-interfaces", "--filters", f"Name=vpc-id,Values={vpc}",
+                      account="consumer")["NetworkInterfaces"] == []
+
+
+def test_private_dns_rules(daemon):
+    vpc, (sub,) = vpc_with_subnets(daemon, "consumer", "10.21.0.0/16", ["use1-az1"], dns=False)
+    ec2 = "com.amazonaws.us-east-1.ec2"
+    err = daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                           "--service-name", ec2, "--subnet-id", sub, account="consumer")
+    assert err.code == "InvalidParameter" and "enableDnsHostnames" in err.message
+    assert daemon.aws("ec2", "describe-vpc-endpoints", account="consumer")["VpcEndpoints"] == []
+    e = daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                   "--service-name", ec2, "--subnet-id", sub, "--no-private-dns-enabled",
+                   account="consumer")["VpcEndpoint"]
+    assert e["PrivateDnsEnabled"] is False and len(e["DnsEntries"]) == 2
+    err = daemon.aws_error("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", e["VpcEndpointId"],
+                           "--private-dns-enabled", account="consumer")
+    assert err.code == "InvalidParameter"
+    daemon.aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", account="consumer")
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", e["VpcEndpointId"], "--private-dns-enabled",
+               account="consumer")
+    # A second endpoint in the VPC cannot claim the same private name.
+    err = daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                           "--service-name", ec2, "--subnet-id", sub, account="consumer")
+    assert err.code == "InvalidParameter" and "conflicting DNS domain" in err.message
+    # Endpoint services without a private DNS name refuse it.
+    svc, _ = publish_service(daemon, acceptance=False)
+    daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", svc["ServiceId"],
+               "--add-allowed-principals", f"arn:aws:iam::{CONSUMER}:root")
+    err = daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                           "--service-name", svc["ServiceName"], "--subnet-id", sub, "--private-dns-enabled",
+                           account="consumer")
+    assert err.code == "InvalidParameter" and "private DNS name" in err.message
+    plain = daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                       "--service-name", svc["ServiceName"], "--subnet-id", sub, account="consumer")["VpcEndpoint"]
+    assert plain["PrivateDnsEnabled"] is False and plain["State"] == "pending"
+    assert plain["DnsEntries"][0]["DnsName"].endswith(f".{svc['ServiceId']}.us-east-1.vpce.amazonaws.com")
+
+
+def test_acceptance_workflow_between_provider_and_consumer(daemon):
+    svc, lb = publish_service(daemon)
+    sid, name = svc["ServiceId"], svc["ServiceName"]
+    assert name == f"com.amazonaws.vpce.us-east-1.{sid}"
+    assert svc["ServiceState"] == "Available" and svc["AcceptanceRequired"] is True
+    assert svc["ServiceType"] == [{"ServiceType": "Interface"}]
+    assert svc["NetworkLoadBalancerArns"] == [lb]
+    assert svc["BaseEndpointDnsNames"] == [f"{sid}.us-east-1.vpce.amazonaws.com"]
+    pz = zones(daemon, "provider")
+    assert svc["AvailabilityZones"] == sorted([pz["use1-az1"], pz["use1-az2"]])
+
+    vpc, (sub_a, sub_b, sub_c) = vpc_with_subnets(daemon, "consumer", "10.30.0.0/16",
+                                                   ["use1-az1", "use1-az2", "use1-az3"])
+    create = ["ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface", "--service-name",
+              name, "--subnet-id", sub_a, sub_b]
+    # Not allowed yet: invisible and unconnectable.
+    assert name not in daemon.aws("ec2", "describe-vpc-endpoint-services", account="consumer")["ServiceNames"]
+    assert daemon.aws_error(*create, account="consumer").code == "InvalidServiceName"
+
+    out = daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", sid,
+                     "--add-allowed-principals", f"arn:aws:iam::{CONSUMER}:root")
+    assert out["ReturnValue"] is True
+    assert out["AddedPrincipals"][0]["Principal"] == f"arn:aws:iam::{CONSUMER}:root"
+    assert out["AddedPrincipals"][0]["PrincipalType"] == "Account"
+    perms = daemon.aws("ec2", "describe-vpc-endpoint-service-permissions", "--service-id", sid)["AllowedPrincipals"]
+    assert [(p["Principal"], p["PrincipalType"]) for p in perms] == [(f"arn:aws:iam::{CONSUMER}:root", "Account")]
+    assert daemon.aws_error("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", sid,
+                            "--add-allowed-principals", "bob").code == "InvalidPrincipal"
+    assert daemon.aws_error("ec2", "describe-vpc-endpoint-service-permissions", "--service-id", sid,
+                            account="consumer").code == "InvalidVpcEndpointServiceId.NotFound"
+
+    detail = daemon.aws("ec2", "describe-vpc-endpoint-services", "--service-names", name,
+                        account="consumer")["ServiceDetails"][0]
+    cz = zones(daemon, "consumer")
+    assert detail["Owner"] == PROVIDER and detail["AcceptanceRequired"] is True
+    assert detail["AvailabilityZones"] == sorted([cz["use1-az1"], cz["use1-az2"]])
+    # The outsider still cannot see or use it.
+    assert name not in daemon.aws("ec2", "describe-vpc-endpoint-services", account="outsider")["ServiceNames"]
+
+    # A subnet in a zone the service does not support is refused.
+    err = daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                           "--service-name", name, "--subnet-id", sub_c, account="consumer")
+    assert err.code == "InvalidParameter"
+    e = daemon.aws(*create, account="consumer")["VpcEndpoint"]
+    eid = e["VpcEndpointId"]
+    assert e["State"] == "pendingAcceptance" and len(e["NetworkInterfaceIds"]) == 2
+    time.sleep(0.5)
+    assert wait_state(daemon, eid, "pendingAcceptance")
+
+    # The provider sees the connection, and only that.
+    conns = daemon.aws("ec2", "describe-vpc-endpoint-connections")["VpcEndpointConnections"]
+    assert [(c["VpcEndpointId"], c["VpcEndpointOwner"], c["VpcEndpointState"], c["ServiceId"]) for c in conns] == [
+        (eid, CONSUMER, "pendingAcceptance", sid)]
+    assert conns[0]["NetworkLoadBalancerArns"] == [lb]
+    assert daemon.aws("ec2", "describe-vpc-endpoint-connections", account="consumer")["VpcEndpointConnections"] == []
+    assert daemon.aws("ec2", "describe-vpc-endpoint-connections", "--filters",
+                      "Name=vpc-endpoint-state,Values=available")["VpcEndpointConnections"] == []
+    # Nobody but the consumer sees or deletes the endpoint.
+    for acct in ("provider", "outsider"):
+        assert daemon.aws_error("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid,
+                                account=acct).code == "InvalidVpcEndpointId.NotFound"
+    out = daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", eid)
+    assert out["Unsuccessful"][0]["ResourceId"] == eid
+    assert out["Unsuccessful"][0]["Error"]["Code"] == "InvalidVpcEndpoint.NotFound"
+    # Only the service's owner decides.
+    assert daemon.aws_error("ec2", "accept-vpc-endpoint-connections", "--service-id", sid, "--vpc-endpoint-ids", eid,
+                            account="consumer").code == "InvalidVpcEndpointServiceId.NotFound"
+    # The provider cannot delete a service with connections.
+    out = daemon.aws("ec2", "delete-vpc-endpoint-service-configurations", "--service-ids", sid)
+    assert out["Unsuccessful"][0]["Error"]["Code"] == "ExistingVpcEndpointConnections"
+
+    out = daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", sid, "--vpc-endpoint-ids", eid,
+                     "vpce-0123456789abcdef0")
+    assert [u["ResourceId"] for u in out["Unsuccessful"]] == ["vpce-0123456789abcdef0"]
+    assert wait_state(daemon, eid, "available")
+    # Accepting twice is an item error, not a call error.
+    out = daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", sid, "--vpc-endpoint-ids", eid)
+    assert out["Unsuccessful"][0]["ResourceId"] == eid
+    # Reject after available.
+    assert daemon.aws("ec2", "reject-vpc-endpoint-connections", "--service-id", sid,
+                      "--vpc-endpoint-ids", eid)["Unsuccessful"] == []
+    assert wait_state(daemon, eid, "rejected")
+    conn = daemon.aws("ec2", "describe-vpc-endpoint-connections")["VpcEndpointConnections"][0]
+    assert conn["VpcEndpointState"] == "rejected"
+
+    # The consumer deletes; then the provider may delete the service.
+    assert daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")["Unsuccessful"] == []
+    assert wait_state(daemon, eid, "deleted")
+    assert daemon.aws("ec2", "delete-vpc-endpoint-service-configurations", "--service-ids", sid)["Unsuccessful"] == []
+    assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations")["ServiceConfigurations"] == []
+    assert daemon.aws_error("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids",
+                            sid).code == "InvalidVpcEndpointServiceId.NotFound"
+
+
+def test_everyone_principal_and_auto_accept(daemon):
+    svc, _ = publish_service(daemon, acceptance=False)
+    daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", svc["ServiceId"],
+               "--add-allowed-principals", "*")
+    vpc, (sub,) = vpc_with_subnets(daemon, "outsider", "10.40.0.0/16", ["use1-az2"])
+    e = daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                   "--service-name", svc["ServiceName"], "--subnet-id", sub, account="outsider")["VpcEndpoint"]
+    assert e["State"] == "pending"
+    assert wait_state(daemon, e["VpcEndpointId"], "available", account="outsider")
+    # Changing the service: acceptance on, no load balancer removal while connected.
+    daemon.aws("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", svc["ServiceId"],
+               "--acceptance-required")
+    assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids", svc["ServiceId"]
+                      )["ServiceConfigurations"][0]["AcceptanceRequired"] is True
+    err = daemon.aws_error("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", svc["ServiceId"],
+                           "--remove-network-load-balancer-arns", svc["NetworkLoadBalancerArns"][0])
+    assert err.code in ("ExistingVpcEndpointConnections", "InvalidParameter")
+
+
+def test_bad_requests_are_refused_and_change_nothing(daemon):
+    vpc, (sub_a, sub_a2) = vpc_with_subnets(daemon, "consumer", "10.50.0.0/16", ["use1-az1", "use1-az1"])
+    other_vpc, (other_sub,) = vpc_with_subnets(daemon, "consumer", "10.51.0.0/16", ["use1-az2"])
+    other_sg = daemon.aws("ec2", "create-security-group", "--group-name", "x", "--description", "x", "--vpc-id",
+                          other_vpc, account="consumer")["GroupId"]
+    svc = "com.amazonaws.us-east-1.sts"
+    base = ["ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface", "--service-name", svc]
+
+    def code(*extra, account="consumer"):
+        return daemon.aws_error(*base, *extra, account=account).code
+
+    assert code("--subnet-id", sub_a, sub_a2) == "DuplicateSubnetsInSameZone"
+    assert code("--subnet-id", other_sub) == "InvalidParameter"
+    assert code("--subnet-id", "subnet-0123456789abcdef0") == "InvalidSubnetID.NotFound"
+    assert code("--subnet-id", sub_a, "--security-group-id", other_sg) == "InvalidParameter"
+    assert code("--subnet-id", sub_a, "--security-group-id", "sg-0123456789abcdef0") == "InvalidGroup.NotFound"
+    assert code("--subnet-id", sub_a, "--security-group-id", "bogus") == "InvalidGroupId.Malformed"
+    assert daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Gateway",
+                            "--service-name", svc, account="consumer").code == "InvalidVpcEndpointType"
+    assert daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                            "--service-name", "com.amazonaws.us-west-2.sts", account="consumer"
+                            ).code == "InvalidServiceName"
+    assert daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-id", "vpc-0123456789abcdef0", "--vpc-endpoint-type",
+                            "Interface", "--service-name", svc, account="consumer").code == "InvalidVpcID.NotFound"
+    # Another account's VPC is not found either.
+    assert code("--subnet-id", sub_a, account="provider") == "InvalidVpcID.NotFound"
+    assert code("--subnet-id", sub_a, "--dry-run") == "DryRunOperation"
+    assert daemon.aws("ec2", "describe-vpc-endpoints", account="consumer")["VpcEndpoints"] == []
+    assert daemon.aws("ec2", "describe-network-interfaces", account="consumer")["NetworkInterfaces"] == []
+
+    # ClientToken: the same request returns the same endpoint; a different one is refused.
+    first = daemon.aws(*base, "--subnet-id", sub_a, "--client-token", "tok-1", "--tag-specifications",
+                       "ResourceType=vpc-endpoint,Tags=[{Key=team,Value=blue}]", account="consumer")["VpcEndpoint"]
+    again = daemon.aws(*base, "--subnet-id", sub_a, "--client-token", "tok-1", account="consumer")["VpcEndpoint"]
+    assert again["VpcEndpointId"] == first["VpcEndpointId"]
+    assert first["Tags"] == [{"Key": "team", "Value": "blue"}]
+    assert code("--subnet-id", sub_a2, "--client-token", "tok-1") == "IdempotentParameterMismatch"
+    # The per-VPC limit (3 in this config).
+    for s in ("com.amazonaws.us-east-1.kms", "com.amazonaws.us-east-1.logs"):
+        daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                   "--service-name", s, "--no-private-dns-enabled", account="consumer")
+    assert code("--no-private-dns-enabled") == "VpcEndpointLimitExceeded"
+    assert len(daemon.aws("ec2", "describe-vpc-endpoints", account="consumer")["VpcEndpoints"]) == 3
+    # The VPC cannot go while endpoints live in it.
+    assert daemon.aws_error("ec2", "delete-vpc", "--vpc-id", vpc, account="consumer").code == "DependencyViolation"
+    # Modify errors.
+    eid = first["VpcEndpointId"]
+    assert daemon.aws_error("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, "--add-subnet-id", sub_a2,
+                            account="consumer").code == "DuplicateSubnetsInSameZone"
+    assert daemon.aws_error("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", "vpce-0123456789abcdef0",
+                            "--reset-policy", account="consumer").code == "InvalidVpcEndpointId.NotFound"
+    assert daemon.aws_error("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, "--policy-document", "{nope",
+                            account="consumer").code == "InvalidPolicyDocument"
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, "--policy-document",
+               '{"Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}', account="consumer")
+    assert "Deny" in daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid,
+                                account="consumer")["VpcEndpoints"][0]["PolicyDocument"]
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, "--reset-policy", account="consumer")
+    assert "Allow" in daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid,
+                                 account="consumer")["VpcEndpoints"][0]["PolicyDocument"]
+    # Describe: filters, malformed ids, paging.
+    f = daemon.aws("ec2", "describe-vpc-endpoints", "--filters", "Name=tag:team,Values=blue",
+                   "Name=vpc-endpoint-state,Values=pending,available", account="consumer")["VpcEndpoints"]
+    assert [e["VpcEndpointId"] for e in f] == [eid]
+    assert daemon.aws("ec2", "describe-vpc-endpoints", "--filters", "Name=service-name,Values=*kms",
+                      account="consumer")["VpcEndpoints"][0]["ServiceName"].endswith("kms")
+    assert daemon.aws_error("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", "bogus",
+                            account="consumer").code == "InvalidVpcEndpointId.Malformed"
+    assert daemon.aws_error("ec2", "describe-vpc-endpoints", "--filters", "Name=nope,Values=x",
+                            account="consumer").code == "InvalidParameterValue"
+    ec2 = daemon.client("ec2", account="consumer")
+    pages = list(ec2.get_paginator("describe_vpc_endpoints").paginate(PaginationConfig={"PageSize": 2}))
+    assert [len(p["VpcEndpoints"]) for p in pages] == [2, 1]
+    with pytest.raises(ClientError) as e:
+        ec2.delete_vpc_endpoints(VpcEndpointIds=[eid], DryRun=True)
+    assert e.value.response["Error"]["Code"] == "DryRunOperation"
+
+
+def test_provider_side_errors(daemon):
+    assert daemon.aws_error("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns",
+                            "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/x/0123456789abcdef"
+                            ).code == "InvalidNetworkLoadBalancerArn.NotFound"
+    assert daemon.aws_error("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns",
+                            "not-an-arn").code == "InvalidNetworkLoadBalancerArn.Malformed"
+    svc, lb = publish_service(daemon)
+    # The consumer cannot use the provider's load balancer or see its services.
+    assert daemon.aws_error("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb,
+                            account="consumer").code == "InvalidNetworkLoadBalancerArn.NotFound"
+    assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations",
+                      account="consumer")["ServiceConfigurations"] == []
+    assert daemon.aws_error("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids", "vpce-svc-1",
+                            ).code == "InvalidVpcEndpointServiceIdId.Malformed"
+    out = daemon.aws("ec2", "delete-vpc-endpoint-service-configurations", "--service-ids", svc["ServiceId"],
+                     account="consumer")
+    assert out["Unsuccessful"][0]["Error"]["Code"] == "InvalidVpcEndpointService.NotFound"
+    # Private DNS name: pending verification until verified, then usable by consumers.
+    daemon.aws("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", svc["ServiceId"],
+               "--private-dns-name", "api.example.internal")
+    cfg = daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids",
+                     svc["ServiceId"])["ServiceConfigurations"][0]
+    assert cfg["PrivateDnsName"] == "api.example.internal"
+    assert cfg["PrivateDnsNameConfiguration"]["State"] == "pendingVerification"
+    assert cfg["PrivateDnsNameConfiguration"]["Type"] == "TXT"
+    daemon.aws("ec2", "start-vpc-endpoint-service-private-dns-verification", "--service-id", svc["ServiceId"])
+    cfg = daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--filters",
+                     "Name=service-state,Values=Available")["ServiceConfigurations"][0]
+    assert cfg["PrivateDnsNameConfiguration"]["State"] == "verified"
+    daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", svc["ServiceId"],
+               "--add-allowed-principals", f"arn:aws:iam::{CONSUMER}:root")
+    vpc, (sub,) = vpc_with_subnets(daemon, "consumer", "10.60.0.0/16", ["use1-az1"])
+    e = daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                   "--service-name", svc["ServiceName"], "--subnet-id", sub, "--private-dns-enabled",
+                   account="consumer")["VpcEndpoint"]
+    assert e["DnsEntries"][-1]["DnsName"] == "api.example.internal"
+    # Tags on services and endpoints through the generic tag calls.
+    daemon.aws("ec2", "create-tags", "--resources", svc["ServiceId"], "--tags", "Key=tier,Value=gold")
+    assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--filters",
+                      "Name=tag:tier,Values=gold")["ServiceConfigurations"][0]["ServiceId"] == svc["ServiceId"]
