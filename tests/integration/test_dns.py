@@ -1,0 +1,336 @@
+"""DNS inside every VPC, end to end: the daemon's resolver at VPC base+2 answers
+workloads (`linkplane exec` with `dig` and `getent`) and the host loopback
+listener; endpoint-specific names (regional and zonal) resolve from every VPC and
+the host, the service's private DNS name only inside the endpoint's VPC and only
+while PrivateDnsEnabled; names go away within a second of a modify or delete;
+names of endpoints that are not available do not resolve. Needs root."""
+
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from lp import LINKPLANE, Daemon, free_port
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+EC2 = "com.amazonaws.us-east-1.ec2"
+EC2_NAME = "ec2.us-east-1.amazonaws.com"
+
+
+class Backend(http.server.BaseHTTPRequestHandler):
+    """The host-side backend of the AWS "ec2" service: says who it is."""
+
+    def do_GET(self):
+        body = b"ec2 backend says hello\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def daemon():
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    d = tempfile.mkdtemp(prefix="lp-test-")
+    path = os.path.join(d, "linkplane.toml")
+    port = free_port()
+    with open(path, "w") as f:
+        f.write(f'dns_listen = "127.0.0.1:{port}"\n\n[aws_service_backends]\n'
+                f'ec2 = "127.0.0.1:{backend.server_address[1]}"\n')
+    daemon = Daemon(state_dir=d, config=path).start()
+    daemon.dns_port = port
+    try:
+        yield daemon
+    finally:
+        rc = daemon.stop()
+        backend.shutdown()
+        shutil.rmtree(d, ignore_errors=True)
+    assert rc == 0
+
+
+def wait_for(cond, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    return cond()
+
+
+class Dig:
+    """One dig answer: status, A records, and the types in the authority section."""
+
+    def __init__(self, out):
+        self.out = out
+        m = re.search(r"status: (\w+)", out)
+        self.status = m.group(1) if m else "NOANSWER"
+        self.flags = (re.search(r";; flags: ([a-z ]+);", out) or [None, ""])[1].split()
+        self.a, self.authority = [], []
+        section = None
+        for line in out.splitlines():
+            if line.startswith(";; ANSWER SECTION"):
+                section = "an"
+            elif line.startswith(";; AUTHORITY SECTION"):
+                section = "ns"
+            elif line.startswith(";;") or not line.strip():
+                section = None if not line.strip() else section
+            elif section == "an" and len(line.split()) >= 5 and line.split()[3] == "A":
+                self.a.append(line.split()[4])
+            elif section == "ns" and len(line.split()) >= 4:
+                self.authority.append(line.split()[3])
+        self.a.sort()
+
+    def __repr__(self):
+        return self.out
+
+
+DIG_OPTS = ["+time=1", "+tries=2", "+noall", "+comments", "+answer", "+authority"]
+
+
+def dig_in(eni, name, *opts):
+    """dig in the workload's namespace, through its resolv.conf (the VPC resolver)."""
+    p = subprocess.run([LINKPLANE, "exec", "--eni", eni, "--", "dig", *DIG_OPTS, *opts, name],
+                       capture_output=True, text=True, timeout=30)
+    return Dig(p.stdout)
+
+
+def dig_host(daemon, name, *opts):
+    p = subprocess.run(["dig", "@127.0.0.1", "-p", str(daemon.dns_port), *DIG_OPTS, *opts, name],
+                       capture_output=True, text=True, timeout=30)
+    return Dig(p.stdout)
+
+
+def vpc_with_workload(daemon, cidr, subnets, account="consumer", hostnames=True):
+    """A VPC with one subnet per (cidr, zone) and a workload ENI in the first.
+    Returns (vpc, [subnet ids], workload eni)."""
+    vpc = daemon.aws("ec2", "create-vpc", "--cidr-block", cidr, account=account)["Vpc"]["VpcId"]
+    if hostnames:
+        daemon.aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames",
+                   '{"Value":true}', account=account)
+    ids = []
+    for sub_cidr, zone in subnets:
+        ids.append(daemon.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", sub_cidr,
+                              "--availability-zone", zone, account=account)["Subnet"]["SubnetId"])
+    eni = daemon.aws("ec2", "create-network-interface", "--subnet-id", ids[0],
+                     account=account)["NetworkInterface"]["NetworkInterfaceId"]
+    return vpc, ids, eni
+
+
+def create_endpoint(daemon, vpc, subnets, private_dns, service=EC2, account="consumer"):
+    args = ["ec2", "create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", vpc,
+            "--service-name", service, "--subnet-ids", *subnets]
+    args.append("--private-dns-enabled" if private_dns else "--no-private-dns-enabled")
+    return daemon.aws(*args, account=account)["VpcEndpoint"]
+
+
+def wait_state(daemon, endpoint_id, state, account="consumer", timeout=5):
+    deadline = time.monotonic() + timeout
+    while True:
+        e = daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", endpoint_id,
+                       account=account)["VpcEndpoints"][0]
+        if e["State"] == state or time.monotonic() > deadline:
+            assert e["State"] == state, e
+            return e
+        time.sleep(0.1)
+
+
+def endpoint_ips(daemon, endpoint, account="consumer"):
+    """Zone id -> the private IP of the endpoint's interface there."""
+    nis = daemon.aws("ec2", "describe-network-interfaces", "--network-interface-ids",
+                     *endpoint["NetworkInterfaceIds"], account=account)["NetworkInterfaces"]
+    zone_ids = {z["ZoneName"]: z["ZoneId"] for z in
+                daemon.aws("ec2", "describe-availability-zones", account=account)["AvailabilityZones"]}
+    return {zone_ids[n["AvailabilityZone"]]: n["PrivateIpAddress"] for n in nis}
+
+
+def names(endpoint):
+    """(regional, {zone name suffix -> zonal name}, private or None) from DnsEntries."""
+    entries = [d["DnsName"] for d in endpoint["DnsEntries"]]
+    regional = entries[0]
+    zonal = {}
+    private = None
+    for n in entries[1:]:
+        m = re.match(r"vpce-[0-9a-f]+-[a-z0-9]+-(us-east-1[a-z])\.", n)
+        if m:
+            zonal[m.group(1)] = n
+        else:
+            private = n
+    return regional, zonal, private
+
+
+def workload_ready(daemon, eni, name):
+    """Waits until the workload's resolver answers for name (namespaces are made async)."""
+    return wait_for(lambda: dig_in(eni, name).status in ("NOERROR", "NXDOMAIN"), 5)
+
+
+def test_endpoint_names_resolve_from_every_vpc_and_the_host(daemon):
+    vpc_c, subs_c, w_c = vpc_with_workload(daemon, "10.121.0.0/16",
+                                           [("10.121.1.0/24", "us-east-1a"), ("10.121.2.0/24", "us-east-1b")])
+    # Another VPC, another account: the endpoint-specific names are public to the region.
+    _, _, w_p = vpc_with_workload(daemon, "10.122.0.0/16", [("10.122.1.0/24", "us-east-1a")], account="provider")
+    e = create_endpoint(daemon, vpc_c, subs_c, private_dns=False)
+    regional, zonal, private = names(e)
+    assert private is None and set(zonal) == {"us-east-1a", "us-east-1b"}
+    e = wait_state(daemon, e["VpcEndpointId"], "available")
+    by_zone = endpoint_ips(daemon, e)
+    zone_ids = {z["ZoneName"]: z["ZoneId"] for z in
+                daemon.aws("ec2", "describe-availability-zones", account="consumer")["AvailabilityZones"]}
+    assert workload_ready(daemon, w_c, regional)
+
+    for where in (lambda n, *o: dig_in(w_c, n, *o), lambda n, *o: dig_in(w_p, n, *o),
+                  lambda n, *o: dig_host(daemon, n, *o)):
+        r = wait_for(lambda: (lambda d: d if d.a else None)(where(regional)), 3)
+        assert r and r.status == "NOERROR" and "aa" in r.flags, r
+        assert r.a == sorted(by_zone.values()), r
+        for zname, name in zonal.items():
+            z = where(name)
+            assert z.a == [by_zone[zone_ids[zname]]], z
+        # Names are case-insensitive; over TCP too.
+        assert where(regional.upper()).a == r.a
+        assert where(regional, "+tcp").a == r.a
+        # IPv4 only: AAAA exists-but-empty, with the zone's SOA for negative caching.
+        aaaa = where(regional, "AAAA")
+        assert aaaa.status == "NOERROR" and aaaa.a == [] and aaaa.authority == ["SOA"], aaaa
+        # A name under the zone that does not exist: NXDOMAIN with the SOA.
+        nx = where("vpce-0000000000000000f-nope.ec2.us-east-1.vpce.amazonaws.com")
+        assert nx.status == "NXDOMAIN" and nx.authority == ["SOA"], nx
+        # Not ours, and no private DNS here: refused, not made up.
+        assert where("example.com").status == "REFUSED"
+        assert where(EC2_NAME).status == "REFUSED"
+
+    # Ordinary tools in the workload resolve through resolv.conf.
+    out = subprocess.run([LINKPLANE, "exec", "--eni", w_c, "--", "getent", "ahostsv4", regional],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert {line.split()[0] for line in out.stdout.splitlines()} == set(by_zone.values())
+
+
+def test_private_dns_only_in_its_vpc_and_follows_modify_within_a_second(daemon):
+    vpc_c, subs_c, w_c = vpc_with_workload(daemon, "10.123.0.0/16",
+                                           [("10.123.1.0/24", "us-east-1a"), ("10.123.2.0/24", "us-east-1c")])
+    vpc_d, subs_d, w_d = vpc_with_workload(daemon, "10.124.0.0/16", [("10.124.1.0/24", "us-east-1b")])
+    e = create_endpoint(daemon, vpc_c, subs_c, private_dns=True)
+    regional, _, private = names(e)
+    assert private == EC2_NAME
+    e = wait_state(daemon, e["VpcEndpointId"], "available")
+    ips = sorted(endpoint_ips(daemon, e).values())
+    assert workload_ready(daemon, w_c, regional)
+    assert wait_for(lambda: dig_in(w_c, EC2_NAME).a == ips, 3), dig_in(w_c, EC2_NAME)
+    out = subprocess.run([LINKPLANE, "exec", "--eni", w_c, "--", "getent", "hosts", EC2_NAME],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.split()[0] in ips, out
+    # The private hosted zone is the VPC's alone: other names under it do not exist there.
+    assert dig_in(w_c, "nothing." + EC2_NAME).status == "NXDOMAIN"
+    # The other VPC (same account) and the host do not see it.
+    assert workload_ready(daemon, w_d, regional)
+    assert dig_in(w_d, EC2_NAME).status == "REFUSED"
+    assert dig_host(daemon, EC2_NAME).status == "REFUSED"
+
+    # Two VPCs, two answers: an endpoint with private DNS in VPC D answers there
+    # with D's interface, while C keeps its own.
+    e_d = create_endpoint(daemon, vpc_d, subs_d, private_dns=True)
+    e_d = wait_state(daemon, e_d["VpcEndpointId"], "available")
+    ips_d = sorted(endpoint_ips(daemon, e_d).values())
+    assert wait_for(lambda: dig_in(w_d, EC2_NAME).a == ips_d, 3)
+    assert dig_in(w_c, EC2_NAME).a == ips and set(ips).isdisjoint(ips_d)
+
+    # Off: gone within a second; the endpoint-specific names stay.
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", e["VpcEndpointId"], "--no-private-dns-enabled",
+               account="consumer")
+    t0 = time.monotonic()
+    assert wait_for(lambda: dig_in(w_c, EC2_NAME).status == "REFUSED", 1.0)
+    assert time.monotonic() - t0 < 1.5
+    assert dig_in(w_c, regional).a == ips
+    # On again.
+    daemon.aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", e["VpcEndpointId"], "--private-dns-enabled",
+               account="consumer")
+    assert wait_for(lambda: dig_in(w_c, EC2_NAME).a == ips, 1.5)
+
+    # Delete: every name of the endpoint goes within a second, elsewhere nothing changes.
+    daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", e["VpcEndpointId"], account="consumer")
+    t0 = time.monotonic()
+    assert wait_for(lambda: dig_in(w_c, EC2_NAME).status == "REFUSED" and
+                    dig_host(daemon, regional).status == "NXDOMAIN", 1.0)
+    assert time.monotonic() - t0 < 1.5
+    assert dig_in(w_c, regional).status == "NXDOMAIN"
+    assert dig_in(w_d, EC2_NAME).a == ips_d
+
+
+def test_dns_support_off_stops_the_vpc_resolver(daemon):
+    vpc, subs, w = vpc_with_workload(daemon, "10.125.0.0/16", [("10.125.1.0/24", "us-east-1a")])
+    e = create_endpoint(daemon, vpc, subs, private_dns=False)
+    regional, _, _ = names(e)
+    wait_state(daemon, e["VpcEndpointId"], "available")
+    assert workload_ready(daemon, w, regional)
+    daemon.aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--no-enable-dns-support", account="consumer")
+    assert wait_for(lambda: dig_in(w, regional).status == "NOANSWER", 3)
+    # The host still resolves the endpoint's names.
+    assert dig_host(daemon, regional).a
+    daemon.aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-support", account="consumer")
+    assert wait_for(lambda: dig_in(w, regional).a, 3)
+
+
+def test_a_connection_by_name_through_the_endpoint(daemon):
+    vpc, subs, w = vpc_with_workload(daemon, "10.126.0.0/16", [("10.126.1.0/24", "us-east-1a")])
+    e = create_endpoint(daemon, vpc, subs, private_dns=True)
+    regional, _, _ = names(e)
+    wait_state(daemon, e["VpcEndpointId"], "available")
+    assert workload_ready(daemon, w, regional)
+    # curl resolves through the VPC resolver and connects to the endpoint's
+    # interface; the data plane carries the bytes to the service's backend.
+    for name in (EC2_NAME, regional):
+        out = subprocess.run([LINKPLANE, "exec", "--eni", w, "--", "curl", "-sS", "-m", "5",
+                              f"http://{name}:443/"], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0 and out.stdout == "ec2 backend says hello\n", (name, out)
+
+
+def test_endpoints_that_are_not_available_have_no_names(daemon):
+    # Provider: an NLB behind a service that requires acceptance, open to the consumer.
+    pvpc, psubs, _ = vpc_with_workload(daemon, "10.127.0.0/16", [("10.127.1.0/24", "us-east-1a")],
+                                       account="provider")
+    lb = daemon.aws("elbv2", "create-load-balancer", "--name", "dns-svc", "--type", "network", "--scheme",
+                    "internal", "--subnets", *psubs)["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = daemon.aws("elbv2", "create-target-group", "--name", "dns-svc-tg", "--protocol", "TCP", "--port", "8080",
+                    "--vpc-id", pvpc, "--target-type", "ip")["TargetGroups"][0]["TargetGroupArn"]
+    daemon.aws("elbv2", "create-listener", "--load-balancer-arn", lb, "--protocol", "TCP", "--port", "443",
+               "--default-actions", f"Type=forward,TargetGroupArn={tg}")
+    svc = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb,
+                     "--acceptance-required")["ServiceConfiguration"]
+    daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", svc["ServiceId"],
+               "--add-allowed-principals", "arn:aws:iam::222222222222:root")
+
+    vpc, subs, w = vpc_with_workload(daemon, "10.128.0.0/16", [("10.128.1.0/24", "us-east-1a")])
+    e = create_endpoint(daemon, vpc, subs, private_dns=False, service=svc["ServiceName"])
+    assert e["State"] == "pendingAcceptance"
+    regional, zonal, _ = names(e)
+    assert regional.endswith("." + svc["ServiceId"] + ".us-east-1.vpce.amazonaws.com")
+    # The resolver answers, but the names of a pending endpoint do not exist.
+    assert wait_for(lambda: dig_in(w, regional).status == "NXDOMAIN", 5)
+    time.sleep(0.5)
+    assert dig_in(w, regional).status == "NXDOMAIN"
+    assert dig_host(daemon, list(zonal.values())[0]).status == "NXDOMAIN"
+
+    daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids",
+               e["VpcEndpointId"])
+    e = wait_state(daemon, e["VpcEndpointId"], "available")
+    ips = sorted(endpoint_ips(daemon, e).values())
+    assert wait_for(lambda: dig_in(w, regional).a == ips, 2)
+    assert dig_host(daemon, list(zonal.values())[0]).a == ips
+
+    # Rejected after being available: the names go.
+    daemon.aws("ec2", "reject-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids",
+               e["VpcEndpointId"])
+    wait_state(daemon, e["VpcEndpointId"], "rejected")
+    assert wait_for(lambda: dig_host(daemon, regional).status == "NXDOMAIN", 1.0)
