@@ -1,0 +1,321 @@
+"""VPC endpoint connection notifications end to end with the real AWS CLI: the
+seed's "Creating and Managing a Notification" section (create, describe, modify,
+delete), the topic policy that must let vpce.amazonaws.com publish, and the
+events themselves (Connect, Accept, Reject, Delete) arriving at HTTP receivers
+subscribed to a provider's topic (service notification) and a consumer's topic
+(endpoint notification), also across a kill -9 between the state change and the
+delivery. The data plane is off: these pin the control plane and delivery."""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+import pytest
+
+from lp import Daemon
+from test_sns import Receiver, subscribe_confirmed
+
+PROVIDER, CONSUMER = "111111111111", "222222222222"
+
+CONFIG = f"""
+region = "us-east-1"
+zone_ids = ["use1-az1", "use1-az2"]
+dataplane = false
+dns_listen = ""
+
+[[accounts]]
+id = "{PROVIDER}"
+name = "provider"
+access_key_id = "AKIALINKPLANEPROVIDR"
+secret_access_key = "provider/secret/key/0000000000000000000000"
+
+[[accounts]]
+id = "{CONSUMER}"
+name = "consumer"
+access_key_id = "AKIALINKPLANECONSUMR"
+secret_access_key = "consumer/secret/key/0000000000000000000000"
+"""
+
+
+def start_daemon():
+    d = tempfile.mkdtemp(prefix="lp-test-")
+    path = os.path.join(d, "linkplane.toml")
+    with open(path, "w") as f:
+        f.write(CONFIG)
+    return Daemon(state_dir=d, config=path).start()
+
+
+@pytest.fixture
+def daemon():
+    d = start_daemon()
+    yield d
+    rc = d.stop()
+    shutil.rmtree(d.state_dir, ignore_errors=True)
+    assert rc == 0
+
+
+@pytest.fixture
+def receivers():
+    rs = [Receiver().start(), Receiver().start()]
+    yield rs
+    for r in rs:
+        r.stop()
+
+
+def vpce_policy(arn, extra=()):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "vpce.amazonaws.com"}, "Action": "SNS:Publish", "Resource": arn},
+        *extra]})
+
+
+def notification_topic(daemon, name, account):
+    """A topic whose policy carries the seed's statement."""
+    arn = daemon.aws("sns", "create-topic", "--name", name, account=account)["TopicArn"]
+    daemon.aws("sns", "set-topic-attributes", "--topic-arn", arn, "--attribute-name", "Policy",
+               "--attribute-value", vpce_policy(arn), account=account)
+    return arn
+
+
+def publish_service(daemon, acceptance=True):
+    """Provider: NLB behind an endpoint service the consumer may use."""
+    vpc = daemon.aws("ec2", "create-vpc", "--cidr-block", "10.10.0.0/16")["Vpc"]["VpcId"]
+    sub = daemon.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.10.1.0/24",
+                     "--availability-zone-id", "use1-az1")["Subnet"]["SubnetId"]
+    lb = daemon.aws("elbv2", "create-load-balancer", "--name", "svc", "--type", "network", "--scheme", "internal",
+                    "--subnets", sub)["LoadBalancers"][0]["LoadBalancerArn"]
+    flag = "--acceptance-required" if acceptance else "--no-acceptance-required"
+    svc = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb,
+                     flag)
+    if "ServiceConfiguration" not in svc:
+        pytest.skip("endpoint services are not served")
+    svc = svc["ServiceConfiguration"]
+    daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", svc["ServiceId"],
+               "--add-allowed-principals", f"arn:aws:iam::{CONSUMER}:root")
+    return svc
+
+
+def consumer_endpoint(daemon, svc):
+    vpc = daemon.aws("ec2", "create-vpc", "--cidr-block", "10.20.0.0/16", account="consumer")["Vpc"]["VpcId"]
+    sub = daemon.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.20.1.0/24",
+                     "--availability-zone-id", "use1-az1", account="consumer")["Subnet"]["SubnetId"]
+    return daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                      "--service-name", svc["ServiceName"], "--subnet-ids", sub,
+                      account="consumer")["VpcEndpoint"]
+
+
+def events_of(receiver):
+    return [json.loads(m["Message"]) for m in receiver.notifications()]
+
+
+def wait_events(receiver, n, timeout=30):
+    receiver.wait_for(lambda: len(receiver.notifications()) >= n, timeout=timeout, what=f"{n} notifications")
+    return events_of(receiver)
+
+
+def test_topic_policy_must_let_vpce_publish(daemon):
+    probe = daemon.aws("ec2", "describe-vpc-endpoint-connection-notifications", check=False)
+    if getattr(probe, "code", "") == "InvalidAction":
+        pytest.skip("connection notifications are not served")
+    svc = publish_service(daemon)
+    sid = svc["ServiceId"]
+    plain = daemon.aws("sns", "create-topic", "--name", "plain")["TopicArn"]
+
+    def create(arn, *extra, account="provider", service=sid):
+        return daemon.aws("ec2", "create-vpc-endpoint-connection-notification", "--service-id", service,
+                          "--connection-notification-arn", arn, "--connection-events", "Connect", "Accept",
+                          *extra, account=account, check=False)
+
+    # The default policy does not name vpce.amazonaws.com.
+    e = create(plain)
+    assert e.code == "InvalidConnectionNotification" and "vpce.amazonaws.com" in e.message
+    # Neither does a policy for an account, for another action, or for another topic.
+    for policy in [
+        {"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PROVIDER}:root"}, "Action": "SNS:Publish"}]},
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "vpce.amazonaws.com"}, "Action": "SNS:Subscribe"}]},
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "vpce.amazonaws.com"}, "Action": "sns:publish",
+                        "Resource": "arn:aws:sns:us-east-1:111111111111:other"}]},
+        json.loads(vpce_policy(plain, [{"Effect": "Deny", "Principal": "*", "Action": "SNS:*"}])),
+    ]:
+        daemon.aws("sns", "set-topic-attributes", "--topic-arn", plain, "--attribute-name", "Policy",
+                   "--attribute-value", json.dumps(policy))
+        assert create(plain).code == "InvalidConnectionNotification", policy
+    # A topic that does not exist, or in another region.
+    assert create(plain + "-missing").code == "InvalidConnectionNotification"
+    assert create(plain.replace("us-east-1", "eu-west-1")).code == "InvalidConnectionNotification"
+    assert daemon.aws("ec2", "describe-vpc-endpoint-connection-notifications")["ConnectionNotificationSet"] == []
+
+    # The seed's statement (action case and wildcards as IAM reads them).
+    daemon.aws("sns", "set-topic-attributes", "--topic-arn", plain, "--attribute-name", "Policy",
+               "--attribute-value", json.dumps({"Version": "2012-10-17", "Statement": [
+                   {"Effect": "Allow", "Principal": {"Service": ["vpce.amazonaws.com"]}, "Action": ["sns:*"],
+                    "Resource": "arn:aws:sns:*:*:plain"}]}))
+    n = create(plain, "--client-token", "tok-1")["ConnectionNotification"]
+    assert n["ConnectionNotificationId"].startswith("vpce-nfn-")
+    assert (n["ServiceId"], n["ConnectionNotificationArn"], n["ConnectionNotificationType"],
+            n["ConnectionNotificationState"], n["ConnectionEvents"]) == (sid, plain, "Topic", "Enabled",
+                                                                         ["Connect", "Accept"])
+    # ClientToken: the same request gives the same notification; another request is refused.
+    assert create(plain, "--client-token", "tok-1")["ConnectionNotification"] == n
+    e = daemon.aws_error("ec2", "create-vpc-endpoint-connection-notification", "--service-id", sid,
+                         "--connection-notification-arn", plain, "--connection-events", "Delete",
+                         "--client-token", "tok-1")
+    assert e.code == "IdempotentParameterMismatch"
+
+    # Bad events, another account's service, no target: refused, nothing created.
+    assert daemon.aws_error("ec2", "create-vpc-endpoint-connection-notification", "--service-id", sid,
+                            "--connection-notification-arn", plain,
+                            "--connection-events", "Explode").code == "InvalidParameterValue"
+    assert create(plain, account="consumer").code == "InvalidVpcEndpointServiceId.NotFound"
+    assert create(plain, service="vpce-svc-0123456789abcdef0").code == "InvalidVpcEndpointServiceId.NotFound"
+    assert daemon.aws_error("ec2", "create-vpc-endpoint-connection-notification", "--connection-notification-arn",
+                            plain, "--connection-events", "Accept").code == "MissingParameter"
+    listed = daemon.aws("ec2", "describe-vpc-endpoint-connection-notifications")["ConnectionNotificationSet"]
+    assert listed == [n]
+    assert daemon.aws("ec2", "describe-vpc-endpoint-connection-notifications",
+                      account="consumer")["ConnectionNotificationSet"] == []
+
+    # Describe: by id, filters, paging.
+    nid = n["ConnectionNotificationId"]
+    second = notification_topic(daemon, "second", "provider")
+    n2 = create(second)["ConnectionNotification"]
+    by_id = daemon.aws("ec2", "describe-vpc-endpoint-connection-notifications", "--connection-notification-id", nid)
+    assert by_id["ConnectionNotificationSet"] == [n]
+    e = daemon.aws_error("ec2", "describe-vpc-endpoint-connection-notifications", "--connection-notification-id",
+                         "vpce-nfn-0123456789abcdef0")
+    assert e.code == "InvalidConnectionNotification"
+    for name, value, want in [("connection-notification-arn", second, [n2]), ("service-id", sid, [n, n2]),
+                              ("connection-notification-state", "Enabled", [n, n2]),
+                              ("connection-notification-type", "Topic", [n, n2]), ("vpc-endpoint-id", "vpce-*", []),
+                              ("connection-notification-id", nid, [n])]:
+        got = daemon.aws("ec2", "describe-vpc-endpoint-connection-notifications", "--filters",
+                         f"Name={name},Values={value}")["ConnectionNotificationSet"]
+        assert sorted(got, key=lambda x: x["ConnectionNotificationId"]) == sorted(
+            want, key=lambda x: x["ConnectionNotificationId"]), name
+    assert daemon.aws_error("ec2", "describe-vpc-endpoint-connection-notifications", "--filters",
+                            "Name=colour,Values=x").code == "InvalidParameterValue"
+    ec2 = daemon.client("ec2")
+    page = ec2.describe_vpc_endpoint_connection_notifications(MaxResults=1)
+    rest = ec2.describe_vpc_endpoint_connection_notifications(MaxResults=1, NextToken=page["NextToken"])
+    assert len(page["ConnectionNotificationSet"]) == 1 and len(rest["ConnectionNotificationSet"]) == 1
+    assert "NextToken" not in rest
+    assert {page["ConnectionNotificationSet"][0]["ConnectionNotificationId"],
+            rest["ConnectionNotificationSet"][0]["ConnectionNotificationId"]} == {nid, n2["ConnectionNotificationId"]}
+
+    # Modify (the seed's example), then refuse a topic without the statement.
+    out = daemon.aws("ec2", "modify-vpc-endpoint-connection-notification", "--connection-notification-id", nid,
+                     "--connection-events", "Accept", "--connection-notification-arn", second)
+    assert out["ReturnValue"] is True
+    got = daemon.aws("ec2", "describe-vpc-endpoint-connection-notifications", "--connection-notification-id",
+                     nid)["ConnectionNotificationSet"][0]
+    assert (got["ConnectionEvents"], got["ConnectionNotificationArn"]) == (["Accept"], second)
+    bare = daemon.aws("sns", "create-topic", "--name", "bare")["TopicArn"]
+    e = daemon.aws_error("ec2", "modify-vpc-endpoint-connection-notification", "--connection-notification-id", nid,
+                         "--connection-notification-arn", bare)
+    assert e.code == "InvalidConnectionNotification"
+    # Another account's notification is not there for it.
+    assert daemon.aws_error("ec2", "modify-vpc-endpoint-connection-notification", "--connection-notification-id", nid,
+                            "--connection-events", "Reject", account="consumer").code == "InvalidConnectionNotification"
+    assert daemon.aws_error("ec2", "modify-vpc-endpoint-connection-notification", "--connection-notification-id",
+                            nid).code == "MissingParameter"
+
+    # Delete: per-item errors in a 200.
+    out = daemon.aws("ec2", "delete-vpc-endpoint-connection-notifications", "--connection-notification-ids", nid,
+                     "vpce-nfn-0123456789abcdef0")
+    assert [(u["ResourceId"], u["Error"]["Code"]) for u in out["Unsuccessful"]] == [
+        ("vpce-nfn-0123456789abcdef0", "InvalidConnectionNotification")]
+    assert daemon.aws("ec2", "describe-vpc-endpoint-connection-notifications")["ConnectionNotificationSet"] == [n2]
+    out = daemon.aws("ec2", "delete-vpc-endpoint-connection-notifications", "--connection-notification-ids",
+                     n2["ConnectionNotificationId"], account="consumer")
+    assert [u["Error"]["Code"] for u in out["Unsuccessful"]] == ["InvalidConnectionNotification"]
+
+
+def test_provider_and_consumer_receive_connect_accept_reject_delete(daemon, receivers):
+    provider_rx, consumer_rx = receivers
+    svc = publish_service(daemon)
+    ptopic = notification_topic(daemon, "provider-events", "provider")
+    ctopic = notification_topic(daemon, "consumer-events", "consumer")
+    subscribe_confirmed(daemon, ptopic, provider_rx)
+    subscribe_confirmed(daemon, ctopic, consumer_rx, account="consumer")
+    daemon.aws("ec2", "create-vpc-endpoint-connection-notification", "--service-id", svc["ServiceId"],
+               "--connection-notification-arn", ptopic, "--connection-events", "Connect", "Accept", "Reject", "Delete")
+
+    e = consumer_endpoint(daemon, svc)
+    eid = e["VpcEndpointId"]
+    assert e["State"] == "pendingAcceptance"
+    # The consumer's notification names its endpoint (it exists only after the Connect).
+    daemon.aws("ec2", "create-vpc-endpoint-connection-notification", "--vpc-endpoint-id", eid,
+               "--connection-notification-arn", ctopic, "--connection-events", "Accept", "Reject", "Delete",
+               "Connect", account="consumer")
+    assert daemon.aws_error("ec2", "create-vpc-endpoint-connection-notification", "--vpc-endpoint-id", eid,
+                            "--connection-notification-arn", ctopic, "--connection-events",
+                            "Accept").code == "InvalidVpcEndpointId.NotFound"
+
+    daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids", eid)
+    daemon.aws("ec2", "reject-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids", eid)
+    daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")
+
+    pev = wait_events(provider_rx, 4)
+    cev = wait_events(consumer_rx, 3)
+    time.sleep(1)
+    assert [x["eventType"] for x in events_of(provider_rx)] == ["Connect", "Accept", "Reject", "Delete"]
+    assert [x["eventType"] for x in events_of(consumer_rx)] == ["Accept", "Reject", "Delete"]
+    for x in pev + cev:
+        assert (x["vpcEndpointId"], x["serviceId"], x["serviceName"]) == (eid, svc["ServiceId"], svc["ServiceName"])
+        assert (x["vpcEndpointOwner"], x["serviceOwner"]) == (CONSUMER, PROVIDER)
+        assert x["eventTime"].endswith("Z") and x["connectionNotificationId"].startswith("vpce-nfn-")
+    assert pev[0]["vpcEndpointState"] == "pendingAcceptance"
+    assert [x["vpcEndpointState"] for x in cev][-1] in ("deleting", "deleted")
+    # Delivered in SNS's format, from the right topics.
+    for rx, topic in ((provider_rx, ptopic), (consumer_rx, ctopic)):
+        for m in rx.of_type("Notification"):
+            assert m["headers"]["x-amz-sns-topic-arn"] == topic and m["body"]["TopicArn"] == topic
+            assert m["body"]["Subject"] == "VPC Endpoint Connection Notification"
+
+
+
+def test_auto_accepted_endpoint_sends_connect_then_accept(daemon, receivers):
+    rx = receivers[0]
+    svc = publish_service(daemon, acceptance=False)
+    topic = notification_topic(daemon, "auto-events", "provider")
+    subscribe_confirmed(daemon, topic, rx)
+    nid = daemon.aws("ec2", "create-vpc-endpoint-connection-notification", "--service-id", svc["ServiceId"],
+                     "--connection-notification-arn", topic, "--connection-events", "Connect",
+                     "Accept")["ConnectionNotification"]["ConnectionNotificationId"]
+    e = consumer_endpoint(daemon, svc)
+    got = wait_events(rx, 2)
+    assert [(x["eventType"], x["vpcEndpointId"]) for x in got] == [("Connect", e["VpcEndpointId"]),
+                                                                    ("Accept", e["VpcEndpointId"])]
+    # Events the notification does not ask for, and a deleted notification, send nothing.
+    daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", e["VpcEndpointId"], account="consumer")
+    daemon.aws("ec2", "delete-vpc-endpoint-connection-notifications", "--connection-notification-ids", nid)
+    consumer_endpoint(daemon, svc)
+    time.sleep(1.5)
+    assert len(rx.notifications()) == 2
+
+
+def test_kill_9_between_state_change_and_delivery_loses_nothing(receivers):
+    rx = receivers[0]
+    d = start_daemon()
+    try:
+        svc = publish_service(d)
+        topic = notification_topic(d, "durable-events", "provider")
+        subscribe_confirmed(d, topic, rx)
+        d.aws("ec2", "create-vpc-endpoint-connection-notification", "--service-id", svc["ServiceId"],
+              "--connection-notification-arn", topic, "--connection-events", "Connect", "Accept", "Reject", "Delete")
+        rx.stop()  # the subscriber is down: the events wait in the store
+        eid = consumer_endpoint(d, svc)["VpcEndpointId"]
+        d.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids", eid)
+        d.kill()
+        d.start(port=d.port)
+        d.aws("ec2", "reject-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids", eid)
+        d.kill()  # right after the acknowledged change
+        d.start(port=d.port)
+        rx.start()
+        got = wait_events(rx, 3, timeout=60)
+        assert [x["eventType"] for x in got][:3] == ["Connect", "Accept", "Reject"]
+        assert all(x["vpcEndpointId"] == eid for x in got)
+    finally:
+        d.kill()
+        shutil.rmtree(d.state_dir, ignore_errors=True)
