@@ -1,0 +1,206 @@
+// EndpointService over a real SQLite store: lifecycle, who may see and change
+// what, and that a refused call leaves nothing behind.
+#include "control/endpoint_service.h"
+
+#include <gtest/gtest.h>
+
+#include "control/elb_service.h"
+#include "control/network_interface_service.h"
+#include "control/subnet_service.h"
+#include "security_group_test_fixture.h"
+
+namespace lp::control::testing {
+namespace {
+
+namespace es = model::endpoint_state;
+
+class EndpointServiceTest : public SecurityGroupFixture {
+ protected:
+  void SetUp() override {
+    SecurityGroupFixture::SetUp();
+    ASSERT_TRUE(syncAwsServiceCatalog(*ctx_).ok());
+  }
+  EndpointService eps() { return EndpointService(*ctx_); }
+
+  model::Subnet makeSubnet(const model::Vpc& vpc, const std::string& cidr, const std::string& zoneId,
+                           const std::string& account) {
+    auto s = SubnetService(*ctx_).createSubnet(as(account), {vpc.id.str(), cidr, "", zoneId, {}});
+    EXPECT_TRUE(s.ok()) << s.status().toString();
+    return s->subnet;
+  }
+  model::Vpc dnsVpc(const std::string& account, const std::string& cidr) {
+    auto vpc = makeVpc(account, cidr);
+    EXPECT_TRUE(VpcService(*ctx_).modifyVpcAttribute(as(account), vpc.id.str(), std::nullopt, true).ok());
+    return vpc;
+  }
+  // A provider service in use1-az1 only, open to the consumer.
+  model::ServiceConfiguration publish(bool acceptance) {
+    auto vpc = makeVpc(kProvider, "10.9.0.0/16");
+    auto sub = makeSubnet(vpc, "10.9.1.0/24", "use1-az1", kProvider);
+    CreateLoadBalancerInput lbIn;
+    lbIn.name = "nlb";
+    lbIn.subnets = {sub.id.str()};
+    auto lb = ElbService(*ctx_).createLoadBalancer(as(kProvider), lbIn);
+    EXPECT_TRUE(lb.ok()) << lb.status().toString();
+    CreateServiceConfigurationInput in;
+    in.acceptanceRequired = acceptance;
+    in.networkLoadBalancerArns = {lb->id.str()};
+    auto svc = eps().createServiceConfiguration(as(kProvider), in);
+    EXPECT_TRUE(svc.ok()) << svc.status().toString();
+    EXPECT_TRUE(eps()
+                    .modifyServicePermissions(as(kProvider), svc->service.id.str(),
+                                              {std::string("arn:aws:iam::") + kConsumer + ":root"}, {})
+                    .ok());
+    return svc->service;
+  }
+  CreateVpcEndpointInput endpointTo(const std::string& service, const model::Vpc& vpc,
+                                    std::vector<std::string> subnets) {
+    CreateVpcEndpointInput in;
+    in.vpcEndpointType = "Interface";
+    in.vpcId = vpc.id.str();
+    in.serviceName = service;
+    in.subnetIds = std::move(subnets);
+    return in;
+  }
+  size_t count(std::string_view kind) {
+    size_t n = 0;
+    store_->read([&](const store::ReadView& r) {
+      r.forEach(kind, [&](const store::Object&) {
+        ++n;
+        return true;
+      });
+    });
+    return n;
+  }
+  model::VpcEndpoint endpoint(const model::VpcEndpointId& id) {
+    std::optional<model::VpcEndpoint> e;
+    store_->read([&](const store::ReadView& r) { e = View(r).get<model::VpcEndpoint>(id); });
+    EXPECT_TRUE(e.has_value());
+    return e.value_or(model::VpcEndpoint{});
+  }
+};
+
+TEST_F(EndpointServiceTest, EndpointToAnAwsServiceGetsInterfacesAndSeedShapedDnsNames) {
+  auto vpc = dnsVpc(kConsumer, "10.1.0.0/16");
+  auto a = makeSubnet(vpc, "10.1.1.0/24", "use1-az1", kConsumer);
+  auto b = makeSubnet(vpc, "10.1.2.0/24", "use1-az2", kConsumer);
+  auto e =
+      eps().createVpcEndpoint(as(kConsumer), endpointTo("com.amazonaws.us-east-1.ec2", vpc, {a.id.str(), b.id.str()}));
+  ASSERT_TRUE(e.ok()) << e.status().toString();
+  const auto& ep = e->endpoint;
+  EXPECT_EQ(ep.state, es::kPending);
+  EXPECT_TRUE(ep.privateDnsEnabled);  // AWS services default to private DNS
+  ASSERT_EQ(ep.networkInterfaceIds.size(), 2u);
+  ASSERT_EQ(ep.dnsEntries.size(), 4u);
+  std::string first = ep.id.str() + "-" + ep.dnsLabel;
+  EXPECT_EQ(ep.dnsEntries[0].dnsName, first + ".ec2.us-east-1.vpce.amazonaws.com");
+  // Zonal names use the consumer's zone names, which differ from the provider's.
+  EXPECT_EQ(ep.dnsEntries[1].zoneId.empty(), false);
+  std::string zoneName = region_.zoneName(kConsumer, ep.dnsEntries[1].zoneId);
+  EXPECT_EQ(ep.dnsEntries[1].dnsName, first + "-" + zoneName + ".ec2.us-east-1.vpce.amazonaws.com");
+  EXPECT_EQ(ep.dnsEntries[3].dnsName, "ec2.us-east-1.amazonaws.com");
+  EXPECT_EQ(e->groups.size(), 1u);
+  EXPECT_EQ(e->groups[0].second, "default");
+}
+
+TEST_F(EndpointServiceTest, ARefusedCreateLeavesNoInterfaceBehind) {
+  auto vpc = dnsVpc(kConsumer, "10.2.0.0/16");
+  auto a = makeSubnet(vpc, "10.2.1.0/24", "use1-az1", kConsumer);
+  // A /28 holds 11 assignable addresses: fill it.
+  auto full = makeSubnet(vpc, "10.2.2.0/28", "use1-az2", kConsumer);
+  for (int i = 0; i < 11; ++i) {
+    NetworkInterfaceService enis(*ctx_);
+    ASSERT_TRUE(enis.createNetworkInterface(as(kConsumer), {full.id.str(), "", "", {}, "", {}}).ok());
+  }
+  size_t enisBefore = count(model::NetworkInterface::kKind);
+  auto e = eps().createVpcEndpoint(as(kConsumer),
+                                   endpointTo("com.amazonaws.us-east-1.sts", vpc, {a.id.str(), full.id.str()}));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), err::kInsufficientFreeAddresses);
+  EXPECT_EQ(count(model::NetworkInterface::kKind), enisBefore);
+  EXPECT_EQ(count(model::VpcEndpoint::kKind), 0u);
+}
+
+TEST_F(EndpointServiceTest, AcceptanceWorkflowAndWhoMayDoWhat) {
+  auto svc = publish(/*acceptance=*/true);
+  auto vpc = dnsVpc(kConsumer, "10.3.0.0/16");
+  auto a = makeSubnet(vpc, "10.3.1.0/24", "use1-az1", kConsumer);
+  auto e = eps().createVpcEndpoint(as(kConsumer), endpointTo(svc.serviceName, vpc, {a.id.str()}));
+  ASSERT_TRUE(e.ok()) << e.status().toString();
+  auto id = e->endpoint.id;
+  EXPECT_EQ(e->endpoint.state, es::kPendingAcceptance);
+  EXPECT_FALSE(e->endpoint.privateDnsEnabled);
+
+  // The consumer cannot decide for the provider; the provider cannot delete.
+  EXPECT_EQ(eps().acceptConnections(as(kConsumer), svc.id.str(), {id.str()}).status().code(), err::kServiceIdNotFound);
+  auto del = eps().deleteVpcEndpoints(as(kProvider), {id.str()});
+  ASSERT_TRUE(del.ok());
+  ASSERT_EQ(del->size(), 1u);
+  EXPECT_EQ((*del)[0].code, err::kEndpointNotFound);
+  EXPECT_EQ(endpoint(id).state, es::kPendingAcceptance);
+  auto gone = eps().deleteServiceConfigurations(as(kProvider), {svc.id.str()});
+  ASSERT_TRUE(gone.ok());
+  ASSERT_EQ(gone->size(), 1u);
+  EXPECT_EQ((*gone)[0].code, err::kExistingVpcEndpointConnections);
+
+  auto acc = eps().acceptConnections(as(kProvider), svc.id.str(), {id.str()});
+  ASSERT_TRUE(acc.ok());
+  EXPECT_TRUE(acc->empty());
+  EXPECT_EQ(endpoint(id).state, es::kPending);
+  auto rej = eps().rejectConnections(as(kProvider), svc.id.str(), {id.str()});
+  ASSERT_TRUE(rej.ok());
+  EXPECT_EQ(endpoint(id).state, es::kRejected);
+  // The provider sees the connection; the consumer sees none of its own kind.
+  auto conns = eps().describeConnections(as(kProvider), {}, {});
+  ASSERT_TRUE(conns.ok());
+  ASSERT_EQ(conns->items.size(), 1u);
+  EXPECT_EQ(conns->items[0].endpoint.ownerId, kConsumer);
+  EXPECT_TRUE(eps().describeConnections(as(kConsumer), {}, {})->items.empty());
+
+  ASSERT_TRUE(eps().deleteVpcEndpoints(as(kConsumer), {id.str()})->empty());
+  EXPECT_EQ(endpoint(id).state, es::kDeleting);
+  EXPECT_TRUE(endpoint(id).networkInterfaceIds.empty());
+  EXPECT_TRUE(eps().deleteServiceConfigurations(as(kProvider), {svc.id.str()})->empty());
+}
+
+TEST_F(EndpointServiceTest, ServicesAreInvisibleWithoutPermission) {
+  auto svc = publish(false);
+  auto outsider = as("333333333333");
+  region_.accounts.push_back({"333333333333", "outsider", "AKO", "so"});
+  auto list = eps().describeVpcEndpointServices(outsider, {}, {}, {});
+  ASSERT_TRUE(list.ok());
+  for (const auto& s : list->items) EXPECT_NE(s.service.serviceName, svc.serviceName);
+  EXPECT_EQ(list->items.size(), awsServiceCatalog().size());
+  auto named = eps().describeVpcEndpointServices(outsider, {svc.serviceName}, {}, {});
+  EXPECT_EQ(named.status().code(), err::kInvalidServiceName);
+  auto mine = eps().describeVpcEndpointServices(as(kConsumer), {svc.serviceName}, {}, {});
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->items.size(), 1u);
+  EXPECT_EQ(mine->items[0].zoneNames, std::vector<std::string>{region_.zoneName(kConsumer, "use1-az1")});
+}
+
+TEST_F(EndpointServiceTest, ModifyMovesInterfacesAndKeepsOnePerZone) {
+  auto vpc = dnsVpc(kConsumer, "10.4.0.0/16");
+  auto a = makeSubnet(vpc, "10.4.1.0/24", "use1-az1", kConsumer);
+  auto a2 = makeSubnet(vpc, "10.4.3.0/24", "use1-az1", kConsumer);
+  auto in = endpointTo("com.amazonaws.us-east-1.kms", vpc, {a.id.str()});
+  in.privateDnsEnabled = false;
+  auto e = eps().createVpcEndpoint(as(kConsumer), in);
+  ASSERT_TRUE(e.ok());
+  auto id = e->endpoint.id;
+  ModifyVpcEndpointInput m;
+  m.vpcEndpointId = id.str();
+  m.addSubnetIds = {a2.id.str()};
+  EXPECT_EQ(eps().modifyVpcEndpoint(as(kConsumer), m).code(), err::kDuplicateSubnetsInSameZone);
+  // Swapping the zone's subnet in one call works: removals come first.
+  m.removeSubnetIds = {a.id.str()};
+  ASSERT_TRUE(eps().modifyVpcEndpoint(as(kConsumer), m).ok());
+  auto after = endpoint(id);
+  ASSERT_EQ(after.subnetIds, std::vector<model::SubnetId>{a2.id});
+  ASSERT_EQ(after.networkInterfaceIds.size(), 1u);
+  EXPECT_NE(after.networkInterfaceIds[0], e->endpoint.networkInterfaceIds[0]);
+  EXPECT_EQ(count(model::NetworkInterface::kKind), 1u);
+}
+
+}  // namespace
+}  // namespace lp::control::testing
