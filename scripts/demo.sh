@@ -32,6 +32,10 @@ P_SUBNETS=() C_SUBNETS=()    # subnet ids, one per zone (use1-az1, use1-az2)
 P_SG="" C_SG=""              # security group ids
 P_ENI="" C_ENI=""            # workload network interface ids
 C_ENI_IP=""                  # the consumer workload's private address
+P_TG_ARN="" P_LB_ARN=""      # the provider's target group and network load balancer
+P_SERVICE_ID="" P_SERVICE_NAME=""  # the provider's endpoint service
+C_ENDPOINT="" C_ENDPOINT_SG="" # the consumer's interface endpoint and its security group
+C_ENDPOINT_DNS=""            # the endpoint's regional DNS name
 
 # ---------------------------------------------------------------------------
 # Narration helpers.
@@ -267,6 +271,103 @@ section_summary() {
   done
 }
 
+# wait_endpoint ID STATE: polls the consumer's describe-vpc-endpoints until STATE (10 s).
+wait_endpoint() {
+  local i state=""
+  for i in $(seq 100); do
+    state=$(AWS_ACCESS_KEY_ID=$CONSUMER_KEY AWS_SECRET_ACCESS_KEY=$CONSUMER_SECRET "$AWS" --endpoint-url "$ENDPOINT" \
+      --output text ec2 describe-vpc-endpoints --vpc-endpoint-ids "$1" --query 'VpcEndpoints[0].State' 2>&1) || true
+    [[ $state == "$2" ]] && return 0
+    sleep 0.1
+  done
+  fail "endpoint $1 is '$state', expected '$2'"
+}
+
+section_endpoints() {
+  section "Publishing a service and connecting to it (the seed walkthrough)"
+  say "The consumer lists the services it can reach through interface endpoints (seed: describe-vpc-endpoint-services)."
+  run consumer ec2 describe-vpc-endpoint-services --query 'ServiceNames'
+  run consumer ec2 describe-vpc-endpoint-services --service-names com.amazonaws.us-east-1.elasticloadbalancing \
+    --query 'ServiceDetails[].[ServiceName,Owner,PrivateDnsName,AcceptanceRequired,join(`,`,AvailabilityZones)]'
+
+  say "The provider puts its backend behind a network load balancer: a TCP target group with the backend"
+  printf '   interface as its target, a load balancer with a node in each of its subnets, a listener on 443.\n'
+  run provider elbv2 create-target-group --name backend --protocol TCP --port 8080 --vpc-id "$P_VPC" \
+    --target-type ip --health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2 \
+    --query 'TargetGroups[0].TargetGroupArn'
+  P_TG_ARN=$OUT
+  run provider elbv2 register-targets --target-group-arn "$P_TG_ARN" --targets Id=10.0.1.10
+  run provider elbv2 create-load-balancer --name backend-nlb --type network --scheme internal \
+    --subnets "${P_SUBNETS[@]}" --query 'LoadBalancers[0].[LoadBalancerArn,State.Code]'
+  P_LB_ARN=$(awk '{print $1}' <<<"$OUT")
+  run provider elbv2 create-listener --load-balancer-arn "$P_LB_ARN" --protocol TCP --port 443 \
+    --default-actions "Type=forward,TargetGroupArn=$P_TG_ARN" --query 'Listeners[0].[Protocol,Port]'
+
+  say "The provider publishes it as an endpoint service that requires acceptance, and allows the consumer."
+  run provider ec2 create-vpc-endpoint-service-configuration --network-load-balancer-arns "$P_LB_ARN" \
+    --acceptance-required --query 'ServiceConfiguration.[ServiceId,ServiceName,ServiceState]'
+  P_SERVICE_ID=$(awk '{print $1}' <<<"$OUT")
+  P_SERVICE_NAME=$(awk '{print $2}' <<<"$OUT")
+  expect_id vpce-svc "$P_SERVICE_ID"
+  run_error consumer InvalidServiceName ec2 describe-vpc-endpoint-services --service-names "$P_SERVICE_NAME"
+  run provider ec2 modify-vpc-endpoint-service-permissions --service-id "$P_SERVICE_ID" \
+    --add-allowed-principals "arn:aws:iam::$CONSUMER_ACCOUNT:root" --query 'AddedPrincipals[].[PrincipalType,Principal]'
+  say "Now the consumer finds it by name, in its own zone names."
+  run consumer ec2 describe-vpc-endpoint-services --service-names "$P_SERVICE_NAME" \
+    --query 'ServiceDetails[].[ServiceName,Owner,AcceptanceRequired,join(`,`,AvailabilityZones)]'
+
+  say "The consumer's endpoint gets a security group admitting HTTPS from its VPC."
+  run consumer ec2 create-security-group --vpc-id "$C_VPC" --group-name endpoint-sg \
+    --description "HTTPS to the endpoint" --query GroupId
+  C_ENDPOINT_SG=$OUT
+  run consumer ec2 authorize-security-group-ingress --group-id "$C_ENDPOINT_SG" --protocol tcp --port 443 \
+    --cidr 10.1.0.0/16 --query 'SecurityGroupRules[].[IpProtocol,FromPort,CidrIpv4]'
+
+  say "The consumer creates an interface endpoint to the service in its first subnet (seed: create-vpc-endpoint)."
+  run consumer ec2 create-vpc-endpoint --vpc-id "$C_VPC" --vpc-endpoint-type Interface \
+    --service-name "$P_SERVICE_NAME" --subnet-id "${C_SUBNETS[0]}" --security-group-id "$C_ENDPOINT_SG" \
+    --query 'VpcEndpoint.[VpcEndpointId,State]'
+  C_ENDPOINT=$(awk '{print $1}' <<<"$OUT")
+  expect_id vpce "$C_ENDPOINT"
+  [[ $OUT == *pendingAcceptance* ]] || fail "a service that requires acceptance must leave the endpoint pendingAcceptance"
+
+  say "The provider sees the request, cannot delete it, and accepts it."
+  run provider ec2 describe-vpc-endpoint-connections \
+    --query 'VpcEndpointConnections[].[VpcEndpointId,VpcEndpointOwner,VpcEndpointState]'
+  run provider ec2 delete-vpc-endpoints --vpc-endpoint-ids "$C_ENDPOINT" --query 'Unsuccessful[].Error.Code'
+  [[ $OUT == *InvalidVpcEndpoint.NotFound* ]] || fail "the provider must not be able to delete the endpoint"
+  run provider ec2 accept-vpc-endpoint-connections --service-id "$P_SERVICE_ID" --vpc-endpoint-ids "$C_ENDPOINT"
+  wait_endpoint "$C_ENDPOINT" available
+
+  say "Seed: modify-vpc-endpoint --add-subnet-id puts an endpoint network interface in the second zone too."
+  run consumer ec2 modify-vpc-endpoint --vpc-endpoint-id "$C_ENDPOINT" --add-subnet-id "${C_SUBNETS[1]}"
+  wait_endpoint "$C_ENDPOINT" available
+  say "The endpoint (seed: describe-vpc-endpoints): available, one requester-managed interface per subnet,"
+  printf '   a regional DNS name and one per zone.\n'
+  run consumer ec2 describe-vpc-endpoints --vpc-endpoint-ids "$C_ENDPOINT" \
+    --query 'VpcEndpoints[0].[State,join(`,`,SubnetIds),join(`,`,NetworkInterfaceIds)]'
+  run consumer ec2 describe-vpc-endpoints --vpc-endpoint-ids "$C_ENDPOINT" --query 'VpcEndpoints[0].DnsEntries[].DnsName'
+  C_ENDPOINT_DNS=$(head -n1 <<<"$OUT" | awk '{print $1}')
+  run consumer ec2 describe-network-interfaces --filters "Name=vpc-id,Values=$C_VPC" Name=interface-type,Values=vpc_endpoint \
+    --query 'NetworkInterfaces[].[NetworkInterfaceId,PrivateIpAddress,RequesterManaged,Description]'
+  run_error consumer OperationNotPermitted ec2 delete-network-interface \
+    --network-interface-id "$(awk 'NR==1{print $1}' <<<"$OUT")"
+
+  say "An endpoint to an AWS service with private DNS needs the VPC's DNS attributes (seed: the ELB example)."
+  run_error consumer InvalidParameter ec2 create-vpc-endpoint --vpc-id "$C_VPC" --vpc-endpoint-type Interface \
+    --service-name com.amazonaws.us-east-1.elasticloadbalancing --subnet-id "${C_SUBNETS[0]}"
+  run consumer ec2 modify-vpc-attribute --vpc-id "$C_VPC" --enable-dns-hostnames
+  run consumer ec2 create-vpc-endpoint --vpc-id "$C_VPC" --vpc-endpoint-type Interface \
+    --service-name com.amazonaws.us-east-1.elasticloadbalancing --subnet-id "${C_SUBNETS[0]}" \
+    --security-group-id "$C_ENDPOINT_SG" --query 'VpcEndpoint.[VpcEndpointId,State,PrivateDnsEnabled]'
+  local aws_ep
+  aws_ep=$(awk '{print $1}' <<<"$OUT")
+  run consumer ec2 describe-vpc-endpoints --vpc-endpoint-ids "$aws_ep" --query 'VpcEndpoints[0].DnsEntries[].DnsName'
+  say "Only the consumer deletes endpoints; this one goes (deleting, then deleted)."
+  run consumer ec2 delete-vpc-endpoints --vpc-endpoint-ids "$aws_ep" --query 'Unsuccessful'
+  wait_endpoint "$aws_ep" deleted
+}
+
 # ---------------------------------------------------------------------------
 
 main() {
@@ -279,7 +380,7 @@ main() {
   section_security_groups
   section_network_interfaces
   # ---- Later sections of the seed walkthrough go here, in this order: ----
-  # section_endpoints       (issue 3: endpoint service, endpoint, acceptance)
+  section_endpoints
   # section_traffic         (issue 4: bytes from the consumer workload to the provider)
   # section_dns             (issue 5: private DNS names resolving inside the VPC)
   # section_notifications   (issue 6: connection notifications over SNS)
