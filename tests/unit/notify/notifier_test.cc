@@ -1,0 +1,283 @@
+// notify/: the signing key survives restarts and its signatures verify against
+// the published certificate; messages carry SNS's fields and headers; the
+// notifier delivers in order per subscriber, retries on the store's schedule
+// (manual clock) and deletes a delivery only after a 2xx; libcurl posts to a real
+// socket.
+#include "notify/notifier.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "../control/sns_test_fixture.h"
+#include "common/strings.h"
+#include "notify/message.h"
+
+namespace lp::notify {
+namespace {
+
+using control::testing::SnsFixture;
+
+bool verifies(const std::string& certPem, const std::string& text, const std::string& sigB64, bool sha256) {
+  BIO* b = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
+  X509* cert = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+  BIO_free(b);
+  if (!cert) return false;
+  EVP_PKEY* pub = X509_get_pubkey(cert);
+  auto sig = base64Decode(sigB64).value_or("");
+  EVP_MD_CTX* c = EVP_MD_CTX_new();
+  bool ok = EVP_DigestVerifyInit(c, nullptr, sha256 ? EVP_sha256() : EVP_sha1(), nullptr, pub) == 1 &&
+            EVP_DigestVerify(c, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(text.data()), text.size()) == 1;
+  EVP_MD_CTX_free(c);
+  EVP_PKEY_free(pub);
+  X509_free(cert);
+  return ok;
+}
+
+class FakePoster : public HttpPoster {
+ public:
+  struct Post {
+    std::string url;
+    HeaderPairs headers;
+    std::string body;
+  };
+  HttpPostResult post(const std::string& url, const HeaderPairs& headers, const std::string& body) override {
+    posts.push_back({url, headers, body});
+    HttpPostResult r;
+    r.status = status.count(url) ? status[url] : 200;
+    if (!r.ok()) r.error = "HTTP " + std::to_string(r.status);
+    return r;
+  }
+  std::vector<Post> posts;
+  std::map<std::string, int> status;  // per URL; 200 when absent
+};
+
+class NotifierTest : public SnsFixture {
+ protected:
+  void SetUp() override {
+    SnsFixture::SetUp();
+    auto key = SigningKey::loadOrCreate(dir_);
+    ASSERT_TRUE(key.ok()) << key.status().toString();
+    certPem_ = (*key)->certPem();
+    auto poster = std::make_unique<FakePoster>();
+    poster_ = poster.get();
+    NotifierOptions o;
+    o.stateDir = dir_;
+    o.publicBaseUrl = "http://127.0.0.1:4566";
+    o.retry = control::SnsRetryPolicy{1000, 4000, 5, 60000};
+    notifier_ = std::make_unique<Notifier>(*ctx_, o, std::move(*key), std::move(poster));
+  }
+  void TearDown() override {
+    notifier_.reset();
+    SnsFixture::TearDown();
+  }
+  std::string header(const FakePoster::Post& p, const std::string& name) {
+    for (const auto& [k, v] : p.headers)
+      if (k == name) return v;
+    return "";
+  }
+  std::vector<std::string> messagesTo(const std::string& url) {
+    std::vector<std::string> out;
+    for (const auto& p : poster_->posts)
+      if (p.url == url) out.push_back(nlohmann::json::parse(p.body).value("Message", ""));
+    return out;
+  }
+
+  std::string certPem_;
+  FakePoster* poster_ = nullptr;
+  std::unique_ptr<Notifier> notifier_;
+};
+
+TEST_F(NotifierTest, SigningKeyIsKeptAcrossRestartsAndPrivate) {
+  auto again = SigningKey::loadOrCreate(dir_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->certPem(), certPem_);
+  EXPECT_TRUE(startsWith((*again)->certName(), "SimpleNotificationService-"));
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ + "/sns-signing-key.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto sig = (*again)->sign("hello\n", "1");
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(verifies(certPem_, "hello\n", *sig, false));
+  EXPECT_FALSE(verifies(certPem_, "hellO\n", *sig, false));
+  auto sig2 = (*again)->sign("hello\n", "2");
+  EXPECT_TRUE(verifies(certPem_, "hello\n", *sig2, true));
+}
+
+TEST_F(NotifierTest, ConfirmationThenSignedNotificationInSnsFormat) {
+  std::string arn = topic("t");
+  ASSERT_TRUE(sns().subscribe(as(kOwner), {arn, "http", "http://127.0.0.1:9/hook", {}, false}).ok());
+  notifier_->runOnce();
+  ASSERT_EQ(poster_->posts.size(), 1u);
+  const auto& c = poster_->posts[0];
+  auto cj = nlohmann::json::parse(c.body);
+  EXPECT_EQ(cj["Type"], "SubscriptionConfirmation");
+  EXPECT_EQ(header(c, "x-amz-sns-message-type"), "SubscriptionConfirmation");
+  EXPECT_EQ(header(c, "x-amz-sns-topic-arn"), arn);
+  EXPECT_EQ(header(c, "x-amz-sns-message-id"), cj["MessageId"]);
+  EXPECT_EQ(header(c, "Content-Type"), "text/plain; charset=UTF-8");
+  std::string subUrl = cj["SubscribeURL"];
+  EXPECT_EQ(subUrl, "http://127.0.0.1:4566/?Action=ConfirmSubscription&TopicArn=" + urlEncode(arn) +
+                        "&Token=" + cj["Token"].get<std::string>());
+  std::string signedText = "Message\n" + cj["Message"].get<std::string>() + "\nMessageId\n" +
+                           cj["MessageId"].get<std::string>() + "\nSubscribeURL\n" + subUrl + "\nTimestamp\n" +
+                           cj["Timestamp"].get<std::string>() + "\nToken\n" + cj["Token"].get<std::string>() +
+                           "\nTopicArn\n" + arn + "\nType\nSubscriptionConfirmation\n";
+  EXPECT_TRUE(verifies(certPem_, signedText, cj["Signature"], false));
+  EXPECT_TRUE(all<model::SnsDelivery>().empty());  // 2xx: done
+
+  ASSERT_TRUE(sns().confirmSubscription(arn, cj["Token"]).ok());
+  auto id = sns().publish(as(kOwner), {arn, "", "", "body", std::string("Subj"), "", {}});
+  ASSERT_TRUE(id.ok());
+  notifier_->runOnce();
+  ASSERT_EQ(poster_->posts.size(), 2u);
+  const auto& n = poster_->posts[1];
+  auto nj = nlohmann::json::parse(n.body);
+  EXPECT_EQ(nj["Type"], "Notification");
+  EXPECT_EQ(nj["MessageId"], *id);
+  EXPECT_EQ(nj["Subject"], "Subj");
+  EXPECT_EQ(nj["Message"], "body");
+  EXPECT_FALSE(header(n, "x-amz-sns-subscription-arn").empty());
+  std::string text = "Message\nbody\nMessageId\n" + *id + "\nSubject\nSubj\nTimestamp\n" +
+                     nj["Timestamp"].get<std::string>() + "\nTopicArn\n" + arn + "\nType\nNotification\n";
+  EXPECT_TRUE(verifies(certPem_, text, nj["Signature"], false));
+  EXPECT_EQ(nj["SigningCertURL"], "http://127.0.0.1:4566/" + SigningKey::loadOrCreate(dir_).value()->certName());
+}
+
+TEST_F(NotifierTest, RetriesOnTheBackoffScheduleAndKeepsOrderPerSubscriber) {
+  std::string arn = topic("t");
+  const std::string down = "http://127.0.0.1:9/down", up = "http://127.0.0.1:9/up";
+  confirmedSubscription(arn, down);
+  confirmedSubscription(arn, up);
+  poster_->status[down] = 503;
+  for (const char* m : {"m1", "m2", "m3"}) ASSERT_TRUE(sns().publish(as(kOwner), {arn, "", "", m, {}, "", {}}).ok());
+
+  auto next = notifier_->runOnce();
+  EXPECT_EQ(messagesTo(up), (std::vector<std::string>{"m1", "m2", "m3"}));
+  EXPECT_EQ(messagesTo(down), (std::vector<std::string>{"m1"}));  // m2, m3 wait behind m1
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(all<model::SnsDelivery>().size(), 3u);
+
+  notifier_->runOnce();  // not due yet
+  EXPECT_EQ(messagesTo(down).size(), 1u);
+  clock_.advance(std::chrono::milliseconds(1000));
+  notifier_->runOnce();
+  EXPECT_EQ(messagesTo(down).size(), 2u);  // m1 again, after 1 s
+  clock_.advance(std::chrono::milliseconds(1999));
+  notifier_->runOnce();
+  EXPECT_EQ(messagesTo(down).size(), 2u);  // next after 2 s
+  clock_.advance(std::chrono::milliseconds(1));
+  poster_->status.erase(down);  // back up
+  notifier_->runOnce();
+  EXPECT_EQ(messagesTo(down), (std::vector<std::string>{"m1", "m1", "m1", "m2", "m3"}));
+  EXPECT_TRUE(all<model::SnsDelivery>().empty());
+}
+
+TEST_F(NotifierTest, GivesUpAfterThePolicyLimit) {
+  std::string arn = topic("t");
+  const std::string down = "http://127.0.0.1:9/down";
+  confirmedSubscription(arn, down);
+  poster_->status[down] = 500;
+  ASSERT_TRUE(sns().publish(as(kOwner), {arn, "", "", "lost cause", {}, "", {}}).ok());
+  for (int i = 0; i < 10; ++i) {
+    notifier_->runOnce();
+    clock_.advance(std::chrono::seconds(5));
+  }
+  EXPECT_EQ(messagesTo(down).size(), 5u);  // maxAttempts
+  EXPECT_TRUE(all<model::SnsDelivery>().empty());
+}
+
+// A one-shot HTTP server on 127.0.0.1 answering the given status line.
+class OneShotServer {
+ public:
+  explicit OneShotServer(std::string statusLine) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 1);
+    thread_ = std::thread([this, statusLine] {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[8192];
+      std::string req;
+      auto complete = [&] {
+        auto end = req.find("\r\n\r\n");
+        return end != std::string::npos && req.size() >= end + 4 + contentLength(req);
+      };
+      while (!complete()) {
+        ssize_t n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+      }
+      request_ = req;
+      std::string resp = "HTTP/1.1 " + statusLine + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)!::write(c, resp.data(), resp.size());
+      ::close(c);
+    });
+  }
+  ~OneShotServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::string request() {
+    if (thread_.joinable()) thread_.join();
+    return request_;
+  }
+
+ private:
+  static size_t contentLength(const std::string& req) {
+    auto p = toLower(req).find("content-length:");
+    if (p == std::string::npos) return 0;
+    return static_cast<size_t>(std::stoul(req.substr(p + 15)));
+  }
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  std::string request_;
+};
+
+TEST(CurlHttpPosterTest, PostsHeadersAndBodyAndReportsStatus) {
+  CurlHttpPoster poster(std::chrono::seconds(2), std::chrono::seconds(5));
+  {
+    OneShotServer ok("200 OK");
+    auto r = poster.post(ok.url(), {{"x-amz-sns-message-type", "Notification"}}, "{\"a\":1}");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.ok());
+    std::string req = ok.request();
+    EXPECT_TRUE(startsWith(req, "POST /hook HTTP/1.1\r\n")) << req;
+    EXPECT_NE(req.find("x-amz-sns-message-type: Notification\r\n"), std::string::npos);
+    EXPECT_NE(req.find("{\"a\":1}"), std::string::npos);
+  }
+  {
+    OneShotServer bad("500 Internal Server Error");
+    auto r = poster.post(bad.url(), {}, "x");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_FALSE(r.ok());
+  }
+  auto refused = poster.post("http://127.0.0.1:1/", {}, "x");
+  EXPECT_EQ(refused.status, 0);
+  EXPECT_FALSE(refused.error.empty());
+  auto wrongScheme = poster.post("file:///etc/passwd", {}, "x");
+  EXPECT_EQ(wrongScheme.status, 0);
+}
+
+}  // namespace
+}  // namespace lp::notify
