@@ -369,6 +369,118 @@ section_endpoints() {
 }
 
 # ---------------------------------------------------------------------------
+# section_notifications (issue 6): a topic whose policy lets vpce.amazonaws.com
+# publish, a small HTTP receiver on 127.0.0.1 subscribed to it, a connection
+# notification on the provider's service, and the events of a second endpoint
+# arriving as signed SNS messages.
+N_RECEIVER_PID="" N_RECEIVER_DIR=""
+stop_receiver() {
+  if [[ -n $N_RECEIVER_PID ]]; then kill "$N_RECEIVER_PID" 2>/dev/null || true; wait "$N_RECEIVER_PID" 2>/dev/null || true; fi
+  if [[ -n $N_RECEIVER_DIR ]]; then rm -rf "$N_RECEIVER_DIR"; fi
+  N_RECEIVER_PID="" N_RECEIVER_DIR=""
+}
+
+# wait_received TYPE COUNT: waits up to 20 s until the receiver holds COUNT messages of TYPE.
+wait_received() {
+  local i
+  for i in $(seq 200); do
+    if (($(grep -l "\"Type\" *: *\"$1\"" "$N_RECEIVER_DIR"/msg-* 2>/dev/null | wc -l) >= $2)); then return 0; fi
+    sleep 0.1
+  done
+  fail "the receiver did not get $2 $1 message(s)"
+}
+
+section_notifications() {
+  section "Connection notifications over SNS"
+  N_RECEIVER_DIR=$(mktemp -d /tmp/lp-demo-receiver-XXXXXX)
+  trap stop_receiver EXIT
+  # A subscriber: stores each POST body as msg-N, answers 200.
+  /usr/bin/python3 - "$N_RECEIVER_DIR" <<'PY' &
+import http.server, os, sys
+d = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    n = 0
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        H.n += 1
+        with open(os.path.join(d, f"tmp-{H.n}"), "wb") as f:
+            f.write(body)
+        os.rename(os.path.join(d, f"tmp-{H.n}"), os.path.join(d, f"msg-{H.n:03d}"))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(os.path.join(d, "port.tmp"), "w") as f:
+    f.write(str(s.server_address[1]))
+os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
+s.serve_forever()
+PY
+  N_RECEIVER_PID=$!
+  local i
+  for i in $(seq 100); do [[ -s $N_RECEIVER_DIR/port ]] && break; sleep 0.1; done
+  [[ -s $N_RECEIVER_DIR/port ]] || fail "the demo receiver did not start"
+  local url="http://127.0.0.1:$(cat "$N_RECEIVER_DIR/port")/events"
+
+  say "The provider makes an SNS topic for endpoint events."
+  run provider sns create-topic --name endpoint-events --query TopicArn
+  local topic=$OUT
+  say "A notification needs a topic whose policy lets vpce.amazonaws.com publish: without it, it is refused."
+  run_error provider InvalidConnectionNotification ec2 create-vpc-endpoint-connection-notification \
+    --service-id "$P_SERVICE_ID" --connection-notification-arn "$topic" --connection-events Connect Accept Reject Delete
+  printf '   So the topic gets the statement from the seed.\n'
+  run provider sns set-topic-attributes --topic-arn "$topic" --attribute-name Policy --attribute-value \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"vpce.amazonaws.com\"},\"Action\":\"SNS:Publish\",\"Resource\":\"$topic\"}]}"
+
+  say "An HTTP receiver on 127.0.0.1 subscribes; SNS first sends it a SubscriptionConfirmation."
+  run provider sns subscribe --topic-arn "$topic" --protocol http --notification-endpoint "$url"
+  wait_received SubscriptionConfirmation 1
+  local confirm subscribe_url
+  confirm=$(grep -l '"SubscriptionConfirmation"' "$N_RECEIVER_DIR"/msg-* | head -n1)
+  subscribe_url=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["SubscribeURL"])' "$confirm")
+  printf '   The receiver opens the SubscribeURL from that message (a plain GET: the token is the credential).\n'
+  shown curl -sS -o /dev/null -w '%{http_code}\n' "$subscribe_url"
+  run provider sns list-subscriptions-by-topic --topic-arn "$topic" --query 'Subscriptions[].[Protocol,Endpoint,SubscriptionArn]'
+  [[ $OUT != *PendingConfirmation* ]] || fail "the subscription was not confirmed"
+
+  say "The provider asks for Connect, Accept, Reject and Delete events of its service (seed: create-vpc-endpoint-connection-notification)."
+  run provider ec2 create-vpc-endpoint-connection-notification --service-id "$P_SERVICE_ID" \
+    --connection-notification-arn "$topic" --connection-events Connect Accept Reject Delete \
+    --query 'ConnectionNotification.[ConnectionNotificationId,ConnectionNotificationState]'
+  run provider ec2 describe-vpc-endpoint-connection-notifications \
+    --query 'ConnectionNotificationSet[].[ConnectionNotificationId,ServiceId,join(`,`,ConnectionEvents)]'
+
+  say "The consumer requests a second endpoint, the provider rejects it, the consumer deletes it."
+  run consumer ec2 create-vpc-endpoint --vpc-id "$C_VPC" --vpc-endpoint-type Interface \
+    --service-name "$P_SERVICE_NAME" --subnet-id "${C_SUBNETS[1]}" --query 'VpcEndpoint.[VpcEndpointId,State]'
+  local second
+  second=$(awk '{print $1}' <<<"$OUT")
+  run provider ec2 reject-vpc-endpoint-connections --service-id "$P_SERVICE_ID" --vpc-endpoint-ids "$second" \
+    --query 'Unsuccessful'
+  run consumer ec2 delete-vpc-endpoints --vpc-endpoint-ids "$second" --query 'Unsuccessful'
+  wait_received Notification 3
+
+  say "Each event reached the receiver as a signed SNS Notification; its Message is the event (docs/notifications.md):"
+  local f
+  for f in $(grep -l '"Type" *: *"Notification"' "$N_RECEIVER_DIR"/msg-*); do
+    /usr/bin/python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+e = json.loads(m["Message"])
+print("     %-8s %s  endpoint %s (%s, owner %s)  service %s  signed v%s" % (e["eventType"], e["eventTime"],
+      e["vpcEndpointId"], e["vpcEndpointState"], e["vpcEndpointOwner"], e["serviceId"], m["SignatureVersion"]))' "$f"
+  done
+  local events
+  events=$(for f in $(grep -l '"Type" *: *"Notification"' "$N_RECEIVER_DIR"/msg-*); do
+    /usr/bin/python3 -c 'import json,sys; print(json.loads(json.load(open(sys.argv[1]))["Message"])["eventType"])' "$f"
+  done | tr '\n' ' ')
+  [[ $events == "Connect Reject Delete " ]] || fail "expected Connect, Reject and Delete, got: $events"
+  stop_receiver
+  trap - EXIT
+}
+
+# ---------------------------------------------------------------------------
 
 main() {
   printf 'linkplane demo against %s (data plane %s)\n' "$ENDPOINT" \
@@ -383,7 +495,7 @@ main() {
   section_endpoints
   # section_traffic         (issue 4: bytes from the consumer workload to the provider)
   # section_dns             (issue 5: private DNS names resolving inside the VPC)
-  # section_notifications   (issue 6: connection notifications over SNS)
+  section_notifications
   # ------------------------------------------------------------------------
   section_summary
   printf '\ndemo OK: every step succeeded.\n'
