@@ -56,6 +56,14 @@ bool validTopicName(std::string_view n) {
 
 bool lowerEquals(std::string_view a, std::string_view b) { return toLower(a) == toLower(b); }
 
+// Compares a secret without an early exit, so timing does not reveal a prefix.
+bool sameSecret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 // The topic named by arn, checked for the caller: malformed or another region is
 // InvalidParameter, another account's AuthorizationError, a missing one NotFound.
 Result<SnsTopic> ownedTopic(const View& v, const ControlContext& ctx, const CallContext& call, const std::string& arn,
@@ -461,7 +469,7 @@ Result<std::string> SnsService::confirmSubscription(const std::string& topicArn,
     Txn t(w);
     if (!t.get<SnsTopic>(topicArn)) return topicNotFound();
     auto subs = t.listWhere<SnsSubscription>([&](const SnsSubscription& s) {
-      return s.topicArn == topicArn && !s.token.empty() && s.token.size() == token.size() && s.token == token;
+      return s.topicArn == topicArn && !s.token.empty() && sameSecret(s.token, token);
     });
     if (subs.empty()) return invalid("Invalid token");
     SnsSubscription sub = subs.front();
