@@ -8,6 +8,8 @@ pkgs=(
   libnl-route-3-dev libmnl-dev libnftables-dev libldns-dev libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   awscli python3-boto3 python3-pytest dnsutils iproute2 nftables procps psmisc
+  dnsperf dnsmasq-base
+  haproxy iperf3 wrk nginx-light
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -23,6 +23,7 @@ namespace {
 
 constexpr int kUdpBurst = 256;             // datagrams per wake-up before others get a turn
 constexpr size_t kMaxTcpOut = 256 * 1024;  // a client that never reads is cut off
+constexpr size_t kMaxCached = 16384;       // answers kept per snapshot (then start over)
 
 int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -87,16 +88,26 @@ Status DnsServer::start() {
 }
 
 Status DnsServer::openHost() {
-  hostUdp_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  hostTcp_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (hostUdp_ < 0 || hostTcp_ < 0) return sysError("socket");
-  LP_RETURN_IF_ERROR(bindSocket(hostUdp_, options_.hostAddress, options_.hostPort, false));
-  // TCP on the port UDP got (port 0 = whatever the kernel picked for UDP).
-  sockaddr_in sa{};
-  socklen_t len = sizeof sa;
-  getsockname(hostUdp_, reinterpret_cast<sockaddr*>(&sa), &len);
-  hostPort_ = ntohs(sa.sin_port);
-  return bindSocket(hostTcp_, options_.hostAddress, hostPort_, true);
+  // Port 0: the kernel picks a free UDP port, which may be taken for TCP by
+  // someone else; then pick again.
+  Status st;
+  for (int attempt = 0; attempt < (options_.hostPort == 0 ? 20 : 1); ++attempt) {
+    for (int* fd : {&hostUdp_, &hostTcp_}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
+    }
+    hostUdp_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    hostTcp_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (hostUdp_ < 0 || hostTcp_ < 0) return sysError("socket");
+    LP_RETURN_IF_ERROR(bindSocket(hostUdp_, options_.hostAddress, options_.hostPort, false));
+    sockaddr_in sa{};
+    socklen_t len = sizeof sa;
+    getsockname(hostUdp_, reinterpret_cast<sockaddr*>(&sa), &len);
+    hostPort_ = ntohs(sa.sin_port);
+    st = bindSocket(hostTcp_, options_.hostAddress, hostPort_, true);
+    if (st.ok()) return st;
+  }
+  return st;
 }
 
 void DnsServer::stop() {
@@ -120,6 +131,7 @@ void DnsServer::publish(std::shared_ptr<const ZoneSnapshot> snapshot) {
   {
     std::lock_guard<std::mutex> l(mu_);
     pending_ = std::move(snapshot);
+    hasPending_.store(true, std::memory_order_release);
   }
   uint64_t one = 1;
   if (wake_ >= 0) (void)!write(wake_, &one, sizeof one);
@@ -156,14 +168,9 @@ void DnsServer::run() {
       LP_LOG_ERROR("dns: epoll_wait: {}", std::strerror(errno));
       break;
     }
-    // A new snapshot first, so a query sent after publish() returned sees it.
-    std::shared_ptr<const ZoneSnapshot> next;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      next = std::move(pending_);
-    }
-    if (next) {
-      current_ = std::move(next);
+    takeSnapshot();
+    if (needSync_) {
+      needSync_ = false;
       syncResolvers();
     }
     for (int i = 0; i < n && !stopping_; ++i) {
@@ -188,7 +195,8 @@ void DnsServer::run() {
           break;
       }
     }
-    if (nowSeconds() != lastSync_) {
+    if (needSync_ || nowSeconds() != lastSync_) {
+      needSync_ = false;
       lastSync_ = nowSeconds();
       syncResolvers();  // retries, and namespaces recreated behind our back
       expireIdle();
@@ -204,7 +212,8 @@ void DnsServer::onUdp(int fd, const Handle& h) {
     ssize_t n = recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
     if (n < 0) return;  // EAGAIN, or an ICMP error queued on the socket
     udpQueries_++;
-    auto reply = respond(*current_, h.view, buf.data(), static_cast<size_t>(n), Transport::kUdp);
+    takeSnapshot();
+    const auto& reply = answer(h.view, buf.data(), static_cast<size_t>(n), Transport::kUdp);
     if (reply.empty()) {
       ignored_++;
       continue;
@@ -250,8 +259,8 @@ void DnsServer::onTcp(int fd, Handle& h, uint32_t events) {
       size_t len = (static_cast<uint8_t>(h.in[pos]) << 8) | static_cast<uint8_t>(h.in[pos + 1]);
       if (h.in.size() - pos - 2 < len) break;
       tcpQueries_++;
-      auto reply =
-          respond(*current_, h.view, reinterpret_cast<const uint8_t*>(h.in.data() + pos + 2), len, Transport::kTcp);
+      takeSnapshot();
+      const auto& reply = answer(h.view, reinterpret_cast<const uint8_t*>(h.in.data() + pos + 2), len, Transport::kTcp);
       pos += 2 + len;
       if (reply.empty()) {
         // Garbage on a stream: nothing sensible follows it.
@@ -293,6 +302,37 @@ void DnsServer::flush(int fd, Handle& h) {
   ev.events = EPOLLIN | EPOLLRDHUP | (h.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
   ev.data.fd = fd;
   epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+const std::vector<uint8_t>& DnsServer::answer(const std::string& view, const uint8_t* data, size_t len, Transport t) {
+  reply_.clear();
+  if (len < 12) return reply_;
+  cacheKey_.assign(view);
+  cacheKey_.push_back('\0');
+  cacheKey_.push_back(t == Transport::kTcp ? 't' : 'u');
+  cacheKey_.append(reinterpret_cast<const char*>(data) + 2, len - 2);
+  auto it = cache_.find(cacheKey_);
+  if (it == cache_.end()) {
+    auto fresh = respond(*current_, view, data, len, t);
+    if (fresh.empty()) return reply_;  // not cached: junk must not fill the cache
+    if (cache_.size() >= kMaxCached) cache_.clear();
+    it = cache_.emplace(cacheKey_, std::move(fresh)).first;
+  }
+  reply_ = it->second;
+  reply_[0] = data[0];  // the asker's id
+  reply_[1] = data[1];
+  return reply_;
+}
+
+void DnsServer::takeSnapshot() {
+  if (!hasPending_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> l(mu_);
+  if (pending_) {
+    current_ = std::move(pending_);
+    cache_.clear();
+    needSync_ = true;
+  }
+  hasPending_.store(false, std::memory_order_relaxed);
 }
 
 void DnsServer::expireIdle() {

@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "common/status.h"
+#include "dns/responder.h"
 #include "dns/zone_snapshot.h"
 
 namespace lp::dns {
@@ -89,6 +90,11 @@ class DnsServer {
   void onTcp(int fd, Handle& h, uint32_t events);
   void flush(int fd, Handle& h);
   void expireIdle();
+  // Installs a published snapshot, if any. Called after each packet is read, so a
+  // query sent after publish() returned is answered from the new snapshot.
+  void takeSnapshot();
+  // respond() through a cache of whole answers for the current snapshot.
+  const std::vector<uint8_t>& answer(const std::string& view, const uint8_t* data, size_t len, Transport t);
 
   DnsServerOptions options_;
   int epoll_ = -1;
@@ -100,9 +106,16 @@ class DnsServer {
 
   std::mutex mu_;
   std::shared_ptr<const ZoneSnapshot> pending_;  // guarded by mu_
+  std::atomic<bool> hasPending_{false};
+  bool needSync_ = false;                        // server thread only: resolvers to match the new snapshot
   std::shared_ptr<const ZoneSnapshot> current_;  // server thread only
 
-  std::unordered_map<int, Handle> handles_;    // server thread only
+  std::unordered_map<int, Handle> handles_;  // server thread only
+  // Answers by (view, transport, query bytes after the id): an answer depends on
+  // nothing else, so repeated questions skip ldns. Cleared with every snapshot.
+  std::unordered_map<std::string, std::vector<uint8_t>> cache_;  // server thread only
+  std::string cacheKey_;
+  std::vector<uint8_t> reply_;
   std::map<std::string, Resolver> resolvers_;  // server thread only, by VPC id
   size_t tcpConnections_ = 0;
   int64_t lastSync_ = 0;

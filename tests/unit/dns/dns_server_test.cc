@@ -242,12 +242,31 @@ TEST_F(DnsServerTest, NotOneQuestionIsFormerrAndOtherOpcodesNotimp) {
 }
 
 TEST_F(DnsServerTest, ANewSnapshotIsServedAtOnce) {
+  auto before = udp(query(kRegional, LDNS_RR_TYPE_A));  // cached now
+  ASSERT_TRUE(before);
+  ASSERT_EQ(answers(before.get()).size(), 2u);
   auto s = std::make_shared<ZoneSnapshot>(*snapshot());
   s->shared.a.erase(kRegional);
   server_->publish(s);
   auto r = udp(query(kRegional, LDNS_RR_TYPE_A));
   ASSERT_TRUE(r);
   EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_NXDOMAIN);
+}
+
+TEST_F(DnsServerTest, RepeatedQuestionsEachGetTheirOwnId) {
+  for (uint16_t id : {1, 2, 0xbeef, 2}) {
+    auto r = udp(query(kZonal, LDNS_RR_TYPE_A, 0, id));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(ldns_pkt_id(r.get()), id);
+    EXPECT_EQ(answers(r.get()), (std::vector<std::string>{"10.0.1.10"}));
+  }
+  // Same question over TCP: the full answer, not the UDP one from the cache.
+  auto tcp = tcpExchange({query("big.us-east-1.vpce.amazonaws.com", LDNS_RR_TYPE_A, 0, 9)}, "127.0.0.1", port_);
+  auto udpBig = udp(query("big.us-east-1.vpce.amazonaws.com", LDNS_RR_TYPE_A, 0, 9));
+  ASSERT_EQ(tcp.size(), 1u);
+  ASSERT_TRUE(udpBig);
+  EXPECT_TRUE(ldns_pkt_tc(udpBig.get()));
+  EXPECT_EQ(answers(parse(tcp[0]).get()).size(), 100u);
 }
 
 TEST(DnsResponderTest, PrivateNamesAreSeenOnlyInTheirVpc) {
