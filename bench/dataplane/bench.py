@@ -1,0 +1,316 @@
+"""Data plane benchmark: the same two-VPC topology, three ways, in one run.
+
+  direct     client namespace -> router namespace -> server namespace (kernel routing only)
+  linkplane  consumer workload -> endpoint (linkplane's listener in the consumer VPC,
+             outgoing socket in the provider VPC) -> provider workload
+  haproxy    the same namespaces and addresses as linkplane, HAProxy 2.6 in TCP mode with
+             splice, `namespace` on bind (consumer VPC) and server (provider VPC), source =
+             the NLB node address
+
+For each: iperf3 single-stream and 4-stream throughput, wrk against nginx with
+`Connection: close` (new connections per second, latency), and the CPU the proxy used.
+Every run is bounded (DURATION seconds); everything made is removed at the end, even on
+failure. Needs root, linkplane built (LP_BUILD_DIR), iperf3, wrk, nginx, haproxy.
+Run with /usr/bin/python3 (boto3)."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD_DIR = os.environ.get("LP_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+LINKPLANE = os.path.abspath(os.path.join(BUILD_DIR, "src", "daemon", "linkplane"))
+DURATION = int(os.environ.get("DURATION", "5"))
+WRK_CONNS = int(os.environ.get("WRK_CONNS", "32"))
+TAG = f"{os.getpid():x}"[-5:]
+IPERF_PORT, HTTP_PORT = 5201, 8080          # on the provider workload
+LP_IPERF, LP_HTTP = 5201, 80                # NLB listener ports (linkplane endpoint)
+HA_IPERF, HA_HTTP = 15201, 10080            # HAProxy's ports on the same endpoint address
+
+procs = []
+cleanups = []
+
+
+def sh(*args, check=True, **kw):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, **kw)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{args}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def spawn(*args, **kw):
+    p = subprocess.Popen([str(a) for a in args], start_new_session=True, **kw)
+    procs.append(p)
+    return p
+
+
+def cpu_seconds(pid):
+    """User+system CPU of a process and its threads, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def host_cpu():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)  # busy, total jiffies
+
+
+def measure(ns, target_ip, iperf_port, http_port, proxy_pid):
+    """Runs the three loads from namespace ns; returns a dict of results."""
+    out = {}
+    for streams in (1, 4):
+        c0 = cpu_seconds(proxy_pid) if proxy_pid else 0
+        h0 = host_cpu()
+        j = json.loads(sh("ip", "netns", "exec", ns, "iperf3", "-c", target_ip, "-p", iperf_port, "-t", DURATION,
+                          "-P", streams, "-J", timeout=DURATION + 30))
+        h1 = host_cpu()
+        out[f"iperf{streams}_gbps"] = j["end"]["sum_received"]["bits_per_second"] / 1e9
+        out[f"iperf{streams}_proxy_cpu"] = ((cpu_seconds(proxy_pid) - c0) / DURATION) if proxy_pid else 0.0
+        out[f"iperf{streams}_host_cpu"] = (h1[0] - h0[0]) / max(1, h1[1] - h0[1]) * os.cpu_count()
+        time.sleep(0.5)
+    c0 = cpu_seconds(proxy_pid) if proxy_pid else 0
+    h0 = host_cpu()
+    text = sh("ip", "netns", "exec", ns, "wrk", "-t", "2", "-c", WRK_CONNS, "-d", f"{DURATION}s", "--latency",
+              "-H", "Connection: close", f"http://{target_ip}:{http_port}/", timeout=DURATION + 30)
+    h1 = host_cpu()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    lat = {}
+    for pct in ("50", "99"):
+        m = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", text)
+        lat[pct] = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)] if m else float("nan")
+    errors = re.search(r"Socket errors: (.*)", text)
+    out.update(conn_per_s=rps, p50_ms=lat["50"], p99_ms=lat["99"], wrk_errors=errors.group(1) if errors else "",
+               wrk_proxy_cpu=((cpu_seconds(proxy_pid) - c0) / DURATION) if proxy_pid else 0.0,
+               wrk_host_cpu=(h1[0] - h0[0]) / max(1, h1[1] - h0[1]) * os.cpu_count())
+    time.sleep(0.5)
+    return out
+
+
+def start_servers(ns, tmp):
+    """iperf3 and nginx (return 200, 2 workers) in namespace ns."""
+    spawn("ip", "netns", "exec", ns, "iperf3", "-s", "-p", IPERF_PORT, stdout=subprocess.DEVNULL,
+          stderr=subprocess.DEVNULL)
+    conf = os.path.join(tmp, f"nginx-{ns}.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 2;
+pid {tmp}/nginx-{ns}.pid;
+error_log {tmp}/nginx-{ns}.err;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  server {{ listen {HTTP_PORT} reuseport backlog=4096; location / {{ return 200 "ok\\n"; }} }}
+}}
+""")
+    spawn("ip", "netns", "exec", ns, "nginx", "-c", conf, "-g", "daemon off;", stdout=subprocess.DEVNULL,
+          stderr=subprocess.DEVNULL)
+
+
+def wait_port(ns, ip, port, timeout=10):
+    code = f"import socket;s=socket.socket();s.settimeout(0.5);s.connect(('{ip}',{port}))"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", code],
+                          capture_output=True).returncode == 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{ip}:{port} not reachable from {ns}")
+
+
+def direct_topology(tmp):
+    """client -- router -- server, kernel routing only; returns (client ns, server ip, server ns)."""
+    c, r, s = (f"lp-bd{TAG}-{x}" for x in "crs")
+    for ns in (c, r, s):
+        sh("ip", "netns", "add", ns)
+        cleanups.append(lambda ns=ns: sh("ip", "netns", "del", ns, check=False))
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    sh("ip", "link", "add", f"lpbc{TAG}", "netns", c, "type", "veth", "peer", "name", f"lpbrc{TAG}", "netns", r)
+    sh("ip", "link", "add", f"lpbs{TAG}", "netns", s, "type", "veth", "peer", "name", f"lpbrs{TAG}", "netns", r)
+    for ns, dev, addr in ((c, f"lpbc{TAG}", "10.231.1.10/24"), (r, f"lpbrc{TAG}", "10.231.1.1/24"),
+                          (r, f"lpbrs{TAG}", "10.232.1.1/24"), (s, f"lpbs{TAG}", "10.232.1.10/24")):
+        sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+    sh("ip", "-n", c, "route", "add", "default", "via", "10.231.1.1")
+    sh("ip", "-n", s, "route", "add", "default", "via", "10.232.1.1")
+    sh("ip", "netns", "exec", r, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    start_servers(s, tmp)
+    return c, "10.232.1.10", s
+
+
+def linkplane_topology(tmp):
+    """A real daemon: provider VPC + workload + NLB + service, consumer VPC + workload + endpoint."""
+    import boto3
+    from botocore.config import Config
+    port = free_port()
+    cfg = os.path.join(tmp, "linkplane.toml")
+    with open(cfg, "w") as f:
+        f.write(f'dns_listen = ""\n[dataplane]\nendpoint_bandwidth_gbps = 0\n')
+    state = os.path.join(tmp, "state")
+    log = open(os.path.join(tmp, "linkplane.log"), "wb")
+    d = spawn(LINKPLANE, "serve", "--config", cfg, "--state-dir", state, "--listen", f"127.0.0.1:{port}",
+              stdout=subprocess.PIPE, stderr=log)
+    line = d.stdout.readline()
+    if not line.startswith(b"linkplane listening"):
+        raise RuntimeError(f"daemon did not start: {line!r}")
+
+    def stop_daemon():
+        d.send_signal(signal.SIGTERM)
+        try:
+            d.wait(30)
+        except subprocess.TimeoutExpired:
+            d.kill()
+    cleanups.append(stop_daemon)
+
+    def client(svc, acct):
+        key, secret = {"p": ("AKIALINKPLANEPROVIDR", "provider/secret/key/0000000000000000000000"),
+                       "c": ("AKIALINKPLANECONSUMR", "consumer/secret/key/0000000000000000000000")}[acct]
+        return boto3.client(svc, endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                            aws_access_key_id=key, aws_secret_access_key=secret,
+                            config=Config(retries={"max_attempts": 1}))
+    pe, pl, ce = client("ec2", "p"), client("elbv2", "p"), client("ec2", "c")
+    pvpc = pe.create_vpc(CidrBlock="10.233.0.0/16")["Vpc"]["VpcId"]
+    psub = pe.create_subnet(VpcId=pvpc, CidrBlock="10.233.1.0/24", AvailabilityZoneId="use1-az1")["Subnet"]["SubnetId"]
+    srv = pe.create_network_interface(SubnetId=psub, PrivateIpAddress="10.233.1.10")["NetworkInterface"]
+    tgs = {}
+    for name, p in (("iperf", IPERF_PORT), ("http", HTTP_PORT)):
+        tg = pl.create_target_group(Name=f"bench-{name}", Protocol="TCP", Port=p, VpcId=pvpc,
+                                    TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        pl.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.233.1.10"}])
+        tgs[name] = tg
+    lb = pl.create_load_balancer(Name="bench", Type="network", Scheme="internal",
+                                 Subnets=[psub])["LoadBalancers"][0]["LoadBalancerArn"]
+    for name, p in (("iperf", LP_IPERF), ("http", LP_HTTP)):
+        pl.create_listener(LoadBalancerArn=lb, Protocol="TCP", Port=p,
+                           DefaultActions=[{"Type": "forward", "TargetGroupArn": tgs[name]}])
+    svc = pe.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb],
+                                                       AcceptanceRequired=False)["ServiceConfiguration"]
+    pe.modify_vpc_endpoint_service_permissions(ServiceId=svc["ServiceId"],
+                                               AddAllowedPrincipals=["arn:aws:iam::222222222222:root"])
+    cvpc = ce.create_vpc(CidrBlock="10.234.0.0/16")["Vpc"]["VpcId"]
+    csub = ce.create_subnet(VpcId=cvpc, CidrBlock="10.234.1.0/24", AvailabilityZoneId="use1-az1")["Subnet"]["SubnetId"]
+    cli = ce.create_network_interface(SubnetId=csub, PrivateIpAddress="10.234.1.10")["NetworkInterface"]
+    ep = ce.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=cvpc, ServiceName=svc["ServiceName"],
+                                SubnetIds=[csub], PrivateDnsEnabled=False)["VpcEndpoint"]
+    deadline = time.time() + 10
+    while ce.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["VpcEndpoints"][0]["State"] != "available":
+        if time.time() > deadline:
+            raise RuntimeError("endpoint did not become available")
+        time.sleep(0.2)
+    ep_ip = ce.describe_network_interfaces(
+        NetworkInterfaceIds=ep["NetworkInterfaceIds"])["NetworkInterfaces"][0]["PrivateIpAddress"]
+    node_ip = pe.describe_network_interfaces(Filters=[{"Name": "interface-type", "Values": ["network_load_balancer"]}]
+                                             )["NetworkInterfaces"][0]["PrivateIpAddress"]
+    start_servers("lp-" + srv["NetworkInterfaceId"], tmp)
+    return dict(daemon=d, client_ns="lp-" + cli["NetworkInterfaceId"], endpoint_ip=ep_ip, node_ip=node_ip,
+                cvpc_ns="lp-" + cvpc, pvpc_ns="lp-" + pvpc, server_ip="10.233.1.10")
+
+
+def start_haproxy(t, tmp):
+    conf = os.path.join(tmp, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(f"""global
+  nbthread 2
+  maxconn 4000
+defaults
+  mode tcp
+  option splice-auto
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend iperf
+  bind {t['endpoint_ip']}:{HA_IPERF} namespace {t['cvpc_ns']}
+  default_backend iperf
+backend iperf
+  server s1 {t['server_ip']}:{IPERF_PORT} namespace {t['pvpc_ns']} source {t['node_ip']}
+frontend http
+  bind {t['endpoint_ip']}:{HA_HTTP} namespace {t['cvpc_ns']}
+  default_backend http
+backend http
+  server s1 {t['server_ip']}:{HTTP_PORT} namespace {t['pvpc_ns']} source {t['node_ip']}
+""")
+    return spawn("haproxy", "-f", conf, "-db", stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "haproxy.err"), "w"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    for tool in ("iperf3", "wrk", "nginx", "haproxy"):
+        if not shutil.which(tool):
+            sys.exit(f"bench/dataplane: {tool} is missing (scripts/install-deps.sh installs it)")
+    if os.geteuid() != 0:
+        sys.exit("bench/dataplane: needs root")
+    tmp = tempfile.mkdtemp(prefix="lp-bench-dp-")
+    cleanups.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    results = {}
+    try:
+        c, ip, _ = direct_topology(tmp)
+        wait_port(c, ip, IPERF_PORT)
+        wait_port(c, ip, HTTP_PORT)
+        results["direct"] = measure(c, ip, IPERF_PORT, HTTP_PORT, None)
+
+        t = linkplane_topology(tmp)
+        wait_port(t["client_ns"], t["endpoint_ip"], LP_IPERF)
+        wait_port(t["client_ns"], t["endpoint_ip"], LP_HTTP)
+        results["linkplane"] = measure(t["client_ns"], t["endpoint_ip"], LP_IPERF, LP_HTTP, t["daemon"].pid)
+
+        h = start_haproxy(t, tmp)
+        try:
+            wait_port(t["client_ns"], t["endpoint_ip"], HA_IPERF)
+        except RuntimeError:
+            print(open(os.path.join(tmp, "haproxy.err")).read(), file=sys.stderr)
+            raise
+        results["haproxy"] = measure(t["client_ns"], t["endpoint_ip"], HA_IPERF, HA_HTTP, h.pid)
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None and p.args[0] != LINKPLANE:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+        for fn in reversed(cleanups):
+            fn()
+    report(results)
+
+
+def report(r):
+    rows = [("iperf3 1 stream (Gbit/s)", "iperf1_gbps", "{:.2f}"),
+            ("iperf3 4 streams (Gbit/s)", "iperf4_gbps", "{:.2f}"),
+            ("  proxy CPU, 1 stream (cores)", "iperf1_proxy_cpu", "{:.2f}"),
+            ("  proxy CPU, 4 streams (cores)", "iperf4_proxy_cpu", "{:.2f}"),
+            ("  host CPU, 4 streams (cores)", "iperf4_host_cpu", "{:.2f}"),
+            ("wrk new connections/s", "conn_per_s", "{:.0f}"),
+            ("  latency p50 (ms)", "p50_ms", "{:.2f}"),
+            ("  latency p99 (ms)", "p99_ms", "{:.2f}"),
+            ("  proxy CPU under wrk (cores)", "wrk_proxy_cpu", "{:.2f}"),
+            ("  host CPU under wrk (cores)", "wrk_host_cpu", "{:.2f}")]
+    cols = [c for c in ("direct", "linkplane", "haproxy") if c in r]
+    print(f"\nData plane benchmark ({DURATION}s per run, wrk -c{WRK_CONNS} Connection: close, "
+          f"{os.cpu_count()} cores)\n")
+    print(f"{'':34}" + "".join(f"{c:>12}" for c in cols) + f"{'lp/haproxy':>12}{'lp/direct':>12}")
+    for label, key, fmt in rows:
+        line = f"{label:34}" + "".join(f"{fmt.format(r[c][key]):>12}" for c in cols)
+        if "linkplane" in r and "haproxy" in r and r["haproxy"][key]:
+            line += f"{r['linkplane'][key] / r['haproxy'][key]:>12.2f}"
+        if "linkplane" in r and "direct" in r and r["direct"][key]:
+            line += f"{r['linkplane'][key] / r['direct'][key]:>12.2f}"
+        print(line)
+    for c in cols:
+        if r[c].get("wrk_errors"):
+            print(f"wrk socket errors ({c}): {r[c]['wrk_errors']}")
+    print()
+    print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Data plane benchmark: direct vs linkplane vs HAProxy on the same two-VPC topology
+# (see bench.py). Bounded: DURATION seconds per measurement (default 5), about
+# 20 measurements. Needs root and iperf3, wrk, nginx, haproxy (scripts/install-deps.sh).
+#   LP_BUILD_DIR=build DURATION=5 bench/dataplane/run.sh
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+export LP_BUILD_DIR="${LP_BUILD_DIR:-$here/../../build}"
+exec timeout 600 /usr/bin/python3 "$here/bench.py"
