@@ -10,7 +10,6 @@ pkgs=(
   awscli python3-boto3 python3-pytest dnsutils iproute2 nftables procps psmisc
   dnsperf dnsmasq-base
   haproxy iperf3 wrk nginx-light
-  haproxy iperf3 wrk nginx-light
 )
 missing=()
 for p in "${pkgs[@]}"; do
