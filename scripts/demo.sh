@@ -481,6 +481,37 @@ print("     %-8s %s  endpoint %s (%s, owner %s)  service %s  signed v%s" % (e["e
 }
 
 # ---------------------------------------------------------------------------
+# section_dns (issue 5): the workload resolves the endpoint's names through the VPC
+# resolver at base+2 (its resolv.conf), with dig and getent.
+section_dns() {
+  section "Names inside the VPC (seed: Accessing a Service Through an Interface Endpoint)"
+  if [[ $DATAPLANE != 1 ]]; then
+    say "Skipped: the VPC resolvers live in the VPC namespaces, which need root."
+    return 0
+  fi
+  # Like shown, keeping the output in DNS_OUT.
+  dns_shown() {
+    printf '   $ %s\n' "$(quoted "$@")"
+    DNS_OUT=$("$@" 2>&1) || {
+      printf '%s\n' "$DNS_OUT" | sed 's/^/     /'
+      fail "$*"
+    }
+    if [[ -n $DNS_OUT ]]; then printf '%s\n' "$DNS_OUT" | sed 's/^/     /'; fi
+  }
+  say "The consumer workload asks its VPC resolver (base+2, from its resolv.conf) for the endpoint's regional"
+  printf '   name: the addresses of the endpoint network interfaces, one per zone.\n'
+  dns_shown "$LINKPLANE" exec --eni "$C_ENI" -- cat /etc/resolv.conf
+  dns_shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +answer "$C_ENDPOINT_DNS"
+  [[ $(awk '$4 == "A"' <<<"$DNS_OUT" | wc -l) -ge 2 ]] || fail "the regional name must resolve to both interfaces"
+  say "Ordinary tools resolve it too (getent, through the C library):"
+  dns_shown "$LINKPLANE" exec --eni "$C_ENI" -- getent ahostsv4 "$C_ENDPOINT_DNS"
+  say "A name under the endpoint zone that does not exist: NXDOMAIN, with the zone's SOA."
+  dns_shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +comments +authority \
+    "vpce-0000000000000000f-none.${C_ENDPOINT_DNS#*.}"
+  [[ $DNS_OUT == *NXDOMAIN* ]] || fail "expected NXDOMAIN"
+}
+
+# ---------------------------------------------------------------------------
 
 main() {
   printf 'linkplane demo against %s (data plane %s)\n' "$ENDPOINT" \
@@ -494,7 +525,7 @@ main() {
   # ---- Later sections of the seed walkthrough go here, in this order: ----
   section_endpoints
   # section_traffic         (issue 4: bytes from the consumer workload to the provider)
-  # section_dns             (issue 5: private DNS names resolving inside the VPC)
+  section_dns
   section_notifications
   # ------------------------------------------------------------------------
   section_summary
