@@ -16,7 +16,9 @@ struct Config {
   std::string listen = "127.0.0.1:4566";
   std::string stateDir = "/var/lib/linkplane";
   std::string logLevel = "info";
-  int apiThreads = 2;
+  // Handlers run on these threads and block on the store's fsync; concurrent
+  // writers share one (group commit) only if there are threads to wait in it.
+  int apiThreads = 8;
   // Provision namespaces, bridges and nftables (needs root); false = control plane only.
   bool dataplane = true;
   // [dataplane] endpoint_bandwidth_gbps: cap per endpoint per zone (0 = none);

@@ -3,16 +3,25 @@
 // Durability: WAL with synchronous=FULL, so a committed update survives kill -9
 // and power loss. Reads are served from an in-memory copy of every object, which
 // is updated after each commit under an exclusive lock; the file is read only at
-// open. Writers are serialized by write_mu_.
+// open.
+//
+// Group commit: writers run their transaction functions one at a time (write_mu_)
+// against the committed state plus the writes still queued for the disk, so each
+// sees every earlier write; then one of them (the leader, holding commit_mu_)
+// writes everything queued in one SQLite transaction and one fsync, and only then
+// are those writes visible to readers and their update() calls return. A call
+// therefore never returns ok before its write is on disk, while concurrent
+// writers share the cost of the sync.
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
-
-#include <fmt/format.h>
+#include <vector>
 
 #include "common/log.h"
 #include "store/store.h"
@@ -69,7 +78,9 @@ using Overlay = std::map<std::string, std::map<std::string, std::optional<Object
 
 class TxnImpl final : public WriteTxn {
  public:
-  TxnImpl(const Cache& cache, uint64_t rev) : base_(cache), rev_(rev) {}
+  // staged: writes queued for the disk but not yet in cache, seen as if committed.
+  TxnImpl(const Cache& cache, uint64_t rev, Overlay staged)
+      : base_(cache), cache_(cache), rev_(rev), overlay_(std::move(staged)) {}
 
   std::optional<Object> get(std::string_view kind, std::string_view id) const override {
     if (auto k = overlay_.find(kind); k != overlay_.end()) {
@@ -83,32 +94,57 @@ class TxnImpl final : public WriteTxn {
       base_.forEach(kind, fn);
       return;
     }
-    // Merge base and overlay in id order.
-    std::map<std::string_view, const Object*> merged;
-    std::vector<Object> baseCopy = base_.list(kind);
-    for (auto& o : baseCopy) merged[o.id] = &o;
-    for (auto& [id, o] : k->second) {
-      if (o)
-        merged[id] = &*o;
-      else
-        merged.erase(id);
+    // Merge base and overlay in id order (both are sorted maps), without copies.
+    static const KindMap kEmpty;
+    auto c = cache_.find(kind);
+    const KindMap& base = c == cache_.end() ? kEmpty : c->second;
+    auto b = base.begin();
+    auto o = k->second.begin();
+    while (b != base.end() || o != k->second.end()) {
+      if (o == k->second.end() || (b != base.end() && b->first < o->first)) {
+        if (!fn(b->second)) return;
+        ++b;
+        continue;
+      }
+      if (b != base.end() && b->first == o->first) ++b;  // the overlay's version wins
+      if (o->second && !fn(*o->second)) return;
+      ++o;
     }
-    for (auto& [id, o] : merged)
-      if (!fn(*o)) return;
   }
   void put(std::string_view kind, std::string_view id, std::string body) override {
     overlay_[std::string(kind)][std::string(id)] = Object{std::string(kind), std::string(id), std::move(body), rev_};
+    own_[std::string(kind)][std::string(id)];
   }
   void erase(std::string_view kind, std::string_view id) override {
     overlay_[std::string(kind)][std::string(id)] = std::nullopt;
+    own_[std::string(kind)][std::string(id)];
   }
   uint64_t revision() const override { return rev_; }
-  const Overlay& overlay() const { return overlay_; }
+  bool wrote() const { return !own_.empty(); }
+  // This transaction's own writes (not the staged ones it started from).
+  Overlay ownWrites() const {
+    Overlay out = own_;
+    for (auto& [kind, ids] : out)
+      for (auto& [id, o] : ids) o = overlay_.at(kind).at(id);
+    return out;
+  }
+  // Everything it saw as written: staged plus its own writes.
+  Overlay takeOverlay() { return std::move(overlay_); }
 
  private:
   CacheView base_;
+  const Cache& cache_;
   uint64_t rev_;
   Overlay overlay_;
+  Overlay own_;  // keys only
+};
+
+// One transaction queued for the disk.
+struct Pending {
+  uint64_t revision = 0;
+  Overlay writes;
+  bool done = false;  // guarded by commit_mu_
+  Status status;      // guarded by commit_mu_
 };
 
 class SqliteStore final : public Store {
@@ -137,36 +173,35 @@ class SqliteStore final : public Store {
   }
 
   Status update(const std::function<Status(WriteTxn&)>& fn) override {
-    std::lock_guard writer(write_mu_);
-    uint64_t next = revision_ + 1;
+    std::shared_ptr<Pending> mine;
+    bool sawStaged = false;
     Status result;
-    std::unique_ptr<TxnImpl> txn;
     {
-      std::shared_lock rl(cache_mu_);
-      txn = std::make_unique<TxnImpl>(cache_, next);
-      result = fn(*txn);
-    }
-    if (!result.ok() || txn->overlay().empty()) return result;
-    LP_RETURN_IF_ERROR(persist(*txn));
-    {
-      std::unique_lock wl(cache_mu_);
-      for (auto& [kind, objs] : txn->overlay()) {
-        auto& km = cache_[kind];
-        for (auto& [id, o] : objs) {
-          if (o) {
-            km[id] = *o;
-          } else {
-            km.erase(id);
-          }
-          changes_.push_back(Change{next, kind, id, !o.has_value()});
-        }
+      std::lock_guard writer(write_mu_);
+      sawStaged = !staged_.empty();
+      uint64_t next = staged_revision_ + 1;
+      std::unique_ptr<TxnImpl> txn;
+      {
+        std::shared_lock rl(cache_mu_);
+        txn = std::make_unique<TxnImpl>(cache_, next, staged_);
+        result = fn(*txn);
       }
-      while (changes_.size() > kChangeHistory) changes_.pop_front();
-      revision_ = next;
+      if (result.ok() && txn->wrote()) {
+        mine = std::make_shared<Pending>();
+        mine->revision = next;
+        mine->writes = txn->ownWrites();
+        staged_ = txn->takeOverlay();
+        staged_revision_ = next;
+        queue_.push_back(mine);
+      }
     }
-    { std::lock_guard g(rev_wait_mu_); }  // no waiter may miss this between check and sleep
-    rev_cv_.notify_all();
-    return Status::Ok();
+    // An answer that read writes not yet on disk waits for them too.
+    if (!mine && !sawStaged) return result;
+    std::lock_guard committer(commit_mu_);
+    if (mine && mine->done) return mine->status;
+    Status st = commitQueued();
+    if (mine) return mine->status;
+    return st.ok() ? result : st;
   }
 
   void read(const std::function<void(const ReadView&)>& fn) const override {
@@ -259,32 +294,97 @@ class SqliteStore final : public Store {
     }
     sqlite3_finalize(s);
     LP_RETURN_IF_ERROR(prepare("SELECT value FROM meta WHERE key = 'revision'", &s));
-    if (sqlite3_step(s) == SQLITE_ROW) revision_ = std::stoull(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+    if (sqlite3_step(s) == SQLITE_ROW)
+      revision_ = std::stoull(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+    staged_revision_ = revision_;
     sqlite3_finalize(s);
     return Status::Ok();
   }
 
-  Status persist(const TxnImpl& txn) {
+  // Writes every queued transaction in one SQLite transaction, then makes them
+  // visible and marks them done. Caller holds commit_mu_.
+  Status commitQueued() {
+    std::vector<std::shared_ptr<Pending>> batch;
+    {
+      std::lock_guard writer(write_mu_);
+      batch.swap(queue_);
+    }
+    if (batch.empty()) return Status::Ok();
+    Status st = persist(batch);
+    if (!st.ok()) {
+      // Later queued transactions built on these writes: they fail too, and the
+      // staged state goes back to what is committed.
+      std::lock_guard writer(write_mu_);
+      for (auto& p : queue_) batch.push_back(p);
+      queue_.clear();
+      staged_.clear();
+      staged_revision_ = revision();
+      for (auto& p : batch) {
+        p->status = st;
+        p->done = true;
+      }
+      return st;
+    }
+    {
+      std::unique_lock wl(cache_mu_);
+      for (auto& p : batch) {
+        for (auto& [kind, objs] : p->writes) {
+          auto& km = cache_[kind];
+          for (auto& [id, o] : objs) {
+            if (o) {
+              km[id] = *o;
+            } else {
+              km.erase(id);
+            }
+            changes_.push_back(Change{p->revision, kind, id, !o.has_value()});
+          }
+        }
+        revision_ = p->revision;
+      }
+      while (changes_.size() > kChangeHistory) changes_.pop_front();
+    }
+    {
+      // What is committed leaves the staged overlay, unless a later queued
+      // transaction wrote the same object.
+      std::lock_guard writer(write_mu_);
+      Overlay rest;
+      for (auto& p : queue_)
+        for (auto& [kind, objs] : p->writes)
+          for (auto& [id, o] : objs) rest[kind][id] = o;
+      staged_ = std::move(rest);
+    }
+    for (auto& p : batch) {
+      p->status = Status::Ok();
+      p->done = true;
+    }
+    { std::lock_guard g(rev_wait_mu_); }  // no waiter may miss this between check and sleep
+    rev_cv_.notify_all();
+    return Status::Ok();
+  }
+
+  Status persist(const std::vector<std::shared_ptr<Pending>>& batch) {
     LP_RETURN_IF_ERROR(step(begin_));
     auto fail = [&](Status st) {
       (void)step(rollback_);
       return st;
     };
-    for (auto& [kind, objs] : txn.overlay()) {
-      for (auto& [id, o] : objs) {
-        sqlite3_stmt* s = o ? put_ : del_;
-        sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
-        if (o) {
-          sqlite3_bind_text(s, 3, o->body.data(), static_cast<int>(o->body.size()), SQLITE_TRANSIENT);
-          sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(txn.revision()));
+    for (auto& p : batch) {
+      for (auto& [kind, objs] : p->writes) {
+        for (auto& [id, o] : objs) {
+          sqlite3_stmt* s = o ? put_ : del_;
+          sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
+          sqlite3_bind_text(s, 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+          if (o) {
+            sqlite3_bind_text(s, 3, o->body.data(), static_cast<int>(o->body.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(p->revision));
+          }
+          Status st = step(s);
+          sqlite3_clear_bindings(s);
+          if (!st.ok()) return fail(st);
         }
-        Status st = step(s);
-        sqlite3_clear_bindings(s);
-        if (!st.ok()) return fail(st);
       }
     }
-    std::string rev = std::to_string(txn.revision());
+    std::string rev = std::to_string(batch.back()->revision);
     sqlite3_bind_text(rev_stmt_, 1, rev.data(), static_cast<int>(rev.size()), SQLITE_TRANSIENT);
     if (Status st = step(rev_stmt_); !st.ok()) return fail(st);
     if (Status st = step(commit_); !st.ok()) return fail(st);
@@ -295,7 +395,12 @@ class SqliteStore final : public Store {
   sqlite3_stmt *put_ = nullptr, *del_ = nullptr, *rev_stmt_ = nullptr;
   sqlite3_stmt *begin_ = nullptr, *commit_ = nullptr, *rollback_ = nullptr;
 
-  std::mutex write_mu_;
+  // Lock order: commit_mu_, then write_mu_, then cache_mu_.
+  std::mutex commit_mu_;  // one leader writes the queue to disk at a time
+  std::mutex write_mu_;   // transaction functions, queue_, staged_, staged_revision_
+  std::vector<std::shared_ptr<Pending>> queue_;
+  Overlay staged_;  // merged writes of queue_ (and of a batch being written)
+  uint64_t staged_revision_ = 0;
   mutable std::shared_mutex cache_mu_;
   Cache cache_;
   uint64_t revision_ = 0;
