@@ -3,7 +3,7 @@
 #
 # API: linkplane (control plane only, temp state dir, free loopback port) against
 # moto's server (`python3 -m moto.server`, the python3 first on PATH, which has
-# moto 5), signed DescribeVpcs / CreateSecurityGroup / GetCallerIdentity at 1 and 8
+# moto 5), signed DescribeVpcs / CreateSecurityGroup / CreateTags / GetCallerIdentity at 1 and 8
 # concurrent clients, LP_BENCH_SECONDS (default 5) per scenario and target.
 # Then every other bench/<name>/run.sh, with the build dir as its argument.
 set -euo pipefail
@@ -63,9 +63,9 @@ fi
 
 "$bench" --seconds "$seconds" --target "linkplane=http://127.0.0.1:$lp_port" "${moto_args[@]}"
 
-# Hook: other benchmarks, each bench/<name>/run.sh BUILD_DIR.
+# Hook: other benchmarks, each bench/<name>/run.sh BUILD_DIR (LP_BENCH_ONLY=api skips them).
 for other in "$here"/*/run.sh; do
-  [[ -e $other ]] || continue
+  [[ -e $other && ${LP_BENCH_ONLY:-} != api ]] || continue
   echo
   echo "== $(basename "$(dirname "$other")") =="
   bash "$other" "$build"

@@ -194,6 +194,12 @@ const Scenario kScenarios[] = {
        return "Action=CreateSecurityGroup&Version=2016-11-15&GroupName=bench-" + std::to_string(run) + "-" +
               std::to_string(c) + "-" + std::to_string(i) + "&GroupDescription=bench&VpcId=" + vpc;
      }},
+    // A write whose validation is cheap (one VPC, one tag overwritten): the store's write path.
+    {"CreateTags", "ec2",
+     [](const std::string& vpc, int, int c, size_t i) {
+       return "Action=CreateTags&Version=2016-11-15&ResourceId.1=" + vpc + "&Tag.1.Key=bench-" + std::to_string(c) +
+              "&Tag.1.Value=" + std::to_string(i);
+     }},
     {"GetCallerIdentity", "sts",
      [](const std::string&, int, int, size_t) { return std::string("Action=GetCallerIdentity&Version=2011-06-15"); }},
 };

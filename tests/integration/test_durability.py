@@ -2,7 +2,9 @@
 CLI are all there, described identically, after a SIGKILL and a restart on the
 same state directory; and while a client hammers CreateSecurityGroup and the daemon
 is killed mid-stream, every group whose create was acknowledged exists afterwards."""
+import os
 import shutil
+import tempfile
 import threading
 import time
 
@@ -14,10 +16,16 @@ from lp import Daemon
 
 @pytest.fixture
 def durable():
-    d = Daemon().start()
+    # The load loop creates more groups than the default quota of 500 per VPC.
+    cfg_dir = tempfile.mkdtemp(prefix="lp-test-cfg-")
+    cfg = os.path.join(cfg_dir, "linkplane.toml")
+    with open(cfg, "w") as f:
+        f.write("[limits]\nsecurity_groups_per_vpc = 100000\n")
+    d = Daemon(config=cfg).start()
     yield d
     d.kill()
     shutil.rmtree(d.state_dir, ignore_errors=True)
+    shutil.rmtree(cfg_dir, ignore_errors=True)
 
 
 def describe_all(d):
@@ -80,8 +88,7 @@ def test_acknowledged_creates_survive_kill_9_under_load(durable):
     acked = []
     lock = threading.Lock()
 
-    def hammer(stop, worker, round_):
-        ec2 = d.client("ec2")
+    def hammer(ec2, stop, worker, round_):
         i = 0
         while not stop.is_set() and i < 2000:
             i += 1
@@ -94,7 +101,8 @@ def test_acknowledged_creates_survive_kill_9_under_load(durable):
 
     for round_ in range(3):
         stop = threading.Event()
-        workers = [threading.Thread(target=hammer, args=(stop, w, round_)) for w in range(2)]
+        # Clients made here: creating boto3 clients is not thread-safe.
+        workers = [threading.Thread(target=hammer, args=(d.client("ec2"), stop, w, round_)) for w in range(2)]
         n0 = len(acked)
         for w in workers:
             w.start()
