@@ -706,6 +706,10 @@ Result<std::vector<UnsuccessfulItem>> EndpointService::deleteVpcEndpoints(const 
       setState(ctx_, e, es::kDeleting);
       t.put(e);
       recordConnectionEvent(t, ctx_, e, connection_event::kDelete);
+      // The endpoint's own notifications end with it, after announcing its deletion.
+      for (const auto& n : t.listWhere<model::ConnectionNotification>(
+               [&](const model::ConnectionNotification& n) { return n.vpcEndpointId == e.id; }))
+        t.erase<model::ConnectionNotification>(n.id);
     }
     return Status::Ok();
   });
@@ -905,7 +909,12 @@ Result<std::vector<UnsuccessfulItem>> EndpointService::deleteServiceConfiguratio
       doomed.push_back(s->id);
     }
     if (call.dryRun) return err::dryRun();
-    for (const auto& id : doomed) t.erase<ServiceConfiguration>(id);
+    for (const auto& id : doomed) {
+      t.erase<ServiceConfiguration>(id);
+      for (const auto& n : t.listWhere<model::ConnectionNotification>(
+               [&](const model::ConnectionNotification& n) { return n.serviceId == id; }))
+        t.erase<model::ConnectionNotification>(n.id);
+    }
     return Status::Ok();
   });
   if (!st.ok()) return st;

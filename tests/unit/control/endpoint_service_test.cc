@@ -157,10 +157,23 @@ TEST_F(EndpointServiceTest, AcceptanceWorkflowAndWhoMayDoWhat) {
   EXPECT_EQ(conns->items[0].endpoint.ownerId, kConsumer);
   EXPECT_TRUE(eps().describeConnections(as(kConsumer), {}, {})->items.empty());
 
+  // Notifications of the endpoint and of the service go with them.
+  model::ConnectionNotification forEndpoint, forService;
+  forEndpoint.id = model::ConnectionNotificationId::generate(random_);
+  forEndpoint.ownerId = kConsumer;
+  forEndpoint.vpcEndpointId = id;
+  forService.id = model::ConnectionNotificationId::generate(random_);
+  forService.ownerId = kProvider;
+  forService.serviceId = svc.id;
+  put(forEndpoint);
+  put(forService);
+  ASSERT_EQ(count(model::ConnectionNotification::kKind), 2u);
   ASSERT_TRUE(eps().deleteVpcEndpoints(as(kConsumer), {id.str()})->empty());
   EXPECT_EQ(endpoint(id).state, es::kDeleting);
   EXPECT_TRUE(endpoint(id).networkInterfaceIds.empty());
+  EXPECT_EQ(count(model::ConnectionNotification::kKind), 1u);
   EXPECT_TRUE(eps().deleteServiceConfigurations(as(kProvider), {svc.id.str()})->empty());
+  EXPECT_EQ(count(model::ConnectionNotification::kKind), 0u);
 }
 
 TEST_F(EndpointServiceTest, ServicesAreInvisibleWithoutPermission) {
