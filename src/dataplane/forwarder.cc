@@ -98,6 +98,10 @@ struct Direction {
   int pipeR = -1;
   int pipeW = -1;
   size_t pending = 0;  // bytes in the pipe
+  // Edge-triggered readiness: set by epoll events, cleared on EAGAIN, so a pump
+  // never makes a system call that is known to fail.
+  bool* srcReady = nullptr;
+  bool* dstReady = nullptr;
   bool eof = false;
   bool shut = false;
   bool done() const { return eof && shut && pending == 0; }
@@ -124,6 +128,8 @@ class Conn {
       if (fd >= 0) close(fd);
     }
   }
+  // Hands empty pipes back to the loop's pool (before the connection is buried).
+  void recyclePipes();
 
   bool init(int pipeBytes);
   void onEvent(bool isTarget, uint32_t events);
@@ -152,6 +158,8 @@ class Conn {
   Side targetSide_;
   Direction up_;    // client -> target
   Direction down_;  // target -> client
+  // All start unknown: registering an edge-triggered fd reports what is ready already.
+  bool clientIn_ = false, clientOut_ = false, targetIn_ = false, targetOut_ = false;
 };
 
 class Loop final : public Handler {
@@ -228,6 +236,26 @@ class Loop final : public Handler {
     }
   }
   const ForwarderOptions& opts() const { return opts_; }
+  // Pipes are pooled: a new connection costs no pipe2/fcntl/close system calls.
+  std::pair<int, int> takePipe(int bytes) {
+    if (!pipes_.empty()) {
+      auto p = pipes_.back();
+      pipes_.pop_back();
+      return p;
+    }
+    int p[2];
+    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return {-1, -1};
+    fcntl(p[1], F_SETPIPE_SZ, bytes);
+    return {p[0], p[1]};
+  }
+  void givePipe(std::pair<int, int> p) {
+    if (pipes_.size() < kPipePool) {
+      pipes_.push_back(p);
+    } else {
+      close(p.first);
+      close(p.second);
+    }
+  }
   void accept(int lfd, const std::shared_ptr<const ListenerRt>& rt);
 
  private:
@@ -258,21 +286,21 @@ class Loop final : public Handler {
   std::vector<Conn*> ready_;
   std::vector<std::pair<int64_t, Conn*>> throttled_;
   std::vector<std::unique_ptr<Conn>> graveyard_;
+  static constexpr size_t kPipePool = 256;
+  std::vector<std::pair<int, int>> pipes_;
   std::unique_ptr<NsCache> nsOnThread_;  // made on the loop thread (see run)
 };
 
 bool Conn::init(int pipeBytes) {
-  int a[2], b[2];
-  if (pipe2(a, O_NONBLOCK | O_CLOEXEC) != 0) return false;
-  if (pipe2(b, O_NONBLOCK | O_CLOEXEC) != 0) {
-    close(a[0]);
-    close(a[1]);
+  auto a = loop_.takePipe(pipeBytes);
+  if (a.first < 0) return false;
+  auto b = loop_.takePipe(pipeBytes);
+  if (b.first < 0) {
+    loop_.givePipe(a);
     return false;
   }
-  fcntl(a[1], F_SETPIPE_SZ, pipeBytes);
-  fcntl(b[1], F_SETPIPE_SZ, pipeBytes);
-  up_ = {cfd_, tfd_, a[0], a[1]};
-  down_ = {tfd_, cfd_, b[0], b[1]};
+  up_ = {cfd_, tfd_, a.first, a.second, 0, &clientIn_, &targetOut_};
+  down_ = {tfd_, cfd_, b.first, b.second, 0, &targetIn_, &clientOut_};
   loop_.add(cfd_, &clientSide_);
   loop_.add(tfd_, &targetSide_);
   return true;
@@ -280,6 +308,8 @@ bool Conn::init(int pipeBytes) {
 
 void Conn::onEvent(bool isTarget, uint32_t events) {
   if (dead) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) (isTarget ? targetIn_ : clientIn_) = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) (isTarget ? targetOut_ : clientOut_) = true;
   if (connecting_) {
     if (isTarget && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) finishConnect();
     return;
@@ -309,6 +339,7 @@ Pump Conn::pump(Direction& d, bool up, int& budget) {
   const auto& opts = loop_.opts();
   for (;;) {
     if (d.pending > 0) {
+      if (!*d.dstReady) return Pump::kBlocked;
       ssize_t n = splice(d.pipeR, nullptr, d.dst, nullptr, d.pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         d.pending -= static_cast<size_t>(n);
@@ -318,7 +349,10 @@ Pump Conn::pump(Direction& d, bool up, int& budget) {
         i.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         continue;
       }
-      if (n < 0 && errno == EAGAIN) return Pump::kBlocked;
+      if (n < 0 && errno == EAGAIN) {
+        *d.dstReady = false;
+        return Pump::kBlocked;
+      }
       return Pump::kError;
     }
     if (d.eof) {
@@ -328,6 +362,7 @@ Pump Conn::pump(Direction& d, bool up, int& budget) {
       }
       return Pump::kBlocked;
     }
+    if (!*d.srcReady) return Pump::kBlocked;
     if (budget-- <= 0) return Pump::kBudget;
     size_t want = static_cast<size_t>(opts.pipeBytes);
     int64_t now = 0;
@@ -352,7 +387,10 @@ Pump Conn::pump(Direction& d, bool up, int& budget) {
       d.eof = true;
       continue;
     }
-    if (err == EAGAIN) return Pump::kBlocked;
+    if (err == EAGAIN) {
+      *d.srcReady = false;
+      return Pump::kBlocked;
+    }
     return Pump::kError;
   }
 }
@@ -367,7 +405,17 @@ void Conn::run() {
   if (a == Pump::kBudget || b == Pump::kBudget) loop_.again(this);
 }
 
+void Conn::recyclePipes() {
+  for (Direction* d : {&up_, &down_}) {
+    if (d->pipeR >= 0 && d->pending == 0) {
+      loop_.givePipe({d->pipeR, d->pipeW});
+      d->pipeR = d->pipeW = -1;
+    }
+  }
+}
+
 void Conn::release(bool wasReset) {
+  recyclePipes();
   rt_->endpoint->active.fetch_sub(1, std::memory_order_relaxed);
   rt_->iface->active.fetch_sub(1, std::memory_order_relaxed);
   if (wasReset) {
@@ -562,6 +610,11 @@ void Loop::run() {
     }
   }
   graveyard_.clear();
+  for (auto& p : pipes_) {
+    close(p.first);
+    close(p.second);
+  }
+  pipes_.clear();
   nsOnThread_.reset();
   (void)index_;
 }

@@ -11,13 +11,17 @@
 
 namespace lp::dataplane {
 
+namespace {
+constexpr int kBatch = 16;
+}  // namespace
+
 NsCache::NsCache() {
   auto h = net::openThreadNamespace();
   if (h) home_ = *h;
 }
 
 NsCache::~NsCache() {
-  for (auto& [_, n] : open_) close(n.fd);
+  for (auto& [_, n] : open_) drop(n);
   if (home_ >= 0) close(home_);
 }
 
@@ -28,13 +32,24 @@ Result<int> NsCache::socket(const std::string& ns, int type) {
     return s;
   }
   if (home_ < 0) return Status("InternalError", "no descriptor of the thread's namespace");
+  auto it = open_.find(ns);
+  if (it != open_.end() && it->second.spareType == type && !it->second.spare.empty()) {
+    it->second.used = true;
+    int s = it->second.spare.back();
+    it->second.spare.pop_back();
+    return s;
+  }
+  // Refill: check the namespace is still the one named (made again = new inode).
   struct stat now {};
   if (stat((std::string(net::kNetnsDir) + "/" + ns).c_str(), &now) != 0) {
+    if (it != open_.end()) {
+      drop(it->second);
+      open_.erase(it);
+    }
     return Status("InvalidNamespace.NotFound", "no network namespace " + ns);
   }
-  auto it = open_.find(ns);
   if (it != open_.end() && it->second.ino != now.st_ino) {
-    close(it->second.fd);
+    drop(it->second);
     open_.erase(it);
     it = open_.end();
   }
@@ -42,16 +57,30 @@ Result<int> NsCache::socket(const std::string& ns, int type) {
     LP_ASSIGN_OR_RETURN(int fd, net::openNamespace(ns));
     struct stat st {};
     fstat(fd, &st);
-    it = open_.emplace(ns, Ns{fd, static_cast<unsigned long>(st.st_ino), false}).first;
+    it = open_.emplace(ns, Ns{fd, static_cast<unsigned long>(st.st_ino), false, 0, {}}).first;
   }
-  it->second.used = true;
-  return net::socketInNamespaceFd(it->second.fd, home_, AF_INET, type);
+  Ns& n = it->second;
+  n.used = true;
+  for (int s : n.spare) close(s);
+  n.spare.clear();
+  n.spareType = type;
+  LP_ASSIGN_OR_RETURN(auto batch, net::socketsInNamespaceFd(n.fd, home_, AF_INET, type, kBatch));
+  int s = batch.back();
+  batch.pop_back();
+  n.spare = std::move(batch);
+  return s;
+}
+
+void NsCache::drop(Ns& n) {
+  for (int s : n.spare) close(s);
+  n.spare.clear();
+  close(n.fd);
 }
 
 void NsCache::sweep() {
   for (auto it = open_.begin(); it != open_.end();) {
     if (!it->second.used) {
-      close(it->second.fd);
+      drop(it->second);
       it = open_.erase(it);
     } else {
       it->second.used = false;

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -19,7 +20,9 @@ class NsCache {
   NsCache(const NsCache&) = delete;
   NsCache& operator=(const NsCache&) = delete;
 
-  // A socket(AF_INET, type) made in namespace ns ("" = this thread's own).
+  // A socket(AF_INET, type) made in namespace ns ("" = this thread's own). Sockets
+  // are made a batch at a time (one pair of setns calls per batch): a socket
+  // keeps its namespace, so it may wait unused until a connection needs it.
   Result<int> socket(const std::string& ns, int type);
   // Forgets namespaces not used since the last sweep.
   void sweep();
@@ -29,7 +32,10 @@ class NsCache {
     int fd = -1;
     unsigned long ino = 0;
     bool used = false;
+    int spareType = 0;
+    std::vector<int> spare;  // sockets made ahead, all of spareType
   };
+  void drop(Ns& n);
   int home_ = -1;
   std::map<std::string, Ns> open_;
 };

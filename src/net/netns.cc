@@ -134,19 +134,32 @@ Result<int> socketInNamespace(const std::string& name, int domain, int type) {
   return sock;
 }
 
-Result<int> socketInNamespaceFd(int nsFd, int homeFd, int domain, int type) {
+Result<std::vector<int>> socketsInNamespaceFd(int nsFd, int homeFd, int domain, int type, int count) {
   if (setns(nsFd, CLONE_NEWNET) != 0) return sysError("setns");
-  int sock = socket(domain, type | SOCK_CLOEXEC, 0);
-  int err = errno;
+  std::vector<int> out;
+  int err = 0;
+  for (int i = 0; i < count; ++i) {
+    int sock = socket(domain, type | SOCK_CLOEXEC, 0);
+    if (sock < 0) {
+      err = errno;
+      break;
+    }
+    out.push_back(sock);
+  }
   if (setns(homeFd, CLONE_NEWNET) != 0) {
     std::fprintf(stderr, "linkplane: cannot return to the thread's namespace: %s\n", std::strerror(errno));
     std::abort();
   }
-  if (sock < 0) {
+  if (out.empty()) {
     errno = err;
     return sysError("socket");
   }
-  return sock;
+  return out;
+}
+
+Result<int> socketInNamespaceFd(int nsFd, int homeFd, int domain, int type) {
+  LP_ASSIGN_OR_RETURN(auto v, socketsInNamespaceFd(nsFd, homeFd, domain, type, 1));
+  return v.front();
 }
 
 Result<int> openThreadNamespace() {

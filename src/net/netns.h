@@ -39,6 +39,8 @@ Result<int> socketInNamespace(const std::string& name, int domain, int type);
 // No thread is spawned. Aborts if the thread cannot return home (it would be left
 // in the wrong namespace: a broken invariant).
 Result<int> socketInNamespaceFd(int nsFd, int homeFd, int domain, int type);
+// As socketInNamespaceFd, `count` sockets for one pair of namespace switches.
+Result<std::vector<int>> socketsInNamespaceFd(int nsFd, int homeFd, int domain, int type, int count);
 // An O_RDONLY|O_CLOEXEC descriptor of the calling thread's network namespace.
 Result<int> openThreadNamespace();
 
