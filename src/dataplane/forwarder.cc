@@ -69,6 +69,7 @@ struct TargetRt {
 };
 
 struct ListenerRt {
+  std::string key;    // ns|ip|port
   ListenerSpec spec;  // targets are in `targets`
   std::vector<TargetRt> targets;
   std::shared_ptr<Stats> endpoint;
@@ -136,6 +137,7 @@ class Conn {
   void run();
   void reset();  // RST both ways
   const std::string& endpointId() const { return rt_->spec.endpointId; }
+  const std::string& listenerKey() const { return rt_->key; }
 
   bool dead = false;
   bool queued = false;
@@ -542,8 +544,10 @@ void Loop::install(Install& in) {
     if (rt->spec.forwarding) forwarding.insert(rt->spec.endpointId);
   }
   std::vector<Conn*> cut;
+  // Connections of endpoints that stop forwarding, or of listeners gone (the
+  // endpoint left that subnet: its address is gone too), are reset.
   for (auto& [c, _] : conns_) {
-    if (!forwarding.count(c->endpointId())) cut.push_back(c);
+    if (!forwarding.count(c->endpointId()) || !table.count(c->listenerKey())) cut.push_back(c);
   }
   for (Conn* c : cut) c->reset();
 }
@@ -733,6 +737,7 @@ UpdateResult Forwarder::Impl::update(const Snapshot& snap) {
     }
     bound[key] = ino;
     auto rt = std::make_shared<ListenerRt>();
+    rt->key = key;
     rt->spec = l;
     rt->spec.targets.clear();
     {

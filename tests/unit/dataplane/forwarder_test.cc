@@ -152,13 +152,13 @@ class ForwarderTest : public ::testing::Test {
   }
   void stopServer(int lfd) { shutdown(lfd, SHUT_RDWR); }
 
-  int dial(int timeoutMs = 5000) {
+  int dial(int timeoutMs = 5000, int port = 443) {
     auto s = net::socketInNamespace(consumer_, AF_INET, SOCK_STREAM);
     EXPECT_TRUE(s.ok());
     auto src = addr(kClientIp, 0);
     EXPECT_EQ(bind(*s, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
     setTimeout(*s, timeoutMs);
-    auto a = addr(kEndpointIp, 443);
+    auto a = addr(kEndpointIp, port);
     if (connect(*s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       close(*s);
       return -1;
@@ -311,6 +311,29 @@ TEST_F(ForwarderTest, EndpointThatStopsForwardingCutsLiveConnections) {
   ASSERT_TRUE(fwd_->update(Snapshot{}).listenerErrors.empty());
   std::this_thread::sleep_for(100ms);
   EXPECT_LT(dial(), 0);
+}
+
+TEST_F(ForwarderTest, ListenerRemovedFromAForwardingEndpointCutsItsConnections) {
+  startForwarder();
+  serve(7001, [&](int c) { readAll(c); });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  s.listeners.push_back(listener({7001}));
+  s.listeners[1].port = 444;
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int c = dial(5000, 443);
+  ASSERT_GE(c, 0);
+  sendAll(c, "x");
+  std::this_thread::sleep_for(100ms);
+  s.listeners.erase(s.listeners.begin());  // the endpoint still forwards on 444
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int err = 0;
+  readAll(c, &err);
+  EXPECT_EQ(err, ECONNRESET);
+  close(c);
+  int d = dial(5000, 444);
+  EXPECT_GE(d, 0);
+  if (d >= 0) close(d);
 }
 
 TEST_F(ForwarderTest, HealthChecksMoveTrafficOffAStoppedTarget) {
