@@ -265,9 +265,19 @@ class Loop final : public Handler {
     Loop* loop = nullptr;
     int fd = -1;
     std::shared_ptr<const ListenerRt> rt;
-    void onEvent(uint32_t) override { loop->accept(fd, rt); }
+    void onEvent(uint32_t) override {
+      if (fd >= 0) loop->accept(fd, rt);
+    }
   };
 
+  // Closes a listener; the object lives until the end of the loop turn, since
+  // events of the current epoll batch may still name it.
+  void retire(std::unique_ptr<ListenerSock> l) {
+    epoll_ctl(ep_, EPOLL_CTL_DEL, l->fd, nullptr);
+    close(l->fd);
+    l->fd = -1;
+    retiredListeners_.push_back(std::move(l));
+  }
   void run();
   void drainInbox();
   void install(Install& in);
@@ -288,6 +298,7 @@ class Loop final : public Handler {
   std::vector<Conn*> ready_;
   std::vector<std::pair<int64_t, Conn*>> throttled_;
   std::vector<std::unique_ptr<Conn>> graveyard_;
+  std::vector<std::unique_ptr<ListenerSock>> retiredListeners_;
   static constexpr size_t kPipePool = 256;
   std::vector<std::pair<int, int>> pipes_;
   std::unique_ptr<NsCache> nsOnThread_;  // made on the loop thread (see run)
@@ -517,8 +528,7 @@ void Loop::install(Install& in) {
   const ListenerTable& table = *in.table;
   for (auto it = listeners_.begin(); it != listeners_.end();) {
     if (!table.count(it->first) || in.newFds.count(it->first)) {
-      epoll_ctl(ep_, EPOLL_CTL_DEL, it->second->fd, nullptr);
-      close(it->second->fd);
+      retire(std::move(it->second));
       it = listeners_.erase(it);
     } else {
       ++it;
@@ -553,10 +563,7 @@ void Loop::install(Install& in) {
 }
 
 void Loop::shutdownAll() {
-  for (auto& [_, l] : listeners_) {
-    epoll_ctl(ep_, EPOLL_CTL_DEL, l->fd, nullptr);
-    close(l->fd);
-  }
+  for (auto& [_, l] : listeners_) retire(std::move(l));
   listeners_.clear();
   std::vector<Conn*> all;
   for (auto& [c, _] : conns_) all.push_back(c);
@@ -608,6 +615,7 @@ void Loop::run() {
     std::erase_if(ready_, [](Conn* c) { return c->dead; });
     std::erase_if(throttled_, [](const auto& e) { return e.second->dead; });
     graveyard_.clear();
+    retiredListeners_.clear();
     if (int64_t now = monoNanos(); now - lastSweep > 10'000'000'000) {
       nsOnThread_->sweep();
       lastSweep = now;
