@@ -62,6 +62,7 @@ Result<Config> loadConfig(const std::string& path) {
       return Status("InvalidConfig", path + ": dataplane.workers must be 0 (one per core) to 256");
   }
   if (auto v = t["dns_listen"].value<std::string>()) c.dnsListen = *v;
+  if (auto v = t["dns_upstream"].value<std::string>()) c.dnsUpstream = *v;
   if (auto* accounts = t["accounts"].as_array()) {
     c.region.accounts.clear();
     static const std::regex kId("[0-9]{12}");
@@ -107,6 +108,7 @@ Result<Config> loadConfig(const std::string& path) {
   }
   LP_RETURN_IF_ERROR(parseListen(c.listen));
   if (!c.dnsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsListen));
+  if (!c.dnsUpstream.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsUpstream));
   return c;
 }
 

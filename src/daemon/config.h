@@ -29,6 +29,9 @@ struct Config {
   // the host): "ADDR:PORT", "" = none. Kept on loopback; when the port is taken
   // the daemon logs a warning and serves the VPC resolvers only.
   std::string dnsListen = "127.0.0.1:5353";
+  // Where the resolvers send names they do not own ("ADDR:PORT", IPv4, asked from
+  // the host's namespace); "" = answer those REFUSED.
+  std::string dnsUpstream;
 };
 
 Config defaultConfig();

@@ -58,6 +58,11 @@ Status Daemon::start() {
     dnsOpts.hostAddress = dl.first;
     dnsOpts.hostPort = dl.second;
   }
+  if (!config_.dnsUpstream.empty()) {
+    LP_ASSIGN_OR_RETURN(auto up, parseListen(config_.dnsUpstream));
+    dnsOpts.upstreamAddress = up.first;
+    dnsOpts.upstreamPort = up.second;
+  }
   parts_->dns = std::make_unique<dns::DnsServer>(dnsOpts);
   if (Status st = parts_->dns->start(); !st.ok()) {
     LP_LOG_WARN("dns: no host listener on {} ({}); serving the VPC resolvers only", config_.dnsListen, st.toString());

@@ -29,6 +29,11 @@ int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+int64_t nowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 Status sysError(const std::string& what) { return Status("InternalError", what + ": " + std::strerror(errno)); }
 
 // Binds (and for TCP, listens on) an already made socket.
@@ -71,6 +76,7 @@ Status DnsServer::start() {
   wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_ < 0) return sysError("eventfd");
   add(wake_, Kind::kWake, "", EPOLLIN);
+  if (!options_.upstreamAddress.empty()) LP_RETURN_IF_ERROR(openUpstream());
   if (!options_.hostAddress.empty()) {
     if (Status st = openHost(); !st.ok()) {
       for (int* fd : {&hostUdp_, &hostTcp_}) {
@@ -81,6 +87,10 @@ Status DnsServer::start() {
     }
     add(hostUdp_, Kind::kUdp, "", EPOLLIN);
     add(hostTcp_, Kind::kTcpListen, "", EPOLLIN);
+  }
+  if (upstream_ >= 0 && hostUdp_ >= 0 && options_.upstreamPort == hostPort_ &&
+      options_.upstreamAddress == options_.hostAddress) {
+    return Status("InvalidConfig", "the DNS upstream cannot be the resolver's own host listener");
   }
   stopping_ = false;
   thread_ = std::thread([this] { run(); });
@@ -121,7 +131,8 @@ void DnsServer::stop() {
   resolvers_.clear();
   for (auto& [fd, _] : handles_) ::close(fd);  // the host listeners and the wake-up fd too
   handles_.clear();
-  hostUdp_ = hostTcp_ = wake_ = -1;
+  hostUdp_ = hostTcp_ = wake_ = upstream_ = -1;
+  forwards_.clear();
   if (epoll_ >= 0) ::close(epoll_);
   epoll_ = -1;
   tcpConnections_ = 0;
@@ -137,13 +148,16 @@ void DnsServer::publish(std::shared_ptr<const ZoneSnapshot> snapshot) {
   if (wake_ >= 0) (void)!write(wake_, &one, sizeof one);
 }
 
-DnsStats DnsServer::stats() const { return DnsStats{udpQueries_.load(), tcpQueries_.load(), ignored_.load()}; }
+DnsStats DnsServer::stats() const {
+  return DnsStats{udpQueries_.load(), tcpQueries_.load(), ignored_.load(), forwarded_.load()};
+}
 
 void DnsServer::add(int fd, Kind kind, const std::string& view, uint32_t events) {
   Handle& h = handles_[fd];
   h = Handle{};
   h.kind = kind;
   h.view = view;
+  h.serial = nextSerial_++;
   h.lastActive = nowSeconds();
   epoll_event ev{};
   ev.events = events;
@@ -193,6 +207,9 @@ void DnsServer::run() {
         case Kind::kTcpConn:
           onTcp(fd, h, events[i].events);
           break;
+        case Kind::kUpstream:
+          onUpstream();
+          break;
       }
     }
     if (needSync_ || nowSeconds() != lastSync_) {
@@ -200,6 +217,7 @@ void DnsServer::run() {
       lastSync_ = nowSeconds();
       syncResolvers();  // retries, and namespaces recreated behind our back
       expireIdle();
+      expireForwards();
     }
   }
 }
@@ -213,11 +231,13 @@ void DnsServer::onUdp(int fd, const Handle& h) {
     if (n < 0) return;  // EAGAIN, or an ICMP error queued on the socket
     udpQueries_++;
     takeSnapshot();
-    const auto& reply = answer(h.view, buf.data(), static_cast<size_t>(n), Transport::kUdp);
+    bool fwd = false;
+    const auto& reply = answer(h.view, buf.data(), static_cast<size_t>(n), Transport::kUdp, &fwd);
     if (reply.empty()) {
       ignored_++;
       continue;
     }
+    if (fwd && forward(fd, h, buf.data(), static_cast<size_t>(n), &from, fromLen)) continue;
     sendto(fd, reply.data(), reply.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), fromLen);
   }
 }
@@ -260,8 +280,9 @@ void DnsServer::onTcp(int fd, Handle& h, uint32_t events) {
       if (h.in.size() - pos - 2 < len) break;
       tcpQueries_++;
       takeSnapshot();
-      const auto& reply = answer(h.view, reinterpret_cast<const uint8_t*>(h.in.data() + pos + 2), len, Transport::kTcp);
-      pos += 2 + len;
+      const uint8_t* msg = reinterpret_cast<const uint8_t*>(h.in.data() + pos + 2);
+      bool fwd = false;
+      const auto& reply = answer(h.view, msg, len, Transport::kTcp, &fwd);
       if (reply.empty()) {
         // Garbage on a stream: nothing sensible follows it.
         ignored_++;
@@ -269,6 +290,9 @@ void DnsServer::onTcp(int fd, Handle& h, uint32_t events) {
         pos = h.in.size();
         break;
       }
+      bool sent = fwd && forward(fd, h, msg, len, nullptr, 0);
+      pos += 2 + len;
+      if (sent) continue;
       h.out.push_back(static_cast<char>(reply.size() >> 8));
       h.out.push_back(static_cast<char>(reply.size() & 0xff));
       h.out.append(reinterpret_cast<const char*>(reply.data()), reply.size());
@@ -294,7 +318,7 @@ void DnsServer::flush(int fd, Handle& h) {
     close(fd);
     return;
   }
-  if (h.out.empty() && h.closing) {
+  if (h.out.empty() && h.closing && h.pendingForwards == 0) {
     close(fd);
     return;
   }
@@ -304,7 +328,9 @@ void DnsServer::flush(int fd, Handle& h) {
   epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
 }
 
-const std::vector<uint8_t>& DnsServer::answer(const std::string& view, const uint8_t* data, size_t len, Transport t) {
+const std::vector<uint8_t>& DnsServer::answer(const std::string& view, const uint8_t* data, size_t len, Transport t,
+                                              bool* forward) {
+  *forward = false;
   reply_.clear();
   if (len < 12) return reply_;
   cacheKey_.assign(view);
@@ -313,15 +339,111 @@ const std::vector<uint8_t>& DnsServer::answer(const std::string& view, const uin
   cacheKey_.append(reinterpret_cast<const char*>(data) + 2, len - 2);
   auto it = cache_.find(cacheKey_);
   if (it == cache_.end()) {
-    auto fresh = respond(*current_, view, data, len, t);
-    if (fresh.empty()) return reply_;  // not cached: junk must not fill the cache
+    Cached fresh;
+    fresh.bytes = respond(*current_, view, data, len, t, &fresh.notOwned);
+    if (fresh.bytes.empty()) return reply_;  // not cached: junk must not fill the cache
     if (cache_.size() >= kMaxCached) cache_.clear();
     it = cache_.emplace(cacheKey_, std::move(fresh)).first;
   }
-  reply_ = it->second;
+  *forward = it->second.notOwned && upstream_ >= 0;
+  reply_ = it->second.bytes;
   reply_[0] = data[0];  // the asker's id
   reply_[1] = data[1];
   return reply_;
+}
+
+Status DnsServer::openUpstream() {
+  upstream_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (upstream_ < 0) return sysError("socket");
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(options_.upstreamPort);
+  if (inet_pton(AF_INET, options_.upstreamAddress.c_str(), &sa.sin_addr) != 1) {
+    ::close(upstream_);
+    upstream_ = -1;
+    return Status("InvalidConfig", "DNS upstream must be an IPv4 address, got '" + options_.upstreamAddress + "'");
+  }
+  // Connected: only the upstream's datagrams reach this socket.
+  if (connect(upstream_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    Status st = sysError("connect to the DNS upstream");
+    ::close(upstream_);
+    upstream_ = -1;
+    return st;
+  }
+  add(upstream_, Kind::kUpstream, "", EPOLLIN);
+  return Status::Ok();
+}
+
+bool DnsServer::forward(int fd, const Handle& h, const uint8_t* data, size_t len, const sockaddr_storage* from,
+                        socklen_t fromLen) {
+  if (forwards_.size() >= options_.maxForwards) return false;
+  // A fresh id per forward, never one still in flight.
+  uint16_t id = 0;
+  for (int i = 0; i < 65536; ++i) {
+    id = ++nextForwardId_;
+    if (!forwards_.count(id)) break;
+  }
+  Forward f;
+  f.clientId = static_cast<uint16_t>((data[0] << 8) | data[1]);
+  f.fd = fd;
+  f.serial = h.serial;
+  if (from) f.from = *from;
+  f.fromLen = fromLen;
+  f.deadlineMs = nowMillis() + options_.upstreamTimeoutMs;
+  std::vector<uint8_t> q(data, data + len);
+  q[0] = static_cast<uint8_t>(id >> 8);
+  q[1] = static_cast<uint8_t>(id & 0xff);
+  if (send(upstream_, q.data(), q.size(), MSG_DONTWAIT) != static_cast<ssize_t>(q.size())) return false;
+  forwards_[id] = f;
+  forwarded_++;
+  if (h.kind == Kind::kTcpConn) ++handles_[fd].pendingForwards;
+  return true;
+}
+
+void DnsServer::onUpstream() {
+  static thread_local std::vector<uint8_t> buf(65536);
+  for (int i = 0; i < kUdpBurst; ++i) {
+    ssize_t n = recv(upstream_, buf.data(), buf.size(), 0);
+    if (n < 0) return;
+    if (n < 12 || !(buf[2] & 0x80)) continue;  // not a response
+    uint16_t id = static_cast<uint16_t>((buf[0] << 8) | buf[1]);
+    auto it = forwards_.find(id);
+    if (it == forwards_.end()) continue;  // late, or never asked
+    Forward f = it->second;
+    forwards_.erase(it);
+    auto h = handles_.find(f.fd);
+    if (h == handles_.end() || h->second.serial != f.serial) continue;  // the client's socket is gone
+    if (h->second.kind == Kind::kTcpConn) --h->second.pendingForwards;
+    buf[0] = static_cast<uint8_t>(f.clientId >> 8);
+    buf[1] = static_cast<uint8_t>(f.clientId & 0xff);
+    if (h->second.kind == Kind::kUdp) {
+      sendto(f.fd, buf.data(), static_cast<size_t>(n), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&f.from), f.fromLen);
+    } else if (h->second.kind == Kind::kTcpConn) {
+      auto& out = h->second.out;
+      out.push_back(static_cast<char>(n >> 8));
+      out.push_back(static_cast<char>(n & 0xff));
+      out.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+      flush(f.fd, h->second);
+    }
+  }
+}
+
+void DnsServer::expireForwards() {
+  int64_t now = nowMillis();
+  std::vector<int> done;
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    if (it->second.deadlineMs > now) {
+      ++it;
+      continue;
+    }
+    auto h = handles_.find(it->second.fd);
+    if (h != handles_.end() && h->second.serial == it->second.serial && h->second.kind == Kind::kTcpConn &&
+        --h->second.pendingForwards == 0 && h->second.closing) {
+      done.push_back(it->second.fd);
+    }
+    it = forwards_.erase(it);
+  }
+  for (int fd : done) flush(fd, handles_[fd]);  // closes it once nothing is left to send
 }
 
 void DnsServer::takeSnapshot() {

@@ -13,6 +13,8 @@
 // everything else runs on the server's own thread.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -35,12 +37,20 @@ struct DnsServerOptions {
   // TCP: idle connections are closed after this long; at most this many open.
   int tcpIdleSeconds = 10;
   size_t maxTcpConnections = 512;
+  // Names under no zone it owns go to this resolver ("127.0.0.1", 53) over UDP
+  // from the host, instead of REFUSED; empty address = REFUSED. Unanswered
+  // forwards are forgotten after upstreamTimeoutMs (the client retries).
+  std::string upstreamAddress;
+  uint16_t upstreamPort = 53;
+  int upstreamTimeoutMs = 2000;
+  size_t maxForwards = 4096;
 };
 
 struct DnsStats {
   uint64_t udpQueries = 0;
   uint64_t tcpQueries = 0;
-  uint64_t ignored = 0;  // packets that got no answer (malformed, responses)
+  uint64_t ignored = 0;    // packets that got no answer (malformed, responses)
+  uint64_t forwarded = 0;  // queries sent to the upstream
 };
 
 class DnsServer {
@@ -63,13 +73,24 @@ class DnsServer {
   size_t openResolvers() const { return openResolvers_.load(); }
 
  private:
-  enum class Kind { kWake, kUdp, kTcpListen, kTcpConn };
+  enum class Kind { kWake, kUdp, kTcpListen, kTcpConn, kUpstream };
   struct Handle {
     Kind kind;
+    uint64_t serial = 0;      // tells a reused descriptor from the one a forward came in on
+    int pendingForwards = 0;  // TCP: answers still to come from the upstream
     std::string view;
     std::string in, out;
     int64_t lastActive = 0;
     bool closing = false;
+  };
+  // A query waiting for the upstream, by the id it was sent with.
+  struct Forward {
+    uint16_t clientId = 0;
+    int fd = -1;  // the listener (UDP) or connection (TCP) it came in on
+    uint64_t serial = 0;
+    sockaddr_storage from{};
+    socklen_t fromLen = 0;
+    int64_t deadlineMs = 0;
   };
   struct Resolver {
     VpcResolver spec;
@@ -94,12 +115,25 @@ class DnsServer {
   // query sent after publish() returned is answered from the new snapshot.
   void takeSnapshot();
   // respond() through a cache of whole answers for the current snapshot.
-  const std::vector<uint8_t>& answer(const std::string& view, const uint8_t* data, size_t len, Transport t);
+  // *forward: not ours and an upstream is configured; the REFUSED answer is
+  // returned for when forwarding fails.
+  const std::vector<uint8_t>& answer(const std::string& view, const uint8_t* data, size_t len, Transport t,
+                                     bool* forward);
+  Status openUpstream();
+  // Sends the query upstream; false when it cannot (too many in flight, send error).
+  bool forward(int fd, const Handle& h, const uint8_t* data, size_t len, const sockaddr_storage* from,
+               socklen_t fromLen);
+  void onUpstream();
+  void expireForwards();
 
   DnsServerOptions options_;
   int epoll_ = -1;
   int wake_ = -1;
   int hostUdp_ = -1, hostTcp_ = -1;
+  int upstream_ = -1;
+  std::unordered_map<uint16_t, Forward> forwards_;  // server thread only
+  uint16_t nextForwardId_ = 0;
+  uint64_t nextSerial_ = 1;
   uint16_t hostPort_ = 0;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
@@ -113,13 +147,17 @@ class DnsServer {
   std::unordered_map<int, Handle> handles_;  // server thread only
   // Answers by (view, transport, query bytes after the id): an answer depends on
   // nothing else, so repeated questions skip ldns. Cleared with every snapshot.
-  std::unordered_map<std::string, std::vector<uint8_t>> cache_;  // server thread only
+  struct Cached {
+    std::vector<uint8_t> bytes;
+    bool notOwned = false;
+  };
+  std::unordered_map<std::string, Cached> cache_;  // server thread only
   std::string cacheKey_;
   std::vector<uint8_t> reply_;
   std::map<std::string, Resolver> resolvers_;  // server thread only, by VPC id
   size_t tcpConnections_ = 0;
   int64_t lastSync_ = 0;
-  std::atomic<uint64_t> udpQueries_{0}, tcpQueries_{0}, ignored_{0};
+  std::atomic<uint64_t> udpQueries_{0}, tcpQueries_{0}, ignored_{0}, forwarded_{0};
   std::atomic<size_t> openResolvers_{0};
 };
 

@@ -73,7 +73,7 @@ void truncate(ldns_pkt* p) {
 }
 
 // Fills the answer to a well-formed single question.
-void answer(const ZoneSnapshot& snap, const std::string& view, const ldns_rr* question, ldns_pkt* r) {
+void answer(const ZoneSnapshot& snap, const std::string& view, const ldns_rr* question, ldns_pkt* r, bool* notOwned) {
   const ldns_rdf* qname = ldns_rr_owner(question);
   ldns_rr_type qtype = ldns_rr_get_type(question);
   ldns_rr_class qclass = ldns_rr_get_class(question);
@@ -93,6 +93,7 @@ void answer(const ZoneSnapshot& snap, const std::string& view, const ldns_rr* qu
   Lookup l = lookup(snap, view, name);
   if (l.kind == Lookup::Kind::kRefused) {
     ldns_pkt_set_rcode(r, LDNS_RCODE_REFUSED);
+    *notOwned = true;
     return;
   }
   ldns_pkt_set_aa(r, true);
@@ -112,7 +113,10 @@ void answer(const ZoneSnapshot& snap, const std::string& view, const ldns_rr* qu
 }  // namespace
 
 std::vector<uint8_t> respond(const ZoneSnapshot& snap, const std::string& view, const uint8_t* data, size_t len,
-                             Transport transport) {
+                             Transport transport, bool* notOwned) {
+  bool unused = false;
+  if (!notOwned) notOwned = &unused;
+  *notOwned = false;
   if (len < LDNS_HEADER_SIZE) return {};
   ldns_pkt* raw = nullptr;
   if (ldns_wire2pkt(&raw, data, len) != LDNS_STATUS_OK) {
@@ -149,7 +153,7 @@ std::vector<uint8_t> respond(const ZoneSnapshot& snap, const std::string& view, 
   } else if (edns && ldns_pkt_edns_version(q.get()) != 0) {
     ldns_pkt_set_edns_extended_rcode(r.get(), kExtRcodeBadVers);
   } else {
-    answer(snap, view, ldns_rr_list_rr(questions, 0), r.get());
+    answer(snap, view, ldns_rr_list_rr(questions, 0), r.get(), notOwned);
   }
 
   std::vector<uint8_t> wire = toWire(r.get());

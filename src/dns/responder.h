@@ -32,8 +32,10 @@ inline constexpr uint16_t kMaxUdpSize = 1232;  // DNS flag day 2020: no IP fragm
 inline constexpr uint32_t kTtl = 60;           // as AWS gives endpoint names
 
 // The answer to bytes received from a client of `view` ("" = the host), or an
-// empty vector when the bytes deserve no answer.
+// empty vector when the bytes deserve no answer. *notOwned (when given) is set
+// when the answer is REFUSED only because the name is under no zone it owns: a
+// well-formed standard query that a configured upstream may answer instead.
 std::vector<uint8_t> respond(const ZoneSnapshot& snap, const std::string& view, const uint8_t* data, size_t len,
-                             Transport transport);
+                             Transport transport, bool* notOwned = nullptr);
 
 }  // namespace lp::dns

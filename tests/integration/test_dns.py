@@ -334,3 +334,58 @@ def test_endpoints_that_are_not_available_have_no_names(daemon):
                e["VpcEndpointId"])
     wait_state(daemon, e["VpcEndpointId"], "rejected")
     assert wait_for(lambda: dig_host(daemon, regional).status == "NXDOMAIN", 1.0)
+
+
+@pytest.fixture
+def upstream():
+    """dnsmasq on loopback, authoritative-like for corp.internal: the upstream the
+    VPC resolvers forward names they do not own to."""
+    if not shutil.which("dnsmasq"):
+        pytest.skip("dnsmasq not installed (scripts/install-deps.sh)")
+    d = tempfile.mkdtemp(prefix="lp-test-dnsmasq-")
+    port = free_port()
+    proc = subprocess.Popen(["dnsmasq", "--keep-in-foreground", f"--port={port}", "--listen-address=127.0.0.1",
+                             "--bind-interfaces", "--no-resolv", "--no-hosts", "--user=root",
+                             f"--pid-file={d}/pid", "--host-record=db.corp.internal,10.50.0.9",
+                             "--local=/corp.internal/"], stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+short", "+time=1",
+                                                "db.corp.internal"], capture_output=True,
+                                               text=True).stdout.strip() == "10.50.0.9", 5)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_names_it_does_not_own_go_to_the_configured_upstream(upstream):
+    d = tempfile.mkdtemp(prefix="lp-test-")
+    path = os.path.join(d, "linkplane.toml")
+    with open(path, "w") as f:
+        # The ec2 backend is never dialled here; the endpoint needs one to be available.
+        f.write(f'dns_listen = ""\ndns_upstream = "127.0.0.1:{upstream}"\n\n'
+                f'[aws_service_backends]\nec2 = "127.0.0.1:{free_port()}"\n')
+    daemon = Daemon(state_dir=d, config=path).start()
+    try:
+        vpc, subs, w = vpc_with_workload(daemon, "10.129.0.0/16", [("10.129.1.0/24", "us-east-1a")])
+        e = create_endpoint(daemon, vpc, subs, private_dns=True)
+        regional, _, _ = names(e)
+        wait_state(daemon, e["VpcEndpointId"], "available")
+        assert workload_ready(daemon, w, regional)
+        r = dig_in(w, "db.corp.internal")
+        assert r.status == "NOERROR" and r.a == ["10.50.0.9"], r
+        out = subprocess.run([LINKPLANE, "exec", "--eni", w, "--", "getent", "hosts", "db.corp.internal"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0 and out.stdout.split()[0] == "10.50.0.9", out
+        assert dig_in(w, "db.corp.internal", "+tcp").a == ["10.50.0.9"]
+        assert dig_in(w, "nothing.corp.internal").status == "NXDOMAIN"
+        # Its own names never leave: the private name and the endpoint's names.
+        ips = sorted(endpoint_ips(daemon, e).values())
+        assert dig_in(w, EC2_NAME).a == ips
+        assert dig_in(w, regional).a == ips
+        assert dig_in(w, "nothing.us-east-1.vpce.amazonaws.com").status == "NXDOMAIN"
+    finally:
+        rc = daemon.stop()
+        shutil.rmtree(d, ignore_errors=True)
+    assert rc == 0

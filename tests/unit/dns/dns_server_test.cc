@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -267,6 +268,96 @@ TEST_F(DnsServerTest, RepeatedQuestionsEachGetTheirOwnId) {
   ASSERT_TRUE(udpBig);
   EXPECT_TRUE(ldns_pkt_tc(udpBig.get()));
   EXPECT_EQ(answers(parse(tcp[0]).get()).size(), 100u);
+}
+
+// A configured upstream (here another real DnsServer, authoritative for
+// corp.internal) answers the names this one does not own.
+class DnsUpstreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DnsServerOptions uo;
+    uo.hostAddress = "127.0.0.1";
+    upstream_ = std::make_unique<DnsServer>(uo);
+    ASSERT_TRUE(upstream_->start().ok());
+    auto corp = std::make_shared<ZoneSnapshot>();
+    corp->shared.zones = {"corp.internal"};
+    corp->shared.a["db.corp.internal"] = {"10.50.0.9"};
+    upstream_->publish(corp);
+
+    DnsServerOptions o;
+    o.hostAddress = "127.0.0.1";
+    o.upstreamAddress = "127.0.0.1";
+    o.upstreamPort = upstream_->hostPort();
+    o.upstreamTimeoutMs = 300;
+    server_ = std::make_unique<DnsServer>(o);
+    ASSERT_TRUE(server_->start().ok());
+    server_->publish(snapshot());
+    port_ = server_->hostPort();
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (upstream_) upstream_->stop();
+  }
+  std::unique_ptr<DnsServer> upstream_, server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(DnsUpstreamTest, NamesItDoesNotOwnGoUpstreamOverUdpAndTcp) {
+  auto r = parse(*udpExchange(query("DB.corp.internal", LDNS_RR_TYPE_A, 0, 77), "127.0.0.1", port_));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(ldns_pkt_id(r.get()), 77);
+  EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(answers(r.get()), std::vector<std::string>{"10.50.0.9"});
+  EXPECT_EQ(server_->stats().forwarded, 1u);
+  // The upstream's own negative answers come back as they are.
+  auto nx = parse(*udpExchange(query("nope.corp.internal", LDNS_RR_TYPE_A), "127.0.0.1", port_));
+  ASSERT_TRUE(nx);
+  EXPECT_EQ(ldns_pkt_get_rcode(nx.get()), LDNS_RCODE_NXDOMAIN);
+  // Over TCP, mixed with names of its own, each answer with its id.
+  auto rs = tcpExchange({query("db.corp.internal", LDNS_RR_TYPE_A, 0, 5), query(kZonal, LDNS_RR_TYPE_A, 0, 6)},
+                        "127.0.0.1", port_);
+  ASSERT_EQ(rs.size(), 2u);
+  std::map<int, std::vector<std::string>> byId;
+  for (const auto& raw : rs) {
+    auto p = parse(raw);
+    ASSERT_TRUE(p);
+    byId[ldns_pkt_id(p.get())] = answers(p.get());
+  }
+  EXPECT_EQ(byId[5], std::vector<std::string>{"10.50.0.9"});
+  EXPECT_EQ(byId[6], std::vector<std::string>{"10.0.1.10"});
+}
+
+TEST_F(DnsUpstreamTest, OwnedZonesNeverGoUpstream) {
+  auto nx = parse(*udpExchange(query("nope.us-east-1.vpce.amazonaws.com", LDNS_RR_TYPE_A), "127.0.0.1", port_));
+  ASSERT_TRUE(nx);
+  EXPECT_EQ(ldns_pkt_get_rcode(nx.get()), LDNS_RCODE_NXDOMAIN);
+  auto aaaa = parse(*udpExchange(query(kRegional, LDNS_RR_TYPE_AAAA), "127.0.0.1", port_));
+  ASSERT_TRUE(aaaa);
+  EXPECT_EQ(ldns_pkt_ancount(aaaa.get()), 0);
+  EXPECT_EQ(server_->stats().forwarded, 0u);
+}
+
+TEST_F(DnsUpstreamTest, AnUpstreamThatIsDownCostsNoAnswerAndNoHarm) {
+  upstream_->stop();
+  EXPECT_FALSE(udpExchange(query("db.corp.internal", LDNS_RR_TYPE_A), "127.0.0.1", port_, 500));
+  auto r = parse(*udpExchange(query(kRegional, LDNS_RR_TYPE_A), "127.0.0.1", port_));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(answers(r.get()).size(), 2u);
+}
+
+TEST(DnsUpstreamConfigTest, TheUpstreamCannotBeItself) {
+  DnsServerOptions o;
+  o.hostAddress = "127.0.0.1";
+  o.hostPort = 0;
+  DnsServer probe(o);
+  ASSERT_TRUE(probe.start().ok());
+  uint16_t port = probe.hostPort();
+  probe.stop();
+  o.hostPort = port;
+  o.upstreamAddress = "127.0.0.1";
+  o.upstreamPort = port;
+  DnsServer self(o);
+  EXPECT_FALSE(self.start().ok());
 }
 
 TEST(DnsResponderTest, PrivateNamesAreSeenOnlyInTheirVpc) {
