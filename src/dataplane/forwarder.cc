@@ -139,6 +139,7 @@ class Conn {
   const std::string& endpointId() const { return rt_->spec.endpointId; }
   const std::string& listenerKey() const { return rt_->key; }
 
+  std::shared_ptr<std::atomic<int>> targetHealth;  // set: reset when it turns unhealthy
   bool dead = false;
   bool queued = false;
   bool throttled = false;
@@ -500,6 +501,10 @@ void Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
     }
     auto conn = std::make_unique<Conn>(*this, rt, fd, tfd, t.spec.proxyProtocolV2);
     Conn* c = conn.get();
+    // Watched only when it was not already unhealthy (an NLB failing open keeps those).
+    if (t.health && t.spec.terminateWhenUnhealthy && cands[static_cast<size_t>(pick)].health != Health::kUnhealthy) {
+      c->targetHealth = t.health;
+    }
     rt->endpoint->connections.fetch_add(1, std::memory_order_relaxed);
     rt->iface->connections.fetch_add(1, std::memory_order_relaxed);
     rt->endpoint->active.fetch_add(1, std::memory_order_relaxed);
@@ -574,6 +579,7 @@ void Loop::run() {
   nsOnThread_ = std::make_unique<NsCache>();
   epoll_event events[256];
   int64_t lastSweep = monoNanos();
+  int64_t lastHealthScan = lastSweep;
   while (!stopped_) {
     int timeout = 1000;
     if (!ready_.empty()) {
@@ -616,6 +622,15 @@ void Loop::run() {
     std::erase_if(throttled_, [](const auto& e) { return e.second->dead; });
     graveyard_.clear();
     retiredListeners_.clear();
+    if (int64_t now = monoNanos(); now - lastHealthScan > 500'000'000) {
+      lastHealthScan = now;
+      std::vector<Conn*> cut;
+      for (auto& [c, _] : conns_) {
+        if (c->targetHealth && c->targetHealth->load(std::memory_order_relaxed) == static_cast<int>(Health::kUnhealthy))
+          cut.push_back(c);
+      }
+      for (Conn* c : cut) c->reset();
+    }
     if (int64_t now = monoNanos(); now - lastSweep > 10'000'000'000) {
       nsOnThread_->sweep();
       lastSweep = now;

@@ -18,6 +18,9 @@ struct TargetSpec {
   int port = 0;
   std::string zoneId;
   bool proxyProtocolV2 = false;
+  // Reset connections to this target when it turns unhealthy (the NLB default,
+  // target_health_state.unhealthy.connection_termination.enabled).
+  bool terminateWhenUnhealthy = true;
   bool operator==(const TargetSpec&) const = default;
 };
 

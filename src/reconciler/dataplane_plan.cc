@@ -144,6 +144,8 @@ DataplanePlan planDataplane(const store::ReadView& view) {
             pt.spec.port = t.port;
             pt.spec.zoneId = t.zoneId;
             pt.spec.proxyProtocolV2 = tg->second.proxyProtocolV2();
+            auto term = tg->second.attributes.find("target_health_state.unhealthy.connection_termination.enabled");
+            pt.spec.terminateWhenUnhealthy = term == tg->second.attributes.end() || term->second != "false";
             list.push_back(std::move(pt));
           }
           if (tg->second.targets.empty() && list.empty()) list.push_back(PortTarget{{}, &lb->second});

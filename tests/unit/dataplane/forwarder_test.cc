@@ -338,7 +338,14 @@ TEST_F(ForwarderTest, ListenerRemovedFromAForwardingEndpointCutsItsConnections) 
 
 TEST_F(ForwarderTest, HealthChecksMoveTrafficOffAStoppedTarget) {
   startForwarder();
-  auto answer = [](const char* name) { return [name](int c) { sendAll(c, name); }; };
+  // Each server says its name, then holds the connection until the client closes it.
+  std::atomic<bool> hold{false};
+  auto answer = [&hold](const char* name) {
+    return [name, &hold](int c) {
+      sendAll(c, name);
+      if (hold) readAll(c);
+    };
+  };
   int a = serve(7001, answer("A"));
   serve(7002, answer("B"));
   Snapshot s;
@@ -372,11 +379,30 @@ TEST_F(ForwarderTest, HealthChecksMoveTrafficOffAStoppedTarget) {
   }
   EXPECT_EQ(seen, (std::set<std::string>{"A", "B"}));
 
+  // A connection held open to A is reset when A turns unhealthy (NLB default).
+  hold = true;
+  int held = -1;
+  for (int i = 0; i < 20 && held < 0; ++i) {
+    int c = dial();
+    ASSERT_GE(c, 0);
+    char b;
+    if (recv(c, &b, 1, 0) == 1 && b == 'A') {
+      held = c;
+    } else {
+      close(c);
+    }
+  }
+  ASSERT_GE(held, 0);
+  hold = false;
   stopServer(a);
   auto aDown = [&] { return fwd_->health()["tg|10.202.0.10:7001"].state == Health::kUnhealthy; };
   for (int i = 0; i < 60 && !aDown(); ++i) std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(aDown());
   EXPECT_EQ(fwd_->health()["tg|10.202.0.10:7001"].reason, "Target.FailedHealthChecks");
+  int err = 0;
+  EXPECT_EQ(readAll(held, &err), "");
+  EXPECT_EQ(err, ECONNRESET);
+  close(held);
   for (int i = 0; i < 20; ++i) {
     int c = dial();
     ASSERT_GE(c, 0);
