@@ -1,11 +1,12 @@
 #include "dns/responder.h"
 
 #include <arpa/inet.h>
-#include <ldns/ldns.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+
+#include "dns/ldns_wrap.h"
 
 namespace lp::dns {
 

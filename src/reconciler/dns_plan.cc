@@ -132,14 +132,21 @@ DnsPublisher::DnsPublisher(std::unique_ptr<HostProvisioner> inner, dns::DnsServe
     : inner_(std::move(inner)), server_(server), region_(std::move(region)), vpcResolvers_(vpcResolvers) {}
 
 ProvisionReport DnsPublisher::apply(const store::ReadView& view) {
-  // The host first: a resolver socket needs its namespace.
-  ProvisionReport report = inner_->apply(view);
   auto snap = std::make_shared<dns::ZoneSnapshot>(planDns(view, region_));
   if (!vpcResolvers_) snap->resolvers.clear();
-  if (!last_ || !(*last_ == *snap)) {
+  bool changed = !last_ || !(*last_ == *snap);
+  bool newResolvers = changed && (!last_ || last_->resolvers != snap->resolvers);
+  // Names first: a removal (private DNS off, reject, delete) must not wait for the
+  // host pass. Names only ever appear for endpoints already available, whose
+  // interfaces an earlier pass put in place.
+  if (changed) {
     last_ = snap;
     server_.publish(snap);
   }
+  ProvisionReport report = inner_->apply(view);
+  // A new VPC's namespace exists only now: publishing again has its sockets opened
+  // at once rather than at the server's next one-second retry.
+  if (newResolvers) server_.publish(last_);
   return report;
 }
 

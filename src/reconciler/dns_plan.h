@@ -14,10 +14,11 @@
 //  - every VPC with enableDnsSupport gets a resolver at its CIDR base+2, port 53,
 //    in namespace lp-<vpc-id>.
 //
-// DnsPublisher: a HostProvisioner decorator. It lets the wrapped provisioner
-// converge the host, then publishes the snapshot for the same view to the DNS
-// server, so names follow the store on every reconciler pass (a change wakes
-// the reconciler at once). Owned by the daemon; reconciler thread only.
+// DnsPublisher: a HostProvisioner decorator. On every reconciler pass it
+// publishes the snapshot for the view to the DNS server (when it changed), then
+// lets the wrapped provisioner converge the host, so names follow the store
+// without waiting for the host (a change wakes the reconciler at once). Owned by
+// the daemon; reconciler thread only.
 #pragma once
 
 #include <memory>

@@ -8,9 +8,7 @@
 #include <memory>
 #include <string>
 
-// After the C++ headers: ldns's C headers upset libstdc++ under clang otherwise.
-#include <ldns/ldns.h>
-
+#include "dns/ldns_wrap.h"
 #include "dns/responder.h"
 #include "dns/zone_snapshot.h"
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "dns_test_util.h"
 #include "model/endpoint.h"
 #include "model/resources.h"
 
@@ -147,6 +148,37 @@ TEST_F(DnsPlanTest, ChangesAreVisibleInTheNextSnapshot) {
   EXPECT_FALSE(before == after);
   EXPECT_EQ(after.shared.a.at(kRegional).size(), 3u);
   EXPECT_GT(after.serial, before.serial);
+}
+
+// The publisher between the reconciler and a real DnsServer: each pass serves the
+// names of that pass's view, at once (the host listener here; no namespaces).
+TEST_F(DnsPlanTest, EachPassPublishesItsViewToTheServer) {
+  dns::DnsServerOptions o;
+  o.hostAddress = "127.0.0.1";
+  dns::DnsServer server(o);
+  ASSERT_TRUE(server.start().ok());
+  DnsPublisher publisher(std::make_unique<ControlOnlyProvisioner>(), server, "us-east-1", false);
+  auto pass = [&] { store_->read([&](const store::ReadView& v) { (void)publisher.apply(v); }); };
+  auto ask = [&](const std::string& name) {
+    auto r = dns::testing::udpExchange(dns::testing::query(name, LDNS_RR_TYPE_A), "127.0.0.1", server.hostPort());
+    return r ? dns::testing::parse(*r) : nullptr;
+  };
+  pass();
+  auto a = ask(kRegional);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(dns::testing::answers(a.get()), (std::vector<std::string>{"10.1.1.50", "10.1.2.50"}));
+  // The host sees endpoint-specific names only, never the private one.
+  auto p = ask(kPrivate);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_REFUSED);
+
+  endpoint("vpce-0aaa", "vpc-c", "deleting", true, {"eni-a", "eni-b"});
+  pass();
+  auto gone = ask(kRegional);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(ldns_pkt_get_rcode(gone.get()), LDNS_RCODE_NXDOMAIN);
+  publisher.teardown();
+  server.stop();
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <ldns/ldns.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -13,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "dns/ldns_wrap.h"
 
 namespace lp::dns::testing {
 
