@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -80,9 +82,27 @@ struct ListenerRt {
 using ListenerKey = std::string;  // ns|ip|port
 using ListenerTable = std::map<ListenerKey, std::shared_ptr<const ListenerRt>>;
 
+// Lets update() wait until every loop has installed a table: resets of connections
+// must leave before the reconciler removes the addresses they were made on (a
+// socket cannot send from an address the host no longer has).
+struct Barrier {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t remaining = 0;
+  void done() {
+    std::lock_guard lock(mu);
+    if (--remaining == 0) cv.notify_all();
+  }
+  void wait(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, limit, [&] { return remaining == 0; });
+  }
+};
+
 struct Install {
   std::shared_ptr<const ListenerTable> table;
   std::map<ListenerKey, int> newFds;  // owned by the loop once posted
+  std::shared_ptr<Barrier> barrier;
 };
 
 struct Handler {
@@ -522,7 +542,10 @@ void Loop::drainInbox() {
     items.swap(inbox_);
     stop = stopping_;
   }
-  for (auto& in : items) install(in);
+  for (auto& in : items) {
+    install(in);
+    if (in.barrier) in.barrier->done();
+  }
   if (stop) {
     shutdownAll();
     stopped_ = true;
@@ -787,7 +810,10 @@ UpdateResult Forwarder::Impl::update(const Snapshot& snap) {
     }
     (*table)[key] = std::move(rt);
   }
-  for (size_t i = 0; i < loops_.size(); ++i) loops_[i]->post(Install{table, std::move(newFds[i])});
+  auto barrier = std::make_shared<Barrier>();
+  barrier->remaining = loops_.size();
+  for (size_t i = 0; i < loops_.size(); ++i) loops_[i]->post(Install{table, std::move(newFds[i]), barrier});
+  barrier->wait(std::chrono::seconds(2));
   bound_ = std::move(bound);
   lastListeners_ = snap.listeners;
   lastChecks_ = snap.healthChecks;

@@ -64,6 +64,7 @@ class Forwarder {
   Forwarder& operator=(const Forwarder&) = delete;
 
   // Converges listeners and health checks on the snapshot. One caller thread.
+  // Returns once every loop has the new table: connections it cuts are reset by then.
   UpdateResult update(const Snapshot& snapshot);
   std::map<std::string, HealthResult> health();
   CountersReport counters();

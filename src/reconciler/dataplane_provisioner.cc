@@ -31,8 +31,12 @@ DataplaneProvisioner::DataplaneProvisioner(std::unique_ptr<HostProvisioner> inne
 DataplaneProvisioner::~DataplaneProvisioner() = default;
 
 ProvisionReport DataplaneProvisioner::apply(const store::ReadView& view) {
-  ProvisionReport r = inner_->apply(view);
   DataplanePlan plan = planDataplane(view);
+  // Twice: first so that connections of endpoints going away are reset while their
+  // addresses still exist (an RST needs its source address), then, once the host
+  // network has the new addresses, to listen on them.
+  (void)forwarder_->update(plan.snapshot);
+  ProvisionReport r = inner_->apply(view);
   dataplane::UpdateResult u = forwarder_->update(plan.snapshot);
   for (const auto& [id, why] : plan.failed) {
     r.endpointsReady.erase(id);

@@ -1,6 +1,8 @@
 // DataplaneProvisioner: the host network (an inner provisioner, NetHostProvisioner)
-// plus the TCP data plane. Each pass first converges namespaces, addresses and
-// nftables, then hands the forwarder a snapshot (dataplane_plan.h); an endpoint is
+// plus the TCP data plane. Each pass hands the forwarder the snapshot
+// (dataplane_plan.h) before and after converging namespaces, addresses and
+// nftables: before, so connections being cut are reset while their addresses still
+// exist; after, to listen on new addresses. An endpoint is
 // reported ready only when the inner provisioner says its interfaces are in place
 // and every one of its listeners is bound, and failed when it cannot forward at
 // all (an AWS service with no backend configured). Reports target health, and

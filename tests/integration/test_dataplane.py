@@ -317,6 +317,21 @@ def test_traffic_flows_through_the_endpoint_and_nowhere_else(daemon, servers, sc
         "timeout", "unreachable [Errno 101] Network is unreachable")
     assert client(scripts, t.targets[0][0], "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1.5"}) != "open"
 
+    # Deleting the endpoint cuts a live connection and closes the address within a second.
+    p = subprocess.Popen([LINKPLANE, "exec", "--eni", w, "--", PY, os.path.join(scripts, "client.py"), "hold",
+                          t.endpoint_ip, str(PORT)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "connected"
+        daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", t.endpoint, account="consumer")
+        start = time.monotonic()
+        assert p.stdout.readline().strip() == "reset"
+        assert time.monotonic() - start < 1.5
+    finally:
+        p.kill()
+        p.wait()
+    wait_state(daemon, t.endpoint, "deleted")
+    assert client(scripts, w, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1"}) != "open"
+
 
 def test_security_group_without_the_rule_blocks_and_adding_it_opens(daemon, servers, scripts):
     t = build(daemon, servers, cidr_p="10.152.0.0/16", cidr_c="10.153.0.0/16")
