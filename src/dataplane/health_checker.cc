@@ -110,6 +110,7 @@ std::map<std::string, HealthResult> HealthChecker::report() {
 
 void HealthChecker::run() {
   NsCache ns;
+  auto lastSweep = std::chrono::steady_clock::now();
   std::vector<std::shared_ptr<Entry>> active;
   auto finish = [&](Entry& e, bool ok, const char* why) {
     if (e.fd >= 0) close(e.fd);
@@ -165,6 +166,12 @@ void HealthChecker::run() {
       }
     }
     auto now = std::chrono::steady_clock::now();
+    // Let go of namespaces no check has used for a while (a deleted VPC's stays
+    // alive as long as a descriptor of it is open).
+    if (now - lastSweep > std::chrono::seconds(30)) {
+      ns.sweep();
+      lastSweep = now;
+    }
     for (auto& e : active) {
       if (e->fd < 0 && now >= e->nextDue) begin(*e, now);
     }
