@@ -26,6 +26,7 @@ import time
 BUILD_DIR = os.environ.get("LP_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 LINKPLANE = os.path.abspath(os.path.join(BUILD_DIR, "src", "daemon", "linkplane"))
 DURATION = int(os.environ.get("DURATION", "5"))
+REPEAT = int(os.environ.get("REPEAT", "3"))
 WRK_CONNS = int(os.environ.get("WRK_CONNS", "32"))
 TAG = f"{os.getpid():x}"[-5:]
 IPERF_PORT, HTTP_PORT = 5201, 8080          # on the provider workload
@@ -251,25 +252,31 @@ def main():
         sys.exit("bench/dataplane: needs root")
     tmp = tempfile.mkdtemp(prefix="lp-bench-dp-")
     cleanups.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
-    results = {}
+    samples = {"direct": [], "linkplane": [], "haproxy": []}
     try:
         c, ip, _ = direct_topology(tmp)
         wait_port(c, ip, IPERF_PORT)
         wait_port(c, ip, HTTP_PORT)
-        results["direct"] = measure(c, ip, IPERF_PORT, HTTP_PORT, None)
-
         t = linkplane_topology(tmp)
         wait_port(t["client_ns"], t["endpoint_ip"], LP_IPERF)
         wait_port(t["client_ns"], t["endpoint_ip"], LP_HTTP)
-        results["linkplane"] = measure(t["client_ns"], t["endpoint_ip"], LP_IPERF, LP_HTTP, t["daemon"].pid)
-
         h = start_haproxy(t, tmp)
         try:
             wait_port(t["client_ns"], t["endpoint_ip"], HA_IPERF)
         except RuntimeError:
             print(open(os.path.join(tmp, "haproxy.err")).read(), file=sys.stderr)
             raise
-        results["haproxy"] = measure(t["client_ns"], t["endpoint_ip"], HA_IPERF, HA_HTTP, h.pid)
+        runs = {
+            "direct": lambda: measure(c, ip, IPERF_PORT, HTTP_PORT, None),
+            "linkplane": lambda: measure(t["client_ns"], t["endpoint_ip"], LP_IPERF, LP_HTTP, t["daemon"].pid),
+            "haproxy": lambda: measure(t["client_ns"], t["endpoint_ip"], HA_IPERF, HA_HTTP, h.pid),
+        }
+        # Rounds in alternating order, so a change in background load hits every
+        # contender alike; the table shows the median of each figure.
+        for r in range(REPEAT):
+            order = ["direct", "linkplane", "haproxy"] if r % 2 == 0 else ["haproxy", "linkplane", "direct"]
+            for name in order:
+                samples[name].append(runs[name]())
     finally:
         for p in reversed(procs):
             if p.poll() is None and p.args[0] != LINKPLANE:
@@ -280,6 +287,11 @@ def main():
                 p.wait()
         for fn in reversed(cleanups):
             fn()
+    results = {}
+    for name, rows in samples.items():
+        if rows:
+            results[name] = {k: (sorted(r[k] for r in rows)[len(rows) // 2] if isinstance(rows[0][k], float)
+                                 else rows[0][k]) for k in rows[0]}
     report(results)
 
 
@@ -295,8 +307,8 @@ def report(r):
             ("  proxy CPU under wrk (cores)", "wrk_proxy_cpu", "{:.2f}"),
             ("  host CPU under wrk (cores)", "wrk_host_cpu", "{:.2f}")]
     cols = [c for c in ("direct", "linkplane", "haproxy") if c in r]
-    print(f"\nData plane benchmark ({DURATION}s per run, wrk -c{WRK_CONNS} Connection: close, "
-          f"{os.cpu_count()} cores)\n")
+    print(f"\nData plane benchmark ({DURATION}s per run, median of {REPEAT} alternating rounds, "
+          f"wrk -c{WRK_CONNS} Connection: close, {os.cpu_count()} cores)\n")
     print(f"{'':34}" + "".join(f"{c:>12}" for c in cols) + f"{'lp/haproxy':>12}{'lp/direct':>12}")
     for label, key, fmt in rows:
         line = f"{label:34}" + "".join(f"{fmt.format(r[c][key]):>12}" for c in cols)
