@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "control/security_group_index.h"
 #include "model/cidr.h"
 #include "model/endpoint.h"
 
@@ -306,12 +307,10 @@ Result<SecurityGroup> SecurityGroupService::createSecurityGroup(const CallContex
     Txn t(w);
     LP_ASSIGN_OR_RETURN(model::Vpc vpc,
                         findOwned<model::Vpc>(t, call, in.vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID"));
-    auto inVpc = t.listWhere<SecurityGroup>([&](const SecurityGroup& g) { return g.vpcId == vpc.id; });
-    for (const auto& g : inVpc)
-      if (sameNameCaseless(g.name, in.groupName))
-        return err::make(err::kGroupDuplicate, "The security group '{}' already exists for VPC '{}'", in.groupName,
-                         vpc.id.str());
-    if (static_cast<int>(inVpc.size()) >= ctx_.limits.securityGroupsPerVpc)
+    if (t.raw().get(kSecurityGroupNameKind, securityGroupNameKey(vpc.id, in.groupName)))
+      return err::make(err::kGroupDuplicate, "The security group '{}' already exists for VPC '{}'", in.groupName,
+                       vpc.id.str());
+    if (countSecurityGroups(t, vpc.id) >= ctx_.limits.securityGroupsPerVpc)
       return err::make(err::kSecurityGroupLimitExceeded,
                        "The maximum number of security groups for VPC '{}' has been reached.", vpc.id.str());
     if (call.dryRun) return err::dryRun();
@@ -330,6 +329,7 @@ Result<SecurityGroup> SecurityGroupService::createSecurityGroup(const CallContex
     out.cidr = "0.0.0.0/0";
     sg.rules = {out};
     t.put(sg);
+    indexSecurityGroupName(t, sg);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -397,6 +397,7 @@ Result<SecurityGroupId> SecurityGroupService::deleteSecurityGroup(const CallCont
       return inUse();
     if (call.dryRun) return err::dryRun();
     t.erase<SecurityGroup>(g.id);
+    unindexSecurityGroupName(t, g);
     deleted = g.id;
     return Status::Ok();
   });

@@ -3,25 +3,54 @@
 // transaction it wraps.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <vector>
-
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "store/store.h"
 
 namespace lp::control {
 
+// Decoded objects, cached per resource type by id and keyed on the exact body:
+// a loop over a kind (name checks, quotas) parses only what changed since the
+// last loop, not every object every time. Any thread.
+template <typename R>
+std::shared_ptr<const R> decodeShared(const store::Object& o) {
+  struct Entry {
+    std::string body;
+    std::shared_ptr<const R> value;
+  };
+  static constexpr size_t kMaxEntries = 200000;
+  static std::shared_mutex mu;
+  static std::unordered_map<std::string, Entry> cache;
+  {
+    std::shared_lock l(mu);
+    if (auto it = cache.find(o.id); it != cache.end() && it->second.body == o.body) return it->second.value;
+  }
+  auto j = nlohmann::json::parse(o.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return nullptr;
+  std::shared_ptr<const R> value;
+  try {
+    value = std::make_shared<const R>(j.get<R>());
+  } catch (const nlohmann::json::exception&) {
+    return nullptr;
+  }
+  std::unique_lock l(mu);
+  if (cache.size() >= kMaxEntries) cache.clear();  // bounded; refills with what is in use
+  cache[o.id] = Entry{o.body, value};
+  return value;
+}
+
 template <typename R>
 std::optional<R> decode(const store::Object& o) {
-  auto j = nlohmann::json::parse(o.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return std::nullopt;
-  try {
-    return j.get<R>();
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
-  }
+  auto v = decodeShared<R>(o);
+  if (!v) return std::nullopt;
+  return *v;
 }
 
 class View {
@@ -35,7 +64,9 @@ class View {
     return decode<R>(*o);
   }
   template <typename R, typename Id>
-  std::optional<R> get(const Id& id) const { return get<R>(id.str()); }
+  std::optional<R> get(const Id& id) const {
+    return get<R>(id.str());
+  }
 
   template <typename R>
   std::vector<R> list() const {
@@ -50,8 +81,8 @@ class View {
   template <typename R, typename Pred>
   std::vector<R> listWhere(Pred pred) const {
     std::vector<R> out;
-    v_.forEach(R::kKind, [&](const store::Object& o) {
-      if (auto r = decode<R>(o); r && pred(*r)) out.push_back(std::move(*r));
+    forEachOf<R>([&](const R& r) {
+      if (pred(r)) out.push_back(r);
       return true;
     });
     return out;
@@ -59,11 +90,20 @@ class View {
   template <typename R, typename Pred>
   bool any(Pred pred) const {
     bool found = false;
-    v_.forEach(R::kKind, [&](const store::Object& o) {
-      if (auto r = decode<R>(o); r && pred(*r)) found = true;
+    forEachOf<R>([&](const R& r) {
+      found = pred(r);
       return !found;
     });
     return found;
+  }
+  // Visits every resource of a kind in id order without copying it; stop early
+  // by returning false.
+  template <typename R, typename Fn>
+  void forEachOf(Fn fn) const {
+    v_.forEach(R::kKind, [&](const store::Object& o) {
+      auto r = decodeShared<R>(o);
+      return !r || fn(*r);
+    });
   }
   const store::ReadView& raw() const { return v_; }
 
@@ -76,11 +116,17 @@ class Txn : public View {
   explicit Txn(store::WriteTxn& t) : View(t), t_(t) {}
 
   template <typename R>
-  void put(const R& r) { t_.put(R::kKind, r.id.str(), nlohmann::json(r).dump()); }
+  void put(const R& r) {
+    t_.put(R::kKind, r.id.str(), nlohmann::json(r).dump());
+  }
   template <typename R>
-  void erase(const std::string& id) { t_.erase(R::kKind, id); }
+  void erase(const std::string& id) {
+    t_.erase(R::kKind, id);
+  }
   template <typename R, typename Id>
-  void erase(const Id& id) { t_.erase(R::kKind, id.str()); }
+  void erase(const Id& id) {
+    t_.erase(R::kKind, id.str());
+  }
   store::WriteTxn& raw() { return t_; }
   uint64_t revision() const { return t_.revision(); }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "control/security_group_index.h"
 #include "model/cidr.h"
 #include "model/endpoint.h"
 
@@ -91,6 +92,7 @@ Result<Vpc> VpcService::createVpc(const CallContext& call, const CreateVpcInput&
     vpc.defaultSecurityGroupId = sg.id;
     t.put(vpc);
     t.put(sg);
+    indexSecurityGroupName(t, sg);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -134,6 +136,7 @@ Status VpcService::deleteVpc(const CallContext& call, const std::string& vpcId) 
         }))
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
     if (call.dryRun) return err::dryRun();
+    if (auto sg = t.get<SecurityGroup>(vpc.defaultSecurityGroupId)) unindexSecurityGroupName(t, *sg);
     t.erase<SecurityGroup>(vpc.defaultSecurityGroupId);
     t.erase<Vpc>(vpc.id);
     return Status::Ok();

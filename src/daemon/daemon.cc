@@ -7,9 +7,10 @@
 #include "api/http/server.h"
 #include "common/log.h"
 #include "control/endpoint_service.h"
+#include "control/security_group_index.h"
 #include "dns/dns_server.h"
-#include "reconciler/dns_plan.h"
 #include "notify/notifier.h"
+#include "reconciler/dns_plan.h"
 #include "reconciler/dataplane_provisioner.h"
 #include "reconciler/net_host_provisioner.h"
 #include "reconciler/reconciler.h"
@@ -41,6 +42,7 @@ Status Daemon::start() {
   parts_->ctx = std::make_unique<control::ControlContext>(
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
+  LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));
   parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
 
   if (config_.dataplane) {
