@@ -20,6 +20,8 @@ REGION = "us-east-1"
 ACCOUNTS = {
     "provider": ("111111111111", "AKIALINKPLANEPROVIDR", "provider/secret/key/0000000000000000000000"),
     "consumer": ("222222222222", "AKIALINKPLANECONSUMR", "consumer/secret/key/0000000000000000000000"),
+    # Not in the default config: tests that need a third account write a config with it.
+    "outsider": ("333333333333", "AKIALINKPLANEOUTSIDR", "outsider/secret/key/0000000000000000000000"),
 }
 
 
@@ -27,6 +29,24 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def write_config(accounts=("provider", "consumer"), body='dataplane = false\ndns_listen = ""\n'):
+    """A config file in a new state directory: BODY (top-level keys and tables after
+    them) and the named ACCOUNTS. Returns (state_dir, config_path)."""
+    state_dir = tempfile.mkdtemp(prefix="lp-test-")
+    path = os.path.join(state_dir, "linkplane.toml")
+    top, _, tables = body.partition("\n[")
+    parts = ['region = "us-east-1"', top.strip()]
+    for name in accounts:
+        account_id, key, secret = ACCOUNTS[name]
+        parts.append(f'[[accounts]]\nid = "{account_id}"\nname = "{name}"\n'
+                     f'access_key_id = "{key}"\nsecret_access_key = "{secret}"')
+    if tables:
+        parts.append("[" + tables)
+    with open(path, "w") as f:
+        f.write("\n\n".join(p for p in parts if p) + "\n")
+    return state_dir, path
 
 
 class AwsError(Exception):
@@ -126,6 +146,17 @@ class Daemon:
         r = self.aws(*args, account=account, check=False)
         assert isinstance(r, AwsError), f"expected an error from {args}, got {r}"
         return r
+
+    def wait_endpoint_state(self, endpoint_id, state, account="consumer", timeout=5):
+        """Polls describe-vpc-endpoints until the endpoint is in STATE; returns it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            e = self.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", endpoint_id,
+                         account=account)["VpcEndpoints"][0]
+            if e["State"] == state or time.monotonic() > deadline:
+                assert e["State"] == state, e
+                return e
+            time.sleep(0.1)
 
     def client(self, service, account="provider"):
         import boto3

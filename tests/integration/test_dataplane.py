@@ -3,13 +3,11 @@ servers in workload interfaces of its VPC behind an NLB and publishes an endpoin
 service; a consumer creates an interface endpoint in its VPC; `linkplane exec` in
 the consumer's workload reaches the servers through the endpoint address, and
 nowhere else. Needs root (namespaces, nftables)."""
-import hashlib
 import json
 import os
 import signal
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 

@@ -135,17 +135,6 @@ def create_endpoint(daemon, vpc, subnets, private_dns, service=EC2, account="con
     return daemon.aws(*args, account=account)["VpcEndpoint"]
 
 
-def wait_state(daemon, endpoint_id, state, account="consumer", timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        e = daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", endpoint_id,
-                       account=account)["VpcEndpoints"][0]
-        if e["State"] == state or time.monotonic() > deadline:
-            assert e["State"] == state, e
-            return e
-        time.sleep(0.1)
-
-
 def endpoint_ips(daemon, endpoint, account="consumer"):
     """Zone id -> the private IP of the endpoint's interface there."""
     nis = daemon.aws("ec2", "describe-network-interfaces", "--network-interface-ids",
@@ -183,7 +172,7 @@ def test_endpoint_names_resolve_from_every_vpc_and_the_host(daemon):
     e = create_endpoint(daemon, vpc_c, subs_c, private_dns=False)
     regional, zonal, private = names(e)
     assert private is None and set(zonal) == {"us-east-1a", "us-east-1b"}
-    e = wait_state(daemon, e["VpcEndpointId"], "available")
+    e = daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
     by_zone = endpoint_ips(daemon, e)
     zone_ids = {z["ZoneName"]: z["ZoneId"] for z in
                 daemon.aws("ec2", "describe-availability-zones", account="consumer")["AvailabilityZones"]}
@@ -224,7 +213,7 @@ def test_private_dns_only_in_its_vpc_and_follows_modify_within_a_second(daemon):
     e = create_endpoint(daemon, vpc_c, subs_c, private_dns=True)
     regional, _, private = names(e)
     assert private == EC2_NAME
-    e = wait_state(daemon, e["VpcEndpointId"], "available")
+    e = daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
     ips = sorted(endpoint_ips(daemon, e).values())
     assert workload_ready(daemon, w_c, regional)
     assert wait_for(lambda: dig_in(w_c, EC2_NAME).a == ips, 3), dig_in(w_c, EC2_NAME)
@@ -241,7 +230,7 @@ def test_private_dns_only_in_its_vpc_and_follows_modify_within_a_second(daemon):
     # Two VPCs, two answers: an endpoint with private DNS in VPC D answers there
     # with D's interface, while C keeps its own.
     e_d = create_endpoint(daemon, vpc_d, subs_d, private_dns=True)
-    e_d = wait_state(daemon, e_d["VpcEndpointId"], "available")
+    e_d = daemon.wait_endpoint_state(e_d["VpcEndpointId"], "available")
     ips_d = sorted(endpoint_ips(daemon, e_d).values())
     assert wait_for(lambda: dig_in(w_d, EC2_NAME).a == ips_d, 3)
     assert dig_in(w_c, EC2_NAME).a == ips and set(ips).isdisjoint(ips_d)
@@ -272,7 +261,7 @@ def test_dns_support_off_stops_the_vpc_resolver(daemon):
     vpc, subs, w = vpc_with_workload(daemon, "10.125.0.0/16", [("10.125.1.0/24", "us-east-1a")])
     e = create_endpoint(daemon, vpc, subs, private_dns=False)
     regional, _, _ = names(e)
-    wait_state(daemon, e["VpcEndpointId"], "available")
+    daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
     assert workload_ready(daemon, w, regional)
     daemon.aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--no-enable-dns-support", account="consumer")
     assert wait_for(lambda: dig_in(w, regional).status == "NOANSWER", 3)
@@ -286,7 +275,7 @@ def test_a_connection_by_name_through_the_endpoint(daemon):
     vpc, subs, w = vpc_with_workload(daemon, "10.126.0.0/16", [("10.126.1.0/24", "us-east-1a")])
     e = create_endpoint(daemon, vpc, subs, private_dns=True)
     regional, _, _ = names(e)
-    wait_state(daemon, e["VpcEndpointId"], "available")
+    daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
     assert workload_ready(daemon, w, regional)
     # curl resolves through the VPC resolver and connects to the endpoint's
     # interface; the data plane carries the bytes to the service's backend.
@@ -324,7 +313,7 @@ def test_endpoints_that_are_not_available_have_no_names(daemon):
 
     daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids",
                e["VpcEndpointId"])
-    e = wait_state(daemon, e["VpcEndpointId"], "available")
+    e = daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
     ips = sorted(endpoint_ips(daemon, e).values())
     assert wait_for(lambda: dig_in(w, regional).a == ips, 2)
     assert dig_host(daemon, list(zonal.values())[0]).a == ips
@@ -332,7 +321,7 @@ def test_endpoints_that_are_not_available_have_no_names(daemon):
     # Rejected after being available: the names go.
     daemon.aws("ec2", "reject-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids",
                e["VpcEndpointId"])
-    wait_state(daemon, e["VpcEndpointId"], "rejected")
+    daemon.wait_endpoint_state(e["VpcEndpointId"], "rejected")
     assert wait_for(lambda: dig_host(daemon, regional).status == "NXDOMAIN", 1.0)
 
 
@@ -371,7 +360,7 @@ def test_names_it_does_not_own_go_to_the_configured_upstream(upstream):
         vpc, subs, w = vpc_with_workload(daemon, "10.129.0.0/16", [("10.129.1.0/24", "us-east-1a")])
         e = create_endpoint(daemon, vpc, subs, private_dns=True)
         regional, _, _ = names(e)
-        wait_state(daemon, e["VpcEndpointId"], "available")
+        daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
         assert workload_ready(daemon, w, regional)
         r = dig_in(w, "db.corp.internal")
         assert r.status == "NOERROR" and r.a == ["10.50.0.9"], r

@@ -6,70 +6,28 @@ and isolation between three accounts (provider, consumer, outsider).
 The daemon runs with the data plane off, so these tests need no root and pin the
 control plane alone; traffic through endpoints is tested in test_dataplane.py."""
 
-import os
 import re
-import tempfile
+import shutil
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from lp import Daemon
+from lp import ACCOUNTS, Daemon, write_config
 
-PROVIDER, CONSUMER, OUTSIDER = "111111111111", "222222222222", "333333333333"
-OUTSIDER_KEYS = ("AKIALINKPLANEOUTSIDR", "outsider/secret/key/0000000000000000000000")
-
-CONFIG = f"""
-region = "us-east-1"
-zone_ids = ["use1-az1", "use1-az2", "use1-az3"]
-dataplane = false
-dns_listen = ""
-
-[[accounts]]
-id = "{PROVIDER}"
-name = "provider"
-access_key_id = "AKIALINKPLANEPROVIDR"
-secret_access_key = "provider/secret/key/0000000000000000000000"
-
-[[accounts]]
-id = "{CONSUMER}"
-name = "consumer"
-access_key_id = "AKIALINKPLANECONSUMR"
-secret_access_key = "consumer/secret/key/0000000000000000000000"
-
-[[accounts]]
-id = "{OUTSIDER}"
-name = "outsider"
-access_key_id = "{OUTSIDER_KEYS[0]}"
-secret_access_key = "{OUTSIDER_KEYS[1]}"
-
-[limits]
-interface_endpoints_per_vpc = 3
-"""
+PROVIDER, CONSUMER, OUTSIDER = (ACCOUNTS[a][0] for a in ("provider", "consumer", "outsider"))
 
 
 @pytest.fixture
 def daemon():
-    import lp
-    lp.ACCOUNTS["outsider"] = (OUTSIDER,) + OUTSIDER_KEYS
-    d = tempfile.mkdtemp(prefix="lp-test-")
-    path = os.path.join(d, "linkplane.toml")
-    with open(path, "w") as f:
-        f.write(CONFIG)
-    daemon = Daemon(state_dir=d, config=path).start()
-    yield daemon
-    assert daemon.stop() == 0
-
-
-def wait_state(daemon, endpoint_id, state, account="consumer", timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        e = daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", endpoint_id,
-                       account=account)["VpcEndpoints"][0]
-        if e["State"] == state or time.monotonic() > deadline:
-            assert e["State"] == state, e
-            return e
-        time.sleep(0.1)
+    state_dir, config = write_config(("provider", "consumer", "outsider"),
+                                     'zone_ids = ["use1-az1", "use1-az2", "use1-az3"]\ndataplane = false\n'
+                                     'dns_listen = ""\n[limits]\ninterface_endpoints_per_vpc = 3\n')
+    d = Daemon(state_dir=state_dir, config=config).start()
+    yield d
+    rc = d.stop()
+    shutil.rmtree(state_dir, ignore_errors=True)
+    assert rc == 0
 
 
 def zones(daemon, account):
@@ -187,7 +145,7 @@ def test_interface_endpoint_to_an_aws_service_as_in_the_seed(daemon):
     assert daemon.aws_error("ec2", "delete-network-interface", "--network-interface-id", eni_id,
                             account="consumer").code == "OperationNotPermitted"
 
-    assert wait_state(daemon, eid, "available")["State"] == "available"
+    assert daemon.wait_endpoint_state(eid, "available")["State"] == "available"
     assert daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid,
                       account="consumer")["VpcEndpoints"][0]["DnsEntries"] == dns
 
@@ -225,7 +183,7 @@ def test_interface_endpoint_to_an_aws_service_as_in_the_seed(daemon):
                             account="consumer").code == "DependencyViolation"
     out = daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")
     assert out["Unsuccessful"] == []
-    assert wait_state(daemon, eid, "deleted")["NetworkInterfaceIds"] == []
+    assert daemon.wait_endpoint_state(eid, "deleted")["NetworkInterfaceIds"] == []
     assert daemon.aws("ec2", "describe-network-interfaces", "--filters", f"Name=vpc-id,Values={vpc}",
                       account="consumer")["NetworkInterfaces"] == []
 
@@ -312,7 +270,7 @@ def test_acceptance_workflow_between_provider_and_consumer(daemon):
     eid = e["VpcEndpointId"]
     assert e["State"] == "pendingAcceptance" and len(e["NetworkInterfaceIds"]) == 2
     time.sleep(0.5)
-    assert wait_state(daemon, eid, "pendingAcceptance")
+    assert daemon.wait_endpoint_state(eid, "pendingAcceptance")
 
     # The provider sees the connection, and only that.
     conns = daemon.aws("ec2", "describe-vpc-endpoint-connections")["VpcEndpointConnections"]
@@ -339,20 +297,20 @@ def test_acceptance_workflow_between_provider_and_consumer(daemon):
     out = daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", sid, "--vpc-endpoint-ids", eid,
                      "vpce-0123456789abcdef0")
     assert [u["ResourceId"] for u in out["Unsuccessful"]] == ["vpce-0123456789abcdef0"]
-    assert wait_state(daemon, eid, "available")
+    assert daemon.wait_endpoint_state(eid, "available")
     # Accepting twice is an item error, not a call error.
     out = daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", sid, "--vpc-endpoint-ids", eid)
     assert out["Unsuccessful"][0]["ResourceId"] == eid
     # Reject after available.
     assert daemon.aws("ec2", "reject-vpc-endpoint-connections", "--service-id", sid,
                       "--vpc-endpoint-ids", eid)["Unsuccessful"] == []
-    assert wait_state(daemon, eid, "rejected")
+    assert daemon.wait_endpoint_state(eid, "rejected")
     conn = daemon.aws("ec2", "describe-vpc-endpoint-connections")["VpcEndpointConnections"][0]
     assert conn["VpcEndpointState"] == "rejected"
 
     # The consumer deletes; then the provider may delete the service.
     assert daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")["Unsuccessful"] == []
-    assert wait_state(daemon, eid, "deleted")
+    assert daemon.wait_endpoint_state(eid, "deleted")
     assert daemon.aws("ec2", "delete-vpc-endpoint-service-configurations", "--service-ids", sid)["Unsuccessful"] == []
     assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations")["ServiceConfigurations"] == []
     assert daemon.aws_error("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids",
@@ -367,7 +325,7 @@ def test_everyone_principal_and_auto_accept(daemon):
     e = daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
                    "--service-name", svc["ServiceName"], "--subnet-id", sub, account="outsider")["VpcEndpoint"]
     assert e["State"] == "pending"
-    assert wait_state(daemon, e["VpcEndpointId"], "available", account="outsider")
+    assert daemon.wait_endpoint_state(e["VpcEndpointId"], "available", account="outsider")
     # Changing the service: acceptance on, no load balancer removal while connected.
     daemon.aws("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", svc["ServiceId"],
                "--acceptance-required")

@@ -7,44 +7,21 @@ subscribed to a provider's topic (service notification) and a consumer's topic
 delivery. The data plane is off: these pin the control plane and delivery."""
 
 import json
-import os
 import shutil
-import tempfile
 import time
 
 import pytest
 
-from lp import Daemon
+from lp import Daemon, write_config
 from test_sns import Receiver, subscribe_confirmed
 
 PROVIDER, CONSUMER = "111111111111", "222222222222"
 
-CONFIG = f"""
-region = "us-east-1"
-zone_ids = ["use1-az1", "use1-az2"]
-dataplane = false
-dns_listen = ""
-
-[[accounts]]
-id = "{PROVIDER}"
-name = "provider"
-access_key_id = "AKIALINKPLANEPROVIDR"
-secret_access_key = "provider/secret/key/0000000000000000000000"
-
-[[accounts]]
-id = "{CONSUMER}"
-name = "consumer"
-access_key_id = "AKIALINKPLANECONSUMR"
-secret_access_key = "consumer/secret/key/0000000000000000000000"
-"""
-
 
 def start_daemon():
-    d = tempfile.mkdtemp(prefix="lp-test-")
-    path = os.path.join(d, "linkplane.toml")
-    with open(path, "w") as f:
-        f.write(CONFIG)
-    return Daemon(state_dir=d, config=path).start()
+    state_dir, config = write_config(("provider", "consumer"),
+                                     'zone_ids = ["use1-az1", "use1-az2"]\ndataplane = false\ndns_listen = ""\n')
+    return Daemon(state_dir=state_dir, config=config).start()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ receiver that is down for a while, and kill -9 between Publish and delivery."""
 import base64
 import http.server
 import json
-import socket
 import threading
 import time
 import urllib.error
