@@ -4,10 +4,11 @@
 # The closing line counts what passed: "N passed, N failed" (ctest's tests, the
 # ASan/UBSan unit tests, one per fuzz target).
 set -euo pipefail
-build=${1:-build}
-asan=${2:-build/asan}
-export LP_BUILD_DIR=$(realpath "$build")
-export LP_ASAN_BUILD_DIR=$(realpath "$asan")
+# Absolute: the fuzz runs below work from a temporary directory.
+build=$(realpath "${1:-build}")
+asan=$(realpath "${2:-build/asan}")
+export LP_BUILD_DIR=$build
+export LP_ASAN_BUILD_DIR=$asan
 logs=$(mktemp -d /tmp/lp-test-logs-XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 passed=0 failed=0

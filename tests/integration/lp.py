@@ -20,9 +20,10 @@ REGION = "us-east-1"
 ACCOUNTS = {
     "provider": ("111111111111", "AKIALINKPLANEPROVIDR", "provider/secret/key/0000000000000000000000"),
     "consumer": ("222222222222", "AKIALINKPLANECONSUMR", "consumer/secret/key/0000000000000000000000"),
-    # Not in the default config: tests that need a third account write a config with it.
-    "outsider": ("333333333333", "AKIALINKPLANEOUTSIDR", "outsider/secret/key/0000000000000000000000"),
 }
+# Those plus accounts that only a test's own config (write_config) has.
+ALL_ACCOUNTS = dict(ACCOUNTS,
+                    outsider=("333333333333", "AKIALINKPLANEOUTSIDR", "outsider/secret/key/0000000000000000000000"))
 
 
 def free_port():
@@ -33,13 +34,13 @@ def free_port():
 
 def write_config(accounts=("provider", "consumer"), body='dataplane = false\ndns_listen = ""\n'):
     """A config file in a new state directory: BODY (top-level keys and tables after
-    them) and the named ACCOUNTS. Returns (state_dir, config_path)."""
+    them) and the named accounts (of ALL_ACCOUNTS). Returns (state_dir, config_path)."""
     state_dir = tempfile.mkdtemp(prefix="lp-test-")
     path = os.path.join(state_dir, "linkplane.toml")
     top, _, tables = body.partition("\n[")
     parts = ['region = "us-east-1"', top.strip()]
     for name in accounts:
-        account_id, key, secret = ACCOUNTS[name]
+        account_id, key, secret = ALL_ACCOUNTS[name]
         parts.append(f'[[accounts]]\nid = "{account_id}"\nname = "{name}"\n'
                      f'access_key_id = "{key}"\nsecret_access_key = "{secret}"')
     if tables:
@@ -117,7 +118,7 @@ class Daemon:
             return f.read()
 
     def env(self, account="provider"):
-        _, key, secret = ACCOUNTS[account]
+        _, key, secret = ALL_ACCOUNTS[account]
         env = dict(os.environ)
         env.update(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret, AWS_DEFAULT_REGION=REGION,
                    AWS_PAGER="", AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
@@ -161,6 +162,6 @@ class Daemon:
     def client(self, service, account="provider"):
         import boto3
         from botocore.config import Config
-        _, key, secret = ACCOUNTS[account]
+        _, key, secret = ALL_ACCOUNTS[account]
         return boto3.client(service, endpoint_url=self.url, region_name=REGION, aws_access_key_id=key,
                             aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))

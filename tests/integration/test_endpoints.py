@@ -13,9 +13,9 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from lp import ACCOUNTS, Daemon, write_config
+from lp import ALL_ACCOUNTS, Daemon, write_config
 
-PROVIDER, CONSUMER, OUTSIDER = (ACCOUNTS[a][0] for a in ("provider", "consumer", "outsider"))
+PROVIDER, CONSUMER, OUTSIDER = (ALL_ACCOUNTS[a][0] for a in ("provider", "consumer", "outsider"))
 
 
 @pytest.fixture
