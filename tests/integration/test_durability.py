@@ -2,30 +2,28 @@
 CLI are all there, described identically, after a SIGKILL and a restart on the
 same state directory; and while a client hammers CreateSecurityGroup and the daemon
 is killed mid-stream, every group whose create was acknowledged exists afterwards."""
-import os
 import shutil
-import tempfile
 import threading
 import time
 
 import botocore.exceptions
 import pytest
 
-from lp import Daemon
+from lp import Daemon, write_config
 
 
 @pytest.fixture
 def durable():
-    # The load loop creates more groups than the default quota of 500 per VPC.
-    cfg_dir = tempfile.mkdtemp(prefix="lp-test-cfg-")
-    cfg = os.path.join(cfg_dir, "linkplane.toml")
-    with open(cfg, "w") as f:
-        f.write("[limits]\nsecurity_groups_per_vpc = 100000\n")
-    d = Daemon(config=cfg).start()
+    # The store is what is under test: no data plane, so a SIGKILL leaves nothing on
+    # the host (test_host_network covers kill -9 with namespaces). The load loop
+    # creates more groups than the default quota of 500 per VPC.
+    state_dir, cfg = write_config(body='dataplane = false\ndns_listen = ""\n'
+                                       '[limits]\nsecurity_groups_per_vpc = 100000\n')
+    d = Daemon(state_dir=state_dir, config=cfg).start()
     yield d
-    d.kill()
-    shutil.rmtree(d.state_dir, ignore_errors=True)
-    shutil.rmtree(cfg_dir, ignore_errors=True)
+    rc = d.stop()
+    shutil.rmtree(state_dir, ignore_errors=True)
+    assert rc == 0
 
 
 def describe_all(d):
