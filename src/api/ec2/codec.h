@@ -24,4 +24,30 @@ void writeNextToken(XmlWriter& x, const std::string& token);
 // <return>true</return>, what AWS sends for operations without output.
 void writeReturnTrue(XmlWriter& x);
 
+// An EC2 list of structures, <name><item>...</item>...</name>, each item written by
+// write(x, item); <name/> when empty.
+template <typename T, typename Fn>
+void writeItems(XmlWriter& x, std::string_view name, const std::vector<T>& items, Fn write) {
+  if (items.empty()) return x.empty(name);
+  auto s = x.scope(name);
+  for (const auto& it : items) {
+    auto i = x.scope("item");
+    write(x, it);
+  }
+}
+
+// <unsuccessful>: the per-item failures of a batch call (answered with HTTP 200),
+// from items with resourceId, code and message.
+template <typename T>
+void writeUnsuccessful(XmlWriter& x, const std::vector<T>& items) {
+  writeItems(x, "unsuccessful", items, [](XmlWriter& w, const T& u) {
+    {
+      auto e = w.scope("error");
+      w.leaf("code", u.code);
+      w.leaf("message", u.message);
+    }
+    w.leaf("resourceId", u.resourceId);
+  });
+}
+
 }  // namespace lp::api::ec2

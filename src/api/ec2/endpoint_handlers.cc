@@ -120,30 +120,6 @@ void writeServiceDetail(XmlWriter& x, const control::ServiceDetailInfo& info) {
   x.stringItems("supportedIpAddressTypeSet", {"ipv4"});
 }
 
-void writeUnsuccessful(XmlWriter& x, const std::vector<control::UnsuccessfulItem>& items) {
-  if (items.empty()) return x.empty("unsuccessful");
-  auto s = x.scope("unsuccessful");
-  for (const auto& u : items) {
-    auto i = x.scope("item");
-    {
-      auto e = x.scope("error");
-      x.leaf("code", u.code);
-      x.leaf("message", u.message);
-    }
-    x.leaf("resourceId", u.resourceId);
-  }
-}
-
-template <typename T, typename Fn>
-void writeSet(XmlWriter& x, std::string_view name, const std::vector<T>& items, Fn write) {
-  if (items.empty()) return x.empty(name);
-  auto s = x.scope(name);
-  for (const auto& it : items) {
-    auto i = x.scope("item");
-    write(x, it);
-  }
-}
-
 Result<bool> flag(const Params& p, std::string_view key) {
   LP_ASSIGN_OR_RETURN(auto v, p.getBool(key));
   return v.value_or(false);
@@ -183,7 +159,7 @@ void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx) {
   r.add("ec2", "DescribeVpcEndpoints", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto in, ec2::readDescribe(h.params, "VpcEndpointId"));
     LP_ASSIGN_OR_RETURN(auto page, EndpointService(ctx).describeVpcEndpoints(h.call, in));
-    writeSet(h.out, "vpcEndpointSet", page.items, writeEndpoint);
+    ec2::writeItems(h.out, "vpcEndpointSet", page.items, writeEndpoint);
     ec2::writeNextToken(h.out, page.nextToken);
     return Status::Ok();
   });
@@ -209,7 +185,7 @@ void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx) {
 
   r.add("ec2", "DeleteVpcEndpoints", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto failed, EndpointService(ctx).deleteVpcEndpoints(h.call, h.params.list("VpcEndpointId")));
-    writeUnsuccessful(h.out, failed);
+    ec2::writeUnsuccessful(h.out, failed);
     return Status::Ok();
   });
 
@@ -220,7 +196,7 @@ void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx) {
     std::vector<std::string> names;
     for (const auto& s : page.items) names.push_back(s.service.serviceName);
     h.out.stringItems("serviceNameSet", names);
-    writeSet(h.out, "serviceDetailSet", page.items, writeServiceDetail);
+    ec2::writeItems(h.out, "serviceDetailSet", page.items, writeServiceDetail);
     ec2::writeNextToken(h.out, page.nextToken);
     return Status::Ok();
   });
@@ -248,7 +224,7 @@ void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx) {
   r.add("ec2", "DescribeVpcEndpointServiceConfigurations", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto in, ec2::readDescribe(h.params, "ServiceId"));
     LP_ASSIGN_OR_RETURN(auto page, EndpointService(ctx).describeServiceConfigurations(h.call, in));
-    writeSet(h.out, "serviceConfigurationSet", page.items, writeServiceConfiguration);
+    ec2::writeItems(h.out, "serviceConfigurationSet", page.items, writeServiceConfiguration);
     ec2::writeNextToken(h.out, page.nextToken);
     return Status::Ok();
   });
@@ -274,7 +250,7 @@ void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx) {
   r.add("ec2", "DeleteVpcEndpointServiceConfigurations", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto failed,
                         EndpointService(ctx).deleteServiceConfigurations(h.call, h.params.list("ServiceId")));
-    writeUnsuccessful(h.out, failed);
+    ec2::writeUnsuccessful(h.out, failed);
     return Status::Ok();
   });
 
@@ -288,7 +264,7 @@ void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx) {
     LP_ASSIGN_OR_RETURN(auto page, ec2::readPage(h.params));
     LP_ASSIGN_OR_RETURN(auto perms, EndpointService(ctx).describeServicePermissions(h.call, h.params.get("ServiceId"),
                                                                                     ec2::readFilters(h.params), page));
-    writeSet(h.out, "allowedPrincipals", perms.items, [](XmlWriter& x, const control::PermissionInfo& p) {
+    ec2::writeItems(h.out, "allowedPrincipals", perms.items, [](XmlWriter& x, const control::PermissionInfo& p) {
       x.leaf("principalType", p.principalType);
       x.leaf("principal", p.principal.principal);
       x.leaf("servicePermissionId", p.principal.permissionId);
@@ -303,7 +279,7 @@ void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx) {
     LP_ASSIGN_OR_RETURN(auto added, EndpointService(ctx).modifyServicePermissions(
                                         h.call, h.params.get("ServiceId"), h.params.list("AddAllowedPrincipals"),
                                         h.params.list("RemoveAllowedPrincipals")));
-    writeSet(h.out, "addedPrincipalSet", added, [](XmlWriter& x, const control::PermissionInfo& p) {
+    ec2::writeItems(h.out, "addedPrincipalSet", added, [](XmlWriter& x, const control::PermissionInfo& p) {
       x.leaf("principalType", p.principalType);
       x.leaf("principal", p.principal.principal);
       x.leaf("servicePermissionId", p.principal.permissionId);
@@ -316,21 +292,21 @@ void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx) {
   r.add("ec2", "AcceptVpcEndpointConnections", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto failed, EndpointService(ctx).acceptConnections(h.call, h.params.get("ServiceId"),
                                                                             h.params.list("VpcEndpointId")));
-    writeUnsuccessful(h.out, failed);
+    ec2::writeUnsuccessful(h.out, failed);
     return Status::Ok();
   });
 
   r.add("ec2", "RejectVpcEndpointConnections", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto failed, EndpointService(ctx).rejectConnections(h.call, h.params.get("ServiceId"),
                                                                             h.params.list("VpcEndpointId")));
-    writeUnsuccessful(h.out, failed);
+    ec2::writeUnsuccessful(h.out, failed);
     return Status::Ok();
   });
 
   r.add("ec2", "DescribeVpcEndpointConnections", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto page, ec2::readPage(h.params));
     LP_ASSIGN_OR_RETURN(auto conns, EndpointService(ctx).describeConnections(h.call, ec2::readFilters(h.params), page));
-    writeSet(h.out, "vpcEndpointConnectionSet", conns.items, [](XmlWriter& x, const control::ConnectionInfo& c) {
+    ec2::writeItems(h.out, "vpcEndpointConnectionSet", conns.items, [](XmlWriter& x, const control::ConnectionInfo& c) {
       const auto& e = c.endpoint;
       x.leaf("serviceId", e.serviceId.str());
       x.leaf("vpcEndpointId", e.id.str());

@@ -52,9 +52,9 @@ void writeEni(XmlWriter& x, const control::NetworkInterfaceInfo& info) {
 
 void registerEc2NetworkInterfaceHandlers(Router& r, control::ControlContext& ctx) {
   r.add("ec2", "CreateNetworkInterface", [&ctx](HandlerContext& h) -> Status {
-    control::CreateNetworkInterfaceInput in{h.params.get("SubnetId"),      h.params.get("PrivateIpAddress"),
-                                            h.params.get("Description"),   h.params.list("SecurityGroupId"),
-                                            h.params.get("ClientToken"),   ec2::readTagSpecs(h.params)};
+    control::CreateNetworkInterfaceInput in{h.params.get("SubnetId"),    h.params.get("PrivateIpAddress"),
+                                            h.params.get("Description"), h.params.list("SecurityGroupId"),
+                                            h.params.get("ClientToken"), ec2::readTagSpecs(h.params)};
     LP_ASSIGN_OR_RETURN(auto eni, control::NetworkInterfaceService(ctx).createNetworkInterface(h.call, in));
     {
       auto s = h.out.scope("networkInterface");
@@ -67,15 +67,7 @@ void registerEc2NetworkInterfaceHandlers(Router& r, control::ControlContext& ctx
   r.add("ec2", "DescribeNetworkInterfaces", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto in, ec2::readDescribe(h.params, "NetworkInterfaceId"));
     LP_ASSIGN_OR_RETURN(auto page, control::NetworkInterfaceService(ctx).describeNetworkInterfaces(h.call, in));
-    if (page.items.empty()) {
-      h.out.empty("networkInterfaceSet");
-    } else {
-      auto s = h.out.scope("networkInterfaceSet");
-      for (auto& e : page.items) {
-        auto i = h.out.scope("item");
-        writeEni(h.out, e);
-      }
-    }
+    ec2::writeItems(h.out, "networkInterfaceSet", page.items, writeEni);
     ec2::writeNextToken(h.out, page.nextToken);
     return Status::Ok();
   });

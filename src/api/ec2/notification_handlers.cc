@@ -45,15 +45,7 @@ void registerEc2NotificationHandlers(Router& r, control::ControlContext& ctx) {
     in.filters = ec2::readFilters(h.params);
     LP_ASSIGN_OR_RETURN(in.page, ec2::readPage(h.params));
     LP_ASSIGN_OR_RETURN(auto page, NotificationService(ctx).describe(h.call, in));
-    if (page.items.empty()) {
-      h.out.empty("connectionNotificationSet");
-    } else {
-      auto s = h.out.scope("connectionNotificationSet");
-      for (const auto& n : page.items) {
-        auto i = h.out.scope("item");
-        writeNotification(h.out, n);
-      }
-    }
+    ec2::writeItems(h.out, "connectionNotificationSet", page.items, writeNotification);
     ec2::writeNextToken(h.out, page.nextToken);
     return Status::Ok();
   });
@@ -72,20 +64,7 @@ void registerEc2NotificationHandlers(Router& r, control::ControlContext& ctx) {
   r.add("ec2", "DeleteVpcEndpointConnectionNotifications", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto failed,
                         NotificationService(ctx).remove(h.call, h.params.list("ConnectionNotificationId")));
-    if (failed.empty()) {
-      h.out.empty("unsuccessful");
-      return Status::Ok();
-    }
-    auto s = h.out.scope("unsuccessful");
-    for (const auto& u : failed) {
-      auto i = h.out.scope("item");
-      {
-        auto e = h.out.scope("error");
-        h.out.leaf("code", u.code);
-        h.out.leaf("message", u.message);
-      }
-      h.out.leaf("resourceId", u.resourceId);
-    }
+    ec2::writeUnsuccessful(h.out, failed);
     return Status::Ok();
   });
 }
