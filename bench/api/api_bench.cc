@@ -279,6 +279,7 @@ int main(int argc, char** argv) {
   std::vector<Target> targets;
   double seconds = 5;
   std::vector<int> clientCounts = {1, 8};
+  std::string only;  // one scenario, for a focused run
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--target" && i + 1 < argc) {
@@ -298,8 +299,11 @@ int main(int argc, char** argv) {
         clientCounts.push_back(std::clamp(std::atoi(list.substr(p, q - p).c_str()), 1, 64));
         p = q == std::string::npos ? list.size() : q + 1;
       }
+    } else if (a == "--scenario" && i + 1 < argc) {
+      only = argv[++i];
     } else {
-      std::cerr << "usage: api_bench --target NAME=http://HOST:PORT [--target ...] [--seconds S] [--clients 1,8]\n";
+      std::cerr << "usage: api_bench --target NAME=http://HOST:PORT [--target ...] [--seconds S] [--clients 1,8]"
+                   " [--scenario NAME]\n";
       return 2;
     }
   }
@@ -333,6 +337,7 @@ int main(int argc, char** argv) {
   int runId = 0;
   bool anyErrors = false;
   for (auto& s : kScenarios) {
+    if (!only.empty() && only != s.name) continue;
     for (int clients : clientCounts) {
       Row row{s.name, clients, {}};
       ++runId;
