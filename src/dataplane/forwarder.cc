@@ -371,9 +371,10 @@ void Conn::finishConnect() {
 
 Pump Conn::pump(Direction& d, bool up, int& budget) {
   const auto& opts = loop_.opts();
+  const size_t room = static_cast<size_t>(opts.pipeBytes);
   for (;;) {
-    if (d.pending > 0) {
-      if (!*d.dstReady) return Pump::kBlocked;
+    bool moved = false;
+    if (d.pending > 0 && *d.dstReady) {
       ssize_t n = splice(d.pipeR, nullptr, d.dst, nullptr, d.pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         d.pending -= static_cast<size_t>(n);
@@ -381,51 +382,57 @@ Pump Conn::pump(Direction& d, bool up, int& budget) {
         auto& i = up ? rt_->iface->bytesIn : rt_->iface->bytesOut;
         e.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         i.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
-        continue;
-      }
-      if (n < 0 && errno == EAGAIN) {
+        moved = true;
+      } else if (n < 0 && errno == EAGAIN) {
         *d.dstReady = false;
-        return Pump::kBlocked;
+      } else {
+        return Pump::kError;
       }
-      return Pump::kError;
     }
     if (d.eof) {
-      if (!d.shut) {
+      if (d.pending == 0 && !d.shut) {
         shutdown(d.dst, SHUT_WR);
         d.shut = true;
       }
-      return Pump::kBlocked;
+      if (!moved) return Pump::kBlocked;
+      continue;
     }
-    if (!*d.srcReady) return Pump::kBlocked;
-    if (budget-- <= 0) return Pump::kBudget;
-    size_t want = static_cast<size_t>(opts.pipeBytes);
-    int64_t now = 0;
-    if (rt_->bucket) {
-      now = monoNanos();
-      want = rt_->bucket->take(want, now);
-      if (want == 0) {
-        loop_.throttle(this, now + std::max<int64_t>(rt_->bucket->waitNanos(16384, now), 100'000));
-        return Pump::kThrottled;
+    // Keep reading while the destination is slow, as long as the pipe has room:
+    // the source's receive window stays open and the pipe is the buffer.
+    if (*d.srcReady && d.pending < room) {
+      if (budget-- <= 0) return Pump::kBudget;
+      size_t want = room - d.pending;
+      int64_t now = 0;
+      if (rt_->bucket) {
+        now = monoNanos();
+        want = rt_->bucket->take(want, now);
+        if (want == 0) {
+          loop_.throttle(this, now + std::max<int64_t>(rt_->bucket->waitNanos(16384, now), 100'000));
+          if (!moved) return Pump::kThrottled;
+          continue;  // what is in the pipe may still go out
+        }
+      }
+      ssize_t n = splice(d.src, nullptr, d.pipeW, nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      int err = errno;
+      if (rt_->bucket && static_cast<size_t>(std::max<ssize_t>(n, 0)) < want) {
+        rt_->bucket->refund(want - static_cast<size_t>(std::max<ssize_t>(n, 0)));
+      }
+      if (n > 0) {
+        d.pending += static_cast<size_t>(n);
+        moved = true;
+      } else if (n == 0) {
+        d.eof = true;
+        moved = true;
+      } else if (err != EAGAIN) {
+        return Pump::kError;
+      } else if (d.pending == 0) {
+        // With data in the pipe, EAGAIN may mean the pipe is full (its slots hold
+        // partial pages) rather than the socket empty: only an empty pipe proves
+        // the source drained. A wrong guess costs one failed splice later.
+        *d.srcReady = false;
       }
     }
-    ssize_t n = splice(d.src, nullptr, d.pipeW, nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    int err = errno;
-    if (rt_->bucket && static_cast<size_t>(std::max<ssize_t>(n, 0)) < want) {
-      rt_->bucket->refund(want - static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    }
-    if (n > 0) {
-      d.pending += static_cast<size_t>(n);
-      continue;
-    }
-    if (n == 0) {
-      d.eof = true;
-      continue;
-    }
-    if (err == EAGAIN) {
-      *d.srcReady = false;
-      return Pump::kBlocked;
-    }
-    return Pump::kError;
+    if (!moved) return Pump::kBlocked;
   }
 }
 
