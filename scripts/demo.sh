@@ -103,15 +103,15 @@ expect_id() {
   [[ $2 =~ ^$1-[0-9a-f]{17}$ ]] || fail "expected a $1- id, got '$2'"
 }
 
-# shown CMD...: prints and runs a host command (not an AWS call).
+# shown CMD...: prints and runs a host command (not an AWS call); its output stays in $SHOWN.
+SHOWN=""
 shown() {
   printf '   $ %s\n' "$(quoted "$@")"
-  local out
-  out=$("$@" 2>&1) || {
-    printf '%s\n' "$out" | sed 's/^/     /'
+  SHOWN=$("$@" 2>&1) || {
+    printf '%s\n' "$SHOWN" | sed 's/^/     /'
     fail "$*"
   }
-  if [[ -n $out ]]; then printf '%s\n' "$out" | sed 's/^/     /'; fi
+  if [[ -n $SHOWN ]]; then printf '%s\n' "$SHOWN" | sed 's/^/     /'; fi
 }
 
 # wait_netns NAME: the reconciler creates namespaces asynchronously; wait up to 10 s.
@@ -369,6 +369,189 @@ section_endpoints() {
 }
 
 # ---------------------------------------------------------------------------
+# section_traffic (issue 4): the provider's backend answers HTTP in its workload
+# namespace, the target turns healthy, and curl in the consumer's workload reaches it
+# through the endpoint: bytes cross from one VPC to the other only through linkplane.
+T_SERVER_PID="" T_SERVER_DIR=""
+stop_server() {
+  if [[ -n $T_SERVER_DIR && -s $T_SERVER_DIR/pid ]]; then kill "$(cat "$T_SERVER_DIR/pid")" 2>/dev/null || true; fi
+  if [[ -n $T_SERVER_PID ]]; then
+    # `linkplane exec` returns once the server is gone; stop it too if the server never started.
+    [[ -s $T_SERVER_DIR/pid ]] || kill "$T_SERVER_PID" 2>/dev/null || true
+    wait "$T_SERVER_PID" 2>/dev/null || true
+  fi
+  if [[ -n $T_SERVER_DIR ]]; then rm -rf "$T_SERVER_DIR"; fi
+  T_SERVER_PID="" T_SERVER_DIR=""
+}
+
+# The provider's backend: ADDRESS PORT ENI. Answers GET with one line naming itself
+# and logs each request with the address it came from to stderr. With LP_BACKEND_DIR
+# and LP_BACKEND_WATCH in its environment it writes its pid to LP_BACKEND_DIR/pid once
+# listening, and exits when the process LP_BACKEND_WATCH (the demo) or its `linkplane
+# exec` goes, or after 10 minutes: it cannot outlive the demo even if that is killed.
+BACKEND_PY='
+import http.server, os, sys, threading, time
+ip, port, eni = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+d, demo = os.environ.get("LP_BACKEND_DIR", ""), int(os.environ.get("LP_BACKEND_WATCH", "0"))
+parent = os.getppid()
+def watchdog():
+    end = time.monotonic() + 600
+    while time.monotonic() < end and os.getppid() == parent:
+        try:
+            os.kill(demo, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    os._exit(0)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"hello from the provider backend {ip}:{port} ({eni})\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, fmt, *args):
+        print("backend: %s from %s:%d" % (fmt % args, *self.client_address), file=sys.stderr, flush=True)
+class S(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+s = S((ip, port), H)
+if demo:
+    threading.Thread(target=watchdog, daemon=True).start()
+if d:
+    with open(os.path.join(d, "pid.tmp"), "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(os.path.join(d, "pid.tmp"), os.path.join(d, "pid"))
+s.serve_forever()
+'
+
+section_traffic() {
+  section "Traffic through the endpoint"
+  if [[ $DATAPLANE != 1 ]]; then
+    say "Skipped: the workloads and the forwarder live in namespaces, which need root."
+    return 0
+  fi
+  say "The provider's load balancer listens on TCP 443 and sends to its target, the backend interface."
+  printf '   Nothing listens there yet, so its health checks fail.\n'
+  run provider elbv2 describe-listeners --load-balancer-arn "$P_LB_ARN" --query 'Listeners[].[Protocol,Port]'
+  local lport
+  lport=$(awk 'NR == 1 {print $2}' <<<"$OUT")
+  [[ $lport =~ ^[0-9]+$ ]] || fail "no listener port in '$OUT'"
+  run provider elbv2 describe-target-health --target-group-arn "$P_TG_ARN" \
+    --query 'TargetHealthDescriptions[].[Target.Id,Target.Port,TargetHealth.State,TargetHealth.Reason]'
+  local tip tport
+  tip=$(awk 'NR == 1 {print $1}' <<<"$OUT")
+  tport=$(awk 'NR == 1 {print $2}' <<<"$OUT")
+  [[ $tip =~ ^[0-9.]+$ && $tport =~ ^[0-9]+$ ]] || fail "no registered target in '$OUT'"
+
+  say "The provider starts its backend in the backend workload: an HTTP server on $tip:$tport that answers"
+  printf '   with a line naming itself and logs where each request came from.\n'
+  T_SERVER_DIR=$(mktemp -d /tmp/lp-demo-backend-XXXXXX)
+  printf '%s' "$BACKEND_PY" >"$T_SERVER_DIR/backend.py"
+  printf '   $ %s &\n' "$(quoted "$LINKPLANE" exec --eni "$P_ENI" -- /usr/bin/python3 "$T_SERVER_DIR/backend.py" \
+    "$tip" "$tport" "$P_ENI")"
+  LP_BACKEND_DIR=$T_SERVER_DIR LP_BACKEND_WATCH=$$ \
+    "$LINKPLANE" exec --eni "$P_ENI" -- /usr/bin/python3 "$T_SERVER_DIR/backend.py" "$tip" "$tport" "$P_ENI" \
+    >"$T_SERVER_DIR/log" 2>&1 &
+  T_SERVER_PID=$!
+  local i
+  for i in $(seq 100); do
+    [[ -s $T_SERVER_DIR/pid ]] && break
+    kill -0 "$T_SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ ! -s $T_SERVER_DIR/pid ]]; then
+    sed 's/^/     /' "$T_SERVER_DIR/log"
+    fail "the provider's backend did not start on $tip:$tport"
+  fi
+
+  say "Security groups. The load balancer's nodes open the connections to the target, from their own addresses"
+  printf '   in the provider VPC (the consumer'"'"'s address never reaches the provider), and so do the health\n'
+  printf '   checks. On AWS the target'"'"'s group must admit them: port %s from the provider VPC'"'"'s CIDR.\n' "$tport"
+  printf '   (linkplane filters what reaches endpoint interfaces and what workloads open, not what reaches a\n'
+  printf '   workload: here the rule is what the same steps need on AWS.)\n'
+  run provider ec2 authorize-security-group-ingress --group-id "$P_SG" --protocol tcp --port "$tport" \
+    --cidr 10.0.0.0/16 --query 'SecurityGroupRules[].[IpProtocol,FromPort,ToPort,CidrIpv4]'
+  printf '   The consumer needs nothing new: its workload'"'"'s group may open anything (the default egress rule)\n'
+  printf '   and the endpoint'"'"'s group admits %s from the consumer VPC (above).\n' "$lport"
+  run consumer ec2 describe-security-groups --group-ids "$C_SG" \
+    --query 'SecurityGroups[0].IpPermissionsEgress[].[IpProtocol,IpRanges[0].CidrIp]'
+  [[ $OUT == *0.0.0.0/0* ]] || fail "the consumer workload's group does not allow egress"
+  run consumer ec2 describe-security-groups --group-ids "$C_ENDPOINT_SG" \
+    --query 'SecurityGroups[0].IpPermissions[].[IpProtocol,FromPort,ToPort,IpRanges[0].CidrIp]'
+  awk -v p="$lport" '$1 == "tcp" && $2 <= p && p <= $3 && $4 == "10.1.0.0/16" {ok = 1} END {exit !ok}' <<<"$OUT" ||
+    fail "the endpoint's group does not admit $lport from 10.1.0.0/16"
+
+  say "The load balancer checks the target every 5 s; two passes in a row make it healthy (waiting up to 60 s)."
+  local state="" start=$SECONDS
+  while ((SECONDS - start < 60)); do
+    state=$(AWS_ACCESS_KEY_ID=$PROVIDER_KEY AWS_SECRET_ACCESS_KEY=$PROVIDER_SECRET "$AWS" --endpoint-url "$ENDPOINT" \
+      --output text elbv2 describe-target-health --target-group-arn "$P_TG_ARN" \
+      --query 'TargetHealthDescriptions[0].TargetHealth.State' 2>&1) || true
+    [[ $state == healthy ]] && break
+    sleep 1
+  done
+  if [[ $state != healthy ]]; then
+    sed 's/^/     /' "$T_SERVER_DIR/log"
+    fail "target $tip:$tport is not healthy after 60 s (state: $state)"
+  fi
+  run provider elbv2 describe-target-health --target-group-arn "$P_TG_ARN" \
+    --query 'TargetHealthDescriptions[].[Target.Id,Target.Port,TargetHealth.State]'
+  printf '   -> healthy after %d s.\n' $((SECONDS - start))
+
+  say "The load balancer's nodes, one per zone: their addresses are where the provider sees connections come from."
+  run provider ec2 describe-network-interfaces --filters "Name=vpc-id,Values=$P_VPC" \
+    Name=interface-type,Values=network_load_balancer \
+    --query 'NetworkInterfaces[].[PrivateIpAddress,AvailabilityZone,Description]'
+  local nodes=$OUT
+  [[ -n $nodes ]] || fail "the provider's load balancer has no node interfaces"
+
+  say "The consumer's workload asks the endpoint's regional name for / on port $lport (the listener is TCP,"
+  printf '   so HTTP is just bytes to it). The VPC resolver answers with an endpoint interface address.\n'
+  local seen
+  seen=$(wc -l <"$T_SERVER_DIR/log")
+  shown "$LINKPLANE" exec --eni "$C_ENI" -- curl -sS --max-time 10 -w 'connected to %{remote_ip}:%{remote_port}\n' \
+    "http://$C_ENDPOINT_DNS:$lport/"
+  [[ $SHOWN == *"hello from the provider backend $tip:$tport ($P_ENI)"* ]] ||
+    fail "the provider's answer did not come back through the endpoint"
+
+  say "The backend saw the request come from a load balancer node, not from the consumer's $C_ENI_IP:"
+  local line from
+  line=$(tail -n +"$((seen + 1))" "$T_SERVER_DIR/log" | grep -m1 '"GET / ' || true)
+  printf '     %s\n' "$line"
+  from=${line##* from }
+  from=${from%:*}
+  [[ -n $line ]] || fail "the backend logged no request"
+  local zone
+  zone=$(awk -v ip="$from" '$1 == ip {print $2}' <<<"$nodes")
+  [[ -n $zone ]] || fail "the request came from $from, not from a load balancer node"
+  printf '   -> %s is the load balancer'"'"'s node in %s.\n' "$from" "$zone"
+
+  # The daemon writes its counters next to its state (docs/dataplane.md); `linkplane
+  # demo` keeps the state in state/ beside this script (run otherwise, this is skipped).
+  local counters
+  counters="$(dirname "$0")/state/dataplane-counters.json"
+  [[ -d $(dirname "$counters") ]] || { stop_server; return 0; }
+  for i in $(seq 60); do
+    if [[ -s $counters ]] && /usr/bin/python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["endpoints"][sys.argv[2]]["connections"] < 1)' \
+      "$counters" "$C_ENDPOINT" 2>/dev/null; then
+      say "The data plane counts it, per endpoint and per endpoint interface ($(basename "$counters") in the daemon's state):"
+      /usr/bin/python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+for kind in ("endpoints", "interfaces"):
+    for k, v in sorted(c[kind].items()):
+        if k != sys.argv[2] and not (kind == "interfaces" and v["connections"]): continue
+        print("     %-22s %d connection(s), %d active, %d reset, %d bytes in, %d bytes out"
+              % (k, v["connections"], v["active"], v["resets"], v["bytesIn"], v["bytesOut"]))' "$counters" "$C_ENDPOINT"
+      break
+    fi
+    sleep 0.1
+  done
+  stop_server
+}
+
+# ---------------------------------------------------------------------------
 # section_notifications (issue 6): a topic whose policy lets vpce.amazonaws.com
 # publish, a small HTTP receiver on 127.0.0.1 subscribed to it, a connection
 # notification on the provider's service, and the events of a second endpoint
@@ -393,7 +576,6 @@ wait_received() {
 section_notifications() {
   section "Connection notifications over SNS"
   N_RECEIVER_DIR=$(mktemp -d /tmp/lp-demo-receiver-XXXXXX)
-  trap stop_receiver EXIT
   # A subscriber: stores each POST body as msg-N, answers 200.
   /usr/bin/python3 - "$N_RECEIVER_DIR" <<'PY' &
 import http.server, os, sys
@@ -477,7 +659,6 @@ print("     %-8s %s  endpoint %s (%s, owner %s)  service %s  signed v%s" % (e["e
   done | tr '\n' ' ')
   [[ $events == "Connect Reject Delete " ]] || fail "expected Connect, Reject and Delete, got: $events"
   stop_receiver
-  trap - EXIT
 }
 
 # ---------------------------------------------------------------------------
@@ -513,9 +694,16 @@ section_dns() {
 
 # ---------------------------------------------------------------------------
 
+# cleanup: the EXIT trap; stops whatever the sections started and have not stopped.
+cleanup() {
+  stop_server
+  stop_receiver
+}
+
 main() {
   printf 'linkplane demo against %s (data plane %s)\n' "$ENDPOINT" \
     "$([[ $DATAPLANE == 1 ]] && echo on || echo 'off: not root')"
+  trap cleanup EXIT  # whatever happens: no server or receiver outlives the demo
   section_accounts
   section_zones
   section_vpcs
@@ -524,7 +712,7 @@ main() {
   section_network_interfaces
   # ---- Later sections of the seed walkthrough go here, in this order: ----
   section_endpoints
-  # section_traffic         (issue 4: bytes from the consumer workload to the provider)
+  section_traffic
   section_dns
   section_notifications
   # ------------------------------------------------------------------------
