@@ -40,8 +40,7 @@ Status sysError(const std::string& what) { return Status("InternalError", what +
 Status bindSocket(int fd, const std::string& address, uint16_t port, bool tcp) {
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  // The resolver address may be assigned a moment after the socket is made.
-  setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+  // No IP_FREEBIND: an address that is not (yet) local should fail the bind.
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(port);
@@ -55,7 +54,10 @@ Status bindSocket(int fd, const std::string& address, uint16_t port, bool tcp) {
   return Status::Ok();
 }
 
+// 0 until the namespace is mounted: its file exists a moment before (setns on it
+// would fail with EINVAL).
 uint64_t namespaceInode(const std::string& ns) {
+  if (!net::namespaceExists(ns)) return 0;
   struct stat st {};
   std::string path = std::string(net::kNetnsDir) + "/" + ns;
   if (stat(path.c_str(), &st) != 0) return 0;
@@ -466,7 +468,31 @@ void DnsServer::expireIdle() {
   for (int fd : idle) close(fd);
 }
 
+// Whether address is a local, usable address in namespace ns: a UDP socket
+// connected to it then picks it as its own source. A socket bound to the resolver
+// address before that (a new namespace has no local routing table until loopback
+// is up, and binding then succeeds as if to a broadcast address) answered from
+// whatever address the route gave, the subnet router's, and clients drop such
+// answers: that VPC's UDP DNS stayed broken for the socket's whole life.
+bool addressIsLocal(const std::string& ns, const std::string& address) {
+  auto probe = net::socketInNamespace(ns, AF_INET, SOCK_DGRAM);
+  if (!probe) return false;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(53);
+  bool ok = inet_pton(AF_INET, address.c_str(), &to.sin_addr) == 1 &&
+            connect(*probe, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
+  sockaddr_in self{};
+  socklen_t len = sizeof self;
+  ok = ok && getsockname(*probe, reinterpret_cast<sockaddr*>(&self), &len) == 0 &&
+       self.sin_addr.s_addr == to.sin_addr.s_addr;
+  ::close(*probe);
+  return ok;
+}
+
 Status DnsServer::openResolver(Resolver& r) {
+  if (!addressIsLocal(r.spec.ns, r.spec.address))
+    return Status("Unavailable", r.spec.address + " is not yet an address of " + r.spec.ns);
   LP_ASSIGN_OR_RETURN(int udp, net::socketInNamespace(r.spec.ns, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK));
   auto tcp = net::socketInNamespace(r.spec.ns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
   if (!tcp) {
@@ -528,9 +554,12 @@ void DnsServer::syncResolvers() {
       r.spec = *spec;
       if (Status st = openResolver(r); st.ok()) {
         r.inode = inode;
+        r.failures = 0;
         LP_LOG_DEBUG("dns: resolver for {} at {}:{}", vpcId, spec->address, spec->port);
-      } else {
+      } else if (++r.failures >= 3) {  // about 2 s: no longer the namespace being set up
         LP_LOG_WARN("dns: resolver for {} in {}: {}", vpcId, spec->ns, st.toString());
+      } else {
+        LP_LOG_DEBUG("dns: resolver for {} in {} not yet: {}", vpcId, spec->ns, st.toString());
       }
     }
     if (r.udp >= 0) ++open;

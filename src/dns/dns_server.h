@@ -97,6 +97,7 @@ class DnsServer {
     uint64_t inode = 0;
     int udp = -1;
     int tcp = -1;
+    int failures = 0;  // opening attempts in a row that failed (the address may come a moment late)
   };
 
   Status openHost();

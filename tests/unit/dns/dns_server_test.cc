@@ -396,18 +396,28 @@ class DnsNamespaceTest : public ::testing::Test {
     if (server_) server_->stop();
     (void)net::deleteNamespace(ns_);
   }
-  void makeNamespace() {
+  void makeNamespace(bool withAddresses = true) {
     ASSERT_TRUE(net::createNamespace(ns_).ok());
+    if (withAddresses) addAddresses();
+  }
+  // Loopback up, the resolver address and a client's address (as a workload's).
+  void addAddresses() {
     auto nl = net::Netlink::open(ns_);
     ASSERT_TRUE(nl.ok());
     ASSERT_TRUE((*nl)->setUp("lo").ok());
+    ASSERT_TRUE((*nl)->addAddress("lo", "10.77.1.5/32").ok());
     ASSERT_TRUE((*nl)->addAddress("lo", "10.77.0.2/32").ok());
   }
   // Asks from inside the namespace, retrying while the server opens its sockets.
+  // The client socket is connected, so, as with dig, an answer from any other
+  // source address than the resolver's does not count.
   Pkt ask(const std::string& name) {
     for (int i = 0; i < 50; ++i) {
       auto fd = net::socketInNamespace(ns_, AF_INET, SOCK_DGRAM);
       if (!fd.ok()) return nullptr;
+      sockaddr_in from = addr("10.77.1.5", 0), to = addr("10.77.0.2", 53);
+      bind(*fd, reinterpret_cast<sockaddr*>(&from), sizeof from);
+      connect(*fd, reinterpret_cast<sockaddr*>(&to), sizeof to);
       auto r = udpExchange(query(name, LDNS_RR_TYPE_A), "10.77.0.2", 53, 100, *fd);
       close(*fd);
       if (r) return parse(*r);
@@ -441,6 +451,21 @@ TEST_F(DnsNamespaceTest, AnswersInsideTheVpcNamespaceWithItsView) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(server_->openResolvers(), 0u);
+}
+
+// The reconciler makes the namespace, then its addresses: a resolver opened in
+// between must not end up answering from another address than its own.
+TEST_F(DnsNamespaceTest, ResolverPublishedBeforeItsAddressAnswersFromItsAddress) {
+  ASSERT_TRUE(net::deleteNamespace(ns_).ok());
+  makeNamespace(false);  // loopback down, no addresses yet
+  auto s = snapshot();
+  s->resolvers.push_back(VpcResolver{"vpc-a", ns_, "10.77.0.2", 53});
+  server_->publish(s);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server has tried by now
+  addAddresses();
+  auto r = ask(kZonal);
+  ASSERT_TRUE(r) << "no answer from 10.77.0.2";
+  EXPECT_EQ(answers(r.get()), (std::vector<std::string>{"10.0.1.10"}));
 }
 
 }  // namespace
