@@ -18,8 +18,8 @@ def lp_netns():
     return {line.split()[0] for line in out.splitlines() if line.startswith("lp-")}
 
 
-def demo_daemons():
-    """Pids of `linkplane serve` processes whose state is a demo temp dir."""
+def pids_where(pred):
+    """Pids of processes whose argument list (bytes) satisfies pred."""
     pids = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -27,9 +27,14 @@ def demo_daemons():
                 args = f.read().split(b"\0")
         except OSError:
             continue
-        if b"serve" in args and any(a.startswith(b"/tmp/linkplane-demo-") for a in args):
+        if pred(args):
             pids.add(pid)
     return pids
+
+
+def demo_daemons():
+    """Pids of `linkplane serve` processes whose state is a demo temp dir."""
+    return pids_where(lambda args: b"serve" in args and any(a.startswith(b"/tmp/linkplane-demo-") for a in args))
 
 
 def demo_dirs():
@@ -38,16 +43,7 @@ def demo_dirs():
 
 def demo_backends():
     """Pids of the traffic section's backend servers (and their `linkplane exec`)."""
-    pids = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                args = f.read().split(b"\0")
-        except OSError:
-            continue
-        if any(a.startswith(b"/tmp/lp-demo-backend-") for a in args):
-            pids.add(pid)
-    return pids
+    return pids_where(lambda args: any(a.startswith(b"/tmp/lp-demo-backend-") for a in args))
 
 
 def test_demo_runs_end_to_end_and_cleans_up():
