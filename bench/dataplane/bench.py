@@ -152,6 +152,8 @@ def linkplane_topology(tmp):
     cfg = os.path.join(tmp, "linkplane.toml")
     with open(cfg, "w") as f:
         f.write(f'dns_listen = ""\n[dataplane]\nendpoint_bandwidth_gbps = 0\n')
+        if os.environ.get("LP_DP_WORKERS"):  # forwarding loops; default one per core
+            f.write(f'workers = {int(os.environ["LP_DP_WORKERS"])}\n')
     state = os.path.join(tmp, "state")
     log = open(os.path.join(tmp, "linkplane.log"), "wb")
     d = spawn(LINKPLANE, "serve", "--config", cfg, "--state-dir", state, "--listen", f"127.0.0.1:{port}",

@@ -4,6 +4,7 @@
 # alternating rounds (default 3) of 9 measurements, medians reported; at most 10
 # minutes. Needs root and iperf3, wrk, nginx, haproxy (scripts/install-deps.sh).
 #   LP_BUILD_DIR=build DURATION=5 REPEAT=3 bench/dataplane/run.sh
+# LP_DP_WORKERS=N sets linkplane's forwarding loops (default: one per core).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export LP_BUILD_DIR="${LP_BUILD_DIR:-$here/../../build}"
