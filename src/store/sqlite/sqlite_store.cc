@@ -51,9 +51,9 @@ using KindMap = std::map<std::string, Object, std::less<>>;
 using Cache = std::map<std::string, KindMap, std::less<>>;
 
 constexpr size_t kChangeHistory = 20000;
-constexpr int kCheckpointPages = 1000;      // SQLite's own default threshold
-constexpr int kWalHardLimitPages = 16000;   // about 64 MB of WAL with 4 KiB pages
-constexpr int kWalKeepBytes = 16 << 20;     // a WAL started over is cut back to this
+constexpr int kCheckpointPages = 1000;     // SQLite's own default threshold
+constexpr int kWalHardLimitPages = 16000;  // about 64 MB of WAL with 4 KiB pages
+constexpr int kWalKeepBytes = 16 << 20;    // a WAL started over is cut back to this
 
 // Numbered schema migrations; index i moves the schema from version i to i+1.
 const char* const kMigrations[] = {
