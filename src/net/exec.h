@@ -1,7 +1,7 @@
-// Runs a command inside a named network namespace, as `ip netns exec` does: a
-// child process joins the namespace and, in a private mount namespace, sees
-// /etc/netns/<ns>/resolv.conf as /etc/resolv.conf. Call from a single-threaded
-// process (the CLI), never from the daemon.
+// Runs a command inside a named network namespace, as `ip netns exec` does: the
+// calling process joins the namespace and, in a private mount namespace, sees
+// /etc/netns/<ns>/resolv.conf as /etc/resolv.conf, then becomes the command.
+// Call from a single-threaded process (the CLI), never from the daemon.
 #pragma once
 
 #include <string>
@@ -11,7 +11,8 @@
 
 namespace lp::net {
 
-// Returns the command's exit code (128+signal when killed).
+// Returns only if the command could not be started: an error before anything
+// changed (no such namespace), or 127 after printing why.
 Result<int> execInNamespace(const std::string& ns, const std::vector<std::string>& argv,
                             const std::string& etcNetns = "/etc/netns");
 

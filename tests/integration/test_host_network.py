@@ -56,6 +56,14 @@ def test_workloads_get_namespaces_exec_and_cleanup(daemon):
     bad = subprocess.run([LINKPLANE, "exec", "--eni", "eni-0123456789abcdef0", "--", "true"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "eni-0123456789abcdef0" in bad.stderr
+    # A signal sent to `linkplane exec` reaches the command: it becomes the command,
+    # as `ip netns exec` does, so nothing keeps running once it is stopped.
+    p = subprocess.Popen([LINKPLANE, "exec", "--eni", a, "--", "sleep", "31.337"])
+    time.sleep(0.5)
+    p.terminate()
+    assert p.wait(5) == -15
+    left = subprocess.run(["pgrep", "-f", "sleep 31.337"], capture_output=True, text=True).stdout
+    assert left == "", f"the command outlived linkplane exec: {left}"
     # Same subnet: workloads reach each other (default group allows members).
     assert reach(a, "10.61.1.11") == 0
 
