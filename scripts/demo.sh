@@ -179,7 +179,7 @@ section_vpcs() {
 section_subnets() {
   section "Subnets in two zones"
   say "Each account makes a subnet in two zones, naming the zones by id (use1-az1, use1-az2)."
-  local zone cidr i=0
+  local zone i=0
   for zone in use1-az1 use1-az2; do
     i=$((i + 1))
     run provider ec2 create-subnet --vpc-id "$P_VPC" --cidr-block "10.0.$i.0/24" \
@@ -603,7 +603,8 @@ PY
   local i
   for i in $(seq 100); do [[ -s $N_RECEIVER_DIR/port ]] && break; sleep 0.1; done
   [[ -s $N_RECEIVER_DIR/port ]] || fail "the demo receiver did not start"
-  local url="http://127.0.0.1:$(cat "$N_RECEIVER_DIR/port")/events"
+  local url
+  url="http://127.0.0.1:$(cat "$N_RECEIVER_DIR/port")/events"
 
   say "The provider makes an SNS topic for endpoint events."
   run provider sns create-topic --name endpoint-events --query TopicArn
@@ -670,26 +671,17 @@ section_dns() {
     say "Skipped: the VPC resolvers live in the VPC namespaces, which need root."
     return 0
   fi
-  # Like shown, keeping the output in DNS_OUT.
-  dns_shown() {
-    printf '   $ %s\n' "$(quoted "$@")"
-    DNS_OUT=$("$@" 2>&1) || {
-      printf '%s\n' "$DNS_OUT" | sed 's/^/     /'
-      fail "$*"
-    }
-    if [[ -n $DNS_OUT ]]; then printf '%s\n' "$DNS_OUT" | sed 's/^/     /'; fi
-  }
   say "The consumer workload asks its VPC resolver (base+2, from its resolv.conf) for the endpoint's regional"
   printf '   name: the addresses of the endpoint network interfaces, one per zone.\n'
-  dns_shown "$LINKPLANE" exec --eni "$C_ENI" -- cat /etc/resolv.conf
-  dns_shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +answer "$C_ENDPOINT_DNS"
-  [[ $(awk '$4 == "A"' <<<"$DNS_OUT" | wc -l) -ge 2 ]] || fail "the regional name must resolve to both interfaces"
+  shown "$LINKPLANE" exec --eni "$C_ENI" -- cat /etc/resolv.conf
+  shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +answer "$C_ENDPOINT_DNS"
+  [[ $(awk '$4 == "A"' <<<"$SHOWN" | wc -l) -ge 2 ]] || fail "the regional name must resolve to both interfaces"
   say "Ordinary tools resolve it too (getent, through the C library):"
-  dns_shown "$LINKPLANE" exec --eni "$C_ENI" -- getent ahostsv4 "$C_ENDPOINT_DNS"
+  shown "$LINKPLANE" exec --eni "$C_ENI" -- getent ahostsv4 "$C_ENDPOINT_DNS"
   say "A name under the endpoint zone that does not exist: NXDOMAIN, with the zone's SOA."
-  dns_shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +comments +authority \
+  shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +comments +authority \
     "vpce-0000000000000000f-none.${C_ENDPOINT_DNS#*.}"
-  [[ $DNS_OUT == *NXDOMAIN* ]] || fail "expected NXDOMAIN"
+  [[ $SHOWN == *NXDOMAIN* ]] || fail "expected NXDOMAIN"
 }
 
 # ---------------------------------------------------------------------------
