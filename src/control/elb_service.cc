@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <span>
 
 #include "control/ip_allocation.h"
 #include "model/cidr.h"
@@ -258,8 +259,7 @@ constexpr AttrSpec kLbAttrSpecs[] = {
     {"zonal_shift.config.enabled", "false", AttrKind::kBool},
 };
 
-template <size_t N>
-Status validateAttribute(const AttrSpec (&specs)[N], std::string_view noun, const std::string& key,
+Status validateAttribute(std::span<const AttrSpec> specs, std::string_view noun, const std::string& key,
                          const std::string& value) {
   const AttrSpec* spec = nullptr;
   for (const auto& s : specs)
@@ -936,30 +936,62 @@ Status ElbService::deleteListener(const CallContext& call, const std::string& ar
 
 // ---- Target group attributes ----
 
-Result<Attributes> ElbService::modifyTargetGroupAttributes(const CallContext& call, const std::string& tgArn,
-                                                           const Attributes& changes) {
-  if (tgArn.empty()) return required("targetGroupArn");
+namespace {
+
+// Target groups and load balancers keep attributes the same way: validated against
+// their specs, stored as overrides, read back as the full list with defaults.
+template <class R>
+struct AttributeKind {
+  const char* arnParam;
+  std::string_view noun;
+  std::span<const AttrSpec> specs;
+  Result<R> (*find)(const View&, const CallContext&, const std::string&);
+  Attributes (*render)(const R&);
+};
+
+const AttributeKind<TargetGroup> kTargetGroupAttrs{"targetGroupArn", "Target group", kAttrSpecs, findTargetGroup,
+                                                   targetGroupAttributes};
+const AttributeKind<LoadBalancer> kLoadBalancerAttrs{"loadBalancerArn", "Load balancer", kLbAttrSpecs, findLoadBalancer,
+                                                     loadBalancerAttributes};
+
+template <class R>
+Result<Attributes> modifyAttributes(ControlContext& ctx, const AttributeKind<R>& kind, const CallContext& call,
+                                    const std::string& arn, const Attributes& changes) {
+  if (arn.empty()) return required(kind.arnParam);
   if (changes.empty()) return required("attributes");
-  for (const auto& [k, v] : changes) LP_RETURN_IF_ERROR(validateAttribute(kAttrSpecs, "Target group", k, v));
+  for (const auto& [k, v] : changes) LP_RETURN_IF_ERROR(validateAttribute(kind.specs, kind.noun, k, v));
   Attributes out;
-  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+  Status st = ctx.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
-    LP_ASSIGN_OR_RETURN(TargetGroup tg, findTargetGroup(t, call, tgArn));
-    for (const auto& [k, v] : changes) tg.attributes[k] = v;
-    t.put(tg);
-    out = targetGroupAttributes(tg);
+    LP_ASSIGN_OR_RETURN(R obj, kind.find(t, call, arn));
+    for (const auto& [k, v] : changes) obj.attributes[k] = v;
+    t.put(obj);
+    out = kind.render(obj);
     return Status::Ok();
   });
   if (!st.ok()) return st;
   return out;
 }
 
+template <class R>
+Result<Attributes> describeAttributes(ControlContext& ctx, const AttributeKind<R>& kind, const CallContext& call,
+                                      const std::string& arn) {
+  if (arn.empty()) return required(kind.arnParam);
+  std::optional<Result<R>> obj;
+  ctx.store.read([&](const store::ReadView& r) { obj = kind.find(View(r), call, arn); });
+  if (!obj->ok()) return obj->status();
+  return kind.render(obj->value());
+}
+
+}  // namespace
+
+Result<Attributes> ElbService::modifyTargetGroupAttributes(const CallContext& call, const std::string& tgArn,
+                                                           const Attributes& changes) {
+  return modifyAttributes(ctx_, kTargetGroupAttrs, call, tgArn, changes);
+}
+
 Result<Attributes> ElbService::describeTargetGroupAttributes(const CallContext& call, const std::string& tgArn) {
-  if (tgArn.empty()) return required("targetGroupArn");
-  std::optional<Result<TargetGroup>> tg;
-  ctx_.store.read([&](const store::ReadView& r) { tg = findTargetGroup(View(r), call, tgArn); });
-  if (!tg->ok()) return tg->status();
-  return targetGroupAttributes(tg->value());
+  return describeAttributes(ctx_, kTargetGroupAttrs, call, tgArn);
 }
 
 Result<TargetGroupInfo> ElbService::modifyTargetGroup(const CallContext& call, const std::string& tgArn,
@@ -986,28 +1018,11 @@ Result<TargetGroupInfo> ElbService::modifyTargetGroup(const CallContext& call, c
 
 Result<Attributes> ElbService::modifyLoadBalancerAttributes(const CallContext& call, const std::string& lbArn,
                                                             const Attributes& changes) {
-  if (lbArn.empty()) return required("loadBalancerArn");
-  if (changes.empty()) return required("attributes");
-  for (const auto& [k, v] : changes) LP_RETURN_IF_ERROR(validateAttribute(kLbAttrSpecs, "Load balancer", k, v));
-  Attributes out;
-  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
-    Txn t(w);
-    LP_ASSIGN_OR_RETURN(LoadBalancer lb, findLoadBalancer(t, call, lbArn));
-    for (const auto& [k, v] : changes) lb.attributes[k] = v;
-    t.put(lb);
-    out = loadBalancerAttributes(lb);
-    return Status::Ok();
-  });
-  if (!st.ok()) return st;
-  return out;
+  return modifyAttributes(ctx_, kLoadBalancerAttrs, call, lbArn, changes);
 }
 
 Result<Attributes> ElbService::describeLoadBalancerAttributes(const CallContext& call, const std::string& lbArn) {
-  if (lbArn.empty()) return required("loadBalancerArn");
-  std::optional<Result<LoadBalancer>> lb;
-  ctx_.store.read([&](const store::ReadView& r) { lb = findLoadBalancer(View(r), call, lbArn); });
-  if (!lb->ok()) return lb->status();
-  return loadBalancerAttributes(lb->value());
+  return describeAttributes(ctx_, kLoadBalancerAttrs, call, lbArn);
 }
 
 // ---- Tags ----
