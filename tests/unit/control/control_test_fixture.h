@@ -1,13 +1,13 @@
-// A control plane over a real SQLite store in a temporary directory, with a
-// manual clock and seeded randomness: the base of the control-plane fixtures.
+// A control plane over a real SQLite store in a temporary directory (StoreFixture),
+// with a manual clock and seeded randomness: the base of the control-plane fixtures.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
+
+#include "../store/store_fixture.h"
 
 #include "common/random.h"
 #include "common/time.h"
@@ -19,26 +19,21 @@ namespace lp::control::testing {
 inline constexpr char kProvider[] = "111111111111";
 inline constexpr char kConsumer[] = "222222222222";
 
-class ControlFixture : public ::testing::Test {
+class ControlFixture : public store::testing::StoreFixture {
  protected:
   explicit ControlFixture(int64_t startSeconds = 1'790'000'000)
       : clock_{WallTime(std::chrono::seconds(startSeconds))} {}
 
   void SetUp() override {
-    char tmpl[] = "/tmp/lp-ctltest-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = store::openSqliteStore(dir_);
-    ASSERT_TRUE(s.ok()) << s.status().toString();
-    store_ = std::move(*s);
+    StoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     region_.zoneIds = {"use1-az1", "use1-az2"};
     region_.accounts = {{kProvider, "provider", "AKP", "sp"}, {kConsumer, "consumer", "AKC", "sc"}};
     ctx_ = std::make_unique<ControlContext>(ControlContext{*store_, clock_, random_, region_, Limits{}});
   }
   void TearDown() override {
     ctx_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    StoreFixture::TearDown();
   }
 
   CallContext as(const std::string& account, bool dryRun = false) { return CallContext{account, "req", dryRun}; }
@@ -49,6 +44,7 @@ class ControlFixture : public ::testing::Test {
     store_->read([&](const store::ReadView& r) { out = View(r).list<R>(); });
     return out;
   }
+  using StoreFixture::put;
   template <typename R>
   void put(const R& r) {
     ASSERT_TRUE(store_
@@ -59,8 +55,6 @@ class ControlFixture : public ::testing::Test {
                     .ok());
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
   ManualClock clock_;
   SeededRandom random_{42};
   model::RegionConfig region_;

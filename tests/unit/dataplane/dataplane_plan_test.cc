@@ -12,7 +12,7 @@
 #include "model/elb.h"
 #include "model/endpoint.h"
 #include "model/resources.h"
-#include "store/store.h"
+#include "../store/store_fixture.h"
 
 namespace lp::reconciler {
 namespace {
@@ -22,28 +22,8 @@ using nlohmann::json;
 constexpr const char* kLb = "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/web/0123456789abcdef";
 constexpr const char* kTg = "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/web/0123456789abcdef";
 
-class DataplanePlanTest : public ::testing::Test {
+class DataplanePlanTest : public store::testing::StoreFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/lp-dpplan-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = store::openSqliteStore(dir_);
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void put(std::string_view kind, const std::string& id, const json& body) {
-    ASSERT_TRUE(store_
-                    ->update([&](store::WriteTxn& t) {
-                      t.put(kind, id, body.dump());
-                      return Status::Ok();
-                    })
-                    .ok());
-  }
   DataplanePlan plan() {
     DataplanePlan p;
     store_->read([&](const store::ReadView& v) { p = planDataplane(v); });
@@ -94,8 +74,6 @@ class DataplanePlanTest : public ::testing::Test {
          {"networkInterfaceIds", {"eni-0c1", "eni-0c2"}}});
   }
 
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
 };
 
 TEST_F(DataplanePlanTest, ListenersPerEndpointInterfaceWithSourceFromTheSameZone) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "../store/store_fixture.h"
 #include "dns_test_util.h"
 #include "model/endpoint.h"
 #include "model/resources.h"
@@ -21,15 +22,11 @@ const std::string kZonalA = "vpce-0aaa-abcdefgh-us-east-1a.ec2.us-east-1.vpce.am
 const std::string kZonalB = "vpce-0aaa-abcdefgh-us-east-1b.ec2.us-east-1.vpce.amazonaws.com";
 const std::string kPrivate = "ec2.us-east-1.amazonaws.com";
 
-class DnsPlanTest : public ::testing::Test {
+class DnsPlanTest : public store::testing::StoreFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/lp-dnsplan-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto s = store::openSqliteStore(dir_);
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
+    StoreFixture::SetUp();
+    if (HasFatalFailure()) return;
     vpc("vpc-c", "10.1.0.0/16", true, true);
     vpc("vpc-d", "10.2.0.0/16", true, false);
     vpc("vpc-x", "10.3.0.0/16", false, false);
@@ -41,18 +38,6 @@ class DnsPlanTest : public ::testing::Test {
     eni("eni-a", "vpc-c", "use1-az1", "10.1.1.50");
     eni("eni-b", "vpc-c", "use1-az2", "10.1.2.50");
     endpoint("vpce-0aaa", "vpc-c", "available", true, {"eni-a", "eni-b"});
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void put(std::string_view kind, const std::string& id, const json& body) {
-    ASSERT_TRUE(store_
-                    ->update([&](store::WriteTxn& t) {
-                      t.put(kind, id, body.dump());
-                      return Status::Ok();
-                    })
-                    .ok());
   }
   void vpc(const std::string& id, const std::string& cidr, bool dnsSupport, bool dnsHostnames) {
     put(model::Vpc::kKind, id,
@@ -93,8 +78,6 @@ class DnsPlanTest : public ::testing::Test {
     store_->read([&](const store::ReadView& v) { s = planDns(v, "us-east-1"); });
     return s;
   }
-  std::string dir_;
-  std::unique_ptr<store::Store> store_;
 };
 
 TEST_F(DnsPlanTest, EndpointSpecificNamesAreSharedPrivateNameOnlyInItsVpc) {
