@@ -8,7 +8,6 @@
 #include <string>
 
 #include "../store/store_fixture.h"
-
 #include "common/random.h"
 #include "common/time.h"
 #include "control/context.h"

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "../store/store_fixture.h"
 #include "model/elb.h"
 #include "model/endpoint.h"
 #include "model/resources.h"
-#include "../store/store_fixture.h"
 
 namespace lp::reconciler {
 namespace {
@@ -73,7 +73,6 @@ class DataplanePlanTest : public store::testing::StoreFixture {
          {"state", state},
          {"networkInterfaceIds", {"eni-0c1", "eni-0c2"}}});
   }
-
 };
 
 TEST_F(DataplanePlanTest, ListenersPerEndpointInterfaceWithSourceFromTheSameZone) {
