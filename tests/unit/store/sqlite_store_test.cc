@@ -175,10 +175,13 @@ TEST_F(SqliteStoreTest, BackgroundCheckpointMovesTheWalIntoTheDatabase) {
   for (auto& t : threads) t.join();
   auto db = std::filesystem::path(dir_) / "linkplane.db";
   auto wal = std::filesystem::path(dir_) / "linkplane.db-wal";
-  // The checkpointer runs beside the writers; give it a moment to finish.
-  for (int i = 0; i < 100 && std::filesystem::file_size(db) < 4u << 20; ++i)
+  // The checkpointer runs beside the writers; give it a moment. How much it has
+  // copied when they stop depends on timing (what came after the last checkpoint
+  // stays in the WAL until the next one), but without it the file stays at a few
+  // KiB: 1 MiB of the 4.9 MB written proves it ran.
+  for (int i = 0; i < 100 && std::filesystem::file_size(db) < 1u << 20; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_GE(std::filesystem::file_size(db), 4u << 20) << "the WAL was never checkpointed";
+  EXPECT_GE(std::filesystem::file_size(db), 1u << 20) << "the WAL was never checkpointed";
   EXPECT_LE(std::filesystem::file_size(wal), 70u << 20);
   reopen();
   size_t n = 0;
