@@ -48,7 +48,15 @@ Result<std::vector<control::TargetInput>> readTargets(const Params& p) {
   return out;
 }
 
-void writeNextMarker(XmlWriter& x, const std::string& marker) { x.leafIf("NextMarker", marker); }
+// A Describe* page: the members under list, then NextMarker when there is more.
+template <class Page, class WriteOne>
+void writeMarkerPage(XmlWriter& x, const char* list, const Page& page, WriteOne writeOne) {
+  {
+    auto s = x.scope(list);
+    for (const auto& item : page.items) writeOne(item);
+  }
+  x.leafIf("NextMarker", page.nextToken);
+}
 
 void writeLoadBalancer(XmlWriter& x, const model::RegionConfig& region, const model::AccountId& caller,
                        const model::LoadBalancer& lb) {
@@ -166,11 +174,8 @@ void registerElbHandlers(Router& r, control::ControlContext& ctx) {
     in.names = h.params.memberList("Names");
     LP_ASSIGN_OR_RETURN(in.page, readMarkerPage(h.params));
     LP_ASSIGN_OR_RETURN(auto page, ElbService(ctx).describeLoadBalancers(h.call, in));
-    {
-      auto s = h.out.scope("LoadBalancers");
-      for (const auto& lb : page.items) writeLoadBalancer(h.out, h.region, h.call.account, lb);
-    }
-    writeNextMarker(h.out, page.nextToken);
+    writeMarkerPage(h.out, "LoadBalancers", page,
+                    [&](const auto& lb) { writeLoadBalancer(h.out, h.region, h.call.account, lb); });
     return Status::Ok();
   });
 
@@ -209,11 +214,8 @@ void registerElbHandlers(Router& r, control::ControlContext& ctx) {
     in.names = h.params.memberList("Names");
     LP_ASSIGN_OR_RETURN(in.page, readMarkerPage(h.params));
     LP_ASSIGN_OR_RETURN(auto page, ElbService(ctx).describeTargetGroups(h.call, in));
-    {
-      auto s = h.out.scope("TargetGroups");
-      for (const auto& i : page.items) writeTargetGroup(h.out, i.group, i.loadBalancerArns);
-    }
-    writeNextMarker(h.out, page.nextToken);
+    writeMarkerPage(h.out, "TargetGroups", page,
+                    [&](const auto& i) { writeTargetGroup(h.out, i.group, i.loadBalancerArns); });
     return Status::Ok();
   });
 
@@ -278,11 +280,7 @@ void registerElbHandlers(Router& r, control::ControlContext& ctx) {
     in.arns = h.params.memberList("ListenerArns");
     LP_ASSIGN_OR_RETURN(in.page, readMarkerPage(h.params));
     LP_ASSIGN_OR_RETURN(auto page, ElbService(ctx).describeListeners(h.call, in));
-    {
-      auto s = h.out.scope("Listeners");
-      for (const auto& l : page.items) writeListener(h.out, l);
-    }
-    writeNextMarker(h.out, page.nextToken);
+    writeMarkerPage(h.out, "Listeners", page, [&](const auto& l) { writeListener(h.out, l); });
     return Status::Ok();
   });
 
