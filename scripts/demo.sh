@@ -114,6 +114,14 @@ shown() {
   if [[ -n $SHOWN ]]; then printf '%s\n' "$SHOWN" | sed 's/^/     /'; fi
 }
 
+# with_dataplane WHY: true when the data plane runs (root); otherwise says the section
+# is skipped, and why, and is false.
+with_dataplane() {
+  [[ $DATAPLANE == 1 ]] && return 0
+  say "Skipped: $1"
+  return 1
+}
+
 # wait_netns NAME: the reconciler creates namespaces asynchronously; wait up to 10 s.
 wait_netns() {
   local i
@@ -427,10 +435,7 @@ s.serve_forever()
 
 section_traffic() {
   section "Traffic through the endpoint"
-  if [[ $DATAPLANE != 1 ]]; then
-    say "Skipped: the workloads and the forwarder live in namespaces, which need root."
-    return 0
-  fi
+  with_dataplane "the workloads and the forwarder live in namespaces, which need root." || return 0
   say "The provider's load balancer listens on TCP 443 and sends to its target, the backend interface."
   printf '   Nothing listens there yet, so its health checks fail.\n'
   run provider elbv2 describe-listeners --load-balancer-arn "$P_LB_ARN" --query 'Listeners[].[Protocol,Port]'
@@ -667,10 +672,7 @@ print("     %-8s %s  endpoint %s (%s, owner %s)  service %s  signed v%s" % (e["e
 # resolver at base+2 (its resolv.conf), with dig and getent.
 section_dns() {
   section "Names inside the VPC (seed: Accessing a Service Through an Interface Endpoint)"
-  if [[ $DATAPLANE != 1 ]]; then
-    say "Skipped: the VPC resolvers live in the VPC namespaces, which need root."
-    return 0
-  fi
+  with_dataplane "the VPC resolvers live in the VPC namespaces, which need root." || return 0
   say "The consumer workload asks its VPC resolver (base+2, from its resolv.conf) for the endpoint's regional"
   printf '   name: the addresses of the endpoint network interfaces, one per zone.\n'
   shown "$LINKPLANE" exec --eni "$C_ENI" -- cat /etc/resolv.conf

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,28 @@ class SqliteStoreTest : public ::testing::Test {
     auto s = openSqliteStore(dir_);
     ASSERT_TRUE(s.ok()) << s.status().toString();
     store_ = std::move(s.value());
+  }
+  // threads x each writers, each write one object "o-<thread>-<n>" with body(id)
+  // and checked to succeed.
+  void writeConcurrently(int threads, int each, const std::function<std::string(const std::string&)>& body) {
+    std::vector<std::thread> ts;
+    for (int i = 0; i < threads; ++i) {
+      ts.emplace_back([&, i] {
+        for (int j = 0; j < each; ++j) {
+          std::string id = "o-" + std::to_string(i) + "-" + std::to_string(j);
+          ASSERT_TRUE(store_
+                          ->update([&](WriteTxn& t) {
+                            t.put("obj", id, body(id));
+                            return Status::Ok();
+                          })
+                          .ok());
+          bool seen = false;  // read-your-writes once update() returned
+          store_->read([&](const ReadView& r) { seen = r.get("obj", id).has_value(); });
+          ASSERT_TRUE(seen) << id;
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
   }
   std::string dir_;
   std::unique_ptr<Store> store_;
@@ -73,24 +96,7 @@ TEST_F(SqliteStoreTest, ConcurrentReadModifyWriteLosesNoUpdate) {
 
 TEST_F(SqliteStoreTest, AcknowledgedWritesAreVisibleAndDurableWithOrderedChanges) {
   constexpr int kThreads = 8, kEach = 40;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      for (int j = 0; j < kEach; ++j) {
-        std::string id = "o-" + std::to_string(i) + "-" + std::to_string(j);
-        ASSERT_TRUE(store_
-                        ->update([&](WriteTxn& t) {
-                          t.put("obj", id, "{}");
-                          return Status::Ok();
-                        })
-                        .ok());
-        bool seen = false;  // read-your-writes once update() returned
-        store_->read([&](const ReadView& r) { seen = r.get("obj", id).has_value(); });
-        ASSERT_TRUE(seen) << id;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  writeConcurrently(kThreads, kEach, [](const std::string&) { return "{}"; });
   auto changes = store_->changesSince(0);
   ASSERT_EQ(changes.size(), static_cast<size_t>(kThreads * kEach));
   for (size_t i = 0; i < changes.size(); ++i) EXPECT_EQ(changes[i].revision, i + 1);
@@ -158,21 +164,7 @@ TEST_F(SqliteStoreTest, ForEachMergesOwnWritesInIdOrder) {
 TEST_F(SqliteStoreTest, BackgroundCheckpointMovesTheWalIntoTheDatabase) {
   constexpr int kThreads = 4, kEach = 150;  // 600 writes of 8 KiB: several thousand WAL pages
   std::string body(8192, 'x');
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      for (int j = 0; j < kEach; ++j) {
-        std::string id = "o-" + std::to_string(i) + "-" + std::to_string(j);
-        ASSERT_TRUE(store_
-                        ->update([&](WriteTxn& t) {
-                          t.put("obj", id, body + id);
-                          return Status::Ok();
-                        })
-                        .ok());
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  writeConcurrently(kThreads, kEach, [&](const std::string& id) { return body + id; });
   auto db = std::filesystem::path(dir_) / "linkplane.db";
   auto wal = std::filesystem::path(dir_) / "linkplane.db-wal";
   // The checkpointer runs beside the writers; give it a moment. How much it has
