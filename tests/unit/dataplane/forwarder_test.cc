@@ -377,16 +377,17 @@ TEST_F(ForwarderTest, ListenerRemovedFromAForwardingEndpointCutsItsConnections) 
 
 TEST_F(ForwarderTest, HealthChecksMoveTrafficOffAStoppedTarget) {
   startForwarder();
-  // Each server says its name, then holds the connection until the client closes it.
-  std::atomic<bool> hold{false};
-  auto answer = [&hold](const char* name) {
+  // Each server says its name; A, once told to, then holds the connection until
+  // the other side ends it. B never holds.
+  std::atomic<bool> holdA{false}, holdB{false};
+  auto answer = [](const char* name, std::atomic<bool>& hold) {
     return [name, &hold](int c) {
       sendAll(c, name);
       if (hold) readAll(c);
     };
   };
-  int a = serve(7001, answer("A"));
-  serve(7002, answer("B"));
+  int a = serve(7001, answer("A", holdA));
+  serve(7002, answer("B", holdB));
   Snapshot s;
   s.listeners.push_back(listener({7001, 7002}));
   for (int p : {7001, 7002}) {
@@ -419,7 +420,9 @@ TEST_F(ForwarderTest, HealthChecksMoveTrafficOffAStoppedTarget) {
   EXPECT_EQ(seen, (std::set<std::string>{"A", "B"}));
 
   // A connection held open to A is reset when A turns unhealthy (NLB default).
-  hold = true;
+  // holdA stays set: clearing it could let A's handler, not yet past its check,
+  // close the connection with a FIN before the reset.
+  holdA = true;
   int held = -1;
   for (int i = 0; i < 20 && held < 0; ++i) {
     int c = dial();
@@ -432,7 +435,6 @@ TEST_F(ForwarderTest, HealthChecksMoveTrafficOffAStoppedTarget) {
     }
   }
   ASSERT_GE(held, 0);
-  hold = false;
   stopServer(a);
   auto aDown = [&] { return fwd_->health()["tg|10.202.0.10:7001"].state == Health::kUnhealthy; };
   for (int i = 0; i < 60 && !aDown(); ++i) std::this_thread::sleep_for(50ms);
