@@ -5,6 +5,7 @@ test through the fixtures in conftest.py."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,6 +49,17 @@ def write_config(accounts=("provider", "consumer"), body='dataplane = false\ndns
     with open(path, "w") as f:
         f.write("\n\n".join(p for p in parts if p) + "\n")
     return state_dir, path
+
+
+def serving(daemon):
+    """The body of a daemon fixture, `yield from serving(d.start())`: hands the daemon to
+    the test, then stops it, removes its state directory and checks it stopped cleanly."""
+    try:
+        yield daemon
+    finally:
+        rc = daemon.stop()
+        shutil.rmtree(daemon.state_dir, ignore_errors=True)
+    assert rc == 0, f"daemon exited {rc} on SIGTERM"
 
 
 class AwsError(Exception):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from lp import LINKPLANE, Daemon, free_port
+from lp import LINKPLANE, Daemon, free_port, serving
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -51,12 +51,9 @@ def daemon():
     daemon = Daemon(state_dir=d, config=path).start()
     daemon.dns_port = port
     try:
-        yield daemon
+        yield from serving(daemon)
     finally:
-        rc = daemon.stop()
         backend.shutdown()
-        shutil.rmtree(d, ignore_errors=True)
-    assert rc == 0
 
 
 def wait_for(cond, timeout=3.0):

@@ -2,14 +2,13 @@
 CLI are all there, described identically, after a SIGKILL and a restart on the
 same state directory; and while a client hammers CreateSecurityGroup and the daemon
 is killed mid-stream, every group whose create was acknowledged exists afterwards."""
-import shutil
 import threading
 import time
 
 import botocore.exceptions
 import pytest
 
-from lp import Daemon, write_config
+from lp import Daemon, serving, write_config
 
 
 @pytest.fixture
@@ -19,11 +18,7 @@ def durable():
     # creates more groups than the default quota of 500 per VPC.
     state_dir, cfg = write_config(body='dataplane = false\ndns_listen = ""\n'
                                        '[limits]\nsecurity_groups_per_vpc = 100000\n')
-    d = Daemon(state_dir=state_dir, config=cfg).start()
-    yield d
-    rc = d.stop()
-    shutil.rmtree(state_dir, ignore_errors=True)
-    assert rc == 0
+    yield from serving(Daemon(state_dir=state_dir, config=cfg).start())
 
 
 def describe_all(d):

@@ -7,13 +7,12 @@ The daemon runs with the data plane off, so these tests need no root and pin the
 control plane alone; traffic through endpoints is tested in test_dataplane.py."""
 
 import re
-import shutil
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from lp import ALL_ACCOUNTS, Daemon, write_config
+from lp import ALL_ACCOUNTS, Daemon, serving, write_config
 
 PROVIDER, CONSUMER, OUTSIDER = (ALL_ACCOUNTS[a][0] for a in ("provider", "consumer", "outsider"))
 
@@ -23,11 +22,7 @@ def daemon():
     state_dir, config = write_config(("provider", "consumer", "outsider"),
                                      'zone_ids = ["use1-az1", "use1-az2", "use1-az3"]\ndataplane = false\n'
                                      'dns_listen = ""\n[limits]\ninterface_endpoints_per_vpc = 3\n')
-    d = Daemon(state_dir=state_dir, config=config).start()
-    yield d
-    rc = d.stop()
-    shutil.rmtree(state_dir, ignore_errors=True)
-    assert rc == 0
+    yield from serving(Daemon(state_dir=state_dir, config=config).start())
 
 
 def zones(daemon, account):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from lp import Daemon, write_config
+from lp import Daemon, serving, write_config
 from test_sns import Receiver, subscribe_confirmed
 
 PROVIDER, CONSUMER = "111111111111", "222222222222"
@@ -26,11 +26,7 @@ def start_daemon():
 
 @pytest.fixture
 def daemon():
-    d = start_daemon()
-    yield d
-    rc = d.stop()
-    shutil.rmtree(d.state_dir, ignore_errors=True)
-    assert rc == 0
+    yield from serving(start_daemon())
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ or touch each other's groups."""
 
 import json
 import os
-import shutil
 import tempfile
 
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lp import ACCOUNTS, REGION, AwsError, Daemon
+from lp import ACCOUNTS, REGION, AwsError, Daemon, serving
 
 
 def make_vpc(daemon, cidr="10.0.0.0/16", account="provider"):
@@ -447,11 +446,7 @@ def small_daemon():
     config = os.path.join(d, "linkplane.toml")
     with open(config, "w") as f:
         f.write("[limits]\nsecurity_groups_per_vpc = 3\nrules_per_security_group = 4\n")
-    daemon = Daemon(state_dir=d, config=config).start()
-    yield daemon
-    rc = daemon.stop()
-    shutil.rmtree(d, ignore_errors=True)
-    assert rc == 0
+    yield from serving(Daemon(state_dir=d, config=config).start())
 
 
 def test_limits(small_daemon):
