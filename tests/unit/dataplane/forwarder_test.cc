@@ -1,5 +1,5 @@
 // The Forwarder against the real kernel: a consumer and a provider namespace
-// (lp-fwc-<pid>, lp-fwp-<pid>, removed even when an assertion fails), a listener
+// (lp-tfwc-<pid>, lp-tfwp-<pid>, removed even when an assertion fails), a listener
 // on the consumer side and real target servers on the provider side. Needs root.
 #include "dataplane/forwarder.h"
 
@@ -20,6 +20,7 @@
 #include "dataplane/proxy_protocol.h"
 #include "net/netlink.h"
 #include "net/netns.h"
+#include "../test_namespaces.h"
 
 namespace lp::dataplane {
 namespace {
@@ -74,10 +75,8 @@ class ForwarderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    char hex[16];
-    snprintf(hex, sizeof hex, "%x", static_cast<unsigned>(getpid()));
-    consumer_ = std::string("lp-fwc-") + hex;
-    provider_ = std::string("lp-fwp-") + hex;
+    consumer_ = lp::testenv::testNamespace("fwc");
+    provider_ = lp::testenv::testNamespace("fwp");
     for (const auto& [ns, addrs] : {std::pair{consumer_, std::vector<std::string>{kEndpointIp, kClientIp}},
                                     std::pair{provider_, std::vector<std::string>{kTargetIp, kNodeIp}}}) {
       ASSERT_TRUE(net::createNamespace(ns).ok());

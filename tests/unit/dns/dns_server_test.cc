@@ -15,6 +15,7 @@
 #include "dns_test_util.h"
 #include "net/netlink.h"
 #include "net/netns.h"
+#include "../test_namespaces.h"
 
 namespace lp::dns {
 namespace {
@@ -387,7 +388,7 @@ class DnsNamespaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    ns_ = "lp-dnst-" + std::to_string(getpid());
+    ns_ = lp::testenv::testNamespace("dns");
     makeNamespace();
     server_ = std::make_unique<DnsServer>(DnsServerOptions{});
     ASSERT_TRUE(server_->start().ok());

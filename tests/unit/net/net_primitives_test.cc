@@ -1,14 +1,16 @@
 // net/ primitives against the real kernel: namespaces, bridges, veths, addresses,
-// routes, sysctls and nftables tables. Needs root; every object is named lp-u<pid>...
-// and removed by the fixture even when an assertion fails.
+// routes, sysctls and nftables tables. Needs root; everything lives in two namespaces
+// (lp-tua-<pid>, lp-tub-<pid>), removed by the fixture even when an assertion fails.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/nftables.h"
+#include "../test_namespaces.h"
 
 namespace lp::net {
 namespace {
@@ -17,8 +19,8 @@ class NetPrimitivesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    a_ = "lp-u" + std::to_string(getpid()) + "-a";
-    b_ = "lp-u" + std::to_string(getpid()) + "-b";
+    a_ = lp::testenv::testNamespace("ua");
+    b_ = lp::testenv::testNamespace("ub");
   }
   void TearDown() override {
     if (!a_.empty()) (void)deleteNamespace(a_);
@@ -31,7 +33,7 @@ TEST_F(NetPrimitivesTest, NamespaceIsCreatedListedAndDeletedIdempotently) {
   ASSERT_TRUE(createNamespace(a_).ok());
   ASSERT_TRUE(createNamespace(a_).ok());  // already there
   EXPECT_TRUE(namespaceExists(a_));
-  auto names = listNamespaces("lp-u" + std::to_string(getpid()));
+  auto names = listNamespaces(a_);
   EXPECT_EQ(names, std::vector<std::string>{a_});
   // `ip netns exec` sees it, and it is not the host's namespace (only lo inside).
   std::string cmd = "ip netns exec " + a_ + " ip -o link show | grep -vq ': lo:'";
@@ -39,6 +41,30 @@ TEST_F(NetPrimitivesTest, NamespaceIsCreatedListedAndDeletedIdempotently) {
   ASSERT_TRUE(deleteNamespace(a_).ok());
   ASSERT_TRUE(deleteNamespace(a_).ok());
   EXPECT_FALSE(namespaceExists(a_));
+}
+
+// A test binary that crashed never ran its TearDown: the next test that asks for a
+// namespace removes the ones of processes that are gone, and only those.
+TEST_F(NetPrimitivesTest, NamespacesOfCrashedTestsAreRemovedAndLiveOnesKept) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    bool made = createNamespace("lp-tcrash-" + std::to_string(getpid())).ok();
+    _exit(made ? 0 : 1);  // gone without cleaning up, as after a crash
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::string dead = "lp-tcrash-" + std::to_string(child);
+  ASSERT_TRUE(namespaceExists(dead));
+  std::string live = "lp-tlive-" + std::to_string(getppid());  // our parent outlives us
+  ASSERT_TRUE(createNamespace(live).ok());
+  std::string mine = lp::testenv::testNamespace("again");
+  EXPECT_FALSE(namespaceExists(dead));
+  EXPECT_TRUE(namespaceExists(live));
+  (void)deleteNamespace(live);
+  (void)deleteNamespace(dead);
+  EXPECT_EQ(mine, "lp-tagain-" + std::to_string(getpid()));
 }
 
 TEST_F(NetPrimitivesTest, BridgeVethAddressesAndRouteCarryPings) {
