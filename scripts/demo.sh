@@ -346,6 +346,8 @@ section_endpoints() {
   [[ $OUT == *InvalidVpcEndpoint.NotFound* ]] || fail "the provider must not be able to delete the endpoint"
   run provider ec2 accept-vpc-endpoint-connections --service-id "$P_SERVICE_ID" --vpc-endpoint-ids "$C_ENDPOINT"
   wait_endpoint "$C_ENDPOINT" available
+  printf '   Accepted, the endpoint is provisioned (pending) and then available:\n'
+  run consumer ec2 describe-vpc-endpoints --vpc-endpoint-ids "$C_ENDPOINT" --query 'VpcEndpoints[0].[VpcEndpointId,State]'
 
   say "Seed: modify-vpc-endpoint --add-subnet-id puts an endpoint network interface in the second zone too."
   run consumer ec2 modify-vpc-endpoint --vpc-endpoint-id "$C_ENDPOINT" --add-subnet-id "${C_SUBNETS[1]}"
@@ -639,15 +641,22 @@ PY
   run provider ec2 describe-vpc-endpoint-connection-notifications \
     --query 'ConnectionNotificationSet[].[ConnectionNotificationId,ServiceId,join(`,`,ConnectionEvents)]'
 
-  say "The consumer requests a second endpoint, the provider rejects it, the consumer deletes it."
+  say "The consumer requests a second endpoint; the provider accepts it, later rejects it (a provider may cut off"
+  printf '   an endpoint it accepted), and the consumer deletes it.\n'
   run consumer ec2 create-vpc-endpoint --vpc-id "$C_VPC" --vpc-endpoint-type Interface \
     --service-name "$P_SERVICE_NAME" --subnet-id "${C_SUBNETS[1]}" --query 'VpcEndpoint.[VpcEndpointId,State]'
   local second
   second=$(awk '{print $1}' <<<"$OUT")
+  wait_received Notification 1
+  run provider ec2 accept-vpc-endpoint-connections --service-id "$P_SERVICE_ID" --vpc-endpoint-ids "$second" \
+    --query 'Unsuccessful'
+  wait_endpoint "$second" available
+  wait_received Notification 2
   run provider ec2 reject-vpc-endpoint-connections --service-id "$P_SERVICE_ID" --vpc-endpoint-ids "$second" \
     --query 'Unsuccessful'
-  run consumer ec2 delete-vpc-endpoints --vpc-endpoint-ids "$second" --query 'Unsuccessful'
   wait_received Notification 3
+  run consumer ec2 delete-vpc-endpoints --vpc-endpoint-ids "$second" --query 'Unsuccessful'
+  wait_received Notification 4
 
   say "Each event reached the receiver as a signed SNS Notification; its Message is the event (docs/notifications.md):"
   local f
@@ -663,27 +672,126 @@ print("     %-8s %s  endpoint %s (%s, owner %s)  service %s  signed v%s" % (e["e
   events=$(for f in $(grep -l '"Type" *: *"Notification"' "$N_RECEIVER_DIR"/msg-*); do
     /usr/bin/python3 -c 'import json,sys; print(json.loads(json.load(open(sys.argv[1]))["Message"])["eventType"])' "$f"
   done | tr '\n' ' ')
-  [[ $events == "Connect Reject Delete " ]] || fail "expected Connect, Reject and Delete, got: $events"
+  [[ $events == "Connect Accept Reject Delete " ]] || fail "expected Connect, Accept, Reject and Delete, got: $events"
   stop_receiver
 }
 
 # ---------------------------------------------------------------------------
 # section_dns (issue 5): the workload resolves the endpoint's names through the VPC
-# resolver at base+2 (its resolv.conf), with dig and getent.
+# resolver at base+2 (its resolv.conf), with dig and getent; zonal names; the same
+# names from the host listener; the provider's private DNS name inside the consumer
+# VPC only.
+DNS_LISTEN=${DNS_LISTEN:-127.0.0.1:5353}  # the daemon's host listener (the default config's)
+P_PRIVATE_DNS=api.example.internal        # the provider's private DNS name
+
+# sorted WORDS...: the words one per line, sorted (to compare sets of addresses).
+sorted() { tr -s ' \t' '\n\n' <<<"$*" | { grep . || true; } | sort; }
+
+# wait_dig ENI NAME WANT: polls dig +short NAME in the workload (up to 3 s) until its
+# sorted answer is WANT ("" = no address), so the shown step after it is not a race.
+wait_dig() {
+  local i
+  for i in $(seq 30); do
+    [[ $(sorted "$("$LINKPLANE" exec --eni "$1" -- dig +short +time=1 +tries=1 "$2" 2>/dev/null)") == "$3" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 section_dns() {
   section "Names inside the VPC (seed: Accessing a Service Through an Interface Endpoint)"
   with_dataplane "the VPC resolvers live in the VPC namespaces, which need root." || return 0
+  say "The endpoint's names (regional first, then one per zone) and its interfaces, zone by zone."
+  run consumer ec2 describe-vpc-endpoints --vpc-endpoint-ids "$C_ENDPOINT" --query 'VpcEndpoints[0].DnsEntries[].[DnsName]'
+  local dnsnames=$OUT
+  run consumer ec2 describe-network-interfaces --filters "Name=vpc-id,Values=$C_VPC" \
+    Name=interface-type,Values=vpc_endpoint --query 'NetworkInterfaces[].[AvailabilityZone,PrivateIpAddress]'
+  local by_zone=$OUT all
+  all=$(sorted "$(awk '{print $2}' <<<"$by_zone")")
+  [[ $(wc -l <<<"$all") -eq 2 ]] || fail "expected two endpoint interfaces, got: $by_zone"
+
   say "The consumer workload asks its VPC resolver (base+2, from its resolv.conf) for the endpoint's regional"
   printf '   name: the addresses of the endpoint network interfaces, one per zone.\n'
   shown "$LINKPLANE" exec --eni "$C_ENI" -- cat /etc/resolv.conf
   shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +answer "$C_ENDPOINT_DNS"
-  [[ $(awk '$4 == "A"' <<<"$SHOWN" | wc -l) -ge 2 ]] || fail "the regional name must resolve to both interfaces"
+  [[ $(sorted "$(awk '$4 == "A" {print $5}' <<<"$SHOWN")") == "$all" ]] ||
+    fail "the regional name must resolve to both interfaces ($all)"
+
+  say "Each zonal name answers with the interface in its zone only."
+  local name zone want
+  while read -r name; do
+    [[ $name =~ -(us-east-1[a-z])\. ]] || continue
+    zone=${BASH_REMATCH[1]}
+    want=$(awk -v z="$zone" '$1 == z {print $2}' <<<"$by_zone")
+    shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +short "$name"
+    [[ -n $want && $SHOWN == "$want" ]] || fail "$name must answer $want (the interface in $zone) only"
+    printf '   -> %s, the interface in %s.\n' "$want" "$zone"
+  done <<<"$dnsnames"
+
   say "Ordinary tools resolve it too (getent, through the C library):"
   shown "$LINKPLANE" exec --eni "$C_ENI" -- getent ahostsv4 "$C_ENDPOINT_DNS"
   say "A name under the endpoint zone that does not exist: NXDOMAIN, with the zone's SOA."
   shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +comments +authority \
     "vpce-0000000000000000f-none.${C_ENDPOINT_DNS#*.}"
   [[ $SHOWN == *NXDOMAIN* ]] || fail "expected NXDOMAIN"
+
+  local host_addr=${DNS_LISTEN%:*} host_port=${DNS_LISTEN##*:} log host=1
+  # `linkplane demo` keeps the daemon's log beside this script; a daemon whose host
+  # port was taken (another daemon on this host) serves the VPC resolvers only.
+  log="$(dirname "$0")/daemon.log"
+  if [[ -f $log ]] && grep -q "no host listener on $DNS_LISTEN" "$log"; then host=0; fi
+  if ((host)); then
+    say "The endpoint-specific names are the region's: the host asks the daemon's own listener ($DNS_LISTEN)"
+    printf '   and gets the same answers.\n'
+    shown dig @"$host_addr" -p "$host_port" +short "$C_ENDPOINT_DNS"
+    [[ $(sorted "$SHOWN") == "$all" ]] || fail "the host listener must answer the regional name with $all"
+  else
+    say "Skipped: the host listener ($DNS_LISTEN is taken by another process on this host)."
+  fi
+
+  say "Private DNS. The provider gives its service a private DNS name; AWS asks it to prove it owns the"
+  printf '   domain with a TXT record (here verification succeeds when asked).\n'
+  run provider ec2 modify-vpc-endpoint-service-configuration --service-id "$P_SERVICE_ID" \
+    --private-dns-name "$P_PRIVATE_DNS"
+  run provider ec2 describe-vpc-endpoint-service-configurations --service-ids "$P_SERVICE_ID" \
+    --query 'ServiceConfigurations[0].[PrivateDnsName,PrivateDnsNameConfiguration.[State,Type,Name]]'
+  run provider ec2 start-vpc-endpoint-service-private-dns-verification --service-id "$P_SERVICE_ID"
+  run provider ec2 describe-vpc-endpoint-service-configurations --service-ids "$P_SERVICE_ID" \
+    --query 'ServiceConfigurations[0].[PrivateDnsName,PrivateDnsNameConfiguration.State]'
+  [[ $OUT == *verified* ]] || fail "the private DNS name is not verified"
+
+  say "The consumer turns private DNS on for its endpoint: the VPC has both DNS attributes (enableDnsHostnames"
+  printf '   was set above), and the endpoint gets the name as a DNS entry.\n'
+  run consumer ec2 describe-vpc-attribute --vpc-id "$C_VPC" --attribute enableDnsSupport --query 'EnableDnsSupport.Value'
+  [[ $OUT == True ]] || fail "enableDnsSupport is not set"
+  run consumer ec2 describe-vpc-attribute --vpc-id "$C_VPC" --attribute enableDnsHostnames --query 'EnableDnsHostnames.Value'
+  [[ $OUT == True ]] || fail "enableDnsHostnames is not set"
+  run consumer ec2 modify-vpc-endpoint --vpc-endpoint-id "$C_ENDPOINT" --private-dns-enabled
+  run consumer ec2 describe-vpc-endpoints --vpc-endpoint-ids "$C_ENDPOINT" \
+    --query 'VpcEndpoints[0].[PrivateDnsEnabled,DnsEntries[-1].DnsName]'
+
+  say "Inside the consumer VPC, the service's own name answers with the endpoint's interfaces"
+  wait_dig "$C_ENI" "$P_PRIVATE_DNS" "$all" || true
+  shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +short "$P_PRIVATE_DNS"
+  [[ $(sorted "$SHOWN") == "$all" ]] || fail "$P_PRIVATE_DNS must resolve to $all in the consumer VPC"
+  say "Only there: the provider's VPC (another VPC) and the host get REFUSED (the resolver owns no such name)."
+  shown "$LINKPLANE" exec --eni "$P_ENI" -- dig +noall +comments "$P_PRIVATE_DNS"
+  [[ $SHOWN == *"status: REFUSED"* ]] || fail "$P_PRIVATE_DNS must not resolve in the provider VPC"
+  if ((host)); then
+    shown dig @"$host_addr" -p "$host_port" +short "$P_PRIVATE_DNS"
+    [[ -z $SHOWN ]] || fail "$P_PRIVATE_DNS must not resolve on the host"
+  fi
+
+  say "One VPC, one owner per private name: a second endpoint to the service claiming it is refused."
+  run_error consumer InvalidParameter ec2 create-vpc-endpoint --vpc-id "$C_VPC" --vpc-endpoint-type Interface \
+    --service-name "$P_SERVICE_NAME" --subnet-id "${C_SUBNETS[1]}" --private-dns-enabled
+  say "Private DNS off: the name goes within a second; the endpoint-specific names stay."
+  run consumer ec2 modify-vpc-endpoint --vpc-endpoint-id "$C_ENDPOINT" --no-private-dns-enabled
+  wait_dig "$C_ENI" "$P_PRIVATE_DNS" "" || true
+  shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +comments "$P_PRIVATE_DNS"
+  [[ $SHOWN == *"status: REFUSED"* ]] || fail "$P_PRIVATE_DNS must be gone with private DNS off"
+  printf '   (An endpoint to an AWS service works the same way with its default name, e.g.\n'
+  printf '   ec2.us-east-1.amazonaws.com, once the daemon config names a backend for it: README, [aws_service_backends].)\n'
 }
 
 # ---------------------------------------------------------------------------

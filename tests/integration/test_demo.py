@@ -46,6 +46,99 @@ def demo_backends():
     return pids_where(lambda args: any(a.startswith(b"/tmp/lp-demo-backend-") for a in args))
 
 
+def between(out, start, end):
+    """The demo's output from the section titled START up to the one titled END."""
+    return out[out.index(start):out.index(end)]
+
+
+def line(pattern, text):
+    """The first line of TEXT matching PATTERN whole (after the demo's indent); fails if none."""
+    m = re.search(r"^\s+" + pattern + r"$", text, re.M)
+    assert m, f"no line matching {pattern!r} in:\n{text}"
+    return m
+
+
+def check_endpoints_section(out):
+    """The seed walkthrough: publish, allow, request, accept, add a subnet. Returns
+    (service id, endpoint id, regional name, the endpoint's interface addresses)."""
+    ep = between(out, "== Publishing a service and connecting to it", "== Traffic through the endpoint ==")
+    svc = line(r"(vpce-svc-[0-9a-f]{17})\t(com\.amazonaws\.vpce\.us-east-1\.\1)\tAvailable", ep)
+    svc_id, svc_name = svc.groups()
+    # Invisible to the consumer until the provider allows its account, then found by name.
+    refused = ep.index("(InvalidServiceName)")
+    allowed = line(r"Account\tarn:aws:iam::222222222222:root", ep).start()
+    found = line(re.escape(svc_name) + r"\t111111111111\tTrue\tus-east-1[a-f],us-east-1[a-f]", ep).start()
+    assert svc.start() < refused < allowed < found
+
+    # The endpoint: pendingAcceptance (as the consumer and the provider see it), the
+    # provider cannot delete it, accepts it, it becomes available, then spans two subnets.
+    created = line(r"(vpce-[0-9a-f]{17})\tpendingAcceptance", ep)
+    ep_id = created.group(1)
+    seen = line(ep_id + r"\t222222222222\tpendingAcceptance", ep).start()
+    not_found = line(r"InvalidVpcEndpoint\.NotFound", ep).start()
+    accepted = ep.index(f"accept-vpc-endpoint-connections --service-id {svc_id} --vpc-endpoint-ids {ep_id}")
+    available = line(ep_id + r"\tavailable", ep).start()
+    add_subnet = ep.index(f"modify-vpc-endpoint --vpc-endpoint-id {ep_id} --add-subnet-id subnet-")
+    spans = line(r"available\t(subnet-[0-9a-f]{17}),(subnet-[0-9a-f]{17})\t(eni-[0-9a-f]{17}),(eni-[0-9a-f]{17})", ep)
+    assert created.start() < seen < not_found < accepted < available < add_subnet < spans.start(), ep
+    enis = set(spans.groups()[2:])
+    ips = {m.group(2) for m in re.finditer(r"^\s+(eni-[0-9a-f]{17})\t(10\.1\.[12]\.\d+)\tTrue\tVPC Endpoint Interface "
+                                           + ep_id + "$", ep, re.M) if m.group(1) in enis}
+    assert len(ips) == 2, ep
+    regional = line(r"(" + ep_id + r"-\w+\." + svc_id + r"\.us-east-1\.vpce\.amazonaws\.com)\t.*", ep).group(1)
+    return svc_id, ep_id, regional, ips
+
+
+def check_dns_section(out, regional, ips):
+    """The consumer's workload resolves the endpoint's names; the host listener too;
+    the provider's private DNS name only inside the consumer VPC, and only while on."""
+    dns = between(out, "== Names inside the VPC", "== Connection notifications over SNS ==")
+    assert "nameserver 10.1.0.2" in dns
+    answer = {m.group(1) for m in re.finditer(r"^\s+" + re.escape(regional) + r"\.\s+60\s+IN\s+A\s+(\S+)$", dns, re.M)}
+    assert answer == ips, dns
+    # Zonal names: each answers with the one interface in its zone.
+    zones = dict(re.findall(r"^\s+(us-east-1[a-f])\t(10\.1\.[12]\.\d+)$", dns, re.M))
+    assert set(zones.values()) == ips, dns
+    zonal = re.findall(r"dig \+short (vpce-\S+-(us-east-1[a-f])\.\S+)\n\s+(\S+)\n\s+-> \3, the interface in \2\.", dns)
+    assert {(z, ip) for _, z, ip in zonal} == set(zones.items()), dns
+    assert "status: NXDOMAIN" in dns and "IN\tSOA\t" in dns
+    # The host listener answers the same (unless another process holds its port).
+    if "Skipped: the host listener" not in dns:
+        host = re.search(r"dig @127\.0\.0\.1 -p 5353 \+short " + re.escape(regional) + r"\n((?:\s+\S+\n)+)", dns)
+        assert host and set(host.group(1).split()) == ips, dns
+    # Private DNS: verified, on, resolves in the consumer VPC to the endpoint's interfaces.
+    line(r"api\.example\.internal\tverified", dns)
+    line(r"True\tapi\.example\.internal", dns)
+    inside = re.search(r"-- dig \+short api\.example\.internal\n((?:\s+\S+\n)+)", dns)
+    assert inside and set(inside.group(1).split()) == ips, dns
+    # Not in the provider's VPC, not on the host; a second claim in the VPC refused;
+    # private DNS off: gone.
+    elsewhere = re.search(r"--eni (eni-[0-9a-f]{17}) -- dig \+noall \+comments api\.example\.internal\n(.*?)\n\n", dns,
+                          re.S)
+    assert elsewhere and "status: REFUSED" in elsewhere.group(2) and elsewhere.group(1) not in regional, dns
+    if "Skipped: the host listener" not in dns:
+        assert re.search(r"dig @127\.0\.0\.1 -p 5353 \+short api\.example\.internal\n\n", dns), dns
+    assert "conflicting DNS domain for api.example.internal" in dns
+    off = dns[dns.index("--no-private-dns-enabled"):]
+    assert "status: REFUSED" in off and "status: NOERROR" not in off, off
+
+
+def check_notifications_section(out, svc_id):
+    """A second endpoint's Connect, Accept, Reject and Delete arrive, in that order, as
+    signed SNS Notifications at the subscribed receiver."""
+    notes = between(out, "== Connection notifications over SNS ==", "== Everything each account has ==")
+    assert "(InvalidConnectionNotification)" in notes  # the topic policy must allow vpce.amazonaws.com
+    assert re.search(r"ConfirmSubscription.*\n\s+200$", notes, re.M), notes
+    second = line(r"(vpce-[0-9a-f]{17})\tpendingAcceptance", notes).group(1)
+    events = re.findall(r"^\s+(Connect|Accept|Reject|Delete)\s+\S+Z\s+endpoint (vpce-[0-9a-f]{17}) \((\w+), owner "
+                        r"222222222222\)\s+service (vpce-svc-[0-9a-f]{17})\s+signed v1$", notes, re.M)
+    assert [e[0] for e in events] == ["Connect", "Accept", "Reject", "Delete"], notes
+    assert {(e[1], e[3]) for e in events} == {(second, svc_id)}, notes
+    states = [e[2] for e in events]
+    assert states[0] == "pendingAcceptance" and states[1] in ("pending", "available") and states[2] == "rejected"
+    assert states[3] in ("deleting", "deleted")
+
+
 def test_demo_runs_end_to_end_and_cleans_up():
     netns_before, dirs_before = lp_netns(), demo_dirs()
     p = subprocess.run([LINKPLANE, "demo"], capture_output=True, text=True, timeout=300)
@@ -63,7 +156,12 @@ def test_demo_runs_end_to_end_and_cleans_up():
     assert "10.0.0.0/16" in out and "10.1.0.0/16" in out
     assert re.search(r"\bsg-[0-9a-f]{17}\b", out) and re.search(r"\beni-[0-9a-f]{17}\b", out)
     assert "(InvalidVpcID.NotFound)" in out  # isolation step
+    svc_id, _, regional, endpoint_ips = check_endpoints_section(out)
+    check_notifications_section(out, svc_id)
+    if os.geteuid() != 0:
+        assert "Skipped: the VPC resolvers live in the VPC namespaces, which need root." in out
     if os.geteuid() == 0:
+        check_dns_section(out, regional, endpoint_ips)
         assert "(data plane on)" in out
         for v in vpcs:
             assert f"lp-{v}" in out  # the namespaces were shown
