@@ -6,6 +6,7 @@ while PrivateDnsEnabled; names go away within a second of a modify or delete;
 names of endpoints that are not available do not resolve. Needs root."""
 
 import http.server
+import json
 import os
 import re
 import shutil
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from lp import LINKPLANE, Daemon, free_port, serving
+from lp import LINKPLANE, Daemon, free_port, serving, write_config
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -110,7 +111,7 @@ def dig_host(daemon, name, *opts):
 
 
 def vpc_with_workload(daemon, cidr, subnets, account="consumer", hostnames=True):
-    """A VPC with one subnet per (cidr, zone) and a workload ENI in the first.
+    """A VPC with one subnet per (cidr, zone name or zone id) and a workload ENI in the first.
     Returns (vpc, [subnet ids], workload eni)."""
     vpc = daemon.aws("ec2", "create-vpc", "--cidr-block", cidr, account=account)["Vpc"]["VpcId"]
     if hostnames:
@@ -118,8 +119,9 @@ def vpc_with_workload(daemon, cidr, subnets, account="consumer", hostnames=True)
                    '{"Value":true}', account=account)
     ids = []
     for sub_cidr, zone in subnets:
+        where = "--availability-zone-id" if zone.startswith("use1-") else "--availability-zone"
         ids.append(daemon.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", sub_cidr,
-                              "--availability-zone", zone, account=account)["Subnet"]["SubnetId"])
+                              where, zone, account=account)["Subnet"]["SubnetId"])
     eni = daemon.aws("ec2", "create-network-interface", "--subnet-id", ids[0],
                      account=account)["NetworkInterface"]["NetworkInterfaceId"]
     return vpc, ids, eni
@@ -373,6 +375,171 @@ def test_names_it_does_not_own_go_to_the_configured_upstream(upstream):
         assert dig_in(w, EC2_NAME).a == ips
         assert dig_in(w, regional).a == ips
         assert dig_in(w, "nothing.us-east-1.vpce.amazonaws.com").status == "NXDOMAIN"
+    finally:
+        rc = daemon.stop()
+        shutil.rmtree(d, ignore_errors=True)
+    assert rc == 0
+
+
+PRIVATE_NAME = "api.example.internal"
+
+
+def provider_service(daemon, cidr, name, *args):
+    """The provider's side: a VPC with a subnet in use1-az1, an internal NLB there with a
+    TCP listener in front of a target group, published as an endpoint service (ARGS
+    added to the create call) that the consumer account may use. Returns the service."""
+    pvpc, psubs, _ = vpc_with_workload(daemon, cidr, [(cidr.replace(".0.0/16", ".1.0/24"), "use1-az1")],
+                                       account="provider")
+    lb = daemon.aws("elbv2", "create-load-balancer", "--name", name, "--type", "network", "--scheme", "internal",
+                    "--subnets", *psubs)["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = daemon.aws("elbv2", "create-target-group", "--name", name + "-tg", "--protocol", "TCP", "--port", "8080",
+                    "--vpc-id", pvpc, "--target-type", "ip")["TargetGroups"][0]["TargetGroupArn"]
+    daemon.aws("elbv2", "create-listener", "--load-balancer-arn", lb, "--protocol", "TCP", "--port", "443",
+               "--default-actions", f"Type=forward,TargetGroupArn={tg}")
+    svc = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb,
+                     *args)["ServiceConfiguration"]
+    daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", svc["ServiceId"],
+               "--add-allowed-principals", "arn:aws:iam::222222222222:root")
+    return svc
+
+
+def test_a_providers_private_dns_name_resolves_only_in_the_endpoints_vpc(daemon):
+    svc = provider_service(daemon, "10.130.0.0/16", "named-svc", "--no-acceptance-required", "--private-dns-name",
+                           PRIVATE_NAME)
+    assert svc["PrivateDnsName"] == PRIVATE_NAME
+    assert svc["PrivateDnsNameConfiguration"]["State"] == "pendingVerification"
+    daemon.aws("ec2", "start-vpc-endpoint-service-private-dns-verification", "--service-id", svc["ServiceId"])
+    conf = daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids",
+                      svc["ServiceId"])["ServiceConfigurations"][0]
+    assert conf["PrivateDnsNameConfiguration"]["State"] == "verified"
+
+    vpc_c, subs_c, w_c = vpc_with_workload(daemon, "10.131.0.0/16", [("10.131.1.0/24", "use1-az1")])
+    _, _, w_d = vpc_with_workload(daemon, "10.132.0.0/16", [("10.132.1.0/24", "use1-az1")])
+    e = create_endpoint(daemon, vpc_c, subs_c, private_dns=True, service=svc["ServiceName"])
+    regional, _, private = names(e)
+    assert private == PRIVATE_NAME
+    e = daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
+    ips = sorted(endpoint_ips(daemon, e).values())
+    assert workload_ready(daemon, w_c, regional)
+    assert wait_for(lambda: dig_in(w_c, PRIVATE_NAME).a == ips, 10), dig_in(w_c, PRIVATE_NAME)
+    r = dig_in(w_c, PRIVATE_NAME.upper())
+    assert r.status == "NOERROR" and "aa" in r.flags and r.a == ips, r
+    out = subprocess.run([LINKPLANE, "exec", "--eni", w_c, "--", "getent", "hosts", PRIVATE_NAME],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.split()[0] in ips, out
+    # The other VPC (same account) and the host do not own the name.
+    assert workload_ready(daemon, w_d, regional)
+    assert dig_in(w_d, PRIVATE_NAME).status == "REFUSED"
+    assert dig_host(daemon, PRIVATE_NAME).status == "REFUSED"
+
+    # A second endpoint in the same VPC claiming the name is refused, at create and at
+    # modify; the first endpoint's name keeps answering with its own interface.
+    err = daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", vpc_c,
+                           "--service-name", svc["ServiceName"], "--subnet-ids", *subs_c, "--private-dns-enabled",
+                           account="consumer")
+    assert err.code == "InvalidParameter" and "conflicting DNS domain" in err.message, err
+    second = create_endpoint(daemon, vpc_c, subs_c, private_dns=False, service=svc["ServiceName"])
+    second = daemon.wait_endpoint_state(second["VpcEndpointId"], "available")
+    err = daemon.aws_error("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", second["VpcEndpointId"],
+                           "--private-dns-enabled", account="consumer")
+    assert err.code == "InvalidParameter" and "conflicting DNS domain" in err.message, err
+    assert not daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", second["VpcEndpointId"],
+                          account="consumer")["VpcEndpoints"][0]["PrivateDnsEnabled"]
+    second_ips = sorted(endpoint_ips(daemon, second).values())
+    assert set(second_ips).isdisjoint(ips)
+    time.sleep(0.3)  # a publish the refused calls caused would be served by now
+    assert dig_in(w_c, PRIVATE_NAME).a == ips
+    assert dig_in(w_c, PRIVATE_NAME, "+tcp").a == ips
+
+
+def test_edns0_and_junk_from_a_workload(daemon):
+    vpc, subs, w = vpc_with_workload(daemon, "10.133.0.0/16", [("10.133.1.0/24", "us-east-1a")])
+    e = create_endpoint(daemon, vpc, subs, private_dns=False)
+    regional, _, _ = names(e)
+    daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
+    assert workload_ready(daemon, w, regional)
+
+    # EDNS0: asked with OPT, the answer carries OPT (version 0, 1232 bytes); without, none.
+    r = dig_in(w, regional, "+edns=0", "+bufsize=4096")
+    assert r.a and "OPT PSEUDOSECTION" in r.out and "EDNS: version: 0" in r.out and "udp: 1232" in r.out, r
+    r = dig_in(w, regional, "+noedns")
+    assert r.a and "OPT PSEUDOSECTION" not in r.out, r
+    assert dig_in(w, regional, "+edns=1", "+noednsnegotiation").status == "BADVERS"
+
+    # Junk at the resolver: bytes shorter than a header, a header promising a question
+    # that is not there, random bytes, and a response (QR set) get no answer at all;
+    # a query from the same socket right after is answered.
+    probe = r"""
+import json, os, random, socket, struct, sys
+addr, name = sys.argv[1], sys.argv[2]
+def query(qid, qr=False):
+    q = struct.pack(">HHHHHH", qid, 0x8100 if qr else 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    return q + struct.pack(">HH", 1, 1)
+rng = random.Random(5)
+junk = [b"\x12\x34garbage", struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\x3fabc",
+        bytes(rng.randrange(256) for _ in range(300)), query(8, qr=True)]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+got = []
+for j in junk:
+    s.sendto(j, (addr, 53))
+    try:
+        got.append(s.recv(4096).hex())
+    except socket.timeout:
+        got.append(None)
+s.settimeout(2)
+s.sendto(query(9), (addr, 53))
+a = s.recv(4096)
+print(json.dumps({"junk": got, "id": struct.unpack(">H", a[:2])[0], "ancount": struct.unpack(">H", a[6:8])[0]}))
+"""
+    out = subprocess.run([LINKPLANE, "exec", "--eni", w, "--", "/usr/bin/python3", "-c", probe, "10.133.0.2",
+                          regional], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["junk"] == [None] * 4, res
+    assert res["id"] == 9 and res["ancount"] == 1, res
+    assert dig_in(w, regional).a == sorted(endpoint_ips(daemon, e).values())
+
+
+def test_a_large_answer_is_truncated_over_udp_and_whole_over_tcp():
+    """The largest answer the daemon's data can give: the regional name of an endpoint
+    with an interface in each of 26 zones (the most a region may have), to the AWS
+    service with the longest name. 26 A records after an 83-byte name are 515 bytes,
+    more than the 512 a client without EDNS0 accepts."""
+    zones = [f"use1-az{i}" for i in range(1, 27)]
+    d, path = write_config(body='dns_listen = ""\nzone_ids = [%s]\n\n[aws_service_backends]\n'
+                                'elasticloadbalancing = "127.0.0.1:%d"\n' % (", ".join(f'"{z}"' for z in zones),
+                                                                              free_port()))
+    daemon = Daemon(state_dir=d, config=path).start()
+    try:
+        ec2 = daemon.client("ec2", account="consumer")
+        vpc = ec2.create_vpc(CidrBlock="10.134.0.0/16")["Vpc"]["VpcId"]
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.134.{i}.0/24", AvailabilityZoneId=z)["Subnet"]["SubnetId"]
+                   for i, z in enumerate(zones, 1)]
+        w = ec2.create_network_interface(SubnetId=subnets[0])["NetworkInterface"]["NetworkInterfaceId"]
+        e = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, SubnetIds=subnets,
+                                    ServiceName="com.amazonaws.us-east-1.elasticloadbalancing",
+                                    PrivateDnsEnabled=False)["VpcEndpoint"]
+        regional = e["DnsEntries"][0]["DnsName"]
+        e = daemon.wait_endpoint_state(e["VpcEndpointId"], "available", timeout=30)
+        ips = sorted(endpoint_ips(daemon, e).values())
+        assert len(ips) == 26
+        assert wait_for(lambda: dig_in(w, regional, "+tcp").a == ips, 20), dig_in(w, regional, "+tcp")
+
+        # UDP without EDNS0 (dig told not to retry over TCP): TC, no records.
+        r = dig_in(w, regional, "+noedns", "+ignore")
+        assert r.status == "NOERROR" and "tc" in r.flags and r.a == [], r
+        # dig as usual falls back to TCP on TC and gets all of it.
+        r = dig_in(w, regional, "+noedns")
+        assert "tc" not in r.flags and r.a == ips, r
+        # An EDNS0 client that takes 1232 bytes gets it whole over UDP; one that says
+        # 512 gets TC (with OPT).
+        r = dig_in(w, regional, "+bufsize=1232", "+ignore")
+        assert "tc" not in r.flags and r.a == ips, r
+        r = dig_in(w, regional, "+bufsize=512", "+ignore")
+        assert "tc" in r.flags and r.a == [] and "OPT PSEUDOSECTION" in r.out, r
     finally:
         rc = daemon.stop()
         shutil.rmtree(d, ignore_errors=True)
