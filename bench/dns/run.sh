@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # DNS benchmark: queries per second of linkplane's resolver (host listener, UDP and
-# TCP) against dnsmasq serving the same A records, same run, same query mix, with
-# dnsperf (Debian's dnsperf). Bounded: LP_BENCH_SECONDS (default 5) per server and
-# transport, everything on 127.0.0.1, every process stopped on exit.
+# TCP) against dnsmasq serving the same A records, same run, with dnsperf (Debian's
+# dnsperf), for two query mixes:
+#   repeated  the same 48 queries byte for byte: linkplane answers from its answer cache;
+#   uncached  the same mix as LP_BENCH_DNS_DISTINCT (default 40000) distinct queries,
+#             names in random case: the cache (keyed by the query's bytes, at most
+#             16384 answers) never hits, so every answer is built with ldns.
+# Bounded: LP_BENCH_DNS_SECONDS (default 3) per server, transport and mix (8 runs),
+# everything on 127.0.0.1, every process stopped on exit.
 #   bash bench/dns/run.sh BUILD_DIR
 set -euo pipefail
 build=$(realpath "${1:-build}")
 here=$(cd "$(dirname "$0")" && pwd)
-seconds=${LP_BENCH_SECONDS:-5}
+seconds=${LP_BENCH_DNS_SECONDS:-3}
 clients=${LP_BENCH_DNS_CLIENTS:-8}
 linkplane=$build/src/daemon/linkplane
 [[ -x $linkplane ]] || { echo "bench dns: build first (missing $linkplane)" >&2; exit 1; }
@@ -40,7 +45,8 @@ for _ in $(seq 300); do
   kill -0 "${pids[-1]}" 2>/dev/null || { cat "$tmp/linkplane.log" >&2; exit 1; }
   sleep 0.1
 done
-/usr/bin/python3 "$here/setup_records.py" "http://127.0.0.1:$api_port" "$lp_dns" "$tmp" "${LP_BENCH_DNS_ENDPOINTS:-8}"
+/usr/bin/python3 "$here/setup_records.py" "http://127.0.0.1:$api_port" "$lp_dns" "$tmp" "${LP_BENCH_DNS_ENDPOINTS:-8}" \
+  "${LP_BENCH_DNS_DISTINCT:-40000}"
 
 # dnsmasq: authoritative-like for the zone (local: unknown names NXDOMAIN, no
 # upstream), the same A records from a hosts file, answering from memory.
@@ -54,25 +60,38 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-# Both must give the same answers before they are timed.
-first=$(head -1 "$tmp/queries.txt" | cut -d' ' -f1)
-a=$(dig @127.0.0.1 -p "$lp_dns" +short "$first" | sort)
-b=$(dig @127.0.0.1 -p "$dm_port" +short "$first" | sort)
-[[ -n $a && $a == "$b" ]] || { echo "bench dns: answers differ: linkplane [$a] dnsmasq [$b]" >&2; exit 1; }
+# Both must give the same answers before they are timed, in either spelling.
+for first in "$(head -1 "$tmp/queries.txt" | cut -d' ' -f1)" "$(head -1 "$tmp/queries-uncached.txt" | cut -d' ' -f1)"; do
+  a=$(dig @127.0.0.1 -p "$lp_dns" +short "$first" | sort)
+  b=$(dig @127.0.0.1 -p "$dm_port" +short "$first" | sort)
+  [[ -n $a && $a == "$b" ]] || { echo "bench dns: answers differ for $first: linkplane [$a] dnsmasq [$b]" >&2; exit 1; }
+done
 
-printf '%-10s %-4s %12s %10s %10s  %s\n' server mode "queries/s" "avg ms" "lost" "rcodes"
-run() {  # run NAME PORT MODE
+QPS=""
+run() {  # run NAME PORT MODE FILE: one dnsperf run, one line; its queries/s in $QPS
   local out
-  out=$(dnsperf -s 127.0.0.1 -p "$2" -m "$3" -d "$tmp/queries.txt" -l "$seconds" -c "$clients" -T 1 -q 200 2>&1)
-  local qps avg lost rcodes
-  qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
+  out=$(dnsperf -s 127.0.0.1 -p "$2" -m "$3" -d "$4" -l "$seconds" -c "$clients" -T 1 -q 200 2>&1)
+  local avg lost rcodes
+  QPS=$(awk '/Queries per second:/ {print $4}' <<<"$out")
   avg=$(awk '/Average Latency/ {printf "%.3f", $4 * 1000; exit}' <<<"$out")
   lost=$(awk '/Queries lost:/ {print $3}' <<<"$out")
   rcodes=$(awk '/Response codes:/ {sub(/.*Response codes: /, ""); print}' <<<"$out")
-  printf '%-10s %-4s %12s %10s %10s  %s\n' "$1" "$3" "$qps" "$avg" "$lost" "$rcodes"
+  printf '%-10s %-4s %12s %10s %10s  %s\n' "$1" "$3" "$QPS" "$avg" "$lost" "$rcodes"
 }
-for mode in udp tcp; do
-  run linkplane "$lp_dns" $mode
-  run dnsmasq "$dm_port" $mode
+for mix in repeated uncached; do
+  if [[ $mix == repeated ]]; then
+    file=$tmp/queries.txt
+    echo "== repeated: $(wc -l <"$file") distinct queries, sent again and again (linkplane answers from its cache) =="
+  else
+    file=$tmp/queries-uncached.txt
+    echo "== uncached: $(wc -l <"$file") distinct queries, the same mix in random case (no linkplane cache hits) =="
+  fi
+  printf '%-10s %-4s %12s %10s %10s  %s\n' server mode "queries/s" "avg ms" "lost" "rcodes"
+  for mode in udp tcp; do
+    run linkplane "$lp_dns" $mode "$file"
+    lp_qps=$QPS
+    run dnsmasq "$dm_port" $mode "$file"
+    awk -v a="$lp_qps" -v b="$QPS" -v m="$mode" 'BEGIN {if (b > 0) printf "%-15s linkplane/dnsmasq %.2fx\n", m, a / b}'
+  done
 done
-echo "($(wc -l <"$tmp/queries.txt") distinct queries, $clients clients, ${seconds}s each, $(nproc) cores shared by server and dnsperf)"
+echo "($clients clients, ${seconds}s each, $(nproc) cores shared by server and dnsperf)"

@@ -3,9 +3,16 @@ boto3, waits until they are available, then writes what the DNS benchmark needs:
   queries.txt  dnsperf input: regional and zonal names (A), the same names (AAAA:
                no data), and names under the zone that do not exist (NXDOMAIN);
   hosts.txt    the same A records, as linkplane's own resolver answers them, for
-               the comparison server.
-Usage: setup_records.py API_URL DNS_PORT OUT_DIR [ENDPOINTS]"""
+               the comparison server;
+  queries-uncached.txt  the same mix, DISTINCT lines, each name in a random mix of
+               upper and lower case: names match case-insensitively, so the answers
+               are the same, but linkplane's answer cache is keyed by the query's bytes
+               and holds at most 16384 answers (then starts over), so cycling through
+               more distinct queries than that in order, no query is ever answered
+               from it.
+Usage: setup_records.py API_URL DNS_PORT OUT_DIR [ENDPOINTS] [DISTINCT]"""
 
+import random
 import subprocess
 import sys
 import time
@@ -14,6 +21,7 @@ import boto3
 
 url, dns_port, out = sys.argv[1], sys.argv[2], sys.argv[3]
 count = int(sys.argv[4]) if len(sys.argv) > 4 else 8
+distinct = int(sys.argv[5]) if len(sys.argv) > 5 else 40000
 ec2 = boto3.client("ec2", endpoint_url=url, region_name="us-east-1",
                    aws_access_key_id="AKIALINKPLANECONSUMR",
                    aws_secret_access_key="consumer/secret/key/0000000000000000000000")
@@ -42,10 +50,23 @@ for n in names:
 
 with open(f"{out}/hosts.txt", "w") as f:
     f.write("\n".join(hosts) + "\n")
+queries = []
+for i, n in enumerate(names):
+    queries.append(f"{n} A")
+    if i % 4 == 0:
+        queries.append(f"{n} AAAA")
+        queries.append(f"vpce-{i:017x}-nothing.ec2.us-east-1.vpce.amazonaws.com A")
 with open(f"{out}/queries.txt", "w") as f:
-    for i, n in enumerate(names):
-        f.write(f"{n} A\n")
-        if i % 4 == 0:
-            f.write(f"{n} AAAA\n")
-            f.write(f"vpce-{i:017x}-nothing.ec2.us-east-1.vpce.amazonaws.com A\n")
-print(f"setup_records: {len(names)} names, {len(hosts)} A records")
+    f.write("\n".join(queries) + "\n")
+
+rng = random.Random(1)
+seen = set()
+with open(f"{out}/queries-uncached.txt", "w") as f:
+    while len(seen) < distinct:
+        name, qtype = queries[len(seen) % len(queries)].split()
+        q = "".join(c.upper() if rng.random() < 0.5 else c for c in name) + " " + qtype
+        if q not in seen:
+            seen.add(q)
+            f.write(q + "\n")
+print(f"setup_records: {len(names)} names, {len(hosts)} A records, {len(queries)} queries, "
+      f"{distinct} distinct random-case ones")
