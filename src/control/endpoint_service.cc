@@ -1,6 +1,7 @@
 #include "control/endpoint_service.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -343,12 +344,50 @@ Status checkLoadBalancerArns(const View& v, const CallContext& call, const Strin
   return Status::Ok();
 }
 
+// Domains only AWS's own services answer for: a provider's name there would,
+// once a consumer enables private DNS, take over an AWS API inside its VPC.
+constexpr std::array<std::string_view, 3> kAwsReservedDomains = {"amazonaws.com", "amazonaws.com.cn", "aws"};
+
+// The domain a private DNS name takes in a consumer VPC (it becomes a zone of
+// its own there): the name itself, lower case; a wildcard takes the domain under it.
+std::string claimedDomain(const std::string& name) {
+  std::string d = toLower(name);
+  return startsWith(d, "*.") ? d.substr(2) : d;
+}
+
+bool isAtOrUnder(std::string_view name, std::string_view domain) {
+  return name == domain ||
+         (endsWith(name, domain) && name.size() > domain.size() && name[name.size() - domain.size() - 1] == '.');
+}
+
+// Two names overlap when one's zone would answer for the other.
+bool overlaps(const std::string& a, const std::string& b) {
+  std::string da = claimedDomain(a), db = claimedDomain(b);
+  return isAtOrUnder(da, db) || isAtOrUnder(db, da);
+}
+
 Status checkPrivateDnsName(const std::string& name) {
   if (name.size() > 255 || name.empty() || name.front() == '.' || name.back() == '.' ||
       name.find("..") != std::string::npos || !std::all_of(name.begin(), name.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '*';
       }))
     return err::make(err::kInvalidParameter, "The private DNS name '{}' is not a valid domain name.", name);
+  for (std::string_view reserved : kAwsReservedDomains)
+    if (isAtOrUnder(claimedDomain(name), reserved))
+      return err::make(err::kInvalidParameter,
+                       "The private DNS name '{}' is under {}, which is reserved for AWS services.", name, reserved);
+  return Status::Ok();
+}
+
+// First claim owns a name: no service of another account may hold one that
+// overlaps it (the same account may reuse its names across its services).
+Status checkPrivateDnsNameFree(const View& v, const std::string& account, const std::string& name) {
+  if (v.any<ServiceConfiguration>([&](const ServiceConfiguration& s) {
+        return s.ownerId != account && !s.privateDnsName.empty() && overlaps(s.privateDnsName, name);
+      }))
+    return err::make(err::kInvalidParameter,
+                     "The private DNS name '{}' is, or overlaps, a name held by another account's endpoint service.",
+                     name);
   return Status::Ok();
 }
 
@@ -789,6 +828,7 @@ Result<ServiceConfigurationInfo> EndpointService::createServiceConfiguration(
         return Status::Ok();
       }
     }
+    if (!in.privateDnsName.empty()) LP_RETURN_IF_ERROR(checkPrivateDnsNameFree(t, call.account, in.privateDnsName));
     if (call.dryRun) return err::dryRun();
     ServiceConfiguration s;
     s.id = model::ServiceId::generate(ctx_.random);
@@ -873,6 +913,8 @@ Status EndpointService::modifyServiceConfiguration(const CallContext& call, cons
                        "Network load balancers cannot be removed from the service {} while it has endpoint "
                        "connections.",
                        s.id.str());
+    bool newName = in.privateDnsName && !in.privateDnsName->empty() && *in.privateDnsName != s.privateDnsName;
+    if (newName) LP_RETURN_IF_ERROR(checkPrivateDnsNameFree(t, call.account, *in.privateDnsName));
     if (call.dryRun) return err::dryRun();
     s.networkLoadBalancerArns = arns;
     s.zoneIds = zonesOfLoadBalancers(t, arns);
@@ -928,9 +970,13 @@ Status EndpointService::startPrivateDnsVerification(const CallContext& call, con
     if (s.privateDnsName.empty())
       return err::make(err::kInvalidParameter, "The service {} has no private DNS name to verify.", s.id.str());
     if (call.dryRun) return err::dryRun();
-    // There is no public DNS to look the TXT record up in: the provider owning
-    // the service is the proof this single-operator deployment can have.
-    s.privateDnsNameState = "verified";
+    // There is no public DNS to look the TXT record up in: the proof this
+    // single-operator deployment can have is that the name is outside AWS's
+    // domains and no other account holds it (both checked when it was set; again
+    // here for names stored before those checks existed).
+    bool ok =
+        checkPrivateDnsName(s.privateDnsName).ok() && checkPrivateDnsNameFree(t, call.account, s.privateDnsName).ok();
+    s.privateDnsNameState = ok ? "verified" : "failed";
     t.put(s);
     return Status::Ok();
   });

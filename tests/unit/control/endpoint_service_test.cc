@@ -33,18 +33,39 @@ class EndpointServiceTest : public SecurityGroupFixture {
     EXPECT_TRUE(VpcService(*ctx_).modifyVpcAttribute(as(account), vpc.id.str(), std::nullopt, true).ok());
     return vpc;
   }
+  // An NLB of account's in use1-az1 only (a new VPC with CIDR cidr, a /16); its ARN.
+  std::string loadBalancer(const std::string& account, const std::string& cidr) {
+    auto vpc = makeVpc(account, cidr);
+    auto sub = makeSubnet(vpc, cidr.substr(0, cidr.rfind(".0.0/")) + ".1.0/24", "use1-az1", account);
+    CreateLoadBalancerInput lbIn;
+    lbIn.name = "nlb-" + cidr.substr(0, cidr.find(".0.0/")).substr(cidr.find('.') + 1);
+    lbIn.subnets = {sub.id.str()};
+    auto lb = ElbService(*ctx_).createLoadBalancer(as(account), lbIn);
+    EXPECT_TRUE(lb.ok()) << lb.status().toString();
+    return lb.ok() ? lb->id.str() : "";
+  }
+  Result<ServiceConfigurationInfo> serviceNamed(const std::string& account, const std::string& arn,
+                                                const std::string& privateDnsName) {
+    CreateServiceConfigurationInput in;
+    in.networkLoadBalancerArns = {arn};
+    in.privateDnsName = privateDnsName;
+    return eps().createServiceConfiguration(as(account), in);
+  }
+  model::ServiceConfiguration stored(const model::ServiceId& id) {
+    std::optional<model::ServiceConfiguration> s;
+    store_->read([&](const store::ReadView& r) { s = View(r).get<model::ServiceConfiguration>(id); });
+    EXPECT_TRUE(s.has_value());
+    return s.value_or(model::ServiceConfiguration{});
+  }
+  std::string privateDnsNameOf(const model::ServiceId& id) {
+    auto s = stored(id);
+    return s.privateDnsName + "/" + s.privateDnsNameState;
+  }
   // A provider service in use1-az1 only, open to the consumer.
   model::ServiceConfiguration publish(bool acceptance) {
-    auto vpc = makeVpc(kProvider, "10.9.0.0/16");
-    auto sub = makeSubnet(vpc, "10.9.1.0/24", "use1-az1", kProvider);
-    CreateLoadBalancerInput lbIn;
-    lbIn.name = "nlb";
-    lbIn.subnets = {sub.id.str()};
-    auto lb = ElbService(*ctx_).createLoadBalancer(as(kProvider), lbIn);
-    EXPECT_TRUE(lb.ok()) << lb.status().toString();
     CreateServiceConfigurationInput in;
     in.acceptanceRequired = acceptance;
-    in.networkLoadBalancerArns = {lb->id.str()};
+    in.networkLoadBalancerArns = {loadBalancer(kProvider, "10.9.0.0/16")};
     auto svc = eps().createServiceConfiguration(as(kProvider), in);
     EXPECT_TRUE(svc.ok()) << svc.status().toString();
     EXPECT_TRUE(eps()
@@ -213,6 +234,81 @@ TEST_F(EndpointServiceTest, ModifyMovesInterfacesAndKeepsOnePerZone) {
   ASSERT_EQ(after.networkInterfaceIds.size(), 1u);
   EXPECT_NE(after.networkInterfaceIds[0], e->endpoint.networkInterfaceIds[0]);
   EXPECT_EQ(count(model::NetworkInterface::kKind), 1u);
+}
+
+TEST_F(EndpointServiceTest, PrivateDnsNamesUnderAwsDomainsAreRefused) {
+  auto arn = loadBalancer(kProvider, "10.9.0.0/16");
+  size_t before = count(model::ServiceConfiguration::kKind);
+  for (const char* name :
+       {"sts.us-east-1.amazonaws.com", "STS.US-EAST-1.AmazonAWS.com", "amazonaws.com", "*.amazonaws.com",
+        "*.us-east-1.vpce.amazonaws.com", "s3.cn-north-1.amazonaws.com.cn", "ec2.us-east-1.api.aws", "aws"}) {
+    auto s = serviceNamed(kProvider, arn, name);
+    EXPECT_EQ(s.status().code(), err::kInvalidParameter) << name;
+  }
+  EXPECT_EQ(count(model::ServiceConfiguration::kKind), before);
+  // Only whole labels count: these are not AWS's.
+  auto own = serviceNamed(kProvider, arn, "api.notamazonaws.com");
+  ASSERT_TRUE(own.ok()) << own.status().toString();
+  EXPECT_TRUE(serviceNamed(kProvider, arn, "amazonaws.com.example").ok());
+  ModifyServiceConfigurationInput m;
+  m.serviceId = own->service.id.str();
+  m.privateDnsName = "sts.us-east-1.amazonaws.com";
+  EXPECT_EQ(eps().modifyServiceConfiguration(as(kProvider), m).code(), err::kInvalidParameter);
+  EXPECT_EQ(privateDnsNameOf(own->service.id), "api.notamazonaws.com/pendingVerification");
+}
+
+TEST_F(EndpointServiceTest, APrivateDnsNameBelongsToTheFirstAccountThatClaimsIt) {
+  auto mine = serviceNamed(kProvider, loadBalancer(kProvider, "10.9.0.0/16"), "api.example.com");
+  ASSERT_TRUE(mine.ok()) << mine.status().toString();
+  auto theirs = loadBalancer(kConsumer, "10.8.0.0/16");
+  size_t before = count(model::ServiceConfiguration::kKind);
+  // The same name in any spelling, a name under it, a domain above it, a wildcard over it.
+  for (const char* name : {"api.example.com", "API.Example.COM", "v1.api.example.com", "example.com", "*.example.com",
+                           "*.api.example.com"}) {
+    auto s = serviceNamed(kConsumer, theirs, name);
+    EXPECT_EQ(s.status().code(), err::kInvalidParameter) << name;
+  }
+  EXPECT_EQ(count(model::ServiceConfiguration::kKind), before);
+  // A sibling does not overlap; Modify follows the same rule and changes nothing when refused.
+  auto sibling = serviceNamed(kConsumer, theirs, "web.example.com");
+  ASSERT_TRUE(sibling.ok()) << sibling.status().toString();
+  ModifyServiceConfigurationInput m;
+  m.serviceId = sibling->service.id.str();
+  m.privateDnsName = "api.example.com";
+  EXPECT_EQ(eps().modifyServiceConfiguration(as(kConsumer), m).code(), err::kInvalidParameter);
+  EXPECT_EQ(privateDnsNameOf(sibling->service.id), "web.example.com/pendingVerification");
+  // The owner may reuse its name on another service.
+  EXPECT_TRUE(serviceNamed(kProvider, loadBalancer(kProvider, "10.7.0.0/16"), "api.example.com").ok());
+  // Once the owner lets go of the name on every service, it is free.
+  auto held = eps().describeServiceConfigurations(as(kProvider), {});
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->items.size(), 2u);
+  for (const auto& s : held->items) {
+    ModifyServiceConfigurationInput drop;
+    drop.serviceId = s.service.id.str();
+    drop.removePrivateDnsName = true;
+    ASSERT_TRUE(eps().modifyServiceConfiguration(as(kProvider), drop).ok());
+  }
+  ASSERT_TRUE(eps().modifyServiceConfiguration(as(kConsumer), m).ok());
+  EXPECT_EQ(privateDnsNameOf(sibling->service.id), "api.example.com/pendingVerification");
+  ASSERT_TRUE(eps().startPrivateDnsVerification(as(kConsumer), sibling->service.id.str()).ok());
+  EXPECT_EQ(privateDnsNameOf(sibling->service.id), "api.example.com/verified");
+}
+
+TEST_F(EndpointServiceTest, VerifyingAStoredAwsNameFailsAndConsumersDoNotGetIt) {
+  // A service stored before names under AWS's domains were refused.
+  auto svc = stored(publish(/*acceptance=*/false).id);
+  svc.privateDnsName = "sts.us-east-1.amazonaws.com";
+  svc.privateDnsNameState = "pendingVerification";
+  put(svc);
+  ASSERT_TRUE(eps().startPrivateDnsVerification(as(kProvider), svc.id.str()).ok());
+  EXPECT_EQ(privateDnsNameOf(svc.id), "sts.us-east-1.amazonaws.com/failed");
+  auto vpc = dnsVpc(kConsumer, "10.5.0.0/16");
+  auto a = makeSubnet(vpc, "10.5.1.0/24", "use1-az1", kConsumer);
+  auto e = eps().createVpcEndpoint(as(kConsumer), endpointTo(svc.serviceName, vpc, {a.id.str()}));
+  ASSERT_TRUE(e.ok()) << e.status().toString();
+  EXPECT_FALSE(e->endpoint.privateDnsEnabled);
+  for (const auto& d : e->endpoint.dnsEntries) EXPECT_NE(d.dnsName, "sts.us-east-1.amazonaws.com");
 }
 
 }  // namespace
