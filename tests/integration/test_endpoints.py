@@ -1,7 +1,8 @@
 """Interface endpoints, endpoint services and the acceptance workflow, end to end
 with the real AWS CLI and boto3: every CLI example of the seeds, the lifecycle
 with its wire spellings, the rules that refuse bad requests (and change nothing),
-and isolation between three accounts (provider, consumer, outsider).
+and isolation between three accounts (provider, consumer, outsider; the outsider
+also publishes as a second provider).
 
 The daemon runs with the data plane off, so these tests need no root and pin the
 control plane alone; traffic through endpoints is tested in test_dataplane.py."""
@@ -44,18 +45,26 @@ def vpc_with_subnets(daemon, account, cidr, zone_ids, dns=True):
     return vpc, subnets
 
 
-def publish_service(daemon, zone_ids=("use1-az1", "use1-az2"), acceptance=True):
-    """Provider: an NLB in the given zones behind an endpoint service."""
-    vpc, subnets = vpc_with_subnets(daemon, "provider", "10.10.0.0/16", zone_ids)
-    lb = daemon.aws("elbv2", "create-load-balancer", "--name", "svc", "--type", "network", "--scheme", "internal",
-                    "--subnets", *subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-    tg = daemon.aws("elbv2", "create-target-group", "--name", "svc-tg", "--protocol", "TCP", "--port", "8080",
-                    "--vpc-id", vpc, "--target-type", "ip")["TargetGroups"][0]["TargetGroupArn"]
+def network_load_balancer(daemon, zone_ids=("use1-az1", "use1-az2"), account="provider", cidr="10.10.0.0/16",
+                          name="svc"):
+    """An internal NLB in a new VPC of the account, one subnet per zone, with a TCP
+    listener; returns its ARN."""
+    vpc, subnets = vpc_with_subnets(daemon, account, cidr, zone_ids)
+    lb = daemon.aws("elbv2", "create-load-balancer", "--name", name, "--type", "network", "--scheme", "internal",
+                    "--subnets", *subnets, account=account)["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = daemon.aws("elbv2", "create-target-group", "--name", f"{name}-tg", "--protocol", "TCP", "--port", "8080",
+                    "--vpc-id", vpc, "--target-type", "ip", account=account)["TargetGroups"][0]["TargetGroupArn"]
     daemon.aws("elbv2", "create-listener", "--load-balancer-arn", lb, "--protocol", "TCP", "--port", "443",
-               "--default-actions", f"Type=forward,TargetGroupArn={tg}")
+               "--default-actions", f"Type=forward,TargetGroupArn={tg}", account=account)
+    return lb
+
+
+def publish_service(daemon, zone_ids=("use1-az1", "use1-az2"), acceptance=True, account="provider"):
+    """Provider: an NLB in the given zones behind an endpoint service."""
+    lb = network_load_balancer(daemon, zone_ids, account=account)
     flag = "--acceptance-required" if acceptance else "--no-acceptance-required"
     svc = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb,
-                     flag)["ServiceConfiguration"]
+                     flag, account=account)["ServiceConfiguration"]
     return svc, lb
 
 
@@ -321,14 +330,17 @@ def test_everyone_principal_and_auto_accept(daemon):
                    "--service-name", svc["ServiceName"], "--subnet-id", sub, account="outsider")["VpcEndpoint"]
     assert e["State"] == "pending"
     assert daemon.wait_endpoint_state(e["VpcEndpointId"], "available", account="outsider")
-    # Changing the service: acceptance on, no load balancer removal while connected.
+    # Changing the service: acceptance on; its only load balancer cannot go (with
+    # two, see test_load_balancers_stay_while_endpoints_are_connected).
     daemon.aws("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", svc["ServiceId"],
                "--acceptance-required")
     assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids", svc["ServiceId"]
                       )["ServiceConfigurations"][0]["AcceptanceRequired"] is True
     err = daemon.aws_error("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", svc["ServiceId"],
                            "--remove-network-load-balancer-arns", svc["NetworkLoadBalancerArns"][0])
-    assert err.code in ("ExistingVpcEndpointConnections", "InvalidParameter")
+    assert err.code == "InvalidParameter" and "at least one network load balancer" in err.message
+    assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids", svc["ServiceId"]
+                      )["ServiceConfigurations"][0]["NetworkLoadBalancerArns"] == svc["NetworkLoadBalancerArns"]
 
 
 def test_bad_requests_are_refused_and_change_nothing(daemon):
@@ -449,3 +461,236 @@ def test_provider_side_errors(daemon):
     daemon.aws("ec2", "create-tags", "--resources", svc["ServiceId"], "--tags", "Key=tier,Value=gold")
     assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--filters",
                       "Name=tag:tier,Values=gold")["ServiceConfigurations"][0]["ServiceId"] == svc["ServiceId"]
+
+
+def allow(daemon, service_id, account_name, owner="provider"):
+    daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", service_id,
+               "--add-allowed-principals", f"arn:aws:iam::{ALL_ACCOUNTS[account_name][0]}:root", account=owner)
+
+
+def endpoint_to(daemon, service_name, vpc, subnets, *extra, account="consumer"):
+    return daemon.aws("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                      "--service-name", service_name, "--subnet-id", *subnets, *extra,
+                      account=account)["VpcEndpoint"]
+
+
+def test_private_dns_names_under_aws_domains_or_held_by_another_account_are_refused(daemon):
+    svc, lb = publish_service(daemon)
+    sid = svc["ServiceId"]
+
+    def config(account="provider"):
+        return daemon.aws("ec2", "describe-vpc-endpoint-service-configurations",
+                          account=account)["ServiceConfigurations"]
+
+    # A provider cannot take an AWS API's name (it would answer for STS in every
+    # consumer VPC that enables private DNS for its service).
+    for name in ("sts.us-east-1.amazonaws.com", "*.us-east-1.amazonaws.com", "ec2.us-east-1.api.aws"):
+        err = daemon.aws_error("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", sid,
+                               "--private-dns-name", name)
+        assert err.code == "InvalidParameter" and "reserved for AWS services" in err.message, name
+        err = daemon.aws_error("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb,
+                               "--private-dns-name", name)
+        assert err.code == "InvalidParameter", name
+    assert [(c["ServiceId"], c.get("PrivateDnsName")) for c in config()] == [(sid, None)]
+
+    # First claim owns a name: another account cannot take it, a name under it or a domain over it.
+    daemon.aws("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", sid,
+               "--private-dns-name", "api.example.internal")
+    other_lb = network_load_balancer(daemon, account="outsider")
+    for name in ("api.example.internal", "API.example.internal", "v2.api.example.internal", "example.internal"):
+        err = daemon.aws_error("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns",
+                               other_lb, "--private-dns-name", name, account="outsider")
+        assert err.code == "InvalidParameter" and "another account" in err.message, name
+    assert config("outsider") == []
+    other = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", other_lb,
+                       "--private-dns-name", "web.example.internal", account="outsider")["ServiceConfiguration"]
+    err = daemon.aws_error("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", other["ServiceId"],
+                           "--private-dns-name", "api.example.internal", account="outsider")
+    assert err.code == "InvalidParameter"
+    assert config("outsider")[0]["PrivateDnsName"] == "web.example.internal"
+    # The owner may use its name on a second service.
+    again = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb,
+                       "--private-dns-name", "api.example.internal")["ServiceConfiguration"]
+    assert again["PrivateDnsName"] == "api.example.internal"
+
+
+def test_describe_vpc_endpoints_filters_and_endpoint_tags(daemon):
+    vpc1, (sub1,) = vpc_with_subnets(daemon, "consumer", "10.70.0.0/16", ["use1-az1"])
+    vpc2, (sub2,) = vpc_with_subnets(daemon, "consumer", "10.71.0.0/16", ["use1-az2"])
+    e1 = endpoint_to(daemon, "com.amazonaws.us-east-1.sts", vpc1, [sub1])["VpcEndpointId"]
+    e2 = endpoint_to(daemon, "com.amazonaws.us-east-1.kms", vpc2, [sub2])["VpcEndpointId"]
+
+    def ids(*filters, account="consumer"):
+        return sorted(e["VpcEndpointId"] for e in daemon.aws("ec2", "describe-vpc-endpoints", "--filters", *filters,
+                                                             account=account)["VpcEndpoints"])
+
+    assert ids(f"Name=vpc-endpoint-id,Values={e1}") == [e1]
+    assert ids(f"Name=vpc-endpoint-id,Values={e1},{e2}") == sorted([e1, e2])
+    assert ids("Name=vpc-endpoint-id,Values=vpce-0123456789abcdef0") == []
+    assert ids(f"Name=vpc-id,Values={vpc2}") == [e2]
+    assert ids("Name=vpc-id,Values=vpc-0123456789abcdef0") == []
+    assert ids("Name=vpc-endpoint-type,Values=Interface") == sorted([e1, e2])
+    assert ids("Name=vpc-endpoint-type,Values=Gateway") == []
+    assert ids(f"Name=vpc-id,Values={vpc1}", "Name=vpc-endpoint-type,Values=Interface") == [e1]
+    assert ids(f"Name=vpc-endpoint-id,Values={e1}", account="outsider") == []
+
+    # Tags on an existing endpoint: the generic tag calls, seen by Describe and by tag:KEY.
+    daemon.aws("ec2", "create-tags", "--resources", e1, "--tags", "Key=team,Value=red", "Key=env,Value=dev",
+               account="consumer")
+    tags = daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", e1,
+                      account="consumer")["VpcEndpoints"][0]["Tags"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("env", "dev"), ("team", "red")]
+    assert ids("Name=tag:team,Values=red") == [e1]
+    assert ids("Name=tag:team,Values=blue") == []
+    # Nobody else tags or untags it (the provider of an AWS service is no exception).
+    for acct in ("outsider", "provider"):
+        assert daemon.aws_error("ec2", "create-tags", "--resources", e1, "--tags", "Key=team,Value=evil",
+                                account=acct).code == "InvalidVpcEndpointId.NotFound"
+        assert daemon.aws_error("ec2", "delete-tags", "--resources", e1, "--tags", "Key=team",
+                                account=acct).code == "InvalidVpcEndpointId.NotFound"
+    assert ids("Name=tag:team,Values=red") == [e1]
+    daemon.aws("ec2", "delete-tags", "--resources", e1, "--tags", "Key=team", account="consumer")
+    assert ids("Name=tag:team,Values=red") == []
+    assert daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", e1,
+                      account="consumer")["VpcEndpoints"][0]["Tags"] == [{"Key": "env", "Value": "dev"}]
+
+
+def test_a_removed_principal_can_no_longer_discover_or_connect(daemon):
+    svc, _ = publish_service(daemon, acceptance=False)
+    sid, name = svc["ServiceId"], svc["ServiceName"]
+    allow(daemon, sid, "consumer")
+    allow(daemon, sid, "outsider")
+    vpc, (sub,) = vpc_with_subnets(daemon, "consumer", "10.72.0.0/16", ["use1-az1"])
+    assert name in daemon.aws("ec2", "describe-vpc-endpoint-services", account="consumer")["ServiceNames"]
+
+    out = daemon.aws("ec2", "modify-vpc-endpoint-service-permissions", "--service-id", sid,
+                     "--remove-allowed-principals", f"arn:aws:iam::{CONSUMER}:root")
+    assert out["ReturnValue"] is True
+    perms = daemon.aws("ec2", "describe-vpc-endpoint-service-permissions", "--service-id", sid)["AllowedPrincipals"]
+    assert [p["Principal"] for p in perms] == [f"arn:aws:iam::{OUTSIDER}:root"]
+    assert name not in daemon.aws("ec2", "describe-vpc-endpoint-services", account="consumer")["ServiceNames"]
+    assert daemon.aws_error("ec2", "describe-vpc-endpoint-services", "--service-names", name,
+                            account="consumer").code == "InvalidServiceName"
+    err = daemon.aws_error("ec2", "create-vpc-endpoint", "--vpc-id", vpc, "--vpc-endpoint-type", "Interface",
+                           "--service-name", name, "--subnet-id", sub, account="consumer")
+    assert err.code == "InvalidServiceName"
+    assert daemon.aws("ec2", "describe-vpc-endpoints", account="consumer")["VpcEndpoints"] == []
+    # The principal still allowed keeps seeing it.
+    assert name in daemon.aws("ec2", "describe-vpc-endpoint-services", account="outsider")["ServiceNames"]
+
+
+def test_a_service_with_an_available_endpoint_cannot_be_deleted(daemon):
+    svc, _ = publish_service(daemon, acceptance=False)
+    sid = svc["ServiceId"]
+    allow(daemon, sid, "consumer")
+    vpc, (sub,) = vpc_with_subnets(daemon, "consumer", "10.73.0.0/16", ["use1-az1"])
+    eid = endpoint_to(daemon, svc["ServiceName"], vpc, [sub])["VpcEndpointId"]
+    daemon.wait_endpoint_state(eid, "available")
+
+    # boto3, to see the HTTP status: a per-item failure, not a call error.
+    out = daemon.client("ec2").delete_vpc_endpoint_service_configurations(ServiceIds=[sid])
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert [(u["ResourceId"], u["Error"]["Code"]) for u in out["Unsuccessful"]] == [
+        (sid, "ExistingVpcEndpointConnections")]
+    cfg = daemon.aws("ec2", "describe-vpc-endpoint-service-configurations")["ServiceConfigurations"]
+    assert [(c["ServiceId"], c["ServiceState"]) for c in cfg] == [(sid, "Available")]
+    assert daemon.wait_endpoint_state(eid, "available")
+    conns = daemon.aws("ec2", "describe-vpc-endpoint-connections")["VpcEndpointConnections"]
+    assert [(c["VpcEndpointId"], c["VpcEndpointState"]) for c in conns] == [(eid, "available")]
+
+
+def test_load_balancers_stay_while_endpoints_are_connected(daemon):
+    lb1 = network_load_balancer(daemon, ("use1-az1",), cidr="10.10.0.0/16", name="one")
+    lb2 = network_load_balancer(daemon, ("use1-az2",), cidr="10.11.0.0/16", name="two")
+    svc = daemon.aws("ec2", "create-vpc-endpoint-service-configuration", "--network-load-balancer-arns", lb1, lb2,
+                     "--no-acceptance-required")["ServiceConfiguration"]
+    sid = svc["ServiceId"]
+    pz = zones(daemon, "provider")
+    assert svc["AvailabilityZones"] == sorted([pz["use1-az1"], pz["use1-az2"]])
+    allow(daemon, sid, "consumer")
+    vpc, (sub,) = vpc_with_subnets(daemon, "consumer", "10.74.0.0/16", ["use1-az1"])
+    eid = endpoint_to(daemon, svc["ServiceName"], vpc, [sub])["VpcEndpointId"]
+    daemon.wait_endpoint_state(eid, "available")
+
+    def service():
+        return daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids",
+                          sid)["ServiceConfigurations"][0]
+
+    # Even a load balancer in a zone the endpoint does not use stays while it is connected.
+    err = daemon.aws_error("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", sid,
+                           "--remove-network-load-balancer-arns", lb2)
+    assert err.code == "ExistingVpcEndpointConnections"
+    assert (sorted(service()["NetworkLoadBalancerArns"]), service()["AvailabilityZones"]) == (
+        sorted([lb1, lb2]), svc["AvailabilityZones"])
+    # Once the consumer has deleted its endpoint, the load balancer and its zone go.
+    daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", eid, account="consumer")
+    daemon.wait_endpoint_state(eid, "deleted")
+    daemon.aws("ec2", "modify-vpc-endpoint-service-configuration", "--service-id", sid,
+               "--remove-network-load-balancer-arns", lb2)
+    assert (service()["NetworkLoadBalancerArns"], service()["AvailabilityZones"]) == ([lb1], [pz["use1-az1"]])
+
+
+def test_other_accounts_change_nothing_and_each_provider_sees_only_its_connections(daemon):
+    svc, _ = publish_service(daemon)
+    sid, name = svc["ServiceId"], svc["ServiceName"]
+    allow(daemon, sid, "consumer")
+    vpc, (sub_a, sub_b) = vpc_with_subnets(daemon, "consumer", "10.75.0.0/16", ["use1-az1", "use1-az2"])
+    eid = endpoint_to(daemon, name, vpc, [sub_a])["VpcEndpointId"]
+    assert daemon.wait_endpoint_state(eid, "pendingAcceptance")
+
+    def endpoint():
+        return daemon.aws("ec2", "describe-vpc-endpoints", "--vpc-endpoint-ids", eid,
+                          account="consumer")["VpcEndpoints"][0]
+
+    before = endpoint()
+    # Nobody but the consumer modifies its endpoint, not even the service's provider.
+    for acct in ("outsider", "provider"):
+        for change in (("--add-subnet-ids", sub_b), ("--reset-policy",), ("--no-private-dns-enabled",)):
+            err = daemon.aws_error("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", eid, *change, account=acct)
+            assert err.code == "InvalidVpcEndpointId.NotFound", (acct, change)
+    assert endpoint() == before
+
+    # Nobody but the provider changes its service or decides on its connections.
+    perms = daemon.aws("ec2", "describe-vpc-endpoint-service-permissions", "--service-id", sid)["AllowedPrincipals"]
+    cfg = daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids",
+                     sid)["ServiceConfigurations"]
+    for acct in ("consumer", "outsider"):
+        for call in (("modify-vpc-endpoint-service-configuration", "--service-id", sid, "--no-acceptance-required"),
+                     ("modify-vpc-endpoint-service-permissions", "--service-id", sid, "--add-allowed-principals", "*"),
+                     ("modify-vpc-endpoint-service-permissions", "--service-id", sid, "--remove-allowed-principals",
+                      f"arn:aws:iam::{CONSUMER}:root"),
+                     ("accept-vpc-endpoint-connections", "--service-id", sid, "--vpc-endpoint-ids", eid),
+                     ("reject-vpc-endpoint-connections", "--service-id", sid, "--vpc-endpoint-ids", eid)):
+            err = daemon.aws_error("ec2", *call, account=acct)
+            assert err.code == "InvalidVpcEndpointServiceId.NotFound", (acct, call)
+    assert daemon.aws("ec2", "describe-vpc-endpoint-service-permissions", "--service-id",
+                      sid)["AllowedPrincipals"] == perms
+    assert daemon.aws("ec2", "describe-vpc-endpoint-service-configurations", "--service-ids",
+                      sid)["ServiceConfigurations"] == cfg
+    assert endpoint()["State"] == "pendingAcceptance"
+    assert name not in daemon.aws("ec2", "describe-vpc-endpoint-services", account="outsider")["ServiceNames"]
+
+    # A second provider: the outsider publishes its own service, the consumer connects to both.
+    svc2, _ = publish_service(daemon, account="outsider")
+    sid2 = svc2["ServiceId"]
+    allow(daemon, sid2, "consumer", owner="outsider")
+    eid2 = endpoint_to(daemon, svc2["ServiceName"], vpc, [sub_b])["VpcEndpointId"]
+
+    def connections(account):
+        return [(c["VpcEndpointId"], c["ServiceId"], c["VpcEndpointOwner"]) for c in daemon.aws(
+            "ec2", "describe-vpc-endpoint-connections", account=account)["VpcEndpointConnections"]]
+
+    assert connections("provider") == [(eid, sid, CONSUMER)]
+    assert connections("outsider") == [(eid2, sid2, CONSUMER)]
+    assert connections("consumer") == []
+    # Its own service id does not let the second provider decide on the first one's connection.
+    out = daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", sid2, "--vpc-endpoint-ids", eid,
+                     account="outsider")
+    assert [(u["ResourceId"], u["Error"]["Code"]) for u in out["Unsuccessful"]] == [
+        (eid, "InvalidVpcEndpoint.NotFound")]
+    assert endpoint()["State"] == "pendingAcceptance"
+    # Each provider accepts its own.
+    daemon.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", sid2, "--vpc-endpoint-ids", eid2,
+               account="outsider")
+    assert daemon.wait_endpoint_state(eid2, "available")
+    assert endpoint()["State"] == "pendingAcceptance"
