@@ -23,7 +23,6 @@ namespace {
 
 constexpr int kUdpBurst = 256;             // datagrams per wake-up before others get a turn
 constexpr size_t kMaxTcpOut = 256 * 1024;  // a client that never reads is cut off
-constexpr size_t kMaxCached = 16384;       // answers kept per snapshot (then start over)
 
 int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -151,7 +150,7 @@ void DnsServer::publish(std::shared_ptr<const ZoneSnapshot> snapshot) {
 }
 
 DnsStats DnsServer::stats() const {
-  return DnsStats{udpQueries_.load(), tcpQueries_.load(), ignored_.load(), forwarded_.load()};
+  return DnsStats{udpQueries_.load(), tcpQueries_.load(), ignored_.load(), forwarded_.load(), cacheHits_.load()};
 }
 
 void DnsServer::add(int fd, Kind kind, const std::string& view, uint32_t events) {
@@ -332,26 +331,10 @@ void DnsServer::flush(int fd, Handle& h) {
 
 const std::vector<uint8_t>& DnsServer::answer(const std::string& view, const uint8_t* data, size_t len, Transport t,
                                               bool* forward) {
-  *forward = false;
-  reply_.clear();
-  if (len < 12) return reply_;
-  cacheKey_.assign(view);
-  cacheKey_.push_back('\0');
-  cacheKey_.push_back(t == Transport::kTcp ? 't' : 'u');
-  cacheKey_.append(reinterpret_cast<const char*>(data) + 2, len - 2);
-  auto it = cache_.find(cacheKey_);
-  if (it == cache_.end()) {
-    Cached fresh;
-    fresh.bytes = respond(*current_, view, data, len, t, &fresh.notOwned);
-    if (fresh.bytes.empty()) return reply_;  // not cached: junk must not fill the cache
-    if (cache_.size() >= kMaxCached) cache_.clear();
-    it = cache_.emplace(cacheKey_, std::move(fresh)).first;
-  }
-  *forward = it->second.notOwned && upstream_ >= 0;
-  reply_ = it->second.bytes;
-  reply_[0] = data[0];  // the asker's id
-  reply_[1] = data[1];
-  return reply_;
+  const std::vector<uint8_t>& reply = cache_.answer(*current_, view, data, len, t, forward);
+  *forward = *forward && upstream_ >= 0;
+  cacheHits_.store(cache_.stats().hits, std::memory_order_relaxed);
+  return reply;
 }
 
 Status DnsServer::openUpstream() {

@@ -25,6 +25,7 @@
 #include <unordered_map>
 
 #include "common/status.h"
+#include "dns/answer_cache.h"
 #include "dns/responder.h"
 #include "dns/zone_snapshot.h"
 
@@ -51,6 +52,7 @@ struct DnsStats {
   uint64_t tcpQueries = 0;
   uint64_t ignored = 0;    // packets that got no answer (malformed, responses)
   uint64_t forwarded = 0;  // queries sent to the upstream
+  uint64_t cacheHits = 0;  // answers served from the answer cache
 };
 
 class DnsServer {
@@ -146,19 +148,14 @@ class DnsServer {
   std::shared_ptr<const ZoneSnapshot> current_;  // server thread only
 
   std::unordered_map<int, Handle> handles_;  // server thread only
-  // Answers by (view, transport, query bytes after the id): an answer depends on
-  // nothing else, so repeated questions skip ldns. Cleared with every snapshot.
-  struct Cached {
-    std::vector<uint8_t> bytes;
-    bool notOwned = false;
-  };
-  std::unordered_map<std::string, Cached> cache_;  // server thread only
-  std::string cacheKey_;
-  std::vector<uint8_t> reply_;
+  // Answers by what they depend on (dns/answer_cache.h), so repeated questions
+  // skip ldns whatever their id, letter case or EDNS options. Cleared with every
+  // snapshot.
+  AnswerCache cache_;                          // server thread only
   std::map<std::string, Resolver> resolvers_;  // server thread only, by VPC id
   size_t tcpConnections_ = 0;
   int64_t lastSync_ = 0;
-  std::atomic<uint64_t> udpQueries_{0}, tcpQueries_{0}, ignored_{0}, forwarded_{0};
+  std::atomic<uint64_t> udpQueries_{0}, tcpQueries_{0}, ignored_{0}, forwarded_{0}, cacheHits_{0};
   std::atomic<size_t> openResolvers_{0};
 };
 

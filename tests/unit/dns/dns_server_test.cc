@@ -255,6 +255,36 @@ TEST_F(DnsServerTest, ANewSnapshotIsServedAtOnce) {
   EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_NXDOMAIN);
 }
 
+// Queries in other letter cases and with other EDNS options are answered from
+// the cache, and a snapshot without the name (endpoint deleted) ends that at once.
+TEST_F(DnsServerTest, CaseAndCookieVariantsHitTheCacheUntilTheRecordsChange) {
+  auto withCookie = [](const std::string& name, uint8_t salt) {
+    Pkt q(ldns_pkt_query_new(ldns_dname_new_frm_str(name.c_str()), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD));
+    ldns_pkt_set_id(q.get(), salt);
+    ldns_pkt_set_edns_udp_size(q.get(), 1232);
+    uint8_t opt[12] = {0, 10, 0, 8, salt, 1, 2, 3, 4, 5, 6, salt};  // COOKIE, a client cookie
+    ldns_pkt_set_edns_data(q.get(), ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, sizeof opt, opt));
+    return wire(q.get());
+  };
+  ASSERT_TRUE(udp(withCookie(kRegional, 1)));
+  uint64_t hits = server_->stats().cacheHits;
+  const std::string spelled = "VPCE-0123456789abcdef0-abcdefgh.EC2.us-east-1.vpce.AMAZONAWS.com";
+  auto r = udp(withCookie(spelled, 2));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(server_->stats().cacheHits, hits + 1);
+  EXPECT_EQ(ldns_pkt_id(r.get()), 2);
+  EXPECT_EQ(ownerOf(ldns_rr_list_rr(ldns_pkt_question(r.get()), 0)), spelled + ".");
+  EXPECT_EQ(answers(r.get()).size(), 2u);
+
+  auto s = std::make_shared<ZoneSnapshot>(*snapshot());
+  s->shared.a.erase(kRegional);
+  server_->publish(s);
+  auto gone = udp(withCookie("vpce-0123456789ABCDEF0-abcdefgh.ec2.US-EAST-1.vpce.amazonaws.com", 3));
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(ldns_pkt_get_rcode(gone.get()), LDNS_RCODE_NXDOMAIN);
+  EXPECT_TRUE(answers(gone.get()).empty());
+}
+
 TEST_F(DnsServerTest, RepeatedQuestionsEachGetTheirOwnId) {
   for (uint16_t id : {1, 2, 0xbeef, 2}) {
     auto r = udp(query(kZonal, LDNS_RR_TYPE_A, 0, id));
