@@ -2,7 +2,10 @@
 
 #include <toml++/toml.h>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "common/strings.h"
 
@@ -60,6 +63,18 @@ Result<Config> loadConfig(const std::string& path) {
       return Status("InvalidConfig", path + ": dataplane.endpoint_bandwidth_gbps must be 0 (no cap) to 10000");
     if (c.dataplaneWorkers < 0 || c.dataplaneWorkers > 256)
       return Status("InvalidConfig", path + ": dataplane.workers must be 0 (one per core) to 256");
+  }
+  if (auto* sns = t["sns"].as_table()) {
+    if (auto* node = (*sns).get("ca_file")) {
+      auto v = node->value<std::string>();
+      if (!v || v->empty()) return Status("InvalidConfig", path + ": sns.ca_file must be the path of a PEM file");
+      std::ifstream in(*v);
+      std::stringstream pem;
+      pem << in.rdbuf();
+      if (!in || pem.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+        return Status("InvalidConfig", path + ": sns.ca_file '" + *v + "' is not a readable PEM file of certificates");
+      c.snsCaFile = std::filesystem::absolute(*v).string();
+    }
   }
   if (auto v = t["dns_listen"].value<std::string>()) c.dnsListen = *v;
   if (auto v = t["dns_upstream"].value<std::string>()) c.dnsUpstream = *v;

@@ -32,6 +32,9 @@ struct Config {
   // Where the resolvers send names they do not own ("ADDR:PORT", IPv4, asked from
   // the host's namespace); "" = answer those REFUSED.
   std::string dnsUpstream;
+  // [sns] ca_file: PEM file of the CAs that https subscribers' certificates must
+  // chain to (absolute path); "" = the system trust store.
+  std::string snsCaFile;
 };
 
 Config defaultConfig();

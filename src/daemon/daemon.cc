@@ -87,6 +87,7 @@ Status Daemon::start() {
   // Notifications: after the API (subscribers reach its SubscribeURL), stopped first.
   notify::NotifierOptions nopts;
   nopts.stateDir = config_.stateDir;
+  nopts.caFile = config_.snsCaFile;
   std::string host = listen.first == "0.0.0.0" ? "127.0.0.1" : listen.first == "::" ? "::1" : listen.first;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   nopts.publicBaseUrl = "http://" + host + ":" + std::to_string(port);

@@ -12,8 +12,9 @@ size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 }  // namespace
 
-CurlHttpPoster::CurlHttpPoster(std::chrono::milliseconds connectTimeout, std::chrono::milliseconds totalTimeout)
-    : connectTimeout_(connectTimeout), totalTimeout_(totalTimeout) {
+CurlHttpPoster::CurlHttpPoster(std::chrono::milliseconds connectTimeout, std::chrono::milliseconds totalTimeout,
+                               std::string caFile)
+    : connectTimeout_(connectTimeout), totalTimeout_(totalTimeout), caFile_(std::move(caFile)) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   curl_ = curl_easy_init();
@@ -37,6 +38,12 @@ HttpPostResult CurlHttpPoster::post(const std::string& url, const HeaderPairs& h
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!caFile_.empty()) {  // these CAs only: not also the directory libcurl was built with (/etc/ssl/certs)
+    curl_easy_setopt(c, CURLOPT_CAINFO, caFile_.c_str());
+    curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
+  }
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_POST, 1L);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());

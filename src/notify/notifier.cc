@@ -25,7 +25,8 @@ Notifier::~Notifier() { stop(); }
 Result<std::unique_ptr<Notifier>> Notifier::create(control::ControlContext& ctx, NotifierOptions opts) {
   LP_ASSIGN_OR_RETURN(auto key, SigningKey::loadOrCreate(opts.stateDir));
   LP_RETURN_IF_ERROR(control::SnsService(ctx).publishSigningCert(key->certName(), key->certPem()));
-  return std::make_unique<Notifier>(ctx, std::move(opts), std::move(key), std::make_unique<CurlHttpPoster>());
+  auto http = std::make_unique<CurlHttpPoster>(std::chrono::seconds(3), std::chrono::seconds(15), opts.caFile);
+  return std::make_unique<Notifier>(ctx, std::move(opts), std::move(key), std::move(http));
 }
 
 void Notifier::start() {

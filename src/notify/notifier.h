@@ -30,6 +30,9 @@ struct NotifierOptions {
   // The daemon's API as subscribers reach it ("http://127.0.0.1:4566").
   std::string publicBaseUrl;
   control::SnsRetryPolicy retry;
+  // PEM file of the CAs that https subscribers' certificates must chain to
+  // ([sns] ca_file); "" = the system trust store.
+  std::string caFile;
   // Longest sleep between passes when nothing changes (bounds stop() latency).
   std::chrono::milliseconds idleWait{200};
   int fanOutBatch = 100;
