@@ -3,8 +3,10 @@ seed's "Creating and Managing a Notification" section (create, describe, modify,
 delete), the topic policy that must let vpce.amazonaws.com publish, and the
 events themselves (Connect, Accept, Reject, Delete) arriving at HTTP receivers
 subscribed to a provider's topic (service notification) and a consumer's topic
-(endpoint notification), also across a kill -9 between the state change and the
-delivery. The data plane is off: these pin the control plane and delivery."""
+(endpoint notification), an https subscriber whose CA the daemon is told to
+trust ([sns] ca_file) and one it does not trust, and kill -9 between the state
+change and the delivery and while events flow. The data plane is off: these pin
+the control plane and delivery."""
 
 import json
 import shutil
@@ -13,14 +15,15 @@ import time
 import pytest
 
 from lp import Daemon, serving, write_config
-from test_sns import Receiver, subscribe_confirmed
+from test_sns import Receiver, TlsFiles, subscribe_confirmed
 
 PROVIDER, CONSUMER = "111111111111", "222222222222"
 
 
-def start_daemon():
+def start_daemon(tables=""):
+    """A daemon on a new state directory; TABLES is config text after the top-level keys."""
     state_dir, config = write_config(("provider", "consumer"),
-                                     'zone_ids = ["use1-az1", "use1-az2"]\ndataplane = false\ndns_listen = ""\n')
+                                     'zone_ids = ["use1-az1", "use1-az2"]\ndataplane = false\ndns_listen = ""\n' + tables)
     return Daemon(state_dir=state_dir, config=config).start()
 
 
@@ -289,6 +292,148 @@ def test_kill_9_between_state_change_and_delivery_loses_nothing(receivers):
         got = wait_events(rx, 3, timeout=60)
         assert [x["eventType"] for x in got][:3] == ["Connect", "Accept", "Reject"]
         assert all(x["vpcEndpointId"] == eid for x in got)
+    finally:
+        d.kill()
+        shutil.rmtree(d.state_dir, ignore_errors=True)
+
+
+def wait_log(d, text, timeout=30):
+    deadline = time.time() + timeout
+    while text not in d.log():
+        assert time.time() < deadline, f"no {text!r} in the daemon log"
+        time.sleep(0.1)
+
+
+def test_https_subscriber_trusted_through_sns_ca_file(tmp_path):
+    trusted, rogue = TlsFiles(tmp_path / "trusted"), TlsFiles(tmp_path / "rogue", name="a CA nobody trusts")
+    # A CA file that is not there, or not certificates, stops the daemon at start.
+    for bad in (tmp_path / "missing.pem", trusted.key):
+        with pytest.raises(RuntimeError, match="sns.ca_file"):
+            start_daemon(f'[sns]\nca_file = "{bad}"\n')
+    d = start_daemon(f'[sns]\nca_file = "{trusted.ca}"\n')
+    rx = Receiver(tls=trusted.context).start()
+    untrusted = Receiver(tls=rogue.context).start()
+    try:
+        assert rx.url.startswith("https://127.0.0.1:")
+        svc = publish_service(d)
+        topic = notification_topic(d, "tls-events", "provider")
+        sub_arn = subscribe_confirmed(d, topic, rx)
+        assert [c["body"]["TopicArn"] for c in rx.of_type("SubscriptionConfirmation")] == [topic]
+        subs = d.aws("sns", "list-subscriptions-by-topic", "--topic-arn", topic)["Subscriptions"]
+        assert [(s["Protocol"], s["Endpoint"], s["SubscriptionArn"]) for s in subs] == [("https", rx.url, sub_arn)]
+        d.aws("ec2", "create-vpc-endpoint-connection-notification", "--service-id", svc["ServiceId"],
+              "--connection-notification-arn", topic, "--connection-events", "Connect", "Accept")
+        eid = consumer_endpoint(d, svc)["VpcEndpointId"]
+        got = wait_events(rx, 1)
+        assert [(x["eventType"], x["vpcEndpointId"]) for x in got] == [("Connect", eid)]
+        n = rx.of_type("Notification")[0]
+        assert n["headers"]["x-amz-sns-subscription-arn"] == sub_arn and n["body"]["TopicArn"] == topic
+
+        # A receiver whose certificate does not chain to the CA file hears nothing,
+        # not even its confirmation, which is retried and stays pending.
+        d.aws("sns", "subscribe", "--topic-arn", topic, "--protocol", "https", "--notification-endpoint",
+              untrusted.url)
+        wait_log(d, f"to {untrusted.url} failed (attempt 2)")
+        assert "certificate" in [x for x in d.log().splitlines() if untrusted.url in x][-1]
+        assert untrusted.posts == []
+        subs = d.aws("sns", "list-subscriptions-by-topic", "--topic-arn", topic)["Subscriptions"]
+        assert {s["Endpoint"]: s["SubscriptionArn"] for s in subs}[untrusted.url] == "PendingConfirmation"
+
+        # The confirmed receiver comes back with an untrusted certificate: its Accept
+        # is not delivered, and not given up, until its trusted certificate is back.
+        rx.stop()
+        rx.tls = rogue.context
+        rx.start()
+        d.aws("ec2", "accept-vpc-endpoint-connections", "--service-id", svc["ServiceId"], "--vpc-endpoint-ids", eid)
+        wait_log(d, f"to {rx.url} failed (attempt 2)")
+        assert len(rx.notifications()) == 1
+        rx.stop()
+        rx.tls = trusted.context
+        rx.start()
+        got = wait_events(rx, 2)
+        assert [(x["eventType"], x["vpcEndpointId"]) for x in got] == [("Connect", eid), ("Accept", eid)]
+        assert untrusted.posts == []
+    finally:
+        rx.stop()
+        untrusted.stop()
+        rc = d.stop()
+        shutil.rmtree(d.state_dir, ignore_errors=True)
+    assert rc == 0
+
+
+def test_kill_9_again_and_again_while_connection_events_flow(receivers):
+    """Five kill -9s at varied points of a stream of Connect/Accept/Reject/Delete
+    events for ten endpoints, each followed by a restart on the same state: every
+    event the API acknowledged reaches the live receiver at least once, and nothing
+    else does. The receiver takes 50 ms per message, so kills land mid-delivery."""
+    rx = receivers[0]
+    d = start_daemon()
+    try:
+        svc = publish_service(d)
+        sid = svc["ServiceId"]
+        topic = notification_topic(d, "flowing-events", "provider")
+        subscribe_confirmed(d, topic, rx)
+        d.aws("ec2", "create-vpc-endpoint-connection-notification", "--service-id", sid,
+              "--connection-notification-arn", topic, "--connection-events", "Connect", "Accept", "Reject", "Delete")
+        rx.delay = 0.05
+        vpc = d.aws("ec2", "create-vpc", "--cidr-block", "10.20.0.0/16", account="consumer")["Vpc"]["VpcId"]
+        sub = d.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.20.1.0/24",
+                    "--availability-zone-id", "use1-az1", account="consumer")["Subnet"]["SubnetId"]
+
+        acked = []  # (event, endpoint id), appended once the API answered
+
+        def clients():
+            return d.client("ec2"), d.client("ec2", account="consumer")
+
+        provider, consumer = clients()
+
+        def create():
+            e = consumer.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, ServiceName=svc["ServiceName"],
+                                             SubnetIds=[sub])["VpcEndpoint"]["VpcEndpointId"]
+            acked.append(("Connect", e))
+            return e
+
+        def decide(action, e):
+            out = getattr(provider, f"{action.lower()}_vpc_endpoint_connections")(ServiceId=sid, VpcEndpointIds=[e])
+            assert out["Unsuccessful"] == []
+            acked.append((action, e))
+
+        def delete(e):
+            assert consumer.delete_vpc_endpoints(VpcEndpointIds=[e])["Unsuccessful"] == []
+            acked.append(("Delete", e))
+
+        # Step (round * 6 + i) kills after its call, after this many seconds.
+        kills = {3: 0.0, 8: 0.03, 14: 0.1, 21: 0.25, 29: 0.5}
+        started = time.time()
+        step = 0
+        for _ in range(5):
+            ids = []
+            for op in ("create", "create", "Accept", "Reject", "delete", "delete"):
+                if op == "create":
+                    ids.append(create())
+                elif op == "delete":
+                    delete(ids.pop(0))
+                else:
+                    decide(op, ids[0] if op == "Accept" else ids[1])
+                if step in kills:
+                    time.sleep(kills[step])
+                    d.kill()
+                    d.start(port=d.port)
+                    provider, consumer = clients()
+                step += 1
+        assert len(acked) == 30 and len(set(acked)) == 30
+
+        def received():
+            return {(x["eventType"], x["vpcEndpointId"]) for x in events_of(rx)}
+
+        deadline = time.time() + 60  # retries back off to 20 s at most
+        while not received() >= set(acked) and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+        assert sorted(set(acked) - received()) == [], "acknowledged, never delivered"
+        assert sorted(received() - set(acked)) == [], "delivered, never acknowledged"
+        assert all(x["serviceId"] == sid for x in events_of(rx))
+        assert time.time() - started < 120
     finally:
         d.kill()
         shutil.rmtree(d.state_dir, ignore_errors=True)

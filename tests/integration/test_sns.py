@@ -6,8 +6,12 @@ served at SigningCertURL), errors and isolation between accounts, paging, a
 receiver that is down for a while, and kill -9 between Publish and delivery."""
 
 import base64
+import datetime
 import http.server
+import ipaddress
 import json
+import os
+import ssl
 import threading
 import time
 import urllib.error
@@ -24,11 +28,16 @@ PROVIDER = "111111111111"
 class Receiver:
     """An HTTP subscriber on 127.0.0.1: records every POST (headers, parsed body),
     answers 200 and, when confirm is set, confirms subscriptions by GETting their
-    SubscribeURL. stop()/start() take it down and bring it back on the same port."""
+    SubscribeURL. stop()/start() take it down and bring it back on the same port.
+    With tls (an ssl.SSLContext for a server, see TlsFiles) it serves https; change
+    tls between stop() and start() to present another certificate. With delay it
+    takes that many seconds before answering (and recording) each POST."""
 
-    def __init__(self, port=None, confirm=True):
+    def __init__(self, port=None, confirm=True, tls=None):
         self.port = port or free_port()
         self.confirm = confirm
+        self.tls = tls
+        self.delay = 0
         self.posts = []
         self.confirm_results = []
         self.lock = threading.Lock()
@@ -37,7 +46,7 @@ class Receiver:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/hook"
 
     def start(self):
         recv = self
@@ -50,6 +59,7 @@ class Receiver:
                     body = json.loads(raw)
                 except ValueError:
                     body = raw
+                time.sleep(recv.delay)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -64,6 +74,10 @@ class Receiver:
 
         http.server.ThreadingHTTPServer.allow_reuse_address = True
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls:
+            # The handshake runs in accept(); one that fails (a client that does not
+            # trust the certificate) is an OSError the server ignores: nothing recorded.
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
@@ -94,6 +108,56 @@ class Receiver:
         return [p["body"] for p in self.of_type("Notification")]
 
 
+class TlsFiles:
+    """A throw-away CA (ca.pem) in DIRECTORY and a server certificate it issued for
+    IP 127.0.0.1 (server.pem, server.key); context is an ssl.SSLContext serving it."""
+
+    def __init__(self, directory, name="linkplane test CA"):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        os.makedirs(directory, exist_ok=True)
+        now = datetime.datetime.now(datetime.timezone.utc)
+
+        def build(subject, issuer, key, signer, extensions):
+            b = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                 .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                 .not_valid_before(now - datetime.timedelta(minutes=5))
+                 .not_valid_after(now + datetime.timedelta(days=1)))
+            for ext, critical in extensions:
+                b = b.add_extension(ext, critical=critical)
+            return b.sign(signer, hashes.SHA256())
+
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca = build(name, name, ca_key, ca_key, [
+            (x509.BasicConstraints(ca=True, path_length=0), True),
+            (x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                           data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                           encipher_only=False, decipher_only=False), True),
+            (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)])
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = build("127.0.0.1", name, key, ca_key, [
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)])
+        self.ca = os.path.join(directory, "ca.pem")
+        self.cert = os.path.join(directory, "server.pem")
+        self.key = os.path.join(directory, "server.key")
+        with open(self.ca, "wb") as f:
+            f.write(ca.public_bytes(serialization.Encoding.PEM))
+        with open(self.cert, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(self.key, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(self.cert, self.key)
+
+
 @pytest.fixture
 def receiver():
     r = Receiver().start()
@@ -106,8 +170,10 @@ def make_topic(daemon, name, account="provider"):
 
 
 def subscribe_confirmed(daemon, arn, receiver, account="provider"):
-    """Subscribes the receiver and waits until it confirmed; returns the ARN."""
-    out = daemon.aws("sns", "subscribe", "--topic-arn", arn, "--protocol", "http", "--notification-endpoint",
+    """Subscribes the receiver (http or https, as its URL) and waits until it
+    confirmed; returns the ARN."""
+    protocol = receiver.url.split(":", 1)[0]
+    out = daemon.aws("sns", "subscribe", "--topic-arn", arn, "--protocol", protocol, "--notification-endpoint",
                      receiver.url, account=account)
     assert out["SubscriptionArn"] == "pending confirmation"
 
