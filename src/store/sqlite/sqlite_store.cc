@@ -122,13 +122,17 @@ class TxnImpl final : public WriteTxn {
       ++o;
     }
   }
+  // kind and id may point into the very object being replaced (a caller passing
+  // o.kind, o.id of an object forEach handed it): copy them before the write.
   void put(std::string_view kind, std::string_view id, std::string body) override {
-    overlay_[std::string(kind)][std::string(id)] = Object{std::string(kind), std::string(id), std::move(body), rev_};
-    own_[std::string(kind)][std::string(id)];
+    std::string k(kind), i(id);
+    own_[k][i];
+    overlay_[k][i] = Object{k, i, std::move(body), rev_};
   }
   void erase(std::string_view kind, std::string_view id) override {
-    overlay_[std::string(kind)][std::string(id)] = std::nullopt;
-    own_[std::string(kind)][std::string(id)];
+    std::string k(kind), i(id);
+    own_[k][i];
+    overlay_[k][i] = std::nullopt;
   }
   uint64_t revision() const override { return rev_; }
   bool wrote() const { return !own_.empty(); }

@@ -158,6 +158,45 @@ TEST_F(SqliteStoreTest, ForEachMergesOwnWritesInIdOrder) {
   EXPECT_EQ(seen, (std::vector<std::string>{"a", "b", "d"}));
 }
 
+// The reconciler's pattern: walk a kind and rewrite or erase what it sees, passing
+// the object's own kind and id, which live in the transaction's pending writes
+// that the put replaces. The write must land under the right key (it once read the
+// replaced strings: the commit threw and the daemon aborted).
+TEST_F(SqliteStoreTest, RewritingObjectsSeenInForEachByTheirOwnIds) {
+  // Real ids are longer than a string's inline buffer: their bytes live on the heap.
+  constexpr const char* kKind = "vpc-endpoint-connection";
+  constexpr const char* kA = "vpce-0123456789abcdef0", *kB = "vpce-0123456789abcdef1", *kC = "vpce-0123456789abcdef2";
+  ASSERT_TRUE(store_
+                  ->update([](WriteTxn& t) {
+                    for (auto id : {kA, kB, kC}) t.put(kKind, id, "v1");
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->update([](WriteTxn& t) {
+                    t.put(kKind, kA, "v2");  // now a pending write: forEach hands out that object
+                    t.put(kKind, kB, "v2");
+                    t.forEach(kKind, [&](const Object& o) {
+                      if (o.id == kB) {
+                        t.erase(o.kind, o.id);
+                      } else {
+                        t.put(o.kind, o.id, std::string(64, 'x'));  // longer than any inline string
+                      }
+                      return true;
+                    });
+                    return Status::Ok();
+                  })
+                  .ok());
+  std::vector<std::string> seen;
+  store_->read([&](const ReadView& r) {
+    r.forEach(kKind, [&](const Object& o) {
+      seen.push_back(o.kind + "/" + o.id + "=" + o.body.substr(0, 2));
+      return true;
+    });
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{std::string(kKind) + "/" + kA + "=xx", std::string(kKind) + "/" + kC + "=xx"}));
+}
+
 // The automatic checkpoint is replaced by a background one: the database file must
 // still receive the data (not only the WAL), the WAL must stay bounded, and
 // everything must be there after a reopen.
