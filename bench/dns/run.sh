@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # DNS benchmark: queries per second of linkplane's resolver (host listener, UDP and
 # TCP) against dnsmasq serving the same A records, same run, with dnsperf (Debian's
-# dnsperf), for two query mixes:
+# dnsperf), for three query mixes:
 #   repeated  the same 48 queries byte for byte: linkplane answers from its answer cache;
-#   uncached  the same mix as LP_BENCH_DNS_DISTINCT (default 40000) distinct queries,
-#             names in random case: the cache (keyed by the query's bytes, at most
-#             16384 answers) never hits, so every answer is built with ldns.
-# Bounded: LP_BENCH_DNS_SECONDS (default 3) per server, transport and mix (8 runs),
+#   case      the same mix as LP_BENCH_DNS_DISTINCT (default 40000) distinct queries,
+#             names in random case: the cache is keyed by the lowercased name, so
+#             these hit it too (each answer spelled as its query);
+#   distinct  LP_BENCH_DNS_DISTINCT names that do not exist (NXDOMAIN), each once per
+#             cycle: the cache (at most 16384 answers) never hits, so every answer
+#             is built with ldns.
+# Bounded: LP_BENCH_DNS_SECONDS (default 3) per server, transport and mix (12 runs),
 # everything on 127.0.0.1, every process stopped on exit.
 #   bash bench/dns/run.sh BUILD_DIR
 set -euo pipefail
@@ -61,10 +64,14 @@ for _ in $(seq 100); do
 done
 
 # Both must give the same answers before they are timed, in either spelling.
-for first in "$(head -1 "$tmp/queries.txt" | cut -d' ' -f1)" "$(head -1 "$tmp/queries-uncached.txt" | cut -d' ' -f1)"; do
+for first in "$(head -1 "$tmp/queries.txt" | cut -d' ' -f1)" "$(head -1 "$tmp/queries-case.txt" | cut -d' ' -f1)"; do
   a=$(dig @127.0.0.1 -p "$lp_dns" +short "$first" | sort)
   b=$(dig @127.0.0.1 -p "$dm_port" +short "$first" | sort)
   [[ -n $a && $a == "$b" ]] || { echo "bench dns: answers differ for $first: linkplane [$a] dnsmasq [$b]" >&2; exit 1; }
+done
+nx=$(head -1 "$tmp/queries-distinct.txt" | cut -d' ' -f1)
+for port in "$lp_dns" "$dm_port"; do
+  dig @127.0.0.1 -p "$port" "$nx" | grep -q 'status: NXDOMAIN' || { echo "bench dns: $nx is not NXDOMAIN on $port" >&2; exit 1; }
 done
 
 QPS=""
@@ -78,13 +85,16 @@ run() {  # run NAME PORT MODE FILE: one dnsperf run, one line; its queries/s in 
   rcodes=$(awk '/Response codes:/ {sub(/.*Response codes: /, ""); print}' <<<"$out")
   printf '%-10s %-4s %12s %10s %10s  %s\n' "$1" "$3" "$QPS" "$avg" "$lost" "$rcodes"
 }
-for mix in repeated uncached; do
+for mix in repeated case distinct; do
   if [[ $mix == repeated ]]; then
     file=$tmp/queries.txt
     echo "== repeated: $(wc -l <"$file") distinct queries, sent again and again (linkplane answers from its cache) =="
+  elif [[ $mix == case ]]; then
+    file=$tmp/queries-case.txt
+    echo "== case: $(wc -l <"$file") distinct queries, the same mix in random case (linkplane answers from its cache) =="
   else
-    file=$tmp/queries-uncached.txt
-    echo "== uncached: $(wc -l <"$file") distinct queries, the same mix in random case (no linkplane cache hits) =="
+    file=$tmp/queries-distinct.txt
+    echo "== distinct: $(wc -l <"$file") names that do not exist, NXDOMAIN (no linkplane cache hits) =="
   fi
   printf '%-10s %-4s %12s %10s %10s  %s\n' server mode "queries/s" "avg ms" "lost" "rcodes"
   for mode in udp tcp; do

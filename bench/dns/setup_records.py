@@ -4,12 +4,14 @@ boto3, waits until they are available, then writes what the DNS benchmark needs:
                no data), and names under the zone that do not exist (NXDOMAIN);
   hosts.txt    the same A records, as linkplane's own resolver answers them, for
                the comparison server;
-  queries-uncached.txt  the same mix, DISTINCT lines, each name in a random mix of
-               upper and lower case: names match case-insensitively, so the answers
-               are the same, but linkplane's answer cache is keyed by the query's bytes
-               and holds at most 16384 answers (then starts over), so cycling through
-               more distinct queries than that in order, no query is ever answered
-               from it.
+  queries-case.txt  the same mix, DISTINCT lines, each name in a random mix of upper
+               and lower case (as resolvers using 0x20 send them): names match
+               case-insensitively and linkplane's answer cache is keyed by the
+               lowercased name, so these are answered from it like the first mix;
+  queries-distinct.txt  DISTINCT names under the zone that do not exist (NXDOMAIN),
+               each asked once per cycle: the cache holds at most 16384 answers
+               (then starts over), so none is ever answered from it and every
+               answer is built with ldns.
 Usage: setup_records.py API_URL DNS_PORT OUT_DIR [ENDPOINTS] [DISTINCT]"""
 
 import random
@@ -61,12 +63,15 @@ with open(f"{out}/queries.txt", "w") as f:
 
 rng = random.Random(1)
 seen = set()
-with open(f"{out}/queries-uncached.txt", "w") as f:
+with open(f"{out}/queries-case.txt", "w") as f:
     while len(seen) < distinct:
         name, qtype = queries[len(seen) % len(queries)].split()
         q = "".join(c.upper() if rng.random() < 0.5 else c for c in name) + " " + qtype
         if q not in seen:
             seen.add(q)
             f.write(q + "\n")
+with open(f"{out}/queries-distinct.txt", "w") as f:
+    for i in range(distinct):
+        f.write(f"q{i:x}.{names[i % len(names)]} A\n")
 print(f"setup_records: {len(names)} names, {len(hosts)} A records, {len(queries)} queries, "
-      f"{distinct} distinct random-case ones")
+      f"{distinct} distinct random-case ones, {distinct} distinct nonexistent names")
