@@ -165,6 +165,35 @@ def workload_ready(daemon, eni, name):
     return wait_for(lambda: dig_in(eni, name).status in ("NOERROR", "NXDOMAIN"), 20)
 
 
+def getent_in(eni, name):
+    """The first address `getent hosts` gives for name inside the workload (None if none)."""
+    out = subprocess.run([LINKPLANE, "exec", "--eni", eni, "--", "getent", "hosts", name],
+                         capture_output=True, text=True, timeout=30)
+    return out.stdout.split()[0] if out.returncode == 0 and out.stdout.split() else None
+
+
+def available_and_answering(daemon, endpoint, eni, regional, name):
+    """Waits for the endpoint to be available and for name to answer its interface
+    addresses inside the workload (dig); returns (endpoint, sorted addresses)."""
+    e = daemon.wait_endpoint_state(endpoint["VpcEndpointId"], "available")
+    ips = sorted(endpoint_ips(daemon, e).values())
+    assert workload_ready(daemon, eni, regional)
+    assert wait_for(lambda: dig_in(eni, name).a == ips, 10), dig_in(eni, name)
+    return e, ips
+
+
+def available_endpoint_in_a_new_vpc(daemon, cidr, subnet):
+    """A consumer VPC with one subnet (us-east-1a) and a workload, and an available
+    endpoint there whose regional name the workload's resolver answers: (vpc, workload,
+    endpoint, regional name)."""
+    vpc, subs, w = vpc_with_workload(daemon, cidr, [(subnet, "us-east-1a")])
+    e = create_endpoint(daemon, vpc, subs, private_dns=False)
+    regional, _, _ = names(e)
+    e = daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
+    assert workload_ready(daemon, w, regional)
+    return vpc, w, e, regional
+
+
 def test_endpoint_names_resolve_from_every_vpc_and_the_host(daemon):
     vpc_c, subs_c, w_c = vpc_with_workload(daemon, "10.121.0.0/16",
                                            [("10.121.1.0/24", "us-east-1a"), ("10.121.2.0/24", "us-east-1b")])
@@ -214,13 +243,8 @@ def test_private_dns_only_in_its_vpc_and_follows_modify_within_a_second(daemon):
     e = create_endpoint(daemon, vpc_c, subs_c, private_dns=True)
     regional, _, private = names(e)
     assert private == EC2_NAME
-    e = daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
-    ips = sorted(endpoint_ips(daemon, e).values())
-    assert workload_ready(daemon, w_c, regional)
-    assert wait_for(lambda: dig_in(w_c, EC2_NAME).a == ips, 10), dig_in(w_c, EC2_NAME)
-    out = subprocess.run([LINKPLANE, "exec", "--eni", w_c, "--", "getent", "hosts", EC2_NAME],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0 and out.stdout.split()[0] in ips, out
+    e, ips = available_and_answering(daemon, e, w_c, regional, EC2_NAME)
+    assert getent_in(w_c, EC2_NAME) in ips
     # The private hosted zone is the VPC's alone: other names under it do not exist there.
     assert dig_in(w_c, "nothing." + EC2_NAME).status == "NXDOMAIN"
     # The other VPC (same account) and the host do not see it.
@@ -259,11 +283,7 @@ def test_private_dns_only_in_its_vpc_and_follows_modify_within_a_second(daemon):
 
 
 def test_dns_support_off_stops_the_vpc_resolver(daemon):
-    vpc, subs, w = vpc_with_workload(daemon, "10.125.0.0/16", [("10.125.1.0/24", "us-east-1a")])
-    e = create_endpoint(daemon, vpc, subs, private_dns=False)
-    regional, _, _ = names(e)
-    daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
-    assert workload_ready(daemon, w, regional)
+    vpc, w, e, regional = available_endpoint_in_a_new_vpc(daemon, "10.125.0.0/16", "10.125.1.0/24")
     daemon.aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--no-enable-dns-support", account="consumer")
     assert wait_for(lambda: dig_in(w, regional).status == "NOANSWER", 3)
     # The host still resolves the endpoint's names.
@@ -365,9 +385,7 @@ def test_names_it_does_not_own_go_to_the_configured_upstream(upstream):
         assert workload_ready(daemon, w, regional)
         r = dig_in(w, "db.corp.internal")
         assert r.status == "NOERROR" and r.a == ["10.50.0.9"], r
-        out = subprocess.run([LINKPLANE, "exec", "--eni", w, "--", "getent", "hosts", "db.corp.internal"],
-                             capture_output=True, text=True, timeout=30)
-        assert out.returncode == 0 and out.stdout.split()[0] == "10.50.0.9", out
+        assert getent_in(w, "db.corp.internal") == "10.50.0.9"
         assert dig_in(w, "db.corp.internal", "+tcp").a == ["10.50.0.9"]
         assert dig_in(w, "nothing.corp.internal").status == "NXDOMAIN"
         # Its own names never leave: the private name and the endpoint's names.
@@ -418,15 +436,10 @@ def test_a_providers_private_dns_name_resolves_only_in_the_endpoints_vpc(daemon)
     e = create_endpoint(daemon, vpc_c, subs_c, private_dns=True, service=svc["ServiceName"])
     regional, _, private = names(e)
     assert private == PRIVATE_NAME
-    e = daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
-    ips = sorted(endpoint_ips(daemon, e).values())
-    assert workload_ready(daemon, w_c, regional)
-    assert wait_for(lambda: dig_in(w_c, PRIVATE_NAME).a == ips, 10), dig_in(w_c, PRIVATE_NAME)
+    e, ips = available_and_answering(daemon, e, w_c, regional, PRIVATE_NAME)
     r = dig_in(w_c, PRIVATE_NAME.upper())
     assert r.status == "NOERROR" and "aa" in r.flags and r.a == ips, r
-    out = subprocess.run([LINKPLANE, "exec", "--eni", w_c, "--", "getent", "hosts", PRIVATE_NAME],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0 and out.stdout.split()[0] in ips, out
+    assert getent_in(w_c, PRIVATE_NAME) in ips
     # The other VPC (same account) and the host do not own the name.
     assert workload_ready(daemon, w_d, regional)
     assert dig_in(w_d, PRIVATE_NAME).status == "REFUSED"
@@ -453,11 +466,7 @@ def test_a_providers_private_dns_name_resolves_only_in_the_endpoints_vpc(daemon)
 
 
 def test_edns0_and_junk_from_a_workload(daemon):
-    vpc, subs, w = vpc_with_workload(daemon, "10.133.0.0/16", [("10.133.1.0/24", "us-east-1a")])
-    e = create_endpoint(daemon, vpc, subs, private_dns=False)
-    regional, _, _ = names(e)
-    daemon.wait_endpoint_state(e["VpcEndpointId"], "available")
-    assert workload_ready(daemon, w, regional)
+    vpc, w, e, regional = available_endpoint_in_a_new_vpc(daemon, "10.133.0.0/16", "10.133.1.0/24")
 
     # EDNS0: asked with OPT, the answer carries OPT (version 0, 1232 bytes); without, none.
     r = dig_in(w, regional, "+edns=0", "+bufsize=4096")
