@@ -8,13 +8,15 @@
              the NLB node address
 
 For each: iperf3 single-stream and 4-stream throughput, wrk against nginx with
-`Connection: close` (new connections per second, latency), and the CPU the proxy used.
+`Connection: close` (new connections per second, latency), and the CPU the proxy used
+(and the iperf3 client: one thread, which a proxy can make the limit; see docs/dataplane.md).
 Every run is bounded (DURATION seconds); everything made is removed at the end, even on
 failure. Needs root, linkplane built (LP_BUILD_DIR), iperf3, wrk, nginx, haproxy.
 Run with /usr/bin/python3 (boto3)."""
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -30,6 +32,7 @@ REPEAT = int(os.environ.get("REPEAT", "3"))
 WRK_CONNS = int(os.environ.get("WRK_CONNS", "32"))
 TAG = f"{os.getpid():x}"[-5:]
 IPERF_PORT, HTTP_PORT = 5201, 8080          # on the provider workload
+PROCS = 4                                   # iperf3 servers on IPERF_PORT.. (one client each)
 LP_IPERF, LP_HTTP = 5201, 80                # NLB listener ports (linkplane endpoint)
 HA_IPERF, HA_HTTP = 15201, 10080            # HAProxy's ports on the same endpoint address
 
@@ -57,6 +60,12 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu():
+    """User+system CPU of every waited-for child so far (the iperf3 client: `ip netns exec` execs it)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def host_cpu():
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
@@ -66,15 +75,23 @@ def host_cpu():
 def measure(ns, target_ip, iperf_port, http_port, proxy_pid):
     """Runs the three loads from namespace ns; returns a dict of results."""
     out = {}
-    for streams in (1, 4):
+    # (key, iperf3 processes, streams each): one stream; 4 streams from one
+    # process (iperf3 3.12 runs them on one thread); 4 processes of one stream.
+    for key, nproc, streams in (("iperf1", 1, 1), ("iperf4", 1, 4), ("iperf4p", PROCS, 1)):
         c0 = cpu_seconds(proxy_pid) if proxy_pid else 0
         h0 = host_cpu()
-        j = json.loads(sh("ip", "netns", "exec", ns, "iperf3", "-c", target_ip, "-p", iperf_port, "-t", DURATION,
-                          "-P", streams, "-J", timeout=DURATION + 30))
+        k0 = children_cpu()
+        clients = [subprocess.Popen(["ip", "netns", "exec", ns, "iperf3", "-c", target_ip, "-p", str(iperf_port + i),
+                                     "-t", str(DURATION), "-P", str(streams), "-J"], stdout=subprocess.PIPE, text=True)
+                   for i in range(nproc)]
+        results = [c.communicate(timeout=DURATION + 30)[0] for c in clients]
+        if any(c.returncode != 0 for c in clients):
+            raise RuntimeError(f"iperf3 failed: {results}")
         h1 = host_cpu()
-        out[f"iperf{streams}_gbps"] = j["end"]["sum_received"]["bits_per_second"] / 1e9
-        out[f"iperf{streams}_proxy_cpu"] = ((cpu_seconds(proxy_pid) - c0) / DURATION) if proxy_pid else 0.0
-        out[f"iperf{streams}_host_cpu"] = (h1[0] - h0[0]) / max(1, h1[1] - h0[1]) * os.cpu_count()
+        out[f"{key}_client_cpu"] = (children_cpu() - k0) / DURATION
+        out[f"{key}_gbps"] = sum(json.loads(r)["end"]["sum_received"]["bits_per_second"] for r in results) / 1e9
+        out[f"{key}_proxy_cpu"] = ((cpu_seconds(proxy_pid) - c0) / DURATION) if proxy_pid else 0.0
+        out[f"{key}_host_cpu"] = (h1[0] - h0[0]) / max(1, h1[1] - h0[1]) * os.cpu_count()
         time.sleep(0.5)
     c0 = cpu_seconds(proxy_pid) if proxy_pid else 0
     h0 = host_cpu()
@@ -96,8 +113,9 @@ def measure(ns, target_ip, iperf_port, http_port, proxy_pid):
 
 def start_servers(ns, tmp):
     """iperf3 and nginx (return 200, 2 workers) in namespace ns."""
-    spawn("ip", "netns", "exec", ns, "iperf3", "-s", "-p", IPERF_PORT, stdout=subprocess.DEVNULL,
-          stderr=subprocess.DEVNULL)
+    for i in range(PROCS):
+        spawn("ip", "netns", "exec", ns, "iperf3", "-s", "-p", IPERF_PORT + i, stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL)
     conf = os.path.join(tmp, f"nginx-{ns}.conf")
     with open(conf, "w") as f:
         f.write(f"""worker_processes 2;
@@ -181,14 +199,14 @@ def linkplane_topology(tmp):
     psub = pe.create_subnet(VpcId=pvpc, CidrBlock="10.233.1.0/24", AvailabilityZoneId="use1-az1")["Subnet"]["SubnetId"]
     srv = pe.create_network_interface(SubnetId=psub, PrivateIpAddress="10.233.1.10")["NetworkInterface"]
     tgs = {}
-    for name, p in (("iperf", IPERF_PORT), ("http", HTTP_PORT)):
+    for name, p in [(f"iperf{i}", IPERF_PORT + i) for i in range(PROCS)] + [("http", HTTP_PORT)]:
         tg = pl.create_target_group(Name=f"bench-{name}", Protocol="TCP", Port=p, VpcId=pvpc,
                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
         pl.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.233.1.10"}])
         tgs[name] = tg
     lb = pl.create_load_balancer(Name="bench", Type="network", Scheme="internal",
                                  Subnets=[psub])["LoadBalancers"][0]["LoadBalancerArn"]
-    for name, p in (("iperf", LP_IPERF), ("http", LP_HTTP)):
+    for name, p in [(f"iperf{i}", LP_IPERF + i) for i in range(PROCS)] + [("http", LP_HTTP)]:
         pl.create_listener(LoadBalancerArn=lb, Protocol="TCP", Port=p,
                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tgs[name]}])
     svc = pe.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb],
@@ -216,6 +234,12 @@ def linkplane_topology(tmp):
 
 def start_haproxy(t, tmp):
     conf = os.path.join(tmp, "haproxy.cfg")
+    iperf = "".join(f"""frontend iperf{i}
+  bind {t['endpoint_ip']}:{HA_IPERF + i} namespace {t['cvpc_ns']}
+  default_backend iperf{i}
+backend iperf{i}
+  server s1 {t['server_ip']}:{IPERF_PORT + i} namespace {t['pvpc_ns']} source {t['node_ip']}
+""" for i in range(PROCS))
     with open(conf, "w") as f:
         f.write(f"""global
   nbthread 2
@@ -226,12 +250,7 @@ defaults
   timeout connect 5s
   timeout client 60s
   timeout server 60s
-frontend iperf
-  bind {t['endpoint_ip']}:{HA_IPERF} namespace {t['cvpc_ns']}
-  default_backend iperf
-backend iperf
-  server s1 {t['server_ip']}:{IPERF_PORT} namespace {t['pvpc_ns']} source {t['node_ip']}
-frontend http
+{iperf}frontend http
   bind {t['endpoint_ip']}:{HA_HTTP} namespace {t['cvpc_ns']}
   default_backend http
 backend http
@@ -299,10 +318,14 @@ def main():
 
 def report(r):
     rows = [("iperf3 1 stream (Gbit/s)", "iperf1_gbps", "{:.2f}"),
-            ("iperf3 4 streams (Gbit/s)", "iperf4_gbps", "{:.2f}"),
+            ("iperf3 4 streams, 1 process", "iperf4_gbps", "{:.2f}"),
+            ("iperf3 4 streams, 4 processes", "iperf4p_gbps", "{:.2f}"),
             ("  proxy CPU, 1 stream (cores)", "iperf1_proxy_cpu", "{:.2f}"),
             ("  proxy CPU, 4 streams (cores)", "iperf4_proxy_cpu", "{:.2f}"),
+            ("  client CPU, 4 streams (cores)", "iperf4_client_cpu", "{:.2f}"),
             ("  host CPU, 4 streams (cores)", "iperf4_host_cpu", "{:.2f}"),
+            ("  proxy CPU, 4 processes (cores)", "iperf4p_proxy_cpu", "{:.2f}"),
+            ("  host CPU, 4 processes (cores)", "iperf4p_host_cpu", "{:.2f}"),
             ("wrk new connections/s", "conn_per_s", "{:.0f}"),
             ("  latency p50 (ms)", "p50_ms", "{:.2f}"),
             ("  latency p99 (ms)", "p99_ms", "{:.2f}"),
