@@ -750,7 +750,8 @@ section_dns() {
   fi
 
   say "Private DNS. The provider gives its service a private DNS name; AWS asks it to prove it owns the"
-  printf '   domain with a TXT record (here verification succeeds when asked).\n'
+  printf '   domain with a TXT record. With no public DNS to look that up in, linkplane checks what it can: the\n'
+  printf "   name is outside AWS's domains and no other account holds it.\n"
   run provider ec2 modify-vpc-endpoint-service-configuration --service-id "$P_SERVICE_ID" \
     --private-dns-name "$P_PRIVATE_DNS"
   run provider ec2 describe-vpc-endpoint-service-configurations --service-ids "$P_SERVICE_ID" \
