@@ -11,7 +11,8 @@
 //  - header: opcode (NOTIMP), RD and CD (echoed); QR set gets no answer at all;
 //  - the one question: its name with ASCII letters lowercased (names compare
 //    case-insensitively), its type and class;
-//  - EDNS: whether there is an OPT record (OPT back), its version (BADVERS) and DO.
+//  - EDNS: whether there is an OPT record (OPT back), its version (BADVERS) and DO
+//    (echoed, RFC 3225).
 // Not in the key, on purpose: the id and the question name's spelling, which are
 // copied from the query into the answer served (the answer's other names are
 // compression pointers to the question's, the same in every spelling, or the

@@ -139,6 +139,7 @@ std::vector<uint8_t> respond(const ZoneSnapshot& snap, const std::string& view, 
   size_t limit = 512;
   if (edns) {
     ldns_pkt_set_edns_udp_size(r.get(), kMaxUdpSize);
+    ldns_pkt_set_edns_do(r.get(), ldns_pkt_edns_do(q.get()));  // RFC 3225 3: DO is copied into the answer
     limit = std::clamp<size_t>(ldns_pkt_edns_udp_size(q.get()), 512, kMaxUdpSize);
   }
   if (transport == Transport::kTcp) limit = 65535;

@@ -142,6 +142,17 @@ TEST_F(DnsServerTest, Edns0QueriesGetOptAndPlainOnesDoNot) {
   EXPECT_TRUE(ldns_pkt_edns(e.get()));
   EXPECT_EQ(ldns_pkt_edns_udp_size(e.get()), kMaxUdpSize);
   EXPECT_EQ(answers(e.get()).size(), 2u);
+  EXPECT_FALSE(ldns_pkt_edns_do(e.get()));
+  // DNSSEC OK is echoed (RFC 3225), whether the answer is built or served from the cache.
+  for (int i = 0; i < 2; ++i) {
+    Pkt q(ldns_pkt_query_new(ldns_dname_new_frm_str(kRegional), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD));
+    ldns_pkt_set_edns_udp_size(q.get(), 1232);
+    ldns_pkt_set_edns_do(q.get(), true);
+    auto d = udp(wire(q.get()));
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(ldns_pkt_edns_do(d.get())) << i;
+    EXPECT_EQ(answers(d.get()).size(), 2u);
+  }
 }
 
 TEST_F(DnsServerTest, UnknownEdnsVersionIsBadvers) {
