@@ -5,7 +5,10 @@
              outgoing socket in the provider VPC) -> provider workload
   haproxy    the same namespaces and addresses as linkplane, HAProxy 2.6 in TCP mode with
              splice, `namespace` on bind (consumer VPC) and server (provider VPC), source =
-             the NLB node address
+             the NLB node address. Splice is forced for the iperf3 frontends: with only
+             `option splice-auto` HAProxy 2.6 copies through user space on this kernel
+             (strace shows recvfrom/sendto), which halved its throughput. The run fails
+             unless HAProxy's own counters show it made pipes.
 
 For each: iperf3 single-stream and 4-stream throughput, wrk against nginx with
 `Connection: close` (new connections per second, latency), and the CPU the proxy used
@@ -236,13 +239,18 @@ def start_haproxy(t, tmp):
     conf = os.path.join(tmp, "haproxy.cfg")
     iperf = "".join(f"""frontend iperf{i}
   bind {t['endpoint_ip']}:{HA_IPERF + i} namespace {t['cvpc_ns']}
+  option splice-request
+  option splice-response
   default_backend iperf{i}
 backend iperf{i}
+  option splice-request
+  option splice-response
   server s1 {t['server_ip']}:{IPERF_PORT + i} namespace {t['pvpc_ns']} source {t['node_ip']}
 """ for i in range(PROCS))
     with open(conf, "w") as f:
         f.write(f"""global
   nbthread 2
+  stats socket {tmp}/haproxy.sock mode 600 level admin
   maxconn 4000
 defaults
   mode tcp
@@ -257,6 +265,16 @@ backend http
   server s1 {t['server_ip']}:{HTTP_PORT} namespace {t['pvpc_ns']} source {t['node_ip']}
 """)
     return spawn("haproxy", "-f", conf, "-db", stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "haproxy.err"), "w"))
+
+
+def haproxy_pipes(tmp):
+    """Pipes HAProxy has made so far (in use + pooled), from its stats socket: 0 means it never spliced."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(os.path.join(tmp, "haproxy.sock"))
+        s.sendall(b"show info\n")
+        text = b"".join(iter(lambda: s.recv(65536), b"")).decode()
+    info = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+    return int(info.get("PipesUsed", 0)) + int(info.get("PipesFree", 0))
 
 
 def free_port():
@@ -298,6 +316,10 @@ def main():
             order = ["direct", "linkplane", "haproxy"] if r % 2 == 0 else ["haproxy", "linkplane", "direct"]
             for name in order:
                 samples[name].append(runs[name]())
+        pipes = haproxy_pipes(tmp)
+        if pipes == 0:
+            raise RuntimeError("HAProxy made no pipe: it copied instead of splicing, so the comparison is void")
+        print(f"HAProxy spliced (its pipes: {pipes})")
     finally:
         for p in reversed(procs):
             if p.poll() is None and p.args[0] != LINKPLANE:
