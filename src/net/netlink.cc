@@ -18,6 +18,12 @@ namespace lp::net {
 
 namespace {
 
+// linux/if_link.h has these since 6.3; Debian 12's headers predate them.
+constexpr int kIflaGsoMaxSize = 41;
+constexpr int kIflaGroMaxSize = 58;
+constexpr int kIflaGsoIpv4MaxSize = 63;
+constexpr int kIflaGroIpv4MaxSize = 64;
+
 Status nlError(const std::string& what, int err) { return Status("InternalError", what + ": " + nl_geterror(err)); }
 
 // libnl objects freed on scope exit.
@@ -170,6 +176,58 @@ Status Netlink::deleteLink(const std::string& name) {
   rtnl_link_set_ifindex(l.p, info->index);
   if (int err = rtnl_link_delete(sock_, l.p); err < 0 && err != -NLE_NODEV) return nlError("delete " + name, err);
   return Status::Ok();
+}
+
+Status Netlink::setGsoIpv4MaxSize(const std::string& name, uint32_t bytes) {
+  LP_ASSIGN_OR_RETURN(auto info, link(name));
+  nl_msg* msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+  if (!msg) return Status("InternalError", "nlmsg_alloc_simple failed");
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = info.index;
+  int err = nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO);
+  // The protocol-independent size too: a bridge takes the smallest of its ports'
+  // and, when that is 64 KiB or less, writes it over its IPv4 size.
+  if (err >= 0) err = nla_put_u32(msg, kIflaGsoMaxSize, bytes);
+  if (err >= 0) err = nla_put_u32(msg, kIflaGroMaxSize, bytes);
+  if (err >= 0) err = nla_put_u32(msg, kIflaGsoIpv4MaxSize, bytes);
+  if (err >= 0) err = nla_put_u32(msg, kIflaGroIpv4MaxSize, bytes);
+  if (err >= 0) err = nl_send_auto(sock_, msg);
+  nlmsg_free(msg);
+  if (err >= 0) err = nl_wait_for_ack(sock_);
+  return err < 0 ? nlError("set IPv4 GSO size of " + name, err) : Status::Ok();
+}
+
+Result<uint32_t> Netlink::gsoIpv4MaxSize(const std::string& name) {
+  LP_ASSIGN_OR_RETURN(auto info, link(name));
+  // A dump, not a get: the kernel ends it with DONE and sends no separate ACK that
+  // could be left on the socket for the next request to trip over.
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  if (int err = nl_send_simple(sock_, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof ifi); err < 0) {
+    return nlError("dump links", err);
+  }
+  struct Want {
+    int index;
+    uint32_t size;
+  } want{info.index, 0};
+  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sock_));
+  if (!cb) return Status("InternalError", "nl_cb_clone failed");
+  auto onLink = +[](nl_msg* m, void* arg) -> int {
+    auto* w = static_cast<Want*>(arg);
+    nlmsghdr* h = nlmsg_hdr(m);
+    nlattr* tb[kIflaGroIpv4MaxSize + 1] = {};
+    if (static_cast<ifinfomsg*>(nlmsg_data(h))->ifi_index == w->index &&
+        nlmsg_parse(h, sizeof(ifinfomsg), tb, kIflaGroIpv4MaxSize, nullptr) >= 0 && tb[kIflaGsoIpv4MaxSize]) {
+      w->size = nla_get_u32(tb[kIflaGsoIpv4MaxSize]);
+    }
+    return NL_OK;
+  };
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, onLink, &want);
+  int err = nl_recvmsgs(sock_, cb);
+  nl_cb_put(cb);
+  if (err < 0) return nlError("dump links", err);
+  return want.size;
 }
 
 Result<std::vector<std::string>> Netlink::addresses(const std::string& linkName) {

@@ -5,6 +5,7 @@
 // Owned by one caller at a time (not thread-safe); open() per namespace.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ class Netlink {
   Status setUp(const std::string& name);
   Status setMaster(const std::string& name, const std::string& bridge);
   Status deleteLink(const std::string& name);
+  // The largest IPv4 GSO/GRO packet the link builds or accepts (BIG TCP, Linux 6.3+;
+  // 64 KiB by default). An older kernel ignores the attributes: the call succeeds,
+  // gsoIpv4MaxSize() then answers 0 (not reported).
+  Status setGsoIpv4MaxSize(const std::string& name, uint32_t bytes);
+  Result<uint32_t> gsoIpv4MaxSize(const std::string& name);
 
   // IPv4 addresses on a link as "a.b.c.d/len", sorted.
   Result<std::vector<std::string>> addresses(const std::string& link);

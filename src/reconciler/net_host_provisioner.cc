@@ -17,6 +17,12 @@ namespace {
 // unchanged (someone may have deleted a link behind our back).
 constexpr std::chrono::seconds kFullPassEvery{5};
 
+// BIG TCP: TCP in our namespaces builds (and splices) packets of up to 185000 bytes
+// instead of 64 KiB, so the bridges, the security-group rules, conntrack and both TCP
+// stacks run about a third as often per byte. The size is the one the kernel's BIG TCP
+// work settled on. See docs/dataplane.md for what it bought.
+constexpr uint32_t kGsoIpv4MaxBytes = 185000;
+
 bool ours(const std::string& link) { return link.rfind("lp-br-", 0) == 0 || link.rfind("lp-v", 0) == 0; }
 
 std::string planKey(const HostPlan& plan) {
@@ -73,9 +79,22 @@ net::Netlink* NetHostProvisioner::netlink(const std::string& ns) {
   return (netlinks_[ns] = std::move(*nl)).get();
 }
 
+// A veth end keeps its size for life: set once per link this process has seen (a
+// link made again, or in a namespace made again, is set again). Best effort: it is
+// speed, not reachability.
+void NetHostProvisioner::tuneLink(const std::string& ns, const std::string& link) {
+  if (!tuned_[ns].insert(link).second) return;
+  net::Netlink* nl = netlink(ns);
+  if (!nl) return;
+  if (Status st = nl->setGsoIpv4MaxSize(link, kGsoIpv4MaxBytes); !st.ok()) {
+    LP_LOG_DEBUG("net: {} in {}: {}", link, ns, st.toString());
+  }
+}
+
 Status NetHostProvisioner::removeNamespace(const std::string& ns) {
   netlinks_.erase(ns);  // the cached socket would keep the namespace alive
   nftApplied_.erase(ns);
+  tuned_.erase(ns);
   LP_RETURN_IF_ERROR(net::deleteNamespace(ns));
   std::error_code ec;
   std::filesystem::remove_all(etcNetns_ + "/" + ns, ec);
@@ -90,6 +109,7 @@ Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& 
     saveLedger();  // before creating: a crash right after still knows it is ours
     netlinks_.erase(vpc.ns);
     nftApplied_.erase(vpc.ns);
+    tuned_.erase(vpc.ns);
     LP_RETURN_IF_ERROR(net::createNamespace(vpc.ns));
   }
   net::Netlink* nl = netlink(vpc.ns);
@@ -121,9 +141,18 @@ Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& 
       failed.insert(w.interfaceId);
     }
   }
+  // A bridge's GSO size may only grow once it has a port (a port-less bridge caps
+  // it at 64 KiB) and falls back when its last port goes, so it is checked each pass.
+  for (const auto& b : vpc.bridges) {
+    auto have = nl->gsoIpv4MaxSize(b.name);
+    if (have.ok() && *have != 0 && *have < kGsoIpv4MaxBytes) (void)nl->setGsoIpv4MaxSize(b.name, kGsoIpv4MaxBytes);
+  }
   LP_ASSIGN_OR_RETURN(auto links, nl->links());
   for (const auto& l : links) {
-    if (ours(l.name) && !wantedLinks.count(l.name)) LP_RETURN_IF_ERROR(nl->deleteLink(l.name));
+    if (ours(l.name) && !wantedLinks.count(l.name)) {
+      LP_RETURN_IF_ERROR(nl->deleteLink(l.name));
+      tuned_[vpc.ns].erase(l.name);
+    }
   }
   auto& applied = nftApplied_[vpc.ns];
   if (applied != vpc.nftRuleset) {
@@ -142,14 +171,21 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
     owned_.insert(w.ns);
     saveLedger();
     netlinks_.erase(w.ns);
+    tuned_.erase(w.ns);
     LP_RETURN_IF_ERROR(net::createNamespace(w.ns));
   }
   net::Netlink* vnl = netlink(vpc.ns);
   net::Netlink* wnl = netlink(w.ns);
   if (!vnl || !wnl) return Status("InternalError", "no netlink for " + w.ns);
   // A veth whose peer is gone (workload namespace recreated) is useless: redo it.
-  if (vnl->link(w.vethName).ok() && !wnl->link("eth0").ok()) LP_RETURN_IF_ERROR(vnl->deleteLink(w.vethName));
+  if (vnl->link(w.vethName).ok() && !wnl->link("eth0").ok()) {
+    LP_RETURN_IF_ERROR(vnl->deleteLink(w.vethName));
+    tuned_[vpc.ns].erase(w.vethName);
+    tuned_[w.ns].erase("eth0");
+  }
   LP_RETURN_IF_ERROR(vnl->ensureVeth(w.vethName, w.ns, "eth0"));
+  tuneLink(vpc.ns, w.vethName);
+  tuneLink(w.ns, "eth0");
   LP_RETURN_IF_ERROR(vnl->setMaster(w.vethName, w.bridge));
   LP_RETURN_IF_ERROR(vnl->setUp(w.vethName));
   LP_RETURN_IF_ERROR(wnl->setUp("lo"));
@@ -229,6 +265,7 @@ void NetHostProvisioner::teardown() {
     if (Status st = removeNamespace(ns); !st.ok()) LP_LOG_WARN("net: remove {}: {}", ns, st.toString());
   }
   netlinks_.clear();
+  tuned_.clear();
   lastPlanKey_.clear();
 }
 

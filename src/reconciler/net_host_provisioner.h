@@ -48,6 +48,7 @@ class NetHostProvisioner final : public HostProvisioner {
   Status ensureWorkload(const VpcPlan& vpc, const WorkloadPlan& w);
   Status removeNamespace(const std::string& ns);
   net::Netlink* netlink(const std::string& ns);
+  void tuneLink(const std::string& ns, const std::string& link);
   void loadLedger();
   void saveLedger();
 
@@ -55,7 +56,8 @@ class NetHostProvisioner final : public HostProvisioner {
   std::string etcNetns_;
   std::set<std::string> owned_;  // namespaces this host's daemon made
   std::map<std::string, std::unique_ptr<net::Netlink>> netlinks_;
-  std::map<std::string, std::string> nftApplied_;  // ns -> last ruleset applied
+  std::map<std::string, std::string> nftApplied_;       // ns -> last ruleset applied
+  std::map<std::string, std::set<std::string>> tuned_;  // ns -> links given their GSO size
   std::string lastPlanKey_;
   std::chrono::steady_clock::time_point lastFullPass_{};
   ProvisionReport lastReport_;

@@ -132,6 +132,21 @@ TEST_F(NetHostProvisionerTest, VpcSubnetAndWorkloadsBecomeNamespacesThatReachEac
   std::string line;
   std::getline(rc, line);
   EXPECT_EQ(line, "nameserver 10.7.0.2");
+  // BIG TCP on the bridge and both ends of each workload's veth (where the kernel has it).
+  auto vnl = net::Netlink::open(vns);
+  auto wnl = net::Netlink::open("lp-" + w1);
+  ASSERT_TRUE(vnl.ok() && wnl.ok());
+  if (*(*wnl)->gsoIpv4MaxSize("eth0") != 0) {
+    EXPECT_EQ(*(*wnl)->gsoIpv4MaxSize("eth0"), 185000u);
+    EXPECT_EQ(*(*vnl)->gsoIpv4MaxSize(bridgeName(subnet_)), 185000u);
+    auto links = (*vnl)->links();
+    ASSERT_TRUE(links.ok());
+    for (const auto& l : *links) {
+      if (l.kind == "veth") {
+        EXPECT_EQ(*(*vnl)->gsoIpv4MaxSize(l.name), 185000u) << l.name;
+      }
+    }
+  }
   // Workload to workload across the bridge, and to the subnet router.
   EXPECT_EQ(reach(w1, "10.7.1.11"), 0);
   EXPECT_EQ(reach(w2, "10.7.1.1"), 0);

@@ -96,6 +96,20 @@ TEST_F(NetPrimitivesTest, BridgeVethAddressesAndRouteCarryPings) {
   EXPECT_EQ(br->kind, "bridge");
   EXPECT_EQ(veth->masterIndex, br->index);
 
+  // BIG TCP sizes round-trip (a kernel before 6.3 reports none: 0), and the socket
+  // answers the next request after the dump that read them.
+  auto before = (*na)->gsoIpv4MaxSize("lp-vtest");
+  ASSERT_TRUE(before.ok()) << before.status().toString();
+  ASSERT_TRUE((*na)->setGsoIpv4MaxSize("lp-vtest", 131072).ok());
+  auto after = (*na)->gsoIpv4MaxSize("lp-vtest");
+  ASSERT_TRUE(after.ok()) << after.status().toString();
+  if (*before != 0) {
+    EXPECT_EQ(*before, 65536u);
+    EXPECT_EQ(*after, 131072u);
+    EXPECT_EQ(*(*na)->gsoIpv4MaxSize("lp-br-test"), 65536u);  // only the link asked for
+  }
+  EXPECT_TRUE((*na)->link("lp-vtest").ok());
+
   // No ping on this host: a TCP SYN to a closed port answered by RST proves the path.
   std::string reach = "ip netns exec " + b_ +
                       " /usr/bin/python3 -c \"import socket,sys;s=socket.socket();s.settimeout(2)\n"
