@@ -18,7 +18,7 @@ namespace lp::net {
 
 namespace {
 
-// linux/if_link.h has these since 6.3; Debian 12's headers predate them.
+// IFLA_ attributes; the two IPv4 ones came with Linux 6.3, after Debian 12's headers.
 constexpr int kIflaGsoMaxSize = 41;
 constexpr int kIflaGroMaxSize = 58;
 constexpr int kIflaGsoIpv4MaxSize = 63;

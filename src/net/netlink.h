@@ -42,9 +42,9 @@ class Netlink {
   Status setUp(const std::string& name);
   Status setMaster(const std::string& name, const std::string& bridge);
   Status deleteLink(const std::string& name);
-  // The largest IPv4 GSO/GRO packet the link builds or accepts (BIG TCP, Linux 6.3+;
-  // 64 KiB by default). An older kernel ignores the attributes: the call succeeds,
-  // gsoIpv4MaxSize() then answers 0 (not reported).
+  // The largest GSO/GRO packet the link builds or accepts, for IPv4 and in general
+  // (BIG TCP; 64 KiB by default). A kernel before 6.3 ignores the IPv4 sizes, and
+  // gsoIpv4MaxSize() answers 0 (not reported); one before 5.19 refuses over 64 KiB.
   Status setGsoIpv4MaxSize(const std::string& name, uint32_t bytes);
   Result<uint32_t> gsoIpv4MaxSize(const std::string& name);
 
