@@ -211,7 +211,9 @@ Result<uint32_t> Netlink::gsoIpv4MaxSize(const std::string& name) {
     int index;
     uint32_t size;
   } want{info.index, 0};
-  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sock_));
+  nl_cb* base = nl_socket_get_cb(sock_);  // a reference of our own, to put back
+  nl_cb* cb = nl_cb_clone(base);
+  nl_cb_put(base);
   if (!cb) return Status("InternalError", "nl_cb_clone failed");
   auto onLink = +[](nl_msg* m, void* arg) -> int {
     auto* w = static_cast<Want*>(arg);
