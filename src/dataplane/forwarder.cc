@@ -512,8 +512,12 @@ void Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
       continue;
     }
     int tfd = *s;
+    // Whatever was read leaves at once: with Nagle, the sub-MSS tail of each chunk
+    // would wait for the ACK of the one before, and the stream would stall on it.
+    // (The accepted socket has TCP_NODELAY from its listener.)
+    int one = 1;
+    setsockopt(tfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (t.hasSrc) {
-      int one = 1;
       setsockopt(tfd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
       if (bind(tfd, reinterpret_cast<const sockaddr*>(&t.src), sizeof t.src) != 0) {
         close(tfd);
@@ -737,6 +741,7 @@ Result<int> Forwarder::Impl::makeListener(const ListenerSpec& l) {
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // inherited by accepted sockets
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4096) != 0) {
     Status st("InternalError",
               "listen on " + l.ip + ":" + std::to_string(l.port) + " in " + l.ns + ": " + std::strerror(errno));

@@ -6,10 +6,12 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -449,6 +451,52 @@ TEST_F(ForwarderTest, HealthChecksMoveTrafficOffAStoppedTarget) {
     EXPECT_EQ(readAll(c), "B");
     close(c);
   }
+}
+
+// A request/response protocol that writes each message in two pieces, a few
+// milliseconds apart, both ways. Once the peers are in interactive mode they delay
+// their ACKs (40 ms or more), so a data plane with Nagle on would hold each second
+// piece until the first one is acknowledged: every exchange would take 40 ms or
+// more instead of about 10. Client and server turn Nagle off themselves, as
+// interactive programs do.
+TEST_F(ForwarderTest, MessagesInSmallPiecesAreNotHeldBack) {
+  startForwarder();
+  auto twoPieces = [](int fd, const char* a, const char* b) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (send(fd, a, 1, MSG_NOSIGNAL) != 1) return false;
+    std::this_thread::sleep_for(5ms);
+    return send(fd, b, 1, MSG_NOSIGNAL) == 1;
+  };
+  auto readN = [](int fd, size_t n) {
+    std::string out;
+    char buf[16];
+    while (out.size() < n) {
+      ssize_t k = recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
+      if (k <= 0) break;
+      out.append(buf, static_cast<size_t>(k));
+    }
+    return out;
+  };
+  serve(7001, [&](int c) {
+    while (readN(c, 2) == "rq" && twoPieces(c, "o", "k")) {
+    }
+  });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int c = dial();
+  ASSERT_GE(c, 0);
+  std::vector<double> ms;
+  for (int i = 0; i < 30; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(twoPieces(c, "r", "q"));
+    ASSERT_EQ(readN(c, 2), "ok");
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  close(c);
+  std::sort(ms.begin(), ms.end());
+  EXPECT_LT(ms[ms.size() / 2], 30.0) << "median exchange in ms; slowest " << ms.back();
 }
 
 TEST_F(ForwarderTest, BandwidthIsCappedPerEndpoint) {
