@@ -499,6 +499,56 @@ TEST_F(ForwarderTest, MessagesInSmallPiecesAreNotHeldBack) {
   EXPECT_LT(ms[ms.size() / 2], 30.0) << "median exchange in ms; slowest " << ms.back();
 }
 
+// Bytes queued in the kernel for a target that reads slowly stay bounded in the
+// data plane's outgoing socket (TCP_NOTSENT_LOWAT): the rest waits in the client's
+// socket and TCP window, not in the data plane's memory.
+TEST_F(ForwarderTest, UnsentBytesForASlowTargetStayBounded) {
+  startForwarder();
+  std::atomic<bool> drain{false};
+  std::atomic<size_t> got{0};
+  serve(7001, [&](int c) {
+    while (!drain) std::this_thread::sleep_for(10ms);
+    got = readAll(c).size();
+  });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  int c = dial(10000);
+  ASSERT_GE(c, 0);
+  const size_t total = 16 << 20;
+  std::thread writer([&] {
+    sendAll(c, std::string(total, 'x'));
+    shutdown(c, SHUT_WR);
+  });
+  std::this_thread::sleep_for(1s);  // the target's window is full by now
+  // tx_queue of the data plane's socket to the target (node address -> port 7001):
+  // bytes in flight (at most the target's receive window) plus bytes not yet sent.
+  long queued = -1;
+  ASSERT_TRUE(net::runInNamespace(provider_, [&] {
+                FILE* f = fopen("/proc/thread-self/net/tcp", "r");
+                if (!f) return Status("InternalError", "no /proc/net/tcp");
+                char line[512];
+                while (fgets(line, sizeof line, f)) {
+                  unsigned laddr, lport, raddr, rport, st;
+                  unsigned long tx, rx;
+                  if (sscanf(line, " %*d: %8X:%X %8X:%X %X %lX:%lX", &laddr, &lport, &raddr, &rport, &st, &tx, &rx) ==
+                          7 &&
+                      laddr == addr(kNodeIp, 0).sin_addr.s_addr && rport == 7001) {
+                    queued = static_cast<long>(tx);
+                  }
+                }
+                fclose(f);
+                return Status::Ok();
+              }).ok());
+  drain = true;
+  writer.join();
+  close(c);
+  for (int i = 0; i < 500 && got < total; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(got, total);
+  ASSERT_GE(queued, 0) << "no socket to the target";
+  EXPECT_LT(queued, 512 << 10) << "bytes queued in the data plane's socket to the target";
+}
+
 TEST_F(ForwarderTest, BandwidthIsCappedPerEndpoint) {
   startForwarder(4'000'000);  // 4 MB/s
   std::atomic<size_t> got{0};
