@@ -73,6 +73,23 @@ bool sendAll(int fd, const std::string& data) {
   return true;
 }
 
+// tx_queue of this thread's namespace's TCP socket from localIp to remotePort, from
+// /proc/net/tcp: bytes in flight plus bytes not yet sent; -1 if there is none.
+long txQueue(const std::string& localIp, unsigned remotePort) {
+  FILE* f = fopen("/proc/thread-self/net/tcp", "r");
+  if (!f) return -1;
+  long out = -1;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    unsigned laddr, lport, raddr, rport, st;
+    unsigned long tx, rx;
+    int n = sscanf(line, " %*d: %8X:%X %8X:%X %X %lX:%lX", &laddr, &lport, &raddr, &rport, &st, &tx, &rx);
+    if (n == 7 && laddr == addr(localIp, 0).sin_addr.s_addr && rport == remotePort) out = static_cast<long>(tx);
+  }
+  fclose(f);
+  return out;
+}
+
 class ForwarderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -524,25 +541,14 @@ TEST_F(ForwarderTest, UnsentBytesForASlowTargetStayBounded) {
   // tx_queue of the data plane's socket to the target (node address -> port 7001):
   // bytes in flight (at most the target's receive window) plus bytes not yet sent.
   long queued = -1;
-  ASSERT_TRUE(net::runInNamespace(provider_, [&] {
-                FILE* f = fopen("/proc/thread-self/net/tcp", "r");
-                if (!f) return Status("InternalError", "no /proc/net/tcp");
-                char line[512];
-                while (fgets(line, sizeof line, f)) {
-                  unsigned laddr, lport, raddr, rport, st;
-                  unsigned long tx, rx;
-                  if (sscanf(line, " %*d: %8X:%X %8X:%X %X %lX:%lX", &laddr, &lport, &raddr, &rport, &st, &tx, &rx) ==
-                          7 &&
-                      laddr == addr(kNodeIp, 0).sin_addr.s_addr && rport == 7001) {
-                    queued = static_cast<long>(tx);
-                  }
-                }
-                fclose(f);
-                return Status::Ok();
-              }).ok());
-  drain = true;
+  Status scanned = net::runInNamespace(provider_, [&] {
+    queued = txQueue(kNodeIp, 7001);
+    return Status::Ok();
+  });
+  drain = true;  // before any assertion: the writer and the server must finish
   writer.join();
   close(c);
+  ASSERT_TRUE(scanned.ok()) << scanned.message();
   for (int i = 0; i < 500 && got < total; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(got, total);
   ASSERT_GE(queued, 0) << "no socket to the target";
