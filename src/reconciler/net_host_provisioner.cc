@@ -91,10 +91,16 @@ void NetHostProvisioner::tuneLink(const std::string& ns, const std::string& link
   }
 }
 
-Status NetHostProvisioner::removeNamespace(const std::string& ns) {
-  netlinks_.erase(ns);  // the cached socket would keep the namespace alive
+// What this process knows of a namespace (made again or removed): its netlink
+// socket, which would keep it alive, the ruleset applied and the links tuned.
+void NetHostProvisioner::forgetNamespace(const std::string& ns) {
+  netlinks_.erase(ns);
   nftApplied_.erase(ns);
   tuned_.erase(ns);
+}
+
+Status NetHostProvisioner::removeNamespace(const std::string& ns) {
+  forgetNamespace(ns);
   LP_RETURN_IF_ERROR(net::deleteNamespace(ns));
   std::error_code ec;
   std::filesystem::remove_all(etcNetns_ + "/" + ns, ec);
@@ -107,9 +113,7 @@ Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& 
   if (!net::namespaceExists(vpc.ns)) {
     owned_.insert(vpc.ns);
     saveLedger();  // before creating: a crash right after still knows it is ours
-    netlinks_.erase(vpc.ns);
-    nftApplied_.erase(vpc.ns);
-    tuned_.erase(vpc.ns);
+    forgetNamespace(vpc.ns);
     LP_RETURN_IF_ERROR(net::createNamespace(vpc.ns));
   }
   net::Netlink* nl = netlink(vpc.ns);
@@ -170,8 +174,7 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
   if (!net::namespaceExists(w.ns)) {
     owned_.insert(w.ns);
     saveLedger();
-    netlinks_.erase(w.ns);
-    tuned_.erase(w.ns);
+    forgetNamespace(w.ns);
     LP_RETURN_IF_ERROR(net::createNamespace(w.ns));
   }
   net::Netlink* vnl = netlink(vpc.ns);

@@ -47,6 +47,7 @@ class NetHostProvisioner final : public HostProvisioner {
   Status ensureVpc(const VpcPlan& vpc, std::set<std::string>& readyInterfaces);
   Status ensureWorkload(const VpcPlan& vpc, const WorkloadPlan& w);
   Status removeNamespace(const std::string& ns);
+  void forgetNamespace(const std::string& ns);
   net::Netlink* netlink(const std::string& ns);
   void tuneLink(const std::string& ns, const std::string& link);
   void loadLedger();
