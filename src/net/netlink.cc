@@ -200,6 +200,12 @@ Status Netlink::setGsoIpv4MaxSize(const std::string& name, uint32_t bytes) {
 
 Result<uint32_t> Netlink::gsoIpv4MaxSize(const std::string& name) {
   LP_ASSIGN_OR_RETURN(auto info, link(name));
+  LP_ASSIGN_OR_RETURN(auto sizes, gsoIpv4MaxSizes());
+  auto it = sizes.find(info.index);
+  return it == sizes.end() ? 0u : it->second;
+}
+
+Result<std::map<int, uint32_t>> Netlink::gsoIpv4MaxSizes() {
   // A dump, not a get: the kernel ends it with DONE and sends no separate ACK that
   // could be left on the socket for the next request to trip over.
   ifinfomsg ifi{};
@@ -207,29 +213,25 @@ Result<uint32_t> Netlink::gsoIpv4MaxSize(const std::string& name) {
   if (int err = nl_send_simple(sock_, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof ifi); err < 0) {
     return nlError("dump links", err);
   }
-  struct Want {
-    int index;
-    uint32_t size;
-  } want{info.index, 0};
+  std::map<int, uint32_t> sizes;
   nl_cb* base = nl_socket_get_cb(sock_);  // a reference of our own, to put back
   nl_cb* cb = nl_cb_clone(base);
   nl_cb_put(base);
   if (!cb) return Status("InternalError", "nl_cb_clone failed");
   auto onLink = +[](nl_msg* m, void* arg) -> int {
-    auto* w = static_cast<Want*>(arg);
     nlmsghdr* h = nlmsg_hdr(m);
     nlattr* tb[kIflaGroIpv4MaxSize + 1] = {};
-    if (static_cast<ifinfomsg*>(nlmsg_data(h))->ifi_index == w->index &&
-        nlmsg_parse(h, sizeof(ifinfomsg), tb, kIflaGroIpv4MaxSize, nullptr) >= 0 && tb[kIflaGsoIpv4MaxSize]) {
-      w->size = nla_get_u32(tb[kIflaGsoIpv4MaxSize]);
+    if (nlmsg_parse(h, sizeof(ifinfomsg), tb, kIflaGroIpv4MaxSize, nullptr) >= 0 && tb[kIflaGsoIpv4MaxSize]) {
+      (*static_cast<std::map<int, uint32_t>*>(arg))[static_cast<ifinfomsg*>(nlmsg_data(h))->ifi_index] =
+          nla_get_u32(tb[kIflaGsoIpv4MaxSize]);
     }
     return NL_OK;
   };
-  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, onLink, &want);
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, onLink, &sizes);
   int err = nl_recvmsgs(sock_, cb);
   nl_cb_put(cb);
   if (err < 0) return nlError("dump links", err);
-  return want.size;
+  return sizes;
 }
 
 Result<std::vector<std::string>> Netlink::addresses(const std::string& linkName) {

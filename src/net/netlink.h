@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,8 @@ class Netlink {
   // gsoIpv4MaxSize() answers 0 (not reported); one before 5.19 refuses over 64 KiB.
   Status setGsoIpv4MaxSize(const std::string& name, uint32_t bytes);
   Result<uint32_t> gsoIpv4MaxSize(const std::string& name);
+  // The same for every link, by index, from one dump.
+  Result<std::map<int, uint32_t>> gsoIpv4MaxSizes();
 
   // IPv4 addresses on a link as "a.b.c.d/len", sorted.
   Result<std::vector<std::string>> addresses(const std::string& link);

@@ -145,13 +145,18 @@ Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& 
       failed.insert(w.interfaceId);
     }
   }
+  LP_ASSIGN_OR_RETURN(auto links, nl->links());
   // A bridge's GSO size may only grow once it has a port (a port-less bridge caps
   // it at 64 KiB) and falls back when its last port goes, so it is checked each pass.
-  for (const auto& b : vpc.bridges) {
-    auto have = nl->gsoIpv4MaxSize(b.name);
-    if (have.ok() && *have != 0 && *have < kGsoIpv4MaxBytes) (void)nl->setGsoIpv4MaxSize(b.name, kGsoIpv4MaxBytes);
+  if (auto sizes = nl->gsoIpv4MaxSizes(); sizes.ok()) {
+    for (const auto& l : links) {
+      auto it = sizes->find(l.index);
+      if (l.kind == "bridge" && wantedLinks.count(l.name) && it != sizes->end() && it->second != 0 &&
+          it->second < kGsoIpv4MaxBytes) {
+        (void)nl->setGsoIpv4MaxSize(l.name, kGsoIpv4MaxBytes);
+      }
+    }
   }
-  LP_ASSIGN_OR_RETURN(auto links, nl->links());
   for (const auto& l : links) {
     if (ours(l.name) && !wantedLinks.count(l.name)) {
       LP_RETURN_IF_ERROR(nl->deleteLink(l.name));
