@@ -75,12 +75,16 @@ def host_cpu():
     return sum(v) - v[3] - v[4], sum(v)  # busy, total jiffies
 
 
-def measure(ns, target_ip, iperf_port, http_port, proxy_pid):
-    """Runs the three loads from namespace ns; returns a dict of results."""
+LOADS = ("iperf1", "iperf4", "iperf4p", "wrk")
+
+
+def measure(load, ns, target_ip, iperf_port, http_port, proxy_pid):
+    """Runs one load from namespace ns; returns a dict of results."""
     out = {}
-    # (key, iperf3 processes, streams each): one stream; 4 streams from one
-    # process (iperf3 3.12 runs them on one thread); 4 processes of one stream.
-    for key, nproc, streams in (("iperf1", 1, 1), ("iperf4", 1, 4), ("iperf4p", PROCS, 1)):
+    if load != "wrk":
+        # One stream; 4 streams from one process (iperf3 3.12 runs them on one
+        # thread); 4 processes of one stream each.
+        nproc, streams = {"iperf1": (1, 1), "iperf4": (1, 4), "iperf4p": (PROCS, 1)}[load]
         c0 = cpu_seconds(proxy_pid) if proxy_pid else 0
         h0 = host_cpu()
         k0 = children_cpu()
@@ -91,11 +95,12 @@ def measure(ns, target_ip, iperf_port, http_port, proxy_pid):
         if any(c.returncode != 0 for c in clients):
             raise RuntimeError(f"iperf3 failed: {results}")
         h1 = host_cpu()
-        out[f"{key}_client_cpu"] = (children_cpu() - k0) / DURATION
-        out[f"{key}_gbps"] = sum(json.loads(r)["end"]["sum_received"]["bits_per_second"] for r in results) / 1e9
-        out[f"{key}_proxy_cpu"] = ((cpu_seconds(proxy_pid) - c0) / DURATION) if proxy_pid else 0.0
-        out[f"{key}_host_cpu"] = (h1[0] - h0[0]) / max(1, h1[1] - h0[1]) * os.cpu_count()
+        out[f"{load}_client_cpu"] = (children_cpu() - k0) / DURATION
+        out[f"{load}_gbps"] = sum(json.loads(r)["end"]["sum_received"]["bits_per_second"] for r in results) / 1e9
+        out[f"{load}_proxy_cpu"] = ((cpu_seconds(proxy_pid) - c0) / DURATION) if proxy_pid else 0.0
+        out[f"{load}_host_cpu"] = (h1[0] - h0[0]) / max(1, h1[1] - h0[1]) * os.cpu_count()
         time.sleep(0.5)
+        return out
     c0 = cpu_seconds(proxy_pid) if proxy_pid else 0
     h0 = host_cpu()
     text = sh("ip", "netns", "exec", ns, "wrk", "-t", "2", "-c", WRK_CONNS, "-d", f"{DURATION}s", "--latency",
@@ -291,7 +296,7 @@ def main():
         sys.exit("bench/dataplane: needs root")
     tmp = tempfile.mkdtemp(prefix="lp-bench-dp-")
     cleanups.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
-    samples = {"direct": [], "linkplane": [], "haproxy": []}
+    samples = {"direct": [], "linkplane": [], "haproxy": []}  # one dict per round
     try:
         c, ip, _ = direct_topology(tmp)
         wait_port(c, ip, IPERF_PORT)
@@ -306,16 +311,24 @@ def main():
             print(open(os.path.join(tmp, "haproxy.err")).read(), file=sys.stderr)
             raise
         runs = {
-            "direct": lambda: measure(c, ip, IPERF_PORT, HTTP_PORT, None),
-            "linkplane": lambda: measure(t["client_ns"], t["endpoint_ip"], LP_IPERF, LP_HTTP, t["daemon"].pid),
-            "haproxy": lambda: measure(t["client_ns"], t["endpoint_ip"], HA_IPERF, HA_HTTP, h.pid),
+            "direct": lambda load: measure(load, c, ip, IPERF_PORT, HTTP_PORT, None),
+            "linkplane": lambda load: measure(load, t["client_ns"], t["endpoint_ip"], LP_IPERF, LP_HTTP,
+                                              t["daemon"].pid),
+            "haproxy": lambda load: measure(load, t["client_ns"], t["endpoint_ip"], HA_IPERF, HA_HTTP, h.pid),
         }
-        # Rounds in alternating order, so a change in background load hits every
-        # contender alike; the table shows the median of each figure.
+        # Each load runs for all three back to back, in an order that alternates
+        # from one load to the next, so a change in background load hits every
+        # contender alike and linkplane and HAProxy are compared seconds apart
+        # (the per-round ratios); the table shows the median of each figure.
+        turn = 0
         for r in range(REPEAT):
-            order = ["direct", "linkplane", "haproxy"] if r % 2 == 0 else ["haproxy", "linkplane", "direct"]
-            for name in order:
-                samples[name].append(runs[name]())
+            for name in samples:
+                samples[name].append({})
+            for load in LOADS:
+                order = ["direct", "linkplane", "haproxy"] if turn % 2 == 0 else ["haproxy", "linkplane", "direct"]
+                turn += 1
+                for name in order:
+                    samples[name][r].update(runs[name](load))
         pipes = haproxy_pipes(tmp)
         if pipes == 0:
             raise RuntimeError("HAProxy made no pipe: it copied instead of splicing, so the comparison is void")
@@ -335,10 +348,10 @@ def main():
         if rows:
             results[name] = {k: (sorted(r[k] for r in rows)[len(rows) // 2] if isinstance(rows[0][k], float)
                                  else rows[0][k]) for k in rows[0]}
-    report(results)
+    report(results, samples)
 
 
-def report(r):
+def report(r, samples):
     rows = [("iperf3 1 stream (Gbit/s)", "iperf1_gbps", "{:.2f}"),
             ("iperf3 4 streams, 1 process", "iperf4_gbps", "{:.2f}"),
             ("iperf3 4 streams, 4 processes", "iperf4p_gbps", "{:.2f}"),
@@ -368,7 +381,23 @@ def report(r):
         if r[c].get("wrk_errors"):
             print(f"wrk socket errors ({c}): {r[c]['wrk_errors']}")
     print()
+    paired(samples)
+    print()
     print(json.dumps(r))
+
+
+def paired(samples):
+    """linkplane/HAProxy per round (the two ran seconds apart): a steadier ratio than medians taken apart."""
+    lp, ha = samples["linkplane"], samples["haproxy"]
+    if not lp or not ha:
+        return
+    print("linkplane/HAProxy per round (median, lowest, highest; rounds at 1.2x or more):")
+    for label, key in (("iperf3 1 stream", "iperf1_gbps"), ("iperf3 4 streams, 1 process", "iperf4_gbps"),
+                       ("iperf3 4 streams, 4 processes", "iperf4p_gbps"), ("wrk new connections/s", "conn_per_s")):
+        ratios = sorted(a[key] / b[key] for a, b in zip(lp, ha) if b[key])
+        if ratios:
+            print(f"  {label:32}{ratios[len(ratios) // 2]:6.2f}{ratios[0]:6.2f}{ratios[-1]:6.2f}"
+                  f"   {sum(x >= 1.2 for x in ratios)} of {len(ratios)}   {[round(x, 2) for x in ratios]}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Data plane benchmark: direct vs linkplane vs HAProxy on the same two-VPC topology
 # (see bench.py). Bounded: DURATION seconds per measurement (default 5), REPEAT
-# alternating rounds (default 3) of 9 measurements, medians reported; at most 10
-# minutes. Needs root and iperf3, wrk, nginx, haproxy (scripts/install-deps.sh).
+# rounds (default 3) of 12 measurements (each load for all three back to back, in
+# alternating order); medians and per-round linkplane/HAProxy ratios reported; at
+# most 10 minutes. Needs root and iperf3, wrk, nginx, haproxy (scripts/install-deps.sh).
 #   LP_BUILD_DIR=build DURATION=5 REPEAT=3 bench/dataplane/run.sh
 # LP_DP_WORKERS=N sets linkplane's forwarding loops (default: one per core).
 set -euo pipefail
