@@ -24,7 +24,11 @@ def start_daemon(tables=""):
     """A daemon on a new state directory; TABLES is config text after the top-level keys."""
     state_dir, config = write_config(("provider", "consumer"),
                                      'zone_ids = ["use1-az1", "use1-az2"]\ndataplane = false\ndns_listen = ""\n' + tables)
-    return Daemon(state_dir=state_dir, config=config).start()
+    try:
+        return Daemon(state_dir=state_dir, config=config).start()
+    except Exception:  # it refused its config: nothing else will remove the directory
+        shutil.rmtree(state_dir, ignore_errors=True)
+        raise
 
 
 @pytest.fixture
