@@ -295,17 +295,58 @@ class Loop final : public Handler {
       close(p.second);
     }
   }
-  void accept(int lfd, const std::shared_ptr<const ListenerRt>& rt);
+  // False when it stopped for want of descriptors or memory (EMFILE and the like).
+  bool accept(int lfd, const std::shared_ptr<const ListenerRt>& rt);
 
  private:
   struct ListenerSock final : Handler {
     Loop* loop = nullptr;
     int fd = -1;
     std::shared_ptr<const ListenerRt> rt;
+    int64_t pausedUntil = 0;  // monoNanos(); 0 = watched
     void onEvent(uint32_t) override {
-      if (fd >= 0) loop->accept(fd, rt);
+      if (fd >= 0 && !loop->accept(fd, rt)) loop->pause(this);
     }
   };
+
+  // A listener whose accept() fails for lack of descriptors stays readable: watched,
+  // it would wake the loop at once, forever. It is unwatched for a while instead
+  // (as nginx does); its connections wait in the kernel's backlog meanwhile.
+  static constexpr int64_t kAcceptPauseNanos = 100'000'000;
+  void pause(ListenerSock* l) {
+    int err = errno;
+    epoll_event ev{};
+    ev.data.ptr = static_cast<Handler*>(l);
+    epoll_ctl(ep_, EPOLL_CTL_MOD, l->fd, &ev);
+    int64_t now = monoNanos();
+    l->pausedUntil = now + kAcceptPauseNanos;
+    anyPaused_ = true;
+    if (now - lastPauseLog_ > 10'000'000'000) {
+      lastPauseLog_ = now;
+      LP_LOG_WARN(
+          "dataplane: accept on {}:{} failed ({}); new connections wait {} ms at a time until descriptors "
+          "are free (raise the open-file limit)",
+          l->rt->spec.ip, l->rt->spec.port, strerror(err), kAcceptPauseNanos / 1'000'000);
+    }
+  }
+  // Watches again the listeners whose pause is over; answers the nearest pause end (0 = none).
+  int64_t resumeListeners(int64_t now) {
+    int64_t next = 0;
+    for (auto& [_, l] : listeners_) {
+      if (l->pausedUntil == 0) continue;
+      if (l->pausedUntil <= now) {
+        l->pausedUntil = 0;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.ptr = static_cast<Handler*>(l.get());
+        epoll_ctl(ep_, EPOLL_CTL_MOD, l->fd, &ev);
+      } else if (next == 0 || l->pausedUntil < next) {
+        next = l->pausedUntil;
+      }
+    }
+    anyPaused_ = next != 0;
+    return next;
+  }
 
   // Closes a listener; the object lives until the end of the loop turn, since
   // events of the current epoll batch may still name it.
@@ -336,6 +377,8 @@ class Loop final : public Handler {
   std::vector<std::pair<int64_t, Conn*>> throttled_;
   std::vector<std::unique_ptr<Conn>> graveyard_;
   std::vector<std::unique_ptr<ListenerSock>> retiredListeners_;
+  bool anyPaused_ = false;
+  int64_t lastPauseLog_ = 0;
   static constexpr size_t kPipePool = 256;
   std::vector<std::pair<int, int>> pipes_;
   std::unique_ptr<NsCache> nsOnThread_;  // made on the loop thread (see run)
@@ -496,14 +539,14 @@ void Conn::closeGracefully() {
   release(false);
 }
 
-void Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
+bool Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
   for (int i = 0; i < 64; ++i) {
     sockaddr_in peer{};
     socklen_t len = sizeof peer;
     int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      return;  // EAGAIN (drained) or out of descriptors (retried on the next event)
+      return !(errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM);
     }
     if (!rt->spec.forwarding) {
       resetFd(fd);
@@ -557,6 +600,7 @@ void Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
     conns_.emplace(c, std::move(conn));
     if (!c->init(opts_.pipeBytes)) c->reset();
   }
+  return true;  // more may wait: the listener stays readable and comes back next turn
 }
 
 void Loop::drainInbox() {
@@ -637,6 +681,14 @@ void Loop::run() {
       int64_t first = throttled_.front().first;
       for (auto& [t, _] : throttled_) first = std::min(first, t);
       timeout = static_cast<int>(std::clamp<int64_t>((first - now + 999'999) / 1'000'000, 0, 1000));
+    }
+    if (anyPaused_) {
+      int64_t now = monoNanos();
+      int64_t next = resumeListeners(now);
+      if (next != 0 && timeout != 0) {
+        int wait = static_cast<int>(std::clamp<int64_t>((next - now + 999'999) / 1'000'000, 0, 1000));
+        timeout = std::min(timeout, wait);
+      }
     }
     int n = epoll_wait(ep_, events, 256, timeout);
     for (int i = 0; i < n; ++i) static_cast<Handler*>(events[i].data.ptr)->onEvent(events[i].events);

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -553,6 +554,59 @@ TEST_F(ForwarderTest, UnsentBytesForASlowTargetStayBounded) {
   EXPECT_EQ(got, total);
   ASSERT_GE(queued, 0) << "no socket to the target";
   EXPECT_LT(queued, 512 << 10) << "bytes queued in the data plane's socket to the target";
+}
+
+// With every descriptor of the process in use, accept() fails while the listener
+// stays readable. The data plane must not spin on it, and the connection waiting in
+// the backlog is served once descriptors are free again.
+TEST_F(ForwarderTest, OutOfDescriptorsNeitherSpinsNorDropsTheWaitingConnection) {
+  startForwarder();
+  serve(7001, [](int c) { sendAll(c, "echo:" + readAll(c)); });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  auto made = net::socketInNamespace(consumer_, AF_INET, SOCK_STREAM);
+  ASSERT_TRUE(made.ok());
+  int c = *made;
+  setTimeout(c, 5000);
+  auto src = addr(kClientIp, 0);
+  ASSERT_EQ(bind(c, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+
+  // Fill the descriptor table (under a limit of at most 4096, to keep this small).
+  struct Filled {
+    rlimit old{};
+    std::vector<int> fds;
+    ~Filled() {
+      for (int fd : fds) close(fd);
+      setrlimit(RLIMIT_NOFILE, &old);
+    }
+  } filled;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &filled.old), 0);
+  rlimit low = filled.old;
+  low.rlim_cur = std::min<rlim_t>(low.rlim_cur, 4096);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  for (int fd; (fd = dup(c)) >= 0;) filled.fds.push_back(fd);
+  ASSERT_EQ(errno, EMFILE);
+
+  // The handshake completes in the kernel; the data plane cannot accept it.
+  auto a = addr(kEndpointIp, 443);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << strerror(errno);
+  rusage r0{}, r1{};
+  getrusage(RUSAGE_SELF, &r0);
+  std::this_thread::sleep_for(500ms);
+  getrusage(RUSAGE_SELF, &r1);
+  auto cpuMs = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000.0 + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1000.0;
+  };
+  double used = cpuMs(r1) - cpuMs(r0);
+  for (int fd : filled.fds) close(fd);
+  filled.fds.clear();
+  EXPECT_LT(used, 150.0) << "ms of CPU in 500 ms while out of descriptors";
+
+  ASSERT_TRUE(sendAll(c, "hello"));
+  shutdown(c, SHUT_WR);
+  EXPECT_EQ(readAll(c), "echo:hello");
+  close(c);
 }
 
 TEST_F(ForwarderTest, BandwidthIsCappedPerEndpoint) {
