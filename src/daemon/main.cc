@@ -1,6 +1,10 @@
 // linkplane: command-line entry point (serve, exec, demo, version).
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 
 #include "common/log.h"
@@ -14,6 +18,22 @@
 #endif
 
 namespace {
+
+// Each forwarded connection holds six descriptors (two sockets, two pipes), so the
+// usual soft limit of 1024 would stop the data plane near 170 connections. The
+// soft limit goes up to the hard one, as nginx and HAProxy do; nothing here uses
+// select(), which cannot take descriptors past 1023.
+void raiseOpenFileLimit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
+  rlim_t was = r.rlim_cur;
+  r.rlim_cur = r.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &r) == 0) {
+    LP_LOG_INFO("open-file limit raised from {} to {}", was, r.rlim_cur);
+  } else {
+    LP_LOG_WARN("open-file limit stays at {}: {}", was, strerror(errno));
+  }
+}
 
 int serve(const std::string& configPath, const std::string& stateDir, const std::string& listen) {
   lp::daemon::Config config = lp::daemon::defaultConfig();
@@ -34,6 +54,7 @@ int serve(const std::string& configPath, const std::string& stateDir, const std:
     config.listen = listen;
   }
   lp::initLogging(config.logLevel);
+  raiseOpenFileLimit();
 
   // Signals are taken synchronously by this thread; every thread started later
   // inherits the blocked mask.
