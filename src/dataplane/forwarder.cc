@@ -56,11 +56,16 @@ bool parseAddr(const std::string& ip, int port, sockaddr_in& out) {
 //   has room for a whole pipe. Without it, megabytes queue unsent in the outgoing
 //   socket while the data plane keeps reading: more memory and latency, and 12% less
 //   single-stream throughput (docs/dataplane.md).
-void setStreamOptions(int fd, int pipeBytes) {
+// - Keepalive (see ForwarderOptions): a vanished peer ends in an error, and so a reset.
+void setStreamOptions(int fd, const ForwarderOptions& o) {
   int one = 1;
-  int unsent = 2 * pipeBytes;
+  int unsent = 2 * o.pipeBytes;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent, sizeof unsent);
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &o.keepaliveIdleSeconds, sizeof o.keepaliveIdleSeconds);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o.keepaliveIntervalSeconds, sizeof o.keepaliveIntervalSeconds);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o.keepaliveProbes, sizeof o.keepaliveProbes);
 }
 
 // Closes with RST instead of FIN.
@@ -572,7 +577,7 @@ bool Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
     }
     int tfd = *s;
     // The accepted socket has these from its listener (see setStreamOptions).
-    setStreamOptions(tfd, opts_.pipeBytes);
+    setStreamOptions(tfd, opts_);
     if (t.hasSrc) {
       int one = 1;
       setsockopt(tfd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
@@ -807,7 +812,7 @@ Result<int> Forwarder::Impl::makeListener(const ListenerSpec& l) {
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  setStreamOptions(fd, opts_.pipeBytes);  // inherited by accepted sockets
+  setStreamOptions(fd, opts_);  // inherited by accepted sockets
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4096) != 0) {
     Status st("InternalError",
               "listen on " + l.ip + ":" + std::to_string(l.port) + " in " + l.ns + ": " + std::strerror(errno));

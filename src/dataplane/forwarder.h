@@ -38,6 +38,14 @@ struct ForwarderOptions {
   // server overlap; 256 KiB or 1 MiB pipes batched more and moved 10-25% less
   // (docs/dataplane.md, "Numbers").
   int pipeBytes = 1 << 16;
+  // TCP keepalive on both sockets of every forwarded connection. A peer that is gone
+  // without a FIN or RST (its namespace deleted, its host down) would otherwise hold
+  // an idle connection, and its six descriptors, forever; after the probes go
+  // unanswered the connection is reset on the other side too. 350 s is PrivateLink's
+  // idle timeout. A live peer's kernel answers the probes, so idle connections stay.
+  int keepaliveIdleSeconds = 350;
+  int keepaliveIntervalSeconds = 30;
+  int keepaliveProbes = 4;
 };
 
 struct TrafficCounters {

@@ -17,12 +17,14 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "dataplane/proxy_protocol.h"
 #include "net/netlink.h"
 #include "net/netns.h"
+#include "net/nftables.h"
 #include "../test_namespaces.h"
 
 namespace lp::dataplane {
@@ -115,10 +117,15 @@ class ForwarderTest : public ::testing::Test {
     (void)net::deleteNamespace(provider_);
   }
 
-  void startForwarder(uint64_t bytesPerSecond = 0) {
+  // keepaliveSeconds: idle time and probe interval, with two probes (0 = the default).
+  void startForwarder(uint64_t bytesPerSecond = 0, int keepaliveSeconds = 0) {
     ForwarderOptions o;
     o.loops = 2;
     o.endpointBytesPerSecond = bytesPerSecond;
+    if (keepaliveSeconds > 0) {
+      o.keepaliveIdleSeconds = o.keepaliveIntervalSeconds = keepaliveSeconds;
+      o.keepaliveProbes = 2;
+    }
     auto f = Forwarder::start(o);
     ASSERT_TRUE(f.ok());
     fwd_ = std::move(*f);
@@ -607,6 +614,63 @@ TEST_F(ForwarderTest, OutOfDescriptorsNeitherSpinsNorDropsTheWaitingConnection) 
   shutdown(c, SHUT_WR);
   EXPECT_EQ(readAll(c), "echo:hello");
   close(c);
+}
+
+// A client that vanishes without a FIN or RST (here: every packet to it dropped) is
+// found by keepalive, and its target gets a reset instead of an idle connection that
+// lasts forever. A live client that is idle for longer keeps its connection.
+TEST_F(ForwarderTest, AVanishedClientIsFoundAndItsTargetReset) {
+  startForwarder(0, 1);  // probes after 1 s idle, 1 s apart, two of them
+  std::mutex mu;
+  std::vector<int> errs;
+  serve(7001, [&](int c) {
+    setTimeout(c, 20000);
+    char b[64];
+    for (ssize_t n; (n = recv(c, b, sizeof b, 0)) > 0;) sendAll(c, std::string(b, static_cast<size_t>(n)));
+    std::lock_guard<std::mutex> g(mu);
+    errs.push_back(errno);
+  });
+  Snapshot s;
+  s.listeners.push_back(listener({7001}));
+  ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
+  auto exchange = [](int fd, const std::string& m) {
+    char b[64];
+    return sendAll(fd, m) && recv(fd, b, sizeof b, 0) == static_cast<ssize_t>(m.size());
+  };
+
+  int live = dial();
+  ASSERT_GE(live, 0);
+  ASSERT_TRUE(exchange(live, "one"));
+  std::this_thread::sleep_for(4500ms);  // idle longer than the probes take to give up
+  EXPECT_TRUE(exchange(live, "two")) << "an idle live client lost its connection";
+  close(live);
+
+  int gone = dial();
+  ASSERT_GE(gone, 0);
+  ASSERT_TRUE(exchange(gone, "three"));
+  sockaddr_in local{};
+  socklen_t len = sizeof local;
+  getsockname(gone, reinterpret_cast<sockaddr*>(&local), &len);
+  std::string drop = R"({"nftables":[{"add":{"table":{"family":"inet","name":"lp-tka"}}},
+    {"add":{"chain":{"family":"inet","table":"lp-tka","name":"out","type":"filter","hook":"output","prio":0,"policy":"accept"}}},
+    {"add":{"rule":{"family":"inet","table":"lp-tka","chain":"out","expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":)" +
+                     std::to_string(ntohs(local.sin_port)) + R"(}},{"drop":null}]}}}]})";
+  ASSERT_TRUE(net::nftRunJson(consumer_, drop).ok());
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> g(mu);
+      if (errs.size() == 2) break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  close(gone);
+  std::lock_guard<std::mutex> g(mu);
+  ASSERT_EQ(errs.size(), 2u) << "the target's connection to a vanished client is still open after 10 s";
+  EXPECT_EQ(errs[1], ECONNRESET);
+  EXPECT_LT(waited, 8.0);
+  EXPECT_EQ(fwd_->counters().endpoints["vpce-0123456789abcdef0"].active, 0u);
 }
 
 TEST_F(ForwarderTest, BandwidthIsCappedPerEndpoint) {
