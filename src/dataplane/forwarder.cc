@@ -40,6 +40,12 @@ int64_t monoNanos() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// Milliseconds from now until deadline (both monoNanos()), rounded up, for an
+// epoll_wait timeout of at most a second.
+int msUntil(int64_t deadline, int64_t now) {
+  return static_cast<int>(std::clamp<int64_t>((deadline - now + 999'999) / 1'000'000, 0, 1000));
+}
+
 bool parseAddr(const std::string& ip, int port, sockaddr_in& out) {
   out = {};
   out.sin_family = AF_INET;
@@ -314,15 +320,21 @@ class Loop final : public Handler {
     }
   };
 
+  // Registers a listener (EPOLL_CTL_ADD) or changes what it is watched for.
+  void watchListener(ListenerSock* l, int op, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = static_cast<Handler*>(l);
+    epoll_ctl(ep_, op, l->fd, &ev);
+  }
+
   // A listener whose accept() fails for lack of descriptors stays readable: watched,
   // it would wake the loop at once, forever. It is unwatched for a while instead
   // (as nginx does); its connections wait in the kernel's backlog meanwhile.
   static constexpr int64_t kAcceptPauseNanos = 100'000'000;
   void pause(ListenerSock* l) {
     int err = errno;
-    epoll_event ev{};
-    ev.data.ptr = static_cast<Handler*>(l);
-    epoll_ctl(ep_, EPOLL_CTL_MOD, l->fd, &ev);
+    watchListener(l, EPOLL_CTL_MOD, 0);
     int64_t now = monoNanos();
     l->pausedUntil = now + kAcceptPauseNanos;
     anyPaused_ = true;
@@ -341,10 +353,7 @@ class Loop final : public Handler {
       if (l->pausedUntil == 0) continue;
       if (l->pausedUntil <= now) {
         l->pausedUntil = 0;
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.ptr = static_cast<Handler*>(l.get());
-        epoll_ctl(ep_, EPOLL_CTL_MOD, l->fd, &ev);
+        watchListener(l.get(), EPOLL_CTL_MOD, EPOLLIN);
       } else if (next == 0 || l->pausedUntil < next) {
         next = l->pausedUntil;
       }
@@ -640,10 +649,7 @@ void Loop::install(Install& in) {
     auto l = std::make_unique<ListenerSock>();
     l->loop = this;
     l->fd = fd;
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = static_cast<Handler*>(l.get());
-    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    watchListener(l.get(), EPOLL_CTL_ADD, EPOLLIN);
     listeners_[key] = std::move(l);
   }
   in.newFds.clear();
@@ -685,15 +691,12 @@ void Loop::run() {
       int64_t now = monoNanos();
       int64_t first = throttled_.front().first;
       for (auto& [t, _] : throttled_) first = std::min(first, t);
-      timeout = static_cast<int>(std::clamp<int64_t>((first - now + 999'999) / 1'000'000, 0, 1000));
+      timeout = msUntil(first, now);
     }
     if (anyPaused_) {
       int64_t now = monoNanos();
       int64_t next = resumeListeners(now);
-      if (next != 0 && timeout != 0) {
-        int wait = static_cast<int>(std::clamp<int64_t>((next - now + 999'999) / 1'000'000, 0, 1000));
-        timeout = std::min(timeout, wait);
-      }
+      if (next != 0 && timeout != 0) timeout = std::min(timeout, msUntil(next, now));
     }
     int n = epoll_wait(ep_, events, 256, timeout);
     for (int i = 0; i < n; ++i) static_cast<Handler*>(events[i].data.ptr)->onEvent(events[i].events);
