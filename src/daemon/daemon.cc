@@ -10,13 +10,24 @@
 #include "control/security_group_index.h"
 #include "dns/dns_server.h"
 #include "notify/notifier.h"
-#include "reconciler/dns_plan.h"
-#include "reconciler/dataplane_provisioner.h"
+#include "reconciler/forwarder_sink.h"
 #include "reconciler/net_host_provisioner.h"
 #include "reconciler/reconciler.h"
 #include "store/store.h"
 
 namespace lp::daemon {
+
+namespace {
+// The DNS server as the reconciler's sink for zone snapshots.
+class DnsServerSink final : public reconciler::NameSink {
+ public:
+  explicit DnsServerSink(dns::DnsServer& server) : server_(server) {}
+  void publish(std::shared_ptr<const dns::ZoneSnapshot> snapshot) override { server_.publish(std::move(snapshot)); }
+
+ private:
+  dns::DnsServer& server_;
+};
+}  // namespace
 
 struct Daemon::Parts {
   SystemClock clock;
@@ -26,7 +37,9 @@ struct Daemon::Parts {
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<api::HttpServer> http;
   std::unique_ptr<dns::DnsServer> dns;
-  std::unique_ptr<reconciler::HostProvisioner> provisioner;
+  std::unique_ptr<reconciler::HostNetwork> host;
+  std::unique_ptr<reconciler::DataplaneSink> dataplane;
+  std::unique_ptr<reconciler::NameSink> names;
   std::unique_ptr<reconciler::Reconciler> reconciler;
   std::unique_ptr<notify::Notifier> notifier;
 };
@@ -49,11 +62,13 @@ Status Daemon::start() {
     dataplane::ForwarderOptions fwd;
     fwd.loops = config_.dataplaneWorkers;
     fwd.endpointBytesPerSecond = static_cast<uint64_t>(config_.endpointBandwidthGbps * 1e9 / 8);
-    LP_ASSIGN_OR_RETURN(parts_->provisioner, reconciler::makeDataplaneProvisioner(config_.stateDir, fwd));
+    LP_ASSIGN_OR_RETURN(auto forwarder, dataplane::Forwarder::start(fwd));
+    parts_->dataplane = std::make_unique<reconciler::ForwarderSink>(std::move(forwarder), config_.stateDir);
+    parts_->host = std::make_unique<reconciler::NetHostProvisioner>(config_.stateDir);
   } else {
-    parts_->provisioner = std::make_unique<reconciler::ControlOnlyProvisioner>();
+    parts_->host = std::make_unique<reconciler::NullHostNetwork>();
   }
-  // DNS: the VPC resolvers and the host listener, fed a snapshot on every reconciler pass.
+  // DNS: the VPC resolvers and the host listener.
   dns::DnsServerOptions dnsOpts;
   if (!config_.dnsListen.empty()) {
     LP_ASSIGN_OR_RETURN(auto dl, parseListen(config_.dnsListen));
@@ -72,9 +87,13 @@ Status Daemon::start() {
     parts_->dns = std::make_unique<dns::DnsServer>(dnsOpts);
     LP_RETURN_IF_ERROR(parts_->dns->start());
   }
-  parts_->provisioner = std::make_unique<reconciler::DnsPublisher>(std::move(parts_->provisioner), *parts_->dns,
-                                                                   config_.region.name, config_.dataplane);
-  parts_->reconciler = std::make_unique<reconciler::Reconciler>(*parts_->store, *parts_->provisioner, parts_->clock);
+  // The reconciler feeds the host network, the data plane and the DNS server.
+  parts_->names = std::make_unique<DnsServerSink>(*parts_->dns);
+  reconciler::ReconcilerOptions ropts;
+  ropts.region = config_.region.name;
+  ropts.vpcResolvers = config_.dataplane;
+  parts_->reconciler = std::make_unique<reconciler::Reconciler>(
+      *parts_->store, *parts_->host, parts_->dataplane.get(), parts_->names.get(), parts_->clock, ropts);
   parts_->reconciler->start();
 
   LP_ASSIGN_OR_RETURN(auto listen, parseListen(config_.listen));
@@ -103,10 +122,11 @@ void Daemon::stop() {
   parts_->notifier.reset();
   if (parts_->http) parts_->http->stop();
   parts_->http.reset();
-  if (parts_->reconciler) parts_->reconciler->stop();
-  if (parts_->provisioner) parts_->provisioner->teardown();
+  if (parts_->reconciler) parts_->reconciler->teardown();
   parts_->reconciler.reset();
-  parts_->provisioner.reset();
+  parts_->names.reset();
+  parts_->dataplane.reset();
+  parts_->host.reset();
   if (parts_->dns) parts_->dns->stop();
   parts_->dns.reset();
   parts_->api.reset();

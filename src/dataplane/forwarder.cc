@@ -107,9 +107,8 @@ struct ListenerRt {
 };
 
 using ListenerKey = std::string;  // ns|ip|port
-using ListenerTable = std::map<ListenerKey, std::shared_ptr<const ListenerRt>>;
 
-// Lets update() wait until every loop has installed a table: resets of connections
+// Lets update() wait until every loop has installed a change: resets of connections
 // must leave before the reconciler removes the addresses they were made on (a
 // socket cannot send from an address the host no longer has).
 struct Barrier {
@@ -126,8 +125,11 @@ struct Barrier {
   }
 };
 
+// A change to a loop's listeners: the runtime of listeners new or changed, keys
+// that are gone, and the loop's own sockets for listeners that need new ones.
 struct Install {
-  std::shared_ptr<const ListenerTable> table;
+  std::map<ListenerKey, std::shared_ptr<const ListenerRt>> upserts;
+  std::vector<ListenerKey> removals;
   std::map<ListenerKey, int> newFds;  // owned by the loop once posted
   std::shared_ptr<Barrier> barrier;
 };
@@ -636,36 +638,34 @@ void Loop::drainInbox() {
 }
 
 void Loop::install(Install& in) {
-  const ListenerTable& table = *in.table;
-  for (auto it = listeners_.begin(); it != listeners_.end();) {
-    if (!table.count(it->first) || in.newFds.count(it->first)) {
-      retire(std::move(it->second));
-      it = listeners_.erase(it);
-    } else {
-      ++it;
-    }
+  std::set<ListenerKey> cutKeys;
+  for (const auto& key : in.removals) {
+    cutKeys.insert(key);
+    auto it = listeners_.find(key);
+    if (it == listeners_.end()) continue;
+    retire(std::move(it->second));
+    listeners_.erase(it);
   }
   for (auto& [key, fd] : in.newFds) {
     auto l = std::make_unique<ListenerSock>();
     l->loop = this;
     l->fd = fd;
     watchListener(l.get(), EPOLL_CTL_ADD, EPOLLIN);
-    listeners_[key] = std::move(l);
+    auto& slot = listeners_[key];
+    if (slot) retire(std::move(slot));
+    slot = std::move(l);
   }
   in.newFds.clear();
-  std::set<std::string> forwarding;
-  for (auto& [key, l] : listeners_) {
-    auto it = table.find(key);
-    if (it != table.end()) l->rt = it->second;
+  for (const auto& [key, rt] : in.upserts) {
+    if (auto it = listeners_.find(key); it != listeners_.end()) it->second->rt = rt;
+    if (!rt->spec.forwarding) cutKeys.insert(key);
   }
-  for (const auto& [_, rt] : table) {
-    if (rt->spec.forwarding) forwarding.insert(rt->spec.endpointId);
-  }
-  std::vector<Conn*> cut;
+  if (cutKeys.empty()) return;
   // Connections of endpoints that stop forwarding, or of listeners gone (the
   // endpoint left that subnet: its address is gone too), are reset.
+  std::vector<Conn*> cut;
   for (auto& [c, _] : conns_) {
-    if (!forwarding.count(c->endpointId()) || !table.count(c->listenerKey())) cut.push_back(c);
+    if (cutKeys.count(c->listenerKey())) cut.push_back(c);
   }
   for (Conn* c : cut) c->reset();
 }
@@ -783,11 +783,13 @@ class Forwarder::Impl {
   }
 
   UpdateResult update(const Snapshot& snap);
+  UpdateResult apply(const SnapshotDelta& delta);
   CountersReport counters();
   std::map<std::string, HealthResult> health() { return checker_.report(); }
 
  private:
   Result<int> makeListener(const ListenerSpec& l);
+  std::shared_ptr<const ListenerRt> makeRuntime(const ListenerKey& key, const ListenerSpec& l);
   unsigned long nsInode(const std::string& ns) {
     struct stat st {};
     if (stat((std::string(net::kNetnsDir) + "/" + ns).c_str(), &st) != 0) return 0;
@@ -799,10 +801,14 @@ class Forwarder::Impl {
   HealthChecker checker_;
   bool stopped_ = false;
   std::unique_ptr<NsCache> ns_;                 // made on the update thread
-  std::map<ListenerKey, unsigned long> bound_;  // listener keys with sockets in every loop -> ns inode
-  std::vector<ListenerSpec> lastListeners_;
-  std::vector<HealthCheckSpec> lastChecks_;
-  bool lastClean_ = false;
+  struct Bound {
+    unsigned long ino = 0;  // of the namespace its sockets were made in
+    ListenerSpec spec;
+  };
+  std::map<ListenerKey, Bound> bound_;  // listeners with sockets in every loop
+  std::map<std::string, std::vector<ListenerKey>> keysOf_;  // endpoint -> its bound listeners
+  std::map<std::string, std::vector<HealthCheckSpec>> checks_;  // by target group
+  std::chrono::steady_clock::time_point lastSweep_{};
   std::mutex statsMu_;
   std::map<std::string, std::shared_ptr<Stats>> endpointStats_, ifaceStats_;  // guarded by statsMu_
   std::map<std::string, std::shared_ptr<TokenBucket>> buckets_;               // by endpoint|zone
@@ -826,86 +832,138 @@ Result<int> Forwarder::Impl::makeListener(const ListenerSpec& l) {
 }
 
 UpdateResult Forwarder::Impl::update(const Snapshot& snap) {
+  SnapshotDelta d;
+  for (const auto& [id, _] : keysOf_) d.endpoints[id];
+  for (const auto& l : snap.listeners) d.endpoints[l.endpointId].push_back(l);
+  for (const auto& [group, _] : checks_) d.healthChecks[group];
+  d.healthChecks[""] = snap.healthChecks;
+  return apply(d);
+}
+
+UpdateResult Forwarder::Impl::apply(const SnapshotDelta& delta) {
   UpdateResult result;
   if (stopped_) {
-    for (const auto& l : snap.listeners) result.listenerErrors[l.endpointId] = "data plane stopped";
+    for (const auto& [id, ls] : delta.endpoints) {
+      if (!ls.empty()) result.listenerErrors[id] = "data plane stopped";
+    }
     return result;
   }
   if (!ns_) ns_ = std::make_unique<NsCache>();
-  // Listeners whose namespace was made again (same name, new inode) need new sockets.
-  bool nsMoved = false;
-  for (const auto& [key, ino] : bound_) {
-    std::string ns = key.substr(0, key.find('|'));
-    if (nsInode(ns) != ino) nsMoved = true;
+  bool checksChanged = false;
+  for (const auto& [group, checks] : delta.healthChecks) {
+    auto it = checks_.find(group);
+    if (checks.empty() ? it == checks_.end() : it != checks_.end() && it->second == checks) continue;
+    checksChanged = true;
+    if (checks.empty()) {
+      checks_.erase(it);
+    } else {
+      checks_[group] = checks;
+    }
   }
-  if (lastClean_ && !nsMoved && snap.listeners == lastListeners_ && snap.healthChecks == lastChecks_) return result;
+  if (checksChanged) {
+    std::vector<HealthCheckSpec> all;
+    for (const auto& [_, checks] : checks_) all.insert(all.end(), checks.begin(), checks.end());
+    checker_.update(all);
+  }
 
-  checker_.update(snap.healthChecks);
-  auto table = std::make_shared<ListenerTable>();
+  std::map<ListenerKey, std::shared_ptr<const ListenerRt>> upserts;
+  std::vector<ListenerKey> removals;
   std::vector<std::map<ListenerKey, int>> newFds(loops_.size());
-  std::map<ListenerKey, unsigned long> bound;
-  for (const auto& l : snap.listeners) {
-    ListenerKey key = keyOf(l);
-    if (table->count(key)) continue;  // two load balancers on one port: the first wins
-    unsigned long ino = nsInode(l.ns);
-    auto was = bound_.find(key);
-    if (was == bound_.end() || was->second != ino) {
-      std::vector<int> fds;
-      Status err;
-      for (size_t i = 0; i < loops_.size() && err.ok(); ++i) {
-        auto fd = makeListener(l);
-        if (fd) {
-          fds.push_back(*fd);
-        } else {
-          err = fd.status();
+  for (const auto& [endpointId, listeners] : delta.endpoints) {
+    std::vector<ListenerKey> keep;
+    for (const auto& l : listeners) {
+      ListenerKey key = keyOf(l);
+      if (std::find(keep.begin(), keep.end(), key) != keep.end()) continue;  // two load balancers on one port
+      // A namespace made again (same name, new inode) needs new sockets.
+      unsigned long ino = nsInode(l.ns);
+      auto was = bound_.find(key);
+      bool fresh = was == bound_.end() || was->second.ino != ino;
+      if (fresh) {
+        std::vector<int> fds;
+        Status err;
+        for (size_t i = 0; i < loops_.size() && err.ok(); ++i) {
+          auto fd = makeListener(l);
+          if (fd) {
+            fds.push_back(*fd);
+          } else {
+            err = fd.status();
+          }
         }
+        if (!err.ok()) {
+          for (int fd : fds) close(fd);
+          result.listenerErrors[endpointId] = err.message();
+          continue;
+        }
+        for (size_t i = 0; i < loops_.size(); ++i) newFds[i][key] = fds[i];
       }
-      if (!err.ok()) {
-        for (int fd : fds) close(fd);
-        result.listenerErrors[l.endpointId] = err.message();
-        continue;
+      keep.push_back(key);
+      // Health states are shared atomics the checker may have made anew.
+      if (!fresh && was->second.spec == l && !checksChanged) continue;
+      bound_[key] = Bound{ino, l};
+      upserts[key] = makeRuntime(key, l);
+    }
+    auto& had = keysOf_[endpointId];
+    for (const auto& key : had) {
+      if (std::find(keep.begin(), keep.end(), key) != keep.end()) continue;
+      // Another endpoint may have taken the key over in this same delta.
+      if (auto b = bound_.find(key); b != bound_.end() && b->second.spec.endpointId == endpointId) {
+        bound_.erase(b);
+        removals.push_back(key);
       }
-      for (size_t i = 0; i < loops_.size(); ++i) newFds[i][key] = fds[i];
     }
-    bound[key] = ino;
-    auto rt = std::make_shared<ListenerRt>();
-    rt->key = key;
-    rt->spec = l;
-    rt->spec.targets.clear();
-    {
-      std::lock_guard lock(statsMu_);
-      auto& e = endpointStats_[l.endpointId];
-      if (!e) e = std::make_shared<Stats>();
-      auto& i = ifaceStats_[l.interfaceId];
-      if (!i) i = std::make_shared<Stats>();
-      rt->endpoint = e;
-      rt->iface = i;
+    if (keep.empty()) {
+      keysOf_.erase(endpointId);
+    } else {
+      had = std::move(keep);
     }
-    if (opts_.endpointBytesPerSecond > 0) {
-      auto& b = buckets_[l.endpointId + "|" + l.zoneId];
-      if (!b) b = std::make_shared<TokenBucket>(opts_.endpointBytesPerSecond);
-      rt->bucket = b;
-    }
-    for (const auto& t : l.targets) {
-      TargetRt tr;
-      tr.spec = t;
-      if (!parseAddr(t.ip, t.port, tr.addr)) continue;
-      tr.hasSrc = !t.sourceIp.empty() && parseAddr(t.sourceIp, 0, tr.src);
-      if (!t.healthKey.empty()) tr.health = checker_.stateOf(t.healthKey);
-      rt->targets.push_back(std::move(tr));
-    }
-    (*table)[key] = std::move(rt);
   }
-  auto barrier = std::make_shared<Barrier>();
-  barrier->remaining = loops_.size();
-  for (size_t i = 0; i < loops_.size(); ++i) loops_[i]->post(Install{table, std::move(newFds[i]), barrier});
-  barrier->wait(std::chrono::seconds(2));
-  bound_ = std::move(bound);
-  lastListeners_ = snap.listeners;
-  lastChecks_ = snap.healthChecks;
-  lastClean_ = result.listenerErrors.empty();
-  ns_->sweep();
+  bool posted = !upserts.empty() || !removals.empty();
+  for (const auto& fds : newFds) posted = posted || !fds.empty();
+  if (posted) {
+    auto barrier = std::make_shared<Barrier>();
+    barrier->remaining = loops_.size();
+    for (size_t i = 0; i < loops_.size(); ++i) {
+      loops_[i]->post(Install{upserts, removals, std::move(newFds[i]), barrier});
+    }
+    barrier->wait(std::chrono::seconds(2));
+  }
+  // The namespace cache forgets namespaces unused for a while; a delta touches a
+  // few, so sweeping after each would drop every other namespace's descriptor.
+  if (auto now = std::chrono::steady_clock::now(); now - lastSweep_ > std::chrono::seconds(30)) {
+    ns_->sweep();
+    lastSweep_ = now;
+  }
   return result;
+}
+
+std::shared_ptr<const ListenerRt> Forwarder::Impl::makeRuntime(const ListenerKey& key, const ListenerSpec& l) {
+  auto rt = std::make_shared<ListenerRt>();
+  rt->key = key;
+  rt->spec = l;
+  rt->spec.targets.clear();
+  {
+    std::lock_guard lock(statsMu_);
+    auto& e = endpointStats_[l.endpointId];
+    if (!e) e = std::make_shared<Stats>();
+    auto& i = ifaceStats_[l.interfaceId];
+    if (!i) i = std::make_shared<Stats>();
+    rt->endpoint = e;
+    rt->iface = i;
+  }
+  if (opts_.endpointBytesPerSecond > 0) {
+    auto& b = buckets_[l.endpointId + "|" + l.zoneId];
+    if (!b) b = std::make_shared<TokenBucket>(opts_.endpointBytesPerSecond);
+    rt->bucket = b;
+  }
+  for (const auto& t : l.targets) {
+    TargetRt tr;
+    tr.spec = t;
+    if (!parseAddr(t.ip, t.port, tr.addr)) continue;
+    tr.hasSrc = !t.sourceIp.empty() && parseAddr(t.sourceIp, 0, tr.src);
+    if (!t.healthKey.empty()) tr.health = checker_.stateOf(t.healthKey);
+    rt->targets.push_back(std::move(tr));
+  }
+  return rt;
 }
 
 CountersReport Forwarder::Impl::counters() {
@@ -926,6 +984,7 @@ Result<std::unique_ptr<Forwarder>> Forwarder::start(const ForwarderOptions& opti
 }
 
 UpdateResult Forwarder::update(const Snapshot& snapshot) { return impl_->update(snapshot); }
+UpdateResult Forwarder::apply(const SnapshotDelta& delta) { return impl_->apply(delta); }
 std::map<std::string, HealthResult> Forwarder::health() { return impl_->health(); }
 CountersReport Forwarder::counters() { return impl_->counters(); }
 void Forwarder::stop() {

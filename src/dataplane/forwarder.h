@@ -10,18 +10,20 @@
 // Threads: one event loop (epoll, edge-triggered) per core; each loop owns its own
 // SO_REUSEPORT listening socket per address, so the kernel spreads new connections
 // over the loops without any shared accept lock, and a connection lives and dies
-// on the loop that accepted it. update() (one caller thread, the reconciler) makes
-// new listening sockets and posts an immutable listener table to every loop; the
-// loops swap it in between events, so the hot path takes no lock. Connections of
-// endpoints that stop forwarding (rejected, deleted, gone) are reset on the swap.
+// on the loop that accepted it. update() and apply() (one caller thread, the
+// reconciler) make new listening sockets and post the changed listeners'
+// immutable runtimes to every loop; the loops install them between events, so the
+// hot path takes no lock. Connections of endpoints that stop forwarding
+// (rejected, deleted, gone) are reset on the install.
 //
-// Owned by the daemon (through the reconciler's provisioner).
+// Owned by the daemon (through the reconciler's data plane applier).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "dataplane/health_checker.h"
@@ -68,6 +70,15 @@ struct UpdateResult {
   std::map<std::string, std::string> listenerErrors;
 };
 
+// A change to the data plane: the listeners of some endpoints and the health
+// checks of some target groups, each replacing everything that key had (an empty
+// list removes it). Keys left out are untouched.
+struct SnapshotDelta {
+  std::map<std::string, std::vector<ListenerSpec>> endpoints;        // vpce id -> its listeners
+  std::map<std::string, std::vector<HealthCheckSpec>> healthChecks;  // target group -> its checks
+  bool empty() const { return endpoints.empty() && healthChecks.empty(); }
+};
+
 class Forwarder {
  public:
   static Result<std::unique_ptr<Forwarder>> start(const ForwarderOptions& options);
@@ -78,6 +89,9 @@ class Forwarder {
   // Converges listeners and health checks on the snapshot. One caller thread.
   // Returns once every loop has the new table: connections it cuts are reset by then.
   UpdateResult update(const Snapshot& snapshot);
+  // Converges only the keys the delta names: the cost is that of the change, not
+  // of every listener held. Same guarantees as update().
+  UpdateResult apply(const SnapshotDelta& delta);
   std::map<std::string, HealthResult> health();
   CountersReport counters();
   // Resets every connection, closes every listener, joins the loops.

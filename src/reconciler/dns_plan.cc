@@ -14,24 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-// Every record of a kind that parses; the highest revision seen goes to *rev.
-template <typename R>
-std::vector<R> all(const store::ReadView& view, uint64_t* rev) {
-  std::vector<R> out;
-  view.forEach(R::kKind, [&](const store::Object& o) {
-    auto j = json::parse(o.body, nullptr, false);
-    if (j.is_discarded()) return true;
-    try {
-      out.push_back(j.get<R>());
-      *rev = std::max(*rev, o.revision);
-    } catch (const json::exception&) {
-      // A malformed record names nothing; the others still resolve.
-    }
-    return true;
-  });
-  return out;
-}
-
 bool within(const std::string& name, const std::string& zone) {
   return name == zone ||
          (name.size() > zone.size() && name.compare(name.size() - zone.size(), zone.size(), zone) == 0 &&
@@ -53,107 +35,131 @@ void addRecords(dns::NameSet& set, const std::string& name, const std::vector<st
 
 std::string vpceZone(const std::string& region) { return region + ".vpce.amazonaws.com"; }
 
-dns::ZoneSnapshot planDns(const store::ReadView& view, const std::string& region) {
-  dns::ZoneSnapshot snap;
-  uint64_t rev = 1;
-  auto vpcs = all<model::Vpc>(view, &rev);
-  auto endpoints = all<model::VpcEndpoint>(view, &rev);
-  auto interfaces = all<model::NetworkInterface>(view, &rev);
-  auto services = all<model::ServiceConfiguration>(view, &rev);
-  snap.serial = static_cast<uint32_t>(rev);
+EndpointNames planEndpointNames(const DesiredState& state, const std::string& endpointId, const std::string& region) {
+  EndpointNames out;
+  const auto* e = DesiredState::find(state.endpoints(), endpointId);
+  if (!e || e->state != model::endpoint_state::kAvailable) return out;
+  std::vector<const model::NetworkInterface*> nics;
+  for (const auto& id : e->networkInterfaceIds) {
+    const auto* n = DesiredState::find(state.interfaces(), id.str());
+    if (n && !n->privateIp.empty()) nics.push_back(n);
+  }
+  if (nics.empty()) return out;
+  std::vector<std::string> allAddrs;
+  for (const auto* n : nics) allAddrs.push_back(n->privateIp);
 
-  std::map<std::string, const model::NetworkInterface*> interfaceById;
-  for (const auto& i : interfaces) interfaceById[i.id.str()] = &i;
-  std::map<std::string, const model::ServiceConfiguration*> serviceById;
-  for (const auto& s : services) serviceById[s.id.str()] = &s;
-  std::map<std::string, const model::Vpc*> vpcById;
-  for (const auto& v : vpcs) vpcById[v.id.str()] = &v;
-
+  const auto* vpc = DesiredState::find(state.vpcs(), e->vpcId.str());
+  bool privateDns = e->privateDnsEnabled && vpc && vpc->enableDnsSupport && vpc->enableDnsHostnames;
   const std::string shared = vpceZone(region);
-  snap.shared.zones.push_back(shared);
-
-  for (const auto& e : endpoints) {
-    if (e.state != model::endpoint_state::kAvailable) continue;
-    std::vector<const model::NetworkInterface*> nics;
-    for (const auto& id : e.networkInterfaceIds) {
-      auto it = interfaceById.find(id.str());
-      if (it != interfaceById.end() && !it->second->privateIp.empty()) nics.push_back(it->second);
-    }
-    if (nics.empty()) continue;
-    std::vector<std::string> allAddrs;
-    for (const auto* n : nics) allAddrs.push_back(n->privateIp);
-
-    auto vpc = vpcById.find(e.vpcId.str());
-    bool privateDns =
-        e.privateDnsEnabled && vpc != vpcById.end() && vpc->second->enableDnsSupport && vpc->second->enableDnsHostnames;
-    std::vector<std::string> privateNames;
-    for (const auto& d : e.dnsEntries) {
-      std::string name = dns::canonicalName(d.dnsName);
-      if (name.empty()) continue;
-      if (!d.zoneId.empty()) {
-        std::vector<std::string> zonal;
-        for (const auto* n : nics) {
-          if (n->zoneId == d.zoneId) zonal.push_back(n->privateIp);
-        }
-        if (zonal.empty()) continue;
-        addZone(snap.shared, within(name, shared) ? shared : name);
-        addRecords(snap.shared, name, zonal);
-      } else if (within(name, shared)) {
-        addRecords(snap.shared, name, allAddrs);
-      } else {
-        privateNames.push_back(name);  // the service's default name (DnsEntries end with it)
+  std::vector<std::string> privateNames;
+  for (const auto& d : e->dnsEntries) {
+    std::string name = dns::canonicalName(d.dnsName);
+    if (name.empty()) continue;
+    if (!d.zoneId.empty()) {
+      std::vector<std::string> zonal;
+      for (const auto* n : nics) {
+        if (n->zoneId == d.zoneId) zonal.push_back(n->privateIp);
       }
-    }
-    if (!privateDns) continue;
-    if (privateNames.empty()) {
-      auto s = serviceById.find(e.serviceId.str());
-      if (s != serviceById.end() && !s->second->privateDnsName.empty()) {
-        privateNames.push_back(dns::canonicalName(s->second->privateDnsName));
-      }
-    }
-    auto& set = snap.views[e.vpcId.str()];
-    for (const auto& name : privateNames) {
-      addZone(set, name);
-      addRecords(set, name, allAddrs);
+      if (zonal.empty()) continue;
+      out.sharedZones.push_back(within(name, shared) ? shared : name);
+      out.shared.emplace_back(name, std::move(zonal));
+    } else if (within(name, shared)) {
+      out.shared.emplace_back(name, allAddrs);
+    } else {
+      privateNames.push_back(name);  // the service's default name (DnsEntries end with it)
     }
   }
+  if (!privateDns) return out;
+  if (privateNames.empty()) {
+    const auto* s = DesiredState::find(state.services(), e->serviceId.str());
+    if (s && !s->privateDnsName.empty()) privateNames.push_back(dns::canonicalName(s->privateDnsName));
+  }
+  out.vpcId = e->vpcId.str();
+  for (auto& name : privateNames) out.privateNames.emplace_back(std::move(name), allAddrs);
+  return out;
+}
 
-  for (const auto& v : vpcs) {
-    if (!v.enableDnsSupport) continue;
-    auto c = model::Cidr::parse(v.cidrBlock);
-    if (!c) continue;
-    snap.resolvers.push_back(dns::VpcResolver{v.id.str(), "lp-" + v.id.str(), c->at(2).toString(), 53});
+std::optional<dns::VpcResolver> planResolver(const DesiredState& state, const std::string& vpcId) {
+  const auto* v = DesiredState::find(state.vpcs(), vpcId);
+  if (!v || !v->enableDnsSupport) return std::nullopt;
+  auto c = model::Cidr::parse(v->cidrBlock);
+  if (!c) return std::nullopt;
+  return dns::VpcResolver{vpcId, "lp-" + vpcId, c->at(2).toString(), 53};
+}
+
+void addNames(dns::ZoneSnapshot& snap, const EndpointNames& names) {
+  for (const auto& z : names.sharedZones) addZone(snap.shared, z);
+  for (const auto& [name, addrs] : names.shared) addRecords(snap.shared, name, addrs);
+  if (names.privateNames.empty()) return;
+  auto& set = snap.views[names.vpcId];
+  for (const auto& [name, addrs] : names.privateNames) {
+    addZone(set, name);
+    addRecords(set, name, addrs);
+  }
+}
+
+dns::ZoneSnapshot planDns(const store::ReadView& view, const std::string& region) {
+  DesiredState state;
+  (void)state.load(view);
+  dns::ZoneSnapshot snap;
+  uint64_t rev = 1;
+  for (const auto& [_, v] : state.vpcs()) rev = std::max(rev, v.revision);
+  for (const auto& [_, e] : state.endpoints()) rev = std::max(rev, e.revision);
+  for (const auto& [_, i] : state.interfaces()) rev = std::max(rev, i.revision);
+  for (const auto& [_, s] : state.services()) rev = std::max(rev, s.revision);
+  snap.serial = static_cast<uint32_t>(rev);
+  snap.shared.zones.push_back(vpceZone(region));
+  for (const auto& [id, _] : state.endpoints()) addNames(snap, planEndpointNames(state, id, region));
+  for (const auto& [id, _] : state.vpcs()) {
+    if (auto r = planResolver(state, id)) snap.resolvers.push_back(std::move(*r));
   }
   return snap;
 }
 
-DnsPublisher::DnsPublisher(std::unique_ptr<HostProvisioner> inner, dns::DnsServer& server, std::string region,
-                           bool vpcResolvers)
-    : inner_(std::move(inner)), server_(server), region_(std::move(region)), vpcResolvers_(vpcResolvers) {}
-
-ProvisionReport DnsPublisher::apply(const store::ReadView& view) {
-  auto snap = std::make_shared<dns::ZoneSnapshot>(planDns(view, region_));
-  if (!vpcResolvers_) snap->resolvers.clear();
-  bool changed = !last_ || !(*last_ == *snap);
-  bool newResolvers = changed && (!last_ || last_->resolvers != snap->resolvers);
-  // Names first: a removal (private DNS off, reject, delete) must not wait for the
-  // host pass. Names only ever appear for endpoints already available, whose
-  // interfaces an earlier pass put in place.
-  if (changed) {
-    last_ = snap;
-    server_.publish(snap);
+bool NameTable::setEndpoint(const std::string& id, EndpointNames names) {
+  auto it = endpoints_.find(id);
+  bool none = names.shared.empty() && names.privateNames.empty();
+  if (it == endpoints_.end()) {
+    if (none) return false;
+    endpoints_.emplace(id, std::move(names));
+    return true;
   }
-  ProvisionReport report = inner_->apply(view);
-  // A new VPC's namespace exists only now: publishing again has its sockets opened
-  // at once rather than at the server's next one-second retry.
-  if (newResolvers) server_.publish(last_);
-  return report;
+  if (none) {
+    endpoints_.erase(it);
+    return true;
+  }
+  if (it->second == names) return false;
+  it->second = std::move(names);
+  return true;
 }
 
-void DnsPublisher::teardown() {
-  last_ = std::make_shared<dns::ZoneSnapshot>();
-  server_.publish(last_);
-  inner_->teardown();
+bool NameTable::setResolver(const std::string& vpcId, std::optional<dns::VpcResolver> r) {
+  auto it = resolvers_.find(vpcId);
+  if (!r) {
+    if (it == resolvers_.end()) return false;
+    resolvers_.erase(it);
+    return true;
+  }
+  if (it != resolvers_.end() && it->second == *r) return false;
+  resolvers_[vpcId] = std::move(*r);
+  return true;
+}
+
+void NameTable::clear() {
+  endpoints_.clear();
+  resolvers_.clear();
+}
+
+// Composes every endpoint's names in id order, as planDns does for a whole view.
+// Linear in the names held, with no parsing: a few milliseconds at 10,000
+// endpoints (bench/scale), paid once per reconciler pass that changed a name.
+std::shared_ptr<const dns::ZoneSnapshot> NameTable::snapshot(uint32_t serial) const {
+  auto snap = std::make_shared<dns::ZoneSnapshot>();
+  snap->serial = serial;
+  snap->shared.zones.push_back(vpceZone(region_));
+  for (const auto& [_, names] : endpoints_) addNames(*snap, names);
+  for (const auto& [_, r] : resolvers_) snap->resolvers.push_back(r);
+  return snap;
 }
 
 }  // namespace lp::reconciler

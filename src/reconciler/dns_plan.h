@@ -14,44 +14,55 @@
 //  - every VPC with enableDnsSupport gets a resolver at its CIDR base+2, port 53,
 //    in namespace lp-<vpc-id>.
 //
-// DnsPublisher: a HostProvisioner decorator. On every reconciler pass it
-// publishes the snapshot for the view to the DNS server (when it changed), then
-// lets the wrapped provisioner converge the host, so names follow the store
-// without waiting for the host (a change wakes the reconciler at once). Owned by
-// the daemon; reconciler thread only.
+// NameTable: the names of every endpoint and the resolver of every VPC, kept per
+// key so a change plans only the endpoints and VPCs it touched; snapshot()
+// composes them into the ZoneSnapshot the DNS server serves. Reconciler thread.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "dns/dns_server.h"
 #include "dns/zone_snapshot.h"
-#include "reconciler/host_provisioner.h"
+#include "reconciler/desired_state.h"
 #include "store/store.h"
 
 namespace lp::reconciler {
 
+// The names one endpoint contributes (none unless available).
+struct EndpointNames {
+  std::vector<std::string> sharedZones;                                        // zones it adds to `shared`
+  std::vector<std::pair<std::string, std::vector<std::string>>> shared;        // name -> addresses
+  std::string vpcId;                                                           // view of the private names
+  std::vector<std::pair<std::string, std::vector<std::string>>> privateNames;  // each also a zone there
+  bool operator==(const EndpointNames&) const = default;
+};
+EndpointNames planEndpointNames(const DesiredState& state, const std::string& endpointId, const std::string& region);
+std::optional<dns::VpcResolver> planResolver(const DesiredState& state, const std::string& vpcId);
+void addNames(dns::ZoneSnapshot& snap, const EndpointNames& names);
+
+// Every name of a store view at once (tests; the per-key plans add up to it).
 dns::ZoneSnapshot planDns(const store::ReadView& view, const std::string& region);
 
 // "<region>.vpce.amazonaws.com": the zone of every endpoint-specific name.
 std::string vpceZone(const std::string& region);
 
-class DnsPublisher final : public HostProvisioner {
+class NameTable {
  public:
-  // vpcResolvers=false publishes names for the host listener only (no namespaces
-  // exist when the daemon runs without the data plane).
-  DnsPublisher(std::unique_ptr<HostProvisioner> inner, dns::DnsServer& server, std::string region, bool vpcResolvers);
-  ProvisionReport apply(const store::ReadView& view) override;
-  // Closes every resolver socket (they would keep namespaces alive), then tears
-  // the host down.
-  void teardown() override;
+  explicit NameTable(std::string region) : region_(std::move(region)) {}
+  // Each returns whether what the resolvers serve changed.
+  bool setEndpoint(const std::string& id, EndpointNames names);
+  bool setResolver(const std::string& vpcId, std::optional<dns::VpcResolver> r);
+  void clear();
+  const std::map<std::string, dns::VpcResolver>& resolvers() const { return resolvers_; }
+  std::shared_ptr<const dns::ZoneSnapshot> snapshot(uint32_t serial) const;
 
  private:
-  std::unique_ptr<HostProvisioner> inner_;
-  dns::DnsServer& server_;
   std::string region_;
-  bool vpcResolvers_;
-  std::shared_ptr<const dns::ZoneSnapshot> last_;
+  std::map<std::string, EndpointNames> endpoints_;  // only endpoints that have names
+  std::map<std::string, dns::VpcResolver> resolvers_;
 };
 
 }  // namespace lp::reconciler

@@ -13,23 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-template <typename R>
-std::vector<R> all(const store::ReadView& view) {
-  std::vector<R> out;
-  view.forEach(R::kKind, [&](const store::Object& o) {
-    auto j = json::parse(o.body, nullptr, false);
-    if (!j.is_discarded()) {
-      try {
-        out.push_back(j.get<R>());
-      } catch (const json::exception&) {
-        // A malformed record is skipped, never fatal to the whole host.
-      }
-    }
-    return true;
-  });
-  return out;
-}
-
 std::string tail(const std::string& id, size_t n) { return id.size() <= n ? id : id.substr(id.size() - n); }
 
 json match(json left, json right, const char* op = "==") {
@@ -169,63 +152,75 @@ std::string ruleset(const std::string& resolver, const std::vector<control::Inte
 std::string bridgeName(const std::string& subnetId) { return "lp-br-" + tail(subnetId, 9); }
 std::string vethName(const std::string& interfaceId) { return "lp-v" + tail(interfaceId, 11); }
 
-HostPlan planHost(const store::ReadView& view) {
-  HostPlan plan;
-  auto vpcs = all<model::Vpc>(view);
-  auto subnets = all<model::Subnet>(view);
-  auto interfaces = all<model::NetworkInterface>(view);
-  auto groups = all<model::SecurityGroup>(view);
-  std::map<std::string, const model::Subnet*> subnetById;
-  for (const auto& s : subnets) subnetById[s.id.str()] = &s;
+std::optional<VpcPlan> planVpc(const DesiredState& state, const std::string& vpcId) {
+  const auto* v = DesiredState::find(state.vpcs(), vpcId);
+  if (!v) return std::nullopt;
+  auto vcidr = model::Cidr::parse(v->cidrBlock);
+  if (!vcidr) return std::nullopt;
+  // The VPC's own groups and interfaces: a group rule may only name groups of its VPC.
+  std::vector<model::SecurityGroup> groups;
+  for (const auto& id : state.groupsIn(vpcId)) {
+    if (const auto* g = DesiredState::find(state.securityGroups(), id)) groups.push_back(*g);
+  }
+  std::vector<model::NetworkInterface> interfaces;
   std::map<std::string, std::string> typeOf;
-  for (const auto& i : interfaces) typeOf[i.id.str()] = i.interfaceType;
-  auto rules = control::effectiveRules(groups, interfaces);
-
-  for (const auto& v : vpcs) {
-    auto vcidr = model::Cidr::parse(v.cidrBlock);
-    if (!vcidr) continue;
-    VpcPlan vp;
-    vp.vpcId = v.id.str();
-    vp.ns = "lp-" + vp.vpcId;
-    std::string resolver = vcidr->at(2).toString();
-    vp.resolverCidr = resolver + "/32";
-    for (const auto& s : subnets) {
-      if (s.vpcId != v.id) continue;
-      auto c = model::Cidr::parse(s.cidrBlock);
-      if (!c) continue;
-      BridgePlan b;
-      b.name = bridgeName(s.id.str());
-      b.routerCidr = c->at(1).toString() + "/" + std::to_string(c->prefix);
-      for (const auto& i : interfaces) {
-        if (i.subnetId != s.id || i.privateIp.empty()) continue;
-        vp.interfaceIds.push_back(i.id.str());
-        if (i.interfaceType == "interface") {
-          WorkloadPlan w;
-          w.interfaceId = i.id.str();
-          w.ns = "lp-" + w.interfaceId;
-          w.vethName = vethName(w.interfaceId);
-          w.bridge = b.name;
-          w.cidr = i.privateIp + "/" + std::to_string(c->prefix);
-          w.gateway = c->at(1).toString();
-          w.resolver = resolver;
-          vp.workloads.push_back(std::move(w));
-        } else {
-          b.hostAddresses.push_back(i.privateIp + "/32");
-        }
+  for (const auto& id : state.interfacesIn(vpcId)) {
+    if (const auto* i = DesiredState::find(state.interfaces(), id)) {
+      interfaces.push_back(*i);
+      typeOf[id] = i->interfaceType;
+    }
+  }
+  VpcPlan vp;
+  vp.vpcId = vpcId;
+  vp.ns = "lp-" + vp.vpcId;
+  std::string resolver = vcidr->at(2).toString();
+  vp.resolverCidr = resolver + "/32";
+  for (const auto& sid : state.subnetsIn(vpcId)) {
+    const auto* s = DesiredState::find(state.subnets(), sid);
+    auto c = s ? model::Cidr::parse(s->cidrBlock) : std::nullopt;
+    if (!c) continue;
+    BridgePlan b;
+    b.name = bridgeName(sid);
+    b.routerCidr = c->at(1).toString() + "/" + std::to_string(c->prefix);
+    for (const auto& i : interfaces) {
+      if (i.subnetId != s->id || i.privateIp.empty()) continue;
+      vp.interfaceIds.push_back(i.id.str());
+      if (i.interfaceType == "interface") {
+        WorkloadPlan w;
+        w.interfaceId = i.id.str();
+        w.ns = "lp-" + w.interfaceId;
+        w.vethName = vethName(w.interfaceId);
+        w.bridge = b.name;
+        w.cidr = i.privateIp + "/" + std::to_string(c->prefix);
+        w.gateway = c->at(1).toString();
+        w.resolver = resolver;
+        vp.workloads.push_back(std::move(w));
+      } else {
+        b.hostAddresses.push_back(i.privateIp + "/32");
       }
-      vp.bridges.push_back(std::move(b));
     }
-    std::vector<control::InterfaceRules> mine;
-    for (const auto& r : rules) {
-      if (r.vpcId == v.id) mine.push_back(r);
-    }
-    vp.nftRuleset = ruleset(resolver, mine, typeOf);
-    plan.vpcs.push_back(std::move(vp));
+    vp.bridges.push_back(std::move(b));
   }
-  for (const auto& e : all<model::VpcEndpoint>(view)) {
-    auto& need = plan.endpointInterfaces[e.id.str()];
-    for (const auto& i : e.networkInterfaceIds) need.push_back(i.str());
+  vp.nftRuleset = ruleset(resolver, control::effectiveRules(groups, interfaces), typeOf);
+  return vp;
+}
+
+std::vector<std::string> endpointInterfaces(const DesiredState& state, const std::string& endpointId) {
+  std::vector<std::string> out;
+  if (const auto* e = DesiredState::find(state.endpoints(), endpointId)) {
+    for (const auto& i : e->networkInterfaceIds) out.push_back(i.str());
   }
+  return out;
+}
+
+HostPlan planHost(const store::ReadView& view) {
+  DesiredState state;
+  (void)state.load(view);
+  HostPlan plan;
+  for (const auto& [id, _] : state.vpcs()) {
+    if (auto vp = planVpc(state, id)) plan.vpcs.push_back(std::move(*vp));
+  }
+  for (const auto& [id, _] : state.endpoints()) plan.endpointInterfaces[id] = endpointInterfaces(state, id);
   return plan;
 }
 

@@ -1,12 +1,15 @@
-// HostPlan: what the host should hold for the store's view, as plain values
-// (names of namespaces, bridges and veths, addresses, the nftables ruleset).
-// Pure: built from a ReadView, no I/O; any thread.
+// HostPlan: what the host should hold, as plain values (names of namespaces,
+// bridges and veths, addresses, the nftables ruleset). planVpc plans one VPC from
+// the reconciler's decoded state; planHost plans every VPC of a store view (tests,
+// and the reference the per-VPC plans must add up to). Pure, no I/O; any thread.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "reconciler/desired_state.h"
 #include "store/store.h"
 
 namespace lp::reconciler {
@@ -46,6 +49,11 @@ struct HostPlan {
 inline constexpr const char* kSgTable = "lp-sg";
 
 HostPlan planHost(const store::ReadView& view);
+// One VPC's plan; nullopt when the VPC is gone (or its CIDR unreadable): its
+// namespace should not exist.
+std::optional<VpcPlan> planVpc(const DesiredState& state, const std::string& vpcId);
+// The interfaces an endpoint needs in place before it may be available.
+std::vector<std::string> endpointInterfaces(const DesiredState& state, const std::string& endpointId);
 // Bridge name for a subnet id (IFNAMSIZ: 15 characters at most).
 std::string bridgeName(const std::string& subnetId);
 std::string vethName(const std::string& interfaceId);

@@ -1,46 +1,76 @@
-// HostProvisioner: makes the host match the desired state at one store revision
-// (namespaces, bridges, addresses, nftables, listeners, DNS). The reconciler calls
-// it; net/ and dataplane/ implement it. ControlOnlyProvisioner provisions nothing
-// and reports success: the control plane alone, for hosts without the data plane.
+// What the reconciler converges, each behind a small interface so the reconciler
+// is tested with fakes (tests/unit/reconciler) and the daemon wires the real ones:
+//  - HostNetwork: one VPC at a time, its namespace, bridges, addresses, workload
+//    namespaces and nftables table (NetHostProvisioner, on net/);
+//  - DataplaneSink: listeners per endpoint and health checks per target group
+//    (dataplane::Forwarder through ForwarderSink);
+//  - NameSink: the zone snapshot the VPC resolvers serve (dns::DnsServer).
+// NullHostNetwork provisions nothing and reports every interface in place: the
+// control plane alone, for hosts without the data plane.
 //
 // Called from the reconciler thread only.
 #pragma once
 
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 
 #include "common/status.h"
-#include "model/elb.h"
-#include "store/store.h"
+#include "dataplane/forwarder.h"
+#include "dns/zone_snapshot.h"
+#include "reconciler/host_plan.h"
 
 namespace lp::reconciler {
 
-struct ProvisionReport {
-  // Endpoints whose host objects are all in place and forwarding: may be "available".
-  // Endpoints absent from both maps are still in progress.
-  std::map<std::string, bool> endpointsReady;
-  // Endpoints that cannot be provisioned: id -> (LastError code, message).
-  std::map<std::string, std::pair<std::string, std::string>> endpointsFailed;
-  // Observed target health by model::targetHealthKey (healthy and unhealthy ones;
-  // absent = initial). Only when reportsTargetHealth: the reconciler then makes the
-  // store's elb-target-health rows match, writing only what changed.
-  bool reportsTargetHealth = false;
-  std::map<std::string, model::TargetHealthRecord> targetHealth;
+struct VpcResult {
+  std::set<std::string> readyInterfaces;  // interfaces of the plan now in place
+  bool namespaceMade = false;             // the VPC's namespace is new: sockets in it must be made again
 };
 
-class HostProvisioner {
+class HostNetwork {
  public:
-  virtual ~HostProvisioner() = default;
-  // Converges the host on the state in view (level-triggered, idempotent).
-  virtual ProvisionReport apply(const store::ReadView& view) = 0;
+  virtual ~HostNetwork() = default;
+  // Converges one VPC, and its workloads' namespaces, on plan (idempotent).
+  virtual Result<VpcResult> applyVpc(const VpcPlan& plan) = 0;
+  // Removes what a VPC had on the host (it is gone from the store).
+  virtual Status removeVpc(const std::string& vpcId) = 0;
+  // Removes every namespace it made that is not wanted: at start, what a crash or
+  // a change made while stopped left behind.
+  virtual void removeOrphans(const std::set<std::string>& wantedNamespaces) = 0;
   // Removes everything it made (clean stop).
   virtual void teardown() = 0;
 };
 
-class ControlOnlyProvisioner final : public HostProvisioner {
+class NullHostNetwork final : public HostNetwork {
  public:
-  ProvisionReport apply(const store::ReadView& view) override;
+  Result<VpcResult> applyVpc(const VpcPlan& plan) override {
+    VpcResult r;
+    r.readyInterfaces.insert(plan.interfaceIds.begin(), plan.interfaceIds.end());
+    return r;
+  }
+  Status removeVpc(const std::string&) override { return Status::Ok(); }
+  void removeOrphans(const std::set<std::string>&) override {}
   void teardown() override {}
+};
+
+class DataplaneSink {
+ public:
+  virtual ~DataplaneSink() = default;
+  // Converges the keys the delta names; returns once connections it cuts are reset.
+  virtual dataplane::UpdateResult apply(const dataplane::SnapshotDelta& delta) = 0;
+  // Observed health by model::targetHealthKey (healthy and unhealthy; absent = initial).
+  virtual std::map<std::string, dataplane::HealthResult> health() = 0;
+  // Periodic upkeep off the hot path (the counters file).
+  virtual void tick() {}
+  // Resets every connection and closes every listener (clean stop).
+  virtual void stop() = 0;
+};
+
+class NameSink {
+ public:
+  virtual ~NameSink() = default;
+  virtual void publish(std::shared_ptr<const dns::ZoneSnapshot> snapshot) = 0;
 };
 
 }  // namespace lp::reconciler

@@ -13,10 +13,6 @@ namespace lp::reconciler {
 
 namespace {
 
-// A full comparison with the host at least this often, even when the plan is
-// unchanged (someone may have deleted a link behind our back).
-constexpr std::chrono::seconds kFullPassEvery{5};
-
 // BIG TCP: TCP in our namespaces builds (and splices) packets of up to 185000 bytes
 // instead of 64 KiB, so the bridges, the security-group rules, conntrack and both TCP
 // stacks run about a third as often per byte. The size is the one the kernel's BIG TCP
@@ -24,20 +20,6 @@ constexpr std::chrono::seconds kFullPassEvery{5};
 constexpr uint32_t kGsoIpv4MaxBytes = 185000;
 
 bool ours(const std::string& link) { return link.rfind("lp-br-", 0) == 0 || link.rfind("lp-v", 0) == 0; }
-
-std::string planKey(const HostPlan& plan) {
-  std::string k;
-  for (const auto& v : plan.vpcs) {
-    k += v.ns + "|" + v.resolverCidr + "|" + v.nftRuleset;
-    for (const auto& b : v.bridges) {
-      k += b.name + b.routerCidr;
-      for (const auto& a : b.hostAddresses) k += a;
-    }
-    for (const auto& w : v.workloads) k += w.ns + w.cidr + w.bridge;
-    k += "\n";
-  }
-  return k;
-}
 
 }  // namespace
 
@@ -109,12 +91,14 @@ Status NetHostProvisioner::removeNamespace(const std::string& ns) {
   return Status::Ok();
 }
 
-Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& readyInterfaces) {
+Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
+  VpcResult result;
   if (!net::namespaceExists(vpc.ns)) {
     owned_.insert(vpc.ns);
     saveLedger();  // before creating: a crash right after still knows it is ours
     forgetNamespace(vpc.ns);
     LP_RETURN_IF_ERROR(net::createNamespace(vpc.ns));
+    result.namespaceMade = true;
   }
   net::Netlink* nl = netlink(vpc.ns);
   if (!nl) return Status("InternalError", "no netlink in " + vpc.ns);
@@ -137,8 +121,21 @@ Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& 
       if (std::find(have.begin(), have.end(), a) == have.end()) LP_RETURN_IF_ERROR(nl->addAddress(b.name, a));
     }
   }
+  // Workloads that left the VPC (their interface deleted) lose their namespace.
+  auto& workloads = workloadsOf_[vpc.ns];
+  std::set<std::string> wantedWorkloads;
+  for (const auto& w : vpc.workloads) wantedWorkloads.insert(w.ns);
+  for (auto it = workloads.begin(); it != workloads.end();) {
+    if (wantedWorkloads.count(*it)) {
+      ++it;
+      continue;
+    }
+    if (Status st = removeNamespace(*it); !st.ok()) LP_LOG_WARN("net: remove {}: {}", *it, st.toString());
+    it = workloads.erase(it);
+  }
   std::set<std::string> failed;
   for (const auto& w : vpc.workloads) {
+    workloads.insert(w.ns);
     wantedLinks.insert(w.vethName);
     if (Status st = ensureWorkload(vpc, w); !st.ok()) {
       LP_LOG_WARN("net: workload {}: {}", w.interfaceId, st.toString());
@@ -170,9 +167,33 @@ Status NetHostProvisioner::ensureVpc(const VpcPlan& vpc, std::set<std::string>& 
   }
   // Endpoint and LB node addresses are in place once their bridge is done.
   for (const auto& id : vpc.interfaceIds) {
-    if (!failed.count(id)) readyInterfaces.insert(id);
+    if (!failed.count(id)) result.readyInterfaces.insert(id);
   }
-  return Status::Ok();
+  return result;
+}
+
+Status NetHostProvisioner::removeVpc(const std::string& vpcId) {
+  std::string ns = "lp-" + vpcId;
+  Status first;
+  for (const auto& w : workloadsOf_[ns]) {
+    if (Status st = removeNamespace(w); !st.ok() && first.ok()) first = st;
+  }
+  workloadsOf_.erase(ns);
+  if (owned_.count(ns)) {
+    if (Status st = removeNamespace(ns); !st.ok() && first.ok()) first = st;
+  }
+  return first;
+}
+
+void NetHostProvisioner::removeOrphans(const std::set<std::string>& wanted) {
+  // Only namespaces in the ledger, never anyone else's lp- ones.
+  std::vector<std::string> orphans;
+  for (const auto& ns : owned_) {
+    if (!wanted.count(ns)) orphans.push_back(ns);
+  }
+  for (const auto& ns : orphans) {
+    if (Status st = removeNamespace(ns); !st.ok()) LP_LOG_WARN("net: remove {}: {}", ns, st.toString());
+  }
 }
 
 Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan& w) {
@@ -221,49 +242,26 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
   return Status::Ok();
 }
 
-ProvisionReport NetHostProvisioner::apply(const store::ReadView& view) { return applyPlan(planHost(view)); }
-
 ProvisionReport NetHostProvisioner::applyPlan(const HostPlan& plan) {
-  std::string key = planKey(plan);
-  auto now = std::chrono::steady_clock::now();
-  bool known = std::all_of(plan.endpointInterfaces.begin(), plan.endpointInterfaces.end(),
-                           [&](const auto& e) { return lastReport_.endpointsReady.count(e.first) > 0; });
-  if (key == lastPlanKey_ && known && now - lastFullPass_ < kFullPassEvery) {
-    ProvisionReport r;  // nothing changed since the last full pass
-    for (const auto& [id, _] : plan.endpointInterfaces) r.endpointsReady[id] = lastReport_.endpointsReady[id];
-    return r;
-  }
-  lastFullPass_ = now;
-
   std::set<std::string> wanted;
   for (const auto& v : plan.vpcs) {
     wanted.insert(v.ns);
     for (const auto& w : v.workloads) wanted.insert(w.ns);
   }
-  // Orphans first: only namespaces in the ledger, never anyone else's lp- ones.
-  std::vector<std::string> orphans;
-  for (const auto& ns : owned_) {
-    if (!wanted.count(ns)) orphans.push_back(ns);
-  }
-  for (const auto& ns : orphans) {
-    if (Status st = removeNamespace(ns); !st.ok()) LP_LOG_WARN("net: remove {}: {}", ns, st.toString());
-  }
-
-  bool allOk = true;
+  removeOrphans(wanted);
   std::set<std::string> ready;
   for (const auto& v : plan.vpcs) {
-    if (Status st = ensureVpc(v, ready); !st.ok()) {
-      allOk = false;
-      LP_LOG_WARN("net: vpc {}: {}", v.vpcId, st.toString());
+    auto r = applyVpc(v);
+    if (!r.ok()) {
+      LP_LOG_WARN("net: vpc {}: {}", v.vpcId, r.status().toString());
+      continue;
     }
+    ready.insert(r->readyInterfaces.begin(), r->readyInterfaces.end());
   }
   ProvisionReport r;
   for (const auto& [id, need] : plan.endpointInterfaces) {
     r.endpointsReady[id] = std::all_of(need.begin(), need.end(), [&](const auto& i) { return ready.count(i) > 0; });
   }
-  lastReport_ = r;
-  // A failed pass is retried on the next wake-up rather than remembered as done.
-  lastPlanKey_ = allOk ? key : std::string();
   return r;
 }
 
@@ -274,7 +272,7 @@ void NetHostProvisioner::teardown() {
   }
   netlinks_.clear();
   tuned_.clear();
-  lastPlanKey_.clear();
+  workloadsOf_.clear();
 }
 
 }  // namespace lp::reconciler

@@ -6,15 +6,15 @@
 // the VPC resolver; every endpoint or load balancer node interface a /32 on its
 // subnet's bridge; security groups an nftables table lp-sg in the VPC namespace.
 //
-// Level-triggered: each apply() compares the host with the store's view and fixes
-// the difference. Namespaces it makes are first written to a ledger in the state
+// Per VPC: applyVpc() compares the host with one VPC's plan and fixes the
+// difference (idempotent), so a change costs what that VPC holds, not what the
+// host holds. Namespaces it makes are first written to a ledger in the state
 // directory, so after a crash the next start removes the ones no longer wanted
 // without touching lp- namespaces of anyone else on the host.
 //
-// Owned by the daemon; apply() and teardown() run on the reconciler thread only.
+// Owned by the daemon; called on the reconciler thread only.
 #pragma once
 
-#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -30,21 +30,27 @@ class Netlink;
 
 namespace lp::reconciler {
 
-class NetHostProvisioner final : public HostProvisioner {
+// What applyPlan reports (tests): endpoint id -> all its interfaces in place.
+struct ProvisionReport {
+  std::map<std::string, bool> endpointsReady;
+};
+
+class NetHostProvisioner final : public HostNetwork {
  public:
   // stateDir holds the ledger of namespaces made; etcNetns is where resolv.conf
   // files go ("/etc/netns", as `ip netns exec` reads them).
   explicit NetHostProvisioner(std::string stateDir, std::string etcNetns = "/etc/netns");
   ~NetHostProvisioner() override;
 
-  ProvisionReport apply(const store::ReadView& view) override;
+  Result<VpcResult> applyVpc(const VpcPlan& plan) override;
+  Status removeVpc(const std::string& vpcId) override;
+  void removeOrphans(const std::set<std::string>& wantedNamespaces) override;
   void teardown() override;
 
-  // Converges on a plan directly (tests).
+  // Converges on a whole plan at once (tests): orphans, then every VPC.
   ProvisionReport applyPlan(const HostPlan& plan);
 
  private:
-  Status ensureVpc(const VpcPlan& vpc, std::set<std::string>& readyInterfaces);
   Status ensureWorkload(const VpcPlan& vpc, const WorkloadPlan& w);
   Status removeNamespace(const std::string& ns);
   void forgetNamespace(const std::string& ns);
@@ -59,9 +65,7 @@ class NetHostProvisioner final : public HostProvisioner {
   std::map<std::string, std::unique_ptr<net::Netlink>> netlinks_;
   std::map<std::string, std::string> nftApplied_;       // ns -> last ruleset applied
   std::map<std::string, std::set<std::string>> tuned_;  // ns -> links given their GSO size
-  std::string lastPlanKey_;
-  std::chrono::steady_clock::time_point lastFullPass_{};
-  ProvisionReport lastReport_;
+  std::map<std::string, std::set<std::string>> workloadsOf_;  // VPC ns -> its workload namespaces
 };
 
 }  // namespace lp::reconciler

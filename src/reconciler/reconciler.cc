@@ -1,25 +1,60 @@
 #include "reconciler/reconciler.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
 #include "model/endpoint.h"
+#include "reconciler/dataplane_plan.h"
+#include "reconciler/host_plan.h"
 
 namespace lp::reconciler {
 
 namespace es = model::endpoint_state;
+using std::chrono::steady_clock;
 
-ProvisionReport ControlOnlyProvisioner::apply(const store::ReadView& view) {
-  ProvisionReport r;
-  view.forEach(model::VpcEndpoint::kKind, [&](const store::Object& o) {
-    r.endpointsReady[o.id] = true;
-    return true;
-  });
-  return r;
+namespace {
+
+constexpr auto kNever = steady_clock::time_point::max();
+
+// LastError code for what the host could not build: capacity when a kernel or
+// configured limit said no, internal otherwise. The message says what and where.
+std::string lastErrorCode(const std::string& why) {
+  for (const char* limit : {"Too many open files", "Cannot allocate memory", "No space left on device",
+                            "No buffer space available", "Resource temporarily unavailable"}) {
+    if (why.find(limit) != std::string::npos) return "InsufficientCapacity";
+  }
+  return "InternalError";
 }
 
-Reconciler::Reconciler(store::Store& store, HostProvisioner& provisioner, const Clock& clock)
-    : store_(store), provisioner_(provisioner), clock_(clock) {}
+// Keys of listeners, for the first data plane step (only what already exists).
+std::set<std::string> keysOf(const std::vector<dataplane::ListenerSpec>& ls) {
+  std::set<std::string> out;
+  for (const auto& l : ls) out.insert(l.ns + "|" + l.ip + "|" + std::to_string(l.port));
+  return out;
+}
+
+template <typename Set>
+std::set<std::string> takeFront(Set& from, size_t n) {
+  std::set<std::string> out;
+  for (auto it = from.begin(); it != from.end() && out.size() < n;) {
+    out.insert(*it);
+    it = from.erase(it);
+  }
+  return out;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(store::Store& store, HostNetwork& host, DataplaneSink* dataplane, NameSink* names,
+                       const Clock& clock, ReconcilerOptions options)
+    : store_(store),
+      host_(host),
+      dataplane_(dataplane),
+      names_(names),
+      clock_(clock),
+      opts_(std::move(options)),
+      nameTable_(opts_.region) {}
 
 Reconciler::~Reconciler() { stop(); }
 
@@ -33,107 +68,517 @@ void Reconciler::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Reconciler::teardown() {
+  stop();
+  // Connections first (their resets need the addresses), then the resolvers'
+  // sockets (they would keep namespaces alive), then the namespaces.
+  if (dataplane_) dataplane_->stop();
+  if (names_) names_->publish(std::make_shared<dns::ZoneSnapshot>());
+  host_.teardown();
+}
+
 void Reconciler::run() {
-  uint64_t seen = 0;
   while (!stopping_) {
-    seen = store_.revision();
-    reconcileOnce();
-    // Wake on the next change, or after a while anyway (health, purges, retries).
-    store_.waitForRevision(seen, std::chrono::milliseconds(200));
+    if (reconcileOnce()) continue;
+    // Sleep until a change, the next due time or a stop, in short slices so stop()
+    // never waits long; a slice that ends with nothing due does no work.
+    while (!stopping_ && clock_.steadyNow() < nextDue()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(nextDue() - clock_.steadyNow());
+      if (store_.waitForRevision(applied_, std::clamp(left, std::chrono::milliseconds(1),
+                                                      std::chrono::milliseconds(200)))) {
+        break;
+      }
+    }
   }
 }
 
-void Reconciler::reconcileOnce() {
-  ProvisionReport report;
-  store_.read([&](const store::ReadView& v) { report = provisioner_.apply(v); });
-  if (Status st = writeStatus(report); !st.ok()) LP_LOG_WARN("reconciler: status write failed: {}", st.toString());
-  if (Status st = writeTargetHealth(report); !st.ok()) {
-    LP_LOG_WARN("reconciler: target health write failed: {}", st.toString());
-  }
+void Reconciler::queue(const DirtyKeys& d) {
+  dirtyVpcs_.insert(d.vpcs.begin(), d.vpcs.end());
+  dirtyEndpoints_.insert(d.endpoints.begin(), d.endpoints.end());
+  dirtyGroups_.insert(d.targetGroups.begin(), d.targetGroups.end());
 }
 
-Status Reconciler::writeTargetHealth(const ProvisionReport& report) {
-  if (!report.reportsTargetHealth) return Status::Ok();
-  using model::TargetHealthRecord;
-  // Rows to put (new or changed) and to erase (targets back to initial or gone).
-  std::map<std::string, TargetHealthRecord> put;
-  std::vector<std::string> erase;
-  store_.read([&](const store::ReadView& v) {
-    std::map<std::string, TargetHealthRecord> have;
-    v.forEach(TargetHealthRecord::kKind, [&](const store::Object& o) {
-      auto j = nlohmann::json::parse(o.body, nullptr, false);
-      if (!j.is_discarded()) have[o.id] = j.get<TargetHealthRecord>();
-      return true;
+void Reconciler::ingest() {
+  if (!synced_) {
+    uint64_t rev = store_.revision();  // before the read: anything newer comes again as a change
+    DirtyKeys all;
+    std::map<std::string, model::TargetHealthRecord> health;
+    store_.read([&](const store::ReadView& v) {
+      all = state_.load(v);
+      v.forEach(model::TargetHealthRecord::kKind, [&](const store::Object& o) {
+        auto j = nlohmann::json::parse(o.body, nullptr, false);
+        if (!j.is_discarded()) health[o.id] = j.get<model::TargetHealthRecord>();
+        return true;
+      });
     });
-    for (const auto& [k, rec] : report.targetHealth) {
-      auto it = have.find(k);
-      if (it == have.end() || !(it->second == rec)) put[k] = rec;
+    healthWritten_ = std::move(health);
+    applied_ = rev;
+    own_.clear();
+    synced_ = true;
+    // What the host holds from before (a gap in the history) is converged too.
+    all.vpcs.insert(vpcsOnHost_.begin(), vpcsOnHost_.end());
+    for (const auto& [id, _] : listeners_) all.endpoints.insert(id);
+    queue(all);
+    std::set<std::string> wanted;
+    for (const auto& [id, _] : state_.vpcs()) {
+      wanted.insert("lp-" + id);
+      for (const auto& iid : state_.interfacesIn(id)) {
+        const auto* i = DesiredState::find(state_.interfaces(), iid);
+        if (i && i->interfaceType == "interface" && !i->privateIp.empty()) wanted.insert("lp-" + iid);
+      }
     }
-    for (const auto& [k, _] : have) {
-      if (!report.targetHealth.count(k)) erase.push_back(k);
+    host_.removeOrphans(wanted);
+    std::lock_guard l(statsMu_);
+    stats_.resyncs++;
+    return;
+  }
+  auto changes = store_.changesSince(applied_);
+  if (changes.empty()) return;
+  if (changes.front().revision > applied_ + 1) {
+    LP_LOG_WARN("reconciler: fell behind the store's change history (at {}, oldest held {}): full resync", applied_,
+                changes.front().revision);
+    synced_ = false;
+    ingest();
+    return;
+  }
+  uint64_t ingested = 0;
+  std::set<std::pair<std::string, std::string>> seen;
+  store_.read([&](const store::ReadView& v) {
+    for (auto it = changes.rbegin(); it != changes.rend(); ++it) {  // newest first: each object read once
+      const auto& c = *it;
+      if (own_.count(c.revision) || !seen.insert({c.kind, c.id}).second) continue;
+      if (c.kind == model::TargetHealthRecord::kKind) {
+        // The control plane drops the rows of deregistered targets.
+        auto o = v.get(c.kind, c.id);
+        auto j = o ? nlohmann::json::parse(o->body, nullptr, false) : nlohmann::json();
+        if (o && !j.is_discarded()) {
+          healthWritten_[c.id] = j.get<model::TargetHealthRecord>();
+        } else {
+          healthWritten_.erase(c.id);
+        }
+        continue;
+      }
+      if (!DesiredState::tracks(c.kind)) continue;
+      ++ingested;
+      queue(state_.apply(c.kind, c.id, v.get(c.kind, c.id)));
     }
   });
-  if (put.empty() && erase.empty()) return Status::Ok();
-  return store_.update([&](store::WriteTxn& t) -> Status {
-    for (const auto& [k, rec] : put) t.put(TargetHealthRecord::kKind, k, nlohmann::json(rec).dump());
-    for (const auto& k : erase) t.erase(TargetHealthRecord::kKind, k);
-    return Status::Ok();
-  });
+  applied_ = changes.back().revision;
+  own_.erase(own_.begin(), own_.upper_bound(applied_));
+  std::lock_guard l(statsMu_);
+  stats_.changesIngested += ingested;
 }
 
-Status Reconciler::writeStatus(const ProvisionReport& report) {
-  // Decide first under a read, write only when something changes (no empty revisions).
-  bool needed = false;
-  auto now = clock_.now();
-  auto decide = [&](const model::VpcEndpoint& e, model::VpcEndpoint& out) -> bool {
-    out = e;
+void Reconciler::promoteDue() {
+  auto now = clock_.steadyNow();
+  for (auto* retries : {&vpcRetry_, &endpointRetry_}) {
+    auto& dirty = retries == &vpcRetry_ ? dirtyVpcs_ : dirtyEndpoints_;
+    for (auto& [key, r] : *retries) {
+      if (r.due > now) continue;
+      dirty.insert(key);
+      r.due = kNever;  // until it fails again
+    }
+  }
+  auto wall = clock_.now();
+  for (auto it = purgeAt_.begin(); it != purgeAt_.end();) {
+    if (it->second > wall) {
+      ++it;
+      continue;
+    }
+    dirtyEndpoints_.insert(it->first);
+    it = purgeAt_.erase(it);
+  }
+  if (now >= nextDrift_ && !state_.vpcs().empty()) {
+    // A slice of VPCs per tick, so every VPC is compared with the host once per period.
+    size_t n = state_.vpcs().size();
+    auto ticks = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(opts_.driftPeriod).count() /
+                                          std::max<int64_t>(1, opts_.tick.count()));
+    size_t slice = std::max<size_t>(1, (n + ticks - 1) / ticks);
+    auto it = state_.vpcs().upper_bound(driftCursor_);
+    for (size_t i = 0; i < slice; ++i) {
+      if (it == state_.vpcs().end()) it = state_.vpcs().begin();
+      dirtyVpcs_.insert(it->first);
+      driftCursor_ = it->first;
+      ++it;
+    }
+    nextDrift_ = now + opts_.tick;
+  }
+}
+
+void Reconciler::scheduleRetry(std::map<std::string, Retry>& retries, const std::string& key, const std::string& why) {
+  auto& r = retries[key];
+  r.attempts++;
+  r.lastError = why;
+  auto delay = opts_.retryFirst * (1 << std::min(r.attempts - 1, 16));
+  r.due = clock_.steadyNow() + std::min<std::chrono::milliseconds>(delay, opts_.retryMax);
+}
+
+steady_clock::time_point Reconciler::nextDue() const {
+  if (!dirtyVpcs_.empty() || !dirtyEndpoints_.empty() || !dirtyGroups_.empty()) return clock_.steadyNow();
+  auto due = std::min(nextTick_, nextDrift_);
+  for (const auto* retries : {&vpcRetry_, &endpointRetry_}) {
+    for (const auto& [_, r] : *retries) due = std::min(due, r.due);
+  }
+  if (!purgeAt_.empty()) {
+    auto wall = clock_.now();
+    auto first = purgeAt_.begin()->second;
+    for (const auto& [_, t] : purgeAt_) first = std::min(first, t);
+    due = std::min(due, clock_.steadyNow() + std::chrono::duration_cast<steady_clock::duration>(
+                                                 std::max(first - wall, std::chrono::system_clock::duration::zero())));
+  }
+  return due;
+}
+
+void Reconciler::publishNames(bool force) {
+  if (!names_ || (!namesDirty_ && !force)) return;
+  names_->publish(nameTable_.snapshot(static_cast<uint32_t>(std::max<uint64_t>(applied_, 1))));
+  namesDirty_ = false;
+}
+
+void Reconciler::applyVpcs(const std::set<std::string>& vpcs, std::set<std::string>& failedVpcs) {
+  bool newNamespace = false;
+  for (const auto& id : vpcs) {
+    auto plan = planVpc(state_, id);
+    if (!plan) {
+      if (Status st = host_.removeVpc(id); !st.ok()) {
+        LP_LOG_WARN("reconciler: removing vpc {}: {}", id, st.toString());
+        failedVpcs.insert(id);
+        scheduleRetry(vpcRetry_, id, st.message());
+        continue;
+      }
+      vpcsOnHost_.erase(id);
+      readyIn_.erase(id);
+      vpcRetry_.erase(id);
+      continue;
+    }
+    auto r = host_.applyVpc(*plan);
+    {
+      std::lock_guard l(statsMu_);
+      stats_.vpcsApplied++;
+    }
+    if (!r.ok()) {
+      LP_LOG_WARN("reconciler: vpc {} (namespace {}): {}", id, plan->ns, r.status().toString());
+      failedVpcs.insert(id);
+      scheduleRetry(vpcRetry_, id, r.status().message());
+      continue;
+    }
+    vpcRetry_.erase(id);
+    readyIn_[id] = std::move(r->readyInterfaces);
+    bool wasOnHost = !vpcsOnHost_.insert(id).second;
+    if (r->namespaceMade) {
+      newNamespace = true;
+      // Listening sockets live in a namespace: a namespace made again (deleted
+      // behind our back) needs its endpoints' listeners made again too.
+      if (wasOnHost) {
+        for (const auto& e : state_.endpointsIn(id)) dirtyEndpoints_.insert(e);
+      }
+    }
+    // Endpoints waiting for this VPC's interfaces are decided again.
+    for (const auto& e : state_.endpointsIn(id)) {
+      const auto* ep = DesiredState::find(state_.endpoints(), e);
+      if (ep && ep->state == es::kPending) dirtyEndpoints_.insert(e);
+    }
+  }
+  // A resolver published before its namespace existed opens its sockets now
+  // rather than at the DNS server's next retry.
+  if (newNamespace) publishNames(true);
+}
+
+void Reconciler::decide(const std::string& id, const std::set<std::string>& failedVpcs,
+                        const std::map<std::string, std::pair<std::string, std::string>>& planFailed,
+                        std::vector<StatusWrite>& writes) {
+  auto it = state_.endpoints().find(id);
+  if (it == state_.endpoints().end()) {
+    endpointRetry_.erase(id);
+    purgeAt_.erase(id);
+    return;
+  }
+  const auto& e = it->second.value;
+  const std::string vpc = e.vpcId.str();
+  auto wall = clock_.now();
+  model::VpcEndpoint next = e;
+  if (e.state == es::kPending || e.state == es::kAvailable) {
+    auto pf = planFailed.find(id);
+    std::string why;
+    if (pf == planFailed.end()) {
+      if (auto le = listenerErrors_.find(id); le != listenerErrors_.end()) {
+        why = "listener: " + le->second;
+      } else if (failedVpcs.count(vpc) || !vpcsOnHost_.count(vpc)) {
+        auto vr = vpcRetry_.find(vpc);
+        why = "vpc " + vpc + ": " + (vr == vpcRetry_.end() ? std::string("not provisioned") : vr->second.lastError);
+      } else {
+        const auto& ready = readyIn_[vpc];
+        for (const auto& i : e.networkInterfaceIds) {
+          if (!ready.count(i.str())) why = "network interface " + i.str() + " is not in place";
+        }
+      }
+    }
     if (e.state == es::kPending) {
-      if (auto f = report.endpointsFailed.find(e.id.str()); f != report.endpointsFailed.end()) {
-        out.state = es::kFailed;
-        out.lastErrorCode = f->second.first;
-        out.lastErrorMessage = f->second.second;
-      } else if (auto r = report.endpointsReady.find(e.id.str()); r != report.endpointsReady.end() && r->second) {
-        out.state = es::kAvailable;
+      if (pf != planFailed.end()) {
+        next.state = std::string(es::kFailed);
+        next.lastErrorCode = pf->second.first;
+        next.lastErrorMessage = pf->second.second;
+      } else if (why.empty()) {
+        next.state = std::string(es::kAvailable);
+      } else if (endpointRetry_[id].attempts + 1 >= opts_.attemptsBeforeFailed) {
+        LP_LOG_WARN("reconciler: endpoint {} failed: {}", id, why);
+        next.state = std::string(es::kFailed);
+        next.lastErrorCode = lastErrorCode(why);
+        next.lastErrorMessage = "The endpoint could not be provisioned on this host: " + why;
+      } else {
+        scheduleRetry(endpointRetry_, id, why);
       }
-    } else if (e.state == es::kDeleting) {
-      // The provisioner provisions only live endpoints, so once a pass has run
-      // after the delete, nothing of this one is left on the host.
-      out.state = es::kDeleted;
+    } else if (!why.empty()) {
+      // An endpoint in service stays available and keeps being retried.
+      LP_LOG_WARN("reconciler: endpoint {} is not fully in place: {}", id, why);
+      scheduleRetry(endpointRetry_, id, why);
+    } else {
+      endpointRetry_.erase(id);
     }
-    if (out.state != e.state) out.stateChangedAt = iso8601Millis(now);
-    return out.state != e.state;
-  };
-  auto purge = [&](const model::VpcEndpoint& e) {
-    if (e.state != es::kDeleted) return false;
+  } else if (e.state == es::kDeleting) {
+    // Its listeners went in this pass; its interfaces' addresses with its VPC's.
+    if (failedVpcs.count(vpc)) {
+      scheduleRetry(endpointRetry_, id, "vpc " + vpc + " not converged");
+    } else {
+      next.state = std::string(es::kDeleted);
+    }
+  } else if (e.state == es::kDeleted) {
     auto changed = parseIso8601(e.stateChangedAt);
-    return changed && now - *changed > kDeletedRetention;
-  };
-  store_.read([&](const store::ReadView& v) {
-    v.forEach(model::VpcEndpoint::kKind, [&](const store::Object& o) {
-      auto j = nlohmann::json::parse(o.body, nullptr, false);
-      if (j.is_discarded()) return true;
-      auto e = j.get<model::VpcEndpoint>();
-      model::VpcEndpoint next;
-      needed = decide(e, next) || purge(e);
-      return !needed;
-    });
-  });
-  if (!needed) return Status::Ok();
-  return store_.update([&](store::WriteTxn& t) -> Status {
-    t.forEach(model::VpcEndpoint::kKind, [&](const store::Object& o) {
-      auto j = nlohmann::json::parse(o.body, nullptr, false);
-      if (j.is_discarded()) return true;
-      auto e = j.get<model::VpcEndpoint>();
-      model::VpcEndpoint next;
-      if (purge(e)) {
-        t.erase(model::VpcEndpoint::kKind, o.id);
-      } else if (decide(e, next)) {
-        t.put(model::VpcEndpoint::kKind, o.id, nlohmann::json(next).dump());
+    auto at = changed ? *changed + kDeletedRetention : wall;
+    if (at <= wall) {
+      writes.push_back({id, it->second.revision, std::nullopt});
+      return;
+    }
+    purgeAt_[id] = at;
+  }
+  if (next.state != e.state) {
+    endpointRetry_.erase(id);
+    next.stateChangedAt = iso8601Millis(wall);
+    writes.push_back({id, it->second.revision, std::move(next)});
+  }
+}
+
+void Reconciler::writeStatus(std::vector<StatusWrite>& writes) {
+  if (writes.empty()) return;
+  std::vector<const StatusWrite*> done;
+  uint64_t conflicts = 0;
+  uint64_t rev = 0;
+  Status st = store_.update([&](store::WriteTxn& t) -> Status {
+    done.clear();
+    conflicts = 0;
+    for (const auto& w : writes) {
+      auto o = t.get(model::VpcEndpoint::kKind, w.id);
+      if (!o || o->revision != w.observed) {
+        ++conflicts;  // changed since: that change decides, as it comes in
+        continue;
       }
-      return true;
-    });
+      if (w.next) {
+        t.put(model::VpcEndpoint::kKind, w.id, nlohmann::json(*w.next).dump());
+      } else {
+        t.erase(model::VpcEndpoint::kKind, w.id);
+      }
+      done.push_back(&w);
+    }
+    rev = t.revision();
     return Status::Ok();
   });
+  if (!st.ok()) {
+    LP_LOG_WARN("reconciler: status write failed: {}", st.toString());
+    for (const auto& w : writes) scheduleRetry(endpointRetry_, w.id, st.message());
+    // What was taken as written ahead (available) is read back from the store.
+    synced_ = false;
+    return;
+  }
+  if (!done.empty()) own_.insert(rev);
+  for (const auto* w : done) {
+    if (w->next) {
+      DirtyKeys d = state_.putEndpoint(*w->next, rev);
+      // An available one was planned ahead from this very value: only its revision
+      // is new. A failed or deleted one loses its listeners and names next pass.
+      if (w->next->state != es::kAvailable) queue(d);
+    } else {
+      state_.eraseEndpoint(w->id);
+      purgeAt_.erase(w->id);
+    }
+  }
+  std::lock_guard l(statsMu_);
+  stats_.statusWrites += done.empty() ? 0 : 1;
+  stats_.statusConflicts += conflicts;
+}
+
+void Reconciler::writeTargetHealth() {
+  if (!dataplane_) return;
+  std::map<std::string, model::TargetHealthRecord> want;
+  for (const auto& [key, h] : dataplane_->health()) {
+    if (h.state == dataplane::Health::kHealthy) {
+      want[key] = {"healthy", "", ""};
+    } else if (h.state == dataplane::Health::kUnhealthy) {
+      want[key] = {"unhealthy", h.reason, h.description};
+    }
+  }
+  if (want == healthWritten_) return;
+  uint64_t rev = 0;
+  Status st = store_.update([&](store::WriteTxn& t) -> Status {
+    for (const auto& [k, rec] : want) {
+      auto was = healthWritten_.find(k);
+      if (was == healthWritten_.end() || !(was->second == rec)) {
+        t.put(model::TargetHealthRecord::kKind, k, nlohmann::json(rec).dump());
+      }
+    }
+    for (const auto& [k, _] : healthWritten_) {
+      if (!want.count(k)) t.erase(model::TargetHealthRecord::kKind, k);
+    }
+    rev = t.revision();
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    LP_LOG_WARN("reconciler: target health write failed: {}", st.toString());
+    return;
+  }
+  own_.insert(rev);
+  healthWritten_ = std::move(want);
+}
+
+bool Reconciler::reconcileOnce() {
+  ingest();
+  promoteDue();
+
+  // This pass's keys. An endpoint waits while its VPC is still queued: its
+  // listeners need the VPC's addresses, and a deleted one's addresses must be gone
+  // before it is reported deleted.
+  std::set<std::string> vpcs = takeFront(dirtyVpcs_, opts_.vpcsPerPass);
+  std::set<std::string> groups;
+  groups.swap(dirtyGroups_);
+  std::set<std::string> endpoints;
+  for (auto it = dirtyEndpoints_.begin(); it != dirtyEndpoints_.end() && endpoints.size() < opts_.endpointsPerPass;) {
+    const auto* e = DesiredState::find(state_.endpoints(), *it);
+    if (e && dirtyVpcs_.count(e->vpcId.str())) {
+      ++it;
+      continue;
+    }
+    endpoints.insert(*it);
+    it = dirtyEndpoints_.erase(it);
+  }
+
+  std::map<std::string, std::vector<dataplane::ListenerSpec>> planned;
+  std::map<std::string, std::pair<std::string, std::string>> planFailed;
+  for (const auto& id : endpoints) {
+    if (dataplane_) {
+      auto ep = planEndpointDataplane(state_, id);
+      planned[id] = std::move(ep.listeners);
+      if (ep.failed) planFailed[id] = *ep.failed;
+    }
+    if (names_) namesDirty_ |= nameTable_.setEndpoint(id, planEndpointNames(state_, id, opts_.region));
+  }
+  if (names_) {
+    for (const auto& id : vpcs) {
+      namesDirty_ |= nameTable_.setResolver(id, opts_.vpcResolvers ? planResolver(state_, id) : std::nullopt);
+    }
+  }
+  // Names first: a removal (private DNS off, reject, delete) must not wait for the
+  // host. Names only ever appear for endpoints already available.
+  publishNames(false);
+
+  // Data plane, first step: listeners that stay or go, so connections being cut
+  // are reset while their addresses still exist (an RST needs its source address).
+  if (dataplane_) {
+    dataplane::SnapshotDelta cut;
+    for (const auto& id : endpoints) {
+      auto had = listeners_.find(id);
+      if (had == listeners_.end()) continue;
+      auto oldKeys = keysOf(had->second);
+      std::vector<dataplane::ListenerSpec> keep;
+      for (const auto& l : planned[id]) {
+        if (oldKeys.count(l.ns + "|" + l.ip + "|" + std::to_string(l.port))) keep.push_back(l);
+      }
+      if (keep != had->second) cut.endpoints[id] = std::move(keep);
+    }
+    if (!cut.empty()) (void)dataplane_->apply(cut);
+  }
+
+  std::set<std::string> failedVpcs;
+  applyVpcs(vpcs, failedVpcs);
+
+  // Data plane, second step: every listener and health check of this pass's keys.
+  if (dataplane_) {
+    dataplane::SnapshotDelta delta;
+    for (const auto& id : endpoints) delta.endpoints[id] = planned[id];
+    for (const auto& tg : groups) delta.healthChecks[tg] = planHealthChecks(state_, tg);
+    auto result = delta.empty() ? dataplane::UpdateResult{} : dataplane_->apply(delta);
+    for (const auto& id : endpoints) {
+      if (planned[id].empty()) {
+        listeners_.erase(id);
+      } else {
+        listeners_[id] = std::move(planned[id]);
+      }
+      if (auto err = result.listenerErrors.find(id); err != result.listenerErrors.end()) {
+        LP_LOG_WARN("reconciler: endpoint {}: {}", id, err->second);
+        listenerErrors_[id] = err->second;
+      } else {
+        listenerErrors_.erase(id);
+      }
+    }
+  }
+
+  std::vector<StatusWrite> writes;
+  for (const auto& id : endpoints) decide(id, failedVpcs, planFailed, writes);
+  // An endpoint about to be available forwards and has its names before anyone can
+  // read "available": a client that sees the state may connect at once.
+  std::vector<std::string> ahead;
+  for (const auto& w : writes) {
+    if (w.next && w.next->state == es::kAvailable) {
+      state_.overrideEndpoint(*w.next);
+      ahead.push_back(w.id);
+    }
+  }
+  if (!ahead.empty()) {
+    dataplane::SnapshotDelta delta;
+    for (const auto& id : ahead) {
+      if (dataplane_) delta.endpoints[id] = planEndpointDataplane(state_, id).listeners;
+      if (names_) namesDirty_ |= nameTable_.setEndpoint(id, planEndpointNames(state_, id, opts_.region));
+    }
+    if (dataplane_) {
+      auto result = dataplane_->apply(delta);
+      for (const auto& id : ahead) {
+        if (auto err = result.listenerErrors.find(id); err != result.listenerErrors.end()) {
+          listenerErrors_[id] = err->second;
+        }
+        listeners_[id] = delta.endpoints[id];
+      }
+    }
+    publishNames(false);
+  }
+  writeStatus(writes);
+
+  auto now = clock_.steadyNow();
+  if (now >= nextTick_ || !groups.empty()) {
+    writeTargetHealth();
+    if (dataplane_) dataplane_->tick();
+    nextTick_ = now + opts_.tick;
+  }
+
+  bool more = !dirtyVpcs_.empty() || !dirtyEndpoints_.empty() || !dirtyGroups_.empty() || !writes.empty();
+  std::lock_guard l(statsMu_);
+  stats_.passes++;
+  stats_.endpointsPlanned += endpoints.size();
+  queuedCount_ = dirtyVpcs_.size() + dirtyEndpoints_.size() + dirtyGroups_.size() + vpcRetry_.size() +
+                 endpointRetry_.size();
+  return more;
+}
+
+void Reconciler::reconcileUntilIdle(int maxPasses) {
+  for (int i = 0; i < maxPasses && reconcileOnce(); ++i) {
+  }
+}
+
+ReconcilerStats Reconciler::stats() const {
+  std::lock_guard l(statsMu_);
+  return stats_;
+}
+
+size_t Reconciler::queued() const {
+  std::lock_guard l(statsMu_);
+  return queuedCount_;
 }
 
 }  // namespace lp::reconciler

@@ -62,7 +62,9 @@ class Store {
   virtual Status update(const std::function<Status(WriteTxn&)>& fn) = 0;
   virtual void read(const std::function<void(const ReadView&)>& fn) const = 0;
   virtual uint64_t revision() const = 0;
-  // Changes after rev, oldest first (bounded history; a caller too far behind resyncs).
+  // Changes after rev, oldest first. The history is bounded and trimmed by whole
+  // revisions, and every committed revision wrote something, so a first change
+  // newer than rev+1 means the caller fell too far behind and must resync.
   virtual std::vector<Change> changesSince(uint64_t rev) const = 0;
   // Blocks until revision() > rev or timeout; returns whether it advanced.
   virtual bool waitForRevision(uint64_t rev, std::chrono::milliseconds timeout) const = 0;

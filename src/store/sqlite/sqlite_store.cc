@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -241,10 +242,10 @@ class SqliteStore final : public Store {
 
   std::vector<Change> changesSince(uint64_t rev) const override {
     std::shared_lock rl(cache_mu_);
-    std::vector<Change> out;
-    for (auto& c : changes_)
-      if (c.revision > rev) out.push_back(c);
-    return out;
+    // Sorted by revision: start at the first newer one rather than scanning the history.
+    auto first = std::upper_bound(changes_.begin(), changes_.end(), rev,
+                                  [](uint64_t r, const Change& c) { return r < c.revision; });
+    return std::vector<Change>(first, changes_.end());
   }
 
   bool waitForRevision(uint64_t rev, std::chrono::milliseconds timeout) const override {
@@ -365,7 +366,12 @@ class SqliteStore final : public Store {
         }
         revision_ = p->revision;
       }
-      while (changes_.size() > kChangeHistory) changes_.pop_front();
+      // Whole revisions only: a reader whose next revision is still held gets all
+      // of its changes, and one that is further behind sees a gap and resyncs.
+      while (changes_.size() > kChangeHistory) {
+        uint64_t oldest = changes_.front().revision;
+        while (!changes_.empty() && changes_.front().revision == oldest) changes_.pop_front();
+      }
     }
     {
       // What is committed leaves the staged overlay, unless a later queued

@@ -1,6 +1,7 @@
 // planDns from a real (SQLite) store filled directly with the records the control
 // plane writes: which names exist, with which addresses, seen from where.
 #include "reconciler/dns_plan.h"
+#include "reconciler/reconciler.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../store/store_fixture.h"
+#include "dns/dns_server.h"
 #include "dns_test_util.h"
 #include "model/endpoint.h"
 #include "model/resources.h"
@@ -133,15 +135,24 @@ TEST_F(DnsPlanTest, ChangesAreVisibleInTheNextSnapshot) {
   EXPECT_GT(after.serial, before.serial);
 }
 
-// The publisher between the reconciler and a real DnsServer: each pass serves the
-// names of that pass's view, at once (the host listener here; no namespaces).
-TEST_F(DnsPlanTest, EachPassPublishesItsViewToTheServer) {
+// The reconciler in front of a real DnsServer: each pass serves the names of the
+// changes it took in, at once (the host listener here; no namespaces).
+TEST_F(DnsPlanTest, EachPassPublishesItsChangesToTheServer) {
   dns::DnsServerOptions o;
   o.hostAddress = "127.0.0.1";
   dns::DnsServer server(o);
   ASSERT_TRUE(server.start().ok());
-  DnsPublisher publisher(std::make_unique<ControlOnlyProvisioner>(), server, "us-east-1", false);
-  auto pass = [&] { store_->read([&](const store::ReadView& v) { (void)publisher.apply(v); }); };
+  struct Sink final : NameSink {
+    dns::DnsServer& server;
+    explicit Sink(dns::DnsServer& s) : server(s) {}
+    void publish(std::shared_ptr<const dns::ZoneSnapshot> snap) override { server.publish(std::move(snap)); }
+  } sink(server);
+  NullHostNetwork host;
+  SystemClock clock;
+  ReconcilerOptions opts;
+  opts.vpcResolvers = false;
+  Reconciler reconciler(*store_, host, nullptr, &sink, clock, opts);
+  auto pass = [&] { reconciler.reconcileUntilIdle(); };
   auto ask = [&](const std::string& name) {
     auto r = dns::testing::udpExchange(dns::testing::query(name, LDNS_RR_TYPE_A), "127.0.0.1", server.hostPort());
     return r ? dns::testing::parse(*r) : nullptr;
@@ -160,7 +171,7 @@ TEST_F(DnsPlanTest, EachPassPublishesItsViewToTheServer) {
   auto gone = ask(kRegional);
   ASSERT_TRUE(gone);
   EXPECT_EQ(ldns_pkt_get_rcode(gone.get()), LDNS_RCODE_NXDOMAIN);
-  publisher.teardown();
+  reconciler.teardown();
   server.stop();
 }
 
