@@ -139,8 +139,10 @@ def expected_needs(workers):
     """Rough needs of the daemon at this size, to compare with the limits above."""
     enis = V * E * 2
     listeners = enis * workers  # one SO_REUSEPORT socket per ENI, port and loop
+    pipes = 512 * workers       # the forwarder keeps up to 256 idle splice pipes per loop
     return {"namespaces": V + PROVIDERS * 2, "endpoint ENIs": enis, "listening sockets": listeners,
-            "descriptors (listeners + 2 DNS and 1 netlink per VPC)": listeners + 3 * (V + PROVIDERS)}
+            "descriptors (listeners, 2 DNS and 1 netlink per VPC, pipe pools)":
+                listeners + 3 * (V + PROVIDERS) + pipes}
 
 
 def diagnose(daemon, why):
@@ -175,6 +177,8 @@ def diagnose(daemon, why):
         if fds >= 1024:
             out.append("  -> descriptors >= 1024: any select() user in the daemon (libnftables) breaks here")
     elif daemon:
+        if getattr(daemon, "sampler", None):
+            out.append("  before it died: " + daemon.sampler.describe())
         out.append(f"  daemon exited with {daemon.proc.returncode}; last log lines:")
         out += ["    " + line for line in text.splitlines()[-15:]]
     return "\n".join(out)
@@ -245,6 +249,24 @@ class Daemon:
         except OSError:
             return -1
 
+    def fd_kinds(self):
+        """Descriptor kind -> count ("socket", "anon_inode:[eventfd]", "net", "file"...)."""
+        kinds = {}
+        d = f"/proc/{self.proc.pid}/fd"
+        try:
+            names = os.listdir(d)
+        except OSError:
+            return kinds
+        for n in names:
+            try:
+                t = os.readlink(os.path.join(d, n))
+            except OSError:
+                continue
+            k = t.split(":[")[0] if t.startswith(("socket:", "net:", "pipe:")) else \
+                t if t.startswith("anon_inode:") else "file " + os.path.dirname(t)
+            kinds[k] = kinds.get(k, 0) + 1
+        return dict(sorted(kinds.items(), key=lambda kv: -kv[1]))
+
     def nofile(self):
         m = re.search(r"Max open files\s+(\d+)", read(f"/proc/{self.proc.pid}/limits"))
         return int(m.group(1)) if m else None
@@ -259,6 +281,38 @@ class Daemon:
         threads = re.search(r"^Threads:\s+(\d+)", read(f"/proc/{self.proc.pid}/status"), re.M)
         return {"rss_mib": int(st.get("VmRSS", 0)) / 1024, "pss_mib": int(roll.get("Pss", 0)) / 1024,
                 "threads": int(threads.group(1)) if threads else 0}
+
+
+class Sampler:
+    """Samples the daemon's descriptors and RSS every half second, so a death or a
+    limit can be told with the last numbers seen before it."""
+
+    def __init__(self, daemon):
+        self.daemon = daemon
+        self.last = None
+        self.peak_fds = 0
+        self.stop_ = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop_.wait(0.5):
+            if not self.daemon.alive():
+                continue
+            fds = self.daemon.fd_count()
+            if fds < 0:
+                continue
+            self.last = (time.strftime("%H:%M:%S"), fds, self.daemon.memory()["rss_mib"])
+            self.peak_fds = max(self.peak_fds, fds)
+
+    def describe(self):
+        if not self.last:
+            return "no sample"
+        t, fds, rss = self.last
+        return f"last sample at {t}: {fds} descriptors (peak {self.peak_fds}), RSS {rss:.0f} MiB"
+
+    def stop(self):
+        self.stop_.set()
 
 
 class Accounts:
@@ -420,10 +474,13 @@ class Bench:
             acct = self.accounts.consumers[i % CONSUMERS]
             ec2 = self.clients.get(acct)
             a, b = i // 16, (i % 16) * 16  # a /20 each: 10.a.b.0/20, subnets b+1 and b+2
+            t = time.monotonic()
             vpc = ec2.create_vpc(CidrBlock=f"10.{a}.{b}.0/20")["Vpc"]["VpcId"]
+            lat[i] = time.monotonic() - t
             subs = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{a}.{b + k}.0/24", AvailabilityZoneId=z)["Subnet"]
                     ["SubnetId"] for k, z in ((1, "use1-az1"), (2, "use1-az2"))]
             return (acct, vpc, f"10.{a}.{b}.2", subs)
+        lat = [None] * V
         if V > 16 * 200:
             raise SystemExit("V > 3200 does not fit the CIDR plan (10.0.0.0/8 below 10.200)")
         t = time.monotonic()
@@ -431,7 +488,11 @@ class Bench:
         if errors:
             raise RuntimeError(f"{len(errors)} consumer VPCs failed: {errors[0]!r}")
         self.vpcs = out
-        log(f"{V} consumer VPCs with 2 subnets each over {CONSUMERS} accounts in {time.monotonic() - t:.1f}s")
+        took = time.monotonic() - t
+        n = max(1, min(100, V // 10))
+        self.result(f"{V} consumer VPCs + 2 subnets each, {THREADS} clients", f"{took:.1f} s ({3 * V / took:.0f} calls/s)")
+        self.result(f"CreateVpc p50, first {n} / last {n}", f"{pct(lat[:n], 50) * 1e3:.1f} / "
+                    f"{pct(lat[-n:], 50) * 1e3:.1f} ms")
 
     def create_endpoint(self, vpc_entry, service_name):
         acct, vpc, resolver, subs = vpc_entry
@@ -455,18 +516,26 @@ class Bench:
         progress = {"n": 0}
 
         def one(idx):
+            if not self.daemon.alive():
+                raise RuntimeError("daemon gone")
             _, _, dt = self.create_endpoint(*jobs[idx])
             lat[idx] = dt
             progress["n"] += 1
             if progress["n"] % 1000 == 0:
-                log(f"  {progress['n']} endpoints created ({time.monotonic() - t0:.0f}s)")
+                log(f"  {progress['n']} endpoints created ({time.monotonic() - t0:.0f}s), "
+                    f"daemon {self.daemon.sampler.describe()}")
         _, errors = pool_map(one, list(range(len(jobs))), what="CreateVpcEndpoint")
+        not_issued = sum(1 for e in errors if str(e) == "daemon gone")
+        errors = [e for e in errors if str(e) != "daemon gone"]
         took = time.monotonic() - t0
         done = [x for x in lat if x is not None]
         log(f"{len(done)} endpoints created in {took:.1f}s ({len(done) / max(took, 1e-9):.0f}/s), "
-            f"{len(errors)} failed")
+            f"{len(errors)} failed" + (f", {not_issued} not issued (daemon gone)" if not_issued else ""))
         if errors:
             self.notes.append(f"CreateVpcEndpoint failures: {len(errors)}, e.g. {errors[0]!r}")
+        if not self.daemon.alive():
+            raise RuntimeError(diagnose(self.daemon, f"the daemon died while endpoints were created, after "
+                                                     f"{len(done)} acknowledged"))
         n = min(100, max(1, len(done) // 10))
         first, last = done[:n], done[-n:]
         f50, f99, l50, l99 = pct(first, 50), pct(first, 99), pct(last, 50), pct(last, 99)
@@ -567,7 +636,12 @@ class Bench:
         self.result(f"idle daemon CPU over {IDLE_SECONDS}s after convergence", f"{cpu:.2f} % of one core",
                     "< 2 %", cpu < 2)
         self.result("daemon RSS / PSS", f"{m['rss_mib']:.0f} / {m['pss_mib']:.0f} MiB")
-        self.result("daemon threads / descriptors", f"{m['threads']} / {self.daemon.fd_count()}")
+        fds = self.daemon.fd_count()
+        self.result("daemon threads / descriptors", f"{m['threads']} / {fds}")
+        self.result("descriptors by kind", ", ".join(f"{k} {v}" for k, v in self.daemon.fd_kinds().items()))
+        if fds >= 1024:
+            self.notes.append(f"the daemon holds {fds} descriptors: DESIGN forbids any select() user from seeing one "
+                              ">= 1024 (libnftables)")
 
     # -- describe -------------------------------------------------------------
     def measure_describe(self):
@@ -709,12 +783,13 @@ class Bench:
         log("machine limits: " + ", ".join(f"{k} {v}" for k, v in lim.items()))
         log("needs (rough): " + ", ".join(f"{k} {v}" for k, v in expected_needs(workers).items()))
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-        need_fds = expected_needs(workers)["descriptors (listeners + 2 DNS and 1 netlink per VPC)"]
+        need_fds = expected_needs(workers)["descriptors (listeners, 2 DNS and 1 netlink per VPC, pipe pools)"]
         if need_fds > hard:
             self.notes.append(f"descriptors needed ~{need_fds} > RLIMIT_NOFILE hard {hard}: raise `ulimit -Hn` "
                               f"(and fs.nr_open {lim['fs.nr_open']}) or set WORKERS=1")
             log("WARNING: " + self.notes[-1])
         self.daemon.start()
+        self.daemon.sampler = Sampler(self.daemon)
         log(f"daemon pid {self.daemon.proc.pid} on 127.0.0.1:{self.daemon.port}, "
             f"descriptor limit {self.daemon.nofile()}")
         self.prober = hi.Prober()
@@ -737,6 +812,8 @@ class Bench:
             self.measure_restart(kill9=True)
 
     def cleanup(self):
+        if getattr(self.daemon, "sampler", None):
+            self.daemon.sampler.stop()
         if self.prober:
             self.prober.close()
         for p in list(self.servers):
