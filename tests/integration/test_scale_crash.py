@@ -64,26 +64,31 @@ def router_of(cidr):
 
 
 @pytest.fixture
-def crashy():
+def daemon():
     """A daemon with the data plane on and limits raised, on a state directory that
-    survives kill -9; at the end: a clean stop, and if the daemon cannot do it, the
-    namespaces of its ledger are removed by hand."""
+    survives kill -9; at the end: a clean stop (checked), and if the daemon cannot do
+    it, the namespaces of its ledger are removed by hand. Named `daemon` so that
+    conftest shows its log when the test fails."""
     state_dir, cfg = write_config(body=(
         'dns_listen = ""\n'
         '[dataplane]\nworkers = 1\n'
         '[limits]\nvpcs_per_account = 500\ninterface_endpoints_per_vpc = 500\n'
         'network_interfaces_per_account = 100000\nsecurity_groups_per_vpc = 1000\n'))
     d = Daemon(state_dir=state_dir, config=cfg)
+    rc = "never stopped"
     try:
         yield d.start()
     finally:
         try:
-            d.stop(timeout=60)
-        except RuntimeError:
-            pass
+            rc = d.stop(timeout=60)
+        except RuntimeError as e:
+            rc = str(e)
+        left_by_daemon = sorted(hi.daemon_namespaces(state_dir))
         left = hi.remove_namespaces(state_dir)
         shutil.rmtree(state_dir, ignore_errors=True)
-        assert not left, f"namespaces left behind: {left}"
+        assert not left, f"namespaces that could not be removed: {left}"
+    assert rc == 0, f"daemon exited {rc} on SIGTERM"
+    assert not left_by_daemon, f"a clean stop left namespaces behind: {left_by_daemon}"
 
 
 class Journal:
@@ -516,8 +521,8 @@ def compare_host(d, view, journal, prober, stats):
     return problems
 
 
-def test_kill_9_during_an_endpoint_storm_then_host_matches_store(crashy):
-    d = crashy
+def test_kill_9_during_an_endpoint_storm_then_host_matches_store(daemon):
+    d = daemon
     rng = random.Random(SEED)
     moments = [round(rng.uniform(0.3, 4.0), 2) for _ in range(KILLS)]
     print(f"seed {SEED}: kill -9 after {moments} s of storm (LP_SCALE_CRASH_SEED={SEED} repeats)")
