@@ -6,8 +6,9 @@
 #   bash bench/scale/run.sh [BUILD_DIR]                 full size: V=1000 E=10 (10,000 endpoints)
 #   V=20 E=5 bash bench/scale/run.sh                    about a minute
 # Environment: V, E, SERVICES, THREADS, CONSUMERS, WORKERS, IDLE_SECONDS, SAMPLE,
-# CONVERGE_TIMEOUT, KILL9=1, KEEP=1 (see bench/scale/scale.py). Under `make bench`
-# (bench/run.sh runs every bench/*/run.sh) LP_BENCH_SCALE=0 skips it. Needs root.
+# CONVERGE_TIMEOUT, KILL9=0 (skips the kill -9 restart), KEEP=1 (see bench/scale/scale.py).
+# Under `make bench` (bench/run.sh runs every bench/*/run.sh) LP_BENCH_SCALE=0 skips it.
+# Needs root.
 set -euo pipefail
 build=$(realpath "${1:-build}")
 here=$(cd "$(dirname "$0")" && pwd)

@@ -12,7 +12,8 @@ interface endpoints over 10 services of 2 provider accounts, then measured:
 Parameters (environment): V (1000), E (10), SERVICES (10), THREADS (8), CONSUMERS
 (consumer accounts, 10), WORKERS (data plane loops, 0 = one per core), IDLE_SECONDS
 (30), SAMPLE (endpoints probed for traffic and names, 0 = all; default 2000),
-CONVERGE_TIMEOUT (s, default 120 + V*E/20), KILL9 (0), KEEP (1 keeps the state dir).
+CONVERGE_TIMEOUT (s, default 120 + V*E/20), KILL9 (1: also kill -9 and restart; 0 skips it),
+KEEP (1 keeps the state dir), PERF (1: where the idle daemon spends its CPU, with perf).
 `V=20 E=5 bash bench/scale/run.sh` takes about a minute.
 
 Every loop is bounded in count and time; on any exit the daemon gets SIGTERM (then
@@ -63,8 +64,9 @@ WORKERS = env_int("WORKERS", 0)
 IDLE_SECONDS = env_int("IDLE_SECONDS", 30)
 SAMPLE = env_int("SAMPLE", 2000)
 CONVERGE_TIMEOUT = env_int("CONVERGE_TIMEOUT", 120 + V * E // 20)
-KILL9 = env_int("KILL9", 0) == 1
+KILL9 = env_int("KILL9", 1) == 1
 KEEP = env_int("KEEP", 0) == 1
+PERF = env_int("PERF", 0) == 1
 PROVIDERS = 2
 BATCH = max(1, min(100, V))   # endpoints in the "batch at full size"
 SINGLES = 10                  # "one more endpoint" samples
@@ -274,6 +276,23 @@ class Daemon:
     def cpu_seconds(self):
         fields = read(f"/proc/{self.proc.pid}/stat").rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def thread_cpu(self):
+        """Thread name (comm, with its tid) -> CPU seconds so far."""
+        out = {}
+        base = f"/proc/{self.proc.pid}/task"
+        try:
+            tids = os.listdir(base)
+        except OSError:
+            return out
+        for tid in tids:
+            stat = read(f"{base}/{tid}/stat")
+            if ")" not in stat:
+                continue
+            comm = stat.split("(", 1)[1].rsplit(")", 1)[0]
+            f = stat.rsplit(")", 1)[1].split()
+            out[f"{comm}/{tid}"] = (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        return out
 
     def memory(self):
         st = dict(re.findall(r"^(\w+):\s+(\d+) kB", read(f"/proc/{self.proc.pid}/status"), re.M))
@@ -628,13 +647,17 @@ class Bench:
     # -- idle ---------------------------------------------------------------
     def measure_idle(self):
         time.sleep(2)
-        c0, t0 = self.daemon.cpu_seconds(), time.monotonic()
+        c0, t0, th0 = self.daemon.cpu_seconds(), time.monotonic(), self.daemon.thread_cpu()
         time.sleep(IDLE_SECONDS)
-        c1, t1 = self.daemon.cpu_seconds(), time.monotonic()
+        c1, t1, th1 = self.daemon.cpu_seconds(), time.monotonic(), self.daemon.thread_cpu()
         cpu = (c1 - c0) / (t1 - t0) * 100
+        busy = sorted(((th1[k] - th0.get(k, 0)) / (t1 - t0) * 100, k) for k in th1)[::-1][:4]
         m = self.daemon.memory()
         self.result(f"idle daemon CPU over {IDLE_SECONDS}s after convergence", f"{cpu:.2f} % of one core",
                     "< 2 %", cpu < 2)
+        self.result("idle CPU, busiest threads", ", ".join(f"{k} {v:.1f} %" for v, k in busy if v > 0) or "none")
+        if PERF:
+            self.perf_idle()
         self.result("daemon RSS / PSS", f"{m['rss_mib']:.0f} / {m['pss_mib']:.0f} MiB")
         fds = self.daemon.fd_count()
         self.result("daemon threads / descriptors", f"{m['threads']} / {fds}")
@@ -642,6 +665,31 @@ class Bench:
         if fds >= 1024:
             self.notes.append(f"the daemon holds {fds} descriptors: DESIGN forbids any select() user from seeing one "
                               ">= 1024 (libnftables)")
+
+    def perf_idle(self, seconds=10):
+        """The idle daemon's hottest symbols (perf record -g for a few seconds)."""
+        data = os.path.join(self.tmp, "perf.data")
+        try:
+            subprocess.run(["perf", "record", "-q", "-F", "99", "--call-graph", "dwarf,16384", "-o", data, "-p", str(self.daemon.proc.pid),
+                            "--", "sleep", str(seconds)], capture_output=True, timeout=seconds + 60)
+            self_ = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "symbol",
+                                    "-g", "none", "--percent-limit", "2"], capture_output=True, text=True, timeout=300)
+            incl = subprocess.run(["perf", "report", "-i", data, "--stdio", "--children", "--sort", "symbol",
+                                   "-g", "none", "--percent-limit", "5"], capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            self.notes.append(f"perf: {e}")
+            return
+
+        def lines(text, only=""):
+            out = []
+            for line in text.splitlines():
+                if re.match(r"\s*\d+\.\d+%", line) and only in line:
+                    line = re.sub(r"nlohmann::json_abi_v[\d_]+::", "", re.sub(r"\s+", " ", line.strip()))
+                    out.append(re.sub(r"<.*>", "<...>", line)[:150])
+            return out
+        self.notes.append("idle daemon, perf, hottest symbols (self):\n    " + "\n    ".join(lines(self_.stdout)[:10]))
+        self.notes.append("idle daemon, perf, linkplane functions (children, self):\n    " +
+                          "\n    ".join(lines(incl.stdout, "lp::")[:12]))
 
     # -- describe -------------------------------------------------------------
     def measure_describe(self):
@@ -775,7 +823,13 @@ class Bench:
                         f"{took:.1f} s (API up after {listening:.1f} s)", "< 60 s", took < 60)
 
     # -- all --------------------------------------------------------------------
+    @staticmethod
+    def meminfo():
+        m = dict(re.findall(r"^(\w+):\s+(\d+)", read("/proc/meminfo"), re.M))
+        return {k: int(m.get(k, 0)) for k in ("Slab", "MemAvailable")}
+
     def run(self):
+        mem0 = self.meminfo()
         log(f"V={V} E={E} SERVICES={SERVICES} THREADS={THREADS} CONSUMERS={CONSUMERS} WORKERS={WORKERS} "
             f"-> {V * E} endpoints, {V * E * 2} endpoint ENIs; state in {self.tmp}")
         lim = machine_limits()
@@ -801,6 +855,12 @@ class Bench:
         took, counts = self.wait_converged(CONVERGE_TIMEOUT)
         self.result(f"converged after the last create ({V * E} endpoints)", f"{took:.1f} s, states {counts}")
         self.measure_create_to_available()
+        mem1 = self.meminfo()
+        slab, avail = (mem1["Slab"] - mem0["Slab"]) / 1024, (mem0["MemAvailable"] - mem1["MemAvailable"]) / 1024
+        n_ns = len(hi.daemon_namespaces(self.state))
+        self.result(f"kernel: slab / MemAvailable (machine-wide, noisy) used, {n_ns} namespaces",
+                    f"{slab:.0f} / {avail:.0f} MiB ({slab * 1024 / max(n_ns, 1):.0f} / "
+                    f"{avail * 1024 / max(n_ns, 1):.0f} KiB per namespace)")
         self.fill_ips()
         took, last = self.wait_probe(self.sample(), 120, time.monotonic())
         self.result("host probe at full size (namespaces, listeners, forwarding, names)",
