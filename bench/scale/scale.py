@@ -389,11 +389,17 @@ def pool_map(fn, items, threads=THREADS, what=""):
     errors = []
     with cf.ThreadPoolExecutor(threads) as ex:
         futs = {ex.submit(fn, it): i for i, it in enumerate(items)}
-        for f in cf.as_completed(futs):
-            try:
-                out[futs[f]] = f.result()
-            except Exception as e:  # noqa: BLE001 - counted and shown
-                errors.append(e)
+        try:
+            for f in cf.as_completed(futs):
+                try:
+                    out[futs[f]] = f.result()
+                except Exception as e:  # noqa: BLE001 - counted and shown
+                    errors.append(e)
+        except BaseException:
+            # Interrupted (a signal): drop what has not started, so cleanup is not
+            # held up by thousands of queued calls.
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
     if errors:
         log(f"{what}: {len(errors)} of {len(items)} failed, e.g. {errors[0]!r}")
     return out, errors
