@@ -17,6 +17,7 @@ The seed is printed; LP_SCALE_CRASH_SEED=N repeats a run's kill moments. Needs r
 
 import os
 import random
+import re
 import shutil
 import signal
 import threading
@@ -104,6 +105,20 @@ class Journal:
         self.ops = 0
         self.died = 0
         self.server_errors = []  # 5xx answers: never acceptable
+        self.log = []            # (seconds, round, operation, object id, "ack" | "cut", detail), in order
+        self.t0 = time.monotonic()
+        self.round = 0
+
+    def note(self, op, oid, outcome, detail=""):
+        with self.lock:
+            self.log.append((round(time.monotonic() - self.t0, 3), self.round, op, oid, outcome, detail))
+
+    def history(self, problems, limit=40):
+        """The journal lines of the objects that problems name."""
+        ids = set(re.findall(r"\b(?:vpce|vpc|subnet|sg|eni)-[0-9a-f]+\b", "\n".join(problems)))
+        lines = [f"  {t:8.3f}s round {r} {op} {oid} {outcome} {detail}" for t, r, op, oid, outcome, detail in self.log
+                 if oid in ids]
+        return "\njournal of those objects:\n" + "\n".join(lines[:limit]) if lines else ""
 
     def error(self, e):
         code = e.response.get("Error", {}).get("Code", "?")
@@ -187,6 +202,7 @@ class Storm:
                 self.j.endpoints[e["VpcEndpointId"]] = {
                     "vpc": vpc, "subnets": set(chosen), "state": "live", "unsure_subnets": False,
                     "names": [n["DnsName"] for n in e.get("DnsEntries", [])]}
+            self.j.note("CreateVpcEndpoint", e["VpcEndpointId"], "ack", f"in {vpc} subnets {chosen}")
             self.mine.append(e["VpcEndpointId"])
 
     def delete_endpoint(self, ec2, eid):
@@ -198,12 +214,14 @@ class Storm:
 
         def unsure():
             rec["state"] = "unsure"
+            self.j.note("DeleteVpcEndpoints", eid, "cut")
         if self.call(go, unsure):
             if out["r"].get("Unsuccessful"):
                 self.j.error(botocore.exceptions.ClientError(
                     {"Error": {"Code": "Unsuccessful:" + out["r"]["Unsuccessful"][0]["Error"]["Code"]}}, "Delete"))
             else:
                 rec["state"] = "deleted"
+                self.j.note("DeleteVpcEndpoints", eid, "ack")
 
     def modify_subnets(self, ec2, eid):
         rec = self.j.endpoints[eid]
@@ -221,8 +239,10 @@ class Storm:
 
         def unsure():
             rec["unsure_subnets"] = True
+            self.j.note("ModifyVpcEndpoint", eid, "cut", str(args))
         if self.call(lambda: ec2.modify_vpc_endpoint(**args), unsure):
             rec["subnets"] = after
+            self.j.note("ModifyVpcEndpoint", eid, "ack", f"{args} -> {sorted(after)}")
 
     def group_op(self, ec2):
         live = [g for g in self.my_groups if self.j.groups[g] == "live"]
@@ -231,8 +251,10 @@ class Storm:
 
             def unsure():
                 self.j.groups[g] = "unsure"
+                self.j.note("DeleteSecurityGroup", g, "cut")
             if self.call(lambda: ec2.delete_security_group(GroupId=g), unsure):
                 self.j.groups[g] = "deleted"
+                self.j.note("DeleteSecurityGroup", g, "ack")
             return
         i = self.rng.randrange(N_VPCS)
         out = {}
@@ -245,6 +267,7 @@ class Storm:
             with self.j.lock:
                 self.j.groups[g] = "live"
                 self.w.group_vpc[g] = self.w.vpcs[i]
+            self.j.note("CreateSecurityGroup", g, "ack", f"in {self.w.vpcs[i]}")
             self.my_groups.append(g)
             self.call(lambda: ec2.authorize_security_group_ingress(
                 GroupId=g, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
@@ -258,8 +281,10 @@ class Storm:
 
             def unsure():
                 self.j.subnets[sid] = "unsure"
+                self.j.note("DeleteSubnet", sid, "cut")
             if self.call(lambda: ec2.delete_subnet(SubnetId=sid), unsure):
                 self.j.subnets[sid] = "deleted"
+                self.j.note("DeleteSubnet", sid, "ack")
             return
         i = self.rng.randrange(N_VPCS)
         third = base_cidr(i).replace(".0.0/16", f".{10 + self.worker}.0/24")
@@ -273,6 +298,7 @@ class Storm:
         if self.call(go, lambda: None):
             with self.j.lock:
                 self.j.subnets[out["s"]] = "live"
+            self.j.note("CreateSubnet", out["s"], "ack", f"{third} in {self.w.vpcs[i]}")
             self.my_subnets.append((out["s"], i))
 
     def vpc_op(self, ec2):
@@ -286,14 +312,18 @@ class Storm:
 
                 def unsure_s(s=s):
                     self.j.subnets[s] = "unsure"
+                    self.j.note("DeleteSubnet", s, "cut")
                 if not self.call(lambda s=s: ec2.delete_subnet(SubnetId=s), unsure_s):
                     return
                 self.j.subnets[s] = "deleted"
+                self.j.note("DeleteSubnet", s, "ack")
 
             def unsure():
                 self.j.vpcs[vpc] = "unsure"
+                self.j.note("DeleteVpc", vpc, "cut")
             if self.call(lambda: ec2.delete_vpc(VpcId=vpc), unsure):
                 self.j.vpcs[vpc] = "deleted"
+                self.j.note("DeleteVpc", vpc, "ack")
             return
         out = {}
 
@@ -304,6 +334,7 @@ class Storm:
         vpc = out["v"]
         with self.j.lock:
             self.j.vpcs[vpc] = "live"
+        self.j.note("CreateVpc", vpc, "ack")
         entry = (vpc, [])
         self.my_vpcs.append(entry)
 
@@ -313,6 +344,7 @@ class Storm:
         if self.call(go_s, lambda: None):
             with self.j.lock:
                 self.j.subnets[out["s"]] = "live"
+            self.j.note("CreateSubnet", out["s"], "ack", f"in {vpc}")
             entry[1].append(out["s"])
 
 
@@ -540,6 +572,7 @@ def test_kill_9_during_an_endpoint_storm_then_host_matches_store(daemon):
             t.start()
         time.sleep(moment)
         os.kill(d.proc.pid, signal.SIGKILL)
+        journal.note("kill -9", "", "", f"after {moment}s")
         d.proc.wait()
         stop.set()
         for t in threads:
@@ -547,6 +580,7 @@ def test_kill_9_during_an_endpoint_storm_then_host_matches_store(daemon):
         assert not any(t.is_alive() for t in threads), "a storm client hung"
         print(f"round {round_}: killed after {moment}s, {journal.ops - ops0} acknowledged writes")
         d.start(port=d.port, timeout=60)
+        journal.round = round_ + 1
     print(f"storm: {journal.ops} acknowledged writes, {journal.died} calls cut by a kill, "
           f"refusals {journal.errors}; endpoints {sum(r['state'] == 'live' for r in journal.endpoints.values())} "
           f"live, {sum(r['state'] == 'deleted' for r in journal.endpoints.values())} deleted")
@@ -558,7 +592,7 @@ def test_kill_9_during_an_endpoint_storm_then_host_matches_store(daemon):
     print(f"converged {time.monotonic() - t1:.1f}s after the last restart: {states}")
     view = StoreView(d)
     problems = check_store(journal, view)
-    assert not problems, "store lost acknowledged writes:\n" + "\n".join(problems)
+    assert not problems, "store lost acknowledged writes:\n" + "\n".join(problems) + journal.history(problems)
 
     stats = {}
     with hi.Prober() as prober:
@@ -571,4 +605,4 @@ def test_kill_9_during_an_endpoint_storm_then_host_matches_store(daemon):
             time.sleep(1)
     print(f"host checked against {len(view.vpcs)} VPCs, {len(view.endpoints)} endpoints, {len(view.enis)} ENIs: "
           f"{stats}")
-    assert not problems, f"host != store (seed {SEED}):\n" + "\n".join(problems[:60])
+    assert not problems, f"host != store (seed {SEED}):\n" + "\n".join(problems[:60]) + journal.history(problems[:60])
