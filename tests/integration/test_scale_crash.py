@@ -13,7 +13,11 @@ journaled. After the last restart:
     listening sockets, the names the VPC resolvers answer (and NXDOMAIN for deleted
     endpoints), and the per-interface chains of nftables table inet lp-sg.
 
-The seed is printed; LP_SCALE_CRASH_SEED=N repeats a run's kill moments. Needs root."""
+The seed is printed; LP_SCALE_CRASH_SEED=N repeats a run's kill moments.
+
+A second test pins a reconciler race found while writing the first (expected to fail
+until the reconciler compares on revision): Describe says `deleted` while the endpoint
+is still on the host. Needs root."""
 
 import os
 import random
