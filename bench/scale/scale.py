@@ -321,7 +321,9 @@ class Sampler:
             fds = self.daemon.fd_count()
             if fds < 0:
                 continue
-            self.last = (time.strftime("%H:%M:%S"), fds, self.daemon.memory()["rss_mib"])
+            # VmRSS only: smaps_rollup would take the daemon's mmap lock twice a second.
+            rss = re.search(r"^VmRSS:\s+(\d+)", read(f"/proc/{self.daemon.proc.pid}/status"), re.M)
+            self.last = (time.strftime("%H:%M:%S"), fds, int(rss.group(1)) / 1024 if rss else 0)
             self.peak_fds = max(self.peak_fds, fds)
 
     def describe(self):
