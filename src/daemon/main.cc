@@ -1,10 +1,13 @@
 // linkplane: command-line entry point (serve, exec, demo, version).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "common/log.h"
@@ -12,6 +15,7 @@
 #include "daemon/daemon.h"
 #include "daemon/demo.h"
 #include "net/exec.h"
+#include "net/nft_runner.h"
 
 #ifndef LP_VERSION
 #define LP_VERSION "0.0.0"
@@ -19,23 +23,44 @@
 
 namespace {
 
-// Each forwarded connection holds six descriptors (two sockets, two pipes), so the
-// usual soft limit of 1024 would stop the data plane near 170 connections. The
-// soft limit goes up to the hard one, as nginx and HAProxy do; nothing here uses
-// select(), which cannot take descriptors past 1023.
+// Beyond this many descriptors the kernel's per-process tables cost more than the
+// data plane needs (10,000 endpoints hold about 40,000 listening sockets).
+constexpr rlim_t kMaxOpenFiles = 1 << 20;
+
+// Each forwarded connection holds six descriptors (two sockets, two pipes) and each
+// endpoint a listener per port, so the usual soft limit of 1024 would stop the data
+// plane near 170 connections. The soft limit goes up to the hard one, as nginx and
+// HAProxy do, and as root the hard one first goes up to fs.nr_open (at most
+// kMaxOpenFiles). Descriptor numbers past 1023 are safe here: the only library that
+// uses select(), libnftables, runs in its own process (net/nft_runner.h).
 void raiseOpenFileLimit() {
-  rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
-  rlim_t was = r.rlim_cur;
-  r.rlim_cur = r.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &r) == 0) {
-    LP_LOG_INFO("open-file limit raised from {} to {}", was, r.rlim_cur);
+  rlimit was{};
+  if (getrlimit(RLIMIT_NOFILE, &was) != 0) return;
+  rlim_t hard = was.rlim_max;
+  rlim_t nrOpen = 0;
+  if (std::ifstream in("/proc/sys/fs/nr_open"); geteuid() == 0 && in >> nrOpen) {
+    rlim_t want = std::min(nrOpen, kMaxOpenFiles);
+    if (want > hard) {
+      rlimit up{want, want};
+      if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+        LP_LOG_INFO("open-file limit raised from {} to {} (hard limit was {})", was.rlim_cur, want, hard);
+        return;
+      }
+      LP_LOG_WARN("open-file hard limit stays at {}: {}", hard, strerror(errno));
+    }
+  }
+  if (was.rlim_cur >= hard) return;
+  rlimit soft{hard, hard};
+  if (setrlimit(RLIMIT_NOFILE, &soft) == 0) {
+    LP_LOG_INFO("open-file limit raised from {} to {} (hard limit was {})", was.rlim_cur, hard, hard);
   } else {
-    LP_LOG_WARN("open-file limit stays at {}: {}", was, strerror(errno));
+    LP_LOG_WARN("open-file limit stays at {}: {}", was.rlim_cur, strerror(errno));
   }
 }
 
 int serve(const std::string& configPath, const std::string& stateDir, const std::string& listen) {
+  // Forked first, while this process has one thread and a handful of descriptors.
+  lp::Status nftHelper = lp::net::NftRunner::shared().start();
   lp::daemon::Config config = lp::daemon::defaultConfig();
   if (!configPath.empty()) {
     auto loaded = lp::daemon::loadConfig(configPath);
@@ -54,6 +79,7 @@ int serve(const std::string& configPath, const std::string& stateDir, const std:
     config.listen = listen;
   }
   lp::initLogging(config.logLevel);
+  if (!nftHelper.ok()) LP_LOG_WARN("{} (retried on first use)", nftHelper.toString());
   raiseOpenFileLimit();
 
   // Signals are taken synchronously by this thread; every thread started later
