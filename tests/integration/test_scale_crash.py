@@ -616,9 +616,6 @@ DELETES = 20  # endpoints deleted one by one in the regression test below, of
 MADE = 60     # endpoints made first (a pass over more objects takes longer)
 
 
-@pytest.mark.xfail(strict=False, reason="the reconciler writes `deleted` from a newer store view than the one its "
-                                        "host pass applied (reconciler.cc writeStatus), so Describe says deleted "
-                                        "while the endpoint still listens; DESIGN asks for compare-on-revision")
 def test_describe_says_deleted_only_once_the_endpoint_is_off_the_host(daemon):
     """Once DescribeVpcEndpoints says `deleted`, the endpoint's addresses are off its
     subnet bridges and nothing listens on them (a client can no longer connect)."""
