@@ -140,7 +140,7 @@ def machine_limits():
 def expected_needs(workers):
     """Rough needs of the daemon at this size, to compare with the limits above."""
     enis = V * E * 2
-    listeners = enis * workers  # one SO_REUSEPORT socket per ENI, port and loop
+    listeners = V * workers  # one SO_REUSEPORT socket per VPC namespace, port (one here) and loop
     pipes = 512 * workers       # the forwarder keeps up to 256 idle splice pipes per loop
     return {"namespaces": V + PROVIDERS * 2, "endpoint ENIs": enis, "listening sockets": listeners,
             "descriptors (listeners, 2 DNS and 1 netlink per VPC, pipe pools)":

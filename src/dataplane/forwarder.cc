@@ -106,7 +106,10 @@ struct ListenerRt {
   std::shared_ptr<TokenBucket> bucket;  // null = unlimited
 };
 
-using ListenerKey = std::string;  // ns|ip|port
+using ListenerKey = std::string;  // ns|ip|port: one endpoint interface address and listener port
+// ns|*|port: the listening socket in a namespace that takes every address's
+// connections on one port (ns|ip|53 for port 53, which the VPC resolver holds).
+using SocketKey = std::string;
 
 // Lets update() wait until every loop has installed a change: resets of connections
 // must leave before the reconciler removes the addresses they were made on (a
@@ -130,7 +133,8 @@ struct Barrier {
 struct Install {
   std::map<ListenerKey, std::shared_ptr<const ListenerRt>> upserts;
   std::vector<ListenerKey> removals;
-  std::map<ListenerKey, int> newFds;  // owned by the loop once posted
+  std::map<SocketKey, int> newFds;  // owned by the loop once posted
+  std::vector<SocketKey> closeSockets;
   std::shared_ptr<Barrier> barrier;
 };
 
@@ -309,16 +313,17 @@ class Loop final : public Handler {
     }
   }
   // False when it stopped for want of descriptors or memory (EMFILE and the like).
-  bool accept(int lfd, const std::shared_ptr<const ListenerRt>& rt);
+  bool accept(int lfd, const std::string& ns, int port);
 
  private:
   struct ListenerSock final : Handler {
     Loop* loop = nullptr;
     int fd = -1;
-    std::shared_ptr<const ListenerRt> rt;
+    std::string ns;  // where it listens, and the port, to name the listener an accepted
+    int port = 0;    // connection reached (by its local address)
     int64_t pausedUntil = 0;  // monoNanos(); 0 = watched
     void onEvent(uint32_t) override {
-      if (fd >= 0 && !loop->accept(fd, rt)) loop->pause(this);
+      if (fd >= 0 && !loop->accept(fd, ns, port)) loop->pause(this);
     }
   };
 
@@ -343,9 +348,9 @@ class Loop final : public Handler {
     if (now - lastPauseLog_ > 10'000'000'000) {
       lastPauseLog_ = now;
       LP_LOG_WARN(
-          "dataplane: accept on {}:{} failed ({}); new connections wait {} ms at a time until descriptors "
-          "are free (raise the open-file limit)",
-          l->rt->spec.ip, l->rt->spec.port, strerror(err), kAcceptPauseNanos / 1'000'000);
+          "dataplane: accept on port {} in {} failed ({}); new connections wait {} ms at a time until "
+          "descriptors are free (raise the open-file limit)",
+          l->port, l->ns, strerror(err), kAcceptPauseNanos / 1'000'000);
     }
   }
   // Watches again the listeners whose pause is over; answers the nearest pause end (0 = none).
@@ -387,7 +392,8 @@ class Loop final : public Handler {
   bool stopping_ = false;       // guarded by mu_
   bool stopped_ = false;        // loop thread only
 
-  std::map<ListenerKey, std::unique_ptr<ListenerSock>> listeners_;
+  std::map<SocketKey, std::unique_ptr<ListenerSock>> listeners_;
+  std::unordered_map<ListenerKey, std::shared_ptr<const ListenerRt>> routes_;
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
   std::vector<Conn*> ready_;
   std::vector<std::pair<int64_t, Conn*>> throttled_;
@@ -555,7 +561,7 @@ void Conn::closeGracefully() {
   release(false);
 }
 
-bool Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
+bool Loop::accept(int lfd, const std::string& ns, int port) {
   for (int i = 0; i < 64; ++i) {
     sockaddr_in peer{};
     socklen_t len = sizeof peer;
@@ -564,7 +570,19 @@ bool Loop::accept(int lfd, const std::shared_ptr<const ListenerRt>& rt) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return !(errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM);
     }
-    if (!rt->spec.forwarding) {
+    // The address it was made to names the endpoint interface; any other address of
+    // the namespace on this port (a router, a resolver, an endpoint not in service)
+    // is reset at once.
+    sockaddr_in local{};
+    socklen_t llen = sizeof local;
+    char ip[INET_ADDRSTRLEN] = {};
+    std::shared_ptr<const ListenerRt> rt;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) == 0 &&
+        inet_ntop(AF_INET, &local.sin_addr, ip, sizeof ip)) {
+      auto it = routes_.find(ns + "|" + ip + "|" + std::to_string(port));
+      if (it != routes_.end()) rt = it->second;
+    }
+    if (!rt || !rt->spec.forwarding) {
       resetFd(fd);
       continue;
     }
@@ -641,23 +659,30 @@ void Loop::install(Install& in) {
   std::set<ListenerKey> cutKeys;
   for (const auto& key : in.removals) {
     cutKeys.insert(key);
-    auto it = listeners_.find(key);
-    if (it == listeners_.end()) continue;
-    retire(std::move(it->second));
-    listeners_.erase(it);
+    routes_.erase(key);
   }
   for (auto& [key, fd] : in.newFds) {
     auto l = std::make_unique<ListenerSock>();
     l->loop = this;
     l->fd = fd;
+    // SocketKey: ns|addr|port.
+    auto bar = key.find('|'), last = key.rfind('|');
+    l->ns = key.substr(0, bar);
+    l->port = std::stoi(key.substr(last + 1));
     watchListener(l.get(), EPOLL_CTL_ADD, EPOLLIN);
     auto& slot = listeners_[key];
     if (slot) retire(std::move(slot));
     slot = std::move(l);
   }
   in.newFds.clear();
+  for (const auto& key : in.closeSockets) {
+    auto it = listeners_.find(key);
+    if (it == listeners_.end()) continue;
+    retire(std::move(it->second));
+    listeners_.erase(it);
+  }
   for (const auto& [key, rt] : in.upserts) {
-    if (auto it = listeners_.find(key); it != listeners_.end()) it->second->rt = rt;
+    routes_[key] = rt;
     if (!rt->spec.forwarding) cutKeys.insert(key);
   }
   if (cutKeys.empty()) return;
@@ -673,6 +698,7 @@ void Loop::install(Install& in) {
 void Loop::shutdownAll() {
   for (auto& [_, l] : listeners_) retire(std::move(l));
   listeners_.clear();
+  routes_.clear();
   std::vector<Conn*> all;
   for (auto& [c, _] : conns_) all.push_back(c);
   for (Conn* c : all) c->reset();
@@ -756,6 +782,15 @@ void Loop::run() {
 
 std::string keyOf(const ListenerSpec& l) { return l.ns + "|" + l.ip + "|" + std::to_string(l.port); }
 
+// One listening socket per namespace and port takes the connections of every
+// endpoint interface there: 10,000 endpoints in 2 subnets held 40,000 sockets with
+// one per address and loop, past this machine's 20,000-descriptor hard limit, and
+// now 2 per VPC and port. Port 53 keeps a socket per address: the VPC resolver
+// holds its own address's port 53.
+SocketKey socketKeyOf(const ListenerSpec& l) {
+  return l.ns + "|" + (l.port == 53 ? l.ip : std::string("*")) + "|" + std::to_string(l.port);
+}
+
 }  // namespace
 
 class Forwarder::Impl {
@@ -788,7 +823,7 @@ class Forwarder::Impl {
   std::map<std::string, HealthResult> health() { return checker_.report(); }
 
  private:
-  Result<int> makeListener(const ListenerSpec& l);
+  Result<int> makeListener(const ListenerSpec& l, bool wildcard);
   std::shared_ptr<const ListenerRt> makeRuntime(const ListenerKey& key, const ListenerSpec& l);
   unsigned long nsInode(const std::string& ns) {
     struct stat st {};
@@ -802,10 +837,17 @@ class Forwarder::Impl {
   bool stopped_ = false;
   std::unique_ptr<NsCache> ns_;                 // made on the update thread
   struct Bound {
-    unsigned long ino = 0;  // of the namespace its sockets were made in
     ListenerSpec spec;
+    SocketKey socket;
   };
-  std::map<ListenerKey, Bound> bound_;  // listeners with sockets in every loop
+  struct Sock {
+    unsigned long ino = 0;  // of the namespace it was made in
+    int users = 0;          // bound listeners it takes connections for
+  };
+  std::map<ListenerKey, Bound> bound_;   // listeners installed in every loop
+  std::map<SocketKey, Sock> sockets_;    // with a socket in every loop
+  // Forgets a listener; its socket goes (closeSockets) once no listener uses it.
+  void unbind(std::map<ListenerKey, Bound>::iterator b, std::vector<SocketKey>& closeSockets);
   std::map<std::string, std::vector<ListenerKey>> keysOf_;  // endpoint -> its bound listeners
   std::map<std::string, std::vector<HealthCheckSpec>> checks_;  // by target group
   std::chrono::steady_clock::time_point lastSweep_{};
@@ -814,9 +856,11 @@ class Forwarder::Impl {
   std::map<std::string, std::shared_ptr<TokenBucket>> buckets_;               // by endpoint|zone
 };
 
-Result<int> Forwarder::Impl::makeListener(const ListenerSpec& l) {
+Result<int> Forwarder::Impl::makeListener(const ListenerSpec& l, bool wildcard) {
   sockaddr_in addr{};
-  if (!parseAddr(l.ip, l.port, addr)) return Status("InvalidParameterValue", "bad listener address " + l.ip);
+  if (!parseAddr(wildcard ? "0.0.0.0" : l.ip, l.port, addr)) {
+    return Status("InvalidParameterValue", "bad listener address " + l.ip);
+  }
   LP_ASSIGN_OR_RETURN(int fd, ns_->socket(l.ns, SOCK_STREAM | SOCK_NONBLOCK));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -824,7 +868,8 @@ Result<int> Forwarder::Impl::makeListener(const ListenerSpec& l) {
   setStreamOptions(fd, opts_);  // inherited by accepted sockets
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4096) != 0) {
     Status st("InternalError",
-              "listen on " + l.ip + ":" + std::to_string(l.port) + " in " + l.ns + ": " + std::strerror(errno));
+              "listen on " + std::string(wildcard ? "port " : l.ip + ":") + std::to_string(l.port) + " in " + l.ns +
+                  ": " + std::strerror(errno));
     close(fd);
     return st;
   }
@@ -868,21 +913,28 @@ UpdateResult Forwarder::Impl::apply(const SnapshotDelta& delta) {
 
   std::map<ListenerKey, std::shared_ptr<const ListenerRt>> upserts;
   std::vector<ListenerKey> removals;
-  std::vector<std::map<ListenerKey, int>> newFds(loops_.size());
+  std::vector<SocketKey> closeSockets;
+  std::vector<std::map<SocketKey, int>> newFds(loops_.size());
+  std::map<std::string, unsigned long> inodes;  // per namespace, once per delta
+  auto inodeOf = [&](const std::string& ns) {
+    auto it = inodes.find(ns);
+    return it != inodes.end() ? it->second : (inodes[ns] = nsInode(ns));
+  };
   for (const auto& [endpointId, listeners] : delta.endpoints) {
     std::vector<ListenerKey> keep;
     for (const auto& l : listeners) {
       ListenerKey key = keyOf(l);
       if (std::find(keep.begin(), keep.end(), key) != keep.end()) continue;  // two load balancers on one port
-      // A namespace made again (same name, new inode) needs new sockets.
-      unsigned long ino = nsInode(l.ns);
-      auto was = bound_.find(key);
-      bool fresh = was == bound_.end() || was->second.ino != ino;
-      if (fresh) {
+      // A socket per namespace and port; a namespace made again (same name, new
+      // inode) needs new ones.
+      SocketKey sk = socketKeyOf(l);
+      unsigned long ino = inodeOf(l.ns);
+      auto sock = sockets_.find(sk);
+      if (sock == sockets_.end() || sock->second.ino != ino) {
         std::vector<int> fds;
         Status err;
         for (size_t i = 0; i < loops_.size() && err.ok(); ++i) {
-          auto fd = makeListener(l);
+          auto fd = makeListener(l, sk.find("|*|") != std::string::npos);
           if (fd) {
             fds.push_back(*fd);
           } else {
@@ -894,12 +946,24 @@ UpdateResult Forwarder::Impl::apply(const SnapshotDelta& delta) {
           result.listenerErrors[endpointId] = err.message();
           continue;
         }
-        for (size_t i = 0; i < loops_.size(); ++i) newFds[i][key] = fds[i];
+        for (size_t i = 0; i < loops_.size(); ++i) {
+          if (auto old = newFds[i].find(sk); old != newFds[i].end()) close(old->second);
+          newFds[i][sk] = fds[i];
+        }
+        sockets_[sk].ino = ino;
+        // Closed earlier in this delta (its last listener went) and wanted again.
+        closeSockets.erase(std::remove(closeSockets.begin(), closeSockets.end(), sk), closeSockets.end());
       }
       keep.push_back(key);
+      auto was = bound_.find(key);
       // Health states are shared atomics the checker may have made anew.
-      if (!fresh && was->second.spec == l && !checksChanged) continue;
-      bound_[key] = Bound{ino, l};
+      if (was != bound_.end() && was->second.spec == l && !checksChanged) continue;
+      if (was == bound_.end()) {
+        sockets_[sk].users++;
+        bound_[key] = Bound{l, sk};
+      } else {
+        was->second.spec = l;
+      }
       upserts[key] = makeRuntime(key, l);
     }
     auto& had = keysOf_[endpointId];
@@ -907,7 +971,7 @@ UpdateResult Forwarder::Impl::apply(const SnapshotDelta& delta) {
       if (std::find(keep.begin(), keep.end(), key) != keep.end()) continue;
       // Another endpoint may have taken the key over in this same delta.
       if (auto b = bound_.find(key); b != bound_.end() && b->second.spec.endpointId == endpointId) {
-        bound_.erase(b);
+        unbind(b, closeSockets);
         removals.push_back(key);
       }
     }
@@ -917,13 +981,13 @@ UpdateResult Forwarder::Impl::apply(const SnapshotDelta& delta) {
       had = std::move(keep);
     }
   }
-  bool posted = !upserts.empty() || !removals.empty();
+  bool posted = !upserts.empty() || !removals.empty() || !closeSockets.empty();
   for (const auto& fds : newFds) posted = posted || !fds.empty();
   if (posted) {
     auto barrier = std::make_shared<Barrier>();
     barrier->remaining = loops_.size();
     for (size_t i = 0; i < loops_.size(); ++i) {
-      loops_[i]->post(Install{upserts, removals, std::move(newFds[i]), barrier});
+      loops_[i]->post(Install{upserts, removals, std::move(newFds[i]), closeSockets, barrier});
     }
     barrier->wait(std::chrono::seconds(2));
   }
@@ -934,6 +998,15 @@ UpdateResult Forwarder::Impl::apply(const SnapshotDelta& delta) {
     lastSweep_ = now;
   }
   return result;
+}
+
+void Forwarder::Impl::unbind(std::map<ListenerKey, Bound>::iterator b, std::vector<SocketKey>& closeSockets) {
+  auto s = sockets_.find(b->second.socket);
+  if (s != sockets_.end() && --s->second.users <= 0) {
+    closeSockets.push_back(s->first);
+    sockets_.erase(s);
+  }
+  bound_.erase(b);
 }
 
 std::shared_ptr<const ListenerRt> Forwarder::Impl::makeRuntime(const ListenerKey& key, const ListenerSpec& l) {

@@ -475,13 +475,15 @@ def expected_host(view):
             want["lp-" + nid] = {"workload": True}
     names = {}
     for eid, e in view.endpoints.items():
+        ns = "lp-" + e["VpcId"]
+        if e["State"] in ("pending", "available"):
+            # One socket per VPC namespace and port takes every endpoint address's
+            # connections there (the data plane resets those of other addresses).
+            for port in PORTS:
+                want[ns]["listen"].add(("0.0.0.0", port))
         if e["State"] != "available":
             continue
-        ns = "lp-" + e["VpcId"]
         ips = sorted(view.enis[n]["PrivateIpAddress"] for n in e["NetworkInterfaceIds"] if n in view.enis)
-        for ip in ips:
-            for port in PORTS:
-                want[ns]["listen"].add((ip, port))
         names[(ns, want[ns]["resolver"], e["DnsEntries"][0]["DnsName"])] = ips
     return want, names
 
@@ -641,11 +643,9 @@ def test_describe_says_deleted_only_once_the_endpoint_is_off_the_host(daemon):
                 assert time.monotonic() < deadline, f"{eid} never deleted"
                 time.sleep(0.01)
             item = prober.inventory([ns])[ns]
-            listening = sorted({a for a, _ in item["listen"] if a in mine})
             on_bridge = sorted(a.split("/")[0] for b in hi.bridge_addresses(item).values() for a in b
                                if a.split("/")[0] in mine)
-            if listening or on_bridge:
-                connects = prober.tcp([(ns, a, PORTS[0], False) for a in listening], timeout=1)
-                late.append(f"{eid} deleted, yet listening on {listening} (connect: {connects}), "
-                            f"addresses {on_bridge} on bridges")
+            connects = prober.tcp([(ns, a, PORTS[0], False) for a in sorted(mine)], timeout=0.5)
+            if on_bridge or any(r.startswith("open") or r.startswith("banner") for r in connects):
+                late.append(f"{eid} deleted, yet connect: {connects}, addresses {on_bridge} on bridges")
     assert not late, f"{len(late)} of {DELETES} endpoints said deleted while on the host:\n" + "\n".join(late)
