@@ -440,6 +440,7 @@ void Reconciler::writeTargetHealth() {
 }
 
 bool Reconciler::reconcileOnce() {
+  auto started = std::chrono::steady_clock::now();
   ingest();
   promoteDue();
 
@@ -558,6 +559,11 @@ bool Reconciler::reconcileOnce() {
   }
 
   bool more = !dirtyVpcs_.empty() || !dirtyEndpoints_.empty() || !dirtyGroups_.empty() || !writes.empty();
+  if (auto took = std::chrono::steady_clock::now() - started; took > std::chrono::seconds(1)) {
+    LP_LOG_WARN("reconciler: pass took {} ms: {} vpcs, {} endpoints, {} target groups, {} status writes",
+                std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), vpcs.size(), endpoints.size(),
+                groups.size(), writes.size());
+  }
   std::lock_guard l(statsMu_);
   stats_.passes++;
   stats_.endpointsPlanned += endpoints.size();
