@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "control/endpoint_service.h"
 #include "control/security_group_index.h"
+#include "control/store_indexes.h"
 #include "dns/dns_server.h"
 #include "notify/notifier.h"
 #include "reconciler/dns_plan.h"
@@ -38,7 +39,7 @@ Status Daemon::start() {
   std::error_code ec;
   std::filesystem::create_directories(config_.stateDir, ec);
   if (ec) return Status("InternalError", "cannot create state directory " + config_.stateDir + ": " + ec.message());
-  LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir));
+  LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir, control::storeIndexer()));
   parts_->ctx = std::make_unique<control::ControlContext>(
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
