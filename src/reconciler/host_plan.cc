@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/security_group_rules.h"
+#include "model/security_group_rules.h"
 #include "model/cidr.h"
 #include "model/endpoint.h"
 #include "model/resources.h"
