@@ -9,6 +9,7 @@
 #include "control/endpoint_service.h"
 #include "control/security_group_index.h"
 #include "control/store_indexes.h"
+#include "daemon/sns_outbox.h"
 #include "dns/dns_server.h"
 #include "notify/notifier.h"
 #include "reconciler/dns_plan.h"
@@ -29,6 +30,7 @@ struct Daemon::Parts {
   std::unique_ptr<dns::DnsServer> dns;
   std::unique_ptr<reconciler::HostProvisioner> provisioner;
   std::unique_ptr<reconciler::Reconciler> reconciler;
+  std::unique_ptr<SnsOutbox> outbox;  // outlives notifier
   std::unique_ptr<notify::Notifier> notifier;
 };
 
@@ -92,7 +94,8 @@ Status Daemon::start() {
   std::string host = listen.first == "0.0.0.0" ? "127.0.0.1" : listen.first == "::" ? "::1" : listen.first;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   nopts.publicBaseUrl = "http://" + host + ":" + std::to_string(port);
-  LP_ASSIGN_OR_RETURN(parts_->notifier, notify::Notifier::create(*parts_->ctx, nopts));
+  parts_->outbox = std::make_unique<SnsOutbox>(*parts_->ctx);
+  LP_ASSIGN_OR_RETURN(parts_->notifier, notify::Notifier::create(*parts_->outbox, parts_->clock, nopts));
   parts_->notifier->start();
   std::cout << "linkplane listening on http://" << listen.first << ":" << port << std::endl;
   return Status::Ok();
