@@ -214,10 +214,12 @@ class TxnImpl final : public WriteTxn {
     }
     // Committed holders the overlay does not touch, merged in id order with the
     // overlay's own holders (the overlay is small: one batch of writes).
+    // Iterators, not pointers, and checked again when visited: fn may write (even
+    // erase) an object further on, as it may in forEach.
     const auto& ov = k->second;
-    std::vector<const Object*> mine;
+    std::vector<decltype(ov.begin())> mine;
     for (auto it = ov.lower_bound(fromId); it != ov.end(); ++it)
-      if (it->second && holds(it->second->entries, index, value)) mine.push_back(&it->second->object);
+      if (it->second && holds(it->second->entries, index, value)) mine.push_back(it);
     static const IdSet kNone;
     const IdSet* found = indexedIds(cache_, kind, index, value);
     const IdSet& ids = found ? *found : kNone;
@@ -226,11 +228,12 @@ class TxnImpl final : public WriteTxn {
     while (true) {
       while (b != ids.end() && ov.count(*b)) ++b;
       if (b == ids.end() && o == mine.end()) return;
-      if (o == mine.end() || (b != ids.end() && *b < (*o)->id)) {
+      if (o == mine.end() || (b != ids.end() && *b < (*o)->first)) {
         if (!fn(cache_.objects.find(kind)->second.find(*b)->second.object)) return;
         ++b;
       } else {
-        if (!fn(**o)) return;
+        const auto& now = (*o)->second;
+        if (now && holds(now->entries, index, value) && !fn(now->object)) return;
         ++o;
       }
     }

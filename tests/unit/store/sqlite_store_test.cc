@@ -350,6 +350,27 @@ TEST_F(SqliteStoreTest, FailedTransactionLeavesIndexesAlone) {
   EXPECT_EQ(committedCount("s2"), 0u);
 }
 
+// A walk over an index may write as it goes (as forEach allows): an object erased
+// ahead of the walk is not visited, and nothing reads what the erase freed.
+TEST_F(SqliteStoreTest, ErasingAheadWhileWalkingAnIndexSkipsTheErased) {
+  put("e1", "subnet=s1");
+  Ids visited;
+  ASSERT_TRUE(store_
+                  ->update([&](WriteTxn& t) {
+                    t.put("eni", "e2", "subnet=s1");
+                    t.put("eni", "e3", "subnet=s1");
+                    t.forEachIndexed("eni", "subnet", "s1", [&](const Object& o) {
+                      visited.push_back(o.id);
+                      if (o.id == "e1") t.erase("eni", "e3");
+                      return true;
+                    });
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(visited, (Ids{"e1", "e2"}));
+  EXPECT_EQ(committedHolders("s1"), (Ids{"e1", "e2"}));
+}
+
 // A quota check (count, then put) from many threads at once: each transaction must
 // count the writes queued ahead of it for the disk, or the quota is overrun.
 TEST_F(SqliteStoreTest, CountSeesWritesQueuedByConcurrentWriters) {
