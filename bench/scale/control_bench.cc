@@ -89,7 +89,7 @@ int run(size_t endpoints, size_t vpcs, const std::string& base) {
     svcIn.networkLoadBalancerArns = {lb.id.str()};
     auto svc = must(EndpointService(ctx).createServiceConfiguration(provider, svcIn), "service");
     must(EndpointService(ctx).modifyServicePermissions(provider, svc.service.id.str(),
-                                                      {std::string("arn:aws:iam::") + kConsumer + ":root"}, {}),
+                                                       {std::string("arn:aws:iam::") + kConsumer + ":root"}, {}),
          "permissions");
 
     // The consumer's VPCs, one /24 subnet each (room for 251 interfaces).
@@ -98,8 +98,8 @@ int run(size_t endpoints, size_t vpcs, const std::string& base) {
     for (size_t i = 0; i < vpcs; ++i) {
       std::string cidr = fmt::format("10.{}.{}.0/24", i / 256, i % 256);
       auto vpc = must(VpcService(ctx).createVpc(consumer, {cidr, "", {}}), "consumer vpc");
-      auto sub = must(SubnetService(ctx).createSubnet(consumer, {vpc.id.str(), cidr, "", "use1-az1", {}}),
-                      "consumer subnet");
+      auto sub =
+          must(SubnetService(ctx).createSubnet(consumer, {vpc.id.str(), cidr, "", "use1-az1", {}}), "consumer subnet");
       nets.emplace_back(vpc.id.str(), sub.subnet.id.str());
     }
     fmt::print("setup: {} VPCs with a subnet each in {:.1f} s\n", vpcs, ms(Clock::now() - setupStart) / 1000);
@@ -118,8 +118,7 @@ int run(size_t endpoints, size_t vpcs, const std::string& base) {
       double took = ms(Clock::now() - t0);
       if (i < kWindow) first.push_back(took);
       if (i + kWindow >= endpoints) last.push_back(took);
-      if ((i + 1) % 1000 == 0)
-        fmt::print("  {} endpoints, {:.1f} s\n", i + 1, ms(Clock::now() - createStart) / 1000);
+      if ((i + 1) % 1000 == 0) fmt::print("  {} endpoints, {:.1f} s\n", i + 1, ms(Clock::now() - createStart) / 1000);
     }
     double p50a = percentile(first, 0.5), p99a = percentile(first, 0.99);
     double p50b = percentile(last, 0.5), p99b = percentile(last, 0.99);

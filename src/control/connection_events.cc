@@ -18,10 +18,9 @@ void recordConnectionEvent(Txn& t, const ControlContext& ctx, const model::VpcEn
     return n.state == "Enabled" && std::find(n.events.begin(), n.events.end(), event) != n.events.end();
   };
   // The service's notifications and the endpoint's, in id order as one list.
-  auto notifications =
-      endpoint.serviceId.empty()
-          ? std::vector<model::ConnectionNotification>{}
-          : t.listIndexed<model::ConnectionNotification>(index::kService, endpoint.serviceId.str(), wants);
+  auto notifications = endpoint.serviceId.empty() ? std::vector<model::ConnectionNotification>{}
+                                                  : t.listIndexed<model::ConnectionNotification>(
+                                                        index::kService, endpoint.serviceId.str(), wants);
   if (!endpoint.id.empty())
     for (auto& n : t.listIndexed<model::ConnectionNotification>(index::kEndpoint, endpoint.id.str(), wants))
       if (endpoint.serviceId.empty() || n.serviceId != endpoint.serviceId) notifications.push_back(std::move(n));

@@ -534,9 +534,8 @@ Result<Page<LoadBalancer>> ElbService::describeLoadBalancers(const CallContext& 
   for (const auto& a : in.arns)
     if (!isArnOf(a, "loadbalancer")) return validation("'{}' is not a valid load balancer ARN", a);
   std::vector<LoadBalancer> lbs;
-  ctx_.store.read([&](const store::ReadView& r) {
-    lbs = View(r).listIndexed<LoadBalancer>(index::kOwner, call.account);
-  });
+  ctx_.store.read(
+      [&](const store::ReadView& r) { lbs = View(r).listIndexed<LoadBalancer>(index::kOwner, call.account); });
   auto keep = [&](const std::vector<std::string>& wanted, auto field) -> Status {
     std::vector<std::string> missing;
     for (const auto& w : wanted)

@@ -940,7 +940,8 @@ Result<std::vector<UnsuccessfulItem>> EndpointService::deleteServiceConfiguratio
             failure(id, err::kServiceNotFound, fmt::format("The VpcEndpointService Id '{}' does not exist", id)));
         continue;
       }
-      if (t.anyIndexed<VpcEndpoint>(index::kService, s->id.str(), [](const VpcEndpoint& e) { return isConnected(e); })) {
+      if (t.anyIndexed<VpcEndpoint>(index::kService, s->id.str(),
+                                    [](const VpcEndpoint& e) { return isConnected(e); })) {
         failed.push_back(failure(id, err::kExistingVpcEndpointConnections,
                                  fmt::format("Service {} has existing VPC endpoint connections in pendingAcceptance, "
                                              "pending or available state; reject them or have them deleted first.",

@@ -341,9 +341,8 @@ Result<Page<SecurityGroup>> SecurityGroupService::describeSecurityGroups(const C
     if (!model::isWellFormed<SecurityGroupId>(id))
       return err::make(err::kGroupIdMalformed, "Invalid id: \"{}\" (expecting \"sg-...\")", id);
   std::vector<SecurityGroup> groups;
-  ctx_.store.read([&](const store::ReadView& r) {
-    groups = View(r).listIndexed<SecurityGroup>(index::kOwner, call.account);
-  });
+  ctx_.store.read(
+      [&](const store::ReadView& r) { groups = View(r).listIndexed<SecurityGroup>(index::kOwner, call.account); });
   std::map<SecurityGroupId, std::string> names;
   for (const auto& g : groups) names[g.id] = g.name;
   auto filters = securityGroupFilters(names);

@@ -13,13 +13,13 @@ namespace lp::control {
 
 namespace index {
 // Index names. Which kinds carry which is listed in storeIndexer().
-inline constexpr std::string_view kOwner = "owner";          // owning account
-inline constexpr std::string_view kVpc = "vpc";              // VPC the object lives in
-inline constexpr std::string_view kSubnet = "subnet";        // subnet of an interface
-inline constexpr std::string_view kGroup = "group";          // each security group an object carries
-inline constexpr std::string_view kOwnerToken = "owner-token";  // ownerToken(owner, ClientToken), when one was given
-inline constexpr std::string_view kOwnerName = "owner-name";    // ownerName(owner, name): ELB names
-inline constexpr std::string_view kService = "service";         // endpoint service id
+inline constexpr std::string_view kOwner = "owner";               // owning account
+inline constexpr std::string_view kVpc = "vpc";                   // VPC the object lives in
+inline constexpr std::string_view kSubnet = "subnet";             // subnet of an interface
+inline constexpr std::string_view kGroup = "group";               // each security group an object carries
+inline constexpr std::string_view kOwnerToken = "owner-token";    // ownerToken(owner, ClientToken), when one was given
+inline constexpr std::string_view kOwnerName = "owner-name";      // ownerName(owner, name): group, LB, TG names
+inline constexpr std::string_view kService = "service";           // endpoint service id
 inline constexpr std::string_view kServiceName = "service-name";  // a service's serviceName
 inline constexpr std::string_view kEndpoint = "endpoint";         // endpoint id of a notification
 inline constexpr std::string_view kManagedBy = "managed-by";      // load balancer owning an interface

@@ -212,8 +212,8 @@ TEST_F(EndpointServiceTest, DescribeVpcEndpointsPagesThroughEveryEndpointOnce) {
   std::vector<std::string> inA;
   for (int i = 0; i < 12; ++i) {
     bool first = i % 3 != 0;
-    auto e = eps().createVpcEndpoint(as(kConsumer), endpointTo(svc.serviceName, first ? a : b,
-                                                               {first ? sa.id.str() : sb.id.str()}));
+    auto e = eps().createVpcEndpoint(as(kConsumer),
+                                     endpointTo(svc.serviceName, first ? a : b, {first ? sa.id.str() : sb.id.str()}));
     ASSERT_TRUE(e.ok()) << e.status().toString();
     if (first) inA.push_back(e->endpoint.id.str());
   }

@@ -320,10 +320,10 @@ TEST_F(SqliteStoreTest, TransactionSeesItsOwnWritesInIndexes) {
   size_t n = 0;
   ASSERT_TRUE(store_
                   ->update([&](WriteTxn& t) {
-                    t.put("eni", "e1", "subnet=s1");  // new holder, first in id order
-                    t.put("eni", "e4", "subnet=s2");  // moved away
-                    t.erase("eni", "e6");             // gone
-                    t.put("eni", "e5", "subnet=s1");  // new holder between committed ones
+                    t.put("eni", "e1", "subnet=s1");          // new holder, first in id order
+                    t.put("eni", "e4", "subnet=s2");          // moved away
+                    t.erase("eni", "e6");                     // gone
+                    t.put("eni", "e5", "subnet=s1");          // new holder between committed ones
                     t.put("eni", "e2", "subnet=s1;owner=x");  // rewritten, still a holder
                     inside = holders(t, "s1");
                     insideFromE3 = holders(t, "s1", "e3");
