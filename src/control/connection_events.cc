@@ -14,12 +14,18 @@ namespace lp::control {
 // topic later). The body is documented in docs/notifications.md.
 void recordConnectionEvent(Txn& t, const ControlContext& ctx, const model::VpcEndpoint& endpoint,
                            std::string_view event) {
-  auto notifications = t.listWhere<model::ConnectionNotification>([&](const model::ConnectionNotification& n) {
-    bool forService = !n.serviceId.empty() && n.serviceId == endpoint.serviceId;
-    bool forEndpoint = !n.vpcEndpointId.empty() && n.vpcEndpointId == endpoint.id;
-    return (forService || forEndpoint) && n.state == "Enabled" &&
-           std::find(n.events.begin(), n.events.end(), event) != n.events.end();
-  });
+  auto wants = [&](const model::ConnectionNotification& n) {
+    return n.state == "Enabled" && std::find(n.events.begin(), n.events.end(), event) != n.events.end();
+  };
+  // The service's notifications and the endpoint's, in id order as one list.
+  auto notifications = endpoint.serviceId.empty() ? std::vector<model::ConnectionNotification>{}
+                                                  : t.listIndexed<model::ConnectionNotification>(
+                                                        index::kService, endpoint.serviceId.str(), wants);
+  if (!endpoint.id.empty())
+    for (auto& n : t.listIndexed<model::ConnectionNotification>(index::kEndpoint, endpoint.id.str(), wants))
+      if (endpoint.serviceId.empty() || n.serviceId != endpoint.serviceId) notifications.push_back(std::move(n));
+  std::sort(notifications.begin(), notifications.end(),
+            [](const auto& a, const auto& b) { return a.id.str() < b.id.str(); });
   if (notifications.empty()) return;
   auto service = t.get<model::ServiceConfiguration>(endpoint.serviceId);
   std::string time = iso8601Millis(ctx.clock.now());

@@ -158,7 +158,7 @@ bool isPrivateAddress(model::Ipv4 ip) {
 }
 
 bool targetGroupInUse(const View& v, const std::string& tgArn) {
-  return v.any<Listener>([&](const Listener& l) { return l.targetGroupArn == tgArn; });
+  return v.count<Listener>(index::kTargetGroup, tgArn) > 0;
 }
 
 bool sameTargetGroupSettings(const TargetGroup& a, const TargetGroup& b) {
@@ -460,8 +460,7 @@ Result<LoadBalancer> ElbService::createLoadBalancer(const CallContext& call, con
       subnets.push_back(std::move(*s));
     }
 
-    auto existing = t.listWhere<LoadBalancer>(
-        [&](const LoadBalancer& l) { return l.ownerId == call.account && l.name == in.name; });
+    auto existing = t.listIndexed<LoadBalancer>(index::kOwnerName, ownerName(call.account, in.name));
     if (!existing.empty()) {
       // Same name and settings: AWS answers with the existing load balancer.
       const LoadBalancer& e = existing.front();
@@ -477,13 +476,7 @@ Result<LoadBalancer> ElbService::createLoadBalancer(const CallContext& call, con
                        "different settings",
                        in.name);
     }
-    int owned = 0;
-    t.raw().forEach(LoadBalancer::kKind, [&](const store::Object& o) {
-      auto l = decode<LoadBalancer>(o);
-      if (l && l->ownerId == call.account) ++owned;
-      return true;
-    });
-    if (owned >= ctx_.limits.loadBalancersPerAccount)
+    if (t.count<LoadBalancer>(index::kOwner, call.account) >= ctx_.limits.loadBalancersPerAccount)
       return err::make(err::kTooManyLoadBalancers, "The quota for the number of load balancers has been reached");
 
     std::string hex = ctx_.random.hex(16);
@@ -541,9 +534,8 @@ Result<Page<LoadBalancer>> ElbService::describeLoadBalancers(const CallContext& 
   for (const auto& a : in.arns)
     if (!isArnOf(a, "loadbalancer")) return validation("'{}' is not a valid load balancer ARN", a);
   std::vector<LoadBalancer> lbs;
-  ctx_.store.read([&](const store::ReadView& r) {
-    lbs = View(r).listWhere<LoadBalancer>([&](const LoadBalancer& l) { return l.ownerId == call.account; });
-  });
+  ctx_.store.read(
+      [&](const store::ReadView& r) { lbs = View(r).listIndexed<LoadBalancer>(index::kOwner, call.account); });
   auto keep = [&](const std::vector<std::string>& wanted, auto field) -> Status {
     std::vector<std::string> missing;
     for (const auto& w : wanted)
@@ -568,18 +560,14 @@ Status ElbService::deleteLoadBalancer(const CallContext& call, const std::string
     if (lb.deletionProtection())
       return err::make(err::kOperationNotPermitted,
                        "Load balancer '{}' cannot be deleted because deletion protection is enabled", arn);
-    bool referenced = t.any<model::ServiceConfiguration>([&](const model::ServiceConfiguration& sc) {
-      const auto& arns = sc.networkLoadBalancerArns;
-      return sc.state != "Deleted" && std::find(arns.begin(), arns.end(), arn) != arns.end();
-    });
+    bool referenced = t.anyIndexed<model::ServiceConfiguration>(
+        index::kLoadBalancer, arn, [&](const model::ServiceConfiguration& sc) { return sc.state != "Deleted"; });
     if (referenced)
       return err::make(err::kResourceInUse,
                        "Load balancer '{}' cannot be deleted because it is currently associated with another service",
                        arn);
-    for (const auto& l : t.listWhere<Listener>([&](const Listener& l) { return l.loadBalancerArn == arn; }))
-      t.erase<Listener>(l.id.str());
-    for (const auto& e :
-         t.listWhere<model::NetworkInterface>([&](const model::NetworkInterface& e) { return e.managedBy == arn; }))
+    for (const auto& l : t.listIndexed<Listener>(index::kLoadBalancer, arn)) t.erase<Listener>(l.id.str());
+    for (const auto& e : t.listIndexed<model::NetworkInterface>(index::kManagedBy, arn))
       t.erase<model::NetworkInterface>(e.id);
     t.erase<LoadBalancer>(arn);
     return Status::Ok();
@@ -634,8 +622,7 @@ Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const
     tg.vpcId = vpc->id;
     tg.targetType = targetType;
     tg.healthCheckProtocol = "TCP";
-    auto existing =
-        t.listWhere<TargetGroup>([&](const TargetGroup& g) { return g.ownerId == call.account && g.name == in.name; });
+    auto existing = t.listIndexed<TargetGroup>(index::kOwnerName, ownerName(call.account, in.name));
     if (!existing.empty()) {
       if (sameTargetGroupSettings(existing.front(), tg)) {
         tg = existing.front();
@@ -644,13 +631,7 @@ Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const
       return err::make(err::kDuplicateTargetGroupName,
                        "A target group with the same name '{}' exists, but with different settings", in.name);
     }
-    int owned = 0;
-    t.raw().forEach(TargetGroup::kKind, [&](const store::Object& o) {
-      auto g = decode<TargetGroup>(o);
-      if (g && g->ownerId == call.account) ++owned;
-      return true;
-    });
-    if (owned >= ctx_.limits.targetGroupsPerAccount)
+    if (t.count<TargetGroup>(index::kOwner, call.account) >= ctx_.limits.targetGroupsPerAccount)
       return err::make(err::kTooManyTargetGroups, "The quota for the number of target groups has been reached");
     tg.id.v = arnPrefix(ctx_, call) + "targetgroup/" + in.name + "/" + ctx_.random.hex(16);
     tg.createdAt = nowIso(ctx_);
@@ -674,8 +655,8 @@ Result<Page<TargetGroupInfo>> ElbService::describeTargetGroups(const CallContext
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
     if (!in.loadBalancerArn.empty()) st = findLoadBalancer(v, call, in.loadBalancerArn).status();
-    groups = v.listWhere<TargetGroup>([&](const TargetGroup& g) { return g.ownerId == call.account; });
-    listeners = v.listWhere<Listener>([&](const Listener& l) { return l.ownerId == call.account; });
+    groups = v.listIndexed<TargetGroup>(index::kOwner, call.account);
+    listeners = v.listIndexed<Listener>(index::kOwner, call.account);
   });
   LP_RETURN_IF_ERROR(st);
   std::vector<TargetGroupInfo> out;
@@ -733,7 +714,7 @@ Status ElbService::registerTargets(const CallContext& call, const std::string& t
     Txn t(w);
     LP_ASSIGN_OR_RETURN(TargetGroup tg, findTargetGroup(t, call, tgArn));
     auto vpc = t.get<model::Vpc>(tg.vpcId);
-    auto subnets = t.listWhere<model::Subnet>([&](const model::Subnet& s) { return s.vpcId == tg.vpcId; });
+    auto subnets = t.listIndexed<model::Subnet>(index::kVpc, tg.vpcId.str());
     for (const auto& in : targets) {
       LP_ASSIGN_OR_RETURN(model::Target target, resolveTarget(ctx_, call, tg, vpc ? &*vpc : nullptr, subnets, in));
       auto same = std::find_if(tg.targets.begin(), tg.targets.end(),
@@ -860,12 +841,12 @@ Result<Listener> ElbService::createListener(const CallContext& call, const Creat
     if (tg.vpcId != lb.vpcId)
       return invalidConfig("The target group '{}' is in VPC '{}', not in the load balancer's VPC '{}'", tgArn,
                            tg.vpcId.str(), lb.vpcId.str());
-    if (t.any<Listener>(
-            [&](const Listener& l) { return l.targetGroupArn == tgArn && l.loadBalancerArn != lb.id.str(); }))
+    if (t.anyIndexed<Listener>(index::kTargetGroup, tgArn,
+                               [&](const Listener& l) { return l.loadBalancerArn != lb.id.str(); }))
       return err::make(err::kTargetGroupAssociationLimit,
                        "The following target groups cannot be associated with more than one load balancer: '{}'",
                        tgArn);
-    auto mine = t.listWhere<Listener>([&](const Listener& l) { return l.loadBalancerArn == lb.id.str(); });
+    auto mine = t.listIndexed<Listener>(index::kLoadBalancer, lb.id.str());
     for (const auto& l : mine) {
       if (l.port != port) continue;
       if (l.protocol == in.protocol && l.targetGroupArn == tgArn) {
@@ -905,7 +886,7 @@ Result<Page<Listener>> ElbService::describeListeners(const CallContext& call, co
     View v(r);
     if (!in.loadBalancerArn.empty()) {
       st = findLoadBalancer(v, call, in.loadBalancerArn).status();
-      listeners = v.listWhere<Listener>([&](const Listener& l) { return l.loadBalancerArn == in.loadBalancerArn; });
+      listeners = v.listIndexed<Listener>(index::kLoadBalancer, in.loadBalancerArn);
       return;
     }
     for (const auto& a : in.arns) {
@@ -1004,7 +985,7 @@ Result<TargetGroupInfo> ElbService::modifyTargetGroup(const CallContext& call, c
     LP_RETURN_IF_ERROR(applyHealthCheck(changes, tg));
     t.put(tg);
     out.group = tg;
-    for (const auto& l : t.listWhere<Listener>([&](const Listener& l) { return l.targetGroupArn == tgArn; }))
+    for (const auto& l : t.listIndexed<Listener>(index::kTargetGroup, tgArn))
       if (std::find(out.loadBalancerArns.begin(), out.loadBalancerArns.end(), l.loadBalancerArn) ==
           out.loadBalancerArns.end())
         out.loadBalancerArns.push_back(l.loadBalancerArn);

@@ -249,8 +249,8 @@ Status checkPrivateDns(const View& v, const Vpc& vpc, const ServiceConfiguration
                      "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set "
                      "to true for {}",
                      vpc.id.str());
-  bool conflict = v.any<VpcEndpoint>([&](const VpcEndpoint& o) {
-    if (o.id == self || o.vpcId != vpc.id || !o.privateDnsEnabled || !isLive(o)) return false;
+  bool conflict = v.anyIndexed<VpcEndpoint>(index::kVpc, vpc.id.str(), [&](const VpcEndpoint& o) {
+    if (o.id == self || !o.privateDnsEnabled || !isLive(o)) return false;
     return std::any_of(o.dnsEntries.begin(), o.dnsEntries.end(),
                        [&](const model::DnsEntry& d) { return d.dnsName == svc.privateDnsName; });
   });
@@ -546,8 +546,7 @@ Result<VpcEndpointInfo> EndpointService::createVpcEndpoint(const CallContext& ca
     LP_ASSIGN_OR_RETURN(Vpc vpc, findOwned<Vpc>(t, call, in.vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID"));
     // Services of other regions, unknown ones and ones this account may not use
     // all look the same: the name does not exist for this caller.
-    auto svcs = t.listWhere<ServiceConfiguration>(
-        [&](const ServiceConfiguration& s) { return s.serviceName == in.serviceName; });
+    auto svcs = t.listIndexed<ServiceConfiguration>(index::kServiceName, in.serviceName);
     if (svcs.empty() || !allowedFor(svcs.front(), call.account) || svcs.front().state != "Available")
       return err::make(err::kInvalidServiceName, "The Vpc Endpoint Service '{}' does not exist", in.serviceName);
     const ServiceConfiguration& svc = svcs.front();
@@ -557,8 +556,7 @@ Result<VpcEndpointInfo> EndpointService::createVpcEndpoint(const CallContext& ca
     bool privateDns = in.privateDnsEnabled.value_or(svc.hasUsablePrivateDnsName());
 
     if (!in.clientToken.empty()) {
-      auto prior = t.listWhere<VpcEndpoint>(
-          [&](const VpcEndpoint& e) { return e.ownerId == call.account && e.clientToken == in.clientToken; });
+      auto prior = t.listIndexed<VpcEndpoint>(index::kOwnerToken, ownerToken(call.account, in.clientToken));
       if (!prior.empty()) {
         const VpcEndpoint& e = prior.front();
         std::vector<model::SubnetId> wantSubnets;
@@ -574,13 +572,7 @@ Result<VpcEndpointInfo> EndpointService::createVpcEndpoint(const CallContext& ca
       }
     }
     if (privateDns) LP_RETURN_IF_ERROR(checkPrivateDns(t, vpc, svc, model::VpcEndpointId()));
-    int inVpc = 0;
-    t.raw().forEach(VpcEndpoint::kKind, [&](const store::Object& o) {
-      auto e = decode<VpcEndpoint>(o);
-      if (e && e->vpcId == vpc.id && e->state != es::kDeleted) ++inVpc;
-      return true;
-    });
-    if (inVpc >= ctx_.limits.interfaceEndpointsPerVpc)
+    if (t.count<VpcEndpoint>(index::kVpcQuota, vpc.id.str()) >= ctx_.limits.interfaceEndpointsPerVpc)
       return err::make(err::kVpcEndpointLimitExceeded,
                        "The maximum number of VPC endpoints ({}) has been reached for VPC {}.",
                        ctx_.limits.interfaceEndpointsPerVpc, vpc.id.str());
@@ -620,24 +612,33 @@ Result<Page<VpcEndpointInfo>> EndpointService::describeVpcEndpoints(const CallCo
     if (!model::isWellFormed<model::VpcEndpointId>(id))
       return err::make(err::kEndpointIdMalformed, "Invalid Id: '{}' (expecting 'vpce-...')", id);
   if (call.dryRun) return err::dryRun();
-  std::vector<VpcEndpointInfo> rows;
-  std::string missing;
+  Result<Page<VpcEndpointInfo>> out = Page<VpcEndpointInfo>{};
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
-    auto endpoints = v.listWhere<VpcEndpoint>([&](const VpcEndpoint& e) {
-      return e.ownerId == call.account &&
-             (in.ids.empty() || std::find(in.ids.begin(), in.ids.end(), e.id.str()) != in.ids.end());
-    });
-    for (const auto& id : in.ids)
-      if (missing.empty() &&
-          std::none_of(endpoints.begin(), endpoints.end(), [&](const VpcEndpoint& e) { return e.id.str() == id; }))
-        missing = id;
-    for (auto& e : endpoints)
-      if (endpointFilters().matches(e, in.filters)) rows.push_back(renderEndpoint(v, std::move(e)));
+    for (const auto& id : in.ids) {
+      auto e = v.get<VpcEndpoint>(id);
+      if (!e || e->ownerId != call.account) {
+        out = err::make(err::kEndpointIdNotFound, "The VpcEndpoint Id '{}' does not exist", id);
+        return;
+      }
+    }
+    auto page = paginateInOrder<VpcEndpoint>(
+        in.page, [](const VpcEndpoint& e) -> const std::string& { return e.id.str(); },
+        [&](std::string_view from, const std::function<bool(VpcEndpoint)>& take) {
+          v.forEachOwned<VpcEndpoint>(call.account, in.ids, from, [&](const VpcEndpoint& e) {
+            return !endpointFilters().matches(e, in.filters) || take(e);
+          });
+        });
+    if (!page.ok()) {
+      out = page.status();
+      return;
+    }
+    Page<VpcEndpointInfo> rendered;
+    rendered.nextToken = page->nextToken;
+    for (auto& e : page->items) rendered.items.push_back(renderEndpoint(v, std::move(e)));
+    out = std::move(rendered);
   });
-  if (!missing.empty()) return err::make(err::kEndpointIdNotFound, "The VpcEndpoint Id '{}' does not exist", missing);
-  return paginate(std::move(rows), in.page,
-                  [](const VpcEndpointInfo& r) -> const std::string& { return r.endpoint.id.str(); });
+  return out;
 }
 
 Status EndpointService::modifyVpcEndpoint(const CallContext& call, const ModifyVpcEndpointInput& in) {
@@ -746,8 +747,7 @@ Result<std::vector<UnsuccessfulItem>> EndpointService::deleteVpcEndpoints(const 
       t.put(e);
       recordConnectionEvent(t, ctx_, e, connection_event::kDelete);
       // The endpoint's own notifications end with it, after announcing its deletion.
-      for (const auto& n : t.listWhere<model::ConnectionNotification>(
-               [&](const model::ConnectionNotification& n) { return n.vpcEndpointId == e.id; }))
+      for (const auto& n : t.listIndexed<model::ConnectionNotification>(index::kEndpoint, e.id.str()))
         t.erase<model::ConnectionNotification>(n.id);
     }
     return Status::Ok();
@@ -815,8 +815,7 @@ Result<ServiceConfigurationInfo> EndpointService::createServiceConfiguration(
       if (std::find(arns.begin(), arns.end(), a) == arns.end()) arns.push_back(a);
     bool acceptance = in.acceptanceRequired.value_or(true);
     if (!in.clientToken.empty()) {
-      auto prior = t.listWhere<ServiceConfiguration>(
-          [&](const ServiceConfiguration& s) { return s.ownerId == call.account && s.clientToken == in.clientToken; });
+      auto prior = t.listIndexed<ServiceConfiguration>(index::kOwnerToken, ownerToken(call.account, in.clientToken));
       if (!prior.empty()) {
         const auto& s = prior.front();
         if (s.networkLoadBalancerArns != arns || s.acceptanceRequired != acceptance ||
@@ -908,7 +907,7 @@ Status EndpointService::modifyServiceConfiguration(const CallContext& call, cons
     if (arns.empty())
       return err::make(err::kInvalidParameter, "A service must keep at least one network load balancer.");
     if (!in.removeNetworkLoadBalancerArns.empty() &&
-        t.any<VpcEndpoint>([&](const VpcEndpoint& e) { return e.serviceId == s.id && isConnected(e); }))
+        t.anyIndexed<VpcEndpoint>(index::kService, s.id.str(), [](const VpcEndpoint& e) { return isConnected(e); }))
       return err::make(err::kExistingVpcEndpointConnections,
                        "Network load balancers cannot be removed from the service {} while it has endpoint "
                        "connections.",
@@ -941,7 +940,8 @@ Result<std::vector<UnsuccessfulItem>> EndpointService::deleteServiceConfiguratio
             failure(id, err::kServiceNotFound, fmt::format("The VpcEndpointService Id '{}' does not exist", id)));
         continue;
       }
-      if (t.any<VpcEndpoint>([&](const VpcEndpoint& e) { return e.serviceId == s->id && isConnected(e); })) {
+      if (t.anyIndexed<VpcEndpoint>(index::kService, s->id.str(),
+                                    [](const VpcEndpoint& e) { return isConnected(e); })) {
         failed.push_back(failure(id, err::kExistingVpcEndpointConnections,
                                  fmt::format("Service {} has existing VPC endpoint connections in pendingAcceptance, "
                                              "pending or available state; reject them or have them deleted first.",
@@ -953,8 +953,7 @@ Result<std::vector<UnsuccessfulItem>> EndpointService::deleteServiceConfiguratio
     if (call.dryRun) return err::dryRun();
     for (const auto& id : doomed) {
       t.erase<ServiceConfiguration>(id);
-      for (const auto& n : t.listWhere<model::ConnectionNotification>(
-               [&](const model::ConnectionNotification& n) { return n.serviceId == id; }))
+      for (const auto& n : t.listIndexed<model::ConnectionNotification>(index::kService, id.str()))
         t.erase<model::ConnectionNotification>(n.id);
     }
     return Status::Ok();
@@ -1097,21 +1096,38 @@ Result<Page<ConnectionInfo>> EndpointService::describeConnections(const CallCont
   LP_RETURN_IF_ERROR(connectionFilters().validate(filters));
   LP_RETURN_IF_ERROR(validateMaxResults(page, 5, 1000, /*capInsteadOfError=*/true));
   if (call.dryRun) return err::dryRun();
+  std::optional<std::string> last;
+  if (!page.nextToken.empty()) {
+    last = decodePageToken(page.nextToken);
+    if (!last) return err::make(err::kInvalidNextToken, "The token '{}' is invalid.", page.nextToken);
+  }
+  // Each of the caller's services contributes at most one page past the token;
+  // paginate() below merges them and cuts the page.
+  size_t perService = page.maxResults ? static_cast<size_t>(std::min<int64_t>(*page.maxResults, 1000)) + 1 : SIZE_MAX;
   std::vector<ConnectionInfo> rows;
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
-    std::map<std::string, ServiceConfiguration> mine;
-    for (auto& s :
-         v.listWhere<ServiceConfiguration>([&](const ServiceConfiguration& s) { return s.ownerId == call.account; }))
-      mine.emplace(s.id.str(), std::move(s));
-    for (auto& e : v.listWhere<VpcEndpoint>([&](const VpcEndpoint& e) { return mine.count(e.serviceId.str()) > 0; })) {
-      ConnectionInfo c;
-      c.networkLoadBalancerArns = mine[e.serviceId.str()].networkLoadBalancerArns;
-      c.connectionId = "vpce-con-" + stableHex17(e.id.str());
-      c.endpoint = std::move(e);
-      if (connectionFilters().matches(c, filters)) rows.push_back(std::move(c));
+    for (const auto& s : v.listIndexed<ServiceConfiguration>(index::kOwner, call.account)) {
+      size_t taken = 0;
+      v.forEachIndexed<VpcEndpoint>(
+          index::kService, s.id.str(),
+          [&](const VpcEndpoint& e) {
+            if (last && e.id.str() <= *last) return true;
+            ConnectionInfo c;
+            c.networkLoadBalancerArns = s.networkLoadBalancerArns;
+            c.connectionId = "vpce-con-" + stableHex17(e.id.str());
+            c.endpoint = e;
+            if (connectionFilters().matches(c, filters)) {
+              rows.push_back(std::move(c));
+              ++taken;
+            }
+            return taken < perService;
+          },
+          last ? std::string_view(*last) : std::string_view());
     }
   });
+  std::sort(rows.begin(), rows.end(),
+            [](const ConnectionInfo& a, const ConnectionInfo& b) { return a.endpoint.id.str() < b.endpoint.id.str(); });
   return paginate(std::move(rows), page,
                   [](const ConnectionInfo& c) -> const std::string& { return c.endpoint.id.str(); });
 }

@@ -13,11 +13,8 @@ namespace {
 
 std::set<uint32_t> usedAddresses(const View& v, const model::Subnet& subnet) {
   std::set<uint32_t> used;
-  v.raw().forEach(model::NetworkInterface::kKind, [&](const store::Object& o) {
-    auto eni = decode<model::NetworkInterface>(o);
-    if (eni && eni->subnetId == subnet.id) {
-      if (auto ip = model::Ipv4::parse(eni->privateIp)) used.insert(ip->value);
-    }
+  v.forEachIndexed<model::NetworkInterface>(index::kSubnet, subnet.id.str(), [&](const model::NetworkInterface& eni) {
+    if (auto ip = model::Ipv4::parse(eni.privateIp)) used.insert(ip->value);
     return true;
   });
   return used;

@@ -104,9 +104,7 @@ Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(con
     if (groups.empty()) groups.push_back(vpc->defaultSecurityGroupId);
 
     if (!in.clientToken.empty()) {
-      auto prior = t.listWhere<NetworkInterface>([&](const NetworkInterface& e) {
-        return e.ownerId == call.account && e.clientToken == in.clientToken;
-      });
+      auto prior = t.listIndexed<NetworkInterface>(index::kOwnerToken, ownerToken(call.account, in.clientToken));
       if (!prior.empty()) {
         const auto& e = prior.front();
         bool same = e.subnetId == subnet.id && e.description == in.description &&
@@ -119,13 +117,7 @@ Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(con
         return Status::Ok();
       }
     }
-    int owned = 0;
-    t.raw().forEach(NetworkInterface::kKind, [&](const store::Object& o) {
-      auto e = decode<NetworkInterface>(o);
-      if (e && e->ownerId == call.account) ++owned;
-      return true;
-    });
-    if (owned >= ctx_.limits.networkInterfacesPerAccount)
+    if (t.count<NetworkInterface>(index::kOwner, call.account) >= ctx_.limits.networkInterfacesPerAccount)
       return err::make(err::kEniLimitExceeded, "The maximum number of network interfaces has been reached.");
     LP_ASSIGN_OR_RETURN(std::string ip, allocatePrivateIp(t, subnet, in.privateIpAddress));
     if (call.dryRun) return err::dryRun();
@@ -163,27 +155,28 @@ Result<Page<NetworkInterfaceInfo>> NetworkInterfaceService::describeNetworkInter
     if (!model::isWellFormed<model::NetworkInterfaceId>(id))
       return err::make(err::kEniMalformed, "Invalid id: \"{}\" (expecting \"eni-...\")", id);
   if (call.dryRun) return err::dryRun();
-  std::vector<EniRow> rows;
+  Result<Page<EniRow>> rows = Page<EniRow>{};
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
-    for (auto& e : v.listWhere<NetworkInterface>([&](const NetworkInterface& e) { return e.ownerId == call.account; })) {
-      EniRow row;
-      row.tags = e.tags;
-      row.info = render(v, ctx_, call, std::move(e));
-      rows.push_back(std::move(row));
+    for (const auto& id : in.ids) {
+      auto e = v.get<NetworkInterface>(id);
+      if (!e || e->ownerId != call.account) {
+        rows = err::make(err::kEniNotFound, "The networkInterface ID '{}' does not exist", id);
+        return;
+      }
     }
+    rows = paginateInOrder<EniRow>(
+        in.page, [](const EniRow& x) -> const std::string& { return x.info.eni.id.str(); },
+        [&](std::string_view from, const std::function<bool(EniRow)>& take) {
+          v.forEachOwned<NetworkInterface>(call.account, in.ids, from, [&](const NetworkInterface& e) {
+            EniRow row;
+            row.tags = e.tags;
+            row.info = render(v, ctx_, call, e);
+            return !eniFilters().matches(row, in.filters) || take(std::move(row));
+          });
+        });
   });
-  if (!in.ids.empty()) {
-    for (const auto& id : in.ids)
-      if (std::none_of(rows.begin(), rows.end(), [&](const EniRow& r) { return r.info.eni.id.str() == id; }))
-        return err::make(err::kEniNotFound, "The networkInterface ID '{}' does not exist", id);
-    std::erase_if(rows, [&](const EniRow& r) {
-      return std::find(in.ids.begin(), in.ids.end(), r.info.eni.id.str()) == in.ids.end();
-    });
-  }
-  std::erase_if(rows, [&](const EniRow& r) { return !eniFilters().matches(r, in.filters); });
-  LP_ASSIGN_OR_RETURN(auto page, paginate(std::move(rows), in.page,
-                                          [](const EniRow& r) -> const std::string& { return r.info.eni.id.str(); }));
+  LP_ASSIGN_OR_RETURN(auto page, std::move(rows));
   Page<NetworkInterfaceInfo> out;
   out.nextToken = page.nextToken;
   for (auto& r : page.items) out.items.push_back(std::move(r.info));

@@ -3,6 +3,8 @@
 // opaque tokens. Pure functions over value types.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -98,6 +100,34 @@ Result<Page<R>> paginate(std::vector<R> items, const PageRequest& req, KeyFn key
   if (start + page.items.size() < items.size() && !page.items.empty()) {
     page.nextToken = encodePageToken(key(page.items.back()));
   }
+  return page;
+}
+
+// Pages through resources that visit(fromKey, take) hands to take() in key order,
+// starting at fromKey; take() returns false once the page is full, and visit stops
+// there. A page so costs its own size, not the size of the whole listing. Same
+// tokens and page boundaries as paginate().
+template <typename R, typename KeyFn, typename Visit>
+Result<Page<R>> paginateInOrder(const PageRequest& req, KeyFn key, Visit visit, int64_t max = 1000) {
+  std::optional<std::string> last;
+  if (!req.nextToken.empty()) {
+    last = decodePageToken(req.nextToken);
+    if (!last) return err::make(err::kInvalidNextToken, "The token '{}' is invalid.", req.nextToken);
+  }
+  size_t limit = req.maxResults ? static_cast<size_t>(std::min<int64_t>(*req.maxResults, max)) : SIZE_MAX;
+  Page<R> page;
+  bool more = false;
+  std::function<bool(R)> take = [&](R r) {
+    if (last && std::string_view(key(r)) <= *last) return true;
+    if (page.items.size() >= limit) {
+      more = true;
+      return false;
+    }
+    page.items.push_back(std::move(r));
+    return true;
+  };
+  visit(last ? std::string_view(*last) : std::string_view(), take);
+  if (more && !page.items.empty()) page.nextToken = encodePageToken(key(page.items.back()));
   return page;
 }
 

@@ -141,8 +141,7 @@ Result<SecurityGroup> findGroup(const View& v, const CallContext& call, const Se
     return std::move(*g);
   }
   if (ref.groupName.empty()) return err::missing("GroupId");
-  auto found = v.listWhere<SecurityGroup>(
-      [&](const SecurityGroup& g) { return g.ownerId == call.account && g.name == ref.groupName; });
+  auto found = v.listIndexed<SecurityGroup>(index::kOwnerName, ownerName(call.account, ref.groupName));
   if (found.empty()) return err::make(err::kGroupNotFound, "The security group '{}' does not exist", ref.groupName);
   if (found.size() > 1)
     return err::make(err::kInvalidParameterValue,
@@ -177,9 +176,8 @@ Status resolveSources(const View& v, const CallContext& call, const SecurityGrou
                          "You have specified two resources that belong to different networks: '{}' is not in VPC '{}'.",
                          shown, target.vpcId.str());
     } else {
-      auto found = v.listWhere<SecurityGroup>([&](const SecurityGroup& s) {
-        return s.ownerId == call.account && s.vpcId == target.vpcId && s.name == g.groupName;
-      });
+      auto found = v.listIndexed<SecurityGroup>(index::kOwnerName, ownerName(call.account, g.groupName),
+                                                [&](const SecurityGroup& s) { return s.vpcId == target.vpcId; });
       if (found.empty())
         return err::make(err::kGroupNotFound, "The security group '{}' does not exist in VPC '{}'", g.groupName,
                          target.vpcId.str());
@@ -343,9 +341,8 @@ Result<Page<SecurityGroup>> SecurityGroupService::describeSecurityGroups(const C
     if (!model::isWellFormed<SecurityGroupId>(id))
       return err::make(err::kGroupIdMalformed, "Invalid id: \"{}\" (expecting \"sg-...\")", id);
   std::vector<SecurityGroup> groups;
-  ctx_.store.read([&](const store::ReadView& r) {
-    groups = View(r).listWhere<SecurityGroup>([&](const SecurityGroup& g) { return g.ownerId == call.account; });
-  });
+  ctx_.store.read(
+      [&](const store::ReadView& r) { groups = View(r).listIndexed<SecurityGroup>(index::kOwner, call.account); });
   std::map<SecurityGroupId, std::string> names;
   for (const auto& g : groups) names[g.id] = g.name;
   auto filters = securityGroupFilters(names);
@@ -382,15 +379,13 @@ Result<SecurityGroupId> SecurityGroupService::deleteSecurityGroup(const CallCont
       return err::make(err::kCannotDelete, "the specified group: \"{}\" name: \"default\" cannot be deleted by a user",
                        g.id.str());
     auto inUse = [&] { return err::make(err::kDependencyViolation, "resource {} has a dependent object", g.id.str()); };
-    auto carries = [&](const std::vector<SecurityGroupId>& ids) {
-      return std::find(ids.begin(), ids.end(), g.id) != ids.end();
-    };
-    if (t.any<NetworkInterface>([&](const NetworkInterface& e) { return carries(e.groupIds); })) return inUse();
-    if (t.any<model::VpcEndpoint>([&](const model::VpcEndpoint& e) {
-          return e.state != model::endpoint_state::kDeleted && carries(e.groupIds);
+    if (t.count<NetworkInterface>(index::kGroup, g.id.str()) > 0) return inUse();
+    if (t.anyIndexed<model::VpcEndpoint>(index::kGroup, g.id.str(), [&](const model::VpcEndpoint& e) {
+          return e.state != model::endpoint_state::kDeleted;
         }))
       return inUse();
-    if (t.any<SecurityGroup>([&](const SecurityGroup& o) {
+    // Rules name groups of their own VPC only (resolveSources).
+    if (t.anyIndexed<SecurityGroup>(index::kVpc, g.vpcId.str(), [&](const SecurityGroup& o) {
           return o.id != g.id && std::any_of(o.rules.begin(), o.rules.end(),
                                              [&](const SecurityGroupRule& r) { return r.groupId == g.id; });
         }))

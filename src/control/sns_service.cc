@@ -147,12 +147,6 @@ bool matchesAny(const json& v, const std::function<bool(const std::string&)>& pr
 
 }  // namespace
 
-int64_t SnsRetryPolicy::delayAfter(int attempts) const {
-  int64_t d = minDelayMs;
-  for (int i = 1; i < attempts && d < maxDelayMs; ++i) d *= 2;
-  return std::min(d, maxDelayMs);
-}
-
 std::optional<TopicArnParts> parseTopicArn(const std::string& arn) {
   auto parts = split(arn, ':');
   if (parts.size() != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "sns") return std::nullopt;

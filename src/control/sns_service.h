@@ -27,17 +27,7 @@ namespace lp::control {
 
 using SnsAttributes = std::vector<std::pair<std::string, std::string>>;
 
-// How long and how often a failing HTTP(S) delivery is retried: exponential
-// backoff from minDelay doubling up to maxDelay, until maxAttempts attempts or
-// maxAge after the message was accepted, whichever comes first.
-struct SnsRetryPolicy {
-  int64_t minDelayMs = 1000;
-  int64_t maxDelayMs = 20000;
-  int maxAttempts = 100;
-  int64_t maxAgeMs = 3600 * 1000;
-  // Delay before attempt number attempts+1, after attempts failures (>= 1).
-  int64_t delayAfter(int attempts) const;
-};
+using SnsRetryPolicy = model::SnsRetryPolicy;
 
 struct SubscribeInput {
   std::string topicArn;

@@ -117,7 +117,7 @@ Result<SubnetInfo> SubnetService::createSubnet(const CallContext& call, const Cr
     auto vpcCidr = model::Cidr::parse(vpc.cidrBlock);
     if (!vpcCidr || !vpcCidr->contains(*cidr))
       return err::make(err::kSubnetRange, "The CIDR '{}' is invalid.", in.cidrBlock);
-    auto siblings = t.listWhere<Subnet>([&](const Subnet& s) { return s.vpcId == vpc.id; });
+    auto siblings = t.listIndexed<Subnet>(index::kVpc, vpc.id.str());
     for (const auto& s : siblings) {
       auto other = model::Cidr::parse(s.cidrBlock);
       if (other && other->overlaps(*cidr))
@@ -160,29 +160,30 @@ Result<Page<SubnetInfo>> SubnetService::describeSubnets(const CallContext& call,
     if (!model::isWellFormed<model::SubnetId>(id))
       return err::make(err::kSubnetMalformed, "Invalid id: \"{}\"", id);
   if (call.dryRun) return err::dryRun();
-  std::vector<SubnetRow> rows;
+  Result<Page<SubnetRow>> rows = Page<SubnetRow>{};
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
-    for (auto& s : v.listWhere<Subnet>([&](const Subnet& s) { return s.ownerId == call.account; })) {
-      SubnetRow row;
-      row.info.availableIps = availableIpCount(v, s);
-      row.info.zoneName = ctx_.region.zoneName(call.account, s.zoneId);
-      row.tags = s.tags;
-      row.info.subnet = std::move(s);
-      rows.push_back(std::move(row));
+    for (const auto& id : in.ids) {
+      auto s = v.get<Subnet>(id);
+      if (!s || s->ownerId != call.account) {
+        rows = err::make(err::kSubnetNotFound, "The subnet ID '{}' does not exist", id);
+        return;
+      }
     }
+    rows = paginateInOrder<SubnetRow>(
+        in.page, [](const SubnetRow& x) -> const std::string& { return x.info.subnet.id.str(); },
+        [&](std::string_view from, const std::function<bool(SubnetRow)>& take) {
+          v.forEachOwned<Subnet>(call.account, in.ids, from, [&](const Subnet& s) {
+            SubnetRow row;
+            row.info.availableIps = availableIpCount(v, s);
+            row.info.zoneName = ctx_.region.zoneName(call.account, s.zoneId);
+            row.tags = s.tags;
+            row.info.subnet = s;
+            return !subnetFilters().matches(row, in.filters) || take(std::move(row));
+          });
+        });
   });
-  if (!in.ids.empty()) {
-    for (const auto& id : in.ids)
-      if (std::none_of(rows.begin(), rows.end(), [&](const SubnetRow& r) { return r.info.subnet.id.str() == id; }))
-        return err::make(err::kSubnetNotFound, "The subnet ID '{}' does not exist", id);
-    std::erase_if(rows, [&](const SubnetRow& r) {
-      return std::find(in.ids.begin(), in.ids.end(), r.info.subnet.id.str()) == in.ids.end();
-    });
-  }
-  std::erase_if(rows, [&](const SubnetRow& r) { return !subnetFilters().matches(r, in.filters); });
-  LP_ASSIGN_OR_RETURN(auto page, paginate(std::move(rows), in.page,
-                                          [](const SubnetRow& r) -> const std::string& { return r.info.subnet.id.str(); }));
+  LP_ASSIGN_OR_RETURN(auto page, std::move(rows));
   Page<SubnetInfo> out;
   out.nextToken = page.nextToken;
   for (auto& r : page.items) out.items.push_back(std::move(r.info));
@@ -196,7 +197,7 @@ Status SubnetService::deleteSubnet(const CallContext& call, const std::string& s
     LP_ASSIGN_OR_RETURN(Subnet s, findOwned<Subnet>(t, call, subnetId, err::kSubnetMalformed, err::kSubnetNotFound,
                                                     "subnet ID"));
     // Any interface counts, whoever owns it: endpoint and load-balancer nodes too.
-    if (t.any<NetworkInterface>([&](const NetworkInterface& e) { return e.subnetId == s.id; }))
+    if (t.count<NetworkInterface>(index::kSubnet, s.id.str()) > 0)
       return err::make(err::kDependencyViolation, "The subnet '{}' has dependencies and cannot be deleted.",
                        subnetId);
     if (call.dryRun) return err::dryRun();

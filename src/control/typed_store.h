@@ -3,15 +3,18 @@
 // transaction it wraps.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "control/store_indexes.h"
 #include "store/store.h"
 
 namespace lp::control {
@@ -104,6 +107,62 @@ class View {
       auto r = decodeShared<R>(o);
       return !r || fn(*r);
     });
+  }
+  // Index queries (indexes are listed in control/store_indexes.h): they visit only
+  // the resources holding value in the index, in id order, from fromId.
+  template <typename R, typename Fn>
+  void forEachIndexed(std::string_view index, std::string_view value, Fn fn, std::string_view fromId = {}) const {
+    v_.forEachIndexed(
+        R::kKind, index, value,
+        [&](const store::Object& o) {
+          auto r = decodeShared<R>(o);
+          return !r || fn(*r);
+        },
+        fromId);
+  }
+  template <typename R, typename Pred>
+  std::vector<R> listIndexed(std::string_view index, std::string_view value, Pred pred) const {
+    std::vector<R> out;
+    forEachIndexed<R>(index, value, [&](const R& r) {
+      if (pred(r)) out.push_back(r);
+      return true;
+    });
+    return out;
+  }
+  template <typename R>
+  std::vector<R> listIndexed(std::string_view index, std::string_view value) const {
+    return listIndexed<R>(index, value, [](const R&) { return true; });
+  }
+  template <typename R, typename Pred>
+  bool anyIndexed(std::string_view index, std::string_view value, Pred pred) const {
+    bool found = false;
+    forEachIndexed<R>(index, value, [&](const R& r) {
+      found = pred(r);
+      return !found;
+    });
+    return found;
+  }
+  // How many resources hold value in the index, without reading them.
+  template <typename R>
+  int count(std::string_view index, std::string_view value) const {
+    return static_cast<int>(v_.count(R::kKind, index, value));
+  }
+  // Visits the account's resources of a kind in id order from fromId: only those
+  // named in ids when ids is not empty (unknown ids and others' are skipped).
+  template <typename R, typename Fn>
+  void forEachOwned(const std::string& account, const std::vector<std::string>& ids, std::string_view fromId,
+                    Fn fn) const {
+    if (ids.empty()) {
+      forEachIndexed<R>(index::kOwner, account, fn, fromId);
+      return;
+    }
+    std::vector<std::string> sorted(ids);
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    for (auto it = std::lower_bound(sorted.begin(), sorted.end(), fromId); it != sorted.end(); ++it) {
+      auto r = get<R>(*it);
+      if (r && r->ownerId == account && !fn(*r)) return;
+    }
   }
   const store::ReadView& raw() const { return v_; }
 

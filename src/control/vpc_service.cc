@@ -71,13 +71,7 @@ Result<Vpc> VpcService::createVpc(const CallContext& call, const CreateVpcInput&
   Vpc vpc;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
-    int owned = 0;
-    t.raw().forEach(Vpc::kKind, [&](const store::Object& o) {
-      auto v = decode<Vpc>(o);
-      if (v && v->ownerId == call.account) ++owned;
-      return true;
-    });
-    if (owned >= ctx_.limits.vpcsPerAccount)
+    if (t.count<Vpc>(index::kOwner, call.account) >= ctx_.limits.vpcsPerAccount)
       return err::make(err::kVpcLimitExceeded, "The maximum number of VPCs has been reached.");
     if (call.dryRun) return err::dryRun();
     vpc.id = model::VpcId::generate(ctx_.random);
@@ -105,19 +99,24 @@ Result<Page<Vpc>> VpcService::describeVpcs(const CallContext& call, const Descri
   for (const auto& id : in.ids)
     if (!model::isWellFormed<model::VpcId>(id)) return err::make(err::kVpcMalformed, "Invalid id: \"{}\"", id);
   if (call.dryRun) return err::dryRun();
-  std::vector<Vpc> vpcs;
+  Result<Page<Vpc>> out = Page<Vpc>{};
   ctx_.store.read([&](const store::ReadView& r) {
-    vpcs = View(r).listWhere<Vpc>([&](const Vpc& v) { return v.ownerId == call.account; });
-  });
-  if (!in.ids.empty()) {
+    View v(r);
     for (const auto& id : in.ids) {
-      if (std::none_of(vpcs.begin(), vpcs.end(), [&](const Vpc& v) { return v.id.str() == id; }))
-        return err::make(err::kVpcNotFound, "The vpc ID '{}' does not exist", id);
+      auto vpc = v.get<Vpc>(id);
+      if (!vpc || vpc->ownerId != call.account) {
+        out = err::make(err::kVpcNotFound, "The vpc ID '{}' does not exist", id);
+        return;
+      }
     }
-    std::erase_if(vpcs, [&](const Vpc& v) { return std::find(in.ids.begin(), in.ids.end(), v.id.str()) == in.ids.end(); });
-  }
-  std::erase_if(vpcs, [&](const Vpc& v) { return !vpcFilters().matches(v, in.filters); });
-  return paginate(std::move(vpcs), in.page, [](const Vpc& v) -> const std::string& { return v.id.str(); });
+    out = paginateInOrder<Vpc>(
+        in.page, [](const Vpc& x) -> const std::string& { return x.id.str(); },
+        [&](std::string_view from, const std::function<bool(Vpc)>& take) {
+          v.forEachOwned<Vpc>(call.account, in.ids, from,
+                              [&](const Vpc& x) { return !vpcFilters().matches(x, in.filters) || take(x); });
+        });
+  });
+  return out;
 }
 
 Status VpcService::deleteVpc(const CallContext& call, const std::string& vpcId) {
@@ -125,15 +124,13 @@ Status VpcService::deleteVpc(const CallContext& call, const std::string& vpcId) 
   return ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
     LP_ASSIGN_OR_RETURN(Vpc vpc, findOwned<Vpc>(t, call, vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID"));
-    if (t.any<Subnet>([&](const Subnet& s) { return s.vpcId == vpc.id; }))
+    if (t.count<Subnet>(index::kVpc, vpc.id.str()) > 0)
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
-    if (t.any<SecurityGroup>([&](const SecurityGroup& g) { return g.vpcId == vpc.id && !g.isDefault; }))
+    if (t.anyIndexed<SecurityGroup>(index::kVpc, vpc.id.str(), [](const SecurityGroup& g) { return !g.isDefault; }))
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
-    if (t.any<model::NetworkInterface>([&](const model::NetworkInterface& e) { return e.vpcId == vpc.id; }))
+    if (t.count<model::NetworkInterface>(index::kVpc, vpc.id.str()) > 0)
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
-    if (t.any<model::VpcEndpoint>([&](const model::VpcEndpoint& e) {
-          return e.vpcId == vpc.id && e.state != model::endpoint_state::kDeleted;
-        }))
+    if (t.count<model::VpcEndpoint>(index::kVpcQuota, vpc.id.str()) > 0)
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
     if (call.dryRun) return err::dryRun();
     if (auto sg = t.get<SecurityGroup>(vpc.defaultSecurityGroupId)) unindexSecurityGroupName(t, *sg);

@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "control/endpoint_service.h"
 #include "control/security_group_index.h"
+#include "control/store_indexes.h"
+#include "daemon/sns_outbox.h"
 #include "dns/dns_server.h"
 #include "notify/notifier.h"
 #include "reconciler/forwarder_sink.h"
@@ -41,6 +43,7 @@ struct Daemon::Parts {
   std::unique_ptr<reconciler::DataplaneSink> dataplane;
   std::unique_ptr<reconciler::NameSink> names;
   std::unique_ptr<reconciler::Reconciler> reconciler;
+  std::unique_ptr<SnsOutbox> outbox;  // outlives notifier
   std::unique_ptr<notify::Notifier> notifier;
 };
 
@@ -51,7 +54,7 @@ Status Daemon::start() {
   std::error_code ec;
   std::filesystem::create_directories(config_.stateDir, ec);
   if (ec) return Status("InternalError", "cannot create state directory " + config_.stateDir + ": " + ec.message());
-  LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir));
+  LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir, control::storeIndexer()));
   parts_->ctx = std::make_unique<control::ControlContext>(
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
@@ -110,7 +113,8 @@ Status Daemon::start() {
   std::string host = listen.first == "0.0.0.0" ? "127.0.0.1" : listen.first == "::" ? "::1" : listen.first;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   nopts.publicBaseUrl = "http://" + host + ":" + std::to_string(port);
-  LP_ASSIGN_OR_RETURN(parts_->notifier, notify::Notifier::create(*parts_->ctx, nopts));
+  parts_->outbox = std::make_unique<SnsOutbox>(*parts_->ctx);
+  LP_ASSIGN_OR_RETURN(parts_->notifier, notify::Notifier::create(*parts_->outbox, parts_->clock, nopts));
   parts_->notifier->start();
   std::cout << "linkplane listening on http://" << listen.first << ":" << port << std::endl;
   return Status::Ok();

@@ -25,6 +25,22 @@
 
 namespace lp::model {
 
+// How long and how often a failing HTTP(S) delivery is retried: exponential
+// backoff from minDelay doubling up to maxDelay, until maxAttempts attempts or
+// maxAge after the message was accepted, whichever comes first.
+struct SnsRetryPolicy {
+  int64_t minDelayMs = 1000;
+  int64_t maxDelayMs = 20000;
+  int maxAttempts = 100;
+  int64_t maxAgeMs = 3600 * 1000;
+  // Delay before attempt number attempts+1, after attempts failures (>= 1).
+  int64_t delayAfter(int attempts) const {
+    int64_t d = minDelayMs;
+    for (int i = 1; i < attempts && d < maxDelayMs; ++i) d *= 2;
+    return d < maxDelayMs ? d : maxDelayMs;
+  }
+};
+
 // A store id that is a whole string (an ARN or a sortable key).
 struct SnsKey {
   std::string v;

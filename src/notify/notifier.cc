@@ -16,17 +16,17 @@ int64_t wallMs(const Clock& c) {
 
 }  // namespace
 
-Notifier::Notifier(control::ControlContext& ctx, NotifierOptions opts, std::unique_ptr<SigningKey> key,
+Notifier::Notifier(OutboxStore& outbox, const Clock& clock, NotifierOptions opts, std::unique_ptr<SigningKey> key,
                    std::unique_ptr<HttpPoster> http)
-    : ctx_(ctx), opts_(std::move(opts)), key_(std::move(key)), http_(std::move(http)) {}
+    : outbox_(outbox), clock_(clock), opts_(std::move(opts)), key_(std::move(key)), http_(std::move(http)) {}
 
 Notifier::~Notifier() { stop(); }
 
-Result<std::unique_ptr<Notifier>> Notifier::create(control::ControlContext& ctx, NotifierOptions opts) {
+Result<std::unique_ptr<Notifier>> Notifier::create(OutboxStore& outbox, const Clock& clock, NotifierOptions opts) {
   LP_ASSIGN_OR_RETURN(auto key, SigningKey::loadOrCreate(opts.stateDir));
-  LP_RETURN_IF_ERROR(control::SnsService(ctx).publishSigningCert(key->certName(), key->certPem()));
+  LP_RETURN_IF_ERROR(outbox.publishSigningCert(key->certName(), key->certPem()));
   auto http = std::make_unique<CurlHttpPoster>(std::chrono::seconds(3), std::chrono::seconds(15), opts.caFile);
-  return std::make_unique<Notifier>(ctx, std::move(opts), std::move(key), std::move(http));
+  return std::make_unique<Notifier>(outbox, clock, std::move(opts), std::move(key), std::move(http));
 }
 
 void Notifier::start() {
@@ -44,25 +44,24 @@ void Notifier::run() {
   bool first = true;
   std::optional<int64_t> nextDue;
   while (!stopping_) {
-    uint64_t rev = ctx_.store.revision();
-    if (first || rev != seen || (nextDue && wallMs(ctx_.clock) >= *nextDue)) {
+    uint64_t rev = outbox_.version();
+    if (first || rev != seen || (nextDue && wallMs(clock_) >= *nextDue)) {
       first = false;
       seen = rev;
       nextDue = runOnce();
     }
     auto wait = opts_.idleWait;
     if (nextDue) {
-      auto until = std::chrono::milliseconds(std::max<int64_t>(1, *nextDue - wallMs(ctx_.clock)));
+      auto until = std::chrono::milliseconds(std::max<int64_t>(1, *nextDue - wallMs(clock_)));
       wait = std::min(wait, until);
     }
-    ctx_.store.waitForRevision(seen, wait);
+    outbox_.waitForChange(seen, wait);
   }
 }
 
 std::optional<int64_t> Notifier::runOnce() {
-  control::SnsService sns(ctx_);
   for (int round = 0; round < 100 && !stopping_; ++round) {
-    auto n = sns.fanOut(opts_.fanOutBatch);
+    auto n = outbox_.fanOut(opts_.fanOutBatch);
     if (!n.ok()) {
       LP_LOG_WARN("notifier: fan-out failed: {}", n.status().toString());
       break;
@@ -73,7 +72,7 @@ std::optional<int64_t> Notifier::runOnce() {
   // Per subscriber, in the order the messages were accepted.
   std::vector<std::string> order;
   std::map<std::string, std::vector<model::SnsDelivery>> bySubscription;
-  for (auto& d : sns.pendingDeliveries()) {
+  for (auto& d : outbox_.pendingDeliveries()) {
     auto& q = bySubscription[d.subscriptionArn];
     if (q.empty()) order.push_back(d.subscriptionArn);
     q.push_back(std::move(d));
@@ -83,12 +82,12 @@ std::optional<int64_t> Notifier::runOnce() {
   for (const auto& arn : order) {
     for (const auto& d : bySubscription[arn]) {
       if (stopping_) return nextDue;
-      if (d.nextAttemptMs > wallMs(ctx_.clock)) {
+      if (d.nextAttemptMs > wallMs(clock_)) {
         later(d.nextAttemptMs);
         break;
       }
       if (!deliver(d)) {
-        later(wallMs(ctx_.clock) + opts_.retry.delayAfter(d.attempts + 1));
+        later(wallMs(clock_) + opts_.retry.delayAfter(d.attempts + 1));
         break;
       }
     }
@@ -105,13 +104,13 @@ bool Notifier::deliver(const model::SnsDelivery& d) {
     r.error = msg.status().message();
   }
   if (r.ok()) {
-    if (Status st = control::SnsService(ctx_).deliverySucceeded(d.id.str()); !st.ok())
+    if (Status st = outbox_.deliverySucceeded(d.id.str()); !st.ok())
       LP_LOG_WARN("notifier: cannot record delivery {}: {}", d.id.str(), st.toString());
     return true;
   }
   LP_LOG_INFO("notifier: {} {} to {} failed (attempt {}): {}", d.type, d.messageId, d.endpoint, d.attempts + 1,
               r.error);
-  if (auto st = control::SnsService(ctx_).deliveryFailed(d.id.str(), r.error, opts_.retry); !st.ok())
+  if (auto st = outbox_.deliveryFailed(d.id.str(), r.error, opts_.retry); !st.ok())
     LP_LOG_WARN("notifier: cannot record failed delivery {}: {}", d.id.str(), st.status().toString());
   return false;
 }

@@ -18,9 +18,10 @@
 #include <string>
 #include <thread>
 
-#include "control/context.h"
-#include "control/sns_service.h"
+#include "common/time.h"
+#include "model/sns.h"
 #include "notify/http_poster.h"
+#include "notify/outbox_store.h"
 #include "notify/signing.h"
 
 namespace lp::notify {
@@ -29,7 +30,7 @@ struct NotifierOptions {
   std::string stateDir;  // holds the signing key
   // The daemon's API as subscribers reach it ("http://127.0.0.1:4566").
   std::string publicBaseUrl;
-  control::SnsRetryPolicy retry;
+  model::SnsRetryPolicy retry;
   // PEM file of the CAs that https subscribers' certificates must chain to
   // ([sns] ca_file); "" = the system trust store.
   std::string caFile;
@@ -40,12 +41,12 @@ struct NotifierOptions {
 
 class Notifier {
  public:
-  Notifier(control::ControlContext& ctx, NotifierOptions opts, std::unique_ptr<SigningKey> key,
+  Notifier(OutboxStore& outbox, const Clock& clock, NotifierOptions opts, std::unique_ptr<SigningKey> key,
            std::unique_ptr<HttpPoster> http);
   ~Notifier();
   // Loads (or creates) the signing key in opts.stateDir, publishes its
   // certificate for the API to serve, and delivers with libcurl.
-  static Result<std::unique_ptr<Notifier>> create(control::ControlContext& ctx, NotifierOptions opts);
+  static Result<std::unique_ptr<Notifier>> create(OutboxStore& outbox, const Clock& clock, NotifierOptions opts);
 
   void start();
   void stop();
@@ -59,7 +60,8 @@ class Notifier {
   // Delivers d; true when the subscriber took it.
   bool deliver(const model::SnsDelivery& d);
 
-  control::ControlContext& ctx_;
+  OutboxStore& outbox_;
+  const Clock& clock_;
   NotifierOptions opts_;
   std::unique_ptr<SigningKey> key_;
   std::unique_ptr<HttpPoster> http_;

@@ -2,10 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/security_group_rules.h"
 #include "model/cidr.h"
 #include "model/endpoint.h"
 #include "model/resources.h"
+#include "model/security_group_rules.h"
 
 namespace lp::reconciler {
 

@@ -28,6 +28,15 @@ struct Object {
   uint64_t revision = 0;  // revision of the update that last wrote it
 };
 
+// Secondary index entries of one object: (index name, value) pairs, e.g.
+// {"vpc", "vpc-0abc"}. An object may hold several values of one index.
+using IndexEntries = std::vector<std::pair<std::string, std::string>>;
+
+// Computes the index entries of an object from its kind and body. Supplied by the
+// layer that knows the documents (the store never parses them); must be a pure
+// function of its arguments, callable from any thread.
+using Indexer = std::function<IndexEntries(std::string_view kind, std::string_view body)>;
+
 struct Change {
   uint64_t revision = 0;
   std::string kind;
@@ -43,6 +52,15 @@ class ReadView {
   // Visits every object of a kind in id order; stop early by returning false.
   virtual void forEach(std::string_view kind, const std::function<bool(const Object&)>& fn) const = 0;
   std::vector<Object> list(std::string_view kind) const;
+  // Visits objects of a kind with id >= fromId in id order; stop early by returning false.
+  virtual void forEachFrom(std::string_view kind, std::string_view fromId,
+                           const std::function<bool(const Object&)>& fn) const = 0;
+  // Visits the objects of a kind whose index `index` holds `value`, with id >= fromId,
+  // in id order; stop early by returning false. Costs what it visits, not the kind's size.
+  virtual void forEachIndexed(std::string_view kind, std::string_view index, std::string_view value,
+                              const std::function<bool(const Object&)>& fn, std::string_view fromId = {}) const = 0;
+  // How many objects of a kind have `value` in index `index`, without visiting them.
+  virtual size_t count(std::string_view kind, std::string_view index, std::string_view value) const = 0;
 };
 
 // A write transaction. Reads see its own writes.
@@ -71,6 +89,10 @@ class Store {
 };
 
 // Opens (creating and migrating as needed) the SQLite store in dir/linkplane.db.
-Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dir);
+// Secondary indexes are derived data: kept in memory beside the objects, computed
+// by indexer on every put and rebuilt from the objects at open, so they can never
+// disagree with what is on disk (also after an upgrade or a crash). Without an
+// indexer every index is empty.
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dir, Indexer indexer = nullptr);
 
 }  // namespace lp::store

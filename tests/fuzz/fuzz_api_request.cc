@@ -23,6 +23,7 @@
 #include "common/random.h"
 #include "common/time.h"
 #include "control/context.h"
+#include "control/store_indexes.h"
 #include "store/store.h"
 
 namespace {
@@ -40,7 +41,7 @@ struct Env {
     std::string tmpl = base + "/lp-fuzz-api-XXXXXX";
     if (!mkdtemp(tmpl.data())) abort();
     dir = tmpl;
-    auto s = lp::store::openSqliteStore(dir);
+    auto s = lp::store::openSqliteStore(dir, lp::control::storeIndexer());
     if (!s.ok()) abort();
     store = std::move(s.value());
     region.name = "us-east-1";

@@ -3,7 +3,8 @@
 // Durability: WAL with synchronous=FULL, so a committed update survives kill -9
 // and power loss. Reads are served from an in-memory copy of every object, which
 // is updated after each commit under an exclusive lock; the file is read only at
-// open.
+// open. Secondary indexes (see Indexer in store.h) live beside that copy and move
+// with it; they are computed again from the objects at open, never stored.
 //
 // Group commit: writers run their transaction functions one at a time (write_mu_)
 // against the committed state plus the writes still queued for the disk, so each
@@ -28,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <thread>
 #include <vector>
@@ -48,8 +50,63 @@ std::vector<Object> ReadView::list(std::string_view kind) const {
 
 namespace {
 
-using KindMap = std::map<std::string, Object, std::less<>>;
-using Cache = std::map<std::string, KindMap, std::less<>>;
+// An object and the index entries computed from it.
+struct Stored {
+  Object object;
+  IndexEntries entries;
+};
+
+using KindMap = std::map<std::string, Stored, std::less<>>;
+using IdSet = std::set<std::string, std::less<>>;
+// kind -> indexKey(name, value) -> ids of the objects holding that entry.
+using IndexMap = std::map<std::string, std::map<std::string, IdSet, std::less<>>, std::less<>>;
+
+struct Cache {
+  std::map<std::string, KindMap, std::less<>> objects;
+  IndexMap index;
+};
+
+std::string indexKey(std::string_view name, std::string_view value) {
+  std::string k;
+  k.reserve(name.size() + 1 + value.size());
+  k.append(name);
+  k.push_back('\0');
+  k.append(value);
+  return k;
+}
+
+bool holds(const IndexEntries& entries, std::string_view name, std::string_view value) {
+  for (const auto& [n, v] : entries)
+    if (n == name && v == value) return true;
+  return false;
+}
+
+const IdSet* indexedIds(const Cache& cache, std::string_view kind, std::string_view name, std::string_view value) {
+  auto k = cache.index.find(kind);
+  if (k == cache.index.end()) return nullptr;
+  auto ids = k->second.find(indexKey(name, value));
+  return ids == k->second.end() ? nullptr : &ids->second;
+}
+
+// Replaces (or, with nullopt, removes) one object of the cache, keeping its index in step.
+void applyToCache(Cache& cache, const std::string& kind, const std::string& id, const std::optional<Stored>& next) {
+  auto& km = cache.objects[kind];
+  auto& index = cache.index[kind];
+  if (auto old = km.find(id); old != km.end()) {
+    for (const auto& [name, value] : old->second.entries) {
+      auto ids = index.find(indexKey(name, value));
+      if (ids == index.end()) continue;
+      ids->second.erase(id);
+      if (ids->second.empty()) index.erase(ids);
+    }
+  }
+  if (!next) {
+    km.erase(id);
+    return;
+  }
+  for (const auto& [name, value] : next->entries) index[indexKey(name, value)].insert(id);
+  km[id] = *next;
+}
 
 constexpr size_t kChangeHistory = 20000;
 constexpr int kCheckpointPages = 1000;     // SQLite's own default threshold
@@ -68,67 +125,138 @@ class CacheView final : public ReadView {
  public:
   explicit CacheView(const Cache& cache) : cache_(cache) {}
   std::optional<Object> get(std::string_view kind, std::string_view id) const override {
-    auto k = cache_.find(kind);
-    if (k == cache_.end()) return std::nullopt;
+    auto k = cache_.objects.find(kind);
+    if (k == cache_.objects.end()) return std::nullopt;
     auto o = k->second.find(id);
     if (o == k->second.end()) return std::nullopt;
-    return o->second;
+    return o->second.object;
   }
   void forEach(std::string_view kind, const std::function<bool(const Object&)>& fn) const override {
-    auto k = cache_.find(kind);
-    if (k == cache_.end()) return;
+    auto k = cache_.objects.find(kind);
+    if (k == cache_.objects.end()) return;
     for (auto& [id, o] : k->second)
-      if (!fn(o)) return;
+      if (!fn(o.object)) return;
+  }
+  void forEachFrom(std::string_view kind, std::string_view fromId,
+                   const std::function<bool(const Object&)>& fn) const override {
+    auto k = cache_.objects.find(kind);
+    if (k == cache_.objects.end()) return;
+    for (auto it = k->second.lower_bound(fromId); it != k->second.end(); ++it)
+      if (!fn(it->second.object)) return;
+  }
+  void forEachIndexed(std::string_view kind, std::string_view index, std::string_view value,
+                      const std::function<bool(const Object&)>& fn, std::string_view fromId) const override {
+    const IdSet* ids = indexedIds(cache_, kind, index, value);
+    if (!ids) return;
+    const KindMap& km = cache_.objects.find(kind)->second;
+    for (auto it = ids->lower_bound(fromId); it != ids->end(); ++it)
+      if (!fn(km.find(*it)->second.object)) return;
+  }
+  size_t count(std::string_view kind, std::string_view index, std::string_view value) const override {
+    const IdSet* ids = indexedIds(cache_, kind, index, value);
+    return ids ? ids->size() : 0;
   }
 
  private:
   const Cache& cache_;
 };
 
-// Pending writes of one transaction: kind -> id -> body (nullopt = erased).
-using Overlay = std::map<std::string, std::map<std::string, std::optional<Object>, std::less<>>, std::less<>>;
+// Pending writes of one transaction: kind -> id -> object (nullopt = erased).
+using Overlay = std::map<std::string, std::map<std::string, std::optional<Stored>, std::less<>>, std::less<>>;
 
 class TxnImpl final : public WriteTxn {
  public:
   // staged: writes queued for the disk but not yet in cache, seen as if committed.
-  TxnImpl(const Cache& cache, uint64_t rev, Overlay staged)
-      : base_(cache), cache_(cache), rev_(rev), overlay_(std::move(staged)) {}
+  TxnImpl(const Cache& cache, uint64_t rev, Overlay staged, const Indexer& indexer)
+      : base_(cache), cache_(cache), rev_(rev), overlay_(std::move(staged)), indexer_(indexer) {}
 
   std::optional<Object> get(std::string_view kind, std::string_view id) const override {
     if (auto k = overlay_.find(kind); k != overlay_.end()) {
-      if (auto o = k->second.find(id); o != k->second.end()) return o->second;
+      if (auto o = k->second.find(id); o != k->second.end()) {
+        if (!o->second) return std::nullopt;
+        return o->second->object;
+      }
     }
     return base_.get(kind, id);
   }
   void forEach(std::string_view kind, const std::function<bool(const Object&)>& fn) const override {
+    forEachFrom(kind, {}, fn);
+  }
+  void forEachFrom(std::string_view kind, std::string_view fromId,
+                   const std::function<bool(const Object&)>& fn) const override {
     auto k = overlay_.find(kind);
     if (k == overlay_.end()) {
-      base_.forEach(kind, fn);
+      base_.forEachFrom(kind, fromId, fn);
       return;
     }
     // Merge base and overlay in id order (both are sorted maps), without copies.
     static const KindMap kEmpty;
-    auto c = cache_.find(kind);
-    const KindMap& base = c == cache_.end() ? kEmpty : c->second;
-    auto b = base.begin();
-    auto o = k->second.begin();
+    auto c = cache_.objects.find(kind);
+    const KindMap& base = c == cache_.objects.end() ? kEmpty : c->second;
+    auto b = base.lower_bound(fromId);
+    auto o = k->second.lower_bound(fromId);
     while (b != base.end() || o != k->second.end()) {
       if (o == k->second.end() || (b != base.end() && b->first < o->first)) {
-        if (!fn(b->second)) return;
+        if (!fn(b->second.object)) return;
         ++b;
         continue;
       }
       if (b != base.end() && b->first == o->first) ++b;  // the overlay's version wins
-      if (o->second && !fn(*o->second)) return;
+      if (o->second && !fn(o->second->object)) return;
       ++o;
     }
+  }
+  void forEachIndexed(std::string_view kind, std::string_view index, std::string_view value,
+                      const std::function<bool(const Object&)>& fn, std::string_view fromId) const override {
+    auto k = overlay_.find(kind);
+    if (k == overlay_.end()) {
+      base_.forEachIndexed(kind, index, value, fn, fromId);
+      return;
+    }
+    // Committed holders the overlay does not touch, merged in id order with the
+    // overlay's own holders (the overlay is small: one batch of writes).
+    // Iterators, not pointers, and checked again when visited: fn may write (even
+    // erase) an object further on, as it may in forEach.
+    const auto& ov = k->second;
+    std::vector<decltype(ov.begin())> mine;
+    for (auto it = ov.lower_bound(fromId); it != ov.end(); ++it)
+      if (it->second && holds(it->second->entries, index, value)) mine.push_back(it);
+    static const IdSet kNone;
+    const IdSet* found = indexedIds(cache_, kind, index, value);
+    const IdSet& ids = found ? *found : kNone;
+    auto b = ids.lower_bound(fromId);
+    auto o = mine.begin();
+    while (true) {
+      while (b != ids.end() && ov.count(*b)) ++b;
+      if (b == ids.end() && o == mine.end()) return;
+      if (o == mine.end() || (b != ids.end() && *b < (*o)->first)) {
+        if (!fn(cache_.objects.find(kind)->second.find(*b)->second.object)) return;
+        ++b;
+      } else {
+        const auto& now = (*o)->second;
+        if (now && holds(now->entries, index, value) && !fn(now->object)) return;
+        ++o;
+      }
+    }
+  }
+  size_t count(std::string_view kind, std::string_view index, std::string_view value) const override {
+    size_t n = base_.count(kind, index, value);
+    auto k = overlay_.find(kind);
+    if (k == overlay_.end()) return n;
+    const IdSet* ids = indexedIds(cache_, kind, index, value);
+    for (const auto& [id, o] : k->second) {
+      if (ids && ids->count(id)) --n;
+      if (o && holds(o->entries, index, value)) ++n;
+    }
+    return n;
   }
   // kind and id may point into the very object being replaced (a caller passing
   // o.kind, o.id of an object forEach handed it): copy them before the write.
   void put(std::string_view kind, std::string_view id, std::string body) override {
     std::string k(kind), i(id);
+    IndexEntries entries = indexer_ ? indexer_(k, body) : IndexEntries{};
     own_[k][i];
-    overlay_[k][i] = Object{k, i, std::move(body), rev_};
+    overlay_[k][i] = Stored{Object{k, i, std::move(body), rev_}, std::move(entries)};
   }
   void erase(std::string_view kind, std::string_view id) override {
     std::string k(kind), i(id);
@@ -153,6 +281,7 @@ class TxnImpl final : public WriteTxn {
   uint64_t rev_;
   Overlay overlay_;
   Overlay own_;  // keys only
+  const Indexer& indexer_;
 };
 
 // One transaction queued for the disk.
@@ -177,6 +306,8 @@ class SqliteStore final : public Store {
       if (s) sqlite3_finalize(s);
     if (db_) sqlite3_close(db_);  // the last connection: checkpoints and removes the WAL
   }
+
+  explicit SqliteStore(Indexer indexer) : indexer_(std::move(indexer)) {}
 
   Status open(const std::string& dir) {
     std::string path = dir + "/linkplane.db";
@@ -208,7 +339,7 @@ class SqliteStore final : public Store {
       std::unique_ptr<TxnImpl> txn;
       {
         std::shared_lock rl(cache_mu_);
-        txn = std::make_unique<TxnImpl>(cache_, next, staged_);
+        txn = std::make_unique<TxnImpl>(cache_, next, staged_, indexer_);
         result = fn(*txn);
       }
       if (result.ok() && txn->wrote()) {
@@ -315,7 +446,8 @@ class SqliteStore final : public Store {
       o.revision = static_cast<uint64_t>(sqlite3_column_int64(s, 3));
       auto kind = o.kind;
       auto id = o.id;
-      cache_[kind][id] = std::move(o);
+      IndexEntries entries = indexer_ ? indexer_(o.kind, o.body) : IndexEntries{};
+      applyToCache(cache_, kind, id, Stored{std::move(o), std::move(entries)});
     }
     sqlite3_finalize(s);
     LP_RETURN_IF_ERROR(prepare("SELECT value FROM meta WHERE key = 'revision'", &s));
@@ -354,13 +486,8 @@ class SqliteStore final : public Store {
       std::unique_lock wl(cache_mu_);
       for (auto& p : batch) {
         for (auto& [kind, objs] : p->writes) {
-          auto& km = cache_[kind];
           for (auto& [id, o] : objs) {
-            if (o) {
-              km[id] = *o;
-            } else {
-              km.erase(id);
-            }
+            applyToCache(cache_, kind, id, o);
             changes_.push_back(Change{p->revision, kind, id, !o.has_value()});
           }
         }
@@ -405,7 +532,8 @@ class SqliteStore final : public Store {
           sqlite3_bind_text(s, 1, kind.data(), static_cast<int>(kind.size()), SQLITE_TRANSIENT);
           sqlite3_bind_text(s, 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
           if (o) {
-            sqlite3_bind_text(s, 3, o->body.data(), static_cast<int>(o->body.size()), SQLITE_TRANSIENT);
+            const std::string& body = o->object.body;
+            sqlite3_bind_text(s, 3, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
             sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(p->revision));
           }
           Status st = step(s);
@@ -474,6 +602,7 @@ class SqliteStore final : public Store {
     }
   }
 
+  const Indexer indexer_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt *put_ = nullptr, *del_ = nullptr, *rev_stmt_ = nullptr;
   sqlite3_stmt *begin_ = nullptr, *commit_ = nullptr, *rollback_ = nullptr;
@@ -501,8 +630,8 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dir) {
-  auto store = std::make_unique<SqliteStore>();
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dir, Indexer indexer) {
+  auto store = std::make_unique<SqliteStore>(std::move(indexer));
   LP_RETURN_IF_ERROR(store->open(dir));
   return std::unique_ptr<Store>(std::move(store));
 }

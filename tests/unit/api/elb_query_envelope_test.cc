@@ -8,6 +8,7 @@
 
 #include "api/api_service.h"
 #include "api/sigv4.h"
+#include "control/store_indexes.h"
 #include "control/typed_store.h"
 #include "model/resources.h"
 
@@ -21,7 +22,7 @@ class ElbQueryEnvelopeTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/lp-elb-api-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    store_ = std::move(store::openSqliteStore(dir_).value());
+    store_ = std::move(store::openSqliteStore(dir_, control::storeIndexer()).value());
     region_.zoneIds = {"use1-az1", "use1-az2"};
     region_.accounts = {{"111111111111", "provider", "AKPROVIDER", "provider-secret"}};
     ctx_ = std::make_unique<control::ControlContext>(

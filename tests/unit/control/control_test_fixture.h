@@ -11,6 +11,7 @@
 #include "common/random.h"
 #include "common/time.h"
 #include "control/context.h"
+#include "control/store_indexes.h"
 #include "control/typed_store.h"
 
 namespace lp::control::testing {
@@ -30,6 +31,7 @@ class ControlFixture : public store::testing::StoreFixture {
     region_.accounts = {{kProvider, "provider", "AKP", "sp"}, {kConsumer, "consumer", "AKC", "sc"}};
     ctx_ = std::make_unique<ControlContext>(ControlContext{*store_, clock_, random_, region_, Limits{}});
   }
+  store::Indexer indexer() const override { return storeIndexer(); }
   void TearDown() override {
     ctx_.reset();
     StoreFixture::TearDown();

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "control/store_indexes.h"
 #include "model/cidr.h"
 #include "model/endpoint.h"
 
@@ -23,7 +24,7 @@ class ElbServiceTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/lp-elb-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = store::openSqliteStore(dir_);
+    auto s = store::openSqliteStore(dir_, control::storeIndexer());
     ASSERT_TRUE(s.ok()) << s.status().toString();
     store_ = std::move(s.value());
     region_.zoneIds = {"use1-az1", "use1-az2", "use1-az3"};

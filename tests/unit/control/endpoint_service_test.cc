@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include "control/elb_service.h"
 #include "control/network_interface_service.h"
 #include "control/subnet_service.h"
@@ -195,6 +198,93 @@ TEST_F(EndpointServiceTest, AcceptanceWorkflowAndWhoMayDoWhat) {
   EXPECT_EQ(count(model::ConnectionNotification::kKind), 1u);
   EXPECT_TRUE(eps().deleteServiceConfigurations(as(kProvider), {svc.id.str()})->empty());
   EXPECT_EQ(count(model::ConnectionNotification::kKind), 0u);
+}
+
+// Pages walk the owner index from the token's id (issue 14): every endpoint once,
+// in id order, filters applied before the page is cut, and the same tokens as before.
+TEST_F(EndpointServiceTest, DescribeVpcEndpointsPagesThroughEveryEndpointOnce) {
+  ctx_->limits.interfaceEndpointsPerVpc = 20;
+  auto svc = publish(false);
+  auto a = makeVpc(kConsumer, "10.1.0.0/16");
+  auto b = makeVpc(kConsumer, "10.2.0.0/16");
+  auto sa = makeSubnet(a, "10.1.1.0/24", "use1-az1", kConsumer);
+  auto sb = makeSubnet(b, "10.2.1.0/24", "use1-az1", kConsumer);
+  std::vector<std::string> inA;
+  for (int i = 0; i < 12; ++i) {
+    bool first = i % 3 != 0;
+    auto e = eps().createVpcEndpoint(as(kConsumer),
+                                     endpointTo(svc.serviceName, first ? a : b, {first ? sa.id.str() : sb.id.str()}));
+    ASSERT_TRUE(e.ok()) << e.status().toString();
+    if (first) inA.push_back(e->endpoint.id.str());
+  }
+  std::sort(inA.begin(), inA.end());
+  DescribeInput in;
+  in.filters = {{"vpc-id", {a.id.str()}}};
+  in.page.maxResults = 5;
+  std::vector<std::string> seen;
+  int pages = 0;
+  do {
+    auto page = eps().describeVpcEndpoints(as(kConsumer), in);
+    ASSERT_TRUE(page.ok()) << page.status().toString();
+    for (const auto& r : page->items) seen.push_back(r.endpoint.id.str());
+    in.page.nextToken = page->nextToken;
+    ++pages;
+  } while (!in.page.nextToken.empty() && pages < 10);
+  EXPECT_EQ(seen, inA);
+  EXPECT_EQ(pages, 2);  // 8 in VPC a: 5, then 3 with no token after them
+  in.page.nextToken = "not-a-token";
+  EXPECT_EQ(eps().describeVpcEndpoints(as(kConsumer), in).status().code(), err::kInvalidNextToken);
+  // Named ids: only the caller's, and one unknown id fails the call.
+  DescribeInput named;
+  named.ids = {inA[3], inA[1]};
+  auto two = eps().describeVpcEndpoints(as(kConsumer), named);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->items.size(), 2u);
+  EXPECT_EQ(two->items[0].endpoint.id.str(), inA[1]);
+  EXPECT_EQ(eps().describeVpcEndpoints(as(kProvider), named).status().code(), err::kEndpointIdNotFound);
+  auto provider = eps().describeConnections(as(kProvider), {}, PageRequest{5, ""});
+  ASSERT_TRUE(provider.ok());
+  EXPECT_EQ(provider->items.size(), 5u);
+  EXPECT_FALSE(provider->nextToken.empty());
+}
+
+// The per-VPC quota, ClientToken idempotency and IP allocation read store
+// indexes: after a restart (the store reloads them from its objects) they must
+// still see every endpoint written before it.
+TEST_F(EndpointServiceTest, QuotaClientTokenAndAddressesHoldAfterRestart) {
+  ctx_->limits.interfaceEndpointsPerVpc = 3;
+  auto svc = publish(false);
+  auto vpc = makeVpc(kConsumer, "10.1.0.0/16");
+  auto sub = makeSubnet(vpc, "10.1.1.0/24", "use1-az1", kConsumer);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto in = endpointTo(svc.serviceName, vpc, {sub.id.str()});
+    in.clientToken = "token-" + std::to_string(i);
+    auto e = eps().createVpcEndpoint(as(kConsumer), in);
+    ASSERT_TRUE(e.ok()) << e.status().toString();
+    ids.push_back(e->endpoint.id.str());
+  }
+  store_.reset();
+  auto reopened = store::openSqliteStore(dir_, indexer());
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+  ctx_ = std::make_unique<ControlContext>(ControlContext{*store_, clock_, random_, region_, ctx_->limits});
+
+  auto again = endpointTo(svc.serviceName, vpc, {sub.id.str()});
+  again.clientToken = "token-1";
+  auto same = eps().createVpcEndpoint(as(kConsumer), again);
+  ASSERT_TRUE(same.ok()) << same.status().toString();
+  EXPECT_EQ(same->endpoint.id.str(), ids[1]);
+  auto third = eps().createVpcEndpoint(as(kConsumer), endpointTo(svc.serviceName, vpc, {sub.id.str()}));
+  ASSERT_TRUE(third.ok()) << third.status().toString();
+  auto fourth = eps().createVpcEndpoint(as(kConsumer), endpointTo(svc.serviceName, vpc, {sub.id.str()}));
+  EXPECT_EQ(fourth.status().code(), err::kVpcEndpointLimitExceeded);
+  std::set<std::string> addresses;
+  for (const auto& eni : all<model::NetworkInterface>())
+    if (eni.subnetId == sub.id) {
+      EXPECT_TRUE(addresses.insert(eni.privateIp).second) << eni.privateIp;
+    }
+  EXPECT_EQ(addresses.size(), 3u);
 }
 
 TEST_F(EndpointServiceTest, ServicesAreInvisibleWithoutPermission) {

@@ -22,6 +22,7 @@
 #include "../control/sns_test_fixture.h"
 #include "../test_descriptors.h"
 #include "common/strings.h"
+#include "daemon/sns_outbox.h"
 #include "notify/message.h"
 
 namespace lp::notify {
@@ -76,8 +77,9 @@ class NotifierTest : public SnsFixture {
     NotifierOptions o;
     o.stateDir = dir_;
     o.publicBaseUrl = "http://127.0.0.1:4566";
-    o.retry = control::SnsRetryPolicy{1000, 4000, 5, 60000};
-    notifier_ = std::make_unique<Notifier>(*ctx_, o, std::move(*key), std::move(poster));
+    o.retry = model::SnsRetryPolicy{1000, 4000, 5, 60000};
+    outbox_ = std::make_unique<daemon::SnsOutbox>(*ctx_);
+    notifier_ = std::make_unique<Notifier>(*outbox_, clock_, o, std::move(*key), std::move(poster));
   }
   void TearDown() override {
     notifier_.reset();
@@ -97,6 +99,7 @@ class NotifierTest : public SnsFixture {
 
   std::string certPem_;
   FakePoster* poster_ = nullptr;
+  std::unique_ptr<daemon::SnsOutbox> outbox_;
   std::unique_ptr<Notifier> notifier_;
 };
 

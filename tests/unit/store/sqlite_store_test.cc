@@ -16,6 +16,22 @@
 namespace lp::store {
 namespace {
 
+// Bodies of the index tests read "name=value;name=value": the indexer the control
+// plane supplies does the same with JSON.
+IndexEntries testIndexer(std::string_view, std::string_view body) {
+  IndexEntries out;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t end = body.find(';', start);
+    if (end == std::string_view::npos) end = body.size();
+    auto pair = body.substr(start, end - start);
+    if (auto eq = pair.find('='); eq != std::string_view::npos)
+      out.emplace_back(std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1)));
+    start = end + 1;
+  }
+  return out;
+}
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -30,7 +46,7 @@ class SqliteStoreTest : public ::testing::Test {
   }
   void reopen() {
     store_.reset();
-    auto s = openSqliteStore(dir_);
+    auto s = openSqliteStore(dir_, testIndexer);
     ASSERT_TRUE(s.ok()) << s.status().toString();
     store_ = std::move(s.value());
   }
@@ -56,9 +72,41 @@ class SqliteStoreTest : public ::testing::Test {
     }
     for (auto& t : ts) t.join();
   }
+  void put(const std::string& id, const std::string& body) {
+    ASSERT_TRUE(store_
+                    ->update([&](WriteTxn& t) {
+                      t.put("eni", id, body);
+                      return Status::Ok();
+                    })
+                    .ok());
+  }
+  // Ids holding subnet=value, in the order forEachIndexed visits them, from fromId.
+  static std::vector<std::string> holders(const ReadView& r, const std::string& value, std::string_view fromId = {}) {
+    std::vector<std::string> ids;
+    r.forEachIndexed(
+        "eni", "subnet", value,
+        [&](const Object& o) {
+          ids.push_back(o.id);
+          return true;
+        },
+        fromId);
+    return ids;
+  }
+  std::vector<std::string> committedHolders(const std::string& value) {
+    std::vector<std::string> ids;
+    store_->read([&](const ReadView& r) { ids = holders(r, value); });
+    return ids;
+  }
+  size_t committedCount(const std::string& value) {
+    size_t n = 0;
+    store_->read([&](const ReadView& r) { n = r.count("eni", "subnet", value); });
+    return n;
+  }
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
+
+using Ids = std::vector<std::string>;
 
 TEST_F(SqliteStoreTest, ConcurrentReadModifyWriteLosesNoUpdate) {
   ASSERT_TRUE(store_
@@ -226,6 +274,154 @@ TEST_F(SqliteStoreTest, BackgroundCheckpointMovesTheWalIntoTheDatabase) {
   });
   EXPECT_EQ(n, static_cast<size_t>(kThreads * kEach));
   EXPECT_TRUE(bodiesRight);
+}
+
+TEST_F(SqliteStoreTest, IndexFollowsPutOverwriteAndErase) {
+  put("e3", "subnet=s1;owner=a");
+  put("e1", "subnet=s1;owner=b");
+  put("e2", "subnet=s2;owner=a");
+  EXPECT_EQ(committedHolders("s1"), (Ids{"e1", "e3"}));
+  EXPECT_EQ(committedCount("s1"), 2u);
+  put("e1", "subnet=s2");  // moves from s1 to s2 and loses its owner
+  EXPECT_EQ(committedHolders("s1"), (Ids{"e3"}));
+  EXPECT_EQ(committedHolders("s2"), (Ids{"e1", "e2"}));
+  size_t ownedByB = 9;
+  store_->read([&](const ReadView& r) { ownedByB = r.count("eni", "owner", "b"); });
+  EXPECT_EQ(ownedByB, 0u);
+  ASSERT_TRUE(store_
+                  ->update([](WriteTxn& t) {
+                    t.erase("eni", "e3");
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(committedHolders("s1"), Ids{});
+  EXPECT_EQ(committedCount("s1"), 0u);
+  Ids fromE2;
+  store_->read([&](const ReadView& r) { fromE2 = holders(r, "s2", "e2"); });
+  EXPECT_EQ(fromE2, Ids{"e2"});
+}
+
+TEST_F(SqliteStoreTest, IndexIsRebuiltAfterReopen) {
+  put("e1", "subnet=s1");
+  put("e2", "subnet=s1");
+  put("e2", "subnet=s2");
+  put("e3", "subnet=s1");
+  reopen();
+  EXPECT_EQ(committedHolders("s1"), (Ids{"e1", "e3"}));
+  EXPECT_EQ(committedHolders("s2"), Ids{"e2"});
+  EXPECT_EQ(committedCount("s1"), 2u);
+}
+
+TEST_F(SqliteStoreTest, TransactionSeesItsOwnWritesInIndexes) {
+  put("e2", "subnet=s1");
+  put("e4", "subnet=s1");
+  put("e6", "subnet=s1");
+  Ids inside, insideFromE3;
+  size_t n = 0;
+  ASSERT_TRUE(store_
+                  ->update([&](WriteTxn& t) {
+                    t.put("eni", "e1", "subnet=s1");          // new holder, first in id order
+                    t.put("eni", "e4", "subnet=s2");          // moved away
+                    t.erase("eni", "e6");                     // gone
+                    t.put("eni", "e5", "subnet=s1");          // new holder between committed ones
+                    t.put("eni", "e2", "subnet=s1;owner=x");  // rewritten, still a holder
+                    inside = holders(t, "s1");
+                    insideFromE3 = holders(t, "s1", "e3");
+                    n = t.count("eni", "subnet", "s1");
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(inside, (Ids{"e1", "e2", "e5"}));
+  EXPECT_EQ(insideFromE3, Ids{"e5"});
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(committedHolders("s1"), (Ids{"e1", "e2", "e5"}));
+  EXPECT_EQ(committedHolders("s2"), Ids{"e4"});
+}
+
+TEST_F(SqliteStoreTest, FailedTransactionLeavesIndexesAlone) {
+  put("e1", "subnet=s1");
+  Status st = store_->update([](WriteTxn& t) {
+    t.put("eni", "e1", "subnet=s2");
+    t.put("eni", "e2", "subnet=s1");
+    return Status("InvalidParameterValue", "no");
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(committedHolders("s1"), Ids{"e1"});
+  EXPECT_EQ(committedCount("s2"), 0u);
+}
+
+// A walk over an index may write as it goes (as forEach allows): an object erased
+// ahead of the walk is not visited, and nothing reads what the erase freed.
+TEST_F(SqliteStoreTest, ErasingAheadWhileWalkingAnIndexSkipsTheErased) {
+  put("e1", "subnet=s1");
+  Ids visited;
+  ASSERT_TRUE(store_
+                  ->update([&](WriteTxn& t) {
+                    t.put("eni", "e2", "subnet=s1");
+                    t.put("eni", "e3", "subnet=s1");
+                    t.forEachIndexed("eni", "subnet", "s1", [&](const Object& o) {
+                      visited.push_back(o.id);
+                      if (o.id == "e1") t.erase("eni", "e3");
+                      return true;
+                    });
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(visited, (Ids{"e1", "e2"}));
+  EXPECT_EQ(committedHolders("s1"), (Ids{"e1", "e2"}));
+}
+
+// A quota check (count, then put) from many threads at once: each transaction must
+// count the writes queued ahead of it for the disk, or the quota is overrun.
+TEST_F(SqliteStoreTest, CountSeesWritesQueuedByConcurrentWriters) {
+  constexpr int kThreads = 8, kEach = 40;
+  constexpr size_t kQuota = 100;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kEach; ++j) {
+        std::string id = "e-" + std::to_string(i) + "-" + std::to_string(j);
+        Status st = store_->update([&](WriteTxn& t) {
+          if (t.count("eni", "subnet", "s1") >= kQuota) return Status("LimitExceeded", "full");
+          t.put("eni", id, "subnet=s1");
+          return Status::Ok();
+        });
+        if (!st.ok()) ++refused;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(committedCount("s1"), kQuota);
+  EXPECT_EQ(committedHolders("s1").size(), kQuota);
+  EXPECT_EQ(refused.load(), kThreads * kEach - static_cast<int>(kQuota));
+  reopen();
+  EXPECT_EQ(committedCount("s1"), kQuota);
+}
+
+TEST_F(SqliteStoreTest, ForEachFromStartsAtTheGivenIdAcrossOwnWrites) {
+  for (auto id : {"a", "c", "e"}) put(id, "x");
+  Ids seen;
+  ASSERT_TRUE(store_
+                  ->update([&](WriteTxn& t) {
+                    t.put("eni", "d", "x");
+                    t.erase("eni", "e");
+                    t.forEachFrom("eni", "b", [&](const Object& o) {
+                      seen.push_back(o.id);
+                      return true;
+                    });
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(seen, (Ids{"c", "d"}));
+  seen.clear();
+  store_->read([&](const ReadView& r) {
+    r.forEachFrom("eni", "c", [&](const Object& o) {
+      seen.push_back(o.id);
+      return o.id != "c";
+    });
+  });
+  EXPECT_EQ(seen, Ids{"c"});
 }
 
 }  // namespace

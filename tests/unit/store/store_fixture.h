@@ -21,7 +21,7 @@ class StoreFixture : public ::testing::Test {
     char tmpl[] = "/tmp/lp-storetest-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto s = openSqliteStore(dir_);
+    auto s = openSqliteStore(dir_, indexer());
     ASSERT_TRUE(s.ok()) << s.status().toString();
     store_ = std::move(*s);
   }
@@ -29,6 +29,9 @@ class StoreFixture : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
+
+  // The store's secondary indexes: none here; a control-plane fixture supplies its own.
+  virtual Indexer indexer() const { return nullptr; }
 
   // One object as the control plane would have written it.
   void put(std::string_view kind, const std::string& id, const nlohmann::json& body) {

@@ -10,7 +10,7 @@
 
 #include "model/resources.h"
 
-namespace lp::control {
+namespace lp::model {
 
 struct EffectiveRule {
   model::SecurityGroupId groupId;  // the group the rule belongs to
@@ -39,4 +39,12 @@ struct InterfaceRules {
 std::vector<InterfaceRules> effectiveRules(const std::vector<model::SecurityGroup>& groups,
                                            const std::vector<model::NetworkInterface>& interfaces);
 
+}  // namespace lp::model
+
+// Transitional: the reconciler's host plan still names these control::. Remove
+// once it says model:: (the reconciler rewrite).
+namespace lp::control {
+using model::EffectiveRule;
+using model::effectiveRules;
+using model::InterfaceRules;
 }  // namespace lp::control

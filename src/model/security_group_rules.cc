@@ -1,9 +1,9 @@
-#include "control/security_group_rules.h"
+#include "model/security_group_rules.h"
 
 #include <algorithm>
 #include <map>
 
-namespace lp::control {
+namespace lp::model {
 
 std::vector<InterfaceRules> effectiveRules(const std::vector<model::SecurityGroup>& groups,
                                            const std::vector<model::NetworkInterface>& interfaces) {
@@ -51,4 +51,4 @@ std::vector<InterfaceRules> effectiveRules(const std::vector<model::SecurityGrou
   return out;
 }
 
-}  // namespace lp::control
+}  // namespace lp::model

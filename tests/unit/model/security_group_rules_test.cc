@@ -1,8 +1,8 @@
-#include "control/security_group_rules.h"
+#include "model/security_group_rules.h"
 
 #include <gtest/gtest.h>
 
-namespace lp::control {
+namespace lp::model {
 namespace {
 
 using model::NetworkInterface;
@@ -119,4 +119,4 @@ TEST(EffectiveRules, UnknownGroupsDuplicatesAndAddresslessInterfacesAreSkipped) 
 TEST(EffectiveRules, NoInterfacesNoRules) { EXPECT_TRUE(effectiveRules({group(kWeb, kVpcA, {})}, {}).empty()); }
 
 }  // namespace
-}  // namespace lp::control
+}  // namespace lp::model
