@@ -687,8 +687,8 @@ class Bench:
         self.result("daemon threads / descriptors", f"{m['threads']} / {fds}")
         self.result("descriptors by kind", ", ".join(f"{k} {v}" for k, v in self.daemon.fd_kinds().items()))
         if fds >= 1024:
-            self.notes.append(f"the daemon holds {fds} descriptors: DESIGN forbids any select() user from seeing one "
-                              ">= 1024 (libnftables)")
+            self.notes.append(f"the daemon holds {fds} descriptors (libnftables' select() never sees one: its calls "
+                              "run in the linkplane-nft helper process)")
 
     def perf_idle(self, seconds=10):
         """The idle daemon's hottest symbols (perf record -g for a few seconds)."""

@@ -40,11 +40,3 @@ std::vector<InterfaceRules> effectiveRules(const std::vector<model::SecurityGrou
                                            const std::vector<model::NetworkInterface>& interfaces);
 
 }  // namespace lp::model
-
-// Transitional: the reconciler's host plan still names these control::. Remove
-// once it says model:: (the reconciler rewrite).
-namespace lp::control {
-using model::EffectiveRule;
-using model::effectiveRules;
-using model::InterfaceRules;
-}  // namespace lp::control

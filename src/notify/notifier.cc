@@ -18,7 +18,23 @@ int64_t wallMs(const Clock& c) {
 
 Notifier::Notifier(OutboxStore& outbox, const Clock& clock, NotifierOptions opts, std::unique_ptr<SigningKey> key,
                    std::unique_ptr<HttpPoster> http)
-    : outbox_(outbox), clock_(clock), opts_(std::move(opts)), key_(std::move(key)), http_(std::move(http)) {}
+    : outbox_(outbox),
+      clock_(clock),
+      opts_(std::move(opts)),
+      key_(std::move(key)),
+      http_(std::move(http)),
+      loop_({[this] {
+               // A pass on every change of the outbox, and when a retry is due.
+               seen_ = outbox_.version();
+               auto next = runOnce();
+               if (!next) return std::chrono::milliseconds(std::chrono::hours(1));
+               return std::chrono::milliseconds(std::max<int64_t>(0, *next - wallMs(clock_)));
+             },
+             [this](std::chrono::milliseconds t) {
+               outbox_.waitForChange(seen_, t);
+               return outbox_.version() != seen_;
+             }},
+            opts_.idleWait) {}
 
 Notifier::~Notifier() { stop(); }
 
@@ -31,32 +47,12 @@ Result<std::unique_ptr<Notifier>> Notifier::create(OutboxStore& outbox, const Cl
 
 void Notifier::start() {
   stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  loop_.start();
 }
 
 void Notifier::stop() {
   stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-}
-
-void Notifier::run() {
-  uint64_t seen = 0;
-  bool first = true;
-  std::optional<int64_t> nextDue;
-  while (!stopping_) {
-    uint64_t rev = outbox_.version();
-    if (first || rev != seen || (nextDue && wallMs(clock_) >= *nextDue)) {
-      first = false;
-      seen = rev;
-      nextDue = runOnce();
-    }
-    auto wait = opts_.idleWait;
-    if (nextDue) {
-      auto until = std::chrono::milliseconds(std::max<int64_t>(1, *nextDue - wallMs(clock_)));
-      wait = std::min(wait, until);
-    }
-    outbox_.waitForChange(seen, wait);
-  }
+  loop_.stop();
 }
 
 std::optional<int64_t> Notifier::runOnce() {

@@ -16,8 +16,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "common/background_loop.h"
 #include "common/time.h"
 #include "model/sns.h"
 #include "notify/http_poster.h"
@@ -34,7 +34,7 @@ struct NotifierOptions {
   // PEM file of the CAs that https subscribers' certificates must chain to
   // ([sns] ca_file); "" = the system trust store.
   std::string caFile;
-  // Longest sleep between passes when nothing changes (bounds stop() latency).
+  // How long the worker sleeps at a time between changes (bounds stop() latency).
   std::chrono::milliseconds idleWait{200};
   int fanOutBatch = 100;
 };
@@ -56,7 +56,6 @@ class Notifier {
   std::optional<int64_t> runOnce();
 
  private:
-  void run();
   // Delivers d; true when the subscriber took it.
   bool deliver(const model::SnsDelivery& d);
 
@@ -66,7 +65,8 @@ class Notifier {
   std::unique_ptr<SigningKey> key_;
   std::unique_ptr<HttpPoster> http_;
   std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  uint64_t seen_ = 0;  // loop thread only
+  BackgroundLoop loop_;
 };
 
 }  // namespace lp::notify

@@ -37,7 +37,7 @@ json peerSet(const std::vector<std::string>& peers) {
 }
 
 // Matches of one rule's protocol and ports ("-1" = all protocols).
-std::vector<json> protoMatches(const control::EffectiveRule& r) {
+std::vector<json> protoMatches(const model::EffectiveRule& r) {
   std::vector<json> out;
   if (r.protocol == "-1" || r.protocol == "all") return out;
   json l4 = {{"meta", {{"key", "l4proto"}}}};
@@ -87,7 +87,7 @@ json baseChain(const std::string& name, const char* hook) {
 // drop); new connections to an endpoint or LB node pass its ingress chain
 // (accept = allowed, end = drop). Replies ride on conntrack. A refused SYN is
 // dropped, so the client times out as in AWS.
-std::string ruleset(const std::string& resolver, const std::vector<control::InterfaceRules>& rules,
+std::string ruleset(const std::string& resolver, const std::vector<model::InterfaceRules>& rules,
                     const std::map<std::string, std::string>& typeOf) {
   json cmds = json::array();
   json table = {{"table", {{"family", "inet"}, {"name", kSgTable}}}};
@@ -201,7 +201,7 @@ std::optional<VpcPlan> planVpc(const DesiredState& state, const std::string& vpc
     }
     vp.bridges.push_back(std::move(b));
   }
-  vp.nftRuleset = ruleset(resolver, control::effectiveRules(groups, interfaces), typeOf);
+  vp.nftRuleset = ruleset(resolver, model::effectiveRules(groups, interfaces), typeOf);
   return vp;
 }
 

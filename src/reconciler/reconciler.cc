@@ -54,19 +54,15 @@ Reconciler::Reconciler(store::Store& store, HostNetwork& host, DataplaneSink* da
       names_(names),
       clock_(clock),
       opts_(std::move(options)),
-      nameTable_(opts_.region) {}
+      nameTable_(opts_.region),
+      loop_({[this] { return reconcileOnce() ? std::chrono::milliseconds::zero() : untilDue(); },
+             [this](std::chrono::milliseconds t) { return store_.waitForRevision(applied_, t); }}) {}
 
 Reconciler::~Reconciler() { stop(); }
 
-void Reconciler::start() {
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
-}
+void Reconciler::start() { loop_.start(); }
 
-void Reconciler::stop() {
-  stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-}
+void Reconciler::stop() { loop_.stop(); }
 
 void Reconciler::teardown() {
   stop();
@@ -77,19 +73,11 @@ void Reconciler::teardown() {
   host_.teardown();
 }
 
-void Reconciler::run() {
-  while (!stopping_) {
-    if (reconcileOnce()) continue;
-    // Sleep until a change, the next due time or a stop, in short slices so stop()
-    // never waits long; a slice that ends with nothing due does no work.
-    while (!stopping_ && clock_.steadyNow() < nextDue()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(nextDue() - clock_.steadyNow());
-      if (store_.waitForRevision(applied_, std::clamp(left, std::chrono::milliseconds(1),
-                                                      std::chrono::milliseconds(200)))) {
-        break;
-      }
-    }
-  }
+std::chrono::milliseconds Reconciler::untilDue() const {
+  auto now = clock_.steadyNow();
+  auto due = nextDue();
+  return due <= now ? std::chrono::milliseconds::zero()
+                    : std::chrono::ceil<std::chrono::milliseconds>(std::min<steady_clock::duration>(due - now, std::chrono::hours(1)));
 }
 
 void Reconciler::queue(const DirtyKeys& d) {

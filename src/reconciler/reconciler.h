@@ -26,7 +26,6 @@
 // is for tests and must not race with the thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -35,8 +34,8 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 
+#include "common/background_loop.h"
 #include "common/time.h"
 #include "model/elb.h"
 #include "reconciler/desired_state.h"
@@ -115,7 +114,7 @@ class Reconciler {
     std::optional<model::VpcEndpoint> next;  // nullopt = purge
   };
 
-  void run();
+  std::chrono::milliseconds untilDue() const;
   void ingest();
   void queue(const DirtyKeys& d);
   void promoteDue();
@@ -158,8 +157,7 @@ class Reconciler {
   ReconcilerStats stats_;  // guarded by statsMu_
   size_t queuedCount_ = 0;  // guarded by statsMu_
 
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  BackgroundLoop loop_;
 };
 
 }  // namespace lp::reconciler
