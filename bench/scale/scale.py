@@ -176,8 +176,6 @@ def diagnose(daemon, why):
         out.append(f"  daemon descriptors: {fds} open, limit {lim}")
         if lim and fds > 0.9 * lim:
             out.append("  -> near RLIMIT_NOFILE: raise the hard limit (ulimit -Hn, LimitNOFILE=) and fs.nr_open")
-        if fds >= 1024:
-            out.append("  -> descriptors >= 1024: any select() user in the daemon (libnftables) breaks here")
     elif daemon:
         if getattr(daemon, "sampler", None):
             out.append("  before it died: " + daemon.sampler.describe())
