@@ -893,7 +893,7 @@ UpdateResult Forwarder::Impl::apply(const SnapshotDelta& delta) {
     }
     return result;
   }
-  if (!ns_) ns_ = std::make_unique<NsCache>();
+  if (!ns_) ns_ = std::make_unique<NsCache>(static_cast<int>(loops_.size()));
   bool checksChanged = false;
   for (const auto& [group, checks] : delta.healthChecks) {
     auto it = checks_.find(group);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -11,11 +12,7 @@
 
 namespace lp::dataplane {
 
-namespace {
-constexpr int kBatch = 16;
-}  // namespace
-
-NsCache::NsCache() {
+NsCache::NsCache(int batch) : batch_(std::max(1, batch)) {
   auto h = net::openThreadNamespace();
   if (h) home_ = *h;
 }
@@ -64,7 +61,7 @@ Result<int> NsCache::socket(const std::string& ns, int type) {
   for (int s : n.spare) close(s);
   n.spare.clear();
   n.spareType = type;
-  LP_ASSIGN_OR_RETURN(auto batch, net::socketsInNamespaceFd(n.fd, home_, AF_INET, type, kBatch));
+  LP_ASSIGN_OR_RETURN(auto batch, net::socketsInNamespaceFd(n.fd, home_, AF_INET, type, batch_));
   int s = batch.back();
   batch.pop_back();
   n.spare = std::move(batch);

@@ -27,6 +27,16 @@ std::string lastErrorCode(const std::string& why) {
   return "InternalError";
 }
 
+std::optional<model::TargetHealthRecord> healthRecord(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  try {
+    return j.get<model::TargetHealthRecord>();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a malformed row is written again from what is observed
+  }
+}
+
 // Keys of listeners, for the first data plane step (only what already exists).
 std::set<std::string> keysOf(const std::vector<dataplane::ListenerSpec>& ls) {
   std::set<std::string> out;
@@ -94,8 +104,7 @@ void Reconciler::ingest() {
     store_.read([&](const store::ReadView& v) {
       all = state_.load(v);
       v.forEach(model::TargetHealthRecord::kKind, [&](const store::Object& o) {
-        auto j = nlohmann::json::parse(o.body, nullptr, false);
-        if (!j.is_discarded()) health[o.id] = j.get<model::TargetHealthRecord>();
+        if (auto h = healthRecord(o.body)) health[o.id] = *h;
         return true;
       });
     });
@@ -138,9 +147,9 @@ void Reconciler::ingest() {
       if (c.kind == model::TargetHealthRecord::kKind) {
         // The control plane drops the rows of deregistered targets.
         auto o = v.get(c.kind, c.id);
-        auto j = o ? nlohmann::json::parse(o->body, nullptr, false) : nlohmann::json();
-        if (o && !j.is_discarded()) {
-          healthWritten_[c.id] = j.get<model::TargetHealthRecord>();
+        auto h = o ? healthRecord(o->body) : std::nullopt;
+        if (h) {
+          healthWritten_[c.id] = *h;
         } else {
           healthWritten_.erase(c.id);
         }

@@ -283,18 +283,15 @@ TEST_F(ReconcilerTest, AFailingVpcIsRetriedWithBackoffAloneThenItsPendingEndpoin
   EXPECT_EQ(stored("vpce-bad")->state, "pending");
   EXPECT_EQ(host_.count("vpc-bad"), 1u);
   // Not before its backoff (200 ms), then once per doubling delay.
-  clock_.advance(150ms);
-  r.reconcileUntilIdle();
-  EXPECT_EQ(host_.count("vpc-bad"), 1u);
-  clock_.advance(60ms);
-  r.reconcileUntilIdle();
-  EXPECT_EQ(host_.count("vpc-bad"), 2u);
-  clock_.advance(300ms);
-  r.reconcileUntilIdle();
-  EXPECT_EQ(host_.count("vpc-bad"), 2u);
-  clock_.advance(150ms);
-  r.reconcileUntilIdle();
-  EXPECT_EQ(host_.count("vpc-bad"), 3u);
+  auto triesAfter = [&](std::chrono::milliseconds d) {
+    clock_.advance(d);
+    r.reconcileUntilIdle();
+    return host_.count("vpc-bad");
+  };
+  EXPECT_EQ(triesAfter(150ms), 1u);
+  EXPECT_EQ(triesAfter(60ms), 2u);
+  EXPECT_EQ(triesAfter(300ms), 2u);
+  EXPECT_EQ(triesAfter(150ms), 3u);
   EXPECT_EQ(host_.count("vpc-good"), 1u);  // the healthy key was never redone
   for (int i = 0; i < 10 && stored("vpce-bad")->state == "pending"; ++i) {
     clock_.advance(30s);
