@@ -53,9 +53,9 @@ struct ReconcilerOptions {
   // Upkeep when nothing changes: target health, counters, retries and drift.
   std::chrono::milliseconds tick{1000};
   // Every VPC is compared with the host at least this often (someone may have
-  // deleted a link behind our back), spread over the period a slice per tick. At
-  // 1,000 VPCs a 5-minute period cost the idle daemon about 2% of a core
-  // (bench/scale: 4 VPC passes a second); 15 minutes costs a third of that.
+  // deleted a link behind our back), spread over the period a slice per tick. With
+  // 5 minutes, perf put 40% of an idle daemon's 1% of a core at 300 VPCs in these
+  // slices (bench/scale, PERF=1); 15 minutes costs a third of that.
   std::chrono::seconds driftPeriod{900};
   std::chrono::milliseconds retryFirst{200};
   std::chrono::milliseconds retryMax{30000};
