@@ -319,8 +319,8 @@ class Loop final : public Handler {
   struct ListenerSock final : Handler {
     Loop* loop = nullptr;
     int fd = -1;
-    std::string ns;  // where it listens, and the port, to name the listener an accepted
-    int port = 0;    // connection reached (by its local address)
+    std::string ns;           // where it listens, and the port, to name the listener an accepted
+    int port = 0;             // connection reached (by its local address)
     int64_t pausedUntil = 0;  // monoNanos(); 0 = watched
     void onEvent(uint32_t) override {
       if (fd >= 0 && !loop->accept(fd, ns, port)) loop->pause(this);
@@ -835,7 +835,7 @@ class Forwarder::Impl {
   std::vector<std::unique_ptr<Loop>> loops_;
   HealthChecker checker_;
   bool stopped_ = false;
-  std::unique_ptr<NsCache> ns_;                 // made on the update thread
+  std::unique_ptr<NsCache> ns_;  // made on the update thread
   struct Bound {
     ListenerSpec spec;
     SocketKey socket;
@@ -844,11 +844,11 @@ class Forwarder::Impl {
     unsigned long ino = 0;  // of the namespace it was made in
     int users = 0;          // bound listeners it takes connections for
   };
-  std::map<ListenerKey, Bound> bound_;   // listeners installed in every loop
-  std::map<SocketKey, Sock> sockets_;    // with a socket in every loop
+  std::map<ListenerKey, Bound> bound_;  // listeners installed in every loop
+  std::map<SocketKey, Sock> sockets_;   // with a socket in every loop
   // Forgets a listener; its socket goes (closeSockets) once no listener uses it.
   void unbind(std::map<ListenerKey, Bound>::iterator b, std::vector<SocketKey>& closeSockets);
-  std::map<std::string, std::vector<ListenerKey>> keysOf_;  // endpoint -> its bound listeners
+  std::map<std::string, std::vector<ListenerKey>> keysOf_;      // endpoint -> its bound listeners
   std::map<std::string, std::vector<HealthCheckSpec>> checks_;  // by target group
   std::chrono::steady_clock::time_point lastSweep_{};
   std::mutex statsMu_;
@@ -867,9 +867,8 @@ Result<int> Forwarder::Impl::makeListener(const ListenerSpec& l, bool wildcard) 
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   setStreamOptions(fd, opts_);  // inherited by accepted sockets
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4096) != 0) {
-    Status st("InternalError",
-              "listen on " + std::string(wildcard ? "port " : l.ip + ":") + std::to_string(l.port) + " in " + l.ns +
-                  ": " + std::strerror(errno));
+    Status st("InternalError", "listen on " + std::string(wildcard ? "port " : l.ip + ":") + std::to_string(l.port) +
+                                   " in " + l.ns + ": " + std::strerror(errno));
     close(fd);
     return st;
   }

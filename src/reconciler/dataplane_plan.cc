@@ -100,8 +100,8 @@ EndpointDataplane planEndpointDataplane(const DesiredState& state, const std::st
     auto port = parseInt(colon == std::string::npos ? "" : s->backend.substr(colon + 1));
     if (host == "localhost") host = "127.0.0.1";
     if (!isIpv4(host) || !port || *port <= 0 || *port > 65535) {
-      plan.failed = {{"ServiceBackendUnavailable", "The backend '" + s->backend + "' configured for " +
-                                                       s->serviceName + " is not an IPv4 address and port"}};
+      plan.failed = {{"ServiceBackendUnavailable", "The backend '" + s->backend + "' configured for " + s->serviceName +
+                                                       " is not an IPv4 address and port"}};
       return plan;
     }
     PortTarget pt;
@@ -121,7 +121,8 @@ EndpointDataplane planEndpointDataplane(const DesiredState& state, const std::st
         for (const auto& t : tg->targets) {
           PortTarget pt;
           pt.lb = lb;
-          pt.spec.healthKey = tg->healthCheckEnabled ? model::targetHealthKey(tg->id.str(), t.ip, t.port) : std::string();
+          pt.spec.healthKey =
+              tg->healthCheckEnabled ? model::targetHealthKey(tg->id.str(), t.ip, t.port) : std::string();
           pt.spec.ns = "lp-" + lb->vpcId.str();
           pt.spec.ip = t.ip;
           pt.spec.port = t.port;

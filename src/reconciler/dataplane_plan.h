@@ -7,9 +7,9 @@
 
 #include <map>
 #include <optional>
-#include <vector>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dataplane/snapshot.h"
 #include "reconciler/desired_state.h"

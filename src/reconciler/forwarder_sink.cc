@@ -25,9 +25,7 @@ ForwarderSink::ForwarderSink(std::unique_ptr<dataplane::Forwarder> forwarder, st
 
 ForwarderSink::~ForwarderSink() = default;
 
-dataplane::UpdateResult ForwarderSink::apply(const dataplane::SnapshotDelta& delta) {
-  return forwarder_->apply(delta);
-}
+dataplane::UpdateResult ForwarderSink::apply(const dataplane::SnapshotDelta& delta) { return forwarder_->apply(delta); }
 
 void ForwarderSink::publishCounters() {
   auto now = std::chrono::steady_clock::now();

@@ -87,7 +87,8 @@ std::chrono::milliseconds Reconciler::untilDue() const {
   auto now = clock_.steadyNow();
   auto due = nextDue();
   return due <= now ? std::chrono::milliseconds::zero()
-                    : std::chrono::ceil<std::chrono::milliseconds>(std::min<steady_clock::duration>(due - now, std::chrono::hours(1)));
+                    : std::chrono::ceil<std::chrono::milliseconds>(
+                          std::min<steady_clock::duration>(due - now, std::chrono::hours(1)));
 }
 
 void Reconciler::queue(const DirtyKeys& d) {
@@ -564,8 +565,8 @@ bool Reconciler::reconcileOnce() {
   std::lock_guard l(statsMu_);
   stats_.passes++;
   stats_.endpointsPlanned += endpoints.size();
-  queuedCount_ = dirtyVpcs_.size() + dirtyEndpoints_.size() + dirtyGroups_.size() + vpcRetry_.size() +
-                 endpointRetry_.size();
+  queuedCount_ =
+      dirtyVpcs_.size() + dirtyEndpoints_.size() + dirtyGroups_.size() + vpcRetry_.size() + endpointRetry_.size();
   return more;
 }
 

@@ -71,11 +71,11 @@ struct ReconcilerOptions {
 struct ReconcilerStats {
   uint64_t passes = 0;
   uint64_t resyncs = 0;
-  uint64_t changesIngested = 0;    // changes of tracked kinds read from the store
-  uint64_t vpcsApplied = 0;        // HostNetwork::applyVpc / removeVpc calls
-  uint64_t endpointsPlanned = 0;   // endpoint keys planned
-  uint64_t statusWrites = 0;       // store updates of endpoint status
-  uint64_t statusConflicts = 0;    // decisions dropped because the object changed
+  uint64_t changesIngested = 0;   // changes of tracked kinds read from the store
+  uint64_t vpcsApplied = 0;       // HostNetwork::applyVpc / removeVpc calls
+  uint64_t endpointsPlanned = 0;  // endpoint keys planned
+  uint64_t statusWrites = 0;      // store updates of endpoint status
+  uint64_t statusConflicts = 0;   // decisions dropped because the object changed
 };
 
 class Reconciler {
@@ -112,7 +112,7 @@ class Reconciler {
   };
   struct StatusWrite {
     std::string id;
-    uint64_t observed = 0;                // revision the decision was made from
+    uint64_t observed = 0;                   // revision the decision was made from
     std::optional<model::VpcEndpoint> next;  // nullopt = purge
   };
 
@@ -141,12 +141,12 @@ class Reconciler {
   DesiredState state_;
   NameTable nameTable_;
   bool synced_ = false;
-  uint64_t applied_ = 0;  // every change up to here is in state_
+  uint64_t applied_ = 0;    // every change up to here is in state_
   std::set<uint64_t> own_;  // revisions of our own writes not yet passed by applied_
   std::set<std::string> dirtyVpcs_, dirtyEndpoints_, dirtyGroups_;
   std::map<std::string, Retry> vpcRetry_, endpointRetry_;
-  std::map<std::string, std::set<std::string>> readyIn_;  // VPC -> interfaces in place
-  std::set<std::string> vpcsOnHost_;  // VPCs applied at least once since start
+  std::map<std::string, std::set<std::string>> readyIn_;                   // VPC -> interfaces in place
+  std::set<std::string> vpcsOnHost_;                                       // VPCs applied at least once since start
   std::map<std::string, std::vector<dataplane::ListenerSpec>> listeners_;  // per endpoint, as applied
   std::map<std::string, std::string> listenerErrors_;
   std::map<std::string, std::chrono::system_clock::time_point> purgeAt_;  // deleted endpoints
@@ -156,7 +156,7 @@ class Reconciler {
   std::string driftCursor_;
 
   mutable std::mutex statsMu_;
-  ReconcilerStats stats_;  // guarded by statsMu_
+  ReconcilerStats stats_;   // guarded by statsMu_
   size_t queuedCount_ = 0;  // guarded by statsMu_
 
   BackgroundLoop loop_;

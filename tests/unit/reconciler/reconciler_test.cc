@@ -95,7 +95,9 @@ class ReconcilerTest : public store::testing::StoreFixture {
     vpc("vpc-p", "10.9.0.0/16");
     subnet("subnet-p", "vpc-p", "10.9.1.0/24");
     put(model::TargetGroup::kKind, kTg,
-        {{"id", kTg}, {"vpcId", "vpc-p"}, {"targets", {{{"ip", "10.9.1.20"}, {"port", 8080}, {"zoneId", "use1-az1"}}}}});
+        {{"id", kTg},
+         {"vpcId", "vpc-p"},
+         {"targets", {{{"ip", "10.9.1.20"}, {"port", 8080}, {"zoneId", "use1-az1"}}}}});
     put(model::LoadBalancer::kKind, kLb,
         {{"id", kLb},
          {"vpcId", "vpc-p"},
@@ -157,8 +159,7 @@ class ReconcilerTest : public store::testing::StoreFixture {
 
   static constexpr const char* kLb = "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/lb/1";
   static constexpr const char* kTg = "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/tg/1";
-  static constexpr const char* kListener =
-      "arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/net/lb/1/2";
+  static constexpr const char* kListener = "arn:aws:elasticloadbalancing:us-east-1:111111111111:listener/net/lb/1/2";
   ManualClock clock_{WallTime(std::chrono::seconds(1'800'000'000))};
   ReconcilerOptions opts_;
   FakeHost host_;
