@@ -94,6 +94,8 @@ class Forwarder {
   UpdateResult apply(const SnapshotDelta& delta);
   std::map<std::string, HealthResult> health();
   CountersReport counters();
+  // Grows whenever any counter may have changed (cheap: no counter is read).
+  uint64_t activity();
   // Resets every connection, closes every listener, joins the loops.
   void stop();
 

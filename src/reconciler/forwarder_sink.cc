@@ -31,6 +31,9 @@ void ForwarderSink::publishCounters() {
   auto now = std::chrono::steady_clock::now();
   if (now - lastCounters_ < kCountersEvery) return;
   lastCounters_ = now;
+  uint64_t activity = forwarder_->activity();
+  if (activity == lastActivity_) return;  // nothing moved: no need to read 30,000 counters
+  lastActivity_ = activity;
   auto c = forwarder_->counters();
   if (c.endpoints == lastReport_.endpoints && c.interfaces == lastReport_.interfaces) return;
   nlohmann::json j = {{"endpoints", nlohmann::json::object()}, {"interfaces", nlohmann::json::object()}};

@@ -34,6 +34,7 @@ class ForwarderSink final : public DataplaneSink {
   std::string countersPath_;
   std::chrono::steady_clock::time_point lastCounters_{};
   dataplane::CountersReport lastReport_;
+  uint64_t lastActivity_ = 0;
 };
 
 }  // namespace lp::reconciler
