@@ -716,32 +716,15 @@ class Bench:
     # -- describe -------------------------------------------------------------
     def measure_describe(self):
         per, total, n_all = [], 0.0, 0
-        # How much of it is botocore turning the XML into dicts (the client's share):
-        # from the response's arrival (before-parse) to the call's return.
-        parse = {"t": 0.0, "start": None}
-
-        def before_parse(**_):
-            parse["start"] = time.monotonic()
-
-        def after_call(**_):
-            if parse["start"] is not None:
-                parse["t"] += time.monotonic() - parse["start"]
-                parse["start"] = None
         for acct in self.accounts.consumers:
             ec2 = self.clients.get(acct)
-            ec2.meta.events.register("before-parse.ec2.DescribeVpcEndpoints", before_parse)
-            ec2.meta.events.register("after-call.ec2.DescribeVpcEndpoints", after_call)
             t = time.monotonic()
             n = sum(len(p["VpcEndpoints"]) for p in
                     ec2.get_paginator("describe_vpc_endpoints").paginate(PaginationConfig={"PageSize": 1000}))
             dt = time.monotonic() - t
-            ec2.meta.events.unregister("before-parse.ec2.DescribeVpcEndpoints", before_parse)
-            ec2.meta.events.unregister("after-call.ec2.DescribeVpcEndpoints", after_call)
             per.append(dt)
             total += dt
             n_all += n
-        self.result("DescribeVpcEndpoints, all accounts: of which botocore parsing the XML",
-                    f"{parse['t']:.2f} s (daemon and HTTP: {total - parse['t']:.2f} s)")
         self.result(f"DescribeVpcEndpoints, one account (~{n_all // len(per)} endpoints), worst of {len(per)}",
                     f"{max(per):.2f} s", "< 2 s", max(per) < 2)
         self.result(f"DescribeVpcEndpoints, all {len(per)} accounts ({n_all} endpoints)", f"{total:.2f} s",
