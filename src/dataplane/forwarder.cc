@@ -789,8 +789,6 @@ void Loop::run() {
   (void)index_;
 }
 
-std::string keyOf(const ListenerSpec& l) { return l.ns + "|" + l.ip + "|" + std::to_string(l.port); }
-
 // One listening socket per namespace and port takes the connections of every
 // endpoint interface there: 10,000 endpoints in 2 subnets held 40,000 sockets with
 // one per address and loop, past this machine's 20,000-descriptor hard limit, and
@@ -862,7 +860,7 @@ class Forwarder::Impl {
   std::map<std::string, std::vector<HealthCheckSpec>> checks_;  // by target group
   std::chrono::steady_clock::time_point lastSweep_{};
   std::mutex statsMu_;
-  std::atomic<uint64_t> statsMade_{0};  // endpoints and interfaces given counters
+  std::atomic<uint64_t> statsMade_{0};                                        // endpoints and interfaces given counters
   std::map<std::string, std::shared_ptr<Stats>> endpointStats_, ifaceStats_;  // guarded by statsMu_
   std::map<std::string, std::shared_ptr<TokenBucket>> buckets_;               // by endpoint|zone
 };
@@ -933,7 +931,7 @@ UpdateResult Forwarder::Impl::apply(const SnapshotDelta& delta) {
   for (const auto& [endpointId, listeners] : delta.endpoints) {
     std::vector<ListenerKey> keep;
     for (const auto& l : listeners) {
-      ListenerKey key = keyOf(l);
+      ListenerKey key = listenerKey(l);
       if (std::find(keep.begin(), keep.end(), key) != keep.end()) continue;  // two load balancers on one port
       // A socket per namespace and port; a namespace made again (same name, new
       // inode) needs new ones.

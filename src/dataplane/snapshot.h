@@ -51,6 +51,9 @@ struct HealthCheckSpec {
   bool operator==(const HealthCheckSpec&) const = default;
 };
 
+// "ns|ip|port": what names a listener, in the data plane and to the reconciler.
+inline std::string listenerKey(const ListenerSpec& l) { return l.ns + "|" + l.ip + "|" + std::to_string(l.port); }
+
 struct Snapshot {
   std::vector<ListenerSpec> listeners;
   std::vector<HealthCheckSpec> healthChecks;

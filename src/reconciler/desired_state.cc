@@ -107,13 +107,9 @@ void DesiredState::affectedBy(const model::TargetGroup& tg, DirtyKeys& d) const 
 }
 
 template <typename T>
-DirtyKeys DesiredState::replace(Table<T>& table, std::string_view id, const std::optional<store::Object>& now) {
+DirtyKeys DesiredState::set(Table<T>& table, std::string_view id, std::optional<T> next, uint64_t revision) {
   DirtyKeys d;
-  auto it = table.find(id);
-  if (now && it != table.end() && it->second.revision >= now->revision) return d;  // already held
-  std::optional<T> next;
-  if (now) next = decode<T>(*now);
-  if (it != table.end()) {
+  if (auto it = table.find(id); it != table.end()) {
     affectedBy(it->second.value, d);
     index(it->second.value, false);
     table.erase(it);
@@ -122,10 +118,17 @@ DirtyKeys DesiredState::replace(Table<T>& table, std::string_view id, const std:
     index(*next, true);
     auto& slot = table[std::string(id)];
     slot.value = std::move(*next);
-    slot.revision = now->revision;
+    slot.revision = revision;
     affectedBy(slot.value, d);
   }
   return d;
+}
+
+template <typename T>
+DirtyKeys DesiredState::replace(Table<T>& table, std::string_view id, const std::optional<store::Object>& now) {
+  auto it = table.find(id);
+  if (now && it != table.end() && it->second.revision >= now->revision) return {};  // already held
+  return set(table, id, now ? decode<T>(*now) : std::nullopt, now ? now->revision : 0);
 }
 
 DirtyKeys DesiredState::apply(std::string_view kind, std::string_view id, const std::optional<store::Object>& now) {
@@ -142,19 +145,9 @@ DirtyKeys DesiredState::apply(std::string_view kind, std::string_view id, const 
 }
 
 DirtyKeys DesiredState::putEndpoint(const model::VpcEndpoint& e, uint64_t revision) {
-  DirtyKeys d;
   auto it = endpoints_.find(e.id.str());
-  if (it != endpoints_.end()) {
-    if (it->second.revision >= revision) return d;
-    affectedBy(it->second.value, d);
-    index(it->second.value, false);
-  }
-  auto& slot = endpoints_[e.id.str()];
-  slot.value = e;
-  slot.revision = revision;
-  index(slot.value, true);
-  affectedBy(slot.value, d);
-  return d;
+  if (it != endpoints_.end() && it->second.revision >= revision) return {};
+  return set(endpoints_, e.id.str(), std::optional<model::VpcEndpoint>(e), revision);
 }
 
 void DesiredState::overrideEndpoint(const model::VpcEndpoint& e) {

@@ -130,6 +130,10 @@ class DesiredState {
   void index(const model::LoadBalancer&, bool) {}
   void index(const model::TargetGroup&, bool) {}
 
+  // Puts next (nullopt: erases) in place of what the table held, re-indexing, and
+  // returns the keys of both versions.
+  template <typename T>
+  DirtyKeys set(Table<T>& table, std::string_view id, std::optional<T> next, uint64_t revision);
   template <typename T>
   DirtyKeys replace(Table<T>& table, std::string_view id, const std::optional<store::Object>& now);
 

@@ -37,13 +37,6 @@ std::optional<model::TargetHealthRecord> healthRecord(const std::string& body) {
   }
 }
 
-// Keys of listeners, for the first data plane step (only what already exists).
-std::set<std::string> keysOf(const std::vector<dataplane::ListenerSpec>& ls) {
-  std::set<std::string> out;
-  for (const auto& l : ls) out.insert(l.ns + "|" + l.ip + "|" + std::to_string(l.port));
-  return out;
-}
-
 template <typename Set>
 std::set<std::string> takeFront(Set& from, size_t n) {
   std::set<std::string> out;
@@ -437,6 +430,23 @@ void Reconciler::writeTargetHealth() {
   healthWritten_ = std::move(want);
 }
 
+void Reconciler::applyListeners(dataplane::SnapshotDelta delta) {
+  auto result = delta.empty() ? dataplane::UpdateResult{} : dataplane_->apply(delta);
+  for (auto& [id, listeners] : delta.endpoints) {
+    if (auto err = result.listenerErrors.find(id); err != result.listenerErrors.end()) {
+      LP_LOG_WARN("reconciler: endpoint {}: {}", id, err->second);
+      listenerErrors_[id] = err->second;
+    } else {
+      listenerErrors_.erase(id);
+    }
+    if (listeners.empty()) {
+      listeners_.erase(id);
+    } else {
+      listeners_[id] = std::move(listeners);
+    }
+  }
+}
+
 bool Reconciler::reconcileOnce() {
   auto started = std::chrono::steady_clock::now();
   ingest();
@@ -485,10 +495,11 @@ bool Reconciler::reconcileOnce() {
     for (const auto& id : endpoints) {
       auto had = listeners_.find(id);
       if (had == listeners_.end()) continue;
-      auto oldKeys = keysOf(had->second);
+      std::set<std::string> oldKeys;
+      for (const auto& l : had->second) oldKeys.insert(dataplane::listenerKey(l));
       std::vector<dataplane::ListenerSpec> keep;
       for (const auto& l : planned[id]) {
-        if (oldKeys.count(l.ns + "|" + l.ip + "|" + std::to_string(l.port))) keep.push_back(l);
+        if (oldKeys.count(dataplane::listenerKey(l))) keep.push_back(l);
       }
       if (keep != had->second) cut.endpoints[id] = std::move(keep);
     }
@@ -501,22 +512,9 @@ bool Reconciler::reconcileOnce() {
   // Data plane, second step: every listener and health check of this pass's keys.
   if (dataplane_) {
     dataplane::SnapshotDelta delta;
-    for (const auto& id : endpoints) delta.endpoints[id] = planned[id];
+    for (const auto& id : endpoints) delta.endpoints[id] = std::move(planned[id]);
     for (const auto& tg : groups) delta.healthChecks[tg] = planHealthChecks(state_, tg);
-    auto result = delta.empty() ? dataplane::UpdateResult{} : dataplane_->apply(delta);
-    for (const auto& id : endpoints) {
-      if (planned[id].empty()) {
-        listeners_.erase(id);
-      } else {
-        listeners_[id] = std::move(planned[id]);
-      }
-      if (auto err = result.listenerErrors.find(id); err != result.listenerErrors.end()) {
-        LP_LOG_WARN("reconciler: endpoint {}: {}", id, err->second);
-        listenerErrors_[id] = err->second;
-      } else {
-        listenerErrors_.erase(id);
-      }
-    }
+    applyListeners(std::move(delta));
   }
 
   std::vector<StatusWrite> writes;
@@ -536,15 +534,7 @@ bool Reconciler::reconcileOnce() {
       if (dataplane_) delta.endpoints[id] = planEndpointDataplane(state_, id).listeners;
       if (names_) namesDirty_ |= nameTable_.setEndpoint(id, planEndpointNames(state_, id, opts_.region));
     }
-    if (dataplane_) {
-      auto result = dataplane_->apply(delta);
-      for (const auto& id : ahead) {
-        if (auto err = result.listenerErrors.find(id); err != result.listenerErrors.end()) {
-          listenerErrors_[id] = err->second;
-        }
-        listeners_[id] = delta.endpoints[id];
-      }
-    }
+    if (dataplane_) applyListeners(std::move(delta));
     publishNames(false);
   }
   writeStatus(writes);

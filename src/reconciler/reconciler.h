@@ -126,6 +126,9 @@ class Reconciler {
               std::vector<StatusWrite>& writes);
   void writeStatus(std::vector<StatusWrite>& writes);
   void writeTargetHealth();
+  // Hands the delta to the data plane and remembers, per endpoint, the listeners
+  // applied and why any of them could not be made.
+  void applyListeners(dataplane::SnapshotDelta delta);
   void scheduleRetry(std::map<std::string, Retry>& retries, const std::string& key, const std::string& why);
   std::chrono::steady_clock::time_point nextDue() const;
   void publishNames(bool force);
