@@ -182,6 +182,7 @@ std::optional<VpcPlan> planVpc(const DesiredState& state, const std::string& vpc
     BridgePlan b;
     b.name = bridgeName(sid);
     b.routerCidr = c->at(1).toString() + "/" + std::to_string(c->prefix);
+    bool ports = false;
     for (const auto& i : interfaces) {
       if (i.subnetId != s->id || i.privateIp.empty()) continue;
       vp.interfaceIds.push_back(i.id.str());
@@ -195,11 +196,12 @@ std::optional<VpcPlan> planVpc(const DesiredState& state, const std::string& vpc
         w.gateway = c->at(1).toString();
         w.resolver = resolver;
         vp.workloads.push_back(std::move(w));
+        ports = true;
       } else {
-        b.hostAddresses.push_back(i.privateIp + "/32");
+        vp.hostAddresses.push_back(i.privateIp + "/32");
       }
     }
-    vp.bridges.push_back(std::move(b));
+    if (ports) vp.bridges.push_back(std::move(b));
   }
   vp.nftRuleset = ruleset(resolver, model::effectiveRules(groups, interfaces), typeOf);
   return vp;

@@ -14,10 +14,15 @@
 
 namespace lp::reconciler {
 
+// A subnet's bridge, made only while the subnet has workload interfaces: they are
+// its ports, and it holds the router address they use as their gateway. A bridge
+// costs the kernel an rcu_barrier() under the RTNL lock when it is deleted (measured
+// here: about 20 ms each, so 2,000 bridges kept every namespace operation on the host
+// waiting for 45 s after a clean stop); a subnet with only endpoint or load balancer
+// interfaces needs none. See docs/scale.md.
 struct BridgePlan {
-  std::string name;                        // lp-br-<9 hex of the subnet id>
-  std::string routerCidr;                  // base+1 with the subnet prefix
-  std::vector<std::string> hostAddresses;  // endpoint and LB node addresses, as /32
+  std::string name;        // lp-br-<9 hex of the subnet id>
+  std::string routerCidr;  // base+1 with the subnet prefix
 };
 
 struct WorkloadPlan {
@@ -38,6 +43,10 @@ struct VpcPlan {
   std::vector<std::string> interfaceIds;  // every interface placed in this VPC
   std::string nftRuleset;                 // JSON batch replacing table inet lp-sg
   std::string resolverCidr;               // VPC base+2 as a /32 on lo: the VPC resolver (dns/)
+  // Endpoint and load balancer node addresses, as /32 on the namespace's lo: local
+  // addresses whatever subnet they are in (a workload on a bridge gets ARP replies for
+  // them), and never moved when a subnet gains or loses its bridge.
+  std::vector<std::string> hostAddresses;
 };
 
 struct HostPlan {

@@ -21,6 +21,19 @@ constexpr uint32_t kGsoIpv4MaxBytes = 185000;
 
 bool ours(const std::string& link) { return link.rfind("lp-br-", 0) == 0 || link.rfind("lp-v", 0) == 0; }
 
+// Makes link's IPv4 addresses exactly want, leaving alone those keep() names.
+template <typename Keep>
+Status converge(net::Netlink& nl, const std::string& link, const std::set<std::string>& want, Keep keep) {
+  LP_ASSIGN_OR_RETURN(auto have, nl.addresses(link));
+  for (const auto& a : want) {
+    if (std::find(have.begin(), have.end(), a) == have.end()) LP_RETURN_IF_ERROR(nl.addAddress(link, a));
+  }
+  for (const auto& a : have) {
+    if (!want.count(a) && !keep(a)) LP_RETURN_IF_ERROR(nl.removeAddress(link, a));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 NetHostProvisioner::NetHostProvisioner(std::string stateDir, std::string etcNetns)
@@ -103,23 +116,21 @@ Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
   net::Netlink* nl = netlink(vpc.ns);
   if (!nl) return Status("InternalError", "no netlink in " + vpc.ns);
   LP_RETURN_IF_ERROR(nl->setUp("lo"));
-  if (!vpc.resolverCidr.empty()) LP_RETURN_IF_ERROR(nl->addAddress("lo", vpc.resolverCidr));
   auto fwd = net::getSysctl(vpc.ns, "net/ipv4/ip_forward");
   if (!fwd || *fwd != "1") LP_RETURN_IF_ERROR(net::setSysctl(vpc.ns, "net/ipv4/ip_forward", "1"));
+
+  // The resolver, endpoint and load balancer node addresses live on lo (its own
+  // 127.0.0.1/8 stays). Added before unwanted bridges go below, so an address that
+  // a bridge held (a host provisioned before this layout) never disappears.
+  std::set<std::string> wantLo(vpc.hostAddresses.begin(), vpc.hostAddresses.end());
+  if (!vpc.resolverCidr.empty()) wantLo.insert(vpc.resolverCidr);
+  LP_RETURN_IF_ERROR(converge(*nl, "lo", wantLo, [](const std::string& a) { return a.rfind("127.", 0) == 0; }));
 
   std::set<std::string> wantedLinks;
   for (const auto& b : vpc.bridges) {
     wantedLinks.insert(b.name);
     LP_RETURN_IF_ERROR(nl->ensureBridge(b.name));
-    std::set<std::string> want(b.hostAddresses.begin(), b.hostAddresses.end());
-    want.insert(b.routerCidr);
-    LP_ASSIGN_OR_RETURN(auto have, nl->addresses(b.name));
-    for (const auto& a : have) {
-      if (!want.count(a)) LP_RETURN_IF_ERROR(nl->removeAddress(b.name, a));
-    }
-    for (const auto& a : want) {
-      if (std::find(have.begin(), have.end(), a) == have.end()) LP_RETURN_IF_ERROR(nl->addAddress(b.name, a));
-    }
+    LP_RETURN_IF_ERROR(converge(*nl, b.name, {b.routerCidr}, [](const std::string&) { return false; }));
   }
   // Workloads that left the VPC (their interface deleted) lose their namespace.
   auto& workloads = workloadsOf_[vpc.ns];
@@ -165,7 +176,7 @@ Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
     LP_RETURN_IF_ERROR(net::nftRunJson(vpc.ns, vpc.nftRuleset));
     applied = vpc.nftRuleset;
   }
-  // Endpoint and LB node addresses are in place once their bridge is done.
+  // Endpoint and LB node addresses are in place: lo holds them (above).
   for (const auto& id : vpc.interfaceIds) {
     if (!failed.count(id)) result.readyInterfaces.insert(id);
   }

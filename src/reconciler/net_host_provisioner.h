@@ -1,10 +1,11 @@
 // NetHostProvisioner: the network model of DESIGN.md made real on this host.
 // Every VPC is a namespace lp-<vpc-id> (ip_forward on, no default route, no link
-// out); every subnet a bridge in it holding the subnet router address; every
-// workload interface its own namespace lp-<eni-id> with a veth into its subnet's
-// bridge, its address, a default route via the router and a resolv.conf naming
-// the VPC resolver; every endpoint or load balancer node interface a /32 on its
-// subnet's bridge; security groups an nftables table lp-sg in the VPC namespace.
+// out); every subnet with workloads a bridge in it holding the subnet router
+// address; every workload interface its own namespace lp-<eni-id> with a veth into
+// its subnet's bridge, its address, a default route via the router and a
+// resolv.conf naming the VPC resolver; every endpoint or load balancer node
+// interface a /32 on the VPC namespace's lo, beside the VPC resolver's address
+// (BridgePlan says why); security groups an nftables table lp-sg in the VPC namespace.
 //
 // Per VPC: applyVpc() compares the host with one VPC's plan and fixes the
 // difference (idempotent), so a change costs what that VPC holds, not what the

@@ -455,24 +455,27 @@ def check_store(journal, view):
 
 def expected_host(view):
     """The host the store asks for: ns -> {"bridges", "listen", "in", "eg", "lo"}, and
-    (ns, resolver, name) -> addresses for the names of available endpoints."""
+    (ns, resolver, name) -> addresses for the names of available endpoints. A subnet
+    has a bridge (with its router address) only while it has workloads; endpoint and
+    load balancer node addresses are /32s on the VPC namespace's lo, beside the resolver."""
     want = {}
     eni_vpc = {}
     for vpc_id, v in view.vpcs.items():
         cidr = v["CidrBlock"]
         want["lp-" + vpc_id] = {"bridges": {}, "listen": {(resolver_of(cidr), 53)}, "in": set(), "eg": set(),
-                                "resolver": resolver_of(cidr), "cidr": cidr}
-    for sid, s in view.subnets.items():
-        want["lp-" + s["VpcId"]]["bridges"]["lp-br-" + sid[-9:]] = {router_of(s["CidrBlock"])}
+                                "resolver": resolver_of(cidr), "cidr": cidr,
+                                "lo": {resolver_of(cidr) + "/32", "127.0.0.1/8"}}
     for nid, n in view.enis.items():
         ns = "lp-" + n["VpcId"]
         eni_vpc[nid] = ns
         if n["InterfaceType"] in ("vpc_endpoint", "network_load_balancer"):
-            want[ns]["bridges"]["lp-br-" + n["SubnetId"][-9:]].add(n["PrivateIpAddress"] + "/32")
+            want[ns]["lo"].add(n["PrivateIpAddress"] + "/32")
             want[ns]["in"].add(nid)
         else:
             want[ns]["eg"].add(nid)
             want["lp-" + nid] = {"workload": True}
+            sid = n["SubnetId"]
+            want[ns]["bridges"]["lp-br-" + sid[-9:]] = {router_of(view.subnets[sid]["CidrBlock"])}
     names = {}
     for eid, e in view.endpoints.items():
         ns = "lp-" + e["VpcId"]
@@ -515,8 +518,9 @@ def compare_host(d, view, journal, prober, stats):
                 if h != x:
                     problems.append(f"{ns} {b}: host {sorted(h) if h is not None else None}, "
                                     f"store {sorted(x) if x is not None else None}")
-        if f"{w['resolver']}/32" not in item["addrs"].get("lo", []):
-            problems.append(f"{ns}: resolver {w['resolver']}/32 not on lo ({item['addrs'].get('lo')})")
+        lo = set(item["addrs"].get("lo", []))
+        if lo != w["lo"]:
+            problems.append(f"{ns} lo: extra {sorted(lo - w['lo'])}, missing {sorted(w['lo'] - lo)}")
         if item["listen"] != w["listen"]:
             problems.append(f"{ns} listeners: extra {sorted(item['listen'] - w['listen'])}, "
                             f"missing {sorted(w['listen'] - item['listen'])}")
@@ -619,8 +623,8 @@ MADE = 60     # endpoints made first (a pass over more objects takes longer)
 
 
 def test_describe_says_deleted_only_once_the_endpoint_is_off_the_host(daemon):
-    """Once DescribeVpcEndpoints says `deleted`, the endpoint's addresses are off its
-    subnet bridges and nothing listens on them (a client can no longer connect)."""
+    """Once DescribeVpcEndpoints says `deleted`, the endpoint's addresses are off the
+    VPC namespace and nothing listens on them (a client can no longer connect)."""
     d = daemon
     w = build_world(d)
     c = d.client("ec2", account="consumer")
@@ -643,9 +647,9 @@ def test_describe_says_deleted_only_once_the_endpoint_is_off_the_host(daemon):
                 assert time.monotonic() < deadline, f"{eid} never deleted"
                 time.sleep(0.01)
             item = prober.inventory([ns])[ns]
-            on_bridge = sorted(a.split("/")[0] for b in hi.bridge_addresses(item).values() for a in b
-                               if a.split("/")[0] in mine)
+            on_host = sorted(a.split("/")[0] for link in item["addrs"].values() for a in link
+                             if a.split("/")[0] in mine)
             connects = prober.tcp([(ns, a, PORTS[0], False) for a in sorted(mine)], timeout=0.5)
-            if on_bridge or any(r.startswith("open") or r.startswith("banner") for r in connects):
-                late.append(f"{eid} deleted, yet connect: {connects}, addresses {on_bridge} on bridges")
+            if on_host or any(r.startswith("open") or r.startswith("banner") for r in connects):
+                late.append(f"{eid} deleted, yet connect: {connects}, addresses {on_host} in its namespace")
     assert not late, f"{len(late)} of {DELETES} endpoints said deleted while on the host:\n" + "\n".join(late)

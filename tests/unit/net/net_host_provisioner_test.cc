@@ -106,11 +106,11 @@ class NetHostProvisionerTest : public ::testing::Test {
   }
   int sh(const std::string& cmd) { return system(cmd.c_str()); }
   // 0 when a TCP SYN from the interface's namespace gets an answer (accept or RST).
-  int reach(const std::string& eniId, const std::string& ip) {
+  int reach(const std::string& eniId, const std::string& ip, int port = 9) {
     return sh("ip netns exec lp-" + eniId +
               " /usr/bin/python3 -c \"import socket,sys;s=socket.socket();s.settimeout(2)\n"
               "try: s.connect(('" +
-              ip + "',9))\nexcept ConnectionRefusedError: sys.exit(0)\n\" 2>/dev/null");
+              ip + "'," + std::to_string(port) + "))\nexcept ConnectionRefusedError: sys.exit(0)\n\" 2>/dev/null");
   }
 
   std::string dir_, u_, vpc_, subnet_, open_, web_;
@@ -176,7 +176,8 @@ TEST_F(NetHostProvisionerTest, EndpointAddressReadyAndGuardedBySecurityGroups) {
   auto r = apply();
   EXPECT_TRUE(r.endpointsReady[vpce]);
   std::string vns = "lp-" + vpc_;
-  EXPECT_EQ(addrs(vns, bridgeName(subnet_)), (std::vector<std::string>{"10.7.1.1/24", "10.7.1.50/32"}));
+  EXPECT_EQ(addrs(vns, bridgeName(subnet_)), std::vector<std::string>{"10.7.1.1/24"});
+  EXPECT_EQ(addrs(vns, "lo"), (std::vector<std::string>{"10.7.0.2/32", "10.7.1.50/32", "127.0.0.1/8"}));
 
   // A listener on the endpoint address, in the VPC namespace (as the data plane's).
   std::string nc = "ip netns exec " + vns +
@@ -201,10 +202,47 @@ TEST_F(NetHostProvisionerTest, EndpointAddressReadyAndGuardedBySecurityGroups) {
   EXPECT_EQ(connect(stranger, 80), 0);
   EXPECT_NE(connect(member, 80), 0);
 
-  // The endpoint interface gone: its address leaves the bridge.
+  // The endpoint interface gone: its address leaves lo.
   erase(model::NetworkInterface::kKind, ep);
   apply();
+  EXPECT_EQ(addrs(vns, "lo"), (std::vector<std::string>{"10.7.0.2/32", "127.0.0.1/8"}));
+}
+
+TEST_F(NetHostProvisionerTest, ASubnetHasABridgeOnlyWhileItHasWorkloads) {
+  basicVpc();
+  std::string ep = eni("3", "10.7.1.50", "vpc_endpoint", {web_});
+  std::string vpce = id("vpce", "1");
+  put(model::VpcEndpoint::kKind, vpce, {{"id", vpce}, {"vpcId", vpc_}, {"networkInterfaceIds", {ep}}});
+  EXPECT_TRUE(apply().endpointsReady[vpce]);
+  std::string vns = "lp-" + vpc_;
+  auto nl = net::Netlink::open(vns);
+  ASSERT_TRUE(nl.ok());
+  // Endpoints alone: the address is local, no bridge (deleting one costs the kernel
+  // an rcu_barrier under the RTNL lock).
+  EXPECT_FALSE((*nl)->link(bridgeName(subnet_)).ok());
+  EXPECT_EQ(addrs(vns, "lo"), (std::vector<std::string>{"10.7.0.2/32", "10.7.1.50/32", "127.0.0.1/8"}));
+
+  // A workload joins: the bridge and its router appear, and the workload reaches the
+  // endpoint's address on its own subnet (ARP answered for the address on lo).
+  std::string w = eni("1", "10.7.1.10", "interface", {open_});
+  apply();
   EXPECT_EQ(addrs(vns, bridgeName(subnet_)), std::vector<std::string>{"10.7.1.1/24"});
+  EXPECT_EQ(reach(w, "10.7.1.50", 80), 0);  // "web" lets members of "open" in on port 80
+  EXPECT_EQ(reach(w, "10.7.1.1"), 0);
+
+  // The last workload leaves: the bridge goes, the endpoint's address stays.
+  erase(model::NetworkInterface::kKind, w);
+  apply();
+  EXPECT_FALSE((*nl)->link(bridgeName(subnet_)).ok());
+  EXPECT_EQ(addrs(vns, "lo"), (std::vector<std::string>{"10.7.0.2/32", "10.7.1.50/32", "127.0.0.1/8"}));
+
+  // A namespace laid out the old way (the address on a port-less bridge) converges.
+  ASSERT_TRUE((*nl)->ensureBridge(bridgeName(subnet_)).ok());
+  ASSERT_TRUE((*nl)->addAddress(bridgeName(subnet_), "10.7.1.50/32").ok());
+  ASSERT_TRUE((*nl)->removeAddress("lo", "10.7.1.50/32").ok());
+  apply();
+  EXPECT_FALSE((*nl)->link(bridgeName(subnet_)).ok());
+  EXPECT_EQ(addrs(vns, "lo"), (std::vector<std::string>{"10.7.0.2/32", "10.7.1.50/32", "127.0.0.1/8"}));
 }
 
 TEST_F(NetHostProvisionerTest, RestartRemovesOrphansFromTheLedgerOnly) {
