@@ -19,6 +19,9 @@ namespace {
 // work settled on. See docs/dataplane.md for what it bought.
 constexpr uint32_t kGsoIpv4MaxBytes = 185000;
 
+// Descriptors a new VPC namespace is expected to take (applyVpc).
+constexpr long kDescriptorsPerVpc = 10;
+
 bool ours(const std::string& link) { return link.rfind("lp-br-", 0) == 0 || link.rfind("lp-v", 0) == 0; }
 
 // Makes link's IPv4 addresses exactly want, leaving alone those keep() names.
@@ -36,8 +39,8 @@ Status converge(net::Netlink& nl, const std::string& link, const std::set<std::s
 
 }  // namespace
 
-NetHostProvisioner::NetHostProvisioner(std::string stateDir, std::string etcNetns)
-    : ledgerPath_(stateDir + "/netns-owned"), etcNetns_(std::move(etcNetns)) {
+NetHostProvisioner::NetHostProvisioner(std::string stateDir, std::string etcNetns, DescriptorUseFn descriptors)
+    : ledgerPath_(stateDir + "/netns-owned"), etcNetns_(std::move(etcNetns)), descriptors_(std::move(descriptors)) {
   loadLedger();
 }
 
@@ -107,6 +110,16 @@ Status NetHostProvisioner::removeNamespace(const std::string& ns) {
 Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
   VpcResult result;
   if (!net::namespaceExists(vpc.ns)) {
+    // A VPC holds about ten descriptors (its netlink socket, namespace file, two
+    // resolver sockets, a listener per port and data-plane loop). Past the reserve a
+    // new one is refused, and retried, rather than leaving the API none to accept with.
+    if (auto use = descriptors_();
+        use.limit > 0 && use.open + kDescriptorsPerVpc > use.limit - descriptorReserve(use.limit)) {
+      return Status("InsufficientCapacity",
+                    fmt::format("Too many open files: namespace {} not made, {} of {} descriptors in use and {} kept "
+                                "for the API and connections (raise the open-file limit: README, Running at scale)",
+                                vpc.ns, use.open, use.limit, descriptorReserve(use.limit)));
+    }
     owned_.insert(vpc.ns);
     saveLedger();  // before creating: a crash right after still knows it is ours
     forgetNamespace(vpc.ns);

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/descriptors.h"
 #include "reconciler/host_plan.h"
 #include "reconciler/host_provisioner.h"
 
@@ -40,7 +41,9 @@ class NetHostProvisioner final : public HostNetwork {
  public:
   // stateDir holds the ledger of namespaces made; etcNetns is where resolv.conf
   // files go ("/etc/netns", as `ip netns exec` reads them).
-  explicit NetHostProvisioner(std::string stateDir, std::string etcNetns = "/etc/netns");
+  // descriptors: what a new VPC namespace is checked against (tests inject counts).
+  explicit NetHostProvisioner(std::string stateDir, std::string etcNetns = "/etc/netns",
+                              DescriptorUseFn descriptors = descriptorUse);
   ~NetHostProvisioner() override;
 
   Result<VpcResult> applyVpc(const VpcPlan& plan) override;
@@ -62,6 +65,7 @@ class NetHostProvisioner final : public HostNetwork {
 
   std::string ledgerPath_;
   std::string etcNetns_;
+  DescriptorUseFn descriptors_;
   std::set<std::string> owned_;  // namespaces this host's daemon made
   std::map<std::string, std::unique_ptr<net::Netlink>> netlinks_;
   std::map<std::string, std::string> nftApplied_;             // ns -> last ruleset applied

@@ -301,11 +301,13 @@ void Reconciler::decide(const std::string& id, const std::set<std::string>& fail
     auto pf = planFailed.find(id);
     std::string why;
     if (pf == planFailed.end()) {
-      if (auto le = listenerErrors_.find(id); le != listenerErrors_.end()) {
-        why = "listener: " + le->second;
-      } else if (failedVpcs.count(vpc) || !vpcsOnHost_.count(vpc)) {
+      // The VPC's own failure first: without its namespace the listeners fail too,
+      // and "no network namespace" would hide the reason (a descriptor limit, say).
+      if (failedVpcs.count(vpc) || !vpcsOnHost_.count(vpc)) {
         auto vr = vpcRetry_.find(vpc);
         why = "vpc " + vpc + ": " + (vr == vpcRetry_.end() ? std::string("not provisioned") : vr->second.lastError);
+      } else if (auto le = listenerErrors_.find(id); le != listenerErrors_.end()) {
+        why = "listener: " + le->second;
       } else {
         const auto& ready = readyIn_[vpc];
         for (const auto& i : e.networkInterfaceIds) {

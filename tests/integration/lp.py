@@ -74,11 +74,12 @@ class AwsError(Exception):
 class Daemon:
     """A running `linkplane serve`. Stop it with stop() (SIGTERM) or kill() (SIGKILL)."""
 
-    def __init__(self, state_dir=None, config=None, extra_args=()):
+    def __init__(self, state_dir=None, config=None, extra_args=(), nofile=None):
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="lp-test-")
         self.config = config
         self.extra_args = list(extra_args)
+        self.nofile = nofile  # RLIMIT_NOFILE (soft and hard) for the daemon, or None
         self.port = None
         self.proc = None
         self.log_path = os.path.join(self.state_dir, "daemon.log")
@@ -94,7 +95,11 @@ class Daemon:
             args += ["--config", self.config]
         args += self.extra_args
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log)
+        limit = None
+        if self.nofile:
+            import resource
+            limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))  # noqa: E731
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, preexec_fn=limit)
         deadline = time.time() + timeout
         line = b""
         while time.time() < deadline:

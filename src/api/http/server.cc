@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <thread>
 #include <vector>
 
@@ -23,7 +22,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, const ApiService& api, const HttpServerOptions& opts)
       : stream_(std::move(socket)), api_(api), opts_(opts) {}
 
-  void run() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); }); }
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
 
  private:
   void read() {
@@ -46,7 +47,8 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(req.body());
     HttpResponse out = api_.handle(r);
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), req.version());
+    auto res =
+        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), req.version());
     res->set(http::field::server, "linkplane");
     res->set(http::field::content_type, out.contentType);
     res->keep_alive(req.keep_alive());
@@ -96,6 +98,20 @@ struct HttpServer::Impl {
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
         std::make_shared<Session>(std::move(socket), api, opts)->run();
+      } else if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
+                 ec == asio::error::no_memory) {
+        // The connection stays in the backlog; accepting again at once would spin on
+        // the still-readable listener. Wait for a descriptor to come free.
+        auto now = std::chrono::steady_clock::now();
+        if (now - lastAcceptWarning > std::chrono::seconds(10)) {
+          lastAcceptWarning = now;
+          LP_LOG_WARN("api: cannot accept a connection: {} (retrying every 50 ms)", ec.message());
+        }
+        acceptRetry.expires_after(std::chrono::milliseconds(50));
+        acceptRetry.async_wait([this](beast::error_code wec) {
+          if (!wec) accept();
+        });
+        return;
       }
       accept();
     });
@@ -104,6 +120,8 @@ struct HttpServer::Impl {
   const ApiService& api;
   HttpServerOptions opts;
   asio::io_context ioc;
+  asio::steady_timer acceptRetry{ioc};
+  std::chrono::steady_clock::time_point lastAcceptWarning{};
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
 };
@@ -123,7 +141,9 @@ Result<uint16_t> HttpServer::start() {
   if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status("InternalError", "listen on " + impl_->opts.address + ":" + std::to_string(impl_->opts.port) + ": " + ec.message());
+  if (ec)
+    return Status("InternalError",
+                  "listen on " + impl_->opts.address + ":" + std::to_string(impl_->opts.port) + ": " + ec.message());
   uint16_t port = a.local_endpoint().port();
   impl_->accept();
   for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });

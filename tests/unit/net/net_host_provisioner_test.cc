@@ -266,4 +266,28 @@ TEST_F(NetHostProvisionerTest, RestartRemovesOrphansFromTheLedgerOnly) {
 }
 
 }  // namespace
+TEST_F(NetHostProvisionerTest, ANewNamespaceIsRefusedPastTheDescriptorReserve) {
+  basicVpc();
+  DescriptorUse use{100, 256};
+  prov_ = std::make_unique<NetHostProvisioner>(dir_, dir_ + "/etc-netns", [&] { return use; });
+  std::optional<VpcPlan> plan;
+  store_->read([&](const store::ReadView& v) { plan = planHost(v).vpcs.at(0); });
+  // 256 - 64 kept - 10 for the VPC: 182 in use is the last count that still fits.
+  use.open = 183;
+  auto refused = prov_->applyVpc(*plan);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), "InsufficientCapacity");
+  EXPECT_NE(refused.status().message().find("Too many open files"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find(plan->ns), std::string::npos);
+  EXPECT_FALSE(net::namespaceExists(plan->ns));
+
+  use.open = 182;
+  ASSERT_TRUE(prov_->applyVpc(*plan).ok());
+  EXPECT_TRUE(net::namespaceExists(plan->ns));
+  // A namespace already made is converged whatever the count: only new ones are refused.
+  use.open = 255;
+  EXPECT_TRUE(prov_->applyVpc(*plan).ok());
+  prov_->teardown();
+}
+
 }  // namespace lp::reconciler
