@@ -74,8 +74,9 @@ class AwsError(Exception):
 class Daemon:
     """A running `linkplane serve`. Stop it with stop() (SIGTERM) or kill() (SIGKILL)."""
 
-    def __init__(self, state_dir=None, config=None, extra_args=()):
+    def __init__(self, state_dir=None, config=None, extra_args=(), env=None):
         self._own_dir = state_dir is None
+        self.proc_env = env  # the daemon's environment (None: this process's)
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="lp-test-")
         self.config = config
         self.extra_args = list(extra_args)
@@ -94,7 +95,7 @@ class Daemon:
             args += ["--config", self.config]
         args += self.extra_args
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, env=self.proc_env)
         deadline = time.time() + timeout
         line = b""
         while time.time() < deadline:
