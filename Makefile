@@ -5,7 +5,7 @@ ASAN_BUILD ?= $(BUILD)/asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan test unit-test asan-test e2e-test fuzz-test bench demo clean
+.PHONY: all deps build build-asan test unit-test asan-test e2e-test fuzz-test bench demo clean install package
 
 all: build
 
@@ -35,6 +35,15 @@ bench: build
 
 demo: build
 	$(BUILD)/src/daemon/linkplane demo
+
+# cmake --install: PREFIX (default /usr/local) and DESTDIR as usual; docs/install.md.
+PREFIX ?= /usr/local
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+# build/linkplane_<version>_<arch>.deb (CPack, dependencies from dpkg-shlibdeps).
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD)
