@@ -5,7 +5,7 @@ ASAN_BUILD ?= $(BUILD)/asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan test unit-test asan-test e2e-test fuzz-test bench demo clean
+.PHONY: all deps build build-asan test unit-test asan-test e2e-test fuzz-test bench demo clean install package
 
 all: build
 
@@ -13,15 +13,16 @@ deps:
 	bash scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLP_WERROR=ON $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/build.ninja
+	@grep -q '^LP_WERROR:BOOL=ON' $(BUILD)/CMakeCache.txt || cmake -DLP_WERROR=ON $(BUILD)
 	ninja -C $(BUILD) -j $(JOBS)
 
 # AddressSanitizer + UBSan build of the unit tests and the fuzz targets, with clang.
 $(ASAN_BUILD)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DLP_SANITIZE=ON -DLP_FUZZ=ON -DLP_BENCH=OFF
+	  -DLP_SANITIZE=ON -DLP_FUZZ=ON -DLP_BENCH=OFF -DLP_WERROR=ON
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD) -j $(JOBS) unit_tests $$(ninja -C $(ASAN_BUILD) -t targets all | grep -o '^fuzz_[a-z0-9_]*' | sort -u)
@@ -34,6 +35,15 @@ bench: build
 
 demo: build
 	$(BUILD)/src/daemon/linkplane demo
+
+# cmake --install: PREFIX (default /usr/local) and DESTDIR as usual; docs/install.md.
+PREFIX ?= /usr/local
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+# build/linkplane_<version>_<arch>.deb (CPack, dependencies from dpkg-shlibdeps).
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD)

@@ -10,6 +10,7 @@ pkgs=(
   awscli python3-boto3 python3-cryptography python3-pytest curl dnsutils iproute2 nftables procps psmisc
   dnsperf dnsmasq-base
   haproxy iperf3 wrk nginx-light
+  dpkg-dev file
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,12 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
 #include "common/strings.h"
+#include "daemon/config_schema.h"
 
 namespace lp::daemon {
 
@@ -37,8 +39,10 @@ Result<Config> loadConfig(const std::string& path) {
   try {
     t = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return Status("InvalidConfig", path + ": " + std::string(e.description()));
+    return Status("InvalidConfig", path + ":" + std::to_string(e.source().begin.line) + ": " +
+                                       std::string(e.description()));
   }
+  LP_RETURN_IF_ERROR(checkConfigKeys(t, path));
   if (auto v = t["region"].value<std::string>()) c.region.name = *v;
   if (auto* zones = t["zone_ids"].as_array()) {
     c.region.zoneIds.clear();
@@ -121,6 +125,11 @@ Result<Config> loadConfig(const std::string& path) {
     get("targets_per_target_group", c.limits.targetsPerTargetGroup);
     get("listeners_per_load_balancer", c.limits.listenersPerLoadBalancer);
   }
+  // spdlog reads an unknown level name as "off": a typo would silence the daemon.
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.logLevel) == std::end(kLevels))
+    return Status("InvalidConfig", path + ": log_level must be one of trace, debug, info, warn, error, critical, off; got '" +
+                                       c.logLevel + "'");
   LP_RETURN_IF_ERROR(parseListen(c.listen));
   if (!c.dnsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsListen));
   if (!c.dnsUpstream.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsUpstream));

@@ -1,7 +1,11 @@
 #include "daemon/daemon.h"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "api/api_service.h"
 #include "api/http/server.h"
@@ -9,13 +13,22 @@
 #include "control/endpoint_service.h"
 #include "control/security_group_index.h"
 #include "control/store_indexes.h"
+#include "daemon/reload.h"
+#include "daemon/sd_notify.h"
 #include "daemon/sns_outbox.h"
+#include "daemon/status_socket.h"
 #include "dns/dns_server.h"
+#include "model/endpoint.h"
 #include "notify/notifier.h"
 #include "reconciler/forwarder_sink.h"
 #include "reconciler/net_host_provisioner.h"
 #include "reconciler/reconciler.h"
+#include "store/state_admin.h"
 #include "store/store.h"
+
+#ifndef LP_VERSION
+#define LP_VERSION "0.0.0"
+#endif
 
 namespace lp::daemon {
 
@@ -45,7 +58,12 @@ struct Daemon::Parts {
   std::unique_ptr<reconciler::Reconciler> reconciler;
   std::unique_ptr<SnsOutbox> outbox;  // outlives notifier
   std::unique_ptr<notify::Notifier> notifier;
+  std::unique_ptr<StatusSocket> statusSocket;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string url;
 };
+
+std::string Daemon::statusSocketPath(const std::string& stateDir) { return stateDir + "/linkplane.sock"; }
 
 Daemon::Daemon(Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {}
 Daemon::~Daemon() { stop(); }
@@ -116,12 +134,88 @@ Status Daemon::start() {
   parts_->outbox = std::make_unique<SnsOutbox>(*parts_->ctx);
   LP_ASSIGN_OR_RETURN(parts_->notifier, notify::Notifier::create(*parts_->outbox, parts_->clock, nopts));
   parts_->notifier->start();
-  std::cout << "linkplane listening on http://" << listen.first << ":" << port << std::endl;
+  parts_->url = "http://" + listen.first + ":" + std::to_string(port);
+  parts_->statusSocket =
+      std::make_unique<StatusSocket>(statusSocketPath(config_.stateDir), [this] { return statusJson(); });
+  if (Status st = parts_->statusSocket->start(); !st.ok()) {
+    LP_LOG_WARN("{} (linkplane status will not reach this daemon)", st.toString());
+    parts_->statusSocket.reset();
+  }
+  std::cout << "linkplane listening on " << parts_->url << std::endl;
+  if (Status st = sdNotify("READY=1\nSTATUS=serving on " + parts_->url + "\nMAINPID=" + std::to_string(getpid()));
+      !st.ok())
+    LP_LOG_WARN("{}", st.toString());
   return Status::Ok();
+}
+
+void Daemon::reload(const Config& file) {
+  (void)sdNotify("RELOADING=1");
+  ConfigChanges c = diffConfig(config_, file);
+  if (c.applied.empty() && c.needsRestart.empty()) LP_LOG_INFO("reload: the configuration has not changed");
+  for (const auto& line : c.applied) LP_LOG_INFO("reload: applied {}", line);
+  for (const auto& line : c.needsRestart) LP_LOG_WARN("reload: needs a restart, still running with the old value: {}", line);
+  if (c.next.logLevel != config_.logLevel) spdlog::set_level(spdlog::level::from_str(c.next.logLevel));
+  // Only the live keys: the status socket's thread reads the rest of config_.
+  config_.logLevel = c.next.logLevel;
+  (void)sdNotify("READY=1\nSTATUS=serving on " + parts_->url);
+}
+
+std::string Daemon::statusJson() const {
+  using nlohmann::json;
+  json j;
+  j["version"] = LP_VERSION;
+  j["pid"] = getpid();
+  j["uptime_seconds"] =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - parts_->started).count();
+  j["listen"] = parts_->url;
+  j["state_dir"] = config_.stateDir;
+  j["dataplane"] = config_.dataplane;
+  uint64_t bytes = 0;
+  for (const char* f : {"/linkplane.db", "/linkplane.db-wal"}) {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(config_.stateDir + f, ec);
+    if (!ec) bytes += n;
+  }
+  j["state_bytes"] = bytes;
+  j["schema_version"] = store::stateSchemaVersion();
+  if (!parts_->store) return j.dump();
+  j["revision"] = parts_->store->revision();
+  // Endpoints the reconciler still works on (pending, deleting) or gave up on
+  // (failed, with the reason). pendingAcceptance waits for the provider, not for it.
+  json open = json::array();
+  size_t count = 0;
+  parts_->store->read([&](const store::ReadView& v) {
+    v.forEach(model::VpcEndpoint::kKind, [&](const store::Object& o) {
+      auto e = json::parse(o.body, nullptr, false);
+      if (e.is_discarded()) return true;
+      std::string state = e.value("state", "");
+      if (state != model::endpoint_state::kPending && state != model::endpoint_state::kDeleting &&
+          state != model::endpoint_state::kFailed)
+        return true;
+      if (++count <= 100) {
+        json item = {{"id", o.id}, {"state", state}, {"vpc", e.value("vpcId", "")}};
+        if (auto err = e.value("lastErrorMessage", ""); !err.empty()) item["error"] = err;
+        open.push_back(std::move(item));
+      }
+      return true;
+    });
+  });
+  j["endpoints_not_converged"] = count;
+  j["endpoints_not_converged_first"] = std::move(open);
+  if (parts_->reconciler) {
+    auto st = parts_->reconciler->stats();
+    j["reconciler"] = {{"queued_keys", parts_->reconciler->queued()},
+                       {"passes", st.passes},
+                       {"resyncs", st.resyncs},
+                       {"status_conflicts", st.statusConflicts}};
+  }
+  return j.dump();
 }
 
 void Daemon::stop() {
   if (!parts_) return;
+  if (parts_->statusSocket) parts_->statusSocket->stop();
+  parts_->statusSocket.reset();
   if (parts_->notifier) parts_->notifier->stop();
   parts_->notifier.reset();
   if (parts_->http) parts_->http->stop();

@@ -13,9 +13,19 @@ class Daemon {
  public:
   explicit Daemon(Config config);
   ~Daemon();
-  // Opens the state and starts serving; prints the listening line.
+  // Opens the state and starts serving; prints the listening line. A state written by
+  // a newer linkplane fails with code "StateTooNew".
   Status start();
   void stop();
+  // SIGHUP: takes from `file` what can change while running (the log level),
+  // and logs that and what waits for a restart.
+  void reload(const Config& file);
+  // The document `linkplane status` prints (JSON): version, uptime, state size,
+  // what the reconciler has not converged.
+  std::string statusJson() const;
+
+  // Where the status socket of a daemon with this state directory listens.
+  static std::string statusSocketPath(const std::string& stateDir);
 
  private:
   struct Parts;

@@ -9,11 +9,16 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/demo.h"
+#include "daemon/manpage.h"
+#include "daemon/sd_notify.h"
+#include "daemon/status_socket.h"
+#include "store/state_admin.h"
 #include "net/exec.h"
 #include "net/nft_runner.h"
 
@@ -22,6 +27,13 @@
 #endif
 
 namespace {
+
+// Exit statuses of serve (README "Command line").
+constexpr int kExitCannotStart = 1;
+constexpr int kExitBadConfig = 2;
+constexpr int kExitStateTooNew = 3;
+// linkplane status, as LSB and systemctl have it.
+constexpr int kExitNotRunning = 3;
 
 // Beyond this many descriptors the kernel's per-process tables cost more than the
 // data plane needs (10,000 endpoints hold about 40,000 listening sockets).
@@ -58,26 +70,33 @@ void raiseOpenFileLimit() {
   }
 }
 
-int serve(const std::string& configPath, const std::string& stateDir, const std::string& listen) {
-  // Forked first, while this process has one thread and a handful of descriptors.
-  lp::Status nftHelper = lp::net::NftRunner::shared().start();
+// The config as `serve` runs it: the file (or the built-in default) with the
+// command line's overrides.
+lp::Result<lp::daemon::Config> effectiveConfig(const std::string& configPath, const std::string& stateDir,
+                                               const std::string& listen) {
   lp::daemon::Config config = lp::daemon::defaultConfig();
   if (!configPath.empty()) {
     auto loaded = lp::daemon::loadConfig(configPath);
-    if (!loaded.ok()) {
-      std::cerr << "linkplane: " << loaded.status().message() << "\n";
-      return 2;
-    }
+    if (!loaded.ok()) return loaded.status();
     config = std::move(loaded.value());
   }
   if (!stateDir.empty()) config.stateDir = stateDir;
   if (!listen.empty()) {
-    if (auto l = lp::daemon::parseListen(listen); !l.ok()) {
-      std::cerr << "linkplane: " << l.status().message() << "\n";
-      return 2;
-    }
+    if (auto l = lp::daemon::parseListen(listen); !l.ok()) return l.status();
     config.listen = listen;
   }
+  return config;
+}
+
+int serve(const std::string& configPath, const std::string& stateDir, const std::string& listen) {
+  // Forked first, while this process has one thread and a handful of descriptors.
+  lp::Status nftHelper = lp::net::NftRunner::shared().start();
+  auto loaded = effectiveConfig(configPath, stateDir, listen);
+  if (!loaded.ok()) {
+    std::cerr << "linkplane: " << loaded.status().message() << "\n";
+    return kExitBadConfig;
+  }
+  lp::daemon::Config config = std::move(loaded.value());
   lp::initLogging(config.logLevel);
   if (!nftHelper.ok()) LP_LOG_WARN("{} (retried on first use)", nftHelper.toString());
   raiseOpenFileLimit();
@@ -88,18 +107,110 @@ int serve(const std::string& configPath, const std::string& stateDir, const std:
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   lp::daemon::Daemon d(std::move(config));
   if (auto st = d.start(); !st.ok()) {
     std::cerr << "linkplane: " << st.message() << "\n";
-    return 1;
+    return st.code() == "StateTooNew" ? kExitStateTooNew : kExitCannotStart;
   }
   int sig = 0;
-  sigwait(&set, &sig);
+  while (true) {
+    sigwait(&set, &sig);
+    if (sig != SIGHUP) break;
+    if (configPath.empty()) {
+      LP_LOG_INFO("SIGHUP: no --config file to reload; nothing changed");
+      continue;
+    }
+    auto next = effectiveConfig(configPath, stateDir, listen);
+    if (!next.ok()) {
+      LP_LOG_ERROR("SIGHUP: {}; still running with the previous configuration", next.status().message());
+      continue;
+    }
+    LP_LOG_INFO("SIGHUP: reloading {}", configPath);
+    d.reload(next.value());
+  }
   LP_LOG_INFO("signal {}: stopping", sig);
+  (void)lp::daemon::sdNotify("STOPPING=1");
   d.stop();
+  return 0;
+}
+
+int backup(const std::string& configPath, const std::string& stateDir, const std::string& file) {
+  auto config = effectiveConfig(configPath, stateDir, "");
+  if (!config.ok()) {
+    std::cerr << "linkplane: " << config.status().message() << "\n";
+    return kExitBadConfig;
+  }
+  auto info = lp::store::backupSqliteStore(config->stateDir, file);
+  if (!info.ok()) {
+    std::cerr << "linkplane: " << info.status().message() << "\n";
+    return kExitCannotStart;
+  }
+  std::cout << "linkplane: backed up " << config->stateDir << " to " << file << ": revision " << info->revision
+            << ", " << info->objects << " objects, schema version " << info->schemaVersion << ", " << info->bytes
+            << " bytes\n";
+  return 0;
+}
+
+std::string humanDuration(int64_t s) {
+  char buf[64];
+  if (s >= 86400)
+    snprintf(buf, sizeof buf, "%lldd %lldh %lldm", (long long)(s / 86400), (long long)(s % 86400 / 3600),
+             (long long)(s % 3600 / 60));
+  else if (s >= 3600)
+    snprintf(buf, sizeof buf, "%lldh %lldm %llds", (long long)(s / 3600), (long long)(s % 3600 / 60), (long long)(s % 60));
+  else
+    snprintf(buf, sizeof buf, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+  return buf;
+}
+
+// Exit status as `systemctl status` has it: 0 running, 3 not running.
+int status(const std::string& configPath, const std::string& stateDir, bool asJson) {
+  auto config = effectiveConfig(configPath, stateDir, "");
+  if (!config.ok()) {
+    std::cerr << "linkplane: " << config.status().message() << "\n";
+    return kExitBadConfig;
+  }
+  auto doc = lp::daemon::readStatusSocket(lp::daemon::Daemon::statusSocketPath(config->stateDir));
+  if (!doc.ok() || doc->empty()) {
+    if (asJson) {
+      std::cout << nlohmann::json{{"up", false}, {"state_dir", config->stateDir}}.dump() << "\n";
+    } else {
+      std::cout << "linkplane: not running (state directory " << config->stateDir << ", "
+                << (doc.ok() ? "no answer" : doc.status().message()) << ")\n";
+    }
+    return kExitNotRunning;
+  }
+  auto j = nlohmann::json::parse(*doc, nullptr, false);
+  if (j.is_discarded()) {
+    std::cerr << "linkplane: unreadable status from the daemon: " << *doc << "\n";
+    return kExitCannotStart;
+  }
+  j["up"] = true;
+  if (asJson) {
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::cout << "linkplane: up, version " << j.value("version", "?") << ", pid " << j.value("pid", 0) << ", uptime "
+            << humanDuration(j.value("uptime_seconds", int64_t{0})) << "\n";
+  std::cout << "  api:         " << j.value("listen", "") << "\n";
+  std::cout << "  state:       " << j.value("state_dir", "") << ", " << j.value("state_bytes", uint64_t{0})
+            << " bytes, schema version " << j.value("schema_version", 0) << ", revision " << j.value("revision", 0)
+            << "\n";
+  std::cout << "  data plane:  " << (j.value("dataplane", false) ? "on" : "off") << "\n";
+  if (j.contains("reconciler"))
+    std::cout << "  reconciler:  " << j["reconciler"].value("queued_keys", 0) << " keys queued, "
+              << j["reconciler"].value("passes", 0) << " passes\n";
+  size_t open = j.value("endpoints_not_converged", size_t{0});
+  std::cout << "  endpoints not converged: " << open << "\n";
+  for (const auto& e : j["endpoints_not_converged_first"]) {
+    std::cout << "    " << e.value("id", "") << "  " << e.value("state", "") << "  " << e.value("vpc", "");
+    if (e.contains("error")) std::cout << "  " << e.value("error", "");
+    std::cout << "\n";
+  }
   return 0;
 }
 
@@ -108,6 +219,7 @@ int serve(const std::string& configPath, const std::string& stateDir, const std:
 int main(int argc, char** argv) {
   CLI::App app{"linkplane: self-hosted AWS PrivateLink for Linux"};
   app.require_subcommand(1);
+  app.footer(lp::daemon::helpFooter());
 
   std::string configPath, stateDir, listen;
   auto* serveCmd = app.add_subcommand("serve", "Run the daemon");
@@ -122,14 +234,35 @@ int main(int argc, char** argv) {
   execCmd->add_option("--state-dir", stateDir, "State directory (unused; accepted for symmetry)");
   execCmd->add_option("command", command, "CMD [ARG...]")->required();
 
+  std::string backupFile;
+  auto* backupCmd = app.add_subcommand(
+      "backup", "Write a consistent copy of the state to FILE, also while the daemon runs (SQLite online backup)");
+  backupCmd->add_option("--config", configPath, "TOML configuration file naming the state directory");
+  backupCmd->add_option("--state-dir", stateDir, "State directory (default /var/lib/linkplane)");
+  backupCmd->add_option("file", backupFile, "FILE to write (replaced only once the copy is complete)")->required();
+
+  bool statusJson = false;
+  auto* statusCmd = app.add_subcommand(
+      "status", "Whether the daemon is up, its version, uptime, state size and what it has not converged yet");
+  statusCmd->add_option("--config", configPath, "TOML configuration file naming the state directory");
+  statusCmd->add_option("--state-dir", stateDir, "State directory (default /var/lib/linkplane)");
+  statusCmd->add_flag("--json", statusJson, "Print the daemon's status document as JSON");
+
   app.add_subcommand("demo", "Walk through the seed scenario against a throw-away daemon, narrated");
   app.add_subcommand("version", "Print the version");
+  app.add_subcommand("man", "Print the manual page (roff), made from this help text")->group("");
 
   CLI11_PARSE(app, argc, argv);
   if (app.got_subcommand("version")) {
     std::cout << "linkplane " << LP_VERSION << "\n";
     return 0;
   }
+  if (app.got_subcommand("man")) {
+    std::cout << lp::daemon::manPage(app, LP_VERSION);
+    return 0;
+  }
+  if (app.got_subcommand("backup")) return backup(configPath, stateDir, backupFile);
+  if (app.got_subcommand("status")) return status(configPath, stateDir, statusJson);
   if (app.got_subcommand("exec")) {
     auto rc = lp::net::execInNamespace("lp-" + eni, command);
     if (!rc.ok()) {

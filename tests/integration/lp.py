@@ -74,8 +74,9 @@ class AwsError(Exception):
 class Daemon:
     """A running `linkplane serve`. Stop it with stop() (SIGTERM) or kill() (SIGKILL)."""
 
-    def __init__(self, state_dir=None, config=None, extra_args=(), nofile=None):
+    def __init__(self, state_dir=None, config=None, extra_args=(), env=None, nofile=None):
         self._own_dir = state_dir is None
+        self.proc_env = env  # the daemon's environment (None: this process's)
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="lp-test-")
         self.config = config
         self.extra_args = list(extra_args)
@@ -99,7 +100,8 @@ class Daemon:
         if self.nofile:
             import resource
             limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))  # noqa: E731
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, preexec_fn=limit)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, env=self.proc_env,
+                                     preexec_fn=limit)
         deadline = time.time() + timeout
         line = b""
         while time.time() < deadline:

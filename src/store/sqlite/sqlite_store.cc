@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "store/sqlite/schema.h"
 #include "store/store.h"
 
 namespace lp::store {
@@ -112,14 +113,6 @@ constexpr size_t kChangeHistory = 20000;
 constexpr int kCheckpointPages = 1000;     // SQLite's own default threshold
 constexpr int kWalHardLimitPages = 16000;  // about 64 MB of WAL with 4 KiB pages
 constexpr int kWalKeepBytes = 16 << 20;    // a WAL started over is cut back to this
-
-// Numbered schema migrations; index i moves the schema from version i to i+1.
-const char* const kMigrations[] = {
-    "CREATE TABLE objects (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, revision INTEGER NOT NULL,"
-    " PRIMARY KEY (kind, id)) WITHOUT ROWID;"
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
-    "INSERT INTO meta VALUES ('revision', '0');",
-};
 
 class CacheView final : public ReadView {
  public:
@@ -318,7 +311,7 @@ class SqliteStore final : public Store {
     LP_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;"));
     LP_RETURN_IF_ERROR(exec(fmt::format("PRAGMA journal_size_limit={};", kWalKeepBytes).c_str()));
     LP_RETURN_IF_ERROR(startCheckpointer(path));
-    LP_RETURN_IF_ERROR(migrate());
+    LP_RETURN_IF_ERROR(sqlite::migrateSchema(db_, path));
     LP_RETURN_IF_ERROR(prepare("INSERT OR REPLACE INTO objects (kind, id, body, revision) VALUES (?, ?, ?, ?)", &put_));
     LP_RETURN_IF_ERROR(prepare("DELETE FROM objects WHERE kind = ? AND id = ?", &del_));
     LP_RETURN_IF_ERROR(prepare("UPDATE meta SET value = ? WHERE key = 'revision'", &rev_stmt_));
@@ -408,30 +401,6 @@ class SqliteStore final : public Store {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return error("step");
-    return Status::Ok();
-  }
-
-  Status migrate() {
-    LP_RETURN_IF_ERROR(exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);"));
-    int version = 0;
-    sqlite3_stmt* s = nullptr;
-    LP_RETURN_IF_ERROR(prepare("SELECT version FROM schema_version", &s));
-    bool have = sqlite3_step(s) == SQLITE_ROW;
-    if (have) version = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    if (!have) LP_RETURN_IF_ERROR(exec("INSERT INTO schema_version VALUES (0);"));
-    constexpr int kLatest = static_cast<int>(std::size(kMigrations));
-    if (version > kLatest) return Status("InternalError", "store: database schema is newer than this linkplane");
-    for (int v = version; v < kLatest; ++v) {
-      LP_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE;"));
-      Status st = exec(kMigrations[v]);
-      if (st.ok()) st = exec(fmt::format("UPDATE schema_version SET version = {};", v + 1).c_str());
-      if (!st.ok()) {
-        (void)exec("ROLLBACK;");
-        return st;
-      }
-      LP_RETURN_IF_ERROR(exec("COMMIT;"));
-    }
     return Status::Ok();
   }
 

@@ -1,0 +1,162 @@
+#include "daemon/config_schema.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace lp::daemon {
+
+namespace {
+
+enum class Type { kString, kInt, kNumber, kBool, kStringArray, kTable, kTableArray, kBoolOrTable, kStringMap };
+
+struct Key {
+  std::string_view name;
+  Type type;
+  const std::vector<Key>* children = nullptr;  // kTable, kTableArray, kBoolOrTable
+};
+
+const std::vector<Key> kDataplaneKeys = {
+    {"enabled", Type::kBool},
+    {"endpoint_bandwidth_gbps", Type::kNumber},
+    {"workers", Type::kInt},
+};
+const std::vector<Key> kSnsKeys = {{"ca_file", Type::kString}};
+const std::vector<Key> kAccountKeys = {
+    {"id", Type::kString},
+    {"name", Type::kString},
+    {"access_key_id", Type::kString},
+    {"secret_access_key", Type::kString},
+};
+const std::vector<Key> kLimitKeys = {
+    {"vpcs_per_account", Type::kInt},
+    {"subnets_per_vpc", Type::kInt},
+    {"security_groups_per_vpc", Type::kInt},
+    {"rules_per_security_group", Type::kInt},
+    {"network_interfaces_per_account", Type::kInt},
+    {"interface_endpoints_per_vpc", Type::kInt},
+    {"load_balancers_per_account", Type::kInt},
+    {"target_groups_per_account", Type::kInt},
+    {"targets_per_target_group", Type::kInt},
+    {"listeners_per_load_balancer", Type::kInt},
+};
+const std::vector<Key> kRootKeys = {
+    {"region", Type::kString},
+    {"zone_ids", Type::kStringArray},
+    {"listen", Type::kString},
+    {"state_dir", Type::kString},
+    {"log_level", Type::kString},
+    {"api_threads", Type::kInt},
+    {"dataplane", Type::kBoolOrTable, &kDataplaneKeys},
+    {"dns_listen", Type::kString},
+    {"dns_upstream", Type::kString},
+    {"sns", Type::kTable, &kSnsKeys},
+    {"accounts", Type::kTableArray, &kAccountKeys},
+    {"limits", Type::kTable, &kLimitKeys},
+    {"aws_service_backends", Type::kStringMap},
+};
+
+const char* describe(Type t) {
+  switch (t) {
+    case Type::kString: return "a string";
+    case Type::kInt: return "an integer";
+    case Type::kNumber: return "a number";
+    case Type::kBool: return "true or false";
+    case Type::kStringArray: return "an array of strings";
+    case Type::kTable: return "a table";
+    case Type::kTableArray: return "an array of tables ([[...]])";
+    case Type::kBoolOrTable: return "true, false or a table";
+    case Type::kStringMap: return "a table of strings";
+  }
+  return "?";
+}
+
+bool matches(Type t, const toml::node& n) {
+  switch (t) {
+    case Type::kString: return n.is_string();
+    case Type::kInt: return n.is_integer();
+    case Type::kNumber: return n.is_integer() || n.is_floating_point();
+    case Type::kBool: return n.is_boolean();
+    case Type::kStringArray: return n.is_array() && n.as_array()->is_homogeneous(toml::node_type::string);
+    case Type::kTable:
+    case Type::kStringMap: return n.is_table();
+    case Type::kTableArray: return n.is_array_of_tables();
+    case Type::kBoolOrTable: return n.is_boolean() || n.is_table();
+  }
+  return false;
+}
+
+std::string where(const std::string& file, const toml::node& n) {
+  const auto& src = n.source();
+  if (src.begin.line == 0) return file;
+  return file + ":" + std::to_string(src.begin.line);
+}
+
+Status checkTable(const toml::table& table, const std::vector<Key>& schema, const std::string& prefix,
+                  const std::string& file) {
+  for (const auto& [k, node] : table) {
+    std::string_view name = k.str();
+    std::string dotted = prefix + std::string(name);
+    auto key = std::find_if(schema.begin(), schema.end(), [&](const Key& s) { return s.name == name; });
+    if (key == schema.end()) {
+      std::vector<std::string_view> known;
+      for (const auto& s : schema) known.push_back(s.name);
+      // The key's own line: for a [table] that is the header, not its first value.
+      std::string line = k.source().begin.line ? ":" + std::to_string(k.source().begin.line) : "";
+      std::string msg = file + line + ": unknown key '" + dotted + "'";
+      if (auto near = nearestKey(name, known); !near.empty()) msg += " (did you mean '" + prefix + near + "'?)";
+      return Status("InvalidConfig", msg);
+    }
+    if (!matches(key->type, node))
+      return Status("InvalidConfig", where(file, node) + ": " + dotted + " must be " + describe(key->type));
+    if (key->type == Type::kStringMap) {
+      for (const auto& [sub, v] : *node.as_table())
+        if (!v.is_string())
+          return Status("InvalidConfig",
+                        where(file, v) + ": " + dotted + "." + std::string(sub.str()) + " must be a string");
+    }
+    if (!key->children) continue;
+    if (const auto* t = node.as_table()) LP_RETURN_IF_ERROR(checkTable(*t, *key->children, dotted + ".", file));
+    if (const auto* a = node.as_array()) {
+      for (const auto& elem : *a)
+        LP_RETURN_IF_ERROR(checkTable(*elem.as_table(), *key->children, dotted + ".", file));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), size_t{0});
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string nearestKey(std::string_view key, const std::vector<std::string_view>& known) {
+  size_t limit = std::clamp<size_t>(key.size() / 3, 1, 3);
+  std::string_view best;
+  size_t bestDistance = limit + 1;
+  for (auto k : known) {
+    size_t d = editDistance(key, k);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = k;
+    }
+  }
+  return std::string(best);
+}
+
+Status checkConfigKeys(const toml::table& root, const std::string& file) {
+  return checkTable(root, kRootKeys, "", file);
+}
+
+}  // namespace lp::daemon

@@ -1,0 +1,28 @@
+// The keys a configuration file may hold and the type of each. A key the daemon does
+// not know is refused rather than ignored: `dataplne = false` (a typo) used to start
+// the data plane as root without a word. Pure functions; no I/O.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace lp::daemon {
+
+// Refuses the first key of `root` that is not in the schema, or that holds a value of
+// the wrong type: "FILE:LINE: unknown key 'dataplne' (did you mean 'dataplane'?)".
+// `file` names the file in the message.
+Status checkConfigKeys(const toml::table& root, const std::string& file);
+
+// Levenshtein distance (insert, delete, substitute one character each cost 1).
+size_t editDistance(std::string_view a, std::string_view b);
+
+// The known key nearest to `key` when it looks like a typo of it (within a third of
+// its length, at least 1 and at most 3 edits); "" otherwise.
+std::string nearestKey(std::string_view key, const std::vector<std::string_view>& known);
+
+}  // namespace lp::daemon

@@ -1,0 +1,190 @@
+"""linkplane as a service: the readiness protocol on a real unix datagram socket (as
+systemd listens), SIGHUP reloading what it can and naming what needs a restart,
+`linkplane status`, log levels the journal reads, and config typos refused at start."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from lp import LINKPLANE, AwsError, Daemon, free_port, serving, write_config
+
+
+def wait_for(pred, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+@pytest.fixture
+def notify_socket():
+    path = tempfile.mktemp(prefix="lp-notify-", dir="/tmp")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(20)
+    yield path, s
+    s.close()
+    os.unlink(path)
+
+
+def test_ready_when_serving_reloading_on_sighup_and_stopping(notify_socket):
+    path, sock = notify_socket
+    state_dir, cfg = write_config()
+    d = Daemon(state_dir=state_dir, config=cfg, env=dict(os.environ, NOTIFY_SOCKET=path)).start()
+    for _ in serving(d):
+        ready = sock.recv(4096).decode()
+        lines = ready.split("\n")
+        assert "READY=1" in lines
+        assert f"MAINPID={d.proc.pid}" in lines
+        assert f"STATUS=serving on {d.url}" in lines
+        # READY=1 means requests are answered.
+        assert d.aws("sts", "get-caller-identity")["Account"] == "111111111111"
+        d.proc.send_signal(signal.SIGHUP)
+        assert sock.recv(4096).decode() == "RELOADING=1"
+        assert sock.recv(4096).decode().split("\n")[0] == "READY=1"
+        d.proc.send_signal(signal.SIGTERM)
+        assert sock.recv(4096).decode() == "STOPPING=1"
+
+
+def test_sighup_applies_the_log_level_and_names_what_needs_a_restart():
+    body = 'dataplane = false\ndns_listen = ""\n[limits]\nvpcs_per_account = 1\n'
+    state_dir, cfg = write_config(body=body)
+    d = Daemon(state_dir=state_dir, config=cfg).start()
+    for _ in serving(d):
+        d.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16")
+        assert d.aws_error("ec2", "create-vpc", "--cidr-block", "10.1.0.0/16").code == "VpcLimitExceeded"
+
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write(text.replace("vpcs_per_account = 1", "vpcs_per_account = 3")
+                        .replace('dns_listen = ""', 'dns_listen = ""\nlog_level = "debug"\ndns_upstream = "127.0.0.1:53"'))
+        d.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "reload: applied log_level: info -> debug" in d.log()), d.log()
+        log = d.log()
+        assert "needs a restart, still running with the old value: limits.vpcs_per_account: 1 -> 3" in log
+        assert "needs a restart, still running with the old value: dns_upstream:  -> 127.0.0.1:53" in log
+        # What needs a restart did not change: the quota is still 1.
+        assert d.aws_error("ec2", "create-vpc", "--cidr-block", "10.1.0.0/16").code == "VpcLimitExceeded"
+
+        # A broken file is refused and the running configuration kept.
+        with open(cfg, "a") as f:
+            f.write("\n[sns]\nca_fle = \"x\"\n")
+        d.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "still running with the previous configuration" in d.log()), d.log()
+        assert "unknown key 'sns.ca_fle' (did you mean 'sns.ca_file'?)" in d.log()
+        assert d.proc.poll() is None
+        assert d.aws("sts", "get-caller-identity")["Account"] == "111111111111"
+
+
+def status(*args):
+    return subprocess.run([LINKPLANE, "status", *args], capture_output=True, text=True, timeout=30)
+
+
+def test_status_reports_up_version_uptime_state_and_unconverged_endpoints():
+    state_dir, cfg = write_config()
+    d = Daemon(state_dir=state_dir, config=cfg).start()
+    for _ in serving(d):
+        vpc = d.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16")["Vpc"]["VpcId"]
+        p = status("--config", cfg, "--state-dir", state_dir)
+        assert p.returncode == 0, p.stderr
+        version = subprocess.run([LINKPLANE, "version"], capture_output=True, text=True).stdout.split()[1]
+        assert p.stdout.startswith(f"linkplane: up, version {version}, pid {d.proc.pid}, uptime "), p.stdout
+        assert f"state:       {state_dir}, " in p.stdout
+        assert "schema version 2" in p.stdout
+        assert "endpoints not converged: 0" in p.stdout
+        j = json.loads(status("--state-dir", state_dir, "--json").stdout)
+        assert j["up"] is True and j["version"] == version and j["listen"] == d.url
+        assert j["state_bytes"] > 0 and j["revision"] >= 1
+        assert j["reconciler"]["queued_keys"] >= 0
+        assert vpc
+        # Only the daemon's user may read it.
+        assert os.stat(os.path.join(state_dir, "linkplane.sock")).st_mode & 0o077 == 0
+    p = status("--state-dir", state_dir)
+    assert p.returncode == 3
+    assert "not running" in p.stdout
+
+
+def test_log_lines_carry_their_level_for_the_journal():
+    state_dir, cfg = write_config()
+    d = Daemon(state_dir=state_dir, config=cfg)
+    open(d.log_path, "ab").close()
+    st = os.stat(d.log_path)
+    d.proc_env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+    d.start()
+    for _ in serving(d):
+        d.proc.send_signal(signal.SIGHUP)  # an info line
+        assert wait_for(lambda: "SIGHUP" in d.log())
+        lines = [line for line in d.log().splitlines() if line]
+        assert lines and all(line[:3] in ("<7>", "<6>", "<4>", "<3>", "<2>") for line in lines), lines
+        assert any(line.startswith("<6>info ") for line in lines), lines
+
+
+def test_unknown_config_key_is_refused_at_start_with_its_line_and_the_nearest_key():
+    state_dir, cfg = write_config(body='dataplne = false\ndns_listen = ""\n')
+    try:
+        p = subprocess.run([LINKPLANE, "serve", "--config", cfg, "--state-dir", state_dir, "--listen",
+                            f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2
+        assert p.stderr.strip() == f"linkplane: {cfg}:3: unknown key 'dataplne' (did you mean 'dataplane'?)"
+    finally:
+        import shutil
+        shutil.rmtree(state_dir)
+
+
+UNIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packaging", "linkplane.service.in")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and capabilities: needs root")
+def test_the_units_capabilities_are_enough_for_the_data_plane():
+    """The daemon under exactly the unit's CapabilityBoundingSet (and NoNewPrivileges),
+    as systemd would start it, builds a VPC, a workload interface and its resolver."""
+    import re
+    unit = open(UNIT).read()
+    caps = re.search(r"^CapabilityBoundingSet=(.*)$", unit, re.M).group(1).split()
+    bounding = "-all," + ",".join("+" + c.lower().removeprefix("cap_") for c in caps)
+    # Without CAP_SYS_RESOURCE the daemon cannot raise the open-file hard limit itself:
+    # the unit's LimitNOFILE= does (a test cannot, where its own hard limit is lower).
+    assert int(re.search(r"^LimitNOFILE=(\d+)$", unit, re.M).group(1)) >= 1 << 20
+    state_dir, cfg = write_config(body='dns_listen = ""\n')  # data plane on
+    # As systemd starts it: the binary exec'd under the bounding set (same pid).
+    wrapper = os.path.join(state_dir, "linkplane-capped")
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\nexec setpriv --bounding-set={bounding} --inh-caps=-all '
+                f'--no-new-privs -- {os.path.abspath(LINKPLANE)} "$@"\n')
+    os.chmod(wrapper, 0o755)
+    import lp
+    lp.LINKPLANE = wrapper
+    try:
+        d = Daemon(state_dir=state_dir, config=cfg).start()
+    finally:
+        lp.LINKPLANE = LINKPLANE
+    for _ in serving(d):
+        status = open(f"/proc/{d.proc.pid}/status").read()
+        bnd = int(re.search(r"^CapBnd:\s+([0-9a-f]+)$", status, re.M).group(1), 16)
+        assert bnd == sum(1 << n for n in (12, 21, 10)), hex(bnd)  # NET_ADMIN, SYS_ADMIN, NET_BIND_SERVICE
+        vpc = d.aws("ec2", "create-vpc", "--cidr-block", "10.8.0.0/16")["Vpc"]["VpcId"]
+        subnet = d.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.8.1.0/24",
+                       "--availability-zone-id", "use1-az1")["Subnet"]["SubnetId"]
+        eni = d.aws("ec2", "create-network-interface", "--subnet-id", subnet)["NetworkInterface"]
+        eni_id = eni["NetworkInterfaceId"]
+
+        def namespaces():
+            out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+            return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+        assert wait_for(lambda: {"lp-" + vpc, "lp-" + eni_id} <= namespaces(), 20), namespaces()
+        # The VPC resolver answers on port 53 inside the workload's namespace.
+        p = subprocess.run(["ip", "netns", "exec", "lp-" + eni_id, "dig", "+short", "+time=2", "+tries=3",
+                            "@10.8.0.2", "ec2.us-east-1.amazonaws.com"], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+        refused = [line for line in d.log().lower().splitlines()
+                   if ("permission" in line or "not permitted" in line) and "open-file hard limit" not in line]
+        assert not refused, d.log()

@@ -1,0 +1,140 @@
+// Configuration files as a user writes them: typos and wrong types are refused at
+// start with the key, the line and the nearest known key.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "daemon/config.h"
+#include "daemon/config_schema.h"
+
+namespace lp::daemon {
+namespace {
+
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/lp-config-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  Result<Config> load(const std::string& text) {
+    path_ = dir_ + "/linkplane.toml";
+    std::ofstream(path_) << text;
+    return loadConfig(path_);
+  }
+  std::string dir_, path_;
+};
+
+TEST_F(ConfigFile, TypoOfTopLevelKeyIsRefusedWithLineAndSuggestion) {
+  auto c = load("region = \"us-east-1\"\n\ndataplne = false\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), path_ + ":3: unknown key 'dataplne' (did you mean 'dataplane'?)");
+}
+
+TEST_F(ConfigFile, UnknownKeyInTableNamesTheDottedKeyWithoutSuggestion) {
+  auto c = load("[sns]\nbogus = 1\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), path_ + ":2: unknown key 'sns.bogus'");
+}
+
+TEST_F(ConfigFile, TypoInLimitsSuggestsTheLimit) {
+  auto c = load("[limits]\nvpcs_per_acount = 5\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            path_ + ":2: unknown key 'limits.vpcs_per_acount' (did you mean 'limits.vpcs_per_account'?)");
+}
+
+TEST_F(ConfigFile, TypoInsideAnAccountEntryIsRefused) {
+  auto c = load(
+      "[[accounts]]\nid = \"111111111111\"\nname = \"a\"\naccess_key_id = \"AK\"\nsecret_acess_key = \"s\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            path_ + ":5: unknown key 'accounts.secret_acess_key' (did you mean 'accounts.secret_access_key'?)");
+}
+
+TEST_F(ConfigFile, UnknownTableIsRefusedAtItsHeader) {
+  auto c = load("region = \"us-east-1\"\n[limit]\nvpcs_per_account = 5\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), path_ + ":2: unknown key 'limit' (did you mean 'limits'?)");
+}
+
+TEST_F(ConfigFile, WrongTypeIsRefusedInsteadOfIgnored) {
+  auto c = load("dataplane = \"false\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), path_ + ":1: dataplane must be true, false or a table");
+  c = load("[limits]\nvpcs_per_account = \"5\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), path_ + ":2: limits.vpcs_per_account must be an integer");
+  c = load("[aws_service_backends]\nsts = 9000\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), path_ + ":2: aws_service_backends.sts must be a string");
+}
+
+TEST_F(ConfigFile, SyntaxErrorNamesTheLine) {
+  auto c = load("region = \"us-east-1\"\nlisten = \n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().rfind(path_ + ":2: ", 0), 0u) << c.status().message();
+}
+
+TEST_F(ConfigFile, EveryDocumentedKeyIsAccepted) {
+  auto c = load(R"(region = "eu-west-1"
+zone_ids = ["euw1-az1"]
+listen = "127.0.0.1:0"
+state_dir = "/tmp/x"
+log_level = "debug"
+api_threads = 2
+dns_listen = ""
+dns_upstream = ""
+[dataplane]
+enabled = false
+endpoint_bandwidth_gbps = 2.5
+workers = 1
+[sns]
+[[accounts]]
+id = "333333333333"
+name = "a"
+access_key_id = "AKIAA"
+secret_access_key = "s"
+[limits]
+vpcs_per_account = 7
+subnets_per_vpc = 1
+security_groups_per_vpc = 1
+rules_per_security_group = 1
+network_interfaces_per_account = 1
+interface_endpoints_per_vpc = 1
+load_balancers_per_account = 1
+target_groups_per_account = 1
+targets_per_target_group = 1
+listeners_per_load_balancer = 1
+[aws_service_backends]
+sts = "127.0.0.1:9000"
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->dataplane);
+  EXPECT_EQ(c->limits.vpcsPerAccount, 7);
+  EXPECT_EQ(c->endpointBandwidthGbps, 2.5);
+  EXPECT_EQ(c->region.serviceBackends.at("sts"), "127.0.0.1:9000");
+}
+
+TEST_F(ConfigFile, UnknownLogLevelIsRefusedRatherThanSilencingTheLog) {
+  auto c = load("log_level = \"verbose\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            path_ + ": log_level must be one of trace, debug, info, warn, error, critical, off; got 'verbose'");
+}
+
+TEST(ConfigSchema, EditDistanceAndNearestKey) {
+  EXPECT_EQ(editDistance("dataplne", "dataplane"), 1u);
+  EXPECT_EQ(editDistance("", "abc"), 3u);
+  EXPECT_EQ(editDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(nearestKey("regoin", {"region", "listen"}), "region");
+  EXPECT_EQ(nearestKey("bogus", {"ca_file"}), "");
+  EXPECT_EQ(nearestKey("x", {"id"}), "");  // one letter is not a typo of anything
+}
+
+}  // namespace
+}  // namespace lp::daemon
