@@ -120,6 +120,10 @@ Result<Config> loadConfig(const std::string& path) {
     get("target_groups_per_account", c.limits.targetGroupsPerAccount);
     get("targets_per_target_group", c.limits.targetsPerTargetGroup);
     get("listeners_per_load_balancer", c.limits.listenersPerLoadBalancer);
+    get("route_tables_per_vpc", c.limits.routeTablesPerVpc);
+    get("network_acls_per_vpc", c.limits.networkAclsPerVpc);
+    get("network_acl_entries_per_direction", c.limits.networkAclEntriesPerDirection);
+    get("security_groups_per_interface", c.limits.securityGroupsPerInterface);
   }
   LP_RETURN_IF_ERROR(parseListen(c.listen));
   if (!c.dnsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsListen));
