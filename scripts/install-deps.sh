@@ -10,7 +10,11 @@ pkgs=(
   awscli python3-boto3 python3-cryptography python3-pytest curl dnsutils iproute2 nftables procps psmisc
   dnsperf dnsmasq-base
   haproxy iperf3 wrk nginx-light
+  golang golang-github-aws-aws-sdk-go-v2-dev
 )
+# Node and npm for the JavaScript SDK tests; any installed node (this machine's
+# nodejs package ships npm) will do, so apt is asked only when there is none.
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -20,4 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The AWS SDK for JavaScript v3 at the versions tests/sdk/js/package-lock.json names.
+js=$(dirname "$0")/../tests/sdk/js
+if [ ! -d "$js/node_modules/@aws-sdk/client-ec2" ]; then
+  echo "install-deps: npm ci in tests/sdk/js"
+  (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
 fi
