@@ -11,7 +11,11 @@ pkgs=(
   dnsperf dnsmasq-base
   haproxy iperf3 wrk nginx-light
   dpkg-dev file
+  golang golang-github-aws-aws-sdk-go-v2-dev
 )
+# Node and npm for the JavaScript SDK tests; any installed node (this machine's
+# nodejs package ships npm) will do, so apt is asked only when there is none.
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -21,4 +25,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The AWS SDK for JavaScript v3 at the versions tests/sdk/js/package-lock.json names.
+js=$(dirname "$0")/../tests/sdk/js
+if [ ! -d "$js/node_modules/@aws-sdk/client-ec2" ]; then
+  echo "install-deps: npm ci in tests/sdk/js"
+  (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
 fi

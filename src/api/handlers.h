@@ -16,6 +16,10 @@ void registerEc2TagHandlers(Router& r, control::ControlContext& ctx);
 // Endpoint services, endpoints, permissions, connections.
 void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2NotificationHandlers(Router& r, control::ControlContext& ctx);
+// Route tables and network ACLs.
+void registerEc2VpcNetworkHandlers(Router& r, control::ControlContext& ctx);
+// Regions, account attributes, prefix lists.
+void registerEc2AccountHandlers(Router& r, control::ControlContext& ctx);
 void registerElbHandlers(Router& r, control::ControlContext& ctx);
 void registerSnsHandlers(Router& r, control::ControlContext& ctx);
 
@@ -28,6 +32,8 @@ inline void registerAllHandlers(Router& r, control::ControlContext& ctx) {
   registerEc2TagHandlers(r, ctx);
   registerEc2EndpointHandlers(r, ctx);
   registerEc2NotificationHandlers(r, ctx);
+  registerEc2VpcNetworkHandlers(r, ctx);
+  registerEc2AccountHandlers(r, ctx);
   registerElbHandlers(r, ctx);
   registerSnsHandlers(r, ctx);
 }

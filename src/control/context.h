@@ -23,6 +23,10 @@ struct Limits {
   int targetGroupsPerAccount = 500;
   int targetsPerTargetGroup = 1000;
   int listenersPerLoadBalancer = 50;
+  int routeTablesPerVpc = 200;
+  int networkAclsPerVpc = 200;
+  int networkAclEntriesPerDirection = 20;
+  int securityGroupsPerInterface = 5;  // reported by DescribeAccountAttributes  // per ACL, inbound and outbound each, as AWS's default
 };
 
 struct ControlContext {

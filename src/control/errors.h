@@ -46,6 +46,21 @@ inline constexpr std::string_view kInsufficientFreeAddresses = "InsufficientFree
 inline constexpr std::string_view kInvalidAvailabilityZone = "InvalidAvailabilityZone";
 inline constexpr std::string_view kZoneNotFound = "InvalidZone.NotFound";
 
+// Route tables, network ACLs, prefix lists.
+inline constexpr std::string_view kRouteTableNotFound = "InvalidRouteTableID.NotFound";
+inline constexpr std::string_view kRouteTableMalformed = "InvalidRouteTableId.Malformed";
+inline constexpr std::string_view kRouteTableLimitExceeded = "RouteTableLimitExceeded";
+inline constexpr std::string_view kNetworkAclNotFound = "InvalidNetworkAclID.NotFound";
+inline constexpr std::string_view kNetworkAclMalformed = "InvalidNetworkAclId.Malformed";
+inline constexpr std::string_view kNetworkAclLimitExceeded = "NetworkAclLimitExceeded";
+inline constexpr std::string_view kNetworkAclEntryAlreadyExists = "NetworkAclEntryAlreadyExists";
+inline constexpr std::string_view kNetworkAclEntryNotFound = "InvalidNetworkAclEntry.NotFound";
+inline constexpr std::string_view kNetworkAclEntryLimitExceeded = "NetworkAclEntryLimitExceeded";
+inline constexpr std::string_view kAssociationNotFound = "InvalidAssociationID.NotFound";
+inline constexpr std::string_view kResourceAlreadyAssociated = "Resource.AlreadyAssociated";
+inline constexpr std::string_view kPrefixListNotFound = "InvalidPrefixListID.NotFound";
+inline constexpr std::string_view kPrefixListMalformed = "InvalidPrefixListId.Malformed";
+
 // Security groups.
 inline constexpr std::string_view kGroupNotFound = "InvalidGroup.NotFound";
 inline constexpr std::string_view kSecurityGroupIdNotFound = "InvalidSecurityGroupID.NotFound";

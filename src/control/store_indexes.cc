@@ -4,6 +4,7 @@
 
 #include "model/elb.h"
 #include "model/endpoint.h"
+#include "model/network.h"
 #include "model/resources.h"
 #include "model/sns.h"
 
@@ -111,6 +112,18 @@ IndexEntries entriesOf(const model::Listener& l) {
   add(out, index::kTargetGroup, l.targetGroupArn);
   return out;
 }
+// Route tables and ACLs by the subnets associated with them explicitly.
+template <typename R>
+IndexEntries vpcNetworkEntries(const R& r) {
+  IndexEntries out;
+  add(out, index::kOwner, r.ownerId);
+  add(out, index::kVpc, r.vpcId.str());
+  for (const auto& a : r.associations) add(out, index::kSubnet, a.subnetId.str());
+  addToken(out, r.ownerId, r.clientToken);
+  return out;
+}
+IndexEntries entriesOf(const model::RouteTable& r) { return vpcNetworkEntries(r); }
+IndexEntries entriesOf(const model::NetworkAcl& a) { return vpcNetworkEntries(a); }
 IndexEntries entriesOf(const model::SnsSubscription& s) {
   IndexEntries out;
   add(out, index::kTopic, s.topicArn);
@@ -142,6 +155,8 @@ store::Indexer storeIndexer() {
     if (kind == model::LoadBalancer::kKind) return decodeEntries<model::LoadBalancer>(body);
     if (kind == model::TargetGroup::kKind) return decodeEntries<model::TargetGroup>(body);
     if (kind == model::Listener::kKind) return decodeEntries<model::Listener>(body);
+    if (kind == model::RouteTable::kKind) return decodeEntries<model::RouteTable>(body);
+    if (kind == model::NetworkAcl::kKind) return decodeEntries<model::NetworkAcl>(body);
     if (kind == model::SnsSubscription::kKind) return decodeEntries<model::SnsSubscription>(body);
     return {};
   };

@@ -15,7 +15,7 @@ namespace index {
 // Index names. Which kinds carry which is listed in storeIndexer().
 inline constexpr std::string_view kOwner = "owner";               // owning account
 inline constexpr std::string_view kVpc = "vpc";                   // VPC the object lives in
-inline constexpr std::string_view kSubnet = "subnet";             // subnet of an interface
+inline constexpr std::string_view kSubnet = "subnet";             // subnet of an interface; subnets a route table or ACL holds
 inline constexpr std::string_view kGroup = "group";               // each security group an object carries
 inline constexpr std::string_view kOwnerToken = "owner-token";    // ownerToken(owner, ClientToken), when one was given
 inline constexpr std::string_view kOwnerName = "owner-name";      // ownerName(owner, name): group, LB, TG names

@@ -1,4 +1,5 @@
 #include "control/subnet_service.h"
+#include "control/vpc_network_service.h"
 
 #include <algorithm>
 #include <map>
@@ -144,6 +145,7 @@ Result<SubnetInfo> SubnetService::createSubnet(const CallContext& call, const Cr
     s.createdAt = nowIso(ctx_);
     s.tags = tags;
     t.put(s);
+    associateSubnetWithDefaultAcl(t, ctx_, s);
     out.availableIps = availableIpCount(t, s);
     out.zoneName = ctx_.region.zoneName(call.account, s.zoneId);
     out.subnet = std::move(s);
@@ -201,6 +203,7 @@ Status SubnetService::deleteSubnet(const CallContext& call, const std::string& s
       return err::make(err::kDependencyViolation, "The subnet '{}' has dependencies and cannot be deleted.",
                        subnetId);
     if (call.dryRun) return err::dryRun();
+    dropSubnetAssociations(t, s.id);
     t.erase<Subnet>(s.id);
     return Status::Ok();
   });

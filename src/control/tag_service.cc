@@ -17,13 +17,15 @@ struct TaggableKind {
 };
 
 // Longest prefixes first: "vpce-svc-" before "vpce-" before "vpc-".
-constexpr std::array<TaggableKind, 6> kTaggable{{
+constexpr std::array<TaggableKind, 8> kTaggable{{
     {"vpce-svc-", "vpce-service", "vpc-endpoint-service", err::kServiceIdNotFound},
     {"vpce-", "vpc-endpoint", "vpc-endpoint", err::kEndpointIdNotFound},
     {"vpc-", "vpc", "vpc", err::kVpcNotFound},
     {"subnet-", "subnet", "subnet", err::kSubnetNotFound},
     {"sg-", "security-group", "security-group", err::kGroupNotFound},
     {"eni-", "network-interface", "network-interface", err::kEniNotFound},
+    {"rtb-", "route-table", "route-table", err::kRouteTableNotFound},
+    {"acl-", "network-acl", "network-acl", err::kNetworkAclNotFound},
 }};
 
 const TaggableKind* kindOf(std::string_view id) {

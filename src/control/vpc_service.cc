@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "control/security_group_index.h"
+#include "control/vpc_network_service.h"
 #include "model/cidr.h"
 #include "model/endpoint.h"
 
@@ -87,6 +88,7 @@ Result<Vpc> VpcService::createVpc(const CallContext& call, const CreateVpcInput&
     t.put(vpc);
     t.put(sg);
     indexSecurityGroupName(t, sg);
+    createVpcNetworkDefaults(t, ctx_, vpc);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -132,7 +134,9 @@ Status VpcService::deleteVpc(const CallContext& call, const std::string& vpcId) 
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
     if (t.count<model::VpcEndpoint>(index::kVpcQuota, vpc.id.str()) > 0)
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
+    LP_RETURN_IF_ERROR(checkVpcNetworkDependencies(t, vpc));
     if (call.dryRun) return err::dryRun();
+    eraseVpcNetworkDefaults(t, vpc);
     if (auto sg = t.get<SecurityGroup>(vpc.defaultSecurityGroupId)) unindexSecurityGroupName(t, *sg);
     t.erase<SecurityGroup>(vpc.defaultSecurityGroupId);
     t.erase<Vpc>(vpc.id);

@@ -124,6 +124,10 @@ Result<Config> loadConfig(const std::string& path) {
     get("target_groups_per_account", c.limits.targetGroupsPerAccount);
     get("targets_per_target_group", c.limits.targetsPerTargetGroup);
     get("listeners_per_load_balancer", c.limits.listenersPerLoadBalancer);
+    get("route_tables_per_vpc", c.limits.routeTablesPerVpc);
+    get("network_acls_per_vpc", c.limits.networkAclsPerVpc);
+    get("network_acl_entries_per_direction", c.limits.networkAclEntriesPerDirection);
+    get("security_groups_per_interface", c.limits.securityGroupsPerInterface);
   }
   // spdlog reads an unknown level name as "off": a typo would silence the daemon.
   static const char* const kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"};

@@ -38,6 +38,10 @@ const std::vector<Key> kLimitKeys = {
     {"target_groups_per_account", Type::kInt},
     {"targets_per_target_group", Type::kInt},
     {"listeners_per_load_balancer", Type::kInt},
+    {"route_tables_per_vpc", Type::kInt},
+    {"network_acls_per_vpc", Type::kInt},
+    {"network_acl_entries_per_direction", Type::kInt},
+    {"security_groups_per_interface", Type::kInt},
 };
 const std::vector<Key> kRootKeys = {
     {"region", Type::kString},

@@ -13,6 +13,7 @@
 #include "control/endpoint_service.h"
 #include "control/security_group_index.h"
 #include "control/store_indexes.h"
+#include "control/vpc_network_service.h"
 #include "daemon/reload.h"
 #include "daemon/sd_notify.h"
 #include "daemon/sns_outbox.h"
@@ -77,6 +78,7 @@ Status Daemon::start() {
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));
+  LP_RETURN_IF_ERROR(control::addMissingVpcNetworkDefaults(*parts_->ctx));
   parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
 
   if (config_.dataplane) {

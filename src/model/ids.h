@@ -48,6 +48,10 @@ LP_DEFINE_ID(ServiceId, "vpce-svc-")
 LP_DEFINE_ID(ConnectionNotificationId, "vpce-nfn-")
 LP_DEFINE_ID(AssociationId, "vpc-cidr-assoc-")
 LP_DEFINE_ID(AttachmentId, "eni-attach-")
+LP_DEFINE_ID(RouteTableId, "rtb-")
+LP_DEFINE_ID(RouteTableAssociationId, "rtbassoc-")
+LP_DEFINE_ID(NetworkAclId, "acl-")
+LP_DEFINE_ID(NetworkAclAssociationId, "aclassoc-")
 
 using AccountId = std::string;  // 12 decimal digits
 

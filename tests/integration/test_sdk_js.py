@@ -1,0 +1,28 @@
+"""Terraform's call sequences with the AWS SDK for JavaScript v3 (@aws-sdk/client-ec2,
+client-elastic-load-balancing-v2, client-sts from npm, locked in
+tests/sdk/js/package-lock.json): the same sequence as test_sdk_go.py. The program is
+tests/sdk/js/terraform_flow.mjs."""
+
+import os
+import subprocess
+
+import pytest
+
+from sdk_env import sdk_env
+
+JS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "sdk", "js"))
+
+
+def test_terraform_sequences_with_the_js_sdk(daemon):
+    if not os.path.isdir(os.path.join(JS, "node_modules", "@aws-sdk", "client-ec2")):
+        pytest.fail("the JavaScript SDK is not installed: run scripts/install-deps.sh (npm ci in tests/sdk/js)")
+    r = subprocess.run(["node", "terraform_flow.mjs"], cwd=JS, env=sdk_env(daemon), capture_output=True, text=True,
+                       timeout=300)
+    print(r.stdout)
+    assert r.returncode == 0, r.stderr + r.stdout
+    steps = [line[3:] for line in r.stdout.splitlines() if line.startswith("ok ")]
+    assert steps == ["provider start", "aws_vpc, aws_subnet, aws_route_table, aws_network_acl",
+                     "aws_lb, aws_lb_target_group, aws_lb_listener, aws_vpc_endpoint_service",
+                     "aws_vpc_endpoint accepted by aws_vpc_endpoint_connection_accepter", "modify",
+                     "second read pass unchanged", "destroy", "nothing left"]
+    assert r.stdout.rstrip().endswith("ALL OK")
