@@ -18,6 +18,9 @@ class Daemon {
   void stop();
 
  private:
+  // The local CA, the workloads' CA bundle and the HTTPS API listener; points
+  // linkplane's own services in the catalog at it.
+  Status startHttps();
   struct Parts;
   Config config_;
   std::unique_ptr<Parts> parts_;

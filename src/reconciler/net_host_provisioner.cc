@@ -24,7 +24,7 @@ bool ours(const std::string& link) { return link.rfind("lp-br-", 0) == 0 || link
 }  // namespace
 
 NetHostProvisioner::NetHostProvisioner(std::string stateDir, std::string etcNetns)
-    : ledgerPath_(stateDir + "/netns-owned"), etcNetns_(std::move(etcNetns)) {
+    : ledgerPath_(stateDir + "/netns-owned"), caBundle_(stateDir + "/ca-bundle.crt"), etcNetns_(std::move(etcNetns)) {
   loadLedger();
 }
 
@@ -238,6 +238,14 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
     std::ofstream out(path, std::ios::trunc);
     out << want;
     if (!out.flush()) return Status("InternalError", "cannot write " + path);
+  }
+  // The daemon's CA bundle (system CAs + its local CA), for `linkplane exec`.
+  std::error_code ec;
+  if (std::filesystem::exists(caBundle_, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    std::filesystem::copy_file(caBundle_, dir + "/ca-certificates.crt",
+                               std::filesystem::copy_options::update_existing, ec);
+    if (ec) return Status("InternalError", "cannot copy " + caBundle_ + " to " + dir + ": " + ec.message());
   }
   return Status::Ok();
 }
