@@ -144,10 +144,13 @@ TEST_F(SeriesStoreTest, PeriodsAggregateMinutes) {
   EXPECT_EQ(five[0].average(), 100);
   EXPECT_EQ(five[0].minimum, 100);
   EXPECT_EQ(five[1].timestamp, t0() + 300s);
-  // Only minutes starting inside [start, end) count.
+  // Only minutes starting inside [start, end) count (here 02:00 and 03:00), and
+  // periods are aligned to StartTime.
   auto part = stats(kConsumer, endpointMetric("BytesProcessed"), 60s, t0() + 90s, t0() + 200s);
-  ASSERT_EQ(part.size(), 1u);
-  EXPECT_EQ(part[0].timestamp, t0() + 90s);  // periods are aligned to StartTime
+  ASSERT_EQ(part.size(), 2u);
+  EXPECT_EQ(part[0].timestamp, t0() + 90s);
+  EXPECT_EQ(part[0].sum, 100);
+  EXPECT_EQ(part[1].timestamp, t0() + 150s);
 }
 
 TEST_F(SeriesStoreTest, BadQueriesGetCloudWatchErrors) {
