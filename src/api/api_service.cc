@@ -6,16 +6,18 @@
 #include "api/sns/sns_public.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "control/metrics_attribution.h"
 
 namespace lp::api {
 
 namespace {
 
-constexpr std::array<ServiceInfo, 4> kServices{{
+constexpr std::array<ServiceInfo, 5> kServices{{
     {"ec2", "http://ec2.amazonaws.com/doc/2016-11-15/", Protocol::kEc2},
     {"elasticloadbalancing", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", Protocol::kQuery},
     {"sns", "http://sns.amazonaws.com/doc/2010-03-31/", Protocol::kQuery},
     {"sts", "https://sts.amazonaws.com/doc/2011-06-15/", Protocol::kQuery},
+    {"monitoring", "http://monitoring.amazonaws.com/doc/2010-08-01/", Protocol::kQuery},
 }};
 
 constexpr std::string_view kXmlDecl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -49,8 +51,8 @@ const Route* Router::find(std::string_view signingName, std::string_view action)
   return it == routes_.end() ? nullptr : &it->second;
 }
 
-ApiService::ApiService(control::ControlContext& ctx) : ctx_(ctx) {
-  registerAllHandlers(router_, ctx);
+ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics) : ctx_(ctx) {
+  registerAllHandlers(router_, ctx, metrics);
 }
 
 HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const {
@@ -83,6 +85,18 @@ HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st,
 }
 
 HttpResponse ApiService::handle(const HttpRequest& req) const {
+  RequestNote note;
+  HttpResponse resp = handleRequest(req, note);
+  // Requests through an interface endpoint are attributed to it, as AWS does in
+  // the aws:SourceVpce and aws:SourceVpc condition keys and in CloudTrail.
+  if (!req.sourceVpce.empty())
+    LP_LOG_INFO("api: {} {} by {} from {} aws:SourceVpce={} aws:SourceVpc={} -> {}", note.service, note.action,
+                note.account.empty() ? "-" : note.account, req.sourceIp, req.sourceVpce,
+                control::vpcOfEndpoint(ctx_, req.sourceVpce), resp.status);
+  return resp;
+}
+
+HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note) const {
   const std::string requestId = ctx_.random.uuid();
   const ServiceInfo& ec2 = kServices[0];
 
@@ -98,6 +112,7 @@ HttpResponse ApiService::handle(const HttpRequest& req) const {
   if (!parsed.ok()) return errorResponse(ec2, parsed.status(), requestId);
   const SigV4Header& auth = parsed.value();
   const ServiceInfo* svc = serviceBySigningName(auth.credential.service);
+  note.service = auth.credential.service;
   if (!svc)
     return errorResponse(ec2, Status("AuthFailure", "Credential should be scoped to a valid service, not '" +
                                                         auth.credential.service + "'."),
@@ -112,6 +127,7 @@ HttpResponse ApiService::handle(const HttpRequest& req) const {
                                              auth.credential.region + "'."),
                          requestId);
   const model::Account* account = ctx_.region.accountByKey(auth.credential.accessKeyId);
+  if (account) note.account = account->id;
   if (!account)
     return errorResponse(*svc, authError(svc->protocol, "InvalidClientTokenId",
                                          "AWS was not able to validate the provided access credentials"),
@@ -145,6 +161,7 @@ HttpResponse ApiService::handle(const HttpRequest& req) const {
   auto params = Params::parseForm(req.body);
   if (!params.ok()) return errorResponse(*svc, params.status(), requestId);
   const std::string* action = params->find("Action");
+  if (action) note.action = *action;
   if (!action || action->empty())
     return errorResponse(*svc, Status("MissingAction", "The request must contain the parameter Action."), requestId);
   const Route* route = router_.find(svc->signingName, *action);

@@ -17,6 +17,10 @@
 #include "api/xml_writer.h"
 #include "control/context.h"
 
+namespace lp::metrics {
+class SeriesStore;
+}
+
 namespace lp::api {
 
 struct HttpRequest {
@@ -24,6 +28,10 @@ struct HttpRequest {
   std::string target;
   HeaderList headers;
   std::string body;
+  // Set when the request came through an interface endpoint (the data plane's
+  // PROXY v2 header): the client's address in its VPC and the endpoint.
+  std::string sourceIp;
+  std::string sourceVpce;
   const std::string* header(std::string_view name) const;
 };
 
@@ -73,12 +81,18 @@ int httpStatusFor(Protocol protocol, std::string_view code);
 
 class ApiService {
  public:
-  explicit ApiService(control::ControlContext& ctx);
+  // metrics: the CloudWatch figures (null: the data plane is off, no figures).
+  explicit ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics = nullptr);
   HttpResponse handle(const HttpRequest& req) const;
   // Maximum skew between X-Amz-Date and our clock.
   static constexpr std::chrono::minutes kMaxClockSkew{15};
 
  private:
+  // What the request log says of a request, filled in as handle() learns it.
+  struct RequestNote {
+    std::string service, action, account;
+  };
+  HttpResponse handleRequest(const HttpRequest& req, RequestNote& note) const;
   HttpResponse errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const;
 
   control::ControlContext& ctx_;

@@ -22,8 +22,10 @@ void registerEc2VpcNetworkHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2AccountHandlers(Router& r, control::ControlContext& ctx);
 void registerElbHandlers(Router& r, control::ControlContext& ctx);
 void registerSnsHandlers(Router& r, control::ControlContext& ctx);
+// CloudWatch: the PrivateLink metrics.
+void registerCloudWatchHandlers(Router& r, const metrics::SeriesStore* metrics);
 
-inline void registerAllHandlers(Router& r, control::ControlContext& ctx) {
+inline void registerAllHandlers(Router& r, control::ControlContext& ctx, const metrics::SeriesStore* metrics) {
   registerStsHandlers(r, ctx);
   registerEc2VpcHandlers(r, ctx);
   registerEc2SubnetHandlers(r, ctx);
@@ -36,6 +38,7 @@ inline void registerAllHandlers(Router& r, control::ControlContext& ctx) {
   registerEc2AccountHandlers(r, ctx);
   registerElbHandlers(r, ctx);
   registerSnsHandlers(r, ctx);
+  registerCloudWatchHandlers(r, metrics);
 }
 
 }  // namespace lp::api

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <regex>
 #include <sstream>
 
@@ -55,6 +56,7 @@ Result<Config> loadConfig(const std::string& path) {
       return Status("InvalidConfig", path + ": zone_ids needs 1 to 26 zones");
   }
   if (auto v = t["listen"].value<std::string>()) c.listen = *v;
+  if (auto v = t["tls_listen"].value<std::string>()) c.tlsListen = *v;
   if (auto v = t["state_dir"].value<std::string>()) c.stateDir = *v;
   if (auto v = t["log_level"].value<std::string>()) c.logLevel = *v;
   if (auto v = t["api_threads"].value<int64_t>()) c.apiThreads = static_cast<int>(*v);
@@ -79,6 +81,41 @@ Result<Config> loadConfig(const std::string& path) {
         return Status("InvalidConfig", path + ": sns.ca_file '" + *v + "' is not a readable PEM file of certificates");
       c.snsCaFile = std::filesystem::absolute(*v).string();
     }
+  }
+  if (auto* m = t["metrics"].as_table()) {
+    if (auto v = (*m)["sample_seconds"].value<int64_t>()) c.metricsSampleSeconds = static_cast<int>(*v);
+    if (auto v = (*m)["retention_days"].value<int64_t>()) c.metricsRetentionDays = static_cast<int>(*v);
+    if (auto v = (*m)["max_points"].value<int64_t>()) c.metricsMaxPoints = *v;
+    if (c.metricsSampleSeconds < 1 || c.metricsSampleSeconds > 60)
+      return Status("InvalidConfig", path + ": metrics.sample_seconds must be 1 to 60");
+    if (c.metricsRetentionDays < 1 || c.metricsRetentionDays > 455)
+      return Status("InvalidConfig", path + ": metrics.retention_days must be 1 to 455");
+    if (c.metricsMaxPoints < 1000)
+      return Status("InvalidConfig", path + ": metrics.max_points must be at least 1000");
+  }
+  if (auto* pr = t["pricing"].as_table()) {
+    if (auto v = (*pr)["endpoint_zone_hour_usd"].value<double>()) c.prices.perEndpointZoneHour = *v;
+    auto* bounds = (*pr)["data_tiers_gb"].as_array();
+    auto* rates = (*pr)["data_tiers_usd_per_gb"].as_array();
+    if (!bounds != !rates || (bounds && bounds->size() != rates->size()) || (bounds && bounds->empty()))
+      return Status("InvalidConfig", path + ": pricing.data_tiers_gb and pricing.data_tiers_usd_per_gb must be "
+                                            "non-empty lists of the same length");
+    if (bounds) {
+      c.prices.dataTiers.clear();
+      double last = 0;
+      for (size_t i = 0; i < bounds->size(); ++i) {
+        auto b = (*bounds)[i].value<double>();
+        auto r = (*rates)[i].value<double>();
+        if (!b || !r || *r < 0 || (*b != 0 && *b <= last) || (*b == 0 && i + 1 != bounds->size()))
+          return Status("InvalidConfig", path + ": pricing tiers must be rising GB bounds (0 = no bound, last "
+                                                "only) with rates of 0 or more");
+        double bound = *b == 0 ? std::numeric_limits<double>::infinity() : *b;
+        c.prices.dataTiers.push_back({bound, *r});
+        last = bound;
+      }
+    }
+    if (c.prices.perEndpointZoneHour < 0)
+      return Status("InvalidConfig", path + ": pricing.endpoint_zone_hour_usd must be 0 or more");
   }
   if (auto v = t["dns_listen"].value<std::string>()) c.dnsListen = *v;
   if (auto v = t["dns_upstream"].value<std::string>()) c.dnsUpstream = *v;
@@ -135,6 +172,7 @@ Result<Config> loadConfig(const std::string& path) {
     return Status("InvalidConfig", path + ": log_level must be one of trace, debug, info, warn, error, critical, off; got '" +
                                        c.logLevel + "'");
   LP_RETURN_IF_ERROR(parseListen(c.listen));
+  if (!c.tlsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.tlsListen));
   if (!c.dnsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsListen));
   if (!c.dnsUpstream.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsUpstream));
   return c;

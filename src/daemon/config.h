@@ -6,6 +6,7 @@
 
 #include "common/status.h"
 #include "control/context.h"
+#include "metrics/usage.h"
 #include "model/region.h"
 
 namespace lp::daemon {
@@ -14,6 +15,11 @@ struct Config {
   model::RegionConfig region;
   control::Limits limits;
   std::string listen = "127.0.0.1:4566";
+  // tls_listen: the HTTPS API listener ("ADDR:PORT"; port 0 = any free port; "" =
+  // none), with a certificate from the local CA in the state directory. Endpoints
+  // to linkplane's own services (ec2, elasticloadbalancing, sns, sts, monitoring)
+  // with no [aws_service_backends] entry forward to it.
+  std::string tlsListen = "127.0.0.1:0";
   std::string stateDir = "/var/lib/linkplane";
   std::string logLevel = "info";
   // Handlers run on these threads and block on the store's fsync; concurrent
@@ -35,6 +41,16 @@ struct Config {
   // [sns] ca_file: PEM file of the CAs that https subscribers' certificates must
   // chain to (absolute path); "" = the system trust store.
   std::string snsCaFile;
+  // [metrics] sample_seconds: how often the data plane's counters are read into
+  // the CloudWatch series (1 to 60); retention_days: how long minute points are
+  // kept (CloudWatch keeps them 15 days); max_points: cap on points held.
+  int metricsSampleSeconds = 10;
+  int metricsRetentionDays = 15;
+  int64_t metricsMaxPoints = 2'000'000;
+  // [pricing] endpoint_zone_hour_usd, and data_tiers_gb / data_tiers_usd_per_gb
+  // (same length, cumulative GB per month; the last bound may be 0 = no bound):
+  // what `linkplane usage` charges. Defaults: AWS's us-east-1 rates (usage.h).
+  metrics::Prices prices;
 };
 
 Config defaultConfig();

@@ -7,7 +7,18 @@ namespace lp::daemon {
 
 namespace {
 
-enum class Type { kString, kInt, kNumber, kBool, kStringArray, kTable, kTableArray, kBoolOrTable, kStringMap };
+enum class Type {
+  kString,
+  kInt,
+  kNumber,
+  kBool,
+  kStringArray,
+  kNumberArray,
+  kTable,
+  kTableArray,
+  kBoolOrTable,
+  kStringMap
+};
 
 struct Key {
   std::string_view name;
@@ -43,6 +54,16 @@ const std::vector<Key> kLimitKeys = {
     {"network_acl_entries_per_direction", Type::kInt},
     {"security_groups_per_interface", Type::kInt},
 };
+const std::vector<Key> kMetricsKeys = {
+    {"sample_seconds", Type::kInt},
+    {"retention_days", Type::kInt},
+    {"max_points", Type::kInt},
+};
+const std::vector<Key> kPricingKeys = {
+    {"endpoint_zone_hour_usd", Type::kNumber},
+    {"data_tiers_gb", Type::kNumberArray},
+    {"data_tiers_usd_per_gb", Type::kNumberArray},
+};
 const std::vector<Key> kRootKeys = {
     {"region", Type::kString},
     {"zone_ids", Type::kStringArray},
@@ -57,6 +78,9 @@ const std::vector<Key> kRootKeys = {
     {"accounts", Type::kTableArray, &kAccountKeys},
     {"limits", Type::kTable, &kLimitKeys},
     {"aws_service_backends", Type::kStringMap},
+    {"tls_listen", Type::kString},
+    {"metrics", Type::kTable, &kMetricsKeys},
+    {"pricing", Type::kTable, &kPricingKeys},
 };
 
 const char* describe(Type t) {
@@ -66,6 +90,7 @@ const char* describe(Type t) {
     case Type::kNumber: return "a number";
     case Type::kBool: return "true or false";
     case Type::kStringArray: return "an array of strings";
+    case Type::kNumberArray: return "an array of numbers";
     case Type::kTable: return "a table";
     case Type::kTableArray: return "an array of tables ([[...]])";
     case Type::kBoolOrTable: return "true, false or a table";
@@ -81,6 +106,10 @@ bool matches(Type t, const toml::node& n) {
     case Type::kNumber: return n.is_integer() || n.is_floating_point();
     case Type::kBool: return n.is_boolean();
     case Type::kStringArray: return n.is_array() && n.as_array()->is_homogeneous(toml::node_type::string);
+    case Type::kNumberArray:
+      return n.is_array() && std::all_of(n.as_array()->begin(), n.as_array()->end(), [](const toml::node& x) {
+               return x.is_integer() || x.is_floating_point();
+             });
     case Type::kTable:
     case Type::kStringMap: return n.is_table();
     case Type::kTableArray: return n.is_array_of_tables();

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "api/api_service.h"
 #include "api/http/server.h"
@@ -14,11 +16,13 @@
 #include "control/security_group_index.h"
 #include "control/store_indexes.h"
 #include "control/vpc_network_service.h"
+#include "daemon/metrics_sampler.h"
 #include "daemon/reload.h"
 #include "daemon/sd_notify.h"
 #include "daemon/sns_outbox.h"
 #include "daemon/status_socket.h"
 #include "dns/dns_server.h"
+#include "metrics/series_store.h"
 #include "model/endpoint.h"
 #include "notify/notifier.h"
 #include "reconciler/forwarder_sink.h"
@@ -26,6 +30,7 @@
 #include "reconciler/reconciler.h"
 #include "store/state_admin.h"
 #include "store/store.h"
+#include "tls/local_ca.h"
 
 #ifndef LP_VERSION
 #define LP_VERSION "0.0.0"
@@ -34,6 +39,28 @@
 namespace lp::daemon {
 
 namespace {
+
+// The system's trust store plus the local CA: what workloads trust (`linkplane
+// exec` binds it over /etc/ssl/certs/ca-certificates.crt in the workload).
+Status writeCaBundle(const std::string& path, const std::string& caPem) {
+  std::ifstream sys("/etc/ssl/certs/ca-certificates.crt");
+  std::stringstream bundle;
+  bundle << sys.rdbuf();
+  std::string text = bundle.str();
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  text += "# linkplane local CA\n" + caPem;
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) return Status("InternalError", "cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status("InternalError", "cannot write " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
 // The DNS server as the reconciler's sink for zone snapshots.
 class DnsServerSink final : public reconciler::NameSink {
  public:
@@ -52,11 +79,15 @@ struct Daemon::Parts {
   std::unique_ptr<control::ControlContext> ctx;
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<api::HttpServer> http;
+  std::unique_ptr<api::HttpServer> https;
   std::unique_ptr<dns::DnsServer> dns;
   std::unique_ptr<reconciler::HostNetwork> host;
   std::unique_ptr<reconciler::DataplaneSink> dataplane;
   std::unique_ptr<reconciler::NameSink> names;
   std::unique_ptr<reconciler::Reconciler> reconciler;
+  std::unique_ptr<metrics::SeriesStore> series;  // outlives the sampler and the API
+  std::unique_ptr<metrics::UsageLedger> usage;
+  std::unique_ptr<MetricsSampler> sampler;
   std::unique_ptr<SnsOutbox> outbox;  // outlives notifier
   std::unique_ptr<notify::Notifier> notifier;
   std::unique_ptr<StatusSocket> statusSocket;
@@ -76,17 +107,33 @@ Status Daemon::start() {
   LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir, control::storeIndexer()));
   parts_->ctx = std::make_unique<control::ControlContext>(
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
+  if (config_.dataplane) {
+    // CloudWatch figures: sampled from the forwarder's counters, kept in the state directory.
+    metrics::SeriesStoreOptions mopts;
+    mopts.retention = std::chrono::hours(24 * config_.metricsRetentionDays);
+    mopts.maxPoints = static_cast<size_t>(config_.metricsMaxPoints);
+    mopts.path = config_.stateDir + "/metrics.jsonl";
+    parts_->series = std::make_unique<metrics::SeriesStore>(parts_->clock, mopts);
+    LP_RETURN_IF_ERROR(parts_->series->load());
+  }
+  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get());
+  LP_RETURN_IF_ERROR(startHttps());
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::addMissingVpcNetworkDefaults(*parts_->ctx));
-  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
 
   if (config_.dataplane) {
     dataplane::ForwarderOptions fwd;
     fwd.loops = config_.dataplaneWorkers;
     fwd.endpointBytesPerSecond = static_cast<uint64_t>(config_.endpointBandwidthGbps * 1e9 / 8);
     LP_ASSIGN_OR_RETURN(auto forwarder, dataplane::Forwarder::start(fwd));
-    parts_->dataplane = std::make_unique<reconciler::ForwarderSink>(std::move(forwarder), config_.stateDir);
+    auto sink = std::make_unique<reconciler::ForwarderSink>(std::move(forwarder), config_.stateDir);
+    parts_->usage = std::make_unique<metrics::UsageLedger>(parts_->clock, config_.stateDir + "/usage.jsonl");
+    LP_RETURN_IF_ERROR(parts_->usage->load());
+    parts_->sampler = std::make_unique<MetricsSampler>(*parts_->ctx, sink->forwarder(), *parts_->series,
+                                                       *parts_->usage,
+                                                       std::chrono::seconds(config_.metricsSampleSeconds));
+    parts_->dataplane = std::move(sink);
     parts_->host = std::make_unique<reconciler::NetHostProvisioner>(config_.stateDir);
   } else {
     parts_->host = std::make_unique<reconciler::NullHostNetwork>();
@@ -118,6 +165,7 @@ Status Daemon::start() {
   parts_->reconciler = std::make_unique<reconciler::Reconciler>(
       *parts_->store, *parts_->host, parts_->dataplane.get(), parts_->names.get(), parts_->clock, ropts);
   parts_->reconciler->start();
+  if (parts_->sampler) parts_->sampler->start();
 
   LP_ASSIGN_OR_RETURN(auto listen, parseListen(config_.listen));
   api::HttpServerOptions opts;
@@ -214,6 +262,31 @@ std::string Daemon::statusJson() const {
   return j.dump();
 }
 
+Status Daemon::startHttps() {
+  LP_ASSIGN_OR_RETURN(auto ca, tls::LocalCa::loadOrCreate(config_.stateDir));
+  LP_RETURN_IF_ERROR(writeCaBundle(config_.stateDir + "/ca-bundle.crt", ca.certificatePem()));
+  if (config_.tlsListen.empty()) return Status::Ok();
+  LP_ASSIGN_OR_RETURN(auto cert, ca.issue(tls::apiCertificateNames(config_.region.name)));
+  LP_ASSIGN_OR_RETURN(auto listen, parseListen(config_.tlsListen));
+  api::HttpServerOptions opts;
+  opts.address = listen.first;
+  opts.port = listen.second;
+  opts.threads = std::max(2, config_.apiThreads / 2);
+  opts.tlsCertificatePem = cert.certificatePem;
+  opts.tlsPrivateKeyPem = cert.privateKeyPem;
+  parts_->https = std::make_unique<api::HttpServer>(*parts_->api, opts);
+  LP_ASSIGN_OR_RETURN(uint16_t port, parts_->https->start());
+  // Endpoints to linkplane's own services reach this listener from the host
+  // namespace, PROXY v2 first so requests are attributed to their endpoint.
+  std::string host = listen.first == "0.0.0.0" ? "127.0.0.1" : listen.first;
+  for (const auto& svc : tls::ownServices()) {
+    if (config_.region.serviceBackends.count(svc)) continue;  // the operator's choice wins
+    config_.region.serviceBackends[svc] = "proxy-v2:" + host + ":" + std::to_string(port);
+  }
+  LP_LOG_INFO("linkplane listening on https://{}:{} (local CA {}/ca.pem)", listen.first, port, config_.stateDir);
+  return Status::Ok();
+}
+
 void Daemon::stop() {
   if (!parts_) return;
   if (parts_->statusSocket) parts_->statusSocket->stop();
@@ -222,6 +295,10 @@ void Daemon::stop() {
   parts_->notifier.reset();
   if (parts_->http) parts_->http->stop();
   parts_->http.reset();
+  if (parts_->https) parts_->https->stop();
+  parts_->https.reset();
+  if (parts_->sampler) parts_->sampler->stop();
+  parts_->sampler.reset();
   if (parts_->reconciler) parts_->reconciler->teardown();
   parts_->reconciler.reset();
   parts_->names.reset();
@@ -230,6 +307,8 @@ void Daemon::stop() {
   if (parts_->dns) parts_->dns->stop();
   parts_->dns.reset();
   parts_->api.reset();
+  parts_->series.reset();
+  parts_->usage.reset();
   parts_->ctx.reset();
   parts_->store.reset();
 }

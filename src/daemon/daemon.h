@@ -28,6 +28,9 @@ class Daemon {
   static std::string statusSocketPath(const std::string& stateDir);
 
  private:
+  // The local CA, the workloads' CA bundle and the HTTPS API listener; points
+  // linkplane's own services in the catalog at it.
+  Status startHttps();
   struct Parts;
   Config config_;
   std::unique_ptr<Parts> parts_;

@@ -1,4 +1,4 @@
-// linkplane: command-line entry point (serve, exec, demo, version).
+// linkplane: command-line entry point (serve, exec, ca, usage, demo, version).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/log.h"
 #include "daemon/config.h"
@@ -248,6 +249,20 @@ int main(int argc, char** argv) {
   statusCmd->add_option("--state-dir", stateDir, "State directory (default /var/lib/linkplane)");
   statusCmd->add_flag("--json", statusJson, "Print the daemon's status document as JSON");
 
+  auto* caCmd = app.add_subcommand("ca", "Print the local CA certificate (PEM) that the HTTPS API's certificate "
+                                          "chains to, made at the daemon's first start");
+  caCmd->add_option("--state-dir", stateDir, "State directory (default /var/lib/linkplane)");
+
+  std::string usageAccount, usageMonth, usageFormat = "table";
+  auto* usageCmd = app.add_subcommand("usage", "What interface endpoints cost: endpoint-zone hours and data "
+                                               "processed per account and month, priced from the config");
+  usageCmd->add_option("--config", configPath, "TOML configuration file (for [pricing] and state_dir)");
+  usageCmd->add_option("--state-dir", stateDir, "State directory (default /var/lib/linkplane)");
+  usageCmd->add_option("--account", usageAccount, "Only this account (12 digits)");
+  usageCmd->add_option("--month", usageMonth, "YYYY-MM (default: this month, UTC)");
+  usageCmd->add_option("--format", usageFormat, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+
   app.add_subcommand("demo", "Walk through the seed scenario against a throw-away daemon, narrated");
   app.add_subcommand("version", "Print the version");
   app.add_subcommand("man", "Print the manual page (roff), made from this help text")->group("");
@@ -270,6 +285,39 @@ int main(int argc, char** argv) {
       return 2;
     }
     return *rc;
+  }
+  if (app.got_subcommand("ca")) {
+    std::string dir = stateDir.empty() ? lp::daemon::defaultConfig().stateDir : stateDir;
+    std::ifstream in(dir + "/ca.pem");
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in || pem.str().empty()) {
+      std::cerr << "linkplane: no local CA in " << dir << " (it is made when the daemon first starts there)\n";
+      return 2;
+    }
+    std::cout << pem.str();
+    return 0;
+  }
+  if (app.got_subcommand("usage")) {
+    lp::daemon::Config config = lp::daemon::defaultConfig();
+    if (!configPath.empty()) {
+      auto loaded = lp::daemon::loadConfig(configPath);
+      if (!loaded.ok()) {
+        std::cerr << "linkplane: " << loaded.status().message() << "\n";
+        return 2;
+      }
+      config = std::move(loaded.value());
+    }
+    std::string dir = stateDir.empty() ? config.stateDir : stateDir;
+    std::string month = usageMonth.empty() ? lp::metrics::monthOf(std::chrono::system_clock::now()) : usageMonth;
+    if (auto m = lp::metrics::monthHours(month); !m.ok()) {
+      std::cerr << "linkplane: " << m.status().message() << "\n";
+      return 2;
+    }
+    auto records = lp::metrics::UsageLedger::readFile(dir + "/usage.jsonl");
+    std::cout << lp::metrics::formatUsage(lp::metrics::usageReport(records, config.prices, month, usageAccount),
+                                          usageFormat);
+    return 0;
   }
   if (app.got_subcommand("serve")) return serve(configPath, stateDir, listen);
   if (app.got_subcommand("demo")) return lp::daemon::runDemo();

@@ -26,12 +26,25 @@ Result<int> execInNamespace(const std::string& ns, const std::vector<std::string
     return 127;
   }
   close(fd);
-  std::string resolv = etcNetns + "/" + ns + "/resolv.conf";
-  struct stat st {};
-  if (stat(resolv.c_str(), &st) == 0) {
-    if (unshare(CLONE_NEWNS) != 0 || mount("", "/", "none", MS_SLAVE | MS_REC, nullptr) != 0 ||
-        mount(resolv.c_str(), "/etc/resolv.conf", "none", MS_BIND, nullptr) != 0) {
-      perror("linkplane exec: resolv.conf");
+  // Files the namespace's /etc/netns/<ns>/ holds, bound over the host's in a
+  // private mount namespace, as `ip netns exec` does: the VPC resolver, and the
+  // trust store with linkplane's local CA in it (so the AWS CLI and SDKs reach
+  // linkplane's own services by their AWS names without AWS_CA_BUNDLE).
+  const std::pair<std::string, const char*> binds[] = {
+      {etcNetns + "/" + ns + "/resolv.conf", "/etc/resolv.conf"},
+      {etcNetns + "/" + ns + "/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt"},
+  };
+  bool unshared = false;
+  for (const auto& [from, onto] : binds) {
+    struct stat st {};
+    if (stat(from.c_str(), &st) != 0 || stat(onto, &st) != 0) continue;
+    if (!unshared && (unshare(CLONE_NEWNS) != 0 || mount("", "/", "none", MS_SLAVE | MS_REC, nullptr) != 0)) {
+      perror("linkplane exec: mount namespace");
+      return 127;
+    }
+    unshared = true;
+    if (mount(from.c_str(), onto, "none", MS_BIND, nullptr) != 0) {
+      fprintf(stderr, "linkplane exec: bind %s: %s\n", from.c_str(), std::strerror(errno));
       return 127;
     }
   }

@@ -1,6 +1,7 @@
 // Runs a command inside a named network namespace, as `ip netns exec` does: the
 // calling process joins the namespace and, in a private mount namespace, sees
-// /etc/netns/<ns>/resolv.conf as /etc/resolv.conf, then becomes the command.
+// /etc/netns/<ns>/resolv.conf as /etc/resolv.conf (and ca-certificates.crt as
+// /etc/ssl/certs/ca-certificates.crt), then becomes the command.
 // Call from a single-threaded process (the CLI), never from the daemon.
 #pragma once
 

@@ -89,15 +89,20 @@ EndpointDataplane planEndpointDataplane(const DesiredState& state, const std::st
   };
   std::map<int, std::vector<PortTarget>> ports;
   if (s->ownerId == model::kAmazonAccount) {
-    auto colon = s->backend.rfind(':');
-    if (s->backend.empty()) {
+    // "proxy-v2:HOST:PORT": a backend that takes a PROXY v2 header first (the
+    // daemon's own HTTPS listener, which attributes requests to their endpoint).
+    constexpr std::string_view kProxyV2 = "proxy-v2:";
+    const bool proxyV2 = startsWith(s->backend, kProxyV2);
+    const std::string backend = proxyV2 ? s->backend.substr(kProxyV2.size()) : s->backend;
+    auto colon = backend.rfind(':');
+    if (backend.empty()) {
       plan.failed = {{"ServiceBackendUnavailable",
                       "No backend is configured for " + s->serviceName +
                           " on this host; name one under [aws_service_backends] in the daemon config"}};
       return plan;
     }
-    std::string host = colon == std::string::npos ? "" : s->backend.substr(0, colon);
-    auto port = parseInt(colon == std::string::npos ? "" : s->backend.substr(colon + 1));
+    std::string host = colon == std::string::npos ? "" : backend.substr(0, colon);
+    auto port = parseInt(colon == std::string::npos ? "" : backend.substr(colon + 1));
     if (host == "localhost") host = "127.0.0.1";
     if (!isIpv4(host) || !port || *port <= 0 || *port > 65535) {
       plan.failed = {{"ServiceBackendUnavailable", "The backend '" + s->backend + "' configured for " + s->serviceName +
@@ -107,6 +112,7 @@ EndpointDataplane planEndpointDataplane(const DesiredState& state, const std::st
     PortTarget pt;
     pt.spec.ip = host;
     pt.spec.port = static_cast<int>(*port);
+    pt.spec.proxyProtocolV2 = proxyV2;
     ports[kAwsServicePort].push_back(pt);
   } else {
     for (const auto& arn : s->networkLoadBalancerArns) {

@@ -40,7 +40,10 @@ Status converge(net::Netlink& nl, const std::string& link, const std::set<std::s
 }  // namespace
 
 NetHostProvisioner::NetHostProvisioner(std::string stateDir, std::string etcNetns, DescriptorUseFn descriptors)
-    : ledgerPath_(stateDir + "/netns-owned"), etcNetns_(std::move(etcNetns)), descriptors_(std::move(descriptors)) {
+    : ledgerPath_(stateDir + "/netns-owned"),
+      caBundle_(stateDir + "/ca-bundle.crt"),
+      etcNetns_(std::move(etcNetns)),
+      descriptors_(std::move(descriptors)) {
   loadLedger();
 }
 
@@ -262,6 +265,14 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
     std::ofstream out(path, std::ios::trunc);
     out << want;
     if (!out.flush()) return Status("InternalError", "cannot write " + path);
+  }
+  // The daemon's CA bundle (system CAs + its local CA), for `linkplane exec`.
+  std::error_code ec;
+  if (std::filesystem::exists(caBundle_, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    std::filesystem::copy_file(caBundle_, dir + "/ca-certificates.crt",
+                               std::filesystem::copy_options::update_existing, ec);
+    if (ec) return Status("InternalError", "cannot copy " + caBundle_ + " to " + dir + ": " + ec.message());
   }
   return Status::Ok();
 }

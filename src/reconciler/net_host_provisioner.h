@@ -64,6 +64,7 @@ class NetHostProvisioner final : public HostNetwork {
   void saveLedger();
 
   std::string ledgerPath_;
+  std::string caBundle_;  // copied beside each workload's resolv.conf
   std::string etcNetns_;
   DescriptorUseFn descriptors_;
   std::set<std::string> owned_;  // namespaces this host's daemon made

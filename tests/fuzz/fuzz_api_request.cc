@@ -5,7 +5,8 @@
 // Input, by its first byte:
 //   even: an unsigned request, "HEADERS\n\nBODY": header lines "Name: value"; a
 //         first line without ':' is "METHOD TARGET". Exercises the auth checks.
-//   odd:  the second byte picks the service (ec2, elasticloadbalancing, sns, sts);
+//   odd:  the second byte picks the service (ASCII '0'-'4' or any byte modulo 5:
+//         ec2, elasticloadbalancing, sns, sts, monitoring);
 //         the rest is a form body that is signed correctly with the first demo
 //         account's key, so the form parser and the handlers behind SigV4 see it.
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "common/time.h"
 #include "control/context.h"
 #include "control/store_indexes.h"
+#include "metrics/series_store.h"
 #include "store/store.h"
 
 namespace {
@@ -31,7 +33,7 @@ namespace {
 constexpr std::string_view kAmzDate = "20261122T125531Z";
 constexpr const char* kKey = "AKIALINKPLANEPROVIDR";
 constexpr const char* kSecret = "provider/secret/key/0000000000000000000000";
-constexpr std::string_view kServices[] = {"ec2", "elasticloadbalancing", "sns", "sts"};
+constexpr std::string_view kServices[] = {"ec2", "elasticloadbalancing", "sns", "sts", "monitoring"};
 
 struct Env {
   Env() : clock(*lp::parseAmzDate(kAmzDate)), random(1) {
@@ -52,7 +54,13 @@ struct Env {
     lp::control::Limits limits;
     ctx = std::make_unique<lp::control::ControlContext>(
         lp::control::ControlContext{*store, clock, random, region, limits});
-    api = std::make_unique<lp::api::ApiService>(*ctx);
+    // CloudWatch figures for the provider's service and the consumer's endpoint.
+    series = std::make_unique<lp::metrics::SeriesStore>(clock, lp::metrics::SeriesStoreOptions{});
+    lp::metrics::InterfaceInfo info{"eni-0a", "vpce-0a", "Interface", "vpc-0a", "subnet-0a",
+                                    "com.amazonaws.vpce.us-east-1.vpce-svc-0a", "vpce-svc-0a", "", "us-east-1a",
+                                    "222222222222", "111111111111"};
+    series->record(info, {12345, 3, 1, 2});
+    api = std::make_unique<lp::api::ApiService>(*ctx, series.get());
   }
   ~Env() {
     api.reset();
@@ -66,6 +74,7 @@ struct Env {
   lp::SeededRandom random;
   lp::model::RegionConfig region;
   std::unique_ptr<lp::store::Store> store;
+  std::unique_ptr<lp::metrics::SeriesStore> series;
   std::unique_ptr<lp::control::ControlContext> ctx;
   std::unique_ptr<lp::api::ApiService> api;
 };
@@ -136,7 +145,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     resp = e.api->handle(unsignedRequest(in.substr(1)));
   } else {
     if (size < 2) return 0;
-    resp = e.api->handle(signedRequest(kServices[data[1] % std::size(kServices)], in.substr(2)));
+    unsigned char pick = data[1] >= '0' && data[1] <= '9' ? data[1] - '0' : data[1];
+    resp = e.api->handle(signedRequest(kServices[pick % std::size(kServices)], in.substr(2)));
   }
   // Every answer is a well-formed status with an XML document.
   if (resp.status < 200 || resp.status > 599) abort();

@@ -3,9 +3,11 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <thread>
 #include <vector>
 
+#include "api/http/proxy_header.h"
 #include "common/log.h"
 
 namespace lp::api {
@@ -17,23 +19,24 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One client connection; Stream is a plain TCP stream or TLS over one.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, const ApiService& api, const HttpServerOptions& opts)
-      : stream_(std::move(socket)), api_(api), opts_(opts) {}
+  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, const ApiService& api,
+          const HttpServerOptions& opts)
+      : stream_(std::move(stream)), buffer_(std::move(buffer)), via_(std::move(via)), api_(api), opts_(opts) {}
 
-  void run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
-  }
+  void run() { asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->read(); }); }
 
  private:
   void read() {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
     parser_->body_limit(opts_.maxBodyBytes);
-    stream_.expires_after(std::chrono::seconds(opts_.requestTimeoutSeconds));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(opts_.requestTimeoutSeconds));
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
   }
 
   void onRead(beast::error_code ec) {
@@ -46,6 +49,8 @@ class Session : public std::enable_shared_from_this<Session> {
     r.target = std::string(req.target());
     for (auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(req.body());
+    r.sourceIp = via_.sourceIp;
+    r.sourceVpce = via_.vpceId;
     HttpResponse out = api_.handle(r);
     auto res =
         std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), req.version());
@@ -67,8 +72,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(std::shared_ptr<http::response<http::string_body>> res) {
-    stream_.expires_after(std::chrono::seconds(opts_.requestTimeoutSeconds));
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(opts_.requestTimeoutSeconds));
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) return self->close();
       self->read();
     });
@@ -76,15 +81,83 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    auto& sock = beast::get_lowest_layer(stream_).socket();
+    sock.shutdown(tcp::socket::shutdown_send, ec);
+    sock.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
+  ProxyHeader via_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const ApiService& api_;
   const HttpServerOptions& opts_;
+};
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// The start of a connection to the HTTPS listener: an optional PROXY v2 header
+// (taken only from loopback peers: the data plane forwarding an endpoint's
+// connection), then the TLS handshake, then a Session.
+class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
+ public:
+  TlsHandshake(tcp::socket socket, asio::ssl::context& tls, const ApiService& api, const HttpServerOptions& opts)
+      : tcp_(std::move(socket)), tls_(tls), api_(api), opts_(opts) {}
+
+  void run() {
+    beast::error_code ec;
+    auto peer = tcp_.socket().remote_endpoint(ec);
+    loopbackPeer_ = !ec && peer.address().is_loopback();
+    tcp_.expires_after(std::chrono::seconds(opts_.requestTimeoutSeconds));
+    readPrefix();
+  }
+
+ private:
+  void readPrefix() {
+    tcp_.async_read_some(buffer_.prepare(512), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return;
+      self->buffer_.commit(n);
+      self->onPrefix();
+    });
+  }
+
+  void onPrefix() {
+    auto data = buffer_.data();
+    std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+    size_t used = 0;
+    switch (parseProxyV2(bytes, via_, used)) {
+      case ProxyParse::kIncomplete:
+        if (buffer_.size() > 4096) return;
+        return readPrefix();
+      case ProxyParse::kInvalid:
+        return;  // drop the connection
+      case ProxyParse::kOk:
+        if (!loopbackPeer_) return;  // only the data plane may say who the client is
+        buffer_.consume(used);
+        break;
+      case ProxyParse::kNotProxy:
+        break;
+    }
+    stream_.emplace(std::move(tcp_), tls_);
+    stream_->async_handshake(asio::ssl::stream_base::server, buffer_.data(),
+                             [self = shared_from_this()](beast::error_code ec, size_t used) {
+                               if (ec) return;
+                               self->buffer_.consume(used);
+                               std::make_shared<Session<TlsStream>>(std::move(*self->stream_),
+                                                                    std::move(self->buffer_), std::move(self->via_),
+                                                                    self->api_, self->opts_)
+                                   ->run();
+                             });
+  }
+
+  beast::tcp_stream tcp_;
+  asio::ssl::context& tls_;
+  const ApiService& api_;
+  const HttpServerOptions& opts_;
+  beast::flat_buffer buffer_;
+  ProxyHeader via_;
+  bool loopbackPeer_ = false;
+  std::optional<TlsStream> stream_;
 };
 
 }  // namespace
@@ -97,7 +170,12 @@ struct HttpServer::Impl {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), api, opts)->run();
+        if (tls)
+          std::make_shared<TlsHandshake>(std::move(socket), *tls, api, opts)->run();
+        else
+          std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), beast::flat_buffer(),
+                                                       ProxyHeader{}, api, opts)
+              ->run();
       } else if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
                  ec == asio::error::no_memory) {
         // The connection stays in the backlog; accepting again at once would spin on
@@ -123,6 +201,7 @@ struct HttpServer::Impl {
   asio::steady_timer acceptRetry{ioc};
   std::chrono::steady_clock::time_point lastAcceptWarning{};
   tcp::acceptor acceptor;
+  std::unique_ptr<asio::ssl::context> tls;  // set: HTTPS
   std::vector<std::thread> threads;
 };
 
@@ -133,6 +212,16 @@ HttpServer::~HttpServer() { stop(); }
 
 Result<uint16_t> HttpServer::start() {
   beast::error_code ec;
+  if (!impl_->opts.tlsCertificatePem.empty()) {
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    const auto& o = impl_->opts;
+    tls->use_certificate_chain(asio::buffer(o.tlsCertificatePem), ec);
+    if (!ec) tls->use_private_key(asio::buffer(o.tlsPrivateKeyPem), asio::ssl::context::pem, ec);
+    if (ec) return Status("InternalError", "TLS certificate or key for the API listener: " + ec.message());
+    impl_->tls = std::move(tls);
+  }
   auto addr = asio::ip::make_address(impl_->opts.address, ec);
   if (ec) return Status("InvalidParameterValue", "bad listen address " + impl_->opts.address);
   tcp::endpoint ep(addr, impl_->opts.port);

@@ -1,4 +1,4 @@
-// HttpServer: the Beast HTTP/1.1 front of ApiService. Keep-alive, bounded header
+// HttpServer: the Beast HTTP/1.1 (or HTTPS) front of ApiService. Keep-alive, bounded header
 // and body sizes, a deadline per request so slow or stalled clients are dropped.
 //
 // Owned by the daemon. start() spawns `threads` I/O threads that run handlers;
@@ -20,6 +20,10 @@ struct HttpServerOptions {
   int threads = 2;
   size_t maxBodyBytes = 1 << 20;
   int requestTimeoutSeconds = 30;
+  // Set: the listener speaks HTTPS with this certificate (chain) and key, and
+  // takes a PROXY v2 header before the handshake from loopback peers.
+  std::string tlsCertificatePem;
+  std::string tlsPrivateKeyPem;
 };
 
 class HttpServer {

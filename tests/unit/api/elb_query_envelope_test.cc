@@ -48,7 +48,12 @@ class ElbQueryEnvelopeTest : public ::testing::Test {
                          "AWS4-HMAC-SHA256 Credential=AKPROVIDER/20261122/us-east-1/elasticloadbalancing/aws4_request, "
                          "SignedHeaders=content-type;host;x-amz-date, Signature=" +
                              sig);
-    return api_->handle(HttpRequest{"POST", "/", headers, body});
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = headers;
+    req.body = body;
+    return api_->handle(req);
   }
 
   std::string dir_;

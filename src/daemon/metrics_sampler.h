@@ -1,0 +1,47 @@
+// MetricsSampler: every few seconds, reads the data plane's per-interface
+// counters and records them into the CloudWatch series store, attributed through
+// the store (endpoint, VPC, subnet, service, the two owner accounts), then closes
+// finished minutes to the series file. It also notes which endpoints are
+// available and the bytes each moved, for the usage ledger (what endpoints cost). Reading the counters takes the
+// forwarder's stats lock, never a forwarding loop's time: the hot path only bumps
+// its atomics. Skipped when nothing moved and nothing is open.
+//
+// Owned by the daemon; its own thread between start() and stop().
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/background_loop.h"
+#include "control/context.h"
+#include "dataplane/forwarder.h"
+#include "metrics/series_store.h"
+#include "metrics/usage.h"
+
+namespace lp::daemon {
+
+class MetricsSampler {
+ public:
+  MetricsSampler(const control::ControlContext& ctx, dataplane::Forwarder& forwarder, metrics::SeriesStore& series,
+                 metrics::UsageLedger& usage, std::chrono::milliseconds every);
+  ~MetricsSampler();
+  void start();
+  void stop();
+  // One round (what the thread runs); public for tests.
+  void sampleOnce();
+
+ private:
+  const control::ControlContext& ctx_;
+  dataplane::Forwarder& forwarder_;
+  metrics::SeriesStore& series_;
+  metrics::UsageLedger& usage_;
+  std::chrono::milliseconds every_;
+  uint64_t lastActivity_ = ~uint64_t{0};
+  dataplane::CountersReport last_;
+  std::map<std::string, metrics::InterfaceInfo> infos_;  // by interface id
+  std::unique_ptr<BackgroundLoop> loop_;
+};
+
+}  // namespace lp::daemon

@@ -1,0 +1,89 @@
+"""linkplane's own AWS services through interface endpoints, with no configuration
+change: inside a consumer workload, with endpoints to ec2 and sts and private DNS
+on, the unmodified AWS CLI and boto3 (no --endpoint-url, no AWS_CA_BUNDLE) reach
+linkplane by the AWS default names over HTTPS, trusting the daemon's local CA
+through the workload's system trust store; the request log attributes each call
+to its endpoint (aws:SourceVpce, aws:SourceVpc). With private DNS off or the
+endpoint deleted, the same commands fail, as they would on AWS without internet
+access. Needs root."""
+import os
+import stat
+import subprocess
+
+import pytest
+
+from lp import ACCOUNTS, LINKPLANE, Daemon, serving, write_config
+from test_dataplane import wait_for
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+@pytest.fixture
+def daemon():
+    state_dir, path = write_config(body='dns_listen = ""\n')
+    yield from serving(Daemon(state_dir=state_dir, config=path).start())
+
+
+def inside(eni, *cmd, account="consumer", timeout=60):
+    """Runs CMD in the workload with only the account's keys and region: no
+    endpoint URL, no CA bundle variable, no config files."""
+    _, key, secret = ACCOUNTS[account]
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "AWS_ACCESS_KEY_ID": key,
+           "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": "",
+           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_MAX_ATTEMPTS": "1",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    return subprocess.run([LINKPLANE, "exec", "--eni", eni, "--", *cmd], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+BOTO3 = ("import boto3\n"
+         "print(','.join(sorted(v['VpcId'] for v in boto3.client('ec2').describe_vpcs()['Vpcs'])))\n")
+
+
+def test_cli_and_boto3_reach_linkplane_through_endpoints_by_aws_names(daemon):
+    aws = lambda *a: daemon.aws(*a, account="consumer")  # noqa: E731
+    # The CA: made at first start, key root-only, printed by `linkplane ca`.
+    assert stat.S_IMODE(os.stat(os.path.join(daemon.state_dir, "ca.key")).st_mode) == 0o600
+    ca = subprocess.run([LINKPLANE, "ca", "--state-dir", daemon.state_dir], capture_output=True, text=True)
+    assert ca.returncode == 0 and ca.stdout.startswith("-----BEGIN CERTIFICATE-----")
+    assert ca.stdout == open(os.path.join(daemon.state_dir, "ca.pem")).read()
+
+    vpc = aws("ec2", "create-vpc", "--cidr-block", "10.171.0.0/16")["Vpc"]["VpcId"]
+    aws("ec2", "modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", '{"Value":true}')
+    sub = aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.171.1.0/24", "--availability-zone-id",
+              "use1-az1")["Subnet"]["SubnetId"]
+    workload = aws("ec2", "create-network-interface", "--subnet-id", sub)["NetworkInterface"]["NetworkInterfaceId"]
+    endpoints = {}
+    for svc in ("ec2", "sts"):
+        e = aws("ec2", "create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", vpc,
+                "--service-name", f"com.amazonaws.us-east-1.{svc}", "--subnet-ids", sub,
+                "--private-dns-enabled")["VpcEndpoint"]
+        endpoints[svc] = e["VpcEndpointId"]
+    for e in endpoints.values():
+        daemon.wait_endpoint_state(e, "available", timeout=10)
+
+    # The unmodified CLI: describe-vpcs lists the consumer's VPC, and only its.
+    r = inside(workload, "/usr/bin/aws", "ec2", "describe-vpcs", "--query", "Vpcs[].VpcId", "--output", "text")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [vpc]
+    r = inside(workload, "/usr/bin/aws", "sts", "get-caller-identity", "--query", "Account", "--output", "text")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == ACCOUNTS["consumer"][0]
+    # boto3 with no endpoint_url.
+    r = inside(workload, "/usr/bin/python3", "-c", BOTO3)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == vpc
+    # Attributed to the endpoint and its VPC in the request log.
+    assert wait_for(lambda: f"aws:SourceVpce={endpoints['ec2']} aws:SourceVpc={vpc}" in daemon.log(), 3)
+    assert f"sts GetCallerIdentity by {ACCOUNTS['consumer'][0]}" in daemon.log()
+    assert f"aws:SourceVpce={endpoints['sts']}" in daemon.log()
+
+    # Private DNS off: the AWS name no longer leads to the endpoint, so the call fails.
+    aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", endpoints["ec2"], "--no-private-dns-enabled")
+    assert wait_for(lambda: inside(workload, "/usr/bin/aws", "ec2", "describe-vpcs", timeout=60).returncode != 0,
+                    20, 0.5)
+    # Deleted: sts fails too.
+    aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", endpoints["sts"])
+    daemon.wait_endpoint_state(endpoints["sts"], "deleted", timeout=10)
+    r = inside(workload, "/usr/bin/aws", "sts", "get-caller-identity")
+    assert r.returncode != 0

@@ -1,0 +1,128 @@
+"""CloudWatch for endpoints, end to end: bytes of a known size go through an
+interface endpoint (the data plane test's topology), and the unmodified AWS CLI
+(`aws cloudwatch get-metric-statistics`, `list-metrics`) and boto3
+(get_metric_data) show them in AWS/PrivateLinkEndpoints to the consumer and in
+AWS/PrivateLinkServices to the provider, per endpoint and per subnet/zone; a third
+account sees none of it; the figures survive a restart. Needs root."""
+import datetime
+import os
+
+import pytest
+
+from lp import Daemon, serving, write_config
+from test_dataplane import PORT, build, client, create_endpoint, scripts, servers, wait_for, wait_state  # noqa: F401
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+ENDPOINTS = "AWS/PrivateLinkEndpoints"
+SERVICES = "AWS/PrivateLinkServices"
+
+
+@pytest.fixture
+def daemon():
+    # Counters read every second, so the test waits seconds, not the default 10.
+    state_dir, path = write_config(accounts=("provider", "consumer", "outsider"),
+                                   body='dns_listen = ""\n[metrics]\nsample_seconds = 1\n')
+    yield from serving(Daemon(state_dir=state_dir, config=path).start())
+
+
+def utc(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def window():
+    now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    return now - datetime.timedelta(minutes=10), now + datetime.timedelta(minutes=2)
+
+
+def endpoint_dims(t, subnet=None):
+    dims = [f"Name=Endpoint Type,Value=Interface", f"Name=Service Name,Value={t.service_name}",
+            f"Name=VPC Endpoint Id,Value={t.endpoint}", f"Name=VPC Id,Value={t.cvpc}"]
+    if subnet:
+        dims.append(f"Name=Subnet Id,Value={subnet}")
+    return dims
+
+
+def stat_sum(daemon, ns, metric, dims, account, stat="Sum"):
+    start, end = window()
+    out = daemon.aws("cloudwatch", "get-metric-statistics", "--namespace", ns, "--metric-name", metric,
+                     "--dimensions", *dims, "--start-time", utc(start), "--end-time", utc(end), "--period", "60",
+                     "--statistics", stat, account=account)
+    return sum(d[stat] for d in out["Datapoints"]), out
+
+
+def test_bytes_through_an_endpoint_show_in_cloudwatch(daemon, servers, scripts):
+    t = build(daemon, servers, cidr_p="10.160.0.0/16", cidr_c="10.161.0.0/16")
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+
+    n = 3 << 20  # echoed: n bytes in, n bytes out, plus the 5-byte "ECHO\n"
+    total, sent, got = client(scripts, t.workload, "echo", t.endpoint_ip, PORT, n).split()
+    assert int(total) == n and sent == got
+    want = 2 * n + 5
+
+    # The consumer: per endpoint and per subnet, the bytes it moved, one new connection.
+    assert wait_for(lambda: stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t), "consumer")[0] == want,
+                    10, 0.5), stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t), "consumer")[1]
+    total, out = stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t, t.csub), "consumer")
+    assert total == want
+    assert out["Label"] == "BytesProcessed" and out["Datapoints"][0]["Unit"] == "Bytes"
+    assert stat_sum(daemon, ENDPOINTS, "NewConnections", endpoint_dims(t), "consumer")[0] == 1
+    # Another subnet of the VPC has nothing.
+    assert stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t, "subnet-0000000000000000a"),
+                    "consumer")[0] == 0
+
+    # ListMetrics: AWS's names and dimension sets.
+    listed = daemon.aws("cloudwatch", "list-metrics", "--namespace", ENDPOINTS, account="consumer")["Metrics"]
+    names = {m["MetricName"] for m in listed}
+    assert {"BytesProcessed", "NewConnections", "ActiveConnections", "RstPacketsReceived"} <= names
+    dimsets = {tuple(sorted(d["Name"] for d in m["Dimensions"])) for m in listed}
+    assert dimsets == {("Endpoint Type", "Service Name", "VPC Endpoint Id", "VPC Id"),
+                       ("Endpoint Type", "Service Name", "Subnet Id", "VPC Endpoint Id", "VPC Id")}
+
+    # The provider: per service, per load balancer and zone (the consumer's
+    # endpoint is in use1-az1; the provider's name for that zone), per endpoint.
+    sdims = [f"Name=Service Id,Value={t.service_id}"]
+    assert stat_sum(daemon, SERVICES, "BytesProcessed", sdims, "provider")[0] == want
+    assert stat_sum(daemon, SERVICES, "BytesProcessed", sdims + [f"Name=VPC Endpoint Id,Value={t.endpoint}"],
+                    "provider")[0] == want
+    az = [z["ZoneName"] for z in daemon.aws("ec2", "describe-availability-zones")["AvailabilityZones"]
+          if z["ZoneId"] == "use1-az1"][0]
+    lbdims = sdims + [f"Name=Load Balancer Arn,Value={t.lb}"]
+    assert stat_sum(daemon, SERVICES, "BytesProcessed", lbdims + [f"Name=Az,Value={az}"], "provider")[0] == want
+    other_az = [z["ZoneName"] for z in daemon.aws("ec2", "describe-availability-zones")["AvailabilityZones"]
+                if z["ZoneId"] == "use1-az2"][0]
+    assert stat_sum(daemon, SERVICES, "BytesProcessed", lbdims + [f"Name=Az,Value={other_az}"], "provider")[0] == 0
+
+    # Nobody else: the provider does not see the consumer's endpoint metrics, the
+    # consumer not the service's, a third account nothing.
+    assert stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t), "provider")[0] == 0
+    assert stat_sum(daemon, SERVICES, "BytesProcessed", sdims, "consumer")[0] == 0
+    assert stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t), "outsider")[0] == 0
+    assert daemon.aws("cloudwatch", "list-metrics", account="outsider")["Metrics"] == []
+
+    # boto3's GetMetricData, the same figure.
+    cw = daemon.client("cloudwatch", account="consumer")
+    start, end = window()
+    r = cw.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{
+        "Id": "bytes", "MetricStat": {"Metric": {"Namespace": ENDPOINTS, "MetricName": "BytesProcessed",
+                                                 "Dimensions": [{"Name": n.split(",")[0][5:],
+                                                                 "Value": n.split("Value=", 1)[1]}
+                                                                for n in endpoint_dims(t)]},
+                                      "Period": 60, "Stat": "Sum"}}])
+    res = r["MetricDataResults"][0]
+    assert res["Id"] == "bytes" and res["StatusCode"] == "Complete"
+    assert sum(res["Values"]) == want and len(res["Timestamps"]) == len(res["Values"])
+
+    # Bad input: a clear error.
+    err = daemon.aws_error("cloudwatch", "get-metric-statistics", "--namespace", ENDPOINTS, "--metric-name",
+                           "BytesProcessed", "--start-time", utc(start), "--end-time", utc(end), "--period", "45",
+                           "--statistics", "Sum", account="consumer")
+    assert err.code == "InvalidParameterValue"
+    with pytest.raises(Exception) as e:
+        cw.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{"Id": "e", "Expression": "m1*2"}])
+    assert "InvalidParameterValue" in str(e.value)
+
+    # Durable: after a restart (the closing minute is written on a clean stop) the figure is still there.
+    daemon.restart()
+    assert stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t), "consumer")[0] == want
