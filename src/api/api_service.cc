@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "api/console/console_service.h"
 #include "api/handlers.h"
 #include "api/sns/sns_public.h"
 #include "common/log.h"
@@ -49,9 +50,14 @@ const Route* Router::find(std::string_view signingName, std::string_view action)
   return it == routes_.end() ? nullptr : &it->second;
 }
 
-ApiService::ApiService(control::ControlContext& ctx) : ctx_(ctx) {
+ApiService::ApiService(control::ControlContext& ctx, std::string countersPath) : ctx_(ctx) {
   registerAllHandlers(router_, ctx);
+  console::ConsoleOptions options;
+  options.countersPath = std::move(countersPath);
+  console_ = std::make_unique<console::ConsoleService>(*this, ctx, std::move(options));
 }
+
+ApiService::~ApiService() = default;
 
 HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const {
   HttpResponse resp;
@@ -83,6 +89,8 @@ HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st,
 }
 
 HttpResponse ApiService::handle(const HttpRequest& req) const {
+  // The console (its page, session and calls) shares the listener, not the SigV4 path.
+  if (console::isConsoleTarget(req.target)) return console_->handle(req);
   const std::string requestId = ctx_.random.uuid();
   const ServiceInfo& ec2 = kServices[0];
 
@@ -142,7 +150,25 @@ HttpResponse ApiService::handle(const HttpRequest& req) const {
     return errorResponse(*svc, authError(svc->protocol, "IncompleteSignature", "The host header must be signed."),
                          requestId);
 
-  auto params = Params::parseForm(req.body);
+  return dispatch(*svc, *account, req.body, requestId);
+}
+
+HttpResponse ApiService::callAs(std::string_view signingName, const model::Account& account,
+                                std::string_view formBody) const {
+  const ServiceInfo* svc = serviceBySigningName(signingName);
+  const std::string requestId = ctx_.random.uuid();
+  if (!svc)
+    return errorResponse(kServices[0], Status("InvalidAction", "Unknown service '" + std::string(signingName) + "'."),
+                         requestId);
+  return dispatch(*svc, account, formBody, requestId);
+}
+
+// After authentication (SigV4 or a console session): decode, route and run as account.
+HttpResponse ApiService::dispatch(const ServiceInfo& service, const model::Account& caller, std::string_view formBody,
+                                  const std::string& requestId) const {
+  const ServiceInfo* svc = &service;
+  const model::Account* account = &caller;
+  auto params = Params::parseForm(formBody);
   if (!params.ok()) return errorResponse(*svc, params.status(), requestId);
   const std::string* action = params->find("Action");
   if (!action || action->empty())

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,10 @@
 #include "control/context.h"
 
 namespace lp::api {
+
+namespace console {
+class ConsoleService;
+}
 
 struct HttpRequest {
   std::string method;
@@ -31,6 +36,7 @@ struct HttpResponse {
   int status = 200;
   std::string contentType = "text/xml;charset=UTF-8";
   std::string body;
+  HeaderList headers;  // extra response headers (the console's cookies and security headers)
 };
 
 enum class Protocol { kEc2, kQuery };
@@ -73,16 +79,24 @@ int httpStatusFor(Protocol protocol, std::string_view code);
 
 class ApiService {
  public:
-  explicit ApiService(control::ControlContext& ctx);
+  // countersPath: the data plane's counters file the console's traffic charts read.
+  explicit ApiService(control::ControlContext& ctx, std::string countersPath = "");
+  ~ApiService();
   HttpResponse handle(const HttpRequest& req) const;
+  // One Query/EC2 form body as account, already authenticated by the caller (the
+  // console's session): the same routes, handlers and authorization as a signed request.
+  HttpResponse callAs(std::string_view signingName, const model::Account& account, std::string_view formBody) const;
   // Maximum skew between X-Amz-Date and our clock.
   static constexpr std::chrono::minutes kMaxClockSkew{15};
 
  private:
+  HttpResponse dispatch(const ServiceInfo& svc, const model::Account& account, std::string_view formBody,
+                        const std::string& requestId) const;
   HttpResponse errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const;
 
   control::ControlContext& ctx_;
   Router router_;
+  std::unique_ptr<console::ConsoleService> console_;  // the page at /console/
 };
 
 }  // namespace lp::api
