@@ -59,7 +59,7 @@ Status Daemon::start() {
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));
-  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx);
+  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, config_.stateDir + "/dataplane-counters.json");
 
   if (config_.dataplane) {
     dataplane::ForwarderOptions fwd;
