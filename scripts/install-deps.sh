@@ -10,7 +10,10 @@ pkgs=(
   awscli python3-boto3 python3-cryptography python3-pytest curl dnsutils iproute2 nftables procps psmisc
   dnsperf dnsmasq-base
   haproxy iperf3 wrk nginx-light
+  chromium fonts-liberation
 )
+# The console's browser tests: Node with npm (Debian's, unless a node with npm is already there).
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -20,4 +23,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The console's browser tests drive Debian's chromium with playwright-core and check
+# pages with axe-core, both from npm at the versions of tests/browser/package-lock.json.
+# Nothing downloads a browser.
+browser_tests=$(dirname "$0")/../tests/browser
+if [ ! -d "$browser_tests/node_modules/playwright-core" ] || [ ! -d "$browser_tests/node_modules/axe-core" ]; then
+  echo "install-deps: npm ci in tests/browser"
+  (cd "$browser_tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
 fi
