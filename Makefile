@@ -33,7 +33,7 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 demo: build
-	$(BUILD)/src/daemon/linkplane demo
+	$(BUILD)/src/daemon/linkplane demo $(if $(KEEP),--keep)
 
 clean:
 	rm -rf $(BUILD)

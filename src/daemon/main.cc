@@ -122,7 +122,11 @@ int main(int argc, char** argv) {
   execCmd->add_option("--state-dir", stateDir, "State directory (unused; accepted for symmetry)");
   execCmd->add_option("command", command, "CMD [ARG...]")->required();
 
-  app.add_subcommand("demo", "Walk through the seed scenario against a throw-away daemon, narrated");
+  bool keep = false;
+  auto* demoCmd = app.add_subcommand("demo", "Walk through the seed scenario against a throw-away daemon, narrated");
+  demoCmd->add_flag("--keep", keep,
+                    "Afterwards print the console's address and the demo accounts' keys and keep the daemon running "
+                    "until Ctrl-C");
   app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -139,6 +143,6 @@ int main(int argc, char** argv) {
     return *rc;
   }
   if (app.got_subcommand("serve")) return serve(configPath, stateDir, listen);
-  if (app.got_subcommand("demo")) return lp::daemon::runDemo();
+  if (app.got_subcommand("demo")) return lp::daemon::runDemo(keep);
   return 1;
 }
