@@ -32,6 +32,20 @@ test("the seeds' walkthrough in two browser contexts", async () => {
   const provider = await signedInPage(browser, daemon, "provider");
   const consumer = await signedInPage(browser, daemon, "consumer");
   const pp = provider.page, cp = consumer.page;
+  try {
+    await walkthrough(provider, consumer);
+  } catch (err) {
+    // What each account saw when the step failed, beside the step screenshots.
+    await screenshot(pp, "FAILED-provider").catch(() => {});
+    await screenshot(cp, "FAILED-consumer").catch(() => {});
+    throw err;
+  }
+  await provider.context.close();
+  await consumer.context.close();
+});
+
+async function walkthrough(provider, consumer) {
+  const pp = provider.page, cp = consumer.page;
 
   // Provider: Create endpoint service (choose the NLB, acceptance required).
   await pp.goto(`${daemon.url}/console/#/services/create`);
@@ -118,15 +132,28 @@ test("the seeds' walkthrough in two browser contexts", async () => {
   await screenshot(cp, "consumer-endpoint-available");
 
   // Notifications: a topic, then Create / Modify / Delete notification.
-  await cp.goto(`${daemon.url}/console/#/topics`);
-  await cp.getByRole("button", { name: "Create topic" }).click();
-  await cp.getByLabel("Name").fill("endpoint-events");
-  await cp.getByRole("dialog").getByRole("button", { name: "Create topic" }).click();
+  // Two topics: one whose policy lets vpce.amazonaws.com publish, one without.
   const topicArn = `arn:aws:sns:us-east-1:${daemon.accounts.consumer.id}:endpoint-events`;
-  await cp.getByRole("cell", { name: topicArn, exact: true }).waitFor();
+  const plainArn = `arn:aws:sns:us-east-1:${daemon.accounts.consumer.id}:plain`;
+  await open(cp, daemon.url, "topics");
+  for (const [name, allow] of [["endpoint-events", true], ["plain", false]]) {
+    await cp.getByRole("button", { name: "Create topic" }).click();
+    await cp.getByLabel("Name", { exact: true }).fill(name);
+    if (allow) await cp.getByLabel(/Allow VPC endpoint connection notifications/).check();
+    await cp.getByRole("dialog").getByRole("button", { name: "Create topic" }).click();
+    await cp.getByRole("cell", { name: `arn:aws:sns:us-east-1:${daemon.accounts.consumer.id}:${name}`, exact: true }).waitFor();
+  }
+  const policy = JSON.parse((await daemon.boto("consumer", "sns", "get_topic_attributes", { TopicArn: topicArn })).Attributes.Policy);
+  assert.ok(policy.Statement.some((st) => st.Principal?.Service === "vpce.amazonaws.com"));
   await checkA11y(cp, "topics");
-  await cp.goto(`${daemon.url}/console/#/endpoints/${eid}`);
+  await open(cp, daemon.url, `endpoints/${eid}`);
+  // A topic that does not let the service publish: AWS's code and message, nothing made.
   await cp.getByRole("button", { name: "Create notification" }).click();
+  await cp.getByLabel("SNS topic ARN").selectOption(plainArn);
+  await cp.getByRole("dialog").getByRole("button", { name: "Create notification" }).click();
+  await cp.getByRole("dialog").locator(".error-code", { hasText: "InvalidConnectionNotification" }).waitFor();
+  assert.deepEqual((await daemon.boto("consumer", "ec2", "describe_vpc_endpoint_connection_notifications")).ConnectionNotificationSet, []);
+  await screenshot(cp, "consumer-notification-refused");
   await cp.getByLabel("SNS topic ARN").selectOption(topicArn);
   await cp.getByRole("dialog").getByRole("button", { name: "Create notification" }).click();
   await cp.getByRole("cell", { name: topicArn, exact: true }).waitFor();
@@ -190,9 +217,7 @@ test("the seeds' walkthrough in two browser contexts", async () => {
   }
   await screenshot(pp, "provider-topics");
   assert.deepEqual([...provider.errors, ...consumer.errors], [], "no script errors in the pages");
-  await provider.context.close();
-  await consumer.context.close();
-});
+}
 
 test("a narrow window still shows every control and the endpoint's details", async () => {
   const { context, page } = await signedInPage(browser, daemon, "provider", { width: 400, height: 800 });

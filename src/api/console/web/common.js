@@ -7,7 +7,8 @@ export async function describeAll(action, setKey, params = {}) {
   const out = [];
   let token;
   for (let i = 0; i < 100; i++) {
-    const r = await ec2(action, { ...params, MaxResults: params.MaxResults ?? 1000, NextToken: token });
+    // MaxResults: undefined leaves it out (calls by id refuse it).
+    const r = await ec2(action, { ...params, MaxResults: "MaxResults" in params ? params.MaxResults : 1000, NextToken: token });
     out.push(...list(r[setKey]));
     token = r.nextToken;
     if (!token) break;

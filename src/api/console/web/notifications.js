@@ -9,7 +9,7 @@ const EVENTS = ["Connect", "Accept", "Reject", "Delete"];
 async function topicField(current) {
   const topics = list((await sns("ListTopics")).Topics).map((t) => t.TopicArn);
   if (current && !topics.includes(current)) topics.unshift(current);
-  return field("SNS topic ARN", choice([["", "Choose a topic"], ...topics.map((t) => [t, t])], current || "", { name: "topic" }), "Connection events are published to this topic.");
+  return field("SNS topic ARN", choice([["", "Choose a topic"], ...topics.map((t) => [t, t])], current || "", { name: "topic" }), "Connection events are published to this topic. Its policy must allow vpce.amazonaws.com to publish (Topics, Create topic).");
 }
 
 export function notificationsPanel(view, owner, notifications) {

@@ -8,9 +8,16 @@ export async function topicsPage(view) {
   view.fingerprint(JSON.stringify([topics, subs]));
   return [
     h("div", { class: "page-head" }, h("h1", {}, "Topics"), button("Create topic", () => dialog({
-      title: "Create topic", submitText: "Create topic", fields: [field("Name", h("input", { name: "name", autocomplete: "off" }))],
+      title: "Create topic", submitText: "Create topic",
+      fields: [field("Name", h("input", { name: "name", autocomplete: "off" })),
+        h("div", { class: "check" }, h("input", { type: "checkbox", id: "vpce-policy", name: "vpcePolicy" }),
+          h("label", { for: "vpce-policy" }, "Allow VPC endpoint connection notifications (a policy statement letting vpce.amazonaws.com publish)"))],
       submit: async (form) => {
         const r = await sns("CreateTopic", { Name: form.querySelector("[name=name]").value.trim() });
+        if (form.querySelector("[name=vpcePolicy]").checked) {
+          const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "vpce.amazonaws.com" }, Action: "SNS:Publish", Resource: r.TopicArn }] };
+          await sns("SetTopicAttributes", { TopicArn: r.TopicArn, AttributeName: "Policy", AttributeValue: JSON.stringify(policy) });
+        }
         flash(`Created ${r.TopicArn}.`);
         view.refresh(true);
       },
