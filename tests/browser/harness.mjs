@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
@@ -81,7 +81,9 @@ export async function open(page, url, route) {
 let shot = 0;
 export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, `${String(++shot).padStart(2, "0")}-${name}.png`), fullPage: true });
+  // Each test file runs in its own process: its name keeps the files apart.
+  const file = basename(process.argv[1] || "test").replace(/\.test\.mjs$/, "");
+  await page.screenshot({ path: join(ARTIFACTS, `${file}-${String(++shot).padStart(2, "0")}-${name}.png`), fullPage: true });
 }
 
 // axe-core on the page as it is: no serious or critical violations.
