@@ -236,3 +236,46 @@ test("a narrow window still shows every control and the endpoint's details", asy
   assert.notEqual(outline, "none");
   await context.close();
 });
+
+test("AWS services: private DNS explained until the VPC's DNS attributes allow it", async () => {
+  const { context, page, errors } = await signedInPage(browser, daemon, "consumer");
+  await open(page, daemon.url, "endpoints/create");
+  await page.getByLabel("Filter service name").fill("ec2");
+  await page.getByRole("radio", { name: "Select com.amazonaws.us-east-1.ec2" }).check();
+  await page.getByRole("cell", { name: "Interface", exact: true }).first().waitFor();
+  await page.getByLabel("VPC", { exact: true }).selectOption(seed.consumerVpc);
+  // The seed VPC has DNS hostnames off: the requirement is explained, the box unchecked.
+  await page.getByText("the VPC attributes enableDnsHostnames and enableDnsSupport must both be true").waitFor();
+  assert.equal(await page.getByLabel(/Enable Private DNS Name/).isChecked(), false);
+  await checkA11y(page, "create endpoint, private DNS explained");
+  await screenshot(page, "private-dns-explained");
+
+  // Edit DNS settings on the VPC's page, as the explanation's link leads.
+  await page.getByRole("link", { name: "Edit the VPC's DNS settings" }).click();
+  await page.locator(`main[data-route="#/vpcs/${seed.consumerVpc}"][aria-busy=false]`).waitFor();
+  await page.getByRole("button", { name: "Edit DNS settings" }).click();
+  await page.getByLabel("Enable DNS hostnames").check();
+  await page.getByRole("dialog").getByRole("button", { name: "Save changes" }).click();
+  await page.getByText("DNS settings saved.").waitFor();
+  const attr = await daemon.boto("consumer", "ec2", "describe_vpc_attribute", { VpcId: seed.consumerVpc, Attribute: "enableDnsHostnames" });
+  assert.equal(attr.EnableDnsHostnames.Value, true);
+
+  await open(page, daemon.url, "endpoints/create");
+  await page.getByLabel("Filter service name").fill("ec2");
+  await page.getByRole("radio", { name: "Select com.amazonaws.us-east-1.ec2" }).check();
+  await page.getByLabel("VPC", { exact: true }).selectOption(seed.consumerVpc);
+  await page.getByText("The VPC has DNS resolution and DNS hostnames enabled.").waitFor();
+  assert.equal(await page.getByLabel(/Enable Private DNS Name/).isChecked(), true);
+  await page.getByRole("checkbox", { name: new RegExp(`^${seed.consumerZone.az1} `) }).check();
+  await page.getByRole("button", { name: "Create endpoint" }).click();
+  await page.waitForURL(/#\/endpoints\/vpce-/);
+  const eid = page.url().split("/").pop();
+  const e = (await daemon.boto("consumer", "ec2", "describe_vpc_endpoints", { VpcEndpointIds: [eid] })).VpcEndpoints[0];
+  assert.equal(e.ServiceName, "com.amazonaws.us-east-1.ec2");
+  assert.equal(e.PrivateDnsEnabled, true);
+  await page.getByText("Private DNS names enabled").waitFor();
+  assert.equal(await page.locator("dt:has-text('Private DNS names enabled') + dd").textContent(), "Yes");
+  await screenshot(page, "aws-service-endpoint");
+  assert.deepEqual(errors, []);
+  await context.close();
+});

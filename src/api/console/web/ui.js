@@ -76,8 +76,9 @@ export function table({ caption, columns, rows, pageSize = 10, select, onSelect,
     state.page = Math.min(state.page, pages - 1);
     const shown = matching.slice(state.page * pageSize, (state.page + 1) * pageSize);
     const head = h("tr", {}, select ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Select")) : null, columns.map((c) => h("th", { scope: "col" }, c.title)));
-    const trs = shown.map((r, i) => {
-      const key = keyOf(r, i);
+    const trs = shown.map((r) => {
+      // The key by the row's place in all rows, not on this page or under the filter.
+      const key = keyOf(r, rows.indexOf(r));
       const first = columns[0];
       const label = first.text ? first.text(r) : typeof first.cell(r) === "string" ? first.cell(r) : first.cell(r)?.textContent || String(key);
       const box = select ? h("input", {
