@@ -200,7 +200,7 @@ export async function endpointPage(view, id) {
   const eniOf = (subnetId) => interfaces.find((i) => i.subnetId === subnetId);
 
   const actions = h("div", { class: "actions", role: "group", "aria-label": "Actions" },
-    button("Manage Subnets", () => manageSubnets(view, e, subnets)),
+    button("Manage Subnets", () => manageSubnets(view, e)),
     button("Manage security groups", () => manageGroups(view, e)),
     button("Delete endpoint", () => deleteEndpoint(view, e), "danger"));
 
@@ -253,7 +253,7 @@ function endpointDiagram(e, subnets, interfaces) {
     h("figcaption", {}, "The endpoint's network interfaces per zone, leading to the service. The provider sees its load balancer and targets on the service's page."));
 }
 
-function manageSubnets(view, e, current) {
+function manageSubnets(view, e) {
   (async () => {
     const [subnets, svc, myZones] = await Promise.all([subnetsOf(e.vpcId), ec2("DescribeVpcEndpointServices", { ServiceName: [e.serviceName] }), zones()]);
     const supported = new Set(list(list(svc.serviceDetailSet)[0]?.availabilityZoneSet));
@@ -269,7 +269,6 @@ function manageSubnets(view, e, current) {
       },
     });
   })().catch((err) => flash(`${err.code}: ${err.awsMessage}`));
-  void current;
 }
 
 function manageGroups(view, e) {
