@@ -34,7 +34,7 @@ bench: build
 	bash bench/run.sh $(BUILD)
 
 demo: build
-	$(BUILD)/src/daemon/linkplane demo
+	$(BUILD)/src/daemon/linkplane demo $(if $(KEEP),--keep)
 
 # cmake --install: PREFIX (default /usr/local) and DESTDIR as usual; docs/install.md.
 PREFIX ?= /usr/local

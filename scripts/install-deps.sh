@@ -12,10 +12,11 @@ pkgs=(
   haproxy iperf3 wrk nginx-light
   dpkg-dev file
   golang golang-github-aws-aws-sdk-go-v2-dev
+  chromium fonts-liberation
 )
-# Node and npm for the JavaScript SDK tests; any installed node (this machine's
-# nodejs package ships npm) will do, so apt is asked only when there is none.
-command -v npm >/dev/null || pkgs+=(nodejs npm)
+# Node and npm for the JavaScript SDK tests and the console's browser tests; any
+# installed node with npm will do, so apt is asked only when there is none.
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -31,4 +32,13 @@ js=$(dirname "$0")/../tests/sdk/js
 if [ ! -d "$js/node_modules/@aws-sdk/client-ec2" ]; then
   echo "install-deps: npm ci in tests/sdk/js"
   (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
+fi
+
+# The console's browser tests drive Debian's chromium with playwright-core and check
+# pages with axe-core, both from npm at the versions of tests/browser/package-lock.json.
+# Nothing downloads a browser.
+browser_tests=$(dirname "$0")/../tests/browser
+if [ ! -d "$browser_tests/node_modules/playwright-core" ] || [ ! -d "$browser_tests/node_modules/axe-core" ]; then
+  echo "install-deps: npm ci in tests/browser"
+  (cd "$browser_tests" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
 fi

@@ -57,5 +57,23 @@ for fuzzer in "$asan"/tests/fuzz_*; do
   fi
 done
 
+# 4. The VPC console in a real browser (Debian's chromium, playwright-core, axe-core):
+# one count per test file. Screenshots go to $build/browser-artifacts.
+browser_dir=$(dirname "$0")/../tests/browser
+for t in "$browser_dir"/*.test.mjs; do
+  [[ -f $t ]] || continue
+  name=$(basename "$t" .test.mjs)
+  echo "== browser: $name"
+  if LP_BROWSER_ARTIFACTS="$build/browser-artifacts" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+    timeout 900 node --test --test-reporter=spec "$t" >"$logs/browser-$name.log" 2>&1; then
+    grep -E '(pass|fail) [0-9]+$' "$logs/browser-$name.log" || true
+    passed=$((passed + 1))
+  else
+    tail -n 120 "$logs/browser-$name.log"
+    echo "browser test $name FAILED (screenshots: $build/browser-artifacts)"
+    failed=$((failed + 1))
+  fi
+done
+
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "api/console/console_service.h"
 #include "api/handlers.h"
 #include "api/sns/sns_public.h"
 #include "common/log.h"
@@ -51,9 +52,15 @@ const Route* Router::find(std::string_view signingName, std::string_view action)
   return it == routes_.end() ? nullptr : &it->second;
 }
 
-ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics) : ctx_(ctx) {
+ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, std::string countersPath)
+    : ctx_(ctx) {
   registerAllHandlers(router_, ctx, metrics);
+  console::ConsoleOptions options;
+  options.countersPath = std::move(countersPath);
+  console_ = std::make_unique<console::ConsoleService>(*this, ctx, std::move(options));
 }
+
+ApiService::~ApiService() = default;
 
 HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const {
   HttpResponse resp;
@@ -85,6 +92,8 @@ HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st,
 }
 
 HttpResponse ApiService::handle(const HttpRequest& req) const {
+  // The console (its page, session and calls) shares the listener, not the SigV4 path.
+  if (console::isConsoleTarget(req.target)) return console_->handle(req);
   RequestNote note;
   HttpResponse resp = handleRequest(req, note);
   // Requests through an interface endpoint are attributed to it, as AWS does in
@@ -158,10 +167,28 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
     return errorResponse(*svc, authError(svc->protocol, "IncompleteSignature", "The host header must be signed."),
                          requestId);
 
-  auto params = Params::parseForm(req.body);
+  return dispatch(*svc, *account, req.body, requestId, &note);
+}
+
+HttpResponse ApiService::callAs(std::string_view signingName, const model::Account& account,
+                                std::string_view formBody) const {
+  const ServiceInfo* svc = serviceBySigningName(signingName);
+  const std::string requestId = ctx_.random.uuid();
+  if (!svc)
+    return errorResponse(kServices[0], Status("InvalidAction", "Unknown service '" + std::string(signingName) + "'."),
+                         requestId);
+  return dispatch(*svc, account, formBody, requestId);
+}
+
+// After authentication (SigV4 or a console session): decode, route and run as account.
+HttpResponse ApiService::dispatch(const ServiceInfo& service, const model::Account& caller, std::string_view formBody,
+                                  const std::string& requestId, RequestNote* note) const {
+  const ServiceInfo* svc = &service;
+  const model::Account* account = &caller;
+  auto params = Params::parseForm(formBody);
   if (!params.ok()) return errorResponse(*svc, params.status(), requestId);
   const std::string* action = params->find("Action");
-  if (action) note.action = *action;
+  if (action && note) note->action = *action;
   if (!action || action->empty())
     return errorResponse(*svc, Status("MissingAction", "The request must contain the parameter Action."), requestId);
   const Route* route = router_.find(svc->signingName, *action);

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,10 @@ class SeriesStore;
 }
 
 namespace lp::api {
+
+namespace console {
+class ConsoleService;
+}
 
 struct HttpRequest {
   std::string method;
@@ -39,6 +44,7 @@ struct HttpResponse {
   int status = 200;
   std::string contentType = "text/xml;charset=UTF-8";
   std::string body;
+  HeaderList headers;  // extra response headers (the console's cookies and security headers)
 };
 
 enum class Protocol { kEc2, kQuery };
@@ -81,9 +87,15 @@ int httpStatusFor(Protocol protocol, std::string_view code);
 
 class ApiService {
  public:
-  // metrics: the CloudWatch figures (null: the data plane is off, no figures).
-  explicit ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics = nullptr);
+  // metrics: the CloudWatch figures (null: the data plane is off, no figures);
+  // countersPath: the data plane's counters file the console's traffic charts read.
+  explicit ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics = nullptr,
+                      std::string countersPath = "");
+  ~ApiService();
   HttpResponse handle(const HttpRequest& req) const;
+  // One Query/EC2 form body as account, already authenticated by the caller (the
+  // console's session): the same routes, handlers and authorization as a signed request.
+  HttpResponse callAs(std::string_view signingName, const model::Account& account, std::string_view formBody) const;
   // Maximum skew between X-Amz-Date and our clock.
   static constexpr std::chrono::minutes kMaxClockSkew{15};
 
@@ -93,10 +105,14 @@ class ApiService {
     std::string service, action, account;
   };
   HttpResponse handleRequest(const HttpRequest& req, RequestNote& note) const;
+  // After authentication (SigV4 or a console session); note: the request log's, if any.
+  HttpResponse dispatch(const ServiceInfo& svc, const model::Account& account, std::string_view formBody,
+                        const std::string& requestId, RequestNote* note = nullptr) const;
   HttpResponse errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const;
 
   control::ControlContext& ctx_;
   Router router_;
+  std::unique_ptr<console::ConsoleService> console_;  // the page at /console/
 };
 
 }  // namespace lp::api

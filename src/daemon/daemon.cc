@@ -116,7 +116,8 @@ Status Daemon::start() {
     parts_->series = std::make_unique<metrics::SeriesStore>(parts_->clock, mopts);
     LP_RETURN_IF_ERROR(parts_->series->load());
   }
-  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get());
+  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get(),
+                                                  config_.stateDir + "/dataplane-counters.json");
   LP_RETURN_IF_ERROR(startHttps());
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));

@@ -132,9 +132,28 @@ void printLogTail(const std::string& path) {
   for (size_t i = from; i < lines.size(); ++i) std::cerr << lines[i] << "\n";
 }
 
+// What a user needs to look around after the walkthrough: the console and the keys.
+void printConsoleAccess(const std::string& url, const Config& config) {
+  std::cout << "\nThe VPC console: " << url << "/console/\n"
+            << "Sign in with an account's access key ID and secret access key:\n";
+  for (const auto& a : config.region.accounts)
+    std::cout << "  " << a.name << " (" << a.id << "): " << a.accessKeyId << "  " << a.secretAccessKey << "\n";
+  std::cout << "The AWS CLI works too: aws --endpoint-url " << url << " ...\n"
+            << "The daemon keeps running until you press Ctrl-C." << std::endl;
+}
+
+// Until SIGINT/SIGTERM or the daemon exits on its own.
+void waitWhileUserLooks(pid_t daemon) {
+  while (!g_interrupted) {
+    int status;
+    if (waitpid(daemon, &status, WNOHANG) == daemon) return;
+    usleep(200 * 1000);
+  }
+}
+
 }  // namespace
 
-int runDemo() {
+int runDemo(bool keep) {
   const Config config = defaultConfig();
   if (config.region.accounts.size() < 2) {
     std::cerr << "linkplane demo: the default configuration needs two accounts\n";
@@ -201,6 +220,14 @@ int runDemo() {
       g_scriptPid = 0;
       rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
       if (rc != 0) printLogTail(logPath);
+      if (keep && !g_interrupted) {
+        printConsoleAccess(*url, config);
+        waitWhileUserLooks(daemon);
+        // Ctrl-C while looking is how the user ends a kept demo, not a failure.
+        if (g_interrupted && rc == 0) g_interrupted = 0;
+      } else if (rc == 0) {
+        std::cout << "\nTo look at it all in the VPC console afterwards, run `linkplane demo --keep`." << std::endl;
+      }
     }
   }
   if (out >= 0) close(out);

@@ -11,6 +11,8 @@ namespace lp::daemon {
 
 // Returns the process exit code: 0 when every step of the walkthrough succeeded.
 // The daemon runs with the built-in default config (dataplane off when not root).
-int runDemo();
+// keep: after the walkthrough, print the console's address and the accounts' keys
+// and leave the daemon serving until SIGINT/SIGTERM, then clean up as usual.
+int runDemo(bool keep = false);
 
 }  // namespace lp::daemon

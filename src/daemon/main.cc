@@ -263,7 +263,11 @@ int main(int argc, char** argv) {
   usageCmd->add_option("--format", usageFormat, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}));
 
-  app.add_subcommand("demo", "Walk through the seed scenario against a throw-away daemon, narrated");
+  bool keep = false;
+  auto* demoCmd = app.add_subcommand("demo", "Walk through the seed scenario against a throw-away daemon, narrated");
+  demoCmd->add_flag("--keep", keep,
+                    "Afterwards print the console's address and the demo accounts' keys and keep the daemon running "
+                    "until Ctrl-C");
   app.add_subcommand("version", "Print the version");
   app.add_subcommand("man", "Print the manual page (roff), made from this help text")->group("");
 
@@ -320,6 +324,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (app.got_subcommand("serve")) return serve(configPath, stateDir, listen);
-  if (app.got_subcommand("demo")) return lp::daemon::runDemo();
+  if (app.got_subcommand("demo")) return lp::daemon::runDemo(keep);
   return 1;
 }

@@ -56,6 +56,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), req.version());
     res->set(http::field::server, "linkplane");
     res->set(http::field::content_type, out.contentType);
+    for (auto& [name, value] : out.headers) res->insert(name, value);
     res->keep_alive(req.keep_alive());
     res->body() = std::move(out.body);
     res->prepare_payload();

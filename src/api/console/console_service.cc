@@ -1,0 +1,284 @@
+#include "api/console/console_service.h"
+
+#include <cctype>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "api/console/console_assets.h"
+#include "api/params.h"
+#include "api/sigv4.h"
+#include "common/strings.h"
+
+namespace lp::api::console {
+
+namespace {
+
+// No inline script or style, nothing from another origin, no framing.
+constexpr std::string_view kCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+void secure(HttpResponse& r) {
+  r.headers.emplace_back("Content-Security-Policy", std::string(kCsp));
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");
+  r.headers.emplace_back("Cross-Origin-Resource-Policy", "same-origin");
+}
+
+HttpResponse json(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = "application/json";
+  r.body = body.dump();
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse jsonError(int status, std::string_view code, std::string_view message) {
+  return json(status, {{"code", code}, {"message", message}});
+}
+
+std::string cookieValue(const HttpRequest& req, std::string_view name) {
+  const std::string* cookie = req.header("cookie");
+  if (!cookie) return "";
+  for (auto part : split(*cookie, ';')) {
+    std::string p = trim(part);
+    if (p.size() > name.size() && p.substr(0, name.size()) == name && p[name.size()] == '=')
+      return p.substr(name.size() + 1);
+  }
+  return "";
+}
+
+std::string urlEncode(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[c >> 4]);
+      out.push_back(kDigits[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+std::string pathOf(std::string_view target) { return std::string(target.substr(0, target.find('?'))); }
+
+// The first <tag>value</tag> values in an XML document (the API's own output).
+std::vector<std::string> xmlValues(std::string_view xml, std::string_view tag) {
+  std::vector<std::string> out;
+  std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
+  for (size_t at = xml.find(open); at != std::string_view::npos; at = xml.find(open, at)) {
+    at += open.size();
+    size_t end = xml.find(close, at);
+    if (end == std::string_view::npos) break;
+    out.emplace_back(xml.substr(at, end - at));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool isConsoleTarget(std::string_view target) {
+  return target == "/console" || target.starts_with("/console/") || target.starts_with("/console?");
+}
+
+ConsoleService::ConsoleService(const ApiService& api, const control::ControlContext& ctx, ConsoleOptions options)
+    : api_(api), ctx_(ctx), options_(std::move(options)), sessions_(ctx.clock, options_.sessionLifetime) {}
+
+HttpResponse ConsoleService::handle(const HttpRequest& req) {
+  std::string path = pathOf(req.target);
+  HttpResponse r;
+  if (req.method == "GET" && path == "/console") {
+    r.status = 302;
+    r.contentType = "text/plain";
+    r.headers.emplace_back("Location", "/console/");
+  } else if (path == "/console/session" && req.method == "GET") {
+    r = whoAmI(req);
+  } else if (path == "/console/session" && req.method == "POST") {
+    r = signIn(req);
+  } else if (path == "/console/signout" && req.method == "POST") {
+    r = signOut(req);
+  } else if (path == "/console/traffic" && req.method == "POST") {
+    r = traffic(req);
+  } else if (path.starts_with("/console/api/") && req.method == "POST") {
+    r = apiCall(req, std::string_view(path).substr(std::string_view("/console/api/").size()));
+  } else if (req.method == "GET") {
+    r = asset(path == "/console/" ? "index.html" : std::string_view(path).substr(std::string_view("/console/").size()));
+  } else {
+    r = jsonError(405, "MethodNotAllowed", "The console does not accept " + req.method + " " + path + ".");
+  }
+  secure(r);
+  return r;
+}
+
+HttpResponse ConsoleService::asset(std::string_view name) const {
+  for (const auto& a : consoleAssets()) {
+    if (a.path != name) continue;
+    HttpResponse r;
+    r.contentType = std::string(a.contentType);
+    r.body = std::string(a.bytes);
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+  }
+  HttpResponse r;
+  r.status = 404;
+  r.contentType = "text/plain";
+  r.body = "Not found";
+  return r;
+}
+
+std::optional<ConsoleSession> ConsoleService::sessionOf(const HttpRequest& req) {
+  std::string id = cookieValue(req, kCookieName);
+  if (id.empty()) return std::nullopt;
+  return sessions_.find(id);
+}
+
+// Only a page served from this listener may post: its Origin is http(s)://<Host>.
+static bool sameOrigin(const HttpRequest& req) {
+  const std::string* origin = req.header("origin");
+  const std::string* host = req.header("host");
+  if (!origin || !host || host->empty()) return false;
+  return *origin == "http://" + *host || *origin == "https://" + *host;
+}
+
+std::optional<ConsoleSession> ConsoleService::authorize(const HttpRequest& req, HttpResponse& refusal) {
+  if (!sameOrigin(req)) {
+    refusal = jsonError(403, "InvalidOrigin", "The request did not come from the console's own page.");
+    return std::nullopt;
+  }
+  auto s = sessionOf(req);
+  if (!s) {
+    refusal = jsonError(401, "NotSignedIn", "Your console session has ended. Sign in again.");
+    return std::nullopt;
+  }
+  const std::string* token = req.header(kCsrfHeader);
+  if (!token || !constantTimeEquals(*token, s->csrf)) {
+    refusal = jsonError(403, "InvalidCsrfToken", "The request did not carry this session's console token.");
+    return std::nullopt;
+  }
+  return s;
+}
+
+HttpResponse ConsoleService::signIn(const HttpRequest& req) {
+  if (!sameOrigin(req)) return jsonError(403, "InvalidOrigin", "The request did not come from the console's own page.");
+  auto form = Params::parseForm(req.body);
+  if (!form.ok()) return jsonError(400, form.status().code(), form.status().message());
+  std::string key = std::string(trim(form->get("accessKeyId")));
+  std::string secret = form->get("secretAccessKey");
+  const model::Account* account = key.empty() ? nullptr : ctx_.region.accountByKey(key);
+  // One answer for an unknown key and a wrong secret: neither says which was wrong.
+  if (!account || !constantTimeEquals(account->secretAccessKey, secret))
+    return jsonError(401, "InvalidClientTokenId",
+                     "The access key ID or secret access key is not valid for this region's accounts.");
+  ConsoleSession s = sessions_.create(account->id);
+  HttpResponse r = json(200, {{"accountId", account->id},
+                              {"accountName", account->name},
+                              {"accessKeyId", account->accessKeyId},
+                              {"region", ctx_.region.name},
+                              {"csrf", s.csrf},
+                              {"expiresInSeconds", sessions_.lifetime().count()}});
+  r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=" + s.id +
+                                           "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
+                                           std::to_string(sessions_.lifetime().count()));
+  return r;
+}
+
+HttpResponse ConsoleService::whoAmI(const HttpRequest& req) {
+  auto s = sessionOf(req);
+  if (!s) return jsonError(401, "NotSignedIn", "Sign in with an access key ID and secret access key.");
+  const model::Account* account = ctx_.region.accountById(s->account);
+  if (!account) return jsonError(401, "NotSignedIn", "This account is no longer configured.");
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(s->expires - ctx_.clock.now()).count();
+  return json(200, {{"accountId", account->id},
+                    {"accountName", account->name},
+                    {"accessKeyId", account->accessKeyId},
+                    {"region", ctx_.region.name},
+                    {"zones", ctx_.region.zoneIds.size()},
+                    {"csrf", s->csrf},
+                    {"expiresInSeconds", left}});
+}
+
+HttpResponse ConsoleService::signOut(const HttpRequest& req) {
+  HttpResponse refusal;
+  auto s = authorize(req, refusal);
+  if (!s) return refusal;
+  sessions_.remove(s->id);
+  HttpResponse r = json(200, {{"signedOut", true}});
+  r.headers.emplace_back("Set-Cookie",
+                         std::string(kCookieName) + "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
+  return r;
+}
+
+HttpResponse ConsoleService::apiCall(const HttpRequest& req, std::string_view service) {
+  HttpResponse refusal;
+  auto s = authorize(req, refusal);
+  if (!s) return refusal;
+  if (service != "ec2" && service != "elasticloadbalancing" && service != "sns")
+    return jsonError(404, "UnknownService", "The console calls ec2, elasticloadbalancing and sns only.");
+  const model::Account* account = ctx_.region.accountById(s->account);
+  if (!account) return jsonError(401, "NotSignedIn", "This account is no longer configured.");
+  HttpResponse r = api_.callAs(service, *account, req.body);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+// The data plane's cumulative counters for what the session's account may see: its
+// endpoint and that endpoint's network interfaces (VpcEndpointId), or the endpoints
+// connected to its service (ServiceId). Visibility is decided by the API's own
+// Describe calls as that account. The page turns samples into rates.
+HttpResponse ConsoleService::traffic(const HttpRequest& req) {
+  HttpResponse refusal;
+  auto s = authorize(req, refusal);
+  if (!s) return refusal;
+  const model::Account* account = ctx_.region.accountById(s->account);
+  if (!account) return jsonError(401, "NotSignedIn", "This account is no longer configured.");
+  auto form = Params::parseForm(req.body);
+  if (!form.ok()) return jsonError(400, form.status().code(), form.status().message());
+  std::vector<std::string> endpoints, interfaces;
+  if (std::string id = form->get("VpcEndpointId"); !id.empty()) {
+    HttpResponse d = api_.callAs("ec2", *account, "Action=DescribeVpcEndpoints&VpcEndpointId.1=" + urlEncode(id));
+    if (d.status != 200) return d;
+    endpoints = xmlValues(d.body, "vpcEndpointId");
+    auto items = d.body.find("<networkInterfaceIdSet>");
+    if (items != std::string::npos)
+      interfaces =
+          xmlValues(std::string_view(d.body).substr(items, d.body.find("</networkInterfaceIdSet>") - items), "item");
+  } else if (std::string sid = form->get("ServiceId"); !sid.empty()) {
+    HttpResponse d = api_.callAs(
+        "ec2", *account,
+        "Action=DescribeVpcEndpointConnections&Filter.1.Name=service-id&Filter.1.Value.1=" + urlEncode(sid));
+    if (d.status != 200) return d;
+    endpoints = xmlValues(d.body, "vpcEndpointId");
+  } else {
+    return jsonError(400, "MissingParameter", "VpcEndpointId or ServiceId is required.");
+  }
+  nlohmann::json counters = nlohmann::json::object();
+  if (!options_.countersPath.empty()) {
+    std::ifstream in(options_.countersPath);
+    if (in) counters = nlohmann::json::parse(in, nullptr, false);
+    if (counters.is_discarded() || !counters.is_object()) counters = nlohmann::json::object();
+  }
+  auto pick = [&](const char* kind, const std::vector<std::string>& ids) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& id : ids) {
+      if (counters.contains(kind) && counters[kind].contains(id))
+        out[id] = counters[kind][id];
+      else
+        out[id] = nlohmann::json::object();
+    }
+    return out;
+  };
+  return json(
+      200, {{"at", std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.clock.now().time_since_epoch()).count()},
+            {"source", "dataplane-counters"},
+            {"endpoints", pick("endpoints", endpoints)},
+            {"interfaces", pick("interfaces", interfaces)}});
+}
+
+}  // namespace lp::api::console
