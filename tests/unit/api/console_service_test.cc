@@ -43,7 +43,7 @@ class ConsoleServiceTest : public ::testing::Test {
     HeaderList headers = {{"Host", kHost}, {"Content-Type", "application/x-www-form-urlencoded"}};
     if (origin) headers.emplace_back("Origin", kOrigin);
     for (auto& h : extra) headers.push_back(h);
-    return api_->handle(HttpRequest{"POST", path, headers, body});
+    return api_->handle(HttpRequest{"POST", path, headers, body, "", ""});
   }
 
   static std::string header(const HttpResponse& r, std::string_view name) {
@@ -77,13 +77,13 @@ class ConsoleServiceTest : public ::testing::Test {
 };
 
 TEST_F(ConsoleServiceTest, ThePageIsServedWithAStrictContentSecurityPolicy) {
-  HttpResponse r = api_->handle(HttpRequest{"GET", "/console/", {{"Host", kHost}}, ""});
+  HttpResponse r = api_->handle(HttpRequest{"GET", "/console/", {{"Host", kHost}}, "", "", ""});
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.contentType.find("text/html"), std::string::npos);
   EXPECT_NE(r.body.find("app.js"), std::string::npos);
   EXPECT_NE(header(r, "Content-Security-Policy").find("default-src 'none'"), std::string::npos);
-  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/app.js", {}, ""}).contentType, "text/javascript; charset=utf-8");
-  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/../etc/passwd", {}, ""}).status, 404);
+  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/app.js", {}, "", "", ""}).contentType, "text/javascript; charset=utf-8");
+  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/../etc/passwd", {}, "", "", ""}).status, 404);
 }
 
 TEST_F(ConsoleServiceTest, WrongKeysGetOneClearErrorAndNoCookie) {
@@ -159,7 +159,7 @@ TEST_F(ConsoleServiceTest, SessionsExpireAndSignOut) {
   EXPECT_EQ(out.status, 200);
   EXPECT_NE(header(out, "Set-Cookie").find("Max-Age=0"), std::string::npos);
   EXPECT_EQ(call(t, "Action=DescribeVpcs").status, 401);
-  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/session", {{"Cookie", t.first}}, ""}).status, 401);
+  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/session", {{"Cookie", t.first}}, "", "", ""}).status, 401);
 }
 
 }  // namespace
