@@ -245,11 +245,7 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
   LP_RETURN_IF_ERROR(vnl->setMaster(w.vethName, w.bridge));
   LP_RETURN_IF_ERROR(vnl->setUp(w.vethName));
   LP_RETURN_IF_ERROR(wnl->setUp("lo"));
-  LP_ASSIGN_OR_RETURN(auto have, wnl->addresses("eth0"));
-  for (const auto& a : have) {
-    if (a != w.cidr) LP_RETURN_IF_ERROR(wnl->removeAddress("eth0", a));
-  }
-  if (std::find(have.begin(), have.end(), w.cidr) == have.end()) LP_RETURN_IF_ERROR(wnl->addAddress("eth0", w.cidr));
+  LP_RETURN_IF_ERROR(converge(*wnl, "eth0", {w.cidr}, [](const std::string&) { return false; }));
   LP_RETURN_IF_ERROR(wnl->setUp("eth0"));
   LP_ASSIGN_OR_RETURN(auto gw, wnl->defaultRouteGateway());
   if (gw != w.gateway) LP_RETURN_IF_ERROR(wnl->setDefaultRoute(w.gateway));
