@@ -18,7 +18,11 @@ std::string iso8601Millis(WallTime t) {
 }
 
 static std::optional<WallTime> fromFields(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, int64_t s, int64_t ms) {
-  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  // WallTime counts nanoseconds in 64 bits, which ends in April 2262: a later year would
+  // overflow the conversion below (found by fuzz_api_request: GetMetricData StartTime=5443-...).
+  if (y < 1970 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+      s < 0 || s > 60 || ms < 0 || ms > 999)
+    return std::nullopt;
   struct tm tm{};
   tm.tm_year = static_cast<int>(y - 1900);
   tm.tm_mon = static_cast<int>(mo - 1);
