@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/strings.h"
+#include "common/utf8.h"
 
 namespace lp::api {
 
@@ -15,6 +16,9 @@ Result<Params> Params::parseForm(std::string_view body) {
     auto k = formUrlDecode(std::string_view(pair).substr(0, eq));
     auto v = eq == std::string::npos ? std::optional<std::string>("") : formUrlDecode(std::string_view(pair).substr(eq + 1));
     if (!k || !v) return Status("MalformedQueryString", "The request body is not a valid form encoding.");
+    // Everything read from here may reach XML, JSON or the store, which all want UTF-8.
+    if (!isValidUtf8(*k) || !isValidUtf8(*v))
+      return Status("MalformedQueryString", "The request body is not valid UTF-8 once decoded.");
     p.kv_[std::move(*k)] = std::move(*v);
   }
   return p;

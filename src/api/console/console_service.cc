@@ -32,7 +32,8 @@ HttpResponse json(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;
   r.contentType = "application/json";
-  r.body = body.dump();
+  // replace: a message may quote what the client sent, which need not be UTF-8.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
