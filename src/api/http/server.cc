@@ -23,7 +23,7 @@ namespace {
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, const ApiService& api,
+  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, const HttpHandler& api,
           const HttpServerOptions& opts)
       : stream_(std::move(stream)), buffer_(std::move(buffer)), via_(std::move(via)), api_(api), opts_(opts) {}
 
@@ -51,7 +51,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     r.body = std::move(req.body());
     r.sourceIp = via_.sourceIp;
     r.sourceVpce = via_.vpceId;
-    HttpResponse out = api_.handle(r);
+    HttpResponse out;
+    try {
+      out = api_(r);
+    } catch (const std::exception& e) {
+      // An exception here would end the I/O thread and the daemon with it: one bad
+      // request must cost only its own answer.
+      LP_LOG_ERROR("api: {} {} failed: {}", r.method, r.target.substr(0, 200), e.what());
+      out = HttpResponse{};
+      out.status = 500;
+      out.contentType = "text/plain";
+      out.body = "internal error\n";
+    }
     auto res =
         std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), req.version());
     res->set(http::field::server, "linkplane");
@@ -91,7 +102,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   ProxyHeader via_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const ApiService& api_;
+  const HttpHandler& api_;
   const HttpServerOptions& opts_;
 };
 
@@ -102,7 +113,7 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 // connection), then the TLS handshake, then a Session.
 class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
  public:
-  TlsHandshake(tcp::socket socket, asio::ssl::context& tls, const ApiService& api, const HttpServerOptions& opts)
+  TlsHandshake(tcp::socket socket, asio::ssl::context& tls, const HttpHandler& api, const HttpServerOptions& opts)
       : tcp_(std::move(socket)), tls_(tls), api_(api), opts_(opts) {}
 
   void run() {
@@ -153,7 +164,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
 
   beast::tcp_stream tcp_;
   asio::ssl::context& tls_;
-  const ApiService& api_;
+  const HttpHandler& api_;
   const HttpServerOptions& opts_;
   beast::flat_buffer buffer_;
   ProxyHeader via_;
@@ -164,7 +175,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(const ApiService& api, HttpServerOptions o) : api(api), opts(std::move(o)), acceptor(ioc) {}
+  Impl(const HttpHandler& api, HttpServerOptions o) : api(api), opts(std::move(o)), acceptor(ioc) {}
 
   void accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -196,7 +207,7 @@ struct HttpServer::Impl {
     });
   }
 
-  const ApiService& api;
+  const HttpHandler& api;
   HttpServerOptions opts;
   asio::io_context ioc;
   asio::steady_timer acceptRetry{ioc};
@@ -206,8 +217,11 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
 };
 
+HttpServer::HttpServer(HttpHandler handler, HttpServerOptions options)
+    : handler_(std::move(handler)), impl_(std::make_unique<Impl>(handler_, std::move(options))) {}
+
 HttpServer::HttpServer(const ApiService& api, HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(api, std::move(options))) {}
+    : HttpServer([&api](const HttpRequest& r) { return api.handle(r); }, std::move(options)) {}
 
 HttpServer::~HttpServer() { stop(); }
 

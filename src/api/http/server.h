@@ -1,4 +1,5 @@
-// HttpServer: the Beast HTTP/1.1 (or HTTPS) front of ApiService. Keep-alive, bounded header
+// HttpServer: the Beast HTTP/1.1 (or HTTPS) front of ApiService (or of any handler: the
+// Prometheus listener uses it too). Keep-alive, bounded header
 // and body sizes, a deadline per request so slow or stalled clients are dropped.
 //
 // Owned by the daemon. start() spawns `threads` I/O threads that run handlers;
@@ -6,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,16 +28,23 @@ struct HttpServerOptions {
   std::string tlsPrivateKeyPem;
 };
 
+// Runs on the server's I/O threads, several at once.
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
 class HttpServer {
  public:
+  HttpServer(HttpHandler handler, HttpServerOptions options);
   HttpServer(const ApiService& api, HttpServerOptions options);
   ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
   // Binds and starts serving; returns the bound port (useful with port 0).
   Result<uint16_t> start();
   void stop();
 
  private:
   struct Impl;
+  HttpHandler handler_;  // before impl_, which refers to it
   std::unique_ptr<Impl> impl_;
 };
 
