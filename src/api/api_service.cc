@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "control/metrics_attribution.h"
+#include "metrics/prometheus.h"
 
 namespace lp::api {
 
@@ -65,6 +66,7 @@ ApiService::~ApiService() = default;
 HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const {
   HttpResponse resp;
   resp.status = httpStatusFor(svc.protocol, st.code());
+  resp.errorCode = st.code();
   XmlWriter x;
   x.raw(kXmlDecl);
   if (svc.protocol == Protocol::kEc2) {
@@ -91,11 +93,41 @@ HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st,
   return resp;
 }
 
+namespace {
+
+// linkplane_api_requests_total and _duration_seconds, by service and action as the
+// router knows them: a name the client made up is counted as "-", so what a
+// client sends cannot grow the page.
+void recordRequestMetrics(const ServiceInfo* svc, const std::string& action, bool routed, const HttpResponse& resp,
+                  std::chrono::steady_clock::duration took) {
+  static auto& requests = metrics::prom::processRegistry().counter(
+      "linkplane_api_requests_total", "API requests by service, action and result (OK or the AWS error code).",
+      {"service", "action", "code"});
+  static auto& latency = metrics::prom::processRegistry().histogram(
+      "linkplane_api_request_duration_seconds", "Time to answer an API request, by service and action.",
+      {"service", "action"});
+  std::string service = svc ? std::string(svc->signingName) : "-";
+  std::string name = routed ? action : "-";
+  requests.add({service, name, resp.errorCode.empty() ? "OK" : resp.errorCode});
+  latency.observe({service, name}, std::chrono::duration<double>(took).count());
+}
+
+}  // namespace
+
+void ApiService::countRequest(const RequestNote& note, const HttpResponse& resp,
+                              std::chrono::steady_clock::duration took) const {
+  const ServiceInfo* svc = serviceBySigningName(note.service);
+  bool routed = svc && !note.action.empty() && router_.find(svc->signingName, note.action);
+  recordRequestMetrics(svc, note.action, routed, resp, took);
+}
+
 HttpResponse ApiService::handle(const HttpRequest& req) const {
   // The console (its page, session and calls) shares the listener, not the SigV4 path.
   if (console::isConsoleTarget(req.target)) return console_->handle(req);
   RequestNote note;
+  const auto started = std::chrono::steady_clock::now();
   HttpResponse resp = handleRequest(req, note);
+  countRequest(note, resp, std::chrono::steady_clock::now() - started);
   // Requests through an interface endpoint are attributed to it, as AWS does in
   // the aws:SourceVpce and aws:SourceVpc condition keys and in CloudTrail.
   if (!req.sourceVpce.empty())

@@ -7,6 +7,7 @@
 // router is immutable after construction.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +46,7 @@ struct HttpResponse {
   std::string contentType = "text/xml;charset=UTF-8";
   std::string body;
   HeaderList headers;  // extra response headers (the console's cookies and security headers)
+  std::string errorCode;  // an error response's AWS code ("" = success), for the request metrics
 };
 
 enum class Protocol { kEc2, kQuery };
@@ -105,6 +107,7 @@ class ApiService {
     std::string service, action, account;
   };
   HttpResponse handleRequest(const HttpRequest& req, RequestNote& note) const;
+  void countRequest(const RequestNote& note, const HttpResponse& resp, std::chrono::steady_clock::duration took) const;
   // After authentication (SigV4 or a console session); note: the request log's, if any.
   HttpResponse dispatch(const ServiceInfo& svc, const model::Account& account, std::string_view formBody,
                         const std::string& requestId, RequestNote* note = nullptr) const;

@@ -86,6 +86,7 @@ Result<Config> loadConfig(const std::string& path) {
     if (auto v = (*m)["sample_seconds"].value<int64_t>()) c.metricsSampleSeconds = static_cast<int>(*v);
     if (auto v = (*m)["retention_days"].value<int64_t>()) c.metricsRetentionDays = static_cast<int>(*v);
     if (auto v = (*m)["max_points"].value<int64_t>()) c.metricsMaxPoints = *v;
+    if (auto v = (*m)["prometheus_listen"].value<std::string>()) c.prometheusListen = *v;
     if (c.metricsSampleSeconds < 1 || c.metricsSampleSeconds > 60)
       return Status("InvalidConfig", path + ": metrics.sample_seconds must be 1 to 60");
     if (c.metricsRetentionDays < 1 || c.metricsRetentionDays > 455)
@@ -173,6 +174,7 @@ Result<Config> loadConfig(const std::string& path) {
                                        c.logLevel + "'");
   LP_RETURN_IF_ERROR(parseListen(c.listen));
   if (!c.tlsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.tlsListen));
+  if (!c.prometheusListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.prometheusListen));
   if (!c.dnsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsListen));
   if (!c.dnsUpstream.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsUpstream));
   return c;

@@ -44,6 +44,10 @@ struct Config {
   // [metrics] sample_seconds: how often the data plane's counters are read into
   // the CloudWatch series (1 to 60); retention_days: how long minute points are
   // kept (CloudWatch keeps them 15 days); max_points: cap on points held.
+  // prometheus_listen: where GET /metrics is served for operators ("ADDR:PORT";
+  // "" = nowhere). Unsigned and across accounts, so keep it on loopback or a
+  // management network; when the port is taken the daemon logs a warning and runs on.
+  std::string prometheusListen = "127.0.0.1:9466";
   int metricsSampleSeconds = 10;
   int metricsRetentionDays = 15;
   int64_t metricsMaxPoints = 2'000'000;

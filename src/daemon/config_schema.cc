@@ -56,6 +56,7 @@ const std::vector<Key> kLimitKeys = {
 };
 const std::vector<Key> kMetricsKeys = {
     {"sample_seconds", Type::kInt},
+    {"prometheus_listen", Type::kString},
     {"retention_days", Type::kInt},
     {"max_points", Type::kInt},
 };

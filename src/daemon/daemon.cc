@@ -17,6 +17,7 @@
 #include "control/store_indexes.h"
 #include "control/vpc_network_service.h"
 #include "daemon/metrics_sampler.h"
+#include "daemon/prometheus_page.h"
 #include "daemon/reload.h"
 #include "daemon/sd_notify.h"
 #include "daemon/sns_outbox.h"
@@ -91,6 +92,8 @@ struct Daemon::Parts {
   std::unique_ptr<SnsOutbox> outbox;  // outlives notifier
   std::unique_ptr<notify::Notifier> notifier;
   std::unique_ptr<StatusSocket> statusSocket;
+  std::unique_ptr<api::HttpServer> prometheus;  // stopped first: its collectors read the parts above
+  std::string prometheusUrl;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string url;
 };
@@ -186,6 +189,7 @@ Status Daemon::start() {
   LP_ASSIGN_OR_RETURN(parts_->notifier, notify::Notifier::create(*parts_->outbox, parts_->clock, nopts));
   parts_->notifier->start();
   parts_->url = "http://" + listen.first + ":" + std::to_string(port);
+  startPrometheus();
   parts_->statusSocket =
       std::make_unique<StatusSocket>(statusSocketPath(config_.stateDir), [this] { return statusJson(); });
   if (Status st = parts_->statusSocket->start(); !st.ok()) {
@@ -219,6 +223,7 @@ std::string Daemon::statusJson() const {
   j["uptime_seconds"] =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - parts_->started).count();
   j["listen"] = parts_->url;
+  if (!parts_->prometheusUrl.empty()) j["prometheus"] = parts_->prometheusUrl;
   j["state_dir"] = config_.stateDir;
   j["dataplane"] = config_.dataplane;
   uint64_t bytes = 0;
@@ -263,6 +268,34 @@ std::string Daemon::statusJson() const {
   return j.dump();
 }
 
+// GET /metrics for operators. Not worth failing the start for: a port that is
+// taken gets a warning, as the DNS host listener does.
+void Daemon::startPrometheus() {
+  if (config_.prometheusListen.empty()) return;
+  auto listen = parseListen(config_.prometheusListen);
+  if (!listen.ok()) return;  // loadConfig checked it
+  auto& registry = metrics::prom::processRegistry();
+  addDaemonCollectors(registry, {parts_->sampler.get(), parts_->reconciler.get(), parts_->dns.get(), parts_->started,
+                                 LP_VERSION});
+  api::HttpServerOptions opts;
+  opts.address = listen->first;
+  opts.port = listen->second;
+  opts.threads = 1;
+  opts.maxBodyBytes = 4096;
+  opts.requestTimeoutSeconds = 10;
+  auto server = std::make_unique<api::HttpServer>(
+      [&registry](const api::HttpRequest& r) { return prometheusResponse(registry, r); }, opts);
+  auto port = server->start();
+  if (!port.ok()) {
+    LP_LOG_WARN("metrics: no Prometheus listener on {} ({})", config_.prometheusListen, port.status().toString());
+    removeDaemonCollectors(registry);
+    return;
+  }
+  parts_->prometheus = std::move(server);
+  parts_->prometheusUrl = "http://" + listen->first + ":" + std::to_string(*port) + "/metrics";
+  LP_LOG_INFO("linkplane metrics on {}", parts_->prometheusUrl);
+}
+
 Status Daemon::startHttps() {
   LP_ASSIGN_OR_RETURN(auto ca, tls::LocalCa::loadOrCreate(config_.stateDir));
   LP_RETURN_IF_ERROR(writeCaBundle(config_.stateDir + "/ca-bundle.crt", ca.certificatePem()));
@@ -290,6 +323,11 @@ Status Daemon::startHttps() {
 
 void Daemon::stop() {
   if (!parts_) return;
+  if (parts_->prometheus) {
+    parts_->prometheus->stop();
+    parts_->prometheus.reset();
+    removeDaemonCollectors(metrics::prom::processRegistry());
+  }
   if (parts_->statusSocket) parts_->statusSocket->stop();
   parts_->statusSocket.reset();
   if (parts_->notifier) parts_->notifier->stop();

@@ -31,6 +31,7 @@ class Daemon {
   // The local CA, the workloads' CA bundle and the HTTPS API listener; points
   // linkplane's own services in the catalog at it.
   Status startHttps();
+  void startPrometheus();
   struct Parts;
   Config config_;
   std::unique_ptr<Parts> parts_;

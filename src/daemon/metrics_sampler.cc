@@ -36,6 +36,11 @@ void MetricsSampler::stop() {
   usage_.flush(/*openHour=*/true);
 }
 
+std::shared_ptr<const std::vector<InterfaceFigures>> MetricsSampler::latest() const {
+  std::lock_guard lock(latestMu_);
+  return latest_;
+}
+
 void MetricsSampler::sampleOnce() {
   uint64_t activity = forwarder_.activity();
   bool anyOpen = false;
@@ -60,6 +65,17 @@ void MetricsSampler::sampleOnce() {
                       now >= before ? now - before : now);
     }
     std::erase_if(infos_, [&](const auto& kv) { return !now.interfaces.count(kv.first); });
+    auto figures = std::make_shared<std::vector<InterfaceFigures>>();
+    figures->reserve(now.interfaces.size());
+    for (const auto& [id, c] : now.interfaces) {
+      auto info = infos_.find(id);
+      if (info != infos_.end())
+        figures->push_back({info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active}});
+    }
+    {
+      std::lock_guard lock(latestMu_);
+      latest_ = std::move(figures);
+    }
     last_ = std::move(now);
   }
   series_.flush();

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/background_loop.h"
 #include "control/context.h"
@@ -21,6 +23,12 @@
 #include "metrics/usage.h"
 
 namespace lp::daemon {
+
+// One endpoint interface's figures as of the last round.
+struct InterfaceFigures {
+  metrics::InterfaceInfo info;
+  metrics::CumulativeCounters counters;
+};
 
 class MetricsSampler {
  public:
@@ -31,6 +39,9 @@ class MetricsSampler {
   void stop();
   // One round (what the thread runs); public for tests.
   void sampleOnce();
+  // The figures read in the last round that saw traffic (Prometheus's /metrics):
+  // at most one sampling period old. Any thread.
+  std::shared_ptr<const std::vector<InterfaceFigures>> latest() const;
 
  private:
   const control::ControlContext& ctx_;
@@ -42,6 +53,8 @@ class MetricsSampler {
   dataplane::CountersReport last_;
   std::map<std::string, metrics::InterfaceInfo> infos_;  // by interface id
   std::unique_ptr<BackgroundLoop> loop_;
+  mutable std::mutex latestMu_;
+  std::shared_ptr<const std::vector<InterfaceFigures>> latest_ = std::make_shared<std::vector<InterfaceFigures>>();
 };
 
 }  // namespace lp::daemon

@@ -150,7 +150,14 @@ void DnsServer::publish(std::shared_ptr<const ZoneSnapshot> snapshot) {
 }
 
 DnsStats DnsServer::stats() const {
-  return DnsStats{udpQueries_.load(), tcpQueries_.load(), ignored_.load(), forwarded_.load(), cacheHits_.load()};
+  DnsStats st;
+  st.udpQueries = udpQueries_.load();
+  st.tcpQueries = tcpQueries_.load();
+  st.ignored = ignored_.load();
+  st.forwarded = forwarded_.load();
+  st.cacheHits = cacheHits_.load();
+  for (size_t i = 0; i < st.answersByRcode.size(); ++i) st.answersByRcode[i] = answersByRcode_[i].load();
+  return st;
 }
 
 void DnsServer::add(int fd, Kind kind, const std::string& view, uint32_t events) {
@@ -242,6 +249,7 @@ void DnsServer::onUdp(int fd, const Handle& h) {
       continue;
     }
     if (fwd && forward(fd, h, buf.data(), static_cast<size_t>(n), &from, fromLen)) continue;
+    countAnswer(reply.data(), reply.size());
     sendto(fd, reply.data(), reply.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), fromLen);
   }
 }
@@ -297,6 +305,7 @@ void DnsServer::onTcp(int fd, Handle& h, uint32_t events) {
       bool sent = fwd && forward(fd, h, msg, len, nullptr, 0);
       pos += 2 + len;
       if (sent) continue;
+      countAnswer(reply.data(), reply.size());
       h.out.push_back(static_cast<char>(reply.size() >> 8));
       h.out.push_back(static_cast<char>(reply.size() & 0xff));
       h.out.append(reinterpret_cast<const char*>(reply.data()), reply.size());
@@ -404,6 +413,7 @@ void DnsServer::onUpstream() {
     if (h->second.kind == Kind::kTcpConn) --h->second.pendingForwards;
     buf[0] = static_cast<uint8_t>(f.clientId >> 8);
     buf[1] = static_cast<uint8_t>(f.clientId & 0xff);
+    countAnswer(buf.data(), static_cast<size_t>(n));
     if (h->second.kind == Kind::kUdp) {
       sendto(f.fd, buf.data(), static_cast<size_t>(n), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&f.from), f.fromLen);
     } else if (h->second.kind == Kind::kTcpConn) {

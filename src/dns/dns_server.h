@@ -15,6 +15,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -53,6 +54,7 @@ struct DnsStats {
   uint64_t ignored = 0;    // packets that got no answer (malformed, responses)
   uint64_t forwarded = 0;  // queries sent to the upstream
   uint64_t cacheHits = 0;  // answers served from the answer cache
+  std::array<uint64_t, 16> answersByRcode{};  // answers sent (ours and the upstream's), by RCODE
 };
 
 class DnsServer {
@@ -156,6 +158,10 @@ class DnsServer {
   size_t tcpConnections_ = 0;
   int64_t lastSync_ = 0;
   std::atomic<uint64_t> udpQueries_{0}, tcpQueries_{0}, ignored_{0}, forwarded_{0}, cacheHits_{0};
+  std::array<std::atomic<uint64_t>, 16> answersByRcode_{};
+  void countAnswer(const uint8_t* wire, size_t len) {
+    if (len >= 4) answersByRcode_[wire[3] & 0x0f].fetch_add(1, std::memory_order_relaxed);
+  }
   std::atomic<size_t> openResolvers_{0};
 };
 

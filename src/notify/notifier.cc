@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "metrics/prometheus.h"
 
 namespace lp::notify {
 
@@ -91,6 +92,20 @@ std::optional<int64_t> Notifier::runOnce() {
   return nextDue;
 }
 
+namespace {
+
+// linkplane_sns_deliveries_total: every attempt, by kind of message and outcome
+// (delivered; retry: failed, another attempt is scheduled; abandoned: failed, the
+// retry policy gave up).
+void countDelivery(const std::string& type, const char* outcome) {
+  static auto& deliveries = metrics::prom::processRegistry().counter(
+      "linkplane_sns_deliveries_total", "Notification delivery attempts by message type and outcome.",
+      {"type", "outcome"});
+  deliveries.add({type, outcome});
+}
+
+}  // namespace
+
 bool Notifier::deliver(const model::SnsDelivery& d) {
   auto msg = renderMessage(d, opts_.publicBaseUrl, *key_);
   HttpPostResult r;
@@ -100,14 +115,17 @@ bool Notifier::deliver(const model::SnsDelivery& d) {
     r.error = msg.status().message();
   }
   if (r.ok()) {
+    countDelivery(d.type, "delivered");
     if (Status st = outbox_.deliverySucceeded(d.id.str()); !st.ok())
       LP_LOG_WARN("notifier: cannot record delivery {}: {}", d.id.str(), st.toString());
     return true;
   }
   LP_LOG_INFO("notifier: {} {} to {} failed (attempt {}): {}", d.type, d.messageId, d.endpoint, d.attempts + 1,
               r.error);
-  if (auto st = outbox_.deliveryFailed(d.id.str(), r.error, opts_.retry); !st.ok())
+  auto st = outbox_.deliveryFailed(d.id.str(), r.error, opts_.retry);
+  if (!st.ok())
     LP_LOG_WARN("notifier: cannot record failed delivery {}: {}", d.id.str(), st.status().toString());
+  countDelivery(d.type, st.ok() && *st ? "abandoned" : "retry");
   return false;
 }
 

@@ -202,6 +202,10 @@ void Reconciler::scheduleRetry(std::map<std::string, Retry>& retries, const std:
   auto& r = retries[key];
   r.attempts++;
   r.lastError = why;
+  {
+    std::lock_guard l(statsMu_);
+    stats_.errors++;
+  }
   auto delay = opts_.retryFirst * (1 << std::min(r.attempts - 1, 16));
   r.due = clock_.steadyNow() + std::min<std::chrono::milliseconds>(delay, opts_.retryMax);
 }

@@ -76,6 +76,7 @@ struct ReconcilerStats {
   uint64_t endpointsPlanned = 0;  // endpoint keys planned
   uint64_t statusWrites = 0;      // store updates of endpoint status
   uint64_t statusConflicts = 0;   // decisions dropped because the object changed
+  uint64_t errors = 0;            // host, data plane or status work that failed and waits for a retry
   // The last start or resync until its queues first drained, and where it went
   // (the daemon logs it; the scale benchmark reads the log).
   std::chrono::milliseconds resyncTook{0}, resyncHost{0}, resyncListeners{0}, resyncNames{0}, resyncStatus{0};

@@ -3,9 +3,12 @@ interface endpoint (the data plane test's topology), and the unmodified AWS CLI
 (`aws cloudwatch get-metric-statistics`, `list-metrics`) and boto3
 (get_metric_data) show them in AWS/PrivateLinkEndpoints to the consumer and in
 AWS/PrivateLinkServices to the provider, per endpoint and per subnet/zone; a third
-account sees none of it; the figures survive a restart. Needs root."""
+account sees none of it; the figures survive a restart. The same figures, and the
+daemon's own, on the operators' Prometheus page (GET /metrics). Needs root."""
 import datetime
 import os
+import re
+import urllib.request
 
 import pytest
 
@@ -22,8 +25,30 @@ SERVICES = "AWS/PrivateLinkServices"
 def daemon():
     # Counters read every second, so the test waits seconds, not the default 10.
     state_dir, path = write_config(accounts=("provider", "consumer", "outsider"),
-                                   body='dns_listen = ""\n[metrics]\nsample_seconds = 1\n')
+                                   body='dns_listen = ""\n[metrics]\nsample_seconds = 1\n'
+                                        'prometheus_listen = "127.0.0.1:0"\n')
     yield from serving(Daemon(state_dir=state_dir, config=path).start())
+
+
+def scrape(daemon):
+    url = re.search(r"linkplane metrics on (http://\S+)", daemon.log()).group(1)
+    with urllib.request.urlopen(url, timeout=5) as r:
+        assert r.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        return r.read().decode()
+
+
+def sample(page, name, **labels):
+    """The value of the one sample of name whose labels include these."""
+    found = []
+    for line in page.splitlines():
+        m = re.fullmatch(r"(\w+)(?:\{(.*)\})? (\S+)", line)
+        if not m or m.group(1) != name:
+            continue
+        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        if all(have.get(k) == v for k, v in labels.items()):
+            found.append(float(m.group(3)))
+    assert len(found) == 1, (name, labels, found)
+    return found[0]
 
 
 def utc(dt):
@@ -114,11 +139,36 @@ def test_bytes_through_an_endpoint_show_in_cloudwatch(daemon, servers, scripts):
     assert res["Id"] == "bytes" and res["StatusCode"] == "Complete"
     assert sum(res["Values"]) == want and len(res["Timestamps"]) == len(res["Values"])
 
+    # The operators' page: the same bytes per endpoint interface and per service and
+    # zone, and the daemon's own figures (API calls by action and code, commits, DNS).
+    assert wait_for(lambda: "linkplane_endpoint_bytes_total{" in scrape(daemon), 10, 0.5)
+    page = scrape(daemon)
+    consumer_id = daemon.aws("sts", "get-caller-identity", account="consumer")["Account"]
+    provider_id = daemon.aws("sts", "get-caller-identity", account="provider")["Account"]
+    assert sample(page, "linkplane_endpoint_bytes_total", account=consumer_id, endpoint=t.endpoint,
+                  subnet=t.csub, vpc=t.cvpc) == want
+    assert sample(page, "linkplane_endpoint_new_connections_total", endpoint=t.endpoint) == 1
+    assert sample(page, "linkplane_service_bytes_total", account=provider_id, service_id=t.service_id,
+                  load_balancer=t.lb, zone=az) == want
+    assert sample(page, "linkplane_api_requests_total", service="monitoring", action="GetMetricStatistics",
+                  code="OK") >= 1
+    assert sample(page, "linkplane_api_request_duration_seconds_count", service="ec2",
+                  action="CreateVpcEndpoint") >= 1
+    assert sample(page, "linkplane_store_commit_duration_seconds_count") >= 1
+    assert sample(page, "linkplane_reconciler_queued_keys") >= 0
+    assert sample(page, "linkplane_build_info") == 1
+
     # Bad input: a clear error.
     err = daemon.aws_error("cloudwatch", "get-metric-statistics", "--namespace", ENDPOINTS, "--metric-name",
                            "BytesProcessed", "--start-time", utc(start), "--end-time", utc(end), "--period", "45",
                            "--statistics", "Sum", account="consumer")
     assert err.code == "InvalidParameterValue"
+    # ... and counted by its AWS code.
+    daemon.aws_error("cloudwatch", "get-metric-statistics", "--namespace", ENDPOINTS, "--metric-name",
+                     "BytesProcessed", "--start-time", utc(start), "--end-time", utc(end), "--period", "45",
+                     "--statistics", "Sum", account="consumer")
+    assert sample(scrape(daemon), "linkplane_api_requests_total", service="monitoring",
+                  action="GetMetricStatistics", code="InvalidParameterValue") == 2
     with pytest.raises(Exception) as e:
         cw.get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[{"Id": "e", "Expression": "m1*2"}])
     assert "InvalidParameterValue" in str(e.value)

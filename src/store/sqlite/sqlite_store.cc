@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -35,6 +36,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "metrics/prometheus.h"
 #include "store/sqlite/schema.h"
 #include "store/store.h"
 
@@ -50,6 +52,19 @@ std::vector<Object> ReadView::list(std::string_view kind) const {
 }
 
 namespace {
+
+// linkplane_store_commit_duration_seconds: one observation per group commit (the
+// SQLite transaction and its fsync, for every write transaction queued behind it).
+void recordCommitMetrics(size_t transactions, bool ok, std::chrono::steady_clock::duration took) {
+  static auto& commits = metrics::prom::processRegistry().histogram(
+      "linkplane_store_commit_duration_seconds", "Time to commit one group of write transactions durably.", {});
+  static auto& txns = metrics::prom::processRegistry().counter(
+      "linkplane_store_transactions_total", "Write transactions committed (ok) or failed at commit (error).",
+      {"result"});
+  commits.observe({}, std::chrono::duration<double>(took).count());
+  txns.add({ok ? "ok" : "error"}, transactions);
+}
+
 
 // An object and the index entries computed from it.
 struct Stored {
@@ -436,7 +451,9 @@ class SqliteStore final : public Store {
       batch.swap(queue_);
     }
     if (batch.empty()) return Status::Ok();
+    const auto started = std::chrono::steady_clock::now();
     Status st = persist(batch);
+    recordCommitMetrics(batch.size(), st.ok(), std::chrono::steady_clock::now() - started);
     if (!st.ok()) {
       // Later queued transactions built on these writes: they fail too, and the
       // staged state goes back to what is committed.
