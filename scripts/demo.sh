@@ -791,8 +791,61 @@ section_dns() {
   wait_dig "$C_ENI" "$P_PRIVATE_DNS" "" || true
   shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +noall +comments "$P_PRIVATE_DNS"
   [[ $SHOWN == *"status: REFUSED"* ]] || fail "$P_PRIVATE_DNS must be gone with private DNS off"
-  printf '   (An endpoint to an AWS service works the same way with its default name, e.g.\n'
-  printf '   ec2.us-east-1.amazonaws.com, once the daemon config names a backend for it: README, [aws_service_backends].)\n'
+}
+
+# ---------------------------------------------------------------------------
+# section_aws_services (issue 16): an endpoint to an AWS service (STS, which linkplane
+# serves itself over HTTPS with its local CA) with private DNS; the unmodified AWS CLI
+# in the consumer's workload, with no endpoint URL and no CA variable, is answered
+# through it; then the endpoint's BytesProcessed from CloudWatch.
+section_aws_services() {
+  section "AWS services through an interface endpoint, with no configuration change"
+  with_dataplane "the workload and the endpoint's interface live in namespaces, which need root." || return 0
+  say "The consumer creates an endpoint to STS with private DNS: sts.us-east-1.amazonaws.com now means the endpoint."
+  run consumer ec2 create-vpc-endpoint --vpc-id "$C_VPC" --vpc-endpoint-type Interface \
+    --service-name com.amazonaws.us-east-1.sts --subnet-id "${C_SUBNETS[0]}" --security-group-id "$C_ENDPOINT_SG" \
+    --private-dns-enabled --query 'VpcEndpoint.VpcEndpointId'
+  local sts_endpoint=$OUT
+  expect_id vpce "$sts_endpoint"
+  wait_endpoint "$sts_endpoint" available
+  say "Inside the workload: the AWS CLI as installed, only the consumer's keys and region (no --endpoint-url,
+   no AWS_CA_BUNDLE): the workload's trust store holds the daemon's local CA."
+  local inside=("$LINKPLANE" exec --eni "$C_ENI" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+    AWS_ACCESS_KEY_ID="$CONSUMER_KEY" AWS_SECRET_ACCESS_KEY="$CONSUMER_SECRET" AWS_DEFAULT_REGION=us-east-1
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1
+    "$AWS" sts get-caller-identity --query Account --output text)
+  shown "${inside[@]}"
+  [[ $SHOWN == "$CONSUMER_ACCOUNT" ]] || fail "expected the consumer's account through the endpoint, got $SHOWN"
+
+  say "CloudWatch counts the bytes of that call on the endpoint (AWS/PrivateLinkEndpoints, BytesProcessed;
+   the daemon samples its counters every few seconds)."
+  local from to i sum=""
+  from=$(date -u -d '-10 min' +%Y-%m-%dT%H:%M:00Z)
+  to=$(date -u -d '+2 min' +%Y-%m-%dT%H:%M:00Z)
+  local query=(cloudwatch get-metric-statistics --namespace AWS/PrivateLinkEndpoints --metric-name BytesProcessed
+    --dimensions "Name=VPC Endpoint Id,Value=$sts_endpoint" "Name=Endpoint Type,Value=Interface"
+    "Name=Service Name,Value=com.amazonaws.us-east-1.sts" "Name=VPC Id,Value=$C_VPC"
+    --start-time "$from" --end-time "$to" --period 3600 --statistics Sum --query 'Datapoints[0].Sum')
+  for i in $(seq 60); do
+    sum=$(AWS_ACCESS_KEY_ID=$CONSUMER_KEY AWS_SECRET_ACCESS_KEY=$CONSUMER_SECRET "$AWS" --endpoint-url "$ENDPOINT" \
+      --output text "${query[@]}" 2>&1) || true
+    [[ $sum =~ ^[0-9]+(\.[0-9]+)?$ ]] && break
+    sleep 0.5
+  done
+  run consumer "${query[@]}"
+  [[ $OUT =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ ${OUT%.*} -gt 0 ]] || fail "no BytesProcessed for $sts_endpoint"
+  say "Deleting the endpoint takes the name back: the same command in the workload now fails, as on AWS
+   without internet access."
+  run consumer ec2 delete-vpc-endpoints --vpc-endpoint-ids "$sts_endpoint" --query 'Unsuccessful'
+  local gone=""
+  for i in $(seq 20); do
+    if ! gone=$("${inside[@]}" 2>&1); then break; fi
+    gone=""
+    sleep 0.25
+  done
+  printf '   $ %s\n' "$(quoted "${inside[@]}")"
+  [[ -n $gone ]] || fail "aws sts get-caller-identity still works in the workload with the endpoint deleted"
+  printf '%s\n' "$gone" | grep -v '^$' | head -3 | sed 's/^/     /'
 }
 
 # ---------------------------------------------------------------------------
@@ -817,6 +870,7 @@ main() {
   section_endpoints
   section_traffic
   section_dns
+  section_aws_services
   section_notifications
   # ------------------------------------------------------------------------
   section_summary

@@ -92,7 +92,7 @@ def check_endpoints_section(out):
 def check_dns_section(out, regional, ips):
     """The consumer's workload resolves the endpoint's names; the host listener too;
     the provider's private DNS name only inside the consumer VPC, and only while on."""
-    dns = between(out, "== Names inside the VPC", "== Connection notifications over SNS ==")
+    dns = between(out, "== Names inside the VPC", "== AWS services through an interface endpoint")
     assert "nameserver 10.1.0.2" in dns
     answer = {m.group(1) for m in re.finditer(r"^\s+" + re.escape(regional) + r"\.\s+60\s+IN\s+A\s+(\S+)$", dns, re.M)}
     assert answer == ips, dns
@@ -121,6 +121,18 @@ def check_dns_section(out, regional, ips):
     assert "conflicting DNS domain for api.example.internal" in dns
     off = dns[dns.index("--no-private-dns-enabled"):]
     assert "status: REFUSED" in off and "status: NOERROR" not in off, off
+
+
+def check_aws_services_section(out):
+    """STS through an endpoint with private DNS: the unmodified CLI in the workload is
+    answered (the consumer's account), CloudWatch counts the bytes, and once the
+    endpoint is deleted the same command cannot connect."""
+    aws = between(out, "== AWS services through an interface endpoint", "== Connection notifications over SNS ==")
+    assert "--endpoint-url" not in aws[aws.index("exec --eni"):], aws
+    assert line(r"222222222222", aws)
+    bytes_processed = re.search(r"get-metric-statistics .*\n\s+(\d+(?:\.\d+)?)$", aws, re.M)
+    assert bytes_processed and float(bytes_processed.group(1)) > 0, aws
+    assert 'Could not connect to the endpoint URL: "https://sts.us-east-1.amazonaws.com/"' in aws, aws
 
 
 def check_notifications_section(out, svc_id):
@@ -162,6 +174,7 @@ def test_demo_runs_end_to_end_and_cleans_up():
         assert "Skipped: the VPC resolvers live in the VPC namespaces, which need root." in out
     if os.geteuid() == 0:
         check_dns_section(out, regional, endpoint_ips)
+        check_aws_services_section(out)
         assert "(data plane on)" in out
         for v in vpcs:
             assert f"lp-{v}" in out  # the namespaces were shown
