@@ -27,8 +27,8 @@ dns_listen = ""
 [throttle]
 mutating_rate = 1
 mutating_burst = 20
-read_rate = 20
-read_burst = 60
+read_rate = 4
+read_burst = 30
 """
 GONE_VPC = "vpc-0000000000000000a"
 
