@@ -1,10 +1,14 @@
 #include "api/api_service.h"
 
 #include <array>
+#include <nlohmann/json.hpp>
 
+#include "api/cloudtrail/lookup_events.h"
 #include "api/console/console_service.h"
 #include "api/handlers.h"
 #include "api/sns/sns_public.h"
+#include "audit/audit_log.h"
+#include "audit/resource_ids.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "control/metrics_attribution.h"
@@ -14,19 +18,32 @@ namespace lp::api {
 
 namespace {
 
-constexpr std::array<ServiceInfo, 5> kServices{{
+constexpr std::array<ServiceInfo, 6> kServices{{
     {"ec2", "http://ec2.amazonaws.com/doc/2016-11-15/", Protocol::kEc2},
     {"elasticloadbalancing", "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", Protocol::kQuery},
     {"sns", "http://sns.amazonaws.com/doc/2010-03-31/", Protocol::kQuery},
     {"sts", "https://sts.amazonaws.com/doc/2011-06-15/", Protocol::kQuery},
     {"monitoring", "http://monitoring.amazonaws.com/doc/2010-08-01/", Protocol::kQuery},
+    {"cloudtrail", "", Protocol::kJson},
 }};
+
+// CloudTrail's X-Amz-Target prefix, with or without botocore's
+// "com.amazonaws.cloudtrail.v20131101." before it.
+constexpr std::string_view kCloudTrailTarget = "CloudTrail_20131101.";
+
+// An action name a client sent, as the audit log keeps it.
+std::string clip(std::string_view s) { return std::string(s.substr(0, 128)); }
 
 constexpr std::string_view kXmlDecl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 // The auth error a protocol uses for each failure (EC2 answers AuthFailure for all).
 Status authError(Protocol p, std::string_view queryCode, std::string_view message) {
   if (p == Protocol::kEc2) return Status("AuthFailure", std::string(message));
+  if (p == Protocol::kJson) {
+    if (queryCode == "InvalidClientTokenId") return Status("UnrecognizedClientException", std::string(message));
+    if (queryCode == "SignatureDoesNotMatch") return Status("InvalidSignatureException", std::string(message));
+    return Status(std::string(queryCode) + "Exception", std::string(message));
+  }
   return Status(std::string(queryCode), std::string(message));
 }
 
@@ -53,8 +70,10 @@ const Route* Router::find(std::string_view signingName, std::string_view action)
   return it == routes_.end() ? nullptr : &it->second;
 }
 
-ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, std::string countersPath)
-    : ctx_(ctx) {
+ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, std::string countersPath,
+                       ApiOptions apiOptions)
+    : ctx_(ctx), options_(std::move(apiOptions)) {
+  if (options_.throttle) throttle_ = std::make_unique<AccountThrottle>(*options_.throttle, ctx.region, ctx.clock);
   registerAllHandlers(router_, ctx, metrics);
   console::ConsoleOptions options;
   options.countersPath = std::move(countersPath);
@@ -67,6 +86,13 @@ HttpResponse ApiService::errorResponse(const ServiceInfo& svc, const Status& st,
   HttpResponse resp;
   resp.status = httpStatusFor(svc.protocol, st.code());
   resp.errorCode = st.code();
+  if (svc.protocol == Protocol::kJson) {
+    resp.contentType = "application/x-amz-json-1.1";
+    resp.headers.emplace_back("x-amzn-RequestId", requestId);
+    resp.body = nlohmann::json{{"__type", st.code()}, {"message", st.message()}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return resp;
+  }
   XmlWriter x;
   x.raw(kXmlDecl);
   if (svc.protocol == Protocol::kEc2) {
@@ -99,7 +125,7 @@ namespace {
 // router knows them: a name the client made up is counted as "-", so what a
 // client sends cannot grow the page.
 void recordRequestMetrics(const ServiceInfo* svc, const std::string& action, bool routed, const HttpResponse& resp,
-                  std::chrono::steady_clock::duration took) {
+                          std::chrono::steady_clock::duration took) {
   static auto& requests = metrics::prom::processRegistry().counter(
       "linkplane_api_requests_total", "API requests by service, action and result (OK or the AWS error code).",
       {"service", "action", "code"});
@@ -140,76 +166,152 @@ HttpResponse ApiService::handle(const HttpRequest& req) const {
 HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note) const {
   const std::string requestId = ctx_.random.uuid();
   const ServiceInfo& ec2 = kServices[0];
+  note.sourceIp = req.sourceIp;
+  note.sourceVpce = req.sourceVpce;
 
   const std::string* authz = req.header("authorization");
   // SNS's SubscribeURL and SigningCertURL work without SigV4 (only those two).
   if (!authz) {
     if (auto r = handleSnsPublicGet(req, ctx_, requestId)) return std::move(*r);
   }
-  if (!authz) return errorResponse(ec2, authError(Protocol::kEc2, "MissingAuthenticationToken",
-                                                  "AWS was not able to validate the provided access credentials"),
-                                   requestId);
+  const model::Account* account = nullptr;
+  // Every refused authentication goes to the audit log, with what the request
+  // claimed (its access key id and action), never its signature.
+  auto refuse = [&](const ServiceInfo& svc, const Status& st) {
+    HttpResponse resp = errorResponse(svc, st, requestId);
+    if (options_.audit) {
+      if (const std::string* target = req.header("x-amz-target")) {
+        note.action = clip(target->substr(target->rfind('.') == std::string::npos ? 0 : target->rfind('.') + 1));
+      } else if (auto form = Params::parseForm(req.body); form.ok() && form->find("Action")) {
+        note.action = clip(*form->find("Action"));
+      }
+      record(note, account, false, {}, st, resp.status, requestId, true);
+    }
+    return resp;
+  };
+  if (!authz) return refuse(ec2, authError(Protocol::kEc2, "MissingAuthenticationToken",
+                                           "AWS was not able to validate the provided access credentials"));
   auto parsed = parseAuthorization(*authz);
-  if (!parsed.ok()) return errorResponse(ec2, parsed.status(), requestId);
+  if (!parsed.ok()) return refuse(ec2, parsed.status());
   const SigV4Header& auth = parsed.value();
   const ServiceInfo* svc = serviceBySigningName(auth.credential.service);
-  note.service = auth.credential.service;
+  note.service = clip(auth.credential.service);
+  note.accessKeyId = clip(auth.credential.accessKeyId);
   if (!svc)
-    return errorResponse(ec2, Status("AuthFailure", "Credential should be scoped to a valid service, not '" +
-                                                        auth.credential.service + "'."),
-                         requestId);
+    return refuse(ec2, Status("AuthFailure", "Credential should be scoped to a valid service, not '" +
+                                                 auth.credential.service + "'."));
   if (req.method != "POST")
     return errorResponse(*svc, Status("InvalidAction", "Only POST requests are supported."), requestId);
 
   // Identity and signature, before anything in the request is acted on.
   if (auth.credential.region != ctx_.region.name)
-    return errorResponse(*svc, authError(svc->protocol, "SignatureDoesNotMatch",
-                                         "Credential should be scoped to a valid region, not '" +
-                                             auth.credential.region + "'."),
-                         requestId);
-  const model::Account* account = ctx_.region.accountByKey(auth.credential.accessKeyId);
+    return refuse(*svc, authError(svc->protocol, "SignatureDoesNotMatch",
+                                  "Credential should be scoped to a valid region, not '" + auth.credential.region + "'."));
+  account = ctx_.region.accountByKey(auth.credential.accessKeyId);
   if (account) note.account = account->id;
   if (!account)
-    return errorResponse(*svc, authError(svc->protocol, "InvalidClientTokenId",
-                                         "AWS was not able to validate the provided access credentials"),
-                         requestId);
+    return refuse(*svc, authError(svc->protocol, "InvalidClientTokenId",
+                                  "AWS was not able to validate the provided access credentials"));
   const std::string* amzDate = req.header("x-amz-date");
   auto when = amzDate ? parseAmzDate(*amzDate) : std::nullopt;
   if (!when || amzDate->substr(0, 8) != auth.credential.date)
-    return errorResponse(*svc, authError(svc->protocol, "IncompleteSignature",
-                                         "AWS was not able to validate the provided access credentials: bad or "
-                                         "missing X-Amz-Date"),
-                         requestId);
+    return refuse(*svc, authError(svc->protocol, "IncompleteSignature",
+                                  "AWS was not able to validate the provided access credentials: bad or "
+                                  "missing X-Amz-Date"));
   auto skew = ctx_.clock.now() - *when;
   if (skew > kMaxClockSkew || skew < -kMaxClockSkew)
-    return errorResponse(*svc, authError(svc->protocol, "SignatureDoesNotMatch",
-                                         "Signature expired: " + *amzDate + " is more than 15 minutes away from now."),
-                         requestId);
+    return refuse(*svc, authError(svc->protocol, "SignatureDoesNotMatch",
+                                  "Signature expired: " + *amzDate + " is more than 15 minutes away from now."));
   std::string path = req.target.substr(0, req.target.find('?'));
   std::string canonical = canonicalRequest(req.method, path, "", req.headers, auth.signedHeaders, sha256Hex(req.body));
   std::string expected = computeSignature(account->secretAccessKey, auth, *amzDate, canonical);
   if (!constantTimeEquals(expected, auth.signature))
-    return errorResponse(*svc, authError(svc->protocol, "SignatureDoesNotMatch",
-                                         "The request signature we calculated does not match the signature you "
-                                         "provided."),
-                         requestId);
+    return refuse(*svc, authError(svc->protocol, "SignatureDoesNotMatch",
+                                  "The request signature we calculated does not match the signature you "
+                                  "provided."));
   bool hostSigned = false;
   for (auto& h : auth.signedHeaders) hostSigned |= h == "host";
   if (!hostSigned)
-    return errorResponse(*svc, authError(svc->protocol, "IncompleteSignature", "The host header must be signed."),
-                         requestId);
+    return refuse(*svc, authError(svc->protocol, "IncompleteSignature", "The host header must be signed."));
 
+  if (svc->protocol == Protocol::kJson) return dispatchJson(*svc, *account, req, requestId, note);
   return dispatch(*svc, *account, req.body, requestId, &note);
 }
 
 HttpResponse ApiService::callAs(std::string_view signingName, const model::Account& account,
-                                std::string_view formBody) const {
+                                std::string_view formBody, std::string_view sourceIp) const {
   const ServiceInfo* svc = serviceBySigningName(signingName);
   const std::string requestId = ctx_.random.uuid();
   if (!svc)
     return errorResponse(kServices[0], Status("InvalidAction", "Unknown service '" + std::string(signingName) + "'."),
                          requestId);
-  return dispatch(*svc, account, formBody, requestId);
+  RequestNote note{std::string(signingName), "", account.id, account.accessKeyId, std::string(sourceIp), ""};
+  return dispatch(*svc, account, formBody, requestId, &note);
+}
+
+std::optional<HttpResponse> ApiService::throttled(const ServiceInfo& svc, const model::Account& account,
+                                                  std::string_view action, const std::string& requestId,
+                                                  const RequestNote* note) const {
+  bool readOnly = isReadOnlyAction(action);
+  if (!throttle_ || throttle_->admit(account.id, readOnly)) return std::nullopt;
+  // The codes and statuses AWS sends, which the SDKs' retry handlers know.
+  Status st = svc.protocol == Protocol::kEc2    ? Status("RequestLimitExceeded", "Request limit exceeded.")
+              : svc.protocol == Protocol::kJson ? Status("ThrottlingException", "Rate exceeded")
+                                                : Status("Throttling", "Rate exceeded");
+  HttpResponse resp = errorResponse(svc, st, requestId);
+  if (note && !readOnly) record(*note, &account, false, {}, st, resp.status, requestId, true);
+  return resp;
+}
+
+void ApiService::record(const RequestNote& note, const model::Account* account, bool readOnly,
+                        std::vector<std::string> resources, const Status& result, int httpStatus,
+                        const std::string& requestId, bool refused) const {
+  if (!options_.audit) return;
+  audit::AuditRecord r;
+  r.time = ctx_.clock.now();
+  r.eventId = ctx_.random.uuid();
+  r.account = account ? account->id : "";
+  r.userName = account ? account->name : "";
+  r.accessKeyId = note.accessKeyId;
+  r.sourceIp = note.sourceIp;
+  r.sourceVpce = note.sourceVpce;
+  r.service = note.service;
+  r.action = note.action;
+  r.readOnly = readOnly;
+  r.resources = std::move(resources);
+  r.result = result.ok() ? std::string(audit::kSuccess) : result.code();
+  r.httpStatus = httpStatus;
+  r.requestId = requestId;
+  // A call that changed something is on disk before its response is sent.
+  Status st = refused ? options_.audit->appendRefused(std::move(r)) : options_.audit->append(std::move(r), result.ok());
+  if (!st.ok()) LP_LOG_ERROR("audit: {}", st.toString());
+}
+
+HttpResponse ApiService::dispatchJson(const ServiceInfo& svc, const model::Account& account, const HttpRequest& req,
+                                      const std::string& requestId, RequestNote& note) const {
+  const std::string* target = req.header("x-amz-target");
+  std::string_view t = target ? std::string_view(*target) : std::string_view();
+  auto at = t.find(kCloudTrailTarget);
+  std::string_view action = at == std::string_view::npos ? std::string_view() : t.substr(at + kCloudTrailTarget.size());
+  note.action = clip(action);
+  if (action != "LookupEvents")
+    return errorResponse(svc, Status("UnknownOperationException", "This service answers LookupEvents only."),
+                         requestId);
+  if (auto r = throttled(svc, account, action, requestId, &note)) return std::move(*r);
+  auto query = cloudtrail::parseLookupEventsRequest(req.body);
+  if (!query.ok()) return errorResponse(svc, query.status(), requestId);
+  query->account = account.id;  // an account sees only its own events
+  audit::AuditPage page;
+  if (!options_.auditDir.empty()) {
+    auto found = audit::lookup(options_.auditDir, *query);
+    if (!found.ok()) return errorResponse(svc, found.status(), requestId);
+    page = std::move(*found);
+  }
+  HttpResponse resp;
+  resp.contentType = "application/x-amz-json-1.1";
+  resp.headers.emplace_back("x-amzn-RequestId", requestId);
+  resp.body = cloudtrail::lookupEventsResponse(page, ctx_.region.name);
+  return resp;
 }
 
 // After authentication (SigV4 or a console session): decode, route and run as account.
@@ -227,6 +329,8 @@ HttpResponse ApiService::dispatch(const ServiceInfo& service, const model::Accou
   if (!route)
     return errorResponse(*svc, Status("InvalidAction", "The action " + *action + " is not valid for this web service."),
                          requestId);
+
+  if (auto r = throttled(*svc, *account, *action, requestId, note)) return std::move(*r);
 
   control::CallContext call{account->id, requestId, false};
   if (svc->protocol == Protocol::kEc2) {
@@ -246,7 +350,19 @@ HttpResponse ApiService::dispatch(const ServiceInfo& service, const model::Accou
     st = Status(svc->protocol == Protocol::kEc2 ? "InternalError" : "InternalFailure",
                 "An internal error has occurred.");
   }
-  if (!st.ok()) return errorResponse(*svc, st, requestId);
+  const bool audited = note && options_.audit && !isReadOnlyAction(*action);
+  std::vector<std::string> resources;
+  if (audited) {
+    for (auto& [key, value] : params->all())
+      if (key != "Action" && key != "Version") audit::collectResourceIds(value, resources);
+    if (st.ok()) audit::collectResourceIds(body.str(), resources);  // what the call made
+  }
+  if (!st.ok()) {
+    HttpResponse err = errorResponse(*svc, st, requestId);
+    if (audited) record(*note, account, false, std::move(resources), st, err.status, requestId, false);
+    return err;
+  }
+  if (audited) record(*note, account, false, std::move(resources), st, 200, requestId, false);
 
   HttpResponse resp;
   XmlWriter x;

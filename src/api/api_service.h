@@ -16,11 +16,15 @@
 
 #include "api/params.h"
 #include "api/sigv4.h"
+#include "api/throttle.h"
 #include "api/xml_writer.h"
 #include "control/context.h"
 
 namespace lp::metrics {
 class SeriesStore;
+}
+namespace lp::audit {
+class AuditLog;
 }
 
 namespace lp::api {
@@ -34,8 +38,9 @@ struct HttpRequest {
   std::string target;
   HeaderList headers;
   std::string body;
-  // Set when the request came through an interface endpoint (the data plane's
-  // PROXY v2 header): the client's address in its VPC and the endpoint.
+  // The client's address: the TCP peer, or, when the request came through an
+  // interface endpoint (the data plane's PROXY v2 header), the client's address in
+  // its VPC, with the endpoint in sourceVpce.
   std::string sourceIp;
   std::string sourceVpce;
   const std::string* header(std::string_view name) const;
@@ -49,7 +54,8 @@ struct HttpResponse {
   std::string errorCode;  // an error response's AWS code ("" = success), for the request metrics
 };
 
-enum class Protocol { kEc2, kQuery };
+// kJson: the JSON 1.1 protocol (X-Amz-Target), CloudTrail's LookupEvents only.
+enum class Protocol { kEc2, kQuery, kJson };
 
 struct ServiceInfo {
   std::string_view signingName;
@@ -87,24 +93,35 @@ class Router {
 // HTTP status for an error code under a protocol (the one mapping table).
 int httpStatusFor(Protocol protocol, std::string_view code);
 
+// What guards the API beyond authorization: throttling and the audit log.
+struct ApiOptions {
+  std::optional<ThrottleConfig> throttle;  // none: no throttling (unit tests, fuzzers)
+  audit::AuditLog* audit = nullptr;        // none: nothing recorded; owned by the daemon
+  std::string auditDir;                    // read by LookupEvents ("": no events)
+};
+
 class ApiService {
  public:
   // metrics: the CloudWatch figures (null: the data plane is off, no figures);
   // countersPath: the data plane's counters file the console's traffic charts read.
   explicit ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics = nullptr,
-                      std::string countersPath = "");
+                      std::string countersPath = "", ApiOptions options = {});
   ~ApiService();
   HttpResponse handle(const HttpRequest& req) const;
   // One Query/EC2 form body as account, already authenticated by the caller (the
   // console's session): the same routes, handlers and authorization as a signed request.
-  HttpResponse callAs(std::string_view signingName, const model::Account& account, std::string_view formBody) const;
+  // sourceIp: the console's client, for the audit log.
+  HttpResponse callAs(std::string_view signingName, const model::Account& account, std::string_view formBody,
+                      std::string_view sourceIp = {}) const;
   // Maximum skew between X-Amz-Date and our clock.
   static constexpr std::chrono::minutes kMaxClockSkew{15};
 
  private:
   // What the request log says of a request, filled in as handle() learns it.
+  // The audit log's fields come from here too.
   struct RequestNote {
     std::string service, action, account;
+    std::string accessKeyId, sourceIp, sourceVpce;
   };
   HttpResponse handleRequest(const HttpRequest& req, RequestNote& note) const;
   void countRequest(const RequestNote& note, const HttpResponse& resp, std::chrono::steady_clock::duration took) const;
@@ -112,9 +129,21 @@ class ApiService {
   HttpResponse dispatch(const ServiceInfo& svc, const model::Account& account, std::string_view formBody,
                         const std::string& requestId, RequestNote* note = nullptr) const;
   HttpResponse errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const;
+  // CloudTrail's LookupEvents (JSON protocol), after authentication.
+  HttpResponse dispatchJson(const ServiceInfo& svc, const model::Account& account, const HttpRequest& req,
+                            const std::string& requestId, RequestNote& note) const;
+  // RequestLimitExceeded / Throttling / ThrottlingException when the account's bucket
+  // for this kind of call is empty (recorded if the call would have changed something).
+  std::optional<HttpResponse> throttled(const ServiceInfo& svc, const model::Account& account, std::string_view action,
+                                        const std::string& requestId, const RequestNote* note) const;
+  // One audit record of a mutating call (or a refused request: refused = true).
+  void record(const RequestNote& note, const model::Account* account, bool readOnly, std::vector<std::string> resources,
+              const Status& result, int httpStatus, const std::string& requestId, bool refused) const;
 
   control::ControlContext& ctx_;
   Router router_;
+  ApiOptions options_;
+  std::unique_ptr<AccountThrottle> throttle_;  // null: no throttling
   std::unique_ptr<console::ConsoleService> console_;  // the page at /console/
 };
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/strings.h"
+#include "daemon/config_guards.h"
 #include "daemon/config_schema.h"
 
 namespace lp::daemon {
@@ -167,6 +168,7 @@ Result<Config> loadConfig(const std::string& path) {
     get("network_acl_entries_per_direction", c.limits.networkAclEntriesPerDirection);
     get("security_groups_per_interface", c.limits.securityGroupsPerInterface);
   }
+  LP_RETURN_IF_ERROR(readGuardSections(t, path, c));
   // spdlog reads an unknown level name as "off": a typo would silence the daemon.
   static const char* const kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.logLevel) == std::end(kLevels))

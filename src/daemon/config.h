@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "api/throttle.h"
 #include "common/status.h"
 #include "control/context.h"
 #include "metrics/usage.h"
@@ -55,6 +56,14 @@ struct Config {
   // (same length, cumulative GB per month; the last bound may be 0 = no bound):
   // what `linkplane usage` charges. Defaults: AWS's us-east-1 rates (usage.h).
   metrics::Prices prices;
+  // [throttle]: per-account token buckets for mutating and read calls (api/throttle.h).
+  api::ThrottleConfig throttle;
+  // [audit] max_file_bytes / max_files: the audit log (<state_dir>/audit/) rotates
+  // at that size and keeps that many files; refused_per_second: records of refused
+  // requests kept per second (audit/audit_log.h).
+  int64_t auditMaxFileBytes = 64LL * 1024 * 1024;
+  int auditMaxFiles = 10;
+  int auditRefusedPerSecond = 50;
 };
 
 Config defaultConfig();

@@ -65,6 +65,18 @@ const std::vector<Key> kPricingKeys = {
     {"data_tiers_gb", Type::kNumberArray},
     {"data_tiers_usd_per_gb", Type::kNumberArray},
 };
+const std::vector<Key> kThrottleKeys = {
+    {"enabled", Type::kBool},
+    {"mutating_rate", Type::kNumber},
+    {"mutating_burst", Type::kNumber},
+    {"read_rate", Type::kNumber},
+    {"read_burst", Type::kNumber},
+};
+const std::vector<Key> kAuditKeys = {
+    {"max_file_bytes", Type::kInt},
+    {"max_files", Type::kInt},
+    {"refused_per_second", Type::kInt},
+};
 const std::vector<Key> kRootKeys = {
     {"region", Type::kString},
     {"zone_ids", Type::kStringArray},
@@ -82,6 +94,8 @@ const std::vector<Key> kRootKeys = {
     {"tls_listen", Type::kString},
     {"metrics", Type::kTable, &kMetricsKeys},
     {"pricing", Type::kTable, &kPricingKeys},
+    {"throttle", Type::kTable, &kThrottleKeys},
+    {"audit", Type::kTable, &kAuditKeys},
 };
 
 const char* describe(Type t) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "audit/audit_log.h"
 #include "api/api_service.h"
 #include "api/http/server.h"
 #include "common/log.h"
@@ -78,6 +79,7 @@ struct Daemon::Parts {
   SystemRandom random;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<control::ControlContext> ctx;
+  std::unique_ptr<audit::AuditLog> audit;  // outlives the API
   std::unique_ptr<api::ApiService> api;
   std::unique_ptr<api::HttpServer> http;
   std::unique_ptr<api::HttpServer> https;
@@ -119,8 +121,15 @@ Status Daemon::start() {
     parts_->series = std::make_unique<metrics::SeriesStore>(parts_->clock, mopts);
     LP_RETURN_IF_ERROR(parts_->series->load());
   }
+  api::ApiOptions apiOptions;
+  apiOptions.throttle = config_.throttle;
+  apiOptions.auditDir = config_.stateDir + "/audit";
+  LP_ASSIGN_OR_RETURN(parts_->audit, audit::AuditLog::open({apiOptions.auditDir, config_.auditMaxFileBytes,
+                                                            config_.auditMaxFiles, config_.auditRefusedPerSecond},
+                                                           parts_->clock));
+  apiOptions.audit = parts_->audit.get();
   parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get(),
-                                                  config_.stateDir + "/dataplane-counters.json");
+                                                  config_.stateDir + "/dataplane-counters.json", std::move(apiOptions));
   LP_RETURN_IF_ERROR(startHttps());
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));

@@ -1,4 +1,4 @@
-// linkplane: command-line entry point (serve, exec, ca, usage, demo, version).
+// linkplane: command-line entry point (serve, exec, ca, usage, audit, demo, version).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "daemon/audit_command.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 #include "daemon/demo.h"
@@ -263,6 +264,15 @@ int main(int argc, char** argv) {
   usageCmd->add_option("--format", usageFormat, "table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}));
 
+  std::string auditAccount, auditSince, auditUntil;
+  auto* auditCmd = app.add_subcommand("audit", "The audit log: every mutating call and refused request, as JSON lines, "
+                                               "oldest first");
+  auditCmd->add_option("--config", configPath, "TOML configuration file (for state_dir)");
+  auditCmd->add_option("--state-dir", stateDir, "State directory (default /var/lib/linkplane)");
+  auditCmd->add_option("--account", auditAccount, "Only this account (12 digits)");
+  auditCmd->add_option("--since", auditSince, "From this time (2026-12-05T10:00:00Z) or age (15m, 2h, 7d)");
+  auditCmd->add_option("--until", auditUntil, "Up to this time or age");
+
   bool keep = false;
   auto* demoCmd = app.add_subcommand("demo", "Walk through the seed scenario against a throw-away daemon, narrated");
   demoCmd->add_flag("--keep", keep,
@@ -322,6 +332,14 @@ int main(int argc, char** argv) {
     std::cout << lp::metrics::formatUsage(lp::metrics::usageReport(records, config.prices, month, usageAccount),
                                           usageFormat);
     return 0;
+  }
+  if (app.got_subcommand("audit")) {
+    auto config = effectiveConfig(configPath, stateDir, "");
+    if (!config.ok()) {
+      std::cerr << "linkplane: " << config.status().message() << "\n";
+      return 2;
+    }
+    return lp::daemon::auditCommand(config->stateDir, auditAccount, auditSince, auditUntil);
   }
   if (app.got_subcommand("serve")) return serve(configPath, stateDir, listen);
   if (app.got_subcommand("demo")) return lp::daemon::runDemo(keep);

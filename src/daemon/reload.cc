@@ -83,6 +83,15 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
   restart("dns_listen", running.dnsListen, file.dnsListen);
   restart("dns_upstream", running.dnsUpstream, file.dnsUpstream);
   restart("sns.ca_file", running.snsCaFile, file.snsCaFile);
+  auto throttleText = [](const api::ThrottleConfig& t) {
+    return fmt::format("enabled={} mutating={}/s burst {} read={}/s burst {}", t.enabled, t.mutatingRate,
+                       t.mutatingBurst, t.readRate, t.readBurst);
+  };
+  restart("throttle", throttleText(running.throttle), throttleText(file.throttle));
+  restart("audit", fmt::format("{} bytes x {} files, {} refused/s", running.auditMaxFileBytes, running.auditMaxFiles,
+                               running.auditRefusedPerSecond),
+          fmt::format("{} bytes x {} files, {} refused/s", file.auditMaxFileBytes, file.auditMaxFiles,
+                      file.auditRefusedPerSecond));
   return c;
 }
 

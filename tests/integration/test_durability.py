@@ -17,7 +17,8 @@ def durable():
     # the host (test_host_network covers kill -9 with namespaces). The load loop
     # creates more groups than the default quota of 500 per VPC.
     state_dir, cfg = write_config(body='dataplane = false\ndns_listen = ""\n'
-                                       '[limits]\nsecurity_groups_per_vpc = 100000\n')
+                                       '[limits]\nsecurity_groups_per_vpc = 100000\n'
+                                       '[throttle]\nenabled = false\n')  # writes as fast as they go, on purpose
     yield from serving(Daemon(state_dir=state_dir, config=cfg).start())
 
 

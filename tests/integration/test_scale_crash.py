@@ -78,7 +78,8 @@ def daemon():
         'dns_listen = ""\n'
         '[dataplane]\nworkers = 1\n'
         '[limits]\nvpcs_per_account = 500\ninterface_endpoints_per_vpc = 500\n'
-        'network_interfaces_per_account = 100000\nsecurity_groups_per_vpc = 1000\n'))
+        'network_interfaces_per_account = 100000\nsecurity_groups_per_vpc = 1000\n'
+        '[throttle]\nenabled = false\n'))  # a storm as fast as the clients go, on purpose
     d = Daemon(state_dir=state_dir, config=cfg)
     rc = "never stopped"
     try:

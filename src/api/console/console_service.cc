@@ -224,7 +224,7 @@ HttpResponse ConsoleService::apiCall(const HttpRequest& req, std::string_view se
     return jsonError(404, "UnknownService", "The console calls ec2, elasticloadbalancing and sns only.");
   const model::Account* account = ctx_.region.accountById(s->account);
   if (!account) return jsonError(401, "NotSignedIn", "This account is no longer configured.");
-  HttpResponse r = api_.callAs(service, *account, req.body);
+  HttpResponse r = api_.callAs(service, *account, req.body, req.sourceIp);
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

@@ -50,6 +50,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     for (auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(req.body());
     r.sourceIp = via_.sourceIp;
+    if (r.sourceIp.empty()) {  // not through an endpoint: the TCP peer (the audit log's source address)
+      beast::error_code pec;
+      auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(pec);
+      if (!pec) r.sourceIp = peer.address().to_string();
+    }
     r.sourceVpce = via_.vpceId;
     HttpResponse out;
     try {

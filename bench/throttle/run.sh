@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Noisy-neighbour benchmark (issue 19): one account floods mutating calls from many
+# threads while another account's DescribeVpcs latency is measured, quiet and under
+# the flood, against a daemon with the default [throttle] buckets and, in the same
+# run, the same daemon with throttling off (the peer). Reports p50/p99 and the
+# flood/quiet p99 ratio for both; the target is a ratio under 2 with throttling on.
+# Bounded: LP_BENCH_SAMPLES DescribeVpcs per phase (default 400), each phase at most
+# LP_BENCH_PHASE_SECONDS (default 20), everything on 127.0.0.1, under `timeout 300`.
+#   bash bench/throttle/run.sh BUILD_DIR
+set -euo pipefail
+build=$(realpath "${1:-build}")
+here=$(cd "$(dirname "$0")" && pwd)
+[[ -x $build/src/daemon/linkplane ]] || { echo "bench throttle: build first" >&2; exit 1; }
+echo "load before: $(uptime)"
+timeout 300 /usr/bin/python3 "$here/bench.py" "$build/src/daemon/linkplane"
+echo "load after: $(uptime)"

@@ -1,0 +1,81 @@
+// Per-account request buckets, driven by a manual clock (no sleeping on real time).
+#include "api/throttle.h"
+
+#include <gtest/gtest.h>
+
+namespace lp::api {
+namespace {
+
+using namespace std::chrono_literals;
+
+WallTime start() { return WallTime(std::chrono::seconds(1'800'000'000)); }
+
+model::RegionConfig twoAccounts() {
+  model::RegionConfig r;
+  r.name = "us-east-1";
+  r.accounts = {{"111111111111", "provider", "AKIAP", "s1"}, {"222222222222", "consumer", "AKIAC", "s2"}};
+  return r;
+}
+
+TEST(RequestBucket, BurstThenRefillAtRateNeverAboveBurst) {
+  ManualClock clock(start());
+  RequestBucket b(5, 50, clock.steadyNow());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(b.take(clock.steadyNow())) << i;
+  EXPECT_FALSE(b.take(clock.steadyNow()));
+  clock.advance(200ms);  // one token at 5 per second
+  EXPECT_TRUE(b.take(clock.steadyNow()));
+  EXPECT_FALSE(b.take(clock.steadyNow()));
+  clock.advance(1h);  // a long pause refills to the burst, not beyond
+  int granted = 0;
+  while (b.take(clock.steadyNow())) ++granted;
+  EXPECT_EQ(granted, 50);
+}
+
+TEST(RequestBucket, ClockGoingBackGrantsNothingExtra) {
+  ManualClock clock(start());
+  RequestBucket b(10, 1, clock.steadyNow());
+  clock.advance(1s);
+  EXPECT_TRUE(b.take(clock.steadyNow()));
+  EXPECT_FALSE(b.take(clock.steadyNow() - 5s));
+}
+
+TEST(IsReadOnlyAction, DescribeListGetLookupOnly) {
+  for (auto a : {"DescribeVpcs", "ListTopics", "GetCallerIdentity", "GetMetricData", "LookupEvents"})
+    EXPECT_TRUE(isReadOnlyAction(a)) << a;
+  for (auto a : {"CreateVpc", "DeleteVpcEndpoints", "Publish", "Subscribe", "ModifyVpcEndpoint",
+                 "AcceptVpcEndpointConnections", "", "describeVpcs"})
+    EXPECT_FALSE(isReadOnlyAction(a)) << a;
+}
+
+TEST(AccountThrottle, OneAccountEmptyingItsBucketLeavesTheOtherAlone) {
+  ManualClock clock(start());
+  auto region = twoAccounts();
+  ThrottleConfig cfg;
+  cfg.mutatingRate = 1;
+  cfg.mutatingBurst = 3;
+  cfg.readRate = 1;
+  cfg.readBurst = 2;
+  AccountThrottle t(cfg, region, clock);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(t.admit("111111111111", false));
+  EXPECT_FALSE(t.admit("111111111111", false));
+  // Reads have their own bucket; the other account has its own pair.
+  EXPECT_TRUE(t.admit("111111111111", true));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(t.admit("222222222222", false));
+  EXPECT_FALSE(t.admit("222222222222", false));
+  clock.advance(1s);
+  EXPECT_TRUE(t.admit("111111111111", false));
+  EXPECT_FALSE(t.admit("111111111111", false));
+}
+
+TEST(AccountThrottle, DisabledAdmitsEverything) {
+  ManualClock clock(start());
+  auto region = twoAccounts();
+  ThrottleConfig cfg;
+  cfg.enabled = false;
+  cfg.mutatingBurst = 1;
+  AccountThrottle t(cfg, region, clock);
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(t.admit("111111111111", false));
+}
+
+}  // namespace
+}  // namespace lp::api
