@@ -1,6 +1,7 @@
 #include "daemon/reload.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <functional>
 
@@ -83,6 +84,8 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
   restart("dns_listen", running.dnsListen, file.dnsListen);
   restart("dns_upstream", running.dnsUpstream, file.dnsUpstream);
   restart("sns.ca_file", running.snsCaFile, file.snsCaFile);
+  restart("sns.subscriber_networks", fmt::format("{}", fmt::join(running.snsSubscriberNetworks, ",")),
+          fmt::format("{}", fmt::join(file.snsSubscriberNetworks, ",")));
   return c;
 }
 
