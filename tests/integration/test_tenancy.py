@@ -20,6 +20,7 @@ import time
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from lp import ALL_ACCOUNTS, REGION, Daemon, serving, write_config
 from test_notifications import consumer_endpoint, notification_topic, publish_service
@@ -162,8 +163,9 @@ def test_tarpit_subscriptions_of_one_account_delay_no_other_account(daemon):
         daemon.aws("sns", "subscribe", "--topic-arn", events, "--protocol", "http",
                    "--notification-endpoint", receivers[1].url)
         wait(lambda: receivers[1].confirm_results, 15, "the provider's confirmation")
-        wait(lambda: any(s["SubscriptionArn"] != "PendingConfirmation" for s in daemon.aws(
-            "sns", "list-subscriptions-by-topic", "--topic-arn", events)["Subscriptions"]), 10, "the confirmation")
+        provider_sns = daemon.client("sns")
+        wait(lambda: any(s["SubscriptionArn"] != "PendingConfirmation" for s in provider_sns.list_subscriptions_by_topic(
+            TopicArn=events)["Subscriptions"]), 10, "the confirmation")
         daemon.aws("ec2", "create-vpc-endpoint-connection-notification", "--service-id", svc["ServiceId"],
                    "--connection-notification-arn", events, "--connection-events", "Connect")
         consumer_endpoint(daemon, svc)
@@ -176,18 +178,27 @@ def test_tarpit_subscriptions_of_one_account_delay_no_other_account(daemon):
         tarpit.stop()
 
 
-def refused(daemon, topic, url, account="outsider"):
-    e = daemon.aws_error("sns", "subscribe", "--topic-arn", topic, "--protocol", url.split(":")[0],
-                         "--notification-endpoint", url, account=account)
-    assert e.code == "InvalidParameter", e
-    return e.message
+def refused(daemon, topic, url, account="outsider", cli=False):
+    """Subscribe's refusal (boto3, or the AWS CLI with cli): its message."""
+    if cli:
+        e = daemon.aws_error("sns", "subscribe", "--topic-arn", topic, "--protocol", url.split(":")[0],
+                             "--notification-endpoint", url, account=account)
+        assert e.code == "InvalidParameter", e
+        return e.message
+    with pytest.raises(ClientError) as e:
+        daemon.client("sns", account=account).subscribe(TopicArn=topic, Protocol=url.split(":")[0], Endpoint=url)
+    assert e.value.response["Error"]["Code"] == "InvalidParameter", e.value.response
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    return e.value.response["Error"]["Message"]
 
 
 def test_subscriptions_to_the_host_the_daemon_and_other_tenants_are_refused(daemon):
     topic = daemon.aws("sns", "create-topic", "--name", "probe", account="outsider")["TopicArn"]
     vpc = daemon.aws("ec2", "create-vpc", "--cidr-block", "10.30.0.0/16", account="consumer")["Vpc"]["VpcId"]
     try:
-        assert "169.254.169.254 is link-local" in refused(daemon, topic, "http://169.254.169.254/latest/meta-data/")
+        assert refused(daemon, topic, "http://169.254.169.254/latest/meta-data/", cli=True).endswith(
+            "Invalid parameter: Endpoint Reason: linkplane does not send to this endpoint: "
+            "169.254.169.254 is link-local (169.254.0.0/16)")
         assert "link-local" in refused(daemon, topic, "http://[::ffff:169.254.169.254]/")
         assert "link-local" in refused(daemon, topic, "http://[fe80::1]/")
         assert "multicast" in refused(daemon, topic, "http://224.0.0.251/")
