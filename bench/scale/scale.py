@@ -355,7 +355,7 @@ def write_config(path, accounts):
         for i, (aid, key, secret) in enumerate(lst):
             lines += ["", "[[accounts]]", f'id = "{aid}"', f'name = "lp-scale-{kind}-{i}"',
                       f'access_key_id = "{key}"', f'secret_access_key = "{secret}"']
-    with open(path, "w") as f:
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:  # holds secrets
         f.write("\n".join(lines) + "\n")
 
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -384,6 +385,27 @@ Status SnsService::setTopicAttributes(const CallContext& call, const std::string
   });
 }
 
+namespace {
+
+std::mutex gChecksMu;
+std::map<const ControlContext*, const SubscriberEndpointCheck*> gChecks;
+
+const SubscriberEndpointCheck* subscriberEndpointCheck(const ControlContext& ctx) {
+  std::lock_guard lock(gChecksMu);
+  auto it = gChecks.find(&ctx);
+  return it == gChecks.end() ? nullptr : it->second;
+}
+
+}  // namespace
+
+void setSubscriberEndpointCheck(const ControlContext& ctx, const SubscriberEndpointCheck* check) {
+  std::lock_guard lock(gChecksMu);
+  if (check)
+    gChecks[&ctx] = check;
+  else
+    gChecks.erase(&ctx);
+}
+
 Result<std::string> SnsService::subscribe(const CallContext& call, const SubscribeInput& in) {
   std::string protocol = toLower(in.protocol);
   if (protocol.empty()) return invalid("Invalid parameter: Protocol");
@@ -392,6 +414,11 @@ Result<std::string> SnsService::subscribe(const CallContext& call, const Subscri
                    in.protocol);
   if (!validUrlFor(protocol, in.endpoint))
     return invalid("Invalid parameter: Endpoint must match the specified protocol ({}://...)", protocol);
+  // Before any request is sent (the confirmation goes out as soon as this returns).
+  if (const SubscriberEndpointCheck* check = subscriberEndpointCheck(ctx_)) {
+    if (auto why = check->refuse(in.endpoint))
+      return invalid("Invalid parameter: Endpoint Reason: linkplane does not send to this endpoint: {}", *why);
+  }
   bool raw = false;
   for (const auto& [k, v] : in.attributes) {
     if (k == "RawMessageDelivery") {

@@ -47,6 +47,23 @@ struct PublishInput {
   std::map<std::string, model::SnsMessageAttribute> messageAttributes;
 };
 
+// Whether SNS may send to a subscription endpoint URL (issue 19: no deliveries
+// to the host's loopback, link-local or private services unless the config
+// allows them, nor into VPCs). Implemented over notify::SubscriberGate by the
+// daemon; any thread.
+class SubscriberEndpointCheck {
+ public:
+  virtual ~SubscriberEndpointCheck() = default;
+  // nullopt when allowed; otherwise why not.
+  virtual std::optional<std::string> refuse(const std::string& url) const = 0;
+};
+
+// The check Subscribe consults for the services over ctx (null: none, every
+// endpoint allowed, as in unit tests of other rules). Set by the daemon before
+// the API serves; check must outlive ctx's use. Kept beside ctx rather than in
+// it so this rule does not touch every user of ControlContext.
+void setSubscriberEndpointCheck(const ControlContext& ctx, const SubscriberEndpointCheck* check);
+
 class SnsService {
  public:
   explicit SnsService(ControlContext& ctx) : ctx_(ctx) {}

@@ -1,6 +1,13 @@
 #include "daemon/config.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +19,7 @@
 #include "common/strings.h"
 #include "daemon/config_guards.h"
 #include "daemon/config_schema.h"
+#include "model/ip_address.h"
 
 namespace lp::daemon {
 
@@ -24,6 +32,8 @@ Config defaultConfig() {
       {"111111111111", "provider", "AKIALINKPLANEPROVIDR", "provider/secret/key/0000000000000000000000"},
       {"222222222222", "consumer", "AKIALINKPLANECONSUMR", "consumer/secret/key/0000000000000000000000"},
   };
+  // The demo's subscribers are local; a config file must name its own networks.
+  c.snsSubscriberNetworks = {"127.0.0.0/8"};
   return c;
 }
 
@@ -37,9 +47,20 @@ Result<std::pair<std::string, uint16_t>> parseListen(const std::string& s) {
 
 Result<Config> loadConfig(const std::string& path) {
   Config c = defaultConfig();
+  c.snsSubscriberNetworks.clear();
+  // Read through one descriptor so the mode checked is the file's that is parsed.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status("InvalidConfig", path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  std::string text;
+  if (::fstat(fd, &st) == 0) {
+    char buf[65536];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
   toml::table t;
   try {
-    t = toml::parse_file(path);
+    t = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Status("InvalidConfig", path + ":" + std::to_string(e.source().begin.line) + ": " +
                                        std::string(e.description()));
@@ -72,6 +93,15 @@ Result<Config> loadConfig(const std::string& path) {
       return Status("InvalidConfig", path + ": dataplane.workers must be 0 (one per core) to 256");
   }
   if (auto* sns = t["sns"].as_table()) {
+    if (auto* nets = (*sns)["subscriber_networks"].as_array()) {
+      for (auto& n : *nets) {
+        auto v = n.value<std::string>();
+        if (!v || !model::IpNetwork::parse(*v))
+          return Status("InvalidConfig", path + ": sns.subscriber_networks must be CIDR blocks (\"127.0.0.0/8\", "
+                                                "\"10.0.0.0/8\", \"fd00::/8\") with host bits zero");
+        c.snsSubscriberNetworks.push_back(*v);
+      }
+    }
     if (auto* node = (*sns).get("ca_file")) {
       auto v = node->value<std::string>();
       if (!v || v->empty()) return Status("InvalidConfig", path + ": sns.ca_file must be the path of a PEM file");
@@ -139,6 +169,12 @@ Result<Config> loadConfig(const std::string& path) {
         return Status("InvalidConfig", path + ": duplicate account id or access key for " + acct.id);
       c.region.accounts.push_back(acct);
     }
+    // Like ssh with a private key: secrets open to other users are refused, not used.
+    if (!accounts->empty() && (st.st_mode & 077) != 0)
+      return Status("InvalidConfig",
+                    fmt::format("{} holds secret keys ([[accounts]] secret_access_key) and is accessible by group "
+                                "or others (mode {:04o}); refusing to use it: run chmod 600 {}",
+                                path, st.st_mode & 07777, path));
   }
   if (auto* b = t["aws_service_backends"].as_table()) {
     for (auto& [name, node] : *b) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "api/throttle.h"
 #include "common/status.h"
@@ -42,6 +43,10 @@ struct Config {
   // [sns] ca_file: PEM file of the CAs that https subscribers' certificates must
   // chain to (absolute path); "" = the system trust store.
   std::string snsCaFile;
+  // [sns] subscriber_networks: CIDRs of loopback/private addresses SNS may deliver
+  // to (model/subscriber_networks.h). The built-in default (no config file, the
+  // demo) allows 127.0.0.0/8; a config file allows none unless it says so.
+  std::vector<std::string> snsSubscriberNetworks;
   // [metrics] sample_seconds: how often the data plane's counters are read into
   // the CloudWatch series (1 to 60); retention_days: how long minute points are
   // kept (CloudWatch keeps them 15 days); max_points: cap on points held.
@@ -67,7 +72,9 @@ struct Config {
 };
 
 Config defaultConfig();
-// Reads a TOML file over the defaults; a clear error for anything malformed.
+// Reads a TOML file over the defaults; a clear error for anything malformed, and
+// for a file that holds secret keys and is open to group or others (as ssh
+// refuses such key files).
 Result<Config> loadConfig(const std::string& path);
 // Parses "ADDR:PORT".
 Result<std::pair<std::string, uint16_t>> parseListen(const std::string& s);

@@ -31,7 +31,7 @@ const std::vector<Key> kDataplaneKeys = {
     {"endpoint_bandwidth_gbps", Type::kNumber},
     {"workers", Type::kInt},
 };
-const std::vector<Key> kSnsKeys = {{"ca_file", Type::kString}};
+const std::vector<Key> kSnsKeys = {{"ca_file", Type::kString}, {"subscriber_networks", Type::kStringArray}};
 const std::vector<Key> kAccountKeys = {
     {"id", Type::kString},
     {"name", Type::kString},
@@ -120,7 +120,8 @@ bool matches(Type t, const toml::node& n) {
     case Type::kInt: return n.is_integer();
     case Type::kNumber: return n.is_integer() || n.is_floating_point();
     case Type::kBool: return n.is_boolean();
-    case Type::kStringArray: return n.is_array() && n.as_array()->is_homogeneous(toml::node_type::string);
+    case Type::kStringArray:  // is_homogeneous() is false for an empty array, which is a list of no strings
+      return n.is_array() && (n.as_array()->empty() || n.as_array()->is_homogeneous(toml::node_type::string));
     case Type::kNumberArray:
       return n.is_array() && std::all_of(n.as_array()->begin(), n.as_array()->end(), [](const toml::node& x) {
                return x.is_integer() || x.is_floating_point();

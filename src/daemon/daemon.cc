@@ -22,6 +22,7 @@
 #include "daemon/reload.h"
 #include "daemon/sd_notify.h"
 #include "daemon/sns_outbox.h"
+#include "daemon/subscriber_check.h"
 #include "daemon/status_socket.h"
 #include "dns/dns_server.h"
 #include "metrics/series_store.h"
@@ -91,6 +92,7 @@ struct Daemon::Parts {
   std::unique_ptr<metrics::SeriesStore> series;  // outlives the sampler and the API
   std::unique_ptr<metrics::UsageLedger> usage;
   std::unique_ptr<MetricsSampler> sampler;
+  std::unique_ptr<DaemonSubscriberCheck> subscriberCheck;  // outlives the API and the notifier
   std::unique_ptr<SnsOutbox> outbox;  // outlives notifier
   std::unique_ptr<notify::Notifier> notifier;
   std::unique_ptr<StatusSocket> statusSocket;
@@ -112,6 +114,8 @@ Status Daemon::start() {
   LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir, control::storeIndexer()));
   parts_->ctx = std::make_unique<control::ControlContext>(
       control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
+  LP_ASSIGN_OR_RETURN(parts_->subscriberCheck, DaemonSubscriberCheck::create(*parts_->ctx, config_));
+  control::setSubscriberEndpointCheck(*parts_->ctx, parts_->subscriberCheck.get());
   if (config_.dataplane) {
     // CloudWatch figures: sampled from the forwarder's counters, kept in the state directory.
     metrics::SeriesStoreOptions mopts;
@@ -187,10 +191,14 @@ Status Daemon::start() {
   opts.threads = config_.apiThreads;
   parts_->http = std::make_unique<api::HttpServer>(*parts_->api, opts);
   LP_ASSIGN_OR_RETURN(uint16_t port, parts_->http->start());
+  parts_->subscriberCheck->addListener(listen.first, port);
   // Notifications: after the API (subscribers reach its SubscribeURL), stopped first.
   notify::NotifierOptions nopts;
   nopts.stateDir = config_.stateDir;
   nopts.caFile = config_.snsCaFile;
+  nopts.addressCheck = [gate = &parts_->subscriberCheck->gate()](const sockaddr* a, socklen_t len) {
+    return gate->refuseAddress(a, len);
+  };
   std::string host = listen.first == "0.0.0.0" ? "127.0.0.1" : listen.first == "::" ? "::1" : listen.first;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   nopts.publicBaseUrl = "http://" + host + ":" + std::to_string(port);
@@ -319,6 +327,7 @@ Status Daemon::startHttps() {
   opts.tlsPrivateKeyPem = cert.privateKeyPem;
   parts_->https = std::make_unique<api::HttpServer>(*parts_->api, opts);
   LP_ASSIGN_OR_RETURN(uint16_t port, parts_->https->start());
+  parts_->subscriberCheck->addListener(listen.first, port);
   // Endpoints to linkplane's own services reach this listener from the host
   // namespace, PROXY v2 first so requests are attributed to their endpoint.
   std::string host = listen.first == "0.0.0.0" ? "127.0.0.1" : listen.first;
@@ -357,6 +366,7 @@ void Daemon::stop() {
   parts_->api.reset();
   parts_->series.reset();
   parts_->usage.reset();
+  if (parts_->ctx) control::setSubscriberEndpointCheck(*parts_->ctx, nullptr);
   parts_->ctx.reset();
   parts_->store.reset();
 }

@@ -180,7 +180,14 @@ int runDemo(bool keep) {
   std::vector<std::string> serveArgs = {selfPath(), "serve", "--state-dir", stateDir, "--listen", "127.0.0.1:0"};
   if (!root) {
     // Without root there are no namespaces to make: control plane only.
-    std::ofstream(dir + "/config.toml") << "dataplane = false\n";
+    // 0600 like every config (the daemon refuses secrets open to others), and
+    // the demo's subscribers live on loopback.
+    int fd = open((dir + "/config.toml").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const std::string text = "dataplane = false\n\n[sns]\nsubscriber_networks = [\"127.0.0.0/8\"]\n";
+    if (fd >= 0) {
+      (void)!write(fd, text.data(), text.size());
+      close(fd);
+    }
     serveArgs.push_back("--config");
     serveArgs.push_back(dir + "/config.toml");
   }

@@ -1,6 +1,7 @@
 #include "daemon/reload.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <functional>
 
@@ -92,6 +93,8 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
                                running.auditRefusedPerSecond),
           fmt::format("{} bytes x {} files, {} refused/s", file.auditMaxFileBytes, file.auditMaxFiles,
                       file.auditRefusedPerSecond));
+  restart("sns.subscriber_networks", fmt::format("{}", fmt::join(running.snsSubscriberNetworks, ",")),
+          fmt::format("{}", fmt::join(file.snsSubscriberNetworks, ",")));
   return c;
 }
 

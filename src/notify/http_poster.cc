@@ -12,6 +12,24 @@ size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 }  // namespace
 
+int CurlHttpPoster::openSocket(void* self, int purpose, void* address) {
+  auto* me = static_cast<CurlHttpPoster*>(self);
+  auto* a = static_cast<curl_sockaddr*>(address);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  if (me->check_) {
+    if (auto why = me->check_(&a->addr, a->addrlen)) {
+      me->refused_ = *why;
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+int CurlHttpPoster::progress(void* self, long long, long long, long long, long long) {
+  auto* me = static_cast<CurlHttpPoster*>(self);
+  return me->cancel_ && me->cancel_->load() ? 1 : 0;
+}
+
 CurlHttpPoster::CurlHttpPoster(std::chrono::milliseconds connectTimeout, std::chrono::milliseconds totalTimeout,
                                std::string caFile)
     : connectTimeout_(connectTimeout), totalTimeout_(totalTimeout), caFile_(std::move(caFile)) {
@@ -38,6 +56,16 @@ HttpPostResult CurlHttpPoster::post(const std::string& url, const HeaderPairs& h
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_PROXY, "");  // never http_proxy & co. from the environment
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, +[](void* p, curlsocktype purpose, curl_sockaddr* a) {
+    return static_cast<curl_socket_t>(openSocket(p, purpose, a));
+  });
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION,
+                   +[](void* p, curl_off_t a, curl_off_t b, curl_off_t x, curl_off_t y) { return progress(p, a, b, x, y); });
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, this);
+  refused_.clear();
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!caFile_.empty()) {  // these CAs only: not also the directory libcurl was built with (/etc/ssl/certs)
@@ -58,6 +86,8 @@ HttpPostResult CurlHttpPoster::post(const std::string& url, const HeaderPairs& h
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     r.status = static_cast<int>(status);
     if (!r.ok()) r.error = "HTTP " + std::to_string(status);
+  } else if (!refused_.empty()) {
+    r.error = "not sent: " + refused_;
   } else {
     r.error = curl_easy_strerror(rc);
   }

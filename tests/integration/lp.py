@@ -39,6 +39,14 @@ def write_config(accounts=("provider", "consumer"), body='dataplane = false\ndns
     state_dir = tempfile.mkdtemp(prefix="lp-test-")
     path = os.path.join(state_dir, "linkplane.toml")
     top, _, tables = body.partition("\n[")
+    if body.startswith("["):
+        top, tables = "", body[1:]
+    # Subscribers in tests are local servers (tenancy: a config file allows none by default).
+    if "subscriber_networks" not in body:
+        if "[sns]" in "[" + tables:
+            tables = tables.replace("sns]\n", 'sns]\nsubscriber_networks = ["127.0.0.0/8"]\n', 1)
+        else:
+            tables = (tables + "\n\n[" if tables else "") + 'sns]\nsubscriber_networks = ["127.0.0.0/8"]\n'
     parts = ['region = "us-east-1"', top.strip()]
     for name in accounts:
         account_id, key, secret = ALL_ACCOUNTS[name]
@@ -46,7 +54,8 @@ def write_config(accounts=("provider", "consumer"), body='dataplane = false\ndns
                      f'access_key_id = "{key}"\nsecret_access_key = "{secret}"')
     if tables:
         parts.append("[" + tables)
-    with open(path, "w") as f:
+    # 0600: the daemon refuses a file with secret keys that others may read (as ssh does).
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         f.write("\n\n".join(p for p in parts if p) + "\n")
     return state_dir, path
 

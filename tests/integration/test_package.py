@@ -48,7 +48,7 @@ def test_install_puts_binary_man_page_config_and_unit_under_destdir(installed):
     binary = os.path.join(root, "usr/bin/linkplane")
     assert os.access(binary, os.X_OK)
     config = os.path.join(root, "etc/linkplane/linkplane.toml")
-    assert os.stat(config).st_mode & 0o777 == 0o640
+    assert os.stat(config).st_mode & 0o777 == 0o600  # it will hold secret keys: the daemon refuses more
     unit = open(os.path.join(root, "usr/lib/systemd/system/linkplane.service")).read()
     assert "ExecStart=/usr/bin/linkplane serve --config /etc/linkplane/linkplane.toml\n" in unit
     assert "Type=notify\n" in unit and "StateDirectory=linkplane\n" in unit and "Restart=on-failure\n" in unit

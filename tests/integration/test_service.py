@@ -75,8 +75,10 @@ def test_sighup_applies_the_log_level_and_names_what_needs_a_restart():
         assert d.aws_error("ec2", "create-vpc", "--cidr-block", "10.1.0.0/16").code == "VpcLimitExceeded"
 
         # A broken file is refused and the running configuration kept.
-        with open(cfg, "a") as f:
-            f.write("\n[sns]\nca_fle = \"x\"\n")
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:  # the harness's config already has an [sns] table
+            f.write(text.replace("[sns]\n", "[sns]\nca_fle = \"x\"\n"))
         d.proc.send_signal(signal.SIGHUP)
         assert wait_for(lambda: "still running with the previous configuration" in d.log()), d.log()
         assert "unknown key 'sns.ca_fle' (did you mean 'sns.ca_file'?)" in d.log()

@@ -24,6 +24,7 @@ class ConfigFile : public ::testing::Test {
   Result<Config> load(const std::string& text) {
     path_ = dir_ + "/linkplane.toml";
     std::ofstream(path_) << text;
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return loadConfig(path_);
   }
   std::string dir_, path_;
@@ -125,6 +126,41 @@ TEST_F(ConfigFile, UnknownLogLevelIsRefusedRatherThanSilencingTheLog) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
             path_ + ": log_level must be one of trace, debug, info, warn, error, critical, off; got 'verbose'");
+}
+
+constexpr const char* kWithSecret =
+    "[[accounts]]\nid = \"333333333333\"\nname = \"a\"\naccess_key_id = \"AKIAA\"\nsecret_access_key = \"s\"\n";
+
+// Issue 19: secret keys readable by other users are refused, as ssh refuses such key files.
+TEST_F(ConfigFile, SecretKeysReadableByOthersAreRefusedNamingTheFileAndChmod) {
+  ASSERT_TRUE(load(kWithSecret).ok());  // 0600
+  for (auto extra : {std::filesystem::perms::group_read, std::filesystem::perms::others_read}) {
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write | extra);
+    auto c = loadConfig(path_);
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.status().message().find(path_ + " holds secret keys"), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("chmod 600 " + path_), std::string::npos) << c.status().message();
+  }
+  // Without secrets (the demo accounts' documented keys) the mode is not the daemon's business.
+  std::ofstream(path_) << "dataplane = false\n";
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                          std::filesystem::perms::others_read);
+  EXPECT_TRUE(loadConfig(path_).ok());
+}
+
+TEST_F(ConfigFile, SubscriberNetworksAreCidrsAndNoneByDefaultInAFile) {
+  EXPECT_EQ(defaultConfig().snsSubscriberNetworks, std::vector<std::string>{"127.0.0.0/8"});
+  auto none = load("dataplane = false\n");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->snsSubscriberNetworks.empty());
+  auto some = load("[sns]\nsubscriber_networks = [\"127.0.0.0/8\", \"10.0.0.0/8\", \"fd00::/8\"]\n");
+  ASSERT_TRUE(some.ok()) << some.status().message();
+  EXPECT_EQ(some->snsSubscriberNetworks.size(), 3u);
+  for (const char* bad : {"[\"10.0.0.1/8\"]", "[\"nonsense\"]", "[\"10.0.0.0/33\"]"}) {
+    auto c = load(std::string("[sns]\nsubscriber_networks = ") + bad + "\n");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("sns.subscriber_networks must be CIDR blocks"), std::string::npos);
+  }
 }
 
 TEST(ConfigSchema, EditDistanceAndNearestKey) {

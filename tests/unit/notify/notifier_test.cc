@@ -15,7 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -24,6 +28,7 @@
 #include "common/strings.h"
 #include "daemon/sns_outbox.h"
 #include "notify/message.h"
+#include "notify/subscriber_gate.h"
 
 namespace lp::notify {
 namespace {
@@ -202,6 +207,78 @@ TEST_F(NotifierTest, GivesUpAfterThePolicyLimit) {
   EXPECT_TRUE(all<model::SnsDelivery>().empty());
 }
 
+// Subscribers that accept and never answer (tarpits) and one that answers at
+// once, shared by every worker's poster. Waits are on conditions, never on time.
+struct TarpitSubscribers {
+  std::mutex mu;
+  std::condition_variable cv;
+  int hanging = 0;
+  bool release = false;
+  std::vector<std::string> answered;
+
+  class Poster : public HttpPoster {
+   public:
+    Poster(TarpitSubscribers& s, const std::atomic<bool>& cancel) : s_(s), cancel_(cancel) {}
+    HttpPostResult post(const std::string& url, const HeaderPairs&, const std::string&) override {
+      std::unique_lock lock(s_.mu);
+      HttpPostResult r;
+      if (url.find("tarpit") != std::string::npos) {
+        ++s_.hanging;
+        s_.cv.notify_all();
+        while (!s_.release && !cancel_) s_.cv.wait_for(lock, std::chrono::milliseconds(10));
+        --s_.hanging;
+        r.error = "Timeout was reached";
+        return r;
+      }
+      s_.answered.push_back(url);
+      s_.cv.notify_all();
+      r.status = 200;
+      return r;
+    }
+
+   private:
+    TarpitSubscribers& s_;
+    const std::atomic<bool>& cancel_;
+  };
+  template <typename Pred>
+  bool waitFor(Pred pred) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), pred);
+  }
+};
+
+// Issue 19: one account's subscribers that never answer held every other
+// account's deliveries for their 15 s timeouts, one after another.
+TEST_F(NotifierTest, SubscribersThatNeverAnswerHoldUpNoOtherAccount) {
+  TarpitSubscribers subs;
+  std::string adversary = topic("flood");
+  for (int i = 0; i < 20; ++i) confirmedSubscription(adversary, "http://127.0.0.1:9/tarpit" + std::to_string(i));
+  NotifierOptions o;
+  o.stateDir = dir_;
+  o.publicBaseUrl = "http://127.0.0.1:4566";
+  o.limits = DeliveryLimits{8, 4};
+  auto key = SigningKey::loadOrCreate(dir_);
+  ASSERT_TRUE(key.ok());
+  Notifier pool(*outbox_, clock_, o, std::move(*key), [&](const std::atomic<bool>& cancel) {
+    return std::unique_ptr<HttpPoster>(std::make_unique<TarpitSubscribers::Poster>(subs, cancel));
+  });
+  pool.start();
+  ASSERT_TRUE(subs.waitFor([&] { return subs.hanging == 4; }));  // the account's share, no more
+
+  std::string victim = topic("victim", kOther);
+  ASSERT_TRUE(sns().subscribe(as(kOther), {victim, "http", "http://127.0.0.1:9/victim", {}, false}).ok());
+  EXPECT_TRUE(subs.waitFor([&] { return !subs.answered.empty(); }));
+  {
+    std::lock_guard lock(subs.mu);
+    EXPECT_EQ(subs.answered, std::vector<std::string>{"http://127.0.0.1:9/victim"});
+    EXPECT_EQ(subs.hanging, 4);
+  }
+  pool.stop();  // cancels the hanging posts: returns at once, the deliveries stay owed
+  size_t owed = 0;
+  for (const auto& d : all<model::SnsDelivery>()) owed += d.topicArn == adversary && d.attempts == 0;
+  EXPECT_EQ(owed, 20u);
+}
+
 // A one-shot HTTP server on 127.0.0.1 answering the given status line.
 class OneShotServer {
  public:
@@ -302,6 +379,65 @@ TEST(CurlHttpPosterTest, PostsWithFiveThousandDescriptorsOpen) {
     url.replace(url.find("127.0.0.1"), 9, "localhost");
     EXPECT_EQ(poster.post(url, {}, "x").status, 204);
   }
+}
+
+// The check runs on the address each connection is about to go to, after
+// resolution: a refused one gets no socket, so the listener never sees a SYN.
+TEST(CurlHttpPosterTest, AddressCheckRefusesBeforeAnyConnection) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::listen(fd, 4);
+  std::string seen;
+  CurlHttpPoster poster(std::chrono::seconds(2), std::chrono::seconds(5));
+  poster.setAddressCheck([&](const sockaddr* addr, socklen_t) -> std::optional<std::string> {
+    seen = addr->sa_family == AF_INET ? "v4" : "v6";
+    return "127.0.0.1 is loopback (127.0.0.0/8) and not in [sns] subscriber_networks";
+  });
+  for (const char* host : {"127.0.0.1", "localhost"}) {
+    auto r = poster.post("http://" + std::string(host) + ":" + std::to_string(ntohs(a.sin_port)) + "/", {}, "x");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_NE(r.error.find("not sent: 127.0.0.1 is loopback"), std::string::npos) << r.error;
+  }
+  EXPECT_FALSE(seen.empty());
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 0);  // no connection waiting to be accepted
+  ::close(fd);
+}
+
+class FixedResolver : public Resolver {
+ public:
+  Result<std::vector<model::IpAddress>> resolve(const std::string& host) const override {
+    if (host == "metadata.example") return std::vector<model::IpAddress>{*model::IpAddress::parse("169.254.169.254")};
+    if (host == "mixed.example")
+      return std::vector<model::IpAddress>{*model::IpAddress::parse("203.0.113.9"),
+                                           *model::IpAddress::parse("10.0.0.9")};
+    if (host == "public.example") return std::vector<model::IpAddress>{*model::IpAddress::parse("203.0.113.9")};
+    return Status("ResolveFailed", "cannot resolve " + host);
+  }
+};
+
+TEST(SubscriberGateTest, EveryResolvedAddressIsCheckedWithTheUrlsPort) {
+  model::SubscriberNetworkPolicy p;
+  p.allowed = {*model::IpNetwork::parse("127.0.0.0/8")};
+  p.ownListeners = {{*model::IpAddress::parse("127.0.0.1"), 4566}};
+  SubscriberGate gate(p, [] { return std::vector<model::IpNetwork>{*model::IpNetwork::parse("10.0.0.0/16")}; },
+                      std::make_unique<FixedResolver>());
+  EXPECT_FALSE(gate.refuseUrl("https://public.example/hook"));
+  EXPECT_FALSE(gate.refuseUrl("http://127.0.0.1:8080/hook"));
+  EXPECT_EQ(*gate.refuseUrl("http://127.0.0.1:4566/?Action=Publish"), "127.0.0.1:4566 is one of linkplane's own listeners");
+  EXPECT_EQ(*gate.refuseUrl("http://metadata.example/latest/meta-data/"),
+            "169.254.169.254 is link-local (169.254.0.0/16)");
+  EXPECT_EQ(*gate.refuseUrl("http://mixed.example/"), "10.0.0.9 is inside a VPC's CIDR block (10.0.0.0/16)");
+  EXPECT_TRUE(gate.refuseUrl("http://[::ffff:169.254.169.254]/"));
+  EXPECT_TRUE(gate.refuseUrl("http://[fe80::1]:80/"));
+  EXPECT_TRUE(gate.refuseUrl("http://nowhere.example/"));
+  gate.addOwnListener({*model::IpAddress::parse("0.0.0.0"), 9000});
+  EXPECT_TRUE(gate.refuseUrl("http://127.0.0.9:9000/"));
 }
 
 }  // namespace
