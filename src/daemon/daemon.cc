@@ -308,6 +308,7 @@ void Daemon::startPrometheus() {
     removeDaemonCollectors(registry);
     return;
   }
+  if (parts_->subscriberCheck) parts_->subscriberCheck->addListener(listen->first, *port);
   parts_->prometheus = std::move(server);
   parts_->prometheusUrl = "http://" + listen->first + ":" + std::to_string(*port) + "/metrics";
   LP_LOG_INFO("linkplane metrics on {}", parts_->prometheusUrl);

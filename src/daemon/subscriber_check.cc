@@ -49,7 +49,7 @@ Result<std::unique_ptr<DaemonSubscriberCheck>> DaemonSubscriberCheck::create(con
     policy.allowed.push_back(*net);
   }
   // Listeners with a fixed port now; those on port 0 are added once bound.
-  for (const auto* spec : {&config.listen, &config.tlsListen, &config.dnsListen}) {
+  for (const auto* spec : {&config.listen, &config.tlsListen, &config.dnsListen, &config.prometheusListen}) {
     if (spec->empty()) continue;
     auto l = listenAddress(*spec);  // a host name: parsed by its server, added once bound
     if (l.ok() && l->port != 0) policy.ownListeners.push_back(*l);
