@@ -173,9 +173,8 @@ DirtyKeys DesiredState::load(const store::ReadView& view) {
   DirtyKeys all;
   for (std::string_view kind :
        {model::Vpc::kKind, model::Subnet::kKind, model::NetworkInterface::kKind, model::SecurityGroup::kKind,
-        model::NetworkAcl::kKind,
-        model::ServiceConfiguration::kKind, model::LoadBalancer::kKind, model::Listener::kKind,
-        model::TargetGroup::kKind, model::VpcEndpoint::kKind}) {
+        model::NetworkAcl::kKind, model::ServiceConfiguration::kKind, model::LoadBalancer::kKind,
+        model::Listener::kKind, model::TargetGroup::kKind, model::VpcEndpoint::kKind}) {
     view.forEach(kind, [&](const store::Object& o) {
       (void)apply(kind, o.id, o);
       return true;

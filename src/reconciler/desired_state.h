@@ -6,10 +6,9 @@
 // values (host_plan.h, dataplane_plan.h, dns_plan.h).
 //
 // Keys: a VPC (its namespace, bridges, addresses, workloads, nftables tables of
-// security groups and network ACLs, DNS resolver), an endpoint (its listeners, names and status) and a target group (its
-// health checks). apply() of a changed object reports the keys of both its old and
-// its new version, so a VPC an interface left is converged as well as the one it
-// joined.
+// security groups and network ACLs, DNS resolver), an endpoint (its listeners, names and status) and a target group
+// (its health checks). apply() of a changed object reports the keys of both its old and its new version, so a VPC an
+// interface left is converged as well as the one it joined.
 //
 // Value type with no I/O; the reconciler thread owns its instance.
 #pragma once

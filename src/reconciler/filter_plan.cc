@@ -122,7 +122,8 @@ class Batch {
                 {"policy", "accept"}}}}}};
   }
   json rule(const std::string& chain, std::vector<json> expr) const {
-    return {{"add", {{"rule", {{"family", family_}, {"table", kSgTable}, {"chain", chain}, {"expr", std::move(expr)}}}}}};
+    return {
+        {"add", {{"rule", {{"family", family_}, {"table", kSgTable}, {"chain", chain}, {"expr", std::move(expr)}}}}}};
   }
 
  private:
@@ -190,8 +191,8 @@ std::string filterRuleset(const FilterInputs& in) {
   json thSport = {{"payload", {{"protocol", "th"}, {"field", "sport"}}}};
   cmds.push_back(inet.rule("prerouting", {match(ipField("daddr"), in.resolver), match(l4proto(), dns),
                                           match(thPort, 53), verdict("accept")}));
-  cmds.push_back(inet.rule("output", {match(ipField("saddr"), in.resolver), match(l4proto(), dns),
-                                      match(thSport, 53), verdict("accept")}));
+  cmds.push_back(inet.rule(
+      "output", {match(ipField("saddr"), in.resolver), match(l4proto(), dns), match(thSport, 53), verdict("accept")}));
 
   // Network ACLs at subnet boundaries: outbound of the source's subnet first.
   std::map<std::string, bool> aclMade;
@@ -214,8 +215,8 @@ std::string filterRuleset(const FilterInputs& in) {
   for (const char* base : {"prerouting", "output"}) {
     for (const auto& j : outJumps) cmds.push_back(inet.rule(base, j));
     for (const auto& j : inJumps) cmds.push_back(inet.rule(base, j));
-    cmds.push_back(inet.rule(base, {match({{"ct", {{"key", "state"}}}}, json::array({"established", "related"}), "in"),
-                                    verdict("accept")}));
+    cmds.push_back(inet.rule(
+        base, {match({{"ct", {{"key", "state"}}}}, json::array({"established", "related"}), "in"), verdict("accept")}));
   }
 
   // Security groups, for new connections: the source workload's egress rules

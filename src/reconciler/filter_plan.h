@@ -48,9 +48,9 @@ struct WorkloadPort {
 };
 
 struct FilterInputs {
-  std::string resolver;                           // VPC base+2
-  std::vector<model::InterfaceRules> rules;       // model::effectiveRules of the VPC
-  std::map<std::string, std::string> typeOf;      // interface id -> InterfaceType
+  std::string resolver;                       // VPC base+2
+  std::vector<model::InterfaceRules> rules;   // model::effectiveRules of the VPC
+  std::map<std::string, std::string> typeOf;  // interface id -> InterfaceType
   std::vector<SubnetFilter> subnets;
   std::map<std::string, model::NetworkAcl> acls;  // by id
   std::vector<WorkloadPort> ports;

@@ -72,8 +72,8 @@ class NetHostProvisioner final : public HostNetwork {
   DescriptorUseFn descriptors_;
   std::set<std::string> owned_;  // namespaces this host's daemon made
   std::map<std::string, std::unique_ptr<net::Netlink>> netlinks_;
-  std::map<std::string, std::string> nftApplied_;             // ns -> last ruleset applied
-  std::map<std::string, std::set<std::string>> tuned_;        // ns -> links given their GSO size
+  std::map<std::string, std::string> nftApplied_;       // ns -> last ruleset applied
+  std::map<std::string, std::set<std::string>> tuned_;  // ns -> links given their GSO size
   // ns -> bridges given proxy ARP, ports isolated ("" = the namespace's redirects off)
   std::map<std::string, std::set<std::string>> routed_;
   std::map<std::string, std::set<std::string>> workloadsOf_;  // VPC ns -> its workload namespaces

@@ -90,7 +90,8 @@ std::string verdictOf(const json& expr) {
 FilterInputs twoSubnets() {
   FilterInputs in;
   in.resolver = "10.1.0.2";
-  in.subnets = {SubnetFilter{"subnet-a", "10.1.1.0/24", "acl-a"}, SubnetFilter{"subnet-b", "10.1.2.0/24", "acl-default"}};
+  in.subnets = {SubnetFilter{"subnet-a", "10.1.1.0/24", "acl-a"},
+                SubnetFilter{"subnet-b", "10.1.2.0/24", "acl-default"}};
   in.acls["acl-default"] = acl("acl-default", model::initialAclEntries(true));
   in.acls["acl-a"] = acl("acl-a", {
                                       entry(32767, false, "-1", "deny", "0.0.0.0/0"),
@@ -101,8 +102,7 @@ FilterInputs twoSubnets() {
                                       entry(32767, true, "-1", "deny", "0.0.0.0/0"),
                                   });
   in.rules = {iface("eni-w1", "10.1.1.10", {tcp(80, 80, {"10.1.2.0/24"})}, {tcp(443, 443, {"0.0.0.0/0"})}),
-              iface("eni-e1", "10.1.1.50", {tcp(443, 443, {"10.1.1.10/32"})}, {}),
-              iface("eni-n1", "10.1.2.5", {}, {})};
+              iface("eni-e1", "10.1.1.50", {tcp(443, 443, {"10.1.1.10/32"})}, {}), iface("eni-n1", "10.1.2.5", {}, {})};
   in.typeOf = {{"eni-w1", "interface"}, {"eni-e1", "vpc_endpoint"}, {"eni-n1", "network_load_balancer"}};
   in.ports = {WorkloadPort{"lp-vw1", "10.1.1.10"}};
   return in;
@@ -131,14 +131,14 @@ TEST(FilterPlan, ResolverThenStatelessAclsThenConntrackThenGroups) {
   auto pre = rules(b, "inet", "prerouting");
   std::vector<std::string> verdicts;
   for (const auto& r : pre) verdicts.push_back(verdictOf(r));
-  EXPECT_EQ(verdicts, (std::vector<std::string>{"accept",                // resolver
-                                                "jump acl-out-acl-a",    // leaving subnet a
+  EXPECT_EQ(verdicts, (std::vector<std::string>{"accept",              // resolver
+                                                "jump acl-out-acl-a",  // leaving subnet a
                                                 "jump acl-out-acl-default",
-                                                "jump acl-in-acl-a",     // entering subnet a
+                                                "jump acl-in-acl-a",  // entering subnet a
                                                 "jump acl-in-acl-default",
-                                                "accept",                // established, related
-                                                "vmap",                  // egress of the source workload
-                                                "vmap"}));               // ingress of the destination
+                                                "accept",   // established, related
+                                                "vmap",     // egress of the source workload
+                                                "vmap"}));  // ingress of the destination
   // The established rule comes after the ACLs: replies meet the ACLs too (stateless).
   EXPECT_TRUE(pre[5][0]["match"]["left"].contains("ct"));
   // A subnet's ACL is skipped inside the subnet: source in, destination not in it.
