@@ -474,9 +474,8 @@ section_traffic() {
 
   say "Security groups. The load balancer's nodes open the connections to the target, from their own addresses"
   printf '   in the provider VPC (the consumer'"'"'s address never reaches the provider), and so do the health\n'
-  printf '   checks. On AWS the target'"'"'s group must admit them: port %s from the provider VPC'"'"'s CIDR.\n' "$tport"
-  printf '   (linkplane filters what reaches endpoint interfaces and what workloads open, not what reaches a\n'
-  printf '   workload: here the rule is what the same steps need on AWS.)\n'
+  printf '   checks. As on AWS the target'"'"'s group must admit them: port %s from the provider VPC'"'"'s CIDR\n' "$tport"
+  printf '   (without it the health checks and the forwarded connections are dropped before they reach it).\n'
   run provider ec2 authorize-security-group-ingress --group-id "$P_SG" --protocol tcp --port "$tport" \
     --cidr 10.0.0.0/16 --query 'SecurityGroupRules[].[IpProtocol,FromPort,ToPort,CidrIpv4]'
   printf '   The consumer needs nothing new: its workload'"'"'s group may open anything (the default egress rule)\n'

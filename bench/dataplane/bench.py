@@ -206,6 +206,9 @@ def linkplane_topology(tmp):
     pvpc = pe.create_vpc(CidrBlock="10.233.0.0/16")["Vpc"]["VpcId"]
     psub = pe.create_subnet(VpcId=pvpc, CidrBlock="10.233.1.0/24", AvailabilityZoneId="use1-az1")["Subnet"]["SubnetId"]
     srv = pe.create_network_interface(SubnetId=psub, PrivateIpAddress="10.233.1.10")["NetworkInterface"]
+    # As on AWS: the target's group admits the load balancer's nodes (the VPC's CIDR).
+    pe.authorize_security_group_ingress(GroupId=srv["Groups"][0]["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "10.233.0.0/16"}]}])
     tgs = {}
     for name, p in [(f"iperf{i}", IPERF_PORT + i) for i in range(PROCS)] + [("http", HTTP_PORT)]:
         tg = pl.create_target_group(Name=f"bench-{name}", Protocol="TCP", Port=p, VpcId=pvpc,

@@ -443,8 +443,12 @@ class Bench:
             subs = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{net}.{k}.0/24", AvailabilityZoneId=z)["Subnet"]
                     ["SubnetId"] for k, z in ((1, "use1-az1"), (2, "use1-az2"))]
             target_ip = f"{net}.1.10"
-            eni = ec2.create_network_interface(SubnetId=subs[0], PrivateIpAddress=target_ip)["NetworkInterface"][
-                "NetworkInterfaceId"]
+            ni = ec2.create_network_interface(SubnetId=subs[0], PrivateIpAddress=target_ip)["NetworkInterface"]
+            eni = ni["NetworkInterfaceId"]
+            # As on AWS: the target's group admits the load balancer's nodes (the VPC's CIDR).
+            ec2.authorize_security_group_ingress(GroupId=ni["Groups"][0]["GroupId"], IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": TARGET_PORT, "ToPort": TARGET_PORT,
+                 "IpRanges": [{"CidrIp": f"{net}.0.0/16"}]}])
             self.provider_targets.append((p, eni))
             for s in range(per[p]):
                 name = f"lp-scale-p{p}-s{s}"

@@ -1,6 +1,7 @@
 #include "net/netlink.h"
 
 #include <arpa/inet.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -196,6 +197,24 @@ Status Netlink::setGsoIpv4MaxSize(const std::string& name, uint32_t bytes) {
   nlmsg_free(msg);
   if (err >= 0) err = nl_wait_for_ack(sock_);
   return err < 0 ? nlError("set IPv4 GSO size of " + name, err) : Status::Ok();
+}
+
+Status Netlink::setBridgePortIsolated(const std::string& name) {
+  LP_ASSIGN_OR_RETURN(auto info, link(name));
+  nl_msg* msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+  if (!msg) return Status("InternalError", "nlmsg_alloc_simple failed");
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_BRIDGE;  // the bridge's port settings, as `bridge link set` sends them
+  ifi.ifi_index = info.index;
+  int err = nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO);
+  nlattr* proto = err >= 0 ? nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED) : nullptr;
+  if (!proto) err = -NLE_NOMEM;
+  if (err >= 0) err = nla_put_u8(msg, IFLA_BRPORT_ISOLATED, 1);
+  if (err >= 0) err = nla_nest_end(msg, proto);
+  if (err >= 0) err = nl_send_auto(sock_, msg);
+  nlmsg_free(msg);
+  if (err >= 0) err = nl_wait_for_ack(sock_);
+  return err < 0 ? nlError("isolate bridge port " + name, err) : Status::Ok();
 }
 
 Result<uint32_t> Netlink::gsoIpv4MaxSize(const std::string& name) {

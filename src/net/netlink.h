@@ -43,6 +43,9 @@ class Netlink {
   Status setUp(const std::string& name);
   Status setMaster(const std::string& name, const std::string& bridge);
   Status deleteLink(const std::string& name);
+  // Makes a bridge port isolated: the bridge forwards nothing between two isolated
+  // ports, so what one sends can only reach the bridge's own (routing) side.
+  Status setBridgePortIsolated(const std::string& name);
   // The largest GSO/GRO packet the link builds or accepts, for IPv4 and in general
   // (BIG TCP; 64 KiB by default). A kernel before 6.3 ignores the IPv4 sizes, and
   // gsoIpv4MaxSize() answers 0 (not reported); one before 5.19 refuses over 64 KiB.

@@ -21,7 +21,7 @@ std::optional<T> decode(const store::Object& o) {
 
 bool DesiredState::tracks(std::string_view kind) {
   return kind == model::Vpc::kKind || kind == model::Subnet::kKind || kind == model::NetworkInterface::kKind ||
-         kind == model::SecurityGroup::kKind || kind == model::VpcEndpoint::kKind ||
+         kind == model::SecurityGroup::kKind || kind == model::NetworkAcl::kKind || kind == model::VpcEndpoint::kKind ||
          kind == model::ServiceConfiguration::kKind || kind == model::LoadBalancer::kKind ||
          kind == model::Listener::kKind || kind == model::TargetGroup::kKind;
 }
@@ -41,6 +41,9 @@ void DesiredState::index(const model::NetworkInterface& n, bool add) {
 }
 void DesiredState::index(const model::SecurityGroup& g, bool add) {
   add ? link(groupsByVpc_, g.vpcId.str(), g.id.str()) : unlink(groupsByVpc_, g.vpcId.str(), g.id.str());
+}
+void DesiredState::index(const model::NetworkAcl& a, bool add) {
+  add ? link(aclsByVpc_, a.vpcId.str(), a.id.str()) : unlink(aclsByVpc_, a.vpcId.str(), a.id.str());
 }
 void DesiredState::index(const model::VpcEndpoint& e, bool add) {
   if (add) {
@@ -77,6 +80,7 @@ void DesiredState::affectedBy(const model::NetworkInterface& n, DirtyKeys& d) co
   if (n.managedBy.rfind("vpce-", 0) == 0) d.endpoints.insert(n.managedBy);
 }
 void DesiredState::affectedBy(const model::SecurityGroup& g, DirtyKeys& d) const { d.vpcs.insert(g.vpcId.str()); }
+void DesiredState::affectedBy(const model::NetworkAcl& a, DirtyKeys& d) const { d.vpcs.insert(a.vpcId.str()); }
 // A VPC's host plan reads its interfaces, never its endpoints: an endpoint's
 // addresses and groups are on its interfaces, which are changed with it.
 void DesiredState::affectedBy(const model::VpcEndpoint& e, DirtyKeys& d) const { d.endpoints.insert(e.id.str()); }
@@ -136,6 +140,7 @@ DirtyKeys DesiredState::apply(std::string_view kind, std::string_view id, const 
   if (kind == model::Subnet::kKind) return replace(subnets_, id, now);
   if (kind == model::NetworkInterface::kKind) return replace(interfaces_, id, now);
   if (kind == model::SecurityGroup::kKind) return replace(groups_, id, now);
+  if (kind == model::NetworkAcl::kKind) return replace(acls_, id, now);
   if (kind == model::VpcEndpoint::kKind) return replace(endpoints_, id, now);
   if (kind == model::ServiceConfiguration::kKind) return replace(services_, id, now);
   if (kind == model::LoadBalancer::kKind) return replace(lbs_, id, now);
@@ -168,8 +173,8 @@ DirtyKeys DesiredState::load(const store::ReadView& view) {
   DirtyKeys all;
   for (std::string_view kind :
        {model::Vpc::kKind, model::Subnet::kKind, model::NetworkInterface::kKind, model::SecurityGroup::kKind,
-        model::ServiceConfiguration::kKind, model::LoadBalancer::kKind, model::Listener::kKind,
-        model::TargetGroup::kKind, model::VpcEndpoint::kKind}) {
+        model::NetworkAcl::kKind, model::ServiceConfiguration::kKind, model::LoadBalancer::kKind,
+        model::Listener::kKind, model::TargetGroup::kKind, model::VpcEndpoint::kKind}) {
     view.forEach(kind, [&](const store::Object& o) {
       (void)apply(kind, o.id, o);
       return true;

@@ -5,11 +5,10 @@
 // are parsed when they change and never again: planning a key reads only decoded
 // values (host_plan.h, dataplane_plan.h, dns_plan.h).
 //
-// Keys: a VPC (its namespace, bridges, addresses, workloads, nftables table, DNS
-// resolver), an endpoint (its listeners, names and status) and a target group (its
-// health checks). apply() of a changed object reports the keys of both its old and
-// its new version, so a VPC an interface left is converged as well as the one it
-// joined.
+// Keys: a VPC (its namespace, bridges, addresses, workloads, nftables tables of
+// security groups and network ACLs, DNS resolver), an endpoint (its listeners, names and status) and a target group
+// (its health checks). apply() of a changed object reports the keys of both its old and its new version, so a VPC an
+// interface left is converged as well as the one it joined.
 //
 // Value type with no I/O; the reconciler thread owns its instance.
 #pragma once
@@ -23,6 +22,7 @@
 
 #include "model/elb.h"
 #include "model/endpoint.h"
+#include "model/network.h"
 #include "model/resources.h"
 #include "store/store.h"
 
@@ -72,6 +72,7 @@ class DesiredState {
   const Table<model::Subnet>& subnets() const { return subnets_; }
   const Table<model::NetworkInterface>& interfaces() const { return interfaces_; }
   const Table<model::SecurityGroup>& securityGroups() const { return groups_; }
+  const Table<model::NetworkAcl>& networkAcls() const { return acls_; }
   const Table<model::VpcEndpoint>& endpoints() const { return endpoints_; }
   const Table<model::ServiceConfiguration>& services() const { return services_; }
   const Table<model::LoadBalancer>& loadBalancers() const { return lbs_; }
@@ -88,6 +89,7 @@ class DesiredState {
   const std::set<std::string>& subnetsIn(const std::string& vpcId) const { return get(subnetsByVpc_, vpcId); }
   const std::set<std::string>& interfacesIn(const std::string& vpcId) const { return get(ifacesByVpc_, vpcId); }
   const std::set<std::string>& groupsIn(const std::string& vpcId) const { return get(groupsByVpc_, vpcId); }
+  const std::set<std::string>& aclsIn(const std::string& vpcId) const { return get(aclsByVpc_, vpcId); }
   const std::set<std::string>& endpointsIn(const std::string& vpcId) const { return get(endpointsByVpc_, vpcId); }
   const std::set<std::string>& endpointsOf(const std::string& serviceId) const {
     return get(endpointsByService_, serviceId);
@@ -113,6 +115,7 @@ class DesiredState {
   void affectedBy(const model::Subnet& s, DirtyKeys& d) const;
   void affectedBy(const model::NetworkInterface& n, DirtyKeys& d) const;
   void affectedBy(const model::SecurityGroup& g, DirtyKeys& d) const;
+  void affectedBy(const model::NetworkAcl& a, DirtyKeys& d) const;
   void affectedBy(const model::VpcEndpoint& e, DirtyKeys& d) const;
   void affectedBy(const model::ServiceConfiguration& s, DirtyKeys& d) const;
   void affectedBy(const model::LoadBalancer& lb, DirtyKeys& d) const;
@@ -123,6 +126,7 @@ class DesiredState {
   void index(const model::Subnet& s, bool add);
   void index(const model::NetworkInterface& n, bool add);
   void index(const model::SecurityGroup& g, bool add);
+  void index(const model::NetworkAcl& a, bool add);
   void index(const model::VpcEndpoint& e, bool add);
   void index(const model::ServiceConfiguration& s, bool add);
   void index(const model::Listener& l, bool add);
@@ -141,12 +145,13 @@ class DesiredState {
   Table<model::Subnet> subnets_;
   Table<model::NetworkInterface> interfaces_;
   Table<model::SecurityGroup> groups_;
+  Table<model::NetworkAcl> acls_;
   Table<model::VpcEndpoint> endpoints_;
   Table<model::ServiceConfiguration> services_;
   Table<model::LoadBalancer> lbs_;
   Table<model::Listener> listeners_;
   Table<model::TargetGroup> tgs_;
-  Index subnetsByVpc_, ifacesByVpc_, groupsByVpc_, endpointsByVpc_, endpointsByService_;
+  Index subnetsByVpc_, ifacesByVpc_, groupsByVpc_, aclsByVpc_, endpointsByVpc_, endpointsByService_;
   Index listenersByLb_, listenersByTg_, servicesByLb_;
 };
 

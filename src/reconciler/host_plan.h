@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "reconciler/desired_state.h"
+#include "reconciler/filter_plan.h"
 #include "store/store.h"
 
 namespace lp::reconciler {
@@ -41,7 +42,7 @@ struct VpcPlan {
   std::vector<BridgePlan> bridges;
   std::vector<WorkloadPlan> workloads;
   std::vector<std::string> interfaceIds;  // every interface placed in this VPC
-  std::string nftRuleset;                 // JSON batch replacing table inet lp-sg
+  std::string nftRuleset;                 // JSON batch replacing tables inet and bridge lp-sg (filter_plan.h)
   std::string resolverCidr;               // VPC base+2 as a /32 on lo: the VPC resolver (dns/)
   // Endpoint and load balancer node addresses, as /32 on the namespace's lo: local
   // addresses whatever subnet they are in (a workload on a bridge gets ARP replies for
@@ -54,8 +55,6 @@ struct HostPlan {
   // endpoint id -> the interfaces it needs in place.
   std::map<std::string, std::vector<std::string>> endpointInterfaces;
 };
-
-inline constexpr const char* kSgTable = "lp-sg";
 
 HostPlan planHost(const store::ReadView& view);
 // One VPC's plan; nullopt when the VPC is gone (or its CIDR unreadable): its

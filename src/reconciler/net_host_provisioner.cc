@@ -98,6 +98,25 @@ void NetHostProvisioner::forgetNamespace(const std::string& ns) {
   netlinks_.erase(ns);
   nftApplied_.erase(ns);
   tuned_.erase(ns);
+  routed_.erase(ns);
+}
+
+// Every workload port of a bridge is isolated (the bridge forwards nothing between
+// two of them) and the bridge answers ARP for the whole subnet with its own address
+// (proxy_arp_pvlan), at once (proxy_delay 0, not the default 0.8 s). So a packet
+// between two workloads of one subnet is routed by the VPC namespace, where
+// conntrack and the security-group and ACL chains see it, and nothing depends on
+// br_netfilter. Done once per link this process has seen, like tuneLink.
+Status NetHostProvisioner::routeSubnet(const std::string& ns, const std::string& bridge) {
+  if (routed_[ns].count(bridge)) return Status::Ok();
+  for (const auto& [key, value] : {std::pair{"net/ipv4/conf/" + bridge + "/proxy_arp", "1"},
+                                   {"net/ipv4/conf/" + bridge + "/proxy_arp_pvlan", "1"},
+                                   {"net/ipv4/conf/" + bridge + "/send_redirects", "0"},
+                                   {"net/ipv4/neigh/" + bridge + "/proxy_delay", "0"}}) {
+    LP_RETURN_IF_ERROR(net::setSysctl(ns, key, value));
+  }
+  routed_[ns].insert(bridge);
+  return Status::Ok();
 }
 
 Status NetHostProvisioner::removeNamespace(const std::string& ns) {
@@ -134,6 +153,14 @@ Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
   LP_RETURN_IF_ERROR(nl->setUp("lo"));
   auto fwd = net::getSysctl(vpc.ns, "net/ipv4/ip_forward");
   if (!fwd || *fwd != "1") LP_RETURN_IF_ERROR(net::setSysctl(vpc.ns, "net/ipv4/ip_forward", "1"));
+  // Same-subnet traffic is routed back out of the bridge it came in by (routeSubnet):
+  // no ICMP redirect may tell a workload to go around the router.
+  if (!routed_[vpc.ns].count("")) {
+    for (const char* k : {"net/ipv4/conf/all/send_redirects", "net/ipv4/conf/default/send_redirects"}) {
+      LP_RETURN_IF_ERROR(net::setSysctl(vpc.ns, k, "0"));
+    }
+    routed_[vpc.ns].insert("");
+  }
 
   // The resolver, endpoint and load balancer node addresses live on lo (its own
   // 127.0.0.1/8 stays). Added before unwanted bridges go below, so an address that
@@ -146,6 +173,7 @@ Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
   for (const auto& b : vpc.bridges) {
     wantedLinks.insert(b.name);
     LP_RETURN_IF_ERROR(nl->ensureBridge(b.name));
+    LP_RETURN_IF_ERROR(routeSubnet(vpc.ns, b.name));
     LP_RETURN_IF_ERROR(converge(*nl, b.name, {b.routerCidr}, [](const std::string&) { return false; }));
   }
   // Workloads that left the VPC (their interface deleted) lose their namespace.
@@ -185,6 +213,7 @@ Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
     if (ours(l.name) && !wantedLinks.count(l.name)) {
       LP_RETURN_IF_ERROR(nl->deleteLink(l.name));
       tuned_[vpc.ns].erase(l.name);
+      routed_[vpc.ns].erase(l.name);
     }
   }
   auto& applied = nftApplied_[vpc.ns];
@@ -237,12 +266,17 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
   if (vnl->link(w.vethName).ok() && !wnl->link("eth0").ok()) {
     LP_RETURN_IF_ERROR(vnl->deleteLink(w.vethName));
     tuned_[vpc.ns].erase(w.vethName);
+    routed_[vpc.ns].erase(w.vethName);
     tuned_[w.ns].erase("eth0");
   }
   LP_RETURN_IF_ERROR(vnl->ensureVeth(w.vethName, w.ns, "eth0"));
   tuneLink(vpc.ns, w.vethName);
   tuneLink(w.ns, "eth0");
   LP_RETURN_IF_ERROR(vnl->setMaster(w.vethName, w.bridge));
+  if (!routed_[vpc.ns].count(w.vethName)) {
+    LP_RETURN_IF_ERROR(vnl->setBridgePortIsolated(w.vethName));
+    routed_[vpc.ns].insert(w.vethName);
+  }
   LP_RETURN_IF_ERROR(vnl->setUp(w.vethName));
   LP_RETURN_IF_ERROR(wnl->setUp("lo"));
   LP_RETURN_IF_ERROR(converge(*wnl, "eth0", {w.cidr}, [](const std::string&) { return false; }));
@@ -303,6 +337,7 @@ void NetHostProvisioner::teardown() {
   }
   netlinks_.clear();
   tuned_.clear();
+  routed_.clear();
   workloadsOf_.clear();
 }
 

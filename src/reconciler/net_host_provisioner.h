@@ -5,7 +5,9 @@
 // its subnet's bridge, its address, a default route via the router and a
 // resolv.conf naming the VPC resolver; every endpoint or load balancer node
 // interface a /32 on the VPC namespace's lo, beside the VPC resolver's address
-// (BridgePlan says why); security groups an nftables table lp-sg in the VPC namespace.
+// (BridgePlan says why); security groups and network ACLs nftables tables lp-sg in
+// the VPC namespace (filter_plan.h), with every workload port isolated so that all
+// traffic, inside a subnet too, is routed through them (routeSubnet).
 //
 // Per VPC: applyVpc() compares the host with one VPC's plan and fixes the
 // difference (idempotent), so a change costs what that VPC holds, not what the
@@ -60,6 +62,7 @@ class NetHostProvisioner final : public HostNetwork {
   void forgetNamespace(const std::string& ns);
   net::Netlink* netlink(const std::string& ns);
   void tuneLink(const std::string& ns, const std::string& link);
+  Status routeSubnet(const std::string& ns, const std::string& bridge);
   void loadLedger();
   void saveLedger();
 
@@ -69,8 +72,10 @@ class NetHostProvisioner final : public HostNetwork {
   DescriptorUseFn descriptors_;
   std::set<std::string> owned_;  // namespaces this host's daemon made
   std::map<std::string, std::unique_ptr<net::Netlink>> netlinks_;
-  std::map<std::string, std::string> nftApplied_;             // ns -> last ruleset applied
-  std::map<std::string, std::set<std::string>> tuned_;        // ns -> links given their GSO size
+  std::map<std::string, std::string> nftApplied_;       // ns -> last ruleset applied
+  std::map<std::string, std::set<std::string>> tuned_;  // ns -> links given their GSO size
+  // ns -> bridges given proxy ARP, ports isolated ("" = the namespace's redirects off)
+  std::map<std::string, std::set<std::string>> routed_;
   std::map<std::string, std::set<std::string>> workloadsOf_;  // VPC ns -> its workload namespaces
 };
 

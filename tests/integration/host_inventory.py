@@ -1,7 +1,7 @@
 """What a linkplane daemon has made on this host, read from the host itself: its
 namespaces (the state directory's netns-owned ledger against /run/netns), and, inside
 each namespace, the IPv4 addresses per interface, the listening TCP sockets, the
-nftables table `inet lp-sg`; plus bulk probes run inside namespaces: TCP connects to
+nftables tables `inet lp-sg` and `bridge lp-sg`; plus bulk probes run inside namespaces: TCP connects to
 endpoint addresses and DNS queries to the VPC resolver.
 
 Everything that must run inside a namespace runs in one helper process (this file
@@ -413,16 +413,17 @@ def bridge_addresses(item):
 
 def sg_table(item):
     """From one inventory entry with nft: None if no `inet lp-sg` table, else
-    {"chains": {name}, "jumps": {(chain, daddr or saddr, target)}} of that table."""
+    {"chains": {name}, "jumps": {(chain, daddr or saddr, target)}} of that table
+    (a jump from a rule matching one address, or from an address's vmap entry)."""
     rules = item.get("nft", {}).get("nftables", [])
     have = any("table" in r and r["table"]["family"] == "inet" and r["table"]["name"] == "lp-sg" for r in rules)
     if not have:
         return None
     chains, jumps = set(), set()
     for r in rules:
-        if "chain" in r and r["chain"]["table"] == "lp-sg":
+        if "chain" in r and r["chain"]["table"] == "lp-sg" and r["chain"]["family"] == "inet":
             chains.add(r["chain"]["name"])
-        if "rule" in r and r["rule"]["table"] == "lp-sg":
+        if "rule" in r and r["rule"]["table"] == "lp-sg" and r["rule"]["family"] == "inet":
             addr, target = None, None
             for e in r["rule"].get("expr", []):
                 m = e.get("match")
@@ -431,6 +432,11 @@ def sg_table(item):
                     addr = m["right"]
                 if "jump" in e:
                     target = e["jump"]["target"]
+                v = e.get("vmap")
+                if v and "payload" in v.get("key", {}):
+                    for key, verdict in v["data"].get("set", []):
+                        if isinstance(key, str) and "jump" in verdict:
+                            jumps.add((r["rule"]["chain"], key, verdict["jump"]["target"]))
             if target:
                 jumps.add((r["rule"]["chain"], addr, target))
     return {"chains": chains, "jumps": jumps}

@@ -216,9 +216,14 @@ def build(daemon, servers, *, cidr_p, cidr_c, n_targets=1, proxy=False, health_i
     t.targets = []
     for i in range(n_targets):
         ip = f"10.{p2}.{1 + i % 2}.{10 + i}"
-        eni = daemon.aws("ec2", "create-network-interface", "--subnet-id", t.psubs[i % 2], "--private-ip-address",
-                         ip)["NetworkInterface"]["NetworkInterfaceId"]
-        t.targets.append((eni, ip))
+        ni = daemon.aws("ec2", "create-network-interface", "--subnet-id", t.psubs[i % 2], "--private-ip-address",
+                        ip)["NetworkInterface"]
+        t.targets.append((ni["NetworkInterfaceId"], ip))
+        t.target_group_id = ni["Groups"][0]["GroupId"]  # the VPC's default group
+    # As on AWS: the targets' group admits the load balancer's nodes and health
+    # checks, which come from the nodes' addresses in the provider VPC.
+    daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", t.target_group_id, "--protocol", "tcp",
+               "--port", str(TARGET_PORT), "--cidr", cidr_p)
     args = []
     if health_interval:
         args = ["--health-check-interval-seconds", str(health_interval), "--health-check-timeout-seconds",

@@ -365,8 +365,11 @@ def build_world(d):
     w.pvpc = pec2.create_vpc(CidrBlock=PROVIDER_CIDR)["Vpc"]["VpcId"]
     w.psubs = [pec2.create_subnet(VpcId=w.pvpc, CidrBlock=f"10.200.{k}.0/24", AvailabilityZoneId=z)["Subnet"]
                ["SubnetId"] for k, z in ((1, "use1-az1"), (2, "use1-az2"))]
-    w.target = pec2.create_network_interface(SubnetId=w.psubs[0], PrivateIpAddress="10.200.1.10")[
-        "NetworkInterface"]["NetworkInterfaceId"]
+    ni = pec2.create_network_interface(SubnetId=w.psubs[0], PrivateIpAddress="10.200.1.10")["NetworkInterface"]
+    w.target = ni["NetworkInterfaceId"]
+    # As on AWS: the target's group admits the load balancer's nodes (the VPC's CIDR).
+    pec2.authorize_security_group_ingress(GroupId=ni["Groups"][0]["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": PROVIDER_CIDR}]}])
     tg = elb.create_target_group(Name="lp-crash", Protocol="TCP", Port=8080, VpcId=w.pvpc,
                                  TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.200.1.10"}])
@@ -473,6 +476,7 @@ def expected_host(view):
             want[ns]["lo"].add(n["PrivateIpAddress"] + "/32")
             want[ns]["in"].add(nid)
         else:
+            want[ns]["in"].add(nid)  # a workload's own groups guard it (issue 15)
             want[ns]["eg"].add(nid)
             want["lp-" + nid] = {"workload": True}
             sid = n["SubnetId"]
@@ -537,10 +541,10 @@ def compare_host(d, view, journal, prober, stats):
         if chains_eg != w["eg"]:
             problems.append(f"{ns} lp-sg egress chains: extra {sorted(chains_eg - w['eg'])}, "
                             f"missing {sorted(w['eg'] - chains_eg)}")
-        jumps = {(addr, t[3:]) for chain, addr, t in sg["jumps"] if chain == "input" and t.startswith("in-")}
+        jumps = {(addr, t[3:]) for chain, addr, t in sg["jumps"] if chain == "prerouting" and t.startswith("in-")}
         want_jumps = {(view.enis[n]["PrivateIpAddress"], n) for n in w["in"]}
         if jumps != want_jumps:
-            problems.append(f"{ns} lp-sg input jumps: extra {sorted(jumps - want_jumps)}, "
+            problems.append(f"{ns} lp-sg prerouting jumps: extra {sorted(jumps - want_jumps)}, "
                             f"missing {sorted(want_jumps - jumps)}")
     # DNS: available endpoints answer exactly their addresses; deleted ones NXDOMAIN,
     # asked in their own VPC's namespace when it is there.

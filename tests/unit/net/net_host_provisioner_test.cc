@@ -68,8 +68,8 @@ class NetHostProvisionerTest : public ::testing::Test {
     store_->read([&](const store::ReadView& v) { r = prov_->applyPlan(planHost(v)); });
     return r;
   }
-  // A VPC 10.7.0.0/16 with subnet 10.7.1.0/24, an open group "open" and a group
-  // "web" that lets only members of "open" reach port 80.
+  // A VPC 10.7.0.0/16 with subnet 10.7.1.0/24, a group "open" whose members
+  // reach each other and a group "web" that lets only members of "open" reach port 80.
   void basicVpc() {
     vpc_ = id("vpc", "1");
     subnet_ = id("subnet", "1");
@@ -79,8 +79,10 @@ class NetHostProvisionerTest : public ::testing::Test {
     put(model::Subnet::kKind, subnet_,
         {{"id", subnet_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"cidrBlock", "10.7.1.0/24"}});
     json all = {{"id", "sgr-1"}, {"egress", true}, {"protocol", "-1"}, {"cidr", "0.0.0.0/0"}};
+    // Like a VPC's default group: its members reach each other.
+    json self = {{"id", "sgr-3"}, {"protocol", "-1"}, {"groupId", open_}};
     put(model::SecurityGroup::kKind, open_,
-        {{"id", open_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"name", "open"}, {"rules", {all}}});
+        {{"id", open_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"name", "open"}, {"rules", {all, self}}});
     json web80 = {{"id", "sgr-2"}, {"protocol", "tcp"}, {"fromPort", 80}, {"toPort", 80}, {"groupId", open_}};
     put(model::SecurityGroup::kKind, web_,
         {{"id", web_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"name", "web"}, {"rules", {web80, all}}});
@@ -206,6 +208,42 @@ TEST_F(NetHostProvisionerTest, EndpointAddressReadyAndGuardedBySecurityGroups) {
   erase(model::NetworkInterface::kKind, ep);
   apply();
   EXPECT_EQ(addrs(vns, "lo"), (std::vector<std::string>{"10.7.0.2/32", "127.0.0.1/8"}));
+}
+
+// Issue 15: a workload's own groups guard it, from workloads of its own subnet
+// too, whatever br_netfilter does (its sysctl is off in the VPC namespace here);
+// a workload cannot step around its groups by sending from another address.
+TEST_F(NetHostProvisionerTest, SameSubnetWorkloadsMeetIngressRulesWithoutBrNetfilter) {
+  basicVpc();
+  std::string member = eni("1", "10.7.1.10", "interface", {open_});
+  std::string web = eni("2", "10.7.1.11", "interface", {web_});
+  std::string other = eni("3", "10.7.1.12", "interface", {open_});
+  apply();
+  std::string vns = "lp-" + vpc_;
+  if (net::getSysctl(vns, "net/bridge/bridge-nf-call-iptables").ok()) {
+    ASSERT_TRUE(net::setSysctl(vns, "net/bridge/bridge-nf-call-iptables", "0").ok());
+  }
+  EXPECT_EQ(reach(member, "10.7.1.11", 80), 0);  // "web" lets members of "open" in on 80
+  EXPECT_NE(reach(member, "10.7.1.11", 81), 0);  // and nothing else
+  EXPECT_NE(reach(web, "10.7.1.10", 80), 0);     // "web" is no member of "open"
+  EXPECT_EQ(reach(other, "10.7.1.10", 22), 0);   // members of "open" reach each other
+  // A rule added: the next pass applies it.
+  json web81 = {{"id", "sgr-4"}, {"protocol", "tcp"}, {"fromPort", 81}, {"toPort", 81}, {"cidr", "10.7.1.10/32"}};
+  json web80 = {{"id", "sgr-2"}, {"protocol", "tcp"}, {"fromPort", 80}, {"toPort", 80}, {"groupId", open_}};
+  json all = {{"id", "sgr-1"}, {"egress", true}, {"protocol", "-1"}, {"cidr", "0.0.0.0/0"}};
+  put(model::SecurityGroup::kKind, web_,
+      {{"id", web_}, {"ownerId", "111111111111"}, {"vpcId", vpc_}, {"name", "web"}, {"rules", {web80, web81, all}}});
+  apply();
+  EXPECT_EQ(reach(member, "10.7.1.11", 81), 0);
+  EXPECT_NE(reach(other, "10.7.1.11", 81), 0);
+  // "web"'s member takes a member's address as a second one and sends from it: its
+  // port drops it, so it is not let in as a member of "open".
+  ASSERT_EQ(sh("ip -n lp-" + web + " addr add 10.7.1.10/32 dev eth0"), 0);
+  EXPECT_NE(sh("ip netns exec lp-" + web +
+               " /usr/bin/python3 -c \"import socket,sys;s=socket.socket();s.settimeout(2);"
+               "s.bind(('10.7.1.10',0))\ntry: s.connect(('10.7.1.12',22))\n"
+               "except ConnectionRefusedError: sys.exit(0)\n\" 2>/dev/null"),
+            0);
 }
 
 TEST_F(NetHostProvisionerTest, ASubnetHasABridgeOnlyWhileItHasWorkloads) {

@@ -1,0 +1,62 @@
+// FilterPlan: one VPC's security groups and network ACLs as the nftables batch
+// that replaces its filter tables. Pure, no I/O; any thread. docs/security-groups.md
+// explains the layout; in short, in the VPC namespace:
+//
+//  - table bridge lp-sg, chain prerouting (hook prerouting, priority -200): a
+//    workload's port (its veth) may only send IPv4 and ARP from its own address,
+//    so the address rules below can trust a source address.
+//  - table inet lp-sg, chains prerouting and output (hooks prerouting and output,
+//    priority -150: after conntrack at -200, before any destination NAT at -100):
+//      1. the VPC resolver (base+2, port 53) is exempt, as Amazon DNS is on AWS;
+//      2. network ACLs, stateless, on every packet that crosses a subnet boundary:
+//         the source subnet's outbound entries, then the destination subnet's
+//         inbound ones, in rule-number order, first match wins (allow = return,
+//         deny = drop); traffic inside one subnet meets none, as on AWS;
+//      3. established and related packets pass (security groups are stateful);
+//      4. a new connection passes its source workload's egress rules, then its
+//         destination's ingress rules (workload, endpoint or load balancer node).
+//
+// Every workload port is isolated on its bridge and the bridge answers ARP for the
+// whole subnet (NetHostProvisioner), so even traffic between two workloads of one
+// subnet is routed by the VPC namespace and meets these chains, whether or not
+// br_netfilter is loaded.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/network.h"
+#include "model/security_group_rules.h"
+
+namespace lp::reconciler {
+
+inline constexpr const char* kSgTable = "lp-sg";
+// Hook priorities of the chains above, for whoever adds NAT in the same namespace.
+inline constexpr int kSgInetPriority = -150;
+inline constexpr int kSgBridgePriority = -200;
+
+struct SubnetFilter {
+  std::string subnetId;
+  std::string cidr;
+  std::string aclId;  // "" = no ACL associated (everything passes)
+};
+
+struct WorkloadPort {
+  std::string vethName;  // in the VPC namespace
+  std::string privateIp;
+};
+
+struct FilterInputs {
+  std::string resolver;                       // VPC base+2
+  std::vector<model::InterfaceRules> rules;   // model::effectiveRules of the VPC
+  std::map<std::string, std::string> typeOf;  // interface id -> InterfaceType
+  std::vector<SubnetFilter> subnets;
+  std::map<std::string, model::NetworkAcl> acls;  // by id
+  std::vector<WorkloadPort> ports;
+};
+
+// The JSON batch (nft -j) that replaces tables inet lp-sg and bridge lp-sg at once.
+std::string filterRuleset(const FilterInputs& in);
+
+}  // namespace lp::reconciler
