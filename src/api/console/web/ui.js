@@ -99,6 +99,9 @@ export function table({ caption, columns, rows, pageSize = 10, select, onSelect,
     body.replaceChildren(h("div", { class: "scroll" }, table), nav);
   }
   draw();
+  // More rows arrived (a long list fetched behind its first page): the filter,
+  // page and selection stay as the user left them.
+  wrap.setRows = (more) => { rows = more; draw(); };
   wrap.append(h("div", { class: "filter" }, h("label", { for: filterId }, `Filter ${caption ? caption.toLowerCase() : "rows"}`), filterInput), body);
   return wrap;
 }
