@@ -52,12 +52,9 @@ const Route* Router::find(std::string_view signingName, std::string_view action)
   return it == routes_.end() ? nullptr : &it->second;
 }
 
-ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, std::string countersPath)
-    : ctx_(ctx) {
+ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics) : ctx_(ctx) {
   registerAllHandlers(router_, ctx, metrics);
-  console::ConsoleOptions options;
-  options.countersPath = std::move(countersPath);
-  console_ = std::make_unique<console::ConsoleService>(*this, ctx, std::move(options));
+  console_ = std::make_unique<console::ConsoleService>(*this, ctx, console::ConsoleOptions{});
 }
 
 ApiService::~ApiService() = default;

@@ -116,8 +116,7 @@ Status Daemon::start() {
     parts_->series = std::make_unique<metrics::SeriesStore>(parts_->clock, mopts);
     LP_RETURN_IF_ERROR(parts_->series->load());
   }
-  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get(),
-                                                  config_.stateDir + "/dataplane-counters.json");
+  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get());
   LP_RETURN_IF_ERROR(startHttps());
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));

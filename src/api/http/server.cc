@@ -51,6 +51,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     r.body = std::move(req.body());
     r.sourceIp = via_.sourceIp;
     r.sourceVpce = via_.vpceId;
+    beast::error_code peerError;
+    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peerError);
+    if (!peerError) r.peerIp = peer.address().to_string();
+    r.overTls = !std::is_same_v<Stream, beast::tcp_stream>;
     HttpResponse out = api_.handle(r);
     auto res =
         std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), req.version());
