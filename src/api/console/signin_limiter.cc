@@ -21,7 +21,7 @@ std::optional<std::chrono::seconds> SignInLimiter::blocked(const std::vector<std
 void SignInLimiter::failed(const std::vector<std::string>& keys) {
   std::lock_guard lock(mu_);
   WallTime now = clock_.now();
-  pruneLocked(now);
+  pruneLocked(now, keys);
   for (const auto& k : keys) {
     Entry& e = entries_[k];
     e.failures++;
@@ -44,12 +44,19 @@ size_t SignInLimiter::size() const {
   return entries_.size();
 }
 
-void SignInLimiter::pruneLocked(WallTime now) {
+void SignInLimiter::pruneLocked(WallTime now, const std::vector<std::string>& keep) {
   std::erase_if(entries_, [&](const auto& kv) { return kv.second.until <= now && now - kv.second.last >= limits_.forget; });
-  while (entries_.size() >= limits_.maxEntries) {
-    auto oldest = std::min_element(entries_.begin(), entries_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
-    entries_.erase(oldest);
+  // Full: the entries about to be counted stay; of the others, one not blocked
+  // goes before a blocked one, then the one idle longest.
+  auto rank = [&](const auto& kv) { return std::pair(kv.second.until > now, kv.second.last); };
+  while (entries_.size() + keep.size() > limits_.maxEntries) {
+    auto victim = entries_.end();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (std::find(keep.begin(), keep.end(), it->first) != keep.end()) continue;
+      if (victim == entries_.end() || rank(*it) < rank(*victim)) victim = it;
+    }
+    if (victim == entries_.end()) break;
+    entries_.erase(victim);
   }
 }
 

@@ -50,7 +50,7 @@ class SignInLimiter {
     WallTime last;
     WallTime until;  // blocked before this time
   };
-  void pruneLocked(WallTime now);
+  void pruneLocked(WallTime now, const std::vector<std::string>& keep);
 
   const Clock& clock_;
   const SignInLimits limits_;
