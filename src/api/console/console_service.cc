@@ -58,7 +58,10 @@ bool isConsoleTarget(std::string_view target) {
 }
 
 ConsoleService::ConsoleService(const ApiService& api, const control::ControlContext& ctx, ConsoleOptions options)
-    : api_(api), ctx_(ctx), options_(std::move(options)), sessions_(ctx.clock, options_.sessionLifetime),
+    : api_(api),
+      ctx_(ctx),
+      options_(std::move(options)),
+      sessions_(ctx.clock, options_.sessionLifetime),
       limiter_(ctx.clock, options_.signInLimits) {}
 
 HttpResponse ConsoleService::handle(const HttpRequest& req) {
@@ -165,10 +168,9 @@ HttpResponse ConsoleService::signIn(const HttpRequest& req) {
                               {"region", ctx_.region.name},
                               {"csrf", s.csrf},
                               {"expiresInSeconds", sessions_.lifetime().count()}});
-  r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=" + s.id +
-                                           "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
-                                           std::to_string(sessions_.lifetime().count()) +
-                                           (req.overTls ? "; Secure" : ""));
+  r.headers.emplace_back(
+      "Set-Cookie", std::string(kCookieName) + "=" + s.id + "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
+                        std::to_string(sessions_.lifetime().count()) + (req.overTls ? "; Secure" : ""));
   return r;
 }
 
@@ -193,9 +195,9 @@ HttpResponse ConsoleService::signOut(const HttpRequest& req) {
   if (!s) return refusal;
   sessions_.remove(s->id);
   HttpResponse r = json(200, {{"signedOut", true}});
-  r.headers.emplace_back("Set-Cookie",
-                         std::string(kCookieName) + "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0" +
-                             (req.overTls ? "; Secure" : ""));
+  r.headers.emplace_back("Set-Cookie", std::string(kCookieName) +
+                                           "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                           (req.overTls ? "; Secure" : ""));
   return r;
 }
 

@@ -4,12 +4,13 @@
 // session's account, so the console and the SigV4 API share every handler and every
 // authorization rule. It adds no rule of its own about resources.
 //
-// Protection of a session: the cookie is HttpOnly, SameSite=Strict, Path=/console and
-// expires, and is Secure when the page came over the HTTPS listener; every POST must come from the console's own origin (Origin header equal to
-// the Host it was sent to) and, once signed in, carry the session's CSRF token in
-// X-Lp-Csrf, which only a page of that origin can read (GET /console/session sends no
-// CORS headers). Responses carry a strict Content-Security-Policy. Failed sign-ins
-// slow down further ones from that address and for that key (signin_limiter.h).
+// Protection of a session: the cookie is HttpOnly, SameSite=Strict, Path=/console,
+// expires, and is Secure when the page came over the HTTPS listener; every POST must
+// come from the console's own origin (Origin header equal to the Host it was sent to)
+// and, once signed in, carry the session's CSRF token in X-Lp-Csrf, which only a page
+// of that origin can read (GET /console/session sends no CORS headers). Responses
+// carry a strict Content-Security-Policy. Failed sign-ins slow down further ones from
+// that address and for that key (signin_limiter.h).
 //
 // Owned by ApiService. Thread-safe: handle() runs on any HTTP thread.
 #pragma once

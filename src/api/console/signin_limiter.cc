@@ -45,7 +45,8 @@ size_t SignInLimiter::size() const {
 }
 
 void SignInLimiter::pruneLocked(WallTime now, const std::vector<std::string>& keep) {
-  std::erase_if(entries_, [&](const auto& kv) { return kv.second.until <= now && now - kv.second.last >= limits_.forget; });
+  std::erase_if(entries_,
+                [&](const auto& kv) { return kv.second.until <= now && now - kv.second.last >= limits_.forget; });
   // Full: the entries about to be counted stay; of the others, one not blocked
   // goes before a blocked one, then the one idle longest.
   auto rank = [&](const auto& kv) { return std::pair(kv.second.until > now, kv.second.last); };

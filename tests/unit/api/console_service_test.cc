@@ -77,7 +77,7 @@ class ConsoleServiceTest : public ::testing::Test {
   metrics::SeriesStore series_{clock_, {}};
   std::unique_ptr<ApiService> api_;
   std::string peer_ = "127.0.0.1";  // the TCP peer of post()
-  bool tls_ = false;                 // post() over the HTTPS listener
+  bool tls_ = false;                // post() over the HTTPS listener
 };
 
 TEST_F(ConsoleServiceTest, ThePageIsServedWithAStrictContentSecurityPolicy) {
@@ -86,7 +86,8 @@ TEST_F(ConsoleServiceTest, ThePageIsServedWithAStrictContentSecurityPolicy) {
   EXPECT_NE(r.contentType.find("text/html"), std::string::npos);
   EXPECT_NE(r.body.find("app.js"), std::string::npos);
   EXPECT_NE(header(r, "Content-Security-Policy").find("default-src 'none'"), std::string::npos);
-  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/app.js", {}, "", "", "", "", false}).contentType, "text/javascript; charset=utf-8");
+  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/app.js", {}, "", "", "", "", false}).contentType,
+            "text/javascript; charset=utf-8");
   EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/../etc/passwd", {}, "", "", "", "", false}).status, 404);
 }
 
@@ -163,14 +164,22 @@ TEST_F(ConsoleServiceTest, SessionsExpireAndSignOut) {
   EXPECT_EQ(out.status, 200);
   EXPECT_NE(header(out, "Set-Cookie").find("Max-Age=0"), std::string::npos);
   EXPECT_EQ(call(t, "Action=DescribeVpcs").status, 401);
-  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/session", {{"Cookie", t.first}}, "", "", "", "", false}).status, 401);
+  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/session", {{"Cookie", t.first}}, "", "", "", "", false}).status,
+            401);
 }
 
 TEST_F(ConsoleServiceTest, TrafficChartsReadCloudWatchAsTheSessionsAccount) {
-  metrics::InterfaceInfo eni{"eni-0a", "vpce-0a", "Interface", "vpc-0c", "subnet-0c",
-                             "com.amazonaws.vpce.us-east-1.vpce-svc-0a", "vpce-svc-0a",
-                             "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/svc/1", "us-east-1a",
-                             "222222222222", "111111111111"};
+  metrics::InterfaceInfo eni{
+      .interfaceId = "eni-0a",
+      .endpointId = "vpce-0a",
+      .vpcId = "vpc-0c",
+      .subnetId = "subnet-0c",
+      .serviceName = "com.amazonaws.vpce.us-east-1.vpce-svc-0a",
+      .serviceId = "vpce-svc-0a",
+      .loadBalancerArn = "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/svc/1",
+      .az = "us-east-1a",
+      .consumerAccount = "222222222222",
+      .providerAccount = "111111111111"};
   series_.record(eni, {});
   series_.record(eni, {.bytes = 1234, .connections = 3, .resets = 0, .active = 2});
   auto provider = signIn("AKPROVIDER", "provider-secret");
@@ -210,9 +219,10 @@ TEST_F(ConsoleServiceTest, TrafficChartsReadCloudWatchAsTheSessionsAccount) {
             std::string::npos);
   EXPECT_NE(query(consumer, "AWS%2FPrivateLinkServices", serviceDims).body.find("<Values/>"), std::string::npos);
   // The old counters route is gone.
-  EXPECT_EQ(post("/console/traffic", "VpcEndpointId=vpce-0a", {{"Cookie", consumer.first}, {"X-Lp-Csrf", consumer.second}})
-                .status,
-            405);
+  EXPECT_EQ(
+      post("/console/traffic", "VpcEndpointId=vpce-0a", {{"Cookie", consumer.first}, {"X-Lp-Csrf", consumer.second}})
+          .status,
+      405);
 }
 
 TEST_F(ConsoleServiceTest, FailedSignInsBackOffPerAddressAndPerKey) {
@@ -260,8 +270,10 @@ TEST_F(ConsoleServiceTest, TheCookieIsSecureOverHttps) {
 
 TEST(SignInLimiterTest, MemoryIsBoundedAndIdleEntriesAreForgotten) {
   ManualClock clock{*parseAmzDate("20261122T125531Z")};
-  console::SignInLimiter limiter(clock, {.free = 5, .firstDelay = std::chrono::seconds(10),
-                                         .maxDelay = std::chrono::seconds(900), .forget = std::chrono::seconds(3600),
+  console::SignInLimiter limiter(clock, {.free = 5,
+                                         .firstDelay = std::chrono::seconds(10),
+                                         .maxDelay = std::chrono::seconds(900),
+                                         .forget = std::chrono::seconds(3600),
                                          .maxEntries = 100});
   for (int i = 0; i < 30; ++i) limiter.failed({"address 10.0.0.1"});
   // A flood of made-up key ids from elsewhere: memory stays bounded, and the
