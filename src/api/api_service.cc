@@ -70,14 +70,11 @@ const Route* Router::find(std::string_view signingName, std::string_view action)
   return it == routes_.end() ? nullptr : &it->second;
 }
 
-ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, std::string countersPath,
-                       ApiOptions apiOptions)
+ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, ApiOptions apiOptions)
     : ctx_(ctx), options_(std::move(apiOptions)) {
   if (options_.throttle) throttle_ = std::make_unique<AccountThrottle>(*options_.throttle, ctx.region, ctx.clock);
   registerAllHandlers(router_, ctx, metrics);
-  console::ConsoleOptions options;
-  options.countersPath = std::move(countersPath);
-  console_ = std::make_unique<console::ConsoleService>(*this, ctx, std::move(options));
+  console_ = std::make_unique<console::ConsoleService>(*this, ctx, console::ConsoleOptions{});
 }
 
 ApiService::~ApiService() = default;

@@ -43,6 +43,12 @@ struct HttpRequest {
   // its VPC, with the endpoint in sourceVpce.
   std::string sourceIp;
   std::string sourceVpce;
+  // The TCP peer's address (for a request through an endpoint, the data plane's
+  // loopback address; sourceIp is the client) and whether it came over TLS (the
+  // HTTPS listener): the console limits sign-in attempts by address and marks its
+  // cookie Secure over HTTPS.
+  std::string peerIp;
+  bool overTls = false;
   const std::string* header(std::string_view name) const;
 };
 
@@ -103,9 +109,9 @@ struct ApiOptions {
 class ApiService {
  public:
   // metrics: the CloudWatch figures (null: the data plane is off, no figures);
-  // countersPath: the data plane's counters file the console's traffic charts read.
+  // the console's traffic charts read them through GetMetricData too.
   explicit ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics = nullptr,
-                      std::string countersPath = "", ApiOptions options = {});
+                      ApiOptions options = {});
   ~ApiService();
   HttpResponse handle(const HttpRequest& req) const;
   // One Query/EC2 form body as account, already authenticated by the caller (the

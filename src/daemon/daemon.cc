@@ -132,8 +132,7 @@ Status Daemon::start() {
                                                             config_.auditMaxFiles, config_.auditRefusedPerSecond},
                                                            parts_->clock));
   apiOptions.audit = parts_->audit.get();
-  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get(),
-                                                  config_.stateDir + "/dataplane-counters.json", std::move(apiOptions));
+  parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get(), std::move(apiOptions));
   LP_RETURN_IF_ERROR(startHttps());
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));

@@ -1,7 +1,8 @@
 // What a session may not do: read or change another account's resources, be driven
 // by a page of another origin, act without its CSRF token, or act after signing out.
-// Also: wrong keys get a clear message and no session, and the cookie is HttpOnly,
-// SameSite=Strict and expires.
+// Also: wrong keys get a clear message and no session, repeated wrong keys slow
+// sign-in down, and the cookie is HttpOnly, SameSite=Strict, expires, and is Secure
+// over HTTPS.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -61,6 +62,20 @@ test("the session cookie is HttpOnly, SameSite=Strict, expires, and the page has
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'self'/);
   assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(cookie.secure, false, "plain HTTP: a Secure cookie would never be sent back");
+  await context.close();
+});
+
+test("over the HTTPS listener the session cookie is also Secure", async () => {
+  const { context, page, errors } = await signedInPage(browser, daemon, "consumer", undefined, { url: daemon.tlsUrl });
+  const [cookie] = await context.cookies();
+  assert.equal(cookie.name, "lp_console");
+  assert.equal(cookie.secure, true);
+  assert.equal(cookie.httpOnly, true);
+  // The page works there: the consumer's endpoint is listed.
+  await page.goto(`${daemon.tlsUrl}/console/#/endpoints`);
+  await page.getByRole("link", { name: eid }).waitFor();
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
@@ -150,4 +165,40 @@ test("a signed-out session is refused", async () => {
   assert.ok(await stillThere(), "the endpoint must be untouched");
   await replay.close();
   await context.close();
+});
+
+// Last in this file: it leaves this address blocked from signing in for a while.
+test("repeated wrong keys slow sign-in down, with a clear message and nothing else", async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${daemon.url}/console/`);
+  const attempt = async (key, secret) => {
+    await page.getByLabel("Access key ID").fill(key);
+    await page.getByLabel("Secret access key").fill(secret);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator(".error-code").waitFor();
+    const code = await page.locator(".error-code").textContent();
+    const message = await page.locator(".error-message").textContent();
+    return { code, message };
+  };
+  // Five failures are free (typos), each answered as a wrong key.
+  for (let i = 0; i < 5; i++) assert.equal((await attempt(daemon.accounts.outsider.key, `wrong-${i}`)).code, "InvalidClientTokenId");
+  // Then even the right secret is refused, saying when to try again, and only that.
+  const slowed = await attempt(daemon.accounts.outsider.key, daemon.accounts.outsider.secret);
+  assert.equal(slowed.code, "TooManySignInAttempts");
+  assert.match(slowed.message, /^Too many failed sign-in attempts from this address or for this access key\. Try again in \d+ seconds?\.$/);
+  assert.deepEqual(await ctx.cookies(), []);
+  // The same for a key that does not exist: nothing tells keys apart.
+  const unknown = await attempt("AKIDOESNOTEXIST00000", "x");
+  assert.equal(unknown.code, "TooManySignInAttempts");
+  const r = await page.evaluate(async () => {
+    const resp = await fetch("/console/session", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "accessKeyId=x&secretAccessKey=y" });
+    return { status: resp.status, retryAfter: resp.headers.get("Retry-After"), body: await resp.json() };
+  });
+  assert.equal(r.status, 429);
+  assert.ok(Number(r.retryAfter) >= 1 && Number(r.retryAfter) <= 10, `Retry-After ${r.retryAfter}`);
+  assert.deepEqual(Object.keys(r.body).sort(), ["code", "message"]);
+  await checkA11y(page, "sign-in slowed down");
+  await screenshot(page, "sign-in-slowed");
+  await ctx.close();
 });

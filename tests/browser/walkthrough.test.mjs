@@ -9,7 +9,7 @@ let daemon, browser, seed;
 before(async () => {
   daemon = await startDaemon();
   browser = await launch();
-  seed = await seedNetworks(daemon);
+  seed = await seedNetworks(daemon, { nlb: false });
 });
 after(async () => {
   await browser?.close();
@@ -44,22 +44,105 @@ test("the seeds' walkthrough in two browser contexts", async () => {
   await consumer.context.close();
 });
 
+const PRIVATE_NAME = "api.walkthrough.example";
+
+// Provider: the network load balancer the service will front, made in the console:
+// Create target group, Register targets, Create load balancer, Add listener.
+async function providerLoadBalancer(pp) {
+  await open(pp, daemon.url, "target-groups");
+  await pp.getByRole("button", { name: "Create target group" }).click();
+  let dlg = pp.getByRole("dialog");
+  await dlg.getByLabel("Target type").selectOption("ip");
+  await dlg.getByLabel("Target group name").fill("svc-tg");
+  await dlg.getByLabel("Protocol").selectOption("TCP");
+  await dlg.getByLabel("Port", { exact: true }).fill("8080");
+  await dlg.getByLabel("VPC", { exact: true }).selectOption(seed.providerVpc);
+  await checkA11y(pp, "create target group dialog");
+  await dlg.getByRole("button", { name: "Create target group" }).click();
+  await pp.getByRole("heading", { name: "svc-tg (TCP:8080)" }).waitFor();
+  const groups = (await daemon.boto("provider", "elbv2", "describe_target_groups")).TargetGroups;
+  assert.deepEqual(groups.map((g) => [g.TargetGroupName, g.Protocol, g.Port, g.VpcId, g.TargetType]), [["svc-tg", "TCP", 8080, seed.providerVpc, "ip"]]);
+  const tg = groups[0].TargetGroupArn;
+
+  // Register targets: a refused one shows AWS's code and registers nothing.
+  await pp.getByRole("button", { name: "Register targets", exact: true }).click();
+  dlg = pp.getByRole("dialog");
+  await dlg.getByLabel(/IP addresses/).fill("not-an-address");
+  await dlg.getByRole("button", { name: "Register targets", exact: true }).click();
+  await dlg.locator(".error-code", { hasText: "InvalidTarget" }).waitFor();
+  assert.deepEqual((await daemon.boto("provider", "elbv2", "describe_target_health", { TargetGroupArn: tg })).TargetHealthDescriptions, []);
+  await dlg.getByLabel(/IP addresses/).fill("10.10.1.10\n10.10.2.10:9090");
+  await checkA11y(pp, "register targets dialog");
+  await dlg.getByRole("button", { name: "Register targets", exact: true }).click();
+  await pp.getByRole("cell", { name: "10.10.2.10", exact: true }).waitFor();
+  const targets = (await daemon.boto("provider", "elbv2", "describe_target_health", { TargetGroupArn: tg })).TargetHealthDescriptions;
+  assert.deepEqual(targets.map((t) => `${t.Target.Id}:${t.Target.Port}`).sort(), ["10.10.1.10:8080", "10.10.2.10:9090"]);
+  await checkA11y(pp, "target groups with targets");
+  await screenshot(pp, "provider-target-group");
+
+  // Create load balancer (network, internal, a subnet in each of two zones).
+  await open(pp, daemon.url, "load-balancers");
+  await pp.getByRole("button", { name: "Create load balancer" }).click();
+  dlg = pp.getByRole("dialog");
+  await dlg.getByLabel("Load balancer name").fill("svc");
+  await dlg.getByLabel("Scheme").selectOption("internal");
+  await dlg.getByLabel("VPC", { exact: true }).selectOption(seed.providerVpc);
+  for (const subnet of seed.providerSubnets) await dlg.getByRole("checkbox", { name: new RegExp(subnet) }).check();
+  await checkA11y(pp, "create load balancer dialog");
+  await dlg.getByRole("button", { name: "Create load balancer" }).click();
+  await pp.getByRole("cell", { name: "svc", exact: true }).waitFor();
+  const lbs = (await daemon.boto("provider", "elbv2", "describe_load_balancers")).LoadBalancers;
+  assert.deepEqual(lbs.map((l) => [l.LoadBalancerName, l.Type, l.Scheme, l.VpcId, l.AvailabilityZones.map((z) => z.SubnetId).sort()]),
+    [["svc", "network", "internal", seed.providerVpc, [...seed.providerSubnets].sort()]]);
+  const lb = lbs[0].LoadBalancerArn;
+
+  // Add listener: TCP:443 forwarding to the target group.
+  await pp.getByRole("radio", { name: "Select svc" }).check();
+  await pp.getByRole("button", { name: "Add listener" }).click();
+  dlg = pp.getByRole("dialog");
+  await dlg.getByLabel("Protocol").selectOption("TCP");
+  await dlg.getByLabel("Port", { exact: true }).fill("443");
+  await dlg.getByLabel(/forward to target group/).selectOption(tg);
+  await checkA11y(pp, "add listener dialog");
+  await dlg.getByRole("button", { name: "Add listener" }).click();
+  await pp.getByRole("cell", { name: "TCP:443", exact: true }).waitFor();
+  const listeners = (await daemon.boto("provider", "elbv2", "describe_listeners", { LoadBalancerArn: lb })).Listeners;
+  assert.deepEqual(listeners.map((l) => [l.Protocol, l.Port, l.DefaultActions.map((a) => [a.Type, a.TargetGroupArn])]), [["TCP", 443, [["forward", tg]]]]);
+  await screenshot(pp, "provider-load-balancer");
+  return lb;
+}
+
 async function walkthrough(provider, consumer) {
   const pp = provider.page, cp = consumer.page;
+  const lb = await providerLoadBalancer(pp);
 
-  // Provider: Create endpoint service (choose the NLB, acceptance required).
+  // Provider: Create endpoint service (choose the NLB, acceptance required, a private DNS name).
   await pp.goto(`${daemon.url}/console/#/services/create`);
   await pp.getByRole("checkbox", { name: /^svc / }).check();
   await assert.ok(await pp.getByLabel("Acceptance required").isChecked());
+  await pp.getByLabel("Private DNS name (optional)").fill(PRIVATE_NAME);
   await checkA11y(pp, "create endpoint service");
   await pp.getByRole("button", { name: "Create", exact: true }).click();
   await pp.waitForURL(/#\/services\/vpce-svc-/);
   const serviceName = (await pp.locator("code.service-name").textContent()).trim();
   const sid = serviceName.split(".").pop();
-  const cfg = (await daemon.boto("provider", "ec2", "describe_vpc_endpoint_service_configurations")).ServiceConfigurations;
-  assert.deepEqual(cfg.map((s) => [s.ServiceId, s.ServiceName, s.AcceptanceRequired, s.NetworkLoadBalancerArns]), [[sid, serviceName, true, [seed.lb]]]);
+  let cfg = (await daemon.boto("provider", "ec2", "describe_vpc_endpoint_service_configurations")).ServiceConfigurations;
+  assert.deepEqual(cfg.map((s) => [s.ServiceId, s.ServiceName, s.AcceptanceRequired, s.NetworkLoadBalancerArns, s.PrivateDnsName]), [[sid, serviceName, true, [lb], PRIVATE_NAME]]);
   await checkA11y(pp, "endpoint service details");
   await screenshot(pp, "provider-service-created");
+
+  // Provider: the domain's TXT record to publish is shown; Verify domain ownership.
+  const dnsConf = cfg[0].PrivateDnsNameConfiguration;
+  assert.equal(dnsConf.State, "pendingVerification");
+  await pp.locator("dd .status", { hasText: "pendingVerification" }).waitFor();
+  await pp.getByText(dnsConf.Name, { exact: true }).waitFor();
+  await pp.getByText(dnsConf.Value, { exact: true }).waitFor();
+  await pp.getByRole("button", { name: "Verify domain ownership" }).click();
+  await pp.getByText("Domain ownership verification started.").waitFor();
+  await pp.locator("dd .status", { hasText: "verified" }).waitFor();
+  cfg = (await daemon.boto("provider", "ec2", "describe_vpc_endpoint_service_configurations", { ServiceIds: [sid] })).ServiceConfigurations;
+  assert.equal(cfg[0].PrivateDnsNameConfiguration.State, "verified");
+  await screenshot(pp, "provider-domain-verified");
 
   // Provider: Allow principals (the consumer's account).
   const principal = `arn:aws:iam::${daemon.accounts.consumer.id}:root`;
@@ -130,6 +213,16 @@ async function walkthrough(provider, consumer) {
     await r.getByText(n.SubnetId).waitFor();
   }
   await screenshot(cp, "consumer-endpoint-available");
+
+  // Monitoring: the charts are CloudWatch's GetMetricData as this account, in total and
+  // per zone (no data plane here, so no datapoints: zeros), and no error.
+  await cp.getByText(/from CloudWatch \(namespace AWS\/PrivateLinkEndpoints\)/).waitFor();
+  for (const series of ["Bytes", "New connections", "Active connections", `Bytes ${seed.consumerZone.az1}`, `Active connections ${seed.consumerZone.az2}`])
+    await cp.locator(`figure.chart[data-series="${series}"]`).waitFor();
+  assert.equal(await cp.getByText(/Traffic unavailable/).count(), 0);
+  await pp.getByText(/from CloudWatch \(namespace AWS\/PrivateLinkServices\)/).waitFor();
+  await pp.locator('figure.chart[data-series="Bytes"]').waitFor();
+  assert.equal(await pp.getByText(/Traffic unavailable/).count(), 0);
 
   // Notifications: a topic, then Create / Modify / Delete notification.
   // Two topics: one whose policy lets vpce.amazonaws.com publish, one without.

@@ -89,7 +89,7 @@ Env& env() {
 }
 
 lp::api::HttpRequest unsignedRequest(std::string_view in) {
-  lp::api::HttpRequest req{"POST", "/", {}, "", "", ""};
+  lp::api::HttpRequest req{"POST", "/", {}, "", "", "", "", false};
   auto split = in.find("\n\n");
   std::string_view head = in.substr(0, split);
   if (split != std::string_view::npos) req.body = std::string(in.substr(split + 2));
@@ -116,7 +116,7 @@ lp::api::HttpRequest unsignedRequest(std::string_view in) {
 }
 
 lp::api::HttpRequest signedRequest(std::string_view service, std::string_view body) {
-  lp::api::HttpRequest req{"POST", "/", {}, std::string(body), "", ""};
+  lp::api::HttpRequest req{"POST", "/", {}, std::string(body), "", "", "", false};
   req.headers = {{"Host", "127.0.0.1:4566"},
                  {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
                  {"X-Amz-Date", std::string(kAmzDate)}};

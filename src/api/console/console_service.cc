@@ -1,9 +1,6 @@
 #include "api/console/console_service.h"
 
-#include <cctype>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "api/console/console_assets.h"
 #include "api/params.h"
@@ -53,35 +50,7 @@ std::string cookieValue(const HttpRequest& req, std::string_view name) {
   return "";
 }
 
-std::string urlEncode(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0xf]);
-    }
-  }
-  return out;
-}
-
 std::string pathOf(std::string_view target) { return std::string(target.substr(0, target.find('?'))); }
-
-// The first <tag>value</tag> values in an XML document (the API's own output).
-std::vector<std::string> xmlValues(std::string_view xml, std::string_view tag) {
-  std::vector<std::string> out;
-  std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
-  for (size_t at = xml.find(open); at != std::string_view::npos; at = xml.find(open, at)) {
-    at += open.size();
-    size_t end = xml.find(close, at);
-    if (end == std::string_view::npos) break;
-    out.emplace_back(xml.substr(at, end - at));
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -90,7 +59,11 @@ bool isConsoleTarget(std::string_view target) {
 }
 
 ConsoleService::ConsoleService(const ApiService& api, const control::ControlContext& ctx, ConsoleOptions options)
-    : api_(api), ctx_(ctx), options_(std::move(options)), sessions_(ctx.clock, options_.sessionLifetime) {}
+    : api_(api),
+      ctx_(ctx),
+      options_(std::move(options)),
+      sessions_(ctx.clock, options_.sessionLifetime),
+      limiter_(ctx.clock, options_.signInLimits) {}
 
 HttpResponse ConsoleService::handle(const HttpRequest& req) {
   std::string path = pathOf(req.target);
@@ -105,8 +78,6 @@ HttpResponse ConsoleService::handle(const HttpRequest& req) {
     r = signIn(req);
   } else if (path == "/console/signout" && req.method == "POST") {
     r = signOut(req);
-  } else if (path == "/console/traffic" && req.method == "POST") {
-    r = traffic(req);
   } else if (path.starts_with("/console/api/") && req.method == "POST") {
     r = apiCall(req, std::string_view(path).substr(std::string_view("/console/api/").size()));
   } else if (req.method == "GET") {
@@ -172,11 +143,25 @@ HttpResponse ConsoleService::signIn(const HttpRequest& req) {
   if (!form.ok()) return jsonError(400, form.status().code(), form.status().message());
   std::string key = std::string(trim(form->get("accessKeyId")));
   std::string secret = form->get("secretAccessKey");
+  // Through an endpoint the peer is the data plane; the client is the PROXY header's.
+  std::vector<std::string> limitKeys = {"address " + (req.sourceIp.empty() ? req.peerIp : req.sourceIp),
+                                        "key " + key.substr(0, 128)};
+  if (auto wait = limiter_.blocked(limitKeys)) {
+    HttpResponse r = jsonError(429, "TooManySignInAttempts",
+                               "Too many failed sign-in attempts from this address or for this access key. Try "
+                               "again in " +
+                                   std::to_string(wait->count()) + (wait->count() == 1 ? " second." : " seconds."));
+    r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+    return r;
+  }
   const model::Account* account = key.empty() ? nullptr : ctx_.region.accountByKey(key);
   // One answer for an unknown key and a wrong secret: neither says which was wrong.
-  if (!account || !constantTimeEquals(account->secretAccessKey, secret))
+  if (!account || !constantTimeEquals(account->secretAccessKey, secret)) {
+    limiter_.failed(limitKeys);
     return jsonError(401, "InvalidClientTokenId",
                      "The access key ID or secret access key is not valid for this region's accounts.");
+  }
+  limiter_.succeeded(limitKeys);
   ConsoleSession s = sessions_.create(account->id);
   HttpResponse r = json(200, {{"accountId", account->id},
                               {"accountName", account->name},
@@ -184,9 +169,9 @@ HttpResponse ConsoleService::signIn(const HttpRequest& req) {
                               {"region", ctx_.region.name},
                               {"csrf", s.csrf},
                               {"expiresInSeconds", sessions_.lifetime().count()}});
-  r.headers.emplace_back("Set-Cookie", std::string(kCookieName) + "=" + s.id +
-                                           "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
-                                           std::to_string(sessions_.lifetime().count()));
+  r.headers.emplace_back(
+      "Set-Cookie", std::string(kCookieName) + "=" + s.id + "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=" +
+                        std::to_string(sessions_.lifetime().count()) + (req.overTls ? "; Secure" : ""));
   return r;
 }
 
@@ -211,8 +196,9 @@ HttpResponse ConsoleService::signOut(const HttpRequest& req) {
   if (!s) return refusal;
   sessions_.remove(s->id);
   HttpResponse r = json(200, {{"signedOut", true}});
-  r.headers.emplace_back("Set-Cookie",
-                         std::string(kCookieName) + "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
+  r.headers.emplace_back("Set-Cookie", std::string(kCookieName) +
+                                           "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                           (req.overTls ? "; Secure" : ""));
   return r;
 }
 
@@ -220,66 +206,14 @@ HttpResponse ConsoleService::apiCall(const HttpRequest& req, std::string_view se
   HttpResponse refusal;
   auto s = authorize(req, refusal);
   if (!s) return refusal;
-  if (service != "ec2" && service != "elasticloadbalancing" && service != "sns")
-    return jsonError(404, "UnknownService", "The console calls ec2, elasticloadbalancing and sns only.");
+  // monitoring: the traffic charts read CloudWatch's figures as the session's account.
+  if (service != "ec2" && service != "elasticloadbalancing" && service != "sns" && service != "monitoring")
+    return jsonError(404, "UnknownService", "The console calls ec2, elasticloadbalancing, sns and monitoring only.");
   const model::Account* account = ctx_.region.accountById(s->account);
   if (!account) return jsonError(401, "NotSignedIn", "This account is no longer configured.");
   HttpResponse r = api_.callAs(service, *account, req.body, req.sourceIp);
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
-}
-
-// The data plane's cumulative counters for what the session's account may see: its
-// endpoint and that endpoint's network interfaces (VpcEndpointId), or the endpoints
-// connected to its service (ServiceId). Visibility is decided by the API's own
-// Describe calls as that account. The page turns samples into rates.
-HttpResponse ConsoleService::traffic(const HttpRequest& req) {
-  HttpResponse refusal;
-  auto s = authorize(req, refusal);
-  if (!s) return refusal;
-  const model::Account* account = ctx_.region.accountById(s->account);
-  if (!account) return jsonError(401, "NotSignedIn", "This account is no longer configured.");
-  auto form = Params::parseForm(req.body);
-  if (!form.ok()) return jsonError(400, form.status().code(), form.status().message());
-  std::vector<std::string> endpoints, interfaces;
-  if (std::string id = form->get("VpcEndpointId"); !id.empty()) {
-    HttpResponse d = api_.callAs("ec2", *account, "Action=DescribeVpcEndpoints&VpcEndpointId.1=" + urlEncode(id));
-    if (d.status != 200) return d;
-    endpoints = xmlValues(d.body, "vpcEndpointId");
-    auto items = d.body.find("<networkInterfaceIdSet>");
-    if (items != std::string::npos)
-      interfaces =
-          xmlValues(std::string_view(d.body).substr(items, d.body.find("</networkInterfaceIdSet>") - items), "item");
-  } else if (std::string sid = form->get("ServiceId"); !sid.empty()) {
-    HttpResponse d = api_.callAs(
-        "ec2", *account,
-        "Action=DescribeVpcEndpointConnections&Filter.1.Name=service-id&Filter.1.Value.1=" + urlEncode(sid));
-    if (d.status != 200) return d;
-    endpoints = xmlValues(d.body, "vpcEndpointId");
-  } else {
-    return jsonError(400, "MissingParameter", "VpcEndpointId or ServiceId is required.");
-  }
-  nlohmann::json counters = nlohmann::json::object();
-  if (!options_.countersPath.empty()) {
-    std::ifstream in(options_.countersPath);
-    if (in) counters = nlohmann::json::parse(in, nullptr, false);
-    if (counters.is_discarded() || !counters.is_object()) counters = nlohmann::json::object();
-  }
-  auto pick = [&](const char* kind, const std::vector<std::string>& ids) {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& id : ids) {
-      if (counters.contains(kind) && counters[kind].contains(id))
-        out[id] = counters[kind][id];
-      else
-        out[id] = nlohmann::json::object();
-    }
-    return out;
-  };
-  return json(
-      200, {{"at", std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.clock.now().time_since_epoch()).count()},
-            {"source", "dataplane-counters"},
-            {"endpoints", pick("endpoints", endpoints)},
-            {"interfaces", pick("interfaces", interfaces)}});
 }
 
 }  // namespace lp::api::console

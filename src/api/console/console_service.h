@@ -4,11 +4,13 @@
 // session's account, so the console and the SigV4 API share every handler and every
 // authorization rule. It adds no rule of its own about resources.
 //
-// Protection of a session: the cookie is HttpOnly, SameSite=Strict, Path=/console and
-// expires; every POST must come from the console's own origin (Origin header equal to
-// the Host it was sent to) and, once signed in, carry the session's CSRF token in
-// X-Lp-Csrf, which only a page of that origin can read (GET /console/session sends no
-// CORS headers). Responses carry a strict Content-Security-Policy.
+// Protection of a session: the cookie is HttpOnly, SameSite=Strict, Path=/console,
+// expires, and is Secure when the page came over the HTTPS listener; every POST must
+// come from the console's own origin (Origin header equal to the Host it was sent to)
+// and, once signed in, carry the session's CSRF token in X-Lp-Csrf, which only a page
+// of that origin can read (GET /console/session sends no CORS headers). Responses
+// carry a strict Content-Security-Policy. Failed sign-ins slow down further ones from
+// that address and for that key (signin_limiter.h).
 //
 // Owned by ApiService. Thread-safe: handle() runs on any HTTP thread.
 #pragma once
@@ -18,13 +20,13 @@
 
 #include "api/api_service.h"
 #include "api/console/session_table.h"
+#include "api/console/signin_limiter.h"
 
 namespace lp::api::console {
 
 struct ConsoleOptions {
-  // The data plane's counters (reconciler/forwarder_sink.h); "" when it has none.
-  std::string countersPath;
   std::chrono::seconds sessionLifetime{std::chrono::hours(8)};
+  SignInLimits signInLimits;
 };
 
 inline constexpr std::string_view kCookieName = "lp_console";
@@ -43,7 +45,6 @@ class ConsoleService {
   HttpResponse whoAmI(const HttpRequest& req);
   HttpResponse signOut(const HttpRequest& req);
   HttpResponse apiCall(const HttpRequest& req, std::string_view service);
-  HttpResponse traffic(const HttpRequest& req);
   // The session of a state-changing request, after the origin and CSRF checks;
   // otherwise the refusal to send.
   std::optional<ConsoleSession> authorize(const HttpRequest& req, HttpResponse& refusal);
@@ -53,6 +54,7 @@ class ConsoleService {
   const control::ControlContext& ctx_;
   ConsoleOptions options_;
   SessionTable sessions_;
+  SignInLimiter limiter_;
 };
 
 }  // namespace lp::api::console

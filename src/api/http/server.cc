@@ -49,13 +49,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     r.target = std::string(req.target());
     for (auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(req.body());
-    r.sourceIp = via_.sourceIp;
-    if (r.sourceIp.empty()) {  // not through an endpoint: the TCP peer (the audit log's source address)
-      beast::error_code pec;
-      auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(pec);
-      if (!pec) r.sourceIp = peer.address().to_string();
-    }
+    beast::error_code pec;
+    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(pec);
+    if (!pec) r.peerIp = peer.address().to_string();
+    // Through an endpoint: the client in its VPC; otherwise the TCP peer (the audit log's source address).
+    r.sourceIp = via_.sourceIp.empty() ? r.peerIp : via_.sourceIp;
     r.sourceVpce = via_.vpceId;
+    r.overTls = !std::is_same_v<Stream, beast::tcp_stream>;
     HttpResponse out;
     try {
       out = api_(r);

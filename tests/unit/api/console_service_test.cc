@@ -13,6 +13,7 @@
 #include "api/sigv4.h"
 #include "control/store_indexes.h"
 #include "control/typed_store.h"
+#include "metrics/series_store.h"
 
 namespace lp::api {
 namespace {
@@ -31,7 +32,7 @@ class ConsoleServiceTest : public ::testing::Test {
                         {"222222222222", "consumer", "AKCONSUMER", "consumer-secret"}};
     ctx_ = std::make_unique<control::ControlContext>(
         control::ControlContext{*store_, clock_, random_, region_, control::Limits{}});
-    api_ = std::make_unique<ApiService>(*ctx_);
+    api_ = std::make_unique<ApiService>(*ctx_, &series_);
   }
   void TearDown() override {
     api_.reset();
@@ -43,7 +44,7 @@ class ConsoleServiceTest : public ::testing::Test {
     HeaderList headers = {{"Host", kHost}, {"Content-Type", "application/x-www-form-urlencoded"}};
     if (origin) headers.emplace_back("Origin", kOrigin);
     for (auto& h : extra) headers.push_back(h);
-    return api_->handle(HttpRequest{"POST", path, headers, body, "", ""});
+    return api_->handle(HttpRequest{"POST", path, headers, body, "", "", peer_, tls_});
   }
 
   static std::string header(const HttpResponse& r, std::string_view name) {
@@ -73,17 +74,21 @@ class ConsoleServiceTest : public ::testing::Test {
   SeededRandom random_{7};
   model::RegionConfig region_;
   std::unique_ptr<control::ControlContext> ctx_;
+  metrics::SeriesStore series_{clock_, {}};
   std::unique_ptr<ApiService> api_;
+  std::string peer_ = "127.0.0.1";  // the TCP peer of post()
+  bool tls_ = false;                // post() over the HTTPS listener
 };
 
 TEST_F(ConsoleServiceTest, ThePageIsServedWithAStrictContentSecurityPolicy) {
-  HttpResponse r = api_->handle(HttpRequest{"GET", "/console/", {{"Host", kHost}}, "", "", ""});
+  HttpResponse r = api_->handle(HttpRequest{"GET", "/console/", {{"Host", kHost}}, "", "", "", "", false});
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.contentType.find("text/html"), std::string::npos);
   EXPECT_NE(r.body.find("app.js"), std::string::npos);
   EXPECT_NE(header(r, "Content-Security-Policy").find("default-src 'none'"), std::string::npos);
-  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/app.js", {}, "", "", ""}).contentType, "text/javascript; charset=utf-8");
-  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/../etc/passwd", {}, "", "", ""}).status, 404);
+  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/app.js", {}, "", "", "", "", false}).contentType,
+            "text/javascript; charset=utf-8");
+  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/../etc/passwd", {}, "", "", "", "", false}).status, 404);
 }
 
 TEST_F(ConsoleServiceTest, WrongKeysGetOneClearErrorAndNoCookie) {
@@ -159,7 +164,129 @@ TEST_F(ConsoleServiceTest, SessionsExpireAndSignOut) {
   EXPECT_EQ(out.status, 200);
   EXPECT_NE(header(out, "Set-Cookie").find("Max-Age=0"), std::string::npos);
   EXPECT_EQ(call(t, "Action=DescribeVpcs").status, 401);
-  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/session", {{"Cookie", t.first}}, "", "", ""}).status, 401);
+  EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/session", {{"Cookie", t.first}}, "", "", "", "", false}).status,
+            401);
+}
+
+TEST_F(ConsoleServiceTest, TrafficChartsReadCloudWatchAsTheSessionsAccount) {
+  metrics::InterfaceInfo eni{
+      .interfaceId = "eni-0a",
+      .endpointId = "vpce-0a",
+      .vpcId = "vpc-0c",
+      .subnetId = "subnet-0c",
+      .serviceName = "com.amazonaws.vpce.us-east-1.vpce-svc-0a",
+      .serviceId = "vpce-svc-0a",
+      .loadBalancerArn = "arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/svc/1",
+      .az = "us-east-1a",
+      .consumerAccount = "222222222222",
+      .providerAccount = "111111111111"};
+  series_.record(eni, {});
+  series_.record(eni, {.bytes = 1234, .connections = 3, .resets = 0, .active = 2});
+  auto provider = signIn("AKPROVIDER", "provider-secret");
+  auto consumer = signIn("AKCONSUMER", "consumer-secret");
+  auto query = [&](const std::pair<std::string, std::string>& s, const std::string& ns, const std::string& dims) {
+    return post("/console/api/monitoring",
+                "Action=GetMetricData&Version=2010-08-01&StartTime=2026-11-22T12:30:00Z&EndTime=2026-11-22T13:00:00Z"
+                "&MetricDataQueries.member.1.Id=q0&MetricDataQueries.member.1.MetricStat.Period=60"
+                "&MetricDataQueries.member.1.MetricStat.Stat=Sum"
+                "&MetricDataQueries.member.1.MetricStat.Metric.MetricName=BytesProcessed"
+                "&MetricDataQueries.member.1.MetricStat.Metric.Namespace=" +
+                    ns + dims,
+                {{"Cookie", s.first}, {"X-Lp-Csrf", s.second}});
+  };
+  const std::string endpointDims =
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Name=Endpoint%20Type"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Value=Interface"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.2.Name=Service%20Name"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.2.Value=com.amazonaws.vpce.us-east-1.vpce-svc-0a"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.3.Name=VPC%20Endpoint%20Id"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.3.Value=vpce-0a"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.4.Name=VPC%20Id"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.4.Value=vpc-0c";
+  const std::string serviceDims =
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Name=Service%20Id"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Value=vpce-svc-0a";
+  HttpResponse mine = query(consumer, "AWS%2FPrivateLinkEndpoints", endpointDims);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_NE(mine.body.find("<member>1234.0</member>"), std::string::npos) << mine.body;
+  EXPECT_NE(mine.body.find("<member>2026-11-22T12:55:00Z</member>"), std::string::npos) << mine.body;
+  // The provider sees the service's side, not the consumer's endpoint; the
+  // consumer not the provider's service: CloudWatch's own rules, not the console's.
+  HttpResponse theirs = query(provider, "AWS%2FPrivateLinkEndpoints", endpointDims);
+  ASSERT_EQ(theirs.status, 200) << theirs.body;
+  EXPECT_NE(theirs.body.find("<Values/>"), std::string::npos) << theirs.body;
+  EXPECT_NE(query(provider, "AWS%2FPrivateLinkServices", serviceDims).body.find("<member>1234.0</member>"),
+            std::string::npos);
+  EXPECT_NE(query(consumer, "AWS%2FPrivateLinkServices", serviceDims).body.find("<Values/>"), std::string::npos);
+  // The old counters route is gone.
+  EXPECT_EQ(
+      post("/console/traffic", "VpcEndpointId=vpce-0a", {{"Cookie", consumer.first}, {"X-Lp-Csrf", consumer.second}})
+          .status,
+      405);
+}
+
+TEST_F(ConsoleServiceTest, FailedSignInsBackOffPerAddressAndPerKey) {
+  const std::string wrong = "accessKeyId=AKPROVIDER&secretAccessKey=wrong";
+  const std::string right = "accessKeyId=AKPROVIDER&secretAccessKey=provider-secret";
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(post("/console/session", wrong).status, 401) << i;
+  // The sixth try, even with the right secret, is refused without looking at it.
+  HttpResponse slow = post("/console/session", right);
+  EXPECT_EQ(slow.status, 429);
+  EXPECT_NE(slow.body.find("TooManySignInAttempts"), std::string::npos);
+  EXPECT_NE(slow.body.find("Try again in 10 seconds."), std::string::npos) << slow.body;
+  EXPECT_EQ(header(slow, "Retry-After"), "10");
+  EXPECT_EQ(header(slow, "Set-Cookie"), "");
+  // Another address with another key is not affected; this key from another address is.
+  peer_ = "127.0.0.2";
+  EXPECT_EQ(post("/console/session", "accessKeyId=AKCONSUMER&secretAccessKey=consumer-secret").status, 200);
+  EXPECT_EQ(post("/console/session", right).status, 429);
+  // An unknown key from the first address: the address is blocked, same answer.
+  peer_ = "127.0.0.1";
+  HttpResponse unknown = post("/console/session", "accessKeyId=AKNOBODY&secretAccessKey=x");
+  EXPECT_EQ(unknown.status, 429);
+  EXPECT_EQ(unknown.body, slow.body);
+  // Each further failure doubles the wait.
+  clock_.advance(std::chrono::seconds(10));
+  EXPECT_EQ(post("/console/session", wrong).status, 401);
+  EXPECT_NE(post("/console/session", right).body.find("Try again in 20 seconds."), std::string::npos);
+  clock_.advance(std::chrono::seconds(20));
+  EXPECT_EQ(post("/console/session", right).status, 200);
+  // A success forgets the failures.
+  EXPECT_EQ(post("/console/session", wrong).status, 401);
+  EXPECT_EQ(post("/console/session", right).status, 200);
+}
+
+TEST_F(ConsoleServiceTest, TheCookieIsSecureOverHttps) {
+  EXPECT_EQ(header(post("/console/session", "accessKeyId=AKPROVIDER&secretAccessKey=provider-secret"), "Set-Cookie")
+                .find("Secure"),
+            std::string::npos);
+  tls_ = true;
+  auto s = signIn("AKPROVIDER", "provider-secret");
+  HttpResponse r = post("/console/session", "accessKeyId=AKPROVIDER&secretAccessKey=provider-secret");
+  EXPECT_NE(header(r, "Set-Cookie").find("; Secure"), std::string::npos);
+  HttpResponse out = post("/console/signout", "", {{"Cookie", s.first}, {"X-Lp-Csrf", s.second}});
+  EXPECT_NE(header(out, "Set-Cookie").find("; Secure"), std::string::npos);
+}
+
+TEST(SignInLimiterTest, MemoryIsBoundedAndIdleEntriesAreForgotten) {
+  ManualClock clock{*parseAmzDate("20261122T125531Z")};
+  console::SignInLimiter limiter(clock, {.free = 5,
+                                         .firstDelay = std::chrono::seconds(10),
+                                         .maxDelay = std::chrono::seconds(900),
+                                         .forget = std::chrono::seconds(3600),
+                                         .maxEntries = 100});
+  for (int i = 0; i < 30; ++i) limiter.failed({"address 10.0.0.1"});
+  // A flood of made-up key ids from elsewhere: memory stays bounded, and the
+  // blocked address is not what makes room.
+  for (int i = 0; i < 1000; ++i) limiter.failed({"address 10.0.0.9", "key AK" + std::to_string(i)});
+  EXPECT_LE(limiter.size(), 100u);
+  EXPECT_TRUE(limiter.blocked({"address 10.0.0.9"}));
+  auto wait = limiter.blocked({"address 10.0.0.1"});
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(*wait, std::chrono::seconds(900));  // capped
+  clock.advance(std::chrono::hours(2));
+  limiter.failed({"address 10.0.0.2"});
+  EXPECT_EQ(limiter.size(), 1u);
 }
 
 }  // namespace

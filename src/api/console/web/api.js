@@ -1,5 +1,5 @@
 // The console's only way to the daemon: the session (sign in, who am I, sign out)
-// and call(), which posts an EC2/ELBv2/SNS Query action to /console/api/<service>.
+// and call(), which posts an EC2/ELBv2/SNS/CloudWatch Query action to /console/api/<service>.
 // The daemon runs it through the same handlers as a SigV4 request, as the session's
 // account, and answers with the same XML, which xmlToObject() turns into plain objects.
 
@@ -114,19 +114,8 @@ export async function call(service, action, params = {}) {
   return result ? xmlToObject(result) : {};
 }
 
-const VERSIONS = { elasticloadbalancing: "2015-12-01", sns: "2010-03-31" };
+const VERSIONS = { elasticloadbalancing: "2015-12-01", sns: "2010-03-31", monitoring: "2010-08-01" };
 
 export const ec2 = (action, params) => call("ec2", action, params);
 export const elb = (action, params) => call("elasticloadbalancing", action, params);
 export const sns = (action, params) => call("sns", action, params);
-
-// The data plane's cumulative counters for an endpoint ({VpcEndpointId}) or for the
-// endpoints of a service ({ServiceId}); see charts.js for how they become rates.
-export async function trafficCounters(params) {
-  const resp = await fetch("/console/traffic", {
-    method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Lp-Csrf": csrf },
-    body: new URLSearchParams(params),
-  });
-  return jsonOrError(resp);
-}

@@ -55,21 +55,29 @@ class View {
 
   fingerprint(fp) { this.pending = fp; }
   onTick(fn) { this.pendingTicks.push(fn); }
+  // fn runs once the view is drawn (the rest of a long list, fetched behind the
+  // first page); it returns the fingerprint of what the page then shows.
+  later(fn) { this.pendingLater.push(fn); }
+  // Whether this is the view's first drawing (not a refresh).
+  get first() { return this.fp === null; }
 
   async build() {
     this.pendingTicks = [];
+    this.pendingLater = [];
     this.pending = null;
     const nodes = await this.render(this, ...this.args);
-    return { nodes, fp: this.pending, ticks: this.pendingTicks };
+    return { nodes, fp: this.pending, ticks: this.pendingTicks, later: this.pendingLater };
   }
 
   async show() {
+    let later = [];
     try {
-      const { nodes, fp, ticks } = await this.build();
+      const built = await this.build();
       if (this.closed) return;
-      this.fp = fp;
-      this.ticks = ticks;
-      main().replaceChildren(...[nodes].flat(Infinity).filter(Boolean));
+      this.fp = built.fp;
+      this.ticks = built.ticks;
+      later = built.later;
+      main().replaceChildren(...[built.nodes].flat(Infinity).filter(Boolean));
     } catch (err) {
       if (!this.closed) main().replaceChildren(h("h1", {}, this.title), errorBox(err));
     } finally {
@@ -78,6 +86,19 @@ class View {
         main().dataset.route = this.hash;
         main().setAttribute("aria-busy", "false");
       }
+    }
+    if (!later.length) return;
+    // No refresh while the rest loads: it would fetch the same list a second time.
+    this.busy = true;
+    try {
+      for (const fn of later) {
+        const fp = await fn();
+        if (!this.closed && fp !== undefined) this.fp = fp;
+      }
+    } catch (err) {
+      if (!this.closed) main().append(errorBox(err));
+    } finally {
+      this.busy = false;
     }
   }
 

@@ -5,7 +5,7 @@ import { ec2, list } from "./api.js";
 // All pages of an EC2 Describe call (NextToken), with setKey the list field.
 export async function describeAll(action, setKey, params = {}) {
   const out = [];
-  let token;
+  let token = params.NextToken;  // or from the first page
   for (let i = 0; i < 100; i++) {
     // MaxResults: undefined leaves it out (calls by id refuse it).
     const r = await ec2(action, { ...params, MaxResults: "MaxResults" in params ? params.MaxResults : 1000, NextToken: token });

@@ -4,7 +4,7 @@
 import { ec2, elb, list } from "./api.js";
 import { h, table, status, link, details, section, dialog, field, checkboxGroup, checkedValues, flash, button, errorBox } from "./ui.js";
 import { describeAll, when } from "./common.js";
-import { trafficChart } from "./charts.js";
+import { trafficChart, serviceMetrics } from "./charts.js";
 import { notificationsPanel } from "./notifications.js";
 
 export async function servicesPage(view) {
@@ -127,6 +127,7 @@ export async function servicePage(view, id) {
       ["Domain verification name", dnsConf ? h("code", {}, dnsConf.name) : ""],
       ["Domain verification value", dnsConf ? h("code", {}, dnsConf.value) : ""],
     ]), h("p", { class: "hint" }, "Give the service name to consumers: they enter it under Find service by name."),
+    dnsConf && dnsConf.state !== "verified" ? h("p", { class: "hint" }, `To prove you own ${s.privateDnsName}, publish a TXT record named ${dnsConf.name}.${s.privateDnsName} with the value above, then choose Verify domain ownership.`) : null,
     dnsConf ? button("Verify domain ownership", async () => {
       try {
         await ec2("StartVpcEndpointServicePrivateDnsVerification", { ServiceId: id });
@@ -154,7 +155,7 @@ export async function servicePage(view, id) {
         columns: [{ title: "Principal", cell: (p) => p.principal }, { title: "Type", cell: (p) => p.principalType }],
       })),
     notificationsPanel(view, { ServiceId: id }, notes),
-    section("Monitoring", trafficChart(view, { ServiceId: id })),
+    section("Monitoring", trafficChart(view, serviceMetrics(s))),
     section("Diagram", serviceDiagram(s, lbs, targets)),
   ];
 

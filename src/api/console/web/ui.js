@@ -96,9 +96,14 @@ export function table({ caption, columns, rows, pageSize = 10, select, onSelect,
       h("button", { type: "button", disabled: state.page === 0, onclick: () => { state.page--; draw(); } }, "Previous page"),
       h("span", { "aria-live": "polite" }, `Page ${state.page + 1} of ${pages} (${matching.length} ${matching.length === 1 ? "item" : "items"})`),
       h("button", { type: "button", disabled: state.page >= pages - 1, onclick: () => { state.page++; draw(); } }, "Next page"));
-    body.replaceChildren(h("div", { class: "scroll" }, table), nav);
+    // Focusable, so a keyboard can scroll a table wider than a narrow window even
+    // when no row holds a link (axe: scrollable-region-focusable).
+    body.replaceChildren(h("div", { class: "scroll", tabindex: 0, role: "region", "aria-label": `${caption || "Table"} (scrollable)` }, table), nav);
   }
   draw();
+  // More rows arrived (a long list fetched behind its first page): the filter,
+  // page and selection stay as the user left them.
+  wrap.setRows = (more) => { rows = more; draw(); };
   wrap.append(h("div", { class: "filter" }, h("label", { for: filterId }, `Filter ${caption ? caption.toLowerCase() : "rows"}`), filterInput), body);
   return wrap;
 }
