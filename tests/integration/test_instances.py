@@ -4,7 +4,6 @@ instance target group (AWS's default target type) in front of it published as an
 endpoint service, a consumer workload reaching it through an interface endpoint;
 stop, start and terminate with AWS's states, filters and pagination, and a daemon
 restart that keeps the instance running. One daemon for the file. Needs root."""
-import base64
 import glob
 import os
 import shutil
