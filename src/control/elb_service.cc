@@ -10,6 +10,7 @@
 #include "control/ip_allocation.h"
 #include "model/cidr.h"
 #include "model/endpoint.h"
+#include "model/instance.h"
 
 namespace lp::control {
 
@@ -171,10 +172,36 @@ bool sameTargetGroupSettings(const TargetGroup& a, const TargetGroup& b) {
 }
 
 // A requested target, resolved against the target group: address, port and zone.
-Result<model::Target> resolveTarget(const ControlContext& ctx, const CallContext& call, const TargetGroup& tg,
+// An instance target: the instance's primary private address, resolved here once
+// (an instance keeps it for life, and leaves its target groups when terminated), so
+// what plans forwarding sees is an address, exactly as for an ip target.
+Result<model::Target> resolveInstanceTarget(const View& v, const ControlContext& ctx, const CallContext& call,
+                                            const TargetGroup& tg, const TargetInput& in) {
+  if (!model::isWellFormed<model::InstanceId>(in.id))
+    return err::make(err::kInvalidTarget, "The following targets are not valid instance IDs: '{}'", in.id);
+  auto inst = v.get<model::Instance>(in.id);
+  if (!inst || inst->ownerId != call.account)
+    return err::make(err::kInvalidTarget, "The following targets are not valid instance IDs: '{}'", in.id);
+  if (inst->vpcId != tg.vpcId)
+    return err::make(err::kInvalidTarget, "The following targets are not in the target group VPC '{}': '{}'",
+                     tg.vpcId.str(), in.id);
+  auto state = inst->stateValue();
+  if (state == model::InstanceState::kTerminated || state == model::InstanceState::kShuttingDown)
+    return err::make(err::kInvalidTarget,
+                     "The following targets are not in a running state and cannot be registered: '{}'", in.id);
+  if (!in.availabilityZone.empty())
+    return validation("You cannot specify an Availability Zone for a target of type instance: '{}'", in.id);
+  (void)ctx;
+  LP_ASSIGN_OR_RETURN(int port, intInRange(in.port, 1, 65535, "targets.member.port", tg.port));
+  return model::Target{inst->privateIp, port, inst->zoneId};
+}
+
+Result<model::Target> resolveTarget(const View& v, const ControlContext& ctx, const CallContext& call,
+                                    const TargetGroup& tg,
                                     const model::Vpc* vpc, const std::vector<model::Subnet>& subnets,
                                     const TargetInput& in) {
   if (in.id.empty()) return required("targets.member.id");
+  if (tg.targetType == "instance") return resolveInstanceTarget(v, ctx, call, tg, in);
   auto ip = model::Ipv4::parse(in.id);
   if (!ip) return err::make(err::kInvalidTarget, "The IP address '{}' is not a valid IPv4 address", in.id);
   LP_ASSIGN_OR_RETURN(int port, intInRange(in.port, 1, 65535, "targets.member.port", tg.port));
@@ -199,6 +226,36 @@ Result<model::Target> resolveTarget(const ControlContext& ctx, const CallContext
     t.zoneId = *zone;
   }
   return t;
+}
+
+// A target as DeregisterTargets and DescribeTargetHealth name it: an address, or an
+// instance id in a group of type instance (its primary address, while it has one).
+Result<model::Target> targetNamed(const View& v, const CallContext& call, const TargetGroup& tg,
+                                  const TargetInput& in) {
+  if (in.id.empty()) return required("targets.member.id");
+  LP_ASSIGN_OR_RETURN(int port, intInRange(in.port, 1, 65535, "targets.member.port", tg.port));
+  if (tg.targetType == "instance") {
+    if (!model::isWellFormed<model::InstanceId>(in.id))
+      return err::make(err::kInvalidTarget, "The following targets are not valid instance IDs: '{}'", in.id);
+    auto inst = v.get<model::Instance>(in.id);
+    bool live = inst && inst->ownerId == call.account && inst->stateValue() != model::InstanceState::kTerminated;
+    return model::Target{live ? inst->privateIp : std::string(), port, ""};
+  }
+  auto ip = model::Ipv4::parse(in.id);
+  if (!ip) return err::make(err::kInvalidTarget, "The IP address '{}' is not a valid IPv4 address", in.id);
+  return model::Target{ip->toString(), port, ""};
+}
+
+// The instance at a target's address, for a group of type instance ("" otherwise).
+std::string instanceAt(const View& v, const TargetGroup& tg, const std::string& ip) {
+  if (tg.targetType != "instance" || ip.empty()) return "";
+  std::string found;
+  v.forEachIndexed<model::Instance>(index::kVpc, tg.vpcId.str(), [&](const model::Instance& i) {
+    if (i.privateIp != ip || i.stateValue() == model::InstanceState::kTerminated) return true;
+    found = i.id.str();
+    return false;
+  });
+  return found;
 }
 
 model::TargetHealthRecord healthOf(const View& v, const TargetGroup& tg, bool inUse, const model::Target& t,
@@ -579,10 +636,11 @@ Status ElbService::deleteLoadBalancer(const CallContext& call, const std::string
 Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const CreateTargetGroupInput& in) {
   if (in.name.empty()) return required("name");
   LP_RETURN_IF_ERROR(validateResourceName(in.name, "Target group"));
-  std::string targetType = in.targetType.empty() ? "ip" : in.targetType;
-  if (targetType == "instance" || targetType == "lambda" || targetType == "alb")
-    return invalidConfig("Target type '{}' is not supported; only 'ip'", targetType);
-  if (targetType != "ip")
+  // AWS's default is instance.
+  std::string targetType = in.targetType.empty() ? "instance" : in.targetType;
+  if (targetType == "lambda" || targetType == "alb")
+    return invalidConfig("Target type '{}' is not supported; only 'instance' and 'ip'", targetType);
+  if (targetType != "ip" && targetType != "instance")
     return validation(
         "1 validation error detected: Value '{}' at 'targetType' failed to satisfy constraint: Member "
         "must satisfy enum value set: [instance, ip, lambda, alb]",
@@ -716,7 +774,7 @@ Status ElbService::registerTargets(const CallContext& call, const std::string& t
     auto vpc = t.get<model::Vpc>(tg.vpcId);
     auto subnets = t.listIndexed<model::Subnet>(index::kVpc, tg.vpcId.str());
     for (const auto& in : targets) {
-      LP_ASSIGN_OR_RETURN(model::Target target, resolveTarget(ctx_, call, tg, vpc ? &*vpc : nullptr, subnets, in));
+      LP_ASSIGN_OR_RETURN(model::Target target, resolveTarget(t, ctx_, call, tg, vpc ? &*vpc : nullptr, subnets, in));
       auto same = std::find_if(tg.targets.begin(), tg.targets.end(),
                                [&](const model::Target& x) { return x.ip == target.ip && x.port == target.port; });
       if (same != tg.targets.end()) {
@@ -740,16 +798,14 @@ Status ElbService::deregisterTargets(const CallContext& call, const std::string&
     Txn t(w);
     LP_ASSIGN_OR_RETURN(TargetGroup tg, findTargetGroup(t, call, tgArn));
     for (const auto& in : targets) {
-      auto ip = model::Ipv4::parse(in.id);
-      if (!ip) return err::make(err::kInvalidTarget, "The IP address '{}' is not a valid IPv4 address", in.id);
-      LP_ASSIGN_OR_RETURN(int port, intInRange(in.port, 1, 65535, "targets.member.port", tg.port));
-      std::string addr = ip->toString();
+      LP_ASSIGN_OR_RETURN(auto want, targetNamed(t, call, tg, in));
       auto it = std::find_if(tg.targets.begin(), tg.targets.end(),
-                             [&](const model::Target& x) { return x.ip == addr && x.port == port; });
+                             [&](const model::Target& x) { return x.ip == want.ip && x.port == want.port; });
       if (it == tg.targets.end())
-        return err::make(err::kInvalidTarget, "The target '{}:{}' is not registered with the target group", addr, port);
+        return err::make(err::kInvalidTarget, "The target '{}:{}' is not registered with the target group", in.id,
+                         want.port);
+      t.raw().erase(model::TargetHealthRecord::kKind, model::targetHealthKey(tgArn, it->ip, it->port));
       tg.targets.erase(it);
-      t.raw().erase(model::TargetHealthRecord::kKind, model::targetHealthKey(tgArn, addr, port));
     }
     t.put(tg);
     return Status::Ok();
@@ -768,7 +824,7 @@ Result<std::vector<TargetHealthDescription>> ElbService::describeTargetHealth(co
       bool inUse = targetGroupInUse(v, tgArn);
       auto describe = [&](const model::Target& t, bool registered) {
         std::string hcPort = tg.healthCheckPort == "traffic-port" ? std::to_string(t.port) : tg.healthCheckPort;
-        return TargetHealthDescription{t, hcPort, healthOf(v, tg, inUse, t, registered)};
+        return TargetHealthDescription{t, hcPort, healthOf(v, tg, inUse, t, registered), instanceAt(v, tg, t.ip)};
       };
       std::vector<TargetHealthDescription> out;
       if (targets.empty()) {
@@ -776,13 +832,11 @@ Result<std::vector<TargetHealthDescription>> ElbService::describeTargetHealth(co
         return out;
       }
       for (const auto& in : targets) {
-        auto ip = model::Ipv4::parse(in.id);
-        if (!ip) return err::make(err::kInvalidTarget, "The IP address '{}' is not a valid IPv4 address", in.id);
-        LP_ASSIGN_OR_RETURN(int port, intInRange(in.port, 1, 65535, "targets.member.port", tg.port));
-        model::Target want{ip->toString(), port, ""};
+        LP_ASSIGN_OR_RETURN(auto want, targetNamed(v, call, tg, in));
         auto it = std::find_if(tg.targets.begin(), tg.targets.end(),
                                [&](const model::Target& x) { return x.ip == want.ip && x.port == want.port; });
         out.push_back(it == tg.targets.end() ? describe(want, false) : describe(*it, true));
+        if (tg.targetType == "instance") out.back().instanceId = in.id;
       }
       return out;
     }();

@@ -50,7 +50,7 @@ struct CreateTargetGroupInput {
   std::string protocol;
   std::optional<int64_t> port;
   std::string vpcId;
-  std::string targetType;  // "" = ip
+  std::string targetType;  // "" = instance (AWS's default)
   std::string ipAddressType;
   std::string healthCheckProtocol;
   std::string healthCheckPort;
@@ -77,7 +77,7 @@ struct TargetGroupInfo {
 };
 
 struct TargetInput {
-  std::string id;  // IPv4 address
+  std::string id;  // IPv4 address, or an instance id (target type instance)
   std::optional<int64_t> port;
   std::string availabilityZone;  // "" | "all" | a zone name of the caller
 };
@@ -86,6 +86,7 @@ struct TargetHealthDescription {
   model::Target target;  // zoneId "" means the target is outside the VPC's subnets ("all")
   std::string healthCheckPort;
   model::TargetHealthRecord health;
+  std::string instanceId;  // target type instance: the instance at target.ip
 };
 
 struct ListenerAction {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "control/ip_allocation.h"
+#include "model/instance.h"
 
 namespace lp::control {
 
@@ -53,6 +54,11 @@ const FilterSpec<EniRow>& eniFilters() {
         .add("availability-zone-id", [](const EniRow& r) { return Strings{r.info.eni.zoneId}; })
         .add("owner-id", [](const EniRow& r) { return Strings{r.info.eni.ownerId}; })
         .add("mac-address", [](const EniRow& r) { return Strings{r.info.eni.macAddress}; })
+        .add("attachment.instance-id",
+             [](const EniRow& r) {
+               const auto& m = r.info.eni.managedBy;
+               return m.rfind(model::InstanceId::prefix(), 0) == 0 ? Strings{m} : Strings{};
+             })
         .add("source-dest-check",
              [](const EniRow& r) { return Strings{r.info.eni.sourceDestCheck ? "true" : "false"}; });
     return s;
@@ -74,6 +80,59 @@ NetworkInterfaceInfo render(const View& v, const ControlContext& ctx, const Call
 
 }  // namespace
 
+Result<std::vector<model::SecurityGroupId>> interfaceGroups(const Txn& t, const CallContext& call,
+                                                            const Subnet& subnet, const std::vector<std::string>& ids) {
+  std::vector<model::SecurityGroupId> groups;
+  for (const auto& g : ids) {
+    auto sg = t.get<SecurityGroup>(g);
+    if (!sg || sg->ownerId != call.account)
+      return err::make(err::kGroupNotFound, "The security group '{}' does not exist", g);
+    if (sg->vpcId != subnet.vpcId)
+      return err::make(err::kInvalidParameter, "Security group {} and subnet {} belong to different networks.", g,
+                       subnet.id.str());
+    if (std::find(groups.begin(), groups.end(), sg->id) == groups.end()) groups.push_back(sg->id);
+  }
+  if (groups.empty()) {
+    auto vpc = t.get<model::Vpc>(subnet.vpcId);
+    if (!vpc) return err::make(err::kInternalError, "The subnet's VPC is missing.");
+    groups.push_back(vpc->defaultSecurityGroupId);
+  }
+  return groups;
+}
+
+Result<NetworkInterface> putWorkloadInterface(Txn& t, const ControlContext& ctx, const CallContext& call,
+                                              const Subnet& subnet, const std::vector<model::SecurityGroupId>& groups,
+                                              const std::string& privateIp, const std::string& description,
+                                              const model::Tags& tags,
+                                              const std::function<void(NetworkInterface&)>& adjust) {
+  if (t.count<NetworkInterface>(index::kOwner, call.account) >= ctx.limits.networkInterfacesPerAccount)
+    return err::make(err::kEniLimitExceeded, "The maximum number of network interfaces has been reached.");
+  LP_ASSIGN_OR_RETURN(std::string ip, allocatePrivateIp(t, subnet, privateIp));
+  NetworkInterface eni;
+  eni.id = model::NetworkInterfaceId::generate(ctx.random);
+  eni.ownerId = call.account;
+  eni.vpcId = subnet.vpcId;
+  eni.subnetId = subnet.id;
+  eni.zoneId = subnet.zoneId;
+  eni.privateIp = ip;
+  eni.macAddress = macForInterface(eni.id.str());
+  eni.description = description;
+  eni.groupIds = groups;
+  eni.interfaceType = "interface";
+  eni.status = "available";
+  eni.createdAt = nowIso(ctx);
+  eni.tags = tags;
+  if (adjust) adjust(eni);
+  t.put(eni);
+  return eni;
+}
+
+std::string attachmentIdFor(const std::string& interfaceId) {
+  std::string_view hex(interfaceId);
+  hex.remove_prefix(std::min(hex.size(), model::NetworkInterfaceId::prefix().size()));
+  return std::string(model::AttachmentId::prefix()) + std::string(hex);
+}
+
 Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(const CallContext& call,
                                                                             const CreateNetworkInterfaceInput& in) {
   if (in.subnetId.empty()) return err::missing("SubnetId");
@@ -89,19 +148,7 @@ Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(con
     Txn t(w);
     LP_ASSIGN_OR_RETURN(Subnet subnet, findOwned<Subnet>(t, call, in.subnetId, err::kSubnetMalformed,
                                                          err::kSubnetNotFound, "subnet ID"));
-    auto vpc = t.get<model::Vpc>(subnet.vpcId);
-    if (!vpc) return err::make(err::kInternalError, "The subnet's VPC is missing.");
-    std::vector<model::SecurityGroupId> groups;
-    for (const auto& g : in.groupIds) {
-      auto sg = t.get<SecurityGroup>(g);
-      if (!sg || sg->ownerId != call.account)
-        return err::make(err::kGroupNotFound, "The security group '{}' does not exist", g);
-      if (sg->vpcId != subnet.vpcId)
-        return err::make(err::kInvalidParameter, "Security group {} and subnet {} belong to different networks.", g,
-                         in.subnetId);
-      if (std::find(groups.begin(), groups.end(), sg->id) == groups.end()) groups.push_back(sg->id);
-    }
-    if (groups.empty()) groups.push_back(vpc->defaultSecurityGroupId);
+    LP_ASSIGN_OR_RETURN(auto groups, interfaceGroups(t, call, subnet, in.groupIds));
 
     if (!in.clientToken.empty()) {
       auto prior = t.listIndexed<NetworkInterface>(index::kOwnerToken, ownerToken(call.account, in.clientToken));
@@ -117,26 +164,17 @@ Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(con
         return Status::Ok();
       }
     }
-    if (t.count<NetworkInterface>(index::kOwner, call.account) >= ctx_.limits.networkInterfacesPerAccount)
-      return err::make(err::kEniLimitExceeded, "The maximum number of network interfaces has been reached.");
-    LP_ASSIGN_OR_RETURN(std::string ip, allocatePrivateIp(t, subnet, in.privateIpAddress));
-    if (call.dryRun) return err::dryRun();
-    NetworkInterface eni;
-    eni.id = model::NetworkInterfaceId::generate(ctx_.random);
-    eni.ownerId = call.account;
-    eni.vpcId = subnet.vpcId;
-    eni.subnetId = subnet.id;
-    eni.zoneId = subnet.zoneId;
-    eni.privateIp = ip;
-    eni.macAddress = macForInterface(eni.id.str());
-    eni.description = in.description;
-    eni.groupIds = groups;
-    eni.interfaceType = "interface";
-    eni.status = "available";
-    eni.clientToken = in.clientToken;
-    eni.createdAt = nowIso(ctx_);
-    eni.tags = tags;
-    t.put(eni);
+    if (call.dryRun) {
+      // Quota and address first, so a dry run fails as the real call would.
+      if (t.count<NetworkInterface>(index::kOwner, call.account) >= ctx_.limits.networkInterfacesPerAccount)
+        return err::make(err::kEniLimitExceeded, "The maximum number of network interfaces has been reached.");
+      LP_RETURN_IF_ERROR(allocatePrivateIp(t, subnet, in.privateIpAddress).status());
+      return err::dryRun();
+    }
+    LP_ASSIGN_OR_RETURN(
+        NetworkInterface eni,
+        putWorkloadInterface(t, ctx_, call, subnet, groups, in.privateIpAddress, in.description, tags,
+                             [&](NetworkInterface& e) { e.clientToken = in.clientToken; }));
     out = render(t, ctx_, call, std::move(eni));
     return Status::Ok();
   });
@@ -193,6 +231,9 @@ Status NetworkInterfaceService::deleteNetworkInterface(const CallContext& call, 
     if (e.requesterManaged)
       return err::make(err::kOperationNotPermitted, "You are not allowed to manage '{}' attachments.",
                        e.interfaceType);
+    // An instance's primary interface goes with the instance (TerminateInstances).
+    if (e.managedBy.rfind(model::InstanceId::prefix(), 0) == 0)
+      return err::make(err::kEniInUse, "The network interface '{}' is currently in use.", id);
     if (call.dryRun) return err::dryRun();
     t.erase<NetworkInterface>(e.id);
     return Status::Ok();

@@ -4,6 +4,7 @@
 // described here. Stateless over a ControlContext; any thread.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,26 @@ struct NetworkInterfaceInfo {
   std::string zoneName;  // in the caller's names
   std::vector<std::pair<std::string, std::string>> groups;  // id, name
 };
+
+// The parts of a workload interface both CreateNetworkInterface and RunInstances
+// (an instance's primary interface) make, inside the caller's write transaction.
+// Groups named must be the caller's and in the subnet's VPC; none = the VPC's
+// default group.
+Result<std::vector<model::SecurityGroupId>> interfaceGroups(const Txn& t, const CallContext& call,
+                                                            const model::Subnet& subnet,
+                                                            const std::vector<std::string>& groupIds);
+// Checks the interface quota, allocates the address (privateIp "" = the next free
+// one) and puts a new workload interface; the caller sets what differs (status,
+// managedBy, clientToken) through adjust before it is stored.
+Result<model::NetworkInterface> putWorkloadInterface(Txn& t, const ControlContext& ctx, const CallContext& call,
+                                                     const model::Subnet& subnet,
+                                                     const std::vector<model::SecurityGroupId>& groups,
+                                                     const std::string& privateIp, const std::string& description,
+                                                     const model::Tags& tags,
+                                                     const std::function<void(model::NetworkInterface&)>& adjust);
+// The attachment id of an instance's primary interface (derived, so the interface
+// and the instance name the same one without storing it twice).
+std::string attachmentIdFor(const std::string& interfaceId);
 
 class NetworkInterfaceService {
  public:

@@ -4,6 +4,7 @@
 
 #include "model/elb.h"
 #include "model/endpoint.h"
+#include "model/instance.h"
 #include "model/network.h"
 #include "model/resources.h"
 #include "model/sns.h"
@@ -66,6 +67,15 @@ IndexEntries entriesOf(const model::NetworkInterface& e) {
   addEach(out, index::kGroup, e.groupIds);
   add(out, index::kManagedBy, e.managedBy);
   addToken(out, e.ownerId, e.clientToken);
+  return out;
+}
+IndexEntries entriesOf(const model::Instance& i) {
+  IndexEntries out;
+  add(out, index::kOwner, i.ownerId);
+  add(out, index::kVpc, i.vpcId.str());
+  add(out, index::kSubnet, i.subnetId.str());
+  addEach(out, index::kGroup, i.groupIds);
+  addToken(out, i.ownerId, i.clientToken);
   return out;
 }
 IndexEntries entriesOf(const model::VpcEndpoint& e) {
@@ -150,6 +160,7 @@ store::Indexer storeIndexer() {
     if (kind == model::SecurityGroup::kKind) return decodeEntries<model::SecurityGroup>(body);
     if (kind == model::NetworkInterface::kKind) return decodeEntries<model::NetworkInterface>(body);
     if (kind == model::VpcEndpoint::kKind) return decodeEntries<model::VpcEndpoint>(body);
+    if (kind == model::Instance::kKind) return decodeEntries<model::Instance>(body);
     if (kind == model::ServiceConfiguration::kKind) return decodeEntries<model::ServiceConfiguration>(body);
     if (kind == model::ConnectionNotification::kKind) return decodeEntries<model::ConnectionNotification>(body);
     if (kind == model::LoadBalancer::kKind) return decodeEntries<model::LoadBalancer>(body);

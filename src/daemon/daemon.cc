@@ -29,6 +29,7 @@
 #include "model/endpoint.h"
 #include "notify/notifier.h"
 #include "reconciler/forwarder_sink.h"
+#include "reconciler/instance_supervisor.h"
 #include "reconciler/net_host_provisioner.h"
 #include "reconciler/reconciler.h"
 #include "store/state_admin.h"
@@ -89,6 +90,9 @@ struct Daemon::Parts {
   std::unique_ptr<reconciler::DataplaneSink> dataplane;
   std::unique_ptr<reconciler::NameSink> names;
   std::unique_ptr<reconciler::Reconciler> reconciler;
+  reconciler::NetHostProvisioner* netHost = nullptr;  // host, when it is the real one
+  std::unique_ptr<reconciler::InstanceHost> instanceHost;
+  std::unique_ptr<reconciler::InstanceSupervisor> instances;
   std::unique_ptr<metrics::SeriesStore> series;  // outlives the sampler and the API
   std::unique_ptr<metrics::UsageLedger> usage;
   std::unique_ptr<MetricsSampler> sampler;
@@ -150,7 +154,9 @@ Status Daemon::start() {
                                                        *parts_->usage,
                                                        std::chrono::seconds(config_.metricsSampleSeconds));
     parts_->dataplane = std::move(sink);
-    parts_->host = std::make_unique<reconciler::NetHostProvisioner>(config_.stateDir);
+    auto net = std::make_unique<reconciler::NetHostProvisioner>(config_.stateDir);
+    parts_->netHost = net.get();
+    parts_->host = std::move(net);
   } else {
     parts_->host = std::make_unique<reconciler::NullHostNetwork>();
   }
@@ -181,6 +187,10 @@ Status Daemon::start() {
   parts_->reconciler = std::make_unique<reconciler::Reconciler>(
       *parts_->store, *parts_->host, parts_->dataplane.get(), parts_->names.get(), parts_->clock, ropts);
   parts_->reconciler->start();
+  parts_->instanceHost = reconciler::makeInstanceHost(config_.stateDir, config_.dataplane);
+  parts_->instances =
+      std::make_unique<reconciler::InstanceSupervisor>(*parts_->store, *parts_->instanceHost, parts_->clock);
+  parts_->instances->start();
   if (parts_->sampler) parts_->sampler->start();
 
   LP_ASSIGN_OR_RETURN(auto listen, parseListen(config_.listen));
@@ -356,10 +366,19 @@ void Daemon::stop() {
   parts_->https.reset();
   if (parts_->sampler) parts_->sampler->stop();
   parts_->sampler.reset();
+  if (parts_->instances) {
+    // Running instances keep their namespaces (and processes) across a clean stop.
+    auto keep = parts_->instances->namespacesToKeep();
+    parts_->instances->stop();
+    if (parts_->netHost) parts_->netHost->keepOnTeardown(std::move(keep));
+  }
+  parts_->instances.reset();
+  parts_->instanceHost.reset();
   if (parts_->reconciler) parts_->reconciler->teardown();
   parts_->reconciler.reset();
   parts_->names.reset();
   parts_->dataplane.reset();
+  parts_->netHost = nullptr;
   parts_->host.reset();
   if (parts_->dns) parts_->dns->stop();
   parts_->dns.reset();

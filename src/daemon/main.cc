@@ -22,6 +22,7 @@
 #include "daemon/status_socket.h"
 #include "store/state_admin.h"
 #include "net/exec.h"
+#include "net/instance_process.h"
 #include "net/nft_runner.h"
 
 #ifndef LP_VERSION
@@ -229,10 +230,13 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--state-dir", stateDir, "State directory (default /var/lib/linkplane)");
   serveCmd->add_option("--listen", listen, "API address ADDR:PORT (default 127.0.0.1:4566)");
 
-  std::string eni;
+  std::string eni, instance;
   std::vector<std::string> command;
-  auto* execCmd = app.add_subcommand("exec", "Run a command inside a workload interface's namespace");
-  execCmd->add_option("--eni", eni, "Network interface id (eni-...)")->required();
+  auto* execCmd =
+      app.add_subcommand("exec", "Run a command inside a workload interface's or a running instance's namespace");
+  auto* eniOpt = execCmd->add_option("--eni", eni, "Network interface id (eni-...)");
+  auto* instanceOpt = execCmd->add_option("--instance", instance, "Instance id (i-...), while it runs");
+  eniOpt->excludes(instanceOpt);
   execCmd->add_option("--state-dir", stateDir, "State directory (unused; accepted for symmetry)");
   execCmd->add_option("command", command, "CMD [ARG...]")->required();
 
@@ -293,6 +297,18 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("backup")) return backup(configPath, stateDir, backupFile);
   if (app.got_subcommand("status")) return status(configPath, stateDir, statusJson);
   if (app.got_subcommand("exec")) {
+    if (eni.empty() && instance.empty()) {
+      std::cerr << "linkplane: exec needs --eni ENI_ID or --instance INSTANCE_ID\n";
+      return 2;
+    }
+    if (!instance.empty()) {
+      auto found = lp::net::findInstanceInterface(instance);
+      if (!found) {
+        std::cerr << "linkplane: no running instance " << instance << " on this host\n";
+        return 2;
+      }
+      eni = *found;
+    }
     auto rc = lp::net::execInNamespace("lp-" + eni, command);
     if (!rc.ok()) {
       std::cerr << "linkplane: no workload interface " << eni << " on this host (" << rc.status().message() << ")\n";

@@ -333,6 +333,7 @@ ProvisionReport NetHostProvisioner::applyPlan(const HostPlan& plan) {
 void NetHostProvisioner::teardown() {
   std::vector<std::string> all(owned_.begin(), owned_.end());
   for (const auto& ns : all) {
+    if (keep_.count(ns)) continue;
     if (Status st = removeNamespace(ns); !st.ok()) LP_LOG_WARN("net: remove {}: {}", ns, st.toString());
   }
   netlinks_.clear();

@@ -52,6 +52,9 @@ class NetHostProvisioner final : public HostNetwork {
   Status removeVpc(const std::string& vpcId) override;
   void removeOrphans(const std::set<std::string>& wantedNamespaces) override;
   void teardown() override;
+  // Namespaces teardown() leaves in place (and in the ledger): running instances'
+  // and their VPCs', so their programs keep running across a clean stop.
+  void keepOnTeardown(std::set<std::string> namespaces) { keep_ = std::move(namespaces); }
 
   // Converges on a whole plan at once (tests): orphans, then every VPC.
   ProvisionReport applyPlan(const HostPlan& plan);
@@ -71,6 +74,7 @@ class NetHostProvisioner final : public HostNetwork {
   std::string etcNetns_;
   DescriptorUseFn descriptors_;
   std::set<std::string> owned_;  // namespaces this host's daemon made
+  std::set<std::string> keep_;   // left in place by teardown()
   std::map<std::string, std::unique_ptr<net::Netlink>> netlinks_;
   std::map<std::string, std::string> nftApplied_;       // ns -> last ruleset applied
   std::map<std::string, std::set<std::string>> tuned_;  // ns -> links given their GSO size

@@ -3,6 +3,7 @@
 #include "api/ec2/codec.h"
 #include "api/handlers.h"
 #include "control/network_interface_service.h"
+#include "model/instance.h"
 
 namespace lp::api {
 
@@ -24,6 +25,17 @@ void writeEni(XmlWriter& x, const control::NetworkInterfaceInfo& info) {
   x.leaf("privateIpAddress", e.privateIp);
   x.leaf("sourceDestCheck", e.sourceDestCheck);
   x.leaf("interfaceType", e.interfaceType);
+  if (e.managedBy.rfind(model::InstanceId::prefix(), 0) == 0) {
+    auto a = x.scope("attachment");
+    x.leaf("attachmentId", control::attachmentIdFor(e.id.str()));
+    x.leaf("instanceId", e.managedBy);
+    x.leaf("instanceOwnerId", e.ownerId);
+    x.leaf("deviceIndex", 0);
+    x.leaf("networkCardIndex", 0);
+    x.leaf("status", "attached");
+    x.leaf("attachTime", e.createdAt);
+    x.leaf("deleteOnTermination", true);
+  }
   if (info.groups.empty()) {
     x.empty("groupSet");
   } else {
@@ -50,7 +62,11 @@ void writeEni(XmlWriter& x, const control::NetworkInterfaceInfo& info) {
 
 }  // namespace
 
+// Instances (instance_handlers.cc): their primary interfaces are made here too.
+void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx);
+
 void registerEc2NetworkInterfaceHandlers(Router& r, control::ControlContext& ctx) {
+  registerEc2InstanceHandlers(r, ctx);
   r.add("ec2", "CreateNetworkInterface", [&ctx](HandlerContext& h) -> Status {
     control::CreateNetworkInterfaceInput in{h.params.get("SubnetId"),    h.params.get("PrivateIpAddress"),
                                             h.params.get("Description"), h.params.list("SecurityGroupId"),

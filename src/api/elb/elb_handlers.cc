@@ -242,7 +242,7 @@ void registerElbHandlers(Router& r, control::ControlContext& ctx) {
       auto m = h.out.scope("member");
       {
         auto t = h.out.scope("Target");
-        h.out.leaf("Id", d.target.ip);
+        h.out.leaf("Id", d.instanceId.empty() ? d.target.ip : d.instanceId);
         h.out.leaf("Port", d.target.port);
         h.out.leaf("AvailabilityZone",
                    d.target.zoneId.empty() ? std::string("all") : h.region.zoneName(h.call.account, d.target.zoneId));

@@ -294,7 +294,7 @@ TEST_F(ElbServiceTest, TargetGroupValidation) {
   in.protocol = "SCTP";
   EXPECT_EQ(code(in), "ValidationError");
   in = base();
-  in.targetType = "instance";
+  in.targetType = "lambda";
   EXPECT_EQ(code(in), "InvalidConfigurationRequest");
   in = base();
   in.port.reset();

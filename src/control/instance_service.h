@@ -1,0 +1,105 @@
+// InstanceService: EC2 instances as workloads. RunInstances makes each instance's
+// primary interface the way CreateNetworkInterface makes a workload interface
+// (network_interface_service.h) and stores the instance `pending`; the instance
+// supervisor (reconciler/instance_supervisor.h) does the host's part and moves it on
+// (running, stopped, terminated). Stop, start and terminate only ask for a state
+// here. Stateless over a ControlContext; any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/common.h"
+#include "control/query.h"
+#include "control/vpc_service.h"
+#include "model/instance.h"
+
+namespace lp::control {
+
+namespace err {
+// Instances and images (AWS's spellings; all HTTP 400).
+inline constexpr std::string_view kInstanceNotFound = "InvalidInstanceID.NotFound";
+inline constexpr std::string_view kInstanceMalformed = "InvalidInstanceID.Malformed";
+inline constexpr std::string_view kIncorrectInstanceState = "IncorrectInstanceState";
+inline constexpr std::string_view kAmiNotFound = "InvalidAMIID.NotFound";
+inline constexpr std::string_view kAmiMalformed = "InvalidAMIID.Malformed";
+inline constexpr std::string_view kInstanceLimitExceeded = "InstanceLimitExceeded";
+}  // namespace err
+
+// Instances per account that are not terminated (AWS's default vCPU quota allows
+// about this many small instances).
+inline constexpr int kInstancesPerAccount = 100;
+
+struct RunInstancesInput {
+  std::string imageId;
+  std::string instanceType;
+  std::string minCount, maxCount;  // as sent; validated here
+  std::string subnetId;
+  std::vector<std::string> groupIds;    // SecurityGroupId.N
+  std::vector<std::string> groupNames;  // SecurityGroup.N (EC2-Classic and default VPCs only)
+  std::string privateIpAddress;
+  std::string userData;  // base64
+  std::string keyName;
+  std::string availabilityZone;  // Placement.AvailabilityZone, must be the subnet's
+  std::string clientToken;
+  std::vector<TagSpecification> tagSpecs;  // instance, network-interface, volume
+};
+
+// An instance with what AWS renders per caller.
+struct InstanceInfo {
+  model::Instance instance;
+  std::string zoneName;
+  std::vector<std::pair<std::string, std::string>> groups;  // id, name
+  std::string eniStatus;  // its primary interface's status ("" once gone)
+  model::Tags eniTags;
+};
+
+struct Reservation {
+  std::string reservationId;
+  std::string ownerId;
+  std::vector<InstanceInfo> instances;
+};
+
+struct InstanceStateChange {
+  std::string instanceId;
+  model::InstanceState previous;
+  model::InstanceState current;
+};
+
+struct ConsoleOutput {
+  std::string instanceId;
+  std::string output;  // raw text (the handler encodes it)
+  std::string timestamp;
+};
+
+class InstanceService {
+ public:
+  explicit InstanceService(ControlContext& ctx) : ctx_(ctx) {}
+
+  Result<Reservation> runInstances(const CallContext& call, const RunInstancesInput& in);
+  // Instances in id order, MaxResults 5..1000 (AWS groups them by reservation; the
+  // handler does).
+  Result<Page<InstanceInfo>> describeInstances(const CallContext& call, const DescribeInput& in);
+  // Running instances only, unless includeAll.
+  Result<Page<InstanceInfo>> describeInstanceStatus(const CallContext& call, const DescribeInput& in,
+                                                    bool includeAll);
+  Result<std::vector<InstanceStateChange>> changeState(const CallContext& call, const std::vector<std::string>& ids,
+                                                       model::InstanceAction action);
+  Result<ConsoleOutput> getConsoleOutput(const CallContext& call, const std::string& id);
+  Result<Page<model::Image>> describeImages(const CallContext& call, const DescribeInput& in,
+                                            const std::vector<std::string>& owners);
+  // DescribeInstanceAttribute for the attributes that have a value here.
+  Result<std::pair<InstanceInfo, std::string>> describeInstanceAttribute(const CallContext& call,
+                                                                         const std::string& id,
+                                                                         const std::string& attribute);
+
+ private:
+  ControlContext& ctx_;
+};
+
+// How long a terminated instance stays described (AWS: about an hour).
+inline constexpr int kTerminatedRetentionMinutes = 60;
+
+}  // namespace lp::control

@@ -1,0 +1,338 @@
+// Instances: the state machine, RunInstances' parameters, filters and ClientToken,
+// and the supervisor moving instances through their states over a real SQLite
+// store with a fake host (no namespaces, no processes).
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include "common/strings.h"
+#include "control/elb_service.h"
+#include "control/instance_service.h"
+#include "control/network_interface_service.h"
+#include "control/subnet_service.h"
+#include "reconciler/instance_supervisor.h"
+#include "security_group_test_fixture.h"
+
+namespace lp::control::testing {
+namespace {
+
+using model::InstanceAction;
+using model::InstanceState;
+
+TEST(InstanceStates, CodesAreAwsOnes) {
+  EXPECT_EQ(model::instanceStateCode(InstanceState::kPending), 0);
+  EXPECT_EQ(model::instanceStateCode(InstanceState::kRunning), 16);
+  EXPECT_EQ(model::instanceStateCode(InstanceState::kShuttingDown), 32);
+  EXPECT_EQ(model::instanceStateCode(InstanceState::kTerminated), 48);
+  EXPECT_EQ(model::instanceStateCode(InstanceState::kStopping), 64);
+  EXPECT_EQ(model::instanceStateCode(InstanceState::kStopped), 80);
+  EXPECT_EQ(model::parseInstanceState("shutting-down"), InstanceState::kShuttingDown);
+  EXPECT_FALSE(model::parseInstanceState("Running"));
+}
+
+TEST(InstanceStates, ActionsAllowedAsAwsAllowsThem) {
+  using S = InstanceState;
+  auto next = [](S s, InstanceAction a) { return model::nextState(s, a); };
+  EXPECT_EQ(next(S::kRunning, InstanceAction::kStop), S::kStopping);
+  EXPECT_EQ(next(S::kStopped, InstanceAction::kStop), S::kStopped);  // already: unchanged
+  EXPECT_FALSE(next(S::kPending, InstanceAction::kStop));
+  EXPECT_FALSE(next(S::kTerminated, InstanceAction::kStop));
+  EXPECT_EQ(next(S::kStopped, InstanceAction::kStart), S::kPending);
+  EXPECT_EQ(next(S::kRunning, InstanceAction::kStart), S::kRunning);
+  EXPECT_FALSE(next(S::kStopping, InstanceAction::kStart));
+  EXPECT_FALSE(next(S::kTerminated, InstanceAction::kStart));
+  for (S s : {S::kPending, S::kRunning, S::kStopping, S::kStopped})
+    EXPECT_EQ(next(s, InstanceAction::kTerminate), S::kShuttingDown);
+  EXPECT_EQ(next(S::kTerminated, InstanceAction::kTerminate), S::kTerminated);
+}
+
+TEST(InstanceSteps, SupervisorDecisions) {
+  using reconciler::InstanceObservation;
+  using reconciler::InstanceStep;
+  model::Instance i;
+  i.state = "pending";
+  EXPECT_EQ(reconciler::nextStep(i, {}), InstanceStep::kWait);
+  EXPECT_EQ(reconciler::nextStep(i, InstanceObservation{true, 0, false, false, false}), InstanceStep::kBoot);
+  i.state = "stopping";
+  EXPECT_EQ(reconciler::nextStep(i, InstanceObservation{false, 2, false, false, false}), InstanceStep::kSignalTerm);
+  EXPECT_EQ(reconciler::nextStep(i, InstanceObservation{false, 2, true, false, false}), InstanceStep::kWait);
+  EXPECT_EQ(reconciler::nextStep(i, InstanceObservation{false, 2, true, true, false}), InstanceStep::kSignalKill);
+  EXPECT_EQ(reconciler::nextStep(i, InstanceObservation{false, 0, true, true, false}), InstanceStep::kFinishStop);
+  i.state = "shutting-down";
+  EXPECT_EQ(reconciler::nextStep(i, {}), InstanceStep::kFinishTerminate);
+  i.state = "terminated";
+  EXPECT_EQ(reconciler::nextStep(i, {}), InstanceStep::kWait);
+  EXPECT_EQ(reconciler::nextStep(i, InstanceObservation{false, 0, false, false, true}), InstanceStep::kPurge);
+}
+
+// A host where namespaces are ready at once and processes are what the test says.
+class FakeHost final : public reconciler::InstanceHost {
+ public:
+  bool interfaceReady(const model::Instance&) override { return ready; }
+  Result<int> launch(const model::Instance& i, const std::string& script) override {
+    launched.emplace_back(i.id.str(), script);
+    procs[i.id.str()] = {1000 + static_cast<int>(launched.size())};
+    return procs[i.id.str()].front();
+  }
+  std::vector<int> processes(const model::Instance& i) override { return procs[i.id.str()]; }
+  void signal(const std::vector<int>& pids, int sig) override {
+    for (int p : pids) signals.emplace_back(p, sig);
+    if (sig == SIGTERM && obeyTerm) {
+      for (auto& [id, ps] : procs) ps.clear();
+    }
+  }
+  std::optional<int> reaped(int) override { return std::nullopt; }
+  void appendConsole(const model::Instance& i, const std::string& line) override {
+    console[i.id.str()] += line + "\n";
+  }
+  std::optional<std::string> consoleIfChanged(const model::Instance& i) override { return console[i.id.str()]; }
+  void markRunning(const model::Instance& i, bool r) override { running[i.id.str()] = r; }
+
+  bool ready = true;
+  bool obeyTerm = true;
+  std::vector<std::pair<std::string, std::string>> launched;
+  std::map<std::string, std::vector<int>> procs;
+  std::vector<std::pair<int, int>> signals;
+  std::map<std::string, std::string> console;
+  std::map<std::string, bool> running;
+};
+
+class InstanceFixture : public SecurityGroupFixture {
+ protected:
+  void SetUp() override {
+    SecurityGroupFixture::SetUp();
+    if (HasFatalFailure()) return;
+    vpc_ = makeVpc();
+    auto s = SubnetService(*ctx_).createSubnet(as(kProvider), {vpc_.id.str(), "10.0.1.0/24", "", "use1-az1", {}});
+    ASSERT_TRUE(s.ok()) << s.status().toString();
+    subnet_ = s->subnet.id.str();
+  }
+  RunInstancesInput base() {
+    RunInstancesInput in;
+    in.imageId = model::imageCatalog().front().id;
+    in.instanceType = "t3.micro";
+    in.minCount = in.maxCount = "1";
+    in.subnetId = subnet_;
+    return in;
+  }
+  Result<Reservation> run(RunInstancesInput in, const std::string& account = kProvider) {
+    return InstanceService(*ctx_).runInstances(as(account), in);
+  }
+  std::string stateOf(const std::string& id) {
+    auto page = InstanceService(*ctx_).describeInstances(as(kProvider), {{id}, {}, {}});
+    EXPECT_TRUE(page.ok());
+    return page.ok() && !page->items.empty() ? page->items[0].instance.state : "";
+  }
+  model::Vpc vpc_;
+  std::string subnet_;
+};
+
+TEST_F(InstanceFixture, RunInstancesMakesAWorkloadInterfacePerInstance) {
+  auto in = base();
+  in.minCount = "2";
+  in.maxCount = "3";
+  in.userData = base64Encode("#!/bin/sh\necho hi\n");
+  in.tagSpecs = {{"instance", {{"Name", "web"}}}, {"network-interface", {{"role", "primary"}}}};
+  auto r = run(in);
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  ASSERT_EQ(r->instances.size(), 3u);
+  std::set<std::string> ips;
+  for (size_t n = 0; n < 3; ++n) {
+    const auto& i = r->instances[n].instance;
+    EXPECT_EQ(i.state, "pending");
+    EXPECT_EQ(i.amiLaunchIndex, static_cast<int>(n));
+    EXPECT_EQ(i.reservationId.str(), r->reservationId);
+    EXPECT_EQ(i.tags, (model::Tags{{"Name", "web"}}));
+    ips.insert(i.privateIp);
+    auto enis = NetworkInterfaceService(*ctx_).describeNetworkInterfaces(
+        as(kProvider), {{i.networkInterfaceId.str()}, {}, {}});
+    ASSERT_TRUE(enis.ok());
+    const auto& e = enis->items.at(0).eni;
+    EXPECT_EQ(e.interfaceType, "interface");  // a workload: the reconciler gives it its namespace
+    EXPECT_EQ(e.managedBy, i.id.str());
+    EXPECT_EQ(e.status, "in-use");
+    EXPECT_EQ(e.privateIp, i.privateIp);
+    EXPECT_EQ(e.groupIds, std::vector<model::SecurityGroupId>{vpc_.defaultSecurityGroupId});
+    EXPECT_EQ(e.tags, (model::Tags{{"role", "primary"}}));
+    // Its primary interface goes only with it.
+    EXPECT_EQ(NetworkInterfaceService(*ctx_).deleteNetworkInterface(as(kProvider), e.id.str()).code(),
+              "InvalidNetworkInterface.InUse");
+  }
+  EXPECT_EQ(ips, (std::set<std::string>{"10.0.1.4", "10.0.1.5", "10.0.1.6"}));
+}
+
+TEST_F(InstanceFixture, BadParametersChangeNothing) {
+  auto code = [&](RunInstancesInput in) { return run(in).status().code(); };
+  auto in = base();
+  in.imageId = "ami-0123456789abcdef0";
+  EXPECT_EQ(code(in), "InvalidAMIID.NotFound");
+  in = base();
+  in.imageId = "debian";
+  EXPECT_EQ(code(in), "InvalidAMIID.Malformed");
+  in = base();
+  in.userData = "!!not base64!!";
+  EXPECT_EQ(code(in), "InvalidParameterValue");
+  in = base();
+  in.minCount = "3";
+  in.maxCount = "2";
+  EXPECT_EQ(code(in), "InvalidParameterValue");
+  in = base();
+  in.maxCount = "";
+  EXPECT_EQ(code(in), "MissingParameter");
+  in = base();
+  in.subnetId = "subnet-0123456789abcdef0";
+  EXPECT_EQ(code(in), "InvalidSubnetID.NotFound");
+  in = base();
+  in.privateIpAddress = "10.0.1.50";
+  in.maxCount = "2";
+  EXPECT_EQ(code(in), "InvalidParameterCombination");
+  in = base();
+  in.tagSpecs = {{"vpc", {{"a", "b"}}}};
+  EXPECT_EQ(code(in), "InvalidParameterValue");
+  in = base();
+  in.instanceType = "not a type";
+  EXPECT_EQ(code(in), "InvalidParameterValue");
+  EXPECT_EQ(run(base(), kConsumer).status().code(), "InvalidSubnetID.NotFound");
+  EXPECT_EQ(InstanceService(*ctx_).runInstances(as(kProvider, true), base()).status().code(), "DryRunOperation");
+  EXPECT_TRUE(all<model::Instance>().empty());
+  EXPECT_TRUE(all<model::NetworkInterface>().empty());
+}
+
+TEST_F(InstanceFixture, ClientTokenReturnsTheSameReservation) {
+  auto in = base();
+  in.clientToken = "tok-1";
+  in.maxCount = "2";
+  auto a = run(in);
+  auto b = run(in);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->reservationId, b->reservationId);
+  ASSERT_EQ(b->instances.size(), 2u);
+  EXPECT_EQ(a->instances[1].instance.id, b->instances[1].instance.id);
+  in.instanceType = "t3.large";
+  EXPECT_EQ(run(in).status().code(), "IdempotentParameterMismatch");
+  EXPECT_EQ(all<model::Instance>().size(), 2u);
+}
+
+TEST_F(InstanceFixture, FiltersAndPages) {
+  auto in = base();
+  in.maxCount = "6";
+  in.tagSpecs = {{"instance", {{"team", "a"}}}};
+  auto r = run(in);
+  ASSERT_TRUE(r.ok());
+  InstanceService svc(*ctx_);
+  auto count = [&](Filters f) {
+    auto p = svc.describeInstances(as(kProvider), {{}, f, {}});
+    EXPECT_TRUE(p.ok()) << p.status().toString();
+    return p.ok() ? p->items.size() : 0;
+  };
+  const auto& first = r->instances[0].instance;
+  EXPECT_EQ(count({{"tag:team", {"a"}}}), 6u);
+  EXPECT_EQ(count({{"tag-key", {"team"}}}), 6u);
+  EXPECT_EQ(count({{"instance-state-name", {"pending"}}}), 6u);
+  EXPECT_EQ(count({{"instance-state-name", {"running"}}}), 0u);
+  EXPECT_EQ(count({{"private-ip-address", {first.privateIp}}}), 1u);
+  EXPECT_EQ(count({{"network-interface.network-interface-id", {first.networkInterfaceId.str()}}}), 1u);
+  EXPECT_EQ(count({{"image-id", {first.imageId}}, {"vpc-id", {vpc_.id.str()}}, {"subnet-id", {subnet_}}}), 6u);
+  EXPECT_EQ(count({{"instance-id", {first.id.str()}}}), 1u);
+  EXPECT_EQ(svc.describeInstances(as(kProvider), {{}, {{"no-such", {"x"}}}, {}}).status().code(),
+            "InvalidParameterValue");  // as AWS answers an unknown filter name
+  EXPECT_EQ(svc.describeInstances(as(kConsumer), {{}, {}, {}})->items.size(), 0u);
+  EXPECT_EQ(svc.describeInstances(as(kConsumer), {{first.id.str()}, {}, {}}).status().code(),
+            "InvalidInstanceID.NotFound");
+  PageRequest page{5, ""};
+  auto p1 = svc.describeInstances(as(kProvider), {{}, {}, page});
+  ASSERT_TRUE(p1.ok());
+  EXPECT_EQ(p1->items.size(), 5u);
+  ASSERT_FALSE(p1->nextToken.empty());
+  auto p2 = svc.describeInstances(as(kProvider), {{}, {}, {5, p1->nextToken}});
+  ASSERT_TRUE(p2.ok());
+  EXPECT_EQ(p2->items.size(), 1u);
+  EXPECT_TRUE(p2->nextToken.empty());
+  EXPECT_EQ(svc.describeInstances(as(kProvider), {{}, {}, {4, ""}}).status().code(), "InvalidParameterValue");
+}
+
+TEST_F(InstanceFixture, SupervisorRunsUserDataOnceAndFollowsStopStartTerminate) {
+  auto in = base();
+  in.userData = base64Encode("#!/bin/sh\necho hello\n");
+  auto r = run(in);
+  ASSERT_TRUE(r.ok());
+  std::string id = r->instances[0].instance.id.str();
+  FakeHost host;
+  host.ready = false;
+  reconciler::InstanceSupervisor sup(*store_, host, clock_);
+  sup.passOnce();
+  EXPECT_EQ(stateOf(id), "pending");  // namespace not there yet
+  host.ready = true;
+  sup.passOnce();
+  EXPECT_EQ(stateOf(id), "running");
+  ASSERT_EQ(host.launched.size(), 1u);
+  EXPECT_EQ(host.launched[0].second, "#!/bin/sh\necho hello\n");
+  EXPECT_TRUE(host.running[id]);
+  auto out = InstanceService(*ctx_).getConsoleOutput(as(kProvider), id);
+  ASSERT_TRUE(out.ok());
+  EXPECT_NE(out->output.find("running user-data"), std::string::npos) << out->output;
+  EXPECT_TRUE(sup.namespacesToKeep().count("lp-" + r->instances[0].instance.networkInterfaceId.str()));
+
+  InstanceService svc(*ctx_);
+  auto stop = svc.changeState(as(kProvider), {id}, InstanceAction::kStop);
+  ASSERT_TRUE(stop.ok());
+  EXPECT_EQ(stop->at(0).previous, InstanceState::kRunning);
+  EXPECT_EQ(stop->at(0).current, InstanceState::kStopping);
+  host.obeyTerm = false;
+  sup.passOnce();
+  EXPECT_EQ(stateOf(id), "stopping");
+  ASSERT_EQ(host.signals.size(), 1u);
+  EXPECT_EQ(host.signals[0].second, SIGTERM);
+  host.procs[id].clear();  // the program exits
+  sup.passOnce();
+  EXPECT_EQ(stateOf(id), "stopped");
+  EXPECT_FALSE(host.running[id]);
+  EXPECT_TRUE(sup.namespacesToKeep().empty());
+
+  EXPECT_EQ(svc.changeState(as(kProvider), {id}, InstanceAction::kStart)->at(0).current, InstanceState::kPending);
+  sup.passOnce();
+  EXPECT_EQ(stateOf(id), "running");
+  EXPECT_EQ(host.launched.size(), 1u);  // UserData does not run again
+
+  EXPECT_EQ(svc.changeState(as(kProvider), {id}, InstanceAction::kTerminate)->at(0).current,
+            InstanceState::kShuttingDown);
+  sup.passOnce();
+  EXPECT_EQ(stateOf(id), "terminated");
+  EXPECT_TRUE(all<model::NetworkInterface>().empty());  // the interface went with it
+  EXPECT_EQ(svc.changeState(as(kProvider), {id}, InstanceAction::kStart).status().code(), "IncorrectInstanceState");
+  // Described for an hour, then gone.
+  clock_.advance(std::chrono::minutes(61));
+  sup.passOnce();
+  EXPECT_EQ(svc.describeInstances(as(kProvider), {{id}, {}, {}}).status().code(), "InvalidInstanceID.NotFound");
+}
+
+TEST_F(InstanceFixture, InstanceTargetsResolveToThePrimaryAddressAndLeaveOnTerminate) {
+  auto r = run(base());
+  ASSERT_TRUE(r.ok());
+  const auto& inst = r->instances[0].instance;
+  ElbService elb(*ctx_);
+  CreateTargetGroupInput tgIn;
+  tgIn.name = "web";
+  tgIn.protocol = "TCP";
+  tgIn.port = 8080;
+  tgIn.vpcId = vpc_.id.str();
+  auto tg = elb.createTargetGroup(as(kProvider), tgIn);
+  ASSERT_TRUE(tg.ok()) << tg.status().toString();
+  EXPECT_EQ(tg->targetType, "instance");  // AWS's default
+  ASSERT_TRUE(elb.registerTargets(as(kProvider), tg->id.str(), {TargetInput{inst.id.str(), std::nullopt, ""}}).ok());
+  EXPECT_EQ(elb.registerTargets(as(kProvider), tg->id.str(), {TargetInput{"10.0.1.9", std::nullopt, ""}}).code(),
+            "InvalidTarget");
+  EXPECT_EQ(elb.registerTargets(as(kProvider), tg->id.str(), {TargetInput{"i-0123456789abcdef0", std::nullopt, ""}}).code(),
+            "InvalidTarget");
+  auto health = elb.describeTargetHealth(as(kProvider), tg->id.str(), {});
+  ASSERT_TRUE(health.ok());
+  ASSERT_EQ(health->size(), 1u);
+  EXPECT_EQ((*health)[0].instanceId, inst.id.str());
+  EXPECT_EQ((*health)[0].target.ip, inst.privateIp);
+  EXPECT_EQ((*health)[0].target.port, 8080);
+  ASSERT_TRUE(InstanceService(*ctx_).changeState(as(kProvider), {inst.id.str()}, InstanceAction::kTerminate).ok());
+  EXPECT_TRUE(elb.describeTargetHealth(as(kProvider), tg->id.str(), {})->empty());
+}
+
+}  // namespace
+}  // namespace lp::control::testing
