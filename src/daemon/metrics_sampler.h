@@ -24,7 +24,7 @@ namespace lp::daemon {
 
 class MetricsSampler {
  public:
-  MetricsSampler(const control::ControlContext& ctx, dataplane::Forwarder& forwarder, metrics::SeriesStore& series,
+  MetricsSampler(const control::ControlContext& ctx, dataplane::CounterSource& forwarder, metrics::SeriesStore& series,
                  metrics::UsageLedger& usage, std::chrono::milliseconds every);
   ~MetricsSampler();
   void start();
@@ -34,7 +34,7 @@ class MetricsSampler {
 
  private:
   const control::ControlContext& ctx_;
-  dataplane::Forwarder& forwarder_;
+  dataplane::CounterSource& forwarder_;
   metrics::SeriesStore& series_;
   metrics::UsageLedger& usage_;
   std::chrono::milliseconds every_;

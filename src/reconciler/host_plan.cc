@@ -19,6 +19,10 @@ json match(json left, json right, const char* op = "==") {
   return {{"match", {{"op", op}, {"left", std::move(left)}, {"right", std::move(right)}}}};
 }
 json ipField(const char* field) { return {{"payload", {{"protocol", "ip"}, {"field", field}}}}; }
+// The destination a connection was opened to, before the kernel fast path
+// translated it (dataplane/fastpath_plan.h): security groups apply before
+// translation, so rules that name destinations match this, not `ip daddr`.
+json originalDaddr() { return {{"ct", {{"key", "ip daddr"}, {"dir", "original"}}}}; }
 
 // A set of peers, or null when one of them is everything (no match needed).
 json peerSet(const std::vector<std::string>& peers) {
@@ -114,7 +118,7 @@ std::string ruleset(const std::string& resolver, const std::vector<model::Interf
       cmds.push_back(chain(c));
       for (const auto& r : ir.egress) {
         std::vector<json> expr;
-        if (json peers = peerSet(r.peers); !peers.is_null()) expr.push_back(match(ipField("daddr"), peers));
+        if (json peers = peerSet(r.peers); !peers.is_null()) expr.push_back(match(originalDaddr(), peers));
         for (auto& m : protoMatches(r)) expr.push_back(m);
         expr.push_back({{"return", nullptr}});
         cmds.push_back(rule(c, expr));
@@ -140,6 +144,11 @@ std::string ruleset(const std::string& resolver, const std::vector<model::Interf
       }
       cmds.push_back(rule(c, {{{"drop", nullptr}}}));
       ingressJumps.push_back(rule("input", {match(ipField("daddr"), ir.privateIp), {{"jump", {{"target", c}}}}}));
+      // A connection the fast path translated is forwarded, not delivered: its
+      // endpoint's groups are checked on the original destination.
+      if (type == "vpc_endpoint") {
+        ingressJumps.push_back(rule("forward", {match(originalDaddr(), ir.privateIp), {{"jump", {{"target", c}}}}}));
+      }
     }
   }
   // Egress first: a connection must be allowed out of its source and into its target.
