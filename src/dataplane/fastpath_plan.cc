@@ -159,17 +159,19 @@ std::string consumerLinkCommands(const FastLink& link, uint32_t id, uint64_t byt
     out += fmt::format("add counter ip {} {}\n", t, name);
     out += fmt::format("add element ip {} {} {{ {} : \"{}\" }}\n", t, map, mark, name);
   }
+  // The cap's object is made anew (an existing object keeps its old rate on
+  // `add`): made if absent, unlinked and deleted, then made with today's rate.
   std::string limit = fmt::format("bw-{}", id);
+  out += fmt::format("add limit ip {} {} {{ rate over 1 bytes/second; }}\n", t, limit);
+  out += fmt::format("add element ip {} bw {{ {} : \"{}\" }}\n", t, mark, limit);
+  out += fmt::format("delete element ip {} bw {{ {} }}\n", t, mark);
+  out += fmt::format("delete limit ip {} {}\n", t, limit);
   if (bytesPerSecond > 0) {
     // 10 ms of burst, as the splice path's token bucket.
     uint64_t burst = std::max<uint64_t>(bytesPerSecond / 100, 65536);
     out += fmt::format("add limit ip {} {} {{ rate over {} bytes/second burst {} bytes; }}\n", t, limit, bytesPerSecond,
                        burst);
-    out += setElement("bw", mark, fmt::format("\"{}\"", limit));
-  } else {
-    out += fmt::format("add limit ip {} {} {{ rate over 1 bytes/second; }}\n", t, limit);  // so the delete below holds
     out += fmt::format("add element ip {} bw {{ {} : \"{}\" }}\n", t, mark, limit);
-    out += fmt::format("delete element ip {} bw {{ {} }}\n", t, mark);
   }
   out += setElement("src-of", mark, addr.consumer);
   std::string chain = fmt::format("c-{}", id);

@@ -376,9 +376,15 @@ void FastPathSink::readCounters() {
   for (const auto& [ns, links] : byNs) {
     std::map<std::string, uint64_t> bytes, packets;
     auto out = net::NftRunner::shared().run(ns, std::string("list counters table ip ") + dataplane::kFastTable);
-    if (!out.ok()) continue;
+    if (!out.ok()) {
+      LP_LOG_WARN("dataplane: counters in {}: {}", ns, out.status().toString());
+      continue;
+    }
     try {
-      for (const auto& item : nlohmann::json::parse(*out).at("nftables")) {
+      // Named, not a temporary: a range-for over parse(...).at(...) would walk a
+      // destroyed document (the temporary lives only to the end of the init).
+      const nlohmann::json doc = nlohmann::json::parse(*out);
+      for (const auto& item : doc.at("nftables")) {
         if (!item.contains("counter")) continue;
         const auto& c = item["counter"];
         bytes[c.value("name", "")] = c.value("bytes", uint64_t{0});

@@ -17,7 +17,7 @@
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/nft_runner.h"
-#include "test_namespaces.h"
+#include "../test_namespaces.h"
 
 namespace lp::dataplane {
 namespace {
@@ -72,7 +72,9 @@ TEST(FastPathPlan, LinkAddressesAreASlash31PerLinkOutsideTheMetadataRange) {
   EXPECT_FALSE(usableLinkId(kMaxLinkId + 1));
   EXPECT_TRUE(usableLinkId(kMaxLinkId));
   for (uint32_t id = 1; id <= kMaxLinkId; ++id)
-    if (usableLinkId(id)) ASSERT_EQ(linkAddresses(id).consumer.rfind("169.254.169.", 0), std::string::npos) << id;
+    if (usableLinkId(id)) {
+      ASSERT_EQ(linkAddresses(id).consumer.rfind("169.254.169.", 0), std::string::npos) << id;
+    }
   EXPECT_EQ(linkMark(7), 0x4c500007u);
   EXPECT_EQ(consumerLinkName("eni-0123456789abcdef0").size(), 15u);
   EXPECT_NE(consumerLinkName("eni-0123456789abcdef0"), providerLinkName("eni-0123456789abcdef0"));
@@ -141,7 +143,9 @@ class FastPathKernelTest : public ::testing::Test {
     ASSERT_TRUE((*nl)->setUp("lo").ok());
     ASSERT_TRUE((*nl)->ensureBridge("br0").ok());
     ASSERT_TRUE((*nl)->addAddress("br0", "10.0.1.1/24").ok());
-    if (!extra.empty()) ASSERT_TRUE((*nl)->addAddress(extra == "10.0.1.50/32" ? "lo" : "br0", extra).ok());
+    if (!extra.empty()) {
+      ASSERT_TRUE((*nl)->addAddress(extra == "10.0.1.50/32" ? "lo" : "br0", extra).ok());
+    }
     ASSERT_TRUE((*nl)->ensureVeth("wv", workload, "eth0").ok());
     ASSERT_TRUE((*nl)->setMaster("wv", "br0").ok());
     ASSERT_TRUE((*nl)->setUp("wv").ok());
@@ -206,6 +210,7 @@ TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutRese
   ASSERT_TRUE(client.ok());
   timeval tv{3, 0};
   setsockopt(*client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(*client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   auto dst = addr("10.0.1.50", 443);
   ASSERT_EQ(connect(*client, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0) << std::strerror(errno);
   sockaddr_in peer{};
