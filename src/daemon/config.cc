@@ -87,6 +87,12 @@ Result<Config> loadConfig(const std::string& path) {
     if (auto v = (*d)["enabled"].value<bool>()) c.dataplane = *v;
     if (auto v = (*d)["endpoint_bandwidth_gbps"].value<double>()) c.endpointBandwidthGbps = *v;
     if (auto v = (*d)["workers"].value<int64_t>()) c.dataplaneWorkers = static_cast<int>(*v);
+    if (auto v = (*d)["path"].value<std::string>()) c.dataplanePath = *v;
+    if (auto v = (*d)["idle_timeout_seconds"].value<int64_t>()) c.idleTimeoutSeconds = static_cast<int>(*v);
+    if (c.dataplanePath != "auto" && c.dataplanePath != "kernel" && c.dataplanePath != "splice")
+      return Status("InvalidConfig", path + ": dataplane.path must be \"auto\", \"kernel\" or \"splice\"");
+    if (c.idleTimeoutSeconds < 1 || c.idleTimeoutSeconds > 86400)
+      return Status("InvalidConfig", path + ": dataplane.idle_timeout_seconds must be 1 to 86400");
     if (c.endpointBandwidthGbps < 0 || c.endpointBandwidthGbps > 10000)
       return Status("InvalidConfig", path + ": dataplane.endpoint_bandwidth_gbps must be 0 (no cap) to 10000");
     if (c.dataplaneWorkers < 0 || c.dataplaneWorkers > 256)

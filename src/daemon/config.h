@@ -33,6 +33,14 @@ struct Config {
   // workers: forwarding loops (0 = one per core).
   double endpointBandwidthGbps = 10.0;
   int dataplaneWorkers = 0;
+  // [dataplane] path: "auto" (kernel NAT fast path for target groups without PROXY
+  // protocol where the kernel has what it needs, splice otherwise), "kernel" (the
+  // same, but the daemon refuses to start when the kernel lacks it) or "splice"
+  // (every connection through the user-space forwarder). docs/dataplane.md.
+  std::string dataplanePath = "auto";
+  // [dataplane] idle_timeout_seconds: a fast-path connection without packets for
+  // this long is dropped (PrivateLink: 350 s); shortened by tests.
+  int idleTimeoutSeconds = 350;
   // The VPC resolvers' host listener (names visible from every VPC, for tools on
   // the host): "ADDR:PORT", "" = none. Kept on loopback; when the port is taken
   // the daemon logs a warning and serves the VPC resolvers only.

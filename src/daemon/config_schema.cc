@@ -30,6 +30,8 @@ const std::vector<Key> kDataplaneKeys = {
     {"enabled", Type::kBool},
     {"endpoint_bandwidth_gbps", Type::kNumber},
     {"workers", Type::kInt},
+    {"path", Type::kString},
+    {"idle_timeout_seconds", Type::kInt},
 };
 const std::vector<Key> kSnsKeys = {{"ca_file", Type::kString}, {"subscriber_networks", Type::kStringArray}};
 const std::vector<Key> kAccountKeys = {

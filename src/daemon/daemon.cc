@@ -28,6 +28,7 @@
 #include "metrics/series_store.h"
 #include "model/endpoint.h"
 #include "notify/notifier.h"
+#include "reconciler/fastpath_sink.h"
 #include "reconciler/forwarder_sink.h"
 #include "reconciler/instance_supervisor.h"
 #include "reconciler/net_host_provisioner.h"
@@ -147,10 +148,18 @@ Status Daemon::start() {
     fwd.loops = config_.dataplaneWorkers;
     fwd.endpointBytesPerSecond = static_cast<uint64_t>(config_.endpointBandwidthGbps * 1e9 / 8);
     LP_ASSIGN_OR_RETURN(auto forwarder, dataplane::Forwarder::start(fwd));
-    auto sink = std::make_unique<reconciler::ForwarderSink>(std::move(forwarder), config_.stateDir);
+    // The kernel fast path in front of the forwarder (docs/dataplane.md).
+    reconciler::FastPathOptions fast;
+    fast.mode = config_.dataplanePath;
+    fast.idleTimeoutSeconds = config_.idleTimeoutSeconds;
+    fast.endpointBytesPerSecond = fwd.endpointBytesPerSecond;
+    fast.stateDir = config_.stateDir;
+    LP_ASSIGN_OR_RETURN(auto sink, reconciler::FastPathSink::make(
+                                       std::make_unique<reconciler::ForwarderSink>(std::move(forwarder), config_.stateDir),
+                                       fast));
     parts_->usage = std::make_unique<metrics::UsageLedger>(parts_->clock, config_.stateDir + "/usage.jsonl");
     LP_RETURN_IF_ERROR(parts_->usage->load());
-    parts_->sampler = std::make_unique<MetricsSampler>(*parts_->ctx, sink->forwarder(), *parts_->series,
+    parts_->sampler = std::make_unique<MetricsSampler>(*parts_->ctx, *sink, *parts_->series,
                                                        *parts_->usage,
                                                        std::chrono::seconds(config_.metricsSampleSeconds));
     parts_->dataplane = std::move(sink);

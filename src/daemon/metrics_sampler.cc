@@ -7,7 +7,7 @@
 
 namespace lp::daemon {
 
-MetricsSampler::MetricsSampler(const control::ControlContext& ctx, dataplane::Forwarder& forwarder,
+MetricsSampler::MetricsSampler(const control::ControlContext& ctx, dataplane::CounterSource& forwarder,
                                metrics::SeriesStore& series, metrics::UsageLedger& usage,
                                std::chrono::milliseconds every)
     : ctx_(ctx), forwarder_(forwarder), series_(series), usage_(usage), every_(every) {}

@@ -32,7 +32,7 @@ struct InterfaceFigures {
 
 class MetricsSampler {
  public:
-  MetricsSampler(const control::ControlContext& ctx, dataplane::Forwarder& forwarder, metrics::SeriesStore& series,
+  MetricsSampler(const control::ControlContext& ctx, dataplane::CounterSource& forwarder, metrics::SeriesStore& series,
                  metrics::UsageLedger& usage, std::chrono::milliseconds every);
   ~MetricsSampler();
   void start();
@@ -45,7 +45,7 @@ class MetricsSampler {
 
  private:
   const control::ControlContext& ctx_;
-  dataplane::Forwarder& forwarder_;
+  dataplane::CounterSource& forwarder_;
   metrics::SeriesStore& series_;
   metrics::UsageLedger& usage_;
   std::chrono::milliseconds every_;

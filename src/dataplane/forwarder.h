@@ -56,6 +56,7 @@ struct TrafficCounters {
   uint64_t connections = 0;
   uint64_t active = 0;
   uint64_t resets = 0;  // connections ended by a reset (either side, or by the data plane)
+  uint64_t dropped = 0;  // packets dropped by the kernel fast path (bandwidth cap, full tables)
   bool operator==(const TrafficCounters&) const = default;
 };
 
@@ -79,7 +80,17 @@ struct SnapshotDelta {
   bool empty() const { return endpoints.empty() && healthChecks.empty(); }
 };
 
-class Forwarder {
+// Where the counters come from: the forwarder alone, or the forwarder and the
+// kernel fast path together (reconciler/fastpath_sink.h).
+class CounterSource {
+ public:
+  virtual ~CounterSource() = default;
+  virtual CountersReport counters() = 0;
+  // Grows whenever any counter may have changed.
+  virtual uint64_t activity() = 0;
+};
+
+class Forwarder final : public CounterSource {
  public:
   static Result<std::unique_ptr<Forwarder>> start(const ForwarderOptions& options);
   ~Forwarder();
@@ -93,9 +104,9 @@ class Forwarder {
   // of every listener held. Same guarantees as update().
   UpdateResult apply(const SnapshotDelta& delta);
   std::map<std::string, HealthResult> health();
-  CountersReport counters();
+  CountersReport counters() override;
   // Grows whenever any counter may have changed (cheap: no counter is read).
-  uint64_t activity();
+  uint64_t activity() override;
   // Resets every connection, closes every listener, joins the loops.
   void stop();
 

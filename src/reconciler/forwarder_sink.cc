@@ -16,12 +16,13 @@ nlohmann::json toJson(const dataplane::TrafficCounters& c) {
           {"bytesOut", c.bytesOut},
           {"connections", c.connections},
           {"active", c.active},
-          {"resets", c.resets}};
+          {"resets", c.resets},
+          {"dropped", c.dropped}};
 }
 }  // namespace
 
 ForwarderSink::ForwarderSink(std::unique_ptr<dataplane::Forwarder> forwarder, std::string stateDir)
-    : forwarder_(std::move(forwarder)), countersPath_(stateDir + "/dataplane-counters.json") {}
+    : forwarder_(std::move(forwarder)), source_(forwarder_.get()), countersPath_(stateDir + "/dataplane-counters.json") {}
 
 ForwarderSink::~ForwarderSink() = default;
 
@@ -31,10 +32,10 @@ void ForwarderSink::publishCounters() {
   auto now = std::chrono::steady_clock::now();
   if (now - lastCounters_ < kCountersEvery) return;
   lastCounters_ = now;
-  uint64_t activity = forwarder_->activity();
+  uint64_t activity = source_->activity();
   if (activity == lastActivity_) return;  // nothing moved: no need to read 30,000 counters
   lastActivity_ = activity;
-  auto c = forwarder_->counters();
+  auto c = source_->counters();
   if (c.endpoints == lastReport_.endpoints && c.interfaces == lastReport_.interfaces) return;
   nlohmann::json j = {{"endpoints", nlohmann::json::object()}, {"interfaces", nlohmann::json::object()}};
   for (const auto& [id, v] : c.endpoints) {

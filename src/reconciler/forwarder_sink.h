@@ -26,11 +26,14 @@ class ForwarderSink final : public DataplaneSink {
   void stop() override { forwarder_->stop(); }
 
   dataplane::Forwarder& forwarder() { return *forwarder_; }
+  // Where the counters file's figures come from (default: the forwarder).
+  void setCounterSource(dataplane::CounterSource* source) { source_ = source; }
 
  private:
   void publishCounters();
 
   std::unique_ptr<dataplane::Forwarder> forwarder_;
+  dataplane::CounterSource* source_;
   std::string countersPath_;
   std::chrono::steady_clock::time_point lastCounters_{};
   dataplane::CountersReport lastReport_;

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from lp import LINKPLANE
+from lp import LINKPLANE, Daemon, serving, write_config
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -119,6 +119,29 @@ if mode == "echo":
         got.update(d); total += len(d)
     t.join()
     print(total, sent.hexdigest(), got.hexdigest()); sys.exit(0)
+if mode == "chat":
+    # One echo connection kept open; every line on stdin goes through it and back.
+    s.sendall(b"ECHO\n"); s.settimeout(10)
+    if os.environ.get("KEEPALIVE"):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+    print("connected", flush=True)
+    for line in sys.stdin:
+        data, got = line.encode(), b""
+        try:
+            s.sendall(data)
+            while len(got) < len(data):
+                d = s.recv(100)
+                if not d:
+                    print("eof", flush=True); sys.exit(0)
+                got += d
+            print("ok" if got == data else "bad", flush=True)
+        except (ConnectionResetError, BrokenPipeError):
+            print("reset", flush=True); sys.exit(0)
+        except socket.timeout:
+            print("timeout", flush=True); sys.exit(0)
+    sys.exit(0)
 if mode == "hold":
     s.sendall(b"HOLD\n"); s.settimeout(60)
     assert s.recv(3) == b"ok\n"
@@ -131,6 +154,23 @@ if mode == "hold":
     except socket.timeout:
         print("timeout")
 '''
+
+
+@pytest.fixture(params=["kernel", "splice"])
+def daemon(request):
+    """Every test here runs on both paths: the kernel fast path (NAT between the two
+    VPC namespaces) and the splice forwarder (`[dataplane] path`)."""
+    state_dir, path = write_config(body=f'dns_listen = ""\n[dataplane]\npath = "{request.param}"\n')
+    d = Daemon(state_dir=state_dir, config=path)
+    d.path = request.param
+    yield from serving(d.start())
+
+
+def on_fast_path(t):
+    """Whether the consumer VPC's fast-path table translates the endpoint's address."""
+    p = subprocess.run(["ip", "netns", "exec", "lp-" + t.cvpc, "nft", "list", "map", "ip", "lp-fast", "eps"],
+                       capture_output=True, text=True)
+    return p.returncode == 0 and f"{t.endpoint_ip} : jump" in p.stdout
 
 
 @pytest.fixture
@@ -195,6 +235,25 @@ def client(scripts, eni, *args, timeout=60, env=None):
                        [str(a) for a in args], capture_output=True, text=True, timeout=timeout, env=e)
     assert p.returncode == 0, p.stderr
     return p.stdout.strip()
+
+
+class Chat:
+    """A `client.py chat` process: one echo connection, a line at a time."""
+
+    def __init__(self, scripts, eni, ip, env=None):
+        self.p = subprocess.Popen([LINKPLANE, "exec", "--eni", eni, "--", PY, os.path.join(scripts, "client.py"),
+                                   "chat", ip, str(PORT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                  env=dict(os.environ, **(env or {})))
+        assert self.p.stdout.readline().strip() == "connected"
+
+    def say(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        return self.p.stdout.readline().strip()
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
 
 
 class Topology:
@@ -296,6 +355,7 @@ def test_traffic_flows_through_the_endpoint_and_nowhere_else(daemon, servers, sc
     w = t.workload
 
     assert client(scripts, w, "name", t.endpoint_ip, PORT) == "srv0"
+    assert on_fast_path(t) == (daemon.path == "kernel")
     # 64 MiB both ways at once, checked end to end.
     n = 64 << 20
     total, sent, got = client(scripts, w, "echo", t.endpoint_ip, PORT, n).split()
@@ -407,6 +467,7 @@ def test_proxy_protocol_v2_header_is_exactly_as_aws_sends_it(daemon, servers, sc
     create_endpoint(daemon, t)
     wait_state(daemon, t.endpoint, "available")
     assert client(scripts, t.workload, "raw", t.endpoint_ip, PORT, "hi") == "sent"
+    assert not on_fast_path(t)  # the header must be written by someone: the forwarder
     assert wait_for(lambda: os.path.exists(raw) and open(raw).read().strip(), 3)
     data = bytes.fromhex(open(raw).read().split()[0])
     vpce = t.endpoint.encode()
@@ -445,12 +506,23 @@ def test_kill9_and_restart_keep_forwarding_and_stop_leaves_nothing(daemon, serve
     assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
     ours = {"lp-" + t.pvpc, "lp-" + t.cvpc, "lp-" + t.workload} | {"lp-" + e for e, _ in t.targets}
 
+    # A connection open across the kill: on the fast path it lives in the kernel,
+    # so it carries data while no daemon runs, and after the restart adopted it.
+    chat = Chat(scripts, t.workload, t.endpoint_ip)
+    assert chat.say("before") == "ok"
     daemon.kill()
+    if daemon.path == "kernel":
+        assert chat.say("while down") == "ok"
     # The server lives in its workload namespace, which survives the daemon.
     daemon.start()
     assert wait_for(lambda: client(scripts, t.workload, "name", t.endpoint_ip, PORT,
                                    env={"TIMEOUT": "0.5"}) == "srv0", 5, 0.1)
     assert state(daemon, t.endpoint)["State"] == "available"
+    if daemon.path == "kernel":
+        time.sleep(2.5)  # a reconciler pass and a counters round over what it adopted
+        assert chat.say("after restart") == "ok"
+        assert on_fast_path(t)
+    chat.close()
 
     servers.stop_all()
     assert daemon.stop() == 0

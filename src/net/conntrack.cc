@@ -1,0 +1,308 @@
+#include "net/conntrack.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "net/netns.h"
+
+namespace lp::net {
+
+namespace {
+
+// A request under construction: nlmsghdr, nfgenmsg, then attributes.
+class Message {
+ public:
+  Message(uint16_t type, uint16_t flags, uint32_t seq) {
+    buf_.resize(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg)));
+    auto* h = reinterpret_cast<nlmsghdr*>(buf_.data());
+    h->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | type);
+    h->nlmsg_flags = flags;
+    h->nlmsg_seq = seq;
+    auto* g = reinterpret_cast<nfgenmsg*>(buf_.data() + NLMSG_HDRLEN);
+    g->nfgen_family = AF_INET;
+    g->version = NFNETLINK_V0;
+    g->res_id = 0;
+  }
+  void put(uint16_t type, const void* data, size_t len) {
+    size_t at = buf_.size();
+    buf_.resize(at + NLA_ALIGN(NLA_HDRLEN + len));
+    auto* a = reinterpret_cast<nlattr*>(buf_.data() + at);
+    a->nla_type = type;
+    a->nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
+    if (len) std::memcpy(buf_.data() + at + NLA_HDRLEN, data, len);
+  }
+  void u8(uint16_t type, uint8_t v) { put(type, &v, 1); }
+  void be16(uint16_t type, uint16_t v) {
+    v = htons(v);
+    put(type, &v, 2);
+  }
+  void be32(uint16_t type, uint32_t v) {
+    v = htonl(v);
+    put(type, &v, 4);
+  }
+  size_t begin(uint16_t type) {
+    size_t at = buf_.size();
+    put(type | NLA_F_NESTED, nullptr, 0);
+    return at;
+  }
+  void end(size_t at) { reinterpret_cast<nlattr*>(buf_.data() + at)->nla_len = static_cast<uint16_t>(buf_.size() - at); }
+  const std::string& finish() {
+    reinterpret_cast<nlmsghdr*>(buf_.data())->nlmsg_len = static_cast<uint32_t>(buf_.size());
+    return buf_;
+  }
+
+ private:
+  std::string buf_;
+};
+
+void putTuple(Message& m, uint16_t type, const ConntrackTuple& t) {
+  size_t tuple = m.begin(type);
+  size_t ip = m.begin(CTA_TUPLE_IP);
+  m.be32(CTA_IP_V4_SRC, t.src);
+  m.be32(CTA_IP_V4_DST, t.dst);
+  m.end(ip);
+  size_t proto = m.begin(CTA_TUPLE_PROTO);
+  m.u8(CTA_PROTO_NUM, t.proto);
+  m.be16(CTA_PROTO_SRC_PORT, t.sport);
+  m.be16(CTA_PROTO_DST_PORT, t.dport);
+  m.end(proto);
+  m.end(tuple);
+}
+
+// Calls fn(type, payload, len) for each attribute in [data, data+len).
+template <typename Fn>
+void eachAttr(const char* data, size_t len, Fn fn) {
+  while (len >= NLA_HDRLEN) {
+    const auto* a = reinterpret_cast<const nlattr*>(data);
+    if (a->nla_len < NLA_HDRLEN || a->nla_len > len) return;
+    fn(static_cast<uint16_t>(a->nla_type & NLA_TYPE_MASK), data + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
+    size_t step = NLA_ALIGN(a->nla_len);
+    if (step >= len) return;
+    data += step;
+    len -= step;
+  }
+}
+
+uint32_t readBe32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return ntohl(v);
+}
+uint16_t readBe16(const char* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return ntohs(v);
+}
+
+ConntrackTuple parseTuple(const char* data, size_t len) {
+  ConntrackTuple t;
+  eachAttr(data, len, [&](uint16_t type, const char* p, size_t n) {
+    if (type == CTA_TUPLE_IP) {
+      eachAttr(p, n, [&](uint16_t ty, const char* q, size_t m) {
+        if (ty == CTA_IP_V4_SRC && m >= 4) t.src = readBe32(q);
+        if (ty == CTA_IP_V4_DST && m >= 4) t.dst = readBe32(q);
+      });
+    } else if (type == CTA_TUPLE_PROTO) {
+      eachAttr(p, n, [&](uint16_t ty, const char* q, size_t m) {
+        if (ty == CTA_PROTO_NUM && m >= 1) t.proto = static_cast<uint8_t>(*q);
+        if (ty == CTA_PROTO_SRC_PORT && m >= 2) t.sport = readBe16(q);
+        if (ty == CTA_PROTO_DST_PORT && m >= 2) t.dport = readBe16(q);
+      });
+    }
+  });
+  return t;
+}
+
+ConntrackEntry parseEntry(const char* data, size_t len) {
+  ConntrackEntry e;
+  eachAttr(data, len, [&](uint16_t type, const char* p, size_t n) {
+    if (type == CTA_TUPLE_ORIG) e.original = parseTuple(p, n);
+    if (type == CTA_TUPLE_REPLY) e.reply = parseTuple(p, n);
+    if (type == CTA_MARK && n >= 4) e.mark = readBe32(p);
+    if (type == CTA_PROTOINFO) {
+      eachAttr(p, n, [&](uint16_t ty, const char* q, size_t m) {
+        if (ty != CTA_PROTOINFO_TCP) return;
+        eachAttr(q, m, [&](uint16_t t2, const char* r, size_t k) {
+          if (t2 == CTA_PROTOINFO_TCP_STATE && k >= 1) e.tcpState = static_cast<uint8_t>(*r);
+        });
+      });
+    }
+  });
+  return e;
+}
+
+// A netlink socket of the namespace; NETLINK_NETFILTER needs the protocol
+// argument, which socketInNamespace does not take, so the namespace is entered
+// with runInNamespace.
+Result<int> netfilterSocket(const std::string& ns) {
+  int fd = -1;
+  int err = 0;
+  auto make = [&]() -> Status {
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    err = errno;
+    if (fd < 0) return Status("InternalError", std::string("netlink socket: ") + std::strerror(err));
+    return Status::Ok();
+  };
+  Status st = ns.empty() ? make() : runInNamespace(ns, make);
+  if (!st.ok()) return st;
+  // Bounded: a kernel that never answers fails the call instead of hanging it.
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int rcvbuf = 1 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_nl sa{};
+  sa.nl_family = AF_NETLINK;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+    err = errno;
+    close(fd);
+    return Status("InternalError", std::string("netlink bind: ") + std::strerror(err));
+  }
+  return fd;
+}
+
+// Sends one request and reads answers until DONE or the ACK/error; each data
+// message's payload goes to onEntry.
+template <typename Fn>
+Status transact(int fd, const std::string& req, Fn onEntry) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+    return Status("InternalError", std::string("conntrack send: ") + std::strerror(errno));
+  std::string buf(1 << 16, '\0');
+  for (int rounds = 0; rounds < 1'000'000; ++rounds) {
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status("InternalError", std::string("conntrack recv: ") + std::strerror(errno));
+    size_t left = static_cast<size_t>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type == NLMSG_DONE) return Status::Ok();
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const auto* e = reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(h));
+        if (e->error == 0) return Status::Ok();
+        if (e->error == -ENOENT) return Status("NotFound", "conntrack: no such entry");
+        return Status("InternalError", std::string("conntrack: ") + std::strerror(-e->error));
+      }
+      size_t off = NLMSG_ALIGN(sizeof(nfgenmsg));
+      if (h->nlmsg_len < NLMSG_HDRLEN + off) continue;
+      onEntry(static_cast<const char*>(NLMSG_DATA(h)) + off, h->nlmsg_len - NLMSG_HDRLEN - off);
+    }
+  }
+  return Status("InternalError", "conntrack: answer without end");
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { close(fd_); }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Result<std::vector<ConntrackEntry>> conntrackDump(const std::string& ns, uint32_t mark, uint32_t mask) {
+  LP_ASSIGN_OR_RETURN(int raw, netfilterSocket(ns));
+  Fd fd(raw);
+  Message m(IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, 1);
+  m.be32(CTA_MARK, mark);
+  m.be32(CTA_MARK_MASK, mask);
+  std::vector<ConntrackEntry> out;
+  LP_RETURN_IF_ERROR(transact(fd.get(), m.finish(), [&](const char* p, size_t n) {
+    ConntrackEntry e = parseEntry(p, n);
+    // Filtered by the kernel; checked again for kernels that ignore the filter.
+    if ((e.mark & mask) == (mark & mask)) out.push_back(e);
+  }));
+  return out;
+}
+
+Status conntrackDelete(const std::string& ns, const ConntrackTuple& original) {
+  LP_ASSIGN_OR_RETURN(int raw, netfilterSocket(ns));
+  Fd fd(raw);
+  Message m(IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, 1);
+  putTuple(m, CTA_TUPLE_ORIG, original);
+  Status st = transact(fd.get(), m.finish(), [](const char*, size_t) {});
+  if (st.code() == "NotFound") return Status::Ok();
+  return st;
+}
+
+Result<size_t> conntrackDeleteMarked(const std::string& ns, uint32_t mark, uint32_t mask) {
+  LP_ASSIGN_OR_RETURN(auto entries, conntrackDump(ns, mark, mask));
+  size_t n = 0;
+  for (const auto& e : entries) {
+    LP_RETURN_IF_ERROR(conntrackDelete(ns, e.original));
+    ++n;
+  }
+  return n;
+}
+
+namespace {
+
+uint16_t checksum(const void* data, size_t len, uint32_t sum = 0) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  for (; len > 1; p += 2, len -= 2) sum += static_cast<uint32_t>(p[0] << 8 | p[1]);
+  if (len) sum += static_cast<uint32_t>(p[0] << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+}  // namespace
+
+Status tcpKill(const std::string& ns, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
+  int fd = -1;
+  auto make = [&]() -> Status {
+    fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IPPROTO_RAW: we write the IP header
+    if (fd < 0) return Status("InternalError", std::string("raw socket: ") + std::strerror(errno));
+    return Status::Ok();
+  };
+  LP_RETURN_IF_ERROR(ns.empty() ? make() : runInNamespace(ns, make));
+  Fd guard(fd);
+  uint8_t pkt[40] = {};
+  // IPv4 header (the kernel fills in the id and the checksum).
+  pkt[0] = 0x45;
+  pkt[3] = sizeof pkt;
+  pkt[8] = 64;  // TTL
+  pkt[9] = IPPROTO_TCP;
+  uint32_t s = htonl(src), d = htonl(dst);
+  std::memcpy(pkt + 12, &s, 4);
+  std::memcpy(pkt + 16, &d, 4);
+  // TCP header: SYN, any sequence number.
+  uint8_t* tcp = pkt + 20;
+  uint16_t sp = htons(sport), dp = htons(dport);
+  std::memcpy(tcp, &sp, 2);
+  std::memcpy(tcp + 2, &dp, 2);
+  uint32_t seq = htonl(0x4c500000u ^ static_cast<uint32_t>(sport) << 8 ^ dport);
+  std::memcpy(tcp + 4, &seq, 4);
+  tcp[12] = 5 << 4;    // header length 20
+  tcp[13] = 0x02;      // SYN
+  tcp[14] = 0xff;      // window
+  uint8_t pseudo[12];  // source, destination, zero, protocol, TCP length
+  std::memcpy(pseudo, &s, 4);
+  std::memcpy(pseudo + 4, &d, 4);
+  pseudo[8] = 0;
+  pseudo[9] = IPPROTO_TCP;
+  pseudo[10] = 0;
+  pseudo[11] = 20;
+  uint32_t partial = 0;
+  for (size_t i = 0; i < sizeof pseudo; i += 2) partial += static_cast<uint32_t>(pseudo[i] << 8 | pseudo[i + 1]);
+  uint16_t sum = htons(checksum(tcp, 20, partial));
+  std::memcpy(tcp + 16, &sum, 2);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = d;
+  if (sendto(fd, pkt, sizeof pkt, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+    return Status("InternalError", std::string("tcp kill: ") + std::strerror(errno));
+  return Status::Ok();
+}
+
+}  // namespace lp::net

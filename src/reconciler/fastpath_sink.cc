@@ -1,0 +1,479 @@
+#include "reconciler/fastpath_sink.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/log.h"
+#include "net/conntrack.h"
+#include "net/netlink.h"
+#include "net/netns.h"
+#include "net/nft_runner.h"
+
+namespace lp::reconciler {
+
+namespace {
+
+using dataplane::FastLink;
+using dataplane::TargetSpec;
+
+constexpr std::chrono::seconds kCountersEvery{2};
+constexpr std::chrono::seconds kVerifyEvery{10};
+// Links of endpoints nobody claimed this long after start were left by a run
+// that ended while they were being removed (or the store lost them): removed.
+constexpr std::chrono::seconds kSweepAfter{60};
+// BIG TCP on the links, as on every other link linkplane makes (docs/dataplane.md).
+constexpr uint32_t kGsoIpv4MaxBytes = 185000;
+
+Status nft(const std::string& ns, const std::string& commands) {
+  auto r = net::NftRunner::shared().run(ns, commands);
+  if (!r.ok()) return Status(r.status().code(), "nft in " + ns + ": " + r.status().message());
+  return Status::Ok();
+}
+
+// Removal commands may name things already gone: one batch first, then line by line.
+void nftBestEffort(const std::string& ns, const std::string& commands) {
+  if (nft(ns, commands).ok()) return;
+  std::istringstream in(commands);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) (void)nft(ns, line);
+}
+
+uint32_t ipv4(const std::string& s) {
+  in_addr a{};
+  inet_pton(AF_INET, s.c_str(), &a);
+  return ntohl(a.s_addr);
+}
+
+dataplane::TrafficCounters& operator+=(dataplane::TrafficCounters& a, const dataplane::TrafficCounters& b) {
+  a.bytesIn += b.bytesIn;
+  a.bytesOut += b.bytesOut;
+  a.connections += b.connections;
+  a.active += b.active;
+  a.resets += b.resets;
+  a.dropped += b.dropped;
+  return a;
+}
+
+}  // namespace
+
+FastPathSink::FastPathSink(std::unique_ptr<ForwarderSink> splice, FastPathOptions options)
+    : splice_(std::move(splice)),
+      opts_(std::move(options)),
+      idsPath_(opts_.stateDir + "/fastpath-links.json"),
+      started_(std::chrono::steady_clock::now()) {}
+
+FastPathSink::~FastPathSink() = default;
+
+// The kernel has what the fast path needs when a table with NAT chains, a
+// conntrack timeout policy and object maps can be made, and a veth pair between
+// two namespaces: tried once at start in two scratch namespaces.
+static Status probeKernel() {
+  std::string a = "lp-fpprobe-a" + std::to_string(getpid()), b = "lp-fpprobe-b" + std::to_string(getpid());
+  auto run = [&]() -> Status {
+    LP_RETURN_IF_ERROR(net::createNamespace(a));
+    LP_RETURN_IF_ERROR(net::createNamespace(b));
+    LP_ASSIGN_OR_RETURN(auto nl, net::Netlink::open(a));
+    LP_RETURN_IF_ERROR(nl->ensureVeth("lp-fcprobe", b, "lp-fpprobe"));
+    return nft(a, dataplane::fastTableCommands(350));
+  };
+  Status st = run();
+  (void)net::deleteNamespace(a);
+  (void)net::deleteNamespace(b);
+  return st;
+}
+
+Result<std::unique_ptr<FastPathSink>> FastPathSink::make(std::unique_ptr<ForwarderSink> splice,
+                                                         FastPathOptions options) {
+  std::unique_ptr<FastPathSink> s(new FastPathSink(std::move(splice), std::move(options)));
+  s->splice_->setCounterSource(s.get());
+  if (s->opts_.mode != "splice") {
+    Status st = probeKernel();
+    if (!st.ok() && s->opts_.mode == "kernel")
+      return Status("InvalidConfig", "dataplane.path = \"kernel\", but this kernel cannot carry it: " + st.toString());
+    if (!st.ok()) LP_LOG_WARN("dataplane: kernel fast path unavailable, every endpoint uses splice: {}", st.toString());
+    s->kernelOk_ = st.ok();
+  }
+  s->loadIds();
+  if (!s->kernelOk_ && !s->ids_.empty()) {
+    // Started on the splice path over links a kernel-path run left: their
+    // connections end (as a restart of the splice path ends its own) and the
+    // forwarder's listeners take the endpoints' new connections.
+    auto left = s->ids_;
+    for (const auto& [iface, p] : left) s->removeLink(p, iface);
+  }
+  LP_LOG_INFO("dataplane: {} path (dataplane.path = {}), {} fast-path links from before", s->kernelOk_ ? "kernel" : "splice",
+              s->opts_.mode, s->ids_.size());
+  return s;
+}
+
+void FastPathSink::loadIds() {
+  std::ifstream in(idsPath_);
+  if (!in) return;
+  try {
+    auto j = nlohmann::json::parse(in);
+    for (const auto& [iface, v] : j.items()) {
+      Persisted p;
+      p.id = v.at("id").get<uint32_t>();
+      p.endpointId = v.value("endpointId", "");
+      p.consumerNs = v.value("consumerNs", "");
+      p.providerNs = v.value("providerNs", "");
+      p.eniIp = v.value("eniIp", "");
+      if (dataplane::usableLinkId(p.id)) ids_[iface] = p;
+    }
+  } catch (const std::exception& e) {
+    LP_LOG_WARN("dataplane: {} unreadable ({}); fast-path links are made again", idsPath_, e.what());
+  }
+}
+
+void FastPathSink::saveIds() {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [iface, p] : ids_)
+    j[iface] = {{"id", p.id},
+                {"endpointId", p.endpointId},
+                {"consumerNs", p.consumerNs},
+                {"providerNs", p.providerNs},
+                {"eniIp", p.eniIp}};
+  std::string tmp = idsPath_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump(1) << "\n";
+    if (!out.flush()) {
+      LP_LOG_WARN("dataplane: cannot write {}", tmp);
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, idsPath_, ec);
+}
+
+uint32_t FastPathSink::allocateId(const std::string& interfaceId) {
+  if (auto it = ids_.find(interfaceId); it != ids_.end()) return it->second.id;
+  std::set<uint32_t> used;
+  for (const auto& [_, p] : ids_) used.insert(p.id);
+  for (uint32_t id = 1; id <= dataplane::kMaxLinkId; ++id)
+    if (dataplane::usableLinkId(id) && !used.count(id)) return id;
+  return 0;
+}
+
+Status FastPathSink::ensureTable(const std::string& ns) {
+  if (tables_.count(ns)) return Status::Ok();
+  LP_RETURN_IF_ERROR(nft(ns, dataplane::fastTableCommands(opts_.idleTimeoutSeconds)));
+  tables_.insert(ns);
+  return Status::Ok();
+}
+
+std::map<int, std::vector<TargetSpec>> FastPathSink::tierOf(const FastLink& spec) const {
+  std::map<int, std::vector<TargetSpec>> out;
+  for (const auto& [port, targets] : spec.targetsByPort) out[port] = dataplane::currentTier(targets, spec.zoneId, health_);
+  return out;
+}
+
+// Makes (or adopts) the link: the veth pair, its addresses, both tables and the
+// link's translation. Idempotent; what is in place is kept, so conntrack entries
+// of live connections keep working through it.
+Status FastPathSink::ensureLink(Link& link, bool verifyOnly) {
+  const FastLink& f = link.spec;
+  std::string cname = dataplane::consumerLinkName(f.interfaceId), pname = dataplane::providerLinkName(f.interfaceId);
+  auto addr = dataplane::linkAddresses(link.id);
+  LP_ASSIGN_OR_RETURN(auto cnl, net::Netlink::open(f.consumerNs));
+  LP_ASSIGN_OR_RETURN(auto pnl, net::Netlink::open(f.providerNs));
+  bool haveC = cnl->link(cname).ok(), haveP = pnl->link(pname).ok();
+  if (verifyOnly && haveC && haveP) return Status::Ok();
+  if (haveC != haveP) {  // one end's namespace was made again: the pair is gone with it
+    if (haveC) LP_RETURN_IF_ERROR(cnl->deleteLink(cname));
+    if (haveP) LP_RETURN_IF_ERROR(pnl->deleteLink(pname));
+  }
+  if (!haveC || !haveP) {
+    // A namespace made again lost its table as well.
+    tables_.erase(f.consumerNs);
+    tables_.erase(f.providerNs);
+  }
+  LP_RETURN_IF_ERROR(cnl->ensureVeth(cname, f.providerNs, pname));
+  auto address = [](net::Netlink& nl, const std::string& name, const std::string& cidr) -> Status {
+    LP_ASSIGN_OR_RETURN(auto have, nl.addresses(name));
+    for (const auto& a : have)
+      if (a != cidr) LP_RETURN_IF_ERROR(nl.removeAddress(name, a));
+    LP_RETURN_IF_ERROR(nl.addAddress(name, cidr));
+    if (Status st = nl.setGsoIpv4MaxSize(name, kGsoIpv4MaxBytes); !st.ok())
+      LP_LOG_DEBUG("dataplane: BIG TCP on {}: {}", name, st.toString());
+    return nl.setUp(name);
+  };
+  LP_RETURN_IF_ERROR(address(*cnl, cname, addr.consumer + "/31"));
+  LP_RETURN_IF_ERROR(address(*pnl, pname, addr.provider + "/31"));
+  LP_RETURN_IF_ERROR(ensureTable(f.consumerNs));
+  LP_RETURN_IF_ERROR(ensureTable(f.providerNs));
+  link.tier = tierOf(f);
+  LP_RETURN_IF_ERROR(nft(f.providerNs, dataplane::providerLinkCommands(f, link.id, link.tier)));
+  LP_RETURN_IF_ERROR(nft(f.consumerNs, dataplane::consumerLinkCommands(f, link.id, opts_.endpointBytesPerSecond)));
+  return Status::Ok();
+}
+
+// Ends the link's connections and removes it: translation first (no new
+// connection takes it), then the conntrack entries (the next packet of a live
+// connection meets the namespace's own stack, which resets it), then the veth.
+void FastPathSink::removeLink(const Persisted& p, const std::string& interfaceId) {
+  FastLink f;
+  f.interfaceId = interfaceId;
+  f.eniIp = p.eniIp;
+  if (net::namespaceExists(p.consumerNs)) nftBestEffort(p.consumerNs, dataplane::consumerLinkRemoval(f, p.id));
+  if (net::namespaceExists(p.providerNs)) nftBestEffort(p.providerNs, dataplane::providerLinkRemoval(f, p.id));
+  size_t cut = cutConnections(p.id, p.consumerNs, p.providerNs, {});
+  if (net::namespaceExists(p.consumerNs)) {
+    if (auto nl = net::Netlink::open(p.consumerNs); nl.ok()) {
+      std::string name = dataplane::consumerLinkName(interfaceId);
+      if ((*nl)->link(name).ok()) (void)(*nl)->deleteLink(name);
+    }
+  }
+  LP_LOG_INFO("dataplane: fast path of {} ({}) removed, {} conntrack entries cut", interfaceId, p.endpointId, cut);
+  ids_.erase(interfaceId);
+  saveIds();
+  std::lock_guard lock(mu_);
+  kernel_.interfaces.erase(interfaceId);
+}
+
+// Ends connections of link id whose provider-side entry passes keep (all when
+// empty): their conntrack entries go in both namespaces, then each side's peer
+// (client and target) is made to reset at once (net::tcpKill). Returns how many.
+size_t FastPathSink::cutConnections(uint32_t id, const std::string& consumerNs, const std::string& providerNs,
+                                    const std::function<bool(const net::ConntrackEntry&)>& keep) {
+  uint32_t mark = dataplane::linkMark(id);
+  std::vector<net::ConntrackEntry> provider, consumer;
+  if (net::namespaceExists(providerNs)) {
+    if (auto e = net::conntrackDump(providerNs, mark, 0xffffffff); e.ok()) {
+      for (auto& x : *e)
+        if (!keep || keep(x)) provider.push_back(x);
+    } else {
+      LP_LOG_WARN("dataplane: conntrack in {}: {}", providerNs, e.status().toString());
+    }
+  }
+  if (net::namespaceExists(consumerNs)) {
+    if (auto e = net::conntrackDump(consumerNs, mark, 0xffffffff); e.ok()) {
+      // The consumer's entry of a connection: its reply comes from the provider
+      // side's original destination, to the port the provider side saw.
+      std::set<uint16_t> ports;
+      for (const auto& x : provider) ports.insert(x.original.sport);
+      for (auto& x : *e)
+        if (!keep || ports.count(x.reply.dport)) consumer.push_back(x);
+    } else {
+      LP_LOG_WARN("dataplane: conntrack in {}: {}", consumerNs, e.status().toString());
+    }
+  }
+  for (const auto& x : provider) (void)net::conntrackDelete(providerNs, x.original);
+  for (const auto& x : consumer) (void)net::conntrackDelete(consumerNs, x.original);
+  for (const auto& x : consumer)
+    if (x.open()) (void)net::tcpKill(consumerNs, x.original.dst, x.original.dport, x.original.src, x.original.sport);
+  for (const auto& x : provider)
+    if (x.open()) (void)net::tcpKill(providerNs, x.reply.dst, x.reply.dport, x.reply.src, x.reply.sport);
+  return std::max(provider.size(), consumer.size());
+}
+
+dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delta) {
+  if (kernelOk_) {
+    for (const auto& [endpointId, listeners] : delta.endpoints) {
+      std::string why = dataplane::fastPathRefusal(listeners);
+      std::vector<Link> next;
+      if (why.empty()) {
+        for (auto& f : dataplane::fastLinks(listeners)) {
+          Link l;
+          l.spec = std::move(f);
+          l.id = allocateId(l.spec.interfaceId);
+          if (l.id == 0) {
+            why = "no free link id";
+            break;
+          }
+          next.push_back(std::move(l));
+        }
+      }
+      // Interfaces no longer on the fast path (or the whole endpoint) lose their links.
+      std::set<std::string> keep;
+      if (why.empty())
+        for (const auto& l : next) keep.insert(l.spec.interfaceId);
+      std::vector<std::string> drop;
+      for (const auto& [iface, p] : ids_)
+        if (p.endpointId == endpointId && !keep.count(iface)) drop.push_back(iface);
+      for (const auto& iface : drop) removeLink(ids_.at(iface), iface);
+      byEndpoint_.erase(endpointId);
+      if (!why.empty()) {
+        if (!listeners.empty() && why != "not forwarding")
+          LP_LOG_DEBUG("dataplane: {} goes through splice: {}", endpointId, why);
+        continue;
+      }
+      bool ok = true;
+      for (auto& l : next) {
+        Persisted p{l.id, endpointId, l.spec.consumerNs, l.spec.providerNs, l.spec.eniIp};
+        bool changed = true;
+        if (auto it = ids_.find(l.spec.interfaceId); it != ids_.end()) {
+          const Persisted& o = it->second;
+          changed = !(o.id == p.id && o.endpointId == p.endpointId && o.consumerNs == p.consumerNs &&
+                      o.providerNs == p.providerNs && o.eniIp == p.eniIp);
+        }
+        ids_[l.spec.interfaceId] = p;
+        if (changed) saveIds();
+        if (Status st = ensureLink(l, false); !st.ok()) {
+          LP_LOG_WARN("dataplane: fast path for {} ({}) failed, splice carries it: {}", l.spec.interfaceId, endpointId,
+                      st.toString());
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) {
+        for (const auto& l : next)
+          if (ids_.count(l.spec.interfaceId)) removeLink(ids_.at(l.spec.interfaceId), l.spec.interfaceId);
+        continue;
+      }
+      byEndpoint_[endpointId] = std::move(next);
+    }
+  }
+  return splice_->apply(delta);
+}
+
+void FastPathSink::refreshHealth() {
+  std::map<std::string, dataplane::Health> now;
+  for (const auto& [key, r] : splice_->health()) now[key] = r.state;
+  if (now == health_) return;
+  std::set<std::string> turnedUnhealthy;
+  for (const auto& [key, h] : now) {
+    auto was = health_.find(key);
+    if (h == dataplane::Health::kUnhealthy && (was == health_.end() || was->second != h)) turnedUnhealthy.insert(key);
+  }
+  health_ = std::move(now);
+  for (auto& [endpointId, links] : byEndpoint_) {
+    for (auto& l : links) {
+      auto tier = tierOf(l.spec);
+      if (tier != l.tier) {
+        if (Status st = nft(l.spec.providerNs, dataplane::providerLinkCommands(l.spec, l.id, tier)); st.ok()) {
+          l.tier = std::move(tier);
+        } else {
+          LP_LOG_WARN("dataplane: targets of {}: {}", l.spec.interfaceId, st.toString());
+        }
+      }
+      // An NLB ends the connections of a target that turns unhealthy (unless the
+      // group's connection_termination is off).
+      std::set<std::pair<uint32_t, uint16_t>> cut;
+      for (const auto& [port, targets] : l.spec.targetsByPort)
+        for (const auto& t : targets)
+          if (t.terminateWhenUnhealthy && turnedUnhealthy.count(t.healthKey))
+            cut.insert({ipv4(t.ip), static_cast<uint16_t>(t.port)});
+      if (cut.empty()) continue;
+      size_t n = cutConnections(l.id, l.spec.consumerNs, l.spec.providerNs, [&](const net::ConntrackEntry& e) {
+        return cut.count({e.reply.src, e.reply.sport}) > 0;
+      });
+      if (n) LP_LOG_INFO("dataplane: {} connections of {} to unhealthy targets ended", n, l.spec.interfaceId);
+    }
+  }
+}
+
+void FastPathSink::readCounters() {
+  dataplane::CountersReport r;
+  std::map<std::string, std::vector<const Link*>> byNs;
+  for (const auto& [_, links] : byEndpoint_)
+    for (const auto& l : links) byNs[l.spec.consumerNs].push_back(&l);
+  for (const auto& [ns, links] : byNs) {
+    std::map<std::string, uint64_t> bytes, packets;
+    auto out = net::NftRunner::shared().run(ns, std::string("list counters table ip ") + dataplane::kFastTable);
+    if (!out.ok()) {
+      LP_LOG_WARN("dataplane: counters in {}: {}", ns, out.status().toString());
+      continue;
+    }
+    try {
+      // Named, not a temporary: a range-for over parse(...).at(...) would walk a
+      // destroyed document (the temporary lives only to the end of the init).
+      const nlohmann::json doc = nlohmann::json::parse(*out);
+      for (const auto& item : doc.at("nftables")) {
+        if (!item.contains("counter")) continue;
+        const auto& c = item["counter"];
+        bytes[c.value("name", "")] = c.value("bytes", uint64_t{0});
+        packets[c.value("name", "")] = c.value("packets", uint64_t{0});
+      }
+    } catch (const std::exception& e) {
+      LP_LOG_WARN("dataplane: counters in {}: {}", ns, e.what());
+      continue;
+    }
+    std::map<uint32_t, uint64_t> open;
+    if (auto entries = net::conntrackDump(ns, dataplane::kFastMarkBase, dataplane::kFastMarkMask); entries.ok())
+      for (const auto& e : *entries)
+        if (e.open()) ++open[e.mark];
+    for (const Link* l : links) {
+      auto names = dataplane::linkCounterNames(l->id);
+      dataplane::TrafficCounters t;
+      t.bytesIn = bytes[names.in];
+      t.bytesOut = bytes[names.out];
+      t.connections = packets[names.fresh];
+      t.resets = packets[names.resets];
+      t.dropped = packets[names.dropped];
+      t.active = open[dataplane::linkMark(l->id)];
+      r.interfaces[l->spec.interfaceId] = t;
+      r.endpoints[l->spec.endpointId] += t;
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (r.endpoints != kernel_.endpoints || r.interfaces != kernel_.interfaces) {
+    kernel_ = std::move(r);
+    ++kernelActivity_;
+  }
+}
+
+void FastPathSink::verifyLinks() {
+  for (auto& [endpointId, links] : byEndpoint_)
+    for (auto& l : links)
+      if (Status st = ensureLink(l, true); !st.ok())
+        LP_LOG_WARN("dataplane: fast path of {} ({}): {}", l.spec.interfaceId, endpointId, st.toString());
+}
+
+void FastPathSink::tick() {
+  if (kernelOk_) {
+    auto now = std::chrono::steady_clock::now();
+    refreshHealth();
+    if (now - lastCounters_ >= kCountersEvery) {
+      lastCounters_ = now;
+      readCounters();
+    }
+    if (now - lastVerify_ >= kVerifyEvery) {
+      lastVerify_ = now;
+      verifyLinks();
+    }
+    if (!swept_ && now - started_ >= kSweepAfter) {
+      swept_ = true;
+      std::set<std::string> live;
+      for (const auto& [_, links] : byEndpoint_)
+        for (const auto& l : links) live.insert(l.spec.interfaceId);
+      std::vector<std::string> orphans;
+      for (const auto& [iface, _] : ids_)
+        if (!live.count(iface)) orphans.push_back(iface);
+      for (const auto& iface : orphans) removeLink(ids_.at(iface), iface);
+    }
+  }
+  splice_->tick();
+}
+
+void FastPathSink::stop() {
+  // A clean stop removes the namespaces (Reconciler::teardown), and with them the
+  // links, tables and conntrack; the links file goes so a later start begins from
+  // nothing.
+  splice_->stop();
+  ids_.clear();
+  byEndpoint_.clear();
+  std::error_code ec;
+  std::filesystem::remove(idsPath_, ec);
+}
+
+dataplane::CountersReport FastPathSink::counters() {
+  dataplane::CountersReport r = splice_->forwarder().counters();
+  std::lock_guard lock(mu_);
+  for (const auto& [id, c] : kernel_.endpoints) r.endpoints[id] += c;
+  for (const auto& [id, c] : kernel_.interfaces) r.interfaces[id] += c;
+  return r;
+}
+
+uint64_t FastPathSink::activity() {
+  uint64_t a = splice_->forwarder().activity();
+  std::lock_guard lock(mu_);
+  return a + kernelActivity_;
+}
+
+}  // namespace lp::reconciler

@@ -1,0 +1,106 @@
+// FastPathSink: the data plane as the reconciler drives it, with the kernel fast
+// path in front of the splice forwarder. Endpoints whose target groups do not
+// want PROXY protocol get a link per endpoint interface (a veth pair between the
+// consumer's and the provider's VPC namespace) and nftables translation on both
+// sides (dataplane/fastpath_plan.h); no user-space process is on a packet's path,
+// and the connections live in the kernel's conntrack tables, so they outlive the
+// daemon (kill -9) and a restart adopts what is in place instead of rebuilding it.
+// Every delta still goes to the forwarder too: its listeners make the endpoint
+// `available`, check target health, and carry what the kernel path cannot
+// (PROXY v2, AWS service backends, an endpoint into its own VPC, a kernel without
+// NAT).
+//
+// Each tick: new target health becomes new translation maps (within a second),
+// connections to targets that turned unhealthy are deleted from conntrack, and
+// every two seconds the kernel's counters are read and merged with the
+// forwarder's for the counters file and the CloudWatch sampler.
+//
+// Owned by the daemon; apply/tick/stop on the reconciler thread; counters() and
+// activity() from any thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dataplane/fastpath_plan.h"
+#include "net/conntrack.h"
+#include "reconciler/forwarder_sink.h"
+
+namespace lp::reconciler {
+
+struct FastPathOptions {
+  // "auto": kernel where possible; "kernel": the same, but make() fails when the
+  // kernel lacks what it needs; "splice": never the kernel.
+  std::string mode = "auto";
+  int idleTimeoutSeconds = 350;
+  uint64_t endpointBytesPerSecond = 10'000'000'000ull / 8;  // per endpoint per zone; 0 = none
+  std::string stateDir;                                    // fastpath-links.json: link ids, kept across restarts
+};
+
+class FastPathSink final : public DataplaneSink, public dataplane::CounterSource {
+ public:
+  static Result<std::unique_ptr<FastPathSink>> make(std::unique_ptr<ForwarderSink> splice, FastPathOptions options);
+  ~FastPathSink() override;
+
+  dataplane::UpdateResult apply(const dataplane::SnapshotDelta& delta) override;
+  std::map<std::string, dataplane::HealthResult> health() override { return splice_->health(); }
+  void tick() override;
+  void stop() override;
+
+  dataplane::CountersReport counters() override;
+  uint64_t activity() override;
+
+  ForwarderSink& splice() { return *splice_; }
+  // Whether the kernel path is in use at all (mode and kernel).
+  bool kernelEnabled() const { return kernelOk_; }
+
+ private:
+  struct Link {
+    dataplane::FastLink spec;
+    uint32_t id = 0;
+    std::map<int, std::vector<dataplane::TargetSpec>> tier;  // as applied
+  };
+  struct Persisted {
+    uint32_t id = 0;
+    std::string endpointId, consumerNs, providerNs, eniIp;
+  };
+
+  FastPathSink(std::unique_ptr<ForwarderSink> splice, FastPathOptions options);
+  Status ensureLink(Link& link, bool verifyOnly);
+  void removeLink(const Persisted& p, const std::string& interfaceId);
+  size_t cutConnections(uint32_t id, const std::string& consumerNs, const std::string& providerNs,
+                        const std::function<bool(const net::ConntrackEntry&)>& keep);
+  Status ensureTable(const std::string& ns);
+  std::map<int, std::vector<dataplane::TargetSpec>> tierOf(const dataplane::FastLink& spec) const;
+  uint32_t allocateId(const std::string& interfaceId);
+  void loadIds();
+  void saveIds();
+  void refreshHealth();
+  void readCounters();
+  void verifyLinks();
+
+  std::unique_ptr<ForwarderSink> splice_;
+  FastPathOptions opts_;
+  bool kernelOk_ = false;
+  std::string idsPath_;
+
+  // Reconciler thread only.
+  std::map<std::string, std::vector<Link>> byEndpoint_;  // endpoint -> its links on the fast path
+  std::map<std::string, Persisted> ids_;                 // interface -> link id (fastpath-links.json)
+  std::set<std::string> tables_;                         // namespaces whose table this process has written
+  std::map<std::string, dataplane::Health> health_;
+  std::chrono::steady_clock::time_point started_, lastCounters_{}, lastVerify_{};
+  bool swept_ = false;
+
+  std::mutex mu_;
+  dataplane::CountersReport kernel_;  // guarded by mu_
+  uint64_t kernelActivity_ = 0;       // guarded by mu_
+};
+
+}  // namespace lp::reconciler

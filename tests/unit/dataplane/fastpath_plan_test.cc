@@ -1,0 +1,265 @@
+// The kernel fast path's plan: which endpoints it carries, link addresses, target
+// tiers, and (as root) that the nft commands it writes are accepted by this
+// kernel and carry a connection between two VPCs using the same addresses, with
+// conntrack deletion ending it.
+#include "dataplane/fastpath_plan.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "net/conntrack.h"
+#include "net/netlink.h"
+#include "net/netns.h"
+#include "net/nft_runner.h"
+#include "../test_namespaces.h"
+
+namespace lp::dataplane {
+namespace {
+
+TargetSpec target(const std::string& ip, const std::string& zone, const std::string& key = "") {
+  TargetSpec t;
+  t.healthKey = key;
+  t.ns = "lp-vpc-p";
+  t.sourceIp = "10.0.1.5";
+  t.ip = ip;
+  t.port = 8080;
+  t.zoneId = zone;
+  return t;
+}
+
+ListenerSpec listener(int port, std::vector<TargetSpec> targets) {
+  ListenerSpec l;
+  l.endpointId = "vpce-0123456789abcdef0";
+  l.interfaceId = "eni-0123456789abcdef0";
+  l.zoneId = "use1-az1";
+  l.ns = "lp-vpc-c";
+  l.ip = "10.0.1.50";
+  l.port = port;
+  l.forwarding = true;
+  l.targets = std::move(targets);
+  return l;
+}
+
+TEST(FastPathPlan, OnlyPlainTcpBetweenTwoVpcsGoesThroughTheKernel) {
+  EXPECT_EQ(fastPathRefusal({listener(443, {target("10.0.1.20", "use1-az1")})}), "");
+  auto proxy = target("10.0.1.20", "use1-az1");
+  proxy.proxyProtocolV2 = true;
+  EXPECT_EQ(fastPathRefusal({listener(443, {proxy})}), "PROXY protocol v2");
+  auto host = target("10.0.1.20", "use1-az1");
+  host.ns = "";
+  EXPECT_NE(fastPathRefusal({listener(443, {host})}), "");
+  auto own = target("10.0.1.20", "use1-az1");
+  own.ns = "lp-vpc-c";
+  EXPECT_EQ(fastPathRefusal({listener(443, {own})}), "target in the consumer's own VPC");
+  EXPECT_EQ(fastPathRefusal({listener(443, {})}), "no targets");
+  auto pending = listener(443, {target("10.0.1.20", "use1-az1")});
+  pending.forwarding = false;
+  EXPECT_EQ(fastPathRefusal({pending}), "not forwarding");
+  EXPECT_EQ(fastPathRefusal({}), "no listeners");
+}
+
+TEST(FastPathPlan, LinkAddressesAreASlash31PerLinkOutsideTheMetadataRange) {
+  EXPECT_EQ(linkAddresses(1).consumer, "169.254.0.2");
+  EXPECT_EQ(linkAddresses(1).provider, "169.254.0.3");
+  EXPECT_EQ(linkAddresses(200).consumer, "169.254.1.144");
+  EXPECT_FALSE(usableLinkId(0));
+  EXPECT_FALSE(usableLinkId(kMaxLinkId + 1));
+  EXPECT_TRUE(usableLinkId(kMaxLinkId));
+  for (uint32_t id = 1; id <= kMaxLinkId; ++id)
+    if (usableLinkId(id)) {
+      ASSERT_EQ(linkAddresses(id).consumer.rfind("169.254.169.", 0), std::string::npos) << id;
+    }
+  EXPECT_EQ(linkMark(7), 0x4c500007u);
+  EXPECT_EQ(consumerLinkName("eni-0123456789abcdef0").size(), 15u);
+  EXPECT_NE(consumerLinkName("eni-0123456789abcdef0"), providerLinkName("eni-0123456789abcdef0"));
+}
+
+TEST(FastPathPlan, TierIsZoneFirstHealthyOnlyAndFailsOpen) {
+  std::vector<TargetSpec> ts = {target("10.0.1.20", "use1-az1", "a"), target("10.0.1.21", "use1-az2", "b"),
+                                target("10.0.1.22", "use1-az1", "c")};
+  using H = Health;
+  auto ips = [](const std::vector<TargetSpec>& v) {
+    std::string s;
+    for (const auto& t : v) s += t.ip + " ";
+    return s;
+  };
+  EXPECT_EQ(ips(currentTier(ts, "use1-az1", {{"a", H::kHealthy}, {"b", H::kHealthy}, {"c", H::kHealthy}})),
+            "10.0.1.20 10.0.1.22 ");
+  EXPECT_EQ(ips(currentTier(ts, "use1-az1", {{"a", H::kUnhealthy}, {"b", H::kHealthy}, {"c", H::kHealthy}})),
+            "10.0.1.22 ");
+  EXPECT_EQ(ips(currentTier(ts, "use1-az1", {{"a", H::kUnhealthy}, {"b", H::kHealthy}, {"c", H::kUnhealthy}})),
+            "10.0.1.21 ");
+  // Nothing healthy: targets still in their first checks, zone first.
+  EXPECT_EQ(ips(currentTier(ts, "use1-az1", {{"a", H::kUnhealthy}, {"b", H::kUnhealthy}})), "10.0.1.22 ");
+  // Nothing healthy or initial: every target of the zone (an NLB fails open).
+  EXPECT_EQ(ips(currentTier(ts, "use1-az2", {{"a", H::kUnhealthy}, {"b", H::kUnhealthy}, {"c", H::kUnhealthy}})),
+            "10.0.1.21 ");
+}
+
+TEST(FastPathPlan, CommandsTranslateBothSidesAndAPortWithoutTargetsHasNoRule) {
+  auto links = fastLinks({listener(443, {target("10.0.1.20", "use1-az1"), target("10.0.1.21", "use1-az1")}),
+                          listener(80, {target("10.0.1.20", "use1-az1")})});
+  ASSERT_EQ(links.size(), 1u);
+  const auto& f = links[0];
+  EXPECT_EQ(f.sourceIp, "10.0.1.5");
+  EXPECT_EQ(f.providerNs, "lp-vpc-p");
+  std::string c = consumerLinkCommands(f, 1, 1'250'000'000);
+  EXPECT_NE(c.find("tcp dport { 80, 443 } ct mark set 0x4c500001 ct timeout set \"idle\" dnat to 169.254.0.3"),
+            std::string::npos)
+      << c;
+  EXPECT_NE(c.find("rate over 1250000000 bytes/second"), std::string::npos);
+  std::string p = providerLinkCommands(f, 1, {{443, f.targetsByPort.at(443)}, {80, {}}});
+  EXPECT_NE(p.find("dnat ip to jhash ip saddr . tcp sport mod 2 map { 0 : 10.0.1.20 . 8080, 1 : 10.0.1.21 . 8080 }"),
+            std::string::npos)
+      << p;
+  EXPECT_EQ(p.find("tcp dport 80 "), std::string::npos) << p;
+}
+
+// As root: two namespaces with the same subnet (10.0.1.0/24), a workload in each
+// (client 10.0.1.10 in the consumer's, server 10.0.1.20 in the provider's), the
+// link and tables exactly as planned. The server sees the node address; deleting
+// the link's conntrack entries ends the connection (the client gets a reset).
+class FastPathKernelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    for (const char* tag : {"fpc", "fpp", "fpw", "fpt"}) names_.push_back(testenv::testNamespace(tag));
+    for (const auto& n : names_) ASSERT_TRUE(net::createNamespace(n).ok());
+  }
+  void TearDown() override {
+    for (const auto& n : names_) (void)net::deleteNamespace(n);
+  }
+  // A VPC namespace with bridge br0 holding 10.0.1.1/24 (and extra), a workload
+  // namespace on it with address ip.
+  void vpc(const std::string& ns, const std::string& workload, const std::string& ip, const std::string& extra) {
+    auto nl = net::Netlink::open(ns);
+    ASSERT_TRUE(nl.ok());
+    ASSERT_TRUE((*nl)->setUp("lo").ok());
+    ASSERT_TRUE((*nl)->ensureBridge("br0").ok());
+    ASSERT_TRUE((*nl)->addAddress("br0", "10.0.1.1/24").ok());
+    if (!extra.empty()) {
+      ASSERT_TRUE((*nl)->addAddress(extra == "10.0.1.50/32" ? "lo" : "br0", extra).ok());
+    }
+    ASSERT_TRUE((*nl)->ensureVeth("wv", workload, "eth0").ok());
+    ASSERT_TRUE((*nl)->setMaster("wv", "br0").ok());
+    ASSERT_TRUE((*nl)->setUp("wv").ok());
+    ASSERT_TRUE(net::setSysctl(ns, "net/ipv4/ip_forward", "1").ok());
+    auto wl = net::Netlink::open(workload);
+    ASSERT_TRUE(wl.ok());
+    ASSERT_TRUE((*wl)->setUp("lo").ok());
+    ASSERT_TRUE((*wl)->addAddress("eth0", ip + "/24").ok());
+    ASSERT_TRUE((*wl)->setUp("eth0").ok());
+    ASSERT_TRUE((*wl)->setDefaultRoute("10.0.1.1").ok());
+  }
+  std::vector<std::string> names_;
+};
+
+sockaddr_in addr(const char* ip, int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, ip, &a.sin_addr);
+  return a;
+}
+
+TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutResetsTheClient) {
+  const std::string &c = names_[0], &p = names_[1], &w = names_[2], &t = names_[3];
+  vpc(c, w, "10.0.1.10", "10.0.1.50/32");
+  vpc(p, t, "10.0.1.20", "10.0.1.5/24");
+  ListenerSpec l = listener(443, {target("10.0.1.20", "use1-az1")});
+  l.ns = c;
+  l.targets[0].ns = p;
+  auto f = fastLinks({l})[0];
+  const uint32_t id = 5;
+  auto cnl = net::Netlink::open(c);
+  ASSERT_TRUE(cnl.ok());
+  std::string cname = consumerLinkName(f.interfaceId), pname = providerLinkName(f.interfaceId);
+  ASSERT_TRUE((*cnl)->ensureVeth(cname, p, pname).ok());
+  ASSERT_TRUE((*cnl)->addAddress(cname, linkAddresses(id).consumer + "/31").ok());
+  ASSERT_TRUE((*cnl)->setUp(cname).ok());
+  auto pnl = net::Netlink::open(p);
+  ASSERT_TRUE((*pnl)->addAddress(pname, linkAddresses(id).provider + "/31").ok());
+  ASSERT_TRUE((*pnl)->setUp(pname).ok());
+  auto& nft = net::NftRunner::shared();
+  for (const auto& ns : {c, p}) {
+    auto r = nft.run(ns, fastTableCommands(350));
+    ASSERT_TRUE(r.ok()) << r.status().toString();
+    // Idempotent: a restarted daemon writes it again over what is in place.
+    ASSERT_TRUE(nft.run(ns, fastTableCommands(350)).ok());
+  }
+  auto r = nft.run(p, providerLinkCommands(f, id, f.targetsByPort));
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  r = nft.run(c, consumerLinkCommands(f, id, 0));
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  ASSERT_TRUE(nft.run(c, consumerLinkCommands(f, id, 1'250'000'000)).ok());
+
+  auto server = net::socketInNamespace(t, AF_INET, SOCK_STREAM);
+  ASSERT_TRUE(server.ok());
+  int one = 1;
+  setsockopt(*server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto sa = addr("0.0.0.0", 8080);
+  ASSERT_EQ(bind(*server, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(listen(*server, 8), 0);
+  auto client = net::socketInNamespace(w, AF_INET, SOCK_STREAM);
+  ASSERT_TRUE(client.ok());
+  timeval tv{3, 0};
+  setsockopt(*client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(*client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  auto dst = addr("10.0.1.50", 443);
+  ASSERT_EQ(connect(*client, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0) << std::strerror(errno);
+  sockaddr_in peer{};
+  socklen_t len = sizeof peer;
+  int conn = accept(*server, reinterpret_cast<sockaddr*>(&peer), &len);
+  ASSERT_GE(conn, 0);
+  char ip[32];
+  inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
+  EXPECT_STREQ(ip, "10.0.1.5");  // the node address, never the consumer's 10.0.1.10
+  ASSERT_EQ(send(conn, "hi", 2, 0), 2);
+  char buf[8] = {};
+  ASSERT_EQ(recv(*client, buf, sizeof buf, 0), 2);
+  EXPECT_STREQ(buf, "hi");
+
+  auto entries = net::conntrackDump(c, linkMark(id), 0xffffffff);
+  ASSERT_TRUE(entries.ok()) << entries.status().toString();
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_TRUE((*entries)[0].open());
+  auto counters = nft.run(c, "list counters table ip lp-fast");
+  ASSERT_TRUE(counters.ok());
+  EXPECT_NE(counters->find("\"name\": \"new-5\""), std::string::npos) << *counters;
+
+  // The provider cannot open a connection into the consumer through the link.
+  auto back = net::socketInNamespace(t, AF_INET, SOCK_STREAM);
+  ASSERT_TRUE(back.ok());
+  timeval shortTv{1, 0};
+  setsockopt(*back, SOL_SOCKET, SO_SNDTIMEO, &shortTv, sizeof shortTv);
+  auto link = addr(linkAddresses(id).consumer.c_str(), 443);
+  EXPECT_NE(connect(*back, reinterpret_cast<sockaddr*>(&link), sizeof link), 0);
+  close(*back);
+
+  // Cut: both namespaces' entries deleted, then the client (only reading) is
+  // made to reset at once: no packet of its own is needed.
+  auto cut = net::conntrackDeleteMarked(c, linkMark(id), 0xffffffff);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(*cut, 1u);
+  ASSERT_TRUE(net::conntrackDeleteMarked(p, linkMark(id), 0xffffffff).ok());
+  sockaddr_in self{};
+  len = sizeof self;
+  ASSERT_EQ(getsockname(*client, reinterpret_cast<sockaddr*>(&self), &len), 0);
+  ASSERT_TRUE(net::tcpKill(c, ntohl(dst.sin_addr.s_addr), 443, ntohl(self.sin_addr.s_addr), ntohs(self.sin_port)).ok());
+  errno = 0;
+  ssize_t n = recv(*client, buf, sizeof buf, 0);
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  close(conn);
+  close(*client);
+  close(*server);
+}
+
+}  // namespace
+}  // namespace lp::dataplane
