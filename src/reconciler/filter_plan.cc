@@ -186,6 +186,7 @@ std::string filterRuleset(const FilterInputs& in) {
   // namespace itself sends (load balancer nodes to targets, endpoints' replies).
   cmds.push_back(inet.baseChain("prerouting", "prerouting", kSgInetPriority));
   cmds.push_back(inet.baseChain("output", "output", kSgInetPriority));
+  cmds.push_back(inet.baseChain("postrouting", "postrouting", kSgTranslatedPriority));
   json dns = json{{"set", {"udp", "tcp"}}};
   json thPort = {{"payload", {{"protocol", "th"}, {"field", "dport"}}}};
   json thSport = {{"payload", {{"protocol", "th"}, {"field", "sport"}}}};
@@ -260,6 +261,15 @@ std::string filterRuleset(const FilterInputs& in) {
   addVmap(cmds, inet, "prerouting", ipField("daddr"), ingressJumps);
   // Endpoints and nodes are local: only a workload is reached from the namespace.
   addVmap(cmds, inet, "output", ipField("daddr"), workloadIngressJumps);
+  // A new connection the fast path translated (destination and source NAT done):
+  // the target's ingress rules, against the node address it now comes from.
+  if (!workloadIngressJumps.empty()) {
+    json set = json::array();
+    for (const auto& [value, target] : workloadIngressJumps) set.push_back(json::array({value, jump(target)}));
+    cmds.push_back(inet.rule("postrouting", {match({{"ct", {{"key", "status"}}}}, "dnat", "in"),
+                                             match({{"ct", {{"key", "state"}}}}, "new", "in"),
+                                             {{"vmap", {{"key", ipField("daddr")}, {"data", {{"set", set}}}}}}}));
+  }
   return json{{"nftables", cmds}}.dump();
 }
 

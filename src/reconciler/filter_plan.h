@@ -35,6 +35,10 @@ inline constexpr const char* kSgTable = "lp-sg";
 // Hook priorities of the chains above, for whoever adds NAT in the same namespace.
 inline constexpr int kSgInetPriority = -150;
 inline constexpr int kSgBridgePriority = -200;
+// After source NAT (100): a connection the kernel fast path translated to a target
+// meets the target's ingress rules here, from the load balancer node's address, as
+// the splice path's connection from the node does in `output`.
+inline constexpr int kSgTranslatedPriority = 150;
 
 struct SubnetFilter {
   std::string subnetId;

@@ -214,6 +214,24 @@ TEST(FilterPlan, GroupChainsAndPorts) {
   EXPECT_EQ(jumps[0][0]["vmap"]["data"]["set"][0][0], "lp-vw1");
 }
 
+// The kernel fast path translates in the provider's namespace (dstnat -100, srcnat
+// 100): its new connections meet the target's ingress rules after both, from the
+// load balancer node's address, as the splice path's connections do in output.
+TEST(FilterPlan, TranslatedConnectionsMeetTheTargetsIngressAfterSourceNat) {
+  json b = json::parse(filterRuleset(twoSubnets()));
+  const json* post = baseChain(b, "inet", "postrouting");
+  ASSERT_NE(post, nullptr);
+  EXPECT_EQ((*post)["prio"], 150);
+  auto r = rules(b, "inet", "postrouting");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0][0]["match"]["left"]["ct"]["key"], "status");
+  EXPECT_EQ(r[0][0]["match"]["right"], "dnat");
+  EXPECT_EQ(r[0][1]["match"]["right"], "new");
+  ASSERT_EQ(r[0][2]["vmap"]["data"]["set"].size(), 1u);  // workloads only
+  EXPECT_EQ(r[0][2]["vmap"]["data"]["set"][0][0], "10.1.1.10");
+  EXPECT_EQ(r[0][2]["vmap"]["data"]["set"][0][1]["jump"]["target"], "in-eni-w1");
+}
+
 TEST(FilterPlan, NothingToGuardStillMakesBothTables) {
   FilterInputs in;
   in.resolver = "10.1.0.2";
