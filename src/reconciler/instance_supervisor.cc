@@ -155,7 +155,10 @@ std::chrono::milliseconds InstanceSupervisor::passOnce() {
   });
   bool busy = !children_.empty();
   auto now = clock_.steadyNow();
-  for (const auto& [i, rev] : all) {
+  for (const auto& entry : all) {
+    // Named, not a structured binding: Clang 14 cannot capture bindings in lambdas.
+    const Instance& i = entry.first;
+    const uint64_t rev = entry.second;
     InstanceObservation o;
     auto state = i.stateValue();
     if (state == InstanceState::kPending) o.interfaceReady = host_.interfaceReady(i);
