@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "api/api_service.h"
 #include "api/sigv4.h"
 #include "common/log.h"
@@ -148,8 +150,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     unsigned char pick = data[1] >= '0' && data[1] <= '9' ? data[1] - '0' : data[1];
     resp = e.api->handle(signedRequest(kServices[pick % std::size(kServices)], in.substr(2)));
   }
-  // Every answer is a well-formed status with an XML document.
+  // Every answer is a well-formed status with a document of its declared type: XML
+  // from the Query and EC2 protocols, JSON from the JSON protocol and the console's
+  // calls (which must stay valid JSON whatever bytes a request quoted), and the
+  // console's own page and plain-text refusals.
   if (resp.status < 200 || resp.status > 599) abort();
-  if (resp.body.rfind("<?xml", 0) != 0) abort();
+  const std::string& type = resp.contentType;
+  if (type.rfind("text/xml", 0) == 0) {
+    if (resp.body.rfind("<?xml", 0) != 0) abort();
+  } else if (type.rfind("application/json", 0) == 0 || type.rfind("application/x-amz-json", 0) == 0) {
+    if (!nlohmann::json::accept(resp.body)) abort();
+  } else if (type.rfind("text/", 0) != 0 && type.rfind("application/javascript", 0) != 0 &&
+             type.rfind("image/", 0) != 0) {
+    abort();
+  }
   return 0;
 }
