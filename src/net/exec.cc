@@ -13,6 +13,11 @@
 
 namespace lp::net {
 
+std::string namespaceFilesRoot(const std::string& etcNetns) {
+  if (etcNetns == "/etc/netns") return "/run/linkplane/netns";
+  return etcNetns + ".linkplane";
+}
+
 Result<int> execInNamespace(const std::string& ns, const std::vector<std::string>& argv, const std::string& etcNetns) {
   if (argv.empty()) return Status("InvalidParameterValue", "no command to run");
   if (!namespaceExists(ns)) return Status("InvalidNamespace.NotFound", "no network namespace " + ns);
@@ -26,13 +31,12 @@ Result<int> execInNamespace(const std::string& ns, const std::vector<std::string
     return 127;
   }
   close(fd);
-  // Files the namespace's /etc/netns/<ns>/ holds, bound over the host's in a
-  // private mount namespace, as `ip netns exec` does: the VPC resolver, and the
-  // trust store with linkplane's local CA in it (so the AWS CLI and SDKs reach
+  // Files bound over the host's in a private mount namespace, as `ip netns exec`
+  // does with /etc/netns/<ns>/: the VPC resolver, and the trust store with linkplane's local CA in it (so the AWS CLI and SDKs reach
   // linkplane's own services by their AWS names without AWS_CA_BUNDLE).
   const std::pair<std::string, const char*> binds[] = {
       {etcNetns + "/" + ns + "/resolv.conf", "/etc/resolv.conf"},
-      {etcNetns + "/" + ns + "/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt"},
+      {namespaceFilesDir(ns, etcNetns) + "/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt"},
   };
   bool unshared = false;
   for (const auto& [from, onto] : binds) {

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "net/exec.h"
+
 namespace lp::net {
 
 Result<int> spawnDetached(const std::vector<std::string>& argv, const std::vector<std::string>& env,
@@ -80,13 +82,14 @@ std::vector<int> processesInNamespace(const std::string& ns) {
 }
 
 std::optional<std::string> findInstanceInterface(const std::string& instanceId, const std::string& etcNetns) {
-  DIR* d = opendir(etcNetns.c_str());
+  std::string root = namespaceFilesRoot(etcNetns);
+  DIR* d = opendir(root.c_str());
   if (!d) return std::nullopt;
   std::optional<std::string> found;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name.rfind("lp-eni-", 0) != 0) continue;
-    std::ifstream in(etcNetns + "/" + name + "/instance");
+    std::ifstream in(root + "/" + name + "/instance");
     std::string id;
     if (in >> id && id == instanceId) {
       found = name.substr(3);
@@ -102,3 +105,4 @@ void signalAll(const std::vector<int>& pids, int sig) {
 }
 
 }  // namespace lp::net
+

@@ -28,7 +28,7 @@ std::optional<int> reapIfExited(int pid);
 std::vector<int> processesInNamespace(const std::string& ns);
 
 // The interface id of a running instance, from the marker its supervisor writes
-// beside the namespace's resolv.conf (<etcNetns>/lp-<eni-id>/instance), for
+// in linkplane's files of the namespace (namespaceFilesDir(lp-<eni-id>)/instance), for
 // `linkplane exec --instance`; nullopt when it is not running on this host.
 std::optional<std::string> findInstanceInterface(const std::string& instanceId,
                                                  const std::string& etcNetns = "/etc/netns");

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "net/instance_process.h"
+#include "net/exec.h"
 #include "net/netlink.h"
 #include "net/netns.h"
 
@@ -311,13 +312,15 @@ class NetInstanceHost final : public InstanceHost {
 
   void markRunning(const Instance& i, bool running) override {
     if (!dataplane_) return;
-    std::string path = etcNetns_ + "/" + nsOf(i) + "/instance";
+    std::string dir = net::namespaceFilesDir(nsOf(i), etcNetns_);
+    std::string path = dir + "/instance";
     std::error_code ec;
+    std::filesystem::remove(etcNetns_ + "/" + nsOf(i) + "/instance", ec);  // where it was before 2026-12-05
     if (!running) {
       std::filesystem::remove(path, ec);
       return;
     }
-    std::filesystem::create_directories(etcNetns_ + "/" + nsOf(i), ec);
+    std::filesystem::create_directories(dir, ec);
     std::ofstream out(path, std::ios::trunc);
     out << i.id.str() << "\n";
   }

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "common/log.h"
+#include "net/exec.h"
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/nftables.h"
@@ -124,6 +125,7 @@ Status NetHostProvisioner::removeNamespace(const std::string& ns) {
   LP_RETURN_IF_ERROR(net::deleteNamespace(ns));
   std::error_code ec;
   std::filesystem::remove_all(etcNetns_ + "/" + ns, ec);
+  std::filesystem::remove_all(net::namespaceFilesDir(ns, etcNetns_), ec);
   owned_.erase(ns);
   saveLedger();
   return Status::Ok();
@@ -296,13 +298,16 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
     out << want;
     if (!out.flush()) return Status("InternalError", "cannot write " + path);
   }
-  // The daemon's CA bundle (system CAs + its local CA), for `linkplane exec`.
+  // The daemon's CA bundle (system CAs + its local CA), for `linkplane exec`; where
+  // releases before 2026-12-05 put it, `ip netns exec` complained on every call.
   std::error_code ec;
+  std::filesystem::remove(dir + "/ca-certificates.crt", ec);
   if (std::filesystem::exists(caBundle_, ec)) {
-    std::filesystem::create_directories(dir, ec);
-    std::filesystem::copy_file(caBundle_, dir + "/ca-certificates.crt",
+    std::string files = net::namespaceFilesDir(w.ns, etcNetns_);
+    std::filesystem::create_directories(files, ec);
+    std::filesystem::copy_file(caBundle_, files + "/ca-certificates.crt",
                                std::filesystem::copy_options::update_existing, ec);
-    if (ec) return Status("InternalError", "cannot copy " + caBundle_ + " to " + dir + ": " + ec.message());
+    if (ec) return Status("InternalError", "cannot copy " + caBundle_ + " to " + files + ": " + ec.message());
   }
   return Status::Ok();
 }
