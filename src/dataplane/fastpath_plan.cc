@@ -25,6 +25,23 @@ std::string setElement(const std::string& map, const std::string& key, const std
 
 }  // namespace
 
+std::vector<std::string> elementResets(const std::string& commands) {
+  // setElement()'s three lines: add k : v, delete k, add k : v.
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < commands.size();) {
+    size_t end = commands.find('\n', at);
+    if (end == std::string::npos) end = commands.size();
+    lines.push_back(commands.substr(at, end - at));
+    at = end + 1;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 1; i + 1 < lines.size(); ++i)
+    if (lines[i].rfind("delete element ", 0) == 0 && lines[i - 1].rfind("add element ", 0) == 0 &&
+        lines[i + 1] == lines[i - 1])
+      out.push_back(lines[i] + "\n");
+  return out;
+}
+
 std::string fastPathRefusal(const std::vector<ListenerSpec>& listeners) {
   if (listeners.empty()) return "no listeners";
   for (const auto& l : listeners) {

@@ -92,6 +92,13 @@ std::string consumerLinkRemoval(const FastLink& link, uint32_t id);
 std::string providerLinkCommands(const FastLink& link, uint32_t id,
                                  const std::map<int, std::vector<TargetSpec>>& tierByPort);
 std::string providerLinkRemoval(const FastLink& link, uint32_t id);
+// The map elements the commands above give a new value (`eps`, `links`, `src-of`),
+// as one `delete element` command each. The kernel refuses `add element` of a key
+// that holds another value (EEXIST, "File exists"), and nft 1.0.6 has no
+// `destroy`, so a batch that meets such a key (an endpoint address, interface
+// name or link id left by an endpoint that was deleted, or by a run that crashed
+// while removing it) is retried after these are run alone, errors ignored.
+std::vector<std::string> elementResets(const std::string& commands);
 
 // Counter object names of link id in the consumer namespace.
 struct LinkCounterNames {

@@ -35,6 +35,15 @@ Status nft(const std::string& ns, const std::string& commands) {
   return Status::Ok();
 }
 
+// A link's commands; when a map key they set holds another value (see
+// elementResets), those keys are deleted alone and the batch runs again.
+Status nftLink(const std::string& ns, const std::string& commands) {
+  Status st = nft(ns, commands);
+  if (st.ok() || st.message().find("File exists") == std::string::npos) return st;
+  for (const auto& reset : dataplane::elementResets(commands)) (void)nft(ns, reset);
+  return nft(ns, commands);
+}
+
 // Removal commands may name things already gone: one batch first, then line by line.
 void nftBestEffort(const std::string& ns, const std::string& commands) {
   if (nft(ns, commands).ok()) return;
@@ -208,8 +217,8 @@ Status FastPathSink::ensureLink(Link& link, bool verifyOnly) {
   LP_RETURN_IF_ERROR(ensureTable(f.consumerNs));
   LP_RETURN_IF_ERROR(ensureTable(f.providerNs));
   link.tier = tierOf(f);
-  LP_RETURN_IF_ERROR(nft(f.providerNs, dataplane::providerLinkCommands(f, link.id, link.tier)));
-  LP_RETURN_IF_ERROR(nft(f.consumerNs, dataplane::consumerLinkCommands(f, link.id, opts_.endpointBytesPerSecond)));
+  LP_RETURN_IF_ERROR(nftLink(f.providerNs, dataplane::providerLinkCommands(f, link.id, link.tier)));
+  LP_RETURN_IF_ERROR(nftLink(f.consumerNs, dataplane::consumerLinkCommands(f, link.id, opts_.endpointBytesPerSecond)));
   return Status::Ok();
 }
 
@@ -346,7 +355,7 @@ void FastPathSink::refreshHealth() {
     for (auto& l : links) {
       auto tier = tierOf(l.spec);
       if (tier != l.tier) {
-        if (Status st = nft(l.spec.providerNs, dataplane::providerLinkCommands(l.spec, l.id, tier)); st.ok()) {
+        if (Status st = nftLink(l.spec.providerNs, dataplane::providerLinkCommands(l.spec, l.id, tier)); st.ok()) {
           l.tier = std::move(tier);
         } else {
           LP_LOG_WARN("dataplane: targets of {}: {}", l.spec.interfaceId, st.toString());

@@ -121,6 +121,17 @@ TEST(FastPathPlan, CommandsTranslateBothSidesAndAPortWithoutTargetsHasNoRule) {
   EXPECT_EQ(p.find("tcp dport 80 "), std::string::npos) << p;
 }
 
+TEST(FastPathPlan, ElementResetsNameEveryMapKeyALinkGivesANewValue) {
+  auto f = fastLinks({listener(443, {target("10.0.1.20", "use1-az1")})})[0];
+  auto c = elementResets(consumerLinkCommands(f, 7, 0));
+  EXPECT_EQ(c, (std::vector<std::string>{"delete element ip lp-fast src-of { 0x4c500007 }\n",
+                                         "delete element ip lp-fast eps { 10.0.1.50 }\n"}));
+  auto p = elementResets(providerLinkCommands(f, 7, f.targetsByPort));
+  EXPECT_EQ(p, (std::vector<std::string>{"delete element ip lp-fast src-of { 0x4c500007 }\n",
+                                         "delete element ip lp-fast links { \"lp-fp789abcdef0\" }\n"}));
+  EXPECT_TRUE(elementResets("").empty());
+}
+
 // As root: two namespaces with the same subnet (10.0.1.0/24), a workload in each
 // (client 10.0.1.10 in the consumer's, server 10.0.1.20 in the provider's), the
 // link and tables exactly as planned. The server sees the node address; deleting
@@ -259,6 +270,37 @@ TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutRese
   close(conn);
   close(*client);
   close(*server);
+}
+
+// An endpoint deleted and another made: the new link reuses the old one's id and
+// the endpoint address, with another source (node) address. The kernel refuses
+// the batch while the old values are there; after elementResets it goes through.
+TEST_F(FastPathKernelTest, ALinkReusingAnIdAndAnAddressReplacesTheOldValues) {
+  const std::string &c = names_[0], &p = names_[1];
+  ListenerSpec l = listener(443, {target("10.0.1.20", "use1-az1")});
+  l.ns = c;
+  l.targets[0].ns = p;
+  auto old = fastLinks({l})[0];
+  l.interfaceId = "eni-0fedcba987654321f";
+  l.targets[0].sourceIp = "10.0.1.6";
+  auto fresh = fastLinks({l})[0];
+  auto& nft = net::NftRunner::shared();
+  for (const auto& ns : {c, p}) ASSERT_TRUE(nft.run(ns, fastTableCommands(350)).ok());
+  ASSERT_TRUE(nft.run(p, providerLinkCommands(old, 9, old.targetsByPort)).ok());
+  ASSERT_TRUE(nft.run(c, consumerLinkCommands(old, 9, 0)).ok());
+  // The consumer's commands of the new link (id 9 again, same ENI address) carry the
+  // same values there, so only the provider's source address differs.
+  auto refused = nft.run(p, providerLinkCommands(fresh, 9, fresh.targetsByPort));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("File exists"), std::string::npos) << refused.status().toString();
+  for (const auto& reset : elementResets(providerLinkCommands(fresh, 9, fresh.targetsByPort)))
+    (void)nft.run(p, reset);
+  auto r = nft.run(p, providerLinkCommands(fresh, 9, fresh.targetsByPort));
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  auto listed = nft.run(p, "list map ip lp-fast src-of");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_NE(listed->find("10.0.1.6"), std::string::npos) << *listed;
+  EXPECT_EQ(listed->find("10.0.1.5"), std::string::npos) << *listed;
 }
 
 }  // namespace
