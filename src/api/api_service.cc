@@ -73,6 +73,8 @@ const Route* Router::find(std::string_view signingName, std::string_view action)
 ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, ApiOptions apiOptions)
     : ctx_(ctx), options_(std::move(apiOptions)) {
   if (options_.throttle) throttle_ = std::make_unique<AccountThrottle>(*options_.throttle, ctx.region, ctx.clock);
+  if (options_.throttle && options_.throttle->enabled && options_.throttle->maxInFlight > 0)
+    inFlight_ = std::make_unique<InFlightLimiter>(options_.throttle->maxInFlight);
   registerAllHandlers(router_, ctx, metrics);
   console_ = std::make_unique<console::ConsoleService>(*this, ctx, console::ConsoleOptions{});
 }
@@ -248,9 +250,15 @@ HttpResponse ApiService::callAs(std::string_view signingName, const model::Accou
 
 std::optional<HttpResponse> ApiService::throttled(const ServiceInfo& svc, const model::Account& account,
                                                   std::string_view action, const std::string& requestId,
-                                                  const RequestNote* note) const {
+                                                  const RequestNote* note,
+                                                  std::optional<InFlightLimiter::Slot>* slot) const {
   bool readOnly = isReadOnlyAction(action);
-  if (!throttle_ || throttle_->admit(account.id, readOnly)) return std::nullopt;
+  // The cap first: a call refused for it is not charged a token.
+  if (inFlight_)
+    if (auto s = inFlight_->enter(account.id)) slot->emplace(std::move(*s));
+  bool admitted = (!inFlight_ || slot->has_value()) && (!throttle_ || throttle_->admit(account.id, readOnly));
+  if (admitted) return std::nullopt;
+  slot->reset();
   // The codes and statuses AWS sends, which the SDKs' retry handlers know.
   Status st = svc.protocol == Protocol::kEc2    ? Status("RequestLimitExceeded", "Request limit exceeded.")
               : svc.protocol == Protocol::kJson ? Status("ThrottlingException", "Rate exceeded")
@@ -294,7 +302,8 @@ HttpResponse ApiService::dispatchJson(const ServiceInfo& svc, const model::Accou
   if (action != "LookupEvents")
     return errorResponse(svc, Status("UnknownOperationException", "This service answers LookupEvents only."),
                          requestId);
-  if (auto r = throttled(svc, account, action, requestId, &note)) return std::move(*r);
+  std::optional<InFlightLimiter::Slot> slot;
+  if (auto r = throttled(svc, account, action, requestId, &note, &slot)) return std::move(*r);
   auto query = cloudtrail::parseLookupEventsRequest(req.body);
   if (!query.ok()) return errorResponse(svc, query.status(), requestId);
   query->account = account.id;  // an account sees only its own events
@@ -327,7 +336,8 @@ HttpResponse ApiService::dispatch(const ServiceInfo& service, const model::Accou
     return errorResponse(*svc, Status("InvalidAction", "The action " + *action + " is not valid for this web service."),
                          requestId);
 
-  if (auto r = throttled(*svc, *account, *action, requestId, note)) return std::move(*r);
+  std::optional<InFlightLimiter::Slot> slot;
+  if (auto r = throttled(*svc, *account, *action, requestId, note, &slot)) return std::move(*r);
 
   control::CallContext call{account->id, requestId, false};
   if (svc->protocol == Protocol::kEc2) {

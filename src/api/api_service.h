@@ -16,6 +16,7 @@
 
 #include "api/params.h"
 #include "api/sigv4.h"
+#include "api/in_flight.h"
 #include "api/throttle.h"
 #include "api/xml_writer.h"
 #include "control/context.h"
@@ -140,8 +141,11 @@ class ApiService {
                             const std::string& requestId, RequestNote& note) const;
   // RequestLimitExceeded / Throttling / ThrottlingException when the account's bucket
   // for this kind of call is empty (recorded if the call would have changed something).
+  // Also when the account already has its maximum of calls running (in_flight.h);
+  // otherwise *slot holds this call's place among them until it goes out of scope.
   std::optional<HttpResponse> throttled(const ServiceInfo& svc, const model::Account& account, std::string_view action,
-                                        const std::string& requestId, const RequestNote* note) const;
+                                        const std::string& requestId, const RequestNote* note,
+                                        std::optional<InFlightLimiter::Slot>* slot) const;
   // One audit record of a mutating call (or a refused request: refused = true).
   void record(const RequestNote& note, const model::Account* account, bool readOnly, std::vector<std::string> resources,
               const Status& result, int httpStatus, const std::string& requestId, bool refused) const;
@@ -150,6 +154,7 @@ class ApiService {
   Router router_;
   ApiOptions options_;
   std::unique_ptr<AccountThrottle> throttle_;  // null: no throttling
+  std::unique_ptr<InFlightLimiter> inFlight_;  // null: no cap on calls running at once
   std::unique_ptr<console::ConsoleService> console_;  // the page at /console/
 };
 

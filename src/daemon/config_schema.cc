@@ -73,6 +73,7 @@ const std::vector<Key> kThrottleKeys = {
     {"mutating_burst", Type::kNumber},
     {"read_rate", Type::kNumber},
     {"read_burst", Type::kNumber},
+    {"max_in_flight_per_account", Type::kInt},
 };
 const std::vector<Key> kAuditKeys = {
     {"max_file_bytes", Type::kInt},

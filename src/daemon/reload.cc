@@ -85,8 +85,8 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
   restart("dns_upstream", running.dnsUpstream, file.dnsUpstream);
   restart("sns.ca_file", running.snsCaFile, file.snsCaFile);
   auto throttleText = [](const api::ThrottleConfig& t) {
-    return fmt::format("enabled={} mutating={}/s burst {} read={}/s burst {}", t.enabled, t.mutatingRate,
-                       t.mutatingBurst, t.readRate, t.readBurst);
+    return fmt::format("enabled={} mutating={}/s burst {} read={}/s burst {} in flight {}", t.enabled,
+                       t.mutatingRate, t.mutatingBurst, t.readRate, t.readBurst, t.maxInFlight);
   };
   restart("throttle", throttleText(running.throttle), throttleText(file.throttle));
   restart("audit", fmt::format("{} bytes x {} files, {} refused/s", running.auditMaxFileBytes, running.auditMaxFiles,

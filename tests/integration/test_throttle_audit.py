@@ -284,3 +284,62 @@ def test_audit_log_rotates_by_size():
         rc = d.stop()
         shutil.rmtree(state_dir, ignore_errors=True)
     assert rc == 0
+
+
+def test_an_account_at_its_cap_of_calls_in_flight_is_refused_and_the_others_are_not():
+    """[throttle] max_in_flight_per_account: one account's calls beyond the cap are
+    refused with RequestLimitExceeded (and change nothing) whatever its buckets hold,
+    while another account's calls at the same moment all succeed."""
+    state_dir, config = write_config(accounts=("provider", "consumer", "outsider"),
+                                     body='dataplane = false\ndns_listen = ""\napi_threads = 8\n[throttle]\n'
+                                          'mutating_burst = 100000.0\nread_burst = 100000.0\n'
+                                          'max_in_flight_per_account = 1\n')
+    d = Daemon(state_dir=state_dir, config=config).start()
+    try:
+        vpc = client(d, "ec2", "outsider").create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+        acked, refusals, other_errors, calm = {}, [], [], []
+        lock = threading.Lock()
+        deadline = time.monotonic() + 30
+
+        def flood(k):
+            # One tag key per client (EC2 allows 50 per resource), its value the call's
+            # number: after the flood each key holds the last acknowledged value.
+            ec2 = client(d, "ec2", "outsider")
+            for i in range(40):
+                if time.monotonic() > deadline:
+                    return
+                try:
+                    ec2.create_tags(Resources=[vpc], Tags=[{"Key": f"k{k}", "Value": str(i)}])
+                    with lock:
+                        acked[f"k{k}"] = str(i)
+                except botocore.exceptions.ClientError as e:
+                    with lock:
+                        (refusals if e.response["Error"]["Code"] == "RequestLimitExceeded" else other_errors).append(
+                            (k, i, e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]))
+
+        def bystander():
+            ec2 = client(d, "ec2", "consumer")
+            for _ in range(40):
+                try:
+                    ec2.describe_vpcs()
+                    calm.append("ok")
+                except botocore.exceptions.ClientError as e:
+                    calm.append(e.response["Error"]["Code"])
+        threads = [threading.Thread(target=flood, args=(k,)) for k in range(12)] + [threading.Thread(target=bystander)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in threads)
+        assert not other_errors, other_errors[:5]
+        assert refusals, "12 clients writing at once never met the cap of one call in flight"
+        assert all(status == 503 for _, _, _, status in refusals)
+        assert acked, "no call of the flooding account got through"
+        assert calm == ["ok"] * 40, f"the other account was refused: {sorted(set(calm))}"
+        # Exactly the acknowledged writes happened; a refused one changed nothing.
+        tags = client(d, "ec2", "outsider").describe_tags(Filters=[{"Name": "resource-id", "Values": [vpc]}])["Tags"]
+        assert {t["Key"]: t["Value"] for t in tags} == acked
+    finally:
+        rc = d.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
+    assert rc == 0
