@@ -30,6 +30,7 @@
 
 #include "dataplane/fastpath_plan.h"
 #include "net/conntrack.h"
+#include "net/netlink.h"
 #include "reconciler/forwarder_sink.h"
 
 namespace lp::reconciler {
@@ -72,18 +73,23 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   };
 
   FastPathSink(std::unique_ptr<ForwarderSink> splice, FastPathOptions options);
-  Status ensureLink(Link& link, bool verifyOnly);
+  using NetlinkCache = std::map<std::string, std::unique_ptr<net::Netlink>>;  // by namespace, for one pass
+  static Result<net::Netlink*> netlinkOf(NetlinkCache& nls, const std::string& ns);
+  Status ensureLinkDevices(Link& link, bool verifyOnly, NetlinkCache& nls, bool* present);
+  Status ensureLink(Link& link, bool verifyOnly, NetlinkCache& nls);
   void removeLink(const Persisted& p, const std::string& interfaceId);
   size_t cutConnections(uint32_t id, const std::string& consumerNs, const std::string& providerNs,
                         const std::function<bool(const net::ConntrackEntry&)>& keep);
   Status ensureTable(const std::string& ns);
   std::map<int, std::vector<dataplane::TargetSpec>> tierOf(const dataplane::FastLink& spec) const;
-  uint32_t allocateId(const std::string& interfaceId);
+  // The interface's id, or a free one (added to used); 0 when none is left.
+  uint32_t allocateId(const std::string& interfaceId, std::set<uint32_t>& used);
   void loadIds();
   void saveIds();
+  void flushIds();  // saveIds() if ids_ changed since
   void refreshHealth();
   void readCounters();
-  void verifyLinks();
+  void verifyLinks(std::chrono::steady_clock::time_point now);
 
   std::unique_ptr<ForwarderSink> splice_;
   FastPathOptions opts_;
@@ -97,6 +103,11 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   std::map<std::string, dataplane::Health> health_;
   std::chrono::steady_clock::time_point started_, lastCounters_{}, lastVerify_{};
   bool swept_ = false;
+  bool idsDirty_ = false;
+  uint32_t nextId_ = 1;
+  std::string verifyCursor_;        // endpoint id the verification pass is at ("": between passes)
+  std::set<std::string> hot_;       // consumer namespaces read every counters round
+  std::string idleCursor_;          // the last idle namespace read
 
   std::mutex mu_;
   dataplane::CountersReport kernel_;  // guarded by mu_
