@@ -33,6 +33,11 @@ if [ ! -d "$js/node_modules/@aws-sdk/client-ec2" ]; then
   echo "install-deps: npm ci in tests/sdk/js"
   (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
 fi
+# @aws-sdk/client-cloudwatch came later (test_cloudwatch_protocols.py): a tree installed before lacks it.
+if [ ! -d "$js/node_modules/@aws-sdk/client-cloudwatch" ]; then
+  echo "install-deps: npm ci in tests/sdk/js (client-cloudwatch)"
+  (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
+fi
 
 # The console's browser tests drive Debian's chromium with playwright-core and check
 # pages with axe-core, both from npm at the versions of tests/browser/package-lock.json.

@@ -1,10 +1,14 @@
 #include "api/api_service.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "api/cbor.h"
 #include "api/cloudtrail/lookup_events.h"
 #include "api/console/console_service.h"
+#include "api/document_protocols.h"
 #include "api/handlers.h"
 #include "api/sns/sns_public.h"
 #include "audit/audit_log.h"
@@ -68,6 +72,20 @@ void Router::add(std::string_view signingName, std::string_view action, Handler 
 const Route* Router::find(std::string_view signingName, std::string_view action) const {
   auto it = routes_.find(std::string(signingName) + "/" + std::string(action));
   return it == routes_.end() ? nullptr : &it->second;
+}
+
+void Router::addDocument(std::string_view signingName, std::string_view action, DocHandler h) {
+  add(signingName, action, [h](HandlerContext& hc) -> Status {
+    LP_ASSIGN_OR_RETURN(Doc out, h(hc.call, hc.params));
+    writeQueryXml(hc.out, out);
+    return Status::Ok();
+  });
+  documents_[std::string(signingName) + "/" + std::string(action)] = std::move(h);
+}
+
+const DocHandler* Router::findDocument(std::string_view signingName, std::string_view action) const {
+  auto it = documents_.find(std::string(signingName) + "/" + std::string(action));
+  return it == documents_.end() ? nullptr : &it->second;
 }
 
 ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, ApiOptions apiOptions)
@@ -167,6 +185,8 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
   const ServiceInfo& ec2 = kServices[0];
   note.sourceIp = req.sourceIp;
   note.sourceVpce = req.sourceVpce;
+  // CloudWatch's JSON and CBOR requests get every answer, errors included, in their codec.
+  const auto doc = documentRequestOf(req);
 
   const std::string* authz = req.header("authorization");
   // SNS's SubscribeURL and SigningCertURL work without SigV4 (only those two).
@@ -177,9 +197,12 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
   // Every refused authentication goes to the audit log, with what the request
   // claimed (its access key id and action), never its signature.
   auto refuse = [&](const ServiceInfo& svc, const Status& st) {
-    HttpResponse resp = errorResponse(svc, st, requestId);
+    HttpResponse resp =
+        doc ? documentError(doc->codec, svc.signingName, st, requestId) : errorResponse(svc, st, requestId);
     if (options_.audit) {
-      if (const std::string* target = req.header("x-amz-target")) {
+      if (doc) {
+        note.action = clip(doc->action);
+      } else if (const std::string* target = req.header("x-amz-target")) {
         note.action = clip(target->substr(target->rfind('.') == std::string::npos ? 0 : target->rfind('.') + 1));
       } else if (auto form = Params::parseForm(req.body); form.ok() && form->find("Action")) {
         note.action = clip(*form->find("Action"));
@@ -199,8 +222,10 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
   if (!svc)
     return refuse(ec2, Status("AuthFailure", "Credential should be scoped to a valid service, not '" +
                                                  auth.credential.service + "'."));
-  if (req.method != "POST")
-    return errorResponse(*svc, Status("InvalidAction", "Only POST requests are supported."), requestId);
+  if (req.method != "POST") {
+    Status st("InvalidAction", "Only POST requests are supported.");
+    return doc ? documentError(doc->codec, svc->signingName, st, requestId) : errorResponse(*svc, st, requestId);
+  }
 
   // Identity and signature, before anything in the request is acted on.
   if (auth.credential.region != ctx_.region.name)
@@ -233,6 +258,7 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
   if (!hostSigned)
     return refuse(*svc, authError(svc->protocol, "IncompleteSignature", "The host header must be signed."));
 
+  if (doc) return dispatchDocument(*svc, *account, req, requestId, note);
   if (svc->protocol == Protocol::kJson) return dispatchJson(*svc, *account, req, requestId, note);
   return dispatch(*svc, *account, req.body, requestId, &note);
 }
@@ -318,6 +344,39 @@ HttpResponse ApiService::dispatchJson(const ServiceInfo& svc, const model::Accou
   resp.headers.emplace_back("x-amzn-RequestId", requestId);
   resp.body = cloudtrail::lookupEventsResponse(page, ctx_.region.name);
   return resp;
+}
+
+HttpResponse ApiService::dispatchDocument(const ServiceInfo& svc, const model::Account& account, const HttpRequest& req,
+                                          const std::string& requestId, RequestNote& note) const {
+  const auto doc = documentRequestOf(req);
+  const DocCodec codec = doc->codec;
+  auto fail = [&](const Status& st) { return documentError(codec, svc.signingName, st, requestId); };
+  note.action = clip(doc->action);
+  // The operation's service must be the one the request is signed for.
+  const DocHandler* handler =
+      doc->signingName == svc.signingName ? router_.findDocument(svc.signingName, doc->action) : nullptr;
+  if (!handler)
+    return fail(Status("UnknownOperationException",
+                       fmt::format("The operation '{}' is not one {} serves in this protocol.",
+                                   clip(doc->action), svc.signingName)));
+  if (auto r = throttled(svc, account, doc->action, requestId, &note))
+    return fail(Status(r->errorCode, "Rate exceeded"));
+  // An operation with no input members may come with no body at all.
+  Result<Doc> body = req.body.empty()         ? Result<Doc>(Doc::map())
+                     : codec == DocCodec::kCbor ? cbor::decode(req.body)
+                                                : parseJsonDocument(req.body);
+  if (!body.ok()) return fail(body.status());
+  auto params = flattenToParams(*body, timestampMembersOf(svc.signingName));
+  if (!params.ok()) return fail(params.status());
+  control::CallContext call{account.id, requestId, false};
+  Result<Doc> out = Status("InternalFailure", "An internal error has occurred.");
+  try {
+    out = (*handler)(call, *params);
+  } catch (const std::exception& e) {
+    LP_LOG_ERROR("{} {} failed: {}", svc.signingName, doc->action, e.what());
+  }
+  if (!out.ok()) return fail(out.status());
+  return documentResponse(codec, *out, requestId);
 }
 
 // After authentication (SigV4 or a console session): decode, route and run as account.

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/document.h"
 #include "api/params.h"
 #include "api/sigv4.h"
 #include "api/in_flight.h"
@@ -82,6 +83,11 @@ struct HandlerContext {
 };
 using Handler = std::function<Status(HandlerContext&)>;
 
+// An operation served in the JSON protocols too (awsJson1_0, Smithy RPC v2 CBOR):
+// the handler reads the request as Query-style Params (a JSON or CBOR body is
+// flattened to them) and returns its output as a Doc, which each protocol writes.
+using DocHandler = std::function<Result<Doc>(const control::CallContext&, const Params&)>;
+
 struct Route {
   Handler handler;
   // Query protocol: whether the operation has an output shape (<XResult> present).
@@ -92,9 +98,14 @@ class Router {
  public:
   void add(std::string_view signingName, std::string_view action, Handler h, bool hasResult = true);
   const Route* find(std::string_view signingName, std::string_view action) const;
+  // One handler for the three protocols: also added as the Query route (the Doc
+  // written as the <ActionResult> members).
+  void addDocument(std::string_view signingName, std::string_view action, DocHandler h);
+  const DocHandler* findDocument(std::string_view signingName, std::string_view action) const;
 
  private:
   std::map<std::string, Route, std::less<>> routes_;
+  std::map<std::string, DocHandler, std::less<>> documents_;
 };
 
 // HTTP status for an error code under a protocol (the one mapping table).
@@ -139,6 +150,9 @@ class ApiService {
   // CloudTrail's LookupEvents (JSON protocol), after authentication.
   HttpResponse dispatchJson(const ServiceInfo& svc, const model::Account& account, const HttpRequest& req,
                             const std::string& requestId, RequestNote& note) const;
+  // CloudWatch in awsJson1_0 or Smithy RPC v2 CBOR, after authentication.
+  HttpResponse dispatchDocument(const ServiceInfo& svc, const model::Account& account, const HttpRequest& req,
+                                const std::string& requestId, RequestNote& note) const;
   // RequestLimitExceeded / Throttling / ThrottlingException when the account's bucket
   // for this kind of call is empty (recorded if the call would have changed something).
   // Also when the account already has its maximum of calls running (in_flight.h);

@@ -4,6 +4,9 @@
 // AWS CLI v2 (2.9) and boto3 (1.26) send it. The figures come from the data
 // plane's counters through metrics::SeriesStore; an account sees its endpoints'
 // (AWS/PrivateLinkEndpoints) and its services' (AWS/PrivateLinkServices) only.
+// The same handlers answer awsJson1_0 and Smithy RPC v2 CBOR (what botocore 1.3x+
+// and the JS SDK v3 send): they return a Doc that each protocol writes
+// (api/document.h, api/document_protocols.h).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,17 +27,6 @@ constexpr std::array<std::string_view, 5> kStatistics{"SampleCount", "Average", 
 Status invalid(std::string message) { return Status("InvalidParameterValue", std::move(message)); }
 Status missing(std::string_view name) {
   return Status("MissingParameter", fmt::format("The parameter {} is required.", name));
-}
-
-std::string number(double v) {
-  if (v == static_cast<double>(static_cast<int64_t>(v))) return fmt::format("{:.1f}", v);
-  return fmt::format("{}", v);
-}
-
-std::string timestamp(WallTime t) {
-  auto s = iso8601Millis(t);  // 2026-12-05T07:00:00.000Z -> CloudWatch's 2026-12-05T07:00:00Z
-  if (s.size() == 24 && s.substr(19, 4) == ".000") s = s.substr(0, 19) + "Z";
-  return s;
 }
 
 Result<WallTime> timeParam(const Params& p, std::string_view name) {
@@ -89,14 +81,14 @@ double statOf(const metrics::Datapoint& d, std::string_view stat) {
   return d.maximum;
 }
 
-void writeDimensions(XmlWriter& x, const metrics::Dimensions& dims) {
-  if (dims.empty()) return x.empty("Dimensions");
-  auto ds = x.scope("Dimensions");
+Doc dimensionsDoc(const metrics::Dimensions& dims) {
+  Doc list = Doc::list();
   for (const auto& [n, v] : dims) {
-    auto m = x.scope("member");
-    x.leaf("Name", n);
-    x.leaf("Value", v);
+    Doc& m = list.push(Doc::map());
+    m.add("Name", n);
+    m.add("Value", v);
   }
+  return list;
 }
 
 const metrics::SeriesStore& seriesOf(const metrics::SeriesStore* m) {
@@ -106,8 +98,7 @@ const metrics::SeriesStore& seriesOf(const metrics::SeriesStore* m) {
   return m ? *m : empty;
 }
 
-Status listMetrics(const metrics::SeriesStore* series, HandlerContext& h) {
-  const Params& p = h.params;
+Result<Doc> listMetrics(const metrics::SeriesStore* series, const control::CallContext& call, const Params& p) {
   metrics::MetricFilter f;
   f.ns = p.get("Namespace");
   f.name = p.get("MetricName");
@@ -124,28 +115,23 @@ Status listMetrics(const metrics::SeriesStore* series, HandlerContext& h) {
       return Status("InvalidNextToken", "The service couldn't process the NextToken.");
     from = std::stoul(*t);
   }
-  auto found = seriesOf(series).list(h.call.account, f);
+  auto found = seriesOf(series).list(call.account, f);
   if (from > found.size()) return Status("InvalidNextToken", "The service couldn't process the NextToken.");
   size_t to = std::min(found.size(), from + kPage);
-  {
-    if (from == to) {
-      h.out.empty("Metrics");
-    } else {
-      auto ms = h.out.scope("Metrics");
-      for (size_t i = from; i < to; ++i) {
-        auto m = h.out.scope("member");
-        h.out.leaf("Namespace", found[i].ns);
-        h.out.leaf("MetricName", found[i].name);
-        writeDimensions(h.out, found[i].dimensions);
-      }
-    }
+  Doc out = Doc::map();
+  Doc& metrics = out.add("Metrics", Doc::list());
+  for (size_t i = from; i < to; ++i) {
+    Doc& m = metrics.push(Doc::map());
+    m.add("Namespace", found[i].ns);
+    m.add("MetricName", found[i].name);
+    m.add("Dimensions", dimensionsDoc(found[i].dimensions));
   }
-  if (to < found.size()) h.out.leaf("NextToken", std::to_string(to));
-  return Status::Ok();
+  if (to < found.size()) out.add("NextToken", std::to_string(to));
+  return out;
 }
 
-Status getMetricStatistics(const metrics::SeriesStore* series, HandlerContext& h) {
-  const Params& p = h.params;
+Result<Doc> getMetricStatistics(const metrics::SeriesStore* series, const control::CallContext& call,
+                                const Params& p) {
   LP_ASSIGN_OR_RETURN(auto metric, metricParam(p));
   LP_ASSIGN_OR_RETURN(WallTime start, timeParam(p, "StartTime"));
   LP_ASSIGN_OR_RETURN(WallTime end, timeParam(p, "EndTime"));
@@ -161,27 +147,25 @@ Status getMetricStatistics(const metrics::SeriesStore* series, HandlerContext& h
       return invalid(fmt::format("The value {} for parameter Statistics.member is not valid; valid values are "
                                  "SampleCount, Average, Sum, Minimum, Maximum.",
                                  s));
-  LP_ASSIGN_OR_RETURN(auto points, seriesOf(series).statistics(h.call.account, metric, start, end, period));
+  LP_ASSIGN_OR_RETURN(auto points, seriesOf(series).statistics(call.account, metric, start, end, period));
   std::string unit(metrics::unitOf(metric.ns, metric.name));
   // A Unit that is not the metric's selects no data, as in CloudWatch.
   if (const std::string* u = p.find("Unit"); u && !u->empty() && *u != unit) points.clear();
-  h.out.leaf("Label", metric.name);
-  if (points.empty()) {
-    h.out.empty("Datapoints");
-    return Status::Ok();
-  }
-  auto dps = h.out.scope("Datapoints");
+  Doc out = Doc::map();
+  out.add("Label", metric.name);
+  Doc& dps = out.add("Datapoints", Doc::list());
   for (const auto& d : points) {
-    auto m = h.out.scope("member");
-    h.out.leaf("Timestamp", timestamp(d.timestamp));
-    for (const auto& s : stats) h.out.leaf(s, number(statOf(d, s)));
-    h.out.leaf("Unit", unit.empty() ? "None" : unit);
+    Doc& m = dps.push(Doc::map());
+    m.add("Timestamp", Doc::time(d.timestamp));
+    // The model's member order (Datapoint xmlOrder), whatever order they were asked in.
+    for (std::string_view s : kStatistics)
+      if (std::find(stats.begin(), stats.end(), s) != stats.end()) m.add(std::string(s), statOf(d, s));
+    m.add("Unit", unit.empty() ? "None" : unit);
   }
-  return Status::Ok();
+  return out;
 }
 
-Status getMetricData(const metrics::SeriesStore* series, HandlerContext& h) {
-  const Params& p = h.params;
+Result<Doc> getMetricData(const metrics::SeriesStore* series, const control::CallContext& call, const Params& p) {
   LP_ASSIGN_OR_RETURN(WallTime start, timeParam(p, "StartTime"));
   LP_ASSIGN_OR_RETURN(WallTime end, timeParam(p, "EndTime"));
   std::string scanBy = p.get("ScanBy");
@@ -222,7 +206,7 @@ Status getMetricData(const metrics::SeriesStore* series, HandlerContext& h) {
                                  stat));
     // Data points past 1,440 per query are CloudWatch's NextToken business; a
     // range that long is refused here instead (statistics() says so).
-    LP_ASSIGN_OR_RETURN(auto points, seriesOf(series).statistics(h.call.account, metric, start, end, period));
+    LP_ASSIGN_OR_RETURN(auto points, seriesOf(series).statistics(call.account, metric, start, end, period));
     std::string unit(metrics::unitOf(metric.ns, metric.name));
     if (std::string u = ms.get("Unit"); !u.empty() && u != unit) points.clear();
     auto ret = q.getBool("ReturnData");
@@ -233,36 +217,32 @@ Status getMetricData(const metrics::SeriesStore* series, HandlerContext& h) {
     if (scanBy != "TimestampAscending") std::reverse(a.values.begin(), a.values.end());
     answers.push_back(std::move(a));
   }
-  {
-    auto rs = h.out.scope("MetricDataResults");
-    for (const Answer& a : answers) {
-      auto m = h.out.scope("member");
-      h.out.leaf("Id", a.id);
-      h.out.leaf("Label", a.label);
-      if (a.values.empty()) {
-        h.out.empty("Timestamps");
-        h.out.empty("Values");
-      } else {
-        {
-          auto ts = h.out.scope("Timestamps");
-          for (const auto& [t, v] : a.values) h.out.leaf("member", timestamp(t));
-        }
-        auto vs = h.out.scope("Values");
-        for (const auto& [t, v] : a.values) h.out.leaf("member", number(v));
-      }
-      h.out.leaf("StatusCode", "Complete");
-    }
+  Doc out = Doc::map();
+  Doc& results = out.add("MetricDataResults", Doc::list());
+  for (const Answer& a : answers) {
+    Doc& m = results.push(Doc::map());
+    m.add("Id", a.id);
+    m.add("Label", a.label);
+    Doc& ts = m.add("Timestamps", Doc::list());
+    for (const auto& [t, v] : a.values) ts.push(Doc::time(t));
+    Doc& vs = m.add("Values", Doc::list());
+    for (const auto& [t, v] : a.values) vs.push(v);
+    m.add("StatusCode", "Complete");
   }
-  h.out.empty("Messages");
-  return Status::Ok();
+  out.add("Messages", Doc::list());
+  return out;
 }
 
 }  // namespace
 
 void registerCloudWatchHandlers(Router& r, const metrics::SeriesStore* series) {
-  r.add("monitoring", "ListMetrics", [series](HandlerContext& h) { return listMetrics(series, h); });
-  r.add("monitoring", "GetMetricStatistics", [series](HandlerContext& h) { return getMetricStatistics(series, h); });
-  r.add("monitoring", "GetMetricData", [series](HandlerContext& h) { return getMetricData(series, h); });
+  r.addDocument("monitoring", "ListMetrics",
+                [series](const control::CallContext& c, const Params& p) { return listMetrics(series, c, p); });
+  r.addDocument("monitoring", "GetMetricStatistics", [series](const control::CallContext& c, const Params& p) {
+    return getMetricStatistics(series, c, p);
+  });
+  r.addDocument("monitoring", "GetMetricData",
+                [series](const control::CallContext& c, const Params& p) { return getMetricData(series, c, p); });
 }
 
 }  // namespace lp::api

@@ -22,6 +22,10 @@ std::map<std::string, metrics::InterfaceInfo> endpointInterfaceInfos(const Contr
 // endpoint-zone hours are billed on). One store read.
 std::vector<metrics::AvailableEndpoint> availableEndpoints(const ControlContext& ctx);
 
+// The interfaces of the endpoints that are `available` now, with their
+// attribution (EndpointsCount: the endpoints connected to each service). One store read.
+std::vector<metrics::InterfaceInfo> availableEndpointInterfaces(const ControlContext& ctx);
+
 // The VPC of an endpoint (aws:SourceVpc of a request that came through it); ""
 // when the endpoint is unknown.
 std::string vpcOfEndpoint(const ControlContext& ctx, const std::string& vpceId);

@@ -158,7 +158,10 @@ Status Daemon::start() {
     LP_ASSIGN_OR_RETURN(auto sink, reconciler::FastPathSink::make(
                                        std::make_unique<reconciler::ForwarderSink>(std::move(forwarder), config_.stateDir),
                                        fast));
-    parts_->usage = std::make_unique<metrics::UsageLedger>(parts_->clock, config_.stateDir + "/usage.jsonl");
+    // The hour of usage under way is checkpointed every 6 sampling rounds (a minute
+    // at the default 10 s): what a SIGKILL can lose of it.
+    parts_->usage = std::make_unique<metrics::UsageLedger>(parts_->clock, config_.stateDir + "/usage.jsonl",
+                                                           std::chrono::seconds(6 * config_.metricsSampleSeconds));
     LP_RETURN_IF_ERROR(parts_->usage->load());
     parts_->sampler = std::make_unique<MetricsSampler>(*parts_->ctx, *sink, *parts_->series,
                                                        *parts_->usage,

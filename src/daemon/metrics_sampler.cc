@@ -78,6 +78,8 @@ void MetricsSampler::sampleOnce() {
     }
     last_ = std::move(now);
   }
+  // EndpointsCount: every minute an endpoint is available, whether or not it moved traffic.
+  for (const auto& info : control::availableEndpointInterfaces(ctx_)) series_.markConnected(info);
   series_.flush();
   usage_.observe(control::availableEndpoints(ctx_));
   usage_.flush();

@@ -10,15 +10,34 @@
 // is stored twice. A minute in which an interface moved nothing and held no open
 // connection has no point (CloudWatch too returns no datapoint for it).
 //
+// EndpointsCount (AWS/PrivateLinkServices) is a gauge: each minute in which an
+// endpoint was available to the service (markConnected), its interfaces' points
+// say so, and the count is the number of distinct endpoints among the matching
+// interfaces.
+//
 // Fed with cumulative counters (the data plane's), so a sample that is missed only
-// moves its traffic into the next sample's minute. Points older than the
-// retention are dropped, and the total number of points is capped (oldest minutes
-// go first), so memory is bounded. With a file, closed minutes are appended to it
-// as JSON lines and read back at start: the figures survive a restart.
+// moves its traffic into the next sample's minute.
+//
+// Rollups as CloudWatch keeps them: minute points for 15 days, 5-minute points for
+// 63 days, 1-hour points for 455 days. A rollup point is built as its minutes
+// close (not when they expire), per interface: per metric the sum, minimum and
+// maximum of its minutes, and bit masks of the minutes that had traffic and that
+// had the endpoint connected, so SampleCount and EndpointsCount stay exact across
+// interfaces. (Minimum and Maximum of a rolled-up period over several interfaces
+// are the extremes of single interfaces' minutes, not of their per-minute sums.)
+// A query whose StartTime is older than the minute retention is answered from the
+// 5-minute points, older than 63 days from the 1-hour points; its Period must then
+// be a multiple of 300 or 3600 or, as in CloudWatch, no datapoint is returned.
+//
+// Each tier is capped at maxPoints (oldest slots go first) and each drops what is
+// past its retention, so memory is bounded. With a file, closed minutes and closed
+// rollup slots are appended to it as JSON lines and read back at start: the
+// figures survive a restart.
 //
 // Thread-safety: every public method may be called from any thread (one mutex).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -66,7 +85,25 @@ struct MinutePoint {
   uint64_t newConnections = 0;
   uint64_t resets = 0;
   uint64_t activeMax = 0;
+  bool connected = false;  // the endpoint was available to the service (EndpointsCount)
+  bool hasTraffic() const { return bytes || newConnections || resets || activeMax; }
   bool operator==(const MinutePoint&) const = default;
+};
+
+// One metric over a rollup slot's minutes that had traffic.
+struct FieldRollup {
+  uint64_t sum = 0;
+  uint64_t minimum = 0;
+  uint64_t maximum = 0;
+  bool operator==(const FieldRollup&) const = default;
+};
+
+// A 5-minute or 1-hour point of one interface. Bit k of a mask is the slot's k-th minute.
+struct RollupPoint {
+  uint64_t trafficMask = 0;
+  uint64_t connectedMask = 0;
+  std::array<FieldRollup, 4> fields{};  // bytes, new connections, resets, active (MinutePoint's order)
+  bool operator==(const RollupPoint&) const = default;
 };
 
 using Dimensions = std::vector<std::pair<std::string, std::string>>;  // name, value
@@ -101,7 +138,9 @@ struct Datapoint {
 
 struct SeriesStoreOptions {
   std::chrono::hours retention{24 * 15};  // CloudWatch keeps 1-minute data 15 days
-  size_t maxPoints = 2'000'000;           // ~100 MB at most; the oldest minutes go first
+  std::chrono::hours fiveMinuteRetention{24 * 63};
+  std::chrono::hours hourRetention{24 * 455};
+  size_t maxPoints = 2'000'000;           // per tier; the oldest slots go first
   std::string path;                       // "" = memory only
 };
 
@@ -124,6 +163,9 @@ class SeriesStore {
   // data plane starts with the daemon, as this store does, so the first sample of
   // an interface counts from zero.
   void record(const InterfaceInfo& info, const CumulativeCounters& c);
+  // The interface's endpoint is available to its service in the minute under way
+  // (EndpointsCount). Call every round for each interface of each available endpoint.
+  void markConnected(const InterfaceInfo& info);
   // Closes the minutes before now: appends them to the file, drops what is past
   // the retention or over the cap. Call after each round of record(). With
   // openMinute (a clean stop), the minute under way is written too; a later
@@ -140,15 +182,23 @@ class SeriesStore {
   Result<std::vector<Datapoint>> statistics(const std::string& account, const MetricId& metric,
                                                            WallTime start, WallTime end,
                                                            std::chrono::seconds period) const;
+  // Points of every tier (minutes, 5-minute, 1-hour).
   size_t pointCount() const;
+  // Points of one tier: 1, 5 or 60 (minutes per point).
+  size_t pointCount(int tierMinutes) const;
 
  private:
+  static constexpr int kRollups = 2;  // 5-minute, 1-hour
   struct Series {
     InterfaceInfo info;
     std::optional<CumulativeCounters> last;  // previous sample in this process
     std::map<int64_t, MinutePoint> minutes;  // minute index (epoch minutes) -> point
+    std::array<std::map<int64_t, RollupPoint>, kRollups> rollups;  // slot index (epoch minutes / 5 or 60)
     bool infoWritten = false;
   };
+  MinutePoint& minuteLocked(Series& s, int64_t minute);
+  size_t pointCountLocked() const;
+  void rollUpLocked(Series& s, int64_t minute, const MinutePoint& p);
   void appendLocked(const std::string& line);
   void evictLocked(int64_t nowMinute);
   void rewriteLocked();
@@ -158,9 +208,10 @@ class SeriesStore {
   SeriesStoreOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, Series> series_;  // by interface id
-  std::map<int64_t, size_t> perMinute_;   // minute -> points in it, for the cap
-  size_t points_ = 0;
-  int64_t flushedThrough_ = 0;  // minutes < this are on file
+  // Per tier (minutes, 5-minute, 1-hour): slot -> points in it, for the cap.
+  std::array<std::map<int64_t, size_t>, 1 + kRollups> perSlot_;
+  std::array<size_t, 1 + kRollups> tierPoints_{};
+  int64_t flushedThrough_ = 0;  // minutes < this are on file and rolled up
   size_t linesOnFile_ = 0;
   std::ofstream file_;
 };

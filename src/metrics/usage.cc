@@ -133,11 +133,16 @@ std::string formatUsage(const UsageReport& r, const std::string& format) {
   return out;
 }
 
-UsageLedger::UsageLedger(const Clock& clock, std::string path)
-    : clock_(clock), path_(std::move(path)), flushedThrough_(hourOf(clock.now())) {}
+UsageLedger::UsageLedger(const Clock& clock, std::string path, std::chrono::seconds checkpointEvery)
+    : clock_(clock), path_(std::move(path)), flushedThrough_(hourOf(clock.now())), checkpointEvery_(checkpointEvery) {}
 
-std::vector<UsageRecord> UsageLedger::readFile(const std::string& path) {
-  std::map<std::pair<int64_t, std::string>, UsageRecord> byKey;
+namespace {
+
+using RecordMap = std::map<std::pair<int64_t, std::string>, UsageRecord>;
+
+// Lines of one file, the last of an endpoint and hour winning.
+RecordMap readLines(const std::string& path) {
+  RecordMap byKey;
   std::ifstream in(path);
   std::string line;
   while (in && std::getline(in, line)) {
@@ -157,8 +162,30 @@ std::vector<UsageRecord> UsageLedger::readFile(const std::string& path) {
     if (r.endpointId.empty()) continue;
     byKey[{r.hour, r.endpointId}] = r;
   }
+  return byKey;
+}
+
+// The ledger and its checkpoint: within an hour bytes and zones only grow, so the
+// larger of the two figures is the later one.
+RecordMap readMerged(const std::string& path) {
+  RecordMap out = readLines(path);
+  for (auto& [k, c] : readLines(UsageLedger::checkpointPath(path))) {
+    auto [it, made] = out.try_emplace(k, c);
+    if (made) continue;
+    UsageRecord& r = it->second;
+    r.bytes = std::max(r.bytes, c.bytes);
+    r.zones = std::max(r.zones, c.zones);
+    if (r.account.empty()) r.account = c.account;
+    if (r.serviceName.empty()) r.serviceName = c.serviceName;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<UsageRecord> UsageLedger::readFile(const std::string& path) {
   std::vector<UsageRecord> out;
-  for (auto& [k, r] : byKey) out.push_back(std::move(r));
+  for (auto& [k, r] : readMerged(path)) out.push_back(std::move(r));
   return out;
 }
 
@@ -166,12 +193,24 @@ Status UsageLedger::load() {
   std::lock_guard lock(mu_);
   flushedThrough_ = hourOf(clock_.now());
   if (path_.empty()) return Status::Ok();
-  for (auto& r : readFile(path_)) {
-    // The hour under way continues from what a clean stop wrote of it.
-    if (r.hour >= flushedThrough_) records_[{r.hour, r.endpointId}] = r;
+  const RecordMap onFile = readLines(path_);
+  std::vector<UsageRecord> recovered;  // closed hours known only from a checkpoint (a SIGKILL)
+  for (auto& [k, r] : readMerged(path_)) {
+    // The hour under way continues from what a clean stop or a checkpoint kept of it.
+    if (r.hour >= flushedThrough_) {
+      records_[k] = r;
+      continue;
+    }
+    auto it = onFile.find(k);
+    if (it == onFile.end() || it->second.bytes != r.bytes || it->second.zones != r.zones) recovered.push_back(r);
   }
   file_.open(path_, std::ios::app);
   if (!file_) return Status("InternalError", "cannot append to " + path_);
+  for (const auto& r : recovered) file_ << toJson(r).dump() << '\n';
+  file_.flush();
+  if (!recovered.empty()) LP_LOG_INFO("usage: {} endpoint-hours recovered from {}", recovered.size(), checkpointPath(path_));
+  dirty_ = true;
+  checkpointLocked();  // the old hour's checkpoint is in the ledger now
   return Status::Ok();
 }
 
@@ -189,6 +228,7 @@ void UsageLedger::observe(const std::vector<AvailableEndpoint>& available) {
     UsageRecord& r = at(hour, e.endpointId);
     r.account = e.account;
     r.serviceName = e.serviceName;
+    if (e.zones > r.zones || r.account != e.account) dirty_ = true;
     r.zones = std::max(r.zones, e.zones);  // a started hour in each zone it had
   }
 }
@@ -201,22 +241,50 @@ void UsageLedger::addBytes(const std::string& endpointId, const std::string& acc
   if (r.account.empty()) r.account = account;
   if (r.serviceName.empty()) r.serviceName = serviceName;
   r.bytes += bytes;
+  dirty_ = true;
 }
 
 void UsageLedger::flush(bool openHour) {
   std::lock_guard lock(mu_);
   const int64_t now = hourOf(clock_.now());
-  if (now <= flushedThrough_ && !openHour) return;
-  const int64_t through = openHour ? now + 1 : now;
-  if (file_.is_open()) {
-    for (auto it = records_.lower_bound({flushedThrough_, ""}); it != records_.end() && it->first.first < through;
-         ++it)
-      file_ << toJson(it->second).dump() << '\n';
-    file_.flush();
+  if (now > flushedThrough_ || openHour) {
+    const int64_t through = openHour ? now + 1 : now;
+    if (file_.is_open()) {
+      for (auto it = records_.lower_bound({flushedThrough_, ""}); it != records_.end() && it->first.first < through;
+           ++it)
+        file_ << toJson(it->second).dump() << '\n';
+      file_.flush();
+    }
+    // Closed hours are on file; keep only the hour under way in memory.
+    if (file_.is_open()) records_.erase(records_.begin(), records_.lower_bound({now, ""}));
+    if (now > flushedThrough_) dirty_ = true;  // the checkpoint must drop the hours just closed
+    flushedThrough_ = now;
   }
-  // Closed hours are on file; keep only the hour under way in memory.
-  if (file_.is_open()) records_.erase(records_.begin(), records_.lower_bound({now, ""}));
-  flushedThrough_ = now;
+  if (openHour || clock_.now() - lastCheckpoint_ >= checkpointEvery_) checkpointLocked();
+}
+
+void UsageLedger::checkpointLocked() {
+  if (!file_.is_open() || !dirty_) return;
+  const std::string cp = checkpointPath(path_), tmp = cp + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (auto it = records_.lower_bound({flushedThrough_, ""}); it != records_.end(); ++it)
+      out << toJson(it->second).dump() << '\n';
+    if (!out) {
+      LP_LOG_WARN("usage: cannot write {}", tmp);
+      return;
+    }
+  }
+  // rename() replaces the checkpoint whole: a process killed at any point leaves the
+  // old one or the new one (a crash of the machine may need an fsync; not done).
+  std::error_code ec;
+  std::filesystem::rename(tmp, cp, ec);
+  if (ec) {
+    LP_LOG_WARN("usage: cannot replace {}: {}", cp, ec.message());
+    return;
+  }
+  lastCheckpoint_ = clock_.now();
+  dirty_ = false;
 }
 
 std::vector<UsageRecord> UsageLedger::records() const {

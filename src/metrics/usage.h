@@ -78,30 +78,43 @@ UsageReport usageReport(const std::vector<UsageRecord>& records, const Prices& p
                         const std::string& account = "");
 std::string formatUsage(const UsageReport& r, const std::string& format);  // table | csv | json
 
+// The ledger: closed hours appended to `path` (usage.jsonl). The hour under way is
+// checkpointed to `path`.open (replaced atomically by rename, at most every
+// checkpointEvery and only when it changed), so a daemon killed with SIGKILL loses
+// at most that interval: at the next start, and in readFile(), the checkpoint is
+// merged in (bytes and zones of an hour only grow, so the larger figure wins).
 class UsageLedger {
  public:
-  UsageLedger(const Clock& clock, std::string path);  // path "" = memory only
+  UsageLedger(const Clock& clock, std::string path,
+              std::chrono::seconds checkpointEvery = std::chrono::seconds(60));  // path "" = memory only
   Status load();
   // The endpoints available now (each with its interface count).
   void observe(const std::vector<AvailableEndpoint>& available);
   // Bytes an endpoint processed since the last call.
   void addBytes(const std::string& endpointId, const std::string& account, const std::string& serviceName,
                 uint64_t bytes);
-  // Appends closed hours to the file (all hours with openHour: a clean stop).
+  // Appends closed hours to the file (all hours with openHour: a clean stop), and
+  // checkpoints the hour under way when it is due.
   void flush(bool openHour = false);
   std::vector<UsageRecord> records() const;
 
-  // Reads a ledger file (last line of an endpoint and hour wins).
+  // Reads a ledger file (last line of an endpoint and hour wins), merged with its
+  // checkpoint of the hour that was under way.
   static std::vector<UsageRecord> readFile(const std::string& path);
+  static std::string checkpointPath(const std::string& path) { return path + ".open"; }
 
  private:
   UsageRecord& at(int64_t hour, const std::string& endpointId);
+  void checkpointLocked();
   const Clock& clock_;
   std::string path_;
   mutable std::mutex mu_;
   std::map<std::pair<int64_t, std::string>, UsageRecord> records_;  // (hour, endpoint)
   int64_t flushedThrough_ = 0;                                       // hours < this are on file
   std::ofstream file_;
+  std::chrono::seconds checkpointEvery_;
+  WallTime lastCheckpoint_{};
+  bool dirty_ = false;  // the hour under way changed since the last checkpoint
 };
 
 }  // namespace lp::metrics

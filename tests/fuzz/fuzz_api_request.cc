@@ -5,10 +5,11 @@
 // Input, by its first byte:
 //   even: an unsigned request, "HEADERS\n\nBODY": header lines "Name: value"; a
 //         first line without ':' is "METHOD TARGET". Exercises the auth checks.
-//   odd:  the second byte picks the service (ASCII '0'-'4' or any byte modulo 5:
-//         ec2, elasticloadbalancing, sns, sts, monitoring);
-//         the rest is a form body that is signed correctly with the first demo
-//         account's key, so the form parser and the handlers behind SigV4 see it.
+//   odd:  the second byte picks the service (ASCII '0'-'6' or any byte modulo 7:
+//         ec2, elasticloadbalancing, sns, sts, monitoring, then CloudWatch in
+//         awsJson1_0 (5) and in Smithy RPC v2 CBOR (6), whose third byte picks the
+//         operation); the rest is a body that is signed correctly with the first
+//         demo account's key, so the parsers and the handlers behind SigV4 see it.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_service.h"
+#include "api/cbor.h"
 #include "api/sigv4.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -117,24 +119,28 @@ lp::api::HttpRequest unsignedRequest(std::string_view in) {
   return req;
 }
 
-lp::api::HttpRequest signedRequest(std::string_view service, std::string_view body) {
-  lp::api::HttpRequest req{"POST", "/", {}, std::string(body), "", "", "", false};
-  req.headers = {{"Host", "127.0.0.1:4566"},
-                 {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
-                 {"X-Amz-Date", std::string(kAmzDate)}};
+// contentType and target: the form protocols' by default; extra: headers sent unsigned.
+lp::api::HttpRequest signedRequest(std::string_view service, std::string_view body,
+                                   std::string contentType = "application/x-www-form-urlencoded; charset=utf-8",
+                                   std::string target = "/", lp::api::HeaderList extra = {}) {
+  lp::api::HttpRequest req{"POST", target, {}, std::string(body), "", "", "", false};
+  req.headers = {{"Host", "127.0.0.1:4566"}, {"Content-Type", contentType}, {"X-Amz-Date", std::string(kAmzDate)}};
   lp::api::SigV4Header auth;
   auth.credential = {kKey, std::string(kAmzDate.substr(0, 8)), "us-east-1", std::string(service)};
   auth.signedHeaders = {"content-type", "host", "x-amz-date"};
   std::string creq =
-      lp::api::canonicalRequest("POST", "/", "", req.headers, auth.signedHeaders, lp::api::sha256Hex(req.body));
+      lp::api::canonicalRequest("POST", target, "", req.headers, auth.signedHeaders, lp::api::sha256Hex(req.body));
   std::string sig = lp::api::computeSignature(kSecret, auth, kAmzDate, creq);
   req.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=" + std::string(kKey) + "/" +
                                                 auth.credential.date + "/us-east-1/" + std::string(service) +
                                                 "/aws4_request, SignedHeaders=content-type;host;x-amz-date, "
                                                 "Signature=" +
                                                 sig);
+  for (auto& h : extra) req.headers.push_back(std::move(h));
   return req;
 }
+
+constexpr std::string_view kCloudWatchActions[] = {"ListMetrics", "GetMetricStatistics", "GetMetricData", "Bogus"};
 
 }  // namespace
 
@@ -147,8 +153,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     resp = e.api->handle(unsignedRequest(in.substr(1)));
   } else {
     if (size < 2) return 0;
-    unsigned char pick = data[1] >= '0' && data[1] <= '9' ? data[1] - '0' : data[1];
-    resp = e.api->handle(signedRequest(kServices[pick % std::size(kServices)], in.substr(2)));
+    unsigned char pick = (data[1] >= '0' && data[1] <= '9' ? data[1] - '0' : data[1]) % (std::size(kServices) + 2);
+    if (pick < std::size(kServices)) {
+      resp = e.api->handle(signedRequest(kServices[pick], in.substr(2)));
+    } else {
+      if (size < 3) return 0;
+      std::string action(kCloudWatchActions[data[2] % std::size(kCloudWatchActions)]);
+      if (pick == std::size(kServices))
+        resp = e.api->handle(signedRequest("monitoring", in.substr(3), "application/x-amz-json-1.0", "/",
+                                           {{"X-Amz-Target", "GraniteServiceVersion20100801." + action}}));
+      else
+        resp = e.api->handle(signedRequest("monitoring", in.substr(3), "application/cbor",
+                                           "/service/GraniteServiceVersion20100801/operation/" + action,
+                                           {{"smithy-protocol", "rpc-v2-cbor"}}));
+    }
   }
   // Every answer is a well-formed status with a document of its declared type: XML
   // from the Query and EC2 protocols, JSON from the JSON protocol and the console's
@@ -160,6 +178,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (resp.body.rfind("<?xml", 0) != 0) abort();
   } else if (type.rfind("application/json", 0) == 0 || type.rfind("application/x-amz-json", 0) == 0) {
     if (!nlohmann::json::accept(resp.body)) abort();
+  } else if (type == "application/cbor") {  // CloudWatch's Smithy RPC v2 CBOR answers
+    if (!lp::api::cbor::decode(resp.body).ok()) abort();
   } else if (type.rfind("text/", 0) != 0 && type.rfind("application/javascript", 0) != 0 &&
              type.rfind("image/", 0) != 0) {
     abort();

@@ -93,6 +93,69 @@ TEST(UsageTest, TheLedgerFileCarriesClosedHoursAndACleanStop) {
   std::filesystem::remove_all(dir);
 }
 
+// A SIGKILL: the ledger is dropped without flush(openHour). The hour under way
+// survives through its checkpoint (at most checkpointEvery old), in readFile() at
+// once and in the ledger itself at the next start, even when that is hours later.
+TEST(UsageTest, TheHourUnderWaySurvivesAKillThroughTheCheckpoint) {
+  auto dir = std::filesystem::temp_directory_path() / ("lp-usage-kill-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "usage.jsonl").string();
+  ManualClock clock(start());  // 10:50
+  {
+    UsageLedger l(clock, path, 60s);
+    ASSERT_TRUE(l.load().ok());
+    l.observe({{"vpce-1", "2", "svc", 2}});
+    l.addBytes("vpce-1", "2", "svc", 1000);
+    clock.advance(61s);
+    l.flush();  // the checkpoint is due: 1000 bytes, 2 zones
+    l.addBytes("vpce-1", "2", "svc", 7);
+    clock.advance(10s);
+    l.flush();  // not due: these 7 bytes are what a kill loses
+  }  // killed: no flush(openHour)
+  EXPECT_TRUE(std::filesystem::exists(UsageLedger::checkpointPath(path)));
+  auto recs = UsageLedger::readFile(path);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].zones, 2);
+  EXPECT_EQ(recs[0].bytes, 1000u);
+  EXPECT_EQ(recs[0].account, "2");
+  // Restarted three hours later: the 10:00 hour goes into the ledger file itself.
+  clock.advance(3h);
+  {
+    UsageLedger l(clock, path, 60s);
+    ASSERT_TRUE(l.load().ok());
+    l.flush(/*openHour=*/true);
+  }
+  std::filesystem::remove(UsageLedger::checkpointPath(path));
+  recs = UsageLedger::readFile(path);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].bytes, 1000u);
+  EXPECT_EQ(usageReport(recs, Prices{}, "2026-12").lines[0].endpointZoneHours, 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(UsageTest, ACheckpointIsOnlyWrittenWhenDueAndChanged) {
+  auto dir = std::filesystem::temp_directory_path() / ("lp-usage-cp-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "usage.jsonl").string();
+  ManualClock clock(start());
+  UsageLedger l(clock, path, 60s);
+  ASSERT_TRUE(l.load().ok());
+  const auto cp = UsageLedger::checkpointPath(path);
+  l.observe({{"vpce-1", "2", "svc", 1}});
+  clock.advance(61s);
+  l.flush();
+  EXPECT_GT(std::filesystem::file_size(cp), 0u);
+  clock.advance(61s);
+  l.observe({{"vpce-1", "2", "svc", 1}});  // nothing new
+  std::filesystem::remove(cp);
+  l.flush();
+  EXPECT_FALSE(std::filesystem::exists(cp)) << "unchanged: not rewritten";
+  l.addBytes("vpce-1", "2", "svc", 5);
+  l.flush();
+  EXPECT_TRUE(std::filesystem::exists(cp));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(UsageTest, FormatsSayTheSameNumbers) {
   std::vector<UsageRecord> recs{{monthHours("2026-12")->first, "vpce-1", "2", "svc", 2, 3'000'000'000ull}};
   auto r = usageReport(recs, Prices{}, "2026-12");
