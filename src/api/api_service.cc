@@ -359,7 +359,8 @@ HttpResponse ApiService::dispatchDocument(const ServiceInfo& svc, const model::A
     return fail(Status("UnknownOperationException",
                        fmt::format("The operation '{}' is not one {} serves in this protocol.",
                                    clip(doc->action), svc.signingName)));
-  if (auto r = throttled(svc, account, doc->action, requestId, &note))
+  std::optional<InFlightLimiter::Slot> slot;
+  if (auto r = throttled(svc, account, doc->action, requestId, &note, &slot))
     return fail(Status(r->errorCode, "Rate exceeded"));
   // An operation with no input members may come with no body at all.
   Result<Doc> body = req.body.empty()         ? Result<Doc>(Doc::map())
