@@ -48,6 +48,25 @@ def demo_backends():
     return pids_where(lambda args: any(a.startswith(b"/tmp/lp-demo-backend-") for a in args))
 
 
+def run_demo(timeout, env=None):
+    """Runs `linkplane demo` to the end (a CompletedProcess). Past TIMEOUT it is stopped
+    with SIGTERM, as a user's Ctrl-C would, so that it still terminates its instance and
+    stops its daemon (SIGKILL would leave both running), and the test fails."""
+    p = subprocess.Popen([LINKPLANE, "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=90)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        pytest.fail(f"the demo did not finish in {timeout} s:\n{out[-3000:]}\n{err[-2000:]}")
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
 def between(out, start, end):
     """The demo's output from the section titled START up to the one titled END."""
     return out[out.index(start):out.index(end)]
@@ -181,7 +200,7 @@ def check_notifications_section(out, svc_id):
 
 def test_demo_runs_end_to_end_and_cleans_up():
     netns_before, dirs_before = lp_netns(), demo_dirs()
-    p = subprocess.run([LINKPLANE, "demo"], capture_output=True, text=True, timeout=600)
+    p = run_demo(600)
     out = p.stdout
     assert p.returncode == 0, f"demo failed ({p.returncode}):\n{out}\n{p.stderr}"
     assert "demo OK" in out
@@ -238,7 +257,7 @@ def test_demo_fails_when_a_step_fails():
     """A broken AWS CLI makes the demo fail (non-zero), still cleaning up."""
     dirs_before = demo_dirs()
     env = dict(os.environ, LP_DEMO_AWS="/bin/false")
-    p = subprocess.run([LINKPLANE, "demo"], capture_output=True, text=True, timeout=120, env=env)
+    p = run_demo(120, env=env)
     assert p.returncode != 0
     assert "demo FAILED" in p.stderr
     assert not demo_daemons()
