@@ -159,7 +159,8 @@ def read_instance(a, iid):
     i = instance_of(a, iid)
     typed = {
         ("Placement", "AvailabilityZone"): str, ("Placement", "Tenancy"): str, ("Monitoring", "State"): str,
-        ("CpuOptions", "CoreCount"): int, ("CpuOptions", "ThreadsPerCore"): int, ("MetadataOptions", "HttpEndpoint"): str,
+        ("CpuOptions", "CoreCount"): int, ("CpuOptions", "ThreadsPerCore"): int,
+        ("MetadataOptions", "HttpEndpoint"): str,
         ("MetadataOptions", "HttpTokens"): str, ("MetadataOptions", "HttpPutResponseHopLimit"): int,
         ("MetadataOptions", "InstanceMetadataTags"): str, ("EnclaveOptions", "Enabled"): bool,
         ("HibernationOptions", "Configured"): bool, ("MaintenanceOptions", "AutoRecovery"): str,
@@ -316,7 +317,8 @@ def main():
     rt = p.ec2.create_route_table(VpcId=pvpc, TagSpecifications=tags("route-table", "tf"))["RouteTable"]["RouteTableId"]
     assoc = p.ec2.associate_route_table(RouteTableId=rt, SubnetId=psub[0])
     check("AssociateRouteTable", assoc["AssociationState"]["State"] == "associated", assoc)
-    acl = p.ec2.create_network_acl(VpcId=pvpc, TagSpecifications=tags("network-acl", "tf"))["NetworkAcl"]["NetworkAclId"]
+    acl = p.ec2.create_network_acl(VpcId=pvpc, TagSpecifications=tags("network-acl", "tf"))["NetworkAcl"][
+        "NetworkAclId"]
     p.ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1", RuleAction="allow", Egress=False,
                                    CidrBlock="0.0.0.0/0")
     step("aws_vpc, aws_subnet, aws_route_table, aws_network_acl")
