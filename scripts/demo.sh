@@ -30,7 +30,8 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 P_VPC="" C_VPC=""            # VPC ids
 P_SUBNETS=() C_SUBNETS=()    # subnet ids, one per zone (use1-az1, use1-az2)
 P_SG="" C_SG=""              # security group ids
-P_ENI="" C_ENI=""            # workload network interface ids
+C_ENI=""                     # the consumer's workload network interface id
+P_INSTANCE="" P_INSTANCE_IP="" # the provider's backend: an EC2 instance and its private address
 C_ENI_IP=""                  # the consumer workload's private address
 P_TG_ARN="" P_LB_ARN=""      # the provider's target group and network load balancer
 P_SERVICE_ID="" P_SERVICE_NAME=""  # the provider's endpoint service
@@ -244,11 +245,6 @@ section_network_interfaces() {
   C_ENI=$(awk '{print $1}' <<<"$OUT")
   C_ENI_IP=$(awk '{print $2}' <<<"$OUT")
   expect_id eni "$C_ENI"
-  run provider ec2 create-network-interface --subnet-id "${P_SUBNETS[0]}" --groups "$P_SG" \
-    --private-ip-address 10.0.1.10 --description "provider backend" \
-    --query 'NetworkInterface.[NetworkInterfaceId,PrivateIpAddress,AvailabilityZone]'
-  P_ENI=$(awk '{print $1}' <<<"$OUT")
-  expect_id eni "$P_ENI"
 
   say "Describing the consumer's interfaces, and tagging one (tags are filters too)."
   run consumer ec2 create-tags --resources "$C_ENI" --tags Key=role,Value=client
@@ -263,6 +259,144 @@ section_network_interfaces() {
     shown "$LINKPLANE" exec --eni "$C_ENI" -- ip -4 -brief addr show eth0
     shown "$LINKPLANE" exec --eni "$C_ENI" -- ip route
   fi
+}
+
+# The provider's backend, an HTTP server: ADDRESS PORT NAME. Answers GET with one line
+# naming itself and logs each request with the address it came from to stderr (the
+# instance's console). It exits when the process LP_BACKEND_WATCH (the demo) goes, or
+# after 10 minutes: it cannot outlive the demo even if the instance were not terminated.
+BACKEND_PY='
+import http.server, os, sys, threading, time
+ip, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+demo = int(os.environ.get("LP_BACKEND_WATCH", "0"))
+def watchdog():
+    end = time.monotonic() + 600
+    while time.monotonic() < end:
+        try:
+            os.kill(demo, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    os._exit(0)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"hello from the provider backend {ip}:{port} ({name})\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, fmt, *args):
+        print("backend: %s from %s:%d" % (fmt % args, *self.client_address), file=sys.stderr, flush=True)
+class S(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+s = S((ip, port), H)
+if demo:
+    threading.Thread(target=watchdog, daemon=True).start()
+print("backend listening on %s:%d" % (ip, port), flush=True)
+s.serve_forever()
+'
+
+# user_data: the backend instance's UserData, a shell script as on AWS. It runs once,
+# as root, inside the instance at its first start: writes the backend and starts it
+# on the instance's address, port 8080.
+user_data() {
+  printf '#!/bin/sh\n'
+  printf '# The provider backend: an HTTP server on this instance'"'"'s address, port 8080.\n'
+  printf 'addr=$(ip -4 -o addr show eth0 | awk '"'"'{split($4, a, "/"); print a[1]}'"'"')\n'
+  printf 'cat >/tmp/lp-demo-backend-$INSTANCE_ID.py <<'"'"'PY'"'"'%s\nPY\n' "$BACKEND_PY"
+  printf 'LP_BACKEND_WATCH=%s nohup /usr/bin/python3 /tmp/lp-demo-backend-$INSTANCE_ID.py "$addr" 8080 "$INSTANCE_ID" &\n' "$$"
+  printf 'echo "user-data: backend started on $addr:8080"\n'
+}
+
+# wait_instance ID STATE: polls describe-instances until STATE (30 s).
+wait_instance() {
+  local i state=""
+  for i in $(seq 150); do
+    state=$(AWS_ACCESS_KEY_ID=$PROVIDER_KEY AWS_SECRET_ACCESS_KEY=$PROVIDER_SECRET "$AWS" --endpoint-url "$ENDPOINT" \
+      --output text ec2 describe-instances --instance-ids "$1" --query 'Reservations[0].Instances[0].State.Name' 2>&1) ||
+      true
+    [[ $state == "$2" ]] && return 0
+    sleep 0.2
+  done
+  fail "instance $1 is '$state', expected '$2'"
+}
+
+section_instance() {
+  section "The provider's backend: an EC2 instance"
+  say "The provider runs its backend on an EC2 instance. It picks the newest Debian 12 image."
+  run provider ec2 describe-images --owners 136693071363 --filters 'Name=name,Values=debian-12-amd64-*' \
+    --query 'sort_by(Images,&CreationDate)[-1].[ImageId,Name]'
+  local ami
+  ami=$(awk '{print $1}' <<<"$OUT")
+  expect_id ami "$ami"
+
+  say "Its UserData is a shell script that runs once, as root, inside the instance at its first start: it"
+  printf '   writes the backend (an HTTP server that answers with a line naming itself) and starts it.\n'
+  B_USER_DATA_DIR=$(mktemp -d /tmp/lp-demo-userdata-XXXXXX)
+  user_data >"$B_USER_DATA_DIR/user-data.sh"
+  awk '/<<.PY.$/ {print; skip = 1; n = 0; next} skip && /^PY$/ {printf "   ... %d lines of Python ...\n", n; skip = 0}
+       skip {n++; next} {print}' "$B_USER_DATA_DIR/user-data.sh" | sed 's/^/     | /'
+  run provider ec2 run-instances --image-id "$ami" --instance-type t3.micro --subnet-id "${P_SUBNETS[0]}" \
+    --security-group-ids "$P_SG" --private-ip-address 10.0.1.10 --user-data "file://$B_USER_DATA_DIR/user-data.sh" \
+    --tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=backend}]' \
+    --query 'Instances[0].[InstanceId,State.Name,PrivateIpAddress,NetworkInterfaces[0].NetworkInterfaceId]'
+  P_INSTANCE=$(awk '{print $1}' <<<"$OUT")
+  P_INSTANCE_IP=$(awk '{print $3}' <<<"$OUT")
+  expect_id i "$P_INSTANCE"
+  rm -rf "$B_USER_DATA_DIR"
+  B_USER_DATA_DIR=""
+
+  say "It is pending until its network interface is up in the subnet, then running (AWS's states and codes)."
+  wait_instance "$P_INSTANCE" running
+  run provider ec2 describe-instances --instance-ids "$P_INSTANCE" \
+    --query 'Reservations[0].Instances[0].[InstanceId,State.Name,State.Code,PrivateIpAddress,Placement.AvailabilityZone]'
+  with_dataplane "the instance's UserData runs in its namespace, which needs root." || return 0
+  say "What the UserData printed is the instance's console output; the backend listens inside the instance."
+  local i
+  for i in $(seq 60); do
+    OUT=$(AWS_ACCESS_KEY_ID=$PROVIDER_KEY AWS_SECRET_ACCESS_KEY=$PROVIDER_SECRET "$AWS" --endpoint-url "$ENDPOINT" \
+      --output text ec2 get-console-output --instance-id "$P_INSTANCE" --query Output 2>&1) || true
+    [[ $OUT == *"backend listening"* ]] && break
+    sleep 0.5
+  done
+  run provider ec2 get-console-output --instance-id "$P_INSTANCE" --query Output
+  [[ $OUT == *"backend listening on $P_INSTANCE_IP:8080"* ]] || fail "the instance's backend did not start"
+  shown "$LINKPLANE" exec --instance "$P_INSTANCE" -- ss -Htln sport = :8080
+}
+
+# terminate_instance: terminates the backend instance and waits until it is terminated
+# (its processes stopped, its network interface gone). Quiet: the EXIT trap's.
+terminate_instance() {
+  [[ -n $P_INSTANCE ]] || return 0
+  AWS_ACCESS_KEY_ID=$PROVIDER_KEY AWS_SECRET_ACCESS_KEY=$PROVIDER_SECRET "$AWS" --endpoint-url "$ENDPOINT" \
+    ec2 terminate-instances --instance-ids "$P_INSTANCE" >/dev/null 2>&1 || true
+  local i state=""
+  for i in $(seq 100); do
+    state=$(AWS_ACCESS_KEY_ID=$PROVIDER_KEY AWS_SECRET_ACCESS_KEY=$PROVIDER_SECRET "$AWS" --endpoint-url "$ENDPOINT" \
+      --output text ec2 describe-instances --instance-ids "$P_INSTANCE" \
+      --query 'Reservations[0].Instances[0].State.Name' 2>/dev/null) || true
+    [[ $state == terminated || -z $state ]] && break
+    sleep 0.2
+  done
+  rm -f "/tmp/lp-demo-backend-$P_INSTANCE.py"
+  P_INSTANCE=""
+}
+
+section_terminate() {
+  section "Terminating the instance"
+  say "The provider terminates its backend instance: shutting-down, then terminated; its processes are stopped"
+  printf '   and its network interface goes with it. The target group no longer has it.\n'
+  run provider ec2 terminate-instances --instance-ids "$P_INSTANCE" \
+    --query 'TerminatingInstances[0].[InstanceId,PreviousState.Name,CurrentState.Name]'
+  local iid=$P_INSTANCE
+  wait_instance "$iid" terminated
+  run provider ec2 describe-instances --instance-ids "$iid" \
+    --query 'Reservations[0].Instances[0].[InstanceId,State.Name,State.Code]'
+  run provider elbv2 describe-target-health --target-group-arn "$P_TG_ARN" --query 'length(TargetHealthDescriptions)'
+  [[ $OUT == 0 ]] || fail "the terminated instance is still a target"
+  rm -f "/tmp/lp-demo-backend-$iid.py"
+  P_INSTANCE=""
 }
 
 section_summary() {
@@ -298,13 +432,15 @@ section_endpoints() {
   run consumer ec2 describe-vpc-endpoint-services --service-names com.amazonaws.us-east-1.elasticloadbalancing \
     --query 'ServiceDetails[].[ServiceName,Owner,PrivateDnsName,AcceptanceRequired,join(`,`,AvailabilityZones)]'
 
-  say "The provider puts its backend behind a network load balancer: a TCP target group with the backend"
-  printf '   interface as its target, a load balancer with a node in each of its subnets, a listener on 443.\n'
+  say "The provider puts its backend behind a network load balancer: a TCP target group of the default type"
+  printf '   (instance) with the backend instance as its target, a load balancer with a node in each of its\n'
+  printf '   subnets, a listener on 443.\n'
   run provider elbv2 create-target-group --name backend --protocol TCP --port 8080 --vpc-id "$P_VPC" \
-    --target-type ip --health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2 \
-    --query 'TargetGroups[0].TargetGroupArn'
-  P_TG_ARN=$OUT
-  run provider elbv2 register-targets --target-group-arn "$P_TG_ARN" --targets Id=10.0.1.10
+    --health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2 \
+    --query 'TargetGroups[0].[TargetGroupArn,TargetType]'
+  P_TG_ARN=$(awk '{print $1}' <<<"$OUT")
+  [[ $OUT == *instance ]] || fail "a target group without --target-type must be of type instance"
+  run provider elbv2 register-targets --target-group-arn "$P_TG_ARN" --targets "Id=$P_INSTANCE"
   run provider elbv2 create-load-balancer --name backend-nlb --type network --scheme internal \
     --subnets "${P_SUBNETS[@]}" --query 'LoadBalancers[0].[LoadBalancerArn,State.Code]'
   P_LB_ARN=$(awk '{print $1}' <<<"$OUT")
@@ -379,98 +515,26 @@ section_endpoints() {
 }
 
 # ---------------------------------------------------------------------------
-# section_traffic (issue 4): the provider's backend answers HTTP in its workload
-# namespace, the target turns healthy, and curl in the consumer's workload reaches it
-# through the endpoint: bytes cross from one VPC to the other only through linkplane.
-T_SERVER_PID="" T_SERVER_DIR=""
-stop_server() {
-  if [[ -n $T_SERVER_DIR && -s $T_SERVER_DIR/pid ]]; then kill "$(cat "$T_SERVER_DIR/pid")" 2>/dev/null || true; fi
-  if [[ -n $T_SERVER_PID ]]; then
-    # `linkplane exec` returns once the server is gone; stop it too if the server never started.
-    [[ -s $T_SERVER_DIR/pid ]] || kill "$T_SERVER_PID" 2>/dev/null || true
-    wait "$T_SERVER_PID" 2>/dev/null || true
-  fi
-  if [[ -n $T_SERVER_DIR ]]; then rm -rf "$T_SERVER_DIR"; fi
-  T_SERVER_PID="" T_SERVER_DIR=""
-}
-
-# The provider's backend: ADDRESS PORT ENI. Answers GET with one line naming itself
-# and logs each request with the address it came from to stderr. With LP_BACKEND_DIR
-# and LP_BACKEND_WATCH in its environment it writes its pid to LP_BACKEND_DIR/pid once
-# listening, and exits when the process LP_BACKEND_WATCH (the demo) or its `linkplane
-# exec` goes, or after 10 minutes: it cannot outlive the demo even if that is killed.
-BACKEND_PY='
-import http.server, os, sys, threading, time
-ip, port, eni = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-d, demo = os.environ.get("LP_BACKEND_DIR", ""), int(os.environ.get("LP_BACKEND_WATCH", "0"))
-parent = os.getppid()
-def watchdog():
-    end = time.monotonic() + 600
-    while time.monotonic() < end and os.getppid() == parent:
-        try:
-            os.kill(demo, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.5)
-    os._exit(0)
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"hello from the provider backend {ip}:{port} ({eni})\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, fmt, *args):
-        print("backend: %s from %s:%d" % (fmt % args, *self.client_address), file=sys.stderr, flush=True)
-class S(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-s = S((ip, port), H)
-if demo:
-    threading.Thread(target=watchdog, daemon=True).start()
-if d:
-    with open(os.path.join(d, "pid.tmp"), "w") as f:
-        f.write(str(os.getpid()))
-    os.rename(os.path.join(d, "pid.tmp"), os.path.join(d, "pid"))
-s.serve_forever()
-'
-
+# section_traffic (issue 4): the provider's backend instance answers HTTP (its UserData
+# started the server), the target turns healthy, and curl in the consumer's workload
+# reaches it through the endpoint: bytes cross from one VPC to the other only through
+# linkplane.
 section_traffic() {
   section "Traffic through the endpoint"
   with_dataplane "the workloads and the forwarder live in namespaces, which need root." || return 0
-  say "The provider's load balancer listens on TCP 443 and sends to its target, the backend interface."
-  printf '   Nothing listens there yet, so its health checks fail.\n'
+  say "The provider's load balancer listens on TCP 443 and sends to its target, the backend instance, on"
+  printf '   its primary address (the target'"'"'s id is the instance id). The server runs, but health checks do\n'
+  printf '   not pass yet: the instance'"'"'s security group does not admit the load balancer'"'"'s nodes.\n'
   run provider elbv2 describe-listeners --load-balancer-arn "$P_LB_ARN" --query 'Listeners[].[Protocol,Port]'
   local lport
   lport=$(awk 'NR == 1 {print $2}' <<<"$OUT")
   [[ $lport =~ ^[0-9]+$ ]] || fail "no listener port in '$OUT'"
   run provider elbv2 describe-target-health --target-group-arn "$P_TG_ARN" \
     --query 'TargetHealthDescriptions[].[Target.Id,Target.Port,TargetHealth.State,TargetHealth.Reason]'
-  local tip tport
-  tip=$(awk 'NR == 1 {print $1}' <<<"$OUT")
+  local tid tport tip=$P_INSTANCE_IP i
+  tid=$(awk 'NR == 1 {print $1}' <<<"$OUT")
   tport=$(awk 'NR == 1 {print $2}' <<<"$OUT")
-  [[ $tip =~ ^[0-9.]+$ && $tport =~ ^[0-9]+$ ]] || fail "no registered target in '$OUT'"
-
-  say "The provider starts its backend in the backend workload: an HTTP server on $tip:$tport that answers"
-  printf '   with a line naming itself and logs where each request came from.\n'
-  T_SERVER_DIR=$(mktemp -d /tmp/lp-demo-backend-XXXXXX)
-  printf '%s' "$BACKEND_PY" >"$T_SERVER_DIR/backend.py"
-  printf '   $ %s &\n' "$(quoted "$LINKPLANE" exec --eni "$P_ENI" -- /usr/bin/python3 "$T_SERVER_DIR/backend.py" \
-    "$tip" "$tport" "$P_ENI")"
-  LP_BACKEND_DIR=$T_SERVER_DIR LP_BACKEND_WATCH=$$ \
-    "$LINKPLANE" exec --eni "$P_ENI" -- /usr/bin/python3 "$T_SERVER_DIR/backend.py" "$tip" "$tport" "$P_ENI" \
-    >"$T_SERVER_DIR/log" 2>&1 &
-  T_SERVER_PID=$!
-  local i
-  for i in $(seq 100); do
-    [[ -s $T_SERVER_DIR/pid ]] && break
-    kill -0 "$T_SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ ! -s $T_SERVER_DIR/pid ]]; then
-    sed 's/^/     /' "$T_SERVER_DIR/log"
-    fail "the provider's backend did not start on $tip:$tport"
-  fi
+  [[ $tid == "$P_INSTANCE" && $tport =~ ^[0-9]+$ ]] || fail "the instance is not the registered target in '$OUT'"
 
   say "Security groups. The load balancer's nodes open the connections to the target, from their own addresses"
   printf '   in the provider VPC (the consumer'"'"'s address never reaches the provider), and so do the health\n'
@@ -497,10 +561,7 @@ section_traffic() {
     [[ $state == healthy ]] && break
     sleep 1
   done
-  if [[ $state != healthy ]]; then
-    sed 's/^/     /' "$T_SERVER_DIR/log"
-    fail "target $tip:$tport is not healthy after 60 s (state: $state)"
-  fi
+  [[ $state == healthy ]] || fail "target $tid ($tip:$tport) is not healthy after 60 s (state: $state)"
   run provider elbv2 describe-target-health --target-group-arn "$P_TG_ARN" \
     --query 'TargetHealthDescriptions[].[Target.Id,Target.Port,TargetHealth.State]'
   printf '   -> healthy after %d s.\n' $((SECONDS - start))
@@ -514,16 +575,22 @@ section_traffic() {
 
   say "The consumer's workload asks the endpoint's regional name for / on port $lport (the listener is TCP,"
   printf '   so HTTP is just bytes to it). The VPC resolver answers with an endpoint interface address.\n'
-  local seen
-  seen=$(wc -l <"$T_SERVER_DIR/log")
   shown "$LINKPLANE" exec --eni "$C_ENI" -- curl -sS --max-time 10 -w 'connected to %{remote_ip}:%{remote_port}\n' \
     "http://$C_ENDPOINT_DNS:$lport/"
-  [[ $SHOWN == *"hello from the provider backend $tip:$tport ($P_ENI)"* ]] ||
+  [[ $SHOWN == *"hello from the provider backend $tip:$tport ($P_INSTANCE)"* ]] ||
     fail "the provider's answer did not come back through the endpoint"
 
-  say "The backend saw the request come from a load balancer node, not from the consumer's $C_ENI_IP:"
-  local line from
-  line=$(tail -n +"$((seen + 1))" "$T_SERVER_DIR/log" | grep -m1 '"GET / ' || true)
+  say "The backend saw the request come from a load balancer node, not from the consumer's $C_ENI_IP"
+  printf '   (its log is the instance'"'"'s console output):\n'
+  local line="" from console
+  for i in $(seq 40); do
+    console=$(AWS_ACCESS_KEY_ID=$PROVIDER_KEY AWS_SECRET_ACCESS_KEY=$PROVIDER_SECRET "$AWS" --endpoint-url "$ENDPOINT" \
+      --output text ec2 get-console-output --instance-id "$P_INSTANCE" --query Output 2>&1) || true
+    line=$(grep -m1 '"GET / ' <<<"$console" || true)
+    [[ -n $line ]] && break
+    sleep 0.5
+  done
+  printf '   [provider] $ aws %s\n' "$(quoted ec2 get-console-output --instance-id "$P_INSTANCE" --query Output)"
   printf '     %s\n' "$line"
   from=${line##* from }
   from=${from%:*}
@@ -537,7 +604,7 @@ section_traffic() {
   # demo` keeps the state in state/ beside this script (run otherwise, this is skipped).
   local counters
   counters="$(dirname "$0")/state/dataplane-counters.json"
-  [[ -d $(dirname "$counters") ]] || { stop_server; return 0; }
+  [[ -d $(dirname "$counters") ]] || return 0
   for i in $(seq 60); do
     if [[ -s $counters ]] && /usr/bin/python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["endpoints"][sys.argv[2]]["connections"] < 1)' \
       "$counters" "$C_ENDPOINT" 2>/dev/null; then
@@ -554,7 +621,6 @@ for kind in ("endpoints", "interfaces"):
     fi
     sleep 0.1
   done
-  stop_server
 }
 
 # ---------------------------------------------------------------------------
@@ -775,7 +841,7 @@ section_dns() {
   shown "$LINKPLANE" exec --eni "$C_ENI" -- dig +short "$P_PRIVATE_DNS"
   [[ $(sorted "$SHOWN") == "$all" ]] || fail "$P_PRIVATE_DNS must resolve to $all in the consumer VPC"
   say "Only there: the provider's VPC (another VPC) and the host get REFUSED (the resolver owns no such name)."
-  shown "$LINKPLANE" exec --eni "$P_ENI" -- dig +noall +comments "$P_PRIVATE_DNS"
+  shown "$LINKPLANE" exec --instance "$P_INSTANCE" -- dig +noall +comments "$P_PRIVATE_DNS"
   [[ $SHOWN == *"status: REFUSED"* ]] || fail "$P_PRIVATE_DNS must not resolve in the provider VPC"
   if ((host)); then
     shown dig @"$host_addr" -p "$host_port" +short "$P_PRIVATE_DNS"
@@ -849,9 +915,12 @@ section_aws_services() {
 
 # ---------------------------------------------------------------------------
 
-# cleanup: the EXIT trap; stops whatever the sections started and have not stopped.
+# cleanup: the EXIT trap; stops whatever the sections started and have not stopped
+# (a running instance would outlive the daemon's clean stop, on purpose).
+B_USER_DATA_DIR=""
 cleanup() {
-  stop_server
+  terminate_instance
+  if [[ -n $B_USER_DATA_DIR ]]; then rm -rf "$B_USER_DATA_DIR"; fi
   stop_receiver
 }
 
@@ -865,6 +934,7 @@ main() {
   section_subnets
   section_security_groups
   section_network_interfaces
+  section_instance
   # ---- Later sections of the seed walkthrough go here, in this order: ----
   section_endpoints
   section_traffic
@@ -873,6 +943,7 @@ main() {
   section_notifications
   # ------------------------------------------------------------------------
   section_summary
+  section_terminate
   printf '\ndemo OK: every step succeeded.\n'
 }
 

@@ -1,7 +1,8 @@
 """`linkplane demo` walks through the scenario against its own throw-away daemon,
-succeeds, shows the ids it made, sends real traffic through the endpoint (as root),
-and leaves nothing behind: no daemon, no state directory, no namespace, no backend
-server."""
+succeeds, shows the ids it made, runs the provider's backend on an EC2 instance whose
+UserData starts it, sends real traffic through the endpoint to it (as root), and
+leaves nothing behind: no daemon, no state directory, no namespace, no instance, no
+backend server."""
 import os
 import re
 import signal
@@ -42,8 +43,28 @@ def demo_dirs():
 
 
 def demo_backends():
-    """Pids of the traffic section's backend servers (and their `linkplane exec`)."""
+    """Pids of the backend servers the demo's instance runs (its UserData writes them
+    to /tmp/lp-demo-backend-<instance id>.py)."""
     return pids_where(lambda args: any(a.startswith(b"/tmp/lp-demo-backend-") for a in args))
+
+
+def run_demo(timeout, env=None):
+    """Runs `linkplane demo` to the end (a CompletedProcess). Past TIMEOUT it is stopped
+    with SIGTERM, as a user's Ctrl-C would, so that it still terminates its instance and
+    stops its daemon (SIGKILL would leave both running), and the test fails."""
+    p = subprocess.Popen([LINKPLANE, "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=90)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        pytest.fail(f"the demo did not finish in {timeout} s:\n{out[-3000:]}\n{err[-2000:]}")
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
 def between(out, start, end):
@@ -56,6 +77,32 @@ def line(pattern, text):
     m = re.search(r"^\s+" + pattern + r"$", text, re.M)
     assert m, f"no line matching {pattern!r} in:\n{text}"
     return m
+
+
+def check_instance_section(out):
+    """The provider's backend is an instance: launched with UserData, pending, then
+    running; as root the UserData's output is its console and the backend listens in
+    it. Returns the instance id."""
+    inst = between(out, "== The provider's backend: an EC2 instance ==", "== Publishing a service")
+    line(r"ami-[0-9a-f]{17}\tdebian-12-amd64-\S+", inst)
+    assert "--user-data file:///tmp/lp-demo-userdata-" in inst and "| #!/bin/sh" in inst, inst
+    iid = line(r"(i-[0-9a-f]{17})\tpending\t10\.0\.1\.10\t(eni-[0-9a-f]{17})", inst).group(1)
+    line(iid + r"\trunning\t16\t10\.0\.1\.10\tus-east-1[a-f]", inst)
+    if os.geteuid() == 0:
+        line(r"user-data: backend started on 10\.0\.1\.10:8080", inst)
+        line(r"backend listening on 10\.0\.1\.10:8080", inst)
+        assert re.search(r"exec --instance " + iid + r" -- ss .*\n\s+LISTEN .*10\.0\.1\.10:8080", inst), inst
+    else:
+        assert "Skipped: the instance's UserData runs in its namespace, which needs root." in inst
+    # Published behind a target group of the default type, instance, by instance id.
+    ep = between(out, "== Publishing a service and connecting to it", "== Traffic through the endpoint ==")
+    line(r"arn:aws:elasticloadbalancing:\S+:targetgroup/backend/\w+\tinstance", ep)
+    assert "register-targets --target-group-arn arn:" in ep and f"--targets Id={iid}\n" in ep, ep
+    # Terminated at the end: shutting-down, terminated, no longer a target.
+    end = out[out.index("== Terminating the instance =="):]
+    line(iid + r"\trunning\tshutting-down", end)
+    line(iid + r"\tterminated\t48", end)
+    return iid
 
 
 def check_endpoints_section(out):
@@ -113,8 +160,8 @@ def check_dns_section(out, regional, ips):
     assert inside and set(inside.group(1).split()) == ips, dns
     # Not in the provider's VPC, not on the host; a second claim in the VPC refused;
     # private DNS off: gone.
-    elsewhere = re.search(r"--eni (eni-[0-9a-f]{17}) -- dig \+noall \+comments api\.example\.internal\n(.*?)\n\n", dns,
-                          re.S)
+    elsewhere = re.search(r"--instance (i-[0-9a-f]{17}) -- dig \+noall \+comments api\.example\.internal\n(.*?)\n\n",
+                          dns, re.S)
     assert elsewhere and "status: REFUSED" in elsewhere.group(2) and elsewhere.group(1) not in regional, dns
     if "Skipped: the host listener" not in dns:
         assert re.search(r"dig @127\.0\.0\.1 -p 5353 \+short api\.example\.internal\n\n", dns), dns
@@ -153,7 +200,7 @@ def check_notifications_section(out, svc_id):
 
 def test_demo_runs_end_to_end_and_cleans_up():
     netns_before, dirs_before = lp_netns(), demo_dirs()
-    p = subprocess.run([LINKPLANE, "demo"], capture_output=True, text=True, timeout=300)
+    p = run_demo(600)
     out = p.stdout
     assert p.returncode == 0, f"demo failed ({p.returncode}):\n{out}\n{p.stderr}"
     assert "demo OK" in out
@@ -168,6 +215,7 @@ def test_demo_runs_end_to_end_and_cleans_up():
     assert "10.0.0.0/16" in out and "10.1.0.0/16" in out
     assert re.search(r"\bsg-[0-9a-f]{17}\b", out) and re.search(r"\beni-[0-9a-f]{17}\b", out)
     assert "(InvalidVpcID.NotFound)" in out  # isolation step
+    iid = check_instance_section(out)
     svc_id, _, regional, endpoint_ips = check_endpoints_section(out)
     check_notifications_section(out, svc_id)
     if os.geteuid() != 0:
@@ -179,13 +227,14 @@ def test_demo_runs_end_to_end_and_cleans_up():
         for v in vpcs:
             assert f"lp-{v}" in out  # the namespaces were shown
 
-        # Traffic: the provider's backend answered the consumer's curl through the
-        # endpoint. Its body only exists in the backend's answer (the demo prints the
-        # server's command, not its source), and the backend logged the request as
-        # coming from a load balancer node in the provider VPC, not from the consumer.
+        # Traffic: the provider's backend instance answered the consumer's curl through
+        # the endpoint. Its body only exists in the backend's answer (the demo elides
+        # the server's source from the UserData it shows), and the backend logged the
+        # request (to the instance's console) as coming from a load balancer node in
+        # the provider VPC, not from the consumer.
         traffic = out[out.index("== Traffic through the endpoint =="):out.index("== Names inside the VPC")]
-        assert re.search(r"^\s+10\.0\.1\.10\s+8080\s+healthy$", traffic, re.M), traffic
-        assert re.search(r"^\s+hello from the provider backend 10\.0\.1\.10:8080 \(eni-[0-9a-f]{17}\)$", traffic,
+        assert re.search(r"^\s+" + iid + r"\s+8080\s+healthy$", traffic, re.M), traffic
+        assert re.search(r"^\s+hello from the provider backend 10\.0\.1\.10:8080 \(" + iid + r"\)$", traffic,
                          re.M), traffic
         assert re.search(r"^\s+connected to 10\.1\.[12]\.\d+:443$", traffic, re.M), traffic
         m = re.search(r'^\s+backend: "GET / HTTP/1\.1" 200 - from (10\.0\.[12]\.\d+):\d+$', traffic, re.M)
@@ -208,7 +257,7 @@ def test_demo_fails_when_a_step_fails():
     """A broken AWS CLI makes the demo fail (non-zero), still cleaning up."""
     dirs_before = demo_dirs()
     env = dict(os.environ, LP_DEMO_AWS="/bin/false")
-    p = subprocess.run([LINKPLANE, "demo"], capture_output=True, text=True, timeout=120, env=env)
+    p = run_demo(120, env=env)
     assert p.returncode != 0
     assert "demo FAILED" in p.stderr
     assert not demo_daemons()
@@ -223,7 +272,7 @@ def test_demo_stopped_during_the_traffic_section_leaves_nothing():
     p = subprocess.Popen([LINKPLANE, "demo"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     out = ""
     try:
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 540
         for line in p.stdout:
             out += line
             if "two passes in a row make it healthy" in line or time.monotonic() > deadline:
@@ -232,11 +281,17 @@ def test_demo_stopped_during_the_traffic_section_leaves_nothing():
         assert demo_backends(), "the backend server is not running"
         p.send_signal(signal.SIGTERM)
         out += p.stdout.read()
-        assert p.wait(timeout=60) != 0
+        assert p.wait(timeout=120) != 0
     finally:
+        # A failed assertion above: SIGTERM still lets the demo terminate its instance
+        # and stop its daemon (SIGKILL would leave both running).
         if p.poll() is None:
-            p.kill()
-            p.wait()
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.communicate(timeout=120)  # draining its output, so it never blocks writing
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
     # The backend's watchdog notices within half a second, the trap at once.
     deadline = time.monotonic() + 5
     while demo_backends() and time.monotonic() < deadline:

@@ -1,19 +1,30 @@
 """Terraform's call sequences with the AWS SDK for Go v2, the SDK terraform-provider-aws
 is built on (Debian's golang-github-aws-aws-sdk-go-v2-dev, built offline): provider
-start, aws_vpc with the reads of every refresh, subnets, route tables and ACLs, an NLB
-with an ip target group and a listener published as an endpoint service, a consumer
-VPC whose endpoint the provider accepts, modify, a second read pass that finds nothing
-changed, destroy in reverse order. The program is tests/sdk/go/main.go."""
+start, aws_vpc with the reads of every refresh, subnets, route tables and ACLs, an
+instance whose UserData starts a TCP server, behind an NLB (a target group of the
+default type, instance) published as an endpoint service, a consumer VPC whose endpoint
+the provider accepts, bytes from a consumer workload through the endpoint to the
+instance, modify, a second plan that finds nothing to change, destroy in reverse order.
+The program is tests/sdk/go/*.go. Needs root (the instance and the workload are
+namespaces)."""
 
+import glob
 import os
 import subprocess
 
 import pytest
 
 from lp import BUILD_DIR
-from sdk_env import check_flow, sdk_env
+from sdk_env import check_flow, sdk_daemon, sdk_env
 
-SRC = os.path.join(os.path.dirname(__file__), "..", "sdk", "go", "main.go")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: the instance and the workload are namespaces")
+
+
+@pytest.fixture
+def daemon():
+    yield from sdk_daemon()
+
+SRC = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "sdk", "go", "*.go")))
 SDK = "/usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/service/ec2"
 
 
@@ -26,7 +37,7 @@ def program():
     # directory makes later runs take seconds.
     env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="",
                GOCACHE=os.path.join(os.path.abspath(BUILD_DIR), "go-cache"))
-    r = subprocess.run(["go", "build", "-o", out, os.path.abspath(SRC)], env=env, capture_output=True, text=True,
+    r = subprocess.run(["go", "build", "-o", out] + [os.path.abspath(f) for f in SRC], env=env, capture_output=True, text=True,
                        timeout=1200)
     assert r.returncode == 0, r.stderr
     return out

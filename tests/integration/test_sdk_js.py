@@ -8,7 +8,15 @@ import subprocess
 
 import pytest
 
-from sdk_env import check_flow, sdk_env
+from sdk_env import check_flow, sdk_daemon, sdk_env
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: the instance and the workload are namespaces")
+
+
+@pytest.fixture
+def daemon():
+    yield from sdk_daemon()
+
 
 JS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "sdk", "js"))
 

@@ -213,9 +213,11 @@ func zones(a account) []ec2types.AvailabilityZone {
 	return z.AvailabilityZones
 }
 
-func createSubnet(a account, vpc, cidr, zone string) string {
+// createSubnet places the subnet by zone id: zone names differ between accounts,
+// and the consumer's endpoint subnets must share zones with the provider's NLB.
+func createSubnet(a account, vpc, cidr, zoneId string) string {
 	out, err := a.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String(cidr),
-		AvailabilityZone: aws.String(zone), TagSpecifications: tags(ec2types.ResourceTypeSubnet, "Name", cidr)})
+		AvailabilityZoneId: aws.String(zoneId), TagSpecifications: tags(ec2types.ResourceTypeSubnet, "Name", cidr)})
 	must("CreateSubnet", err)
 	id := aws.ToString(out.Subnet.SubnetId)
 	poll("DescribeSubnets until available", func() (bool, error) {
@@ -231,7 +233,7 @@ type providerState struct {
 	LbArn, TgArn, ListenerArn, ServiceId, ServiceName string
 }
 
-func createProvider(p account, vpc string, subnets []string, consumerArn string) providerState {
+func createProvider(p account, vpc string, subnets []string, consumerArn, instance string) providerState {
 	var s providerState
 	lb, err := p.elb.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("tf-nlb"),
 		Type: elbtypes.LoadBalancerTypeEnumNetwork, Scheme: elbtypes.LoadBalancerSchemeEnumInternal, Subnets: subnets,
@@ -245,18 +247,25 @@ func createProvider(p account, vpc string, subnets []string, consumerArn string)
 	_, err = p.elb.DescribeLoadBalancerAttributes(ctx, &elb.DescribeLoadBalancerAttributesInput{LoadBalancerArn: aws.String(s.LbArn)})
 	must("DescribeLoadBalancerAttributes", err)
 
+	// No TargetType: AWS's default, instance (as aws_lb_target_group's).
 	tg, err := p.elb.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("tf-tg"),
 		Protocol: elbtypes.ProtocolEnumTcp, Port: aws.Int32(8080), VpcId: aws.String(vpc),
-		TargetType: elbtypes.TargetTypeEnumIp})
+		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2)})
 	must("CreateTargetGroup", err)
+	check("CreateTargetGroup", tg.TargetGroups[0].TargetType == elbtypes.TargetTypeEnumInstance, "target type %q",
+		tg.TargetGroups[0].TargetType)
 	s.TgArn = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
 	_, err = p.elb.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(s.TgArn)})
 	must("DescribeTargetGroupAttributes", err)
+	// aws_lb_target_group_attachment: the target id is the instance id.
 	_, err = p.elb.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(s.TgArn),
-		Targets: []elbtypes.TargetDescription{{Id: aws.String("10.0.1.10"), Port: aws.Int32(8080)}}})
+		Targets: []elbtypes.TargetDescription{{Id: aws.String(instance), Port: aws.Int32(8080)}}})
 	must("RegisterTargets", err)
-	_, err = p.elb.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(s.TgArn)})
+	h, err := p.elb.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(s.TgArn),
+		Targets: []elbtypes.TargetDescription{{Id: aws.String(instance), Port: aws.Int32(8080)}}})
 	must("DescribeTargetHealth", err)
+	check("DescribeTargetHealth", len(h.TargetHealthDescriptions) == 1 &&
+		aws.ToString(h.TargetHealthDescriptions[0].Target.Id) == instance, "%+v", h.TargetHealthDescriptions)
 
 	l, err := p.elb.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(s.LbArn),
 		Protocol: elbtypes.ProtocolEnumTcp, Port: aws.Int32(443),
@@ -436,29 +445,35 @@ func main() {
 
 	// Provider VPC with two subnets.
 	pz := zones(p)
+	zoneIds := []string{aws.ToString(pz[0].ZoneId), aws.ToString(pz[1].ZoneId)}
 	pvpc := createVpc(p, "10.0.0.0/16", "provider")
 	pvpcState := readVpc(p, pvpc)
 	check("aws_vpc read", pvpcState.DnsSupport && pvpcState.DnsHostnames && !pvpcState.AddressMetrics, "attributes %+v", pvpcState)
-	psub := []string{createSubnet(p, pvpc, "10.0.1.0/24", aws.ToString(pz[0].ZoneName)),
-		createSubnet(p, pvpc, "10.0.2.0/24", aws.ToString(pz[1].ZoneName))}
+	psub := []string{createSubnet(p, pvpc, "10.0.1.0/24", zoneIds[0]), createSubnet(p, pvpc, "10.0.2.0/24", zoneIds[1])}
 	routeTablesAndAcls(p, pvpc, psub[0])
 	step("aws_vpc, aws_subnet, aws_route_table, aws_network_acl")
 
-	prov := createProvider(p, pvpc, psub, consumerArn)
+	// The provider's backend: an instance whose UserData starts its server.
+	image := findImage(p)
+	web := createWebGroup(p, pvpc)
+	iid := createInstance(p, image, psub[0], web)
+	readInstance(p, iid)
+	step("aws_security_group, aws_instance")
+
+	prov := createProvider(p, pvpc, psub, consumerArn, iid)
 	check("permissions", reflect.DeepEqual(readPermissions(p, prov.ServiceId), []string{consumerArn}), "principals")
-	step("aws_lb, aws_lb_target_group, aws_lb_listener, aws_vpc_endpoint_service")
+	step("aws_lb, aws_lb_target_group, aws_lb_target_group_attachment, aws_lb_listener, aws_vpc_endpoint_service")
 
 	// Consumer VPC with an endpoint the provider accepts.
-	cz := zones(c)
 	cvpc := createVpc(c, "10.1.0.0/16", "consumer")
 	readVpc(c, cvpc)
-	csub := createSubnet(c, cvpc, "10.1.1.0/24", aws.ToString(cz[0].ZoneName))
+	csub := []string{createSubnet(c, cvpc, "10.1.1.0/24", zoneIds[0]), createSubnet(c, cvpc, "10.1.2.0/24", zoneIds[1])}
 	svcs, err := c.ec2.DescribeVpcEndpointServices(ctx, &ec2.DescribeVpcEndpointServicesInput{
 		Filters: []ec2types.Filter{filter("service-type", "Interface"), filter("service-name", prov.ServiceName)}})
 	must("DescribeVpcEndpointServices", err)
 	check("DescribeVpcEndpointServices", len(svcs.ServiceDetails) == 1, "consumer does not see the service")
 	epIn := &ec2.CreateVpcEndpointInput{VpcId: aws.String(cvpc), ServiceName: aws.String(prov.ServiceName),
-		VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{csub}, PrivateDnsEnabled: aws.Bool(false),
+		VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{csub[0]}, PrivateDnsEnabled: aws.Bool(false),
 		ClientToken: aws.String("tf-ep-token"), TagSpecifications: tags(ec2types.ResourceTypeVpcEndpoint, "Name", "tf-ep")}
 	ep, err := c.ec2.CreateVpcEndpoint(ctx, epIn)
 	must("CreateVpcEndpoint", err)
@@ -473,34 +488,49 @@ func main() {
 	must("AcceptVpcEndpointConnections", err)
 	check("AcceptVpcEndpointConnections", len(acc.Unsuccessful) == 0, "unsuccessful %v", acc.Unsuccessful)
 	waitEndpoint(c, epId, ec2types.StateAvailable)
-	e, ips := readEndpoint(c, epId)
+	_, ips := readEndpoint(c, epId)
 	check("endpoint", len(ips) == 1 && strings.HasPrefix(ips[0], "10.1.1."), "ENI addresses %v", ips)
+	workload := createWorkload(c, csub[0])
 	step("aws_vpc_endpoint accepted by aws_vpc_endpoint_connection_accepter")
+
+	// Bytes: consumer workload -> endpoint -> NLB -> the instance's server.
+	waitHealthy(p, prov.TgArn, iid)
+	got := fetchThrough(workload, ips[0])
+	check("bytes through the endpoint", got == "web "+iid, "the instance's server answered %q", got)
+	step("bytes flow from a consumer workload through the endpoint to the instance")
 
 	// Modify.
 	sg, err := c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("tf-ep-sg"),
 		Description: aws.String("endpoint"), VpcId: aws.String(cvpc)})
 	must("CreateSecurityGroup", err)
 	_, err = c.ec2.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(epId),
-		AddSecurityGroupIds: []string{aws.ToString(sg.GroupId)}})
+		AddSecurityGroupIds: []string{aws.ToString(sg.GroupId)}, AddSubnetIds: []string{csub[1]}})
 	must("ModifyVpcEndpoint", err)
 	_, err = p.ec2.ModifyVpcEndpointServiceConfiguration(ctx, &ec2.ModifyVpcEndpointServiceConfigurationInput{
 		ServiceId: aws.String(prov.ServiceId), AcceptanceRequired: aws.Bool(false)})
 	must("ModifyVpcEndpointServiceConfiguration", err)
-	_, err = p.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{pvpc}, Tags: []ec2types.Tag{{Key: aws.String("env"), Value: aws.String("test")}}})
+	_, err = p.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{pvpc, iid},
+		Tags: []ec2types.Tag{{Key: aws.String("env"), Value: aws.String("test")}}})
 	must("CreateTags", err)
 	waitEndpoint(c, epId, ec2types.StateAvailable)
+	_, ips = readEndpoint(c, epId)
+	check("endpoint after ModifyVpcEndpoint", len(ips) == 2, "ENI addresses %v", ips)
+	got = fetchThrough(workload, ips[1])
+	check("bytes through the new subnet's interface", got == "web "+iid, "answered %q", got)
 	step("modify")
 
-	// A second read pass (a second `plan`) finds what the first left.
-	first := []interface{}{readVpc(p, pvpc), readVpc(c, cvpc), readPermissions(p, prov.ServiceId)}
-	e1, ips1 := readEndpoint(c, epId)
-	second := []interface{}{readVpc(p, pvpc), readVpc(c, cvpc), readPermissions(p, prov.ServiceId)}
-	e2, ips2 := readEndpoint(c, epId)
-	check("second read", reflect.DeepEqual(first, second) && reflect.DeepEqual(ips1, ips2) &&
-		e1.State == e2.State && reflect.DeepEqual(e1.Groups, e2.Groups) && len(e2.Groups) == 2, "reads differ")
-	_ = e
-	step("second read pass unchanged")
+	// A second `plan`: every resource read again as its Read does; the reads agree
+	// with each other and with what was applied.
+	want := applied{Image: image, Subnet: psub[0], WebGroup: web, Instance: iid, Lb: prov.LbArn, Tg: prov.TgArn,
+		Listener: prov.ListenerArn, Service: prov.ServiceId, Endpoint: epId, ProviderSubnets: psub, ConsumerSubnets: csub,
+		EndpointGroup: aws.ToString(sg.GroupId), ConsumerArn: consumerArn, Workload: workload}
+	first := []interface{}{readVpc(p, pvpc), readVpc(c, cvpc), readPlan(p, c, want)}
+	second := []interface{}{readVpc(p, pvpc), readVpc(c, cvpc), readPlan(p, c, want)}
+	check("second plan", reflect.DeepEqual(first, second), "two reads differ")
+	changes := diff(first[2].(planReads), want)
+	check("second plan", len(changes) == 0, "would change: %s", strings.Join(changes, "; "))
+	check("instance tag", len(first[2].(planReads).Instance.Instance.Tags) == 2, "the env tag is not read back")
+	step("second plan finds nothing to change")
 
 	// Destroy in reverse order.
 	del, err := c.ec2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{epId}})
@@ -513,14 +543,19 @@ func main() {
 		}
 		return err == nil && (len(d.VpcEndpoints) == 0 || strings.EqualFold(string(d.VpcEndpoints[0].State), "deleted")), err
 	})
+	_, err = c.ec2.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: aws.String(workload)})
+	must("DeleteNetworkInterface", err)
 	retryDependency("DeleteSecurityGroup", func() error {
 		_, err := c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: sg.GroupId})
 		return err
 	})
-	retryDependency("DeleteSubnet consumer", func() error {
-		_, err := c.ec2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: aws.String(csub)})
-		return err
-	})
+	for _, s := range csub {
+		s := s
+		retryDependency("DeleteSubnet consumer", func() error {
+			_, err := c.ec2.DeleteSubnet(ctx, &ec2.DeleteSubnetInput{SubnetId: aws.String(s)})
+			return err
+		})
+	}
 	retryDependency("DeleteVpc consumer", func() error {
 		_, err := c.ec2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(cvpc)})
 		return err
@@ -528,18 +563,28 @@ func main() {
 	dsvc, err := p.ec2.DeleteVpcEndpointServiceConfigurations(ctx, &ec2.DeleteVpcEndpointServiceConfigurationsInput{ServiceIds: []string{prov.ServiceId}})
 	must("DeleteVpcEndpointServiceConfigurations", err)
 	check("DeleteVpcEndpointServiceConfigurations", len(dsvc.Unsuccessful) == 0, "unsuccessful %v", dsvc.Unsuccessful)
-	// DeleteVpc refuses while subnets and the load balancer are inside (Terraform retries).
+	// DeleteVpc refuses while subnets, the instance and the load balancer are inside (Terraform retries).
 	_, err = p.ec2.DeleteVpc(ctx, &ec2.DeleteVpcInput{VpcId: aws.String(pvpc)})
 	check("DeleteVpc with dependencies inside", errCode(err) == "DependencyViolation", "got %v", err)
 	_, err = p.elb.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: aws.String(prov.ListenerArn)})
 	must("DeleteListener", err)
 	_, err = p.elb.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(prov.TgArn),
-		Targets: []elbtypes.TargetDescription{{Id: aws.String("10.0.1.10"), Port: aws.Int32(8080)}}})
+		Targets: []elbtypes.TargetDescription{{Id: aws.String(iid), Port: aws.Int32(8080)}}})
 	must("DeregisterTargets", err)
 	_, err = p.elb.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(prov.TgArn)})
 	must("DeleteTargetGroup", err)
 	_, err = p.elb.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(prov.LbArn)})
 	must("DeleteLoadBalancer", err)
+	// aws_instance's Delete: TerminateInstances, then DescribeInstances until terminated.
+	term, err := p.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{iid}})
+	must("TerminateInstances", err)
+	check("TerminateInstances", len(term.TerminatingInstances) == 1 &&
+		term.TerminatingInstances[0].CurrentState.Name == ec2types.InstanceStateNameShuttingDown, "%+v", term.TerminatingInstances)
+	waitInstance(p, iid, ec2types.InstanceStateNameTerminated)
+	retryDependency("DeleteSecurityGroup tf-web", func() error {
+		_, err := p.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(web)})
+		return err
+	})
 	for _, s := range psub {
 		s := s
 		retryDependency("DeleteSubnet provider", func() error {
@@ -553,7 +598,7 @@ func main() {
 	})
 	step("destroy")
 
-	// Nothing is left.
+	// Nothing is left (a terminated instance stays described for a while, as on AWS).
 	for name, a := range map[string]account{"provider": p, "consumer": c} {
 		v, err := a.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
 		must("DescribeVpcs after destroy", err)
@@ -563,9 +608,15 @@ func main() {
 		must("DescribeNetworkAcls after destroy", err)
 		lbs, err := a.elb.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
 		must("DescribeLoadBalancers after destroy", err)
+		live, err := a.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{filter(
+			"instance-state-name", "pending", "running", "stopping", "stopped", "shutting-down")}})
+		must("DescribeInstances after destroy", err)
+		enis, err := a.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{})
+		must("DescribeNetworkInterfaces after destroy", err)
 		check("after destroy "+name, len(v.Vpcs) == 0 && len(rt.RouteTables) == 0 && len(acl.NetworkAcls) == 0 &&
-			len(lbs.LoadBalancers) == 0, "left: %d vpcs, %d route tables, %d ACLs, %d LBs", len(v.Vpcs),
-			len(rt.RouteTables), len(acl.NetworkAcls), len(lbs.LoadBalancers))
+			len(lbs.LoadBalancers) == 0 && len(live.Reservations) == 0 && len(enis.NetworkInterfaces) == 0,
+			"left: %d vpcs, %d route tables, %d ACLs, %d LBs, %d reservations, %d ENIs", len(v.Vpcs), len(rt.RouteTables),
+			len(acl.NetworkAcls), len(lbs.LoadBalancers), len(live.Reservations), len(enis.NetworkInterfaces))
 	}
 	step("nothing left")
 	fmt.Println("ALL OK")

@@ -8,6 +8,7 @@ import * as EC2 from "@aws-sdk/client-ec2";
 import * as ELB from "@aws-sdk/client-elastic-load-balancing-v2";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import assert from "node:assert/strict";
+import * as I from "./instance.mjs";
 
 const env = process.env;
 const region = env.LP_REGION;
@@ -93,8 +94,10 @@ async function readVpc(a, id) {
   return { vpc, dns, hostnames, metrics, acl: acls[0], rt: rts[0], sg: sgs[0].GroupId };
 }
 
-async function createSubnet(a, vpc, cidr, zone) {
-  const { Subnet } = await a.ec2("CreateSubnet", { VpcId: vpc, CidrBlock: cidr, AvailabilityZone: zone,
+// By zone id: zone names differ between accounts, and the consumer's endpoint
+// subnets must share zones with the provider's NLB.
+async function createSubnet(a, vpc, cidr, zoneId) {
+  const { Subnet } = await a.ec2("CreateSubnet", { VpcId: vpc, CidrBlock: cidr, AvailabilityZoneId: zoneId,
     TagSpecifications: tags("subnet", cidr) });
   return Subnet.SubnetId;
 }
@@ -145,8 +148,9 @@ async function main() {
   const pvpc = await createVpc(p, "10.0.0.0/16", "provider");
   const pread = await readVpc(p, pvpc);
   assert.deepEqual([pread.dns, pread.hostnames, pread.metrics], [true, true, false]);
-  const psub = [await createSubnet(p, pvpc, "10.0.1.0/24", pz[0].ZoneName),
-    await createSubnet(p, pvpc, "10.0.2.0/24", pz[1].ZoneName)];
+  const zoneIds = [pz[0].ZoneId, pz[1].ZoneId];
+  const psub = [await createSubnet(p, pvpc, "10.0.1.0/24", zoneIds[0]),
+    await createSubnet(p, pvpc, "10.0.2.0/24", zoneIds[1])];
 
   // aws_route_table + aws_route_table_association, aws_network_acl + rules.
   const rt = (await p.ec2("CreateRouteTable", { VpcId: pvpc, TagSpecifications: tags("route-table", "tf") })).RouteTable;
@@ -155,23 +159,42 @@ async function main() {
   const acl = (await p.ec2("CreateNetworkAcl", { VpcId: pvpc, TagSpecifications: tags("network-acl", "tf") })).NetworkAcl;
   await p.ec2("CreateNetworkAclEntry", { NetworkAclId: acl.NetworkAclId, RuleNumber: 200, Protocol: "17",
     RuleAction: "allow", Egress: true, CidrBlock: "10.0.0.0/8", PortRange: { From: 53, To: 53 } });
+  // ACLs are enforced and stateless: the load balancer's node in this subnet opens
+  // connections to the instance in the other, and the answers come back.
+  for (const Egress of [false, true]) {
+    await p.ec2("CreateNetworkAclEntry", { NetworkAclId: acl.NetworkAclId, RuleNumber: 100, Protocol: "-1",
+      RuleAction: "allow", Egress, CidrBlock: "10.0.0.0/16" });
+  }
   const [cur] = (await p.ec2("DescribeNetworkAcls", { Filters: [filter("association.subnet-id", psub[1])] })).NetworkAcls;
   const old = cur.Associations.find((x) => x.SubnetId === psub[1]).NetworkAclAssociationId;
   const moved = await p.ec2("ReplaceNetworkAclAssociation", { AssociationId: old, NetworkAclId: acl.NetworkAclId });
   const [got] = (await p.ec2("DescribeNetworkAcls", { NetworkAclIds: [acl.NetworkAclId] })).NetworkAcls;
   assert.deepEqual(got.Entries.map((e) => [e.Egress, e.RuleNumber, e.PortRange?.From ?? null]),
-    [[false, 32767, null], [true, 200, 53], [true, 32767, null]]);
+    [[false, 100, null], [false, 32767, null], [true, 100, null], [true, 200, 53], [true, 32767, null]]);
   assert.deepEqual(got.Associations.map((x) => x.SubnetId), [psub[1]]);
   step("aws_vpc, aws_subnet, aws_route_table, aws_network_acl");
+
+  // The provider's backend: an instance whose UserData starts its server.
+  const image = await I.findImage(p);
+  const web = await I.createWebGroup(p, pvpc);
+  const iid = await I.createInstance(p, image, psub[0], web);
+  await I.readInstance(p, iid);
+  step("aws_security_group, aws_instance");
 
   // The provider's NLB, target group (ip), listener, endpoint service.
   const lb = (await p.elb("CreateLoadBalancer", { Name: "tf-nlb", Type: "network", Scheme: "internal", Subnets: psub })).LoadBalancers[0];
   await poll("lb active", async () =>
     (await p.elb("DescribeLoadBalancers", { LoadBalancerArns: [lb.LoadBalancerArn] })).LoadBalancers[0].State.Code === "active");
   await p.elb("DescribeLoadBalancerAttributes", { LoadBalancerArn: lb.LoadBalancerArn });
-  const tg = (await p.elb("CreateTargetGroup", { Name: "tf-tg", Protocol: "TCP", Port: 8080, VpcId: pvpc, TargetType: "ip" })).TargetGroups[0];
+  // No TargetType: AWS's default, instance; the attachment's target id is the instance id.
+  const tg = (await p.elb("CreateTargetGroup", { Name: "tf-tg", Protocol: "TCP", Port: 8080, VpcId: pvpc,
+    HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 2, HealthyThresholdCount: 2 })).TargetGroups[0];
+  assert.equal(tg.TargetType, "instance");
   await p.elb("DescribeTargetGroupAttributes", { TargetGroupArn: tg.TargetGroupArn });
-  await p.elb("RegisterTargets", { TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: "10.0.1.10", Port: 8080 }] });
+  await p.elb("RegisterTargets", { TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: iid, Port: 8080 }] });
+  const attached = (await p.elb("DescribeTargetHealth", { TargetGroupArn: tg.TargetGroupArn,
+    Targets: [{ Id: iid, Port: 8080 }] })).TargetHealthDescriptions;
+  assert.deepEqual(attached.map((h) => [h.Target.Id, h.Target.Port]), [[iid, 8080]]);
   const listener = (await p.elb("CreateListener", { LoadBalancerArn: lb.LoadBalancerArn, Protocol: "TCP", Port: 443,
     DefaultActions: [{ Type: "forward", TargetGroupArn: tg.TargetGroupArn }] })).Listeners[0];
   await p.elb("DescribeTags", { ResourceArns: [lb.LoadBalancerArn, tg.TargetGroupArn] });
@@ -183,17 +206,17 @@ async function main() {
     { ServiceIds: [svc.ServiceId] })).ServiceConfigurations[0].ServiceState === "Available");
   await p.ec2("ModifyVpcEndpointServicePermissions", { ServiceId: svc.ServiceId, AddAllowedPrincipals: [consumerArn] });
   assert.deepEqual(await permissions(p, svc.ServiceId), [consumerArn]);
-  step("aws_lb, aws_lb_target_group, aws_lb_listener, aws_vpc_endpoint_service");
+  step("aws_lb, aws_lb_target_group, aws_lb_target_group_attachment, aws_lb_listener, aws_vpc_endpoint_service");
 
   // The consumer's VPC and endpoint, accepted by the provider.
-  const cz = (await c.ec2("DescribeAvailabilityZones")).AvailabilityZones;
   const cvpc = await createVpc(c, "10.1.0.0/16", "consumer");
   await readVpc(c, cvpc);
-  const csub = await createSubnet(c, cvpc, "10.1.1.0/24", cz[0].ZoneName);
+  const csub = [await createSubnet(c, cvpc, "10.1.1.0/24", zoneIds[0]),
+    await createSubnet(c, cvpc, "10.1.2.0/24", zoneIds[1])];
   const seen = (await c.ec2("DescribeVpcEndpointServices", { Filters: [filter("service-type", "Interface"),
     filter("service-name", svc.ServiceName)] })).ServiceDetails;
   assert.equal(seen.length, 1);
-  const epIn = { VpcId: cvpc, ServiceName: svc.ServiceName, VpcEndpointType: "Interface", SubnetIds: [csub],
+  const epIn = { VpcId: cvpc, ServiceName: svc.ServiceName, VpcEndpointType: "Interface", SubnetIds: [csub[0]],
     PrivateDnsEnabled: false, ClientToken: "tf-ep", TagSpecifications: tags("vpc-endpoint", "tf") };
   const ep = (await c.ec2("CreateVpcEndpoint", epIn)).VpcEndpoint;
   assert.equal((await c.ec2("CreateVpcEndpoint", epIn)).VpcEndpoint.VpcEndpointId, ep.VpcEndpointId);
@@ -205,26 +228,40 @@ async function main() {
   const { ips } = await readEndpoint(c, ep.VpcEndpointId);
   assert.equal(ips.length, 1);
   assert.ok(ips[0].startsWith("10.1.1."), ips[0]);
+  const workload = await I.createWorkload(c, csub[0]);
   step("aws_vpc_endpoint accepted by aws_vpc_endpoint_connection_accepter");
+
+  // Bytes: consumer workload -> endpoint -> NLB -> the instance's server.
+  await I.waitHealthy(p, tg.TargetGroupArn, iid);
+  assert.equal(await I.fetchThrough(workload, ips[0]), `web ${iid}`);
+  step("bytes flow from a consumer workload through the endpoint to the instance");
 
   // Modify.
   const sg = await c.ec2("CreateSecurityGroup", { GroupName: "tf-ep-sg", Description: "endpoint", VpcId: cvpc });
-  await c.ec2("ModifyVpcEndpoint", { VpcEndpointId: ep.VpcEndpointId, AddSecurityGroupIds: [sg.GroupId] });
+  await c.ec2("ModifyVpcEndpoint", { VpcEndpointId: ep.VpcEndpointId, AddSecurityGroupIds: [sg.GroupId],
+    AddSubnetIds: [csub[1]] });
   await p.elb("ModifyTargetGroupAttributes", { TargetGroupArn: tg.TargetGroupArn,
     Attributes: [{ Key: "proxy_protocol_v2.enabled", Value: "true" }] });
-  await p.ec2("CreateTags", { Resources: [pvpc, rt.RouteTableId], Tags: [{ Key: "env", Value: "test" }] });
+  await p.ec2("CreateTags", { Resources: [pvpc, rt.RouteTableId, iid], Tags: [{ Key: "env", Value: "test" }] });
   await waitEndpoint(c, ep.VpcEndpointId, "available");
+  const after = (await readEndpoint(c, ep.VpcEndpointId)).ips;
+  assert.equal(after.length, 2);
+  // Through the new subnet's interface too (PROXY v2 now precedes the bytes; the server writes first).
+  assert.equal(await I.fetchThrough(workload, after.find((ip) => ip.startsWith("10.1.2."))), `web ${iid}`);
   step("modify");
 
-  // A second read pass (a second `plan`) finds what the first left.
+  // A second `plan`: every resource read again as its Read does; the reads agree
+  // with each other and with what was applied.
+  const applied = { image, subnet: psub[0], web, instance: iid, lb: lb.LoadBalancerArn, tg: tg.TargetGroupArn,
+    listener: listener.ListenerArn, service: svc.ServiceId, endpoint: ep.VpcEndpointId, providerSubnets: psub,
+    consumerSubnets: csub, endpointGroup: sg.GroupId, consumerArn, workload, acceptanceRequired: true };
   const pass = async () => JSON.stringify([await readVpc(p, pvpc), await readVpc(c, cvpc),
-    await permissions(p, svc.ServiceId), (await readEndpoint(c, ep.VpcEndpointId)).ips,
-    (await c.ec2("DescribeVpcEndpoints", { VpcEndpointIds: [ep.VpcEndpointId] })).VpcEndpoints[0].Groups,
-    (await p.elb("DescribeTargetGroupAttributes", { TargetGroupArn: tg.TargetGroupArn })).Attributes]);
+    await I.readPlan(p, c, applied, readEndpoint, permissions)]);
   const first = await pass();
   assert.equal(await pass(), first);
   assert.ok(first.includes("tf-ep-sg") && first.includes('"env"'), "the modification is read back");
-  step("second read pass unchanged");
+  assert.deepEqual(I.diff(JSON.parse(first).at(-1), applied), [], "a second plan would change these");
+  step("second plan finds nothing to change");
 
   // Destroy in reverse order.
   const del = await c.ec2("DeleteVpcEndpoints", { VpcEndpointIds: [ep.VpcEndpointId] });
@@ -238,13 +275,20 @@ async function main() {
       throw e;
     }
   });
+  await c.ec2("DeleteNetworkInterface", { NetworkInterfaceId: workload });
   await retryDependency("DeleteSecurityGroup", () => c.ec2("DeleteSecurityGroup", { GroupId: sg.GroupId }));
-  await retryDependency("DeleteSubnet", () => c.ec2("DeleteSubnet", { SubnetId: csub }));
+  for (const s of csub) await retryDependency("DeleteSubnet", () => c.ec2("DeleteSubnet", { SubnetId: s }));
   await retryDependency("DeleteVpc consumer", () => c.ec2("DeleteVpc", { VpcId: cvpc }));
   assert.deepEqual((await p.ec2("DeleteVpcEndpointServiceConfigurations", { ServiceIds: [svc.ServiceId] })).Unsuccessful, []);
   await p.elb("DeleteListener", { ListenerArn: listener.ListenerArn });
+  await p.elb("DeregisterTargets", { TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: iid, Port: 8080 }] });
   await p.elb("DeleteTargetGroup", { TargetGroupArn: tg.TargetGroupArn });
   await p.elb("DeleteLoadBalancer", { LoadBalancerArn: lb.LoadBalancerArn });
+  // aws_instance's Delete: TerminateInstances, then DescribeInstances until terminated.
+  const term = (await p.ec2("TerminateInstances", { InstanceIds: [iid] })).TerminatingInstances;
+  assert.deepEqual(term.map((t) => t.CurrentState.Name), ["shutting-down"]);
+  await I.waitInstance(p, iid, "terminated");
+  await retryDependency("DeleteSecurityGroup tf-web", () => p.ec2("DeleteSecurityGroup", { GroupId: web }));
   await p.ec2("DisassociateRouteTable", { AssociationId: assoc.AssociationId });
   await p.ec2("ReplaceNetworkAclAssociation", { AssociationId: moved.NewAssociationId, NetworkAclId: cur.NetworkAclId });
   for (const s of psub) await retryDependency("DeleteSubnet", () => p.ec2("DeleteSubnet", { SubnetId: s }));
@@ -260,6 +304,10 @@ async function main() {
     assert.deepEqual((await a.ec2("DescribeRouteTables")).RouteTables, []);
     assert.deepEqual((await a.ec2("DescribeNetworkAcls")).NetworkAcls, []);
     assert.deepEqual((await a.elb("DescribeLoadBalancers")).LoadBalancers, []);
+    // A terminated instance stays described for a while, as on AWS.
+    assert.deepEqual((await a.ec2("DescribeInstances", { Filters: [filter("instance-state-name", "pending", "running",
+      "stopping", "stopped", "shutting-down")] })).Reservations, []);
+    assert.deepEqual((await a.ec2("DescribeNetworkInterfaces")).NetworkInterfaces, []);
   }
   step("nothing left");
   console.log("ALL OK");
