@@ -74,7 +74,9 @@ ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore*
     : ctx_(ctx), options_(std::move(apiOptions)) {
   if (options_.throttle) throttle_ = std::make_unique<AccountThrottle>(*options_.throttle, ctx.region, ctx.clock);
   registerAllHandlers(router_, ctx, metrics);
-  console_ = std::make_unique<console::ConsoleService>(*this, ctx, console::ConsoleOptions{});
+  console::ConsoleOptions consoleOptions;
+  consoleOptions.signInLimits = options_.consoleSignIn;
+  console_ = std::make_unique<console::ConsoleService>(*this, ctx, consoleOptions);
 }
 
 ApiService::~ApiService() = default;

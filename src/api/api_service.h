@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/console/signin_limiter.h"
 #include "api/params.h"
 #include "api/sigv4.h"
 #include "api/throttle.h"
@@ -104,6 +105,7 @@ struct ApiOptions {
   std::optional<ThrottleConfig> throttle;  // none: no throttling (unit tests, fuzzers)
   audit::AuditLog* audit = nullptr;        // none: nothing recorded; owned by the daemon
   std::string auditDir;                    // read by LookupEvents ("": no events)
+  console::SignInLimits consoleSignIn;     // the console's sign-in backoff ([console])
 };
 
 class ApiService {

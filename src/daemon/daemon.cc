@@ -133,6 +133,7 @@ Status Daemon::start() {
   api::ApiOptions apiOptions;
   apiOptions.throttle = config_.throttle;
   apiOptions.auditDir = config_.stateDir + "/audit";
+  apiOptions.consoleSignIn = config_.consoleSignIn;
   LP_ASSIGN_OR_RETURN(parts_->audit, audit::AuditLog::open({apiOptions.auditDir, config_.auditMaxFileBytes,
                                                             config_.auditMaxFiles, config_.auditRefusedPerSecond},
                                                            parts_->clock));
