@@ -143,7 +143,7 @@ test("an account that owns neither the endpoint nor its service gets NotFound", 
   const provider = await signedInPage(browser, daemon, "provider");
   try {
     // The consumer's endpoint to the AWS ec2 service: not a connection to the provider's service.
-    const own = (await daemon.boto("consumer", "ec2", "create_vpc_endpoint", { VpcId: seed.consumerVpc, VpcEndpointType: "Interface", ServiceName: "com.amazonaws.us-east-1.ec2", SubnetIds: [seed.consumerSubnets[1]] })).VpcEndpoint.VpcEndpointId;
+    const own = (await daemon.boto("consumer", "ec2", "create_vpc_endpoint", { VpcId: seed.consumerVpc, VpcEndpointType: "Interface", ServiceName: "com.amazonaws.us-east-1.ec2", SubnetIds: [seed.consumerSubnets[1]], PrivateDnsEnabled: false })).VpcEndpoint.VpcEndpointId;
     for (const [page, id] of [[outsider.page, eid], [provider.page, own]]) {
       const r = await history(page, id);
       assert.equal(r.status, 400);

@@ -315,7 +315,7 @@ TEST_F(ConsoleServiceTest, TheLifecycleGoesToTheEndpointsOwnerAndTheServicesOwne
                  {{"Cookie", consumer.first}, {"X-Lp-Csrf", consumer.second}}, false)
                 .status,
             403);
-  EXPECT_EQ(post("/console/lifecycle", "VpcEndpointId=" + e.id.str()).status, 403);  // no session
+  EXPECT_EQ(post("/console/lifecycle", "VpcEndpointId=" + e.id.str()).status, 401);  // no session
 }
 
 // The [console] limits reach the sign-in limiter through ApiOptions.
