@@ -94,7 +94,8 @@ test("long lists draw their first page at once, then page and filter through all
     await page.getByRole("radio", { name: "Select tg-many-42" }).click();
     await page.getByRole("heading", { name: "tg-many-42 (TCP:1042)" }).waitFor();
     await page.getByRole("table", { name: "Targets of tg-many-42" }).waitFor();
-    await page.getByLabel("Filter target groups").fill("tg-many-42");
+    // The redrawn list keeps the user's filter, with the choice made.
+    assert.equal(await page.getByLabel("Filter target groups").inputValue(), "tg-many-42");
     assert.equal(await page.getByRole("radio", { name: "Select tg-many-42" }).isChecked(), true);
     await checkA11y(page, "a chosen target group");
     console.log(`first rows drawn (ms, page.goto to drawn; machine shared): ${JSON.stringify(timings)}`);
