@@ -94,7 +94,9 @@ ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore*
   if (options_.throttle && options_.throttle->enabled && options_.throttle->maxInFlight > 0)
     inFlight_ = std::make_unique<InFlightLimiter>(options_.throttle->maxInFlight);
   registerAllHandlers(router_, ctx, metrics);
-  console_ = std::make_unique<console::ConsoleService>(*this, ctx, console::ConsoleOptions{});
+  console::ConsoleOptions consoleOptions;
+  consoleOptions.signInLimits = options_.consoleSignIn;
+  console_ = std::make_unique<console::ConsoleService>(*this, ctx, consoleOptions);
 }
 
 ApiService::~ApiService() = default;

@@ -14,7 +14,11 @@
 #include <string>
 #include <string_view>
 
+<<<<<<< HEAD
 #include "api/document.h"
+=======
+#include "api/console/signin_limiter.h"
+>>>>>>> wip-console
 #include "api/params.h"
 #include "api/sigv4.h"
 #include "api/in_flight.h"
@@ -116,6 +120,7 @@ struct ApiOptions {
   std::optional<ThrottleConfig> throttle;  // none: no throttling (unit tests, fuzzers)
   audit::AuditLog* audit = nullptr;        // none: nothing recorded; owned by the daemon
   std::string auditDir;                    // read by LookupEvents ("": no events)
+  console::SignInLimits consoleSignIn;     // the console's sign-in backoff ([console])
 };
 
 class ApiService {

@@ -302,9 +302,11 @@ std::vector<Subnet> subnetsOf(const View& v, const VpcEndpoint& e) {
   return out;
 }
 
-void setState(ControlContext& ctx, VpcEndpoint& e, std::string_view state) {
-  e.state = std::string(state);
-  e.stateChangedAt = nowIso(ctx);
+// A change made by an API call: the lifecycle timeline names the action and the
+// calling account.
+void setState(ControlContext& ctx, VpcEndpoint& e, std::string_view state, std::string_view action,
+              const CallContext& call) {
+  e.changeState(state, nowIso(ctx), action, call.account);
 }
 
 VpcEndpointInfo renderEndpoint(const View& v, VpcEndpoint e) {
@@ -591,7 +593,7 @@ Result<VpcEndpointInfo> EndpointService::createVpcEndpoint(const CallContext& ca
     e.clientToken = in.clientToken;
     e.createdAt = nowIso(ctx_);
     e.tags = tags;
-    setState(ctx_, e, svc.acceptanceRequired ? es::kPendingAcceptance : es::kPending);
+    setState(ctx_, e, svc.acceptanceRequired ? es::kPendingAcceptance : es::kPending, "CreateVpcEndpoint", call);
     LP_RETURN_IF_ERROR(addEndpointInterfaces(t, ctx_, e, subnets));
     if (call.dryRun) return err::dryRun();
     e.dnsEntries = computeDnsEntries(ctx_, e, svc, subnets);
@@ -743,7 +745,7 @@ Result<std::vector<UnsuccessfulItem>> EndpointService::deleteVpcEndpoints(const 
     for (auto& e : toDelete) {
       for (const auto& eni : e.networkInterfaceIds) t.erase<NetworkInterface>(eni);
       e.networkInterfaceIds.clear();
-      setState(ctx_, e, es::kDeleting);
+      setState(ctx_, e, es::kDeleting, "DeleteVpcEndpoints", call);
       t.put(e);
       recordConnectionEvent(t, ctx_, e, connection_event::kDelete);
       // The endpoint's own notifications end with it, after announcing its deletion.
@@ -1069,7 +1071,8 @@ Result<std::vector<UnsuccessfulItem>> EndpointService::decideConnections(const C
     }
     if (call.dryRun) return err::dryRun();
     for (auto& e : changed) {
-      setState(ctx_, e, accept ? es::kPending : es::kRejected);
+      setState(ctx_, e, accept ? es::kPending : es::kRejected,
+               accept ? "AcceptVpcEndpointConnections" : "RejectVpcEndpointConnections", call);
       t.put(e);
       recordConnectionEvent(t, ctx_, e, accept ? connection_event::kAccept : connection_event::kReject);
     }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "api/console/signin_limiter.h"
 #include "api/throttle.h"
 #include "common/status.h"
 #include "control/context.h"
@@ -77,6 +78,10 @@ struct Config {
   int64_t auditMaxFileBytes = 64LL * 1024 * 1024;
   int auditMaxFiles = 10;
   int auditRefusedPerSecond = 50;
+  // [console] signin_free_failures, signin_first_delay_seconds,
+  // signin_max_delay_seconds, signin_forget_seconds, signin_max_entries: the
+  // console's sign-in backoff per address and per access key (signin_limiter.h).
+  api::console::SignInLimits consoleSignIn;
 };
 
 Config defaultConfig();

@@ -1,6 +1,9 @@
 #include "daemon/config_guards.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <chrono>
 #include <tuple>
 
 namespace lp::daemon {
@@ -41,6 +44,37 @@ Status readGuardSections(const toml::table& t, const std::string& path, Config& 
       return Status("InvalidConfig", path + ": audit.max_files must be 1 to 1000");
     if (c.auditRefusedPerSecond < 0 || c.auditRefusedPerSecond > 100000)
       return Status("InvalidConfig", path + ": audit.refused_per_second must be 0 to 100000");
+  }
+  if (auto* con = t["console"].as_table()) {
+    // Each key with its range; out of range is refused rather than clamped, so a
+    // typo cannot turn the backoff off.
+    auto& l = c.consoleSignIn;
+    struct Bound {
+      const char* key;
+      int64_t lo, hi, current;
+    };
+    const Bound bounds[] = {
+        {"signin_free_failures", 1, 1000, l.free},
+        {"signin_first_delay_seconds", 1, 3600, l.firstDelay.count()},
+        {"signin_max_delay_seconds", 1, 86400, l.maxDelay.count()},
+        {"signin_forget_seconds", 60, 7 * 86400, l.forget.count()},
+        {"signin_max_entries", 100, 10'000'000, static_cast<int64_t>(l.maxEntries)},
+    };
+    int64_t v[5];
+    for (size_t i = 0; i < 5; ++i) {
+      v[i] = (*con)[bounds[i].key].value<int64_t>().value_or(bounds[i].current);
+      if (v[i] < bounds[i].lo || v[i] > bounds[i].hi)
+        return Status("InvalidConfig", fmt::format("{}: console.{} must be {} to {}", path, bounds[i].key,
+                                                   bounds[i].lo, bounds[i].hi));
+    }
+    if (v[2] < v[1])
+      return Status("InvalidConfig", path + ": console.signin_max_delay_seconds must be at least "
+                                            "console.signin_first_delay_seconds");
+    l.free = static_cast<int>(v[0]);
+    l.firstDelay = std::chrono::seconds(v[1]);
+    l.maxDelay = std::chrono::seconds(v[2]);
+    l.forget = std::chrono::seconds(v[3]);
+    l.maxEntries = static_cast<size_t>(v[4]);
   }
   return Status();
 }

@@ -1,4 +1,5 @@
-// The config's [throttle] and [audit] tables (what guards tenants from each other),
+// The config's [throttle], [audit] and [console] tables (what guards tenants from
+// each other and the console's sign-in from guessing),
 // read over the defaults in Config. Part of loadConfig().
 #pragma once
 

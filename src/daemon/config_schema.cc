@@ -80,6 +80,13 @@ const std::vector<Key> kAuditKeys = {
     {"max_files", Type::kInt},
     {"refused_per_second", Type::kInt},
 };
+const std::vector<Key> kConsoleKeys = {
+    {"signin_free_failures", Type::kInt},
+    {"signin_first_delay_seconds", Type::kInt},
+    {"signin_max_delay_seconds", Type::kInt},
+    {"signin_forget_seconds", Type::kInt},
+    {"signin_max_entries", Type::kInt},
+};
 const std::vector<Key> kRootKeys = {
     {"region", Type::kString},
     {"zone_ids", Type::kStringArray},
@@ -99,6 +106,7 @@ const std::vector<Key> kRootKeys = {
     {"pricing", Type::kTable, &kPricingKeys},
     {"throttle", Type::kTable, &kThrottleKeys},
     {"audit", Type::kTable, &kAuditKeys},
+    {"console", Type::kTable, &kConsoleKeys},
 };
 
 const char* describe(Type t) {

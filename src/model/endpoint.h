@@ -3,6 +3,7 @@
 // Values only; the lifecycle rules are in control/.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,25 @@ struct DnsEntry {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DnsEntry, dnsName, hostedZoneId, zoneId)
 
+// One change of an endpoint's state, as the endpoint's lifecycle timeline shows it.
+// cause is the API action that made it (with actor, the calling account) or
+// kReconcilerCause (actor empty) for the reconciler's status writes.
+struct EndpointStateChange {
+  std::string state;
+  std::string at;      // ISO 8601 with milliseconds
+  std::string cause;
+  std::string actor;
+  std::string reason;  // why, when the change says it (a failure's message)
+  bool operator==(const EndpointStateChange&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EndpointStateChange, state, at, cause, actor, reason)
+
+inline constexpr std::string_view kReconcilerCause = "reconciler";
+// Changes kept per endpoint, oldest dropped first. A lifecycle has at most 6
+// (pendingAcceptance, pending, available, rejected, deleting, deleted); the
+// rest is room for what a later state machine adds. ~120 bytes each in the store.
+inline constexpr size_t kStateHistoryLimit = 16;
+
 struct VpcEndpoint {
   static constexpr std::string_view kKind = "vpc-endpoint";
   VpcEndpointId id;
@@ -95,11 +115,25 @@ struct VpcEndpoint {
   std::string createdAt;
   std::string stateChangedAt;  // when state last changed ("deleted" ones are purged after a while)
   Tags tags;
+  // Every change of state, oldest first, at most kStateHistoryLimit; written in the
+  // same store write as the state itself, gone when the endpoint is purged.
+  std::vector<EndpointStateChange> stateHistory;
+
+  // Sets state and stateChangedAt and appends the change to stateHistory.
+  void changeState(std::string_view next, std::string at, std::string_view cause, std::string_view actor,
+                   std::string_view reason = {}) {
+    state = std::string(next);
+    stateChangedAt = at;
+    stateHistory.push_back({state, std::move(at), std::string(cause), std::string(actor), std::string(reason)});
+    if (stateHistory.size() > kStateHistoryLimit)
+      stateHistory.erase(stateHistory.begin(), stateHistory.end() - kStateHistoryLimit);
+  }
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcEndpoint, id, ownerId, type, vpcId, serviceId, serviceName, state,
                                                 policyDocument, subnetIds, groupIds, networkInterfaceIds,
                                                 privateDnsEnabled, dnsEntries, dnsLabel, lastErrorCode,
-                                                lastErrorMessage, clientToken, createdAt, stateChangedAt, tags)
+                                                lastErrorMessage, clientToken, createdAt, stateChangedAt, tags,
+                                                stateHistory)
 
 struct ConnectionNotification {
   static constexpr std::string_view kKind = "vpce-connection-notification";

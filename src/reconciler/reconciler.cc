@@ -359,7 +359,10 @@ void Reconciler::decide(const std::string& id, const std::set<std::string>& fail
   }
   if (next.state != e.state) {
     endpointRetry_.erase(id);
-    next.stateChangedAt = iso8601Millis(wall);
+    // The change joins the endpoint's lifecycle timeline in the same conditional write.
+    std::string state = next.state;
+    next.changeState(state, iso8601Millis(wall), model::kReconcilerCause, "",
+                     state == es::kFailed ? next.lastErrorMessage : std::string());
     writes.push_back({id, it->second.revision, std::move(next)});
   }
 }

@@ -80,6 +80,8 @@ HttpResponse ConsoleService::handle(const HttpRequest& req) {
     r = signOut(req);
   } else if (path.starts_with("/console/api/") && req.method == "POST") {
     r = apiCall(req, std::string_view(path).substr(std::string_view("/console/api/").size()));
+  } else if (path == "/console/lifecycle" && req.method == "POST") {
+    r = lifecycle(req);
   } else if (req.method == "GET") {
     r = asset(path == "/console/" ? "index.html" : std::string_view(path).substr(std::string_view("/console/").size()));
   } else {

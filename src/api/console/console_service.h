@@ -45,6 +45,7 @@ class ConsoleService {
   HttpResponse whoAmI(const HttpRequest& req);
   HttpResponse signOut(const HttpRequest& req);
   HttpResponse apiCall(const HttpRequest& req, std::string_view service);
+  HttpResponse lifecycle(const HttpRequest& req);  // console_lifecycle.cc
   // The session of a state-changing request, after the origin and CSRF checks;
   // otherwise the refusal to send.
   std::optional<ConsoleSession> authorize(const HttpRequest& req, HttpResponse& refusal);

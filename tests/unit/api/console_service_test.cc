@@ -13,6 +13,7 @@
 #include "api/sigv4.h"
 #include "control/store_indexes.h"
 #include "control/typed_store.h"
+#include "model/endpoint.h"
 #include "metrics/series_store.h"
 
 namespace lp::api {
@@ -254,6 +255,81 @@ TEST_F(ConsoleServiceTest, FailedSignInsBackOffPerAddressAndPerKey) {
   // A success forgets the failures.
   EXPECT_EQ(post("/console/session", wrong).status, 401);
   EXPECT_EQ(post("/console/session", right).status, 200);
+}
+
+// POST /console/lifecycle: the endpoint's recorded state changes, to its owner and
+// to its service's owner (as DescribeVpcEndpoints / DescribeVpcEndpointConnections
+// decide), and the API's own NotFound to anyone else.
+TEST_F(ConsoleServiceTest, TheLifecycleGoesToTheEndpointsOwnerAndTheServicesOwnerOnly) {
+  region_.accounts.push_back({"333333333333", "other", "AKOTHER", "other-secret"});
+  model::ServiceConfiguration svc;
+  svc.id = model::ServiceId("vpce-svc-0123456789abcdef0");
+  svc.ownerId = "111111111111";
+  svc.serviceName = "com.amazonaws.vpce.us-east-1." + svc.id.str();
+  model::VpcEndpoint e;
+  e.id = model::VpcEndpointId("vpce-0123456789abcdef0");
+  e.ownerId = "222222222222";
+  e.serviceId = svc.id;
+  e.serviceName = svc.serviceName;
+  e.createdAt = "2026-11-22T12:55:31.000Z";
+  e.changeState("pendingAcceptance", "2026-11-22T12:55:31.000Z", "CreateVpcEndpoint", "222222222222");
+  e.changeState("pending", "2026-11-22T12:56:00.500Z", "AcceptVpcEndpointConnections", "111111111111");
+  e.changeState("available", "2026-11-22T12:56:00.750Z", model::kReconcilerCause, "");
+  ASSERT_TRUE(store_
+                  ->update([&](store::WriteTxn& w) {
+                    control::Txn t(w);
+                    t.put(svc);
+                    t.put(e);
+                    return Status::Ok();
+                  })
+                  .ok());
+  auto lifecycle = [&](const std::pair<std::string, std::string>& s, const std::string& id) {
+    return post("/console/lifecycle", "VpcEndpointId=" + id, {{"Cookie", s.first}, {"X-Lp-Csrf", s.second}});
+  };
+  for (auto [key, secret] : {std::pair{"AKCONSUMER", "consumer-secret"}, std::pair{"AKPROVIDER", "provider-secret"}}) {
+    HttpResponse r = lifecycle(signIn(key, secret), e.id.str());
+    ASSERT_EQ(r.status, 200) << key << " " << r.body;
+    auto j = nlohmann::json::parse(r.body);
+    EXPECT_EQ(j["State"], "available");
+    ASSERT_EQ(j["StateChanges"].size(), 3u);
+    EXPECT_EQ(j["StateChanges"][0],
+              nlohmann::json({{"State", "pendingAcceptance"}, {"Time", "2026-11-22T12:55:31.000Z"},
+                              {"Cause", "CreateVpcEndpoint"}, {"Account", "222222222222"}}));
+    EXPECT_EQ(j["StateChanges"][1]["Account"], "111111111111");
+    EXPECT_EQ(j["StateChanges"][2], nlohmann::json({{"State", "available"},
+                                                    {"Time", "2026-11-22T12:56:00.750Z"},
+                                                    {"Cause", "reconciler"}}));
+  }
+  // Another account, an unknown id and a malformed one: the same NotFound.
+  auto other = signIn("AKOTHER", "other-secret");
+  for (auto id : {e.id.str(), std::string("vpce-0fffffffffffffff0"), std::string("vpce-<x>")}) {
+    HttpResponse r = lifecycle(other, id);
+    EXPECT_EQ(r.status, 400) << id;
+    EXPECT_NE(r.body.find("InvalidVpcEndpointId.NotFound"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("pendingAcceptance"), std::string::npos);
+  }
+  // The console's own guards: no CSRF token, another origin.
+  auto consumer = signIn("AKCONSUMER", "consumer-secret");
+  EXPECT_EQ(post("/console/lifecycle", "VpcEndpointId=" + e.id.str(), {{"Cookie", consumer.first}}).status, 403);
+  EXPECT_EQ(post("/console/lifecycle", "VpcEndpointId=" + e.id.str(),
+                 {{"Cookie", consumer.first}, {"X-Lp-Csrf", consumer.second}}, false)
+                .status,
+            403);
+  EXPECT_EQ(post("/console/lifecycle", "VpcEndpointId=" + e.id.str()).status, 401);  // no session
+}
+
+// The [console] limits reach the sign-in limiter through ApiOptions.
+TEST_F(ConsoleServiceTest, SignInLimitsComeFromTheApiOptions) {
+  ApiOptions options;
+  options.consoleSignIn.free = 2;
+  options.consoleSignIn.firstDelay = std::chrono::seconds(3);
+  api_ = std::make_unique<ApiService>(*ctx_, &series_, options);
+  const std::string wrong = "accessKeyId=AKPROVIDER&secretAccessKey=wrong";
+  EXPECT_EQ(post("/console/session", wrong).status, 401);
+  EXPECT_EQ(post("/console/session", wrong).status, 401);
+  HttpResponse slow = post("/console/session", "accessKeyId=AKPROVIDER&secretAccessKey=provider-secret");
+  EXPECT_EQ(slow.status, 429);
+  EXPECT_EQ(header(slow, "Retry-After"), "3");
 }
 
 TEST_F(ConsoleServiceTest, TheCookieIsSecureOverHttps) {

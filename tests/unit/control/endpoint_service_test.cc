@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/time.h"
 #include "control/elb_service.h"
 #include "control/network_interface_service.h"
 #include "control/subnet_service.h"
@@ -198,6 +199,65 @@ TEST_F(EndpointServiceTest, AcceptanceWorkflowAndWhoMayDoWhat) {
   EXPECT_EQ(count(model::ConnectionNotification::kKind), 1u);
   EXPECT_TRUE(eps().deleteServiceConfigurations(as(kProvider), {svc.id.str()})->empty());
   EXPECT_EQ(count(model::ConnectionNotification::kKind), 0u);
+}
+
+// The lifecycle timeline's record: each change the API makes is stored with the
+// endpoint, with its time, the action and the calling account; refused calls and
+// dry runs add nothing.
+TEST_F(EndpointServiceTest, EachStateChangeIsRecordedWithItsTimeActionAndAccount) {
+  auto svc = publish(/*acceptance=*/true);
+  auto vpc = dnsVpc(kConsumer, "10.3.0.0/16");
+  auto a = makeSubnet(vpc, "10.3.1.0/24", "use1-az1", kConsumer);
+  auto e = eps().createVpcEndpoint(as(kConsumer), endpointTo(svc.serviceName, vpc, {a.id.str()}));
+  ASSERT_TRUE(e.ok()) << e.status().toString();
+  auto id = e->endpoint.id;
+  std::string created = iso8601Millis(clock_.now());
+  clock_.advance(std::chrono::seconds(3));
+  // Refused: the consumer accepting, the provider deleting, a dry run, accepting twice.
+  EXPECT_FALSE(eps().acceptConnections(as(kConsumer), svc.id.str(), {id.str()}).ok());
+  ASSERT_TRUE(eps().deleteVpcEndpoints(as(kProvider), {id.str()}).ok());
+  auto dry = as(kProvider);
+  dry.dryRun = true;
+  EXPECT_FALSE(eps().acceptConnections(dry, svc.id.str(), {id.str()}).ok());
+  ASSERT_EQ(endpoint(id).stateHistory.size(), 1u);
+
+  ASSERT_TRUE(eps().acceptConnections(as(kProvider), svc.id.str(), {id.str()})->empty());
+  std::string accepted = iso8601Millis(clock_.now());
+  EXPECT_EQ(eps().acceptConnections(as(kProvider), svc.id.str(), {id.str()})->size(), 1u);  // not pendingAcceptance
+  clock_.advance(std::chrono::milliseconds(1500));
+  ASSERT_TRUE(eps().rejectConnections(as(kProvider), svc.id.str(), {id.str()})->empty());
+  std::string rejected = iso8601Millis(clock_.now());
+  clock_.advance(std::chrono::seconds(2));
+  ASSERT_TRUE(eps().deleteVpcEndpoints(as(kConsumer), {id.str()})->empty());
+  std::string deleting = iso8601Millis(clock_.now());
+
+  auto h = endpoint(id).stateHistory;
+  std::vector<model::EndpointStateChange> want = {
+      {std::string(es::kPendingAcceptance), created, "CreateVpcEndpoint", kConsumer, ""},
+      {std::string(es::kPending), accepted, "AcceptVpcEndpointConnections", kProvider, ""},
+      {std::string(es::kRejected), rejected, "RejectVpcEndpointConnections", kProvider, ""},
+      {std::string(es::kDeleting), deleting, "DeleteVpcEndpoints", kConsumer, ""},
+  };
+  EXPECT_EQ(h, want);
+  EXPECT_EQ(endpoint(id).stateChangedAt, deleting);
+}
+
+// The history is bounded: the oldest changes go first. A stored endpoint from before
+// the history existed reads as one with none.
+TEST(EndpointStateHistory, KeepsTheLastChangesOnlyAndOldRecordsReadEmpty) {
+  model::VpcEndpoint e;
+  for (size_t i = 0; i < model::kStateHistoryLimit + 5; ++i)
+    e.changeState(i % 2 ? es::kAvailable : es::kPending, "t" + std::to_string(i), model::kReconcilerCause, "");
+  ASSERT_EQ(e.stateHistory.size(), model::kStateHistoryLimit);
+  EXPECT_EQ(e.stateHistory.front().at, "t5");
+  EXPECT_EQ(e.stateHistory.back().at, "t" + std::to_string(model::kStateHistoryLimit + 4));
+  EXPECT_EQ(e.state, e.stateHistory.back().state);
+  EXPECT_EQ(e.stateChangedAt, e.stateHistory.back().at);
+
+  auto old = nlohmann::json::parse(R"({"id":"vpce-0123456789abcdef0","state":"available"})").get<model::VpcEndpoint>();
+  EXPECT_TRUE(old.stateHistory.empty());
+  auto round = nlohmann::json(e).get<model::VpcEndpoint>();
+  EXPECT_EQ(round.stateHistory, e.stateHistory);
 }
 
 // Pages walk the owner index from the token's id (issue 14): every endpoint once,

@@ -61,5 +61,33 @@ TEST_F(GuardConfig, ValuesThatWouldRefuseEverythingAreRefusedAtStart) {
   }
 }
 
+// [console]: the sign-in backoff's limits, each within its range; the defaults are
+// SignInLimits' own (5 free, 10 s doubling to 15 min).
+TEST_F(GuardConfig, ConsoleSignInLimitsAreReadAndOutOfRangeRefused) {
+  auto d = load("");
+  ASSERT_TRUE(d.ok()) << d.status().toString();
+  EXPECT_EQ(d->consoleSignIn.free, 5);
+  EXPECT_EQ(d->consoleSignIn.firstDelay, std::chrono::seconds(10));
+  EXPECT_EQ(d->consoleSignIn.maxDelay, std::chrono::seconds(900));
+  auto c = load("[console]\nsignin_free_failures = 3\nsignin_first_delay_seconds = 2\nsignin_max_delay_seconds = 60\n"
+                "signin_forget_seconds = 600\nsignin_max_entries = 500\n");
+  ASSERT_TRUE(c.ok()) << c.status().toString();
+  EXPECT_EQ(c->consoleSignIn.free, 3);
+  EXPECT_EQ(c->consoleSignIn.firstDelay, std::chrono::seconds(2));
+  EXPECT_EQ(c->consoleSignIn.maxDelay, std::chrono::seconds(60));
+  EXPECT_EQ(c->consoleSignIn.forget, std::chrono::seconds(600));
+  EXPECT_EQ(c->consoleSignIn.maxEntries, 500u);
+  for (auto bad : {"[console]\nsignin_free_failures = 0\n", "[console]\nsignin_first_delay_seconds = 0\n",
+                   "[console]\nsignin_first_delay_seconds = 30\nsignin_max_delay_seconds = 20\n",
+                   "[console]\nsignin_forget_seconds = 5\n", "[console]\nsignin_max_entries = 10\n",
+                   "[console]\nsignin_free_failures = \"five\"\n", "[console]\nsignin_tries = 3\n"}) {
+    auto r = load(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  auto r = load("[console]\nsignin_free_failures = 0\n");
+  EXPECT_NE(r.status().message().find("console.signin_free_failures must be 1 to 1000"), std::string::npos)
+      << r.status().toString();
+}
+
 }  // namespace
 }  // namespace lp::daemon

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../store/store_fixture.h"
+#include "common/time.h"
 #include "model/endpoint.h"
 #include "model/resources.h"
 
@@ -318,6 +319,54 @@ TEST_F(ReconcilerTest, AnAvailableEndpointWhoseListenerFailsStaysAvailableAndIsR
   r.reconcileUntilIdle();
   EXPECT_GT(r.stats().endpointsPlanned, planned);
   EXPECT_EQ(r.queued(), 0u);  // retried once, then done
+}
+
+// The reconciler's status writes join the endpoint's lifecycle timeline (after what
+// the API recorded), with their time and the reconciler as the cause; a failure
+// carries its message.
+TEST_F(ReconcilerTest, StatusWritesAreRecordedInTheEndpointsStateHistory) {
+  consumer("vpc-c");
+  endpoint("vpce-1", "vpc-c", "pending");
+  auto& r = make();
+  std::string at = iso8601Millis(clock_.now());
+  r.reconcileUntilIdle();
+  auto e = stored("vpce-1");
+  ASSERT_EQ(e->stateHistory.size(), 1u);
+  EXPECT_EQ(e->stateHistory[0],
+            (model::EndpointStateChange{"available", at, std::string(model::kReconcilerCause), "", ""}));
+  EXPECT_EQ(e->stateChangedAt, at);
+
+  // Deleting -> deleted, appended after the API's own record.
+  auto j = json::parse(R"({"state":"deleting","at":"2027-01-15T08:00:00.000Z","cause":"DeleteVpcEndpoints","actor":"222222222222"})");
+  put(model::VpcEndpoint::kKind, "vpce-1",
+      {{"id", "vpce-1"}, {"vpcId", "vpc-c"}, {"serviceId", "vpce-svc-1"}, {"state", "deleting"},
+       {"stateHistory", {json(e->stateHistory[0]), j}}});
+  clock_.advance(5s);
+  r.reconcileUntilIdle();
+  e = stored("vpce-1");
+  ASSERT_EQ(e->state, "deleted");
+  ASSERT_EQ(e->stateHistory.size(), 3u);
+  EXPECT_EQ(e->stateHistory[1].cause, "DeleteVpcEndpoints");
+  EXPECT_EQ(e->stateHistory[2].state, "deleted");
+  EXPECT_EQ(e->stateHistory[2].at, iso8601Millis(clock_.now()));
+  EXPECT_EQ(e->stateHistory[2].cause, model::kReconcilerCause);
+
+  // A pending endpoint that cannot be provisioned fails with its reason on the timeline.
+  consumer("vpc-bad");
+  endpoint("vpce-bad", "vpc-bad", "pending", 60);
+  host_.failing["vpc-bad"] = "create namespace lp-vpc-bad: Too many open files";
+  opts_.attemptsBeforeFailed = 2;
+  auto& r2 = make();
+  for (int i = 0; i < 10 && stored("vpce-bad")->state == "pending"; ++i) {
+    clock_.advance(30s);
+    r2.reconcileUntilIdle();
+  }
+  e = stored("vpce-bad");
+  ASSERT_EQ(e->state, "failed");
+  ASSERT_EQ(e->stateHistory.size(), 1u);
+  EXPECT_EQ(e->stateHistory[0].state, "failed");
+  EXPECT_EQ(e->stateHistory[0].reason, e->lastErrorMessage);
+  EXPECT_NE(e->stateHistory[0].reason.find("Too many open files"), std::string::npos);
 }
 
 TEST_F(ReconcilerTest, DeletedEndpointsArePurgedAfterTheRetentionOnly) {

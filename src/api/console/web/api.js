@@ -114,6 +114,18 @@ export async function call(service, action, params = {}) {
   return result ? xmlToObject(result) : {};
 }
 
+// An endpoint's state changes as the daemon keeps them (POST /console/lifecycle): the
+// owner's endpoints and, for a provider, the connections to its services.
+export async function lifecycle(vpcEndpointId) {
+  const resp = await fetch("/console/lifecycle", {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Lp-Csrf": csrf },
+    body: new URLSearchParams({ VpcEndpointId: vpcEndpointId }),
+  });
+  if (resp.status === 401) signedOutListeners.forEach((fn) => fn());
+  return jsonOrError(resp);
+}
+
 const VERSIONS = { elasticloadbalancing: "2015-12-01", sns: "2010-03-31", monitoring: "2010-08-01" };
 
 export const ec2 = (action, params) => call("ec2", action, params);

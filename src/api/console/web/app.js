@@ -4,7 +4,7 @@
 // fingerprint changed, keeping keyboard focus where it was. Nothing refreshes while
 // a dialog is open.
 import { loadSession, signIn, signOut, session, onSignedOut } from "./api.js";
-import { h, errorBox, dialogOpen, clearFlash } from "./ui.js";
+import { h, errorBox, dialogOpen, clearFlash, forgetTables } from "./ui.js";
 import { endpointsPage, createEndpointPage, endpointPage } from "./endpoints.js";
 import { servicesPage, createServicePage, servicePage } from "./services.js";
 import { vpcsPage, vpcPage, subnetsPage, groupsPage, groupPage, interfacesPage } from "./network.js";
@@ -200,7 +200,7 @@ function signedIn() {
 }
 
 onSignedOut(() => showSignIn("Your session ended. Sign in again."));
-window.addEventListener("hashchange", () => { clearFlash(); route(); });
+window.addEventListener("hashchange", () => { clearFlash(); forgetTables(); route(); });
 // Poll every POLL_MS, or three times as long as the last refresh took: a list of
 // 1,000 endpoints takes about a second to fetch and draw on a busy 2-core host, and
 // the console should not keep the daemon that busy.

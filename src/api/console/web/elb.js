@@ -4,30 +4,38 @@
 // targets, Deregister targets. Each is one ELBv2 action as the session's account.
 import { elb, list } from "./api.js";
 import { h, table, status, section, dialog, field, choice, checkboxGroup, checkedValues, flash, button } from "./ui.js";
-import { labelOf, vpcs, subnetsOf } from "./common.js";
+import { labelOf, vpcs, subnetsOf, pagedList, elbPages } from "./common.js";
 
 const LISTENER_PROTOCOLS = [["TCP", "TCP"], ["UDP", "UDP"], ["TCP_UDP", "TCP_UDP"], ["TLS", "TLS"]];
 
+// Each load balancer with its listeners (one DescribeListeners per load balancer:
+// at most 50 per account by default).
+const withListeners = (lbs) => Promise.all(lbs.map((l) => elb("DescribeListeners", { LoadBalancerArn: l.LoadBalancerArn }).then((r) => ({ ...l, listeners: list(r.Listeners) }))));
+
 export async function loadBalancersPage(view) {
-  const lbs = list((await elb("DescribeLoadBalancers")).LoadBalancers);
-  const listeners = await Promise.all(lbs.map((l) => elb("DescribeListeners", { LoadBalancerArn: l.LoadBalancerArn }).then((r) => list(r.Listeners))));
-  view.fingerprint(JSON.stringify(lbs.map((l, i) => [l.LoadBalancerArn, l.State?.Code, listeners[i].map((x) => x.ListenerArn)])));
+  const { rows, status: loading, bind } = await pagedList(view, {
+    noun: "load balancers", fetchPage: elbPages("DescribeLoadBalancers", "LoadBalancers"), expand: withListeners,
+    fingerprint: (lbs) => JSON.stringify(lbs.map((l) => [l.LoadBalancerArn, l.State?.Code, l.listeners.map((x) => x.ListenerArn)])),
+  });
   let chosen = null;
   const addListenerBtn = button("Add listener", () => addListener(view, chosen), "secondary", { disabled: true });
+  const tbl = table({
+    caption: "Load balancers", rows, select: "radio", keyOf: (l) => l.LoadBalancerArn,
+    onSelect: ([l]) => { chosen = l; addListenerBtn.disabled = !l; },
+    columns: [
+      { title: "Name", cell: (l) => l.LoadBalancerName }, { title: "DNS name", cell: (l) => l.DNSName },
+      { title: "State", cell: (l) => status(l.State?.Code), text: (l) => l.State?.Code || "" }, { title: "Type", cell: (l) => l.Type },
+      { title: "Scheme", cell: (l) => l.Scheme }, { title: "VPC ID", cell: (l) => l.VpcId },
+      { title: "Availability Zones", cell: (l) => list(l.AvailabilityZones).map((z) => z.ZoneName).join(", ") },
+      { title: "Listeners", cell: (l) => l.listeners.map((x) => `${x.Protocol}:${x.Port}`).join(", ") || "-" },
+    ],
+  });
+  bind(tbl);
   return [
     h("div", { class: "page-head" }, h("h1", {}, "Load Balancers"), button("Create load balancer", () => createLoadBalancer(view), "primary")),
     h("div", { class: "actions", role: "group", "aria-label": "Load balancer actions" }, addListenerBtn),
-    table({
-      caption: "Load balancers", rows: lbs.map((l, i) => ({ ...l, listeners: listeners[i] })), select: "radio", keyOf: (l) => l.LoadBalancerArn,
-      onSelect: ([l]) => { chosen = l; addListenerBtn.disabled = !l; },
-      columns: [
-        { title: "Name", cell: (l) => l.LoadBalancerName }, { title: "DNS name", cell: (l) => l.DNSName },
-        { title: "State", cell: (l) => status(l.State?.Code), text: (l) => l.State?.Code || "" }, { title: "Type", cell: (l) => l.Type },
-        { title: "Scheme", cell: (l) => l.Scheme }, { title: "VPC ID", cell: (l) => l.VpcId },
-        { title: "Availability Zones", cell: (l) => list(l.AvailabilityZones).map((z) => z.ZoneName).join(", ") },
-        { title: "Listeners", cell: (l) => l.listeners.map((x) => `${x.Protocol}:${x.Port}`).join(", ") || "-" },
-      ],
-    }),
+    loading,
+    tbl,
   ];
 }
 
@@ -79,30 +87,53 @@ async function addListener(view, lb) {
   });
 }
 
+// The target group whose targets are shown, kept across refreshes and visits.
+let shownGroup = null;
+
 export async function targetGroupsPage(view) {
-  const groups = list((await elb("DescribeTargetGroups")).TargetGroups);
-  const health = await Promise.all(groups.map((g) => elb("DescribeTargetHealth", { TargetGroupArn: g.TargetGroupArn }).then((r) => list(r.TargetHealthDescriptions))));
-  view.fingerprint(JSON.stringify([groups.map((g) => g.TargetGroupArn), health.map((hs) => hs.map((t) => [t.Target.Id, t.Target.Port, t.TargetHealth?.State]))]));
+  const groupsFp = (groups) => JSON.stringify(groups.map((g) => g.TargetGroupArn));
+  let fpOf = (g) => g;  // the page's, once the shown group's health is known (below)
+  const { rows: groups, status: loading, bind } = await pagedList(view, {
+    noun: "target groups", fetchPage: elbPages("DescribeTargetGroups", "TargetGroups"), fingerprint: (rows) => fpOf(groupsFp(rows)),
+  });
+  // One group alone is shown without choosing it.
+  const g = groups.find((x) => x.TargetGroupArn === shownGroup) || (groups.length === 1 ? groups[0] : null);
+  const health = g ? list((await elb("DescribeTargetHealth", { TargetGroupArn: g.TargetGroupArn })).TargetHealthDescriptions) : [];
+  fpOf = (gs) => JSON.stringify([gs, g?.TargetGroupArn, health.map((t) => [t.Target.Id, t.Target.Port, t.TargetHealth?.State])]);
+  view.fingerprint(fpOf(groupsFp(groups)));
+  const tbl = table({
+    caption: "Target groups", rows: groups, select: "radio", keyOf: (x) => x.TargetGroupArn, selected: g ? [g.TargetGroupArn] : [],
+    onSelect: ([x]) => { shownGroup = x?.TargetGroupArn || null; view.refresh(true); },
+    columns: [
+      { title: "Name", cell: (x) => x.TargetGroupName }, { title: "Protocol", cell: (x) => x.Protocol }, { title: "Port", cell: (x) => x.Port },
+      { title: "Target type", cell: (x) => x.TargetType }, { title: "VPC ID", cell: (x) => x.VpcId },
+      { title: "Load balancers", cell: (x) => list(x.LoadBalancerArns).map((a) => a.split("/")[2]).join(", ") || "-" },
+    ],
+  });
+  bind(tbl);
+  let targets = null;
+  if (g) {
+    let chosen = [];
+    const deregisterBtn = button("Deregister targets", () => deregister(view, g, chosen), "danger", { disabled: true });
+    targets = section(`${g.TargetGroupName} (${g.Protocol}:${g.Port})`,
+      h("p", {}, `VPC ${g.VpcId}, target type ${g.TargetType}, health check ${g.HealthCheckProtocol || ""} ${g.HealthCheckPort || ""}.`),
+      h("div", { class: "actions", role: "group", "aria-label": `Actions of ${g.TargetGroupName}` },
+        button("Register targets", () => register(view, g)), deregisterBtn),
+      table({
+        caption: `Targets of ${g.TargetGroupName}`, rows: health, select: "checkbox", keyOf: (t) => `${t.Target.Id}:${t.Target.Port}`,
+        onSelect: (rows) => { chosen = rows; deregisterBtn.disabled = rows.length === 0; },
+        columns: [
+          { title: "Target", cell: (t) => t.Target.Id }, { title: "Port", cell: (t) => t.Target.Port },
+          { title: "Health status", cell: (t) => status(t.TargetHealth.State), text: (t) => t.TargetHealth.State },
+          { title: "Details", cell: (t) => t.TargetHealth.Description || t.TargetHealth.Reason || "" },
+        ],
+      }));
+  }
   return [
     h("div", { class: "page-head" }, h("h1", {}, "Target Groups"), button("Create target group", () => createTargetGroup(view), "primary")),
-    ...groups.map((g, i) => {
-      let chosen = [];
-      const deregisterBtn = button("Deregister targets", () => deregister(view, g, chosen), "danger", { disabled: true });
-      return section(`${g.TargetGroupName} (${g.Protocol}:${g.Port})`,
-        h("p", {}, `VPC ${g.VpcId}, target type ${g.TargetType}, health check ${g.HealthCheckProtocol || ""} ${g.HealthCheckPort || ""}.`),
-        h("div", { class: "actions", role: "group", "aria-label": `Actions of ${g.TargetGroupName}` },
-          button("Register targets", () => register(view, g)), deregisterBtn),
-        table({
-          caption: `Targets of ${g.TargetGroupName}`, rows: health[i], select: "checkbox", keyOf: (t) => `${t.Target.Id}:${t.Target.Port}`,
-          onSelect: (rows) => { chosen = rows; deregisterBtn.disabled = rows.length === 0; },
-          columns: [
-            { title: "Target", cell: (t) => t.Target.Id }, { title: "Port", cell: (t) => t.Target.Port },
-            { title: "Health status", cell: (t) => status(t.TargetHealth.State), text: (t) => t.TargetHealth.State },
-            { title: "Details", cell: (t) => t.TargetHealth.Description || t.TargetHealth.Reason || "" },
-          ],
-        }));
-    }),
-    groups.length ? null : h("p", {}, "No target groups."),
+    loading,
+    tbl,
+    targets || (groups.length ? h("p", { class: "hint" }, "Select a target group to see and register its targets.") : null),
   ];
 }
 

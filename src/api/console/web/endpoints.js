@@ -1,33 +1,21 @@
 // Endpoints (consumer): the list, Create endpoint, one endpoint's details with its
 // Actions, traffic, lifecycle and diagram, as the seeds' console procedures name them.
-import { ec2, list } from "./api.js";
+import { ec2, list, lifecycle } from "./api.js";
 import { h, table, status, link, details, section, dialog, field, checkboxGroup, checkedValues, choice, errorBox, flash, button, nextId } from "./ui.js";
-import { describeAll, zones, vpcs, subnetsOf, groupsOf, labelOf, when } from "./common.js";
+import { describeAll, zones, vpcs, subnetsOf, groupsOf, labelOf, when, pagedList, ec2Pages } from "./common.js";
 import { trafficChart, endpointMetrics } from "./charts.js";
 import { notificationsPanel } from "./notifications.js";
-
-// The first page of endpoints to draw before the rest is fetched: a 1,000-endpoint
-// answer takes the daemon, the XML parser and the page together about a second on
-// a busy 2-core host; 50 take a few milliseconds (bench/console measures both).
-const FIRST_PAGE = 50;
+import { lifecycleTimeline } from "./lifecycle.js";
 
 const endpointsFp = (endpoints) => endpoints.map((e) => e.vpcEndpointId + e.state).join();
 
 export async function endpointsPage(view) {
-  let endpoints, more;
-  if (view.first) {
-    // Draw from one bounded call; the rest comes behind it (view.later below).
-    const r = await ec2("DescribeVpcEndpoints", { MaxResults: FIRST_PAGE });
-    endpoints = list(r.vpcEndpointSet);
-    more = r.nextToken;
-  } else {
-    endpoints = await describeAll("DescribeVpcEndpoints", "vpcEndpointSet");
-  }
-  view.fingerprint(endpointsFp(endpoints));
-  const loading = h("p", { class: "hint", role: "status" }, more ? `Showing the first ${endpoints.length} endpoints; loading the rest…` : "");
+  const { rows, status: loading, bind } = await pagedList(view, {
+    noun: "endpoints", fetchPage: ec2Pages("DescribeVpcEndpoints", "vpcEndpointSet"), fingerprint: endpointsFp,
+  });
   const tbl = table({
     caption: "Endpoints",
-    rows: endpoints,
+    rows,
     columns: [
       { title: "Endpoint ID", cell: (e) => link(`#/endpoints/${e.vpcEndpointId}`, e.vpcEndpointId), text: (e) => e.vpcEndpointId },
       { title: "VPC ID", cell: (e) => e.vpcId },
@@ -37,15 +25,7 @@ export async function endpointsPage(view) {
       { title: "Creation time", cell: (e) => when(e.creationTimestamp) },
     ],
   });
-  if (more) {
-    view.later(async () => {
-      const rest = await describeAll("DescribeVpcEndpoints", "vpcEndpointSet", { NextToken: more });
-      const all = [...endpoints, ...rest];
-      tbl.setRows(all);
-      loading.replaceChildren();
-      return endpointsFp(all);
-    });
-  }
+  bind(tbl);
   return [
     h("div", { class: "page-head" }, h("h1", {}, "Endpoints"), link("#/endpoints/create", "Create endpoint")),
     loading,
@@ -203,27 +183,18 @@ export async function createEndpointPage(view) {
 
 // ---- one endpoint ----
 
-const observed = new Map();  // vpce id -> [{state, at}] seen by this page (the lifecycle timeline)
-
-function recordState(e) {
-  const seen = observed.get(e.vpcEndpointId) || [];
-  if (!seen.length || seen[seen.length - 1].state !== e.state) seen.push({ state: e.state, at: new Date() });
-  observed.set(e.vpcEndpointId, seen);
-  return seen;
-}
-
 export async function endpointPage(view, id) {
   const r = await ec2("DescribeVpcEndpoints", { VpcEndpointId: [id] });
   const e = list(r.vpcEndpointSet)[0];
   const enis = list(e.networkInterfaceIdSet);
-  const [subnets, interfaces, notes] = await Promise.all([
+  const [subnets, interfaces, notes, history] = await Promise.all([
     list(e.subnetIdSet).length ? describeAll("DescribeSubnets", "subnetSet", { SubnetId: list(e.subnetIdSet), MaxResults: undefined }) : [],
     enis.length ? describeAll("DescribeNetworkInterfaces", "networkInterfaceSet", { NetworkInterfaceId: enis, MaxResults: undefined }) : [],
     describeAll("DescribeVpcEndpointConnectionNotifications", "connectionNotificationSet", { MaxResults: undefined }),
+    lifecycle(id),
   ]);
   const mine = notes.filter((n) => n.vpcEndpointId === id);
-  view.fingerprint(JSON.stringify([e, interfaces.map((i) => i.status), mine]));
-  const timeline = recordState(e);
+  view.fingerprint(JSON.stringify([e, interfaces.map((i) => i.status), mine, history]));
   const eniOf = (subnetId) => interfaces.find((i) => i.subnetId === subnetId);
 
   const actions = h("div", { class: "actions", role: "group", "aria-label": "Actions" },
@@ -257,9 +228,7 @@ export async function endpointPage(view, id) {
     })),
     notificationsPanel(view, { VpcEndpointId: id }, mine),
     section("Monitoring", trafficChart(view, endpointMetrics(e, subnets))),
-    section("Lifecycle", h("ol", { class: "timeline" },
-      h("li", {}, h("time", { datetime: e.creationTimestamp }, when(e.creationTimestamp)), " Created"),
-      timeline.map((t) => h("li", {}, h("time", { datetime: t.at.toISOString() }, t.at.toLocaleTimeString()), " ", status(t.state), " (seen by this page)")))),
+    section("Lifecycle", lifecycleTimeline(history)),
     section("Diagram", endpointDiagram(e, subnets, interfaces)),
   ];
 }

@@ -3,11 +3,18 @@
 // and outbound), and network interfaces (requester-managed ones marked, not deletable).
 import { ec2, list } from "./api.js";
 import { h, table, status, link, details, section, dialog, field, choice, flash, button } from "./ui.js";
-import { describeAll, labelOf, nameTag, zones, vpcs } from "./common.js";
+import { labelOf, nameTag, zones, vpcs, pagedList, ec2Pages } from "./common.js";
 
 export async function vpcsPage(view) {
-  const rows = await vpcs();
-  view.fingerprint(JSON.stringify(rows.map((v) => [v.vpcId, v.state])));
+  const { rows, status: loading, bind } = await pagedList(view, {
+    noun: "VPCs", fetchPage: ec2Pages("DescribeVpcs", "vpcSet"), fingerprint: (rows) => JSON.stringify(rows.map((v) => [v.vpcId, v.state, nameTag(v)])),
+  });
+  const tbl = table({ caption: "VPCs", rows, columns: [
+    { title: "VPC ID", cell: (v) => link(`#/vpcs/${v.vpcId}`, v.vpcId), text: (v) => v.vpcId },
+    { title: "Name", cell: (v) => nameTag(v) }, { title: "State", cell: (v) => status(v.state), text: (v) => v.state },
+    { title: "IPv4 CIDR", cell: (v) => v.cidrBlock }, { title: "Default VPC", cell: (v) => (v.isDefault === "true" ? "Yes" : "No") },
+  ] });
+  bind(tbl);
   return [
     h("div", { class: "page-head" }, h("h1", {}, "Your VPCs"), button("Create VPC", () => dialog({
       title: "Create VPC", submitText: "Create VPC",
@@ -19,11 +26,8 @@ export async function vpcsPage(view) {
         view.refresh(true);
       },
     }), "primary")),
-    table({ caption: "VPCs", rows, columns: [
-      { title: "VPC ID", cell: (v) => link(`#/vpcs/${v.vpcId}`, v.vpcId), text: (v) => v.vpcId },
-      { title: "Name", cell: (v) => nameTag(v) }, { title: "State", cell: (v) => status(v.state), text: (v) => v.state },
-      { title: "IPv4 CIDR", cell: (v) => v.cidrBlock }, { title: "Default VPC", cell: (v) => (v.isDefault === "true" ? "Yes" : "No") },
-    ] }),
+    loading,
+    tbl,
   ];
 }
 
@@ -64,8 +68,15 @@ export async function vpcPage(view, id) {
 }
 
 export async function subnetsPage(view) {
-  const rows = await describeAll("DescribeSubnets", "subnetSet", { MaxResults: undefined });
-  view.fingerprint(JSON.stringify(rows.map((s) => [s.subnetId, s.availableIpAddressCount])));
+  const { rows, status: loading, bind } = await pagedList(view, {
+    noun: "subnets", fetchPage: ec2Pages("DescribeSubnets", "subnetSet"), fingerprint: (rows) => JSON.stringify(rows.map((s) => [s.subnetId, s.availableIpAddressCount, nameTag(s)])),
+  });
+  const tbl = table({ caption: "Subnets", rows, columns: [
+    { title: "Subnet ID", cell: (s) => s.subnetId }, { title: "Name", cell: (s) => nameTag(s) }, { title: "VPC", cell: (s) => s.vpcId },
+    { title: "IPv4 CIDR", cell: (s) => s.cidrBlock }, { title: "Availability Zone", cell: (s) => `${s.availabilityZone} (${s.availabilityZoneId})` },
+    { title: "Available IPv4 addresses", cell: (s) => s.availableIpAddressCount },
+  ] });
+  bind(tbl);
   async function create() {
     const [myVpcs, myZones] = await Promise.all([vpcs(), zones()]);
     dialog({
@@ -82,17 +93,20 @@ export async function subnetsPage(view) {
   }
   return [
     h("div", { class: "page-head" }, h("h1", {}, "Subnets"), button("Create subnet", create, "primary")),
-    table({ caption: "Subnets", rows, columns: [
-      { title: "Subnet ID", cell: (s) => s.subnetId }, { title: "Name", cell: (s) => nameTag(s) }, { title: "VPC", cell: (s) => s.vpcId },
-      { title: "IPv4 CIDR", cell: (s) => s.cidrBlock }, { title: "Availability Zone", cell: (s) => `${s.availabilityZone} (${s.availabilityZoneId})` },
-      { title: "Available IPv4 addresses", cell: (s) => s.availableIpAddressCount },
-    ] }),
+    loading,
+    tbl,
   ];
 }
 
 export async function groupsPage(view) {
-  const rows = await describeAll("DescribeSecurityGroups", "securityGroupInfo", { MaxResults: undefined });
-  view.fingerprint(JSON.stringify(rows.map((g) => g.groupId)));
+  const { rows, status: loading, bind } = await pagedList(view, {
+    noun: "security groups", fetchPage: ec2Pages("DescribeSecurityGroups", "securityGroupInfo"), fingerprint: (rows) => JSON.stringify(rows.map((g) => g.groupId)),
+  });
+  const tbl = table({ caption: "Security groups", rows, columns: [
+    { title: "Security group ID", cell: (g) => link(`#/security-groups/${g.groupId}`, g.groupId), text: (g) => g.groupId },
+    { title: "Security group name", cell: (g) => g.groupName }, { title: "VPC ID", cell: (g) => g.vpcId }, { title: "Description", cell: (g) => g.groupDescription },
+  ] });
+  bind(tbl);
   async function create() {
     const myVpcs = await vpcs();
     dialog({
@@ -108,10 +122,8 @@ export async function groupsPage(view) {
   }
   return [
     h("div", { class: "page-head" }, h("h1", {}, "Security Groups"), button("Create security group", create, "primary")),
-    table({ caption: "Security groups", rows, columns: [
-      { title: "Security group ID", cell: (g) => link(`#/security-groups/${g.groupId}`, g.groupId), text: (g) => g.groupId },
-      { title: "Security group name", cell: (g) => g.groupName }, { title: "VPC ID", cell: (g) => g.vpcId }, { title: "Description", cell: (g) => g.groupDescription },
-    ] }),
+    loading,
+    tbl,
   ];
 }
 
@@ -162,11 +174,10 @@ export async function groupPage(view, id) {
 }
 
 export async function interfacesPage(view) {
-  const rows = await describeAll("DescribeNetworkInterfaces", "networkInterfaceSet", { MaxResults: undefined });
-  view.fingerprint(JSON.stringify(rows.map((n) => [n.networkInterfaceId, n.status])));
-  return [
-    h("h1", {}, "Network Interfaces"),
-    table({ caption: "Network interfaces", rows, columns: [
+  const { rows, status: loading, bind } = await pagedList(view, {
+    noun: "network interfaces", fetchPage: ec2Pages("DescribeNetworkInterfaces", "networkInterfaceSet"), fingerprint: (rows) => JSON.stringify(rows.map((n) => [n.networkInterfaceId, n.status])),
+  });
+  const tbl = table({ caption: "Network interfaces", rows, columns: [
       { title: "Network interface ID", cell: (n) => n.networkInterfaceId }, { title: "Subnet ID", cell: (n) => n.subnetId }, { title: "VPC ID", cell: (n) => n.vpcId },
       { title: "Availability Zone", cell: (n) => n.availabilityZone }, { title: "Primary private IPv4", cell: (n) => n.privateIpAddress },
       { title: "Status", cell: (n) => status(n.status), text: (n) => n.status }, { title: "Description", cell: (n) => n.description },
@@ -175,6 +186,7 @@ export async function interfacesPage(view) {
         ? h("span", { class: "hint" }, "Managed by its endpoint: not deletable")
         : button("Delete", () => dialog({ title: "Delete network interface", danger: true, submitText: "Delete", fields: [h("p", {}, `Delete ${n.networkInterfaceId}?`)],
           submit: async () => { await ec2("DeleteNetworkInterface", { NetworkInterfaceId: n.networkInterfaceId }); flash(`Deleted ${n.networkInterfaceId}.`); view.refresh(true); } }), "danger", { "aria-label": `Delete ${n.networkInterfaceId}` })), text: () => "" },
-    ] }),
-  ];
+  ] });
+  bind(tbl);
+  return [h("h1", {}, "Network Interfaces"), loading, tbl];
 }

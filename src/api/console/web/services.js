@@ -1,27 +1,33 @@
 // Endpoint services (provider): the list, Create endpoint service, and one service's
 // Details (with Verify domain ownership), Endpoint connections (Accept / Reject),
 // Allow principals, Notifications, load balancers and targets, traffic, Delete.
-import { ec2, elb, list } from "./api.js";
+import { ec2, elb, list, lifecycle } from "./api.js";
 import { h, table, status, link, details, section, dialog, field, checkboxGroup, checkedValues, flash, button, errorBox } from "./ui.js";
-import { describeAll, when } from "./common.js";
+import { describeAll, when, pagedList, ec2Pages } from "./common.js";
 import { trafficChart, serviceMetrics } from "./charts.js";
 import { notificationsPanel } from "./notifications.js";
+import { lifecycleTimeline } from "./lifecycle.js";
 
 export async function servicesPage(view) {
-  const services = await describeAll("DescribeVpcEndpointServiceConfigurations", "serviceConfigurationSet", { MaxResults: undefined });
-  view.fingerprint(JSON.stringify(services.map((s) => [s.serviceId, s.serviceState])));
+  const { rows, status: loading, bind } = await pagedList(view, {
+    noun: "endpoint services", fetchPage: ec2Pages("DescribeVpcEndpointServiceConfigurations", "serviceConfigurationSet"),
+    fingerprint: (rows) => JSON.stringify(rows.map((s) => [s.serviceId, s.serviceState])),
+  });
+  const tbl = table({
+    caption: "Endpoint services", rows,
+    columns: [
+      { title: "Service ID", cell: (s) => link(`#/services/${s.serviceId}`, s.serviceId), text: (s) => s.serviceId },
+      { title: "Service name", cell: (s) => s.serviceName },
+      { title: "State", cell: (s) => status(s.serviceState), text: (s) => s.serviceState },
+      { title: "Acceptance required", cell: (s) => (s.acceptanceRequired === "true" ? "Yes" : "No") },
+      { title: "Availability Zones", cell: (s) => list(s.availabilityZoneSet).join(", ") },
+    ],
+  });
+  bind(tbl);
   return [
     h("div", { class: "page-head" }, h("h1", {}, "Endpoint services"), link("#/services/create", "Create endpoint service")),
-    table({
-      caption: "Endpoint services", rows: services,
-      columns: [
-        { title: "Service ID", cell: (s) => link(`#/services/${s.serviceId}`, s.serviceId), text: (s) => s.serviceId },
-        { title: "Service name", cell: (s) => s.serviceName },
-        { title: "State", cell: (s) => status(s.serviceState), text: (s) => s.serviceState },
-        { title: "Acceptance required", cell: (s) => (s.acceptanceRequired === "true" ? "Yes" : "No") },
-        { title: "Availability Zones", cell: (s) => list(s.availabilityZoneSet).join(", ") },
-      ],
-    }),
+    loading,
+    tbl,
   ];
 }
 
@@ -57,10 +63,22 @@ export async function createServicePage(view) {
   ];
 }
 
+// A connection's state changes, as the endpoint's owner sees them on its page.
+function showLifecycle(endpointId) {
+  lifecycle(endpointId).then((history) => dialog({
+    title: `Lifecycle of ${endpointId}`, submitText: "Close", fields: [lifecycleTimeline(history)], submit: async () => {},
+  })).catch((err) => flash(`${err.code}: ${err.awsMessage}`));
+}
+
 export async function servicePage(view, id) {
-  const [cfgs, conns, perms] = await Promise.all([
+  const connFp = (rows) => JSON.stringify(rows.map((c) => [c.vpcEndpointId, c.vpcEndpointState]));
+  let fpOf = (c) => c;  // the whole page's, once its other parts are known (below)
+  const [cfgs, connList, perms] = await Promise.all([
     ec2("DescribeVpcEndpointServiceConfigurations", { ServiceId: [id] }),
-    describeAll("DescribeVpcEndpointConnections", "vpcEndpointConnectionSet", { MaxResults: undefined, Filter: [{ Name: "service-id", Value: [id] }] }),
+    pagedList(view, {
+      noun: "connections", fetchPage: ec2Pages("DescribeVpcEndpointConnections", "vpcEndpointConnectionSet", { Filter: [{ Name: "service-id", Value: [id] }] }),
+      fingerprint: (rows) => fpOf(connFp(rows)),
+    }),
     describeAll("DescribeVpcEndpointServicePermissions", "allowedPrincipals", { MaxResults: undefined, ServiceId: id }),
   ]);
   const s = list(cfgs.serviceConfigurationSet)[0];
@@ -68,7 +86,10 @@ export async function servicePage(view, id) {
   const lbArns = list(s.networkLoadBalancerArnSet);
   const lbs = lbArns.length ? list((await elb("DescribeLoadBalancers", { LoadBalancerArns: lbArns })).LoadBalancers) : [];
   const targets = await targetsOf(lbArns);
-  view.fingerprint(JSON.stringify([s, conns.map((c) => [c.vpcEndpointId, c.vpcEndpointState]), perms, notes, targets.map((t) => t.health)]));
+  const conns = connList.rows;
+  // The rest of the connections, fetched behind the first page, changes only their part.
+  fpOf = (c) => JSON.stringify([s, c, perms, notes, targets.map((t) => t.health)]);
+  view.fingerprint(fpOf(connFp(conns)));
 
   let chosenConns = [];
   const acceptBtn = button("Accept endpoint connection request", () => decide("Accept"), "primary", { disabled: true });
@@ -113,6 +134,18 @@ export async function servicePage(view, id) {
     });
   }
 
+  const connTable = table({
+        caption: "Endpoint connections", rows: conns, select: "checkbox", keyOf: (c) => c.vpcEndpointId,
+        onSelect: (rows) => { chosenConns = rows; acceptBtn.disabled = rejectBtn.disabled = rows.length === 0; },
+        columns: [
+          { title: "Endpoint ID", cell: (c) => c.vpcEndpointId },
+          { title: "Owner", cell: (c) => c.vpcEndpointOwner },
+          { title: "State", cell: (c) => status(c.vpcEndpointState), text: (c) => c.vpcEndpointState },
+          { title: "Creation time", cell: (c) => when(c.creationTimestamp) },
+          { title: "Lifecycle", cell: (c) => button("View lifecycle", () => showLifecycle(c.vpcEndpointId), "secondary", { "aria-label": `View lifecycle of ${c.vpcEndpointId}` }), text: () => "" },
+        ],
+  });
+  connList.bind(connTable);
   const dnsConf = s.privateDnsNameConfiguration;
   return [
     h("div", { class: "page-head" }, h("h1", {}, s.serviceId), link("#/services", "All endpoint services")),
@@ -137,16 +170,8 @@ export async function servicePage(view, id) {
     }) : null),
     section("Endpoint connections",
       h("div", { class: "actions", role: "group", "aria-label": "Connection actions" }, acceptBtn, rejectBtn),
-      table({
-        caption: "Endpoint connections", rows: conns, select: "checkbox", keyOf: (c) => c.vpcEndpointId,
-        onSelect: (rows) => { chosenConns = rows; acceptBtn.disabled = rejectBtn.disabled = rows.length === 0; },
-        columns: [
-          { title: "Endpoint ID", cell: (c) => c.vpcEndpointId },
-          { title: "Owner", cell: (c) => c.vpcEndpointOwner },
-          { title: "State", cell: (c) => status(c.vpcEndpointState), text: (c) => c.vpcEndpointState },
-          { title: "Creation time", cell: (c) => when(c.creationTimestamp) },
-        ],
-      })),
+      connList.status,
+      connTable),
     section("Allow principals",
       h("div", { class: "actions", role: "group", "aria-label": "Principal actions" }, button("Allow principals", addPrincipals), removeBtn),
       table({

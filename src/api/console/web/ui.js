@@ -62,11 +62,18 @@ export function section(title, ...content) {
 // A table of rows with a text filter over the listed columns and pages of pageSize.
 // columns: [{title, cell: row => node|string, text?: row => string}]. select:
 // "radio"|"checkbox" adds a first column; onSelect(rows) is told the selection.
+// A table's filter text and page, kept while the page at this address is redrawn
+// (live refreshes, a choice that redraws it) and forgotten when another page opens.
+const kept = new Map();
+export function forgetTables() { kept.clear(); }
+
 export function table({ caption, columns, rows, pageSize = 10, select, onSelect, keyOf = (r, i) => i, selected = [], emptyText = "Nothing here yet." }) {
   const wrap = h("div", { class: "table-wrap" });
-  const state = { filter: "", page: 0, chosen: new Set(selected) };
+  const keptKey = `${location.hash}|${caption || ""}`;
+  const was = kept.get(keptKey) || { text: "", page: 0 };
+  const state = { filter: was.text.toLowerCase(), page: was.page, chosen: new Set(selected) };
   const filterId = nextId("filter");
-  const filterInput = h("input", { id: filterId, type: "search", placeholder: "Filter", oninput: (e) => { state.filter = e.target.value.toLowerCase(); state.page = 0; draw(); } });
+  const filterInput = h("input", { id: filterId, type: "search", placeholder: "Filter", value: was.text, oninput: (e) => { state.filter = e.target.value.toLowerCase(); state.page = 0; draw(); } });
   const name = nextId("sel");
   const textOf = (r) => columns.map((c) => (c.text ? c.text(r) : typeof c.cell(r) === "string" ? c.cell(r) : c.cell(r)?.textContent || "")).join(" ").toLowerCase();
   const body = h("div");
@@ -75,6 +82,7 @@ export function table({ caption, columns, rows, pageSize = 10, select, onSelect,
     const pages = Math.max(1, Math.ceil(matching.length / pageSize));
     state.page = Math.min(state.page, pages - 1);
     const shown = matching.slice(state.page * pageSize, (state.page + 1) * pageSize);
+    kept.set(keptKey, { text: filterInput.value, page: state.page });
     const head = h("tr", {}, select ? h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Select")) : null, columns.map((c) => h("th", { scope: "col" }, c.title)));
     const trs = shown.map((r) => {
       // The key by the row's place in all rows, not on this page or under the filter.
