@@ -14,14 +14,11 @@
 #include <string>
 #include <string_view>
 
-<<<<<<< HEAD
-#include "api/document.h"
-=======
 #include "api/console/signin_limiter.h"
->>>>>>> wip-console
+#include "api/document.h"
+#include "api/in_flight.h"
 #include "api/params.h"
 #include "api/sigv4.h"
-#include "api/in_flight.h"
 #include "api/throttle.h"
 #include "api/xml_writer.h"
 #include "control/context.h"
