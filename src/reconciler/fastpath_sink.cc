@@ -13,6 +13,7 @@
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/nft_runner.h"
+#include "reconciler/filter_plan.h"
 
 namespace lp::reconciler {
 
@@ -79,7 +80,7 @@ static Status probeKernel() {
     LP_RETURN_IF_ERROR(net::createNamespace(b));
     LP_ASSIGN_OR_RETURN(auto nl, net::Netlink::open(a));
     LP_RETURN_IF_ERROR(nl->ensureVeth("lp-fcprobe", b, "lp-fpprobe"));
-    return nft(a, dataplane::fastTableCommands(350));
+    return nft(a, dataplane::fastTableCommands(350, 1000));
   };
   Status st = run();
   (void)net::deleteNamespace(a);
@@ -162,7 +163,7 @@ uint32_t FastPathSink::allocateId(const std::string& interfaceId) {
 
 Status FastPathSink::ensureTable(const std::string& ns) {
   if (tables_.count(ns)) return Status::Ok();
-  LP_RETURN_IF_ERROR(nft(ns, dataplane::fastTableCommands(opts_.idleTimeoutSeconds)));
+  LP_RETURN_IF_ERROR(nft(ns, dataplane::fastTableCommands(opts_.idleTimeoutSeconds, opts_.maxConnectionsPerInterface)));
   tables_.insert(ns);
   return Status::Ok();
 }
@@ -209,7 +210,8 @@ Status FastPathSink::ensureLink(Link& link, bool verifyOnly) {
   LP_RETURN_IF_ERROR(ensureTable(f.providerNs));
   link.tier = tierOf(f);
   LP_RETURN_IF_ERROR(nft(f.providerNs, dataplane::providerLinkCommands(f, link.id, link.tier)));
-  LP_RETURN_IF_ERROR(nft(f.consumerNs, dataplane::consumerLinkCommands(f, link.id, opts_.endpointBytesPerSecond)));
+  LP_RETURN_IF_ERROR(nft(f.consumerNs, dataplane::consumerLinkCommands(f, link.id, opts_.endpointBytesPerSecond,
+                                                                  opts_.maxConnectionsPerInterface)));
   return Status::Ok();
 }
 
@@ -273,6 +275,15 @@ size_t FastPathSink::cutConnections(uint32_t id, const std::string& consumerNs, 
 }
 
 dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delta) {
+  for (const auto& [endpointId, listeners] : delta.endpoints) {
+    std::set<std::pair<std::string, std::string>> ifaces;
+    for (const auto& l : listeners)
+      if (!l.ns.empty()) ifaces.insert({l.interfaceId, l.ns});
+    if (ifaces.empty())
+      endpointInterfaces_.erase(endpointId);
+    else
+      endpointInterfaces_[endpointId].assign(ifaces.begin(), ifaces.end());
+  }
   if (kernelOk_) {
     for (const auto& [endpointId, listeners] : delta.endpoints) {
       std::string why = dataplane::fastPathRefusal(listeners);
@@ -370,14 +381,38 @@ void FastPathSink::refreshHealth() {
 
 void FastPathSink::readCounters() {
   dataplane::CountersReport r;
+  if (kernelOk_) readLinkCounters(r);
+  addSecurityGroupDrops(r);
+  std::lock_guard lock(mu_);
+  if (r.endpoints != kernel_.endpoints || r.interfaces != kernel_.interfaces) {
+    kernel_ = std::move(r);
+    ++kernelActivity_;
+  }
+}
+
+// A namespace whose counters cannot be read this round keeps the figures of the
+// last one: cumulative figures must never go back (the metrics would count them twice).
+void FastPathSink::readLinkCounters(dataplane::CountersReport& r) {
+  std::map<std::string, dataplane::TrafficCounters> figures;
   std::map<std::string, std::vector<const Link*>> byNs;
   for (const auto& [_, links] : byEndpoint_)
     for (const auto& l : links) byNs[l.spec.consumerNs].push_back(&l);
-  for (const auto& [ns, links] : byNs) {
+  for (const auto& nsLinks : byNs) {
+    const std::string& ns = nsLinks.first;
+    const std::vector<const Link*>& links = nsLinks.second;  // named: lambdas below capture it
     std::map<std::string, uint64_t> bytes, packets;
+    auto keep = [&] {
+      for (const Link* l : links)
+        if (auto it = linkFigures_.find(l->spec.interfaceId); it != linkFigures_.end()) {
+          figures[l->spec.interfaceId] = it->second;
+          r.interfaces[l->spec.interfaceId] = it->second;
+          r.endpoints[l->spec.endpointId] += it->second;
+        }
+    };
     auto out = net::NftRunner::shared().run(ns, std::string("list counters table ip ") + dataplane::kFastTable);
     if (!out.ok()) {
       LP_LOG_WARN("dataplane: counters in {}: {}", ns, out.status().toString());
+      keep();
       continue;
     }
     try {
@@ -392,6 +427,7 @@ void FastPathSink::readCounters() {
       }
     } catch (const std::exception& e) {
       LP_LOG_WARN("dataplane: counters in {}: {}", ns, e.what());
+      keep();
       continue;
     }
     std::map<uint32_t, uint64_t> open;
@@ -405,17 +441,112 @@ void FastPathSink::readCounters() {
       t.bytesOut = bytes[names.out];
       t.connections = packets[names.fresh];
       t.resets = packets[names.resets];
-      t.dropped = packets[names.dropped];
+      t.dropped = packets[names.dropped] + packets[names.refused];
       t.active = open[dataplane::linkMark(l->id)];
+      figures[l->spec.interfaceId] = t;
       r.interfaces[l->spec.interfaceId] = t;
       r.endpoints[l->spec.endpointId] += t;
     }
+    watchConntrackFull(ns);
   }
-  std::lock_guard lock(mu_);
-  if (r.endpoints != kernel_.endpoints || r.interfaces != kernel_.interfaces) {
-    kernel_ = std::move(r);
-    ++kernelActivity_;
+  linkFigures_ = std::move(figures);
+}
+
+// Reads each consumer namespace's security group drop counters (one per endpoint
+// interface) into r. The lp-sg table is made anew whenever the VPC's rules
+// change, and its counters with it: a new table handle means what the old table
+// counted is kept as a base (the packets dropped between the last read and the
+// change are lost). The handle is read before and after the counters; a round in
+// which it changed is skipped.
+void FastPathSink::addSecurityGroupDrops(dataplane::CountersReport& r) {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> byNs;  // ns -> (interface, endpoint)
+  for (const auto& [endpointId, ifaces] : endpointInterfaces_)
+    for (const auto& [iface, ns] : ifaces) byNs[ns].push_back({iface, endpointId});
+  std::erase_if(sgDrops_, [&](const auto& kv) { return !byNs.count(kv.first); });
+  // One nft run per namespace: the tables (handles), the counters, the tables again.
+  const std::string query = std::string("list tables; list counters table inet ") + kSgTable + "; list tables";
+  auto handleOf = [](const nlohmann::json& doc) -> uint64_t {
+    for (const auto& item : doc.at("nftables"))
+      if (item.contains("table") && item["table"].value("family", "") == "inet" &&
+          item["table"].value("name", "") == kSgTable)
+        return item["table"].value("handle", uint64_t{0});
+    return 0;
+  };
+  for (const auto& nsIfaces : byNs) {
+    const std::string& ns = nsIfaces.first;
+    const auto& ifaces = nsIfaces.second;  // named: the lambda below captures it
+    SgDrops& d = sgDrops_[ns];
+    // A round that cannot read the counters reports the totals of the last one
+    // (cumulative figures must never go back: the metrics would count them twice).
+    auto report = [&] {
+      for (const auto& [iface, endpointId] : ifaces) {
+        uint64_t total = d.before[iface] + d.last[iface];
+        if (total == 0) continue;
+        r.interfaces[iface].dropped += total;
+        r.endpoints[endpointId].dropped += total;
+      }
+    };
+    auto out = net::NftRunner::shared().run(ns, query);
+    if (!out.ok()) {  // no lp-sg table (yet) in this namespace
+      report();
+      continue;
+    }
+    uint64_t handle = 0;
+    std::map<std::string, uint64_t> packets;
+    bool read = false;
+    try {
+      std::istringstream in(*out);
+      std::vector<nlohmann::json> docs;
+      while (in >> std::ws && in.peek() != EOF) {
+        nlohmann::json doc;
+        in >> doc;
+        docs.push_back(std::move(doc));
+      }
+      if (docs.size() == 3) {
+        handle = handleOf(docs[0]);
+        read = handle != 0 && handleOf(docs[2]) == handle;  // else made anew while read: next round
+        if (read)
+          for (const auto& item : docs[1].at("nftables"))
+            if (item.contains("counter"))
+              packets[item["counter"].value("name", "")] = item["counter"].value("packets", uint64_t{0});
+      }
+    } catch (const std::exception& e) {
+      LP_LOG_WARN("dataplane: security group counters in {}: {}", ns, e.what());
+      read = false;
+    }
+    if (!read) {
+      report();
+      continue;
+    }
+    bool remade = d.tableHandle != 0 && d.tableHandle != handle;
+    d.tableHandle = handle;
+    std::map<std::string, uint64_t> last, before;
+    for (const auto& [iface, endpointId] : ifaces) {
+      uint64_t now = packets[sgDropCounter(iface)];
+      uint64_t base = d.before[iface];
+      if (remade || now < d.last[iface]) base += d.last[iface];
+      last[iface] = now;
+      before[iface] = base;
+    }
+    d.last = std::move(last);
+    d.before = std::move(before);
+    report();
+    if (!kernelOk_) watchConntrackFull(ns);
   }
+}
+
+// A full conntrack table drops new connections before any rule can count them
+// per interface: the namespace's own count, logged when it grows.
+void FastPathSink::watchConntrackFull(const std::string& ns) {
+  auto drops = net::conntrackTableFullDrops(ns);
+  if (!drops.ok()) return;
+  uint64_t& seen = conntrackFull_[ns];
+  if (*drops > seen)
+    LP_LOG_WARN(
+        "dataplane: the conntrack table is full in {}: {} new packets dropped (nf_conntrack_max, now {} in all); "
+        "raise net.netfilter.nf_conntrack_max",
+        ns, *drops - seen, *drops);
+  seen = *drops;
 }
 
 void FastPathSink::verifyLinks() {
@@ -426,13 +557,13 @@ void FastPathSink::verifyLinks() {
 }
 
 void FastPathSink::tick() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - lastCounters_ >= kCountersEvery) {
+    lastCounters_ = now;
+    readCounters();
+  }
   if (kernelOk_) {
-    auto now = std::chrono::steady_clock::now();
     refreshHealth();
-    if (now - lastCounters_ >= kCountersEvery) {
-      lastCounters_ = now;
-      readCounters();
-    }
     if (now - lastVerify_ >= kVerifyEvery) {
       lastVerify_ = now;
       verifyLinks();
