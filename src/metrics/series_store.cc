@@ -26,7 +26,7 @@ constexpr std::string_view kLoadBalancerArn = "Load Balancer Arn";
 constexpr std::string_view kAz = "Az";
 
 // Which counter of a minute a metric reads.
-enum class Field { kBytes, kNewConnections, kResets, kActive };
+enum class Field { kBytes, kNewConnections, kResets, kActive, kDropped };
 
 struct MetricDef {
   std::string_view name;
@@ -34,13 +34,16 @@ struct MetricDef {
   Field field;
 };
 
-// Only the metrics the data plane measures. PacketsDropped and EndpointsCount are
-// AWS metrics too, but nothing here counts them yet, so they are not listed
-// (rather than shown as a made-up zero).
-constexpr std::array<MetricDef, 4> kEndpointMetrics{{
+// Only the metrics the data plane measures. EndpointsCount is an AWS metric too,
+// but nothing here counts it yet, so it is not listed (rather than shown as a
+// made-up zero). PacketsDropped: what the endpoint interface's security groups
+// refuse, and on the kernel fast path the bandwidth cap's and the connection
+// limit's drops (reconciler/fastpath_sink.h).
+constexpr std::array<MetricDef, 5> kEndpointMetrics{{
     {"ActiveConnections", "Count", Field::kActive},
     {"BytesProcessed", "Bytes", Field::kBytes},
     {"NewConnections", "Count", Field::kNewConnections},
+    {"PacketsDropped", "Count", Field::kDropped},
     {"RstPacketsReceived", "Count", Field::kResets},
 }};
 constexpr std::array<MetricDef, 4> kServiceMetrics{{
@@ -107,6 +110,8 @@ uint64_t valueOf(const MinutePoint& p, Field f) {
       return p.resets;
     case Field::kActive:
       return p.activeMax;
+    case Field::kDropped:
+      return p.dropped;
   }
   return 0;
 }
@@ -173,7 +178,7 @@ Status SeriesStore::load() {
           continue;
         }
         MinutePoint p{j.value("b", uint64_t{0}), j.value("n", uint64_t{0}), j.value("r", uint64_t{0}),
-                      j.value("a", uint64_t{0})};
+                      j.value("a", uint64_t{0}), j.value("d", uint64_t{0})};
         s.minutes[j["m"].get<int64_t>()] = p;
       } else {
         s.info = infoFrom(j);
@@ -204,8 +209,8 @@ void SeriesStore::record(const InterfaceInfo& info, const CumulativeCounters& c)
   CumulativeCounters before = s.last.value_or(CumulativeCounters{});
   s.last = c;
   MinutePoint d{delta(c.bytes, before.bytes), delta(c.connections, before.connections),
-                delta(c.resets, before.resets), c.active};
-  if (d.bytes == 0 && d.newConnections == 0 && d.resets == 0 && d.activeMax == 0) return;
+                delta(c.resets, before.resets), c.active, delta(c.dropped, before.dropped)};
+  if (d.bytes == 0 && d.newConnections == 0 && d.resets == 0 && d.activeMax == 0 && d.dropped == 0) return;
   auto [it, made] = s.minutes.try_emplace(minute);
   if (made) {
     ++perMinute_[minute];
@@ -216,6 +221,7 @@ void SeriesStore::record(const InterfaceInfo& info, const CumulativeCounters& c)
   p.newConnections += d.newConnections;
   p.resets += d.resets;
   p.activeMax = std::max(p.activeMax, d.activeMax);
+  p.dropped += d.dropped;
 }
 
 void SeriesStore::flush(bool openMinute) {
@@ -238,7 +244,8 @@ void SeriesStore::flush(bool openMinute) {
                                     {"b", p.bytes},
                                     {"n", p.newConnections},
                                     {"r", p.resets},
-                                    {"a", p.activeMax}}
+                                    {"a", p.activeMax},
+                                    {"d", p.dropped}}
                          .dump());
       }
     }
@@ -285,7 +292,7 @@ void SeriesStore::rewriteLocked() {
       for (const auto& [m, p] : s.minutes) {
         if (m >= flushedThrough_) break;  // the open minute is written when it closes
         out << nlohmann::json{{"i", id}, {"m", m}, {"b", p.bytes}, {"n", p.newConnections}, {"r", p.resets},
-                              {"a", p.activeMax}}
+                              {"a", p.activeMax}, {"d", p.dropped}}
                    .dump()
             << '\n';
         ++lines;

@@ -59,6 +59,7 @@ struct CumulativeCounters {
   uint64_t connections = 0;
   uint64_t resets = 0;
   uint64_t active = 0;  // open now (a gauge)
+  uint64_t dropped = 0;  // packets the data plane dropped (security groups, cap, connection limit)
 };
 
 struct MinutePoint {
@@ -66,6 +67,7 @@ struct MinutePoint {
   uint64_t newConnections = 0;
   uint64_t resets = 0;
   uint64_t activeMax = 0;
+  uint64_t dropped = 0;
   bool operator==(const MinutePoint&) const = default;
 };
 
