@@ -24,6 +24,10 @@ using dataplane::TargetSpec;
 
 constexpr std::chrono::seconds kCountersEvery{2};
 constexpr std::chrono::seconds kVerifyEvery{10};
+// Security group counters are read in at most this many namespaces per counters
+// round (one nft run each, on the reconciler thread), the next ones in the next
+// round: with many VPCs a namespace's figure is a few rounds old, the tick stays short.
+constexpr size_t kSgNamespacesPerRound = 32;
 // Links of endpoints nobody claimed this long after start were left by a run
 // that ended while they were being removed (or the store lost them): removed.
 constexpr std::chrono::seconds kSweepAfter{60};
@@ -472,6 +476,8 @@ void FastPathSink::addSecurityGroupDrops(dataplane::CountersReport& r) {
         return item["table"].value("handle", uint64_t{0});
     return 0;
   };
+  size_t index = 0, reads = 0;
+  if (sgCursor_ >= byNs.size()) sgCursor_ = 0;
   for (const auto& nsIfaces : byNs) {
     const std::string& ns = nsIfaces.first;
     const auto& ifaces = nsIfaces.second;  // named: the lambda below captures it
@@ -486,6 +492,12 @@ void FastPathSink::addSecurityGroupDrops(dataplane::CountersReport& r) {
         r.endpoints[endpointId].dropped += total;
       }
     };
+    bool turn = index++ >= sgCursor_ && reads < kSgNamespacesPerRound;
+    if (!turn) {
+      report();
+      continue;
+    }
+    ++reads;
     auto out = net::NftRunner::shared().run(ns, query);
     if (!out.ok()) {  // no lp-sg table (yet) in this namespace
       report();
@@ -533,6 +545,7 @@ void FastPathSink::addSecurityGroupDrops(dataplane::CountersReport& r) {
     report();
     if (!kernelOk_) watchConntrackFull(ns);
   }
+  sgCursor_ = sgCursor_ + reads >= byNs.size() ? 0 : sgCursor_ + reads;
 }
 
 // A full conntrack table drops new connections before any rule can count them

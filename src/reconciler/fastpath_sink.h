@@ -116,6 +116,7 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
     std::map<std::string, uint64_t> last, before;
   };
   std::map<std::string, SgDrops> sgDrops_;        // by namespace
+  size_t sgCursor_ = 0;                            // where the next round's reads start
   std::map<std::string, dataplane::TrafficCounters> linkFigures_;  // by interface: the links' last figures
   std::map<std::string, uint64_t> conntrackFull_;  // by namespace: the kernel's drop count last seen
   std::chrono::steady_clock::time_point started_, lastCounters_{}, lastVerify_{};
