@@ -14,7 +14,14 @@
 
 For each: iperf3 single-stream and 4-stream throughput, wrk against nginx with
 `Connection: close` (new connections per second, latency), and the CPU the proxy used
-(and the iperf3 client: one thread, which a proxy can make the limit; see docs/dataplane.md).
+(and the iperf3 client: one thread, which a proxy can make the limit; see docs/dataplane.md),
+also as CPU per Gbit/s and per thousand new connections per second (host CPU, which is
+where the fast path's cost is, and the proxy process's).
+
+Then, on the fast path, IDLE_CONNS (default 10,000) concurrent idle connections through
+the one endpoint, then a message echoed on every one of them: how many were lost, and
+the memory per connection (the kernel's conntrack entries, from /proc/slabinfo, plus
+what the daemon's RSS grew by). Bounded: at most 90 s to open them, 90 s for the echo.
 Every run is bounded (DURATION seconds); everything made is removed at the end, even on
 failure. Needs root, linkplane built (LP_BUILD_DIR), iperf3, wrk, nginx, haproxy.
 Run with /usr/bin/python3 (boto3)."""
@@ -39,6 +46,8 @@ TAG = f"{os.getpid():x}"[-5:]
 IPERF_PORT, HTTP_PORT = 5201, 8080          # on the provider workload
 PROCS = 4                                   # iperf3 servers on IPERF_PORT.. (one client each)
 LP_IPERF, LP_HTTP = 5201, 80                # NLB listener ports (linkplane endpoint)
+IDLE_PORT = 7000                            # the idle connections' echo server and listener
+IDLE_CONNS = int(os.environ.get("IDLE_CONNS", "10000"))
 HA_IPERF, HA_HTTP = 15201, 10080            # HAProxy's ports on the same endpoint address
 
 procs = []
@@ -119,6 +128,161 @@ def measure(load, ns, target_ip, iperf_port, http_port, proxy_pid):
                wrk_host_cpu=(h1[0] - h0[0]) / max(1, h1[1] - h0[1]) * os.cpu_count())
     time.sleep(0.5)
     return out
+
+
+def derive(x):
+    """CPU per unit of work, from one round's figures of one contender: per Gbit/s of
+    throughput and per thousand new connections per second (in cores)."""
+    for load in ("iperf1", "iperf4p"):
+        gbps = x.get(f"{load}_gbps")
+        for who in ("host", "proxy"):
+            if gbps:
+                x[f"{load}_{who}_cpu_per_gbps"] = x[f"{load}_{who}_cpu"] / gbps
+    if x.get("conn_per_s"):
+        for who in ("host", "proxy"):
+            x[f"wrk_{who}_cpu_per_kconn"] = x[f"wrk_{who}_cpu"] / (x["conn_per_s"] / 1000)
+
+
+# The idle connections' server (provider workload) and client (consumer workload):
+# one thread each, epoll, descriptors raised to fit.
+IDLE_SERVER = r'''
+import resource, selectors, socket, sys
+n = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_NOFILE, (n + 256, max(n + 256, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", int(sys.argv[1]))); ls.listen(4096); ls.setblocking(False)
+sel = selectors.DefaultSelector(); sel.register(ls, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select():
+        s = key.fileobj
+        if s is ls:
+            try:
+                while True:
+                    c, _ = ls.accept(); c.setblocking(False); sel.register(c, selectors.EVENT_READ)
+            except BlockingIOError:
+                pass
+            continue
+        try:
+            d = s.recv(65536)
+        except OSError:
+            d = b""
+        if not d:
+            sel.unregister(s); s.close(); continue
+        try:
+            s.send(d)  # a few bytes: always fits the send buffer
+        except OSError:
+            pass
+'''
+
+IDLE_CLIENT = r'''
+import json, resource, selectors, socket, sys, time
+ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_NOFILE, (n + 256, max(n + 256, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+sel = selectors.DefaultSelector()
+socks, pending, failed, made = [], set(), 0, 0
+deadline = time.monotonic() + 90
+while (made < n or pending) and time.monotonic() < deadline:
+    while made < n and len(pending) < 256:  # a bounded number of handshakes in flight
+        s = socket.socket(); s.setblocking(False)
+        try:
+            s.connect((ip, port))
+        except BlockingIOError:
+            pass
+        sel.register(s, selectors.EVENT_WRITE); pending.add(s); made += 1
+    for key, _ in sel.select(timeout=1):
+        s = key.fileobj; sel.unregister(s); pending.discard(s)
+        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            failed += 1; s.close()
+        else:
+            socks.append(s)
+print(json.dumps({"opened": len(socks), "failed": failed, "unfinished": len(pending) + n - made}), flush=True)
+sys.stdin.readline()  # idle until told
+for i, s in enumerate(socks):
+    s.send(b"%010d" % i); sel.register(s, selectors.EVENT_READ, i)
+echoed, got = 0, {}
+deadline = time.monotonic() + 90
+while echoed < len(socks) and time.monotonic() < deadline:
+    for key, _ in sel.select(timeout=1):
+        try:
+            d = key.fileobj.recv(64)
+        except OSError:
+            d = b""
+        if not d:
+            sel.unregister(key.fileobj); continue
+        got[key.data] = got.get(key.data, b"") + d
+        if len(got[key.data]) >= 10:
+            echoed += got[key.data][:10] == b"%010d" % key.data
+            sel.unregister(key.fileobj)
+print(json.dumps({"echoed": echoed, "lost": len(socks) - echoed}), flush=True)
+'''
+
+
+def start_idle_server(ns, tmp):
+    path = os.path.join(tmp, "idle_server.py")
+    with open(path, "w") as f:
+        f.write(IDLE_SERVER)
+    spawn("ip", "netns", "exec", ns, "/usr/bin/python3", path, IDLE_PORT, max(IDLE_CONNS, 1),
+          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def conntrack_slab_bytes():
+    """Bytes of conntrack entries the kernel holds now (all namespaces), from /proc/slabinfo."""
+    with open("/proc/slabinfo") as f:
+        for line in f:
+            if line.startswith("nf_conntrack "):
+                v = line.split()
+                return int(v[1]) * int(v[3])  # active objects x object size
+    return 0
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def conntrack_count(ns):
+    return int(sh("ip", "netns", "exec", ns, "cat", "/proc/sys/net/netfilter/nf_conntrack_count").strip() or 0)
+
+
+def read_line(p, timeout):
+    """One line of p's stdout within timeout seconds (the client bounds itself too)."""
+    import select
+    ready, _, _ = select.select([p.stdout], [], [], timeout)
+    if not ready:
+        raise RuntimeError(f"no answer from the idle connections' client in {timeout} s")
+    return p.stdout.readline()
+
+
+def idle_connections(t, d, tmp):
+    """IDLE_CONNS idle connections through the endpoint on the fast path, then an echo
+    on each; the memory they hold in the kernel (conntrack) and in the daemon."""
+    d.switch("kernel", t)
+    wait_port(t["client_ns"], t["endpoint_ip"], IDLE_PORT)
+    time.sleep(2.5)  # one of the daemon's counter rounds, so its RSS is settled before
+    ns = (t["cvpc_ns"], t["pvpc_ns"])
+    slab0, rss0, ct0 = conntrack_slab_bytes(), rss_bytes(d.pid), sum(conntrack_count(n) for n in ns)
+    path = os.path.join(tmp, "idle_client.py")
+    with open(path, "w") as f:
+        f.write(IDLE_CLIENT)
+    p = spawn("ip", "netns", "exec", t["client_ns"], "/usr/bin/python3", path, t["endpoint_ip"], IDLE_PORT,
+              IDLE_CONNS, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    opened = json.loads(read_line(p, 120))
+    open_s = time.monotonic() - t0
+    time.sleep(4.5)  # two counter rounds (the daemon reads the links' connections every 2 s)
+    slab1, rss1, ct1 = conntrack_slab_bytes(), rss_bytes(d.pid), sum(conntrack_count(n) for n in ns)
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    echo = json.loads(read_line(p, 120))
+    p.wait(30)
+    n = max(1, opened["opened"])
+    return dict(idle_wanted=IDLE_CONNS, idle_opened=opened["opened"], idle_failed=opened["failed"],
+                idle_unfinished=opened["unfinished"], idle_open_s=open_s, idle_echoed=echo["echoed"],
+                idle_lost=echo["lost"], idle_conntrack_entries=ct1 - ct0,
+                idle_conntrack_bytes_per_conn=(slab1 - slab0) / n, idle_daemon_bytes_per_conn=(rss1 - rss0) / n)
 
 
 def start_servers(ns, tmp):
@@ -250,14 +414,14 @@ def linkplane_topology(tmp):
     pe.authorize_security_group_ingress(GroupId=srv["Groups"][0]["GroupId"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "10.233.0.0/16"}]}])
     tgs = {}
-    for name, p in [(f"iperf{i}", IPERF_PORT + i) for i in range(PROCS)] + [("http", HTTP_PORT)]:
+    for name, p in [(f"iperf{i}", IPERF_PORT + i) for i in range(PROCS)] + [("http", HTTP_PORT), ("idle", IDLE_PORT)]:
         tg = pl.create_target_group(Name=f"bench-{name}", Protocol="TCP", Port=p, VpcId=pvpc,
                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
         pl.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.233.1.10"}])
         tgs[name] = tg
     lb = pl.create_load_balancer(Name="bench", Type="network", Scheme="internal",
                                  Subnets=[psub])["LoadBalancers"][0]["LoadBalancerArn"]
-    for name, p in [(f"iperf{i}", LP_IPERF + i) for i in range(PROCS)] + [("http", LP_HTTP)]:
+    for name, p in [(f"iperf{i}", LP_IPERF + i) for i in range(PROCS)] + [("http", LP_HTTP), ("idle", IDLE_PORT)]:
         pl.create_listener(LoadBalancerArn=lb, Protocol="TCP", Port=p,
                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tgs[name]}])
     svc = pe.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[lb],
@@ -279,6 +443,7 @@ def linkplane_topology(tmp):
     node_ip = pe.describe_network_interfaces(Filters=[{"Name": "interface-type", "Values": ["network_load_balancer"]}]
                                              )["NetworkInterfaces"][0]["PrivateIpAddress"]
     start_servers("lp-" + srv["NetworkInterfaceId"], tmp)
+    start_idle_server("lp-" + srv["NetworkInterfaceId"], tmp)
     return dict(daemon=d, client_ns="lp-" + cli["NetworkInterfaceId"], endpoint_ip=ep_ip, node_ip=node_ip,
                 cvpc_ns="lp-" + cvpc, pvpc_ns="lp-" + pvpc, server_ip="10.233.1.10")
 
@@ -380,6 +545,7 @@ def main():
                     turn += 1
                     for name in order:
                         samples[name][r].update(runs[name](load))
+        idle = idle_connections(t, d, tmp) if IDLE_CONNS > 0 else {}
         pipes = haproxy_pipes(tmp)
         if pipes == 0:
             raise RuntimeError("HAProxy made no pipe: it copied instead of splicing, so the comparison is void")
@@ -394,12 +560,29 @@ def main():
                 p.wait()
         for fn in reversed(cleanups):
             fn()
+    for rows in samples.values():
+        for x in rows:
+            derive(x)
     results = {}
     for name, rows in samples.items():
         if rows:
             results[name] = {k: (sorted(r[k] for r in rows)[len(rows) // 2] if isinstance(rows[0][k], float)
                                  else rows[0][k]) for k in rows[0]}
     report(results, samples)
+    report_idle(idle)
+
+
+def report_idle(x):
+    if not x:
+        return
+    print(f"\nIdle connections through one endpoint on the fast path: {x['idle_opened']} of {x['idle_wanted']} "
+          f"opened in {x['idle_open_s']:.1f} s ({x['idle_failed']} refused or failed, {x['idle_unfinished']} "
+          f"unfinished), then a message echoed on each: {x['idle_echoed']} echoed, {x['idle_lost']} lost")
+    print(f"  conntrack entries held: {x['idle_conntrack_entries']} (consumer and provider namespaces: two per "
+          f"connection)")
+    print(f"  memory per connection: kernel conntrack {x['idle_conntrack_bytes_per_conn']:.0f} B, daemon RSS "
+          f"{x['idle_daemon_bytes_per_conn']:.0f} B (the endpoints' own sockets are the client's and server's)")
+    print(json.dumps(x))
 
 
 def report(r, samples):
@@ -416,7 +599,12 @@ def report(r, samples):
             ("  latency p50 (ms)", "p50_ms", "{:.2f}"),
             ("  latency p99 (ms)", "p99_ms", "{:.2f}"),
             ("  proxy CPU under wrk (cores)", "wrk_proxy_cpu", "{:.2f}"),
-            ("  host CPU under wrk (cores)", "wrk_host_cpu", "{:.2f}")]
+            ("  host CPU under wrk (cores)", "wrk_host_cpu", "{:.2f}"),
+            ("host CPU per Gbit/s, 1 stream", "iperf1_host_cpu_per_gbps", "{:.3f}"),
+            ("host CPU per Gbit/s, 4 processes", "iperf4p_host_cpu_per_gbps", "{:.3f}"),
+            ("proxy CPU per Gbit/s, 4 processes", "iperf4p_proxy_cpu_per_gbps", "{:.3f}"),
+            ("host CPU per 1,000 conn/s", "wrk_host_cpu_per_kconn", "{:.3f}"),
+            ("proxy CPU per 1,000 conn/s", "wrk_proxy_cpu_per_kconn", "{:.3f}")]
     cols = [c for c in ("direct", "fast", "linkplane", "haproxy") if c in r]
     print(f"\nData plane benchmark ({DURATION}s per run, median of {REPEAT} alternating rounds, "
           f"wrk -c{WRK_CONNS} Connection: close, {os.cpu_count()} cores)\n")
@@ -424,9 +612,10 @@ def report(r, samples):
     ratios = [("fast", "direct"), ("linkplane", "direct"), ("haproxy", "direct"), ("linkplane", "haproxy")]
     print(f"{'':34}" + "".join(f"{c:>12}" for c in cols) + "".join(f"{a[:4] + '/' + b[:6]:>13}" for a, b in ratios))
     for label, key, fmt in rows:
-        line = f"{label:34}" + "".join(f"{fmt.format(r[c][key]):>12}" for c in cols)
+        line = f"{label:34}" + "".join(f"{fmt.format(r[c].get(key, float('nan'))):>12}" for c in cols)
         for a, b in ratios:
-            line += f"{r[a][key] / r[b][key]:>13.2f}" if a in r and b in r and r[b][key] else f"{'':>13}"
+            ok = a in r and b in r and r[a].get(key) is not None and r[b].get(key)
+            line += f"{r[a][key] / r[b][key]:>13.2f}" if ok else f"{'':>13}"
         print(line)
     for c in cols:
         if r[c].get("wrk_errors"):

@@ -89,6 +89,10 @@ Result<Config> loadConfig(const std::string& path) {
     if (auto v = (*d)["workers"].value<int64_t>()) c.dataplaneWorkers = static_cast<int>(*v);
     if (auto v = (*d)["path"].value<std::string>()) c.dataplanePath = *v;
     if (auto v = (*d)["idle_timeout_seconds"].value<int64_t>()) c.idleTimeoutSeconds = static_cast<int>(*v);
+    if (auto v = (*d)["max_connections_per_interface"].value<int64_t>()) c.maxConnectionsPerInterface = *v;
+    if (c.maxConnectionsPerInterface < 0 || c.maxConnectionsPerInterface > 10'000'000)
+      return Status("InvalidConfig",
+                    path + ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
     if (c.dataplanePath != "auto" && c.dataplanePath != "kernel" && c.dataplanePath != "splice")
       return Status("InvalidConfig", path + ": dataplane.path must be \"auto\", \"kernel\" or \"splice\"");
     if (c.idleTimeoutSeconds < 1 || c.idleTimeoutSeconds > 86400)

@@ -42,6 +42,12 @@ struct Config {
   // [dataplane] idle_timeout_seconds: a fast-path connection without packets for
   // this long is dropped (PrivateLink: 350 s); shortened by tests.
   int idleTimeoutSeconds = 350;
+  // [dataplane] max_connections_per_interface: open fast-path connections per
+  // endpoint interface; past it a new connection is refused with a reset and
+  // counted in PacketsDropped (0 = no limit). The source translation gives each
+  // load balancer node ~64,000 ports per target, so one interface cannot use many
+  // more than this anyway.
+  int64_t maxConnectionsPerInterface = 50'000;
   // The VPC resolvers' host listener (names visible from every VPC, for tools on
   // the host): "ADDR:PORT", "" = none. Kept on loopback; when the port is taken
   // the daemon logs a warning and serves the VPC resolvers only.

@@ -32,6 +32,7 @@ const std::vector<Key> kDataplaneKeys = {
     {"workers", Type::kInt},
     {"path", Type::kString},
     {"idle_timeout_seconds", Type::kInt},
+    {"max_connections_per_interface", Type::kInt},
 };
 const std::vector<Key> kSnsKeys = {{"ca_file", Type::kString}, {"subscriber_networks", Type::kStringArray}};
 const std::vector<Key> kAccountKeys = {

@@ -154,6 +154,7 @@ Status Daemon::start() {
     reconciler::FastPathOptions fast;
     fast.mode = config_.dataplanePath;
     fast.idleTimeoutSeconds = config_.idleTimeoutSeconds;
+    fast.maxConnectionsPerInterface = static_cast<uint32_t>(config_.maxConnectionsPerInterface);
     fast.endpointBytesPerSecond = fwd.endpointBytesPerSecond;
     fast.stateDir = config_.stateDir;
     LP_ASSIGN_OR_RETURN(auto sink, reconciler::FastPathSink::make(

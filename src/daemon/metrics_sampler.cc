@@ -58,7 +58,7 @@ void MetricsSampler::sampleOnce() {
       if (was != last_.interfaces.end() && was->second == c && c.active == 0) continue;  // nothing to add
       auto info = infos_.find(id);
       if (info == infos_.end()) continue;  // not (or no longer) an endpoint interface in the store
-      series_.record(info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active});
+      series_.record(info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active, c.dropped});
       uint64_t before = was == last_.interfaces.end() ? 0 : was->second.bytesIn + was->second.bytesOut;
       uint64_t now = c.bytesIn + c.bytesOut;
       usage_.addBytes(info->second.endpointId, info->second.consumerAccount, info->second.serviceName,
@@ -70,7 +70,7 @@ void MetricsSampler::sampleOnce() {
     for (const auto& [id, c] : now.interfaces) {
       auto info = infos_.find(id);
       if (info != infos_.end())
-        figures->push_back({info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active}});
+        figures->push_back({info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active, c.dropped}});
     }
     {
       std::lock_guard lock(latestMu_);

@@ -74,6 +74,10 @@ void writeInterfaceFigures(Exposition& out, const std::vector<InterfaceFigures>&
        &metrics::CumulativeCounters::resets},
       {"linkplane_endpoint_active_connections", "gauge", "Connections open through the endpoint interface.",
        &metrics::CumulativeCounters::active},
+      {"linkplane_endpoint_packets_dropped_total", "counter",
+       "Packets to the endpoint interface the data plane dropped: refused by its security groups, over the "
+       "bandwidth cap or the connection limit (CloudWatch's PacketsDropped).",
+       &metrics::CumulativeCounters::dropped},
   };
   for (const auto& f : endpoint) {
     out.family(f.name, f.type, f.help);

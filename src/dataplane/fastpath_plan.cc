@@ -113,7 +113,9 @@ std::vector<TargetSpec> currentTier(const std::vector<TargetSpec>& targets, cons
   return targets;
 }
 
-std::string fastTableCommands(int idleTimeoutSeconds) {
+std::string connectionSetName(uint32_t maxConnections) { return fmt::format("conns-{}", maxConnections); }
+
+std::string fastTableCommands(int idleTimeoutSeconds, uint32_t maxConnections) {
   std::string t = kFastTable;
   std::string out = fmt::format("add table ip {}\n", t);
   // PrivateLink drops a flow after 350 s without packets; TCP keepalive refreshes it.
@@ -123,16 +125,29 @@ std::string fastTableCommands(int idleTimeoutSeconds) {
   for (const char* m : {"c-in", "c-out", "c-new", "c-rst", "c-drop"})
     out += fmt::format("add map ip {} {} {{ type mark : counter; }}\n", t, m);
   out += fmt::format("add map ip {} bw {{ type mark : limit; }}\n", t);
+  // Open connections per link, counted by the kernel (nf_conncount) in one
+  // element per endpoint interface address. Named by the limit: the limit lives in each element,
+  // so a new limit gets a new set (the old counts go with the old one).
+  if (maxConnections > 0)
+    out += fmt::format("add set ip {} {} {{ type ipv4_addr; flags dynamic; size {}; }}\n", t,
+                       connectionSetName(maxConnections), kMaxLinkId + 1);
   out += fmt::format("add map ip {} src-of {{ type mark : ipv4_addr; }}\n", t);
   out += fmt::format("add map ip {} eps {{ type ipv4_addr : verdict; }}\n", t);
   out += fmt::format("add map ip {} links {{ type ifname : verdict; }}\n", t);
+  out += fmt::format("add map ip {} lim {{ type ipv4_addr : verdict; }}\n", t);
   out += fmt::format("add chain ip {} fp-pre {{ type nat hook prerouting priority dstnat; policy accept; }}\n", t);
   out += fmt::format("add chain ip {} fp-post {{ type nat hook postrouting priority srcnat; policy accept; }}\n", t);
   out += fmt::format("add chain ip {} fp-fwd {{ type filter hook forward priority 10; policy accept; }}\n", t);
   out += fmt::format("add chain ip {} fp-in {{ type filter hook input priority 10; policy accept; }}\n", t);
+  // The connection limit, between the security groups (-150) and the translation
+  // (-100): a reset sent from here comes from the address the client used, with
+  // nothing to translate back (from forward, after DNAT, the reset was sent from
+  // the link address and the client never saw it).
+  out += fmt::format("add chain ip {} fp-lim {{ type filter hook prerouting priority -110; policy accept; }}\n", t);
   // The base chains' rules are the same for every link: rewritten whole (flush
   // touches rules only; maps, counters and conntrack stay).
-  for (const char* c : {"fp-pre", "fp-post", "fp-fwd", "fp-in"}) out += fmt::format("flush chain ip {} {}\n", t, c);
+  for (const char* c : {"fp-pre", "fp-post", "fp-fwd", "fp-in", "fp-lim"})
+    out += fmt::format("flush chain ip {} {}\n", t, c);
   std::string fast = fmt::format("ct mark & 0x{:08x} == 0x{:08x}", kFastMarkMask, kFastMarkBase);
   std::string notFast = fmt::format("ct mark & 0x{:08x} != 0x{:08x}", kFastMarkMask, kFastMarkBase);
   // Consumer side: a SYN to an endpoint interface address. Only a SYN: a packet of
@@ -154,17 +169,21 @@ std::string fastTableCommands(int idleTimeoutSeconds) {
   out += fmt::format("add rule ip {} fp-fwd tcp flags rst counter name ct mark map @c-rst\n", t);
   out += fmt::format("add rule ip {} fp-fwd ct direction original counter name ct mark map @c-in\n", t);
   out += fmt::format("add rule ip {} fp-fwd ct direction reply counter name ct mark map @c-out\n", t);
+  // A new connection to an endpoint interface's address meets its link's limit.
+  if (maxConnections > 0)
+    out += fmt::format("add rule ip {} fp-lim tcp flags & (syn|ack) == syn ct state new ip daddr vmap @lim\n", t);
   out += fmt::format("add rule ip {} fp-in iifname \"lp-fc*\" drop\n", t);
   out += fmt::format("add rule ip {} fp-in iifname \"lp-fp*\" drop\n", t);
   return out;
 }
 
 LinkCounterNames linkCounterNames(uint32_t id) {
-  return {fmt::format("in-{}", id), fmt::format("out-{}", id), fmt::format("new-{}", id), fmt::format("rst-{}", id),
-          fmt::format("drop-{}", id)};
+  return {fmt::format("in-{}", id),  fmt::format("out-{}", id),  fmt::format("new-{}", id),
+          fmt::format("rst-{}", id), fmt::format("drop-{}", id), fmt::format("full-{}", id)};
 }
 
-std::string consumerLinkCommands(const FastLink& link, uint32_t id, uint64_t bytesPerSecond) {
+std::string consumerLinkCommands(const FastLink& link, uint32_t id, uint64_t bytesPerSecond,
+                                 uint32_t maxConnections) {
   std::string t = kFastTable;
   std::string mark = hexMark(id);
   auto names = linkCounterNames(id);
@@ -197,6 +216,18 @@ std::string consumerLinkCommands(const FastLink& link, uint32_t id, uint64_t byt
   for (const auto& [port, _] : link.targetsByPort) ports += (ports.empty() ? "" : ", ") + std::to_string(port);
   out += fmt::format("add rule ip {} {} tcp dport {{ {} }} ct mark set {} ct timeout set \"idle\" dnat to {}\n", t, chain,
                      ports, mark, addr.provider);
+  // Over the connection limit: the client gets a reset at once (refused clearly,
+  // not a SYN timeout), counted; the connection is not opened. The kernel counts
+  // the open connections to the address (nf_conncount) in the element of a set
+  // that outlives this chain's rewrites and the daemon.
+  out += fmt::format("add counter ip {} {}\n", t, names.refused);
+  std::string lim = fmt::format("l-{}", id);
+  out += fmt::format("add chain ip {} {}\nflush chain ip {} {}\n", t, lim, t, lim);
+  if (maxConnections > 0)
+    out += fmt::format(
+        "add rule ip {} {} add @{} {{ ip daddr ct count over {} }} counter name \"{}\" reject with tcp reset\n", t,
+        lim, connectionSetName(maxConnections), maxConnections, names.refused);
+  out += setElement("lim", link.eniIp, "jump " + lim);
   out += setElement("eps", link.eniIp, "jump " + chain);
   return out;
 }
@@ -206,11 +237,13 @@ std::string consumerLinkRemoval(const FastLink& link, uint32_t id) {
   std::string mark = hexMark(id);
   auto names = linkCounterNames(id);
   std::string out = fmt::format("delete element ip {} eps {{ {} }}\n", t, link.eniIp);
+  out += fmt::format("delete element ip {} lim {{ {} }}\n", t, link.eniIp);
+  out += fmt::format("delete chain ip {} l-{}\n", t, id);
   for (const char* map : {"c-in", "c-out", "c-new", "c-rst", "c-drop", "src-of"})
     out += fmt::format("delete element ip {} {} {{ {} }}\n", t, map, mark);
   out += fmt::format("delete element ip {} bw {{ {} }}\n", t, mark);
   out += fmt::format("delete chain ip {} c-{}\n", t, id);
-  for (const auto& n : {names.in, names.out, names.fresh, names.resets, names.dropped})
+  for (const auto& n : {names.in, names.out, names.fresh, names.resets, names.dropped, names.refused})
     out += fmt::format("delete counter ip {} {}\n", t, n);
   out += fmt::format("delete limit ip {} bw-{}\n", t, id);
   return out;

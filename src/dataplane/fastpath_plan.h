@@ -21,6 +21,7 @@
 //   fp-fwd   filter forward  10             after the security groups: caps,
 //                                           counters, one-way links
 //   fp-in    filter input    10             nothing from a link reaches the namespace
+//   fp-lim   filter prerouting -110         connection limit per endpoint interface
 // Security groups see the original destination through `ct original ip daddr`.
 #pragma once
 
@@ -81,10 +82,15 @@ std::vector<TargetSpec> currentTier(const std::vector<TargetSpec>& targets, cons
 // nft commands (text syntax, one batch each; apply atomically).
 // The table, its maps and base chains; idempotent (existing objects, counters
 // and elements are kept: a restarted daemon adopts what is in place).
-std::string fastTableCommands(int idleTimeoutSeconds);
-// Consumer side of one link: counters, cap (bytesPerSecond 0 = none), source
-// translation and the translation of ENI-ip:ports to L1.
-std::string consumerLinkCommands(const FastLink& link, uint32_t id, uint64_t bytesPerSecond);
+// maxConnections: open connections per link (endpoint interface) past which a
+// new one is refused with a reset (0 = no limit).
+std::string fastTableCommands(int idleTimeoutSeconds, uint32_t maxConnections);
+// The set that counts each link's open connections under that limit.
+std::string connectionSetName(uint32_t maxConnections);
+// Consumer side of one link: counters, cap (bytesPerSecond 0 = none), connection
+// limit (as in fastTableCommands; 0 = none), source translation and the
+// translation of ENI-ip:ports to L1.
+std::string consumerLinkCommands(const FastLink& link, uint32_t id, uint64_t bytesPerSecond, uint32_t maxConnections);
 std::string consumerLinkRemoval(const FastLink& link, uint32_t id);
 // Provider side: the link's chain translates L1:port to the tier's targets by flow
 // hash (a port with no target has no rule: the SYN meets a closed port and is
@@ -102,7 +108,9 @@ std::vector<std::string> elementResets(const std::string& commands);
 
 // Counter object names of link id in the consumer namespace.
 struct LinkCounterNames {
-  std::string in, out, fresh, resets, dropped;
+  std::string in, out, fresh, resets;
+  std::string dropped;  // packets over the bandwidth cap
+  std::string refused;  // SYNs refused (reset) over the connection limit
 };
 LinkCounterNames linkCounterNames(uint32_t id);
 

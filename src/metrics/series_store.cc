@@ -26,9 +26,9 @@ constexpr std::string_view kServiceId = "Service Id";
 constexpr std::string_view kLoadBalancerArn = "Load Balancer Arn";
 constexpr std::string_view kAz = "Az";
 
-// Which counter of a minute a metric reads (the first four in MinutePoint's and
+// Which counter of a minute a metric reads (the first five in MinutePoint's and
 // RollupPoint::fields' order); kEndpoints: distinct endpoints connected.
-enum class Field { kBytes, kNewConnections, kResets, kActive, kEndpoints };
+enum class Field { kBytes, kNewConnections, kResets, kActive, kDropped, kEndpoints };
 
 struct MetricDef {
   std::string_view name;
@@ -36,12 +36,14 @@ struct MetricDef {
   Field field;
 };
 
-// Only the metrics measured. PacketsDropped is an AWS metric too, but nothing
-// here counts it yet, so it is not listed (rather than shown as a made-up zero).
-constexpr std::array<MetricDef, 4> kEndpointMetrics{{
+// PacketsDropped: what the endpoint interface's security groups refuse, and on
+// the kernel fast path the bandwidth cap's and the connection limit's drops
+// (reconciler/fastpath_sink.h).
+constexpr std::array<MetricDef, 5> kEndpointMetrics{{
     {"ActiveConnections", "Count", Field::kActive},
     {"BytesProcessed", "Bytes", Field::kBytes},
     {"NewConnections", "Count", Field::kNewConnections},
+    {"PacketsDropped", "Count", Field::kDropped},
     {"RstPacketsReceived", "Count", Field::kResets},
 }};
 constexpr std::array<MetricDef, 5> kServiceMetrics{{
@@ -109,6 +111,8 @@ uint64_t valueOf(const MinutePoint& p, Field f) {
       return p.resets;
     case Field::kActive:
       return p.activeMax;
+    case Field::kDropped:
+      return p.dropped;
     case Field::kEndpoints:
       return p.connected;
   }
@@ -124,6 +128,7 @@ int64_t slotOf(int64_t minute, int64_t per) { return minute >= 0 ? minute / per 
 
 nlohmann::json minuteJson(const std::string& id, int64_t m, const MinutePoint& p) {
   nlohmann::json j{{"i", id}, {"m", m}, {"b", p.bytes}, {"n", p.newConnections}, {"r", p.resets}, {"a", p.activeMax}};
+  if (p.dropped) j["d"] = p.dropped;
   if (p.connected) j["c"] = 1;
   return j;
 }
@@ -137,11 +142,11 @@ nlohmann::json rollupJson(const std::string& id, int64_t perMinutes, int64_t slo
 std::optional<RollupPoint> rollupFrom(const nlohmann::json& j) {
   RollupPoint p;
   if (!j.contains("tm") || !j["tm"].is_number_unsigned() || !j.contains("cm") || !j["cm"].is_number_unsigned() ||
-      !j.contains("f") || !j["f"].is_array() || j["f"].size() != p.fields.size())
-    return std::nullopt;
+      !j.contains("f") || !j["f"].is_array() || j["f"].size() < 4 || j["f"].size() > p.fields.size())
+    return std::nullopt;  // 4: written before PacketsDropped was counted
   p.trafficMask = j["tm"].get<uint64_t>();
   p.connectedMask = j["cm"].get<uint64_t>();
-  for (size_t k = 0; k < p.fields.size(); ++k) {
+  for (size_t k = 0; k < j["f"].size(); ++k) {
     const auto& f = j["f"][k];
     if (!f.is_array() || f.size() != 3 || !f[0].is_number_unsigned() || !f[1].is_number_unsigned() ||
         !f[2].is_number_unsigned())
@@ -242,7 +247,7 @@ Status SeriesStore::load() {
           continue;
         }
         MinutePoint p{j.value("b", uint64_t{0}), j.value("n", uint64_t{0}), j.value("r", uint64_t{0}),
-                      j.value("a", uint64_t{0}), j.value("c", 0) == 1};
+                      j.value("a", uint64_t{0}), j.value("d", uint64_t{0}), j.value("c", 0) == 1};
         series_[id].minutes[j["m"].get<int64_t>()] = p;
       } else if (j.contains("p")) {
         auto point = rollupFrom(j);
@@ -309,13 +314,14 @@ void SeriesStore::record(const InterfaceInfo& info, const CumulativeCounters& c)
   CumulativeCounters before = s.last.value_or(CumulativeCounters{});
   s.last = c;
   MinutePoint d{delta(c.bytes, before.bytes), delta(c.connections, before.connections),
-                delta(c.resets, before.resets), c.active};
+                delta(c.resets, before.resets), c.active, delta(c.dropped, before.dropped)};
   if (!d.hasTraffic()) return;
   MinutePoint& p = minuteLocked(s, minute);
   p.bytes += d.bytes;
   p.newConnections += d.newConnections;
   p.resets += d.resets;
   p.activeMax = std::max(p.activeMax, d.activeMax);
+  p.dropped += d.dropped;
 }
 
 void SeriesStore::markConnected(const InterfaceInfo& info) {

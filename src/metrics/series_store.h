@@ -78,6 +78,7 @@ struct CumulativeCounters {
   uint64_t connections = 0;
   uint64_t resets = 0;
   uint64_t active = 0;  // open now (a gauge)
+  uint64_t dropped = 0;  // packets the data plane dropped (security groups, cap, connection limit)
 };
 
 struct MinutePoint {
@@ -85,8 +86,9 @@ struct MinutePoint {
   uint64_t newConnections = 0;
   uint64_t resets = 0;
   uint64_t activeMax = 0;
+  uint64_t dropped = 0;
   bool connected = false;  // the endpoint was available to the service (EndpointsCount)
-  bool hasTraffic() const { return bytes || newConnections || resets || activeMax; }
+  bool hasTraffic() const { return bytes || newConnections || resets || activeMax || dropped; }
   bool operator==(const MinutePoint&) const = default;
 };
 
@@ -102,7 +104,7 @@ struct FieldRollup {
 struct RollupPoint {
   uint64_t trafficMask = 0;
   uint64_t connectedMask = 0;
-  std::array<FieldRollup, 4> fields{};  // bytes, new connections, resets, active (MinutePoint's order)
+  std::array<FieldRollup, 5> fields{};  // bytes, new connections, resets, active, dropped (MinutePoint's order)
   bool operator==(const RollupPoint&) const = default;
 };
 

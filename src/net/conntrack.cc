@@ -9,8 +9,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "net/netns.h"
 
@@ -303,6 +307,41 @@ Status tcpKill(const std::string& ns, uint32_t src, uint16_t sport, uint32_t dst
   if (sendto(fd, pkt, sizeof pkt, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
     return Status("InternalError", std::string("tcp kill: ") + std::strerror(errno));
   return Status::Ok();
+}
+
+uint64_t parseConntrackStatDrops(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line)) return 0;
+  std::istringstream head(line);
+  std::vector<std::string> columns;
+  for (std::string c; head >> c;) columns.push_back(c);
+  auto at = std::find(columns.begin(), columns.end(), "drop");
+  if (at == columns.end()) return 0;
+  size_t column = static_cast<size_t>(at - columns.begin());
+  uint64_t total = 0;
+  while (std::getline(in, line)) {  // one line per CPU, hexadecimal
+    std::istringstream row(line);
+    std::string v;
+    for (size_t i = 0; i <= column && row >> v; ++i) {
+    }
+    if (!v.empty()) total += std::strtoull(v.c_str(), nullptr, 16);
+  }
+  return total;
+}
+
+Result<uint64_t> conntrackTableFullDrops(const std::string& ns) {
+  std::string text;
+  // /proc/thread-self/net shows the namespace of the reading thread.
+  LP_RETURN_IF_ERROR(runInNamespace(ns, [&]() -> Status {
+    std::ifstream f("/proc/thread-self/net/stat/nf_conntrack");
+    if (!f) return Status("InternalError", "no /proc/net/stat/nf_conntrack (conntrack not loaded)");
+    std::ostringstream all;
+    all << f.rdbuf();
+    text = all.str();
+    return Status::Ok();
+  }));
+  return parseConntrackStatDrops(text);
 }
 
 }  // namespace lp::net

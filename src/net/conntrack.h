@@ -44,6 +44,14 @@ Status conntrackDelete(const std::string& ns, const ConntrackTuple& original);
 // Deletes every IPv4 entry whose mark & mask == mark & mask; returns how many went.
 Result<size_t> conntrackDeleteMarked(const std::string& ns, uint32_t mark, uint32_t mask);
 
+// The kernel's count of packets namespace ns dropped because its conntrack table
+// was full (nf_conntrack_max reached and no unassured entry to evict: the
+// `drop` column of /proc/net/stat/nf_conntrack, summed over CPUs). Such a packet
+// is dropped in conntrack itself, before any nftables rule sees it.
+Result<uint64_t> conntrackTableFullDrops(const std::string& ns);
+// Sums the `drop` column of /proc/net/stat/nf_conntrack text (for tests).
+uint64_t parseConntrackStatDrops(const std::string& text);
+
 // Makes the TCP connection that `peer` (dst:dport) holds with src:sport end at
 // once, from inside namespace ns, which has src but no socket for the connection
 // (the kernel fast path: conntrack translated it, and its entry is deleted). A

@@ -13,6 +13,7 @@
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/nft_runner.h"
+#include "reconciler/filter_plan.h"
 
 namespace lp::reconciler {
 
@@ -31,6 +32,10 @@ constexpr std::chrono::seconds kVerifyEvery{10};
 // turn, each read (an nft list and a conntrack dump) costing about a millisecond.
 constexpr size_t kVerifyPerTick = 100;
 constexpr size_t kIdleReadsPerRound = 10;
+// Security group counters are read in at most this many namespaces per counters
+// round (one nft run each, on the reconciler thread), the next ones in the next
+// round: with many VPCs a namespace's figure is a few rounds old, the tick stays short.
+constexpr size_t kSgNamespacesPerRound = 10;
 // Links of endpoints nobody claimed this long after start were left by a run
 // that ended while they were being removed (or the store lost them): removed.
 constexpr std::chrono::seconds kSweepAfter{60};
@@ -96,7 +101,7 @@ static Status probeKernel() {
     LP_RETURN_IF_ERROR(net::createNamespace(b));
     LP_ASSIGN_OR_RETURN(auto nl, net::Netlink::open(a));
     LP_RETURN_IF_ERROR(nl->ensureVeth("lp-fcprobe", b, "lp-fpprobe"));
-    return nft(a, dataplane::fastTableCommands(350));
+    return nft(a, dataplane::fastTableCommands(350, 1000));
   };
   Status st = run();
   (void)net::deleteNamespace(a);
@@ -193,7 +198,7 @@ uint32_t FastPathSink::allocateId(const std::string& interfaceId, std::set<uint3
 
 Status FastPathSink::ensureTable(const std::string& ns) {
   if (tables_.count(ns)) return Status::Ok();
-  LP_RETURN_IF_ERROR(nft(ns, dataplane::fastTableCommands(opts_.idleTimeoutSeconds)));
+  LP_RETURN_IF_ERROR(nft(ns, dataplane::fastTableCommands(opts_.idleTimeoutSeconds, opts_.maxConnectionsPerInterface)));
   tables_.insert(ns);
   return Status::Ok();
 }
@@ -264,7 +269,8 @@ Status FastPathSink::ensureLink(Link& link, bool verifyOnly, NetlinkCache& nls) 
   const FastLink& f = link.spec;
   link.tier = tierOf(f);
   LP_RETURN_IF_ERROR(nftLink(f.providerNs, dataplane::providerLinkCommands(f, link.id, link.tier)));
-  LP_RETURN_IF_ERROR(nftLink(f.consumerNs, dataplane::consumerLinkCommands(f, link.id, opts_.endpointBytesPerSecond)));
+  LP_RETURN_IF_ERROR(nftLink(f.consumerNs, dataplane::consumerLinkCommands(f, link.id, opts_.endpointBytesPerSecond,
+                                                                      opts_.maxConnectionsPerInterface)));
   return Status::Ok();
 }
 
@@ -328,6 +334,15 @@ size_t FastPathSink::cutConnections(uint32_t id, const std::string& consumerNs, 
 }
 
 dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delta) {
+  for (const auto& [endpointId, listeners] : delta.endpoints) {
+    std::set<std::pair<std::string, std::string>> ifaces;
+    for (const auto& l : listeners)
+      if (!l.ns.empty()) ifaces.insert({l.interfaceId, l.ns});
+    if (ifaces.empty())
+      endpointInterfaces_.erase(endpointId);
+    else
+      endpointInterfaces_[endpointId].assign(ifaces.begin(), ifaces.end());
+  }
   if (kernelOk_) {
     // First every endpoint's links and ids, recorded in one write of the links
     // file (before any link is made, so a crash leaves nothing unrecorded), then
@@ -402,7 +417,8 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
     auto translate = [&](auto& byNs, bool provider) {
       auto commands = [&](const Link& l) {
         return provider ? dataplane::providerLinkCommands(l.spec, l.id, l.tier)
-                        : dataplane::consumerLinkCommands(l.spec, l.id, opts_.endpointBytesPerSecond);
+                        : dataplane::consumerLinkCommands(l.spec, l.id, opts_.endpointBytesPerSecond,
+                                                          opts_.maxConnectionsPerInterface);
       };
       for (const auto& [ns, links] : byNs) {
         std::string batch;
@@ -475,10 +491,24 @@ void FastPathSink::refreshHealth() {
 }
 
 void FastPathSink::readCounters() {
+  dataplane::CountersReport r;
+  if (kernelOk_) readLinkCounters(r);
+  addSecurityGroupDrops(r);
+  std::lock_guard lock(mu_);
+  if (r.endpoints != kernel_.endpoints || r.interfaces != kernel_.interfaces) {
+    kernel_ = std::move(r);
+    ++kernelActivity_;
+  }
+}
+
+// A namespace whose counters cannot be read this round keeps the figures of the
+// last one: cumulative figures must never go back (the metrics would count them twice).
+void FastPathSink::readLinkCounters(dataplane::CountersReport& r) {
+  std::map<std::string, dataplane::TrafficCounters> figures;
   std::map<std::string, std::vector<const Link*>> byNs;
   for (const auto& [_, links] : byEndpoint_)
     for (const auto& l : links) byNs[l.spec.consumerNs].push_back(&l);
-  // This round: the hot namespaces, and the next idle ones in turn.
+  // This round: the hot namespaces, and the next idle ones in turn (kIdleReadsPerRound).
   std::set<std::string> read;
   for (const auto& ns : hot_)
     if (byNs.count(ns)) read.insert(ns);
@@ -489,26 +519,28 @@ void FastPathSink::readCounters() {
     if (read.insert(from->first).second) ++idle;
     idleCursor_ = from->first;
   }
-  dataplane::CountersReport before;
-  {
-    std::lock_guard lock(mu_);
-    before = kernel_;
-  }
-  dataplane::CountersReport r;
   std::set<std::string> hot;
-  for (const auto& [ns, links] : byNs) {
-    if (!read.count(ns)) {
-      for (const Link* l : links)  // not read this round: as last read
-        if (auto it = before.interfaces.find(l->spec.interfaceId); it != before.interfaces.end()) {
+  for (const auto& nsLinks : byNs) {
+    const std::string& ns = nsLinks.first;
+    const std::vector<const Link*>& links = nsLinks.second;  // named: lambdas below capture it
+    std::map<std::string, uint64_t> bytes, packets;
+    auto keep = [&] {
+      for (const Link* l : links)
+        if (auto it = linkFigures_.find(l->spec.interfaceId); it != linkFigures_.end()) {
+          figures[l->spec.interfaceId] = it->second;
           r.interfaces[l->spec.interfaceId] = it->second;
           r.endpoints[l->spec.endpointId] += it->second;
         }
+    };
+    if (!read.count(ns)) {  // not this round: as last read
+      keep();
       continue;
     }
-    std::map<std::string, uint64_t> bytes, packets;
     auto out = net::NftRunner::shared().run(ns, std::string("list counters table ip ") + dataplane::kFastTable);
     if (!out.ok()) {
       LP_LOG_WARN("dataplane: counters in {}: {}", ns, out.status().toString());
+      keep();
+      hot.insert(ns);  // tried again next round
       continue;
     }
     try {
@@ -523,6 +555,7 @@ void FastPathSink::readCounters() {
       }
     } catch (const std::exception& e) {
       LP_LOG_WARN("dataplane: counters in {}: {}", ns, e.what());
+      keep();
       continue;
     }
     std::map<uint32_t, uint64_t> open;
@@ -536,23 +569,125 @@ void FastPathSink::readCounters() {
       t.bytesOut = bytes[names.out];
       t.connections = packets[names.fresh];
       t.resets = packets[names.resets];
-      t.dropped = packets[names.dropped];
+      t.dropped = packets[names.dropped] + packets[names.refused];
       t.active = open[dataplane::linkMark(l->id)];
-      auto was = before.interfaces.find(l->spec.interfaceId);
+      auto was = linkFigures_.find(l->spec.interfaceId);
       // Hot while its figures move or a connection is open (bytes may move on it).
-      if (t.active > 0 || was == before.interfaces.end() || !(was->second == t)) hot.insert(ns);
+      if (t.active > 0 || was == linkFigures_.end() || !(was->second == t)) hot.insert(ns);
+      figures[l->spec.interfaceId] = t;
       r.interfaces[l->spec.interfaceId] = t;
       r.endpoints[l->spec.endpointId] += t;
     }
+    watchConntrackFull(ns);
   }
-  for (const auto& ns : hot_)  // a namespace that could not be read stays hot
-    if (byNs.count(ns) && !read.count(ns)) hot.insert(ns);
+  linkFigures_ = std::move(figures);
   hot_ = std::move(hot);
-  std::lock_guard lock(mu_);
-  if (r.endpoints != kernel_.endpoints || r.interfaces != kernel_.interfaces) {
-    kernel_ = std::move(r);
-    ++kernelActivity_;
+}
+
+// Reads each consumer namespace's security group drop counters (one per endpoint
+// interface) into r. The lp-sg table is made anew whenever the VPC's rules
+// change, and its counters with it: a new table handle means what the old table
+// counted is kept as a base (the packets dropped between the last read and the
+// change are lost). The handle is read before and after the counters; a round in
+// which it changed is skipped.
+void FastPathSink::addSecurityGroupDrops(dataplane::CountersReport& r) {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> byNs;  // ns -> (interface, endpoint)
+  for (const auto& [endpointId, ifaces] : endpointInterfaces_)
+    for (const auto& [iface, ns] : ifaces) byNs[ns].push_back({iface, endpointId});
+  std::erase_if(sgDrops_, [&](const auto& kv) { return !byNs.count(kv.first); });
+  // One nft run per namespace: the tables (handles), the counters, the tables again.
+  const std::string query = std::string("list tables; list counters table inet ") + kSgTable + "; list tables";
+  auto handleOf = [](const nlohmann::json& doc) -> uint64_t {
+    for (const auto& item : doc.at("nftables"))
+      if (item.contains("table") && item["table"].value("family", "") == "inet" &&
+          item["table"].value("name", "") == kSgTable)
+        return item["table"].value("handle", uint64_t{0});
+    return 0;
+  };
+  size_t index = 0, reads = 0;
+  if (sgCursor_ >= byNs.size()) sgCursor_ = 0;
+  for (const auto& nsIfaces : byNs) {
+    const std::string& ns = nsIfaces.first;
+    const auto& ifaces = nsIfaces.second;  // named: the lambda below captures it
+    SgDrops& d = sgDrops_[ns];
+    // A round that cannot read the counters reports the totals of the last one
+    // (cumulative figures must never go back: the metrics would count them twice).
+    auto report = [&] {
+      for (const auto& [iface, endpointId] : ifaces) {
+        uint64_t total = d.before[iface] + d.last[iface];
+        if (total == 0) continue;
+        r.interfaces[iface].dropped += total;
+        r.endpoints[endpointId].dropped += total;
+      }
+    };
+    bool turn = index++ >= sgCursor_ && reads < kSgNamespacesPerRound;
+    if (!turn) {
+      report();
+      continue;
+    }
+    ++reads;
+    auto out = net::NftRunner::shared().run(ns, query);
+    if (!out.ok()) {  // no lp-sg table (yet) in this namespace
+      report();
+      continue;
+    }
+    uint64_t handle = 0;
+    std::map<std::string, uint64_t> packets;
+    bool read = false;
+    try {
+      std::istringstream in(*out);
+      std::vector<nlohmann::json> docs;
+      while (in >> std::ws && in.peek() != EOF) {
+        nlohmann::json doc;
+        in >> doc;
+        docs.push_back(std::move(doc));
+      }
+      if (docs.size() == 3) {
+        handle = handleOf(docs[0]);
+        read = handle != 0 && handleOf(docs[2]) == handle;  // else made anew while read: next round
+        if (read)
+          for (const auto& item : docs[1].at("nftables"))
+            if (item.contains("counter"))
+              packets[item["counter"].value("name", "")] = item["counter"].value("packets", uint64_t{0});
+      }
+    } catch (const std::exception& e) {
+      LP_LOG_WARN("dataplane: security group counters in {}: {}", ns, e.what());
+      read = false;
+    }
+    if (!read) {
+      report();
+      continue;
+    }
+    bool remade = d.tableHandle != 0 && d.tableHandle != handle;
+    d.tableHandle = handle;
+    std::map<std::string, uint64_t> last, before;
+    for (const auto& [iface, endpointId] : ifaces) {
+      uint64_t now = packets[sgDropCounter(iface)];
+      uint64_t base = d.before[iface];
+      if (remade || now < d.last[iface]) base += d.last[iface];
+      last[iface] = now;
+      before[iface] = base;
+    }
+    d.last = std::move(last);
+    d.before = std::move(before);
+    report();
+    if (!kernelOk_) watchConntrackFull(ns);
   }
+  sgCursor_ = sgCursor_ + reads >= byNs.size() ? 0 : sgCursor_ + reads;
+}
+
+// A full conntrack table drops new connections before any rule can count them
+// per interface: the namespace's own count, logged when it grows.
+void FastPathSink::watchConntrackFull(const std::string& ns) {
+  auto drops = net::conntrackTableFullDrops(ns);
+  if (!drops.ok()) return;
+  uint64_t& seen = conntrackFull_[ns];
+  if (*drops > seen)
+    LP_LOG_WARN(
+        "dataplane: the conntrack table is full in {}: {} new packets dropped (nf_conntrack_max, now {} in all); "
+        "raise net.netfilter.nf_conntrack_max",
+        ns, *drops - seen, *drops);
+  seen = *drops;
 }
 
 // A slice per tick, round-robin (see kVerifyPerTick); a new pass starts at most
@@ -576,13 +711,13 @@ void FastPathSink::verifyLinks(std::chrono::steady_clock::time_point now) {
 }
 
 void FastPathSink::tick() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - lastCounters_ >= kCountersEvery) {
+    lastCounters_ = now;
+    readCounters();
+  }
   if (kernelOk_) {
-    auto now = std::chrono::steady_clock::now();
     refreshHealth();
-    if (now - lastCounters_ >= kCountersEvery) {
-      lastCounters_ = now;
-      readCounters();
-    }
     verifyLinks(now);
     if (!swept_ && now - started_ >= kSweepAfter) {
       swept_ = true;

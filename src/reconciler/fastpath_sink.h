@@ -13,7 +13,12 @@
 // Each tick: new target health becomes new translation maps (within a second),
 // connections to targets that turned unhealthy are deleted from conntrack, and
 // every two seconds the kernel's counters are read and merged with the
-// forwarder's for the counters file and the CloudWatch sampler.
+// forwarder's for the counters file and the CloudWatch sampler. Dropped packets
+// are counted here for both paths: the fast path's cap and connection limit, and
+// what every endpoint interface's security groups refuse (table inet lp-sg, one
+// named counter per interface; reconciler/filter_plan.h). When a consumer VPC's
+// conntrack table is full the kernel drops new connections before any rule sees
+// them: that is read from the namespace's conntrack statistics and logged.
 //
 // Owned by the daemon; apply/tick/stop on the reconciler thread; counters() and
 // activity() from any thread.
@@ -41,6 +46,9 @@ struct FastPathOptions {
   std::string mode = "auto";
   int idleTimeoutSeconds = 350;
   uint64_t endpointBytesPerSecond = 10'000'000'000ull / 8;  // per endpoint per zone; 0 = none
+  // Open connections per endpoint interface on the fast path; a new one past it is
+  // refused with a reset and counted as dropped. 0 = no limit.
+  uint32_t maxConnectionsPerInterface = 50'000;
   std::string stateDir;                                    // fastpath-links.json: link ids, kept across restarts
 };
 
@@ -89,6 +97,9 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   void flushIds();  // saveIds() if ids_ changed since
   void refreshHealth();
   void readCounters();
+  void readLinkCounters(dataplane::CountersReport& r);
+  void addSecurityGroupDrops(dataplane::CountersReport& r);
+  void watchConntrackFull(const std::string& ns);
   void verifyLinks(std::chrono::steady_clock::time_point now);
 
   std::unique_ptr<ForwarderSink> splice_;
@@ -101,6 +112,19 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   std::map<std::string, Persisted> ids_;                 // interface -> link id (fastpath-links.json)
   std::set<std::string> tables_;                         // namespaces whose table this process has written
   std::map<std::string, dataplane::Health> health_;
+  // Every endpoint's interfaces (either path): endpoint -> (interface, consumer namespace).
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> endpointInterfaces_;
+  // Security group drop counters of one namespace: the lp-sg table they were read
+  // from (a new handle = the table was made again, its counters from zero), and
+  // per interface the last value read and what earlier tables counted.
+  struct SgDrops {
+    uint64_t tableHandle = 0;
+    std::map<std::string, uint64_t> last, before;
+  };
+  std::map<std::string, SgDrops> sgDrops_;        // by namespace
+  size_t sgCursor_ = 0;                            // where the next round's reads start
+  std::map<std::string, dataplane::TrafficCounters> linkFigures_;  // by interface: the links' last figures
+  std::map<std::string, uint64_t> conntrackFull_;  // by namespace: the kernel's drop count last seen
   std::chrono::steady_clock::time_point started_, lastCounters_{}, lastVerify_{};
   bool swept_ = false;
   bool idsDirty_ = false;

@@ -243,9 +243,18 @@ std::string filterRuleset(const FilterInputs& in) {
     }
     std::string c = "in-" + ir.interfaceId.str();
     cmds.push_back(inet.chain(c));
-    // The data plane forwards TCP only: anything else to an endpoint gets nothing
-    // (not even an ICMP unreachable), whatever the groups allow.
-    if (type == "vpc_endpoint") cmds.push_back(inet.rule(c, {match(l4proto(), "tcp", "!="), verdict("drop")}));
+    // An endpoint's refused packets are counted (its PacketsDropped metric).
+    std::vector<json> dropped = {verdict("drop")};
+    if (type == "vpc_endpoint") {
+      std::string counter = sgDropCounter(ir.interfaceId.str());
+      cmds.push_back({{"add", {{"counter", {{"family", "inet"}, {"table", kSgTable}, {"name", counter}}}}}});
+      dropped = {{{"counter", counter}}, verdict("drop")};
+      // The data plane forwards TCP only: anything else to an endpoint gets nothing
+      // (not even an ICMP unreachable), whatever the groups allow.
+      std::vector<json> notTcp = {match(l4proto(), "tcp", "!=")};
+      notTcp.insert(notTcp.end(), dropped.begin(), dropped.end());
+      cmds.push_back(inet.rule(c, notTcp));
+    }
     for (const auto& r : ir.ingress) {
       std::vector<json> expr;
       if (json peers = peerSet(r.peers); !peers.is_null()) expr.push_back(match(ipField("saddr"), peers));
@@ -253,7 +262,7 @@ std::string filterRuleset(const FilterInputs& in) {
       expr.push_back(verdict("accept"));
       cmds.push_back(inet.rule(c, expr));
     }
-    cmds.push_back(inet.rule(c, {verdict("drop")}));
+    cmds.push_back(inet.rule(c, dropped));
     ingressJumps.push_back({ir.privateIp, c});
     if (workload) workloadIngressJumps.push_back({ir.privateIp, c});
   }

@@ -40,6 +40,12 @@ inline constexpr int kSgBridgePriority = -200;
 // the splice path's connection from the node does in `output`.
 inline constexpr int kSgTranslatedPriority = 150;
 
+// The named counter (in table inet lp-sg) of the packets an endpoint interface's
+// security groups refuse: its ingress chain's drop rules count there. The table is
+// made anew on every change of the VPC's rules, so the counter starts again from
+// zero then (reconciler/fastpath_sink.cc keeps the running total).
+inline std::string sgDropCounter(const std::string& interfaceId) { return "drop-" + interfaceId; }
+
 struct SubnetFilter {
   std::string subnetId;
   std::string cidr;

@@ -260,11 +260,14 @@ class Topology:
     pass
 
 
-def build(daemon, servers, *, cidr_p, cidr_c, n_targets=1, proxy=False, health_interval=None, acceptance=False):
+def build(daemon, servers, *, cidr_p, cidr_c, n_targets=1, proxy=False, health_interval=None, acceptance=False,
+          health_port=None):
     """Provider VPC (subnets in zones use1-az1 and use1-az2, targets alternating
     between them, srv0 in use1-az1) with n target workloads running the
     server behind an NLB listener on PORT; an endpoint service for it, open to the
-    consumer; a consumer VPC with one workload in use1-az1. Returns a Topology."""
+    consumer; a consumer VPC with one workload in use1-az1. With health_port, health
+    checks go to that port, not the traffic port (the caller starts what answers
+    there). Returns a Topology."""
     t = Topology()
     p2 = cidr_p.split(".")[1]
     c2 = cidr_c.split(".")[1]
@@ -284,8 +287,12 @@ def build(daemon, servers, *, cidr_p, cidr_c, n_targets=1, proxy=False, health_i
     daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", t.target_group_id, "--protocol", "tcp",
                "--port", str(TARGET_PORT), "--cidr", cidr_p)
     args = []
+    if health_port:
+        daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", t.target_group_id, "--protocol", "tcp",
+                   "--port", str(health_port), "--cidr", cidr_p)
+        args += ["--health-check-port", str(health_port)]
     if health_interval:
-        args = ["--health-check-interval-seconds", str(health_interval), "--health-check-timeout-seconds",
+        args += ["--health-check-interval-seconds", str(health_interval), "--health-check-timeout-seconds",
                 str(max(2, health_interval - 1)), "--healthy-threshold-count", "2", "--unhealthy-threshold-count",
                 "2"]
     t.tg = daemon.aws("elbv2", "create-target-group", "--name", f"dp-{p2}", "--protocol", "TCP", "--port",

@@ -128,6 +128,17 @@ TEST_F(ConfigFile, UnknownLogLevelIsRefusedRatherThanSilencingTheLog) {
             path_ + ": log_level must be one of trace, debug, info, warn, error, critical, off; got 'verbose'");
 }
 
+TEST_F(ConfigFile, ConnectionLimitPerInterfaceIsReadAndBounded) {
+  auto c = load("[dataplane]\nmax_connections_per_interface = 20\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->maxConnectionsPerInterface, 20);
+  EXPECT_EQ(load("")->maxConnectionsPerInterface, 50'000);
+  auto bad = load("[dataplane]\nmax_connections_per_interface = -1\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            path_ + ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
+}
+
 constexpr const char* kWithSecret =
     "[[accounts]]\nid = \"333333333333\"\nname = \"a\"\naccess_key_id = \"AKIAA\"\nsecret_access_key = \"s\"\n";
 

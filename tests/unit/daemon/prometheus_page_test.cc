@@ -17,7 +17,7 @@ InterfaceFigures figures(std::string eni, std::string endpoint, std::string az, 
   f.info.az = std::move(az);
   f.info.consumerAccount = "111111111111";
   f.info.providerAccount = "222222222222";
-  f.counters = {bytes, 3, 1, active};
+  f.counters = {bytes, 3, 1, active, bytes / 10};
   return f;
 }
 
@@ -40,6 +40,11 @@ TEST(PrometheusPage, EndpointFiguresByInterfaceAndServiceFiguresSummedPerZone) {
                       "balancer=\"arn:lb\",zone=\"us-east-1a\"} 3\n"),
             std::string::npos);
   EXPECT_NE(page.find("# TYPE linkplane_endpoint_active_connections gauge\n"), std::string::npos);
+  EXPECT_NE(page.find("linkplane_endpoint_packets_dropped_total{account=\"111111111111\",endpoint=\"vpce-2\",service="
+                      "\"com.amazonaws.vpce.us-east-1.vpce-svc-1\",vpc=\"vpc-c\",subnet=\"subnet-us-east-1a\",zone=\"us-"
+                      "east-1a\"} 5\n"),
+            std::string::npos)
+      << page;
 }
 
 TEST(PrometheusPage, OnlyGetMetricsIsServed) {

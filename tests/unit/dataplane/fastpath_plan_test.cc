@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -109,7 +110,7 @@ TEST(FastPathPlan, CommandsTranslateBothSidesAndAPortWithoutTargetsHasNoRule) {
   const auto& f = links[0];
   EXPECT_EQ(f.sourceIp, "10.0.1.5");
   EXPECT_EQ(f.providerNs, "lp-vpc-p");
-  std::string c = consumerLinkCommands(f, 1, 1'250'000'000);
+  std::string c = consumerLinkCommands(f, 1, 1'250'000'000, 100);
   EXPECT_NE(c.find("tcp dport { 80, 443 } ct mark set 0x4c500001 ct timeout set \"idle\" dnat to 169.254.0.3"),
             std::string::npos)
       << c;
@@ -119,11 +120,21 @@ TEST(FastPathPlan, CommandsTranslateBothSidesAndAPortWithoutTargetsHasNoRule) {
             std::string::npos)
       << p;
   EXPECT_EQ(p.find("tcp dport 80 "), std::string::npos) << p;
+  // The connection limit per link: counted per mark, refused with a reset, counted.
+  std::string table = fastTableCommands(350, 100);
+  EXPECT_NE(table.find("add set ip lp-fast conns-100 { type ipv4_addr; flags dynamic;"), std::string::npos) << table;
+  EXPECT_NE(table.find("fp-lim tcp flags & (syn|ack) == syn ct state new ip daddr vmap @lim"), std::string::npos);
+  EXPECT_EQ(fastTableCommands(350, 0).find("vmap @lim"), std::string::npos);
+  EXPECT_NE(c.find("add rule ip lp-fast l-1 add @conns-100 { ip daddr ct count over 100 } counter name \"full-1\" "
+                   "reject with tcp reset"),
+            std::string::npos)
+      << c;
+  EXPECT_EQ(consumerLinkCommands(f, 1, 0, 0).find("ct count"), std::string::npos);
 }
 
 TEST(FastPathPlan, ElementResetsNameEveryMapKeyALinkGivesANewValue) {
   auto f = fastLinks({listener(443, {target("10.0.1.20", "use1-az1")})})[0];
-  auto c = elementResets(consumerLinkCommands(f, 7, 0));
+  auto c = elementResets(consumerLinkCommands(f, 7, 0, 0));
   EXPECT_EQ(c, (std::vector<std::string>{"delete element ip lp-fast src-of { 0x4c500007 }\n",
                                          "delete element ip lp-fast eps { 10.0.1.50 }\n"}));
   auto p = elementResets(providerLinkCommands(f, 7, f.targetsByPort));
@@ -168,6 +179,39 @@ class FastPathKernelTest : public ::testing::Test {
     ASSERT_TRUE((*wl)->setUp("eth0").ok());
     ASSERT_TRUE((*wl)->setDefaultRoute("10.0.1.1").ok());
   }
+  // Both VPCs, the link with id and both sides' tables and translation, as
+  // FastPathSink makes them.
+  FastLink link(uint32_t id, uint32_t maxConnections) {
+    const std::string &c = names_[0], &p = names_[1], &w = names_[2], &t = names_[3];
+    vpc(c, w, "10.0.1.10", "10.0.1.50/32");
+    vpc(p, t, "10.0.1.20", "10.0.1.5/24");
+    ListenerSpec l = listener(443, {target("10.0.1.20", "use1-az1")});
+    l.ns = c;
+    l.targets[0].ns = p;
+    auto f = fastLinks({l})[0];
+    auto cnl = net::Netlink::open(c);
+    EXPECT_TRUE(cnl.ok());
+    std::string cname = consumerLinkName(f.interfaceId), pname = providerLinkName(f.interfaceId);
+    EXPECT_TRUE((*cnl)->ensureVeth(cname, p, pname).ok());
+    EXPECT_TRUE((*cnl)->addAddress(cname, linkAddresses(id).consumer + "/31").ok());
+    EXPECT_TRUE((*cnl)->setUp(cname).ok());
+    auto pnl = net::Netlink::open(p);
+    EXPECT_TRUE((*pnl)->addAddress(pname, linkAddresses(id).provider + "/31").ok());
+    EXPECT_TRUE((*pnl)->setUp(pname).ok());
+    auto& nft = net::NftRunner::shared();
+    for (const auto& ns : {c, p}) {
+      auto r = nft.run(ns, fastTableCommands(350, maxConnections));
+      EXPECT_TRUE(r.ok()) << r.status().toString();
+      // Idempotent: a restarted daemon writes it again over what is in place.
+      EXPECT_TRUE(nft.run(ns, fastTableCommands(350, maxConnections)).ok());
+    }
+    auto r = nft.run(p, providerLinkCommands(f, id, f.targetsByPort));
+    EXPECT_TRUE(r.ok()) << r.status().toString();
+    r = nft.run(c, consumerLinkCommands(f, id, 0, maxConnections));
+    EXPECT_TRUE(r.ok()) << r.status().toString();
+    EXPECT_TRUE(nft.run(c, consumerLinkCommands(f, id, 1'250'000'000, maxConnections)).ok());
+    return f;
+  }
   std::vector<std::string> names_;
 };
 
@@ -181,34 +225,10 @@ sockaddr_in addr(const char* ip, int port) {
 
 TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutResetsTheClient) {
   const std::string &c = names_[0], &p = names_[1], &w = names_[2], &t = names_[3];
-  vpc(c, w, "10.0.1.10", "10.0.1.50/32");
-  vpc(p, t, "10.0.1.20", "10.0.1.5/24");
-  ListenerSpec l = listener(443, {target("10.0.1.20", "use1-az1")});
-  l.ns = c;
-  l.targets[0].ns = p;
-  auto f = fastLinks({l})[0];
   const uint32_t id = 5;
-  auto cnl = net::Netlink::open(c);
-  ASSERT_TRUE(cnl.ok());
-  std::string cname = consumerLinkName(f.interfaceId), pname = providerLinkName(f.interfaceId);
-  ASSERT_TRUE((*cnl)->ensureVeth(cname, p, pname).ok());
-  ASSERT_TRUE((*cnl)->addAddress(cname, linkAddresses(id).consumer + "/31").ok());
-  ASSERT_TRUE((*cnl)->setUp(cname).ok());
-  auto pnl = net::Netlink::open(p);
-  ASSERT_TRUE((*pnl)->addAddress(pname, linkAddresses(id).provider + "/31").ok());
-  ASSERT_TRUE((*pnl)->setUp(pname).ok());
+  link(id, 50'000);
+  if (HasFailure()) return;
   auto& nft = net::NftRunner::shared();
-  for (const auto& ns : {c, p}) {
-    auto r = nft.run(ns, fastTableCommands(350));
-    ASSERT_TRUE(r.ok()) << r.status().toString();
-    // Idempotent: a restarted daemon writes it again over what is in place.
-    ASSERT_TRUE(nft.run(ns, fastTableCommands(350)).ok());
-  }
-  auto r = nft.run(p, providerLinkCommands(f, id, f.targetsByPort));
-  ASSERT_TRUE(r.ok()) << r.status().toString();
-  r = nft.run(c, consumerLinkCommands(f, id, 0));
-  ASSERT_TRUE(r.ok()) << r.status().toString();
-  ASSERT_TRUE(nft.run(c, consumerLinkCommands(f, id, 1'250'000'000)).ok());
 
   auto server = net::socketInNamespace(t, AF_INET, SOCK_STREAM);
   ASSERT_TRUE(server.ok());
@@ -285,9 +305,9 @@ TEST_F(FastPathKernelTest, ALinkReusingAnIdAndAnAddressReplacesTheOldValues) {
   l.targets[0].sourceIp = "10.0.1.6";
   auto fresh = fastLinks({l})[0];
   auto& nft = net::NftRunner::shared();
-  for (const auto& ns : {c, p}) ASSERT_TRUE(nft.run(ns, fastTableCommands(350)).ok());
+  for (const auto& ns : {c, p}) ASSERT_TRUE(nft.run(ns, fastTableCommands(350, 0)).ok());
   ASSERT_TRUE(nft.run(p, providerLinkCommands(old, 9, old.targetsByPort)).ok());
-  ASSERT_TRUE(nft.run(c, consumerLinkCommands(old, 9, 0)).ok());
+  ASSERT_TRUE(nft.run(c, consumerLinkCommands(old, 9, 0, 0)).ok());
   // The consumer's commands of the new link (id 9 again, same ENI address) carry the
   // same values there, so only the provider's source address differs.
   auto refused = nft.run(p, providerLinkCommands(fresh, 9, fresh.targetsByPort));
@@ -301,6 +321,59 @@ TEST_F(FastPathKernelTest, ALinkReusingAnIdAndAnAddressReplacesTheOldValues) {
   ASSERT_TRUE(listed.ok());
   EXPECT_NE(listed->find("10.0.1.6"), std::string::npos) << *listed;
   EXPECT_EQ(listed->find("10.0.1.5"), std::string::npos) << *listed;
+}
+
+// The connection limit per link: past it the client's connect is refused at
+// once (a reset, not a timeout), the refusal is counted in the link's `full-`
+// counter, and a connection that ends makes room for a new one.
+TEST_F(FastPathKernelTest, ConnectionsPastTheLimitAreRefusedWithAResetAndCounted) {
+  const std::string &c = names_[0], &w = names_[2], &t = names_[3];
+  const uint32_t id = 7;
+  link(id, 2);
+  if (HasFailure()) return;
+  auto server = net::socketInNamespace(t, AF_INET, SOCK_STREAM);
+  ASSERT_TRUE(server.ok());
+  int one = 1;
+  setsockopt(*server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto sa = addr("0.0.0.0", 8080);
+  ASSERT_EQ(bind(*server, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(listen(*server, 8), 0);
+  auto dst = addr("10.0.1.50", 443);
+  auto open = [&]() -> std::pair<int, int> {  // socket, errno of connect (0 = connected)
+    auto s = net::socketInNamespace(w, AF_INET, SOCK_STREAM);
+    if (!s.ok()) return {-1, EBADF};
+    timeval tv{3, 0};
+    setsockopt(*s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int rc = connect(*s, reinterpret_cast<const sockaddr*>(&dst), sizeof dst);
+    return {*s, rc == 0 ? 0 : errno};
+  };
+  auto [a, ea] = open();
+  auto [b, eb] = open();
+  EXPECT_EQ(ea, 0);
+  EXPECT_EQ(eb, 0);
+  auto start = std::chrono::steady_clock::now();
+  auto [x, ex] = open();
+  EXPECT_EQ(ex, ECONNREFUSED);  // a reset from the endpoint address, at once
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  close(x);
+  auto counters = net::NftRunner::shared().run(c, "list counter ip lp-fast full-7");
+  ASSERT_TRUE(counters.ok());
+  EXPECT_NE(counters->find("\"packets\": 1,"), std::string::npos) << *counters;
+  // One ends with a reset (its conntrack entry closes and leaves the count): a
+  // new one fits again.
+  linger reset{1, 0};
+  setsockopt(a, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  close(a);
+  bool fits = false;
+  for (int i = 0; i < 50 && !fits; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto [y, ey] = open();
+    fits = ey == 0;
+    close(y);
+  }
+  EXPECT_TRUE(fits);
+  close(b);
+  close(*server);
 }
 
 }  // namespace

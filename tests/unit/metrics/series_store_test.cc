@@ -92,6 +92,24 @@ TEST_F(SeriesStoreTest, CumulativeCountersBecomePerMinuteDeltas) {
   EXPECT_EQ(rst.back().sum, 1);
 }
 
+// PacketsDropped: the data plane's dropped packets per minute, per endpoint
+// interface; an endpoint's figure is its own, never another's; kept on file.
+TEST_F(SeriesStoreTest, DroppedPacketsArePacketsDroppedPerMinute) {
+  store_.record(iface("eni-a", "subnet-a", "us-east-1a"), {0, 0, 0, 0, 3});
+  store_.record(iface("eni-b", "subnet-b", "us-east-1b"), {100, 1, 0, 0, 0});
+  clock_.advance(60s);
+  store_.record(iface("eni-a", "subnet-a", "us-east-1a"), {0, 0, 0, 0, 10});
+  auto d = stats(kConsumer, endpointMetric("PacketsDropped", true, "subnet-a"));
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].sum, 3);
+  EXPECT_EQ(d[1].sum, 7);
+  auto other = stats(kConsumer, endpointMetric("PacketsDropped", true, "subnet-b"));
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].sum, 0);
+  EXPECT_EQ(unitOf(kEndpointsNamespace, "PacketsDropped"), "Count");
+  EXPECT_EQ(unitOf(kServicesNamespace, "PacketsDropped"), "");  // an endpoint metric only, as on AWS
+}
+
 TEST_F(SeriesStoreTest, DimensionSetsSumTheirInterfaces) {
   store_.record(iface("eni-a", "subnet-a", "us-east-1a"), {100, 1, 0, 0});
   store_.record(iface("eni-b", "subnet-b", "us-east-1b"), {50, 1, 0, 0});
@@ -118,7 +136,7 @@ TEST_F(SeriesStoreTest, EachAccountSeesOnlyItsOwnSide) {
   EXPECT_TRUE(store_.list(kOther, {}).empty());
 
   auto consumer = store_.list(kConsumer, {});
-  ASSERT_EQ(consumer.size(), 8u);  // 4 metrics x 2 dimension sets
+  ASSERT_EQ(consumer.size(), 10u);  // 5 metrics x 2 dimension sets
   for (const auto& m : consumer) EXPECT_EQ(m.ns, kEndpointsNamespace);
   auto provider = store_.list(kProvider, {});
   EXPECT_EQ(provider.size(), 16u);  // 4 metrics x 4 dimension sets
@@ -193,7 +211,7 @@ TEST_F(SeriesStoreTest, ClosedMinutesSurviveARestart) {
     ASSERT_TRUE(s.load().ok());
     s.record(iface("eni-a", "subnet-a", "us-east-1a"), {700, 7, 0, 0});
     clock_.advance(60s);
-    s.record(iface("eni-a", "subnet-a", "us-east-1a"), {900, 7, 0, 0});
+    s.record(iface("eni-a", "subnet-a", "us-east-1a"), {900, 7, 0, 0, 4});
     clock_.advance(60s);
     s.flush();
   }
@@ -208,6 +226,10 @@ TEST_F(SeriesStoreTest, ClosedMinutesSurviveARestart) {
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].sum, 900);
   EXPECT_EQ(again.list(kProvider, {}).size(), 16u);  // attribution came back too
+  auto dropped = again.statistics(kConsumer, endpointMetric("PacketsDropped"), t0(), t0() + 1h, 3600s);
+  ASSERT_TRUE(dropped.ok());
+  ASSERT_EQ(dropped->size(), 1u);
+  EXPECT_EQ((*dropped)[0].sum, 4);
   std::filesystem::remove_all(dir);
 }
 

@@ -203,6 +203,19 @@ TEST(FilterPlan, GroupChainsAndPorts) {
   auto ep = rules(b, "inet", "in-eni-e1");
   ASSERT_EQ(ep.size(), 3u);
   EXPECT_EQ(ep[0][0]["match"]["op"], "!=");
+  // What an endpoint's groups refuse is counted in its own named counter
+  // (PacketsDropped); other interfaces' drops are not counted.
+  EXPECT_EQ(ep[0][1]["counter"], "drop-eni-e1");
+  EXPECT_EQ(ep[2][0]["counter"], "drop-eni-e1");
+  EXPECT_EQ(verdictOf(ep[2]), "drop");
+  EXPECT_FALSE(in[1][0].contains("counter"));
+  int made = 0;
+  for (const auto& c : b["nftables"])
+    if (c.contains("add") && c["add"].contains("counter")) {
+      EXPECT_EQ(c["add"]["counter"]["name"], "drop-eni-e1");
+      ++made;
+    }
+  EXPECT_EQ(made, 1);
   EXPECT_EQ(rules(b, "inet", "in-eni-n1").size(), 1u);
   // The workload's port sends only from its own address, IPv4 and ARP.
   auto port = rules(b, "bridge", "port-lp-vw1");
