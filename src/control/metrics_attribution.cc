@@ -31,7 +31,7 @@ std::map<std::string, metrics::InterfaceInfo> endpointInterfaceInfos(const Contr
         // The data plane counts per endpoint interface, not per load balancer: a
         // service with several is attributed to its first.
         if (!svc->networkLoadBalancerArns.empty()) i.loadBalancerArn = svc->networkLoadBalancerArns.front();
-        i.az = svc->isAwsService() ? eni->zoneId : ctx.region.zoneName(svc->ownerId, eni->zoneId);
+        i.az = svc->isAwsService() ? eni->zoneId : ctx.zoneName(svc->ownerId, eni->zoneId);
       }
       out.emplace(id, std::move(i));
     }
