@@ -177,7 +177,8 @@ def test_sighup_moves_an_aws_service_endpoint_to_its_new_backend():
                       "--availability-zone-id", "use1-az1")["Subnet"]["SubnetId"]
             workload = aws("ec2", "create-network-interface", "--subnet-id", sub)["NetworkInterface"]
             e = aws("ec2", "create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", vpc,
-                    "--service-name", "com.amazonaws.us-east-1.events", "--subnet-ids", sub)["VpcEndpoint"]
+                    "--service-name", "com.amazonaws.us-east-1.events", "--subnet-ids", sub,
+                    "--no-private-dns-enabled")["VpcEndpoint"]
             e = d.wait_endpoint_state(e["VpcEndpointId"], "available", timeout=20)
             ip = aws("ec2", "describe-network-interfaces", "--network-interface-ids",
                      *e["NetworkInterfaceIds"])["NetworkInterfaces"][0]["PrivateIpAddress"]
