@@ -3,14 +3,18 @@
 //
 // Thread-safety: store, clock and random are thread-safe. The settings a reload
 // (SIGHUP) may change (accounts and their keys, service backends, limits) are an
-// immutable snapshot behind an atomic shared_ptr: a request takes it once and reads
-// that one version to its end, while a reload publishes the next one. A reader
-// holds its own reference, so a snapshot is freed only after its last reader is done;
-// readers and the writer never share a mutable object (what TSan would flag).
+// immutable snapshot: a request takes a reference to it once and reads that one
+// version to its end, while a reload publishes the next one. A reader holds its own
+// reference, so a snapshot is freed only after its last reader is done; readers and
+// the writer never share a mutable object. The pointer itself is copied under a mutex
+// held for the copy only, not std::atomic<std::shared_ptr>: libstdc++ 12's load()
+// releases its lock bit with a relaxed store, which TSan reports as a race with the
+// next store() (and which weakly ordered CPUs may reorder), and under contention it
+// measured 3x slower than the mutex (docs/install.md, "Reload").
 #pragma once
 
-#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,7 +65,7 @@ class ControlContext {
 
   // The settings now: take it once per request and read that snapshot to the end
   // of the request (an account found in it stays valid while it is held).
-  std::shared_ptr<const Settings> settings() const { return settings_.load(std::memory_order_acquire); }
+  std::shared_ptr<const Settings> settings() const;
   // limits(): a copy of the limits from one snapshot; read once per operation.
   // replaceSettings(): publishes next for the requests that start from now on (the
   // running ones keep theirs); the region's name and zone ids stay as they are.
@@ -85,7 +89,8 @@ class ControlContext {
 
  private:
   const model::RegionConfig zones_;  // name and zone ids only: no accounts, no backends
-  std::atomic<std::shared_ptr<const Settings>> settings_;
+  mutable std::mutex mu_;                   // guards the pointer's copy, not the settings
+  std::shared_ptr<const Settings> settings_;  // never null; each immutable once published
 };
 
 // Who is calling, for one request.
