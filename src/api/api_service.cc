@@ -90,7 +90,7 @@ const DocHandler* Router::findDocument(std::string_view signingName, std::string
 
 ApiService::ApiService(control::ControlContext& ctx, const metrics::SeriesStore* metrics, ApiOptions apiOptions)
     : ctx_(ctx), options_(std::move(apiOptions)) {
-  if (options_.throttle) throttle_ = std::make_unique<AccountThrottle>(*options_.throttle, ctx.region, ctx.clock);
+  if (options_.throttle) throttle_ = std::make_unique<AccountThrottle>(*options_.throttle, ctx.settings()->region, ctx.clock);
   if (options_.throttle && options_.throttle->enabled && options_.throttle->maxInFlight > 0)
     inFlight_ = std::make_unique<InFlightLimiter>(options_.throttle->maxInFlight);
   registerAllHandlers(router_, ctx, metrics);
@@ -195,6 +195,9 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
   if (!authz) {
     if (auto r = handleSnsPublicGet(req, ctx_, requestId)) return std::move(*r);
   }
+  // One snapshot of the accounts for the whole request: the account found in it
+  // (and its secret) stays valid while it is held, whatever a reload does meanwhile.
+  const std::shared_ptr<const control::Settings> settings = ctx_.settings();
   const model::Account* account = nullptr;
   // Every refused authentication goes to the audit log, with what the request
   // claimed (its access key id and action), never its signature.
@@ -230,10 +233,10 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
   }
 
   // Identity and signature, before anything in the request is acted on.
-  if (auth.credential.region != ctx_.region.name)
+  if (auth.credential.region != ctx_.regionName())
     return refuse(*svc, authError(svc->protocol, "SignatureDoesNotMatch",
                                   "Credential should be scoped to a valid region, not '" + auth.credential.region + "'."));
-  account = ctx_.region.accountByKey(auth.credential.accessKeyId);
+  account = settings->region.accountByKey(auth.credential.accessKeyId);
   if (account) note.account = account->id;
   if (!account)
     return refuse(*svc, authError(svc->protocol, "InvalidClientTokenId",
@@ -262,7 +265,12 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
 
   if (doc) return dispatchDocument(*svc, *account, req, requestId, note);
   if (svc->protocol == Protocol::kJson) return dispatchJson(*svc, *account, req, requestId, note);
-  return dispatch(*svc, *account, req.body, requestId, &note);
+  return dispatch(*svc, settings->region, *account, req.body, requestId, &note);
+}
+
+size_t ApiService::settingsChanged() {
+  if (throttle_) throttle_->setAccounts(ctx_.settings()->region);
+  return console_->endSessionsOfChangedKeys();
 }
 
 HttpResponse ApiService::callAs(std::string_view signingName, const model::Account& account,
@@ -273,7 +281,9 @@ HttpResponse ApiService::callAs(std::string_view signingName, const model::Accou
     return errorResponse(kServices[0], Status("InvalidAction", "Unknown service '" + std::string(signingName) + "'."),
                          requestId);
   RequestNote note{std::string(signingName), "", account.id, account.accessKeyId, std::string(sourceIp), ""};
-  return dispatch(*svc, account, formBody, requestId, &note);
+  // The handlers read the region's name and zones from it, which no reload changes.
+  const auto settings = ctx_.settings();
+  return dispatch(*svc, settings->region, account, formBody, requestId, &note);
 }
 
 std::optional<HttpResponse> ApiService::throttled(const ServiceInfo& svc, const model::Account& account,
@@ -344,7 +354,7 @@ HttpResponse ApiService::dispatchJson(const ServiceInfo& svc, const model::Accou
   HttpResponse resp;
   resp.contentType = "application/x-amz-json-1.1";
   resp.headers.emplace_back("x-amzn-RequestId", requestId);
-  resp.body = cloudtrail::lookupEventsResponse(page, ctx_.region.name);
+  resp.body = cloudtrail::lookupEventsResponse(page, ctx_.regionName());
   return resp;
 }
 
@@ -383,7 +393,8 @@ HttpResponse ApiService::dispatchDocument(const ServiceInfo& svc, const model::A
 }
 
 // After authentication (SigV4 or a console session): decode, route and run as account.
-HttpResponse ApiService::dispatch(const ServiceInfo& service, const model::Account& caller, std::string_view formBody,
+HttpResponse ApiService::dispatch(const ServiceInfo& service, const model::RegionConfig& region,
+                                  const model::Account& caller, std::string_view formBody,
                                   const std::string& requestId, RequestNote* note) const {
   const ServiceInfo* svc = &service;
   const model::Account* account = &caller;
@@ -409,7 +420,7 @@ HttpResponse ApiService::dispatch(const ServiceInfo& service, const model::Accou
   }
 
   XmlWriter body;
-  HandlerContext hc{call, params.value(), body, ctx_.region};
+  HandlerContext hc{call, params.value(), body, region};
   Status st;
   try {
     st = route->handler(hc);

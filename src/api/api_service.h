@@ -133,6 +133,10 @@ class ApiService {
   // sourceIp: the console's client, for the audit log.
   HttpResponse callAs(std::string_view signingName, const model::Account& account, std::string_view formBody,
                       std::string_view sourceIp = {}) const;
+  // After ControlContext::replaceSettings (a reload): the throttle keeps buckets for
+  // exactly the accounts now configured, and console sessions signed in with a key
+  // that is gone or changed end. Returns how many sessions ended.
+  size_t settingsChanged();
   // Maximum skew between X-Amz-Date and our clock.
   static constexpr std::chrono::minutes kMaxClockSkew{15};
 
@@ -146,7 +150,9 @@ class ApiService {
   HttpResponse handleRequest(const HttpRequest& req, RequestNote& note) const;
   void countRequest(const RequestNote& note, const HttpResponse& resp, std::chrono::steady_clock::duration took) const;
   // After authentication (SigV4 or a console session); note: the request log's, if any.
-  HttpResponse dispatch(const ServiceInfo& svc, const model::Account& account, std::string_view formBody,
+  // region and account: from the snapshot the caller holds for the request.
+  HttpResponse dispatch(const ServiceInfo& svc, const model::RegionConfig& region, const model::Account& account,
+                        std::string_view formBody,
                         const std::string& requestId, RequestNote* note = nullptr) const;
   HttpResponse errorResponse(const ServiceInfo& svc, const Status& st, const std::string& requestId) const;
   // CloudTrail's LookupEvents (JSON protocol), after authentication.

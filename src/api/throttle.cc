@@ -22,19 +22,35 @@ bool isReadOnlyAction(std::string_view action) {
 }
 
 AccountThrottle::AccountThrottle(const ThrottleConfig& config, const model::RegionConfig& region, const Clock& clock)
-    : config_(config), clock_(clock) {
-  auto now = clock_.steadyNow();
-  for (auto& a : region.accounts)
-    accounts_.emplace(
-        a.id, std::unique_ptr<Buckets>(new Buckets{{},
-                                                   RequestBucket(config.mutatingRate, config.mutatingBurst, now),
-                                                   RequestBucket(config.readRate, config.readBurst, now)}));
+    : config_(config), clock_(clock), accounts_(std::make_shared<const Map>()) {
+  setAccounts(region);
 }
+
+std::shared_ptr<AccountThrottle::Buckets> AccountThrottle::fullBuckets(std::chrono::steady_clock::time_point now) const {
+  return std::shared_ptr<Buckets>(new Buckets{{},
+                                              RequestBucket(config_.mutatingRate, config_.mutatingBurst, now),
+                                              RequestBucket(config_.readRate, config_.readBurst, now)});
+}
+
+void AccountThrottle::setAccounts(const model::RegionConfig& region) {
+  auto now = clock_.steadyNow();
+  auto old = accounts_.load(std::memory_order_acquire);
+  auto next = std::make_shared<Map>();
+  for (const auto& a : region.accounts) {
+    auto it = old->find(a.id);
+    next->emplace(a.id, it != old->end() ? it->second : fullBuckets(now));
+  }
+  accounts_.store(std::move(next), std::memory_order_release);
+}
+
+size_t AccountThrottle::accountCount() const { return accounts_.load(std::memory_order_acquire)->size(); }
 
 bool AccountThrottle::admit(std::string_view accountId, bool readOnly) {
   if (!config_.enabled) return true;
-  auto it = accounts_.find(accountId);
-  if (it == accounts_.end()) return true;
+  // The map and the buckets are held by this reference even if a reload drops them now.
+  const auto accounts = accounts_.load(std::memory_order_acquire);
+  auto it = accounts->find(accountId);
+  if (it == accounts->end()) return true;
   Buckets& b = *it->second;
   auto now = clock_.steadyNow();
   std::lock_guard lock(b.mu);

@@ -4,11 +4,14 @@
 // services, 400), which every AWS SDK retries with backoff.
 //
 // RequestBucket is a plain value (not thread-safe); AccountThrottle owns one pair per
-// configured account, built at construction (the account set is fixed), each pair
-// behind its own mutex, so accounts never contend with each other.
+// configured account, each pair behind its own mutex, so accounts never contend with
+// each other. The account set is an immutable map swapped whole when a reload
+// changes the accounts (setAccounts): a caller reads it with one atomic load; an
+// account that stays keeps its buckets (and their tokens).
 // Time comes from the injected Clock's steadyNow(): tests drive a ManualClock.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -61,6 +64,10 @@ class AccountThrottle {
   // True when account may make the call now (and charges it). Unknown accounts are
   // never throttled here: authentication has refused them already.
   bool admit(std::string_view accountId, bool readOnly);
+  // After a reload: buckets for the accounts of region, full ones for new accounts;
+  // a removed account's are dropped. One caller at a time (the daemon's reload).
+  void setAccounts(const model::RegionConfig& region);
+  size_t accountCount() const;
 
  private:
   struct Buckets {
@@ -68,9 +75,12 @@ class AccountThrottle {
     RequestBucket mutating;
     RequestBucket read;
   };
+  using Map = std::map<std::string, std::shared_ptr<Buckets>, std::less<>>;
+  std::shared_ptr<Buckets> fullBuckets(std::chrono::steady_clock::time_point now) const;
+
   const ThrottleConfig config_;
   const Clock& clock_;
-  std::map<std::string, std::unique_ptr<Buckets>, std::less<>> accounts_;  // immutable after construction
+  std::atomic<std::shared_ptr<const Map>> accounts_;  // each map immutable; replaced by setAccounts
 };
 
 }  // namespace lp::api

@@ -42,17 +42,17 @@ Result<std::vector<RegionInfo>> AccountService::describeRegions(const CallContex
                                                                 const DescribeRegionsInput& in) {
   LP_RETURN_IF_ERROR(regionFilters().validate(in.filters));
   for (const auto& n : in.regionNames)
-    if (n != ctx_.region.name) return err::make(err::kInvalidParameterValue, "Invalid region: {}", n);
+    if (n != ctx_.regionName()) return err::make(err::kInvalidParameterValue, "Invalid region: {}", n);
   if (call.dryRun) return err::dryRun();
   std::vector<RegionInfo> out;
-  RegionInfo r{ctx_.region.name, "ec2." + ctx_.region.name + ".amazonaws.com"};
+  RegionInfo r{ctx_.regionName(), "ec2." + ctx_.regionName() + ".amazonaws.com"};
   if (regionFilters().matches(r, in.filters)) out.push_back(r);
   return out;
 }
 
 Result<std::vector<AccountAttribute>> AccountService::describeAccountAttributes(const CallContext& call,
                                                                                 const std::vector<std::string>& names) {
-  const auto& l = ctx_.limits;
+  const Limits l = ctx_.limits();
   std::vector<AccountAttribute> all = {
       {"supported-platforms", {"VPC"}},
       {"default-vpc", {"none"}},

@@ -41,7 +41,7 @@ void recordConnectionEvent(Txn& t, const ControlContext& ctx, const model::VpcEn
     body["serviceId"] = endpoint.serviceId.str();
     body["serviceName"] = endpoint.serviceName;
     body["serviceOwner"] = service ? service->ownerId : std::string();
-    body["region"] = ctx.region.name;
+    body["region"] = ctx.regionName();
     model::SnsOutboxMessage m;
     m.topicArn = n.topicArn;
     m.subject = "VPC Endpoint Connection Notification";

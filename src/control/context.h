@@ -1,9 +1,24 @@
 // What every control-plane operation needs: the store, time, randomness, the region
 // and its accounts, and limits. Owned by the daemon; outlives every service.
-// Thread-safety: immutable after construction except through Store (thread-safe).
+//
+// Thread-safety: store, clock and random are thread-safe. The settings a reload
+// (SIGHUP) may change (accounts and their keys, service backends, limits) are an
+// immutable snapshot: a request takes a reference to it once and reads that one
+// version to its end, while a reload publishes the next one. A reader holds its own
+// reference, so a snapshot is freed only after its last reader is done; readers and
+// the writer never share a mutable object. The pointer itself is copied under a mutex
+// held for the copy only, not std::atomic<std::shared_ptr>: libstdc++ 12's load()
+// releases its lock bit with a relaxed store, which TSan reports as a race with the
+// next store() (and which weakly ordered CPUs may reorder), and under contention it
+// measured 3x slower than the mutex (docs/install.md, "Reload").
 #pragma once
 
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/random.h"
 #include "common/time.h"
@@ -29,12 +44,53 @@ struct Limits {
   int securityGroupsPerInterface = 5;  // reported by DescribeAccountAttributes  // per ACL, inbound and outbound each, as AWS's default
 };
 
-struct ControlContext {
+// What a reload may replace while requests run. A new limit is a field of Limits
+// (one line there, plus its config key); nothing here changes.
+struct Settings {
+  // Accounts and service backends change on reload; the name and zone ids do not
+  // (they need a restart: replaceSettings keeps the running ones).
+  model::RegionConfig region;
+  Limits limits;
+};
+
+class ControlContext {
+ public:
+  ControlContext(store::Store& store, const Clock& clock, Random& random, model::RegionConfig region, Limits limits);
+  ControlContext(const ControlContext&) = delete;
+  ControlContext& operator=(const ControlContext&) = delete;
+
   store::Store& store;
   const Clock& clock;
   Random& random;
-  const model::RegionConfig& region;
-  Limits limits;
+
+  // The settings now: take it once per request and read that snapshot to the end
+  // of the request (an account found in it stays valid while it is held).
+  std::shared_ptr<const Settings> settings() const;
+  // limits(): a copy of the limits from one snapshot; read once per operation.
+  // replaceSettings(): publishes next for the requests that start from now on (the
+  // running ones keep theirs); the region's name and zone ids stay as they are.
+  Limits limits() const { return settings()->limits; }
+  // replaceSettings(): one writer at a time (the daemon's main thread).
+  void replaceSettings(Settings next);
+  // The region's name and its zones as each account names them: fixed for the life
+  // of the context (model::RegionConfig's functions), no snapshot needed.
+  const std::string& regionName() const { return zones_.name; }
+  const std::vector<std::string>& zoneIds() const { return zones_.zoneIds; }
+  bool hasZoneId(std::string_view zoneId) const { return zones_.hasZoneId(zoneId); }
+  std::string zoneName(std::string_view account, std::string_view zoneId) const {
+    return zones_.zoneName(account, zoneId);
+  }
+  std::optional<std::string> zoneIdForName(std::string_view account, std::string_view zoneName) const {
+    return zones_.zoneIdForName(account, zoneName);
+  }
+  std::vector<std::string> zoneIdsInNameOrder(std::string_view account) const {
+    return zones_.zoneIdsInNameOrder(account);
+  }
+
+ private:
+  const model::RegionConfig zones_;  // name and zone ids only: no accounts, no backends
+  mutable std::mutex mu_;                   // guards the pointer's copy, not the settings
+  std::shared_ptr<const Settings> settings_;  // never null; each immutable once published
 };
 
 // Who is calling, for one request.

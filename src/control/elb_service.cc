@@ -112,7 +112,7 @@ bool isArnOf(std::string_view arn, std::string_view kind) {
 }
 
 std::string arnPrefix(const ControlContext& ctx, const CallContext& call) {
-  return fmt::format("arn:aws:elasticloadbalancing:{}:{}:", ctx.region.name, call.account);
+  return fmt::format("arn:aws:elasticloadbalancing:{}:{}:", ctx.regionName(), call.account);
 }
 
 // Lookups of the caller's resources: another account's ARN answers NotFound.
@@ -218,7 +218,7 @@ Result<model::Target> resolveTarget(const View& v, const ControlContext& ctx, co
     if (c && c->contains(*ip)) t.zoneId = s.zoneId;
   }
   if (!in.availabilityZone.empty() && in.availabilityZone != "all") {
-    auto zone = ctx.region.zoneIdForName(call.account, in.availabilityZone);
+    auto zone = ctx.zoneIdForName(call.account, in.availabilityZone);
     if (!zone) return validation("The Availability Zone '{}' is not valid", in.availabilityZone);
     if (!t.zoneId.empty() && t.zoneId != *zone)
       return err::make(err::kInvalidTarget, "The IP address '{}' is not in Availability Zone '{}'", in.id,
@@ -533,7 +533,7 @@ Result<LoadBalancer> ElbService::createLoadBalancer(const CallContext& call, con
                        "different settings",
                        in.name);
     }
-    if (t.count<LoadBalancer>(index::kOwner, call.account) >= ctx_.limits.loadBalancersPerAccount)
+    if (t.count<LoadBalancer>(index::kOwner, call.account) >= ctx_.limits().loadBalancersPerAccount)
       return err::make(err::kTooManyLoadBalancers, "The quota for the number of load balancers has been reached");
 
     std::string hex = ctx_.random.hex(16);
@@ -544,7 +544,7 @@ Result<LoadBalancer> ElbService::createLoadBalancer(const CallContext& call, con
     lb.type = type;
     lb.state = "active";
     lb.vpcId = subnets.front().vpcId;
-    lb.dnsName = fmt::format("{}-{}.elb.{}.amazonaws.com", in.name, hex, ctx_.region.name);
+    lb.dnsName = fmt::format("{}-{}.elb.{}.amazonaws.com", in.name, hex, ctx_.regionName());
     lb.ipAddressType = ipType;
     lb.createdAt = nowIso(ctx_);
     lb.tags = in.tags;
@@ -689,7 +689,7 @@ Result<TargetGroup> ElbService::createTargetGroup(const CallContext& call, const
       return err::make(err::kDuplicateTargetGroupName,
                        "A target group with the same name '{}' exists, but with different settings", in.name);
     }
-    if (t.count<TargetGroup>(index::kOwner, call.account) >= ctx_.limits.targetGroupsPerAccount)
+    if (t.count<TargetGroup>(index::kOwner, call.account) >= ctx_.limits().targetGroupsPerAccount)
       return err::make(err::kTooManyTargetGroups, "The quota for the number of target groups has been reached");
     tg.id.v = arnPrefix(ctx_, call) + "targetgroup/" + in.name + "/" + ctx_.random.hex(16);
     tg.createdAt = nowIso(ctx_);
@@ -768,6 +768,7 @@ Status ElbService::registerTargets(const CallContext& call, const std::string& t
                                    const std::vector<TargetInput>& targets) {
   if (tgArn.empty()) return required("targetGroupArn");
   if (targets.empty()) return required("targets");
+  const size_t maxTargets = static_cast<size_t>(ctx_.limits().targetsPerTargetGroup);
   return ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
     LP_ASSIGN_OR_RETURN(TargetGroup tg, findTargetGroup(t, call, tgArn));
@@ -781,7 +782,7 @@ Status ElbService::registerTargets(const CallContext& call, const std::string& t
         *same = target;  // registering again is a no-op apart from the zone
         continue;
       }
-      if (tg.targets.size() >= static_cast<size_t>(ctx_.limits.targetsPerTargetGroup))
+      if (tg.targets.size() >= maxTargets)
         return err::make(err::kTooManyTargets, "You've reached the limit on the number of targets per target group");
       tg.targets.push_back(target);
     }
@@ -909,7 +910,7 @@ Result<Listener> ElbService::createListener(const CallContext& call, const Creat
       }
       return err::make(err::kDuplicateListener, "A listener already exists on port {} of this load balancer", port);
     }
-    if (static_cast<int>(mine.size()) >= ctx_.limits.listenersPerLoadBalancer)
+    if (static_cast<int>(mine.size()) >= ctx_.limits().listenersPerLoadBalancer)
       return err::make(err::kTooManyListeners, "You've reached the limit on the number of listeners per load balancer");
     auto lbPath = split(std::string_view(lb.id.str()).substr(lb.id.str().find(":loadbalancer/") + 14), '/');
     listener.id.v = arnPrefix(ctx_, call) + "listener/net/" + lb.name + "/" + lbPath.back() + "/" + ctx_.random.hex(16);

@@ -82,14 +82,14 @@ std::string awsServiceName(const std::string& region, const std::string& shortNa
 // endpoint service's id.
 std::string serviceDnsLabel(const ControlContext& ctx, const ServiceConfiguration& s) {
   if (s.isAwsService()) {
-    std::string prefix = "com.amazonaws." + ctx.region.name + ".";
+    std::string prefix = "com.amazonaws." + ctx.regionName() + ".";
     return startsWith(s.serviceName, prefix) ? s.serviceName.substr(prefix.size()) : s.serviceName;
   }
   return s.id.str();
 }
 
 std::string baseEndpointDnsName(const ControlContext& ctx, const ServiceConfiguration& s) {
-  return serviceDnsLabel(ctx, s) + "." + ctx.region.name + ".vpce.amazonaws.com";
+  return serviceDnsLabel(ctx, s) + "." + ctx.regionName() + ".vpce.amazonaws.com";
 }
 
 // Route 53 zone of vpce.amazonaws.com names (the seed's value in us-east-1).
@@ -115,11 +115,11 @@ std::vector<model::DnsEntry> computeDnsEntries(const ControlContext& ctx, const 
   std::vector<model::DnsEntry> out;
   std::string first = e.id.str() + "-" + e.dnsLabel;
   std::string rest = "." + baseEndpointDnsName(ctx, s);
-  std::string zone = vpceHostedZoneId(ctx.region.name);
+  std::string zone = vpceHostedZoneId(ctx.regionName());
   out.push_back({first + rest, zone, ""});
   // Zonal names in the endpoint owner's zone names, in name order.
   std::vector<std::pair<std::string, std::string>> zonal;  // name, zone id
-  for (const auto& sub : subnets) zonal.emplace_back(ctx.region.zoneName(e.ownerId, sub.zoneId), sub.zoneId);
+  for (const auto& sub : subnets) zonal.emplace_back(ctx.zoneName(e.ownerId, sub.zoneId), sub.zoneId);
   std::sort(zonal.begin(), zonal.end());
   for (const auto& [name, zoneId] : zonal) out.push_back({first + "-" + name + rest, zone, zoneId});
   if (e.privateDnsEnabled && s.hasUsablePrivateDnsName())
@@ -321,7 +321,7 @@ VpcEndpointInfo renderEndpoint(const View& v, VpcEndpoint e) {
 
 std::vector<std::string> zoneNamesFor(const ControlContext& ctx, const std::string& account, const Strings& zoneIds) {
   Strings names;
-  for (const auto& z : zoneIds) names.push_back(ctx.region.zoneName(account, z));
+  for (const auto& z : zoneIds) names.push_back(ctx.zoneName(account, z));
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -499,18 +499,20 @@ const std::string& defaultEndpointPolicy() {
 }
 
 Status syncAwsServiceCatalog(ControlContext& ctx) {
+  const auto settings = ctx.settings();
+  const auto& backends = settings->region.serviceBackends;
   return ctx.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
     for (const auto& shortName : kAwsServices) {
       ServiceConfiguration s;
-      s.serviceName = awsServiceName(ctx.region.name, shortName);
+      s.serviceName = awsServiceName(ctx.regionName(), shortName);
       s.id = model::ServiceId("vpce-svc-" + stableHex17(s.serviceName));
       s.ownerId = std::string(model::kAmazonAccount);
       s.acceptanceRequired = false;
-      s.zoneIds = ctx.region.zoneIds;
-      s.privateDnsName = awsPrivateDnsName(shortName, ctx.region.name);
+      s.zoneIds = ctx.zoneIds();
+      s.privateDnsName = awsPrivateDnsName(shortName, ctx.regionName());
       s.privateDnsNameState = "verified";
-      if (auto b = ctx.region.serviceBackends.find(shortName); b != ctx.region.serviceBackends.end())
+      if (auto b = backends.find(shortName); b != backends.end())
         s.backend = b->second;
       auto prior = t.get<ServiceConfiguration>(s.id);
       s.createdAt = prior ? prior->createdAt : nowIso(ctx);
@@ -574,10 +576,11 @@ Result<VpcEndpointInfo> EndpointService::createVpcEndpoint(const CallContext& ca
       }
     }
     if (privateDns) LP_RETURN_IF_ERROR(checkPrivateDns(t, vpc, svc, model::VpcEndpointId()));
-    if (t.count<VpcEndpoint>(index::kVpcQuota, vpc.id.str()) >= ctx_.limits.interfaceEndpointsPerVpc)
+    const int limit = ctx_.limits().interfaceEndpointsPerVpc;
+    if (t.count<VpcEndpoint>(index::kVpcQuota, vpc.id.str()) >= limit)
       return err::make(err::kVpcEndpointLimitExceeded,
-                       "The maximum number of VPC endpoints ({}) has been reached for VPC {}.",
-                       ctx_.limits.interfaceEndpointsPerVpc, vpc.id.str());
+                       "The maximum number of VPC endpoints ({}) has been reached for VPC {}.", limit,
+                       vpc.id.str());
 
     VpcEndpoint e;
     e.id = model::VpcEndpointId::generate(ctx_.random);
@@ -834,7 +837,7 @@ Result<ServiceConfigurationInfo> EndpointService::createServiceConfiguration(
     ServiceConfiguration s;
     s.id = model::ServiceId::generate(ctx_.random);
     s.ownerId = call.account;
-    s.serviceName = "com.amazonaws.vpce." + ctx_.region.name + "." + s.id.str();
+    s.serviceName = "com.amazonaws.vpce." + ctx_.regionName() + "." + s.id.str();
     s.acceptanceRequired = acceptance;
     s.networkLoadBalancerArns = arns;
     s.zoneIds = zonesOfLoadBalancers(t, arns);

@@ -157,7 +157,8 @@ class EndpointService {
 
 // Writes the AWS service catalog (the seed's list, owner "amazon", no
 // acceptance, private DNS names <svc>.<region>.amazonaws.com, backends from the
-// region config) into the store; idempotent, run at daemon start.
+// settings now) into the store; idempotent, run at daemon start and after a reload
+// (a changed backend reaches the endpoints' listeners through the reconciler).
 Status syncAwsServiceCatalog(ControlContext& ctx);
 
 // The short names of the AWS services in the catalog ("ec2", "sts", ...).

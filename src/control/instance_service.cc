@@ -94,7 +94,7 @@ const FilterSpec<InstanceRow>& instanceFilters() {
 
 InstanceInfo render(const View& v, const ControlContext& ctx, const CallContext& call, Instance i) {
   InstanceInfo info;
-  info.zoneName = ctx.region.zoneName(call.account, i.zoneId);
+  info.zoneName = ctx.zoneName(call.account, i.zoneId);
   for (const auto& g : i.groupIds) {
     auto sg = v.get<SecurityGroup>(g);
     info.groups.emplace_back(g.str(), sg ? sg->name : "");
@@ -200,10 +200,10 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
     Txn t(w);
     LP_ASSIGN_OR_RETURN(Subnet subnet, findOwned<Subnet>(t, call, in.subnetId, err::kSubnetMalformed,
                                                          err::kSubnetNotFound, "subnet ID"));
-    if (!in.availabilityZone.empty() && ctx_.region.zoneName(call.account, subnet.zoneId) != in.availabilityZone)
+    if (!in.availabilityZone.empty() && ctx_.zoneName(call.account, subnet.zoneId) != in.availabilityZone)
       return err::make(err::kInvalidParameterValue,
                        "Value ({}) for parameter availabilityZone is invalid. Subnet {} is in {}.",
-                       in.availabilityZone, in.subnetId, ctx_.region.zoneName(call.account, subnet.zoneId));
+                       in.availabilityZone, in.subnetId, ctx_.zoneName(call.account, subnet.zoneId));
     LP_ASSIGN_OR_RETURN(auto groups, interfaceGroups(t, call, subnet, in.groupIds));
     if (!in.clientToken.empty()) {
       auto prior = t.listIndexed<Instance>(index::kOwnerToken, ownerToken(call.account, in.clientToken));

@@ -29,7 +29,7 @@ std::optional<metrics::InterfaceInfo> interfaceInfo(const ControlContext& ctx, V
     // The data plane counts per endpoint interface, not per load balancer: a
     // service with several is attributed to its first.
     if (!svc->networkLoadBalancerArns.empty()) i.loadBalancerArn = svc->networkLoadBalancerArns.front();
-    i.az = svc->isAwsService() ? eni->zoneId : ctx.region.zoneName(svc->ownerId, eni->zoneId);
+    i.az = svc->isAwsService() ? eni->zoneId : ctx.zoneName(svc->ownerId, eni->zoneId);
   }
   return i;
 }

@@ -69,7 +69,7 @@ const FilterSpec<EniRow>& eniFilters() {
 NetworkInterfaceInfo render(const View& v, const ControlContext& ctx, const CallContext& call,
                             NetworkInterface eni) {
   NetworkInterfaceInfo info;
-  info.zoneName = ctx.region.zoneName(call.account, eni.zoneId);
+  info.zoneName = ctx.zoneName(call.account, eni.zoneId);
   for (const auto& g : eni.groupIds) {
     auto sg = v.get<SecurityGroup>(g);
     info.groups.emplace_back(g.str(), sg ? sg->name : "");
@@ -105,7 +105,7 @@ Result<NetworkInterface> putWorkloadInterface(Txn& t, const ControlContext& ctx,
                                               const std::string& privateIp, const std::string& description,
                                               const model::Tags& tags,
                                               const std::function<void(NetworkInterface&)>& adjust) {
-  if (t.count<NetworkInterface>(index::kOwner, call.account) >= ctx.limits.networkInterfacesPerAccount)
+  if (t.count<NetworkInterface>(index::kOwner, call.account) >= ctx.limits().networkInterfacesPerAccount)
     return err::make(err::kEniLimitExceeded, "The maximum number of network interfaces has been reached.");
   LP_ASSIGN_OR_RETURN(std::string ip, allocatePrivateIp(t, subnet, privateIp));
   NetworkInterface eni;
@@ -166,7 +166,7 @@ Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(con
     }
     if (call.dryRun) {
       // Quota and address first, so a dry run fails as the real call would.
-      if (t.count<NetworkInterface>(index::kOwner, call.account) >= ctx_.limits.networkInterfacesPerAccount)
+      if (t.count<NetworkInterface>(index::kOwner, call.account) >= ctx_.limits().networkInterfacesPerAccount)
         return err::make(err::kEniLimitExceeded, "The maximum number of network interfaces has been reached.");
       LP_RETURN_IF_ERROR(allocatePrivateIp(t, subnet, in.privateIpAddress).status());
       return err::dryRun();

@@ -69,9 +69,9 @@ Status checkNotificationTopic(const View& v, const ControlContext& ctx, const st
   auto parts = parseTopicArn(topicArn);
   if (!parts)
     return invalidNotification("The connection notification ARN '{}' is not a valid SNS topic ARN.", topicArn);
-  if (parts->region != ctx.region.name)
+  if (parts->region != ctx.regionName())
     return invalidNotification("The SNS topic '{}' must be in the same region as the endpoint ({}).", topicArn,
-                               ctx.region.name);
+                               ctx.regionName());
   auto topic = v.get<model::SnsTopic>(topicArn);
   if (!topic) return invalidNotification("The SNS topic '{}' does not exist.", topicArn);
   if (!policyAllowsServicePublish(topic->policy, model::kVpceServicePrincipal, topicArn))

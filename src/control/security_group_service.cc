@@ -308,7 +308,7 @@ Result<SecurityGroup> SecurityGroupService::createSecurityGroup(const CallContex
     if (t.raw().get(kSecurityGroupNameKind, securityGroupNameKey(vpc.id, in.groupName)))
       return err::make(err::kGroupDuplicate, "The security group '{}' already exists for VPC '{}'", in.groupName,
                        vpc.id.str());
-    if (countSecurityGroups(t, vpc.id) >= ctx_.limits.securityGroupsPerVpc)
+    if (countSecurityGroups(t, vpc.id) >= ctx_.limits().securityGroupsPerVpc)
       return err::make(err::kSecurityGroupLimitExceeded,
                        "The maximum number of security groups for VPC '{}' has been reached.", vpc.id.str());
     if (call.dryRun) return err::dryRun();
@@ -421,10 +421,11 @@ Result<RuleChangeResult> SecurityGroupService::authorize(const CallContext& call
       added.push_back(pr.rule);
     }
     auto count = std::count_if(g.rules.begin(), g.rules.end(), [&](auto& r) { return r.egress == in.egress; });
-    if (count + static_cast<long>(added.size()) > ctx_.limits.rulesPerSecurityGroup)
+    const int limit = ctx_.limits().rulesPerSecurityGroup;
+    if (count + static_cast<long>(added.size()) > limit)
       return err::make(err::kRulesPerGroupLimitExceeded,
                        "The maximum number of {} rules per security group ({}) has been reached.",
-                       in.egress ? "outbound" : "inbound", ctx_.limits.rulesPerSecurityGroup);
+                       in.egress ? "outbound" : "inbound", limit);
     if (call.dryRun) return err::dryRun();
     for (auto& r : added) {
       r.id = model::SecurityGroupRuleId::generate(ctx_.random);

@@ -71,7 +71,7 @@ Result<SnsTopic> ownedTopic(const View& v, const ControlContext& ctx, const Call
                             std::string_view action, std::string_view param = "TopicArn") {
   if (arn.empty()) return invalid("Invalid parameter: {}", param);
   auto parts = parseTopicArn(arn);
-  if (!parts || parts->region != ctx.region.name) return invalid("Invalid parameter: {}", param);
+  if (!parts || parts->region != ctx.regionName()) return invalid("Invalid parameter: {}", param);
   if (parts->account != call.account) return notAuthorized(call, action, arn);
   auto t = v.get<SnsTopic>(arn);
   if (!t) return topicNotFound();
@@ -254,7 +254,7 @@ Result<SnsTopic> SnsService::createTopic(const CallContext& call, const std::str
   if (name.empty()) return invalid("Invalid parameter: Topic Name");
   if (endsWith(name, ".fifo")) return invalid("Invalid parameter: FIFO topics are not supported");
   if (!validTopicName(name)) return invalid("Invalid parameter: Topic Name");
-  std::string arn = fmt::format("arn:aws:sns:{}:{}:{}", ctx_.region.name, call.account, name);
+  std::string arn = fmt::format("arn:aws:sns:{}:{}:{}", ctx_.regionName(), call.account, name);
   SnsTopic topic;
   topic.id = model::SnsKey{arn};
   topic.ownerId = call.account;
@@ -484,7 +484,7 @@ Result<std::string> SnsService::confirmSubscription(const std::string& topicArn,
   if (topicArn.empty()) return invalid("Invalid parameter: TopicArn");
   if (token.empty()) return invalid("Invalid parameter: Token");
   auto parts = parseTopicArn(topicArn);
-  if (!parts || parts->region != ctx_.region.name) return invalid("Invalid parameter: TopicArn");
+  if (!parts || parts->region != ctx_.regionName()) return invalid("Invalid parameter: TopicArn");
   std::string arn;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);

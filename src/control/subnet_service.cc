@@ -52,10 +52,10 @@ const FilterSpec<SubnetRow>& subnetFilters() {
 }
 
 // Built per call: it names the region, which differs between contexts.
-FilterSpec<AvailabilityZoneInfo> zoneFilters(const model::RegionConfig& region) {
+FilterSpec<AvailabilityZoneInfo> zoneFilters(const std::string& regionName) {
   FilterSpec<AvailabilityZoneInfo> s;
   {
-    std::string name = region.name;
+    std::string name = regionName;
     s.add("zone-name", [](const AvailabilityZoneInfo& z) { return Strings{z.zoneName}; })
         .add("zone-id", [](const AvailabilityZoneInfo& z) { return Strings{z.zoneId}; })
         .add("state", [](const AvailabilityZoneInfo&) { return Strings{"available"}; })
@@ -69,19 +69,19 @@ FilterSpec<AvailabilityZoneInfo> zoneFilters(const model::RegionConfig& region) 
   return s;
 }
 
-std::string zoneList(const model::RegionConfig& region, const std::string& account) {
+std::string zoneList(const ControlContext& ctx, const std::string& account) {
   std::string out;
-  for (const auto& id : region.zoneIdsInNameOrder(account)) {
+  for (const auto& id : ctx.zoneIdsInNameOrder(account)) {
     if (!out.empty()) out += ", ";
-    out += region.zoneName(account, id);
+    out += ctx.zoneName(account, id);
   }
   return out;
 }
 
 }  // namespace
 
-std::string subnetArn(const model::RegionConfig& region, const Subnet& s) {
-  return fmt::format("arn:aws:ec2:{}:{}:subnet/{}", region.name, s.ownerId, s.id.str());
+std::string subnetArn(const std::string& regionName, const Subnet& s) {
+  return fmt::format("arn:aws:ec2:{}:{}:subnet/{}", regionName, s.ownerId, s.id.str());
 }
 
 Result<SubnetInfo> SubnetService::createSubnet(const CallContext& call, const CreateSubnetInput& in) {
@@ -96,15 +96,15 @@ Result<SubnetInfo> SubnetService::createSubnet(const CallContext& call, const Cr
     return err::make(err::kInvalidParameterCombination,
                      "Only one of AvailabilityZone or AvailabilityZoneId may be specified.");
   if (!in.availabilityZone.empty()) {
-    auto id = ctx_.region.zoneIdForName(call.account, in.availabilityZone);
+    auto id = ctx_.zoneIdForName(call.account, in.availabilityZone);
     if (!id)
       return err::make(err::kInvalidParameterValue,
                        "Value ({}) for parameter availabilityZone is invalid. Subnets can currently only be created "
                        "in the following availability zones: {}.",
-                       in.availabilityZone, zoneList(ctx_.region, call.account));
+                       in.availabilityZone, zoneList(ctx_, call.account));
     zoneId = *id;
   } else if (!in.availabilityZoneId.empty()) {
-    if (!ctx_.region.hasZoneId(in.availabilityZoneId))
+    if (!ctx_.hasZoneId(in.availabilityZoneId))
       return err::make(err::kInvalidAvailabilityZone, "The availability zone id '{}' does not exist.",
                        in.availabilityZoneId);
     zoneId = in.availabilityZoneId;
@@ -124,14 +124,14 @@ Result<SubnetInfo> SubnetService::createSubnet(const CallContext& call, const Cr
       if (other && other->overlaps(*cidr))
         return err::make(err::kSubnetConflict, "The CIDR '{}' conflicts with another subnet", in.cidrBlock);
     }
-    if (static_cast<int>(siblings.size()) >= ctx_.limits.subnetsPerVpc)
+    if (static_cast<int>(siblings.size()) >= ctx_.limits().subnetsPerVpc)
       return err::make(err::kSubnetLimitExceeded, "The maximum number of subnets has been reached.");
     if (call.dryRun) return err::dryRun();
     std::string zone = zoneId;
     if (zone.empty()) {
       // Spread over zones: the first zone (in the caller's order) with the fewest subnets of this VPC.
       size_t best = SIZE_MAX;
-      for (const auto& z : ctx_.region.zoneIdsInNameOrder(call.account)) {
+      for (const auto& z : ctx_.zoneIdsInNameOrder(call.account)) {
         size_t n = std::count_if(siblings.begin(), siblings.end(), [&](const Subnet& s) { return s.zoneId == z; });
         if (n < best) best = n, zone = z;
       }
@@ -147,7 +147,7 @@ Result<SubnetInfo> SubnetService::createSubnet(const CallContext& call, const Cr
     t.put(s);
     associateSubnetWithDefaultAcl(t, ctx_, s);
     out.availableIps = availableIpCount(t, s);
-    out.zoneName = ctx_.region.zoneName(call.account, s.zoneId);
+    out.zoneName = ctx_.zoneName(call.account, s.zoneId);
     out.subnet = std::move(s);
     return Status::Ok();
   });
@@ -178,7 +178,7 @@ Result<Page<SubnetInfo>> SubnetService::describeSubnets(const CallContext& call,
           v.forEachOwned<Subnet>(call.account, in.ids, from, [&](const Subnet& s) {
             SubnetRow row;
             row.info.availableIps = availableIpCount(v, s);
-            row.info.zoneName = ctx_.region.zoneName(call.account, s.zoneId);
+            row.info.zoneName = ctx_.zoneName(call.account, s.zoneId);
             row.tags = s.tags;
             row.info.subnet = s;
             return !subnetFilters().matches(row, in.filters) || take(std::move(row));
@@ -211,11 +211,11 @@ Status SubnetService::deleteSubnet(const CallContext& call, const std::string& s
 
 Result<std::vector<AvailabilityZoneInfo>> SubnetService::describeAvailabilityZones(const CallContext& call,
                                                                                    const DescribeZonesInput& in) {
-  const auto spec = zoneFilters(ctx_.region);
+  const auto spec = zoneFilters(ctx_.regionName());
   LP_RETURN_IF_ERROR(spec.validate(in.filters));
   std::vector<AvailabilityZoneInfo> zones;
-  for (const auto& id : ctx_.region.zoneIdsInNameOrder(call.account))
-    zones.push_back({ctx_.region.zoneName(call.account, id), id});
+  for (const auto& id : ctx_.zoneIdsInNameOrder(call.account))
+    zones.push_back({ctx_.zoneName(call.account, id), id});
   for (const auto& n : in.zoneNames)
     if (std::none_of(zones.begin(), zones.end(), [&](const auto& z) { return z.zoneName == n; }))
       return err::make(err::kInvalidParameterValue, "The zone '{}' does not exist.", n);

@@ -57,6 +57,6 @@ class SubnetService {
   ControlContext& ctx_;
 };
 
-std::string subnetArn(const model::RegionConfig& region, const model::Subnet& s);
+std::string subnetArn(const std::string& regionName, const model::Subnet& s);
 
 }  // namespace lp::control

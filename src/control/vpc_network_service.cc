@@ -281,7 +281,7 @@ Result<RouteTable> VpcNetworkService::createRouteTable(const CallContext& call, 
         return Status::Ok();
       }
     }
-    if (t.count<RouteTable>(index::kVpc, vpc.id.str()) >= ctx_.limits.routeTablesPerVpc)
+    if (t.count<RouteTable>(index::kVpc, vpc.id.str()) >= ctx_.limits().routeTablesPerVpc)
       return err::make(err::kRouteTableLimitExceeded, "The maximum number of route tables has been reached.");
     if (call.dryRun) return err::dryRun();
     out.id = model::RouteTableId::generate(ctx_.random);
@@ -447,7 +447,7 @@ Result<NetworkAcl> VpcNetworkService::createNetworkAcl(const CallContext& call, 
         return Status::Ok();
       }
     }
-    if (t.count<NetworkAcl>(index::kVpc, vpc.id.str()) >= ctx_.limits.networkAclsPerVpc)
+    if (t.count<NetworkAcl>(index::kVpc, vpc.id.str()) >= ctx_.limits().networkAclsPerVpc)
       return err::make(err::kNetworkAclLimitExceeded, "The maximum number of network ACLs has been reached.");
     if (call.dryRun) return err::dryRun();
     out.id = model::NetworkAclId::generate(ctx_.random);
@@ -521,7 +521,7 @@ Status VpcNetworkService::changeEntry(const CallContext& call, const AclEntryInp
       auto inDirection = std::count_if(acl.entries.begin(), acl.entries.end(), [&](const NetworkAclEntry& e) {
         return e.egress == entry.egress && e.ruleNumber != model::kAclDefaultRule;
       });
-      if (inDirection >= ctx_.limits.networkAclEntriesPerDirection)
+      if (inDirection >= ctx_.limits().networkAclEntriesPerDirection)
         return err::make(err::kNetworkAclEntryLimitExceeded,
                          "The maximum number of network ACL entries has been "
                          "reached.");

@@ -72,7 +72,7 @@ Result<Vpc> VpcService::createVpc(const CallContext& call, const CreateVpcInput&
   Vpc vpc;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
-    if (t.count<Vpc>(index::kOwner, call.account) >= ctx_.limits.vpcsPerAccount)
+    if (t.count<Vpc>(index::kOwner, call.account) >= ctx_.limits().vpcsPerAccount)
       return err::make(err::kVpcLimitExceeded, "The maximum number of VPCs has been reached.");
     if (call.dryRun) return err::dryRun();
     vpc.id = model::VpcId::generate(ctx_.random);

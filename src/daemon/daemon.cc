@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -103,6 +104,9 @@ struct Daemon::Parts {
   std::unique_ptr<StatusSocket> statusSocket;
   std::unique_ptr<api::HttpServer> prometheus;  // stopped first: its collectors read the parts above
   std::string prometheusUrl;
+  // Backends of linkplane's own services (proxy-v2 to the HTTPS listener), used where
+  // [aws_service_backends] names none: at start and again on every reload.
+  std::map<std::string, std::string> ownBackends;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string url;
 };
@@ -117,8 +121,8 @@ Status Daemon::start() {
   std::filesystem::create_directories(config_.stateDir, ec);
   if (ec) return Status("InternalError", "cannot create state directory " + config_.stateDir + ": " + ec.message());
   LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir, control::storeIndexer()));
-  parts_->ctx = std::make_unique<control::ControlContext>(
-      control::ControlContext{*parts_->store, parts_->clock, parts_->random, config_.region, config_.limits});
+  parts_->ctx = std::make_unique<control::ControlContext>(*parts_->store, parts_->clock, parts_->random,
+                                                         config_.region, config_.limits);
   LP_ASSIGN_OR_RETURN(parts_->subscriberCheck, DaemonSubscriberCheck::create(*parts_->ctx, config_));
   control::setSubscriberEndpointCheck(*parts_->ctx, parts_->subscriberCheck.get());
   if (config_.dataplane) {
@@ -141,6 +145,7 @@ Status Daemon::start() {
   apiOptions.audit = parts_->audit.get();
   parts_->api = std::make_unique<api::ApiService>(*parts_->ctx, parts_->series.get(), std::move(apiOptions));
   LP_RETURN_IF_ERROR(startHttps());
+  parts_->ctx->replaceSettings({config_.region, config_.limits});  // with the own services' backends
   LP_RETURN_IF_ERROR(control::syncAwsServiceCatalog(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::rebuildSecurityGroupNameIndex(*parts_->ctx));
   LP_RETURN_IF_ERROR(control::addMissingVpcNetworkDefaults(*parts_->ctx));
@@ -244,15 +249,31 @@ Status Daemon::start() {
   return Status::Ok();
 }
 
-void Daemon::reload(const Config& file) {
+void Daemon::reload(const Config& fileAsRead) {
   (void)sdNotify("RELOADING=1");
+  Config file = fileAsRead;
+  file.region.serviceBackends.insert(parts_->ownBackends.begin(), parts_->ownBackends.end());  // as at start
   ConfigChanges c = diffConfig(config_, file);
   if (c.applied.empty() && c.needsRestart.empty()) LP_LOG_INFO("reload: the configuration has not changed");
   for (const auto& line : c.applied) LP_LOG_INFO("reload: applied {}", line);
   for (const auto& line : c.needsRestart) LP_LOG_WARN("reload: needs a restart, still running with the old value: {}", line);
   if (c.next.logLevel != config_.logLevel) spdlog::set_level(spdlog::level::from_str(c.next.logLevel));
-  // Only the live keys: the status socket's thread reads the rest of config_.
+  // Only the live keys: the status socket's thread reads the rest of config_ (and
+  // none of these). Accounts, backends and limits reach the API threads as the next
+  // settings snapshot; requests running now finish with the one they hold.
   config_.logLevel = c.next.logLevel;
+  config_.limits = c.next.limits;
+  config_.region.accounts = c.next.region.accounts;
+  config_.region.serviceBackends = c.next.region.serviceBackends;
+  parts_->ctx->replaceSettings({config_.region, config_.limits});
+  if (size_t ended = parts_->api->settingsChanged())
+    LP_LOG_INFO("reload: ended {} console session(s) signed in with a key that was removed or changed", ended);
+  // A changed backend reaches the endpoints' listeners: the catalog's services change
+  // in the store and the reconciler replans the endpoints to them.
+  if (c.backendsChanged) {
+    if (Status st = control::syncAwsServiceCatalog(*parts_->ctx); !st.ok())
+      LP_LOG_ERROR("reload: service backends not written to the catalog: {}", st.toString());
+  }
   (void)sdNotify("READY=1\nSTATUS=serving on " + parts_->url);
 }
 
@@ -356,10 +377,8 @@ Status Daemon::startHttps() {
   // Endpoints to linkplane's own services reach this listener from the host
   // namespace, PROXY v2 first so requests are attributed to their endpoint.
   std::string host = listen.first == "0.0.0.0" ? "127.0.0.1" : listen.first;
-  for (const auto& svc : tls::ownServices()) {
-    if (config_.region.serviceBackends.count(svc)) continue;  // the operator's choice wins
-    config_.region.serviceBackends[svc] = "proxy-v2:" + host + ":" + std::to_string(port);
-  }
+  for (const auto& svc : tls::ownServices()) parts_->ownBackends[svc] = "proxy-v2:" + host + ":" + std::to_string(port);
+  config_.region.serviceBackends.insert(parts_->ownBackends.begin(), parts_->ownBackends.end());  // the operator's choice wins
   LP_LOG_INFO("linkplane listening on https://{}:{} (local CA {}/ca.pem)", listen.first, port, config_.stateDir);
   return Status::Ok();
 }

@@ -17,8 +17,9 @@ class Daemon {
   // a newer linkplane fails with code "StateTooNew".
   Status start();
   void stop();
-  // SIGHUP: takes from `file` what can change while running (the log level),
-  // and logs that and what waits for a restart.
+  // SIGHUP: takes from `file` what can change while running (log level, accounts
+  // and their keys, limits, service backends), and logs that and what waits for a
+  // restart.
   void reload(const Config& file);
   // The document `linkplane status` prints (JSON): version, uptime, state size,
   // what the reconciler has not converged.

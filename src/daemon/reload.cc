@@ -15,20 +15,26 @@ std::string join(const std::vector<std::string>& v) {
   return "[" + out + "]";
 }
 
-std::string accountsText(const model::RegionConfig& r) {
-  std::string out;
-  for (const auto& a : r.accounts) out += (out.empty() ? "" : ",") + a.id + ":" + a.name + ":" + a.accessKeyId;
-  return "[" + out + "]";
-}
-
-bool sameAccounts(const model::RegionConfig& a, const model::RegionConfig& b) {
-  if (a.accounts.size() != b.accounts.size()) return false;
-  for (size_t i = 0; i < a.accounts.size(); ++i) {
-    const auto &x = a.accounts[i], &y = b.accounts[i];
-    if (x.id != y.id || x.name != y.name || x.accessKeyId != y.accessKeyId || x.secretAccessKey != y.secretAccessKey)
-      return false;
+// Accounts by id: added, removed, and for one that stays, its name, key and secret.
+void diffAccounts(const model::RegionConfig& was, const model::RegionConfig& now, ConfigChanges& c) {
+  auto note = [&](std::string line) {
+    c.applied.push_back("accounts: " + std::move(line));
+    c.accountsChanged = true;
+  };
+  for (const auto& a : was.accounts) {
+    const model::Account* b = now.accountById(a.id);
+    if (!b) {
+      note(fmt::format("removed {} ({}, key {})", a.id, a.name, a.accessKeyId));
+      continue;
+    }
+    if (a.name != b->name) note(fmt::format("{} name {} -> {}", a.id, a.name, b->name));
+    if (a.accessKeyId != b->accessKeyId)
+      note(fmt::format("{} ({}) key {} -> {}", a.id, b->name, a.accessKeyId, b->accessKeyId));
+    else if (a.secretAccessKey != b->secretAccessKey)
+      note(fmt::format("{} ({}) secret of key {} changed", a.id, b->name, a.accessKeyId));
   }
-  return true;
+  for (const auto& b : now.accounts)
+    if (!was.accountById(b.id)) note(fmt::format("added {} ({}, key {})", b.id, b.name, b.accessKeyId));
 }
 
 std::string backendsText(const std::map<std::string, std::string>& m) {
@@ -53,6 +59,7 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
     const char* key;
     int control::Limits::*field;
   };
+  // One line per field of control::Limits (config.cc parses the same keys).
   static const Limit kLimits[] = {
       {"limits.vpcs_per_account", &control::Limits::vpcsPerAccount},
       {"limits.subnets_per_vpc", &control::Limits::subnetsPerVpc},
@@ -64,23 +71,44 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
       {"limits.target_groups_per_account", &control::Limits::targetGroupsPerAccount},
       {"limits.targets_per_target_group", &control::Limits::targetsPerTargetGroup},
       {"limits.listeners_per_load_balancer", &control::Limits::listenersPerLoadBalancer},
+      {"limits.route_tables_per_vpc", &control::Limits::routeTablesPerVpc},
+      {"limits.network_acls_per_vpc", &control::Limits::networkAclsPerVpc},
+      {"limits.network_acl_entries_per_direction", &control::Limits::networkAclEntriesPerDirection},
+      {"limits.security_groups_per_interface", &control::Limits::securityGroupsPerInterface},
   };
-  // The API threads read the limits without a lock (control::ControlContext is
-  // immutable while they run), so a new quota waits for a restart.
-  for (const auto& l : kLimits) restart(l.key, std::to_string(running.limits.*l.field), std::to_string(file.limits.*l.field));
-  // Secrets are compared but never printed.
-  if (!sameAccounts(running.region, file.region))
-    c.needsRestart.push_back(fmt::format("accounts: {} -> {}", accountsText(running.region), accountsText(file.region)));
-  restart("aws_service_backends", backendsText(running.region.serviceBackends), backendsText(file.region.serviceBackends));
+  // Limits, accounts and backends are live: control::ControlContext hands each request
+  // an immutable snapshot, and the daemon publishes the next one.
+  for (const auto& l : kLimits)
+    if (running.limits.*l.field != file.limits.*l.field)
+      c.applied.push_back(fmt::format("{}: {} -> {}", l.key, running.limits.*l.field, file.limits.*l.field));
+  c.next.limits = file.limits;
+  diffAccounts(running.region, file.region, c);
+  c.next.region.accounts = file.region.accounts;
+  if (running.region.serviceBackends != file.region.serviceBackends) {
+    c.applied.push_back(fmt::format("aws_service_backends: {} -> {}", backendsText(running.region.serviceBackends),
+                                    backendsText(file.region.serviceBackends)));
+    c.backendsChanged = true;
+  }
+  c.next.region.serviceBackends = file.region.serviceBackends;
   restart("region", running.region.name, file.region.name);
   restart("zone_ids", join(running.region.zoneIds), join(file.region.zoneIds));
   restart("listen", running.listen, file.listen);
+  restart("tls_listen", running.tlsListen, file.tlsListen);
   restart("state_dir", running.stateDir, file.stateDir);
   restart("api_threads", std::to_string(running.apiThreads), std::to_string(file.apiThreads));
   restart("dataplane.enabled", running.dataplane ? "true" : "false", file.dataplane ? "true" : "false");
   restart("dataplane.endpoint_bandwidth_gbps", fmt::format("{}", running.endpointBandwidthGbps),
           fmt::format("{}", file.endpointBandwidthGbps));
   restart("dataplane.workers", std::to_string(running.dataplaneWorkers), std::to_string(file.dataplaneWorkers));
+  restart("dataplane.path", running.dataplanePath, file.dataplanePath);
+  restart("dataplane.idle_timeout_seconds", std::to_string(running.idleTimeoutSeconds),
+          std::to_string(file.idleTimeoutSeconds));
+  restart("metrics.sample_seconds", std::to_string(running.metricsSampleSeconds),
+          std::to_string(file.metricsSampleSeconds));
+  restart("metrics.retention_days", std::to_string(running.metricsRetentionDays),
+          std::to_string(file.metricsRetentionDays));
+  restart("metrics.max_points", std::to_string(running.metricsMaxPoints), std::to_string(file.metricsMaxPoints));
+  restart("metrics.prometheus_listen", running.prometheusListen, file.prometheusListen);
   restart("dns_listen", running.dnsListen, file.dnsListen);
   restart("dns_upstream", running.dnsUpstream, file.dnsUpstream);
   restart("sns.ca_file", running.snsCaFile, file.snsCaFile);

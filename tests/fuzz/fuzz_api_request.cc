@@ -56,8 +56,7 @@ struct Env {
         {"111111111111", "provider", kKey, kSecret},
         {"222222222222", "consumer", "AKIALINKPLANECONSUMR", "consumer/secret/key/0000000000000000000000"}};
     lp::control::Limits limits;
-    ctx = std::make_unique<lp::control::ControlContext>(
-        lp::control::ControlContext{*store, clock, random, region, limits});
+    ctx = std::make_unique<lp::control::ControlContext>(*store, clock, random, region, limits);
     // CloudWatch figures for the provider's service and the consumer's endpoint.
     series = std::make_unique<lp::metrics::SeriesStore>(clock, lp::metrics::SeriesStoreOptions{});
     lp::metrics::InterfaceInfo info{"eni-0a", "vpce-0a", "Interface", "vpc-0a", "subnet-0a",

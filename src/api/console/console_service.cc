@@ -107,10 +107,33 @@ HttpResponse ConsoleService::asset(std::string_view name) const {
   return r;
 }
 
-std::optional<ConsoleSession> ConsoleService::sessionOf(const HttpRequest& req) {
+namespace {
+
+// What a session remembers of the key it signed in with (never the secret itself).
+std::string credentialOf(const model::Account& a) { return a.accessKeyId + ":" + sha256Hex(a.secretAccessKey); }
+
+// The account a session acts as, while that account still has the session's key.
+const model::Account* accountOf(const ConsoleSession& s, const control::Settings& settings) {
+  const model::Account* a = settings.region.accountById(s.account);
+  return a && constantTimeEquals(credentialOf(*a), s.credential) ? a : nullptr;
+}
+
+}  // namespace
+
+std::optional<ConsoleSession> ConsoleService::sessionOf(const HttpRequest& req, const control::Settings& settings) {
   std::string id = cookieValue(req, kCookieName);
   if (id.empty()) return std::nullopt;
-  return sessions_.find(id);
+  auto s = sessions_.find(id);
+  if (s && !accountOf(*s, settings)) {
+    sessions_.remove(s->id);  // its key was removed or rotated by a reload
+    return std::nullopt;
+  }
+  return s;
+}
+
+size_t ConsoleService::endSessionsOfChangedKeys() {
+  const auto settings = ctx_.settings();
+  return sessions_.removeUnless([&](const ConsoleSession& s) { return accountOf(s, *settings) != nullptr; });
 }
 
 // Only a page served from this listener may post: its Origin is http(s)://<Host>.
@@ -121,12 +144,13 @@ static bool sameOrigin(const HttpRequest& req) {
   return *origin == "http://" + *host || *origin == "https://" + *host;
 }
 
-std::optional<ConsoleSession> ConsoleService::authorize(const HttpRequest& req, HttpResponse& refusal) {
+std::optional<ConsoleSession> ConsoleService::authorize(const HttpRequest& req, const control::Settings& settings,
+                                                       HttpResponse& refusal) {
   if (!sameOrigin(req)) {
     refusal = jsonError(403, "InvalidOrigin", "The request did not come from the console's own page.");
     return std::nullopt;
   }
-  auto s = sessionOf(req);
+  auto s = sessionOf(req, settings);
   if (!s) {
     refusal = jsonError(401, "NotSignedIn", "Your console session has ended. Sign in again.");
     return std::nullopt;
@@ -156,7 +180,8 @@ HttpResponse ConsoleService::signIn(const HttpRequest& req) {
     r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
     return r;
   }
-  const model::Account* account = key.empty() ? nullptr : ctx_.region.accountByKey(key);
+  const auto settings = ctx_.settings();
+  const model::Account* account = key.empty() ? nullptr : settings->region.accountByKey(key);
   // One answer for an unknown key and a wrong secret: neither says which was wrong.
   if (!account || !constantTimeEquals(account->secretAccessKey, secret)) {
     limiter_.failed(limitKeys);
@@ -164,11 +189,11 @@ HttpResponse ConsoleService::signIn(const HttpRequest& req) {
                      "The access key ID or secret access key is not valid for this region's accounts.");
   }
   limiter_.succeeded(limitKeys);
-  ConsoleSession s = sessions_.create(account->id);
+  ConsoleSession s = sessions_.create(account->id, credentialOf(*account));
   HttpResponse r = json(200, {{"accountId", account->id},
                               {"accountName", account->name},
                               {"accessKeyId", account->accessKeyId},
-                              {"region", ctx_.region.name},
+                              {"region", ctx_.regionName()},
                               {"csrf", s.csrf},
                               {"expiresInSeconds", sessions_.lifetime().count()}});
   r.headers.emplace_back(
@@ -178,23 +203,24 @@ HttpResponse ConsoleService::signIn(const HttpRequest& req) {
 }
 
 HttpResponse ConsoleService::whoAmI(const HttpRequest& req) {
-  auto s = sessionOf(req);
+  const auto settings = ctx_.settings();
+  auto s = sessionOf(req, *settings);
   if (!s) return jsonError(401, "NotSignedIn", "Sign in with an access key ID and secret access key.");
-  const model::Account* account = ctx_.region.accountById(s->account);
+  const model::Account* account = accountOf(*s, *settings);
   if (!account) return jsonError(401, "NotSignedIn", "This account is no longer configured.");
   auto left = std::chrono::duration_cast<std::chrono::seconds>(s->expires - ctx_.clock.now()).count();
   return json(200, {{"accountId", account->id},
                     {"accountName", account->name},
                     {"accessKeyId", account->accessKeyId},
-                    {"region", ctx_.region.name},
-                    {"zones", ctx_.region.zoneIds.size()},
+                    {"region", ctx_.regionName()},
+                    {"zones", ctx_.zoneIds().size()},
                     {"csrf", s->csrf},
                     {"expiresInSeconds", left}});
 }
 
 HttpResponse ConsoleService::signOut(const HttpRequest& req) {
   HttpResponse refusal;
-  auto s = authorize(req, refusal);
+  auto s = authorize(req, *ctx_.settings(), refusal);
   if (!s) return refusal;
   sessions_.remove(s->id);
   HttpResponse r = json(200, {{"signedOut", true}});
@@ -205,13 +231,16 @@ HttpResponse ConsoleService::signOut(const HttpRequest& req) {
 }
 
 HttpResponse ConsoleService::apiCall(const HttpRequest& req, std::string_view service) {
+  // One snapshot for the call: the session's key is checked against it and the
+  // account handed to the API stays valid in it until the call returns.
+  const auto settings = ctx_.settings();
   HttpResponse refusal;
-  auto s = authorize(req, refusal);
+  auto s = authorize(req, *settings, refusal);
   if (!s) return refusal;
   // monitoring: the traffic charts read CloudWatch's figures as the session's account.
   if (service != "ec2" && service != "elasticloadbalancing" && service != "sns" && service != "monitoring")
     return jsonError(404, "UnknownService", "The console calls ec2, elasticloadbalancing, sns and monitoring only.");
-  const model::Account* account = ctx_.region.accountById(s->account);
+  const model::Account* account = accountOf(*s, *settings);
   if (!account) return jsonError(401, "NotSignedIn", "This account is no longer configured.");
   HttpResponse r = api_.callAs(service, *account, req.body, req.sourceIp);
   r.headers.emplace_back("Cache-Control", "no-store");

@@ -38,6 +38,9 @@ class ConsoleService {
  public:
   ConsoleService(const ApiService& api, const control::ControlContext& ctx, ConsoleOptions options);
   HttpResponse handle(const HttpRequest& req);
+  // After a reload: ends the sessions whose key is gone or changed (they would end
+  // at their next request anyway); returns how many.
+  size_t endSessionsOfChangedKeys();
 
  private:
   HttpResponse asset(std::string_view name) const;
@@ -48,8 +51,10 @@ class ConsoleService {
   HttpResponse lifecycle(const HttpRequest& req);  // console_lifecycle.cc
   // The session of a state-changing request, after the origin and CSRF checks;
   // otherwise the refusal to send.
-  std::optional<ConsoleSession> authorize(const HttpRequest& req, HttpResponse& refusal);
-  std::optional<ConsoleSession> sessionOf(const HttpRequest& req);
+  // settings: the snapshot the request holds; a session whose key it lacks ends.
+  std::optional<ConsoleSession> authorize(const HttpRequest& req, const control::Settings& settings,
+                                          HttpResponse& refusal);
+  std::optional<ConsoleSession> sessionOf(const HttpRequest& req, const control::Settings& settings);
 
   const ApiService& api_;
   const control::ControlContext& ctx_;

@@ -23,11 +23,11 @@ std::string secureToken() {
 
 }  // namespace
 
-ConsoleSession SessionTable::create(const model::AccountId& account) {
+ConsoleSession SessionTable::create(const model::AccountId& account, std::string credential) {
   std::lock_guard lock(mu_);
   WallTime now = clock_.now();
   dropExpiredLocked(now);
-  ConsoleSession s{secureToken(), secureToken(), account, now + lifetime_};
+  ConsoleSession s{secureToken(), secureToken(), account, std::move(credential), now + lifetime_};
   sessions_[s.id] = s;
   return s;
 }
@@ -47,6 +47,20 @@ std::optional<ConsoleSession> SessionTable::find(const std::string& id) {
 void SessionTable::remove(const std::string& id) {
   std::lock_guard lock(mu_);
   sessions_.erase(id);
+}
+
+size_t SessionTable::removeUnless(const std::function<bool(const ConsoleSession&)>& keep) {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    if (keep(it->second)) {
+      ++it;
+    } else {
+      it = sessions_.erase(it);
+      ++n;
+    }
+  }
+  return n;
 }
 
 void SessionTable::dropExpiredLocked(WallTime now) {

@@ -12,7 +12,7 @@ namespace {
 void writeSubnet(XmlWriter& x, const control::ControlContext& ctx, const control::SubnetInfo& info) {
   const auto& s = info.subnet;
   x.leaf("subnetId", s.id.str());
-  x.leaf("subnetArn", control::subnetArn(ctx.region, s));
+  x.leaf("subnetArn", control::subnetArn(ctx.regionName(), s));
   x.leaf("state", s.state);
   x.leaf("vpcId", s.vpcId.str());
   x.leaf("ownerId", s.ownerId);
@@ -83,11 +83,11 @@ void registerEc2SubnetHandlers(Router& r, control::ControlContext& ctx) {
       h.out.leaf("zoneName", z.zoneName);
       h.out.leaf("zoneId", z.zoneId);
       h.out.leaf("zoneState", "available");
-      h.out.leaf("regionName", ctx.region.name);
+      h.out.leaf("regionName", ctx.regionName());
       h.out.leaf("zoneType", "availability-zone");
       h.out.leaf("optInStatus", "opt-in-not-required");
-      h.out.leaf("groupName", ctx.region.name);
-      h.out.leaf("networkBorderGroup", ctx.region.name);
+      h.out.leaf("groupName", ctx.regionName());
+      h.out.leaf("networkBorderGroup", ctx.regionName());
       h.out.empty("messageSet");
     }
     return Status::Ok();

@@ -31,8 +31,7 @@ class ConsoleServiceTest : public ::testing::Test {
     region_.zoneIds = {"use1-az1", "use1-az2"};
     region_.accounts = {{"111111111111", "provider", "AKPROVIDER", "provider-secret"},
                         {"222222222222", "consumer", "AKCONSUMER", "consumer-secret"}};
-    ctx_ = std::make_unique<control::ControlContext>(
-        control::ControlContext{*store_, clock_, random_, region_, control::Limits{}});
+    ctx_ = std::make_unique<control::ControlContext>(*store_, clock_, random_, region_, control::Limits{});
     api_ = std::make_unique<ApiService>(*ctx_, &series_);
   }
   void TearDown() override {
@@ -167,6 +166,29 @@ TEST_F(ConsoleServiceTest, SessionsExpireAndSignOut) {
   EXPECT_EQ(call(t, "Action=DescribeVpcs").status, 401);
   EXPECT_EQ(api_->handle(HttpRequest{"GET", "/console/session", {{"Cookie", t.first}}, "", "", "", "", false}).status,
             401);
+}
+
+// A reload that removes a key ends the sessions signed in with it at once; so does
+// a new secret for the same key. The other sessions go on.
+TEST_F(ConsoleServiceTest, SessionsOfAKeyARemovedOrRotatedByAReloadEnd) {
+  auto provider = signIn("AKPROVIDER", "provider-secret");
+  auto consumer = signIn("AKCONSUMER", "consumer-secret");
+  model::RegionConfig next = region_;
+  next.accounts.erase(next.accounts.begin() + 1);
+  ctx_->replaceSettings({next, control::Limits{}});
+  // Even before the daemon tells the console, the session's next call is refused.
+  EXPECT_EQ(call(consumer, "Action=DescribeVpcs").status, 401);
+  EXPECT_EQ(api_->settingsChanged(), 0u) << "that session has ended already";
+  EXPECT_EQ(call(provider, "Action=DescribeVpcs").status, 200);
+  EXPECT_EQ(post("/console/session", "accessKeyId=AKCONSUMER&secretAccessKey=consumer-secret").status, 401);
+
+  next.accounts[0].secretAccessKey = "provider-rotated";
+  ctx_->replaceSettings({next, control::Limits{}});
+  EXPECT_EQ(api_->settingsChanged(), 1u);  // ended by the reload, before any call
+  EXPECT_EQ(call(provider, "Action=DescribeVpcs").status, 401);
+  EXPECT_EQ(post("/console/session", "accessKeyId=AKPROVIDER&secretAccessKey=provider-secret").status, 401);
+  auto again = signIn("AKPROVIDER", "provider-rotated");
+  EXPECT_EQ(call(again, "Action=DescribeVpcs").status, 200);
 }
 
 TEST_F(ConsoleServiceTest, TrafficChartsReadCloudWatchAsTheSessionsAccount) {

@@ -25,8 +25,7 @@ class ElbQueryEnvelopeTest : public ::testing::Test {
     store_ = std::move(store::openSqliteStore(dir_, control::storeIndexer()).value());
     region_.zoneIds = {"use1-az1", "use1-az2"};
     region_.accounts = {{"111111111111", "provider", "AKPROVIDER", "provider-secret"}};
-    ctx_ = std::make_unique<control::ControlContext>(
-        control::ControlContext{*store_, clock_, random_, region_, control::Limits{}});
+    ctx_ = std::make_unique<control::ControlContext>(*store_, clock_, random_, region_, control::Limits{});
     api_ = std::make_unique<ApiService>(*ctx_);
   }
   void TearDown() override {

@@ -67,6 +67,28 @@ TEST(AccountThrottle, OneAccountEmptyingItsBucketLeavesTheOtherAlone) {
   EXPECT_FALSE(t.admit("111111111111", false));
 }
 
+// A reload: an added account gets its own full buckets (throttled like the others,
+// not admitted without limit as an unknown account is), a removed one's are dropped,
+// and one that stays keeps its state (a reload does not refill an emptied bucket).
+TEST(AccountThrottle, AReloadGivesNewAccountsBucketsAndKeepsTheRunningOnes) {
+  ManualClock clock(start());
+  auto region = twoAccounts();
+  ThrottleConfig cfg;
+  cfg.mutatingRate = 1;
+  cfg.mutatingBurst = 2;
+  AccountThrottle t(cfg, region, clock);
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(t.admit("111111111111", false));
+  EXPECT_FALSE(t.admit("111111111111", false));
+
+  region.accounts.erase(region.accounts.begin() + 1);  // 222222222222 goes
+  region.accounts.push_back({"333333333333", "carol", "AK3", "s3"});
+  t.setAccounts(region);
+  EXPECT_EQ(t.accountCount(), 2u);
+  EXPECT_FALSE(t.admit("111111111111", false)) << "a reload refilled a running account's bucket";
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(t.admit("333333333333", false));
+  EXPECT_FALSE(t.admit("333333333333", false)) << "the new account has no bucket";
+}
+
 TEST(AccountThrottle, DisabledAdmitsEverything) {
   ManualClock clock(start());
   auto region = twoAccounts();

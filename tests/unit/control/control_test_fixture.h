@@ -29,12 +29,19 @@ class ControlFixture : public store::testing::StoreFixture {
     if (HasFatalFailure()) return;
     region_.zoneIds = {"use1-az1", "use1-az2"};
     region_.accounts = {{kProvider, "provider", "AKP", "sp"}, {kConsumer, "consumer", "AKC", "sc"}};
-    ctx_ = std::make_unique<ControlContext>(ControlContext{*store_, clock_, random_, region_, Limits{}});
+    ctx_ = std::make_unique<ControlContext>(*store_, clock_, random_, region_, Limits{});
   }
   store::Indexer indexer() const override { return storeIndexer(); }
   void TearDown() override {
     ctx_.reset();
     StoreFixture::TearDown();
+  }
+
+  // A limit as a reload sets it (ControlContext::replaceSettings).
+  void setLimit(int Limits::*field, int value) {
+    Limits l = ctx_->limits();
+    l.*field = value;
+    ctx_->replaceSettings({ctx_->settings()->region, l});
   }
 
   CallContext as(const std::string& account, bool dryRun = false) { return CallContext{account, "req", dryRun}; }

@@ -29,7 +29,7 @@ class ElbServiceTest : public ::testing::Test {
     store_ = std::move(s.value());
     region_.zoneIds = {"use1-az1", "use1-az2", "use1-az3"};
     region_.accounts = {{kProvider, "provider", "AK1", "S1"}, {kOther, "consumer", "AK2", "S2"}};
-    ctx_ = std::make_unique<ControlContext>(ControlContext{*store_, clock_, random_, region_, Limits{}});
+    ctx_ = std::make_unique<ControlContext>(*store_, clock_, random_, region_, Limits{});
     vpc_ = addVpc(kProvider, "10.0.0.0/16");
     subnetA_ = addSubnet(kProvider, vpc_, "10.0.1.0/24", "use1-az1");
     subnetB_ = addSubnet(kProvider, vpc_, "10.0.2.0/24", "use1-az2");
@@ -584,10 +584,12 @@ TEST_F(ElbServiceTest, ModifyTargetGroupChangesHealthChecksOnly) {
 }
 
 TEST_F(ElbServiceTest, QuotasAreEnforcedPerAccountAndGroup) {
-  ctx_->limits.loadBalancersPerAccount = 1;
-  ctx_->limits.targetsPerTargetGroup = 2;
-  ctx_->limits.listenersPerLoadBalancer = 1;
-  ctx_->limits.targetGroupsPerAccount = 2;
+  Limits limits;
+  limits.loadBalancersPerAccount = 1;
+  limits.targetsPerTargetGroup = 2;
+  limits.listenersPerLoadBalancer = 1;
+  limits.targetGroupsPerAccount = 2;
+  ctx_->replaceSettings({region_, limits});
   LoadBalancer lb = makeLb("only", {subnetA_});
   ElbService svc(*ctx_);
   CreateLoadBalancerInput more;

@@ -263,7 +263,7 @@ TEST(EndpointStateHistory, KeepsTheLastChangesOnlyAndOldRecordsReadEmpty) {
 // Pages walk the owner index from the token's id (issue 14): every endpoint once,
 // in id order, filters applied before the page is cut, and the same tokens as before.
 TEST_F(EndpointServiceTest, DescribeVpcEndpointsPagesThroughEveryEndpointOnce) {
-  ctx_->limits.interfaceEndpointsPerVpc = 20;
+  setLimit(&Limits::interfaceEndpointsPerVpc, 20);
   auto svc = publish(false);
   auto a = makeVpc(kConsumer, "10.1.0.0/16");
   auto b = makeVpc(kConsumer, "10.2.0.0/16");
@@ -312,7 +312,7 @@ TEST_F(EndpointServiceTest, DescribeVpcEndpointsPagesThroughEveryEndpointOnce) {
 // indexes: after a restart (the store reloads them from its objects) they must
 // still see every endpoint written before it.
 TEST_F(EndpointServiceTest, QuotaClientTokenAndAddressesHoldAfterRestart) {
-  ctx_->limits.interfaceEndpointsPerVpc = 3;
+  setLimit(&Limits::interfaceEndpointsPerVpc, 3);
   auto svc = publish(false);
   auto vpc = makeVpc(kConsumer, "10.1.0.0/16");
   auto sub = makeSubnet(vpc, "10.1.1.0/24", "use1-az1", kConsumer);
@@ -328,7 +328,7 @@ TEST_F(EndpointServiceTest, QuotaClientTokenAndAddressesHoldAfterRestart) {
   auto reopened = store::openSqliteStore(dir_, indexer());
   ASSERT_TRUE(reopened.ok());
   store_ = std::move(*reopened);
-  ctx_ = std::make_unique<ControlContext>(ControlContext{*store_, clock_, random_, region_, ctx_->limits});
+  ctx_ = std::make_unique<ControlContext>(*store_, clock_, random_, region_, ctx_->limits());
 
   auto again = endpointTo(svc.serviceName, vpc, {sub.id.str()});
   again.clientToken = "token-1";
@@ -351,6 +351,7 @@ TEST_F(EndpointServiceTest, ServicesAreInvisibleWithoutPermission) {
   auto svc = publish(false);
   auto outsider = as("333333333333");
   region_.accounts.push_back({"333333333333", "outsider", "AKO", "so"});
+  ctx_->replaceSettings({region_, ctx_->limits()});
   auto list = eps().describeVpcEndpointServices(outsider, {}, {}, {});
   ASSERT_TRUE(list.ok());
   for (const auto& s : list->items) EXPECT_NE(s.service.serviceName, svc.serviceName);

@@ -39,7 +39,7 @@ TEST_F(SecurityGroupIndexTest, GroupsFromBeforeTheIndexAreFoundAfterARebuild) {
 }
 
 TEST_F(SecurityGroupIndexTest, QuotaCountsOnlyTheVpcAndFollowsDeletes) {
-  ctx_->limits.securityGroupsPerVpc = 3;  // the default group and two more
+  setLimit(&Limits::securityGroupsPerVpc, 3);  // the default group and two more
   auto a = makeVpc(kProvider, "10.0.0.0/16");
   auto b = makeVpc(kProvider, "10.1.0.0/16");
   for (auto name : {"one", "two"})

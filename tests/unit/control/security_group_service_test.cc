@@ -76,7 +76,7 @@ TEST_F(SecurityGroupServiceTest, AnotherAccountsVpcIsNotFound) {
 }
 
 TEST_F(SecurityGroupServiceTest, GroupLimitCountsTheDefaultGroup) {
-  ctx_->limits.securityGroupsPerVpc = 3;
+  setLimit(&Limits::securityGroupsPerVpc, 3);
   auto vpc = makeVpc();
   makeGroup(vpc, "a");
   makeGroup(vpc, "b");
@@ -229,7 +229,7 @@ TEST_F(SecurityGroupServiceTest, GroupSourcesMustBeTheCallersInTheSameVpc) {
 }
 
 TEST_F(SecurityGroupServiceTest, RuleLimitIsPerDirectionAndAllOrNothing) {
-  ctx_->limits.rulesPerSecurityGroup = 3;
+  setLimit(&Limits::rulesPerSecurityGroup, 3);
   auto vpc = makeVpc();
   auto g = makeGroup(vpc, "web");
   auto four = svc().authorize(as(kProvider),

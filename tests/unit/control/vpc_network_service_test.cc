@@ -129,7 +129,7 @@ TEST_F(VpcNetworkFixture, AclEntriesAreValidatedOrderedAndReplaceable) {
 }
 
 TEST_F(VpcNetworkFixture, EntryLimitPerDirection) {
-  ctx_->limits.networkAclEntriesPerDirection = 2;
+  setLimit(&Limits::networkAclEntriesPerDirection, 2);
   auto vpc = makeVpc();
   VpcNetworkService svc(*ctx_);
   auto acl = svc.createNetworkAcl(as(kProvider), {vpc.id.str(), "", {}});
@@ -233,7 +233,7 @@ TEST_F(VpcNetworkFixture, RegionsAttributesAndPrefixLists) {
   ASSERT_EQ(regions->size(), 1u);
   EXPECT_EQ((*regions)[0].regionName, region_.name);
   EXPECT_EQ(svc.describeRegions(as(kProvider), {{"mars-1"}, {}, false}).status().code(), err::kInvalidParameterValue);
-  ctx_->limits.securityGroupsPerInterface = 7;
+  setLimit(&Limits::securityGroupsPerInterface, 7);
   auto attrs = svc.describeAccountAttributes(as(kProvider), {"vpc-max-security-groups-per-interface"});
   ASSERT_TRUE(attrs.ok());
   EXPECT_EQ((*attrs)[0].values, std::vector<std::string>{"7"});
