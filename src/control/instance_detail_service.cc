@@ -137,12 +137,12 @@ Status InstanceService::modifyInstanceAttribute(const CallContext& call, const M
                        i.id.str());
     if (in.instanceType || in.userData || in.ebsOptimized) LP_RETURN_IF_ERROR(needStopped(i));
     if (in.instanceType) {
-      const auto* now = model::findInstanceType(i.instanceType);
+      const auto* image = model::findImage(i.imageId);
       const auto* next = model::findInstanceType(*in.instanceType);
-      if (now && now->architecture != next->architecture)
+      if (image && image->architecture != next->architecture)
         return err::make(err::kInvalidInstanceAttributeValue,
                          "The instance type '{}' does not support the architecture of the instance's image ({}).",
-                         *in.instanceType, now->architecture);
+                         *in.instanceType, image->architecture);
     }
     std::optional<NetworkInterface> eni;
     std::vector<model::SecurityGroupId> groups;

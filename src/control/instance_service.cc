@@ -167,6 +167,11 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
   std::string type = in.instanceType.empty() ? "m1.small" : in.instanceType;
   const model::InstanceTypeInfo* typeInfo = model::findInstanceType(type);
   if (!typeInfo) return err::make(err::kInvalidParameterValue, "Invalid value '{}' for InstanceType.", in.instanceType);
+  if (typeInfo->architecture != image->architecture)
+    return err::make(err::kInvalidParameterValue,
+                     "The architecture '{}' of the specified instance type does not match the architecture '{}' of "
+                     "the specified AMI.",
+                     typeInfo->architecture, image->architecture);
   std::string credits = in.creditSpecification;
   if (!credits.empty() && credits != "standard" && credits != "unlimited")
     return err::badValue("CreditSpecification.CpuCredits", credits);

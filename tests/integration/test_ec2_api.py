@@ -242,7 +242,7 @@ def test_security_groups_per_interface_limit_everywhere(d):
                       "--subnet-id", sid, "--security-group-ids", *six)
     assert err.code == limit
     assert code_of(ec2.create_vpc_endpoint, VpcEndpointType="Interface", VpcId=vid, SubnetIds=[sid],
-                   SecurityGroupIds=six, ServiceName="com.amazonaws.us-east-1.ec2") == limit
+                   SecurityGroupIds=six, ServiceName="com.amazonaws.us-east-1.ec2", PrivateDnsEnabled=False) == limit
     assert ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vid]}])["NetworkInterfaces"] == []
     assert ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vid]}])["VpcEndpoints"] == []
 
@@ -254,7 +254,8 @@ def test_security_groups_per_interface_limit_everywhere(d):
     ec2.modify_network_interface_attribute(NetworkInterfaceId=eni, SourceDestCheck={"Value": False})
     assert ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["SourceDestCheck"] is False
     ep = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vid, SubnetIds=[sid], SecurityGroupIds=six[:5],
-                                 ServiceName="com.amazonaws.us-east-1.ec2")["VpcEndpoint"]["VpcEndpointId"]
+                                 ServiceName="com.amazonaws.us-east-1.ec2",
+                                 PrivateDnsEnabled=False)["VpcEndpoint"]["VpcEndpointId"]
     assert code_of(ec2.modify_vpc_endpoint, VpcEndpointId=ep, AddSecurityGroupIds=[six[5]]) == limit
     groups = ec2.describe_vpc_endpoints(VpcEndpointIds=[ep])["VpcEndpoints"][0]["Groups"]
     assert sorted(g["GroupId"] for g in groups) == sorted(six[:5])
@@ -374,13 +375,15 @@ def test_delete_vpc_refuses_while_anything_is_inside(d):
     acl = ec2.create_network_acl(VpcId=vid)["NetworkAcl"]["NetworkAclId"]
     lb = elb.create_load_balancer(Name="lp-ec2api-nlb", Type="network", Scheme="internal",
                                   Subnets=[sid])["LoadBalancers"][0]["LoadBalancerArn"]
-    ep = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vid, SubnetIds=[sid],
+    ep = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vid, SubnetIds=[sid], PrivateDnsEnabled=False,
                                  ServiceName="com.amazonaws.us-east-1.ec2")["VpcEndpoint"]["VpcEndpointId"]
     iid = ec2.run_instances(ImageId="ami-0d3b1e2c4a5f60712", InstanceType="t3.nano", MinCount=1, MaxCount=1,
                             SubnetId=sid, SecurityGroupIds=[sg])["Instances"][0]["InstanceId"]
 
     def refused():
-        return code_of(ec2.delete_vpc, VpcId=vid) == "DependencyViolation"
+        with pytest.raises(ClientError) as e:
+            ec2.delete_vpc(VpcId=vid)
+        return e.value.response["Error"]["Code"] == "DependencyViolation"
 
     assert refused()
     ec2.terminate_instances(InstanceIds=[iid])
@@ -403,3 +406,17 @@ def test_delete_vpc_refuses_while_anything_is_inside(d):
     # Only the secondary block, main route table, default ACL and default group are left: they go with it.
     ec2.delete_vpc(VpcId=vid)
     assert code_of(ec2.describe_vpcs, VpcIds=[vid]) == "InvalidVpcID.NotFound"
+
+    # Each of the things without a subnet holds a VPC back on its own.
+    for make, drop in [
+            (lambda v: ec2.create_security_group(GroupName="x", Description="x", VpcId=v)["GroupId"],
+             lambda x: ec2.delete_security_group(GroupId=x)),
+            (lambda v: ec2.create_route_table(VpcId=v)["RouteTable"]["RouteTableId"],
+             lambda x: ec2.delete_route_table(RouteTableId=x)),
+            (lambda v: ec2.create_network_acl(VpcId=v)["NetworkAcl"]["NetworkAclId"],
+             lambda x: ec2.delete_network_acl(NetworkAclId=x))]:
+        vid = ec2.create_vpc(CidrBlock="10.72.0.0/16")["Vpc"]["VpcId"]
+        thing = make(vid)
+        assert refused(), thing
+        drop(thing)
+        ec2.delete_vpc(VpcId=vid)

@@ -339,9 +339,9 @@ TEST_F(InstanceFixture, InstanceTargetsResolveToThePrimaryAddressAndLeaveOnTermi
 
 TEST_F(InstanceFixture, InstanceTypesAreTheOnesRunInstancesAccepts) {
   InstanceService svc(*ctx_);
-  auto all = svc.describeInstanceTypes(as(kProvider), {});
-  ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->items.size(), model::instanceTypeCatalog().size());
+  auto types = svc.describeInstanceTypes(as(kProvider), {});
+  ASSERT_TRUE(types.ok());
+  EXPECT_EQ(types->items.size(), model::instanceTypeCatalog().size());
   auto one = svc.describeInstanceTypes(as(kProvider), {{"t3.micro"}, {}, {}});
   ASSERT_TRUE(one.ok());
   ASSERT_EQ(one->items.size(), 1u);
@@ -359,15 +359,20 @@ TEST_F(InstanceFixture, InstanceTypesAreTheOnesRunInstancesAccepts) {
   EXPECT_EQ(first->items.size(), 5u);
   EXPECT_FALSE(first->nextToken.empty());
   // Every type described is accepted; a well-formed unknown one is not.
-  for (const auto& t : all->items) {
+  for (const auto& t : types->items) {
     auto in = base();
     in.instanceType = t.name;
+    for (const auto& image : model::imageCatalog())
+      if (image.architecture == t.architecture) in.imageId = image.id;
     EXPECT_TRUE(InstanceService(*ctx_).runInstances(as(kProvider, true), in).status().code() == "DryRunOperation")
         << t.name;
   }
   auto in = base();
   in.instanceType = "x9.huge";
   EXPECT_EQ(run(in).status().code(), "InvalidParameterValue");
+  in.instanceType = "t4g.micro";  // arm64, and the image is x86_64
+  EXPECT_EQ(run(in).status().code(), "InvalidParameterValue");
+  EXPECT_TRUE(all<model::Instance>().empty());
 }
 
 TEST_F(InstanceFixture, RootVolumesLiveAndDieWithTheirInstances) {
