@@ -350,7 +350,7 @@ def test_what_terraform_reads_and_changes_on_an_instance(d):
     assert [g["GroupId"] for g in inst["NetworkInterfaces"][0]["Groups"]] == [sg]
     assert base64.b64decode(attr("userData")["UserData"]["Value"]) == b"#!/bin/sh\necho second\n"
     assert ec2.describe_instance_credit_specifications(InstanceIds=[iid])["InstanceCreditSpecifications"] == [
-        {"InstanceId": iid, "CpuCredits": "standard"}]
+        {"InstanceId": iid, "CpuCredits": "unlimited"}]
     assert ec2.describe_volumes(VolumeIds=[vol_id])["Volumes"][0]["State"] == "in-use"
 
     # Protection off: terminate, and the root volume goes with the instance.

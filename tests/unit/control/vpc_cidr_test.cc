@@ -29,7 +29,7 @@ TEST(SecondaryCidrRules, SizeOverlapRangesAndCount) {
   auto ten = vpcWith("10.0.0.0/16");
   EXPECT_EQ(refusal(ten, "10.1.0.0/16"), "");
   EXPECT_EQ(refusal(ten, "10.1.0.0/28"), "");
-  EXPECT_EQ(refusal(ten, "10.1.0.0/15"), "InvalidVpc.Range");  // larger than /16
+  EXPECT_EQ(refusal(ten, "10.2.0.0/15"), "InvalidVpc.Range");  // larger than /16
   EXPECT_EQ(refusal(ten, "10.1.0.0/29"), "InvalidVpc.Range");  // smaller than /28
   EXPECT_EQ(refusal(ten, "10.0.128.0/17"), "InvalidVpc.Range");  // overlaps the primary
   EXPECT_EQ(refusal(ten, "10.1.0.1/16"), "InvalidParameterValue");  // not a network address
