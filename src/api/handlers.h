@@ -12,6 +12,9 @@ void registerEc2VpcHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2SubnetHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2SecurityGroupHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2NetworkInterfaceHandlers(Router& r, control::ControlContext& ctx);
+// Instances, images; instance types, volumes, instance attributes, reboot.
+void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx);
+void registerEc2InstanceDetailHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2TagHandlers(Router& r, control::ControlContext& ctx);
 // Endpoint services, endpoints, permissions, connections.
 void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx);
@@ -31,6 +34,8 @@ inline void registerAllHandlers(Router& r, control::ControlContext& ctx, const m
   registerEc2SubnetHandlers(r, ctx);
   registerEc2SecurityGroupHandlers(r, ctx);
   registerEc2NetworkInterfaceHandlers(r, ctx);
+  registerEc2InstanceHandlers(r, ctx);
+  registerEc2InstanceDetailHandlers(r, ctx);
   registerEc2TagHandlers(r, ctx);
   registerEc2EndpointHandlers(r, ctx);
   registerEc2NotificationHandlers(r, ctx);

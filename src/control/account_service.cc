@@ -57,6 +57,7 @@ Result<std::vector<AccountAttribute>> AccountService::describeAccountAttributes(
       {"supported-platforms", {"VPC"}},
       {"default-vpc", {"none"}},
       {"vpc-max-security-groups-per-interface", {std::to_string(l.securityGroupsPerInterface)}},
+      {"max-instances", {std::to_string(l.instancesPerAccount)}},
       {"max-elastic-ips", {"0"}},
       {"vpc-max-elastic-ips", {"0"}},
   };

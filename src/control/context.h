@@ -40,8 +40,10 @@ struct Limits {
   int listenersPerLoadBalancer = 50;
   int routeTablesPerVpc = 200;
   int networkAclsPerVpc = 200;
-  int networkAclEntriesPerDirection = 20;
-  int securityGroupsPerInterface = 5;  // reported by DescribeAccountAttributes  // per ACL, inbound and outbound each, as AWS's default
+  int networkAclEntriesPerDirection = 20;  // per ACL, inbound and outbound each, as AWS's default
+  int securityGroupsPerInterface = 5;
+  int instancesPerAccount = 100;  // not terminated (AWS's default vCPU quota allows about this many small ones)
+  int cidrBlocksPerVpc = 5;       // IPv4, the primary included
 };
 
 // What a reload may replace while requests run. A new limit is a field of Limits

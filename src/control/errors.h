@@ -45,6 +45,12 @@ inline constexpr std::string_view kSubnetLimitExceeded = "SubnetLimitExceeded";
 inline constexpr std::string_view kInsufficientFreeAddresses = "InsufficientFreeAddressesInSubnet";
 inline constexpr std::string_view kInvalidAvailabilityZone = "InvalidAvailabilityZone";
 inline constexpr std::string_view kZoneNotFound = "InvalidZone.NotFound";
+// Secondary VPC CIDR blocks.
+inline constexpr std::string_view kInvalidVpcRangeRestricted = "InvalidVpc.Range";
+inline constexpr std::string_view kCidrLimitExceeded = "CidrLimitExceeded";
+inline constexpr std::string_view kCidrBlockInUse = "InvalidCidrBlock.InUse";
+inline constexpr std::string_view kVpcCidrAssociationNotFound = "InvalidVpcCidrBlockAssociationID.NotFound";
+inline constexpr std::string_view kVpcCidrAssociationMalformed = "InvalidVpcCidrBlockAssociationId.Malformed";
 
 // Route tables, network ACLs, prefix lists.
 inline constexpr std::string_view kRouteTableNotFound = "InvalidRouteTableID.NotFound";
@@ -84,6 +90,19 @@ inline constexpr std::string_view kEniMalformed = "InvalidNetworkInterfaceId.Mal
 inline constexpr std::string_view kEniInUse = "InvalidNetworkInterface.InUse";
 inline constexpr std::string_view kEniLimitExceeded = "NetworkInterfaceLimitExceeded";
 inline constexpr std::string_view kInvalidIpAddressInUse = "InvalidIPAddress.InUse";
+inline constexpr std::string_view kSecurityGroupsPerInterfaceLimitExceeded = "SecurityGroupsPerInterfaceLimitExceeded";
+
+// Instances, images, instance types, volumes.
+inline constexpr std::string_view kInstanceNotFound = "InvalidInstanceID.NotFound";
+inline constexpr std::string_view kInstanceMalformed = "InvalidInstanceID.Malformed";
+inline constexpr std::string_view kIncorrectInstanceState = "IncorrectInstanceState";
+inline constexpr std::string_view kAmiNotFound = "InvalidAMIID.NotFound";
+inline constexpr std::string_view kAmiMalformed = "InvalidAMIID.Malformed";
+inline constexpr std::string_view kInstanceLimitExceeded = "InstanceLimitExceeded";
+inline constexpr std::string_view kInvalidInstanceType = "InvalidInstanceType";
+inline constexpr std::string_view kInvalidInstanceAttributeValue = "InvalidInstanceAttributeValue";
+inline constexpr std::string_view kVolumeNotFound = "InvalidVolume.NotFound";
+inline constexpr std::string_view kVolumeMalformed = "InvalidVolumeID.Malformed";
 
 // Tags.
 inline constexpr std::string_view kTagKeyMalformed = "InvalidTagKey.Malformed";

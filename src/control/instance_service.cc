@@ -1,7 +1,6 @@
 #include "control/instance_service.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "common/strings.h"
 #include "control/ip_allocation.h"
@@ -101,6 +100,7 @@ InstanceInfo render(const View& v, const ControlContext& ctx, const CallContext&
   }
   if (auto eni = v.get<NetworkInterface>(i.networkInterfaceId)) {
     info.eniStatus = eni->status;
+    info.sourceDestCheck = eni->sourceDestCheck;
     info.eniTags = eni->tags;
   }
   info.instance = std::move(i);
@@ -121,15 +121,16 @@ Result<int> countParam(const std::string& v, std::string_view name) {
 
 // Splits TagSpecifications by resource type: instance, network-interface; volume
 // is accepted (an instance here has no volumes to tag), anything else refused.
-Status splitTagSpecs(const std::vector<TagSpecification>& specs, model::Tags& instanceTags, model::Tags& eniTags) {
-  std::vector<TagSpecification> forInstance, forEni;
+Status splitTagSpecs(const std::vector<TagSpecification>& specs, model::Tags& instanceTags, model::Tags& eniTags,
+                     model::Tags& volumeTags) {
+  std::vector<TagSpecification> forInstance, forEni, forVolume;
   for (const auto& s : specs) {
     if (s.resourceType == "instance") {
       forInstance.push_back(s);
     } else if (s.resourceType == "network-interface") {
       forEni.push_back(s);
     } else if (s.resourceType == "volume") {
-      LP_RETURN_IF_ERROR(validateTags(s.tags));
+      forVolume.push_back(s);
     } else if (s.resourceType.empty()) {
       return err::missing("TagSpecification.N.ResourceType");
     } else {
@@ -139,12 +140,8 @@ Status splitTagSpecs(const std::vector<TagSpecification>& specs, model::Tags& in
   }
   LP_ASSIGN_OR_RETURN(instanceTags, tagsFromSpecs(forInstance, "instance"));
   LP_ASSIGN_OR_RETURN(eniTags, tagsFromSpecs(forEni, "network-interface"));
+  LP_ASSIGN_OR_RETURN(volumeTags, tagsFromSpecs(forVolume, "volume"));
   return Status::Ok();
-}
-
-bool validInstanceType(const std::string& t) {
-  static const std::regex kType("[a-z][a-z0-9-]*\\.[a-z0-9]+");
-  return t.size() <= 64 && std::regex_match(t, kType);
 }
 
 Status checkIds(const std::vector<std::string>& ids) {
@@ -156,6 +153,11 @@ Status checkIds(const std::vector<std::string>& ids) {
 
 }  // namespace
 
+InstanceInfo renderInstance(const View& v, const ControlContext& ctx, const CallContext& call, Instance i) {
+  return render(v, ctx, call, std::move(i));
+}
+Status checkInstanceIds(const std::vector<std::string>& ids) { return checkIds(ids); }
+
 Result<Reservation> InstanceService::runInstances(const CallContext& call, const RunInstancesInput& in) {
   if (in.imageId.empty()) return err::missing("ImageId");
   if (!model::isWellFormedId("ami-", in.imageId))
@@ -163,8 +165,22 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
   const model::Image* image = model::findImage(in.imageId);
   if (!image) return err::make(err::kAmiNotFound, "The image id '[{}]' does not exist", in.imageId);
   std::string type = in.instanceType.empty() ? "m1.small" : in.instanceType;
-  if (!validInstanceType(type))
-    return err::make(err::kInvalidParameterValue, "Invalid value '{}' for InstanceType.", in.instanceType);
+  const model::InstanceTypeInfo* typeInfo = model::findInstanceType(type);
+  if (!typeInfo) return err::make(err::kInvalidParameterValue, "Invalid value '{}' for InstanceType.", in.instanceType);
+  if (typeInfo->architecture != image->architecture)
+    return err::make(err::kInvalidParameterValue,
+                     "The architecture '{}' of the specified instance type does not match the architecture '{}' of "
+                     "the specified AMI.",
+                     typeInfo->architecture, image->architecture);
+  std::string credits = in.creditSpecification;
+  if (!credits.empty() && credits != "standard" && credits != "unlimited")
+    return err::badValue("CreditSpecification.CpuCredits", credits);
+  if (!credits.empty() && !typeInfo->burstable)
+    return err::make(err::kInvalidParameterCombination,
+                     "The parameter CreditSpecification is not supported for {} instance type.", type);
+  if (credits.empty()) credits = typeInfo->defaultCredits;
+  if (!in.shutdownBehavior.empty() && in.shutdownBehavior != "stop" && in.shutdownBehavior != "terminate")
+    return err::badValue("InstanceInitiatedShutdownBehavior", in.shutdownBehavior);
   LP_ASSIGN_OR_RETURN(int minCount, countParam(in.minCount, "MinCount"));
   LP_ASSIGN_OR_RETURN(int maxCount, countParam(in.maxCount, "MaxCount"));
   if (minCount > maxCount)
@@ -192,8 +208,8 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
     if (raw->size() > model::kMaxUserDataBytes)
       return err::make(err::kInvalidParameterValue, "User data is limited to {} bytes", model::kMaxUserDataBytes);
   }
-  model::Tags instanceTags, eniTags;
-  LP_RETURN_IF_ERROR(splitTagSpecs(in.tagSpecs, instanceTags, eniTags));
+  model::Tags instanceTags, eniTags, volumeTags;
+  LP_RETURN_IF_ERROR(splitTagSpecs(in.tagSpecs, instanceTags, eniTags, volumeTags));
 
   Reservation out;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
@@ -205,6 +221,7 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
                        "Value ({}) for parameter availabilityZone is invalid. Subnet {} is in {}.",
                        in.availabilityZone, in.subnetId, ctx_.zoneName(call.account, subnet.zoneId));
     LP_ASSIGN_OR_RETURN(auto groups, interfaceGroups(t, call, subnet, in.groupIds));
+    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, groups.size()));
     if (!in.clientToken.empty()) {
       auto prior = t.listIndexed<Instance>(index::kOwnerToken, ownerToken(call.account, in.clientToken));
       if (!prior.empty()) {
@@ -226,11 +243,11 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
       live += i.state != "terminated";
       return true;
     });
-    int room = kInstancesPerAccount - live;
+    int room = ctx_.limits.instancesPerAccount - live;
     if (room < minCount)
       return err::make(err::kInstanceLimitExceeded,
                        "You have requested more instances ({}) than your current instance limit of {} allows.",
-                       minCount, kInstancesPerAccount);
+                       minCount, ctx_.limits.instancesPerAccount);
     int count = std::min(maxCount, room);
     if (call.dryRun) {
       LP_RETURN_IF_ERROR(allocatePrivateIp(t, subnet, in.privateIpAddress).status());
@@ -270,6 +287,13 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
       inst.clientToken = in.clientToken;
       inst.launchTime = now;
       inst.tags = instanceTags;
+      inst.disableApiTermination = in.disableApiTermination.value_or(false);
+      inst.disableApiStop = in.disableApiStop.value_or(false);
+      inst.shutdownBehavior = in.shutdownBehavior.empty() ? "stop" : in.shutdownBehavior;
+      inst.ebsOptimized = in.ebsOptimized.value_or(false);
+      inst.creditSpecification = credits;
+      inst.rootVolumeId = model::VolumeId::generate(ctx_.random);
+      inst.volumeTags = volumeTags;
       t.put(inst);
       out.instances.push_back(render(t, ctx_, call, std::move(inst)));
     }
@@ -340,6 +364,17 @@ Result<std::vector<InstanceStateChange>> InstanceService::changeState(const Call
       found.push_back(std::move(*i));
     }
     for (const auto& i : found) {
+      // As AWS: the protection is checked before the state, and fails the whole call.
+      if (action == model::InstanceAction::kTerminate && i.disableApiTermination)
+        return err::make(err::kOperationNotPermitted,
+                         "The instance '{}' may not be terminated. Modify its 'disableApiTermination' instance "
+                         "attribute and try again.",
+                         i.id.str());
+      if (action == model::InstanceAction::kStop && i.disableApiStop)
+        return err::make(err::kOperationNotPermitted,
+                         "The instance '{}' may not be stopped. Modify its 'disableApiStop' instance attribute and "
+                         "try again.",
+                         i.id.str());
       if (!model::nextState(i.stateValue(), action))
         return err::make(err::kIncorrectInstanceState,
                          "This instance '{}' is not in a state from which it can be {}.", i.id.str(),
@@ -360,6 +395,7 @@ Result<std::vector<InstanceStateChange>> InstanceService::changeState(const Call
         i.stateReasonCode.clear();
         i.stateReasonMessage.clear();
       } else {
+        i.rebootsDone = i.rebootsRequested;  // a stop or terminate supersedes a reboot under way
         i.stateTransitionReason = "User initiated (" + now.substr(0, 19) + " GMT)";
         i.stateReasonCode = "Client.UserInitiatedShutdown";
         i.stateReasonMessage = "Client.UserInitiatedShutdown: User initiated shutdown";

@@ -18,20 +18,6 @@
 
 namespace lp::control {
 
-namespace err {
-// Instances and images (AWS's spellings; all HTTP 400).
-inline constexpr std::string_view kInstanceNotFound = "InvalidInstanceID.NotFound";
-inline constexpr std::string_view kInstanceMalformed = "InvalidInstanceID.Malformed";
-inline constexpr std::string_view kIncorrectInstanceState = "IncorrectInstanceState";
-inline constexpr std::string_view kAmiNotFound = "InvalidAMIID.NotFound";
-inline constexpr std::string_view kAmiMalformed = "InvalidAMIID.Malformed";
-inline constexpr std::string_view kInstanceLimitExceeded = "InstanceLimitExceeded";
-}  // namespace err
-
-// Instances per account that are not terminated (AWS's default vCPU quota allows
-// about this many small instances).
-inline constexpr int kInstancesPerAccount = 100;
-
 struct RunInstancesInput {
   std::string imageId;
   std::string instanceType;
@@ -45,6 +31,41 @@ struct RunInstancesInput {
   std::string availabilityZone;  // Placement.AvailabilityZone, must be the subnet's
   std::string clientToken;
   std::vector<TagSpecification> tagSpecs;  // instance, network-interface, volume
+  std::string creditSpecification;         // CreditSpecification.CpuCredits (t-types)
+  std::optional<bool> disableApiTermination;
+  std::optional<bool> disableApiStop;
+  std::string shutdownBehavior;  // InstanceInitiatedShutdownBehavior: stop | terminate
+  std::optional<bool> ebsOptimized;
+};
+
+// ModifyInstanceAttribute: exactly one of these per call, as AWS.
+struct ModifyInstanceAttributeInput {
+  std::string instanceId;
+  std::optional<std::string> instanceType;  // stopped only
+  std::optional<std::string> userData;      // base64; stopped only
+  std::optional<bool> disableApiTermination;
+  std::optional<bool> disableApiStop;
+  std::optional<std::string> shutdownBehavior;
+  std::optional<bool> ebsOptimized;  // stopped only
+  std::optional<bool> sourceDestCheck;
+  std::vector<std::string> groupIds;  // GroupId.N; empty = unchanged
+};
+
+// A root EBS volume, derived from its instance (made and deleted with it).
+struct VolumeInfo {
+  std::string volumeId;
+  std::string instanceId;
+  std::string zoneName;
+  int sizeGiB = 8;
+  std::string createTime;
+  std::string state;             // in-use (deleting while its instance shuts down)
+  std::string attachmentState;   // attached | detaching
+  model::Tags tags;
+};
+
+struct CreditSpecification {
+  std::string instanceId;
+  std::string cpuCredits;  // standard | unlimited
 };
 
 // An instance with what AWS renders per caller.
@@ -53,6 +74,7 @@ struct InstanceInfo {
   std::string zoneName;
   std::vector<std::pair<std::string, std::string>> groups;  // id, name
   std::string eniStatus;  // its primary interface's status ("" once gone)
+  bool sourceDestCheck = true;  // its primary interface's
   model::Tags eniTags;
 };
 
@@ -95,9 +117,24 @@ class InstanceService {
                                                                          const std::string& id,
                                                                          const std::string& attribute);
 
+  // instance_detail_service.cc
+  Status modifyInstanceAttribute(const CallContext& call, const ModifyInstanceAttributeInput& in);
+  // Running instances only (IncorrectInstanceState otherwise); the instance supervisor
+  // restarts their processes. UserData does not run again.
+  Status rebootInstances(const CallContext& call, const std::vector<std::string>& ids);
+  Result<Page<model::InstanceTypeInfo>> describeInstanceTypes(const CallContext& call, const DescribeInput& in);
+  Result<Page<VolumeInfo>> describeVolumes(const CallContext& call, const DescribeInput& in);
+  // Burstable (t-type) instances that are not terminated.
+  Result<Page<CreditSpecification>> describeInstanceCreditSpecifications(const CallContext& call,
+                                                                        const DescribeInput& in);
+
  private:
   ControlContext& ctx_;
 };
+
+// The rendering DescribeInstances uses (zone name, group names, interface status).
+InstanceInfo renderInstance(const View& v, const ControlContext& ctx, const CallContext& call, model::Instance i);
+Status checkInstanceIds(const std::vector<std::string>& ids);
 
 // How long a terminated instance stays described (AWS: about an hour).
 inline constexpr int kTerminatedRetentionMinutes = 60;

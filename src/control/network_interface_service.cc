@@ -127,6 +127,13 @@ Result<NetworkInterface> putWorkloadInterface(Txn& t, const ControlContext& ctx,
   return eni;
 }
 
+Status checkGroupsPerInterface(const Limits& limits, size_t count) {
+  if (static_cast<int>(count) > limits.securityGroupsPerInterface)
+    return err::make(err::kSecurityGroupsPerInterfaceLimitExceeded,
+                     "The maximum number of security groups per interface has been reached.");
+  return Status::Ok();
+}
+
 std::string attachmentIdFor(const std::string& interfaceId) {
   std::string_view hex(interfaceId);
   hex.remove_prefix(std::min(hex.size(), model::NetworkInterfaceId::prefix().size()));
@@ -149,6 +156,7 @@ Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(con
     LP_ASSIGN_OR_RETURN(Subnet subnet, findOwned<Subnet>(t, call, in.subnetId, err::kSubnetMalformed,
                                                          err::kSubnetNotFound, "subnet ID"));
     LP_ASSIGN_OR_RETURN(auto groups, interfaceGroups(t, call, subnet, in.groupIds));
+    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, groups.size()));
 
     if (!in.clientToken.empty()) {
       auto prior = t.listIndexed<NetworkInterface>(index::kOwnerToken, ownerToken(call.account, in.clientToken));
@@ -236,6 +244,50 @@ Status NetworkInterfaceService::deleteNetworkInterface(const CallContext& call, 
       return err::make(err::kEniInUse, "The network interface '{}' is currently in use.", id);
     if (call.dryRun) return err::dryRun();
     t.erase<NetworkInterface>(e.id);
+    return Status::Ok();
+  });
+}
+
+Status NetworkInterfaceService::modifyNetworkInterfaceAttribute(const CallContext& call,
+                                                                const ModifyNetworkInterfaceInput& in) {
+  if (in.interfaceId.empty()) return err::missing("NetworkInterfaceId");
+  int named = in.description.has_value() + in.sourceDestCheck.has_value() + !in.groupIds.empty();
+  if (named == 0) return err::make(err::kMissingParameter, "The request must contain exactly one attribute to modify.");
+  if (named > 1)
+    return err::make(err::kInvalidParameterCombination, "Fields for multiple attribute types specified.");
+  if (in.description && in.description->size() > 255)
+    return err::badValue("Description", "...", "Description is too long.");
+  for (const auto& g : in.groupIds)
+    if (!model::isWellFormed<model::SecurityGroupId>(g))
+      return err::make(err::kGroupIdMalformed, "Invalid id: \"{}\" (expecting \"sg-...\")", g);
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(NetworkInterface e, findOwned<NetworkInterface>(t, call, in.interfaceId, err::kEniMalformed,
+                                                                        err::kEniNotFound, "networkInterface ID"));
+    if (e.requesterManaged)
+      return err::make(err::kOperationNotPermitted, "You are not allowed to manage '{}' attachments.",
+                       e.interfaceType);
+    std::vector<model::SecurityGroupId> groups;
+    if (!in.groupIds.empty()) {
+      auto subnet = t.get<Subnet>(e.subnetId);
+      if (!subnet) return err::make(err::kInternalError, "The interface's subnet is missing.");
+      LP_ASSIGN_OR_RETURN(groups, interfaceGroups(t, call, *subnet, in.groupIds));
+      LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, groups.size()));
+    }
+    if (call.dryRun) return err::dryRun();
+    if (in.description) e.description = *in.description;
+    if (in.sourceDestCheck) e.sourceDestCheck = *in.sourceDestCheck;
+    if (!groups.empty()) {
+      e.groupIds = groups;
+      // An instance's primary interface: DescribeInstances shows the same groups.
+      if (e.managedBy.rfind(model::InstanceId::prefix(), 0) == 0) {
+        if (auto inst = t.get<model::Instance>(e.managedBy)) {
+          inst->groupIds = groups;
+          t.put(*inst);
+        }
+      }
+    }
+    t.put(e);
     return Status::Ok();
   });
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,13 @@ struct CreateNetworkInterfaceInput {
   std::vector<std::string> groupIds;  // empty = the VPC's default group
   std::string clientToken;
   std::vector<TagSpecification> tagSpecs;
+};
+
+struct ModifyNetworkInterfaceInput {
+  std::string interfaceId;
+  std::optional<std::string> description;
+  std::optional<bool> sourceDestCheck;
+  std::vector<std::string> groupIds;  // SecurityGroupId.N; empty = unchanged
 };
 
 // An interface with what AWS renders per caller.
@@ -47,6 +55,10 @@ Result<model::NetworkInterface> putWorkloadInterface(Txn& t, const ControlContex
                                                      const std::string& privateIp, const std::string& description,
                                                      const model::Tags& tags,
                                                      const std::function<void(model::NetworkInterface&)>& adjust);
+// AWS's vpc-max-security-groups-per-interface (Limits::securityGroupsPerInterface),
+// for every kind of interface: workload, instance, endpoint.
+Status checkGroupsPerInterface(const Limits& limits, size_t count);
+
 // The attachment id of an instance's primary interface (derived, so the interface
 // and the instance name the same one without storing it twice).
 std::string attachmentIdFor(const std::string& interfaceId);
@@ -59,6 +71,9 @@ class NetworkInterfaceService {
   Result<Page<NetworkInterfaceInfo>> describeNetworkInterfaces(const CallContext& call, const DescribeInput& in);
   // Requester-managed interfaces answer OperationNotPermitted.
   Status deleteNetworkInterface(const CallContext& call, const std::string& id);
+  // One attribute per call, as AWS: description, sourceDestCheck or the groups (an
+  // instance's primary interface: the instance's groups too).
+  Status modifyNetworkInterfaceAttribute(const CallContext& call, const ModifyNetworkInterfaceInput& in);
 
  private:
   ControlContext& ctx_;

@@ -115,8 +115,12 @@ Result<SubnetInfo> SubnetService::createSubnet(const CallContext& call, const Cr
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
     LP_ASSIGN_OR_RETURN(Vpc vpc, findOwned<Vpc>(t, call, in.vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID"));
-    auto vpcCidr = model::Cidr::parse(vpc.cidrBlock);
-    if (!vpcCidr || !vpcCidr->contains(*cidr))
+    // Any block the VPC has: the primary or an associated secondary one.
+    auto blocks = model::associatedCidrs(vpc);
+    if (std::none_of(blocks.begin(), blocks.end(), [&](const std::string& b) {
+          auto c = model::Cidr::parse(b);
+          return c && c->contains(*cidr);
+        }))
       return err::make(err::kSubnetRange, "The CIDR '{}' is invalid.", in.cidrBlock);
     auto siblings = t.listIndexed<Subnet>(index::kVpc, vpc.id.str());
     for (const auto& s : siblings) {

@@ -287,7 +287,7 @@ Result<RouteTable> VpcNetworkService::createRouteTable(const CallContext& call, 
     out.id = model::RouteTableId::generate(ctx_.random);
     out.ownerId = call.account;
     out.vpcId = vpc.id;
-    out.routes.push_back({vpc.cidrBlock, "local", "CreateRouteTable", "active"});
+    for (const auto& c : model::associatedCidrs(vpc)) out.routes.push_back({c, "local", "CreateRouteTable", "active"});
     out.clientToken = in.clientToken;
     out.createdAt = nowIso(ctx_);
     out.tags = tags;

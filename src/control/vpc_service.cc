@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>
+
 #include "control/security_group_index.h"
 #include "control/vpc_network_service.h"
 #include "model/cidr.h"
 #include "model/endpoint.h"
+#include "model/instance.h"
 
 namespace lp::control {
 
@@ -15,15 +18,36 @@ using model::Vpc;
 
 namespace {
 
+// One field of every block in CidrBlockAssociationSet, the primary first.
+std::vector<std::string> cidrAssociationValues(const Vpc& v, std::string model::VpcCidrAssociation::*field) {
+  std::vector<std::string> out;
+  out.push_back(model::VpcCidrAssociation{v.cidrAssociationId, v.cidrBlock, "associated", ""}.*field);
+  for (const auto& a : v.secondaryCidrs) out.push_back(a.*field);
+  return out;
+}
+
+// Disassociated blocks are described for a while only (pruned on the next write).
+Vpc withoutExpiredCidrs(Vpc v, const ControlContext& ctx) {
+  auto now = ctx.clock.now();
+  std::erase_if(v.secondaryCidrs, [&](const model::VpcCidrAssociation& a) {
+    if (a.state != "disassociated") return false;
+    auto at = parseIso8601(a.changedAt);
+    return !at || now - *at >= std::chrono::minutes(kDisassociatedCidrRetentionMinutes);
+  });
+  return v;
+}
+
 const FilterSpec<Vpc>& vpcFilters() {
   static const FilterSpec<Vpc> spec = [] {
     FilterSpec<Vpc> s;
     s.add("vpc-id", [](const Vpc& v) { return std::vector<std::string>{v.id.str()}; })
         .add("cidr", [](const Vpc& v) { return std::vector<std::string>{v.cidrBlock}; })
-        .add("cidr-block-association.cidr-block", [](const Vpc& v) { return std::vector<std::string>{v.cidrBlock}; })
+        .add("cidr-block-association.cidr-block",
+             [](const Vpc& v) { return cidrAssociationValues(v, &model::VpcCidrAssociation::cidrBlock); })
         .add("cidr-block-association.association-id",
-             [](const Vpc& v) { return std::vector<std::string>{v.cidrAssociationId}; })
-        .add("cidr-block-association.state", [](const Vpc&) { return std::vector<std::string>{"associated"}; })
+             [](const Vpc& v) { return cidrAssociationValues(v, &model::VpcCidrAssociation::associationId); })
+        .add("cidr-block-association.state",
+             [](const Vpc& v) { return cidrAssociationValues(v, &model::VpcCidrAssociation::state); })
         .add("dhcp-options-id", [](const Vpc& v) { return std::vector<std::string>{v.dhcpOptionsId}; })
         .add("is-default", [](const Vpc&) { return std::vector<std::string>{"false"}; })
         .add("owner-id", [](const Vpc& v) { return std::vector<std::string>{v.ownerId}; })
@@ -114,8 +138,10 @@ Result<Page<Vpc>> VpcService::describeVpcs(const CallContext& call, const Descri
     out = paginateInOrder<Vpc>(
         in.page, [](const Vpc& x) -> const std::string& { return x.id.str(); },
         [&](std::string_view from, const std::function<bool(Vpc)>& take) {
-          v.forEachOwned<Vpc>(call.account, in.ids, from,
-                              [&](const Vpc& x) { return !vpcFilters().matches(x, in.filters) || take(x); });
+          v.forEachOwned<Vpc>(call.account, in.ids, from, [&](const Vpc& stored) {
+            Vpc x = withoutExpiredCidrs(stored, ctx_);
+            return !vpcFilters().matches(x, in.filters) || take(std::move(x));
+          });
         });
   });
   return out;
@@ -134,6 +160,11 @@ Status VpcService::deleteVpc(const CallContext& call, const std::string& vpcId) 
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
     if (t.count<model::VpcEndpoint>(index::kVpcQuota, vpc.id.str()) > 0)
       return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
+    // Instances until terminated (their primary interface is checked above too, but
+    // one shutting down keeps the VPC until it is gone, as on AWS).
+    if (t.anyIndexed<model::Instance>(index::kVpc, vpc.id.str(),
+                                      [](const model::Instance& i) { return i.state != "terminated"; }))
+      return err::make(err::kDependencyViolation, "The vpc '{}' has dependencies and cannot be deleted.", vpcId);
     LP_RETURN_IF_ERROR(checkVpcNetworkDependencies(t, vpc));
     if (call.dryRun) return err::dryRun();
     eraseVpcNetworkDefaults(t, vpc);
@@ -145,11 +176,17 @@ Status VpcService::deleteVpc(const CallContext& call, const std::string& vpcId) 
 }
 
 Status VpcService::modifyVpcAttribute(const CallContext& call, const std::string& vpcId,
-                                      std::optional<bool> dnsSupport, std::optional<bool> dnsHostnames) {
+                                      std::optional<bool> dnsSupport, std::optional<bool> dnsHostnames,
+                                      std::optional<bool> addressUsageMetrics) {
   if (vpcId.empty()) return err::missing("VpcId");
-  if (dnsSupport && dnsHostnames)
-    return err::make(err::kInvalidParameterCombination, "Fields for multiple attribute types specified: enableDnsSupport, enableDnsHostnames");
-  if (!dnsSupport && !dnsHostnames)
+  std::vector<std::string> named;
+  if (dnsSupport) named.push_back("enableDnsSupport");
+  if (dnsHostnames) named.push_back("enableDnsHostnames");
+  if (addressUsageMetrics) named.push_back("enableNetworkAddressUsageMetrics");
+  if (named.size() > 1)
+    return err::make(err::kInvalidParameterCombination, "Fields for multiple attribute types specified: {}",
+                     fmt::join(named, ", "));
+  if (named.empty())
     return err::make(err::kMissingParameter, "The request must contain exactly one attribute to modify.");
   return ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
@@ -163,6 +200,7 @@ Status VpcService::modifyVpcAttribute(const CallContext& call, const std::string
       if (!*dnsSupport) vpc.enableDnsHostnames = false;
     }
     if (dnsHostnames) vpc.enableDnsHostnames = *dnsHostnames;
+    if (addressUsageMetrics) vpc.enableNetworkAddressUsageMetrics = *addressUsageMetrics;
     t.put(vpc);
     return Status::Ok();
   });
@@ -184,7 +222,7 @@ Result<VpcAttribute> VpcService::describeVpcAttribute(const CallContext& call, c
   const Vpc& vpc = found->value();
   bool value = attribute == "enableDnsSupport" ? vpc.enableDnsSupport
                : attribute == "enableDnsHostnames" ? vpc.enableDnsHostnames
-                                                   : false;
+                                                   : vpc.enableNetworkAddressUsageMetrics;
   return VpcAttribute{vpc.id, attribute, value};
 }
 

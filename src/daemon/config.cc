@@ -213,6 +213,8 @@ Result<Config> loadConfig(const std::string& path) {
     get("network_acls_per_vpc", c.limits.networkAclsPerVpc);
     get("network_acl_entries_per_direction", c.limits.networkAclEntriesPerDirection);
     get("security_groups_per_interface", c.limits.securityGroupsPerInterface);
+    get("instances_per_account", c.limits.instancesPerAccount);
+    get("cidr_blocks_per_vpc", c.limits.cidrBlocksPerVpc);
   }
   LP_RETURN_IF_ERROR(readGuardSections(t, path, c));
   // spdlog reads an unknown level name as "off": a typo would silence the daemon.

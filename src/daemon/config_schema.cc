@@ -56,6 +56,8 @@ const std::vector<Key> kLimitKeys = {
     {"network_acls_per_vpc", Type::kInt},
     {"network_acl_entries_per_direction", Type::kInt},
     {"security_groups_per_interface", Type::kInt},
+    {"instances_per_account", Type::kInt},
+    {"cidr_blocks_per_vpc", Type::kInt},
 };
 const std::vector<Key> kMetricsKeys = {
     {"sample_seconds", Type::kInt},

@@ -59,7 +59,8 @@ Result<std::unique_ptr<DaemonSubscriberCheck>> DaemonSubscriberCheck::create(con
     std::vector<model::IpNetwork> out;
     ctx.store.read([&](const store::ReadView& v) {
       control::View(v).forEachOf<model::Vpc>([&](const model::Vpc& vpc) {
-        if (auto c = model::Cidr::parse(vpc.cidrBlock)) out.push_back(model::IpNetwork::fromCidr(*c));
+        for (const auto& block : model::associatedCidrs(vpc))  // secondary blocks are VPC ranges too
+          if (auto c = model::Cidr::parse(block)) out.push_back(model::IpNetwork::fromCidr(*c));
         return true;
       });
     });

@@ -16,7 +16,7 @@ bool isWellFormedId(std::string_view prefix, std::string_view s) {
 
 std::string_view resourceKindOfId(std::string_view id) {
   // Longest prefixes first: "vpce-svc-" before "vpce-" before "vpc-".
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kKinds{{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kKinds{{
       {"vpce-svc-", "vpc-endpoint-service"},
       {"vpce-nfn-", "vpc-endpoint-connection-notification"},
       {"vpce-", "vpc-endpoint"},
@@ -27,6 +27,7 @@ std::string_view resourceKindOfId(std::string_view id) {
       {"rtb-", "route-table"},
       {"acl-", "network-acl"},
       {"i-", "instance"},
+      {"vol-", "volume"},
   }};
   for (auto& [prefix, kind] : kKinds) {
     if (id.substr(0, prefix.size()) == prefix) return kind;

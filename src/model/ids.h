@@ -52,6 +52,9 @@ LP_DEFINE_ID(RouteTableId, "rtb-")
 LP_DEFINE_ID(RouteTableAssociationId, "rtbassoc-")
 LP_DEFINE_ID(NetworkAclId, "acl-")
 LP_DEFINE_ID(NetworkAclAssociationId, "aclassoc-")
+LP_DEFINE_ID(InstanceId, "i-")
+LP_DEFINE_ID(ReservationId, "r-")
+LP_DEFINE_ID(VolumeId, "vol-")
 
 using AccountId = std::string;  // 12 decimal digits
 

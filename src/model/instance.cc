@@ -75,4 +75,36 @@ const Image* findImage(std::string_view id) {
   return nullptr;
 }
 
+const std::vector<InstanceTypeInfo>& instanceTypeCatalog() {
+  // AWS's figures for each type (DescribeInstanceTypes in us-east-1). t2 earns CPU
+  // credits in standard mode by default, t3/t3a/t4g in unlimited mode.
+  static const std::vector<InstanceTypeInfo> kTypes = {
+      {"m1.small", 1, 1, 1, 1740, "Low", 2, 4, "x86_64", 0, false, ""},
+      {"t2.nano", 1, 1, 1, 512, "Low to Moderate", 2, 2, "x86_64", 3.3, true, "standard"},
+      {"t2.micro", 1, 1, 1, 1024, "Low to Moderate", 2, 2, "x86_64", 2.5, true, "standard"},
+      {"t2.small", 1, 1, 1, 2048, "Low to Moderate", 3, 4, "x86_64", 2.5, true, "standard"},
+      {"t2.medium", 2, 2, 1, 4096, "Low to Moderate", 3, 6, "x86_64", 2.3, true, "standard"},
+      {"t3.nano", 2, 1, 2, 512, "Up to 5 Gigabit", 2, 2, "x86_64", 2.5, true, "unlimited"},
+      {"t3.micro", 2, 1, 2, 1024, "Up to 5 Gigabit", 2, 2, "x86_64", 2.5, true, "unlimited"},
+      {"t3.small", 2, 1, 2, 2048, "Up to 5 Gigabit", 3, 4, "x86_64", 2.5, true, "unlimited"},
+      {"t3.medium", 2, 1, 2, 4096, "Up to 5 Gigabit", 3, 6, "x86_64", 2.5, true, "unlimited"},
+      {"t3.large", 2, 1, 2, 8192, "Up to 5 Gigabit", 3, 12, "x86_64", 2.5, true, "unlimited"},
+      {"t3a.micro", 2, 1, 2, 1024, "Up to 5 Gigabit", 2, 2, "x86_64", 2.2, true, "unlimited"},
+      {"t4g.micro", 2, 2, 1, 1024, "Up to 5 Gigabit", 2, 2, "arm64", 2.5, true, "unlimited"},
+      {"t4g.small", 2, 2, 1, 2048, "Up to 5 Gigabit", 3, 4, "arm64", 2.5, true, "unlimited"},
+      {"m5.large", 2, 1, 2, 8192, "Up to 10 Gigabit", 3, 10, "x86_64", 3.1, false, ""},
+      {"m5.xlarge", 4, 2, 2, 16384, "Up to 10 Gigabit", 4, 15, "x86_64", 3.1, false, ""},
+      {"c5.large", 2, 1, 2, 4096, "Up to 10 Gigabit", 3, 10, "x86_64", 3.4, false, ""},
+      {"r5.large", 2, 1, 2, 16384, "Up to 10 Gigabit", 3, 10, "x86_64", 3.1, false, ""},
+      {"m6g.medium", 1, 1, 1, 4096, "Up to 10 Gigabit", 2, 4, "arm64", 2.5, false, ""},
+  };
+  return kTypes;
+}
+
+const InstanceTypeInfo* findInstanceType(std::string_view name) {
+  for (const auto& t : instanceTypeCatalog())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
 }  // namespace lp::model

@@ -18,9 +18,6 @@
 
 namespace lp::model {
 
-LP_DEFINE_ID(InstanceId, "i-")
-LP_DEFINE_ID(ReservationId, "r-")
-
 // AWS's instance states; the wire carries the name and its code.
 enum class InstanceState { kPending, kRunning, kShuttingDown, kTerminated, kStopping, kStopped };
 
@@ -68,6 +65,21 @@ struct Instance {
   std::string launchTime;
   std::string terminatedAt;  // when it reached terminated (purged a while later)
   Tags tags;
+  // Instance attributes (DescribeInstanceAttribute / ModifyInstanceAttribute).
+  bool disableApiTermination = false;  // TerminateInstances refuses while true
+  bool disableApiStop = false;         // StopInstances refuses while true
+  std::string shutdownBehavior = "stop";  // instanceInitiatedShutdownBehavior
+  bool ebsOptimized = false;
+  std::string creditSpecification;  // t-types: standard | unlimited; "" otherwise
+  // The root EBS volume (a name here: the instance runs the host's userland), made
+  // with the instance and deleted with it (DeleteOnTermination).
+  VolumeId rootVolumeId;
+  int rootVolumeSizeGiB = 8;
+  Tags volumeTags;
+  // RebootInstances asks (requested++); the supervisor restarts the instance's
+  // processes and catches up (done = requested).
+  int rebootsRequested = 0;
+  int rebootsDone = 0;
 
   InstanceState stateValue() const { return parseInstanceState(state).value_or(InstanceState::kPending); }
 };
@@ -75,7 +87,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, ownerId, reservati
                                                 amiLaunchIndex, vpcId, subnetId, zoneId, networkInterfaceId,
                                                 attachmentId, privateIp, macAddress, groupIds, state,
                                                 stateTransitionReason, stateReasonCode, stateReasonMessage, userData,
-                                                userDataRan, clientToken, launchTime, terminatedAt, tags)
+                                                userDataRan, clientToken, launchTime, terminatedAt, tags,
+                                                disableApiTermination, disableApiStop, shutdownBehavior, ebsOptimized,
+                                                creditSpecification, rootVolumeId, rootVolumeSizeGiB, volumeTags,
+                                                rebootsRequested, rebootsDone)
 
 // What GetConsoleOutput serves: the tail of the instance's console (its UserData's
 // output and what the programs it started print), posted by the instance supervisor
@@ -105,6 +120,25 @@ struct Image {
 // Debian's cloud images, as its account publishes them (names debian-12-amd64-*).
 const std::vector<Image>& imageCatalog();
 const Image* findImage(std::string_view id);
+
+// An instance type RunInstances accepts, with what DescribeInstanceTypes reports.
+// Nothing limits an instance to these figures here: they are what AWS's type offers.
+struct InstanceTypeInfo {
+  std::string name;  // t3.micro
+  int vcpus;
+  int cores;
+  int threadsPerCore;
+  int memoryMiB;
+  std::string networkPerformance;  // "Up to 5 Gigabit"
+  int maxNetworkInterfaces;
+  int ipv4AddressesPerInterface;
+  std::string architecture;       // x86_64 | arm64
+  double sustainedClockGhz;
+  bool burstable;                 // t-types: CPU credits
+  std::string defaultCredits;     // t2: standard; t3, t3a, t4g: unlimited
+};
+const std::vector<InstanceTypeInfo>& instanceTypeCatalog();
+const InstanceTypeInfo* findInstanceType(std::string_view name);
 
 // AWS's limit on UserData: 16 KiB of raw data, before base64.
 inline constexpr size_t kMaxUserDataBytes = 16384;

@@ -30,24 +30,41 @@ const std::string* findTag(const Tags& tags, std::string_view key);
 
 inline constexpr size_t kMaxTagsPerResource = 50;
 
+// A secondary IPv4 CIDR block (AssociateVpcCidrBlock). Disassociated ones stay
+// described, in state "disassociated", for a while as on AWS (changedAt says since when).
+struct VpcCidrAssociation {
+  std::string associationId;  // vpc-cidr-assoc-...
+  std::string cidrBlock;
+  std::string state = "associated";  // associated | disassociated
+  std::string changedAt;
+  bool operator==(const VpcCidrAssociation&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VpcCidrAssociation, associationId, cidrBlock, state, changedAt)
+
 struct Vpc {
   static constexpr std::string_view kKind = "vpc";
   VpcId id;
   AccountId ownerId;
-  std::string cidrBlock;
+  std::string cidrBlock;  // the primary one; the resolver is at its base+2
   std::string cidrAssociationId;
+  std::vector<VpcCidrAssociation> secondaryCidrs;
   std::string state = "available";
   std::string dhcpOptionsId;
   std::string instanceTenancy = "default";
   bool enableDnsSupport = true;
   bool enableDnsHostnames = false;
+  bool enableNetworkAddressUsageMetrics = false;
   SecurityGroupId defaultSecurityGroupId;
   std::string createdAt;
   Tags tags;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, ownerId, cidrBlock, cidrAssociationId, state, dhcpOptionsId,
-                                                instanceTenancy, enableDnsSupport, enableDnsHostnames,
-                                                defaultSecurityGroupId, createdAt, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vpc, id, ownerId, cidrBlock, cidrAssociationId, secondaryCidrs, state,
+                                                dhcpOptionsId, instanceTenancy, enableDnsSupport, enableDnsHostnames,
+                                                enableNetworkAddressUsageMetrics, defaultSecurityGroupId, createdAt,
+                                                tags)
+
+// The CIDR blocks a VPC's subnets may use: the primary and every associated secondary.
+std::vector<std::string> associatedCidrs(const Vpc& vpc);
 
 struct Subnet {
   static constexpr std::string_view kKind = "subnet";

@@ -26,6 +26,11 @@ InstanceStep nextStep(const Instance& i, const InstanceObservation& o) {
     case InstanceState::kPending:
       return o.interfaceReady ? InstanceStep::kBoot : InstanceStep::kWait;
     case InstanceState::kRunning:
+      if (i.rebootsRequested > i.rebootsDone) {
+        if (o.processes == 0) return InstanceStep::kFinishReboot;
+        if (!o.signalled) return InstanceStep::kSignalTerm;
+        return o.graceOver ? InstanceStep::kSignalKill : InstanceStep::kWait;
+      }
       return InstanceStep::kPostConsole;
     case InstanceState::kStopping:
     case InstanceState::kShuttingDown:
@@ -163,7 +168,8 @@ std::chrono::milliseconds InstanceSupervisor::passOnce() {
     InstanceObservation o;
     auto state = i.stateValue();
     if (state == InstanceState::kPending) o.interfaceReady = host_.interfaceReady(i);
-    if (state == InstanceState::kStopping || state == InstanceState::kShuttingDown) {
+    bool rebooting = state == InstanceState::kRunning && i.rebootsRequested > i.rebootsDone;
+    if (state == InstanceState::kStopping || state == InstanceState::kShuttingDown || rebooting) {
       o.processes = host_.processes(i).size();
       auto s = signalled_.find(i.id.str());
       o.signalled = s != signalled_.end();
@@ -173,7 +179,7 @@ std::chrono::milliseconds InstanceSupervisor::passOnce() {
       auto at = parseIso8601(i.terminatedAt);
       o.retentionOver = at && clock_.now() - *at >= opts_.terminatedRetention;
     }
-    if (model::isTransitional(state)) busy = true;
+    if (model::isTransitional(state) || rebooting) busy = true;
     switch (nextStep(i, o)) {
       case InstanceStep::kWait:
         break;
@@ -184,7 +190,8 @@ std::chrono::milliseconds InstanceSupervisor::passOnce() {
         postConsole(i, false);
         break;
       case InstanceStep::kSignalTerm:
-        host_.appendConsole(i, "linkplane: stopping: sending TERM to the instance's processes");
+        host_.appendConsole(i, rebooting ? "linkplane: rebooting: sending TERM to the instance's processes"
+                                         : "linkplane: stopping: sending TERM to the instance's processes");
         host_.signal(host_.processes(i), SIGTERM);
         signalled_[i.id.str()] = now;
         break;
@@ -209,6 +216,14 @@ std::chrono::milliseconds InstanceSupervisor::passOnce() {
             })) {
           signalled_.erase(i.id.str());
         }
+        break;
+      }
+      case InstanceStep::kFinishReboot: {
+        host_.appendConsole(i, "linkplane: rebooted " + i.id.str() + "; user-data ran at first start; not run again");
+        int asked = i.rebootsRequested;
+        if (writeIf(i.id.str(), rev, [&](Instance& x, store::WriteTxn&) { x.rebootsDone = asked; }))
+          signalled_.erase(i.id.str());
+        postConsole(i, true);
         break;
       }
       case InstanceStep::kPurge: {

@@ -8,6 +8,9 @@
 //                                  then KILL after the grace period)
 //   shutting-down -> terminated   the same, then its primary interface is deleted
 //   terminated    -> purged       after kTerminatedRetention
+//   running, reboot asked (RebootInstances): its processes are stopped as for a
+//                                  stop (TERM, then KILL); it stays running and its
+//                                  UserData does not run again
 // and posts the console (the UserData's output and what it started) into the store
 // for GetConsoleOutput. Every write is conditional on the instance's revision, so a
 // user's concurrent stop or terminate wins.
@@ -66,6 +69,7 @@ enum class InstanceStep {
   kFinishTerminate,  // shutting-down and nothing left: terminated, interface deleted
   kPurge,            // terminated long enough ago
   kPostConsole,      // running: post the console if it grew
+  kFinishReboot,     // running, a reboot asked and nothing left: caught up
 };
 struct InstanceObservation {
   bool interfaceReady = false;

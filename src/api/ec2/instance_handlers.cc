@@ -68,7 +68,7 @@ void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& re
     x.leaf("vpcId", i.vpcId.str());
     x.leaf("privateIpAddress", i.privateIp);
   }
-  x.leaf("sourceDestCheck", true);
+  x.leaf("sourceDestCheck", info.sourceDestCheck);
   writeGroups(x, info);
   if (!i.stateReasonCode.empty()) {
     auto r = x.scope("stateReason");
@@ -78,7 +78,19 @@ void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& re
   x.leaf("architecture", image ? image->architecture : std::string("x86_64"));
   x.leaf("rootDeviceType", "ebs");
   x.leaf("rootDeviceName", "/dev/xvda");
-  x.empty("blockDeviceMapping");
+  if (gone || i.rootVolumeId.empty()) {
+    x.empty("blockDeviceMapping");
+  } else {
+    // The root volume DescribeVolumes shows (deleted with the instance).
+    auto b = x.scope("blockDeviceMapping");
+    auto it = x.scope("item");
+    x.leaf("deviceName", "/dev/xvda");
+    auto e = x.scope("ebs");
+    x.leaf("volumeId", i.rootVolumeId.str());
+    x.leaf("status", i.state == "shutting-down" ? "detaching" : "attached");
+    x.leaf("attachTime", i.launchTime);
+    x.leaf("deleteOnTermination", true);
+  }
   x.leaf("virtualizationType", "hvm");
   x.leafIf("clientToken", i.clientToken);
   ec2::writeTags(x, i.tags);
@@ -97,7 +109,7 @@ void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& re
     x.leaf("macAddress", i.macAddress);
     x.leaf("privateIpAddress", i.privateIp);
     x.leaf("privateDnsName", dns);
-    x.leaf("sourceDestCheck", true);
+    x.leaf("sourceDestCheck", info.sourceDestCheck);
     writeGroups(x, info);
     {
       auto a = x.scope("attachment");
@@ -120,12 +132,13 @@ void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& re
     x.empty("ipv4PrefixSet");
     x.empty("ipv6PrefixSet");
   }
-  x.leaf("ebsOptimized", false);
+  x.leaf("ebsOptimized", i.ebsOptimized);
   x.leaf("enaSupport", true);
   {
+    const auto* type = model::findInstanceType(i.instanceType);
     auto c = x.scope("cpuOptions");
-    x.leaf("coreCount", 1);
-    x.leaf("threadsPerCore", 1);
+    x.leaf("coreCount", type ? type->cores : 1);
+    x.leaf("threadsPerCore", type ? type->threadsPerCore : 1);
   }
   {
     auto c = x.scope("capacityReservationSpecification");
@@ -244,6 +257,11 @@ void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx) {
     in.availabilityZone = h.params.get("Placement.AvailabilityZone");
     in.clientToken = h.params.get("ClientToken");
     in.tagSpecs = ec2::readTagSpecs(h.params);
+    in.creditSpecification = h.params.get("CreditSpecification.CpuCredits");
+    in.shutdownBehavior = h.params.get("InstanceInitiatedShutdownBehavior");
+    LP_ASSIGN_OR_RETURN(in.disableApiTermination, h.params.getBool("DisableApiTermination"));
+    LP_ASSIGN_OR_RETURN(in.disableApiStop, h.params.getBool("DisableApiStop"));
+    LP_ASSIGN_OR_RETURN(in.ebsOptimized, h.params.getBool("EbsOptimized"));
     // The primary interface described as NetworkInterface.1 (what SDKs send when
     // asked for a public address or a device index): the same fields.
     auto nics = h.params.structList("NetworkInterface");
@@ -342,19 +360,32 @@ void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx) {
     else if (attr == "userData") {
       if (i.userData.empty()) h.out.empty("userData");
       else value("userData", i.userData);
-    } else if (attr == "disableApiTermination") value("disableApiTermination", "false");
-    else if (attr == "disableApiStop") value("disableApiStop", "false");
-    else if (attr == "instanceInitiatedShutdownBehavior") value("instanceInitiatedShutdownBehavior", "stop");
+    } else if (attr == "disableApiTermination") value("disableApiTermination", i.disableApiTermination ? "true" : "false");
+    else if (attr == "disableApiStop") value("disableApiStop", i.disableApiStop ? "true" : "false");
+    else if (attr == "instanceInitiatedShutdownBehavior") value("instanceInitiatedShutdownBehavior", i.shutdownBehavior);
     else if (attr == "rootDeviceName") value("rootDeviceName", "/dev/xvda");
-    else if (attr == "sourceDestCheck") value("sourceDestCheck", "true");
-    else if (attr == "ebsOptimized") value("ebsOptimized", "false");
+    else if (attr == "sourceDestCheck") value("sourceDestCheck", info.sourceDestCheck ? "true" : "false");
+    else if (attr == "ebsOptimized") value("ebsOptimized", i.ebsOptimized ? "true" : "false");
     else if (attr == "enaSupport") value("enaSupport", "true");
     else if (attr == "sriovNetSupport") value("sriovNetSupport", "simple");
     else if (attr == "groupSet") writeGroups(h.out, info);
     else if (attr == "enclaveOptions") {
       auto s = h.out.scope("enclaveOptions");
       h.out.leaf("enabled", false);
-    } else if (attr == "blockDeviceMapping") h.out.empty("blockDeviceMapping");
+    } else if (attr == "blockDeviceMapping") {
+      if (i.rootVolumeId.empty() || i.state == "terminated") {
+        h.out.empty("blockDeviceMapping");
+      } else {
+        auto b = h.out.scope("blockDeviceMapping");
+        auto it = h.out.scope("item");
+        h.out.leaf("deviceName", "/dev/xvda");
+        auto e = h.out.scope("ebs");
+        h.out.leaf("volumeId", i.rootVolumeId.str());
+        h.out.leaf("status", "attached");
+        h.out.leaf("attachTime", i.launchTime);
+        h.out.leaf("deleteOnTermination", true);
+      }
+    }
     else if (attr == "productCodes") h.out.empty("productCodes");
     else h.out.empty(attr);  // kernel, ramdisk: none
     return Status::Ok();

@@ -62,11 +62,7 @@ void writeEni(XmlWriter& x, const control::NetworkInterfaceInfo& info) {
 
 }  // namespace
 
-// Instances (instance_handlers.cc): their primary interfaces are made here too.
-void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx);
-
 void registerEc2NetworkInterfaceHandlers(Router& r, control::ControlContext& ctx) {
-  registerEc2InstanceHandlers(r, ctx);
   r.add("ec2", "CreateNetworkInterface", [&ctx](HandlerContext& h) -> Status {
     control::CreateNetworkInterfaceInput in{h.params.get("SubnetId"),    h.params.get("PrivateIpAddress"),
                                             h.params.get("Description"), h.params.list("SecurityGroupId"),
@@ -91,6 +87,17 @@ void registerEc2NetworkInterfaceHandlers(Router& r, control::ControlContext& ctx
   r.add("ec2", "DeleteNetworkInterface", [&ctx](HandlerContext& h) -> Status {
     LP_RETURN_IF_ERROR(
         control::NetworkInterfaceService(ctx).deleteNetworkInterface(h.call, h.params.get("NetworkInterfaceId")));
+    ec2::writeReturnTrue(h.out);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "ModifyNetworkInterfaceAttribute", [&ctx](HandlerContext& h) -> Status {
+    control::ModifyNetworkInterfaceInput in;
+    in.interfaceId = h.params.get("NetworkInterfaceId");
+    if (h.params.has("Description.Value")) in.description = h.params.get("Description.Value");
+    LP_ASSIGN_OR_RETURN(in.sourceDestCheck, h.params.getBool("SourceDestCheck.Value"));
+    in.groupIds = h.params.list("SecurityGroupId");
+    LP_RETURN_IF_ERROR(control::NetworkInterfaceService(ctx).modifyNetworkInterfaceAttribute(h.call, in));
     ec2::writeReturnTrue(h.out);
     return Status::Ok();
   });

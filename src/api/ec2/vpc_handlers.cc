@@ -1,5 +1,5 @@
 // EC2 VPC operations: CreateVpc, DescribeVpcs, DeleteVpc, ModifyVpcAttribute,
-// DescribeVpcAttribute.
+// DescribeVpcAttribute, AssociateVpcCidrBlock, DisassociateVpcCidrBlock.
 #include "api/ec2/codec.h"
 #include "api/handlers.h"
 #include "control/vpc_service.h"
@@ -8,6 +8,13 @@ namespace lp::api {
 
 namespace {
 
+void writeCidrAssociation(XmlWriter& x, const model::VpcCidrAssociation& a) {
+  x.leaf("associationId", a.associationId);
+  x.leaf("cidrBlock", a.cidrBlock);
+  auto st = x.scope("cidrBlockState");
+  x.leaf("state", a.state);
+}
+
 void writeVpc(XmlWriter& x, const model::Vpc& v) {
   x.leaf("vpcId", v.id.str());
   x.leaf("ownerId", v.ownerId);
@@ -15,11 +22,14 @@ void writeVpc(XmlWriter& x, const model::Vpc& v) {
   x.leaf("cidrBlock", v.cidrBlock);
   {
     auto s = x.scope("cidrBlockAssociationSet");
-    auto i = x.scope("item");
-    x.leaf("associationId", v.cidrAssociationId);
-    x.leaf("cidrBlock", v.cidrBlock);
-    auto st = x.scope("cidrBlockState");
-    x.leaf("state", "associated");
+    {
+      auto i = x.scope("item");
+      writeCidrAssociation(x, {v.cidrAssociationId, v.cidrBlock, "associated", ""});
+    }
+    for (const auto& a : v.secondaryCidrs) {
+      auto i = x.scope("item");
+      writeCidrAssociation(x, a);
+    }
   }
   x.empty("ipv6CidrBlockAssociationSet");
   x.leaf("dhcpOptionsId", v.dhcpOptionsId);
@@ -64,7 +74,9 @@ void registerEc2VpcHandlers(Router& r, control::ControlContext& ctx) {
   r.add("ec2", "ModifyVpcAttribute", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto support, h.params.getBool("EnableDnsSupport.Value"));
     LP_ASSIGN_OR_RETURN(auto hostnames, h.params.getBool("EnableDnsHostnames.Value"));
-    LP_RETURN_IF_ERROR(control::VpcService(ctx).modifyVpcAttribute(h.call, h.params.get("VpcId"), support, hostnames));
+    LP_ASSIGN_OR_RETURN(auto usageMetrics, h.params.getBool("EnableNetworkAddressUsageMetrics.Value"));
+    LP_RETURN_IF_ERROR(control::VpcService(ctx).modifyVpcAttribute(h.call, h.params.get("VpcId"), support, hostnames,
+                                                                   usageMetrics));
     ec2::writeReturnTrue(h.out);
     return Status::Ok();
   });
@@ -75,6 +87,32 @@ void registerEc2VpcHandlers(Router& r, control::ControlContext& ctx) {
     h.out.leaf("vpcId", attr.vpcId.str());
     auto s = h.out.scope(attr.name);
     h.out.leaf("value", attr.value);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "AssociateVpcCidrBlock", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto amazonIpv6, h.params.getBool("AmazonProvidedIpv6CidrBlock"));
+    control::AssociateVpcCidrInput in{h.params.get("VpcId"), h.params.get("CidrBlock"),
+                                      amazonIpv6.value_or(false) || h.params.has("Ipv6CidrBlock") ||
+                                          h.params.has("Ipv6IpamPoolId") || h.params.has("Ipv6Pool"),
+                                      h.params.get("Ipv4IpamPoolId")};
+    LP_ASSIGN_OR_RETURN(auto change, control::VpcService(ctx).associateVpcCidrBlock(h.call, in));
+    {
+      auto s = h.out.scope("cidrBlockAssociation");
+      writeCidrAssociation(h.out, change.association);
+    }
+    h.out.leaf("vpcId", change.vpcId.str());
+    return Status::Ok();
+  });
+
+  r.add("ec2", "DisassociateVpcCidrBlock", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto change,
+                        control::VpcService(ctx).disassociateVpcCidrBlock(h.call, h.params.get("AssociationId")));
+    {
+      auto s = h.out.scope("cidrBlockAssociation");
+      writeCidrAssociation(h.out, change.association);
+    }
+    h.out.leaf("vpcId", change.vpcId.str());
     return Status::Ok();
   });
 }

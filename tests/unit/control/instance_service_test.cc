@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "common/strings.h"
+#include "control/account_service.h"
 #include "control/elb_service.h"
 #include "control/instance_service.h"
 #include "control/network_interface_service.h"
@@ -332,6 +333,257 @@ TEST_F(InstanceFixture, InstanceTargetsResolveToThePrimaryAddressAndLeaveOnTermi
   EXPECT_EQ((*health)[0].target.port, 8080);
   ASSERT_TRUE(InstanceService(*ctx_).changeState(as(kProvider), {inst.id.str()}, InstanceAction::kTerminate).ok());
   EXPECT_TRUE(elb.describeTargetHealth(as(kProvider), tg->id.str(), {})->empty());
+}
+
+// ---- What Terraform's aws_instance reads and changes (instance_detail_service.cc) ----
+
+TEST_F(InstanceFixture, InstanceTypesAreTheOnesRunInstancesAccepts) {
+  InstanceService svc(*ctx_);
+  auto types = svc.describeInstanceTypes(as(kProvider), {});
+  ASSERT_TRUE(types.ok());
+  EXPECT_EQ(types->items.size(), model::instanceTypeCatalog().size());
+  auto one = svc.describeInstanceTypes(as(kProvider), {{"t3.micro"}, {}, {}});
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->items.size(), 1u);
+  EXPECT_EQ(one->items[0].vcpus, 2);
+  EXPECT_EQ(one->items[0].memoryMiB, 1024);
+  EXPECT_EQ(one->items[0].networkPerformance, "Up to 5 Gigabit");
+  EXPECT_EQ(svc.describeInstanceTypes(as(kProvider), {{"t3.micro", "x9.huge"}, {}, {}}).status().code(),
+            "InvalidInstanceType");
+  auto burst = svc.describeInstanceTypes(as(kProvider), {{}, {{"burstable-performance-supported", {"true"}}}, {}});
+  ASSERT_TRUE(burst.ok());
+  for (const auto& t : burst->items) EXPECT_EQ(t.name[0], 't') << t.name;
+  PageRequest page{5, ""};
+  auto first = svc.describeInstanceTypes(as(kProvider), {{}, {}, page});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->items.size(), 5u);
+  EXPECT_FALSE(first->nextToken.empty());
+  // Every type described is accepted; a well-formed unknown one is not.
+  for (const auto& t : types->items) {
+    auto in = base();
+    in.instanceType = t.name;
+    for (const auto& image : model::imageCatalog())
+      if (image.architecture == t.architecture) in.imageId = image.id;
+    EXPECT_TRUE(InstanceService(*ctx_).runInstances(as(kProvider, true), in).status().code() == "DryRunOperation")
+        << t.name;
+  }
+  auto in = base();
+  in.instanceType = "x9.huge";
+  EXPECT_EQ(run(in).status().code(), "InvalidParameterValue");
+  in.instanceType = "t4g.micro";  // arm64, and the image is x86_64
+  EXPECT_EQ(run(in).status().code(), "InvalidParameterValue");
+  EXPECT_TRUE(all<model::Instance>().empty());
+}
+
+TEST_F(InstanceFixture, RootVolumesLiveAndDieWithTheirInstances) {
+  auto in = base();
+  in.minCount = in.maxCount = "2";
+  in.tagSpecs = {{"volume", {{"Name", "root"}}}};
+  auto r = run(in);
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  InstanceService svc(*ctx_);
+  auto vols = svc.describeVolumes(as(kProvider), {});
+  ASSERT_TRUE(vols.ok());
+  ASSERT_EQ(vols->items.size(), 2u);
+  std::set<std::string> owners;
+  for (const auto& v : vols->items) {
+    EXPECT_EQ(v.volumeId.rfind("vol-", 0), 0u);
+    EXPECT_EQ(v.state, "in-use");
+    EXPECT_EQ(v.attachmentState, "attached");
+    EXPECT_EQ(v.tags, (model::Tags{{"Name", "root"}}));
+    owners.insert(v.instanceId);
+  }
+  const auto& first = r->instances[0].instance;
+  EXPECT_TRUE(owners.count(first.id.str()));
+  auto byInstance =
+      svc.describeVolumes(as(kProvider), {{}, {{"attachment.instance-id", {first.id.str()}}}, {}});
+  ASSERT_TRUE(byInstance.ok());
+  ASSERT_EQ(byInstance->items.size(), 1u);
+  EXPECT_EQ(byInstance->items[0].volumeId, first.rootVolumeId.str());
+  EXPECT_EQ(svc.describeVolumes(as(kConsumer), {{first.rootVolumeId.str()}, {}, {}}).status().code(),
+            "InvalidVolume.NotFound");
+  EXPECT_EQ(svc.describeVolumes(as(kProvider), {{"volume-1"}, {}, {}}).status().code(), "InvalidVolumeID.Malformed");
+
+  ASSERT_TRUE(svc.changeState(as(kProvider), {first.id.str()}, InstanceAction::kTerminate).ok());
+  FakeHost host;
+  reconciler::InstanceSupervisor sup(*store_, host, clock_);
+  sup.passOnce();
+  ASSERT_EQ(stateOf(first.id.str()), "terminated");
+  vols = svc.describeVolumes(as(kProvider), {});
+  ASSERT_TRUE(vols.ok());
+  ASSERT_EQ(vols->items.size(), 1u);  // deleted on termination
+  EXPECT_NE(vols->items[0].volumeId, first.rootVolumeId.str());
+}
+
+TEST_F(InstanceFixture, CreditSpecificationsForBurstableTypes) {
+  InstanceService svc(*ctx_);
+  auto in = base();  // t3.micro: unlimited by default
+  auto t3 = run(in);
+  in.instanceType = "t2.micro";
+  auto t2 = run(in);
+  in.creditSpecification = "unlimited";
+  auto t2u = run(in);
+  in.instanceType = "m5.large";
+  EXPECT_EQ(run(in).status().code(), "InvalidParameterCombination");
+  in.creditSpecification.clear();
+  auto m5 = run(in);
+  ASSERT_TRUE(t3.ok() && t2.ok() && t2u.ok() && m5.ok());
+  auto specs = svc.describeInstanceCreditSpecifications(as(kProvider), {});
+  ASSERT_TRUE(specs.ok());
+  std::map<std::string, std::string> got;
+  for (const auto& c : specs->items) got[c.instanceId] = c.cpuCredits;
+  EXPECT_EQ(got, (std::map<std::string, std::string>{{t3->instances[0].instance.id.str(), "unlimited"},
+                                                      {t2->instances[0].instance.id.str(), "standard"},
+                                                      {t2u->instances[0].instance.id.str(), "unlimited"}}));
+}
+
+TEST_F(InstanceFixture, ModifyInstanceAttributeAsAwsAllowsIt) {
+  auto r = run(base());
+  ASSERT_TRUE(r.ok());
+  std::string id = r->instances[0].instance.id.str();
+  InstanceService svc(*ctx_);
+  FakeHost host;
+  reconciler::InstanceSupervisor sup(*store_, host, clock_);
+  sup.passOnce();
+  ASSERT_EQ(stateOf(id), "running");
+  ModifyInstanceAttributeInput m;
+  m.instanceId = id;
+  m.instanceType = "t3.small";
+  EXPECT_EQ(svc.modifyInstanceAttribute(as(kProvider), m).code(), "IncorrectInstanceState");  // running
+  m.disableApiTermination = true;
+  EXPECT_EQ(svc.modifyInstanceAttribute(as(kProvider), m).code(), "InvalidParameterCombination");
+
+  // Termination protection: TerminateInstances refuses and changes nothing.
+  ModifyInstanceAttributeInput protect;
+  protect.instanceId = id;
+  protect.disableApiTermination = true;
+  ASSERT_TRUE(svc.modifyInstanceAttribute(as(kProvider), protect).ok());
+  auto attr = svc.describeInstanceAttribute(as(kProvider), id, "disableApiTermination");
+  ASSERT_TRUE(attr.ok());
+  EXPECT_TRUE(attr->first.instance.disableApiTermination);
+  EXPECT_EQ(svc.changeState(as(kProvider), {id}, InstanceAction::kTerminate).status().code(), "OperationNotPermitted");
+  EXPECT_EQ(stateOf(id), "running");
+
+  // Groups: the instance's and its primary interface's, at most the limit.
+  auto g1 = makeGroup(vpc_, "one");
+  ModifyInstanceAttributeInput groups;
+  groups.instanceId = id;
+  groups.groupIds = {g1.id.str()};
+  ASSERT_TRUE(svc.modifyInstanceAttribute(as(kProvider), groups).ok());
+  auto eni = NetworkInterfaceService(*ctx_).describeNetworkInterfaces(
+      as(kProvider), {{r->instances[0].instance.networkInterfaceId.str()}, {}, {}});
+  ASSERT_TRUE(eni.ok());
+  EXPECT_EQ(eni->items[0].eni.groupIds, std::vector<model::SecurityGroupId>{g1.id});
+  auto described = svc.describeInstances(as(kProvider), {{id}, {}, {}});
+  ASSERT_TRUE(described.ok());
+  EXPECT_EQ(described->items[0].instance.groupIds, std::vector<model::SecurityGroupId>{g1.id});
+  groups.groupIds.clear();
+  for (int n = 0; n < 6; ++n) groups.groupIds.push_back(makeGroup(vpc_, "g" + std::to_string(n)).id.str());
+  EXPECT_EQ(svc.modifyInstanceAttribute(as(kProvider), groups).code(), "SecurityGroupsPerInterfaceLimitExceeded");
+  EXPECT_EQ(svc.describeInstances(as(kProvider), {{id}, {}, {}})->items[0].instance.groupIds,
+            std::vector<model::SecurityGroupId>{g1.id});
+
+  // Stopped: the type and UserData may change; the UserData does not run again.
+  protect.disableApiTermination = false;
+  ASSERT_TRUE(svc.modifyInstanceAttribute(as(kProvider), protect).ok());
+  ASSERT_TRUE(svc.changeState(as(kProvider), {id}, InstanceAction::kStop).ok());
+  sup.passOnce();
+  ASSERT_EQ(stateOf(id), "stopped");
+  ModifyInstanceAttributeInput type;
+  type.instanceId = id;
+  type.instanceType = "t4g.micro";  // arm64: not for this image's architecture
+  EXPECT_EQ(svc.modifyInstanceAttribute(as(kProvider), type).code(), "InvalidInstanceAttributeValue");
+  type.instanceType = "t2.micro";
+  ASSERT_TRUE(svc.modifyInstanceAttribute(as(kProvider), type).ok());
+  ModifyInstanceAttributeInput ud;
+  ud.instanceId = id;
+  ud.userData = base64Encode("#!/bin/sh\necho again\n");
+  ASSERT_TRUE(svc.modifyInstanceAttribute(as(kProvider), ud).ok());
+  auto after = svc.describeInstances(as(kProvider), {{id}, {}, {}});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->items[0].instance.instanceType, "t2.micro");
+  // The instance's credit option stays across a type change, as on AWS.
+  EXPECT_EQ(after->items[0].instance.creditSpecification, "unlimited");
+  EXPECT_EQ(after->items[0].instance.userData, *ud.userData);
+  ASSERT_TRUE(svc.changeState(as(kProvider), {id}, InstanceAction::kTerminate).ok());
+}
+
+TEST_F(InstanceFixture, RebootStopsTheProcessesAndKeepsTheInstanceRunning) {
+  auto in = base();
+  in.userData = base64Encode("#!/bin/sh\nsleep 1000\n");
+  auto r = run(in);
+  ASSERT_TRUE(r.ok());
+  std::string id = r->instances[0].instance.id.str();
+  InstanceService svc(*ctx_);
+  EXPECT_EQ(svc.rebootInstances(as(kProvider), {id}).code(), "IncorrectInstanceState");  // pending
+  FakeHost host;
+  host.obeyTerm = false;
+  reconciler::InstanceSupervisor sup(*store_, host, clock_);
+  sup.passOnce();
+  ASSERT_EQ(stateOf(id), "running");
+  ASSERT_EQ(host.launched.size(), 1u);
+  EXPECT_EQ(svc.rebootInstances(as(kProvider), {id, "i-0123456789abcdef0"}).code(), "InvalidInstanceID.NotFound");
+  ASSERT_TRUE(svc.rebootInstances(as(kProvider), {id}).ok());
+  sup.passOnce();
+  ASSERT_EQ(host.signals.size(), 1u);
+  EXPECT_EQ(host.signals[0].second, SIGTERM);
+  EXPECT_EQ(stateOf(id), "running");
+  host.procs[id].clear();
+  sup.passOnce();
+  EXPECT_EQ(stateOf(id), "running");
+  auto i = svc.describeInstances(as(kProvider), {{id}, {}, {}})->items[0].instance;
+  EXPECT_EQ(i.rebootsDone, i.rebootsRequested);
+  EXPECT_EQ(host.launched.size(), 1u);  // UserData does not run again
+  sup.passOnce();
+  EXPECT_EQ(host.signals.size(), 1u);  // nothing more to do
+  EXPECT_NE(host.console[id].find("rebooted"), std::string::npos) << host.console[id];
+}
+
+TEST_F(InstanceFixture, SecurityGroupsPerInterfaceLimitEverywhere) {
+  std::vector<std::string> six;
+  for (int n = 0; n < 6; ++n) six.push_back(makeGroup(vpc_, "g" + std::to_string(n)).id.str());
+  auto in = base();
+  in.groupIds = six;
+  EXPECT_EQ(run(in).status().code(), "SecurityGroupsPerInterfaceLimitExceeded");
+  NetworkInterfaceService enis(*ctx_);
+  EXPECT_EQ(enis.createNetworkInterface(as(kProvider), {subnet_, "", "", six, "", {}}).status().code(),
+            "SecurityGroupsPerInterfaceLimitExceeded");
+  EXPECT_TRUE(all<model::Instance>().empty());
+  EXPECT_TRUE(all<model::NetworkInterface>().empty());
+  auto five = std::vector<std::string>(six.begin(), six.begin() + 5);
+  auto eni = enis.createNetworkInterface(as(kProvider), {subnet_, "", "", five, "", {}});
+  ASSERT_TRUE(eni.ok()) << eni.status().toString();
+  ModifyNetworkInterfaceInput m{eni->eni.id.str(), std::nullopt, std::nullopt, six};
+  EXPECT_EQ(enis.modifyNetworkInterfaceAttribute(as(kProvider), m).code(), "SecurityGroupsPerInterfaceLimitExceeded");
+  m.groupIds = {six[5]};
+  ASSERT_TRUE(enis.modifyNetworkInterfaceAttribute(as(kProvider), m).ok());
+  m = {eni->eni.id.str(), std::string("web"), true, {}};
+  EXPECT_EQ(enis.modifyNetworkInterfaceAttribute(as(kProvider), m).code(), "InvalidParameterCombination");
+  auto got = enis.describeNetworkInterfaces(as(kProvider), {{eni->eni.id.str()}, {}, {}});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->items[0].eni.groupIds, std::vector<model::SecurityGroupId>{model::SecurityGroupId(six[5])});
+  // The limit is the configured one, and DescribeAccountAttributes says so.
+  ctx_->limits.securityGroupsPerInterface = 6;
+  EXPECT_TRUE(run(base()).ok());
+  in = base();
+  in.groupIds = six;
+  EXPECT_TRUE(run(in).ok());
+  auto attrs = AccountService(*ctx_).describeAccountAttributes(
+      as(kProvider), {"vpc-max-security-groups-per-interface", "max-instances"});
+  ASSERT_TRUE(attrs.ok());
+  EXPECT_EQ(attrs->at(0).values, std::vector<std::string>{"6"});
+  EXPECT_EQ(attrs->at(1).values, std::vector<std::string>{"100"});
+}
+
+TEST_F(InstanceFixture, InstanceLimitIsConfigured) {
+  ctx_->limits.instancesPerAccount = 2;
+  auto in = base();
+  in.minCount = in.maxCount = "3";
+  EXPECT_EQ(run(in).status().code(), "InstanceLimitExceeded");
+  in.minCount = "1";
+  auto r = run(in);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->instances.size(), 2u);  // as AWS: up to the room left
 }
 
 }  // namespace

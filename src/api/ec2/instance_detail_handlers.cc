@@ -1,0 +1,185 @@
+// EC2 calls around instances that Terraform's aws_instance makes: ModifyInstanceAttribute,
+// RebootInstances, DescribeInstanceTypes, DescribeVolumes,
+// DescribeInstanceCreditSpecifications. Shapes from the EC2 model (InstanceTypeInfo,
+// Volume, InstanceCreditSpecification).
+#include <fmt/format.h>
+
+#include "api/ec2/codec.h"
+#include "api/handlers.h"
+#include "control/instance_service.h"
+
+namespace lp::api {
+
+namespace {
+
+void writeInstanceType(XmlWriter& x, const model::InstanceTypeInfo& t) {
+  x.leaf("instanceType", t.name);
+  x.leaf("currentGeneration", t.name != "m1.small");
+  x.leaf("freeTierEligible", t.name == "t2.micro" || t.name == "t3.micro");
+  x.stringItems("supportedUsageClasses", {"on-demand", "spot"});
+  x.stringItems("supportedRootDeviceTypes", {"ebs"});
+  x.stringItems("supportedVirtualizationTypes", {"hvm"});
+  x.leaf("bareMetal", false);
+  x.leaf("hypervisor", "nitro");
+  {
+    auto p = x.scope("processorInfo");
+    x.stringItems("supportedArchitectures", {t.architecture});
+    if (t.sustainedClockGhz > 0) x.leaf("sustainedClockSpeedInGhz", fmt::format("{:.1f}", t.sustainedClockGhz));
+  }
+  {
+    auto v = x.scope("vCpuInfo");
+    x.leaf("defaultVCpus", t.vcpus);
+    x.leaf("defaultCores", t.cores);
+    x.leaf("defaultThreadsPerCore", t.threadsPerCore);
+    std::vector<std::string> cores;
+    for (int c = 1; c <= t.cores; ++c) cores.push_back(std::to_string(c));
+    x.stringItems("validCores", cores);
+    std::vector<std::string> threads{"1"};
+    if (t.threadsPerCore > 1) threads.push_back(std::to_string(t.threadsPerCore));
+    x.stringItems("validThreadsPerCore", threads);
+  }
+  {
+    auto m = x.scope("memoryInfo");
+    x.leaf("sizeInMiB", t.memoryMiB);
+  }
+  x.leaf("instanceStorageSupported", false);
+  {
+    auto e = x.scope("ebsInfo");
+    x.leaf("ebsOptimizedSupport", t.name == "m1.small" || t.name.rfind("t2.", 0) == 0 ? "unsupported" : "default");
+    x.leaf("encryptionSupport", "supported");
+    x.leaf("nvmeSupport", t.name == "m1.small" || t.name.rfind("t2.", 0) == 0 ? "unsupported" : "required");
+  }
+  {
+    auto n = x.scope("networkInfo");
+    x.leaf("networkPerformance", t.networkPerformance);
+    x.leaf("maximumNetworkInterfaces", t.maxNetworkInterfaces);
+    x.leaf("maximumNetworkCards", 1);
+    x.leaf("defaultNetworkCardIndex", 0);
+    {
+      auto cards = x.scope("networkCards");
+      auto item = x.scope("item");
+      x.leaf("networkCardIndex", 0);
+      x.leaf("networkPerformance", t.networkPerformance);
+      x.leaf("maximumNetworkInterfaces", t.maxNetworkInterfaces);
+    }
+    x.leaf("ipv4AddressesPerInterface", t.ipv4AddressesPerInterface);
+    x.leaf("ipv6AddressesPerInterface", t.ipv4AddressesPerInterface);
+    x.leaf("ipv6Supported", t.name != "m1.small");
+    x.leaf("enaSupport", t.name == "m1.small" || t.name.rfind("t2.", 0) == 0 ? "unsupported" : "required");
+    x.leaf("efaSupported", false);
+    x.leaf("encryptionInTransitSupported", false);
+    x.leaf("enaSrdSupported", false);
+  }
+  {
+    auto p = x.scope("placementGroupInfo");
+    x.stringItems("supportedStrategies", {"partition", "spread"});
+  }
+  x.leaf("hibernationSupported", false);
+  x.leaf("burstablePerformanceSupported", t.burstable);
+  x.leaf("dedicatedHostsSupported", false);
+  x.leaf("autoRecoverySupported", true);
+  x.stringItems("supportedBootModes", {"legacy-bios", "uefi"});
+}
+
+void writeVolume(XmlWriter& x, const control::VolumeInfo& v) {
+  x.leaf("volumeId", v.volumeId);
+  x.leaf("size", v.sizeGiB);
+  x.leaf("snapshotId", "");
+  x.leaf("availabilityZone", v.zoneName);
+  x.leaf("status", v.state);
+  x.leaf("createTime", v.createTime);
+  {
+    auto s = x.scope("attachmentSet");
+    auto i = x.scope("item");
+    x.leaf("volumeId", v.volumeId);
+    x.leaf("instanceId", v.instanceId);
+    x.leaf("device", "/dev/xvda");
+    x.leaf("status", v.attachmentState);
+    x.leaf("attachTime", v.createTime);
+    x.leaf("deleteOnTermination", true);
+  }
+  x.leaf("volumeType", "gp2");
+  x.leaf("iops", 100);
+  x.leaf("encrypted", false);
+  x.leaf("multiAttachEnabled", false);
+  ec2::writeTags(x, v.tags);
+}
+
+}  // namespace
+
+void registerEc2InstanceDetailHandlers(Router& r, control::ControlContext& ctx) {
+  r.add("ec2", "ModifyInstanceAttribute", [&ctx](HandlerContext& h) -> Status {
+    control::ModifyInstanceAttributeInput in;
+    in.instanceId = h.params.get("InstanceId");
+    auto text = [&](const char* key, std::optional<std::string>& dst) {
+      if (h.params.has(key)) dst = h.params.get(key);
+    };
+    text("InstanceType.Value", in.instanceType);
+    text("UserData.Value", in.userData);
+    text("InstanceInitiatedShutdownBehavior.Value", in.shutdownBehavior);
+    LP_ASSIGN_OR_RETURN(in.disableApiTermination, h.params.getBool("DisableApiTermination.Value"));
+    LP_ASSIGN_OR_RETURN(in.disableApiStop, h.params.getBool("DisableApiStop.Value"));
+    LP_ASSIGN_OR_RETURN(in.ebsOptimized, h.params.getBool("EbsOptimized.Value"));
+    LP_ASSIGN_OR_RETURN(in.sourceDestCheck, h.params.getBool("SourceDestCheck.Value"));
+    in.groupIds = h.params.list("GroupId");
+    // The older form: Attribute=name&Value=value.
+    if (h.params.has("Attribute")) {
+      std::string attr = h.params.get("Attribute");
+      std::string value = h.params.get("Value");
+      auto flag = [&](std::optional<bool>& dst) -> Status {
+        if (value != "true" && value != "false") return control::err::badValue("Value", value);
+        dst = value == "true";
+        return Status::Ok();
+      };
+      if (attr == "instanceType") in.instanceType = value;
+      else if (attr == "userData") in.userData = value;
+      else if (attr == "instanceInitiatedShutdownBehavior") in.shutdownBehavior = value;
+      else if (attr == "disableApiTermination") LP_RETURN_IF_ERROR(flag(in.disableApiTermination));
+      else if (attr == "disableApiStop") LP_RETURN_IF_ERROR(flag(in.disableApiStop));
+      else if (attr == "ebsOptimized") LP_RETURN_IF_ERROR(flag(in.ebsOptimized));
+      else if (attr == "sourceDestCheck") LP_RETURN_IF_ERROR(flag(in.sourceDestCheck));
+      else if (attr == "groupSet") return control::err::missing("GroupId");
+      else return control::err::make(control::err::kInvalidParameterValue,
+                                     "Value ({}) for parameter attribute is invalid. Unknown attribute.", attr);
+    }
+    LP_RETURN_IF_ERROR(control::InstanceService(ctx).modifyInstanceAttribute(h.call, in));
+    ec2::writeReturnTrue(h.out);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "RebootInstances", [&ctx](HandlerContext& h) -> Status {
+    LP_RETURN_IF_ERROR(control::InstanceService(ctx).rebootInstances(h.call, h.params.list("InstanceId")));
+    ec2::writeReturnTrue(h.out);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "DescribeInstanceTypes", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto in, ec2::readDescribe(h.params, "InstanceType"));
+    LP_ASSIGN_OR_RETURN(auto page, control::InstanceService(ctx).describeInstanceTypes(h.call, in));
+    ec2::writeItems(h.out, "instanceTypeSet", page.items, writeInstanceType);
+    ec2::writeNextToken(h.out, page.nextToken);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "DescribeVolumes", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto in, ec2::readDescribe(h.params, "VolumeId"));
+    LP_ASSIGN_OR_RETURN(auto page, control::InstanceService(ctx).describeVolumes(h.call, in));
+    ec2::writeItems(h.out, "volumeSet", page.items, writeVolume);
+    ec2::writeNextToken(h.out, page.nextToken);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "DescribeInstanceCreditSpecifications", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto in, ec2::readDescribe(h.params, "InstanceId"));
+    LP_ASSIGN_OR_RETURN(auto page, control::InstanceService(ctx).describeInstanceCreditSpecifications(h.call, in));
+    ec2::writeItems(h.out, "instanceCreditSpecificationSet", page.items,
+                    [](XmlWriter& x, const control::CreditSpecification& c) {
+                      x.leaf("instanceId", c.instanceId);
+                      x.leaf("cpuCredits", c.cpuCredits);
+                    });
+    ec2::writeNextToken(h.out, page.nextToken);
+    return Status::Ok();
+  });
+}
+
+}  // namespace lp::api
