@@ -35,7 +35,7 @@ struct ThrottleConfig {
   double mutatingBurst = 500;
   double readRate = 200;
   double readBurst = 1000;
-  // Calls of one account running at once (in_flight.h); 0: half the API threads.
+  // Calls of one account running at once (in_flight.h); 0: three quarters of the API threads.
   int maxInFlight = 0;
 };
 

@@ -85,7 +85,7 @@ std::optional<VolumeInfo> volumeOf(const ControlContext& ctx, const CallContext&
   VolumeInfo v;
   v.volumeId = i.rootVolumeId.str();
   v.instanceId = i.id.str();
-  v.zoneName = ctx.region.zoneName(call.account, i.zoneId);
+  v.zoneName = ctx.zoneName(call.account, i.zoneId);
   v.sizeGiB = i.rootVolumeSizeGiB;
   v.createTime = i.launchTime;
   bool leaving = i.stateValue() == InstanceState::kShuttingDown;

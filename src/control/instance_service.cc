@@ -243,11 +243,11 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
       live += i.state != "terminated";
       return true;
     });
-    int room = ctx_.limits.instancesPerAccount - live;
+    int room = ctx_.limits().instancesPerAccount - live;
     if (room < minCount)
       return err::make(err::kInstanceLimitExceeded,
                        "You have requested more instances ({}) than your current instance limit of {} allows.",
-                       minCount, ctx_.limits.instancesPerAccount);
+                       minCount, ctx_.limits().instancesPerAccount);
     int count = std::min(maxCount, room);
     if (call.dryRun) {
       LP_RETURN_IF_ERROR(allocatePrivateIp(t, subnet, in.privateIpAddress).status());

@@ -112,7 +112,7 @@ Result<VpcCidrChange> VpcService::associateVpcCidrBlock(const CallContext& call,
     Txn t(w);
     LP_ASSIGN_OR_RETURN(Vpc vpc, findOwned<Vpc>(t, call, in.vpcId, err::kVpcMalformed, err::kVpcNotFound, "vpc ID"));
     pruneDisassociated(vpc, ctx_);
-    if (auto refusal = secondaryCidrRefusal(vpc, in.cidrBlock, ctx_.limits.cidrBlocksPerVpc)) return *refusal;
+    if (auto refusal = secondaryCidrRefusal(vpc, in.cidrBlock, ctx_.limits().cidrBlocksPerVpc)) return *refusal;
     if (call.dryRun) return err::dryRun();
     VpcCidrAssociation a;
     a.associationId = model::AssociationId::generate(ctx_.random).str();

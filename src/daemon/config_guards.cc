@@ -18,8 +18,8 @@ Status readGuardSections(const toml::table& t, const std::string& path, Config& 
     if (auto v = (*th)["read_burst"].value<double>()) cfg.readBurst = *v;
     if (auto v = (*th)["max_in_flight_per_account"].value<int64_t>()) {
       if (*v < 0 || *v > 10000)
-        return Status("InvalidConfig", path + ": throttle.max_in_flight_per_account must be 0 (half the API "
-                                              "threads) to 10000");
+        return Status("InvalidConfig", path + ": throttle.max_in_flight_per_account must be 0 (three quarters of "
+                                              "the API threads) to 10000");
       cfg.maxInFlight = static_cast<int>(*v);
     }
     // A burst under 1 would refuse every call; a rate of 0 would never refill.

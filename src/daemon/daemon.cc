@@ -136,7 +136,7 @@ Status Daemon::start() {
   }
   api::ApiOptions apiOptions;
   apiOptions.throttle = config_.throttle;
-  if (apiOptions.throttle->maxInFlight == 0) apiOptions.throttle->maxInFlight = std::max(1, config_.apiThreads / 2);
+  if (apiOptions.throttle->maxInFlight == 0) apiOptions.throttle->maxInFlight = std::max(1, config_.apiThreads * 3 / 4);
   apiOptions.auditDir = config_.stateDir + "/audit";
   apiOptions.consoleSignIn = config_.consoleSignIn;
   LP_ASSIGN_OR_RETURN(parts_->audit, audit::AuditLog::open({apiOptions.auditDir, config_.auditMaxFileBytes,

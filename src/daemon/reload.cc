@@ -75,6 +75,8 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
       {"limits.network_acls_per_vpc", &control::Limits::networkAclsPerVpc},
       {"limits.network_acl_entries_per_direction", &control::Limits::networkAclEntriesPerDirection},
       {"limits.security_groups_per_interface", &control::Limits::securityGroupsPerInterface},
+      {"limits.instances_per_account", &control::Limits::instancesPerAccount},
+      {"limits.cidr_blocks_per_vpc", &control::Limits::cidrBlocksPerVpc},
   };
   // Limits, accounts and backends are live: control::ControlContext hands each request
   // an immutable snapshot, and the daemon publishes the next one.

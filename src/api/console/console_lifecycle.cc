@@ -35,10 +35,12 @@ bool lists(const HttpResponse& r, const std::string& id) {
 }  // namespace
 
 HttpResponse ConsoleService::lifecycle(const HttpRequest& req) {
+  // One settings snapshot for the call, as apiCall(): the account stays valid in it.
+  const auto settings = ctx_.settings();
   HttpResponse refusal;
-  auto s = authorize(req, refusal);
+  auto s = authorize(req, *settings, refusal);
   if (!s) return refusal;
-  const model::Account* account = ctx_.region.accountById(s->account);
+  const model::Account* account = settings->region.accountById(s->account);
   if (!account) return jsonAnswer(401, {{"code", "NotSignedIn"}, {"message", "This account is no longer configured."}});
   auto form = Params::parseForm(req.body);
   if (!form.ok()) return jsonAnswer(400, {{"code", form.status().code()}, {"message", form.status().message()}});
