@@ -558,7 +558,7 @@ Result<VpcEndpointInfo> EndpointService::createVpcEndpoint(const CallContext& ca
     LP_ASSIGN_OR_RETURN(auto subnets, resolveEndpointSubnets(t, call, vpc.id, in.subnetIds, {}, svc));
     LP_ASSIGN_OR_RETURN(auto groups, resolveEndpointGroups(t, call, vpc.id, in.securityGroupIds));
     if (groups.empty()) groups.push_back(vpc.defaultSecurityGroupId);
-    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, groups.size()));
+    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits(), groups.size()));
     bool privateDns = in.privateDnsEnabled.value_or(svc.hasUsablePrivateDnsName());
 
     if (!in.clientToken.empty()) {
@@ -705,7 +705,7 @@ Status EndpointService::modifyVpcEndpoint(const CallContext& call, const ModifyV
       if (std::find(e.groupIds.begin(), e.groupIds.end(), g) == e.groupIds.end()) e.groupIds.push_back(g);
     if (e.groupIds.empty())
       return err::make(err::kInvalidParameter, "An interface endpoint must keep at least one security group.");
-    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, e.groupIds.size()));
+    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits(), e.groupIds.size()));
 
     if (in.privateDnsEnabled) {
       if (*in.privateDnsEnabled && !e.privateDnsEnabled) LP_RETURN_IF_ERROR(checkPrivateDns(t, vpc, *svc, e.id));

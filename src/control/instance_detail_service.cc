@@ -154,7 +154,7 @@ Status InstanceService::modifyInstanceAttribute(const CallContext& call, const M
       auto subnet = t.get<model::Subnet>(i.subnetId);
       if (!subnet) return err::make(err::kInternalError, "The instance's subnet is missing.");
       LP_ASSIGN_OR_RETURN(groups, interfaceGroups(t, call, *subnet, in.groupIds));
-      LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, groups.size()));
+      LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits(), groups.size()));
     }
     if (call.dryRun) return err::dryRun();
     if (in.instanceType) {

@@ -221,7 +221,7 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
                        "Value ({}) for parameter availabilityZone is invalid. Subnet {} is in {}.",
                        in.availabilityZone, in.subnetId, ctx_.zoneName(call.account, subnet.zoneId));
     LP_ASSIGN_OR_RETURN(auto groups, interfaceGroups(t, call, subnet, in.groupIds));
-    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, groups.size()));
+    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits(), groups.size()));
     if (!in.clientToken.empty()) {
       auto prior = t.listIndexed<Instance>(index::kOwnerToken, ownerToken(call.account, in.clientToken));
       if (!prior.empty()) {

@@ -156,7 +156,7 @@ Result<NetworkInterfaceInfo> NetworkInterfaceService::createNetworkInterface(con
     LP_ASSIGN_OR_RETURN(Subnet subnet, findOwned<Subnet>(t, call, in.subnetId, err::kSubnetMalformed,
                                                          err::kSubnetNotFound, "subnet ID"));
     LP_ASSIGN_OR_RETURN(auto groups, interfaceGroups(t, call, subnet, in.groupIds));
-    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, groups.size()));
+    LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits(), groups.size()));
 
     if (!in.clientToken.empty()) {
       auto prior = t.listIndexed<NetworkInterface>(index::kOwnerToken, ownerToken(call.account, in.clientToken));
@@ -272,7 +272,7 @@ Status NetworkInterfaceService::modifyNetworkInterfaceAttribute(const CallContex
       auto subnet = t.get<Subnet>(e.subnetId);
       if (!subnet) return err::make(err::kInternalError, "The interface's subnet is missing.");
       LP_ASSIGN_OR_RETURN(groups, interfaceGroups(t, call, *subnet, in.groupIds));
-      LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits, groups.size()));
+      LP_RETURN_IF_ERROR(checkGroupsPerInterface(ctx_.limits(), groups.size()));
     }
     if (call.dryRun) return err::dryRun();
     if (in.description) e.description = *in.description;

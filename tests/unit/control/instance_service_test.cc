@@ -563,7 +563,11 @@ TEST_F(InstanceFixture, SecurityGroupsPerInterfaceLimitEverywhere) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->items[0].eni.groupIds, std::vector<model::SecurityGroupId>{model::SecurityGroupId(six[5])});
   // The limit is the configured one, and DescribeAccountAttributes says so.
-  ctx_->limits.securityGroupsPerInterface = 6;
+  {
+    auto next = *ctx_->settings();
+    next.limits.securityGroupsPerInterface = 6;
+    ctx_->replaceSettings(next);
+  }
   EXPECT_TRUE(run(base()).ok());
   in = base();
   in.groupIds = six;
@@ -576,7 +580,11 @@ TEST_F(InstanceFixture, SecurityGroupsPerInterfaceLimitEverywhere) {
 }
 
 TEST_F(InstanceFixture, InstanceLimitIsConfigured) {
-  ctx_->limits.instancesPerAccount = 2;
+  {
+    auto next = *ctx_->settings();
+    next.limits.instancesPerAccount = 2;
+    ctx_->replaceSettings(next);
+  }
   auto in = base();
   in.minCount = in.maxCount = "3";
   EXPECT_EQ(run(in).status().code(), "InstanceLimitExceeded");

@@ -168,7 +168,11 @@ TEST_F(VpcCidrTest, BadRequestsChangeNothing) {
   EXPECT_EQ(stored(vpc.id).secondaryCidrs, before.secondaryCidrs);
   EXPECT_EQ(localRoutes(mainTable(vpc)), (std::vector<std::string>{"10.0.0.0/16"}));
   // The limit is the configured one.
-  ctx_->limits.cidrBlocksPerVpc = 2;
+  {
+    auto next = *ctx_->settings();
+    next.limits.cidrBlocksPerVpc = 2;
+    ctx_->replaceSettings(next);
+  }
   EXPECT_TRUE(code({vpc.id.str(), "10.1.0.0/16", false, ""}).empty());
   EXPECT_EQ(code({vpc.id.str(), "10.2.0.0/16", false, ""}), "CidrLimitExceeded");
 }
