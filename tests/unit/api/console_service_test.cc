@@ -284,6 +284,7 @@ TEST_F(ConsoleServiceTest, FailedSignInsBackOffPerAddressAndPerKey) {
 // decide), and the API's own NotFound to anyone else.
 TEST_F(ConsoleServiceTest, TheLifecycleGoesToTheEndpointsOwnerAndTheServicesOwnerOnly) {
   region_.accounts.push_back({"333333333333", "other", "AKOTHER", "other-secret"});
+  ctx_->replaceSettings({region_, control::Limits{}});
   model::ServiceConfiguration svc;
   svc.id = model::ServiceId("vpce-svc-0123456789abcdef0");
   svc.ownerId = "111111111111";

@@ -136,6 +136,7 @@ TEST(FastPathPlan, ElementResetsNameEveryMapKeyALinkGivesANewValue) {
   auto f = fastLinks({listener(443, {target("10.0.1.20", "use1-az1")})})[0];
   auto c = elementResets(consumerLinkCommands(f, 7, 0, 0));
   EXPECT_EQ(c, (std::vector<std::string>{"delete element ip lp-fast src-of { 0x4c500007 }\n",
+                                         "delete element ip lp-fast lim { 10.0.1.50 }\n",
                                          "delete element ip lp-fast eps { 10.0.1.50 }\n"}));
   auto p = elementResets(providerLinkCommands(f, 7, f.targetsByPort));
   EXPECT_EQ(p, (std::vector<std::string>{"delete element ip lp-fast src-of { 0x4c500007 }\n",
