@@ -8,6 +8,7 @@
 // answer does not tell whether an endpoint exists.
 #include <nlohmann/json.hpp>
 
+#include "api/console/console_json.h"
 #include "api/console/console_service.h"
 #include "api/params.h"
 #include "control/typed_store.h"
@@ -17,14 +18,7 @@ namespace lp::api::console {
 
 namespace {
 
-HttpResponse jsonAnswer(int status, const nlohmann::json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.contentType = "application/json";
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
+HttpResponse jsonAnswer(int status, const nlohmann::json& body) { return consoleJson(status, body); }
 
 // The API's answer lists the endpoint: ids are checked well-formed first, so the
 // element can only match that endpoint.

@@ -3,11 +3,22 @@
 #include <nlohmann/json.hpp>
 
 #include "api/console/console_assets.h"
+#include "api/console/console_json.h"
 #include "api/params.h"
 #include "api/sigv4.h"
 #include "common/strings.h"
 
 namespace lp::api::console {
+
+HttpResponse consoleJson(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = "application/json";
+  // replace: a message may quote what the client sent, which need not be UTF-8.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
 
 namespace {
 
@@ -25,15 +36,7 @@ void secure(HttpResponse& r) {
   r.headers.emplace_back("Cross-Origin-Resource-Policy", "same-origin");
 }
 
-HttpResponse json(int status, const nlohmann::json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.contentType = "application/json";
-  // replace: a message may quote what the client sent, which need not be UTF-8.
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
+HttpResponse json(int status, const nlohmann::json& body) { return consoleJson(status, body); }
 
 HttpResponse jsonError(int status, std::string_view code, std::string_view message) {
   return json(status, {{"code", code}, {"message", message}});
