@@ -270,12 +270,9 @@ Result<Page<CreditSpecification>> InstanceService::describeInstanceCreditSpecifi
   Result<std::vector<CreditSpecification>> found = std::vector<CreditSpecification>{};
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
-    for (const auto& id : in.ids) {
-      auto i = v.get<Instance>(id);
-      if (!i || i->ownerId != call.account) {
-        found = err::make(err::kInstanceNotFound, "The instance ID '{}' does not exist", id);
-        return;
-      }
+    if (Status st = checkInstancesOwned(v, call, in.ids); !st.ok()) {
+      found = st;
+      return;
     }
     std::vector<CreditSpecification> out;
     v.forEachIndexed<Instance>(index::kOwner, call.account, [&](const Instance& i) {

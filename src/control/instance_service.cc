@@ -144,19 +144,27 @@ Status splitTagSpecs(const std::vector<TagSpecification>& specs, model::Tags& in
   return Status::Ok();
 }
 
-Status checkIds(const std::vector<std::string>& ids) {
+}  // namespace
+
+Status checkInstanceIds(const std::vector<std::string>& ids) {
   for (const auto& id : ids)
     if (!model::isWellFormed<model::InstanceId>(id))
       return err::make(err::kInstanceMalformed, "Invalid id: \"{}\"", id);
   return Status::Ok();
 }
 
-}  // namespace
+Status checkInstancesOwned(const View& v, const CallContext& call, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    auto i = v.get<Instance>(id);
+    if (!i || i->ownerId != call.account)
+      return err::make(err::kInstanceNotFound, "The instance ID '{}' does not exist", id);
+  }
+  return Status::Ok();
+}
 
 InstanceInfo renderInstance(const View& v, const ControlContext& ctx, const CallContext& call, Instance i) {
   return render(v, ctx, call, std::move(i));
 }
-Status checkInstanceIds(const std::vector<std::string>& ids) { return checkIds(ids); }
 
 Result<Reservation> InstanceService::runInstances(const CallContext& call, const RunInstancesInput& in) {
   if (in.imageId.empty()) return err::missing("ImageId");
@@ -311,17 +319,14 @@ Result<Page<InstanceInfo>> InstanceService::describeInstances(const CallContext&
     return err::make(err::kInvalidParameterCombination,
                      "The parameter instancesSet cannot be used with the parameter maxResults");
   LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 1000));
-  LP_RETURN_IF_ERROR(checkIds(in.ids));
+  LP_RETURN_IF_ERROR(checkInstanceIds(in.ids));
   if (call.dryRun) return err::dryRun();
   Result<Page<InstanceRow>> rows = Page<InstanceRow>{};
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
-    for (const auto& id : in.ids) {
-      auto i = v.get<Instance>(id);
-      if (!i || i->ownerId != call.account) {
-        rows = err::make(err::kInstanceNotFound, "The instance ID '{}' does not exist", id);
-        return;
-      }
+    if (Status st = checkInstancesOwned(v, call, in.ids); !st.ok()) {
+      rows = st;
+      return;
     }
     rows = paginateInOrder<InstanceRow>(
         in.page, [](const InstanceRow& x) -> const std::string& { return x.info.instance.id.str(); },
@@ -352,7 +357,7 @@ Result<std::vector<InstanceStateChange>> InstanceService::changeState(const Call
                                                                       const std::vector<std::string>& ids,
                                                                       model::InstanceAction action) {
   if (ids.empty()) return err::missing("InstanceId");
-  LP_RETURN_IF_ERROR(checkIds(ids));
+  LP_RETURN_IF_ERROR(checkInstanceIds(ids));
   std::vector<InstanceStateChange> out;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);

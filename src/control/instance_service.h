@@ -134,7 +134,10 @@ class InstanceService {
 
 // The rendering DescribeInstances uses (zone name, group names, interface status).
 InstanceInfo renderInstance(const View& v, const ControlContext& ctx, const CallContext& call, model::Instance i);
+// InvalidInstanceID.Malformed for an id that is not one.
 Status checkInstanceIds(const std::vector<std::string>& ids);
+// InvalidInstanceID.NotFound for a named instance that is not the caller's (or not there).
+Status checkInstancesOwned(const View& v, const CallContext& call, const std::vector<std::string>& ids);
 
 // How long a terminated instance stays described (AWS: about an hour).
 inline constexpr int kTerminatedRetentionMinutes = 60;
