@@ -27,6 +27,19 @@ ALL_ACCOUNTS = dict(ACCOUNTS,
                     outsider=("333333333333", "AKIALINKPLANEOUTSIDR", "outsider/secret/key/0000000000000000000000"))
 
 
+def settled(read, period, tries):
+    """read() once two readings period seconds apart (a sampling or counters round) agree;
+    the last reading after tries."""
+    last = read()
+    for _ in range(tries):
+        time.sleep(period)
+        now = read()
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+import lp
 from lp import Daemon, serving, write_config
 from test_dataplane import PORT, build, client, create_endpoint, scripts, servers, wait_for, wait_state  # noqa: F401
 
@@ -57,16 +58,9 @@ def within_headers(got, payload):
     return payload <= got <= payload + max(4096, payload * 0.06)
 
 
-def settled(read, period=1.5, tries=6):
+def settled(read):
     """read() once two readings a sampling period apart agree."""
-    last = read()
-    for _ in range(tries):
-        time.sleep(period)
-        now = read()
-        if now == last:
-            return now
-        last = now
-    return last
+    return lp.settled(read, 1.5, 6)
 
 
 def utc(dt):

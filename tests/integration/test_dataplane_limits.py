@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+import lp
 from lp import LINKPLANE, Daemon, serving, write_config
 from test_dataplane import (PORT, PY, Chat, build, client, counters, create_endpoint, on_fast_path, scripts,  # noqa: F401
                             servers, wait_for, wait_state)
@@ -50,16 +51,9 @@ def packets_dropped(daemon, t, endpoint=None):
     return sum(d["Sum"] for d in out["Datapoints"])
 
 
-def settled(read, period=2.2, tries=5):
+def settled(read):
     """read() once two readings a counters round (2 s) apart agree."""
-    last = read()
-    for _ in range(tries):
-        time.sleep(period)
-        now = read()
-        if now == last:
-            return now
-        last = now
-    return last
+    return lp.settled(read, 2.2, 5)
 
 
 def test_connections_over_the_limit_are_refused_counted_and_the_rest_keep_working(daemon, servers, scripts):
