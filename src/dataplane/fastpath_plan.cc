@@ -68,8 +68,10 @@ LinkAddresses linkAddresses(uint32_t id) {
   return {fmt::format("169.254.{}.{}", a >> 8, a & 255), fmt::format("169.254.{}.{}", (a + 1) >> 8, (a + 1) & 255)};
 }
 
-std::string consumerLinkName(const std::string& interfaceId) { return "lp-fc" + tail(interfaceId, 10); }
-std::string providerLinkName(const std::string& interfaceId) { return "lp-fp" + tail(interfaceId, 10); }
+PairLinkNames pairLinkNames(const std::string& consumerNs, const std::string& providerNs) {
+  return {"lp-fc" + tail(providerNs, 10), "lp-fp" + tail(consumerNs, 10)};
+}
+std::string legacyConsumerLinkName(const std::string& interfaceId) { return "lp-fc" + tail(interfaceId, 10); }
 
 std::vector<FastLink> fastLinks(const std::vector<ListenerSpec>& listeners) {
   std::map<std::string, FastLink> byInterface;
@@ -133,7 +135,9 @@ std::string fastTableCommands(int idleTimeoutSeconds, uint32_t maxConnections) {
                        connectionSetName(maxConnections), kMaxLinkId + 1);
   out += fmt::format("add map ip {} src-of {{ type mark : ipv4_addr; }}\n", t);
   out += fmt::format("add map ip {} eps {{ type ipv4_addr : verdict; }}\n", t);
-  out += fmt::format("add map ip {} links {{ type ifname : verdict; }}\n", t);
+  // Provider side: a link's chain by its provider-side address (links are shared
+  // by the interfaces of a VPC pair, so the address names the interface).
+  out += fmt::format("add map ip {} plinks {{ type ipv4_addr : verdict; }}\n", t);
   out += fmt::format("add map ip {} lim {{ type ipv4_addr : verdict; }}\n", t);
   out += fmt::format("add chain ip {} fp-pre {{ type nat hook prerouting priority dstnat; policy accept; }}\n", t);
   out += fmt::format("add chain ip {} fp-post {{ type nat hook postrouting priority srcnat; policy accept; }}\n", t);
@@ -154,8 +158,12 @@ std::string fastTableCommands(int idleTimeoutSeconds, uint32_t maxConnections) {
   // a connection whose entry is gone (idle timeout, reject) must not be picked up
   // mid-stream; it reaches the namespace's own stack, which answers with a reset.
   out += fmt::format("add rule ip {} fp-pre tcp flags & (syn|ack) == syn ip daddr vmap @eps\n", t);
-  // Provider side: what comes in from a link goes to that link's chain.
-  out += fmt::format("add rule ip {} fp-pre iifname vmap @links\n", t);
+  // Provider side: what comes in from a link goes to the chain of the interface
+  // whose address it is sent to.
+  out += fmt::format("add rule ip {} fp-pre iifname \"lp-fp*\" ip daddr vmap @plinks\n", t);
+  // Tables written before the links were shared have a map by interface name: gone
+  // (its rule was flushed above, in this same batch).
+  out += fmt::format("add map ip {0} links {{ type ifname : verdict; }}\ndelete map ip {0} links\n", t);
   out += fmt::format("add rule ip {} fp-post {} snat ip to ct mark map @src-of\n", t, fast);
   // Links are one-way: nothing opens a connection from the provider side, nothing
   // but translated connections comes in from a link.
@@ -267,13 +275,13 @@ std::string providerLinkCommands(const FastLink& link, uint32_t id,
         t, chain, addr.provider, port, mark, tier.size(), elems);
   }
   out += setElement("src-of", mark, link.sourceIp);
-  out += setElement("links", fmt::format("\"{}\"", providerLinkName(link.interfaceId)), "jump " + chain);
+  out += setElement("plinks", addr.provider, "jump " + chain);
   return out;
 }
 
 std::string providerLinkRemoval(const FastLink& link, uint32_t id) {
   std::string t = kFastTable;
-  std::string out = fmt::format("delete element ip {} links {{ \"{}\" }}\n", t, providerLinkName(link.interfaceId));
+  std::string out = fmt::format("delete element ip {} plinks {{ {} }}\n", t, linkAddresses(id).provider);
   out += fmt::format("delete element ip {} src-of {{ {} }}\n", t, hexMark(id));
   out += fmt::format("delete chain ip {} p-{}\n", t, id);
   return out;

@@ -1,7 +1,7 @@
 // The kernel fast path, as pure functions: which endpoints it can carry, the link
-// (a veth pair) each endpoint interface gets between the consumer's and the
-// provider's VPC namespace, and the nftables commands that translate addresses
-// on both sides. No I/O here; reconciler/fastpath_sink.h applies what this plans,
+// each endpoint interface gets between the consumer's and the provider's VPC
+// namespace (a /31 on the veth pair those two namespaces share), and the nftables
+// commands that translate addresses on both sides. No I/O here; reconciler/fastpath_sink.h applies what this plans,
 // and tests/unit checks it without root.
 //
 // A connection on the fast path (docs/dataplane.md, "The kernel fast path"):
@@ -10,7 +10,8 @@
 //   provider namespace: in from the link to L1:port --dnat--> target (flow hash
 //     over the targets of the best tier), out with source --snat--> the load
 //     balancer node in the interface's zone.
-// L0/L1 are the link's two addresses in 169.254.0.0/16, which no VPC may use, so
+// L0/L1 are the link's two addresses in 169.254.0.0/16 (a /31 per link id, on the
+// two ends of the VPC pair's veth), which no VPC may use, so
 // both VPCs may hold the same addresses. Conntrack carries the replies; nothing
 // else crosses a link (new connections from the provider side are dropped).
 //
@@ -56,8 +57,20 @@ LinkAddresses linkAddresses(uint32_t id);
 bool usableLinkId(uint32_t id);
 inline uint32_t linkMark(uint32_t id) { return kFastMarkBase | id; }
 
-std::string consumerLinkName(const std::string& interfaceId);  // "lp-fc" + 10 chars, in the consumer VPC
-std::string providerLinkName(const std::string& interfaceId);  // "lp-fp" + 10 chars, in the provider VPC
+// The link between a consumer and a provider VPC: one veth pair per pair of
+// namespaces, shared by every endpoint interface of that consumer VPC whose
+// service is in that provider VPC. Each interface keeps its own /31 (its link
+// id's addresses) on the two ends, so each side still tells them apart by
+// address. A pair per interface was 20,000 veth pairs at 10,000 endpoints, and
+// only 15-20 endpoints a second became available (docs/scale.md).
+struct PairLinkNames {
+  std::string consumer;  // "lp-fc" + the provider namespace's last 10 chars, in the consumer VPC
+  std::string provider;  // "lp-fp" + the consumer namespace's last 10 chars, in the provider VPC
+};
+PairLinkNames pairLinkNames(const std::string& consumerNs, const std::string& providerNs);
+// The veth of one interface as runs before the shared links made it (in the
+// consumer VPC; its peer went with it): removed when such a run's links are adopted.
+std::string legacyConsumerLinkName(const std::string& interfaceId);
 
 // One endpoint interface on the fast path: its listeners grouped.
 struct FastLink {
@@ -98,7 +111,7 @@ std::string consumerLinkRemoval(const FastLink& link, uint32_t id);
 std::string providerLinkCommands(const FastLink& link, uint32_t id,
                                  const std::map<int, std::vector<TargetSpec>>& tierByPort);
 std::string providerLinkRemoval(const FastLink& link, uint32_t id);
-// The map elements the commands above give a new value (`eps`, `links`, `src-of`),
+// The map elements the commands above give a new value (`eps`, `lim`, `plinks`, `src-of`),
 // as one `delete element` command each. The kernel refuses `add element` of a key
 // that holds another value (EEXIST, "File exists"), and nft 1.0.6 has no
 // `destroy`, so a batch that meets such a key (an endpoint address, interface

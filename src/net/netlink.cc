@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -10,6 +11,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -269,12 +271,19 @@ Result<std::map<int, uint32_t>> Netlink::gsoIpv4MaxSizes() {
 
 Result<std::vector<std::string>> Netlink::addresses(const std::string& linkName) {
   LP_ASSIGN_OR_RETURN(auto info, link(linkName));
-  // A dump of the namespace's IPv4 addresses read in place (not into libnl
-  // objects), keeping the link's: cheap with thousands of links (see link()).
+  // A dump of the link's IPv4 addresses read in place (not into libnl objects).
+  // With strict checking the kernel (4.20 and later) dumps only the link's: a
+  // provider VPC's namespace holds an address per consumer endpoint interface
+  // (10,000 at issue 14's size), and each link's check read all of them. Older
+  // kernels ignore the filter; the callback below keeps the link's either way.
   ifaddrmsg ifa{};
   ifa.ifa_family = AF_INET;
-  if (int err = nl_send_simple(sock_, RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof ifa); err < 0)
-    return nlError("list addresses", err);
+  ifa.ifa_index = static_cast<uint32_t>(info.index);
+  int fd = nl_socket_get_fd(sock_), on = 1, off = 0;
+  (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof on);
+  int sent = nl_send_simple(sock_, RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof ifa);
+  (void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &off, sizeof off);
+  if (sent < 0) return nlError("list addresses", sent);
   struct Want {
     int index;
     std::vector<std::string> out;

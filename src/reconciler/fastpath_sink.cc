@@ -25,9 +25,10 @@ using dataplane::TargetSpec;
 constexpr std::chrono::seconds kCountersEvery{2};
 constexpr std::chrono::seconds kVerifyEvery{10};
 // At scale the per-tick work is bounded, so an idle daemon stays idle (issue 14:
-// under 2 % of a core with 10,000 endpoints, 20,000 links): a verification
-// pass checks at most this many links per tick (a whole pass then takes
-// links/100 ticks instead of 10 s), and a counters round reads the namespaces
+// under 2 % of a core with 10,000 endpoints, 20,000 links on 2,000 VPC pairs): a
+// verification pass checks the pairs of at most this many links per tick (a
+// whole pass then takes links/100 ticks instead of 10 s; a pair's check is two
+// link lookups and two address dumps), and a counters round reads the namespaces
 // whose figures moved (or that got a link) plus this many of the idle ones in
 // turn, each read (an nft list and a conntrack dump) costing about a millisecond.
 constexpr size_t kVerifyPerTick = 100;
@@ -126,7 +127,8 @@ Result<std::unique_ptr<FastPathSink>> FastPathSink::make(std::unique_ptr<Forward
     // connections end (as a restart of the splice path ends its own) and the
     // forwarder's listeners take the endpoints' new connections.
     auto left = s->ids_;
-    for (const auto& [iface, p] : left) s->removeLink(p, iface);
+    NetlinkCache nls;
+    for (const auto& [iface, p] : left) s->removeLink(p, iface, nls);
     s->flushIds();
   }
   LP_LOG_INFO("dataplane: {} path (dataplane.path = {}), {} fast-path links from before", s->kernelOk_ ? "kernel" : "splice",
@@ -146,7 +148,8 @@ void FastPathSink::loadIds() {
       p.consumerNs = v.value("consumerNs", "");
       p.providerNs = v.value("providerNs", "");
       p.eniIp = v.value("eniIp", "");
-      if (dataplane::usableLinkId(p.id)) ids_[iface] = p;
+      p.legacy = v.value("link", "") != "pair";
+      if (dataplane::usableLinkId(p.id)) setId(iface, p);
     }
   } catch (const std::exception& e) {
     LP_LOG_WARN("dataplane: {} unreadable ({}); fast-path links are made again", idsPath_, e.what());
@@ -166,7 +169,8 @@ void FastPathSink::saveIds() {
                 {"endpointId", p.endpointId},
                 {"consumerNs", p.consumerNs},
                 {"providerNs", p.providerNs},
-                {"eniIp", p.eniIp}};
+                {"eniIp", p.eniIp},
+                {"link", p.legacy ? "own" : "pair"}};
   std::string tmp = idsPath_ + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -178,6 +182,25 @@ void FastPathSink::saveIds() {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, idsPath_, ec);
+}
+
+void FastPathSink::setId(const std::string& interfaceId, const Persisted& p) {
+  eraseId(interfaceId);
+  ids_[interfaceId] = p;
+  pairIds_[{p.consumerNs, p.providerNs}].insert(p.id);
+  idsDirty_ = true;
+}
+
+void FastPathSink::eraseId(const std::string& interfaceId) {
+  auto it = ids_.find(interfaceId);
+  if (it == ids_.end()) return;
+  auto pair = pairIds_.find({it->second.consumerNs, it->second.providerNs});
+  if (pair != pairIds_.end()) {
+    pair->second.erase(it->second.id);
+    if (pair->second.empty()) pairIds_.erase(pair);
+  }
+  ids_.erase(it);
+  idsDirty_ = true;
 }
 
 uint32_t FastPathSink::allocateId(const std::string& interfaceId, std::set<uint32_t>& used) {
@@ -217,82 +240,117 @@ Result<net::Netlink*> FastPathSink::netlinkOf(NetlinkCache& nls, const std::stri
   return slot.get();
 }
 
-// Makes (or adopts) the link's devices: the veth pair, its addresses, and both
-// namespaces' tables. Idempotent; what is in place is kept, so conntrack entries
-// of live connections keep working through it. verifyOnly: when both ends are
-// there, nothing is done and *present is set.
-Status FastPathSink::ensureLinkDevices(Link& link, bool verifyOnly, NetlinkCache& nls, bool* present) {
-  const FastLink& f = link.spec;
-  std::string cname = dataplane::consumerLinkName(f.interfaceId), pname = dataplane::providerLinkName(f.interfaceId);
-  auto addr = dataplane::linkAddresses(link.id);
-  LP_ASSIGN_OR_RETURN(net::Netlink * cnl, netlinkOf(nls, f.consumerNs));
-  LP_ASSIGN_OR_RETURN(net::Netlink * pnl, netlinkOf(nls, f.providerNs));
-  bool haveC = cnl->link(cname).ok(), haveP = pnl->link(pname).ok();
-  *present = verifyOnly && haveC && haveP;
-  if (*present) return Status::Ok();
-  if (haveC != haveP) {  // one end's namespace was made again: the pair is gone with it
-    if (haveC) LP_RETURN_IF_ERROR(cnl->deleteLink(cname));
-    if (haveP) LP_RETURN_IF_ERROR(pnl->deleteLink(pname));
+// Makes (or adopts) the VPC pair's veth, the /31 of each of its link ids on both
+// ends, and both namespaces' tables. Idempotent; what is in place is kept, so
+// conntrack entries of live connections keep working through it. An address on
+// the pair that no link id of the pair owns (left by a link removed while the
+// daemon was down) goes: two ends holding one /31 would make its route ambiguous.
+Status FastPathSink::ensurePair(const PairKey& pair, NetlinkCache& nls, bool* remade) {
+  const auto& [consumerNs, providerNs] = pair;
+  auto names = dataplane::pairLinkNames(consumerNs, providerNs);
+  LP_ASSIGN_OR_RETURN(net::Netlink * cnl, netlinkOf(nls, consumerNs));
+  LP_ASSIGN_OR_RETURN(net::Netlink * pnl, netlinkOf(nls, providerNs));
+  auto haveC = cnl->link(names.consumer), haveP = pnl->link(names.provider);
+  *remade = !haveC.ok() || !haveP.ok();
+  if (*remade) {
+    // One end's namespace was made again: the pair went with it, and the table too.
+    if (haveC.ok()) LP_RETURN_IF_ERROR(cnl->deleteLink(names.consumer));
+    if (haveP.ok()) LP_RETURN_IF_ERROR(pnl->deleteLink(names.provider));
+    tables_.erase(consumerNs);
+    tables_.erase(providerNs);
+    LP_RETURN_IF_ERROR(cnl->ensureVeth(names.consumer, providerNs, names.provider));
+    for (auto [nl, name] : {std::pair{cnl, &names.consumer}, std::pair{pnl, &names.provider}})
+      if (Status st = nl->setGsoIpv4MaxSize(*name, kGsoIpv4MaxBytes); !st.ok())
+        LP_LOG_DEBUG("dataplane: BIG TCP on {}: {}", *name, st.toString());
   }
-  if (!haveC || !haveP) {
-    // A namespace made again lost its table as well.
-    tables_.erase(f.consumerNs);
-    tables_.erase(f.providerNs);
-  }
-  LP_RETURN_IF_ERROR(cnl->ensureVeth(cname, f.providerNs, pname));
-  // A pair made just now has no address to check; one adopted may have another.
-  const bool fresh = !haveC || !haveP;
-  auto address = [fresh](net::Netlink& nl, const std::string& name, const std::string& cidr) -> Status {
-    if (!fresh) {
-      LP_ASSIGN_OR_RETURN(auto have, nl.addresses(name));
-      for (const auto& a : have)
-        if (a != cidr) LP_RETURN_IF_ERROR(nl.removeAddress(name, a));
+  std::set<std::string> wantC, wantP;
+  if (auto it = pairIds_.find(pair); it != pairIds_.end())
+    for (uint32_t id : it->second) {
+      auto a = dataplane::linkAddresses(id);
+      wantC.insert(a.consumer + "/31");
+      wantP.insert(a.provider + "/31");
     }
-    LP_RETURN_IF_ERROR(nl.addAddress(name, cidr));
-    if (Status st = nl.setGsoIpv4MaxSize(name, kGsoIpv4MaxBytes); !st.ok())
-      LP_LOG_DEBUG("dataplane: BIG TCP on {}: {}", name, st.toString());
-    return nl.setUp(name);
+  // A pair made just now has no address to check.
+  auto addresses = [&](net::Netlink& nl, const std::string& name, const std::set<std::string>& want,
+                       bool up) -> Status {
+    std::set<std::string> have;
+    if (!*remade) {
+      LP_ASSIGN_OR_RETURN(auto list, nl.addresses(name));
+      have.insert(list.begin(), list.end());
+    }
+    for (const auto& a : have)
+      if (!want.count(a)) LP_RETURN_IF_ERROR(nl.removeAddress(name, a));
+    for (const auto& a : want)
+      if (!have.count(a)) {
+        LP_RETURN_IF_ERROR(nl.addAddress(name, a));
+        *remade = true;
+      }
+    return up ? Status::Ok() : nl.setUp(name);
   };
-  LP_RETURN_IF_ERROR(address(*cnl, cname, addr.consumer + "/31"));
-  LP_RETURN_IF_ERROR(address(*pnl, pname, addr.provider + "/31"));
-  LP_RETURN_IF_ERROR(ensureTable(f.consumerNs));
-  LP_RETURN_IF_ERROR(ensureTable(f.providerNs));
+  LP_RETURN_IF_ERROR(addresses(*cnl, names.consumer, wantC, haveC.ok() && haveC->up));
+  LP_RETURN_IF_ERROR(addresses(*pnl, names.provider, wantP, haveP.ok() && haveP->up));
+  LP_RETURN_IF_ERROR(ensureTable(consumerNs));
+  LP_RETURN_IF_ERROR(ensureTable(providerNs));
   return Status::Ok();
 }
 
-// The devices, then the link's translation on both sides (provider first: the
-// consumer's side sends to it).
-Status FastPathSink::ensureLink(Link& link, bool verifyOnly, NetlinkCache& nls) {
-  bool present = false;
-  LP_RETURN_IF_ERROR(ensureLinkDevices(link, verifyOnly, nls, &present));
-  if (present) return Status::Ok();
-  const FastLink& f = link.spec;
-  link.tier = tierOf(f);
-  LP_RETURN_IF_ERROR(nftLink(f.providerNs, dataplane::providerLinkCommands(f, link.id, link.tier)));
-  LP_RETURN_IF_ERROR(nftLink(f.consumerNs, dataplane::consumerLinkCommands(f, link.id, opts_.endpointBytesPerSecond,
-                                                                      opts_.maxConnectionsPerInterface)));
-  return Status::Ok();
+// Provider side first: the consumer's side sends to it.
+void FastPathSink::translate(const std::vector<std::pair<std::string, Link*>>& links, std::set<std::string>& failed) {
+  auto commands = [&](const Link& l, bool provider) {
+    return provider ? dataplane::providerLinkCommands(l.spec, l.id, l.tier)
+                    : dataplane::consumerLinkCommands(l.spec, l.id, opts_.endpointBytesPerSecond,
+                                                      opts_.maxConnectionsPerInterface);
+  };
+  for (bool provider : {true, false}) {
+    std::map<std::string, std::vector<std::pair<const std::string*, Link*>>> byNs;
+    for (const auto& [endpointId, l] : links)
+      if (!failed.count(endpointId)) byNs[provider ? l->spec.providerNs : l->spec.consumerNs].emplace_back(&endpointId, l);
+    for (const auto& [ns, nsLinks] : byNs) {
+      std::string batch;
+      for (const auto& [endpointId, l] : nsLinks)
+        if (!failed.count(*endpointId)) batch += commands(*l, provider);
+      if (batch.empty() || nftLink(ns, batch).ok()) continue;
+      for (const auto& [endpointId, l] : nsLinks) {  // which one: link by link
+        if (failed.count(*endpointId)) continue;
+        if (Status st = nftLink(ns, commands(*l, provider)); !st.ok()) {
+          LP_LOG_WARN("dataplane: fast path for {} ({}) failed, splice carries it: {}", l->spec.interfaceId,
+                      *endpointId, st.toString());
+          failed.insert(*endpointId);
+        }
+      }
+    }
+  }
 }
 
 // Ends the link's connections and removes it: translation first (no new
 // connection takes it), then the conntrack entries (the next packet of a live
-// connection meets the namespace's own stack, which resets it), then the veth.
-void FastPathSink::removeLink(const Persisted& p, const std::string& interfaceId) {
+// connection meets the namespace's own stack, which resets it), then its
+// addresses, and the pair's veth with the pair's last link.
+void FastPathSink::removeLink(Persisted p, const std::string& interfaceId, NetlinkCache& nls) {
   FastLink f;
   f.interfaceId = interfaceId;
   f.eniIp = p.eniIp;
-  if (net::namespaceExists(p.consumerNs)) nftBestEffort(p.consumerNs, dataplane::consumerLinkRemoval(f, p.id));
-  if (net::namespaceExists(p.providerNs)) nftBestEffort(p.providerNs, dataplane::providerLinkRemoval(f, p.id));
+  const bool haveC = net::namespaceExists(p.consumerNs), haveP = net::namespaceExists(p.providerNs);
+  if (haveC) nftBestEffort(p.consumerNs, dataplane::consumerLinkRemoval(f, p.id));
+  if (haveP) nftBestEffort(p.providerNs, dataplane::providerLinkRemoval(f, p.id));
   size_t cut = cutConnections(p.id, p.consumerNs, p.providerNs, {});
-  if (net::namespaceExists(p.consumerNs)) {
-    if (auto nl = net::Netlink::open(p.consumerNs); nl.ok()) {
-      std::string name = dataplane::consumerLinkName(interfaceId);
-      if ((*nl)->link(name).ok()) (void)(*nl)->deleteLink(name);
+  PairKey pair{p.consumerNs, p.providerNs};
+  eraseId(interfaceId);  // saved by the caller, once for all it removes
+  auto names = dataplane::pairLinkNames(p.consumerNs, p.providerNs);
+  const bool last = !pairIds_.count(pair);
+  auto addr = dataplane::linkAddresses(p.id);
+  if (haveC) {
+    if (auto nl = netlinkOf(nls, p.consumerNs); nl.ok()) {
+      if (p.legacy) (void)(*nl)->deleteLink(dataplane::legacyConsumerLinkName(interfaceId));
+      if (last)
+        (void)(*nl)->deleteLink(names.consumer);  // its peer goes with it
+      else
+        (void)(*nl)->removeAddress(names.consumer, addr.consumer + "/31");
     }
   }
+  if (haveP && !last)
+    if (auto nl = netlinkOf(nls, p.providerNs); nl.ok()) (void)(*nl)->removeAddress(names.provider, addr.provider + "/31");
   LP_LOG_INFO("dataplane: fast path of {} ({}) removed, {} conntrack entries cut", interfaceId, p.endpointId, cut);
-  ids_.erase(interfaceId);
-  idsDirty_ = true;  // saved by the caller, once for all it removes
   std::lock_guard lock(mu_);
   kernel_.interfaces.erase(interfaceId);
 }
@@ -347,6 +405,7 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
     // First every endpoint's links and ids, recorded in one write of the links
     // file (before any link is made, so a crash leaves nothing unrecorded), then
     // the links. One write per link rewrote the whole file each time: quadratic.
+    NetlinkCache nls;
     std::set<uint32_t> used;
     for (const auto& [_, p] : ids_) used.insert(p.id);
     std::vector<std::pair<std::string, std::vector<Link>>> toMake;
@@ -372,7 +431,7 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
       std::vector<std::string> drop;
       for (const auto& [iface, p] : ids_)
         if (p.endpointId == endpointId && !keep.count(iface)) drop.push_back(iface);
-      for (const auto& iface : drop) removeLink(ids_.at(iface), iface);
+      for (const auto& iface : drop) removeLink(ids_.at(iface), iface, nls);
       byEndpoint_.erase(endpointId);
       if (!why.empty()) {
         if (!listeners.empty() && why != "not forwarding")
@@ -382,68 +441,56 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
       for (const auto& l : next) {
         Persisted p{l.id, endpointId, l.spec.consumerNs, l.spec.providerNs, l.spec.eniIp};
         auto it = ids_.find(l.spec.interfaceId);
-        if (it == ids_.end() || !(it->second.id == p.id && it->second.endpointId == p.endpointId &&
-                                  it->second.consumerNs == p.consumerNs && it->second.providerNs == p.providerNs &&
-                                  it->second.eniIp == p.eniIp)) {
-          ids_[l.spec.interfaceId] = p;
-          idsDirty_ = true;
+        if (it != ids_.end() && it->second == p) continue;
+        if (it != ids_.end() && it->second.legacy && net::namespaceExists(it->second.consumerNs)) {
+          // Its own veth, from a run before the shared links: gone before the file
+          // says the link is on the pair (else a crash in between would leave two
+          // devices holding its /31).
+          if (auto nl = netlinkOf(nls, it->second.consumerNs); nl.ok())
+            (void)(*nl)->deleteLink(dataplane::legacyConsumerLinkName(l.spec.interfaceId));
         }
+        setId(l.spec.interfaceId, p);
       }
       toMake.emplace_back(endpointId, std::move(next));
     }
     flushIds();
-    // Devices link by link; then the translations in one nft batch per namespace
-    // and side (each batch reads the namespace's table first, so a batch per
-    // link made a pass over N new links cost N times a table that grows with N:
-    // 64 ms per endpoint at 250 endpoints in one provider VPC).
-    NetlinkCache nls;
+    // The VPC pairs' devices and addresses, then the translations in one nft batch
+    // per namespace and side (each batch reads the namespace's table first, so a
+    // batch per link made a pass over N new links cost N times a table that grows
+    // with N: 64 ms per endpoint at 250 endpoints in one provider VPC).
     std::set<std::string> failed;  // endpoints whose links could not all be made
-    std::map<std::string, std::vector<std::pair<const std::string*, Link*>>> byProvider, byConsumer;
-    for (auto& [endpointId, next] : toMake) {
+    std::map<PairKey, std::vector<std::string>> pairs;  // -> endpoints with links on it
+    for (auto& [endpointId, next] : toMake)
       for (auto& l : next) {
-        bool present = false;
-        if (Status st = ensureLinkDevices(l, false, nls, &present); !st.ok()) {
-          LP_LOG_WARN("dataplane: fast path for {} ({}) failed, splice carries it: {}", l.spec.interfaceId, endpointId,
-                      st.toString());
-          failed.insert(endpointId);
-          break;
-        }
+        pairs[{l.spec.consumerNs, l.spec.providerNs}].push_back(endpointId);
         l.tier = tierOf(l.spec);
       }
-    }
-    for (auto& [endpointId, next] : toMake)
-      if (!failed.count(endpointId))
-        for (auto& l : next) byProvider[l.spec.providerNs].emplace_back(&endpointId, &l);
-    auto translate = [&](auto& byNs, bool provider) {
-      auto commands = [&](const Link& l) {
-        return provider ? dataplane::providerLinkCommands(l.spec, l.id, l.tier)
-                        : dataplane::consumerLinkCommands(l.spec, l.id, opts_.endpointBytesPerSecond,
-                                                          opts_.maxConnectionsPerInterface);
-      };
-      for (const auto& [ns, links] : byNs) {
-        std::string batch;
-        for (const auto& [endpointId, l] : links)
-          if (!failed.count(*endpointId)) batch += commands(*l);
-        if (batch.empty() || nftLink(ns, batch).ok()) continue;
-        for (const auto& [endpointId, l] : links) {  // which one: link by link
-          if (failed.count(*endpointId)) continue;
-          if (Status st = nftLink(ns, commands(*l)); !st.ok()) {
-            LP_LOG_WARN("dataplane: fast path for {} ({}) failed, splice carries it: {}", l->spec.interfaceId,
-                        *endpointId, st.toString());
-            failed.insert(*endpointId);
-          }
-        }
+    std::set<PairKey> remade;
+    for (const auto& [pair, endpoints] : pairs) {
+      bool again = false;
+      if (Status st = ensurePair(pair, nls, &again); !st.ok()) {
+        LP_LOG_WARN("dataplane: fast path between {} and {} failed, splice carries {} endpoints: {}", pair.first,
+                    pair.second, endpoints.size(), st.toString());
+        failed.insert(endpoints.begin(), endpoints.end());
+      } else if (again) {
+        remade.insert(pair);
       }
-    };
-    translate(byProvider, true);
+    }
+    std::vector<std::pair<std::string, Link*>> links;
     for (auto& [endpointId, next] : toMake)
-      if (!failed.count(endpointId))
-        for (auto& l : next) byConsumer[l.spec.consumerNs].emplace_back(&endpointId, &l);
-    translate(byConsumer, false);
+      for (auto& l : next) links.emplace_back(endpointId, &l);
+    // A pair made again (a namespace was made again) lost the translations of the
+    // links already on it, in endpoints this delta does not name.
+    if (!remade.empty())
+      for (auto& [endpointId, live] : byEndpoint_)
+        if (!delta.endpoints.count(endpointId))
+          for (auto& l : live)
+            if (remade.count({l.spec.consumerNs, l.spec.providerNs})) links.emplace_back(endpointId, &l);
+    translate(links, failed);
     for (auto& [endpointId, next] : toMake) {
       if (failed.count(endpointId)) {
         for (const auto& l : next)
-          if (ids_.count(l.spec.interfaceId)) removeLink(ids_.at(l.spec.interfaceId), l.spec.interfaceId);
+          if (ids_.count(l.spec.interfaceId)) removeLink(ids_.at(l.spec.interfaceId), l.spec.interfaceId, nls);
         continue;
       }
       for (const auto& l : next) hot_.insert(l.spec.consumerNs);  // its figures are read at the next round
@@ -690,24 +737,39 @@ void FastPathSink::watchConntrackFull(const std::string& ns) {
   seen = *drops;
 }
 
-// A slice per tick, round-robin (see kVerifyPerTick); a new pass starts at most
-// every kVerifyEvery.
+// A slice of the VPC pairs per tick, round-robin (see kVerifyPerTick); a new
+// pass starts at most every kVerifyEvery. A pair found made again (one of its
+// namespaces was) gets its links' translations written again.
 void FastPathSink::verifyLinks(std::chrono::steady_clock::time_point now) {
-  if (verifyCursor_.empty() && now - lastVerify_ < kVerifyEvery) return;
+  if (verifyCursor_.first.empty() && now - lastVerify_ < kVerifyEvery) return;
   NetlinkCache nls;
   size_t checked = 0;
-  auto it = byEndpoint_.upper_bound(verifyCursor_);
-  for (; it != byEndpoint_.end() && checked < kVerifyPerTick; ++it) {
-    for (auto& l : it->second)
-      if (Status st = ensureLink(l, true, nls); !st.ok())
-        LP_LOG_WARN("dataplane: fast path of {} ({}): {}", l.spec.interfaceId, it->first, st.toString());
+  std::set<PairKey> remade;
+  auto it = pairIds_.upper_bound(verifyCursor_);
+  for (; it != pairIds_.end() && checked < kVerifyPerTick; ++it) {
+    bool again = false;
+    if (Status st = ensurePair(it->first, nls, &again); !st.ok())
+      LP_LOG_WARN("dataplane: fast path between {} and {}: {}", it->first.first, it->first.second, st.toString());
+    else if (again)
+      remade.insert(it->first);
     checked += it->second.size();
     verifyCursor_ = it->first;
   }
-  if (it == byEndpoint_.end()) {  // the pass is over
-    verifyCursor_.clear();
+  if (it == pairIds_.end()) {  // the pass is over
+    verifyCursor_ = {};
     lastVerify_ = now;
   }
+  if (remade.empty()) return;
+  std::vector<std::pair<std::string, Link*>> links;
+  for (auto& [endpointId, live] : byEndpoint_)
+    for (auto& l : live)
+      if (remade.count({l.spec.consumerNs, l.spec.providerNs})) {
+        l.tier = tierOf(l.spec);
+        links.emplace_back(endpointId, &l);
+      }
+  std::set<std::string> failed;
+  translate(links, failed);
+  for (const auto& endpointId : failed) LP_LOG_WARN("dataplane: fast path of {} not restored", endpointId);
 }
 
 void FastPathSink::tick() {
@@ -727,7 +789,8 @@ void FastPathSink::tick() {
       std::vector<std::string> orphans;
       for (const auto& [iface, _] : ids_)
         if (!live.count(iface)) orphans.push_back(iface);
-      for (const auto& iface : orphans) removeLink(ids_.at(iface), iface);
+      NetlinkCache nls;
+      for (const auto& iface : orphans) removeLink(ids_.at(iface), iface, nls);
       flushIds();
     }
   }
@@ -740,6 +803,7 @@ void FastPathSink::stop() {
   // nothing.
   splice_->stop();
   ids_.clear();
+  pairIds_.clear();
   byEndpoint_.clear();
   std::error_code ec;
   std::filesystem::remove(idsPath_, ec);

@@ -1,8 +1,8 @@
 // FastPathSink: the data plane as the reconciler drives it, with the kernel fast
 // path in front of the splice forwarder. Endpoints whose target groups do not
-// want PROXY protocol get a link per endpoint interface (a veth pair between the
-// consumer's and the provider's VPC namespace) and nftables translation on both
-// sides (dataplane/fastpath_plan.h); no user-space process is on a packet's path,
+// want PROXY protocol get a link per endpoint interface (a /31 on the veth pair
+// that the consumer's and the provider's VPC namespaces share) and nftables
+// translation on both sides (dataplane/fastpath_plan.h); no user-space process is on a packet's path,
 // and the connections live in the kernel's conntrack tables, so they outlive the
 // daemon (kill -9) and a restart adopts what is in place instead of rebuilding it.
 // Every delta still goes to the forwarder too: its listeners make the endpoint
@@ -78,14 +78,23 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   struct Persisted {
     uint32_t id = 0;
     std::string endpointId, consumerNs, providerNs, eniIp;
+    bool legacy = false;  // made by a run before the shared links: a veth of its own
+    bool operator==(const Persisted&) const = default;
   };
+  using PairKey = std::pair<std::string, std::string>;  // consumer namespace, provider namespace
 
   FastPathSink(std::unique_ptr<ForwarderSink> splice, FastPathOptions options);
   using NetlinkCache = std::map<std::string, std::unique_ptr<net::Netlink>>;  // by namespace, for one pass
   static Result<net::Netlink*> netlinkOf(NetlinkCache& nls, const std::string& ns);
-  Status ensureLinkDevices(Link& link, bool verifyOnly, NetlinkCache& nls, bool* present);
-  Status ensureLink(Link& link, bool verifyOnly, NetlinkCache& nls);
-  void removeLink(const Persisted& p, const std::string& interfaceId);
+  // The pair's veth and the /31 of each of its link ids (pairIds_) on both ends;
+  // addresses of other ids go. *remade: something was missing and was made again.
+  Status ensurePair(const PairKey& pair, NetlinkCache& nls, bool* remade);
+  // Both sides' translations of links, in one nft batch per namespace and side;
+  // the endpoints whose links could not be written are added to failed.
+  void translate(const std::vector<std::pair<std::string, Link*>>& links, std::set<std::string>& failed);
+  void removeLink(Persisted p, const std::string& interfaceId, NetlinkCache& nls);
+  void setId(const std::string& interfaceId, const Persisted& p);
+  void eraseId(const std::string& interfaceId);
   size_t cutConnections(uint32_t id, const std::string& consumerNs, const std::string& providerNs,
                         const std::function<bool(const net::ConntrackEntry&)>& keep);
   Status ensureTable(const std::string& ns);
@@ -110,6 +119,7 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   // Reconciler thread only.
   std::map<std::string, std::vector<Link>> byEndpoint_;  // endpoint -> its links on the fast path
   std::map<std::string, Persisted> ids_;                 // interface -> link id (fastpath-links.json)
+  std::map<PairKey, std::set<uint32_t>> pairIds_;        // the ids of ids_ by VPC pair (setId/eraseId)
   std::set<std::string> tables_;                         // namespaces whose table this process has written
   std::map<std::string, dataplane::Health> health_;
   // Every endpoint's interfaces (either path): endpoint -> (interface, consumer namespace).
@@ -129,7 +139,7 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   bool swept_ = false;
   bool idsDirty_ = false;
   uint32_t nextId_ = 1;
-  std::string verifyCursor_;        // endpoint id the verification pass is at ("": between passes)
+  PairKey verifyCursor_;            // the pair the verification pass is at (empty: between passes)
   std::set<std::string> hot_;       // consumer namespaces read every counters round
   std::string idleCursor_;          // the last idle namespace read
 

@@ -77,8 +77,12 @@ TEST(FastPathPlan, LinkAddressesAreASlash31PerLinkOutsideTheMetadataRange) {
       ASSERT_EQ(linkAddresses(id).consumer.rfind("169.254.169.", 0), std::string::npos) << id;
     }
   EXPECT_EQ(linkMark(7), 0x4c500007u);
-  EXPECT_EQ(consumerLinkName("eni-0123456789abcdef0").size(), 15u);
-  EXPECT_NE(consumerLinkName("eni-0123456789abcdef0"), providerLinkName("eni-0123456789abcdef0"));
+  // One veth pair per (consumer VPC, provider VPC): each end named after the other
+  // side's VPC, so a namespace holds one end per VPC it is paired with.
+  auto names = pairLinkNames("lp-vpc-0123456789abcdef0", "lp-vpc-0fedcba9876543210");
+  EXPECT_EQ(names.consumer, "lp-fc9876543210");
+  EXPECT_EQ(names.provider, "lp-fp789abcdef0");
+  EXPECT_NE(pairLinkNames("lp-vpc-0123456789abcdef0", "lp-vpc-0fedcba9876543211").consumer, names.consumer);
 }
 
 TEST(FastPathPlan, TierIsZoneFirstHealthyOnlyAndFailsOpen) {
@@ -140,7 +144,7 @@ TEST(FastPathPlan, ElementResetsNameEveryMapKeyALinkGivesANewValue) {
                                          "delete element ip lp-fast eps { 10.0.1.50 }\n"}));
   auto p = elementResets(providerLinkCommands(f, 7, f.targetsByPort));
   EXPECT_EQ(p, (std::vector<std::string>{"delete element ip lp-fast src-of { 0x4c500007 }\n",
-                                         "delete element ip lp-fast links { \"lp-fp789abcdef0\" }\n"}));
+                                         "delete element ip lp-fast plinks { 169.254.0.15 }\n"}));
   EXPECT_TRUE(elementResets("").empty());
 }
 
@@ -190,15 +194,13 @@ class FastPathKernelTest : public ::testing::Test {
     l.ns = c;
     l.targets[0].ns = p;
     auto f = fastLinks({l})[0];
+    auto names = pairLinkNames(c, p);
     auto cnl = net::Netlink::open(c);
     EXPECT_TRUE(cnl.ok());
-    std::string cname = consumerLinkName(f.interfaceId), pname = providerLinkName(f.interfaceId);
-    EXPECT_TRUE((*cnl)->ensureVeth(cname, p, pname).ok());
-    EXPECT_TRUE((*cnl)->addAddress(cname, linkAddresses(id).consumer + "/31").ok());
-    EXPECT_TRUE((*cnl)->setUp(cname).ok());
+    EXPECT_TRUE((*cnl)->ensureVeth(names.consumer, p, names.provider).ok());
+    EXPECT_TRUE((*cnl)->setUp(names.consumer).ok());
     auto pnl = net::Netlink::open(p);
-    EXPECT_TRUE((*pnl)->addAddress(pname, linkAddresses(id).provider + "/31").ok());
-    EXPECT_TRUE((*pnl)->setUp(pname).ok());
+    EXPECT_TRUE((*pnl)->setUp(names.provider).ok());
     auto& nft = net::NftRunner::shared();
     for (const auto& ns : {c, p}) {
       auto r = nft.run(ns, fastTableCommands(350, maxConnections));
@@ -206,12 +208,24 @@ class FastPathKernelTest : public ::testing::Test {
       // Idempotent: a restarted daemon writes it again over what is in place.
       EXPECT_TRUE(nft.run(ns, fastTableCommands(350, maxConnections)).ok());
     }
+    addLink(f, id, maxConnections);
+    EXPECT_TRUE(nft.run(c, consumerLinkCommands(f, id, 1'250'000'000, maxConnections)).ok());
+    return f;
+  }
+  // Another link on the VPC pair's veth: its /31 on both ends, both sides' translation.
+  void addLink(const FastLink& f, uint32_t id, uint32_t maxConnections) {
+    const std::string &c = names_[0], &p = names_[1];
+    auto names = pairLinkNames(c, p);
+    auto cnl = net::Netlink::open(c);
+    auto pnl = net::Netlink::open(p);
+    ASSERT_TRUE(cnl.ok() && pnl.ok());
+    EXPECT_TRUE((*cnl)->addAddress(names.consumer, linkAddresses(id).consumer + "/31").ok());
+    EXPECT_TRUE((*pnl)->addAddress(names.provider, linkAddresses(id).provider + "/31").ok());
+    auto& nft = net::NftRunner::shared();
     auto r = nft.run(p, providerLinkCommands(f, id, f.targetsByPort));
     EXPECT_TRUE(r.ok()) << r.status().toString();
     r = nft.run(c, consumerLinkCommands(f, id, 0, maxConnections));
     EXPECT_TRUE(r.ok()) << r.status().toString();
-    EXPECT_TRUE(nft.run(c, consumerLinkCommands(f, id, 1'250'000'000, maxConnections)).ok());
-    return f;
   }
   std::vector<std::string> names_;
 };
@@ -290,6 +304,77 @@ TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutRese
   EXPECT_EQ(errno, ECONNRESET);
   close(conn);
   close(*client);
+  close(*server);
+}
+
+// Two endpoint interfaces of one consumer VPC to services of one provider VPC
+// share the pair's veth, each by its own /31: both carry connections, and
+// removing one (its translation and its addresses) leaves the other working.
+TEST_F(FastPathKernelTest, LinksOfOneVpcPairShareItsVethAndAreRemovedOneByOne) {
+  const std::string &c = names_[0], &p = names_[1], &w = names_[2], &t = names_[3];
+  auto first = link(5, 0);
+  if (HasFailure()) return;
+  ListenerSpec l = listener(443, {target("10.0.1.20", "use1-az1")});
+  l.interfaceId = "eni-0fedcba987654321f";
+  l.ip = "10.0.1.51";
+  l.ns = c;
+  l.targets[0].ns = p;
+  auto second = fastLinks({l})[0];
+  auto cnl = net::Netlink::open(c);
+  ASSERT_TRUE(cnl.ok());
+  ASSERT_TRUE((*cnl)->addAddress("lo", "10.0.1.51/32").ok());
+  addLink(second, 6, 0);
+  if (HasFailure()) return;
+
+  auto server = net::socketInNamespace(t, AF_INET, SOCK_STREAM);
+  ASSERT_TRUE(server.ok());
+  int one = 1;
+  setsockopt(*server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto sa = addr("0.0.0.0", 8080);
+  ASSERT_EQ(bind(*server, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(listen(*server, 8), 0);
+  // Connects to ip:443 from the consumer's workload; 0 or the errno.
+  auto connectTo = [&](const char* ip) {
+    auto client = net::socketInNamespace(w, AF_INET, SOCK_STREAM);
+    if (!client.ok()) return -1;
+    timeval tv{1, 0};
+    setsockopt(*client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    auto dst = addr(ip, 443);
+    int rc = connect(*client, reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0 ? 0 : errno;
+    close(*client);
+    if (rc == 0) {
+      int conn = accept(*server, nullptr, nullptr);
+      if (conn >= 0) close(conn);
+    }
+    return rc;
+  };
+  EXPECT_EQ(connectTo("10.0.1.50"), 0);
+  EXPECT_EQ(connectTo("10.0.1.51"), 0);
+  auto links = [](const std::string& ns) {
+    auto nl = net::Netlink::open(ns);
+    size_t n = 0;
+    if (nl.ok())
+      if (auto all = (*nl)->links(); all.ok())
+        for (const auto& x : *all) n += x.name.rfind("lp-f", 0) == 0;
+    return n;
+  };
+  EXPECT_EQ(links(c), 1u);
+  EXPECT_EQ(links(p), 1u);
+  auto names = pairLinkNames(c, p);
+  auto have = (*cnl)->addresses(names.consumer);
+  ASSERT_TRUE(have.ok());
+  EXPECT_EQ(*have, (std::vector<std::string>{linkAddresses(5).consumer + "/31", linkAddresses(6).consumer + "/31"}));
+
+  // The first one goes, as FastPathSink removes a link that is not the pair's last.
+  auto& nft = net::NftRunner::shared();
+  ASSERT_TRUE(nft.run(c, consumerLinkRemoval(first, 5)).ok());
+  ASSERT_TRUE(nft.run(p, providerLinkRemoval(first, 5)).ok());
+  ASSERT_TRUE((*cnl)->removeAddress(names.consumer, linkAddresses(5).consumer + "/31").ok());
+  auto pnl = net::Netlink::open(p);
+  ASSERT_TRUE(pnl.ok());
+  ASSERT_TRUE((*pnl)->removeAddress(names.provider, linkAddresses(5).provider + "/31").ok());
+  EXPECT_NE(connectTo("10.0.1.50"), 0);  // the consumer's own stack: nothing listens there
+  EXPECT_EQ(connectTo("10.0.1.51"), 0);
   close(*server);
 }
 
