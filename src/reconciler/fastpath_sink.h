@@ -57,9 +57,16 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   static Result<std::unique_ptr<FastPathSink>> make(std::unique_ptr<ForwarderSink> splice, FastPathOptions options);
   ~FastPathSink() override;
 
+  // Removes links at once (their connections end before it returns) and hands
+  // every endpoint to the forwarder, whose listeners make it available; the links
+  // to make are left to drain(), so a pass over many endpoints is not held up by
+  // making their veths and translations (new connections take the forwarder
+  // until the endpoint's link is in place).
   dataplane::UpdateResult apply(const dataplane::SnapshotDelta& delta) override;
   std::map<std::string, dataplane::HealthResult> health() override { return splice_->health(); }
   void tick() override;
+  // Makes the links of pending endpoints, for about kDrainBudget; true while some are left.
+  bool drain() override;
   void stop() override;
 
   dataplane::CountersReport counters() override;
@@ -86,6 +93,10 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   FastPathSink(std::unique_ptr<ForwarderSink> splice, FastPathOptions options);
   using NetlinkCache = std::map<std::string, std::unique_ptr<net::Netlink>>;  // by namespace, for one pass
   static Result<net::Netlink*> netlinkOf(NetlinkCache& nls, const std::string& ns);
+  // Makes the links of these endpoints: the VPC pairs' devices and addresses, then
+  // the translations; an endpoint whose links cannot all be made goes through the
+  // forwarder (its links are removed).
+  void makeLinks(std::vector<std::pair<std::string, std::vector<Link>>>& toMake, NetlinkCache& nls);
   // The pair's veth and the /31 of each of its link ids (pairIds_) on both ends;
   // addresses of other ids go. *remade: something was missing and was made again.
   Status ensurePair(const PairKey& pair, NetlinkCache& nls, bool* remade);
@@ -118,6 +129,7 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
 
   // Reconciler thread only.
   std::map<std::string, std::vector<Link>> byEndpoint_;  // endpoint -> its links on the fast path
+  std::map<std::string, std::vector<Link>> pending_;     // endpoint -> links to make (drain())
   std::map<std::string, Persisted> ids_;                 // interface -> link id (fastpath-links.json)
   std::map<PairKey, std::set<uint32_t>> pairIds_;        // the ids of ids_ by VPC pair (setId/eraseId)
   std::set<std::string> tables_;                         // namespaces whose table this process has written

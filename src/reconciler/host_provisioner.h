@@ -63,6 +63,9 @@ class DataplaneSink {
   virtual std::map<std::string, dataplane::HealthResult> health() = 0;
   // Periodic upkeep off the hot path (the counters file).
   virtual void tick() {}
+  // A bounded slice of work apply() left for later (the kernel fast path's links);
+  // true while more is left, and the reconciler calls it again after its next pass.
+  virtual bool drain() { return false; }
   // Resets every connection and closes every listener (clean stop).
   virtual void stop() = 0;
 };

@@ -570,7 +570,10 @@ bool Reconciler::reconcileOnce() {
     nextTick_ = now + opts_.tick;
   }
 
-  bool more = !dirtyVpcs_.empty() || !dirtyEndpoints_.empty() || !dirtyGroups_.empty() || !writes.empty();
+  // The kernel fast path's links, in slices between passes: an endpoint is
+  // available once the forwarder listens, and a write waits for at most a slice.
+  bool backlog = dataplane_ && dataplane_->drain();
+  bool more = !dirtyVpcs_.empty() || !dirtyEndpoints_.empty() || !dirtyGroups_.empty() || !writes.empty() || backlog;
   if (auto took = std::chrono::steady_clock::now() - started; took > std::chrono::seconds(1)) {
     LP_LOG_WARN("reconciler: pass took {} ms: {} vpcs, {} endpoints, {} target groups, {} status writes",
                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), vpcs.size(), endpoints.size(),

@@ -32,8 +32,10 @@ def test_overlapping_vpcs_reach_each_other_only_through_the_endpoint(daemon, ser
     assert t.targets[0][1] == t.workload_ip == "10.0.1.10"
     create_endpoint(daemon, t)
     wait_state(daemon, t.endpoint, "available")
+    # Available once the forwarder listens; the kernel path takes new connections
+    # once the endpoint's link is made, within a pass.
+    assert wait_for(lambda: on_fast_path(t), 3, 0.1)
     assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
-    assert on_fast_path(t)
     n = 8 << 20
     total, sent, got = client(scripts, t.workload, "echo", t.endpoint_ip, PORT, n).split()
     assert int(total) == n and sent == got
