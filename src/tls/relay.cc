@@ -186,6 +186,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (finishing_ || --pending_ > 0) return;
     relaying_ = true;
     lastActivity_ = Clock::now();
+    armTimer();  // from the handshake deadline to the idle one
     connectionsCounter().add({route_->service, "relayed"});
     pump(client_, upstream_, up_, bytesUp_);
     pump(upstream_, client_, down_, bytesDown_);

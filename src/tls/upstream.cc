@@ -1,6 +1,7 @@
 #include "tls/upstream.h"
 
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -35,6 +36,7 @@ Status checkCaFile(const std::string& path) {
       if (sk_X509_INFO_value(infos, i)->x509) ++certs;
     sk_X509_INFO_pop_free(infos, X509_INFO_free);
   }
+  ERR_clear_error();  // a parse failure leaves errors that would confuse the thread's next TLS call
   if (certs == 0) return Status("InvalidConfig", "'" + path + "' is not a PEM file of CA certificates");
   return Status::Ok();
 }
