@@ -405,7 +405,8 @@ Result<std::map<std::string, uint16_t>> TlsRelay::apply(const std::vector<RelayR
     });
     it = impl_->listeners.erase(it);
   }
-  for (auto& [svc, l] : added) {
+  for (auto& [svc, listener] : added) {
+    std::shared_ptr<Listener> l = listener;  // clang 14: no structured binding in a capture
     ports[svc] = l->port;
     impl_->listeners[svc] = l;
     asio::post(l->acceptor.get_executor(), [this, l] { impl_->accept(l); });
