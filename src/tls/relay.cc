@@ -144,6 +144,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++ops_;
     resolver_.async_resolve(u.host, std::to_string(u.port), [self = shared_from_this()](auto ec, auto results) {
       --self->ops_;
+      if (self->finishing_) return;  // getaddrinfo cannot be cancelled: the client may be gone
       if (ec) return self->fail("upstream_failed", "cannot resolve " + self->route_->upstream.host + ": " + ec.message());
       ++self->ops_;
       asio::async_connect(self->upstream_.next_layer(), results, [self](auto cec, const tcp::endpoint&) {
@@ -411,7 +412,7 @@ Result<std::map<std::string, uint16_t>> TlsRelay::apply(const std::vector<RelayR
     impl_->listeners[svc] = l;
     asio::post(l->acceptor.get_executor(), [this, l] { impl_->accept(l); });
   }
-  impl_->startThreads();
+  if (!impl_->listeners.empty()) impl_->startThreads();  // no threads while no service is https
   return ports;
 }
 

@@ -131,7 +131,7 @@ class RelayTest : public ::testing::Test {
     auto upstreamCa = LocalCa::loadOrCreate(upstreamCaDir_);
     auto relayCa = LocalCa::loadOrCreate(relayCaDir_);
     ASSERT_TRUE(upstreamCa.ok() && relayCa.ok() && LocalCa::loadOrCreate(otherCaDir_).ok());
-    auto upstreamCert = upstreamCa->issue({"127.0.0.1"});
+    auto upstreamCert = upstreamCa->issue({"127.0.0.1", "localhost"});
     auto relayCert = relayCa->issue(serviceCertificateNames("kms", "us-east-1"));
     ASSERT_TRUE(upstreamCert.ok() && relayCert.ok());
     relayCaPem_ = relayCa->certificatePem();
@@ -173,6 +173,15 @@ TEST_F(RelayTest, RelaysToAVerifiedUpstreamAndRefusesAnUnverifiedOne) {
   ASSERT_TRUE(relay.apply({route_}).ok());
   EXPECT_EQ(request(port, relayCaPem_, "hello\n").find("echo"), std::string::npos);
   EXPECT_EQ(count("upstream_verify_failed"), refused + 2);
+
+  // By name: resolved, sent as SNI and checked against the certificate's DNS names.
+  auto byName = parseHttpsUrl("https://localhost:" + std::to_string(upstream_->port));
+  ASSERT_TRUE(byName.ok());
+  route_.upstream = *byName;
+  route_.upstream.caFile = upstreamCaDir_ + "/ca.pem";
+  ASSERT_TRUE(relay.apply({route_}).ok());
+  EXPECT_EQ(request(port, relayCaPem_, "by name\n"), "echo:by name\n");
+  EXPECT_EQ(count("relayed"), relayed + 2);  // the refused ones are not counted as relayed
 }
 
 TEST_F(RelayTest, ACaFileThatDoesNotLoadChangesNothing) {
