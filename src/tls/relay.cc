@@ -77,8 +77,7 @@ std::string verifyReason(SSL* s, const boost::system::error_code& ec) {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<Route> route, const RelayOptions& opts,
-             std::atomic<size_t>& active)
+  Connection(tcp::socket socket, std::shared_ptr<Route> route, const RelayOptions& opts, std::atomic<size_t>& active)
       : strand_(socket.get_executor()),
         client_(std::move(socket), route->server),
         upstream_(strand_, route->client),
@@ -122,10 +121,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (finishing_) return;
     size_t used = 0;
     switch (api::parseProxyV2(std::string_view(prefix_.data(), prefix_.size()), via_, used)) {
-      case api::ProxyParse::kIncomplete: return readPrefix();
-      case api::ProxyParse::kInvalid: return fail("client_failed", "malformed PROXY v2 header");
-      case api::ProxyParse::kOk: prefix_.erase(prefix_.begin(), prefix_.begin() + static_cast<long>(used)); break;
-      case api::ProxyParse::kNotProxy: break;  // a client on the host, not through an endpoint
+      case api::ProxyParse::kIncomplete:
+        return readPrefix();
+      case api::ProxyParse::kInvalid:
+        return fail("client_failed", "malformed PROXY v2 header");
+      case api::ProxyParse::kOk:
+        prefix_.erase(prefix_.begin(), prefix_.begin() + static_cast<long>(used));
+        break;
+      case api::ProxyParse::kNotProxy:
+        break;  // a client on the host, not through an endpoint
     }
     if (!via_.sourceIp.empty()) from_ = via_.sourceIp + ":" + std::to_string(via_.sourcePort);
     pending_ = 2;
@@ -145,7 +149,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     resolver_.async_resolve(u.host, std::to_string(u.port), [self = shared_from_this()](auto ec, auto results) {
       --self->ops_;
       if (self->finishing_) return;  // getaddrinfo cannot be cancelled: the client may be gone
-      if (ec) return self->fail("upstream_failed", "cannot resolve " + self->route_->upstream.host + ": " + ec.message());
+      if (ec)
+        return self->fail("upstream_failed", "cannot resolve " + self->route_->upstream.host + ": " + ec.message());
       ++self->ops_;
       asio::async_connect(self->upstream_.next_layer(), results, [self](auto cec, const tcp::endpoint&) {
         --self->ops_;
@@ -216,8 +221,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_.expires_at((relaying_ ? lastActivity_ : started_) + limit);
     timer_.async_wait([self = shared_from_this()](auto ec) {
       if (ec || self->closed_) return;
-      auto limit = std::chrono::seconds(self->relaying_ ? self->opts_.idleTimeoutSeconds
-                                                        : self->opts_.handshakeTimeoutSeconds);
+      auto limit =
+          std::chrono::seconds(self->relaying_ ? self->opts_.idleTimeoutSeconds : self->opts_.handshakeTimeoutSeconds);
       auto since = self->relaying_ ? self->lastActivity_ : self->started_;
       if (Clock::now() - since < limit) return self->armTimer();
       if (self->finishing_) return self->close();  // a graceful shutdown that hangs
@@ -311,7 +316,7 @@ struct Listener {
   uint16_t port = 0;
   std::mutex mu;
   Clock::time_point lastBusyWarning{};  // the acceptor's strand
-  std::shared_ptr<Route> route;  // under mu
+  std::shared_ptr<Route> route;         // under mu
   std::shared_ptr<Route> current() {
     std::lock_guard lock(mu);
     return route;
@@ -385,7 +390,9 @@ Result<std::map<std::string, uint16_t>> TlsRelay::apply(const std::vector<RelayR
     if (!ec) l->acceptor.open(ep.protocol(), ec);
     if (!ec) l->acceptor.bind(ep, ec);
     if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return Status("InternalError", "TLS relay for " + svc + ": listen on " + impl_->opts.address + ": " + ec.message());
+    if (ec)
+      return Status("InternalError",
+                    "TLS relay for " + svc + ": listen on " + impl_->opts.address + ": " + ec.message());
     l->port = l->acceptor.local_endpoint().port();
     l->route = route;
     added[svc] = l;

@@ -82,7 +82,8 @@ Result<HttpsUpstream> parseHttpsUrl(std::string_view url) {
     if (!isIpLiteral(u.host) && !validDnsName(u.host)) return bad(url, "'" + u.host + "' is not a host name");
   }
   if (!portText.empty()) {
-    if (portText.size() > 5 || !std::all_of(portText.begin(), portText.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (portText.size() > 5 ||
+        !std::all_of(portText.begin(), portText.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return bad(url, "the port must be a number from 1 to 65535");
     int port = std::stoi(std::string(portText));
     if (port < 1 || port > 65535) return bad(url, "the port must be a number from 1 to 65535");

@@ -16,8 +16,8 @@
 namespace lp::tls {
 
 struct HttpsUpstream {
-  std::string url;         // as configured
-  std::string host;        // to connect to: a DNS name or an IPv4/IPv6 literal (no brackets)
+  std::string url;   // as configured
+  std::string host;  // to connect to: a DNS name or an IPv4/IPv6 literal (no brackets)
   uint16_t port = 443;
   std::string serverName;  // the name (or IP) the upstream's certificate must carry; SNI when a DNS name
   std::string caFile;      // absolute path of the PEM file of the CAs the certificate must chain to

@@ -34,9 +34,11 @@ class HttpsBackendConfig : public ::testing::Test {
 };
 
 TEST_F(HttpsBackendConfig, TableFormBesideThePlainOne) {
-  auto c = load("[aws_service_backends]\nsts = \"127.0.0.1:9000\"\nkms = { url = \"https://kms.internal:8443\", "
-                "ca_file = \"" + ca_ + "\" }\n[aws_service_backends.ssm]\nurl = \"https://10.0.0.7\"\nca_file = \"" +
-                ca_ + "\"\nserver_name = \"ssm.internal\"\n");
+  auto c = load(
+      "[aws_service_backends]\nsts = \"127.0.0.1:9000\"\nkms = { url = \"https://kms.internal:8443\", "
+      "ca_file = \"" +
+      ca_ + "\" }\n[aws_service_backends.ssm]\nurl = \"https://10.0.0.7\"\nca_file = \"" + ca_ +
+      "\"\nserver_name = \"ssm.internal\"\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->region.serviceBackends, (std::map<std::string, std::string>{{"sts", "127.0.0.1:9000"}}));
   ASSERT_EQ(c->httpsBackends.size(), 2u);
@@ -60,19 +62,21 @@ TEST_F(HttpsBackendConfig, NeverWithoutACa) {
                                       "\"/path/to/ca.pem\" }");
   c = load("[aws_service_backends]\nkms = { url = \"https://kms.internal:8443\" }\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().message(), path_ + ": aws_service_backends.kms.ca_file is required: the PEM file of the CAs "
-                                          "that https://kms.internal:8443's certificate must chain to");
+  EXPECT_EQ(c.status().message(), path_ +
+                                      ": aws_service_backends.kms.ca_file is required: the PEM file of the CAs "
+                                      "that https://kms.internal:8443's certificate must chain to");
 }
 
 TEST_F(HttpsBackendConfig, BadUrlCaFileOrNameIsRefusedWithTheReason) {
   auto c = load("[aws_service_backends]\nkms = { url = \"http://kms:80\", ca_file = \"" + ca_ + "\" }\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().message(), path_ + ": aws_service_backends.kms.url: 'http://kms:80' is not an https:// "
-                                          "upstream: the scheme must be https");
+  EXPECT_EQ(c.status().message(), path_ +
+                                      ": aws_service_backends.kms.url: 'http://kms:80' is not an https:// "
+                                      "upstream: the scheme must be https");
   c = load("[aws_service_backends]\nkms = { url = \"https://kms\", ca_file = \"" + dir_ + "/ca.key\" }\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().message(), path_ + ": aws_service_backends.kms.ca_file: '" + dir_ +
-                                      "/ca.key' is not a PEM file of CA certificates");
+  EXPECT_EQ(c.status().message(),
+            path_ + ": aws_service_backends.kms.ca_file: '" + dir_ + "/ca.key' is not a PEM file of CA certificates");
   c = load("[aws_service_backends]\nkms = { url = \"https://kms\", ca_file = \"" + ca_ +
            "\", server_name = \"a b\" }\n");
   ASSERT_FALSE(c.ok());
@@ -83,8 +87,9 @@ TEST_F(HttpsBackendConfig, BadUrlCaFileOrNameIsRefusedWithTheReason) {
 TEST_F(HttpsBackendConfig, StrictSchemaInsideTheTable) {
   auto c = load("[aws_service_backends]\nkms = { url = \"https://kms\", cafile = \"" + ca_ + "\" }\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().message(),
-            path_ + ":2: unknown key 'aws_service_backends.kms.cafile' (did you mean 'aws_service_backends.kms.ca_file'?)");
+  EXPECT_EQ(
+      c.status().message(),
+      path_ + ":2: unknown key 'aws_service_backends.kms.cafile' (did you mean 'aws_service_backends.kms.ca_file'?)");
   c = load("[aws_service_backends]\nkms = { url = 443, ca_file = \"" + ca_ + "\" }\n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(), path_ + ":2: aws_service_backends.kms.url must be a string");

@@ -192,8 +192,7 @@ TEST_F(RelayTest, ACaFileThatDoesNotLoadChangesNothing) {
   bad.upstream.caFile = otherCaDir_ + "/missing.pem";
   auto st = relay.apply({bad});
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.status().message().find("ca_file '" + otherCaDir_ + "/missing.pem' cannot be loaded"),
-            std::string::npos)
+  EXPECT_NE(st.status().message().find("ca_file '" + otherCaDir_ + "/missing.pem' cannot be loaded"), std::string::npos)
       << st.status().message();
   EXPECT_EQ(request(ports->at("kms"), relayCaPem_, "still\n"), "echo:still\n");
 }

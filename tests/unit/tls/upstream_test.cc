@@ -39,21 +39,18 @@ TEST(HttpsUpstreamUrl, RefusedWithTheReason) {
     const char* url;
     const char* why;
   };
-  for (const Case& c : {Case{"http://kms:80", "the scheme must be https"},
-                        Case{"kms.internal:443", "the scheme must be https"},
-                        Case{"https://", "the host is missing"},
-                        Case{"https://:443", "the host is missing"},
-                        Case{"https://kms:0", "the port must be a number from 1 to 65535"},
-                        Case{"https://kms:65536", "the port must be a number from 1 to 65535"},
-                        Case{"https://kms:44x", "the port must be a number from 1 to 65535"},
-                        Case{"https://kms:", "the port is empty"},
-                        Case{"https://kms/v1", "a path, query or fragment is not taken"},
-                        Case{"https://kms?a=b", "a path, query or fragment is not taken"},
-                        Case{"https://user@kms", "user information is not taken"},
-                        Case{"https://[fd00::5", "an IPv6 address needs its closing ']'"},
-                        Case{"https://[kms]:443", "'kms' is not an IPv6 address"},
-                        Case{"https://km s", "'km s' is not a host name"},
-                        Case{"https://kms..internal", "'kms..internal' is not a host name"}}) {
+  for (const Case& c :
+       {Case{"http://kms:80", "the scheme must be https"}, Case{"kms.internal:443", "the scheme must be https"},
+        Case{"https://", "the host is missing"}, Case{"https://:443", "the host is missing"},
+        Case{"https://kms:0", "the port must be a number from 1 to 65535"},
+        Case{"https://kms:65536", "the port must be a number from 1 to 65535"},
+        Case{"https://kms:44x", "the port must be a number from 1 to 65535"}, Case{"https://kms:", "the port is empty"},
+        Case{"https://kms/v1", "a path, query or fragment is not taken"},
+        Case{"https://kms?a=b", "a path, query or fragment is not taken"},
+        Case{"https://user@kms", "user information is not taken"},
+        Case{"https://[fd00::5", "an IPv6 address needs its closing ']'"},
+        Case{"https://[kms]:443", "'kms' is not an IPv6 address"}, Case{"https://km s", "'km s' is not a host name"},
+        Case{"https://kms..internal", "'kms..internal' is not a host name"}}) {
     auto u = parseHttpsUrl(c.url);
     ASSERT_FALSE(u.ok()) << c.url;
     EXPECT_EQ(u.status().code(), "InvalidConfig");
