@@ -49,6 +49,9 @@ LP_IPERF, LP_HTTP = 5201, 80                # NLB listener ports (linkplane endp
 IDLE_PORT = 7000                            # the idle connections' echo server and listener
 IDLE_CONNS = int(os.environ.get("IDLE_CONNS", "10000"))
 HA_IPERF, HA_HTTP = 15201, 10080            # HAProxy's ports on the same endpoint address
+# [metrics] sample_seconds for the daemon (1-60; unset: the daemon's default, 10).
+# bench/dataplane/metrics_on_off.sh runs the bench at 1 and at 60 and compares the ratios.
+METRICS_SAMPLE_SECONDS = int(os.environ.get("LP_METRICS_SAMPLE_SECONDS", "0"))
 
 procs = []
 cleanups = []
@@ -351,6 +354,8 @@ class LinkplaneDaemon:
             f.write(f'dns_listen = ""\n[dataplane]\nendpoint_bandwidth_gbps = 0\npath = "{path}"\n')
             if os.environ.get("LP_DP_WORKERS"):  # forwarding loops; default one per core
                 f.write(f'workers = {int(os.environ["LP_DP_WORKERS"])}\n')
+            if METRICS_SAMPLE_SECONDS:  # how often the CloudWatch sampler reads the counters
+                f.write(f"[metrics]\nsample_seconds = {METRICS_SAMPLE_SECONDS}\n")
         self.proc = spawn(LINKPLANE, "serve", "--config", cfg, "--state-dir", self.state, "--listen",
                           f"127.0.0.1:{self.port}", stdout=subprocess.PIPE, stderr=self.log)
         self.path = path
@@ -607,7 +612,8 @@ def report(r, samples):
             ("proxy CPU per 1,000 conn/s", "wrk_proxy_cpu_per_kconn", "{:.3f}")]
     cols = [c for c in ("direct", "fast", "linkplane", "haproxy") if c in r]
     print(f"\nData plane benchmark ({DURATION}s per run, median of {REPEAT} alternating rounds, "
-          f"wrk -c{WRK_CONNS} Connection: close, {os.cpu_count()} cores)\n")
+          f"wrk -c{WRK_CONNS} Connection: close, {os.cpu_count()} cores, "
+          f"metrics sample_seconds {METRICS_SAMPLE_SECONDS or 'default'})\n")
     print("(fast = kernel fast path, linkplane = splice forwarder; \"proxy CPU\" of fast is the daemon's own)")
     ratios = [("fast", "direct"), ("linkplane", "direct"), ("haproxy", "direct"), ("linkplane", "haproxy")]
     print(f"{'':34}" + "".join(f"{c:>12}" for c in cols) + "".join(f"{a[:4] + '/' + b[:6]:>13}" for a, b in ratios))

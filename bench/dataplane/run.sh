@@ -8,6 +8,7 @@
 # memory per connection. Needs root and iperf3, wrk, nginx, haproxy (scripts/install-deps.sh).
 #   LP_BUILD_DIR=build DURATION=5 REPEAT=3 bench/dataplane/run.sh
 # LP_DP_WORKERS=N sets linkplane's forwarding loops (default: one per core).
+# LP_METRICS_SAMPLE_SECONDS=N sets [metrics] sample_seconds; metrics_on_off.sh compares 1 and 60.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export LP_BUILD_DIR="${LP_BUILD_DIR:-$here/../../build}"

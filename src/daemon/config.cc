@@ -23,6 +23,32 @@
 
 namespace lp::daemon {
 
+namespace {
+// `kms = { url = "https://HOST:PORT", ca_file = "...", server_name = "..." }`: the CA
+// is required (an upstream is never used unverified) and must load now, so a typo
+// stops the start or the reload rather than every connection.
+Result<tls::HttpsUpstream> parseHttpsBackend(const std::string& key, const toml::table& t) {
+  auto url = t["url"].value<std::string>();
+  if (!url) return Status("InvalidConfig", key + ".url must be \"https://HOST:PORT\"");
+  auto up = tls::parseHttpsUrl(*url);
+  if (!up.ok()) return Status("InvalidConfig", key + ".url: " + up.status().message());
+  auto ca = t["ca_file"].value<std::string>();
+  if (!ca || ca->empty())
+    return Status("InvalidConfig", key + ".ca_file is required: the PEM file of the CAs that " + *url +
+                                       "'s certificate must chain to");
+  up->caFile = std::filesystem::absolute(*ca).string();
+  if (Status st = tls::checkCaFile(up->caFile); !st.ok())
+    return Status("InvalidConfig", key + ".ca_file: " + st.message());
+  if (auto name = t["server_name"].value<std::string>()) {
+    auto named = tls::parseHttpsUrl("https://" + *name);
+    if (name->empty() || !named.ok() || named->port != 443 || name->find(':') != std::string::npos)
+      return Status("InvalidConfig", key + ".server_name '" + *name + "' is not a host name or IP address");
+    up->serverName = named->host;
+  }
+  return *up;
+}
+}  // namespace
+
 Config defaultConfig() {
   Config c;
   c.region.name = "us-east-1";
@@ -188,10 +214,17 @@ Result<Config> loadConfig(const std::string& path) {
   }
   if (auto* b = t["aws_service_backends"].as_table()) {
     for (auto& [name, node] : *b) {
+      const std::string key = path + ": aws_service_backends." + std::string(name.str());
+      if (auto* up = node.as_table()) {
+        LP_ASSIGN_OR_RETURN(c.httpsBackends[std::string(name.str())], parseHttpsBackend(key, *up));
+        continue;
+      }
       auto v = node.value<std::string>();
+      if (v && v->starts_with("https://"))
+        return Status("InvalidConfig", key + ": an https:// upstream needs the CA to verify it with: write { url = \"" +
+                                           *v + "\", ca_file = \"/path/to/ca.pem\" }");
       if (!v || v->find(':') == std::string::npos)
-        return Status("InvalidConfig", path + ": aws_service_backends." + std::string(name.str()) +
-                                           " must be \"HOST:PORT\"");
+        return Status("InvalidConfig", key + " must be \"HOST:PORT\" or { url = \"https://HOST:PORT\", ca_file = \"...\" }");
       c.region.serviceBackends[std::string(name.str())] = *v;
     }
   }

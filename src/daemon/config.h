@@ -2,6 +2,7 @@
 // demo accounts, 127.0.0.1 only). Value type.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "control/context.h"
 #include "metrics/usage.h"
 #include "model/region.h"
+#include "tls/upstream.h"
 
 namespace lp::daemon {
 
@@ -58,6 +60,11 @@ struct Config {
   // [sns] ca_file: PEM file of the CAs that https subscribers' certificates must
   // chain to (absolute path); "" = the system trust store.
   std::string snsCaFile;
+  // [aws_service_backends] entries that are https:// upstreams (`kms = { url =
+  // "https://HOST:PORT", ca_file = "/abs/ca.pem", server_name = "..." }`), served
+  // through the TLS relay (tls/relay.h); plain "HOST:PORT" ones are in
+  // region.serviceBackends.
+  std::map<std::string, tls::HttpsUpstream> httpsBackends;
   // [sns] subscriber_networks: CIDRs of loopback/private addresses SNS may deliver
   // to (model/subscriber_networks.h). The built-in default (no config file, the
   // demo) allows 127.0.0.0/8; a config file allows none unless it says so.

@@ -90,6 +90,9 @@ const std::vector<Key> kConsoleKeys = {
     {"signin_forget_seconds", Type::kInt},
     {"signin_max_entries", Type::kInt},
 };
+// An [aws_service_backends] entry that is an https:// upstream rather than "HOST:PORT".
+const std::vector<Key> kHttpsBackendKeys = {
+    {"url", Type::kString}, {"ca_file", Type::kString}, {"server_name", Type::kString}};
 const std::vector<Key> kRootKeys = {
     {"region", Type::kString},
     {"zone_ids", Type::kStringArray},
@@ -103,7 +106,7 @@ const std::vector<Key> kRootKeys = {
     {"sns", Type::kTable, &kSnsKeys},
     {"accounts", Type::kTableArray, &kAccountKeys},
     {"limits", Type::kTable, &kLimitKeys},
-    {"aws_service_backends", Type::kStringMap},
+    {"aws_service_backends", Type::kStringMap, &kHttpsBackendKeys},
     {"tls_listen", Type::kString},
     {"metrics", Type::kTable, &kMetricsKeys},
     {"pricing", Type::kTable, &kPricingKeys},
@@ -172,10 +175,18 @@ Status checkTable(const toml::table& table, const std::vector<Key>& schema, cons
     if (!matches(key->type, node))
       return Status("InvalidConfig", where(file, node) + ": " + dotted + " must be " + describe(key->type));
     if (key->type == Type::kStringMap) {
-      for (const auto& [sub, v] : *node.as_table())
+      // Strings, or (where the key has children) tables of those keys.
+      for (const auto& [sub, v] : *node.as_table()) {
+        const std::string subKey = dotted + "." + std::string(sub.str());
+        if (key->children && v.is_table()) {
+          LP_RETURN_IF_ERROR(checkTable(*v.as_table(), *key->children, subKey + ".", file));
+          continue;
+        }
         if (!v.is_string())
           return Status("InvalidConfig",
-                        where(file, v) + ": " + dotted + "." + std::string(sub.str()) + " must be a string");
+                        where(file, v) + ": " + subKey + " must be a string" + (key->children ? " or a table" : ""));
+      }
+      continue;
     }
     if (!key->children) continue;
     if (const auto* t = node.as_table()) LP_RETURN_IF_ERROR(checkTable(*t, *key->children, dotted + ".", file));

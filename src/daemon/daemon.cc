@@ -18,6 +18,7 @@
 #include "control/security_group_index.h"
 #include "control/store_indexes.h"
 #include "control/vpc_network_service.h"
+#include "daemon/https_backends.h"
 #include "daemon/metrics_sampler.h"
 #include "daemon/prometheus_page.h"
 #include "daemon/reload.h"
@@ -107,6 +108,7 @@ struct Daemon::Parts {
   // Backends of linkplane's own services (proxy-v2 to the HTTPS listener), used where
   // [aws_service_backends] names none: at start and again on every reload.
   std::map<std::string, std::string> ownBackends;
+  std::unique_ptr<HttpsBackends> httpsBackends;  // the TLS relay to https:// [aws_service_backends]
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::string url;
 };
@@ -252,6 +254,16 @@ Status Daemon::start() {
 void Daemon::reload(const Config& fileAsRead) {
   (void)sdNotify("RELOADING=1");
   Config file = fileAsRead;
+  if (parts_->httpsBackends) {
+    auto relayed = parts_->httpsBackends->apply(file.httpsBackends);
+    if (!relayed.ok()) {
+      LP_LOG_ERROR("reload: https service backends not applied, keeping the running ones: {}",
+                   relayed.status().toString());
+      file.httpsBackends = config_.httpsBackends;
+    }
+    const auto& now = parts_->httpsBackends->backends();
+    file.region.serviceBackends.insert(now.begin(), now.end());
+  }
   file.region.serviceBackends.insert(parts_->ownBackends.begin(), parts_->ownBackends.end());  // as at start
   ConfigChanges c = diffConfig(config_, file);
   if (c.applied.empty() && c.needsRestart.empty()) LP_LOG_INFO("reload: the configuration has not changed");
@@ -265,6 +277,7 @@ void Daemon::reload(const Config& fileAsRead) {
   config_.limits = c.next.limits;
   config_.region.accounts = c.next.region.accounts;
   config_.region.serviceBackends = c.next.region.serviceBackends;
+  config_.httpsBackends = c.next.httpsBackends;
   parts_->ctx->replaceSettings({config_.region, config_.limits});
   if (size_t ended = parts_->api->settingsChanged())
     LP_LOG_INFO("reload: ended {} console session(s) signed in with a key that was removed or changed", ended);
@@ -362,6 +375,10 @@ void Daemon::startPrometheus() {
 Status Daemon::startHttps() {
   LP_ASSIGN_OR_RETURN(auto ca, tls::LocalCa::loadOrCreate(config_.stateDir));
   LP_RETURN_IF_ERROR(writeCaBundle(config_.stateDir + "/ca-bundle.crt", ca.certificatePem()));
+  // https:// service backends: through the TLS relay, before the own services' backends.
+  parts_->httpsBackends = std::make_unique<HttpsBackends>(ca, config_.region.name, config_.idleTimeoutSeconds);
+  LP_ASSIGN_OR_RETURN(auto relayed, parts_->httpsBackends->apply(config_.httpsBackends));
+  config_.region.serviceBackends.insert(relayed.begin(), relayed.end());
   if (config_.tlsListen.empty()) return Status::Ok();
   LP_ASSIGN_OR_RETURN(auto cert, ca.issue(tls::apiCertificateNames(config_.region.name)));
   LP_ASSIGN_OR_RETURN(auto listen, parseListen(config_.tlsListen));
@@ -398,6 +415,8 @@ void Daemon::stop() {
   parts_->http.reset();
   if (parts_->https) parts_->https->stop();
   parts_->https.reset();
+  if (parts_->httpsBackends) parts_->httpsBackends->stop();
+  parts_->httpsBackends.reset();
   if (parts_->sampler) parts_->sampler->stop();
   parts_->sampler.reset();
   if (parts_->instances) {

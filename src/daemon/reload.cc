@@ -43,6 +43,15 @@ std::string backendsText(const std::map<std::string, std::string>& m) {
   return "{" + out + "}";
 }
 
+std::string httpsText(const std::map<std::string, tls::HttpsUpstream>& m) {
+  std::string out;
+  for (const auto& [k, u] : m) {
+    out += (out.empty() ? "" : ",") + k + "=" + u.url + " (ca " + u.caFile;
+    out += (u.serverName != u.host ? ", name " + u.serverName : "") + ")";
+  }
+  return "{" + out + "}";
+}
+
 }  // namespace
 
 ConfigChanges diffConfig(const Config& running, const Config& file) {
@@ -92,6 +101,10 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
     c.backendsChanged = true;
   }
   c.next.region.serviceBackends = file.region.serviceBackends;
+  if (running.httpsBackends != file.httpsBackends)
+    c.applied.push_back(fmt::format("aws_service_backends (https): {} -> {}", httpsText(running.httpsBackends),
+                                    httpsText(file.httpsBackends)));
+  c.next.httpsBackends = file.httpsBackends;
   restart("region", running.region.name, file.region.name);
   restart("zone_ids", join(running.region.zoneIds), join(file.region.zoneIds));
   restart("listen", running.listen, file.listen);

@@ -3,7 +3,8 @@
 // waits for a restart. Pure; the daemon applies and logs the result.
 //
 // Live: log_level, [[accounts]] (added, removed, keys and secrets changed),
-// [limits], [aws_service_backends]. Everything else needs a restart.
+// [limits], [aws_service_backends] (https:// ones too: the TLS relay takes the new
+// upstream and reads ca_file again on every reload). Everything else needs a restart.
 #pragma once
 
 #include <string>

@@ -72,7 +72,7 @@ TEST_F(ConfigFile, WrongTypeIsRefusedInsteadOfIgnored) {
   EXPECT_EQ(c.status().message(), path_ + ":2: limits.vpcs_per_account must be an integer");
   c = load("[aws_service_backends]\nsts = 9000\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().message(), path_ + ":2: aws_service_backends.sts must be a string");
+  EXPECT_EQ(c.status().message(), path_ + ":2: aws_service_backends.sts must be a string or a table");
 }
 
 TEST_F(ConfigFile, SyntaxErrorNamesTheLine) {
