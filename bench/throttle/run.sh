@@ -4,7 +4,8 @@
 # the flood, against a daemon with the default [throttle] buckets and, in the same
 # run, the same daemon with throttling off (the peer). Reports p50/p99 and the
 # flood/quiet p99 ratio for both; the target is a ratio under 2 with throttling on.
-# Bounded: LP_BENCH_SAMPLES DescribeVpcs per phase (default 400), each phase at most
+# Each twice: unpinned, and pinned (daemon and victim on CPU 0, flooder on CPU 1;
+# LP_BENCH_PIN=on/off for one). Bounded: LP_BENCH_SAMPLES DescribeVpcs per phase (default 1000), each phase at most
 # LP_BENCH_PHASE_SECONDS (default 20), everything on 127.0.0.1, under `timeout 300`.
 #   bash bench/throttle/run.sh BUILD_DIR
 set -euo pipefail

@@ -328,23 +328,27 @@ void ApiService::record(const RequestNote& note, const model::Account* account, 
                         std::vector<std::string> resources, const Status& result, int httpStatus,
                         const std::string& requestId, bool refused) const {
   if (!options_.audit) return;
-  audit::AuditRecord r;
-  r.time = ctx_.clock.now();
-  r.eventId = ctx_.random.uuid();
-  r.account = account ? account->id : "";
-  r.userName = account ? account->name : "";
-  r.accessKeyId = note.accessKeyId;
-  r.sourceIp = note.sourceIp;
-  r.sourceVpce = note.sourceVpce;
-  r.service = note.service;
-  r.action = note.action;
-  r.readOnly = readOnly;
-  r.resources = std::move(resources);
-  r.result = result.ok() ? std::string(audit::kSuccess) : result.code();
-  r.httpStatus = httpStatus;
-  r.requestId = requestId;
-  // A call that changed something is on disk before its response is sent.
-  Status st = refused ? options_.audit->appendRefused(std::move(r)) : options_.audit->append(std::move(r), result.ok());
+  auto make = [&] {
+    audit::AuditRecord r;
+    r.time = ctx_.clock.now();
+    r.eventId = ctx_.random.uuid();
+    r.account = account ? account->id : "";
+    r.userName = account ? account->name : "";
+    r.accessKeyId = note.accessKeyId;
+    r.sourceIp = note.sourceIp;
+    r.sourceVpce = note.sourceVpce;
+    r.service = note.service;
+    r.action = note.action;
+    r.readOnly = readOnly;
+    r.resources = std::move(resources);
+    r.result = result.ok() ? std::string(audit::kSuccess) : result.code();
+    r.httpStatus = httpStatus;
+    r.requestId = requestId;
+    return r;
+  };
+  // A call that changed something is on disk before its response is sent; a refused
+  // one's record is made only if the rate limit keeps it.
+  Status st = refused ? options_.audit->appendRefused(make) : options_.audit->append(make(), result.ok());
   if (!st.ok()) LP_LOG_ERROR("audit: {}", st.toString());
 }
 
