@@ -111,6 +111,22 @@ def measure(port, deadline):
     return lat
 
 
+def cpu_seconds(pid):
+    """The daemon's CPU time so far (user + system, all threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def switches(pid):
+    """The daemon's context switches so far (all threads)."""
+    n = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/status") as f:
+            n += sum(int(line.split()[1]) for line in f if "ctxt_switches:" in line)
+    return n
+
+
 def pct(lat, p):
     return lat[min(len(lat) - 1, int(len(lat) * p))]
 
@@ -122,7 +138,9 @@ def run(linkplane, throttle, pinned):
         port = s.getsockname()[1]
     cfg = os.path.join(tmp, "linkplane.toml")
     with open(cfg, "w") as f:
-        f.write(f'dataplane = false\ndns_listen = ""\nlog_level = "warn"\n[throttle]\nenabled = {throttle}\n')
+        # LP_BENCH_CONFIG: top-level config lines to try (e.g. "api_threads = 2").
+        extra = os.environ.get("LP_BENCH_CONFIG", "").replace(";", "\n")
+        f.write(f'dataplane = false\ndns_listen = ""\nlog_level = "warn"\n{extra}\n[throttle]\nenabled = {throttle}\n')
     pin = ["taskset", "-c", str(PIN_SERVER_CPU)] if pinned else []
     os.sched_setaffinity(0, {PIN_SERVER_CPU} if pinned else ALL_CPUS)  # the victim (this process)
     d = subprocess.Popen(pin + [linkplane, "serve", "--config", cfg, "--state-dir", os.path.join(tmp, "state"),
@@ -140,7 +158,9 @@ def run(linkplane, throttle, pinned):
             call(conn, signed(port, "victim", b), b)
         flood_body = f"Action=CreateTags&Version=2016-11-15&ResourceId.1={vpc}&Tag.1.Key=k&Tag.1.Value=v"
 
+        q0, c0 = time.monotonic(), cpu_seconds(d.pid)
         quiet = measure(port, time.monotonic() + PHASE_SECONDS)
+        quiet_cpu = (cpu_seconds(d.pid) - c0) / (time.monotonic() - q0)
         stop_at = time.monotonic() + PHASE_SECONDS + 3
         counts, stop = multiprocessing.Queue(), multiprocessing.Event()
         procs = [multiprocessing.Process(target=flood, args=(port, flood_body, stop, stop_at, counts, pinned))
@@ -148,10 +168,20 @@ def run(linkplane, throttle, pinned):
         for p in procs:
             p.start()
         time.sleep(1.5)  # the flood under way (and past its burst) before measuring
-        t0 = time.monotonic()
+        t0, c0, x0 = time.monotonic(), cpu_seconds(d.pid), switches(d.pid)
+        # LP_BENCH_PERF=FILE: a perf profile of the daemon's flood phase (throttled runs).
+        perf = None
+        if os.environ.get("LP_BENCH_PERF") and throttle == "true":
+            out = f"{os.environ['LP_BENCH_PERF']}.{'pinned' if pinned else 'unpinned'}.{os.getpid()}.{d.pid}"
+            perf = subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-p", str(d.pid), "-o", out, "--",
+                                     "sleep", "3"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         loud = measure(port, stop_at - 1)
         stop.set()
         t1 = time.monotonic()
+        flood_cpu = (cpu_seconds(d.pid) - c0) / (t1 - t0)
+        flood_switches = (switches(d.pid) - x0) / (t1 - t0)
+        if perf:
+            perf.wait(30)
         for p in procs:
             p.join(timeout=PHASE_SECONDS + 10)
         ok = refused = 0
@@ -159,7 +189,7 @@ def run(linkplane, throttle, pinned):
             a, b = counts.get(timeout=10)
             ok, refused = ok + a, refused + b
         flood_seconds = t1 - t0 + 1.5
-        return quiet, loud, ok / flood_seconds, refused / flood_seconds
+        return quiet, loud, ok / flood_seconds, refused / flood_seconds, quiet_cpu, flood_cpu, flood_switches
     finally:
         d.send_signal(signal.SIGTERM)
         try:
@@ -179,22 +209,31 @@ def main():
           f" at nice {FLOOD_NICE} (pinned: nice {FLOOD_NICE_PINNED}, daemon and victim on CPU {PIN_SERVER_CPU},"
           f" flooder on CPU {PIN_FLOOD_CPU})")
     print(f"{'throttle':9} {'pinned':6} {'quiet p50':>9} {'quiet p99':>9} {'flood p50':>9} {'flood p99':>9} "
-          f"{'p99 x':>6} {'flood ok/s':>10} {'refused/s':>9}")
+          f"{'p99 x':>6} {'flood ok/s':>10} {'refused/s':>9} {'cpu quiet':>9} {'cpu flood':>9} {'us/call':>7} {'cs/s':>6}")
     pins = {"both": (False, True), "on": (True,), "off": (False,)}[PIN]
     if any(pins) and len(ALL_CPUS) < 2:
         sys.exit("bench throttle: pinning needs two CPUs (LP_BENCH_PIN=off)")
+    # LP_BENCH_PEER=another linkplane: also run it throttled ("peer" rows), e.g. a build
+    # without a change to the refusal path, for an A/B in the same run.
+    peer = os.environ.get("LP_BENCH_PEER", "")
+    cases = [(linkplane, "true"), (linkplane, "false")] + ([(peer, "true")] if peer else [])
     ratios = {}
     for pinned in pins:
-        for throttle in ("true", "false"):
-            quiet, loud, ok, refused = run(linkplane, throttle, pinned)
+        for binary, throttle in cases:
+            label = ("on" if throttle == "true" else "off") + (" peer" if binary == peer else "")
+            quiet, loud, ok, refused, quiet_cpu, flood_cpu, flood_switches = run(binary, throttle, pinned)
+            # The daemon's CPU for each flood call: what the flood adds to the quiet load.
+            per_call = (flood_cpu - quiet_cpu) / max(ok + refused, 1) * 1e6
             ratio = pct(loud, 0.99) / pct(quiet, 0.99)
-            ratios[(throttle, pinned)] = ratio
-            print(f"{'on' if throttle == 'true' else 'off':9} {'yes' if pinned else 'no':6} {pct(quiet, .5):9.2f} "
+            ratios[(label, pinned)] = ratio
+            print(f"{label:9} {'yes' if pinned else 'no':6} {pct(quiet, .5):9.2f} "
                   f"{pct(quiet, .99):9.2f} {pct(loud, .5):9.2f} {pct(loud, .99):9.2f} {ratio:6.2f} {ok:10.0f} "
-                  f"{refused:9.0f}   (ms; {len(quiet)}/{len(loud)} samples)", flush=True)
+                  f"{refused:9.0f} {quiet_cpu:9.0%} {flood_cpu:9.0%} {per_call:7.0f} {flood_switches:6.0f}"
+                  f"   (ms; {len(quiet)}/{len(loud)} samples)", flush=True)
     for pinned in pins:
         print(f"{'pinned' if pinned else 'unpinned'}: throttling on: flood p99 / quiet p99 = "
-              f"{ratios[('true', pinned)]:.2f} (target < 2); off: {ratios[('false', pinned)]:.2f}")
+              f"{ratios[('on', pinned)]:.2f} (target < 2); off: {ratios[('off', pinned)]:.2f}"
+              + (f"; peer on: {ratios[('on peer', pinned)]:.2f}" if peer else ""))
 
 
 if __name__ == "__main__":
