@@ -9,6 +9,7 @@
 #include "api/cloudtrail/lookup_events.h"
 #include "api/console/console_service.h"
 #include "api/document_protocols.h"
+#include "api/early_refusal.h"
 #include "api/handlers.h"
 #include "api/sns/sns_public.h"
 #include "audit/audit_log.h"
@@ -241,6 +242,16 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
   if (!account)
     return refuse(*svc, authError(svc->protocol, "InvalidClientTokenId",
                                   "AWS was not able to validate the provided access credentials"));
+  // The account over its limit: refused before the signature is verified, charging
+  // nothing (early_refusal.h says why that is safe).
+  std::string_view claimed = doc                                 ? std::string_view(doc->action)
+                             : svc->protocol == Protocol::kJson ? std::string_view()
+                                                                 : formActionInPlace(req.body);
+  if (overLimitBeforeVerifying(throttle_.get(), inFlight_.get(), account->id, claimed)) {
+    note.action = clip(claimed);
+    HttpResponse r = throttledResponse(*svc, *account, claimed, requestId, &note);
+    return doc ? documentError(doc->codec, svc->signingName, Status(r.errorCode, "Rate exceeded"), requestId) : r;
+  }
   const std::string* amzDate = req.header("x-amz-date");
   auto when = amzDate ? parseAmzDate(*amzDate) : std::nullopt;
   if (!when || amzDate->substr(0, 8) != auth.credential.date)
@@ -297,6 +308,13 @@ std::optional<HttpResponse> ApiService::throttled(const ServiceInfo& svc, const 
   bool admitted = (!inFlight_ || slot->has_value()) && (!throttle_ || throttle_->admit(account.id, readOnly));
   if (admitted) return std::nullopt;
   slot->reset();
+  return throttledResponse(svc, account, action, requestId, note);
+}
+
+HttpResponse ApiService::throttledResponse(const ServiceInfo& svc, const model::Account& account,
+                                           std::string_view action, const std::string& requestId,
+                                           const RequestNote* note) const {
+  bool readOnly = isReadOnlyAction(action);
   // The codes and statuses AWS sends, which the SDKs' retry handlers know.
   Status st = svc.protocol == Protocol::kEc2    ? Status("RequestLimitExceeded", "Request limit exceeded.")
               : svc.protocol == Protocol::kJson ? Status("ThrottlingException", "Rate exceeded")
@@ -310,23 +328,27 @@ void ApiService::record(const RequestNote& note, const model::Account* account, 
                         std::vector<std::string> resources, const Status& result, int httpStatus,
                         const std::string& requestId, bool refused) const {
   if (!options_.audit) return;
-  audit::AuditRecord r;
-  r.time = ctx_.clock.now();
-  r.eventId = ctx_.random.uuid();
-  r.account = account ? account->id : "";
-  r.userName = account ? account->name : "";
-  r.accessKeyId = note.accessKeyId;
-  r.sourceIp = note.sourceIp;
-  r.sourceVpce = note.sourceVpce;
-  r.service = note.service;
-  r.action = note.action;
-  r.readOnly = readOnly;
-  r.resources = std::move(resources);
-  r.result = result.ok() ? std::string(audit::kSuccess) : result.code();
-  r.httpStatus = httpStatus;
-  r.requestId = requestId;
-  // A call that changed something is on disk before its response is sent.
-  Status st = refused ? options_.audit->appendRefused(std::move(r)) : options_.audit->append(std::move(r), result.ok());
+  auto make = [&] {
+    audit::AuditRecord r;
+    r.time = ctx_.clock.now();
+    r.eventId = ctx_.random.uuid();
+    r.account = account ? account->id : "";
+    r.userName = account ? account->name : "";
+    r.accessKeyId = note.accessKeyId;
+    r.sourceIp = note.sourceIp;
+    r.sourceVpce = note.sourceVpce;
+    r.service = note.service;
+    r.action = note.action;
+    r.readOnly = readOnly;
+    r.resources = std::move(resources);
+    r.result = result.ok() ? std::string(audit::kSuccess) : result.code();
+    r.httpStatus = httpStatus;
+    r.requestId = requestId;
+    return r;
+  };
+  // A call that changed something is on disk before its response is sent; a refused
+  // one's record is made only if the rate limit keeps it.
+  Status st = refused ? options_.audit->appendRefused(make) : options_.audit->append(make(), result.ok());
   if (!st.ok()) LP_LOG_ERROR("audit: {}", st.toString());
 }
 

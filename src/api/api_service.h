@@ -168,6 +168,9 @@ class ApiService {
   std::optional<HttpResponse> throttled(const ServiceInfo& svc, const model::Account& account, std::string_view action,
                                         const std::string& requestId, const RequestNote* note,
                                         std::optional<InFlightLimiter::Slot>* slot) const;
+  // The throttled call's answer (recorded if the call would have changed something).
+  HttpResponse throttledResponse(const ServiceInfo& svc, const model::Account& account, std::string_view action,
+                                 const std::string& requestId, const RequestNote* note) const;
   // One audit record of a mutating call (or a refused request: refused = true).
   void record(const RequestNote& note, const model::Account* account, bool readOnly, std::vector<std::string> resources,
               const Status& result, int httpStatus, const std::string& requestId, bool refused) const;

@@ -47,6 +47,8 @@ class InFlightLimiter {
   // A slot for one call of account, or nullopt when it already has the maximum running.
   std::optional<Slot> enter(std::string_view account);
   int running(std::string_view account) const;
+  // Whether enter(account) would refuse now; takes no slot.
+  bool full(std::string_view account) const { return running(account) >= max_; }
   int maxPerAccount() const { return max_; }
 
  private:

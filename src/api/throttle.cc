@@ -15,6 +15,12 @@ bool RequestBucket::take(std::chrono::steady_clock::time_point now) {
   return true;
 }
 
+bool RequestBucket::empty(std::chrono::steady_clock::time_point now) const {
+  double tokens = tokens_;
+  if (now > last_) tokens = std::min(burst_, tokens + std::chrono::duration<double>(now - last_).count() * rate_);
+  return tokens < 1.0;
+}
+
 bool isReadOnlyAction(std::string_view action) {
   for (std::string_view prefix : {"Describe", "List", "Get", "Lookup"})
     if (action.substr(0, prefix.size()) == prefix) return true;
@@ -55,6 +61,17 @@ bool AccountThrottle::admit(std::string_view accountId, bool readOnly) {
   auto now = clock_.steadyNow();
   std::lock_guard lock(b.mu);
   return (readOnly ? b.read : b.mutating).take(now);
+}
+
+bool AccountThrottle::overLimit(std::string_view accountId, bool readOnly) const {
+  if (!config_.enabled) return false;
+  const auto accounts = accounts_.load(std::memory_order_acquire);
+  auto it = accounts->find(accountId);
+  if (it == accounts->end()) return false;
+  Buckets& b = *it->second;
+  auto now = clock_.steadyNow();
+  std::lock_guard lock(b.mu);
+  return (readOnly ? b.read : b.mutating).empty(now);
 }
 
 }  // namespace lp::api

@@ -45,6 +45,8 @@ class RequestBucket {
       : rate_(ratePerSecond), burst_(burst), tokens_(burst), last_(now) {}
   // Takes one token if there is one.
   bool take(std::chrono::steady_clock::time_point now);
+  // Whether take(now) would fail; takes nothing.
+  bool empty(std::chrono::steady_clock::time_point now) const;
   double tokens() const { return tokens_; }
 
  private:
@@ -64,6 +66,10 @@ class AccountThrottle {
   // True when account may make the call now (and charges it). Unknown accounts are
   // never throttled here: authentication has refused them already.
   bool admit(std::string_view accountId, bool readOnly);
+  // True when admit() would refuse account's call now; charges nothing. For the
+  // check before the signature is verified (api_service.cc: an unauthenticated
+  // request may learn that an account is over its limit, never spend its tokens).
+  bool overLimit(std::string_view accountId, bool readOnly) const;
   // After a reload: buckets for the accounts of region, full ones for new accounts;
   // a removed account's are dropped. One caller at a time (the daemon's reload).
   void setAccounts(const model::RegionConfig& region);

@@ -133,6 +133,11 @@ Status AuditLog::syncUpTo(uint64_t seq) {
 }
 
 Status AuditLog::appendRefused(AuditRecord record) {
+  return appendRefused([&record] { return std::move(record); });
+}
+
+Status AuditLog::appendRefused(const std::function<AuditRecord()>& make) {
+  int64_t suppressedBefore = 0;
   {
     std::lock_guard lock(mu_);
     int64_t second = std::chrono::duration_cast<std::chrono::seconds>(clock_.steadyNow().time_since_epoch()).count();
@@ -146,9 +151,11 @@ Status AuditLog::appendRefused(AuditRecord record) {
       return Status();
     }
     ++refusedInWindow_;
-    record.suppressedBefore = suppressed_;
+    suppressedBefore = suppressed_;
     suppressed_ = 0;
   }
+  AuditRecord record = make();
+  record.suppressedBefore = suppressedBefore;
   return append(std::move(record), false);
 }
 

@@ -46,6 +46,9 @@ class AuditLog {
   Status append(AuditRecord record, bool durable);
   // A refused request (authentication, throttling): rate limited, synced lazily.
   Status appendRefused(AuditRecord record);
+  // The same, with the record made by make() only when it is kept: a flood of refused
+  // requests costs a counter each beyond refused_per_second, not a record.
+  Status appendRefused(const std::function<AuditRecord()>& make);
   int64_t suppressed() const;
 
  private:

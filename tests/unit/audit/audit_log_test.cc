@@ -139,6 +139,23 @@ TEST_F(AuditLogTest, RefusedRecordsAreRateLimitedAndCountTheOnesLeftOut) {
   EXPECT_EQ((*log)->suppressed(), 20);
 }
 
+// Beyond the limit a refusal costs a counter: its record is never made.
+TEST_F(AuditLogTest, ARefusedRecordLeftOutIsNeverMade) {
+  auto log = AuditLog::open({dir_, 1 << 20, 2, 3}, clock_);
+  ASSERT_TRUE(log.ok());
+  int made = 0;
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE((*log)->appendRefused([&] { return sample(made++); }).ok());
+  EXPECT_EQ(made, 3);
+  EXPECT_EQ((*log)->suppressed(), 37);
+  clock_.advance(1s);
+  ASSERT_TRUE((*log)->appendRefused([&] { return sample(made++); }).ok());
+  std::vector<AuditRecord> back;
+  ASSERT_TRUE(scanAuditDir(dir_, [&](AuditRecord&& r) { back.push_back(std::move(r)); }).ok());
+  ASSERT_EQ(back.size(), 4u);
+  EXPECT_EQ(back.back().suppressedBefore, 37);
+}
+
 TEST(AuditQuery, FiltersByAccountTimeAndEachAttribute) {
   std::vector<AuditRecord> all;
   for (int i = 0; i < 10; ++i) all.push_back(sample(i, i < 6 ? "111111111111" : "222222222222"));
