@@ -669,7 +669,7 @@ TEST_F(InstanceFixture, RootBlockDeviceMappingMakesTheVolumeAsAsked) {
   auto vols = volumes.describeVolumes(as(kProvider), {{inst.instance.rootVolumeId.str()}, {}, {}});
   ASSERT_TRUE(vols.ok());
   ASSERT_EQ(vols->items.size(), 1u);
-  const auto& v = vols->items[0].volume;
+  const model::Volume v = vols->items[0].volume;  // a copy: vols is read again below
   EXPECT_EQ(v.sizeGiB, 20);
   EXPECT_EQ(v.volumeType, "gp3");
   EXPECT_EQ(v.iops, 3000);
