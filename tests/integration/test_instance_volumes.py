@@ -12,6 +12,7 @@ import shutil
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from lp import Daemon
 
@@ -74,6 +75,13 @@ def volumes(d, **kw):
     return d.client("ec2").describe_volumes(**kw)["Volumes"]
 
 
+def code(call, **kw):
+    """The AWS error code a boto3 call answers (it must fail)."""
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    return e.value.response["Error"]["Code"]
+
+
 def test_root_volume_as_the_mapping_asks_with_tags_and_kept_after_termination(d, net):
     ec2 = d.client("ec2")
     # The image's root device is the one mapped; its snapshot is 8 GiB.
@@ -105,10 +113,9 @@ def test_root_volume_as_the_mapping_asks_with_tags_and_kept_after_termination(d,
     tags = d.aws("ec2", "describe-tags", "--filters", "Name=resource-type,Values=volume")["Tags"]
     assert sorted((t["ResourceId"], t["Key"], t["Value"]) for t in tags) == [(vid, "Name", "db-root"),
                                                                            (vid, "team", "data")]
-    assert d.aws_error("ec2", "create-tags", "--resources", vid, "--tags", "Key=x,Value=y",
-                       account="consumer").code == "InvalidVolume.NotFound"
-    assert d.aws_error("ec2", "describe-volumes", "--volume-ids", vid,
-                       account="consumer").code == "InvalidVolume.NotFound"
+    ec2c = d.client("ec2", "consumer")
+    assert code(ec2c.create_tags, Resources=[vid], Tags=[{"Key": "x", "Value": "y"}]) == "InvalidVolume.NotFound"
+    assert code(ec2c.describe_volumes, VolumeIds=[vid]) == "InvalidVolume.NotFound"
 
     # In use, it cannot be deleted; terminated, its instance leaves it available.
     assert d.aws_error("ec2", "delete-volume", "--volume-id", vid).code == "VolumeInUse"
@@ -117,8 +124,9 @@ def test_root_volume_as_the_mapping_asks_with_tags_and_kept_after_termination(d,
     v = volumes(d, VolumeIds=[vid])[0]
     assert v["Attachments"] == [] and v["Size"] == 20
     assert [x["VolumeId"] for x in volumes(d, Filters=[{"Name": "status", "Values": ["available"]}])] == [vid]
+    assert code(ec2c.delete_volume, VolumeId=vid) == "InvalidVolume.NotFound"
     d.aws("ec2", "delete-volume", "--volume-id", vid)
-    assert d.aws_error("ec2", "describe-volumes", "--volume-ids", vid).code == "InvalidVolume.NotFound"
+    assert code(ec2.describe_volumes, VolumeIds=[vid]) == "InvalidVolume.NotFound"
 
     # The default mapping: 8 GiB gp2, gone with its instance.
     i = run(d, net)
@@ -129,32 +137,42 @@ def test_root_volume_as_the_mapping_asks_with_tags_and_kept_after_termination(d,
     assert wait_for(lambda: not volumes(d, Filters=[{"Name": "volume-id", "Values": [vid]}]), 30, 0.2)
 
 
-@pytest.mark.parametrize("ebs,device,code", [
-    ({"VolumeSize": 4}, "/dev/xvda", "InvalidBlockDeviceMapping"),        # below the image's 8 GiB
+# Refused mappings, each with AWS's code, and nothing made by any of them.
+BAD_MAPPINGS = [
     ({"VolumeSize": 20, "VolumeType": "gp9"}, "/dev/xvda", "InvalidParameterValue"),
     ({"VolumeSize": 500, "VolumeType": "st1"}, "/dev/xvda", "InvalidBlockDeviceMapping"),  # not bootable
     ({"VolumeSize": 20000}, "/dev/xvda", "InvalidParameterValue"),        # over gp2's 16 TiB
     ({"VolumeSize": 20, "VolumeType": "io1"}, "/dev/xvda", "MissingParameter"),  # io1 needs Iops
     ({"VolumeSize": 20, "Iops": 3000}, "/dev/xvda", "InvalidParameterCombination"),  # not for gp2
     ({"VolumeSize": 20}, "/dev/sdf", "InvalidBlockDeviceMapping"),        # only the root volume here
-])
-def test_bad_mappings_are_refused_and_make_nothing(d, net, ebs, device, code):
+]
+
+
+def test_bad_mappings_are_refused_and_make_nothing(d, net):
+    ec2 = d.client("ec2")
     before = instances(d), [v["VolumeId"] for v in volumes(d)]
+    # Through the AWS CLI: below the image's 8 GiB root snapshot.
     err = d.aws_error("ec2", "run-instances", "--image-id", net["ami"]["ImageId"], "--instance-type", "t3.micro",
                       "--count", "1", "--subnet-id", net["subnet"], "--block-device-mappings",
-                      json.dumps([{"DeviceName": device, "Ebs": ebs}]))
-    assert err.code == code, err.message
+                      json.dumps([{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 4}}]))
+    assert err.code == "InvalidBlockDeviceMapping", err.message
+    assert "smaller than snapshot" in err.message and "expect size >= 8GB" in err.message
+    for ebs, device, want in BAD_MAPPINGS:
+        got = code(ec2.run_instances, ImageId=net["ami"]["ImageId"], InstanceType="t3.micro", MinCount=1,
+                   MaxCount=1, SubnetId=net["subnet"], BlockDeviceMappings=[{"DeviceName": device, "Ebs": ebs}])
+        assert got == want, (ebs, device)
     assert (instances(d), [v["VolumeId"] for v in volumes(d)]) == before
 
 
 def test_credit_specification_modified_per_instance(d, net):
     t3 = run(d, net)["InstanceId"]
-    m5 = run(d, net, itype="m5.large")["InstanceId"]
+    m5 = d.client("ec2").run_instances(ImageId=net["ami"]["ImageId"], InstanceType="m5.large", MinCount=1, MaxCount=1,
+                                       SubnetId=net["subnet"])["Instances"][0]["InstanceId"]
     # CreditSpecification at launch, for a t-type.
     t2 = run(d, net, "--credit-specification", "CpuCredits=unlimited", itype="t2.micro")["InstanceId"]
-    err = d.aws_error("ec2", "run-instances", "--image-id", net["ami"]["ImageId"], "--instance-type", "m5.large",
-                      "--count", "1", "--subnet-id", net["subnet"], "--credit-specification", "CpuCredits=standard")
-    assert err.code == "InvalidParameterCombination"
+    assert code(d.client("ec2").run_instances, ImageId=net["ami"]["ImageId"], InstanceType="m5.large", MinCount=1,
+                MaxCount=1, SubnetId=net["subnet"],
+                CreditSpecification={"CpuCredits": "standard"}) == "InvalidParameterCombination"
 
     def credits(*ids):
         r = d.aws("ec2", "describe-instance-credit-specifications", "--instance-ids", *ids)
@@ -177,10 +195,9 @@ def test_credit_specification_modified_per_instance(d, net):
         InstanceCreditSpecifications=[{"InstanceId": t3, "CpuCredits": "unlimited"}])
     assert r["SuccessfulInstanceCreditSpecifications"] == []
     assert r["UnsuccessfulInstanceCreditSpecifications"][0]["Error"]["Code"] == "InvalidInstanceID.NotFound"
-    err = d.aws_error("ec2", "modify-instance-credit-specification", "--instance-credit-specification",
-                      f"InstanceId={t3},CpuCredits=unlimited", f"InstanceId={t2},CpuCredits=turbo")
-    assert err.code == "InvalidCpuCredits"
-    err = d.aws_error("ec2", "modify-instance-credit-specification", "--instance-credit-specification",
-                      f"InstanceId={t3},CpuCredits=unlimited", f"InstanceId={t3},CpuCredits=unlimited")
-    assert err.code == "InvalidInstanceCreditSpecification.DuplicateInstanceId"
+    assert code(d.client("ec2").modify_instance_credit_specification, InstanceCreditSpecifications=[
+        {"InstanceId": t3, "CpuCredits": "unlimited"}, {"InstanceId": t2, "CpuCredits": "turbo"}]) == "InvalidCpuCredits"
+    assert code(d.client("ec2").modify_instance_credit_specification, InstanceCreditSpecifications=[
+        {"InstanceId": t3, "CpuCredits": "unlimited"}, {"InstanceId": t3, "CpuCredits": "unlimited"}]) == \
+        "InvalidInstanceCreditSpecification.DuplicateInstanceId"
     assert credits(t3, t2) == {t3: "standard", t2: "unlimited"}
