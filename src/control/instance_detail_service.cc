@@ -1,6 +1,7 @@
 // What Terraform's aws_instance reads and changes around an instance:
-// ModifyInstanceAttribute, RebootInstances, DescribeInstanceTypes, DescribeVolumes
-// (the root volume each instance has) and DescribeInstanceCreditSpecifications.
+// ModifyInstanceAttribute, RebootInstances, DescribeInstanceTypes and the credit
+// option of burstable instances (Describe/ModifyInstanceCreditSpecification).
+// Volumes are volume_service.cc's.
 #include <algorithm>
 #include <set>
 
@@ -56,43 +57,6 @@ const FilterSpec<InstanceTypeInfo>& typeFilters() {
     return s;
   }();
   return spec;
-}
-
-const FilterSpec<VolumeInfo>& volumeFilters() {
-  static const FilterSpec<VolumeInfo> spec = [] {
-    FilterSpec<VolumeInfo> s;
-    auto one = [](auto get) { return [get](const VolumeInfo& v) { return Strings{get(v)}; }; };
-    s.add("volume-id", one([](const VolumeInfo& v) { return v.volumeId; }))
-        .add("attachment.instance-id", one([](const VolumeInfo& v) { return v.instanceId; }))
-        .add("attachment.device", [](const VolumeInfo&) { return Strings{"/dev/xvda"}; })
-        .add("attachment.status", one([](const VolumeInfo& v) { return v.attachmentState; }))
-        .add("attachment.delete-on-termination", [](const VolumeInfo&) { return Strings{"true"}; })
-        .add("availability-zone", one([](const VolumeInfo& v) { return v.zoneName; }))
-        .add("create-time", one([](const VolumeInfo& v) { return v.createTime; }))
-        .add("encrypted", [](const VolumeInfo&) { return Strings{"false"}; })
-        .add("multi-attach-enabled", [](const VolumeInfo&) { return Strings{"false"}; })
-        .add("size", one([](const VolumeInfo& v) { return std::to_string(v.sizeGiB); }))
-        .add("status", one([](const VolumeInfo& v) { return v.state; }))
-        .add("volume-type", [](const VolumeInfo&) { return Strings{"gp2"}; });
-    return s;
-  }();
-  return spec;
-}
-
-// A volume exists while its instance is not terminated (DeleteOnTermination).
-std::optional<VolumeInfo> volumeOf(const ControlContext& ctx, const CallContext& call, const Instance& i) {
-  if (i.rootVolumeId.empty() || i.stateValue() == InstanceState::kTerminated) return std::nullopt;
-  VolumeInfo v;
-  v.volumeId = i.rootVolumeId.str();
-  v.instanceId = i.id.str();
-  v.zoneName = ctx.zoneName(call.account, i.zoneId);
-  v.sizeGiB = i.rootVolumeSizeGiB;
-  v.createTime = i.launchTime;
-  bool leaving = i.stateValue() == InstanceState::kShuttingDown;
-  v.state = "in-use";
-  v.attachmentState = leaving ? "detaching" : "attached";
-  v.tags = i.volumeTags;
-  return v;
 }
 
 Status needStopped(const Instance& i) {
@@ -223,36 +187,6 @@ Result<Page<InstanceTypeInfo>> InstanceService::describeInstanceTypes(const Call
                   100);
 }
 
-Result<Page<VolumeInfo>> InstanceService::describeVolumes(const CallContext& call, const DescribeInput& in) {
-  LP_RETURN_IF_ERROR(volumeFilters().validate(in.filters));
-  if (in.page.maxResults && !in.ids.empty())
-    return err::make(err::kInvalidParameterCombination,
-                     "The parameter volumeSet cannot be used with the parameter maxResults");
-  LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 500));
-  for (const auto& id : in.ids)
-    if (!model::isWellFormed<model::VolumeId>(id))
-      return err::make(err::kVolumeMalformed, "Invalid id: \"{}\" (expecting \"vol-...\")", id);
-  if (call.dryRun) return err::dryRun();
-  std::vector<VolumeInfo> all;
-  ctx_.store.read([&](const store::ReadView& r) {
-    View(r).forEachIndexed<Instance>(index::kOwner, call.account, [&](const Instance& i) {
-      if (auto v = volumeOf(ctx_, call, i)) all.push_back(std::move(*v));
-      return true;
-    });
-  });
-  for (const auto& id : in.ids)
-    if (std::none_of(all.begin(), all.end(), [&](const VolumeInfo& v) { return v.volumeId == id; }))
-      return err::make(err::kVolumeNotFound, "The volume '{}' does not exist.", id);
-  std::vector<VolumeInfo> items;
-  for (auto& v : all) {
-    if (!in.ids.empty() && std::find(in.ids.begin(), in.ids.end(), v.volumeId) == in.ids.end()) continue;
-    if (volumeFilters().matches(v, in.filters)) items.push_back(std::move(v));
-  }
-  std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.volumeId < b.volumeId; });
-  return paginate(std::move(items), in.page, [](const VolumeInfo& v) -> const std::string& { return v.volumeId; },
-                  500);
-}
-
 Result<Page<CreditSpecification>> InstanceService::describeInstanceCreditSpecifications(const CallContext& call,
                                                                                        const DescribeInput& in) {
   static const FilterSpec<CreditSpecification> kFilters = [] {
@@ -288,6 +222,65 @@ Result<Page<CreditSpecification>> InstanceService::describeInstanceCreditSpecifi
   std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.instanceId < b.instanceId; });
   return paginate(std::move(items), in.page,
                   [](const CreditSpecification& c) -> const std::string& { return c.instanceId; });
+}
+
+Result<CreditSpecificationResult> InstanceService::modifyInstanceCreditSpecification(
+    const CallContext& call, const std::vector<CreditSpecificationChange>& changes) {
+  if (changes.empty()) return err::missing("InstanceCreditSpecification");
+  std::vector<std::string> seen;
+  for (const auto& c : changes) {
+    if (c.cpuCredits != "standard" && c.cpuCredits != "unlimited")
+      return err::make(err::kInvalidCpuCredits,
+                       "The specified CpuCredits value '{}' is invalid. Valid values are standard and unlimited.",
+                       c.cpuCredits);
+    if (std::find(seen.begin(), seen.end(), c.instanceId) != seen.end())
+      return err::make(err::kCreditSpecDuplicateInstance,
+                       "The request may not contain the instance ID '{}' more than once.", c.instanceId);
+    seen.push_back(c.instanceId);
+  }
+  CreditSpecificationResult out;
+  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    std::vector<Instance> changed;
+    auto fail = [&](const std::string& id, std::string_view code, std::string message) {
+      out.unsuccessful.push_back({id, std::string(code), std::move(message)});
+    };
+    for (const auto& c : changes) {
+      if (!model::isWellFormed<model::InstanceId>(c.instanceId)) {
+        fail(c.instanceId, err::kInstanceMalformed, fmt::format("Invalid id: \"{}\"", c.instanceId));
+        continue;
+      }
+      auto i = t.get<Instance>(c.instanceId);
+      if (!i || i->ownerId != call.account) {
+        fail(c.instanceId, err::kInstanceNotFound, fmt::format("The instance ID '{}' does not exist", c.instanceId));
+        continue;
+      }
+      auto state = i->stateValue();
+      if (state == InstanceState::kShuttingDown || state == InstanceState::kTerminated) {
+        fail(c.instanceId, err::kIncorrectInstanceState,
+             fmt::format("The instance '{}' is not in a state from which its credit option can be modified.",
+                         c.instanceId));
+        continue;
+      }
+      const auto* type = model::findInstanceType(i->instanceType);
+      if (!type || !type->burstable) {
+        fail(c.instanceId, err::kCreditSpecNotSupported,
+             fmt::format("The instance '{}' is of type {}, which is not a burstable performance instance type.",
+                         c.instanceId, i->instanceType));
+        continue;
+      }
+      i->creditSpecification = c.cpuCredits;
+      changed.push_back(std::move(*i));
+    }
+    if (call.dryRun) return err::dryRun();
+    for (const auto& i : changed) {
+      t.put(i);
+      out.successful.push_back(i.id.str());
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
 }
 
 }  // namespace lp::control

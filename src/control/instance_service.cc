@@ -103,6 +103,10 @@ InstanceInfo render(const View& v, const ControlContext& ctx, const CallContext&
     info.sourceDestCheck = eni->sourceDestCheck;
     info.eniTags = eni->tags;
   }
+  if (!i.rootVolumeId.empty()) {
+    auto vol = v.get<model::Volume>(i.rootVolumeId);
+    if (vol && vol->instanceId == i.id) info.rootVolume = std::move(*vol);
+  }
   info.instance = std::move(i);
   return info;
 }
@@ -119,8 +123,8 @@ Result<int> countParam(const std::string& v, std::string_view name) {
   }
 }
 
-// Splits TagSpecifications by resource type: instance, network-interface; volume
-// is accepted (an instance here has no volumes to tag), anything else refused.
+// Splits TagSpecifications by resource type: instance, network-interface and volume
+// (the root volume's); anything else refused.
 Status splitTagSpecs(const std::vector<TagSpecification>& specs, model::Tags& instanceTags, model::Tags& eniTags,
                      model::Tags& volumeTags) {
   std::vector<TagSpecification> forInstance, forEni, forVolume;
@@ -218,6 +222,7 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
   }
   model::Tags instanceTags, eniTags, volumeTags;
   LP_RETURN_IF_ERROR(splitTagSpecs(in.tagSpecs, instanceTags, eniTags, volumeTags));
+  LP_ASSIGN_OR_RETURN(RootVolumePlan rootPlan, planRootVolume(in.blockDeviceMappings, in.imageId));
 
   Reservation out;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
@@ -301,7 +306,25 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
       inst.ebsOptimized = in.ebsOptimized.value_or(false);
       inst.creditSpecification = credits;
       inst.rootVolumeId = model::VolumeId::generate(ctx_.random);
-      inst.volumeTags = volumeTags;
+      inst.rootVolumeSizeGiB = rootPlan.sizeGiB;
+      model::Volume vol;
+      vol.id = inst.rootVolumeId;
+      vol.ownerId = call.account;
+      vol.zoneId = subnet.zoneId;
+      vol.sizeGiB = rootPlan.sizeGiB;
+      vol.volumeType = rootPlan.volumeType;
+      vol.iops = rootPlan.iops;
+      vol.throughput = rootPlan.throughput;
+      vol.encrypted = rootPlan.encrypted;
+      vol.snapshotId = rootPlan.snapshotId;
+      vol.createTime = now;
+      vol.state = "in-use";
+      vol.instanceId = inst.id;
+      vol.device = std::string(model::kRootDeviceName);
+      vol.attachTime = now;
+      vol.deleteOnTermination = rootPlan.deleteOnTermination;
+      vol.tags = volumeTags;
+      t.put(vol);
       t.put(inst);
       out.instances.push_back(render(t, ctx_, call, std::move(inst)));
     }

@@ -11,10 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "control/block_device_mapping.h"
 #include "control/common.h"
 #include "control/query.h"
 #include "control/vpc_service.h"
 #include "model/instance.h"
+#include "model/volume.h"
 
 namespace lp::control {
 
@@ -36,6 +38,7 @@ struct RunInstancesInput {
   std::optional<bool> disableApiStop;
   std::string shutdownBehavior;  // InstanceInitiatedShutdownBehavior: stop | terminate
   std::optional<bool> ebsOptimized;
+  std::vector<BlockDeviceMappingInput> blockDeviceMappings;  // the root device's only
 };
 
 // ModifyInstanceAttribute: exactly one of these per call, as AWS.
@@ -51,21 +54,27 @@ struct ModifyInstanceAttributeInput {
   std::vector<std::string> groupIds;  // GroupId.N; empty = unchanged
 };
 
-// A root EBS volume, derived from its instance (made and deleted with it).
-struct VolumeInfo {
-  std::string volumeId;
-  std::string instanceId;
-  std::string zoneName;
-  int sizeGiB = 8;
-  std::string createTime;
-  std::string state;             // in-use (deleting while its instance shuts down)
-  std::string attachmentState;   // attached | detaching
-  model::Tags tags;
-};
-
 struct CreditSpecification {
   std::string instanceId;
   std::string cpuCredits;  // standard | unlimited
+};
+
+// ModifyInstanceCreditSpecification: one InstanceCreditSpecification.N.
+struct CreditSpecificationChange {
+  std::string instanceId;
+  std::string cpuCredits;
+};
+// Its answer: the instances changed, and per instance that was not, AWS's code
+// (InvalidInstanceID.Malformed, InvalidInstanceID.NotFound, IncorrectInstanceState,
+// InstanceCreditSpecification.NotSupported) and message.
+struct CreditSpecificationFailure {
+  std::string instanceId;
+  std::string code;
+  std::string message;
+};
+struct CreditSpecificationResult {
+  std::vector<std::string> successful;
+  std::vector<CreditSpecificationFailure> unsuccessful;
 };
 
 // An instance with what AWS renders per caller.
@@ -76,6 +85,7 @@ struct InstanceInfo {
   std::string eniStatus;  // its primary interface's status ("" once gone)
   bool sourceDestCheck = true;  // its primary interface's
   model::Tags eniTags;
+  std::optional<model::Volume> rootVolume;  // while attached to it
 };
 
 struct Reservation {
@@ -123,10 +133,14 @@ class InstanceService {
   // restarts their processes. UserData does not run again.
   Status rebootInstances(const CallContext& call, const std::vector<std::string>& ids);
   Result<Page<model::InstanceTypeInfo>> describeInstanceTypes(const CallContext& call, const DescribeInput& in);
-  Result<Page<VolumeInfo>> describeVolumes(const CallContext& call, const DescribeInput& in);
   // Burstable (t-type) instances that are not terminated.
   Result<Page<CreditSpecification>> describeInstanceCreditSpecifications(const CallContext& call,
                                                                         const DescribeInput& in);
+  // Per instance: burstable instances that are not shutting down or terminated change;
+  // the others are listed unsuccessful. Errors of the whole call: none given, a bad
+  // CpuCredits value, an instance named twice.
+  Result<CreditSpecificationResult> modifyInstanceCreditSpecification(
+      const CallContext& call, const std::vector<CreditSpecificationChange>& changes);
 
  private:
   ControlContext& ctx_;

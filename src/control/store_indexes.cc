@@ -8,6 +8,7 @@
 #include "model/network.h"
 #include "model/resources.h"
 #include "model/sns.h"
+#include "model/volume.h"
 
 namespace lp::control {
 
@@ -67,6 +68,11 @@ IndexEntries entriesOf(const model::NetworkInterface& e) {
   addEach(out, index::kGroup, e.groupIds);
   add(out, index::kManagedBy, e.managedBy);
   addToken(out, e.ownerId, e.clientToken);
+  return out;
+}
+IndexEntries entriesOf(const model::Volume& v) {
+  IndexEntries out;
+  add(out, index::kOwner, v.ownerId);
   return out;
 }
 IndexEntries entriesOf(const model::Instance& i) {
@@ -161,6 +167,7 @@ store::Indexer storeIndexer() {
     if (kind == model::NetworkInterface::kKind) return decodeEntries<model::NetworkInterface>(body);
     if (kind == model::VpcEndpoint::kKind) return decodeEntries<model::VpcEndpoint>(body);
     if (kind == model::Instance::kKind) return decodeEntries<model::Instance>(body);
+    if (kind == model::Volume::kKind) return decodeEntries<model::Volume>(body);
     if (kind == model::ServiceConfiguration::kKind) return decodeEntries<model::ServiceConfiguration>(body);
     if (kind == model::ConnectionNotification::kKind) return decodeEntries<model::ConnectionNotification>(body);
     if (kind == model::LoadBalancer::kKind) return decodeEntries<model::LoadBalancer>(body);

@@ -17,7 +17,7 @@ struct TaggableKind {
 };
 
 // Longest prefixes first: "vpce-svc-" before "vpce-" before "vpc-".
-constexpr std::array<TaggableKind, 9> kTaggable{{
+constexpr std::array<TaggableKind, 10> kTaggable{{
     {"vpce-svc-", "vpce-service", "vpc-endpoint-service", err::kServiceIdNotFound},
     {"vpce-", "vpc-endpoint", "vpc-endpoint", err::kEndpointIdNotFound},
     {"vpc-", "vpc", "vpc", err::kVpcNotFound},
@@ -27,6 +27,7 @@ constexpr std::array<TaggableKind, 9> kTaggable{{
     {"rtb-", "route-table", "route-table", err::kRouteTableNotFound},
     {"acl-", "network-acl", "network-acl", err::kNetworkAclNotFound},
     {"i-", "instance", "instance", "InvalidInstanceID.NotFound"},
+    {"vol-", "volume", "volume", err::kVolumeNotFound},
 }};
 
 const TaggableKind* kindOf(std::string_view id) {

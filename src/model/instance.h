@@ -71,11 +71,11 @@ struct Instance {
   std::string shutdownBehavior = "stop";  // instanceInitiatedShutdownBehavior
   bool ebsOptimized = false;
   std::string creditSpecification;  // t-types: standard | unlimited; "" otherwise
-  // The root EBS volume (a name here: the instance runs the host's userland), made
-  // with the instance and deleted with it (DeleteOnTermination).
+  // The root EBS volume, a stored model::Volume (model/volume.h) made with the
+  // instance; the supervisor deletes or detaches it at termination.
   VolumeId rootVolumeId;
   int rootVolumeSizeGiB = 8;
-  Tags volumeTags;
+  Tags volumeTags;  // unused since the volume holds its tags; store migration 3 copied them there
   // RebootInstances asks (requested++); the supervisor restarts the instance's
   // processes and catches up (done = requested).
   int rebootsRequested = 0;

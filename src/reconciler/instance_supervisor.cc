@@ -15,6 +15,7 @@
 #include "net/exec.h"
 #include "net/netlink.h"
 #include "net/netns.h"
+#include "model/volume.h"
 
 namespace lp::reconciler {
 
@@ -45,6 +46,23 @@ InstanceStep nextStep(const Instance& i, const InstanceObservation& o) {
   }
   return InstanceStep::kWait;
 }
+
+namespace {
+
+// The root volume goes with the instance, or stays available (DeleteOnTermination=false).
+void releaseRootVolume(store::WriteTxn& w, const Instance& i) {
+  auto o = i.rootVolumeId.empty() ? std::nullopt : w.get(model::Volume::kKind, i.rootVolumeId.str());
+  if (!o) return;
+  auto j = nlohmann::json::parse(o->body, nullptr, false);
+  if (j.is_discarded()) return;
+  auto vol = j.get<model::Volume>();
+  if (model::keepAtTermination(vol))
+    w.put(model::Volume::kKind, o->id, nlohmann::json(vol).dump());
+  else
+    w.erase(model::Volume::kKind, o->id);
+}
+
+}  // namespace
 
 InstanceSupervisor::InstanceSupervisor(store::Store& store, InstanceHost& host, const Clock& clock,
                                        InstanceSupervisorOptions options)
@@ -212,6 +230,7 @@ std::chrono::milliseconds InstanceSupervisor::passOnce() {
                 x.terminatedAt = at;
                 // Its primary interface goes with it; the reconciler removes the namespace.
                 w.erase(model::NetworkInterface::kKind, x.networkInterfaceId.str());
+                releaseRootVolume(w, x);
               }
             })) {
           signalled_.erase(i.id.str());

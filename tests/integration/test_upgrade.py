@@ -68,10 +68,10 @@ def test_state_of_the_previous_release_is_migrated_and_every_object_served():
         d.aws("ec2", "create-tags", "--resources", p["vpc"], "--tags", "Key=upgraded,Value=yes")
 
         version, history = schema(state_dir)
-        assert version == 2
-        assert [h[0] for h in history] == [2]
+        assert version == 3
+        assert [h[0] for h in history] == [2, 3]
         assert not os.path.exists(os.path.join(state_dir, "linkplane.db.pre-migration"))
-        assert "from schema version 1 to 2" in d.log()
+        assert "from schema version 1 to 3" in d.log()
 
 
 def test_state_of_a_newer_release_is_refused_with_exit_status_3_and_left_untouched():
@@ -86,7 +86,7 @@ def test_state_of_a_newer_release_is_refused_with_exit_status_3_and_left_untouch
                             f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=60)
         assert p.returncode == 3, p.stderr
         assert "schema version 42, written by a newer linkplane" in p.stderr
-        assert "reads versions up to 2" in p.stderr
+        assert "reads versions up to 3" in p.stderr
         assert open(os.path.join(state_dir, "linkplane.db"), "rb").read() == before
         assert schema(state_dir)[0] == 42
     finally:

@@ -1,12 +1,14 @@
 // EC2 calls around instances that Terraform's aws_instance makes: ModifyInstanceAttribute,
-// RebootInstances, DescribeInstanceTypes, DescribeVolumes,
-// DescribeInstanceCreditSpecifications. Shapes from the EC2 model (InstanceTypeInfo,
-// Volume, InstanceCreditSpecification).
+// RebootInstances, DescribeInstanceTypes, DescribeVolumes, DeleteVolume,
+// Describe/ModifyInstanceCreditSpecification(s). Shapes from the EC2 model
+// (InstanceTypeInfo, Volume, InstanceCreditSpecification,
+// Successful/UnsuccessfulInstanceCreditSpecificationItem).
 #include <fmt/format.h>
 
 #include "api/ec2/codec.h"
 #include "api/handlers.h"
 #include "control/instance_service.h"
+#include "control/volume_service.h"
 
 namespace lp::api {
 
@@ -81,26 +83,30 @@ void writeInstanceType(XmlWriter& x, const model::InstanceTypeInfo& t) {
   x.stringItems("supportedBootModes", {"legacy-bios", "uefi"});
 }
 
-void writeVolume(XmlWriter& x, const control::VolumeInfo& v) {
-  x.leaf("volumeId", v.volumeId);
+void writeVolume(XmlWriter& x, const control::VolumeInfo& info) {
+  const auto& v = info.volume;
+  x.leaf("volumeId", v.id.str());
   x.leaf("size", v.sizeGiB);
-  x.leaf("snapshotId", "");
-  x.leaf("availabilityZone", v.zoneName);
+  x.leaf("snapshotId", v.snapshotId);
+  x.leaf("availabilityZone", info.zoneName);
   x.leaf("status", v.state);
   x.leaf("createTime", v.createTime);
-  {
+  if (info.attachmentStatus.empty()) {
+    x.empty("attachmentSet");
+  } else {
     auto s = x.scope("attachmentSet");
     auto i = x.scope("item");
-    x.leaf("volumeId", v.volumeId);
-    x.leaf("instanceId", v.instanceId);
-    x.leaf("device", "/dev/xvda");
-    x.leaf("status", v.attachmentState);
-    x.leaf("attachTime", v.createTime);
-    x.leaf("deleteOnTermination", true);
+    x.leaf("volumeId", v.id.str());
+    x.leaf("instanceId", v.instanceId.str());
+    x.leaf("device", v.device);
+    x.leaf("status", info.attachmentStatus);
+    x.leaf("attachTime", v.attachTime);
+    x.leaf("deleteOnTermination", v.deleteOnTermination);
   }
-  x.leaf("volumeType", "gp2");
-  x.leaf("iops", 100);
-  x.leaf("encrypted", false);
+  x.leaf("volumeType", v.volumeType);
+  if (v.iops > 0) x.leaf("iops", v.iops);
+  if (v.throughput > 0) x.leaf("throughput", v.throughput);
+  x.leaf("encrypted", v.encrypted);
   x.leaf("multiAttachEnabled", false);
   ec2::writeTags(x, v.tags);
 }
@@ -163,9 +169,32 @@ void registerEc2InstanceDetailHandlers(Router& r, control::ControlContext& ctx) 
 
   r.add("ec2", "DescribeVolumes", [&ctx](HandlerContext& h) -> Status {
     LP_ASSIGN_OR_RETURN(auto in, ec2::readDescribe(h.params, "VolumeId"));
-    LP_ASSIGN_OR_RETURN(auto page, control::InstanceService(ctx).describeVolumes(h.call, in));
+    LP_ASSIGN_OR_RETURN(auto page, control::VolumeService(ctx).describeVolumes(h.call, in));
     ec2::writeItems(h.out, "volumeSet", page.items, writeVolume);
     ec2::writeNextToken(h.out, page.nextToken);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "DeleteVolume", [&ctx](HandlerContext& h) -> Status {
+    LP_RETURN_IF_ERROR(control::VolumeService(ctx).deleteVolume(h.call, h.params.get("VolumeId")));
+    ec2::writeReturnTrue(h.out);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "ModifyInstanceCreditSpecification", [&ctx](HandlerContext& h) -> Status {
+    std::vector<control::CreditSpecificationChange> changes;
+    for (const auto& c : h.params.structList("InstanceCreditSpecification"))
+      changes.push_back({c.get("InstanceId"), c.get("CpuCredits")});
+    LP_ASSIGN_OR_RETURN(auto res, control::InstanceService(ctx).modifyInstanceCreditSpecification(h.call, changes));
+    ec2::writeItems(h.out, "successfulInstanceCreditSpecificationSet", res.successful,
+                    [](XmlWriter& x, const std::string& id) { x.leaf("instanceId", id); });
+    ec2::writeItems(h.out, "unsuccessfulInstanceCreditSpecificationSet", res.unsuccessful,
+                    [](XmlWriter& x, const control::CreditSpecificationFailure& f) {
+                      x.leaf("instanceId", f.instanceId);
+                      auto e = x.scope("error");
+                      x.leaf("code", f.code);
+                      x.leaf("message", f.message);
+                    });
     return Status::Ok();
   });
 

@@ -37,6 +37,44 @@ std::string privateDnsName(const std::string& region, const std::string& ip) {
   return name + (region == "us-east-1" ? ".ec2.internal" : "." + region + ".compute.internal");
 }
 
+// The root volume DescribeVolumes shows, while attached (blockDeviceMapping in
+// DescribeInstances and DescribeInstanceAttribute).
+void writeBlockDevices(XmlWriter& x, const InstanceInfo& info) {
+  const auto& vol = info.rootVolume;
+  if (info.instance.state == "terminated" || !vol) return x.empty("blockDeviceMapping");
+  auto b = x.scope("blockDeviceMapping");
+  auto it = x.scope("item");
+  x.leaf("deviceName", vol->device);
+  auto e = x.scope("ebs");
+  x.leaf("volumeId", vol->id.str());
+  x.leaf("status", model::rootAttachmentStatus(info.instance.state));
+  x.leaf("attachTime", vol->attachTime);
+  x.leaf("deleteOnTermination", vol->deleteOnTermination);
+}
+
+// BlockDeviceMapping.N as RunInstances sends it.
+Result<std::vector<control::BlockDeviceMappingInput>> readBlockDeviceMappings(const Params& params) {
+  std::vector<control::BlockDeviceMappingInput> out;
+  for (const auto& m : params.structList("BlockDeviceMapping")) {
+    control::BlockDeviceMappingInput in;
+    in.deviceName = m.get("DeviceName");
+    in.virtualName = m.get("VirtualName");
+    in.noDevice = m.has("NoDevice");
+    Params ebs = m.sub("Ebs");
+    in.hasEbs = !ebs.all().empty();
+    LP_ASSIGN_OR_RETURN(in.volumeSize, ebs.getInt("VolumeSize"));
+    in.volumeType = ebs.get("VolumeType");
+    LP_ASSIGN_OR_RETURN(in.deleteOnTermination, ebs.getBool("DeleteOnTermination"));
+    LP_ASSIGN_OR_RETURN(in.encrypted, ebs.getBool("Encrypted"));
+    LP_ASSIGN_OR_RETURN(in.iops, ebs.getInt("Iops"));
+    LP_ASSIGN_OR_RETURN(in.throughput, ebs.getInt("Throughput"));
+    in.snapshotId = ebs.get("SnapshotId");
+    in.kmsKeyId = ebs.get("KmsKeyId");
+    out.push_back(std::move(in));
+  }
+  return out;
+}
+
 void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& region) {
   const auto& i = info.instance;
   const auto* image = model::findImage(i.imageId);
@@ -78,19 +116,7 @@ void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& re
   x.leaf("architecture", image ? image->architecture : std::string("x86_64"));
   x.leaf("rootDeviceType", "ebs");
   x.leaf("rootDeviceName", "/dev/xvda");
-  if (gone || i.rootVolumeId.empty()) {
-    x.empty("blockDeviceMapping");
-  } else {
-    // The root volume DescribeVolumes shows (deleted with the instance).
-    auto b = x.scope("blockDeviceMapping");
-    auto it = x.scope("item");
-    x.leaf("deviceName", "/dev/xvda");
-    auto e = x.scope("ebs");
-    x.leaf("volumeId", i.rootVolumeId.str());
-    x.leaf("status", i.state == "shutting-down" ? "detaching" : "attached");
-    x.leaf("attachTime", i.launchTime);
-    x.leaf("deleteOnTermination", true);
-  }
+  writeBlockDevices(x, info);
   x.leaf("virtualizationType", "hvm");
   x.leafIf("clientToken", i.clientToken);
   ec2::writeTags(x, i.tags);
@@ -262,6 +288,7 @@ void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx) {
     LP_ASSIGN_OR_RETURN(in.disableApiTermination, h.params.getBool("DisableApiTermination"));
     LP_ASSIGN_OR_RETURN(in.disableApiStop, h.params.getBool("DisableApiStop"));
     LP_ASSIGN_OR_RETURN(in.ebsOptimized, h.params.getBool("EbsOptimized"));
+    LP_ASSIGN_OR_RETURN(in.blockDeviceMappings, readBlockDeviceMappings(h.params));
     // The primary interface described as NetworkInterface.1 (what SDKs send when
     // asked for a public address or a device index): the same fields.
     auto nics = h.params.structList("NetworkInterface");
@@ -373,18 +400,7 @@ void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx) {
       auto s = h.out.scope("enclaveOptions");
       h.out.leaf("enabled", false);
     } else if (attr == "blockDeviceMapping") {
-      if (i.rootVolumeId.empty() || i.state == "terminated") {
-        h.out.empty("blockDeviceMapping");
-      } else {
-        auto b = h.out.scope("blockDeviceMapping");
-        auto it = h.out.scope("item");
-        h.out.leaf("deviceName", "/dev/xvda");
-        auto e = h.out.scope("ebs");
-        h.out.leaf("volumeId", i.rootVolumeId.str());
-        h.out.leaf("status", "attached");
-        h.out.leaf("attachTime", i.launchTime);
-        h.out.leaf("deleteOnTermination", true);
-      }
+      writeBlockDevices(h.out, info);
     }
     else if (attr == "productCodes") h.out.empty("productCodes");
     else h.out.empty(attr);  // kernel, ramdisk: none

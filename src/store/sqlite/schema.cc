@@ -30,6 +30,23 @@ const char* const kMigrations[] = {
     // shows the last one; an operator tracing an upgrade reads them all).
     "CREATE TABLE migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL,"
     " linkplane_version TEXT NOT NULL);",
+    // 3: an instance's root volume becomes its own object (kind "volume", so it can
+    // be tagged and outlive its instance); until now it was fields of the instance.
+    // Instances not yet terminated get theirs, as RunInstances makes it (gp2, 8 GiB
+    // unless the instance recorded another size, deleted on termination).
+    "INSERT OR IGNORE INTO objects (kind, id, body, revision)"
+    " SELECT 'volume', json_extract(body, '$.rootVolumeId'), json_object("
+    "  'id', json_extract(body, '$.rootVolumeId'), 'ownerId', json_extract(body, '$.ownerId'),"
+    "  'zoneId', json_extract(body, '$.zoneId'),"
+    "  'sizeGiB', coalesce(json_extract(body, '$.rootVolumeSizeGiB'), 8), 'volumeType', 'gp2',"
+    "  'iops', max(100, min(16000, 3 * coalesce(json_extract(body, '$.rootVolumeSizeGiB'), 8))),"
+    "  'throughput', 0, 'encrypted', json('false'),"
+    "  'snapshotId', 'snap-' || substr(json_extract(body, '$.imageId'), 5),"
+    "  'createTime', json_extract(body, '$.launchTime'), 'state', 'in-use', 'instanceId', id,"
+    "  'device', '/dev/xvda', 'attachTime', json_extract(body, '$.launchTime'),"
+    "  'deleteOnTermination', json('true'), 'tags', json(coalesce(json_extract(body, '$.volumeTags'), '[]'))),"
+    " revision FROM objects WHERE kind = 'instance' AND coalesce(json_extract(body, '$.rootVolumeId'), '') <> ''"
+    " AND coalesce(json_extract(body, '$.state'), '') <> 'terminated';",
 };
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));
 

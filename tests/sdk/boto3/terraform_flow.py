@@ -48,8 +48,9 @@ while True:
 ' >/dev/null 2>&1 &
 echo "user-data done"
 """
-# Not a t-type: for those Terraform also calls DescribeInstanceCreditSpecifications.
-INSTANCE_TYPE = "m5.large"
+# A t-type: for those Terraform's read also calls DescribeInstanceCreditSpecifications.
+INSTANCE_TYPE = "t3.micro"
+ROOT_GIB = 10
 
 FETCH = """import socket, sys, time
 for i in range(50):
@@ -154,8 +155,9 @@ def wait_instance(a, iid, state):
 
 
 def read_instance(a, iid):
-    """aws_instance's Read (less DescribeVolumes and DescribeInstanceTypes, which
-    linkplane does not answer yet): every field it reads is present with AWS's type."""
+    """aws_instance's Read: every field it reads is present with AWS's type, and what
+    it reads besides DescribeInstances (the root volume, the type, the credit option
+    of a t-type)."""
     i = instance_of(a, iid)
     typed = {
         ("Placement", "AvailabilityZone"): str, ("Placement", "Tenancy"): str, ("Monitoring", "State"): str,
@@ -181,7 +183,18 @@ def read_instance(a, iid):
           isinstance(att["DeleteOnTermination"], bool), missing)
     attr = {n: a.ec2.describe_instance_attribute(InstanceId=iid, Attribute=n) for n in (
         "disableApiTermination", "disableApiStop", "instanceInitiatedShutdownBehavior", "userData")}
-    return {"instance": i, "term": attr["disableApiTermination"]["DisableApiTermination"]["Value"],
+    root = i["BlockDeviceMappings"][0]
+    vol = a.ec2.describe_volumes(VolumeIds=[root["Ebs"]["VolumeId"]])["Volumes"][0]
+    check("root volume", root["DeviceName"] == i["RootDeviceName"] and vol["Attachments"][0]["InstanceId"] == iid
+          and isinstance(vol["Size"], int) and isinstance(vol["Encrypted"], bool), vol)
+    itype = a.ec2.describe_instance_types(InstanceTypes=[i["InstanceType"]])["InstanceTypes"][0]
+    credits = None
+    if itype["BurstablePerformanceSupported"]:
+        specs = a.ec2.describe_instance_credit_specifications(InstanceIds=[iid])["InstanceCreditSpecifications"]
+        check("credit specification", [c["InstanceId"] for c in specs] == [iid], specs)
+        credits = specs[0]["CpuCredits"]
+    return {"instance": i, "credits": credits, "volume": (vol["Size"], vol["VolumeType"], vol["Encrypted"]),
+            "term": attr["disableApiTermination"]["DisableApiTermination"]["Value"],
             "stop": attr["disableApiStop"]["DisableApiStop"]["Value"],
             "shutdown": attr["instanceInitiatedShutdownBehavior"]["InstanceInitiatedShutdownBehavior"]["Value"],
             "user_data": base64.b64decode(attr["userData"]["UserData"]["Value"]).decode()}
@@ -269,6 +282,8 @@ def diff(r, w):
     want("user_data", r["instance"]["user_data"] == USER_DATA, r["instance"]["user_data"])
     want("disable_api_termination", r["instance"]["term"] is False and r["instance"]["stop"] is False, r["instance"])
     want("instance_initiated_shutdown_behavior", r["instance"]["shutdown"] == "stop", r["instance"]["shutdown"])
+    want("credit_specification", r["instance"]["credits"] == "standard", r["instance"]["credits"])
+    want("root_block_device", r["instance"]["volume"] == [ROOT_GIB, "gp3", False], r["instance"]["volume"])
     lb = r["lb"]
     want("lb", (lb["Type"], lb["Scheme"], lb["LoadBalancerName"]) == ("network", "internal", "tf-nlb"), lb)
     want("lb subnets", sorted(z["SubnetId"] for z in lb["AvailabilityZones"]) == sorted(w["provider_subnets"]),
@@ -331,8 +346,12 @@ def main():
     p.ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
     # boto3 base64-encodes UserData itself, as it does for AWS.
+    # root_block_device and credit_specification as Terraform sends them.
     run = p.ec2.run_instances(ImageId=image, InstanceType=INSTANCE_TYPE, MinCount=1, MaxCount=1, SubnetId=psub[0],
-                              SecurityGroupIds=[web], UserData=USER_DATA, TagSpecifications=tags("instance", "tf-web"))
+                              SecurityGroupIds=[web], UserData=USER_DATA, TagSpecifications=tags("instance", "tf-web"),
+                              BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {
+                                  "VolumeSize": ROOT_GIB, "VolumeType": "gp3", "DeleteOnTermination": True}}],
+                              CreditSpecification={"CpuCredits": "unlimited"})
     check("RunInstances", [i["State"]["Name"] for i in run["Instances"]] == ["pending"], run["Instances"])
     iid = run["Instances"][0]["InstanceId"]
     wait_instance(p, iid, "running")
@@ -401,6 +420,11 @@ def main():
     p.elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
         {"Key": "deregistration_delay.timeout_seconds", "Value": "60"}])
     p.ec2.create_tags(Resources=[pvpc, iid], Tags=[{"Key": "env", "Value": "test"}])
+    # credit_specification changed in place, as Terraform updates it.
+    mod = p.ec2.modify_instance_credit_specification(InstanceCreditSpecifications=[
+        {"InstanceId": iid, "CpuCredits": "standard"}])
+    check("ModifyInstanceCreditSpecification", [x["InstanceId"] for x in mod["SuccessfulInstanceCreditSpecifications"]]
+          == [iid] and mod["UnsuccessfulInstanceCreditSpecifications"] == [], mod)
     wait_endpoint(c, ep, "available")
     _, ips = read_endpoint(c, ep)
     check("endpoint interfaces after ModifyVpcEndpoint", len(ips) == 2, ips)

@@ -46,9 +46,11 @@ while True:
 echo "user-data done"
 `
 
-// m5.large, not a t-type: for t-types Terraform's read also calls
-// DescribeInstanceCreditSpecifications, which linkplane does not answer.
-const instanceType = ec2types.InstanceTypeM5Large
+// A t-type: for those Terraform's read also calls DescribeInstanceCreditSpecifications.
+const instanceType = ec2types.InstanceTypeT3Micro
+
+// root_block_device's volume_size.
+const rootGiB = 10
 
 // Connects to HOST PORT from inside a workload and prints the first line.
 const fetchPy = `import socket, sys, time
@@ -92,6 +94,8 @@ type instanceRead struct {
 	DisableApiTerm   bool
 	DisableApiStop   bool
 	ShutdownBehavior string
+	CpuCredits       string
+	RootVolume       string // size/type/encrypted
 }
 
 // aws_instance's Create: RunInstances, then DescribeInstances until running.
@@ -99,7 +103,12 @@ func createInstance(a account, image, subnet, group string) string {
 	out, err := a.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(image), InstanceType: instanceType,
 		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: aws.String(subnet), SecurityGroupIds: []string{group},
 		UserData:          aws.String(base64.StdEncoding.EncodeToString([]byte(userData))),
-		TagSpecifications: tags(ec2types.ResourceTypeInstance, "Name", "tf-web")})
+		TagSpecifications: tags(ec2types.ResourceTypeInstance, "Name", "tf-web"),
+		// root_block_device and credit_specification as Terraform sends them.
+		BlockDeviceMappings: []ec2types.BlockDeviceMapping{{DeviceName: aws.String("/dev/xvda"),
+			Ebs: &ec2types.EbsBlockDevice{VolumeSize: aws.Int32(rootGiB), VolumeType: ec2types.VolumeTypeGp3,
+				DeleteOnTermination: aws.Bool(true)}}},
+		CreditSpecification: &ec2types.CreditSpecificationRequest{CpuCredits: aws.String("unlimited")}})
 	must("RunInstances", err)
 	check("RunInstances", len(out.Instances) == 1 && out.Instances[0].State.Name == ec2types.InstanceStateNamePending,
 		"want one pending instance")
@@ -118,8 +127,9 @@ func waitInstance(a account, id string, state ec2types.InstanceStateName) {
 	})
 }
 
-// readInstance is aws_instance's Read (less DescribeVolumes and DescribeInstanceTypes,
-// which linkplane does not answer yet). Every field it reads must be present.
+// readInstance is aws_instance's Read: DescribeInstances (every field it reads must
+// be present), the attributes, the root volume, the type and, for a t-type, its
+// credit option.
 func readInstance(a account, id string) instanceRead {
 	d, err := a.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	must("DescribeInstances", err)
@@ -157,6 +167,27 @@ func readInstance(a account, id string) instanceRead {
 	o = attr(ec2types.InstanceAttributeNameUserData)
 	check("userData", o.UserData != nil, "missing")
 	r.UserData = aws.ToString(o.UserData.Value)
+	check("root device", len(i.BlockDeviceMappings) == 1 && i.BlockDeviceMappings[0].Ebs != nil &&
+		aws.ToString(i.BlockDeviceMappings[0].DeviceName) == aws.ToString(i.RootDeviceName), "%+v", i.BlockDeviceMappings)
+	v, err := a.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{
+		VolumeIds: []string{aws.ToString(i.BlockDeviceMappings[0].Ebs.VolumeId)}})
+	must("DescribeVolumes", err)
+	check("root volume", len(v.Volumes) == 1 && len(v.Volumes[0].Attachments) == 1 && v.Volumes[0].Size != nil &&
+		v.Volumes[0].Encrypted != nil, "%+v", v.Volumes)
+	r.RootVolume = fmt.Sprintf("%d/%s/%t", aws.ToInt32(v.Volumes[0].Size), v.Volumes[0].VolumeType,
+		aws.ToBool(v.Volumes[0].Encrypted))
+	t, err := a.ec2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{
+		InstanceTypes: []ec2types.InstanceType{i.InstanceType}})
+	must("DescribeInstanceTypes", err)
+	check("DescribeInstanceTypes", len(t.InstanceTypes) == 1, "%+v", t.InstanceTypes)
+	if aws.ToBool(t.InstanceTypes[0].BurstablePerformanceSupported) {
+		c, err := a.ec2.DescribeInstanceCreditSpecifications(ctx, &ec2.DescribeInstanceCreditSpecificationsInput{
+			InstanceIds: []string{id}})
+		must("DescribeInstanceCreditSpecifications", err)
+		check("credit specification", len(c.InstanceCreditSpecifications) == 1 &&
+			aws.ToString(c.InstanceCreditSpecifications[0].InstanceId) == id, "%+v", c.InstanceCreditSpecifications)
+		r.CpuCredits = aws.ToString(c.InstanceCreditSpecifications[0].CpuCredits)
+	}
 	return r
 }
 
@@ -297,6 +328,8 @@ func diff(r planReads, w applied) []string {
 	want("user_data", err == nil && string(ud) == userData, r.Instance.UserData)
 	want("disable_api_termination", !r.Instance.DisableApiTerm && !r.Instance.DisableApiStop, r.Instance)
 	want("instance_initiated_shutdown_behavior", r.Instance.ShutdownBehavior == "stop", r.Instance.ShutdownBehavior)
+	want("credit_specification", r.Instance.CpuCredits == "standard", r.Instance.CpuCredits)
+	want("root_block_device", r.Instance.RootVolume == fmt.Sprintf("%d/gp3/false", rootGiB), r.Instance.RootVolume)
 
 	var lbSubnets []string
 	for _, z := range r.Lb.AvailabilityZones {

@@ -512,6 +512,13 @@ func main() {
 	_, err = p.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{pvpc, iid},
 		Tags: []ec2types.Tag{{Key: aws.String("env"), Value: aws.String("test")}}})
 	must("CreateTags", err)
+	// credit_specification changed in place, as Terraform updates it.
+	mod, err := p.ec2.ModifyInstanceCreditSpecification(ctx, &ec2.ModifyInstanceCreditSpecificationInput{
+		InstanceCreditSpecifications: []ec2types.InstanceCreditSpecificationRequest{{InstanceId: aws.String(iid),
+			CpuCredits: aws.String("standard")}}})
+	must("ModifyInstanceCreditSpecification", err)
+	check("ModifyInstanceCreditSpecification", len(mod.SuccessfulInstanceCreditSpecifications) == 1 &&
+		len(mod.UnsuccessfulInstanceCreditSpecifications) == 0, "%+v", mod)
 	waitEndpoint(c, epId, ec2types.StateAvailable)
 	_, ips = readEndpoint(c, epId)
 	check("endpoint after ModifyVpcEndpoint", len(ips) == 2, "ENI addresses %v", ips)

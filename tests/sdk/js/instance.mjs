@@ -30,9 +30,10 @@ while True:
 echo "user-data done"
 `;
 
-// Not a t-type: for those Terraform's read also calls DescribeInstanceCreditSpecifications,
-// which linkplane does not answer.
-export const instanceType = "m5.large";
+// A t-type: for those Terraform's read also calls DescribeInstanceCreditSpecifications.
+export const instanceType = "t3.micro";
+// root_block_device's volume_size.
+const rootGiB = 10;
 
 // Connects to HOST PORT from inside a workload and prints the first line.
 const fetchPy = `import socket, sys, time
@@ -84,7 +85,11 @@ export async function waitInstance(p, id, state) {
 export async function createInstance(p, image, subnet, group) {
   const r = await p.ec2("RunInstances", { ImageId: image, InstanceType: instanceType, MinCount: 1, MaxCount: 1,
     SubnetId: subnet, SecurityGroupIds: [group], UserData: Buffer.from(userData).toString("base64"),
-    TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "tf-web" }] }] });
+    TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "tf-web" }] }],
+    // root_block_device and credit_specification as Terraform sends them.
+    BlockDeviceMappings: [{ DeviceName: "/dev/xvda",
+      Ebs: { VolumeSize: rootGiB, VolumeType: "gp3", DeleteOnTermination: true } }],
+    CreditSpecification: { CpuCredits: "unlimited" } });
   assert.equal(r.Instances.length, 1);
   assert.deepEqual(r.Instances[0].State, { Code: 0, Name: "pending" });
   await waitInstance(p, r.Instances[0].InstanceId, "running");
@@ -95,8 +100,8 @@ const isBool = (v) => typeof v === "boolean";
 const isNum = (v) => typeof v === "number";
 const isStr = (v) => typeof v === "string";
 
-// aws_instance's Read (less DescribeVolumes and DescribeInstanceTypes, which linkplane
-// does not answer yet): every field it reads is present with AWS's type.
+// aws_instance's Read: every field it reads is present with AWS's type, and what it
+// reads besides DescribeInstances (the root volume, the type, a t-type's credit option).
 export async function readInstance(p, id) {
   const { Reservations } = await p.ec2("DescribeInstances", { InstanceIds: [id] });
   assert.equal(Reservations.length, 1);
@@ -127,7 +132,20 @@ export async function readInstance(p, id) {
   const shutdown = (await attr("instanceInitiatedShutdownBehavior")).InstanceInitiatedShutdownBehavior.Value;
   const ud = (await attr("userData")).UserData.Value;
   assert.ok(isBool(term) && isBool(stop) && isStr(shutdown) && isStr(ud), "instance attributes");
-  return { i, term, stop, shutdown, userData: Buffer.from(ud, "base64").toString() };
+  const root = i.BlockDeviceMappings[0];
+  assert.equal(root.DeviceName, i.RootDeviceName);
+  const [vol] = (await p.ec2("DescribeVolumes", { VolumeIds: [root.Ebs.VolumeId] })).Volumes;
+  assert.ok(vol.Attachments[0].InstanceId === id && isNum(vol.Size) && isBool(vol.Encrypted), "root volume");
+  const [type] = (await p.ec2("DescribeInstanceTypes", { InstanceTypes: [i.InstanceType] })).InstanceTypes;
+  let credits = null;
+  if (type.BurstablePerformanceSupported) {
+    const specs = (await p.ec2("DescribeInstanceCreditSpecifications", { InstanceIds: [id] }))
+      .InstanceCreditSpecifications;
+    assert.deepEqual(specs.map((c) => c.InstanceId), [id], "credit specification");
+    credits = specs[0].CpuCredits;
+  }
+  return { i, term, stop, shutdown, userData: Buffer.from(ud, "base64").toString(), credits,
+    volume: `${vol.Size}/${vol.VolumeType}/${vol.Encrypted}` };
 }
 
 // A consumer workload (aws_network_interface): what `linkplane exec` runs in.
@@ -196,6 +214,8 @@ export function diff(r, w) {
   want("user_data", r.instance.userData === userData, r.instance.userData);
   want("disable_api_termination", r.instance.term === false && r.instance.stop === false, r.instance);
   want("instance_initiated_shutdown_behavior", r.instance.shutdown === "stop", r.instance.shutdown);
+  want("credit_specification", r.instance.credits === "standard", r.instance.credits);
+  want("root_block_device", r.instance.volume === `${rootGiB}/gp3/false`, r.instance.volume);
   want("lb", r.lb.Type === "network" && r.lb.Scheme === "internal" && r.lb.LoadBalancerName === "tf-nlb", r.lb);
   want("lb subnets", JSON.stringify(sorted(r.lb.AvailabilityZones.map((z) => z.SubnetId))) ===
     JSON.stringify(sorted(w.providerSubnets)), r.lb.AvailabilityZones);

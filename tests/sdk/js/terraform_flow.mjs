@@ -243,6 +243,11 @@ async function main() {
   await p.elb("ModifyTargetGroupAttributes", { TargetGroupArn: tg.TargetGroupArn,
     Attributes: [{ Key: "proxy_protocol_v2.enabled", Value: "true" }] });
   await p.ec2("CreateTags", { Resources: [pvpc, rt.RouteTableId, iid], Tags: [{ Key: "env", Value: "test" }] });
+  // credit_specification changed in place, as Terraform updates it.
+  const mod = await p.ec2("ModifyInstanceCreditSpecification", {
+    InstanceCreditSpecifications: [{ InstanceId: iid, CpuCredits: "standard" }] });
+  assert.deepEqual(mod.SuccessfulInstanceCreditSpecifications.map((x) => x.InstanceId), [iid]);
+  assert.deepEqual(mod.UnsuccessfulInstanceCreditSpecifications ?? [], []);
   await waitEndpoint(c, ep.VpcEndpointId, "available");
   const after = (await readEndpoint(c, ep.VpcEndpointId)).ips;
   assert.equal(after.length, 2);

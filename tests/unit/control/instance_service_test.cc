@@ -11,6 +11,8 @@
 #include "control/instance_service.h"
 #include "control/network_interface_service.h"
 #include "control/subnet_service.h"
+#include "control/tag_service.h"
+#include "control/volume_service.h"
 #include "reconciler/instance_supervisor.h"
 #include "security_group_test_fixture.h"
 
@@ -382,37 +384,38 @@ TEST_F(InstanceFixture, RootVolumesLiveAndDieWithTheirInstances) {
   auto r = run(in);
   ASSERT_TRUE(r.ok()) << r.status().toString();
   InstanceService svc(*ctx_);
-  auto vols = svc.describeVolumes(as(kProvider), {});
+  VolumeService volumes(*ctx_);
+  auto vols = volumes.describeVolumes(as(kProvider), {});
   ASSERT_TRUE(vols.ok());
   ASSERT_EQ(vols->items.size(), 2u);
   std::set<std::string> owners;
   for (const auto& v : vols->items) {
-    EXPECT_EQ(v.volumeId.rfind("vol-", 0), 0u);
-    EXPECT_EQ(v.state, "in-use");
-    EXPECT_EQ(v.attachmentState, "attached");
+    EXPECT_EQ(v.volume.id.str().rfind("vol-", 0), 0u);
+    EXPECT_EQ(v.volume.state, "in-use");
+    EXPECT_EQ(v.attachmentStatus, "attached");
     EXPECT_EQ(v.tags, (model::Tags{{"Name", "root"}}));
-    owners.insert(v.instanceId);
+    owners.insert(v.volume.instanceId.str());
   }
   const auto& first = r->instances[0].instance;
   EXPECT_TRUE(owners.count(first.id.str()));
   auto byInstance =
-      svc.describeVolumes(as(kProvider), {{}, {{"attachment.instance-id", {first.id.str()}}}, {}});
+      volumes.describeVolumes(as(kProvider), {{}, {{"attachment.instance-id", {first.id.str()}}}, {}});
   ASSERT_TRUE(byInstance.ok());
   ASSERT_EQ(byInstance->items.size(), 1u);
-  EXPECT_EQ(byInstance->items[0].volumeId, first.rootVolumeId.str());
-  EXPECT_EQ(svc.describeVolumes(as(kConsumer), {{first.rootVolumeId.str()}, {}, {}}).status().code(),
+  EXPECT_EQ(byInstance->items[0].volume.id.str(), first.rootVolumeId.str());
+  EXPECT_EQ(volumes.describeVolumes(as(kConsumer), {{first.rootVolumeId.str()}, {}, {}}).status().code(),
             "InvalidVolume.NotFound");
-  EXPECT_EQ(svc.describeVolumes(as(kProvider), {{"volume-1"}, {}, {}}).status().code(), "InvalidVolumeID.Malformed");
+  EXPECT_EQ(volumes.describeVolumes(as(kProvider), {{"volume-1"}, {}, {}}).status().code(), "InvalidVolumeID.Malformed");
 
   ASSERT_TRUE(svc.changeState(as(kProvider), {first.id.str()}, InstanceAction::kTerminate).ok());
   FakeHost host;
   reconciler::InstanceSupervisor sup(*store_, host, clock_);
   sup.passOnce();
   ASSERT_EQ(stateOf(first.id.str()), "terminated");
-  vols = svc.describeVolumes(as(kProvider), {});
+  vols = volumes.describeVolumes(as(kProvider), {});
   ASSERT_TRUE(vols.ok());
   ASSERT_EQ(vols->items.size(), 1u);  // deleted on termination
-  EXPECT_NE(vols->items[0].volumeId, first.rootVolumeId.str());
+  EXPECT_NE(vols->items[0].volume.id.str(), first.rootVolumeId.str());
 }
 
 TEST_F(InstanceFixture, CreditSpecificationsForBurstableTypes) {
@@ -592,6 +595,166 @@ TEST_F(InstanceFixture, InstanceLimitIsConfigured) {
   auto r = run(in);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->instances.size(), 2u);  // as AWS: up to the room left
+}
+
+TEST_F(InstanceFixture, ModifyCreditSpecificationPerInstance) {
+  InstanceService svc(*ctx_);
+  auto t3 = run(base());
+  auto in = base();
+  in.instanceType = "m5.large";
+  auto m5 = run(in);
+  auto gone = run(base());
+  ASSERT_TRUE(t3.ok() && m5.ok() && gone.ok());
+  std::string t3Id = t3->instances[0].instance.id.str(), m5Id = m5->instances[0].instance.id.str();
+  std::string goneId = gone->instances[0].instance.id.str();
+  ASSERT_TRUE(svc.changeState(as(kProvider), {goneId}, InstanceAction::kTerminate).ok());
+
+  auto res = svc.modifyInstanceCreditSpecification(
+      as(kProvider), {{t3Id, "standard"}, {m5Id, "standard"}, {goneId, "standard"},
+                      {"i-nothex", "standard"}, {"i-0123456789abcdef0", "standard"}});
+  ASSERT_TRUE(res.ok()) << res.status().toString();
+  EXPECT_EQ(res->successful, std::vector<std::string>{t3Id});
+  std::map<std::string, std::string> codes;
+  for (const auto& f : res->unsuccessful) codes[f.instanceId] = f.code;
+  EXPECT_EQ(codes, (std::map<std::string, std::string>{{m5Id, "InstanceCreditSpecification.NotSupported"},
+                                                        {goneId, "IncorrectInstanceState"},
+                                                        {"i-nothex", "InvalidInstanceID.Malformed"},
+                                                        {"i-0123456789abcdef0", "InvalidInstanceID.NotFound"}}));
+  auto specs = svc.describeInstanceCreditSpecifications(as(kProvider), {{t3Id}, {}, {}});
+  ASSERT_TRUE(specs.ok());
+  ASSERT_EQ(specs->items.size(), 1u);
+  EXPECT_EQ(specs->items[0].cpuCredits, "standard");
+  // Another account's instance is not found, for that account.
+  auto theirs = svc.modifyInstanceCreditSpecification(as(kConsumer), {{t3Id, "unlimited"}});
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_TRUE(theirs->successful.empty());
+  ASSERT_EQ(theirs->unsuccessful.size(), 1u);
+  EXPECT_EQ(theirs->unsuccessful[0].code, "InvalidInstanceID.NotFound");
+
+  // Errors of the whole call change nothing.
+  EXPECT_EQ(svc.modifyInstanceCreditSpecification(as(kProvider), {}).status().code(), "MissingParameter");
+  EXPECT_EQ(svc.modifyInstanceCreditSpecification(as(kProvider), {{t3Id, "unlimited"}, {m5Id, "fast"}})
+                .status()
+                .code(),
+            "InvalidCpuCredits");
+  EXPECT_EQ(svc.modifyInstanceCreditSpecification(as(kProvider), {{t3Id, "unlimited"}, {t3Id, "unlimited"}})
+                .status()
+                .code(),
+            "InvalidInstanceCreditSpecification.DuplicateInstanceId");
+  auto dry = as(kProvider);
+  dry.dryRun = true;
+  EXPECT_EQ(svc.modifyInstanceCreditSpecification(dry, {{t3Id, "unlimited"}}).status().code(), "DryRunOperation");
+  specs = svc.describeInstanceCreditSpecifications(as(kProvider), {{t3Id}, {}, {}});
+  ASSERT_TRUE(specs.ok());
+  EXPECT_EQ(specs->items[0].cpuCredits, "standard");
+}
+
+TEST_F(InstanceFixture, RootBlockDeviceMappingMakesTheVolumeAsAsked) {
+  auto in = base();
+  BlockDeviceMappingInput root;
+  root.deviceName = "/dev/xvda";
+  root.hasEbs = true;
+  root.volumeSize = 20;
+  root.volumeType = "gp3";
+  root.encrypted = true;
+  root.deleteOnTermination = false;
+  in.blockDeviceMappings = {root};
+  in.tagSpecs = {{"volume", {{"Name", "data"}}}};
+  auto r = run(in);
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  const auto& inst = r->instances[0];
+  ASSERT_TRUE(inst.rootVolume);
+  EXPECT_FALSE(inst.rootVolume->deleteOnTermination);
+  VolumeService volumes(*ctx_);
+  auto vols = volumes.describeVolumes(as(kProvider), {{inst.instance.rootVolumeId.str()}, {}, {}});
+  ASSERT_TRUE(vols.ok());
+  ASSERT_EQ(vols->items.size(), 1u);
+  const model::Volume v = vols->items[0].volume;  // a copy: vols is read again below
+  EXPECT_EQ(v.sizeGiB, 20);
+  EXPECT_EQ(v.volumeType, "gp3");
+  EXPECT_EQ(v.iops, 3000);
+  EXPECT_EQ(v.throughput, 125);
+  EXPECT_TRUE(v.encrypted);
+  EXPECT_EQ(v.snapshotId, model::imageRootSnapshot(in.imageId));
+
+  // Tags on the volume id, and tag filters.
+  TagService tags(*ctx_);
+  ASSERT_TRUE(tags.createTags(as(kProvider), {v.id.str()}, {{"Team", "db"}}).ok());
+  auto byTag = volumes.describeVolumes(as(kProvider), {{}, {{"tag:Team", {"db"}}}, {}});
+  ASSERT_TRUE(byTag.ok());
+  ASSERT_EQ(byTag->items.size(), 1u);
+  EXPECT_EQ(byTag->items[0].volume.tags, (model::Tags{{"Name", "data"}, {"Team", "db"}}));
+  EXPECT_EQ(tags.createTags(as(kConsumer), {v.id.str()}, {{"Team", "x"}}).code(), "InvalidVolume.NotFound");
+  ASSERT_TRUE(tags.deleteTags(as(kProvider), {v.id.str()}, {{"Team", std::nullopt}}).ok());
+  DescribeTagsInput dt;
+  dt.filters = {{"resource-type", {"volume"}}};
+  auto described = tags.describeTags(as(kProvider), dt);
+  ASSERT_TRUE(described.ok());
+  ASSERT_EQ(described->items.size(), 1u);
+  EXPECT_EQ(described->items[0].key, "Name");
+
+  // In use: not deletable. After termination it stays, available, and then can go.
+  EXPECT_EQ(volumes.deleteVolume(as(kProvider), v.id.str()).code(), "VolumeInUse");
+  ASSERT_TRUE(InstanceService(*ctx_).changeState(as(kProvider), {inst.instance.id.str()}, InstanceAction::kTerminate).ok());
+  FakeHost host;
+  reconciler::InstanceSupervisor sup(*store_, host, clock_);
+  sup.passOnce();
+  ASSERT_EQ(stateOf(inst.instance.id.str()), "terminated");
+  vols = volumes.describeVolumes(as(kProvider), {{v.id.str()}, {}, {}});
+  ASSERT_TRUE(vols.ok());
+  ASSERT_EQ(vols->items.size(), 1u);
+  EXPECT_EQ(vols->items[0].volume.state, "available");
+  EXPECT_EQ(vols->items[0].attachmentStatus, "");
+  EXPECT_EQ(volumes.deleteVolume(as(kConsumer), v.id.str()).code(), "InvalidVolume.NotFound");
+  ASSERT_TRUE(volumes.deleteVolume(as(kProvider), v.id.str()).ok());
+  EXPECT_EQ(volumes.describeVolumes(as(kProvider), {{v.id.str()}, {}, {}}).status().code(), "InvalidVolume.NotFound");
+}
+
+TEST_F(InstanceFixture, BadBlockDeviceMappingsCreateNothing) {
+  auto with = [&](auto edit) {
+    auto in = base();
+    BlockDeviceMappingInput m;
+    m.deviceName = "/dev/xvda";
+    m.hasEbs = true;
+    edit(m);
+    in.blockDeviceMappings = {m};
+    return run(in).status().code();
+  };
+  EXPECT_EQ(with([](auto& m) { m.volumeSize = 4; }), "InvalidBlockDeviceMapping");
+  EXPECT_EQ(with([](auto& m) { m.volumeType = "gp9"; }), "InvalidParameterValue");
+  EXPECT_EQ(with([](auto& m) { m.volumeType = "st1"; m.volumeSize = 500; }), "InvalidBlockDeviceMapping");
+  EXPECT_EQ(with([](auto& m) { m.volumeSize = 20000; }), "InvalidParameterValue");
+  EXPECT_EQ(with([](auto& m) { m.volumeType = "io1"; }), "MissingParameter");
+  EXPECT_EQ(with([](auto& m) { m.iops = 3000; }), "InvalidParameterCombination");
+  EXPECT_EQ(with([](auto& m) { m.throughput = 200; }), "InvalidParameterCombination");
+  EXPECT_EQ(with([](auto& m) { m.deviceName = "/dev/sdf"; m.volumeSize = 10; }), "InvalidBlockDeviceMapping");
+  EXPECT_EQ(with([](auto& m) { m.snapshotId = "snap-0123456789abcdef0"; }), "InvalidSnapshot.NotFound");
+  EXPECT_EQ(with([](auto& m) { m.hasEbs = false; }), "MissingParameter");
+  auto none = InstanceService(*ctx_).describeInstances(as(kProvider), {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->items.empty());
+  auto vols = VolumeService(*ctx_).describeVolumes(as(kProvider), {});
+  ASSERT_TRUE(vols.ok());
+  EXPECT_TRUE(vols->items.empty());
+}
+
+TEST(Volumes, TypesAndTermination) {
+  EXPECT_EQ(model::reportedIops("gp2", 8, std::nullopt), 100);
+  EXPECT_EQ(model::reportedIops("gp2", 100, std::nullopt), 300);
+  EXPECT_EQ(model::reportedIops("gp2", 10000, std::nullopt), 16000);
+  EXPECT_EQ(model::reportedIops("io1", 100, 5000), 5000);
+  EXPECT_EQ(model::reportedIops("st1", 500, std::nullopt), 0);
+  EXPECT_FALSE(model::findVolumeType("sc1")->bootable);
+  EXPECT_EQ(model::imageRootSnapshot("ami-0d3b1e2c4a5f60712"), "snap-0d3b1e2c4a5f60712");
+  model::Volume v;
+  v.instanceId = model::InstanceId("i-0123456789abcdef0");
+  v.device = "/dev/xvda";
+  EXPECT_FALSE(model::keepAtTermination(v));
+  v.deleteOnTermination = false;
+  EXPECT_TRUE(model::keepAtTermination(v));
+  EXPECT_EQ(v.state, "available");
+  EXPECT_TRUE(v.instanceId.empty());
+  EXPECT_TRUE(v.device.empty());
 }
 
 }  // namespace

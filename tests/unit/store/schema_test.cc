@@ -79,7 +79,45 @@ TEST_F(SchemaTest, StateOfTheReleaseBeforeOpensWithEveryObjectAndIsMigratedOnce)
   auto again = openSqliteStore(dir_.string());
   ASSERT_TRUE(again.ok()) << again.status().toString();
   again->reset();
-  EXPECT_EQ(query("SELECT count(*) FROM migrations"), 1);
+  EXPECT_EQ(query("SELECT count(*) FROM migrations"), stateSchemaVersion() - 1);  // 2, 3, ...
+}
+
+TEST_F(SchemaTest, Migration3GivesEveryLiveInstanceItsRootVolume) {
+  {
+    auto s = openSqliteStore(dir_.string());
+    ASSERT_TRUE(s.ok()) << s.status().toString();
+    ASSERT_TRUE((*s)->update([](WriteTxn& t) {
+                      t.put("instance", "i-0aaaaaaaaaaaaaaaa",
+                            R"({"id":"i-0aaaaaaaaaaaaaaaa","ownerId":"111111111111","zoneId":"use1-az1",)"
+                            R"("imageId":"ami-0d3b1e2c4a5f60712","state":"running","launchTime":"2026-12-05T10:00:00.000Z",)"
+                            R"("rootVolumeId":"vol-0aaaaaaaaaaaaaaaa","rootVolumeSizeGiB":8,)"
+                            R"("volumeTags":[{"key":"Name","value":"root"}]})");
+                      t.put("instance", "i-0bbbbbbbbbbbbbbbb",
+                            R"({"id":"i-0bbbbbbbbbbbbbbbb","ownerId":"111111111111","state":"terminated",)"
+                            R"("rootVolumeId":"vol-0bbbbbbbbbbbbbbbb"})");
+                      return Status::Ok();
+                    }).ok());
+  }
+  // As a state of schema version 2 had it: no volume objects.
+  exec("UPDATE schema_version SET version = 2; DELETE FROM migrations WHERE version >= 3;"
+       " DELETE FROM objects WHERE kind = 'volume';");
+  auto s = openSqliteStore(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.status().toString();
+  (*s)->read([&](const ReadView& v) {
+    auto o = v.get("volume", "vol-0aaaaaaaaaaaaaaaa");
+    ASSERT_TRUE(o);
+    auto j = nlohmann::json::parse(o->body);
+    EXPECT_EQ(j["ownerId"], "111111111111");
+    EXPECT_EQ(j["instanceId"], "i-0aaaaaaaaaaaaaaaa");
+    EXPECT_EQ(j["sizeGiB"], 8);
+    EXPECT_EQ(j["iops"], 100);
+    EXPECT_EQ(j["state"], "in-use");
+    EXPECT_EQ(j["device"], "/dev/xvda");
+    EXPECT_EQ(j["deleteOnTermination"], true);
+    EXPECT_EQ(j["snapshotId"], "snap-0d3b1e2c4a5f60712");
+    EXPECT_EQ(j["tags"], nlohmann::json::parse(R"([{"key":"Name","value":"root"}])"));
+    EXPECT_FALSE(v.get("volume", "vol-0bbbbbbbbbbbbbbbb")) << "a terminated instance's volume was deleted with it";
+  });
 }
 
 TEST_F(SchemaTest, NewStateStartsAtTheLatestVersion) {

@@ -1,0 +1,77 @@
+// EBS volumes: an instance's root volume, stored as its own resource so it can be
+// tagged and outlive its instance (DeleteOnTermination=false). A name and figures
+// only: an instance runs the host's userland, so no block device backs a volume.
+// Values and pure rules (volume types and their limits). See docs/instances.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "model/ids.h"
+#include "model/resources.h"
+
+namespace lp::model {
+
+struct Volume {
+  static constexpr std::string_view kKind = "volume";
+  VolumeId id;
+  AccountId ownerId;
+  std::string zoneId;
+  int sizeGiB = 8;
+  std::string volumeType = "gp2";
+  int iops = 0;        // 0: none reported (standard, st1, sc1)
+  int throughput = 0;  // MiB/s, gp3 only
+  bool encrypted = false;
+  std::string snapshotId;  // the image's root snapshot it was made from
+  std::string createTime;
+  std::string state = "in-use";  // in-use | available
+  // Its attachment while its instance has it; cleared when the instance is
+  // terminated and the volume is kept (DeleteOnTermination=false).
+  InstanceId instanceId;
+  std::string device;  // /dev/xvda
+  std::string attachTime;
+  bool deleteOnTermination = true;
+  Tags tags;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Volume, id, ownerId, zoneId, sizeGiB, volumeType, iops, throughput,
+                                                encrypted, snapshotId, createTime, state, instanceId, device,
+                                                attachTime, deleteOnTermination, tags)
+
+// AWS's EBS volume types with their size limits (GiB) and IOPS rules.
+struct VolumeTypeInfo {
+  std::string_view name;
+  int minGiB;
+  int maxGiB;
+  bool bootable;      // st1 and sc1 cannot be a root volume
+  bool iopsRequired;  // io1, io2
+  bool iopsAllowed;   // gp3, io1, io2
+  int minIops;
+  int maxIops;
+};
+const VolumeTypeInfo* findVolumeType(std::string_view name);
+// "standard, io1, io2, gp2, sc1, st1, gp3", as AWS lists them.
+std::string volumeTypeNames();
+
+// The IOPS AWS reports for a volume: gp2 3 per GiB between 100 and 16000, gp3
+// 3000 unless given, io1/io2 as given; 0 (not reported) for the others.
+int reportedIops(std::string_view type, int sizeGiB, std::optional<int> given);
+
+// What the root volume's attachment looks like while its instance is in a state:
+// "attached", "detaching" while it shuts down.
+std::string_view rootAttachmentStatus(std::string_view instanceState);
+
+// What an instance's termination does to its root volume: false when it goes
+// (DeleteOnTermination); true when it stays, now detached and available.
+bool keepAtTermination(Volume& v);
+
+// The root snapshot an image's volumes are made from ("snap-" + the image's hex).
+std::string imageRootSnapshot(std::string_view imageId);
+
+// The root device of every image here, and the size of its root snapshot.
+inline constexpr std::string_view kRootDeviceName = "/dev/xvda";
+inline constexpr int kImageRootGiB = 8;
+
+}  // namespace lp::model
