@@ -651,7 +651,8 @@ void FastPathSink::readLinkCounters(dataplane::CountersReport& r) {
     std::vector<dataplane::TrafficCounters> now(links.size());
     // The open connections come from a conntrack dump, which walks the host's whole
     // conntrack table (it is shared by every namespace): half of an idle daemon's
-    // time at 1,000 endpoints. Skipped when nothing moved and nothing was open.
+    // time at 1,000 endpoints. Skipped unless a link may have one open: it has
+    // had a connection, and it had one open last time or has had a new one since.
     bool moved = false;
     for (size_t i = 0; i < links.size(); ++i) {
       auto names = dataplane::linkCounterNames(links[i]->id);
@@ -661,14 +662,10 @@ void FastPathSink::readLinkCounters(dataplane::CountersReport& r) {
       t.connections = packets[names.fresh];
       t.resets = packets[names.resets];
       t.dropped = packets[names.dropped] + packets[names.refused];
+      if (t.connections == 0) continue;
       auto was = linkFigures_.find(links[i]->spec.interfaceId);
-      if (was == linkFigures_.end() || was->second.active > 0) {
+      if (was == linkFigures_.end() || was->second.active > 0 || was->second.connections != t.connections)
         moved = true;
-        continue;
-      }
-      dataplane::TrafficCounters same = t;
-      same.active = 0;
-      if (!(was->second == same)) moved = true;
     }
     std::map<uint32_t, uint64_t> open;
     if (moved)

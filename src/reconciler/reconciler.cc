@@ -469,6 +469,9 @@ void Reconciler::applyListeners(dataplane::SnapshotDelta delta) {
 
 bool Reconciler::reconcileOnce() {
   auto started = std::chrono::steady_clock::now();
+  // Where a slow pass's time went, for its warning: (phase, when it ended).
+  std::vector<std::pair<const char*, std::chrono::steady_clock::time_point>> phases;
+  auto phase = [&](const char* name) { phases.emplace_back(name, std::chrono::steady_clock::now()); };
   ingest();
   promoteDue();
 
@@ -507,6 +510,7 @@ bool Reconciler::reconcileOnce() {
   // Names first: a removal (private DNS off, reject, delete) must not wait for the
   // host. Names only ever appear for endpoints already available.
   publishNames(false);
+  phase("plan");
 
   // Data plane, first step: listeners that stay or go, so connections being cut
   // are reset while their addresses still exist (an RST needs its source address).
@@ -526,10 +530,12 @@ bool Reconciler::reconcileOnce() {
     if (!cut.empty()) (void)dataplane_->apply(cut);
   }
 
+  phase("cut");
   std::set<std::string> failedVpcs;
   auto hostFrom = clock_.steadyNow();
   applyVpcs(vpcs, failedVpcs);
   charge(&ResyncClock::host, hostFrom);
+  phase("host");
 
   // Data plane, second step: every listener and health check of this pass's keys.
   if (dataplane_) {
@@ -538,6 +544,7 @@ bool Reconciler::reconcileOnce() {
     for (const auto& tg : groups) delta.healthChecks[tg] = planHealthChecks(state_, tg);
     applyListeners(std::move(delta));
   }
+  phase("listeners");
 
   std::vector<StatusWrite> writes;
   for (const auto& id : endpoints) decide(id, failedVpcs, planFailed, writes);
@@ -559,9 +566,11 @@ bool Reconciler::reconcileOnce() {
     if (dataplane_) applyListeners(std::move(delta));
     publishNames(false);
   }
+  phase("available");
   auto statusFrom = clock_.steadyNow();
   writeStatus(writes);
   charge(&ResyncClock::status, statusFrom);
+  phase("status");
 
   auto now = clock_.steadyNow();
   if (now >= nextTick_ || !groups.empty()) {
@@ -569,15 +578,24 @@ bool Reconciler::reconcileOnce() {
     if (dataplane_) dataplane_->tick();
     nextTick_ = now + opts_.tick;
   }
+  phase("tick");
 
   // The kernel fast path's links, in slices between passes: an endpoint is
   // available once the forwarder listens, and a write waits for at most a slice.
   bool backlog = dataplane_ && dataplane_->drain();
+  phase("drain");
   bool more = !dirtyVpcs_.empty() || !dirtyEndpoints_.empty() || !dirtyGroups_.empty() || !writes.empty() || backlog;
   if (auto took = std::chrono::steady_clock::now() - started; took > std::chrono::seconds(1)) {
-    LP_LOG_WARN("reconciler: pass took {} ms: {} vpcs, {} endpoints, {} target groups, {} status writes",
+    std::string where;
+    auto from = started;
+    for (const auto& [name, at] : phases) {
+      where += fmt::format("{}{} {}", where.empty() ? "" : ", ", name,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(at - from).count());
+      from = at;
+    }
+    LP_LOG_WARN("reconciler: pass took {} ms: {} vpcs, {} endpoints, {} target groups, {} status writes ({} ms)",
                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), vpcs.size(), endpoints.size(),
-                groups.size(), writes.size());
+                groups.size(), writes.size(), where);
   }
   std::lock_guard l(statsMu_);
   if (resync_ && !more) {
