@@ -17,7 +17,9 @@ from the load balancer node's address to the same target by another way. VARIANT
 command run in each VPC namespace before the rounds, {ns} and {role} = consumer|provider
 substituted) changes one thing; the ratios show what it did. HOLD=1 keeps everything up
 after the rounds and runs them again for each line read on stdin (a VARIANT to apply
-first, or empty), so several variants share one topology; `quit` ends.
+first, or empty), so several variants share one topology; `quit` ends. CLIENTS=2 adds a
+second consumer workload and splits the connections between two clients (the direct path:
+two wrk in its one client).
 
   LP_BUILD_DIR=build DURATION=3 ROUNDS=4 MIX=splice timeout 900 /usr/bin/python3 bench/dataplane/conns.py
   VARIANT='[ {role} = provider ] && nft flush chain ip lp-fast fp-lim' LP_BUILD_DIR=build ...
@@ -32,6 +34,7 @@ import sys
 import shutil
 import signal
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
@@ -131,14 +134,47 @@ def wrk_cpu(ns, url, server_ns):
     return got + (cpu_of(others) - c0 + bench.children_cpu() - k0,)
 
 
-def wrk(ns, url):
-    text = bench.sh("nice", "-n", os.environ.get("WRK_NICE", "0"), "ip", "netns", "exec", ns, "wrk", "-t", "2", "-c",
-                    WRK_CONNS, "-d", f"{DURATION}s", "--latency", "-H", "Connection: close", url,
-                    timeout=DURATION + 30)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", text)
-    errors = re.search(r"Socket errors: (.*)", text)
-    return rps, (p99.group(1) + p99.group(2)) if p99 else "?", errors.group(1) if errors else ""
+def wrk(namespaces, url):
+    """One wrk per namespace (a list: CLIENTS=2 gives two), at once, WRK_CONNS connections in all."""
+    if isinstance(namespaces, str):
+        namespaces = [namespaces]
+    each = max(2, WRK_CONNS // len(namespaces))
+    ps = [subprocess.Popen(["ip", "netns", "exec", ns, "wrk", "-t", "2", "-c", str(each), "-d", f"{DURATION}s",
+                            "--latency", "-H", "Connection: close", url], stdout=subprocess.PIPE, text=True)
+          for ns in namespaces]
+    rps, p99s, errors = 0.0, [], []
+    for p in ps:
+        text = p.communicate(timeout=DURATION + 30)[0]
+        if p.returncode != 0:
+            raise RuntimeError(f"wrk failed: {text}")
+        rps += float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+        m = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", text)
+        if m:
+            p99s.append(float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)])
+        e = re.search(r"Socket errors: (.*)", text)
+        if e:
+            errors.append(e.group(1))
+    return rps, f"{max(p99s):.2f}ms" if p99s else "?", "; ".join(errors)
+
+
+def second_client(t):
+    """CLIENTS=2: another workload in the consumer subnet (10.234.1.11): two clients whose
+    ports meet at the one node address on the provider side."""
+    import boto3
+    ec2 = boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{t['daemon'].port}", region_name="us-east-1",
+                       aws_access_key_id="AKIALINKPLANECONSUMR",
+                       aws_secret_access_key="consumer/secret/key/0000000000000000000000")
+    vpc = t["cvpc_ns"][len("lp-"):]
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+    eni = ec2.create_network_interface(SubnetId=subnet, PrivateIpAddress="10.234.1.11")["NetworkInterface"]
+    ns = "lp-" + eni["NetworkInterfaceId"]
+    deadline = time.time() + 30
+    while not os.path.exists(f"/run/netns/{ns}"):
+        if time.time() > deadline:
+            raise RuntimeError(f"{ns} not made in 30 s")
+        time.sleep(0.2)
+    bench.wait_port(ns, t["endpoint_ip"], bench.LP_HTTP)
+    return ns
 
 
 def apply_variant(variant, t):
@@ -167,10 +203,11 @@ def mix(t, how):
 
 
 def rounds(c, ip, s, t, host_hint):
+    clients = [t["client_ns"]] + ([t["client2_ns"]] if t.get("client2_ns") else [])
     direct_ns = [c, s]
-    fast_ns = [t["client_ns"], t["cvpc_ns"], t["pvpc_ns"], t["server_ns"]]
-    runs = {"direct": (c, f"http://{ip}:{bench.HTTP_PORT}/", direct_ns, s),
-            "fast": (t["client_ns"], f"http://{t['endpoint_ip']}:{bench.LP_HTTP}/", fast_ns, t["server_ns"])}
+    fast_ns = clients + [t["cvpc_ns"], t["pvpc_ns"], t["server_ns"]]
+    runs = {"direct": ([c] * len(clients), f"http://{ip}:{bench.HTTP_PORT}/", direct_ns, s),
+            "fast": (clients, f"http://{t['endpoint_ip']}:{bench.LP_HTTP}/", fast_ns, t["server_ns"])}
     ratios, cpu_ratios = [], []
     for r in range(ROUNDS):
         mix(t, os.environ.get("MIX", ""))
@@ -215,7 +252,10 @@ def main():
         if os.environ.get("MIX") == "haproxy":
             bench.start_haproxy(t, tmp)
             bench.wait_port(t["client_ns"], t["endpoint_ip"], bench.HA_HTTP)
+        if os.environ.get("CLIENTS") == "2":
+            t["client2_ns"] = second_client(t)
         hint = {c: "direct client", s: "direct server", t["client_ns"]: "fast client",
+                t.get("client2_ns", "-"): "fast client 2",
                 t["cvpc_ns"]: "consumer VPC", t["pvpc_ns"]: "provider VPC", t["server_ns"]: "fast server"}
         print(json.dumps({k: v for k, v in t.items() if k != "daemon"} | {"direct_client": c, "direct_server": s,
                                                                             "daemon_pid": t["daemon"].pid}),
