@@ -8,6 +8,8 @@
 # memory per connection. Needs root and iperf3, wrk, nginx, haproxy (scripts/install-deps.sh).
 #   LP_BUILD_DIR=build DURATION=5 REPEAT=3 bench/dataplane/run.sh
 # LP_DP_WORKERS=N sets linkplane's forwarding loops (default: one per core).
+# conns.py (not run from here): only the new-connection load, fast path against direct,
+# with each namespace's TCP and conntrack counters, a few seconds per figure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export LP_BUILD_DIR="${LP_BUILD_DIR:-$here/../../build}"
