@@ -117,6 +117,7 @@ def measure(load, ns, target_ip, iperf_port, http_port, proxy_pid):
         return out
     c0 = cpu_seconds(proxy_pid) if proxy_pid else 0
     h0 = host_cpu()
+    s0 = syn_retransmissions(ns)
     text = sh("ip", "netns", "exec", ns, "wrk", "-t", "2", "-c", WRK_CONNS, "-d", f"{DURATION}s", "--latency",
               "-H", "Connection: close", f"http://{target_ip}:{http_port}/", timeout=DURATION + 30)
     h1 = host_cpu()
@@ -127,10 +128,18 @@ def measure(load, ns, target_ip, iperf_port, http_port, proxy_pid):
         lat[pct] = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)] if m else float("nan")
     errors = re.search(r"Socket errors: (.*)", text)
     out.update(conn_per_s=rps, p50_ms=lat["50"], p99_ms=lat["99"], wrk_errors=errors.group(1) if errors else "",
+               wrk_syn_retrans=float(syn_retransmissions(ns) - s0),
                wrk_proxy_cpu=((cpu_seconds(proxy_pid) - c0) / DURATION) if proxy_pid else 0.0,
                wrk_host_cpu=(h1[0] - h0[0]) / max(1, h1[1] - h0[1]) * os.cpu_count())
     time.sleep(0.5)
     return out
+
+
+def syn_retransmissions(ns):
+    """SYNs the client namespace sent again (each a connection that waited 1 s or more in
+    connect, which wrk's latency does not include: it times a request from its write)."""
+    v = json.loads(sh("ip", "netns", "exec", ns, "nstat", "-asz", "--json"))
+    return int(v.get("kernel", v).get("TcpExtTCPSynRetrans", 0))
 
 
 def derive(x):
@@ -603,6 +612,7 @@ def report(r, samples):
             ("wrk new connections/s", "conn_per_s", "{:.0f}"),
             ("  latency p50 (ms)", "p50_ms", "{:.2f}"),
             ("  latency p99 (ms)", "p99_ms", "{:.2f}"),
+            ("  SYN retransmissions under wrk", "wrk_syn_retrans", "{:.0f}"),
             ("  proxy CPU under wrk (cores)", "wrk_proxy_cpu", "{:.2f}"),
             ("  host CPU under wrk (cores)", "wrk_host_cpu", "{:.2f}"),
             ("host CPU per Gbit/s, 1 stream", "iperf1_host_cpu_per_gbps", "{:.3f}"),
@@ -627,9 +637,16 @@ def report(r, samples):
         if r[c].get("wrk_errors"):
             print(f"wrk socket errors ({c}): {r[c]['wrk_errors']}")
     print()
+    retries(samples)
     paired(samples)
     print()
     print(json.dumps(r))
+
+
+def retries(samples):
+    """SYN retransmissions in each round's wrk run, per contender (0 unless connections waited)."""
+    print("SYN retransmissions under wrk, per round: " + ", ".join(
+        f"{name} {[int(x.get('wrk_syn_retrans', 0)) for x in rows]}" for name, rows in samples.items() if rows))
 
 
 def paired(samples):

@@ -9,6 +9,8 @@
 #   LP_BUILD_DIR=build DURATION=5 REPEAT=3 bench/dataplane/run.sh
 # LP_DP_WORKERS=N sets linkplane's forwarding loops (default: one per core).
 # LP_METRICS_SAMPLE_SECONDS=N sets [metrics] sample_seconds; metrics_on_off.sh compares 1 and 60.
+# conns.py (not run from here): only the new-connection load, fast path against direct,
+# with each namespace's TCP and conntrack counters, a few seconds per figure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export LP_BUILD_DIR="${LP_BUILD_DIR:-$here/../../build}"

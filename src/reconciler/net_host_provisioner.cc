@@ -161,6 +161,15 @@ Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
     for (const char* k : {"net/ipv4/conf/all/send_redirects", "net/ipv4/conf/default/send_redirects"}) {
       LP_RETURN_IF_ERROR(net::setSysctl(vpc.ns, k, "0"));
     }
+    // The namespace's own connections to targets (health checks, the splice path) leave
+    // from a load balancer node address, as the kernel fast path's translated ones do,
+    // which keep the client's port. They take their ports below the ranges clients pick
+    // from (Linux 32768-60999, others 49152-65535), else each one that took a port a
+    // client was about to use made the fast path move that client elsewhere: the target
+    // then met a SYN whose sequence and timestamp belonged to another connection on a
+    // pair it held in TIME_WAIT, answered with an ACK, and the client waited 1 s for its
+    // SYN's retry (docs/dataplane.md, "New connections per second").
+    LP_RETURN_IF_ERROR(net::setSysctl(vpc.ns, "net/ipv4/ip_local_port_range", kVpcLocalPortRange));
     routed_[vpc.ns].insert("");
   }
 

@@ -39,6 +39,11 @@ struct ProvisionReport {
   std::map<std::string, bool> endpointsReady;
 };
 
+// The ephemeral ports of every VPC namespace (net.ipv4.ip_local_port_range): below
+// the ranges clients pick theirs from, which the kernel fast path keeps on the way to a
+// target (net_host_provisioner.cc says why).
+inline constexpr const char* kVpcLocalPortRange = "10000 32767";
+
 class NetHostProvisioner final : public HostNetwork {
  public:
   // stateDir holds the ledger of namespaces made; etcNetns is where resolv.conf

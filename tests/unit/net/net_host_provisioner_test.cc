@@ -128,6 +128,9 @@ TEST_F(NetHostProvisionerTest, VpcSubnetAndWorkloadsBecomeNamespacesThatReachEac
   std::string vns = "lp-" + vpc_;
   ASSERT_TRUE(net::namespaceExists(vns));
   EXPECT_EQ(*net::getSysctl(vns, "net/ipv4/ip_forward"), "1");
+  // The namespace's own connections (health checks, the splice path) keep off the
+  // ports clients pick, which the fast path carries to targets unchanged.
+  EXPECT_EQ(*net::getSysctl(vns, "net/ipv4/ip_local_port_range"), "10000\t32767");
   EXPECT_EQ(addrs(vns, bridgeName(subnet_)), std::vector<std::string>{"10.7.1.1/24"});
   EXPECT_EQ(addrs("lp-" + w1, "eth0"), std::vector<std::string>{"10.7.1.10/24"});
   std::ifstream rc(dir_ + "/etc-netns/lp-" + w1 + "/resolv.conf");
