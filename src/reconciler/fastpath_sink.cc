@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -27,9 +28,10 @@ constexpr std::chrono::seconds kVerifyEvery{10};
 // drain() makes pending links for about this long per call, in chunks of about
 // kDrainChunk links (a chunk's translations are one nft batch per namespace and
 // side). Between two calls the reconciler makes a pass, so an API write waits for
-// at most one slice.
+// at most one slice. Chunks of 128 took up to 1.6 s when their VPC pairs were new
+// (a veth each; bench/scale at 200 VPCs, load 3-7).
 constexpr std::chrono::milliseconds kDrainBudget{200};
-constexpr size_t kDrainChunk = 128;
+constexpr size_t kDrainChunk = 32;
 // At scale the per-tick work is bounded, so an idle daemon stays idle (issue 14:
 // under 2 % of a core with 10,000 endpoints, 20,000 links on 2,000 VPC pairs): a
 // verification pass checks the pairs of at most this many links per tick (a
@@ -39,6 +41,10 @@ constexpr size_t kDrainChunk = 128;
 // turn, each read (an nft list and a conntrack dump) costing about a millisecond.
 constexpr size_t kVerifyPerTick = 100;
 constexpr size_t kIdleReadsPerRound = 10;
+// Hot namespaces (figures moving, connections open) read per round at the most,
+// the next ones in the next round: with traffic everywhere a round stays short
+// (reading 100 took 0.6-0.9 s of a reconciler pass at 200 VPCs).
+constexpr size_t kHotReadsPerRound = 20;
 // Security group counters are read in at most this many namespaces per counters
 // round (one nft run each, on the reconciler thread), the next ones in the next
 // round: with many VPCs a namespace's figure is a few rounds old, the tick stays short.
@@ -599,9 +605,22 @@ void FastPathSink::readLinkCounters(dataplane::CountersReport& r) {
   for (const auto& [_, links] : byEndpoint_)
     for (const auto& l : links) byNs[l.spec.consumerNs].push_back(&l);
   // This round: the hot namespaces, and the next idle ones in turn (kIdleReadsPerRound).
-  std::set<std::string> read;
+  // The hot ones from where the last round stopped (kHotReadsPerRound); those left
+  // over stay hot for the next.
+  std::set<std::string> read, hot;
+  std::vector<std::string> hotList;
   for (const auto& ns : hot_)
-    if (byNs.count(ns)) read.insert(ns);
+    if (byNs.count(ns)) hotList.push_back(ns);
+  size_t first = std::upper_bound(hotList.begin(), hotList.end(), hotCursor_) - hotList.begin();
+  for (size_t k = 0; k < hotList.size(); ++k) {
+    const std::string& ns = hotList[(first + k) % hotList.size()];
+    if (k < kHotReadsPerRound) {
+      read.insert(ns);
+      hotCursor_ = ns;
+    } else {
+      hot.insert(ns);
+    }
+  }
   size_t idle = 0;
   auto from = byNs.upper_bound(idleCursor_);
   for (size_t seen = 0; seen < byNs.size() && idle < kIdleReadsPerRound; ++seen, ++from) {
@@ -609,7 +628,6 @@ void FastPathSink::readLinkCounters(dataplane::CountersReport& r) {
     if (read.insert(from->first).second) ++idle;
     idleCursor_ = from->first;
   }
-  std::set<std::string> hot;
   for (const auto& nsLinks : byNs) {
     const std::string& ns = nsLinks.first;
     const std::vector<const Link*>& links = nsLinks.second;  // named: lambdas below capture it

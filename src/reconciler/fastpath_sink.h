@@ -154,6 +154,7 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   PairKey verifyCursor_;            // the pair the verification pass is at (empty: between passes)
   std::set<std::string> hot_;       // consumer namespaces read every counters round
   std::string idleCursor_;          // the last idle namespace read
+  std::string hotCursor_;           // the last hot namespace read
 
   std::mutex mu_;
   dataplane::CountersReport kernel_;  // guarded by mu_
