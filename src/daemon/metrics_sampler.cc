@@ -79,9 +79,14 @@ void MetricsSampler::sampleOnce() {
     last_ = std::move(now);
   }
   // EndpointsCount: every minute an endpoint is available, whether or not it moved traffic.
-  for (const auto& info : control::availableEndpointInterfaces(ctx_)) series_.markConnected(info);
+  if (uint64_t rev = ctx_.store.revision(); rev != availableRev_) {
+    availableRev_ = rev;  // read before the lists: a write in between only makes the next round read again
+    availableInterfaces_ = control::availableEndpointInterfaces(ctx_);
+    availableEndpoints_ = control::availableEndpoints(ctx_);
+  }
+  for (const auto& info : availableInterfaces_) series_.markConnected(info);
   series_.flush();
-  usage_.observe(control::availableEndpoints(ctx_));
+  usage_.observe(availableEndpoints_);
   usage_.flush();
 }
 
