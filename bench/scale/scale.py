@@ -12,7 +12,8 @@ interface endpoints over 10 services of 2 provider accounts, then measured:
 Parameters (environment): V (1000), E (10), SERVICES (10), THREADS (8), CONSUMERS
 (consumer accounts, 10), WORKERS (data plane loops, 0 = one per core), IDLE_SECONDS
 (30), SAMPLE (endpoints probed for traffic and names, 0 = all; default 2000),
-CONVERGE_TIMEOUT (s, default 120 + V*E/20), KILL9 (1: also kill -9 and restart; 0 skips it),
+CONVERGE_TIMEOUT (s, default 120 + V*E/20), KILL9 (1: also kill -9 and restart; 0 skips it), FAST_PATH
+(1: also wait for every kernel fast-path link; 0 skips it),
 KEEP (1 keeps the state dir), PERF (1: where the idle daemon spends its CPU, with perf).
 `V=20 E=5 bash bench/scale/run.sh` takes about a minute.
 
@@ -411,6 +412,7 @@ def pool_map(fn, items, threads=THREADS, what=""):
 
 class Bench:
     def __init__(self, binary):
+        self.provider_vpcs = []
         self.tmp = tempfile.mkdtemp(prefix="lp-scale-")
         self.state = os.path.join(self.tmp, "state")
         os.makedirs(self.state)
@@ -440,6 +442,7 @@ class Bench:
             ec2, elb = self.clients.get(acct), self.clients.get(acct, "elbv2")
             net = f"10.{200 + p}"
             vpc = ec2.create_vpc(CidrBlock=f"{net}.0.0/16")["Vpc"]["VpcId"]
+            self.provider_vpcs.append(vpc)
             subs = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{net}.{k}.0/24", AvailabilityZoneId=z)["Subnet"]
                     ["SubnetId"] for k, z in ((1, "use1-az1"), (2, "use1-az2"))]
             target_ip = f"{net}.1.10"
@@ -607,6 +610,32 @@ class Bench:
                 log(f"  converging: {counts}, daemon {self.daemon.fd_count()} descriptors, "
                     f"{self.daemon.memory()['rss_mib']:.0f} MiB")
             time.sleep(1)
+
+    def fast_path_links(self):
+        """Endpoint interfaces whose kernel fast-path link is in place: the provider
+        VPCs' `plinks` elements (one per link, docs/dataplane.md)."""
+        n = 0
+        for vpc in self.provider_vpcs:
+            p = subprocess.run(["ip", "netns", "exec", "lp-" + vpc, "nft", "-j", "list", "map", "ip", "lp-fast",
+                                "plinks"], capture_output=True, text=True, timeout=60)
+            if p.returncode == 0:
+                n += p.stdout.count('"jump"')
+        return n
+
+    def wait_fast_path(self, want, timeout):
+        """Seconds until `want` links are in place (the forwarder carries an endpoint's
+        connections until then), or None."""
+        t0 = time.monotonic()
+        last_log = t0
+        while time.monotonic() - t0 < timeout:
+            have = self.fast_path_links()
+            if have >= want:
+                return time.monotonic() - t0
+            if time.monotonic() - last_log > 10:
+                last_log = time.monotonic()
+                log(f"  fast path: {have} of {want} links")
+            time.sleep(2)
+        return None
 
     def wait_available(self, ids, timeout=120):
         """id -> seconds from its create to the first poll seeing it available
@@ -991,6 +1020,12 @@ class Bench:
         self.build_endpoints()
         took, counts = self.wait_converged(CONVERGE_TIMEOUT)
         self.result(f"converged after the last create ({V * E} endpoints)", f"{took:.1f} s, states {counts}")
+        # Available means the forwarder listens and carries the endpoint; its kernel
+        # link follows (docs/dataplane.md, "When an endpoint's link is made").
+        if os.environ.get("FAST_PATH", "1") == "1":
+            more = self.wait_fast_path(V * E * 2, CONVERGE_TIMEOUT)
+            self.result(f"kernel fast path: every endpoint interface's link made ({V * E * 2})",
+                        "not within the timeout" if more is None else f"{took + more:.1f} s after the last create")
         self.measure_create_to_available()
         mem1 = self.meminfo()
         slab, avail = (mem1["Slab"] - mem0["Slab"]) / 1024, (mem0["MemAvailable"] - mem1["MemAvailable"]) / 1024
