@@ -1023,8 +1023,9 @@ class Bench:
         # Available means the forwarder listens and carries the endpoint; its kernel
         # link follows (docs/dataplane.md, "When an endpoint's link is made").
         if os.environ.get("FAST_PATH", "1") == "1":
-            more = self.wait_fast_path(V * E * 2, CONVERGE_TIMEOUT)
-            self.result(f"kernel fast path: every endpoint interface's link made ({V * E * 2})",
+            want = 2 * counts.get("available", 0)  # two subnets each
+            more = self.wait_fast_path(want, CONVERGE_TIMEOUT)
+            self.result(f"kernel fast path: every endpoint interface's link made ({want})",
                         "not within the timeout" if more is None else f"{took + more:.1f} s after the last create")
         self.measure_create_to_available()
         mem1 = self.meminfo()
