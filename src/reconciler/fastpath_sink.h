@@ -117,8 +117,9 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   void flushIds();  // saveIds() if ids_ changed since
   void refreshHealth();
   void readCounters();
-  void readLinkCounters(dataplane::CountersReport& r);
-  void addSecurityGroupDrops(dataplane::CountersReport& r);
+  // Read a round's namespaces into linkFigures_ / sgDrops_; changed is set when a figure moved.
+  void readLinkCounters(bool& changed);
+  void addSecurityGroupDrops(bool& changed);
   void watchConntrackFull(const std::string& ns);
   void verifyLinks(std::chrono::steady_clock::time_point now);
 
@@ -146,6 +147,12 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   std::map<std::string, SgDrops> sgDrops_;        // by namespace
   size_t sgCursor_ = 0;                            // where the next round's reads start
   std::map<std::string, dataplane::TrafficCounters> linkFigures_;  // by interface: the links' last figures
+  // byEndpoint_ and endpointInterfaces_ change only with this version (apply,
+  // makeLinks, stop); the indexes below are built again when it moved.
+  uint64_t linksVersion_ = 0, reportedVersion_ = ~uint64_t{0};
+  uint64_t linkNsVersion_ = ~uint64_t{0}, sgNsVersion_ = ~uint64_t{0};
+  std::map<std::string, std::vector<const Link*>> linkNs_;  // consumer namespace -> its links (in byEndpoint_)
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> sgNs_;  // ns -> (interface, endpoint)
   std::map<std::string, uint64_t> conntrackFull_;  // by namespace: the kernel's drop count last seen
   std::chrono::steady_clock::time_point started_, lastCounters_{}, lastVerify_{};
   bool swept_ = false;
