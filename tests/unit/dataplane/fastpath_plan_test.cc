@@ -238,6 +238,20 @@ sockaddr_in addr(const char* ip, int port) {
   return a;
 }
 
+// A listening socket on port in namespace ns (the target), or -1.
+int listenIn(const std::string& ns, int port) {
+  auto fd = net::socketInNamespace(ns, AF_INET, SOCK_STREAM);
+  if (!fd.ok()) return -1;
+  int one = 1;
+  setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto sa = addr("0.0.0.0", port);
+  if (bind(*fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(*fd, 8) != 0) {
+    close(*fd);
+    return -1;
+  }
+  return *fd;
+}
+
 TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutResetsTheClient) {
   const std::string &c = names_[0], &p = names_[1], &w = names_[2], &t = names_[3];
   const uint32_t id = 5;
@@ -245,13 +259,8 @@ TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutRese
   if (HasFailure()) return;
   auto& nft = net::NftRunner::shared();
 
-  auto server = net::socketInNamespace(t, AF_INET, SOCK_STREAM);
-  ASSERT_TRUE(server.ok());
-  int one = 1;
-  setsockopt(*server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  auto sa = addr("0.0.0.0", 8080);
-  ASSERT_EQ(bind(*server, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  ASSERT_EQ(listen(*server, 8), 0);
+  int server = listenIn(t, 8080);
+  ASSERT_GE(server, 0);
   auto client = net::socketInNamespace(w, AF_INET, SOCK_STREAM);
   ASSERT_TRUE(client.ok());
   timeval tv{3, 0};
@@ -261,7 +270,7 @@ TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutRese
   ASSERT_EQ(connect(*client, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0) << std::strerror(errno);
   sockaddr_in peer{};
   socklen_t len = sizeof peer;
-  int conn = accept(*server, reinterpret_cast<sockaddr*>(&peer), &len);
+  int conn = accept(server, reinterpret_cast<sockaddr*>(&peer), &len);
   ASSERT_GE(conn, 0);
   char ip[32];
   inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
@@ -304,7 +313,7 @@ TEST_F(FastPathKernelTest, OverlappingVpcsTalkThroughTheLinkAndAConntrackCutRese
   EXPECT_EQ(errno, ECONNRESET);
   close(conn);
   close(*client);
-  close(*server);
+  close(server);
 }
 
 // Two endpoint interfaces of one consumer VPC to services of one provider VPC
@@ -326,13 +335,8 @@ TEST_F(FastPathKernelTest, LinksOfOneVpcPairShareItsVethAndAreRemovedOneByOne) {
   addLink(second, 6, 0);
   if (HasFailure()) return;
 
-  auto server = net::socketInNamespace(t, AF_INET, SOCK_STREAM);
-  ASSERT_TRUE(server.ok());
-  int one = 1;
-  setsockopt(*server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  auto sa = addr("0.0.0.0", 8080);
-  ASSERT_EQ(bind(*server, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  ASSERT_EQ(listen(*server, 8), 0);
+  int server = listenIn(t, 8080);
+  ASSERT_GE(server, 0);
   // Connects to ip:443 from the consumer's workload; 0 or the errno.
   auto connectTo = [&](const char* ip) {
     auto client = net::socketInNamespace(w, AF_INET, SOCK_STREAM);
@@ -343,7 +347,7 @@ TEST_F(FastPathKernelTest, LinksOfOneVpcPairShareItsVethAndAreRemovedOneByOne) {
     int rc = connect(*client, reinterpret_cast<sockaddr*>(&dst), sizeof dst) == 0 ? 0 : errno;
     close(*client);
     if (rc == 0) {
-      int conn = accept(*server, nullptr, nullptr);
+      int conn = accept(server, nullptr, nullptr);
       if (conn >= 0) close(conn);
     }
     return rc;
@@ -375,7 +379,7 @@ TEST_F(FastPathKernelTest, LinksOfOneVpcPairShareItsVethAndAreRemovedOneByOne) {
   ASSERT_TRUE((*pnl)->removeAddress(names.provider, linkAddresses(5).provider + "/31").ok());
   EXPECT_NE(connectTo("10.0.1.50"), 0);  // the consumer's own stack: nothing listens there
   EXPECT_EQ(connectTo("10.0.1.51"), 0);
-  close(*server);
+  close(server);
 }
 
 // An endpoint deleted and another made: the new link reuses the old one's id and
@@ -417,13 +421,8 @@ TEST_F(FastPathKernelTest, ConnectionsPastTheLimitAreRefusedWithAResetAndCounted
   const uint32_t id = 7;
   link(id, 2);
   if (HasFailure()) return;
-  auto server = net::socketInNamespace(t, AF_INET, SOCK_STREAM);
-  ASSERT_TRUE(server.ok());
-  int one = 1;
-  setsockopt(*server, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  auto sa = addr("0.0.0.0", 8080);
-  ASSERT_EQ(bind(*server, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  ASSERT_EQ(listen(*server, 8), 0);
+  int server = listenIn(t, 8080);
+  ASSERT_GE(server, 0);
   auto dst = addr("10.0.1.50", 443);
   auto open = [&]() -> std::pair<int, int> {  // socket, errno of connect (0 = connected)
     auto s = net::socketInNamespace(w, AF_INET, SOCK_STREAM);
@@ -459,7 +458,7 @@ TEST_F(FastPathKernelTest, ConnectionsPastTheLimitAreRefusedWithAResetAndCounted
   }
   EXPECT_TRUE(fits);
   close(b);
-  close(*server);
+  close(server);
 }
 
 }  // namespace
