@@ -200,6 +200,8 @@ void FastPathSink::setId(const std::string& interfaceId, const Persisted& p) {
   eraseId(interfaceId);
   ids_[interfaceId] = p;
   pairIds_[{p.consumerNs, p.providerNs}].insert(p.id);
+  endpointLinks_[p.endpointId].insert(interfaceId);
+  usedIds_.insert(p.id);
   idsDirty_ = true;
 }
 
@@ -211,6 +213,11 @@ void FastPathSink::eraseId(const std::string& interfaceId) {
     pair->second.erase(it->second.id);
     if (pair->second.empty()) pairIds_.erase(pair);
   }
+  if (auto e = endpointLinks_.find(it->second.endpointId); e != endpointLinks_.end()) {
+    e->second.erase(interfaceId);
+    if (e->second.empty()) endpointLinks_.erase(e);
+  }
+  usedIds_.erase(it->second.id);
   ids_.erase(it);
   idsDirty_ = true;
 }
@@ -292,11 +299,11 @@ Status FastPathSink::ensurePair(const PairKey& pair, NetlinkCache& nls, bool* re
     }
     for (const auto& a : have)
       if (!want.count(a)) LP_RETURN_IF_ERROR(nl.removeAddress(name, a));
+    // A missing address is only added: the translations do not depend on it, so
+    // (unlike a pair made again) it does not make the pair's links written again,
+    // which for every new link on an existing pair meant a walk over every endpoint.
     for (const auto& a : want)
-      if (!have.count(a)) {
-        LP_RETURN_IF_ERROR(nl.addAddress(name, a));
-        *remade = true;
-      }
+      if (!have.count(a)) LP_RETURN_IF_ERROR(nl.addAddress(name, a));
     return up ? Status::Ok() : nl.setUp(name);
   };
   LP_RETURN_IF_ERROR(addresses(*cnl, names.consumer, wantC, haveC.ok() && haveC->up));
@@ -420,8 +427,6 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
     // are made by drain(). One write per link rewrote the whole file each time:
     // quadratic.
     NetlinkCache nls;
-    std::set<uint32_t> used;
-    for (const auto& [_, p] : ids_) used.insert(p.id);
     for (const auto& [endpointId, listeners] : delta.endpoints) {
       std::string why = dataplane::fastPathRefusal(listeners);
       std::vector<Link> next;
@@ -429,13 +434,16 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
         for (auto& f : dataplane::fastLinks(listeners)) {
           Link l;
           l.spec = std::move(f);
-          l.id = allocateId(l.spec.interfaceId, used);
+          l.id = allocateId(l.spec.interfaceId, usedIds_);
           if (l.id == 0) {
             why = "no free link id";
             break;
           }
           next.push_back(std::move(l));
         }
+        if (!why.empty())  // the ids just taken for it go back
+          for (const auto& l : next)
+            if (!ids_.count(l.spec.interfaceId)) usedIds_.erase(l.id);
       }
       // Interfaces no longer on the fast path (or the whole endpoint) lose their
       // links now: their connections end before this returns.
@@ -443,8 +451,9 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
       if (why.empty())
         for (const auto& l : next) keep.insert(l.spec.interfaceId);
       std::vector<std::string> drop;
-      for (const auto& [iface, p] : ids_)
-        if (p.endpointId == endpointId && !keep.count(iface)) drop.push_back(iface);
+      if (auto had = endpointLinks_.find(endpointId); had != endpointLinks_.end())
+        for (const auto& iface : had->second)
+          if (!keep.count(iface)) drop.push_back(iface);
       for (const auto& iface : drop) removeLink(ids_.at(iface), iface, nls);
       pending_.erase(endpointId);
       if (!why.empty()) {
@@ -888,6 +897,8 @@ void FastPathSink::stop() {
   splice_->stop();
   ids_.clear();
   pairIds_.clear();
+  endpointLinks_.clear();
+  usedIds_.clear();
   byEndpoint_.clear();
   pending_.clear();
   ++linksVersion_;

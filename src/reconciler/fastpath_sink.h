@@ -98,7 +98,8 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   // forwarder (its links are removed).
   void makeLinks(std::vector<std::pair<std::string, std::vector<Link>>>& toMake, NetlinkCache& nls);
   // The pair's veth and the /31 of each of its link ids (pairIds_) on both ends;
-  // addresses of other ids go. *remade: something was missing and was made again.
+  // addresses of other ids go. *remade: the veth was made (again), so the links
+  // already on the pair need their translations written again.
   Status ensurePair(const PairKey& pair, NetlinkCache& nls, bool* remade);
   // Both sides' translations of links, in one nft batch per namespace and side;
   // the endpoints whose links could not be written are added to failed.
@@ -133,6 +134,8 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   std::map<std::string, std::vector<Link>> pending_;     // endpoint -> links to make (drain())
   std::map<std::string, Persisted> ids_;                 // interface -> link id (fastpath-links.json)
   std::map<PairKey, std::set<uint32_t>> pairIds_;        // the ids of ids_ by VPC pair (setId/eraseId)
+  std::map<std::string, std::set<std::string>> endpointLinks_;  // endpoint -> its interfaces in ids_
+  std::set<uint32_t> usedIds_;                           // the ids of ids_, and those apply() is giving out
   std::set<std::string> tables_;                         // namespaces whose table this process has written
   std::map<std::string, dataplane::Health> health_;
   // Every endpoint's interfaces (either path): endpoint -> (interface, consumer namespace).
