@@ -411,15 +411,20 @@ size_t FastPathSink::cutConnections(uint32_t id, const std::string& consumerNs, 
 }
 
 dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delta) {
-  if (!delta.endpoints.empty()) ++linksVersion_;
+  // linksVersion_ moves only when byEndpoint_ or endpointInterfaces_ change: the
+  // reconciler's drift slices hand the same endpoints over again every tick.
   for (const auto& [endpointId, listeners] : delta.endpoints) {
     std::set<std::pair<std::string, std::string>> ifaces;
     for (const auto& l : listeners)
       if (!l.ns.empty()) ifaces.insert({l.interfaceId, l.ns});
-    if (ifaces.empty())
+    std::vector<std::pair<std::string, std::string>> now(ifaces.begin(), ifaces.end());
+    auto had = endpointInterfaces_.find(endpointId);
+    if (had == endpointInterfaces_.end() ? now.empty() : had->second == now) continue;
+    ++linksVersion_;
+    if (now.empty())
       endpointInterfaces_.erase(endpointId);
     else
-      endpointInterfaces_[endpointId].assign(ifaces.begin(), ifaces.end());
+      endpointInterfaces_[endpointId] = std::move(now);
   }
   if (kernelOk_) {
     // Every endpoint's links and ids, recorded in one write of the links file
@@ -457,13 +462,13 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
       for (const auto& iface : drop) removeLink(ids_.at(iface), iface, nls);
       pending_.erase(endpointId);
       if (!why.empty()) {
-        byEndpoint_.erase(endpointId);
+        if (byEndpoint_.erase(endpointId)) ++linksVersion_;
         if (!listeners.empty() && why != "not forwarding")
           LP_LOG_DEBUG("dataplane: {} goes through splice: {}", endpointId, why);
         continue;
       }
       if (auto live = byEndpoint_.find(endpointId); live != byEndpoint_.end()) {
-        std::erase_if(live->second, [&](const Link& l) { return !keep.count(l.spec.interfaceId); });
+        if (std::erase_if(live->second, [&](const Link& l) { return !keep.count(l.spec.interfaceId); })) ++linksVersion_;
         if (live->second.empty()) byEndpoint_.erase(live);
       }
       for (const auto& l : next) {
@@ -479,6 +484,18 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
         }
         setId(l.spec.interfaceId, p);
       }
+      // The same links as in place (the same specs and ids): nothing to make. A
+      // drift slice hands every endpoint over again, and writing its translations
+      // again meant an nft batch in the provider's namespace, which reads that
+      // namespace's whole table first, every tick (most of an idle daemon's time
+      // at 10,000 endpoints). Devices are checked by verifyLinks; a pair made again
+      // gets its links' translations written again there.
+      if (auto live = byEndpoint_.find(endpointId); live != byEndpoint_.end() && live->second.size() == next.size() &&
+                                                     std::equal(next.begin(), next.end(), live->second.begin(),
+                                                                [](const Link& a, const Link& b) {
+                                                                  return a.id == b.id && a.spec == b.spec;
+                                                                }))
+        continue;
       pending_[endpointId] = std::move(next);
     }
     flushIds();
