@@ -40,6 +40,31 @@ def settled(read, period, tries):
     return last
 
 
+def wait_for(cond, timeout, step=0.1):
+    """cond()'s first true value within timeout seconds, else its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return cond()
+
+
+def terminate_all_instances(daemon, accounts=(None,)):
+    """Terminates every instance of these accounts (None: the daemon's default
+    client) and waits until they are terminated, so a clean stop leaves nothing."""
+    for account in accounts:
+        ec2 = daemon.client("ec2", account) if account else daemon.client("ec2")
+        ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+               if i["State"]["Name"] != "terminated"]
+        if ids:
+            ec2.terminate_instances(InstanceIds=ids)
+            wait_for(lambda: all(i["State"]["Name"] == "terminated"
+                                 for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
+                                 for i in r["Instances"]), 30, 0.2)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

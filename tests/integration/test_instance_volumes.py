@@ -9,26 +9,15 @@ root (an instance is a namespace)."""
 import json
 import os
 import shutil
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from lp import Daemon
+from lp import Daemon, terminate_all_instances, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 AMI_OWNER = "136693071363"  # Debian's account
-
-
-def wait_for(cond, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +27,7 @@ def d():
         yield daemon
     finally:
         try:
-            ec2 = daemon.client("ec2")
-            ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-                   if i["State"]["Name"] != "terminated"]
-            if ids:
-                ec2.terminate_instances(InstanceIds=ids)
-                wait_for(lambda: all(i["State"]["Name"] == "terminated"
-                                     for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
-                                     for i in r["Instances"]), 30, 0.2)
+            terminate_all_instances(daemon)
         finally:
             rc = daemon.stop()
             shutil.rmtree(daemon.state_dir, ignore_errors=True)

@@ -8,11 +8,10 @@ import glob
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
-from lp import LINKPLANE, Daemon
+from lp import LINKPLANE, Daemon, terminate_all_instances, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -50,16 +49,6 @@ FETCH = ("import socket,sys\n"
          "print(s.makefile().readline().strip())\n")
 
 
-def wait_for(cond, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
-
-
 def exec_in(flag, target, *cmd, timeout=30):
     p = subprocess.run([LINKPLANE, "exec", flag, target, "--", *cmd], capture_output=True, text=True,
                        timeout=timeout)
@@ -94,15 +83,7 @@ def d():
     finally:
         # Terminate every instance so a clean stop leaves nothing behind.
         try:
-            for account in ("provider", "consumer"):
-                ec2 = daemon.client("ec2", account)
-                ids = [i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-                       if i["State"]["Name"] != "terminated"]
-                if ids:
-                    ec2.terminate_instances(InstanceIds=ids)
-                    wait_for(lambda: all(i["State"]["Name"] == "terminated"
-                                         for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
-                                         for i in r["Instances"]), 30, 0.2)
+            terminate_all_instances(daemon, ("provider", "consumer"))
         finally:
             rc = daemon.stop()
             for ns in leftovers(daemon.state_dir):  # only after a failure
