@@ -222,14 +222,14 @@ void FastPathSink::eraseId(const std::string& interfaceId) {
   idsDirty_ = true;
 }
 
-uint32_t FastPathSink::allocateId(const std::string& interfaceId, std::set<uint32_t>& used) {
+uint32_t FastPathSink::allocateId(const std::string& interfaceId) {
   if (auto it = ids_.find(interfaceId); it != ids_.end()) return it->second.id;
   // The lowest free id above the last one given (then from the start), so the
   // ids of links removed a moment ago are not the first taken again.
   for (int pass = 0; pass < 2; ++pass) {
     for (uint32_t id = pass ? 1 : nextId_; id <= dataplane::kMaxLinkId; ++id) {
-      if (dataplane::usableLinkId(id) && !used.count(id)) {
-        used.insert(id);
+      if (dataplane::usableLinkId(id) && !usedIds_.count(id)) {
+        usedIds_.insert(id);
         nextId_ = id + 1;
         return id;
       }
@@ -439,7 +439,7 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
         for (auto& f : dataplane::fastLinks(listeners)) {
           Link l;
           l.spec = std::move(f);
-          l.id = allocateId(l.spec.interfaceId, usedIds_);
+          l.id = allocateId(l.spec.interfaceId);
           if (l.id == 0) {
             why = "no free link id";
             break;

@@ -111,8 +111,8 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
                         const std::function<bool(const net::ConntrackEntry&)>& keep);
   Status ensureTable(const std::string& ns);
   std::map<int, std::vector<dataplane::TargetSpec>> tierOf(const dataplane::FastLink& spec) const;
-  // The interface's id, or a free one (added to used); 0 when none is left.
-  uint32_t allocateId(const std::string& interfaceId, std::set<uint32_t>& used);
+  // The interface's id, or a free one (added to usedIds_); 0 when none is left.
+  uint32_t allocateId(const std::string& interfaceId);
   void loadIds();
   void saveIds();
   void flushIds();  // saveIds() if ids_ changed since
