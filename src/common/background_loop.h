@@ -48,7 +48,10 @@ class BackgroundLoop {
     while (!stopping_) {
       auto due = Clock::now() + hooks_.pass();
       while (!stopping_) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
+        // Rounded up: truncated, the last fraction of a millisecond before a due
+        // time read as zero, and the loop ran passes back to back until it came
+        // (about a thousand per tick, measured).
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(due - Clock::now());
         if (left <= std::chrono::milliseconds::zero()) break;
         if (hooks_.waitForChange(std::min(left, slice_))) break;
       }

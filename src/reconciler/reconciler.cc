@@ -181,20 +181,25 @@ void Reconciler::promoteDue() {
     dirtyEndpoints_.insert(it->first);
     it = purgeAt_.erase(it);
   }
-  if (now >= nextDrift_ && !state_.vpcs().empty()) {
-    // A slice of VPCs per tick, so every VPC is compared with the host once per period.
-    size_t n = state_.vpcs().size();
-    auto ticks = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(opts_.driftPeriod).count() /
-                                          std::max<int64_t>(1, opts_.tick.count()));
-    size_t slice = std::max<size_t>(1, (n + ticks - 1) / ticks);
-    auto it = state_.vpcs().upper_bound(driftCursor_);
-    for (size_t i = 0; i < slice; ++i) {
-      if (it == state_.vpcs().end()) it = state_.vpcs().begin();
-      dirtyVpcs_.insert(it->first);
-      driftCursor_ = it->first;
-      ++it;
-    }
+  if (now >= nextDrift_) {
+    // Due again in a tick with or without VPCs: a drift time left in the past made
+    // nextDue() zero, and a daemon with no VPC spun through passes.
     nextDrift_ = now + opts_.tick;
+    if (!state_.vpcs().empty()) {
+      // A slice of VPCs per tick, so every VPC is compared with the host once per period.
+      size_t n = state_.vpcs().size();
+      auto ticks =
+          std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(opts_.driftPeriod).count() /
+                                   std::max<int64_t>(1, opts_.tick.count()));
+      size_t slice = std::max<size_t>(1, (n + ticks - 1) / ticks);
+      auto it = state_.vpcs().upper_bound(driftCursor_);
+      for (size_t i = 0; i < slice; ++i) {
+        if (it == state_.vpcs().end()) it = state_.vpcs().begin();
+        dirtyVpcs_.insert(it->first);
+        driftCursor_ = it->first;
+        ++it;
+      }
+    }
   }
 }
 

@@ -100,7 +100,7 @@ def test_status_reports_up_version_uptime_state_and_unconverged_endpoints():
         version = subprocess.run([LINKPLANE, "version"], capture_output=True, text=True).stdout.split()[1]
         assert p.stdout.startswith(f"linkplane: up, version {version}, pid {d.proc.pid}, uptime "), p.stdout
         assert f"state:       {state_dir}, " in p.stdout
-        assert "schema version 2" in p.stdout
+        assert "schema version 3" in p.stdout
         assert "endpoints not converged: 0" in p.stdout
         j = json.loads(status("--state-dir", state_dir, "--json").stdout)
         assert j["up"] is True and j["version"] == version and j["listen"] == d.url

@@ -456,6 +456,20 @@ TEST_F(ReconcilerTest, TeardownCutsConnectionsThenNamesThenTheHost) {
 }
 
 // The thread: a write is picked up at once (no polling period to wait out).
+TEST_F(ReconcilerTest, AnIdleThreadWithNoVpcSleepsBetweenTicks) {
+  // With nothing in the store the drift check once stayed due, and the thread ran
+  // about a million passes a second until the first VPC was created.
+  SystemClock real;
+  opts_.tick = 100ms;
+  Reconciler r(*store_, host_, &dp_, &names_, real, opts_);
+  r.start();
+  std::this_thread::sleep_for(500ms);
+  r.stop();
+  // About one pass per tick; a thousand would be a spin however slow the machine.
+  EXPECT_GE(r.stats().passes, 1u);
+  EXPECT_LT(r.stats().passes, 50u);
+}
+
 TEST_F(ReconcilerTest, TheThreadPicksAChangeUpPromptly) {
   consumer("vpc-c");
   SystemClock real;
