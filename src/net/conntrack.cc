@@ -17,56 +17,16 @@
 #include <sstream>
 
 #include "net/netns.h"
+#include "net/nfnetlink.h"
 
 namespace lp::net {
 
 namespace {
 
-// A request under construction: nlmsghdr, nfgenmsg, then attributes.
-class Message {
- public:
-  Message(uint16_t type, uint16_t flags, uint32_t seq) {
-    buf_.resize(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg)));
-    auto* h = reinterpret_cast<nlmsghdr*>(buf_.data());
-    h->nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | type);
-    h->nlmsg_flags = flags;
-    h->nlmsg_seq = seq;
-    auto* g = reinterpret_cast<nfgenmsg*>(buf_.data() + NLMSG_HDRLEN);
-    g->nfgen_family = AF_INET;
-    g->version = NFNETLINK_V0;
-    g->res_id = 0;
-  }
-  void put(uint16_t type, const void* data, size_t len) {
-    size_t at = buf_.size();
-    buf_.resize(at + NLA_ALIGN(NLA_HDRLEN + len));
-    auto* a = reinterpret_cast<nlattr*>(buf_.data() + at);
-    a->nla_type = type;
-    a->nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
-    if (len) std::memcpy(buf_.data() + at + NLA_HDRLEN, data, len);
-  }
-  void u8(uint16_t type, uint8_t v) { put(type, &v, 1); }
-  void be16(uint16_t type, uint16_t v) {
-    v = htons(v);
-    put(type, &v, 2);
-  }
-  void be32(uint16_t type, uint32_t v) {
-    v = htonl(v);
-    put(type, &v, 4);
-  }
-  size_t begin(uint16_t type) {
-    size_t at = buf_.size();
-    put(type | NLA_F_NESTED, nullptr, 0);
-    return at;
-  }
-  void end(size_t at) { reinterpret_cast<nlattr*>(buf_.data() + at)->nla_len = static_cast<uint16_t>(buf_.size() - at); }
-  const std::string& finish() {
-    reinterpret_cast<nlmsghdr*>(buf_.data())->nlmsg_len = static_cast<uint32_t>(buf_.size());
-    return buf_;
-  }
-
- private:
-  std::string buf_;
-};
+using nfnl::eachAttr;
+using nfnl::Message;
+using nfnl::readBe16;
+using nfnl::readBe32;
 
 void putTuple(Message& m, uint16_t type, const ConntrackTuple& t) {
   size_t tuple = m.begin(type);
@@ -80,31 +40,6 @@ void putTuple(Message& m, uint16_t type, const ConntrackTuple& t) {
   m.be16(CTA_PROTO_DST_PORT, t.dport);
   m.end(proto);
   m.end(tuple);
-}
-
-// Calls fn(type, payload, len) for each attribute in [data, data+len).
-template <typename Fn>
-void eachAttr(const char* data, size_t len, Fn fn) {
-  while (len >= NLA_HDRLEN) {
-    const auto* a = reinterpret_cast<const nlattr*>(data);
-    if (a->nla_len < NLA_HDRLEN || a->nla_len > len) return;
-    fn(static_cast<uint16_t>(a->nla_type & NLA_TYPE_MASK), data + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
-    size_t step = NLA_ALIGN(a->nla_len);
-    if (step >= len) return;
-    data += step;
-    len -= step;
-  }
-}
-
-uint32_t readBe32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return ntohl(v);
-}
-uint16_t readBe16(const char* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return ntohs(v);
 }
 
 ConntrackTuple parseTuple(const char* data, size_t len) {
@@ -144,85 +79,16 @@ ConntrackEntry parseEntry(const char* data, size_t len) {
   return e;
 }
 
-// A netlink socket of the namespace; NETLINK_NETFILTER needs the protocol
-// argument, which socketInNamespace does not take, so the namespace is entered
-// with runInNamespace.
-Result<int> netfilterSocket(const std::string& ns) {
-  int fd = -1;
-  int err = 0;
-  auto make = [&]() -> Status {
-    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-    err = errno;
-    if (fd < 0) return Status("InternalError", std::string("netlink socket: ") + std::strerror(err));
-    return Status::Ok();
-  };
-  Status st = ns.empty() ? make() : runInNamespace(ns, make);
-  if (!st.ok()) return st;
-  // Bounded: a kernel that never answers fails the call instead of hanging it.
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  int rcvbuf = 1 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  sockaddr_nl sa{};
-  sa.nl_family = AF_NETLINK;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
-    err = errno;
-    close(fd);
-    return Status("InternalError", std::string("netlink bind: ") + std::strerror(err));
-  }
-  return fd;
-}
-
-// Sends one request and reads answers until DONE or the ACK/error; each data
-// message's payload goes to onEntry.
-template <typename Fn>
-Status transact(int fd, const std::string& req, Fn onEntry) {
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (sendto(fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
-    return Status("InternalError", std::string("conntrack send: ") + std::strerror(errno));
-  std::string buf(1 << 16, '\0');
-  for (int rounds = 0; rounds < 1'000'000; ++rounds) {
-    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status("InternalError", std::string("conntrack recv: ") + std::strerror(errno));
-    size_t left = static_cast<size_t>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_type == NLMSG_DONE) return Status::Ok();
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const auto* e = reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        if (e->error == 0) return Status::Ok();
-        if (e->error == -ENOENT) return Status("NotFound", "conntrack: no such entry");
-        return Status("InternalError", std::string("conntrack: ") + std::strerror(-e->error));
-      }
-      size_t off = NLMSG_ALIGN(sizeof(nfgenmsg));
-      if (h->nlmsg_len < NLMSG_HDRLEN + off) continue;
-      onEntry(static_cast<const char*>(NLMSG_DATA(h)) + off, h->nlmsg_len - NLMSG_HDRLEN - off);
-    }
-  }
-  return Status("InternalError", "conntrack: answer without end");
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { close(fd_); }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 Result<std::vector<ConntrackEntry>> conntrackDump(const std::string& ns, uint32_t mark, uint32_t mask) {
-  LP_ASSIGN_OR_RETURN(int raw, netfilterSocket(ns));
-  Fd fd(raw);
-  Message m(IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, 1);
+  LP_ASSIGN_OR_RETURN(int raw, nfnl::socketIn(ns));
+  nfnl::Fd fd(raw);
+  Message m(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, 1, AF_INET);
   m.be32(CTA_MARK, mark);
   m.be32(CTA_MARK_MASK, mask);
   std::vector<ConntrackEntry> out;
-  LP_RETURN_IF_ERROR(transact(fd.get(), m.finish(), [&](const char* p, size_t n) {
+  LP_RETURN_IF_ERROR(nfnl::transact(fd.get(), m.finish(), "conntrack", [&](const char* p, size_t n) {
     ConntrackEntry e = parseEntry(p, n);
     // Filtered by the kernel; checked again for kernels that ignore the filter.
     if ((e.mark & mask) == (mark & mask)) out.push_back(e);
@@ -231,11 +97,11 @@ Result<std::vector<ConntrackEntry>> conntrackDump(const std::string& ns, uint32_
 }
 
 Status conntrackDelete(const std::string& ns, const ConntrackTuple& original) {
-  LP_ASSIGN_OR_RETURN(int raw, netfilterSocket(ns));
-  Fd fd(raw);
-  Message m(IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, 1);
+  LP_ASSIGN_OR_RETURN(int raw, nfnl::socketIn(ns));
+  nfnl::Fd fd(raw);
+  Message m(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, 1, AF_INET);
   putTuple(m, CTA_TUPLE_ORIG, original);
-  Status st = transact(fd.get(), m.finish(), [](const char*, size_t) {});
+  Status st = nfnl::transact(fd.get(), m.finish(), "conntrack", [](const char*, size_t) {});
   if (st.code() == "NotFound") return Status::Ok();
   return st;
 }
@@ -270,7 +136,7 @@ Status tcpKill(const std::string& ns, uint32_t src, uint16_t sport, uint32_t dst
     return Status::Ok();
   };
   LP_RETURN_IF_ERROR(ns.empty() ? make() : runInNamespace(ns, make));
-  Fd guard(fd);
+  nfnl::Fd guard(fd);
   uint8_t pkt[40] = {};
   // IPv4 header (the kernel fills in the id and the checksum).
   pkt[0] = 0x45;
