@@ -58,6 +58,7 @@ class MetricsSampler {
   uint64_t availableRev_ = ~uint64_t{0};
   std::vector<metrics::InterfaceInfo> availableInterfaces_;
   std::vector<metrics::AvailableEndpoint> availableEndpoints_;
+  int64_t markedMinute_ = -1;  // the minute availableInterfaces_ were last marked connected in
   std::unique_ptr<BackgroundLoop> loop_;
   mutable std::mutex latestMu_;
   std::shared_ptr<const std::vector<InterfaceFigures>> latest_ = std::make_shared<std::vector<InterfaceFigures>>();

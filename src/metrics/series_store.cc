@@ -324,6 +324,8 @@ void SeriesStore::record(const InterfaceInfo& info, const CumulativeCounters& c)
   p.dropped += d.dropped;
 }
 
+int64_t SeriesStore::minuteNow() const { return minuteOf(clock_.now()); }
+
 void SeriesStore::markConnected(const InterfaceInfo& info) {
   std::lock_guard lock(mu_);
   const int64_t minute = minuteOf(clock_.now());

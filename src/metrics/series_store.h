@@ -166,8 +166,11 @@ class SeriesStore {
   // an interface counts from zero.
   void record(const InterfaceInfo& info, const CumulativeCounters& c);
   // The interface's endpoint is available to its service in the minute under way
-  // (EndpointsCount). Call every round for each interface of each available endpoint.
+  // (EndpointsCount). Call for each interface of each available endpoint once a
+  // minute (minuteNow() moved) and whenever the list changes.
   void markConnected(const InterfaceInfo& info);
+  // The minute under way (epoch minutes) by the store's clock.
+  int64_t minuteNow() const;
   // Closes the minutes before now: appends them to the file, drops what is past
   // the retention or over the cap. Call after each round of record(). With
   // openMinute (a clean stop), the minute under way is written too; a later
