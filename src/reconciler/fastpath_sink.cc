@@ -507,7 +507,7 @@ dataplane::UpdateResult FastPathSink::apply(const dataplane::SnapshotDelta& delt
   return splice_->apply(delta);
 }
 
-bool FastPathSink::drain() {
+bool FastPathSink::drain(const std::function<bool()>& newWork) {
   if (pending_.empty()) return false;
   using Clock = std::chrono::steady_clock;
   const auto from = Clock::now();
@@ -524,6 +524,7 @@ bool FastPathSink::drain() {
     endpoints += toMake.size();
     links += n;
     makeLinks(toMake, nls);
+    if (newWork && newWork()) break;
   }
   if (auto took = Clock::now() - from; took > std::chrono::milliseconds(500))
     LP_LOG_INFO("dataplane: fast path links of {} endpoints ({} links) made in {} ms, {} endpoints left", endpoints,

@@ -65,8 +65,9 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   dataplane::UpdateResult apply(const dataplane::SnapshotDelta& delta) override;
   std::map<std::string, dataplane::HealthResult> health() override { return splice_->health(); }
   void tick() override;
-  // Makes the links of pending endpoints, for about kDrainBudget; true while some are left.
-  bool drain() override;
+  // Makes the links of pending endpoints, for about kDrainBudget or until
+  // newWork() (asked after each chunk); true while some are left.
+  bool drain(const std::function<bool()>& newWork) override;
   void stop() override;
 
   dataplane::CountersReport counters() override;

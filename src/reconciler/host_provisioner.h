@@ -11,6 +11,7 @@
 // Called from the reconciler thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -65,7 +66,12 @@ class DataplaneSink {
   virtual void tick() {}
   // A bounded slice of work apply() left for later (the kernel fast path's links);
   // true while more is left, and the reconciler calls it again after its next pass.
-  virtual bool drain() { return false; }
+  // Between steps it asks newWork() and stops early when it says true (an API
+  // write waits for one step at most, not for the whole slice).
+  virtual bool drain(const std::function<bool()>& newWork) {
+    (void)newWork;
+    return false;
+  }
   // Resets every connection and closes every listener (clean stop).
   virtual void stop() = 0;
 };

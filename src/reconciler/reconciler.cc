@@ -586,8 +586,10 @@ bool Reconciler::reconcileOnce() {
   phase("tick");
 
   // The kernel fast path's links, in slices between passes: an endpoint is
-  // available once the forwarder listens, and a write waits for at most a slice.
-  bool backlog = dataplane_ && dataplane_->drain();
+  // available once the forwarder listens, and a write by anyone else (newer than
+  // this pass's own) ends the slice after the chunk under way.
+  const uint64_t seen = std::max(applied_, own_.empty() ? 0 : *own_.rbegin());
+  bool backlog = dataplane_ && dataplane_->drain([&] { return store_.revision() > seen; });
   phase("drain");
   bool more = !dirtyVpcs_.empty() || !dirtyEndpoints_.empty() || !dirtyGroups_.empty() || !writes.empty() || backlog;
   if (auto took = std::chrono::steady_clock::now() - started; took > std::chrono::seconds(1)) {

@@ -64,6 +64,17 @@ class FakeDataplane final : public DataplaneSink {
   }
   std::map<std::string, dataplane::HealthResult> health() override { return healthNow; }
   void stop() override { stopped = true; }
+  // Work left for drain(): `backlog` steps, each calling onStep, stopping early
+  // when newWork() says so.
+  bool drain(const std::function<bool()>& newWork) override {
+    while (backlog > 0) {
+      --backlog;
+      ++steps;
+      if (onStep) onStep();
+      if (newWork()) break;
+    }
+    return backlog > 0;
+  }
 
   std::map<std::string, std::vector<dataplane::ListenerSpec>> listeners;
   std::map<std::string, std::vector<dataplane::HealthCheckSpec>> checks;
@@ -71,6 +82,8 @@ class FakeDataplane final : public DataplaneSink {
   std::map<std::string, dataplane::HealthResult> healthNow;
   std::function<void(const dataplane::SnapshotDelta&)> onApply;
   bool stopped = false;
+  int backlog = 0, steps = 0;
+  std::function<void()> onStep;
 };
 
 class FakeNames final : public NameSink {
@@ -223,6 +236,29 @@ TEST_F(ReconcilerTest, ItsOwnWritesAreNeitherParsedBackNorWakeAnotherPass) {
   // And a waiting thread would not be woken by it: nothing newer than what the
   // reconciler has taken in.
   EXPECT_FALSE(store_->waitForRevision(rev, 1ms));
+}
+
+TEST_F(ReconcilerTest, LeftoverWorkYieldsToAWriteByAnotherButNotToItsOwn) {
+  consumer("vpc-c");
+  endpoint("vpce-1", "vpc-c", "pending");
+  auto& r = make();
+  // The pass writes the endpoint's status itself: that is no reason to stop.
+  dp_.backlog = 3;
+  r.reconcileOnce();
+  EXPECT_EQ(stored("vpce-1")->state, "available");
+  EXPECT_EQ(dp_.steps, 3);
+  // An API write during the leftover work ends it after the step under way.
+  dp_.backlog = 10;
+  dp_.steps = 0;
+  dp_.onStep = [&] {
+    if (dp_.steps == 2) endpoint("vpce-2", "vpc-c", "pending", 51);
+  };
+  EXPECT_TRUE(r.reconcileOnce());  // more to do
+  EXPECT_EQ(dp_.steps, 2);
+  dp_.onStep = nullptr;
+  r.reconcileUntilIdle();
+  EXPECT_EQ(stored("vpce-2")->state, "available");
+  EXPECT_EQ(dp_.backlog, 0);
 }
 
 TEST_F(ReconcilerTest, AChangeTouchesOnlyTheKeysItAffects) {
