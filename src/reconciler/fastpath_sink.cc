@@ -29,26 +29,30 @@ constexpr std::chrono::seconds kCountersEvery{2};
 constexpr std::chrono::seconds kVerifyEvery{10};
 // drain() makes pending links for about this long per call, in chunks of about
 // kDrainChunk links (a chunk's translations are one nft batch per namespace and
-// side). Between two calls the reconciler makes a pass, so an API write waits for
-// at most one slice. Chunks of 128 took up to 1.6 s when their VPC pairs were new
+// side). Between two calls the reconciler makes a pass, and a call stops after
+// the chunk under way once an API write came, so a write waits for one chunk at
+// most (about 0.5 s at 10,000 endpoints: the provider's batch dominates). Chunks of 128 took up to 1.6 s when their VPC pairs were new
 // (a veth each; bench/scale at 200 VPCs, load 3-7).
 constexpr std::chrono::milliseconds kDrainBudget{200};
 constexpr size_t kDrainChunk = 32;
 // At scale the per-tick work is bounded, so an idle daemon stays idle (issue 14:
 // under 2 % of a core with 10,000 endpoints, 20,000 links on 2,000 VPC pairs): a
 // verification pass checks the pairs of at most this many links per tick (a
-// whole pass then takes links/100 ticks instead of 10 s; a pair's check is two
-// link lookups and two address dumps), and a counters round reads the namespaces
+// whole pass then takes links/50 ticks, 400 s at 20,000 links, instead of 10 s; a
+// pair's check is two link lookups and two address dumps: at 100 a tick it was
+// 14 % of an idle daemon's time at that size, perf), and a counters round reads the namespaces
 // whose figures moved (or that got a link) plus this many of the idle ones in
 // turn, each read one nfnetlink dump of the table's counters (net/nft_counters.h:
 // about a millisecond; through libnftables it was 7-15 ms), and a conntrack dump
 // only when a link may have a connection open.
-constexpr size_t kVerifyPerTick = 100;
+constexpr size_t kVerifyPerTick = 50;
 constexpr size_t kIdleReadsPerRound = 10;
 // Hot namespaces (figures moving, connections open) read per round at the most,
 // the next ones in the next round: with traffic everywhere a round stays short
-// (reading 100 took 0.6-0.9 s of a reconciler pass at 200 VPCs).
-constexpr size_t kHotReadsPerRound = 20;
+// (through libnftables, reading 100 took 0.6-0.9 s of a reconciler pass at 200
+// VPCs; over nfnetlink 50 take about 50 ms), and the namespaces of 20,000 new
+// links after a restart are read within 40 s.
+constexpr size_t kHotReadsPerRound = 50;
 // Security group counters are read in at most this many namespaces per counters
 // round (one nfnetlink dump each, on the reconciler thread), the next ones in the next
 // round: with many VPCs a namespace's figure is a few rounds old, the tick stays short.

@@ -55,8 +55,9 @@ struct ReconcilerOptions {
   // Every VPC is compared with the host at least this often (someone may have
   // deleted a link behind our back), spread over the period a slice per tick. With
   // 5 minutes, perf put 40% of an idle daemon's 1% of a core at 300 VPCs in these
-  // slices (bench/scale, PERF=1); 15 minutes costs a third of that.
-  std::chrono::seconds driftPeriod{900};
+  // slices (bench/scale, PERF=1); at 1,000 VPCs and 15 minutes they were still 39 %
+  // of its 3 % (two VPCs a tick, each planned in full): 30 minutes halves that.
+  std::chrono::seconds driftPeriod{1800};
   std::chrono::milliseconds retryFirst{200};
   std::chrono::milliseconds retryMax{30000};
   // A pending endpoint that still cannot be built after this many tries is failed.
