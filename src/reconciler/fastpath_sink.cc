@@ -35,6 +35,7 @@ constexpr std::chrono::seconds kVerifyEvery{10};
 // (a veth each; bench/scale at 200 VPCs, load 3-7).
 constexpr std::chrono::milliseconds kDrainBudget{200};
 constexpr size_t kDrainChunk = 32;
+constexpr std::chrono::seconds kDrainStarveMax{1};
 // At scale the per-tick work is bounded, so an idle daemon stays idle (issue 14:
 // under 2 % of a core with 10,000 endpoints, 20,000 links on 2,000 VPC pairs): a
 // verification pass checks the pairs of at most this many links per tick (a
@@ -515,6 +516,11 @@ bool FastPathSink::drain(const std::function<bool()>& newWork) {
   if (pending_.empty()) return false;
   using Clock = std::chrono::steady_clock;
   const auto from = Clock::now();
+  // A write waiting goes first (its endpoint is available through the forwarder
+  // meanwhile), unless links have waited kDrainStarveMax already: under a steady
+  // stream of creates they are still made, a chunk at a time.
+  if (newWork && newWork() && from - lastDrained_ < kDrainStarveMax) return true;
+  lastDrained_ = from;
   NetlinkCache nls;
   size_t endpoints = 0, links = 0;
   while (!pending_.empty() && Clock::now() - from < kDrainBudget) {

@@ -159,6 +159,7 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> sgNs_;  // ns -> (interface, endpoint)
   std::map<std::string, uint64_t> conntrackFull_;  // by namespace: the kernel's drop count last seen
   std::chrono::steady_clock::time_point started_, lastCounters_{}, lastVerify_{};
+  std::chrono::steady_clock::time_point lastDrained_{};  // when drain() last made links
   bool swept_ = false;
   bool idsDirty_ = false;
   uint32_t nextId_ = 1;
