@@ -261,6 +261,19 @@ TEST_F(ReconcilerTest, LeftoverWorkYieldsToAWriteByAnotherButNotToItsOwn) {
   EXPECT_EQ(dp_.backlog, 0);
 }
 
+TEST_F(ReconcilerTest, AtStartTheVpcsOfLoadBalancersComeFirst) {
+  // Forty consumer VPCs sort before the provider's "vpc-p"; four VPCs a pass.
+  for (int i = 0; i < 40; ++i) consumer("vpc-a" + std::to_string(100 + i));
+  opts_.vpcsPerPass = 4;
+  auto& r = make();
+  r.reconcileOnce();
+  ASSERT_FALSE(host_.applied.empty());
+  EXPECT_EQ(std::count(host_.applied.begin(), host_.applied.end(), "vpc-p"), 1);
+  EXPECT_LE(host_.applied.size(), 4u);
+  r.reconcileUntilIdle();
+  EXPECT_EQ(std::set<std::string>(host_.applied.begin(), host_.applied.end()).size(), 41u);
+}
+
 TEST_F(ReconcilerTest, AChangeTouchesOnlyTheKeysItAffects) {
   for (int i = 0; i < 30; ++i) {
     std::string v = "vpc-" + std::to_string(100 + i);
