@@ -1005,6 +1005,10 @@ class Bench:
         lim = machine_limits()
         workers = WORKERS or os.cpu_count()
         log("machine limits: " + ", ".join(f"{k} {v}" for k, v in lim.items()))
+        if read("/proc/sys/kernel/sched_autogroup_enabled").strip() == "1":
+            self.notes.append("kernel.sched_autogroup_enabled is 1: nice has no effect between sessions, so other "
+                              "work on this machine competes with the daemon as equals (docs/scale.md)")
+            log("warning: " + self.notes[-1])
         log("needs (rough): " + ", ".join(f"{k} {v}" for k, v in expected_needs(workers).items()))
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         need_fds = expected_needs(workers)["descriptors (listeners, 2 DNS and 1 netlink per VPC, pipe pools)"]
