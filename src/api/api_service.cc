@@ -167,23 +167,32 @@ void ApiService::countRequest(const RequestNote& note, const HttpResponse& resp,
   recordRequestMetrics(svc, note.action, routed, resp, took);
 }
 
-HttpResponse ApiService::handle(const HttpRequest& req) const {
+HttpResponse ApiService::handle(const HttpRequest& req) const { return *answer(req, false); }
+
+std::optional<HttpResponse> ApiService::answerAtOnce(const HttpRequest& req) const { return answer(req, true); }
+
+std::optional<HttpResponse> ApiService::answer(const HttpRequest& req, bool atOnceOnly) const {
   // The console (its page, session and calls) shares the listener, not the SigV4 path.
-  if (console::isConsoleTarget(req.target)) return console_->handle(req);
+  if (console::isConsoleTarget(req.target)) {
+    if (atOnceOnly) return std::nullopt;
+    return console_->handle(req);
+  }
   RequestNote note;
   const auto started = std::chrono::steady_clock::now();
-  HttpResponse resp = handleRequest(req, note);
-  countRequest(note, resp, std::chrono::steady_clock::now() - started);
+  std::optional<HttpResponse> resp = handleRequest(req, note, atOnceOnly);
+  if (!resp) return std::nullopt;
+  countRequest(note, *resp, std::chrono::steady_clock::now() - started);
   // Requests through an interface endpoint are attributed to it, as AWS does in
   // the aws:SourceVpce and aws:SourceVpc condition keys and in CloudTrail.
   if (!req.sourceVpce.empty())
     LP_LOG_INFO("api: {} {} by {} from {} aws:SourceVpce={} aws:SourceVpc={} -> {}", note.service, note.action,
                 note.account.empty() ? "-" : note.account, req.sourceIp, req.sourceVpce,
-                control::vpcOfEndpoint(ctx_, req.sourceVpce), resp.status);
+                control::vpcOfEndpoint(ctx_, req.sourceVpce), resp->status);
   return resp;
 }
 
-HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note) const {
+std::optional<HttpResponse> ApiService::handleRequest(const HttpRequest& req, RequestNote& note,
+                                                      bool atOnceOnly) const {
   const std::string requestId = ctx_.random.uuid();
   const ServiceInfo& ec2 = kServices[0];
   note.sourceIp = req.sourceIp;
@@ -194,6 +203,7 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
   const std::string* authz = req.header("authorization");
   // SNS's SubscribeURL and SigningCertURL work without SigV4 (only those two).
   if (!authz) {
+    if (atOnceOnly) return std::nullopt;  // the public GETs write to the store
     if (auto r = handleSnsPublicGet(req, ctx_, requestId)) return std::move(*r);
   }
   // One snapshot of the accounts for the whole request: the account found in it
@@ -252,6 +262,7 @@ HttpResponse ApiService::handleRequest(const HttpRequest& req, RequestNote& note
     HttpResponse r = throttledResponse(*svc, *account, claimed, requestId, &note);
     return doc ? documentError(doc->codec, svc->signingName, Status(r.errorCode, "Rate exceeded"), requestId) : r;
   }
+  if (atOnceOnly) return std::nullopt;  // what follows hashes, verifies and runs the call
   const std::string* amzDate = req.header("x-amz-date");
   auto when = amzDate ? parseAmzDate(*amzDate) : std::nullopt;
   if (!when || amzDate->substr(0, 8) != auth.credential.date)

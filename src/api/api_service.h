@@ -128,6 +128,12 @@ class ApiService {
                       ApiOptions options = {});
   ~ApiService();
   HttpResponse handle(const HttpRequest& req) const;
+  // The answer handle() would give when it needs no signature check and nothing that
+  // may block: a malformed or unknown credential, an account already over its limit
+  // (early_refusal.h); nullopt for everything else. The HTTP server calls it on its
+  // I/O threads, so a flooding account's refusals never wait for, or hand off to, the
+  // threads that run the calls.
+  std::optional<HttpResponse> answerAtOnce(const HttpRequest& req) const;
   // One Query/EC2 form body as account, already authenticated by the caller (the
   // console's session): the same routes, handlers and authorization as a signed request.
   // sourceIp: the console's client, for the audit log.
@@ -147,7 +153,9 @@ class ApiService {
     std::string service, action, account;
     std::string accessKeyId, sourceIp, sourceVpce;
   };
-  HttpResponse handleRequest(const HttpRequest& req, RequestNote& note) const;
+  // handle() and answerAtOnce(): atOnceOnly stops (nullopt) before the signature check.
+  std::optional<HttpResponse> answer(const HttpRequest& req, bool atOnceOnly) const;
+  std::optional<HttpResponse> handleRequest(const HttpRequest& req, RequestNote& note, bool atOnceOnly) const;
   void countRequest(const RequestNote& note, const HttpResponse& resp, std::chrono::steady_clock::duration took) const;
   // After authentication (SigV4 or a console session); note: the request log's, if any.
   // region and account: from the snapshot the caller holds for the request.

@@ -107,11 +107,14 @@ Status AuditLog::append(AuditRecord record, bool durable) {
     seq = ++written_;
   }
   if (durable) return syncUpTo(seq);
-  // Refused and failed calls changed nothing: synced at most a second late.
+  // Refused and failed calls changed nothing: synced by the next record written more
+  // than a second after the last sync. Never waits for another caller's fdatasync
+  // (that one, or the next, covers this record): refusals are written from the HTTP
+  // server's I/O threads (ApiService::answerAtOnce), which must not block on a write's sync.
   bool due = false;
   {
-    std::lock_guard lock(syncMu_);
-    due = clock_.steadyNow() - lastSync_ > std::chrono::seconds(1);
+    std::unique_lock lock(syncMu_, std::try_to_lock);
+    due = lock && clock_.steadyNow() - lastSync_ > std::chrono::seconds(1);
   }
   return due ? syncUpTo(seq) : Status();
 }

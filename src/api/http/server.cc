@@ -19,22 +19,54 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// One client connection; Stream is a plain TCP stream or TLS over one.
+// What every connection of one server shares; owned by HttpServer::Impl.
+struct Serving {
+  const HttpHandler& handler;
+  const HttpAtOnceHandler& atOnce;
+  const HttpServerOptions& opts;
+  asio::thread_pool& pool;  // runs handler
+};
+
+// An exception in a handler would end its thread and the daemon with it: one bad
+// request must cost only its own answer.
+template <class Call>
+auto guarded(const HttpRequest& r, Call&& call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    LP_LOG_ERROR("api: {} {} failed: {}", r.method, r.target.substr(0, 200), e.what());
+    HttpResponse out;
+    out.status = 500;
+    out.contentType = "text/plain";
+    out.body = "internal error\n";
+    return out;
+  }
+}
+
+// One client connection; Stream is a plain TCP stream or TLS over one. Lives on one
+// I/O thread's event loop (its socket's executor); only the handler runs elsewhere.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, const HttpHandler& api,
-          const HttpServerOptions& opts)
-      : stream_(std::move(stream)), buffer_(std::move(buffer)), via_(std::move(via)), api_(api), opts_(opts) {}
+  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, const Serving& serving)
+      : stream_(std::move(stream)), buffer_(std::move(buffer)), via_(std::move(via)), s_(serving) {}
 
-  void run() { asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->read(); }); }
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      // The peer once per connection, not per request (getpeername was 2 % of a flood's CPU).
+      beast::error_code ec;
+      auto peer = beast::get_lowest_layer(self->stream_).socket().remote_endpoint(ec);
+      if (!ec) self->peerIp_ = peer.address().to_string();
+      self->read();
+    });
+  }
 
  private:
   void read() {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
-    parser_->body_limit(opts_.maxBodyBytes);
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(opts_.requestTimeoutSeconds));
+    parser_->body_limit(s_.opts.maxBodyBytes);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(s_.opts.requestTimeoutSeconds));
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
   }
@@ -49,31 +81,31 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     r.target = std::string(req.target());
     for (auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(req.body());
-    beast::error_code pec;
-    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(pec);
-    if (!pec) r.peerIp = peer.address().to_string();
+    r.peerIp = peerIp_;
     // Through an endpoint: the client in its VPC; otherwise the TCP peer (the audit log's source address).
     r.sourceIp = via_.sourceIp.empty() ? r.peerIp : via_.sourceIp;
     r.sourceVpce = via_.vpceId;
     r.overTls = !std::is_same_v<Stream, beast::tcp_stream>;
-    HttpResponse out;
-    try {
-      out = api_(r);
-    } catch (const std::exception& e) {
-      // An exception here would end the I/O thread and the daemon with it: one bad
-      // request must cost only its own answer.
-      LP_LOG_ERROR("api: {} {} failed: {}", r.method, r.target.substr(0, 200), e.what());
-      out = HttpResponse{};
-      out.status = 500;
-      out.contentType = "text/plain";
-      out.body = "internal error\n";
+    version_ = req.version();
+    keepAlive_ = req.keep_alive();
+    if (s_.atOnce) {
+      std::optional<HttpResponse> now = guarded(r, [&]() -> std::optional<HttpResponse> { return s_.atOnce(r); });
+      if (now) return respond(std::move(*now));
     }
-    auto res =
-        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), req.version());
+    // To the pool, and the answer back to this connection's loop.
+    asio::post(s_.pool, [self = this->shared_from_this(), r = std::move(r)]() mutable {
+      HttpResponse out = guarded(r, [&] { return self->s_.handler(r); });
+      auto loop = self->stream_.get_executor();
+      asio::post(loop, [self = std::move(self), out = std::move(out)]() mutable { self->respond(std::move(out)); });
+    });
+  }
+
+  void respond(HttpResponse out) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), version_);
     res->set(http::field::server, "linkplane");
     res->set(http::field::content_type, out.contentType);
     for (auto& [name, value] : out.headers) res->insert(name, value);
-    res->keep_alive(req.keep_alive());
+    res->keep_alive(keepAlive_);
     res->body() = std::move(out.body);
     res->prepare_payload();
     write(res);
@@ -89,7 +121,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void write(std::shared_ptr<http::response<http::string_body>> res) {
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(opts_.requestTimeoutSeconds));
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(s_.opts.requestTimeoutSeconds));
     http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) return self->close();
       self->read();
@@ -107,8 +139,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   ProxyHeader via_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const HttpHandler& api_;
-  const HttpServerOptions& opts_;
+  const Serving& s_;
+  std::string peerIp_;
+  unsigned version_ = 11;
+  bool keepAlive_ = true;
 };
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -118,15 +152,17 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 // connection), then the TLS handshake, then a Session.
 class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
  public:
-  TlsHandshake(tcp::socket socket, asio::ssl::context& tls, const HttpHandler& api, const HttpServerOptions& opts)
-      : tcp_(std::move(socket)), tls_(tls), api_(api), opts_(opts) {}
+  TlsHandshake(tcp::socket socket, asio::ssl::context& tls, const Serving& serving)
+      : tcp_(std::move(socket)), tls_(tls), s_(serving) {}
 
   void run() {
-    beast::error_code ec;
-    auto peer = tcp_.socket().remote_endpoint(ec);
-    loopbackPeer_ = !ec && peer.address().is_loopback();
-    tcp_.expires_after(std::chrono::seconds(opts_.requestTimeoutSeconds));
-    readPrefix();
+    asio::dispatch(tcp_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      auto peer = self->tcp_.socket().remote_endpoint(ec);
+      self->loopbackPeer_ = !ec && peer.address().is_loopback();
+      self->tcp_.expires_after(std::chrono::seconds(self->s_.opts.requestTimeoutSeconds));
+      self->readPrefix();
+    });
   }
 
  private:
@@ -162,15 +198,14 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
                                self->buffer_.consume(used);
                                std::make_shared<Session<TlsStream>>(std::move(*self->stream_),
                                                                     std::move(self->buffer_), std::move(self->via_),
-                                                                    self->api_, self->opts_)
+                                                                    self->s_)
                                    ->run();
                              });
   }
 
   beast::tcp_stream tcp_;
   asio::ssl::context& tls_;
-  const HttpHandler& api_;
-  const HttpServerOptions& opts_;
+  const Serving& s_;
   beast::flat_buffer buffer_;
   ProxyHeader via_;
   bool loopbackPeer_ = false;
@@ -180,18 +215,35 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(const HttpHandler& api, HttpServerOptions o) : api(api), opts(std::move(o)), acceptor(ioc) {}
+  // One event loop and its thread; the connections accepted onto it stay on it.
+  struct Loop {
+    asio::io_context ioc{1};  // run by one thread only
+    asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
+    std::thread thread;
+  };
+
+  Impl(const HttpHandler& handler, const HttpAtOnceHandler& atOnce, HttpServerOptions o)
+      : opts(std::move(o)),
+        threads(std::max(1, opts.threads)),
+        // One loop per core is enough to read and write; more only adds switches.
+        loopCount(std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, threads)),
+        pool(std::make_unique<asio::thread_pool>(static_cast<size_t>(threads))),
+        serving{handler, atOnce, opts, *pool} {
+    for (int i = 0; i < loopCount; ++i) loops.push_back(std::make_unique<Loop>());
+  }
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    // Round robin over the loops: a connection's requests then never change thread.
+    Loop& target = *loops[nextLoop++ % loops.size()];
+    acceptor->async_accept(target.ioc, [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
         if (tls)
-          std::make_shared<TlsHandshake>(std::move(socket), *tls, api, opts)->run();
+          std::make_shared<TlsHandshake>(std::move(socket), *tls, serving)->run();
         else
           std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), beast::flat_buffer(),
-                                                       ProxyHeader{}, api, opts)
+                                                       ProxyHeader{}, serving)
               ->run();
       } else if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
                  ec == asio::error::no_memory) {
@@ -202,8 +254,8 @@ struct HttpServer::Impl {
           lastAcceptWarning = now;
           LP_LOG_WARN("api: cannot accept a connection: {} (retrying every 50 ms)", ec.message());
         }
-        acceptRetry.expires_after(std::chrono::milliseconds(50));
-        acceptRetry.async_wait([this](beast::error_code wec) {
+        acceptRetry->expires_after(std::chrono::milliseconds(50));
+        acceptRetry->async_wait([this](beast::error_code wec) {
           if (!wec) accept();
         });
         return;
@@ -212,25 +264,35 @@ struct HttpServer::Impl {
     });
   }
 
-  const HttpHandler& api;
   HttpServerOptions opts;
-  asio::io_context ioc;
-  asio::steady_timer acceptRetry{ioc};
+  int threads;
+  int loopCount;
+  // Declared before the pool: the pool's queued work holds connections of these
+  // loops, so it goes first.
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::unique_ptr<asio::thread_pool> pool;
+  Serving serving;
+  size_t nextLoop = 0;  // the acceptor's loop only
+  std::optional<asio::steady_timer> acceptRetry;
   std::chrono::steady_clock::time_point lastAcceptWarning{};
-  tcp::acceptor acceptor;
+  std::optional<tcp::acceptor> acceptor;
   std::unique_ptr<asio::ssl::context> tls;  // set: HTTPS
-  std::vector<std::thread> threads;
+  bool running = false;
 };
 
-HttpServer::HttpServer(HttpHandler handler, HttpServerOptions options)
-    : handler_(std::move(handler)), impl_(std::make_unique<Impl>(handler_, std::move(options))) {}
+HttpServer::HttpServer(HttpHandler handler, HttpServerOptions options, HttpAtOnceHandler atOnce)
+    : handler_(std::move(handler)),
+      atOnce_(std::move(atOnce)),
+      impl_(std::make_unique<Impl>(handler_, atOnce_, std::move(options))) {}
 
 HttpServer::HttpServer(const ApiService& api, HttpServerOptions options)
-    : HttpServer([&api](const HttpRequest& r) { return api.handle(r); }, std::move(options)) {}
+    : HttpServer([&api](const HttpRequest& r) { return api.handle(r); }, std::move(options),
+                 [&api](const HttpRequest& r) { return api.answerAtOnce(r); }) {}
 
 HttpServer::~HttpServer() { stop(); }
 
 Result<uint16_t> HttpServer::start() {
+  if (impl_->loops.empty() || impl_->running) return Status("InternalError", "the HTTP server starts once");
   beast::error_code ec;
   if (!impl_->opts.tlsCertificatePem.empty()) {
     auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -245,7 +307,10 @@ Result<uint16_t> HttpServer::start() {
   auto addr = asio::ip::make_address(impl_->opts.address, ec);
   if (ec) return Status("InvalidParameterValue", "bad listen address " + impl_->opts.address);
   tcp::endpoint ep(addr, impl_->opts.port);
-  auto& a = impl_->acceptor;
+  // The acceptor lives on the first loop; the sockets it accepts go round the loops.
+  auto& first = impl_->loops.front()->ioc;
+  auto& a = impl_->acceptor.emplace(first);
+  impl_->acceptRetry.emplace(first);
   a.open(ep.protocol(), ec);
   if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) a.bind(ep, ec);
@@ -255,19 +320,30 @@ Result<uint16_t> HttpServer::start() {
                   "listen on " + impl_->opts.address + ":" + std::to_string(impl_->opts.port) + ": " + ec.message());
   uint16_t port = a.local_endpoint().port();
   impl_->accept();
-  for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& loop : impl_->loops) loop->thread = std::thread([l = loop.get()] { l->ioc.run(); });
+  impl_->running = true;
   return port;
 }
 
 void HttpServer::stop() {
-  if (!impl_ || impl_->threads.empty()) return;
-  asio::post(impl_->ioc, [this] {
+  if (!impl_ || !impl_->running) return;
+  impl_->running = false;
+  asio::post(impl_->loops.front()->ioc, [this] {
     beast::error_code ec;
-    impl_->acceptor.close(ec);
+    impl_->acceptor->close(ec);
   });
-  impl_->ioc.stop();
-  for (auto& t : impl_->threads) t.join();
-  impl_->threads.clear();
+  // The loops first: no new request reaches the pool. A handler running finishes; its
+  // answer, posted to a stopped loop, is dropped with the connection.
+  for (auto& loop : impl_->loops) loop->ioc.stop();
+  for (auto& loop : impl_->loops) loop->thread.join();
+  impl_->pool->stop();
+  impl_->pool->join();
+  // Every connection is closed now, in this order: the requests queued for the pool
+  // hold connections of the loops, the acceptor and every connection belong to a loop.
+  impl_->pool.reset();
+  impl_->acceptor.reset();
+  impl_->acceptRetry.reset();
+  impl_->loops.clear();
 }
 
 }  // namespace lp::api

@@ -2,13 +2,22 @@
 // Prometheus listener uses it too). Keep-alive, bounded header
 // and body sizes, a deadline per request so slow or stalled clients are dropped.
 //
-// Owned by the daemon. start() spawns `threads` I/O threads that run handlers;
-// stop() closes the acceptor and every connection and joins the threads.
+// Threads: a few I/O threads (one per core, at most `threads`), each with its own
+// event loop and its share of the connections, read, parse and write; the handler
+// runs on a pool of `threads` threads, so one that blocks (a write waiting for its
+// fsync) holds up only its own connection. An answer the at-once handler gives
+// (the API's refusal of an account over its limit) is written by the I/O thread
+// itself: no hand-off to another thread. Before, one io_context run by every thread
+// bounced each request between them (docs/throttling-and-audit.md, "Measured").
+//
+// Owned by the daemon. stop() closes the acceptor and every connection, lets the
+// handlers running finish and joins the threads.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/api_service.h"
@@ -28,12 +37,16 @@ struct HttpServerOptions {
   std::string tlsPrivateKeyPem;
 };
 
-// Runs on the server's I/O threads, several at once.
+// Runs on the server's handler pool, several at once; may block.
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Runs first, on an I/O thread: an answer it can give without blocking (no store,
+// no fsync, no lock held for long), or nullopt to pass the request to HttpHandler.
+using HttpAtOnceHandler = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
 class HttpServer {
  public:
-  HttpServer(HttpHandler handler, HttpServerOptions options);
+  HttpServer(HttpHandler handler, HttpServerOptions options, HttpAtOnceHandler atOnce = {});
+  // ApiService::handle, with ApiService::answerAtOnce on the I/O threads.
   HttpServer(const ApiService& api, HttpServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -44,7 +57,8 @@ class HttpServer {
 
  private:
   struct Impl;
-  HttpHandler handler_;  // before impl_, which refers to it
+  HttpHandler handler_;  // before impl_, which refers to them
+  HttpAtOnceHandler atOnce_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -411,6 +411,32 @@ TEST(CurlHttpPosterTest, AddressCheckRefusesBeforeAnyConnection) {
   ::close(fd);
 }
 
+// Issue 19: redirects are not followed. A subscriber answering 302 with a Location
+// elsewhere (the metadata service, the daemon's own API) gets no request sent there;
+// the delivery is not a success (3xx), so it stays owed and is retried.
+TEST(CurlHttpPosterTest, ARedirectIsNotFollowed) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::listen(fd, 4);
+  std::string elsewhere = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/latest/meta-data/";
+  CurlHttpPoster poster(std::chrono::seconds(2), std::chrono::seconds(5));
+  for (const char* code : {"301 Moved Permanently", "302 Found", "307 Temporary Redirect", "308 Permanent Redirect"}) {
+    OneShotServer redirecting(std::string(code) + "\r\nLocation: " + elsewhere);
+    auto r = poster.post(redirecting.url(), {}, "x");
+    EXPECT_EQ(r.status, std::stoi(code)) << code;
+    EXPECT_FALSE(r.ok()) << code;
+    EXPECT_TRUE(startsWith(redirecting.request(), "POST /hook HTTP/1.1\r\n"));
+  }
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 200), 0);  // nothing ever connected to the Location
+  ::close(fd);
+}
+
 class FixedResolver : public Resolver {
  public:
   Result<std::vector<model::IpAddress>> resolve(const std::string& host) const override {
