@@ -1,11 +1,12 @@
 """linkplane's own AWS services through interface endpoints, with no configuration
-change: inside a consumer workload, with endpoints to ec2 and sts and private DNS
-on, the unmodified AWS CLI and boto3 (no --endpoint-url, no AWS_CA_BUNDLE) reach
-linkplane by the AWS default names over HTTPS, trusting the daemon's local CA
-through the workload's system trust store; the request log attributes each call
-to its endpoint (aws:SourceVpce, aws:SourceVpc). With private DNS off or the
-endpoint deleted, the same commands fail, as they would on AWS without internet
-access. Needs root."""
+change: inside a consumer workload, with endpoints to ec2, sts,
+elasticloadbalancing, sns and monitoring (none with a backend in the config) and
+private DNS on, the unmodified AWS CLI, boto3 and the AWS SDK for JavaScript v3 (no
+--endpoint-url, no AWS_CA_BUNDLE, no NODE_EXTRA_CA_CERTS) reach linkplane by the AWS
+default names over HTTPS, trusting the daemon's local CA through the workload's
+system trust store; the request log attributes each call to its endpoint
+(aws:SourceVpce, aws:SourceVpc). With private DNS off or the endpoint deleted, the
+same commands fail, as they would on AWS without internet access. Needs root."""
 import os
 import stat
 import subprocess
@@ -14,6 +15,8 @@ import pytest
 
 from lp import ACCOUNTS, LINKPLANE, Daemon, serving, write_config
 from test_dataplane import wait_for
+
+JS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "sdk", "js"))
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -24,7 +27,7 @@ def daemon():
     yield from serving(Daemon(state_dir=state_dir, config=path).start())
 
 
-def inside(eni, *cmd, account="consumer", timeout=60):
+def inside(eni, *cmd, account="consumer", timeout=60, cwd=None):
     """Runs CMD in the workload with only the account's keys and region: no
     endpoint URL, no CA bundle variable, no config files."""
     _, key, secret = ACCOUNTS[account]
@@ -33,11 +36,15 @@ def inside(eni, *cmd, account="consumer", timeout=60):
            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_MAX_ATTEMPTS": "1",
            "AWS_EC2_METADATA_DISABLED": "true"}
     return subprocess.run([LINKPLANE, "exec", "--eni", eni, "--", *cmd], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+                          timeout=timeout, env=env, cwd=cwd)
 
 
 BOTO3 = ("import boto3\n"
          "print(','.join(sorted(v['VpcId'] for v in boto3.client('ec2').describe_vpcs()['Vpcs'])))\n")
+# The JavaScript SDK v3 with no endpoint and no CA option: Node reads only its own
+# roots unless NODE_EXTRA_CA_CERTS names a file, which `linkplane exec` sets.
+JS_STS = ("import {STSClient, GetCallerIdentityCommand} from '@aws-sdk/client-sts';"
+          "console.log((await new STSClient({region: 'us-east-1'}).send(new GetCallerIdentityCommand({}))).Account);")
 
 
 def test_cli_and_boto3_reach_linkplane_through_endpoints_by_aws_names(daemon):
@@ -54,7 +61,7 @@ def test_cli_and_boto3_reach_linkplane_through_endpoints_by_aws_names(daemon):
               "use1-az1")["Subnet"]["SubnetId"]
     workload = aws("ec2", "create-network-interface", "--subnet-id", sub)["NetworkInterface"]["NetworkInterfaceId"]
     endpoints = {}
-    for svc in ("ec2", "sts"):
+    for svc in ("ec2", "sts", "elasticloadbalancing", "sns", "monitoring"):
         e = aws("ec2", "create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", vpc,
                 "--service-name", f"com.amazonaws.us-east-1.{svc}", "--subnet-ids", sub,
                 "--private-dns-enabled")["VpcEndpoint"]
@@ -73,6 +80,18 @@ def test_cli_and_boto3_reach_linkplane_through_endpoints_by_aws_names(daemon):
     r = inside(workload, "/usr/bin/python3", "-c", BOTO3)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == vpc
+    # The other services linkplane serves, through their endpoints, with no backend configured.
+    for svc, cmd in (("elasticloadbalancing", ("elbv2", "describe-load-balancers")), ("sns", ("sns", "list-topics")),
+                     ("monitoring", ("cloudwatch", "list-metrics", "--namespace", "AWS/PrivateLinkEndpoints"))):
+        r = inside(workload, "/usr/bin/aws", *cmd)
+        assert r.returncode == 0, (svc, r.stderr)
+        assert wait_for(lambda: f"aws:SourceVpce={endpoints[svc]} aws:SourceVpc={vpc}" in daemon.log(), 3), svc
+    # The JavaScript SDK (when installed: scripts/install-deps.sh does it for CI).
+    js = os.path.isdir(os.path.join(JS, "node_modules", "@aws-sdk", "client-sts"))
+    if js:
+        r = inside(workload, "node", "--input-type=module", "-e", JS_STS, cwd=JS)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == ACCOUNTS["consumer"][0]
     # Attributed to the endpoint and its VPC in the request log.
     assert wait_for(lambda: f"aws:SourceVpce={endpoints['ec2']} aws:SourceVpc={vpc}" in daemon.log(), 3)
     assert f"sts GetCallerIdentity by {ACCOUNTS['consumer'][0]}" in daemon.log()
@@ -82,8 +101,13 @@ def test_cli_and_boto3_reach_linkplane_through_endpoints_by_aws_names(daemon):
     aws("ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", endpoints["ec2"], "--no-private-dns-enabled")
     assert wait_for(lambda: inside(workload, "/usr/bin/aws", "ec2", "describe-vpcs", timeout=60).returncode != 0,
                     20, 0.5)
+    r = inside(workload, "/usr/bin/python3", "-c", BOTO3)
+    assert r.returncode != 0 and "Could not connect to the endpoint URL" in r.stderr, r.stderr
     # Deleted: sts fails too.
     aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", endpoints["sts"])
     daemon.wait_endpoint_state(endpoints["sts"], "deleted", timeout=10)
     r = inside(workload, "/usr/bin/aws", "sts", "get-caller-identity")
     assert r.returncode != 0
+    if js:
+        r = inside(workload, "node", "--input-type=module", "-e", JS_STS, cwd=JS)
+        assert r.returncode != 0 and ACCOUNTS["consumer"][0] not in r.stdout
