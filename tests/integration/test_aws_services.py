@@ -47,7 +47,8 @@ OTHERS = ("import boto3\n"
           "sns.create_topic(Name='through-an-endpoint')\n"
           "print(','.join(t['TopicArn'] for t in sns.list_topics()['Topics']))\n"
           "ms = boto3.client('cloudwatch').list_metrics(Namespace='AWS/PrivateLinkEndpoints')['Metrics']\n"
-          "print(','.join(sorted({d['Value'] for m in ms for d in m['Dimensions'] if d['Name'] == 'VPC Endpoint Id'})))\n")
+          "ids = {d['Value'] for m in ms for d in m['Dimensions'] if d['Name'] == 'VPC Endpoint Id'}\n"
+          "print(','.join(sorted(ids)))\n")
 # The JavaScript SDK v3 with no endpoint and no CA option: Node reads only its own
 # roots unless NODE_EXTRA_CA_CERTS names a file, which `linkplane exec` sets.
 JS_STS = ("import {STSClient, GetCallerIdentityCommand} from '@aws-sdk/client-sts';"
