@@ -4,7 +4,7 @@ elasticloadbalancing, sns and monitoring (none with a backend in the config) and
 private DNS on, the unmodified AWS CLI, boto3 and the AWS SDK for JavaScript v3 (no
 --endpoint-url, no AWS_CA_BUNDLE, no NODE_EXTRA_CA_CERTS) reach linkplane by the AWS
 default names over HTTPS, trusting the daemon's local CA through the workload's
-system trust store; the request log attributes each call to its endpoint
+system trust store (an instance's UserData too); the request log attributes each call to its endpoint
 (aws:SourceVpce, aws:SourceVpc). With private DNS off or the endpoint deleted, the
 same commands fail, as they would on AWS without internet access. Needs root."""
 import os
@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from lp import ACCOUNTS, LINKPLANE, Daemon, serving, write_config
+from lp import ACCOUNTS, LINKPLANE, Daemon, serving, terminate_all_instances, write_config
 from test_dataplane import wait_for
 
 JS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "sdk", "js"))
@@ -111,6 +111,21 @@ def test_cli_and_boto3_reach_linkplane_through_endpoints_by_aws_names(daemon):
         r = inside(workload, "node", "--input-type=module", "-e", JS_STS, cwd=JS)
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() == ACCOUNTS["consumer"][0]
+    # An instance's UserData sees the same trust store: the CLI with only the keys.
+    _, key, secret = ACCOUNTS["consumer"]
+    script = (f"#!/bin/sh\nexport AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION=us-east-1"
+              " AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1\n"
+              "echo caller=$(/usr/bin/aws sts get-caller-identity --query Account --output text 2>&1)\n")
+    ec2 = daemon.client("ec2", "consumer")
+    image = ec2.describe_images(Owners=["136693071363"], Filters=[{"Name": "name", "Values": ["debian-12-amd64-*"]}])
+    iid = ec2.run_instances(ImageId=image["Images"][0]["ImageId"], SubnetId=sub, MinCount=1, MaxCount=1,
+                            UserData=script)["Instances"][0]["InstanceId"]
+    try:
+        console = lambda: ec2.get_console_output(InstanceId=iid).get("Output", "")  # noqa: E731
+        assert wait_for(lambda: "caller=" in console(), 60, 0.5), console()
+        assert f"caller={ACCOUNTS['consumer'][0]}" in console(), console()
+    finally:
+        terminate_all_instances(daemon, ("consumer",))
     # Attributed to the endpoint and its VPC in the request log.
     assert wait_for(lambda: f"aws:SourceVpce={endpoints['ec2']} aws:SourceVpc={vpc}" in daemon.log(), 3)
     assert f"sts GetCallerIdentity by {ACCOUNTS['consumer'][0]}" in daemon.log()
