@@ -105,12 +105,12 @@ def test_cli_and_boto3_reach_linkplane_through_endpoints_by_aws_names(daemon):
     assert set(filter(None, listed[0].split(","))) <= set(endpoints.values()), r.stdout
     for svc in ("elasticloadbalancing", "sns", "monitoring"):
         assert wait_for(lambda: f"aws:SourceVpce={endpoints[svc]} aws:SourceVpc={vpc}" in daemon.log(), 3), svc
-    # The JavaScript SDK (when installed: scripts/install-deps.sh does it for CI).
-    js = os.path.isdir(os.path.join(JS, "node_modules", "@aws-sdk", "client-sts"))
-    if js:
-        r = inside(workload, "node", "--input-type=module", "-e", JS_STS, cwd=JS)
-        assert r.returncode == 0, r.stderr
-        assert r.stdout.strip() == ACCOUNTS["consumer"][0]
+    # The JavaScript SDK.
+    if not os.path.isdir(os.path.join(JS, "node_modules", "@aws-sdk", "client-sts")):
+        pytest.fail("the JavaScript SDK is not installed: run scripts/install-deps.sh (npm ci in tests/sdk/js)")
+    r = inside(workload, "node", "--input-type=module", "-e", JS_STS, cwd=JS)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == ACCOUNTS["consumer"][0]
     # An instance's UserData sees the same trust store: the CLI with only the keys.
     _, key, secret = ACCOUNTS["consumer"]
     script = (f"#!/bin/sh\nexport AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret} AWS_DEFAULT_REGION=us-east-1"
@@ -142,6 +142,5 @@ def test_cli_and_boto3_reach_linkplane_through_endpoints_by_aws_names(daemon):
     daemon.wait_endpoint_state(endpoints["sts"], "deleted", timeout=10)
     r = inside(workload, "/usr/bin/aws", "sts", "get-caller-identity")
     assert r.returncode != 0
-    if js:
-        r = inside(workload, "node", "--input-type=module", "-e", JS_STS, cwd=JS)
-        assert r.returncode != 0 and ACCOUNTS["consumer"][0] not in r.stdout
+    r = inside(workload, "node", "--input-type=module", "-e", JS_STS, cwd=JS)
+    assert r.returncode != 0 and ACCOUNTS["consumer"][0] not in r.stdout
