@@ -1,5 +1,7 @@
 #include "daemon/metrics_sampler.h"
 
+#include <sys/prctl.h>
+
 #include <thread>
 #include <vector>
 
@@ -16,7 +18,9 @@ MetricsSampler::~MetricsSampler() { stop(); }
 
 void MetricsSampler::start() {
   loop_ = std::make_unique<BackgroundLoop>(BackgroundLoop::Hooks{
-      [this] {
+      [this, named = false]() mutable {
+        // Named so top, perf and bench/dataplane/metrics_cost.py can tell its CPU from the forwarding loops'.
+        if (!named) named = prctl(PR_SET_NAME, "linkplane-stats") == 0;
         sampleOnce();
         return every_;
       },

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "net/netns.h"
@@ -17,6 +18,11 @@ std::string namespaceFilesRoot(const std::string& etcNetns) {
   if (etcNetns == "/etc/netns") return "/run/linkplane/netns";
   return etcNetns + ".linkplane";
 }
+
+namespace {
+// Debian's trust store file, which OpenSSL, curl, Go and the Debian AWS CLI and boto3 read.
+constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+}  // namespace
 
 Result<int> execInNamespace(const std::string& ns, const std::vector<std::string>& argv, const std::string& etcNetns) {
   if (argv.empty()) return Status("InvalidParameterValue", "no command to run");
@@ -36,9 +42,10 @@ Result<int> execInNamespace(const std::string& ns, const std::vector<std::string
   // linkplane's own services by their AWS names without AWS_CA_BUNDLE).
   const std::pair<std::string, const char*> binds[] = {
       {etcNetns + "/" + ns + "/resolv.conf", "/etc/resolv.conf"},
-      {namespaceFilesDir(ns, etcNetns) + "/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt"},
+      {namespaceFilesDir(ns, etcNetns) + "/ca-certificates.crt", kSystemCaBundle},
   };
   bool unshared = false;
+  bool caBound = false;
   for (const auto& [from, onto] : binds) {
     struct stat st {};
     if (stat(from.c_str(), &st) != 0 || stat(onto, &st) != 0) continue;
@@ -51,7 +58,13 @@ Result<int> execInNamespace(const std::string& ns, const std::vector<std::string
       fprintf(stderr, "linkplane exec: bind %s: %s\n", from.c_str(), std::strerror(errno));
       return 127;
     }
+    caBound = caBound || std::strcmp(onto, kSystemCaBundle) == 0;
   }
+  // Node.js trusts only the roots built into it, not the system's file: the AWS SDK
+  // for JavaScript v3 (Node 20) in a workload failed "unable to verify the first
+  // certificate" against linkplane's own services until pointed at the bundle. A
+  // value the caller set is kept (then their file must hold the local CA).
+  if (caBound) setenv("NODE_EXTRA_CA_CERTS", kSystemCaBundle, /*overwrite=*/0);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
