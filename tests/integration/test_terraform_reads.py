@@ -1,0 +1,207 @@
+"""Reads terraform-provider-aws makes that the SDK flows' own calls did not reach, end
+to end with the real AWS CLI v2 and boto3 (issue 15, item 4):
+
+- aws_security_group_rule's Read and aws_vpc_security_group_{ingress,egress}_rule's
+  Create/Read/Delete: DescribeSecurityGroupRules by group-id filter, by rule id, by
+  tag, paginated; revoke by rule id; the errors Terraform tells apart (NotFound ends
+  the resource, anything else fails the plan);
+- aws_lb_listener's Read (provider 5.7x on): DescribeListenerAttributes, and
+  ModifyListenerAttributes when tcp_idle_timeout_seconds is set. Debian's botocore
+  and AWS CLI predate these two calls, so this file signs them with botocore's SigV4
+  signer itself (test_sdk_js.py makes them through the JS SDK);
+- aws_lb's destroy: DescribeNetworkInterfaces filtered on
+  attachment.instance-owner-id and description (an unknown filter would fail it).
+
+One daemon for the file, without the data plane (these are API answers)."""
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from lp import ALL_ACCOUNTS, REGION, Daemon, terminate_all_instances, write_config
+
+AMI_OWNER = "136693071363"  # Debian's account
+
+
+@pytest.fixture(scope="module")
+def d():
+    state_dir, config = write_config()
+    daemon = Daemon(state_dir=state_dir, config=config).start()
+    try:
+        yield daemon
+    finally:
+        try:
+            terminate_all_instances(daemon)
+        finally:
+            rc = daemon.stop()
+            shutil.rmtree(daemon.state_dir, ignore_errors=True)
+        assert rc == 0
+
+
+@pytest.fixture(scope="module")
+def net(d):
+    ec2 = d.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    return {"vpc": vpc, "subnet": subnet}
+
+
+def code(call, **kw):
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    return e.value.response["Error"]["Code"]
+
+
+def test_security_group_rules_as_terraform_reads_and_deletes_them(d, net):
+    ec2 = d.client("ec2")
+    sg = ec2.create_security_group(GroupName="tf-web", Description="web", VpcId=net["vpc"])["GroupId"]
+    peer = ec2.create_security_group(GroupName="tf-peer", Description="peer", VpcId=net["vpc"])["GroupId"]
+    # aws_vpc_security_group_ingress_rule's Create: one rule, tagged, its id from the answer.
+    made = d.aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--ip-permissions",
+                 "IpProtocol=tcp,FromPort=8080,ToPort=8080,IpRanges=[{CidrIp=10.0.0.0/16,Description=nlb}]",
+                 "--tag-specifications", "ResourceType=security-group-rule,Tags=[{Key=Name,Value=tf-8080}]")
+    rid = made["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    from_peer = ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": peer}]}])
+    peer_rid = from_peer["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+
+    # aws_security_group_rule's Read: the group's rules, matched on protocol, ports, source.
+    rules = d.aws("ec2", "describe-security-group-rules", "--filters", f"Name=group-id,Values={sg}")["SecurityGroupRules"]
+    by_id = {r["SecurityGroupRuleId"]: r for r in rules}
+    assert set(by_id) >= {rid, peer_rid} and len(rules) == 3, rules  # + the default egress rule
+    assert by_id[rid] == {
+        "SecurityGroupRuleId": rid, "GroupId": sg, "GroupOwnerId": "111111111111", "IsEgress": False,
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "CidrIpv4": "10.0.0.0/16", "Description": "nlb",
+        "Tags": [{"Key": "Name", "Value": "tf-8080"}]}  # Debian's models predate SecurityGroupRuleArn
+    assert by_id[peer_rid]["ReferencedGroupInfo"] == {"GroupId": peer, "UserId": "111111111111"}
+    assert "CidrIpv4" not in by_id[peer_rid]
+    egress = [r for r in rules if r["IsEgress"]]
+    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"], r["CidrIpv4"]) for r in egress] == [("-1", -1, -1, "0.0.0.0/0")]
+
+    # aws_vpc_security_group_ingress_rule's Read: by id; and by tag.
+    assert ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"] == [by_id[rid]]
+    tagged = ec2.describe_security_group_rules(Filters=[{"Name": "tag:Name", "Values": ["tf-8080"]}])
+    assert [r["SecurityGroupRuleId"] for r in tagged["SecurityGroupRules"]] == [rid]
+    both = ec2.describe_security_group_rules(
+        Filters=[{"Name": "security-group-rule-id", "Values": [rid, peer_rid]}])["SecurityGroupRules"]
+    assert sorted(r["SecurityGroupRuleId"] for r in both) == sorted([rid, peer_rid])
+
+    # Pages of 5 over every rule of the account, each rule once.
+    for port in range(9000, 9004):
+        ec2.authorize_security_group_ingress(GroupId=peer, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    pages = [p["SecurityGroupRules"] for p in
+             ec2.get_paginator("describe_security_group_rules").paginate(PaginationConfig={"PageSize": 5})]
+    ids = [r["SecurityGroupRuleId"] for page in pages for r in page]
+    # 3 rules of tf-web, 5 of tf-peer, 2 of the VPC's default group.
+    assert [len(p) for p in pages] == [5, 5] and len(set(ids)) == 10, pages
+
+    # What Terraform tells apart: NotFound ends the resource; the rest fail the plan.
+    assert code(ec2.describe_security_group_rules, SecurityGroupRuleIds=["sgr-0123456789abcdef0"]) == \
+        "InvalidSecurityGroupRuleId.NotFound"
+    assert code(ec2.describe_security_group_rules, SecurityGroupRuleIds=["sg-0123"]) == \
+        "InvalidSecurityGroupRuleId.Malformed"
+    assert code(ec2.describe_security_group_rules, Filters=[{"Name": "vpc-id", "Values": [net["vpc"]]}]) == \
+        "InvalidParameterValue"
+    consumer = d.client("ec2", "consumer")
+    assert code(consumer.describe_security_group_rules, SecurityGroupRuleIds=[rid]) == \
+        "InvalidSecurityGroupRuleId.NotFound"
+    assert consumer.describe_security_group_rules()["SecurityGroupRules"] == []
+
+    # aws_vpc_security_group_ingress_rule's Delete: revoke by id, then the id is gone.
+    ec2.revoke_security_group_ingress(GroupId=sg, SecurityGroupRuleIds=[rid])
+    assert code(ec2.describe_security_group_rules, SecurityGroupRuleIds=[rid]) == "InvalidSecurityGroupRuleId.NotFound"
+    left = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg]}])["SecurityGroupRules"]
+    assert sorted(r["SecurityGroupRuleId"] for r in left) == sorted([peer_rid, egress[0]["SecurityGroupRuleId"]])
+
+
+def elb_call(d, action, params, account="provider"):
+    """An ELBv2 Query call signed with botocore's SigV4 signer; (status, parsed XML)."""
+    _, key, secret = ALL_ACCOUNTS[account]
+    body = urllib.parse.urlencode({"Action": action, "Version": "2015-12-01", **params})
+    req = AWSRequest(method="POST", url=d.url + "/", data=body,
+                     headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(key, secret), "elasticloadbalancing", REGION).add_auth(req)
+    prepared = req.prepare()
+    http = urllib.request.Request(prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST")
+    try:
+        with urllib.request.urlopen(http, timeout=30) as resp:
+            return resp.status, ET.fromstring(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, ET.fromstring(e.read())
+
+
+def attributes(doc):
+    ns = {"e": "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"}
+    return [(m.find("e:Key", ns).text, m.find("e:Value", ns).text)
+            for m in doc.findall(".//e:Attributes/e:member", ns)]
+
+
+def error_code(doc):
+    return doc.find(".//{*}Error/{*}Code").text
+
+
+def test_listener_attributes_as_terraform_reads_them(d, net):
+    elb = d.client("elbv2")
+    lb = elb.create_load_balancer(Name="tf-nlb", Type="network", Scheme="internal",
+                                  Subnets=[net["subnet"]])["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="tf-tg", Protocol="TCP", Port=8080, VpcId=net["vpc"],
+                                 TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="TCP", Port=443, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
+
+    status, doc = elb_call(d, "DescribeListenerAttributes", {"ListenerArn": listener})
+    assert status == 200 and attributes(doc) == [("tcp.idle_timeout.seconds", "350")]
+    # Writing back the value read (a tcp_idle_timeout_seconds = 350 in the config) is fine.
+    status, doc = elb_call(d, "ModifyListenerAttributes", {
+        "ListenerArn": listener, "Attributes.member.1.Key": "tcp.idle_timeout.seconds",
+        "Attributes.member.1.Value": "350"})
+    assert status == 200 and attributes(doc) == [("tcp.idle_timeout.seconds", "350")]
+
+    def refused(params, account="provider"):
+        status, doc = elb_call(d, "ModifyListenerAttributes", {"ListenerArn": listener, **params}, account)
+        assert status == 400
+        return error_code(doc)
+
+    def one(key, value):
+        return {"Attributes.member.1.Key": key, "Attributes.member.1.Value": value}
+
+    # Another idle timeout is not a setting of one listener here: said, nothing changes.
+    assert refused(one("tcp.idle_timeout.seconds", "600")) == "InvalidConfigurationRequest"
+    assert refused(one("tcp.idle_timeout.seconds", "59")) == "ValidationError"
+    assert refused(one("tcp.idle_timeout.seconds", "ten")) == "ValidationError"
+    assert refused(one("routing.http.response.server.enabled", "true")) == "ValidationError"
+    assert refused({}) == "ValidationError"
+    assert refused(one("tcp.idle_timeout.seconds", "350"), account="consumer") == "ListenerNotFound"
+    status, doc = elb_call(d, "DescribeListenerAttributes", {"ListenerArn": listener})
+    assert attributes(doc) == [("tcp.idle_timeout.seconds", "350")]
+    status, doc = elb_call(d, "DescribeListenerAttributes", {"ListenerArn": listener}, "consumer")
+    assert status == 400 and error_code(doc) == "ListenerNotFound"
+    status, doc = elb_call(d, "DescribeListenerAttributes", {"ListenerArn": "arn:aws:ec2:nope"})
+    assert status == 400 and error_code(doc) == "ValidationError"
+
+
+def test_network_interface_filters_of_an_lb_destroy(d, net):
+    ec2 = d.client("ec2")
+    image = [i for i in ec2.describe_images(Owners=[AMI_OWNER])["Images"] if i["Architecture"] == "x86_64"][0]
+    iid = ec2.run_instances(ImageId=image["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                            SubnetId=net["subnet"])["Instances"][0]["InstanceId"]
+
+    def enis(*filters):
+        return d.aws("ec2", "describe-network-interfaces", "--filters", *filters)["NetworkInterfaces"]
+
+    # waitForNLBNetworkInterfacesToDetach: none of AWS's amazon-* owned node interfaces here.
+    assert enis("Name=attachment.instance-owner-id,Values=amazon-aws", "Name=description,Values=ELB net/tf-nlb/*") == []
+    assert enis("Name=attachment.instance-owner-id,Values=amazon-elb") == []
+    # The instance's own interface carries its attachment, owned by the account.
+    mine = enis("Name=attachment.instance-owner-id,Values=111111111111")
+    assert [(e["Attachment"]["InstanceId"], e["Attachment"]["InstanceOwnerId"]) for e in mine] == [(iid, "111111111111")]
+    by_attachment = enis(f"Name=attachment.attachment-id,Values={mine[0]['Attachment']['AttachmentId']}")
+    assert [e["NetworkInterfaceId"] for e in by_attachment] == [mine[0]["NetworkInterfaceId"]]
