@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from lp import ALL_ACCOUNTS, REGION, Daemon, terminate_all_instances, write_config
+from lp import ALL_ACCOUNTS, REGION, Daemon, terminate_all_instances, wait_for, write_config
 
 AMI_OWNER = "136693071363"  # Debian's account
 
@@ -205,3 +205,88 @@ def test_network_interface_filters_of_an_lb_destroy(d, net):
     assert [(e["Attachment"]["InstanceId"], e["Attachment"]["InstanceOwnerId"]) for e in mine] == [(iid, "111111111111")]
     by_attachment = enis(f"Name=attachment.attachment-id,Values={mine[0]['Attachment']['AttachmentId']}")
     assert [e["NetworkInterfaceId"] for e in by_attachment] == [mine[0]["NetworkInterfaceId"]]
+
+
+def test_data_volumes_as_aws_ebs_volume_and_aws_volume_attachment_make_them(d, net):
+    ec2 = d.client("ec2")
+    image = [i for i in ec2.describe_images(Owners=[AMI_OWNER])["Images"] if i["Architecture"] == "x86_64"][0]
+    iid = ec2.run_instances(ImageId=image["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
+                            SubnetId=net["subnet"])["Instances"][0]["InstanceId"]
+    root = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["Volumes"]
+    assert [v["Attachments"][0]["Device"] for v in root] == ["/dev/xvda"]
+    volumes_before = len(ec2.describe_volumes()["Volumes"])
+
+    # aws_ebs_volume's Create, with the ClientToken a retry repeats, then its Read.
+    made = d.aws("ec2", "create-volume", "--availability-zone", "us-east-1a", "--size", "10", "--volume-type", "gp3",
+                 "--client-token", "tf-data", "--tag-specifications",
+                 "ResourceType=volume,Tags=[{Key=Name,Value=tf-data}]")
+    vol = made["VolumeId"]
+    assert (made["State"], made["Size"], made["VolumeType"], made["Iops"], made["Throughput"], made["Encrypted"],
+            made["AvailabilityZone"], made["Tags"]) == \
+        ("available", 10, "gp3", 3000, 125, False, "us-east-1a", [{"Key": "Name", "Value": "tf-data"}])
+    again = ec2.create_volume(AvailabilityZone="us-east-1a", Size=10, VolumeType="gp3", ClientToken="tf-data")
+    assert again["VolumeId"] == vol
+    assert code(ec2.create_volume, AvailabilityZone="us-east-1a", Size=20, VolumeType="gp3",
+                ClientToken="tf-data") == "IdempotentParameterMismatch"
+    [read] = ec2.describe_volumes(VolumeIds=[vol])["Volumes"]
+    assert read["State"] == "available" and read["Attachments"] == []
+
+    # Refused as AWS refuses, and nothing made.
+    zone = {"AvailabilityZone": "us-east-1a"}
+    assert code(ec2.create_volume, **zone) == "MissingParameter"
+    assert code(ec2.create_volume, AvailabilityZone="us-east-1z", Size=10) == "InvalidParameterValue"
+    assert code(ec2.create_volume, **zone, Size=100, VolumeType="sc1") == "InvalidParameterValue"
+    assert code(ec2.create_volume, **zone, Size=10, VolumeType="io1") == "MissingParameter"
+    assert code(ec2.create_volume, **zone, Size=10, VolumeType="gp2", Iops=500) == "InvalidParameterCombination"
+    assert code(ec2.create_volume, **zone, Size=10, KmsKeyId="alias/x", Encrypted=True) == "InvalidParameterValue"
+    assert code(ec2.create_volume, **zone, Size=10, VolumeType="io2", Iops=1000,
+                MultiAttachEnabled=True) == "UnsupportedOperation"
+    assert code(ec2.create_volume, **zone, Size=10, SnapshotId="snap-0123456789abcdef0") == "InvalidSnapshot.NotFound"
+    assert len(ec2.describe_volumes()["Volumes"]) == volumes_before + 1
+
+    # aws_volume_attachment: the instance ready, AttachVolume, then the wait for attached.
+    assert wait_for(lambda: ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+                    ["State"]["Name"] == "running", 60, 0.2)
+    att = d.aws("ec2", "attach-volume", "--volume-id", vol, "--instance-id", iid, "--device", "/dev/sdf")
+    assert (att["State"], att["Device"], att["InstanceId"], att["VolumeId"]) == ("attaching", "/dev/sdf", iid, vol)
+
+    def attachment(device="/dev/sdf"):
+        return ec2.describe_volumes(VolumeIds=[vol], Filters=[
+            {"Name": "attachment.device", "Values": [device]},
+            {"Name": "attachment.instance-id", "Values": [iid]}])["Volumes"]
+
+    [v] = attachment()
+    assert v["State"] == "in-use"
+    assert [(a["State"], a["Device"], a["InstanceId"], a["DeleteOnTermination"]) for a in v["Attachments"]] == \
+        [("attached", "/dev/sdf", iid, False)]
+
+    other = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    far = ec2.create_volume(AvailabilityZone="us-east-1b", Size=1)["VolumeId"]
+    assert code(ec2.attach_volume, VolumeId=vol, InstanceId=iid, Device="/dev/sdg") == "VolumeInUse"
+    assert code(ec2.attach_volume, VolumeId=other, InstanceId=iid, Device="/dev/sdf") == "InvalidParameterValue"
+    assert code(ec2.attach_volume, VolumeId=other, InstanceId=iid, Device="/dev/xvda") == "InvalidParameterValue"
+    assert code(ec2.attach_volume, VolumeId=far, InstanceId=iid, Device="/dev/sdg") == "InvalidVolume.ZoneMismatch"
+    assert code(ec2.attach_volume, VolumeId=other, InstanceId="i-0123456789abcdef0",
+                Device="/dev/sdg") == "InvalidInstanceID.NotFound"
+    assert code(ec2.delete_volume, VolumeId=vol) == "VolumeInUse"
+    assert code(ec2.detach_volume, VolumeId=root[0]["VolumeId"]) == "UnsupportedOperation"
+    assert code(ec2.detach_volume, VolumeId=vol, InstanceId="i-0123456789abcdef0") == "IncorrectState"
+    assert [a["State"] for a in attachment()[0]["Attachments"]] == ["attached"]
+
+    # aws_volume_attachment's Delete: DetachVolume, then the wait finds no attachment.
+    det = d.aws("ec2", "detach-volume", "--volume-id", vol, "--instance-id", iid, "--device", "/dev/sdf")
+    assert (det["State"], det["Device"], det["InstanceId"]) == ("detaching", "/dev/sdf", iid)
+    assert attachment() == []
+    assert ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0]["State"] == "available"
+    assert code(ec2.detach_volume, VolumeId=vol) == "IncorrectState"
+
+    # Attached again, the instance terminated: the data volume stays, detached.
+    ec2.attach_volume(VolumeId=vol, InstanceId=iid, Device="/dev/xvdf")
+    ec2.terminate_instances(InstanceIds=[iid])
+    assert wait_for(lambda: ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0]["State"] == "available", 60, 0.2)
+    assert ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0]["Attachments"] == []
+    assert code(ec2.describe_volumes, VolumeIds=[root[0]["VolumeId"]]) == "InvalidVolume.NotFound"
+    # aws_ebs_volume's Delete.
+    for v in (vol, other, far):
+        ec2.delete_volume(VolumeId=v)
+    assert code(ec2.describe_volumes, VolumeIds=[vol]) == "InvalidVolume.NotFound"
