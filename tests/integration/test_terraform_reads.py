@@ -2,15 +2,18 @@
 to end with the real AWS CLI v2 and boto3 (issue 15, item 4):
 
 - aws_security_group_rule's Read and aws_vpc_security_group_{ingress,egress}_rule's
-  Create/Read/Delete: DescribeSecurityGroupRules by group-id filter, by rule id, by
-  tag, paginated; revoke by rule id; the errors Terraform tells apart (NotFound ends
-  the resource, anything else fails the plan);
+  Create/Read/Update/Delete: DescribeSecurityGroupRules by group-id filter, by rule
+  id, by tag, paginated; CreateTags/DeleteTags/DescribeTags on sgr- ids; revoke by
+  rule id; the errors Terraform tells apart (NotFound ends the resource, anything
+  else fails the plan);
 - aws_lb_listener's Read (provider 5.7x on): DescribeListenerAttributes, and
   ModifyListenerAttributes when tcp_idle_timeout_seconds is set. Debian's botocore
   and AWS CLI predate these two calls, so this file signs them with botocore's SigV4
   signer itself (test_sdk_js.py makes them through the JS SDK);
 - aws_lb's destroy: DescribeNetworkInterfaces filtered on
-  attachment.instance-owner-id and description (an unknown filter would fail it).
+  attachment.instance-owner-id and description (an unknown filter would fail it);
+- aws_ebs_volume and aws_volume_attachment: CreateVolume, AttachVolume,
+  DetachVolume, DescribeVolumes with attachment filters, DeleteVolume.
 
 One daemon for the file, without the data plane (these are API answers)."""
 import shutil
@@ -89,6 +92,20 @@ def test_security_group_rules_as_terraform_reads_and_deletes_them(d, net):
     assert ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"] == [by_id[rid]]
     tagged = ec2.describe_security_group_rules(Filters=[{"Name": "tag:Name", "Values": ["tf-8080"]}])
     assert [r["SecurityGroupRuleId"] for r in tagged["SecurityGroupRules"]] == [rid]
+    # aws_vpc_security_group_ingress_rule's tag update: CreateTags/DeleteTags on the sgr- id.
+    ec2.create_tags(Resources=[rid, peer_rid], Tags=[{"Key": "env", "Value": "prod"}])
+    ec2.delete_tags(Resources=[rid], Tags=[{"Key": "Name"}])
+    described = ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["security-group-rule"]}])["Tags"]
+    assert sorted((t["ResourceId"], t["Key"], t["Value"]) for t in described) == \
+        sorted([(rid, "env", "prod"), (peer_rid, "env", "prod")])
+    [read] = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"]
+    assert read["Tags"] == [{"Key": "env", "Value": "prod"}]
+    assert code(ec2.create_tags, Resources=[rid, "sgr-0123456789abcdef0"],
+                Tags=[{"Key": "x", "Value": "y"}]) == "InvalidSecurityGroupRuleId.NotFound"
+    assert ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"][0]["Tags"] == \
+        [{"Key": "env", "Value": "prod"}]
+    # The group's rules are as they were (tags live beside them).
+    assert ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissions"][0]["FromPort"] in (8080, 5432)
     both = ec2.describe_security_group_rules(
         Filters=[{"Name": "security-group-rule-id", "Values": [rid, peer_rid]}])["SecurityGroupRules"]
     assert sorted(r["SecurityGroupRuleId"] for r in both) == sorted([rid, peer_rid])
@@ -194,16 +211,16 @@ def test_network_interface_filters_of_an_lb_destroy(d, net):
     iid = ec2.run_instances(ImageId=image["ImageId"], InstanceType="t3.micro", MinCount=1, MaxCount=1,
                             SubnetId=net["subnet"])["Instances"][0]["InstanceId"]
 
-    def enis(*filters):
-        return d.aws("ec2", "describe-network-interfaces", "--filters", *filters)["NetworkInterfaces"]
-
     # waitForNLBNetworkInterfacesToDetach: none of AWS's amazon-* owned node interfaces here.
-    assert enis("Name=attachment.instance-owner-id,Values=amazon-aws", "Name=description,Values=ELB net/tf-nlb/*") == []
-    assert enis("Name=attachment.instance-owner-id,Values=amazon-elb") == []
-    # The instance's own interface carries its attachment, owned by the account.
-    mine = enis("Name=attachment.instance-owner-id,Values=111111111111")
+    assert ec2.describe_network_interfaces(Filters=[
+        {"Name": "attachment.instance-owner-id", "Values": ["amazon-aws"]},
+        {"Name": "description", "Values": ["ELB net/tf-nlb/*"]}])["NetworkInterfaces"] == []
+    # The instance's own interface carries its attachment, owned by the account; the CLI agrees.
+    mine = d.aws("ec2", "describe-network-interfaces", "--filters",
+                 "Name=attachment.instance-owner-id,Values=111111111111")["NetworkInterfaces"]
     assert [(e["Attachment"]["InstanceId"], e["Attachment"]["InstanceOwnerId"]) for e in mine] == [(iid, "111111111111")]
-    by_attachment = enis(f"Name=attachment.attachment-id,Values={mine[0]['Attachment']['AttachmentId']}")
+    by_attachment = ec2.describe_network_interfaces(Filters=[
+        {"Name": "attachment.attachment-id", "Values": [mine[0]["Attachment"]["AttachmentId"]]}])["NetworkInterfaces"]
     assert [e["NetworkInterfaceId"] for e in by_attachment] == [mine[0]["NetworkInterfaceId"]]
 
 
