@@ -59,6 +59,20 @@ const FilterSpec<EniRow>& eniFilters() {
                const auto& m = r.info.eni.managedBy;
                return m.rfind(model::InstanceId::prefix(), 0) == 0 ? Strings{m} : Strings{};
              })
+        // Only an instance's interface carries an attachment here; AWS's interfaces of
+        // endpoints and load balancers name an amazon-* owner there, which Terraform's
+        // aws_lb destroy filters on (attachment.instance-owner-id) and finds none of.
+        .add("attachment.instance-owner-id",
+             [](const EniRow& r) {
+               return r.info.eni.managedBy.rfind(model::InstanceId::prefix(), 0) == 0 ? Strings{r.info.eni.ownerId}
+                                                                                      : Strings{};
+             })
+        .add("attachment.attachment-id",
+             [](const EniRow& r) {
+               return r.info.eni.managedBy.rfind(model::InstanceId::prefix(), 0) == 0
+                          ? Strings{attachmentIdFor(r.info.eni.id.str())}
+                          : Strings{};
+             })
         .add("source-dest-check",
              [](const EniRow& r) { return Strings{r.info.eni.sourceDestCheck ? "true" : "false"}; });
     return s;

@@ -73,6 +73,7 @@ IndexEntries entriesOf(const model::NetworkInterface& e) {
 IndexEntries entriesOf(const model::Volume& v) {
   IndexEntries out;
   add(out, index::kOwner, v.ownerId);
+  addToken(out, v.ownerId, v.clientToken);
   return out;
 }
 IndexEntries entriesOf(const model::Instance& i) {

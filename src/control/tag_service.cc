@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -53,11 +54,56 @@ model::Tags tagsOf(const nlohmann::json& j) {
   return out;
 }
 
+// Security group rules (sgr-) are tagged where they live, inside their group's
+// document: each group loaded once, however many of its rules a request names.
+constexpr std::string_view kRulePrefix = "sgr-";
+constexpr std::string_view kGroupKind = "security-group";
+
+bool isRuleId(std::string_view id) { return id.substr(0, kRulePrefix.size()) == kRulePrefix; }
+
+struct RuleDocs {
+  std::map<std::string, nlohmann::json> groups;          // group id -> its document
+  std::vector<std::pair<std::string, size_t>> rules;     // (group id, index in "rules"), request order
+  nlohmann::json& rule(size_t i) { return groups[rules[i].first]["rules"][rules[i].second]; }
+};
+
+// Visits the caller's groups' rules: fn(group id, group document, rule index).
+template <typename Fn>
+void forEachOwnedRule(const store::ReadView& r, const CallContext& call, Fn fn) {
+  r.forEachIndexed(kGroupKind, index::kOwner, call.account, [&](const store::Object& o) {
+    auto j = nlohmann::json::parse(o.body, nullptr, false);
+    if (j.is_discarded() || !j.contains("rules") || !j["rules"].is_array()) return true;
+    for (size_t i = 0; i < j["rules"].size(); ++i) fn(o.id, j, i);
+    return true;
+  });
+}
+
+Result<RuleDocs> loadOwnedRules(const View& v, const CallContext& call, const std::vector<std::string>& ids) {
+  RuleDocs out;
+  for (const auto& id : ids) {
+    if (!isRuleId(id)) continue;
+    if (!model::isWellFormedId(kRulePrefix, id)) return err::make(err::kInvalidId, "The ID '{}' is not valid", id);
+    bool found = false;
+    forEachOwnedRule(v.raw(), call, [&](const std::string& group, const nlohmann::json& j, size_t i) {
+      if (found || j["rules"][i].value("id", "") != id) return;
+      found = true;
+      if (!out.groups.count(group)) out.groups[group] = j;
+      if (std::none_of(out.rules.begin(), out.rules.end(),
+                       [&](const auto& r) { return r.first == group && r.second == i; }))
+        out.rules.emplace_back(group, i);
+    });
+    if (!found) return err::make(err::kSecurityGroupRuleIdNotFound, "The security group rule ID '{}' does not exist", id);
+  }
+  return out;
+}
+
 // Loads every resource the caller owns, in request order; the first bad id fails all.
+// Rule ids are loadOwnedRules'.
 Result<std::vector<Doc>> loadOwned(const View& v, const CallContext& call, const std::vector<std::string>& ids) {
   if (ids.empty()) return err::missing("ResourceId");
   std::vector<Doc> docs;
   for (const auto& id : ids) {
+    if (isRuleId(id)) continue;
     const TaggableKind* k = kindOf(id);
     if (!k || !model::isWellFormedId(k->prefix, id))
       return err::make(err::kInvalidId, "The ID '{}' is not valid", id);
@@ -97,8 +143,9 @@ Status TagService::createTags(const CallContext& call, const std::vector<std::st
   return ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
     LP_ASSIGN_OR_RETURN(auto docs, loadOwned(t, call, resourceIds));
-    for (auto& d : docs) {
-      model::Tags merged = tagsOf(d.json);
+    LP_ASSIGN_OR_RETURN(auto rules, loadOwnedRules(t, call, resourceIds));
+    auto merge = [&](nlohmann::json& j, const std::string& id) -> Status {
+      model::Tags merged = tagsOf(j);
       for (const auto& tag : tags) {
         auto it = std::find_if(merged.begin(), merged.end(), [&](const model::Tag& m) { return m.key == tag.key; });
         if (it != merged.end())
@@ -108,11 +155,16 @@ Status TagService::createTags(const CallContext& call, const std::vector<std::st
       }
       if (merged.size() > model::kMaxTagsPerResource)
         return err::make(err::kTagLimitExceeded, "The maximum number of tags per resource ({}) was exceeded for '{}'.",
-                         model::kMaxTagsPerResource, d.id);
-      d.json["tags"] = merged;
-    }
+                         model::kMaxTagsPerResource, id);
+      j["tags"] = merged;
+      return Status::Ok();
+    };
+    for (auto& d : docs) LP_RETURN_IF_ERROR(merge(d.json, d.id));
+    for (size_t i = 0; i < rules.rules.size(); ++i)
+      LP_RETURN_IF_ERROR(merge(rules.rule(i), rules.rule(i).value("id", "")));
     if (call.dryRun) return err::dryRun();
     for (auto& d : docs) t.raw().put(d.kind->storeKind, d.id, d.json.dump());
+    for (auto& [id, j] : rules.groups) t.raw().put(kGroupKind, id, j.dump());
     return Status::Ok();
   });
 }
@@ -128,9 +180,10 @@ Status TagService::deleteTags(const CallContext& call, const std::vector<std::st
   return ctx_.store.update([&](store::WriteTxn& w) -> Status {
     Txn t(w);
     LP_ASSIGN_OR_RETURN(auto docs, loadOwned(t, call, resourceIds));
+    LP_ASSIGN_OR_RETURN(auto rules, loadOwnedRules(t, call, resourceIds));
     if (call.dryRun) return err::dryRun();
-    for (auto& d : docs) {
-      model::Tags tags = tagsOf(d.json);
+    auto drop = [&](nlohmann::json& j) {
+      model::Tags tags = tagsOf(j);
       if (deletions.empty()) {
         tags.clear();
       } else {
@@ -140,9 +193,14 @@ Status TagService::deleteTags(const CallContext& call, const std::vector<std::st
           });
         });
       }
-      d.json["tags"] = tags;
+      j["tags"] = tags;
+    };
+    for (auto& d : docs) {
+      drop(d.json);
       t.raw().put(d.kind->storeKind, d.id, d.json.dump());
     }
+    for (size_t i = 0; i < rules.rules.size(); ++i) drop(rules.rule(i));
+    for (auto& [id, j] : rules.groups) t.raw().put(kGroupKind, id, j.dump());
     return Status::Ok();
   });
 }
@@ -165,6 +223,14 @@ Result<Page<TagDescription>> TagService::describeTags(const CallContext& call, c
         return true;
       });
     }
+    forEachOwnedRule(r, call, [&](const std::string&, const nlohmann::json& j, size_t i) {
+      const auto& rule = j["rules"][i];
+      for (auto& tag : tagsOf(rule)) {
+        TagDescription d{rule.value("id", ""), "security-group-rule", tag.key, tag.value, ""};
+        d.sortKey = d.resourceId + '\x01' + d.key;
+        if (tagFilters().matches(d, in.filters)) all.push_back(std::move(d));
+      }
+    });
   });
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.sortKey < b.sortKey; });
   return paginate(std::move(all), in.page, [](const TagDescription& d) -> const std::string& { return d.sortKey; });

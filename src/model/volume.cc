@@ -55,6 +55,16 @@ bool keepAtTermination(Volume& v) {
   return true;
 }
 
+bool isDataDeviceName(std::string_view name) {
+  for (std::string_view prefix : {"/dev/sd", "/dev/xvd"}) {
+    if (name.size() == prefix.size() + 1 && name.substr(0, prefix.size()) == prefix) {
+      char c = name.back();
+      return c >= 'b' && c <= 'z';
+    }
+  }
+  return false;
+}
+
 std::string imageRootSnapshot(std::string_view imageId) {
   std::string_view hex = imageId.substr(std::min(imageId.size(), std::string_view("ami-").size()));
   return "snap-" + std::string(hex);

@@ -35,10 +35,11 @@ struct Volume {
   std::string attachTime;
   bool deleteOnTermination = true;
   Tags tags;
+  std::string clientToken;  // CreateVolume's, for its idempotence ("" for root volumes)
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Volume, id, ownerId, zoneId, sizeGiB, volumeType, iops, throughput,
                                                 encrypted, snapshotId, createTime, state, instanceId, device,
-                                                attachTime, deleteOnTermination, tags)
+                                                attachTime, deleteOnTermination, tags, clientToken)
 
 // AWS's EBS volume types with their size limits (GiB) and IOPS rules.
 struct VolumeTypeInfo {
@@ -66,6 +67,10 @@ std::string_view rootAttachmentStatus(std::string_view instanceState);
 // What an instance's termination does to its root volume: false when it goes
 // (DeleteOnTermination); true when it stays, now detached and available.
 bool keepAtTermination(Volume& v);
+
+// Whether name is a device an EBS data volume can be attached as here: /dev/sdX or
+// /dev/xvdX with X in b..z (a is the root device), as AWS's Linux guidance lists them.
+bool isDataDeviceName(std::string_view name);
 
 // The root snapshot an image's volumes are made from ("snap-" + the image's hex).
 std::string imageRootSnapshot(std::string_view imageId);

@@ -49,17 +49,25 @@ InstanceStep nextStep(const Instance& i, const InstanceObservation& o) {
 
 namespace {
 
-// The root volume goes with the instance, or stays available (DeleteOnTermination=false).
-void releaseRootVolume(store::WriteTxn& w, const Instance& i) {
-  auto o = i.rootVolumeId.empty() ? std::nullopt : w.get(model::Volume::kKind, i.rootVolumeId.str());
-  if (!o) return;
-  auto j = nlohmann::json::parse(o->body, nullptr, false);
-  if (j.is_discarded()) return;
-  auto vol = j.get<model::Volume>();
-  if (model::keepAtTermination(vol))
-    w.put(model::Volume::kKind, o->id, nlohmann::json(vol).dump());
-  else
-    w.erase(model::Volume::kKind, o->id);
+// Each volume attached to the instance goes with it, or stays available
+// (DeleteOnTermination=false: a data volume attached after launch, or a root volume
+// launched so). A scan of the volumes: terminations are rare and volumes few.
+void releaseVolumes(store::WriteTxn& w, const Instance& i) {
+  std::vector<model::Volume> attached;
+  w.forEach(model::Volume::kKind, [&](const store::Object& o) {
+    auto j = nlohmann::json::parse(o.body, nullptr, false);
+    if (!j.is_discarded()) {
+      auto vol = j.get<model::Volume>();
+      if (vol.instanceId == i.id) attached.push_back(std::move(vol));
+    }
+    return true;
+  });
+  for (auto& vol : attached) {
+    if (model::keepAtTermination(vol))
+      w.put(model::Volume::kKind, vol.id.str(), nlohmann::json(vol).dump());
+    else
+      w.erase(model::Volume::kKind, vol.id.str());
+  }
 }
 
 }  // namespace
@@ -230,7 +238,7 @@ std::chrono::milliseconds InstanceSupervisor::passOnce() {
                 x.terminatedAt = at;
                 // Its primary interface goes with it; the reconciler removes the namespace.
                 w.erase(model::NetworkInterface::kKind, x.networkInterfaceId.str());
-                releaseRootVolume(w, x);
+                releaseVolumes(w, x);
               }
             })) {
           signalled_.erase(i.id.str());

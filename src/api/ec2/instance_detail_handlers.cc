@@ -1,12 +1,14 @@
 // EC2 calls around instances that Terraform's aws_instance makes: ModifyInstanceAttribute,
 // RebootInstances, DescribeInstanceTypes, DescribeVolumes, DeleteVolume,
-// Describe/ModifyInstanceCreditSpecification(s). Shapes from the EC2 model
+// Describe/ModifyInstanceCreditSpecification(s); and aws_ebs_volume /
+// aws_volume_attachment's CreateVolume, AttachVolume, DetachVolume. Shapes from the EC2 model
 // (InstanceTypeInfo, Volume, InstanceCreditSpecification,
 // Successful/UnsuccessfulInstanceCreditSpecificationItem).
 #include <fmt/format.h>
 
 #include "api/ec2/codec.h"
 #include "api/handlers.h"
+#include "control/data_volume_service.h"
 #include "control/instance_service.h"
 #include "control/volume_service.h"
 
@@ -174,6 +176,42 @@ void registerEc2InstanceDetailHandlers(Router& r, control::ControlContext& ctx) 
     ec2::writeNextToken(h.out, page.nextToken);
     return Status::Ok();
   });
+
+  r.add("ec2", "CreateVolume", [&ctx](HandlerContext& h) -> Status {
+    control::CreateVolumeInput in;
+    in.availabilityZone = h.params.get("AvailabilityZone");
+    in.availabilityZoneId = h.params.get("AvailabilityZoneId");
+    LP_ASSIGN_OR_RETURN(in.size, h.params.getInt("Size"));
+    in.volumeType = h.params.get("VolumeType");
+    LP_ASSIGN_OR_RETURN(in.iops, h.params.getInt("Iops"));
+    LP_ASSIGN_OR_RETURN(in.throughput, h.params.getInt("Throughput"));
+    LP_ASSIGN_OR_RETURN(in.encrypted, h.params.getBool("Encrypted"));
+    LP_ASSIGN_OR_RETURN(in.multiAttachEnabled, h.params.getBool("MultiAttachEnabled"));
+    in.snapshotId = h.params.get("SnapshotId");
+    in.kmsKeyId = h.params.get("KmsKeyId");
+    in.clientToken = h.params.get("ClientToken");
+    in.tagSpecs = ec2::readTagSpecs(h.params);
+    LP_ASSIGN_OR_RETURN(auto info, control::DataVolumeService(ctx).createVolume(h.call, in));
+    writeVolume(h.out, info);
+    return Status::Ok();
+  });
+
+  auto attachment = [&ctx](bool attach) {
+    return [&ctx, attach](HandlerContext& h) -> Status {
+      control::VolumeAttachmentInput in{h.params.get("VolumeId"), h.params.get("InstanceId"), h.params.get("Device")};
+      control::DataVolumeService svc(ctx);
+      LP_ASSIGN_OR_RETURN(auto res, attach ? svc.attachVolume(h.call, in) : svc.detachVolume(h.call, in));
+      h.out.leaf("attachTime", res.volume.attachTime);
+      h.out.leaf("device", res.volume.device);
+      h.out.leaf("instanceId", res.volume.instanceId.str());
+      h.out.leaf("status", res.status);
+      h.out.leaf("volumeId", res.volume.id.str());
+      h.out.leaf("deleteOnTermination", res.volume.deleteOnTermination);
+      return Status::Ok();
+    };
+  };
+  r.add("ec2", "AttachVolume", attachment(true));
+  r.add("ec2", "DetachVolume", attachment(false));
 
   r.add("ec2", "DeleteVolume", [&ctx](HandlerContext& h) -> Status {
     LP_RETURN_IF_ERROR(control::VolumeService(ctx).deleteVolume(h.call, h.params.get("VolumeId")));

@@ -1,8 +1,9 @@
 // EC2 security groups and their rules: CreateSecurityGroup,
 // DescribeSecurityGroups, DeleteSecurityGroup, Authorize/Revoke
-// SecurityGroupIngress/Egress.
+// SecurityGroupIngress/Egress, DescribeSecurityGroupRules.
 #include "api/ec2/codec.h"
 #include "api/handlers.h"
+#include "control/security_group_rule_service.h"
 #include "control/security_group_service.h"
 
 namespace lp::api {
@@ -200,6 +201,22 @@ void registerEc2SecurityGroupHandlers(Router& r, control::ControlContext& ctx) {
     LP_ASSIGN_OR_RETURN(auto id, control::SecurityGroupService(ctx).deleteSecurityGroup(h.call, ref));
     ec2::writeReturnTrue(h.out);
     h.out.leaf("groupId", id.str());
+    return Status::Ok();
+  });
+
+  r.add("ec2", "DescribeSecurityGroupRules", [&ctx](HandlerContext& h) -> Status {
+    control::DescribeSecurityGroupRulesInput in;
+    in.ruleIds = h.params.list("SecurityGroupRuleId");
+    in.filters = ec2::readFilters(h.params);
+    LP_ASSIGN_OR_RETURN(in.page, ec2::readPage(h.params));
+    LP_ASSIGN_OR_RETURN(auto page, control::describeSecurityGroupRules(ctx, h.call, in));
+    if (page.items.empty()) {
+      h.out.empty("securityGroupRuleSet");
+    } else {
+      auto s = h.out.scope("securityGroupRuleSet");
+      for (auto& i : page.items) writeRule(h.out, h.region, i.group, i.rule);
+    }
+    ec2::writeNextToken(h.out, page.nextToken);
     return Status::Ok();
   });
 

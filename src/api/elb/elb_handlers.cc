@@ -3,6 +3,7 @@
 // Handlers write the children of <ActionResult>; every operation here has an
 // output shape, so the (possibly empty) result element is always sent.
 #include "api/handlers.h"
+#include "control/elb_listener_attributes.h"
 #include "control/elb_service.h"
 
 namespace lp::api {
@@ -281,6 +282,21 @@ void registerElbHandlers(Router& r, control::ControlContext& ctx) {
     LP_ASSIGN_OR_RETURN(in.page, readMarkerPage(h.params));
     LP_ASSIGN_OR_RETURN(auto page, ElbService(ctx).describeListeners(h.call, in));
     writeMarkerPage(h.out, "Listeners", page, [&](const auto& l) { writeListener(h.out, l); });
+    return Status::Ok();
+  });
+
+  r.add(kElb, "DescribeListenerAttributes", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto attrs, control::describeListenerAttributes(ctx, h.call, h.params.get("ListenerArn")));
+    writeAttributes(h.out, attrs);
+    return Status::Ok();
+  });
+
+  r.add(kElb, "ModifyListenerAttributes", [&ctx](HandlerContext& h) -> Status {
+    control::Attributes changes;
+    for (auto& a : h.params.memberStructList("Attributes")) changes.emplace_back(a.get("Key"), a.get("Value"));
+    LP_ASSIGN_OR_RETURN(auto attrs,
+                        control::modifyListenerAttributes(ctx, h.call, h.params.get("ListenerArn"), changes));
+    writeAttributes(h.out, attrs);
     return Status::Ok();
   });
 

@@ -71,8 +71,14 @@ export async function findImage(p) {
 // provider VPC) open the health checks and the forwarded connections.
 export async function createWebGroup(p, vpc) {
   const { GroupId } = await p.ec2("CreateSecurityGroup", { GroupName: "tf-web", Description: "web from the NLB", VpcId: vpc });
-  await p.ec2("AuthorizeSecurityGroupIngress", { GroupId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 8080, ToPort: 8080,
-    IpRanges: [{ CidrIp: "10.0.0.0/16" }] }] });
+  const { SecurityGroupRules: [made] } = await p.ec2("AuthorizeSecurityGroupIngress", { GroupId, IpPermissions: [{
+    IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: "10.0.0.0/16" }] }] });
+  // aws_security_group_rule's Read: the group's rules, to find this one's sgr- id.
+  const { SecurityGroupRules: rules } = await p.ec2("DescribeSecurityGroupRules",
+    { Filters: [{ Name: "group-id", Values: [GroupId] }] });
+  const found = rules.filter((r) => !r.IsEgress && r.IpProtocol === "tcp" && r.FromPort === 8080 && r.ToPort === 8080 &&
+    r.CidrIpv4 === "10.0.0.0/16");
+  assert.deepEqual(found.map((r) => r.SecurityGroupRuleId), [made.SecurityGroupRuleId]);
   return GroupId;
 }
 
@@ -189,6 +195,8 @@ export async function readPlan(p, c, w, readEndpoint, permissions) {
     instance: await readInstance(p, w.instance), lb,
     lbAttrs: (await p.elb("DescribeLoadBalancerAttributes", { LoadBalancerArn: w.lb })).Attributes,
     tg, tgAttrs: (await p.elb("DescribeTargetGroupAttributes", { TargetGroupArn: w.tg })).Attributes, listener,
+    // aws_lb_listener's Read (provider 5.7x on) fails without DescribeListenerAttributes.
+    listenerAttrs: (await p.elb("DescribeListenerAttributes", { ListenerArn: w.listener })).Attributes,
     tags: (await p.elb("DescribeTags", { ResourceArns: [w.lb, w.tg, w.listener] })).TagDescriptions,
     // aws_lb_target_group_attachment's Read: the one target, by instance id and port.
     attachment: (await p.elb("DescribeTargetHealth", { TargetGroupArn: w.tg,
@@ -223,6 +231,8 @@ export function diff(r, w) {
     r.tg.HealthCheckIntervalSeconds === 5 && r.tg.HealthyThresholdCount === 2, r.tg);
   want("listener", r.listener.Port === 443 && r.listener.Protocol === "TCP" &&
     r.listener.DefaultActions.length === 1 && r.listener.DefaultActions[0].TargetGroupArn === w.tg, r.listener);
+  want("tcp_idle_timeout_seconds", JSON.stringify(r.listenerAttrs) ===
+    JSON.stringify([{ Key: "tcp.idle_timeout.seconds", Value: "350" }]), r.listenerAttrs);
   want("attachment", r.attachment.length === 1 && r.attachment[0].Target.Id === w.instance &&
     r.attachment[0].Target.Port === 8080 && r.attachment[0].TargetHealth.State === "healthy", r.attachment);
   want("lb tags", r.tags.length === 3, r.tags);

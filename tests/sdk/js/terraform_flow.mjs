@@ -197,6 +197,7 @@ async function main() {
   assert.deepEqual(attached.map((h) => [h.Target.Id, h.Target.Port]), [[iid, 8080]]);
   const listener = (await p.elb("CreateListener", { LoadBalancerArn: lb.LoadBalancerArn, Protocol: "TCP", Port: 443,
     DefaultActions: [{ Type: "forward", TargetGroupArn: tg.TargetGroupArn }] })).Listeners[0];
+  await p.elb("DescribeListenerAttributes", { ListenerArn: listener.ListenerArn });
   await p.elb("DescribeTags", { ResourceArns: [lb.LoadBalancerArn, tg.TargetGroupArn] });
   const svcIn = { AcceptanceRequired: true, NetworkLoadBalancerArns: [lb.LoadBalancerArn], ClientToken: "tf-svc",
     TagSpecifications: tags("vpc-endpoint-service", "tf") };
