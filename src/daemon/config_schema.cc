@@ -229,6 +229,18 @@ std::string nearestKey(std::string_view key, const std::vector<std::string_view>
   return std::string(best);
 }
 
+std::vector<std::string> knownConfigKeys() {
+  std::vector<std::string> out;
+  for (const auto& key : kRootKeys) {
+    std::string name(key.name);
+    out.push_back(name);
+    if (!key.children) continue;
+    std::string prefix = name + (key.type == Type::kStringMap ? ".*." : ".");
+    for (const auto& child : *key.children) out.push_back(prefix + std::string(child.name));
+  }
+  return out;
+}
+
 Status checkConfigKeys(const toml::table& root, const std::string& file) {
   return checkTable(root, kRootKeys, "", file);
 }
