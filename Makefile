@@ -37,12 +37,16 @@ demo: build
 	$(BUILD)/src/daemon/linkplane demo $(if $(KEEP),--keep)
 
 # cmake --install: PREFIX (default /usr/local) and DESTDIR as usual; docs/install.md.
+# Only what is installed is built, and no deps step: installing does not fetch the
+# test tools (a browser, npm packages) that `make build` brings in.
 PREFIX ?= /usr/local
-install: build
+install: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target linkplane manpage
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 # build/linkplane_<version>_<arch>.deb (CPack, dependencies from dpkg-shlibdeps).
-package: build
+package: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target linkplane manpage
 	cd $(BUILD) && cpack -G DEB
 
 clean:

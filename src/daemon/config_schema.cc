@@ -167,7 +167,10 @@ Status checkTable(const toml::table& table, const std::vector<Key>& schema, cons
       std::vector<std::string_view> known;
       for (const auto& s : schema) known.push_back(s.name);
       // The key's own line: for a [table] that is the header, not its first value.
-      std::string line = k.source().begin.line ? ":" + std::to_string(k.source().begin.line) : "";
+      // Appended: `":" + std::to_string(...)` made GCC 12 at -O3 report a -Wrestrict
+      // overlap that cannot happen (GCC PR 105651) in Release builds.
+      std::string line;
+      if (k.source().begin.line) line.append(":").append(std::to_string(k.source().begin.line));
       std::string msg = file + line + ": unknown key '" + dotted + "'";
       if (auto near = nearestKey(name, known); !near.empty()) msg += " (did you mean '" + prefix + near + "'?)";
       return Status("InvalidConfig", msg);
@@ -227,6 +230,18 @@ std::string nearestKey(std::string_view key, const std::vector<std::string_view>
     }
   }
   return std::string(best);
+}
+
+std::vector<std::string> knownConfigKeys() {
+  std::vector<std::string> out;
+  for (const auto& key : kRootKeys) {
+    std::string name(key.name);
+    out.push_back(name);
+    if (!key.children) continue;
+    std::string prefix = name + (key.type == Type::kStringMap ? ".*." : ".");
+    for (const auto& child : *key.children) out.push_back(prefix + std::string(child.name));
+  }
+  return out;
 }
 
 Status checkConfigKeys(const toml::table& root, const std::string& file) {

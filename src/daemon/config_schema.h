@@ -18,6 +18,12 @@ namespace lp::daemon {
 // `file` names the file in the message.
 Status checkConfigKeys(const toml::table& root, const std::string& file);
 
+// Every key the schema knows, dotted ("limits.vpcs_per_account"), tables included
+// ("limits"); the keys inside one entry of a table of named entries are written with
+// '*' for the name ("aws_service_backends.*.url"). For tests that keep the example
+// config, the docs and the reload in step with the schema.
+std::vector<std::string> knownConfigKeys();
+
 // Levenshtein distance (insert, delete, substitute one character each cost 1).
 size_t editDistance(std::string_view a, std::string_view b);
 

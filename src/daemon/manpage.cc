@@ -39,8 +39,9 @@ const std::vector<HelpSection>& helpSections() {
        "  /var/lib/linkplane/linkplane.sock  the status socket `linkplane status` reads"},
       {"SIGNALS",
        "  SIGTERM, SIGINT  stop cleanly, removing the namespaces and nftables made\n"
-       "  SIGHUP           reload the config: log_level applies at once; the log names every\n"
-       "                   other changed key as needing a restart"},
+       "  SIGHUP           reload the config: log_level, [[accounts]] and their keys, [limits]\n"
+       "                   and [aws_service_backends] apply at once; the log names each change\n"
+       "                   and every other changed key as needing a restart"},
       {"EXIT STATUS",
        "  serve: 0 stopped by a signal; 1 cannot start; 2 bad config file or listen address;\n"
        "         3 the state was written by a newer linkplane (nothing is changed)\n"

@@ -118,6 +118,8 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
   restart("dataplane.path", running.dataplanePath, file.dataplanePath);
   restart("dataplane.idle_timeout_seconds", std::to_string(running.idleTimeoutSeconds),
           std::to_string(file.idleTimeoutSeconds));
+  restart("dataplane.max_connections_per_interface", std::to_string(running.maxConnectionsPerInterface),
+          std::to_string(file.maxConnectionsPerInterface));
   restart("metrics.sample_seconds", std::to_string(running.metricsSampleSeconds),
           std::to_string(file.metricsSampleSeconds));
   restart("metrics.retention_days", std::to_string(running.metricsRetentionDays),
@@ -136,6 +138,11 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
                                running.auditRefusedPerSecond),
           fmt::format("{} bytes x {} files, {} refused/s", file.auditMaxFileBytes, file.auditMaxFiles,
                       file.auditRefusedPerSecond));
+  auto signInText = [](const api::console::SignInLimits& l) {
+    return fmt::format("{} free failures, delay {}s doubling to {}s, forgotten after {}s, {} entries", l.free,
+                       l.firstDelay.count(), l.maxDelay.count(), l.forget.count(), l.maxEntries);
+  };
+  restart("console", signInText(running.consoleSignIn), signInText(file.consoleSignIn));
   restart("sns.subscriber_networks", fmt::format("{}", fmt::join(running.snsSubscriberNetworks, ",")),
           fmt::format("{}", fmt::join(file.snsSubscriberNetworks, ",")));
   return c;

@@ -12,8 +12,13 @@
 namespace lp::tls {
 
 namespace {
+// Appended, not `"'" + std::string(url) + ...`: GCC 12 at -O3 inlines that operator+
+// into an insert at offset 0 and reports a -Wrestrict overlap that cannot happen (GCC
+// PR 105651), which failed Release builds with -DLP_WERROR=ON.
 Status bad(std::string_view url, const std::string& why) {
-  return Status("InvalidConfig", "'" + std::string(url) + "' is not an https:// upstream: " + why);
+  std::string msg = "'";
+  msg.append(url).append("' is not an https:// upstream: ").append(why);
+  return Status("InvalidConfig", msg);
 }
 
 bool validDnsName(std::string_view h) {

@@ -65,10 +65,34 @@ def test_install_puts_binary_man_page_config_and_unit_under_destdir(installed):
         assert f".B {name}\n{desc.replace('-', chr(92) + '-')}" in man, name
     for section in ("FILES", "SIGNALS", "EXIT STATUS"):
         assert section in helptext and f".SH {section}" in man
+    # SIGHUP's entry says what a reload applies (accounts and limits are live).
+    signals = helptext.split("SIGNALS")[1].split("EXIT STATUS")[0]
+    assert "[[accounts]]" in signals and "[limits]" in signals, signals
     if shutil.which("man"):
         rendered = run("man", "-l", os.path.join(root, "usr/share/man/man1/linkplane.1.gz"),
                        env=dict(os.environ, MANWIDTH="100")).stdout
         assert "linkplane backup" in rendered
+
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(BUILD, "build.ninja")),
+                    reason="the Makefile drives a Ninja build (as `make` configures it)")
+def test_make_install_honours_prefix_and_destdir():
+    root = tempfile.mkdtemp(prefix="lp-make-install-")
+    try:
+        p = run("make", "-C", REPO, "install", f"BUILD={BUILD}", f"DESTDIR={root}", "PREFIX=/opt/lp", "JOBS=2")
+        # Installing builds nothing but what it installs, and sets up no test tools.
+        assert "install-deps" not in p.stdout + p.stderr
+        for f in ("opt/lp/bin/linkplane", "opt/lp/share/man/man1/linkplane.1.gz",
+                  "opt/lp/lib/systemd/system/linkplane.service", "etc/linkplane/linkplane.toml"):
+            assert os.path.isfile(os.path.join(root, f)), f
+        unit = open(os.path.join(root, "opt/lp/lib/systemd/system/linkplane.service")).read()
+        assert "ExecStart=/opt/lp/bin/linkplane serve --config /etc/linkplane/linkplane.toml\n" in unit
+        assert run(os.path.join(root, "opt/lp/bin/linkplane"), "version").stdout.startswith("linkplane ")
+    finally:
+        shutil.rmtree(root)
 
 
 def test_installed_binary_serves_with_the_installed_config(installed):
@@ -134,13 +158,42 @@ def dpkg(root, *args):
                "--log=/dev/null", *args)
 
 
+def older_package(package, out_dir):
+    """The same package as an older release would be (Version 0.0.1, the binary a
+    shell script saying so), so that installing PACKAGE over it is a real upgrade."""
+    tree = os.path.join(out_dir, "tree")
+    run("dpkg-deb", "-R", package, tree)
+    control = os.path.join(tree, "DEBIAN", "control")
+    text = open(control).read()
+    text = re.sub(r"^Version: .*$", "Version: 0.0.1", text, flags=re.M)
+    open(control, "w").write(text)
+    binary = os.path.join(tree, "usr/bin/linkplane")
+    with open(binary, "w") as f:
+        f.write("#!/bin/sh\necho linkplane 0.0.1\n")
+    os.chmod(binary, 0o755)
+    md5sums = os.path.join(tree, "DEBIAN", "md5sums")
+    if os.path.exists(md5sums):  # it listed the real binary's sum
+        os.remove(md5sums)
+    old = os.path.join(out_dir, "linkplane_0.0.1_amd64.deb")
+    run("dpkg-deb", "--root-owner-group", "-b", tree, old)
+    return old
+
+
+def installed_version(root):
+    return run("dpkg-query", f"--admindir={root}/var/lib/dpkg", "-W", "-f=${Version} ${Status}",
+               "linkplane").stdout
+
+
 def test_package_installs_upgrades_removes_keeping_state_and_purges(package):
     root = tempfile.mkdtemp(prefix="lp-dpkgroot-")
     try:
         for d in ("var/lib/dpkg/info", "var/lib/dpkg/updates", "var/lib/dpkg/triggers"):
             os.makedirs(os.path.join(root, d))
         open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
-        dpkg(root, "-i", package)
+        new_version = run("dpkg-deb", "-f", package, "Version").stdout.strip()
+        old = older_package(package, tempfile.mkdtemp(prefix="lp-oldpkg-", dir=root))
+        dpkg(root, "-i", old)
+        assert installed_version(root) == "0.0.1 install ok installed"
         assert os.access(os.path.join(root, "usr/bin/linkplane"), os.X_OK)
         state = os.path.join(root, "var/lib/linkplane")
         assert os.stat(state).st_mode & 0o777 == 0o700
@@ -150,8 +203,16 @@ def test_package_installs_upgrades_removes_keeping_state_and_purges(package):
         with open(config, "a") as f:
             f.write("# edited by the admin\n")
 
-        dpkg(root, "-i", package)  # upgrade (same version reinstalled): the edited conffile stays
+        dpkg(root, "-i", package)  # the upgrade: 0.0.1 -> this release
+        assert installed_version(root) == f"{new_version} install ok installed"
+        assert run(os.path.join(root, "usr/bin/linkplane"), "version").stdout.startswith(f"linkplane {new_version}")
+        assert open(config).read().endswith("# edited by the admin\n")  # an edited conffile stays
+        assert open(os.path.join(state, "linkplane.db")).read() == "state"
+        assert os.stat(state).st_mode & 0o777 == 0o700
+
+        dpkg(root, "-i", package)  # reinstalled, same version: nothing changes either
         assert open(config).read().endswith("# edited by the admin\n")
+        assert open(os.path.join(state, "linkplane.db")).read() == "state"
 
         dpkg(root, "-r", "linkplane")
         assert not os.path.exists(os.path.join(root, "usr/bin/linkplane"))

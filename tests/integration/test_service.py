@@ -187,6 +187,17 @@ def test_the_units_capabilities_are_enough_for_the_data_plane():
         p = subprocess.run(["ip", "netns", "exec", "lp-" + eni_id, "dig", "+short", "+time=2", "+tries=3",
                             "@10.8.0.2", "ec2.us-east-1.amazonaws.com"], capture_output=True, text=True, timeout=30)
         assert p.returncode == 0, p.stdout + p.stderr
+        # `linkplane status` names what has not converged, with the reason: an endpoint
+        # to a service that has no backend on this host goes failed.
+        e = d.aws("ec2", "create-vpc-endpoint", "--vpc-endpoint-type", "Interface", "--vpc-id", vpc,
+                  "--service-name", "com.amazonaws.us-east-1.kms", "--subnet-ids", subnet,
+                  "--no-private-dns-enabled")["VpcEndpoint"]["VpcEndpointId"]
+        d.wait_endpoint_state(e, "failed", account="provider", timeout=20)
+        p = subprocess.run([LINKPLANE, "status", "--state-dir", state_dir], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        assert "endpoints not converged: 1\n" in p.stdout, p.stdout
+        assert re.search(rf"^    {e}  failed  {vpc}  No backend is configured for com.amazonaws.us-east-1.kms",
+                         p.stdout, re.M), p.stdout
         refused = [line for line in d.log().lower().splitlines()
                    if ("permission" in line or "not permitted" in line) and "open-file hard limit" not in line]
         assert not refused, d.log()

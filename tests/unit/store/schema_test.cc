@@ -120,6 +120,54 @@ TEST_F(SchemaTest, Migration3GivesEveryLiveInstanceItsRootVolume) {
   });
 }
 
+// A migration that fails rolls back: the state stays at its version with every
+// object, and the copy made before it stays beside it, named in the error. Here
+// migration 3 meets an instance whose stored document is not JSON (SQLite's
+// json_extract refuses it), as a damaged or hand-edited state would have.
+TEST_F(SchemaTest, AFailedMigrationLeavesTheStateAsItWasAndKeepsTheCopy) {
+  {
+    auto s = openSqliteStore(dir_.string());
+    ASSERT_TRUE(s.ok()) << s.status().toString();
+    ASSERT_TRUE((*s)->update([](WriteTxn& t) {
+                      t.put("vpc", "vpc-1", "{}");
+                      t.put("instance", "i-0aaaaaaaaaaaaaaaa", "{not json");
+                      return Status::Ok();
+                    }).ok());
+  }
+  exec("UPDATE schema_version SET version = 2; DELETE FROM migrations WHERE version >= 3;");
+  const fs::path copy = dir_ / "linkplane.db.pre-migration";
+
+  auto s = openSqliteStore(dir_.string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("from schema version 2 to"), std::string::npos) << s.status().message();
+  EXPECT_NE(s.status().message().find("the state is unchanged, and a copy is at " + copy.string()), std::string::npos)
+      << s.status().message();
+  EXPECT_EQ(query("SELECT version FROM schema_version"), 2);
+  EXPECT_EQ(query("SELECT count(*) FROM objects WHERE kind IN ('vpc', 'instance')"), 2);
+  EXPECT_EQ(query("SELECT count(*) FROM migrations WHERE version >= 3"), 0);
+  ASSERT_TRUE(fs::exists(copy));
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(copy.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT (SELECT version FROM schema_version), (SELECT count(*) FROM objects"
+                                     " WHERE kind IN ('vpc', 'instance'))", -1, &st, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), 2) << "the copy is the state as it was before the migration";
+    EXPECT_EQ(sqlite3_column_int(st, 1), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+
+  // Repaired, the next start migrates it and the copy goes once the migration commits.
+  exec("DELETE FROM objects WHERE kind = 'instance';");
+  auto again = openSqliteStore(dir_.string());
+  ASSERT_TRUE(again.ok()) << again.status().toString();
+  again->reset();
+  EXPECT_EQ(query("SELECT version FROM schema_version"), stateSchemaVersion());
+  EXPECT_FALSE(fs::exists(copy));
+}
+
 TEST_F(SchemaTest, NewStateStartsAtTheLatestVersion) {
   auto s = openSqliteStore(dir_.string());
   ASSERT_TRUE(s.ok()) << s.status().toString();
