@@ -247,7 +247,7 @@ TEST_F(EndpointServiceTest, EachStateChangeIsRecordedWithItsTimeActionAndAccount
 TEST(EndpointStateHistory, KeepsTheLastChangesOnlyAndOldRecordsReadEmpty) {
   model::VpcEndpoint e;
   for (size_t i = 0; i < model::kStateHistoryLimit + 5; ++i)
-    e.changeState(i % 2 ? es::kAvailable : es::kPending, "t" + std::to_string(i), model::kReconcilerCause, "");
+    e.changeState(i % 2 ? es::kAvailable : es::kPending, std::string("t").append(std::to_string(i)), model::kReconcilerCause, "");
   ASSERT_EQ(e.stateHistory.size(), model::kStateHistoryLimit);
   EXPECT_EQ(e.stateHistory.front().at, "t5");
   EXPECT_EQ(e.stateHistory.back().at, "t" + std::to_string(model::kStateHistoryLimit + 4));

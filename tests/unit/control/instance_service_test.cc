@@ -481,7 +481,7 @@ TEST_F(InstanceFixture, ModifyInstanceAttributeAsAwsAllowsIt) {
   ASSERT_TRUE(described.ok());
   EXPECT_EQ(described->items[0].instance.groupIds, std::vector<model::SecurityGroupId>{g1.id});
   groups.groupIds.clear();
-  for (int n = 0; n < 6; ++n) groups.groupIds.push_back(makeGroup(vpc_, "g" + std::to_string(n)).id.str());
+  for (int n = 0; n < 6; ++n) groups.groupIds.push_back(makeGroup(vpc_, std::string("g").append(std::to_string(n))).id.str());
   EXPECT_EQ(svc.modifyInstanceAttribute(as(kProvider), groups).code(), "SecurityGroupsPerInterfaceLimitExceeded");
   EXPECT_EQ(svc.describeInstances(as(kProvider), {{id}, {}, {}})->items[0].instance.groupIds,
             std::vector<model::SecurityGroupId>{g1.id});
@@ -544,7 +544,7 @@ TEST_F(InstanceFixture, RebootStopsTheProcessesAndKeepsTheInstanceRunning) {
 
 TEST_F(InstanceFixture, SecurityGroupsPerInterfaceLimitEverywhere) {
   std::vector<std::string> six;
-  for (int n = 0; n < 6; ++n) six.push_back(makeGroup(vpc_, "g" + std::to_string(n)).id.str());
+  for (int n = 0; n < 6; ++n) six.push_back(makeGroup(vpc_, std::string("g").append(std::to_string(n))).id.str());
   auto in = base();
   in.groupIds = six;
   EXPECT_EQ(run(in).status().code(), "SecurityGroupsPerInterfaceLimitExceeded");

@@ -457,7 +457,7 @@ TEST_F(SecurityGroupServiceTest, DescribeFiltersOnRules) {
 
 TEST_F(SecurityGroupServiceTest, DescribePaginatesInIdOrder) {
   auto vpc = makeVpc();
-  for (int i = 0; i < 11; ++i) makeGroup(vpc, "g" + std::to_string(i));
+  for (int i = 0; i < 11; ++i) makeGroup(vpc, std::string("g").append(std::to_string(i)));
   DescribeSecurityGroupsInput in;
   in.page.maxResults = 5;
   std::vector<std::string> seen;
