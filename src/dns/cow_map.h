@@ -117,10 +117,14 @@ class CowMap {
   }
 
   // The value for key, inserted default-constructed if missing; `inserted` says which.
-  V& get(const std::string& key, bool* inserted = nullptr) {
+  V& get(std::string_view key, bool* inserted = nullptr) {
     Map& m = writable(shardOf(key));
-    auto [it, added] = m.try_emplace(key);
-    if (added) ++size_;
+    auto it = m.find(key);
+    bool added = it == m.end();
+    if (added) {
+      it = m.emplace(std::string(key), V{}).first;
+      ++size_;
+    }
     if (inserted) *inserted = added;
     return it->second;
   }

@@ -50,15 +50,14 @@ void forEachParent(std::string_view name, F&& f) {
 NameMap::Addresses& NameMap::operator[](const std::string& name) {
   bool inserted = false;
   Addresses& a = names_.get(name, &inserted);
-  if (inserted) forEachParent(name, [&](std::string_view p) { ++below_[std::string(p)]; });
+  if (inserted) forEachParent(name, [&](std::string_view p) { ++below_.get(p); });
   return a;
 }
 
 size_t NameMap::erase(std::string_view name) {
   if (!names_.erase(name)) return 0;
   forEachParent(name, [&](std::string_view p) {
-    std::string key(p);
-    if (--below_[key] == 0) below_.erase(key);
+    if (--below_.get(p) == 0) below_.erase(p);
   });
   return 1;
 }
