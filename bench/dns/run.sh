@@ -19,6 +19,12 @@ seconds=${LP_BENCH_DNS_SECONDS:-3}
 clients=${LP_BENCH_DNS_CLIENTS:-8}
 linkplane=$build/src/daemon/linkplane
 [[ -x $linkplane ]] || { echo "bench dns: build first (missing $linkplane)" >&2; exit 1; }
+# The names' side first (no root, no tools): one endpoint change + snapshot at
+# 10,000 endpoints, incremental NameTable vs the full rebuild (snapshot_bench.cc).
+if [[ -x $build/bench/dns/snapshot_bench ]]; then
+  echo "== names: one endpoint change + snapshot, incremental vs full rebuild"
+  "$build/bench/dns/snapshot_bench"
+fi
 for tool in dnsperf dnsmasq dig; do
   command -v $tool >/dev/null || { echo "bench dns: $tool missing (scripts/install-deps.sh)" >&2; exit 1; }
 done

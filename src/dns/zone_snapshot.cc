@@ -31,13 +31,36 @@ Lookup find(const NameSet& set, const std::string& zone, const std::string& name
     return r;
   }
   // The apex, and names with names below them (empty non-terminals), exist without records.
-  bool exists =
-      name == zone || std::any_of(set.a.begin(), set.a.end(), [&](const auto& kv) { return within(kv.first, name); });
+  bool exists = name == zone || set.a.hasNamesBelow(name);
   r.kind = exists ? Lookup::Kind::kNoData : Lookup::Kind::kNxDomain;
   return r;
 }
 
+// Calls f(suffix) for every proper suffix of name that starts after a dot: the
+// names `name` lies below.
+template <class F>
+void forEachParent(std::string_view name, F&& f) {
+  for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1)) {
+    f(name.substr(dot + 1));
+  }
+}
+
 }  // namespace
+
+NameMap::Addresses& NameMap::operator[](const std::string& name) {
+  bool inserted = false;
+  Addresses& a = names_.get(name, &inserted);
+  if (inserted) forEachParent(name, [&](std::string_view p) { ++below_.get(p); });
+  return a;
+}
+
+size_t NameMap::erase(std::string_view name) {
+  if (!names_.erase(name)) return 0;
+  forEachParent(name, [&](std::string_view p) {
+    if (--below_.get(p) == 0) below_.erase(p);
+  });
+  return 1;
+}
 
 std::string canonicalName(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);

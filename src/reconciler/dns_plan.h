@@ -15,12 +15,16 @@
 //    in namespace lp-<vpc-id>.
 //
 // NameTable: the names of every endpoint and the resolver of every VPC, kept per
-// key so a change plans only the endpoints and VPCs it touched; snapshot()
-// composes them into the ZoneSnapshot the DNS server serves. Reconciler thread.
+// key so a change plans only the endpoints and VPCs it touched, and the
+// ZoneSnapshot they compose, edited in place by each change (only the names the
+// change touched); snapshot() hands out a copy-on-write copy of it. Reconciler
+// thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,18 +55,34 @@ std::string vpceZone(const std::string& region);
 
 class NameTable {
  public:
-  explicit NameTable(std::string region) : region_(std::move(region)) {}
+  explicit NameTable(std::string region);
   // Each returns whether what the resolvers serve changed.
   bool setEndpoint(const std::string& id, EndpointNames names);
   bool setResolver(const std::string& vpcId, std::optional<dns::VpcResolver> r);
   void clear();
   const std::map<std::string, dns::VpcResolver>& resolvers() const { return resolvers_; }
-  std::shared_ptr<const dns::ZoneSnapshot> snapshot(uint32_t serial) const;
+  // A copy of the current names: shares every shard with the table (one reference
+  // count), and the table clones a shard before it next writes one.
+  std::shared_ptr<const dns::ZoneSnapshot> snapshot(uint32_t serial);
 
  private:
+  // Which endpoints contribute to each name and zone of one scope (the shared names
+  // or one VPC's view), in endpoint id order: the order planDns adds them in.
+  struct ScopeIndex {
+    std::map<std::string, std::set<std::string>> names;
+    std::map<std::string, std::set<std::string>> zones;
+  };
+  void index(const std::string& id, const EndpointNames& names, bool add);
+  void refreshShared(const std::set<std::string>& names, const std::set<std::string>& zones);
+  void refreshView(const std::string& vpcId, const std::set<std::string>& names);
+
   std::string region_;
   std::map<std::string, EndpointNames> endpoints_;  // only endpoints that have names
   std::map<std::string, dns::VpcResolver> resolvers_;
+  bool resolversDirty_ = false;
+  ScopeIndex shared_;
+  std::map<std::string, ScopeIndex> views_;
+  dns::ZoneSnapshot current_;  // what planDns would build from endpoints_ and resolvers_
 };
 
 }  // namespace lp::reconciler
