@@ -3,6 +3,7 @@ port with a temporary state directory, and drives it with the real AWS CLI v2
 (/usr/bin/aws) and boto3 (/usr/bin/python3). Used by every tests/integration
 test through the fixtures in conftest.py."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -63,6 +64,21 @@ def terminate_all_instances(daemon, accounts=(None,)):
             wait_for(lambda: all(i["State"]["Name"] == "terminated"
                                  for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
                                  for i in r["Instances"]), 30, 0.2)
+
+
+@contextlib.contextmanager
+def serving_with_instances(daemon):
+    """Yields a started daemon; afterwards terminates its instances, stops it
+    (asserting a clean exit) and removes its state directory."""
+    try:
+        yield daemon
+    finally:
+        try:
+            terminate_all_instances(daemon)
+        finally:
+            rc = daemon.stop()
+            shutil.rmtree(daemon.state_dir, ignore_errors=True)
+        assert rc == 0
 
 
 def free_port():

@@ -8,12 +8,11 @@ read back by DescribeInstanceCreditSpecifications. One daemon for the file. Need
 root (an instance is a namespace)."""
 import json
 import os
-import shutil
 
 import pytest
 from botocore.exceptions import ClientError
 
-from lp import Daemon, terminate_all_instances, wait_for
+from lp import Daemon, serving_with_instances, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -22,16 +21,8 @@ AMI_OWNER = "136693071363"  # Debian's account
 
 @pytest.fixture(scope="module")
 def d():
-    daemon = Daemon().start()
-    try:
+    with serving_with_instances(Daemon().start()) as daemon:
         yield daemon
-    finally:
-        try:
-            terminate_all_instances(daemon)
-        finally:
-            rc = daemon.stop()
-            shutil.rmtree(daemon.state_dir, ignore_errors=True)
-        assert rc == 0
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ to end with the real AWS CLI v2 and boto3 (issue 15, item 4):
   DetachVolume, DescribeVolumes with attachment filters, DeleteVolume.
 
 One daemon for the file, without the data plane (these are API answers)."""
-import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,7 +27,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from lp import ALL_ACCOUNTS, REGION, Daemon, terminate_all_instances, wait_for, write_config
+from lp import ALL_ACCOUNTS, REGION, Daemon, serving_with_instances, wait_for, write_config
 
 AMI_OWNER = "136693071363"  # Debian's account
 
@@ -36,16 +35,8 @@ AMI_OWNER = "136693071363"  # Debian's account
 @pytest.fixture(scope="module")
 def d():
     state_dir, config = write_config()
-    daemon = Daemon(state_dir=state_dir, config=config).start()
-    try:
+    with serving_with_instances(Daemon(state_dir=state_dir, config=config).start()) as daemon:
         yield daemon
-    finally:
-        try:
-            terminate_all_instances(daemon)
-        finally:
-            rc = daemon.stop()
-            shutil.rmtree(daemon.state_dir, ignore_errors=True)
-        assert rc == 0
 
 
 @pytest.fixture(scope="module")
