@@ -14,7 +14,8 @@ Parameters (environment): V (1000), E (10), SERVICES (10), THREADS (8), CONSUMER
 (30), SAMPLE (endpoints probed for traffic and names, 0 = all; default 2000),
 CONVERGE_TIMEOUT (s, default 120 + V*E/20), KILL9 (1: also kill -9 and restart; 0 skips it), FAST_PATH
 (1: also wait for every kernel fast-path link; 0 skips it),
-KEEP (1 keeps the state dir), PERF (1: where the idle daemon spends its CPU, with perf).
+KEEP (1 keeps the state dir), PERF (1: where the idle daemon spends its CPU, with perf),
+IDLE_AFTER (seconds to wait before the idle measure, 2).
 `V=20 E=5 bash bench/scale/run.sh` takes about a minute.
 
 Every loop is bounded in count and time; on any exit the daemon gets SIGTERM (then
@@ -65,6 +66,7 @@ THREADS = env_int("THREADS", 8)
 CONSUMERS = max(1, min(env_int("CONSUMERS", 10), V))
 WORKERS = env_int("WORKERS", 0)
 IDLE_SECONDS = env_int("IDLE_SECONDS", 30)
+IDLE_AFTER = env_int("IDLE_AFTER", 2)  # seconds between the last create and the idle measure
 SAMPLE = env_int("SAMPLE", 2000)
 CONVERGE_TIMEOUT = env_int("CONVERGE_TIMEOUT", 120 + V * E // 20)
 KILL9 = env_int("KILL9", 1) == 1
@@ -739,7 +741,7 @@ class Bench:
 
     # -- idle ---------------------------------------------------------------
     def measure_idle(self):
-        time.sleep(2)
+        time.sleep(IDLE_AFTER)
         c0, t0, th0 = self.daemon.cpu_seconds(), time.monotonic(), self.daemon.thread_cpu()
         time.sleep(IDLE_SECONDS)
         c1, t1, th1 = self.daemon.cpu_seconds(), time.monotonic(), self.daemon.thread_cpu()
