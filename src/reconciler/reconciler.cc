@@ -601,7 +601,8 @@ bool Reconciler::reconcileOnce() {
 
   // The kernel fast path's links, in slices between passes: an endpoint is
   // available once the forwarder listens, and a write by anyone else (newer than
-  // this pass's own) ends the slice after the chunk under way.
+  // this pass's own) goes first: drain() makes no chunk while one waits (unless
+  // links have waited a second) and stops after the chunk under way when one comes.
   const uint64_t seen = std::max(applied_, own_.empty() ? 0 : *own_.rbegin());
   bool backlog = dataplane_ && dataplane_->drain([&] { return store_.revision() > seen; });
   phase("drain");
