@@ -11,12 +11,11 @@ import glob
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from lp import LINKPLANE, Daemon
+from lp import LINKPLANE, Daemon, wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -48,16 +47,6 @@ PYEOF
 nohup /usr/bin/python3 /tmp/lp-ec2api-$INSTANCE_ID.py >/dev/null 2>&1 &
 echo "user-data done"
 """
-
-
-def wait_for(cond, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 def code_of(call, *args, **kwargs):
