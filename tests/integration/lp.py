@@ -81,6 +81,15 @@ def serving_with_instances(daemon):
         assert rc == 0
 
 
+def error_code(call, **kw):
+    """The AWS error code a boto3 call answers (it must fail)."""
+    import pytest
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    return e.value.response["Error"]["Code"]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,9 +10,9 @@ import json
 import os
 
 import pytest
-from botocore.exceptions import ClientError
 
 from lp import Daemon, serving_with_instances, wait_for
+from lp import error_code as code
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -46,13 +46,6 @@ def instances(d):
 
 def volumes(d, **kw):
     return d.client("ec2").describe_volumes(**kw)["Volumes"]
-
-
-def code(call, **kw):
-    """The AWS error code a boto3 call answers (it must fail)."""
-    with pytest.raises(ClientError) as e:
-        call(**kw)
-    return e.value.response["Error"]["Code"]
 
 
 def test_root_volume_as_the_mapping_asks_with_tags_and_kept_after_termination(d, net):
