@@ -7,6 +7,9 @@
 //   pv, link ingress:          to TARGET -> the target's veth peer
 //   pv, target's veth ingress: TARGET:TPORT to NODE -> ENI:PORT to CLIENT, to the link
 //   cv, link ingress:          from ENI:PORT -> the client's veth peer
+// With SYN_BY_STACK a SYN is left to the namespaces' stacks (their security groups see
+// it, untracked): the consumer routes it to the link, whose egress program translates it,
+// and the provider routes it to the target; every other packet goes as above.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -57,13 +60,35 @@ static __always_inline void set_macs(struct __sk_buff *skb, const unsigned char 
   bpf_skb_store_bytes(skb, 6, src, 6, 0);
 }
 
+static __always_inline int syn_by_stack(struct tcphdr *tcp) {
+#ifdef SYN_BY_STACK
+  return tcp->syn && !tcp->ack;
+#else
+  return 0;
+#endif
+}
+
+static __always_inline void translate_out(struct __sk_buff *skb) {
+  set_addr(skb, IP_OFF + offsetof(struct iphdr, daddr), ENI, TARGET_IP);
+  set_addr(skb, IP_OFF + offsetof(struct iphdr, saddr), CLIENT_IP, NODE_IP);
+  set_port(skb, TCP_OFF + offsetof(struct tcphdr, dest), __builtin_bswap16(PORT), __builtin_bswap16(TPORT));
+}
+
+// cv, the link's egress: a SYN the consumer's stack let through and routed here.
+SEC("tc/cegress") int cegress(struct __sk_buff *skb) {
+  struct iphdr *ip; struct tcphdr *tcp;
+  if (!parse(skb, &ip, &tcp)) return TC_ACT_OK;
+  if (ip->daddr != ENI || tcp->dest != __builtin_bswap16(PORT) || ip->saddr != CLIENT_IP) return TC_ACT_SHOT;
+  translate_out(skb);
+  return TC_ACT_OK;
+}
+
 SEC("tc/cfwd") int cfwd(struct __sk_buff *skb) {
   struct iphdr *ip; struct tcphdr *tcp;
   if (!parse(skb, &ip, &tcp)) return TC_ACT_OK;
   if (ip->daddr != ENI || tcp->dest != __builtin_bswap16(PORT) || ip->saddr != CLIENT_IP) return TC_ACT_OK;
-  set_addr(skb, IP_OFF + offsetof(struct iphdr, daddr), ENI, TARGET_IP);
-  set_addr(skb, IP_OFF + offsetof(struct iphdr, saddr), CLIENT_IP, NODE_IP);
-  set_port(skb, TCP_OFF + offsetof(struct tcphdr, dest), __builtin_bswap16(PORT), __builtin_bswap16(TPORT));
+  if (syn_by_stack(tcp)) return TC_ACT_OK;
+  translate_out(skb);
   set_macs(skb, fp_mac, fc_mac);
   return bpf_redirect_peer(LPFC_IFINDEX, 0);
 }
@@ -72,6 +97,7 @@ SEC("tc/pfwd") int pfwd(struct __sk_buff *skb) {
   struct iphdr *ip; struct tcphdr *tcp;
   if (!parse(skb, &ip, &tcp)) return TC_ACT_OK;
   if (ip->daddr != TARGET_IP || ip->saddr != NODE_IP) return TC_ACT_SHOT;
+  if (syn_by_stack(tcp)) return TC_ACT_OK;
   set_macs(skb, target_mac, pgw_mac);
   return bpf_redirect_peer(TARGET_IFINDEX, 0);
 }

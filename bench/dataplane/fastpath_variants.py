@@ -23,6 +23,12 @@ VARIANTS (comma-separated, default "base,routed"):
   bpfnat   no conntrack: fastpath_bpfnat_proto.c translates in tc programs for one fixed
            client and target (stateless, a cost bound, not a data plane) and moves each
            packet with bpf_redirect_peer past both VPC namespaces' stacks
+  bpfnat-syn  bpfnat, but each SYN crosses both namespaces' stacks (untracked), so the
+           consumer's groups and the target's see every new connection before it is
+           translated (on the link's egress) and forwarded; the rest as bpfnat
+  bpfstate    bpfnat-syn with state: fastpath_bpfstate_proto.c makes a connection entry
+           (two LRU hash maps, the client's port kept unless taken) for each SYN on the
+           link's egress and translates every other packet from the entries
   peer     translation in the provider namespace only (DNAT to the target, SNAT to the
            node, replies routed back to the link by connection mark); in the consumer
            namespace tc programs (fastpath_peer_proto.c) move the endpoint's packets with
@@ -312,8 +318,9 @@ def direct_variant(variant, index, tmp):
     return {"client": c, "server": s, "url": url, "vpcs": (r,)}
 
 
-def attach_bpfnat_programs(t, cv, pv, tmp):
-    """fastpath_bpfnat_proto.c compiled for this topology, on four ingress hooks."""
+def attach_bpfnat_programs(t, cv, pv, syn_by_stack, tmp, source="fastpath_bpfnat_proto.c"):
+    """fastpath_bpfnat_proto.c compiled for this topology, on four ingress hooks (and,
+    when the SYN crosses the stacks, the link's egress in the consumer namespace)."""
     def mac(ns, dev):
         return ",".join("0x" + x for x in read(ns, dev, "address").split(":"))
     obj = os.path.join(tmp, f"bpfnat-{t}.o")
@@ -324,13 +331,20 @@ def attach_bpfnat_programs(t, cv, pv, tmp):
             f"-DFP_MAC={mac(pv, f'lp-fp{t}')}", f"-DFC_MAC={mac(cv, f'lp-fc{t}')}",
             f"-DCLIENT_MAC={mac(f'lp-fv{t}-cw', 'eth0')}", f"-DGW_MAC={mac(cv, f'lp-br-c{t}')}",
             f"-DTARGET_MAC={mac(f'lp-fv{t}-pw', 'eth0')}", f"-DPGW_MAC={mac(pv, f'lp-br-p{t}')}"]
-    bench.sh("clang-14", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", *defs, "-c",
-             os.path.join(os.path.dirname(os.path.abspath(__file__)), "fastpath_bpfnat_proto.c"), "-o", obj)
-    for ns, dev, sec in ((cv, f"lp-vc{t}", "tc/cfwd"), (pv, f"lp-fp{t}", "tc/pfwd"), (pv, f"lp-vp{t}", "tc/prev"),
-                         (cv, f"lp-fc{t}", "tc/crev")):
-        bench.sh("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "clsact")
-        bench.sh("ip", "netns", "exec", ns, "tc", "filter", "add", "dev", dev, "ingress", "bpf", "da", "obj", obj,
-                 "sec", sec)
+    defs += ["-DSYN_BY_STACK"] if syn_by_stack else []
+    bench.sh("clang-14", "-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", *defs, "-c",
+             os.path.join(os.path.dirname(os.path.abspath(__file__)), source), "-o", obj)
+    hooks = [(cv, f"lp-vc{t}", "ingress", "tc/cfwd"), (pv, f"lp-fp{t}", "ingress", "tc/pfwd"),
+             (pv, f"lp-vp{t}", "ingress", "tc/prev"), (cv, f"lp-fc{t}", "ingress", "tc/crev")]
+    if syn_by_stack:
+        hooks.append((cv, f"lp-fc{t}", "egress", "tc/cegress"))
+    # All loads in one private mount namespace with its own bpffs, so maps pinned by
+    # name are shared by the programs of both namespaces and nothing shows on the host.
+    script = ["mount -t bpf bpf /sys/fs/bpf"]
+    for ns, dev, where, sec in hooks:
+        script.append(f"nsenter --net=/run/netns/{ns} tc qdisc replace dev {dev} clsact")
+        script.append(f"nsenter --net=/run/netns/{ns} tc filter add dev {dev} {where} bpf da obj {obj} sec {sec}")
+    bench.sh("unshare", "-m", "--propagation", "private", "sh", "-ec", " && ".join(script))
 
 
 def fast_topology(variant, index, tmp):
@@ -341,7 +355,8 @@ def fast_topology(variant, index, tmp):
     routed = "routed" in variant
     peer = variant.startswith("peer")
     minimal = variant.endswith("-min")
-    vpc_namespace(cv, f"lp-br-c{t}", [] if variant.startswith("peersyn") else ["10.0.1.50/32"])
+    syn_by_stack = variant.startswith("peersyn") or variant in ("bpfnat-syn", "bpfstate")
+    vpc_namespace(cv, f"lp-br-c{t}", [] if syn_by_stack else ["10.0.1.50/32"])
     vpc_namespace(pv, f"lp-br-p{t}", ["10.0.1.5/32"])
     workload(cv, f"lp-br-c{t}", cw, f"lp-vc{t}", "10.0.1.10", routed and not peer)
     workload(pv, f"lp-br-p{t}", pw, f"lp-vp{t}", "10.0.1.20", routed)
@@ -353,8 +368,18 @@ def fast_topology(variant, index, tmp):
     if variant != "nosg" and not minimal:
         nft(cv, sg_tables(f"lp-vc{t}", "10.0.1.10", routed and not peer, endpoint_ip="10.0.1.50"))
         nft(pv, sg_tables(f"lp-vp{t}", "10.0.1.20", routed))
-    if variant == "bpfnat":
-        attach_bpfnat_programs(t, cv, pv, tmp)
+    if variant.startswith("bpf"):
+        if syn_by_stack:
+            # The SYN: the consumer's groups, routed to the link, untracked; then the
+            # provider's groups, from the node address (a local one: accept_local).
+            bench.sh("ip", "-n", cv, "route", "add", "10.0.1.50/32", "via", "169.254.0.3", "dev", f"lp-fc{t}")
+            nft(cv, "add table ip lp-raw\nadd chain ip lp-raw pre { type filter hook prerouting priority raw; }\n"
+                    "add rule ip lp-raw pre ip daddr 10.0.1.50 tcp dport 80 notrack\n")
+            nft(pv, "add table ip lp-raw\nadd chain ip lp-raw pre { type filter hook prerouting priority raw; }\n"
+                    f"add rule ip lp-raw pre iifname lp-fp{t} notrack\n")
+            sysctl(pv, f"net.ipv4.conf.lp-fp{t}.accept_local", "1")
+        attach_bpfnat_programs(t, cv, pv, syn_by_stack, tmp, "fastpath_bpfstate_proto.c" if variant == "bpfstate"
+                               else "fastpath_bpfnat_proto.c")
         url = "http://10.0.1.50:80/"
     elif peer:
         # Translation in the provider namespace only; replies routed back by mark.
