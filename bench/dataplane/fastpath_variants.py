@@ -42,7 +42,9 @@ VARIANTS (comma-separated, default "base,routed"):
 
 ROUNDS rounds of DURATION-second wrk runs (`Connection: close`, WRK_CONNS connections), the
 order rotating; per run connections/s and CPU per connection (wrk, the server's nginx and
-ksoftirqd), then per round each variant's ratio against direct. Needs root, wrk, nginx.
+ksoftirqd), then per round each variant's ratio against direct, and per variant the medians.
+Needs root, wrk, nginx; the bpf* and peer* variants also clang-14 and tc (iproute2 with
+libbpf), bpf* unshare and nsenter.
 
   DURATION=3 ROUNDS=4 VARIANTS=base,routed nice -n 19 /usr/bin/python3 bench/dataplane/fastpath_variants.py
 """
