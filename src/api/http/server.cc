@@ -1,6 +1,5 @@
 #include "api/http/server.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,8 +32,8 @@ struct Serving {
   const HttpServerOptions& opts;
   asio::thread_pool& pool;  // runs handler
   // The loops a connection is served on while its requests are worth a handler's
-  // time, and the one (run by a thread at low CPU priority) it moves to while its
-  // requests are answered at once. No slow loop: no at-once handler.
+  // time, and the one it moves to while its requests are answered at once (the slow
+  // loop: only refusals queue there). No slow loop: no at-once handler.
   std::vector<asio::io_context*> fastLoops;
   asio::io_context* slowLoop = nullptr;
   std::atomic<size_t> nextFast{0};  // round robin of connections coming back from the slow loop
@@ -73,6 +72,7 @@ auto guarded(const HttpRequest& r, Call&& call) -> decltype(call()) {
 
 // One client connection; Stream is a plain TCP stream or TLS over one. Lives on one
 // I/O thread's event loop (its socket's executor); only the handler runs elsewhere.
+// A TCP connection changes loops only in next(), as a new Session on the other loop.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -123,8 +123,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // After an answer is written: the connection goes on reading where its requests
   // belong. Answered at once (a refusal: the account over its limit, or no valid
-  // credential) -> the slow loop, where the next ones wait for the CPU behind every
-  // other account's; answered by the handler -> back to a fast loop.
+  // credential) -> the slow loop, where they queue only behind other refusals and
+  // never in front of another connection's request; answered by the handler -> back
+  // to a fast loop.
   void next(bool answeredAtOnce) {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       if (s_.slowLoop && answeredAtOnce != onSlowLoop_) {
@@ -289,21 +290,12 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
 
 }  // namespace
 
-// How much lower than the daemon's the slow loop's CPU priority is: at 10 steps (a
-// tenth of the weight), a fast loop or a handler thread that wakes while the slow
-// loop is busy runs first. 19 (a seventieth) starved the refusals and made the other
-// account's p99 worse: the slow thread holds locks the handlers need (the metrics',
-// the allocator's) and waits long for the CPU while holding them.
-// docs/throttling-and-audit.md has the runs.
-constexpr int kSlowLoopNiceSteps = 10;
-
 struct HttpServer::Impl {
-  // One event loop and its thread; the connections accepted onto it stay on it.
+  // One event loop and its thread; a connection stays on it until next() moves it.
   struct Loop {
     asio::io_context ioc{1};  // run by one thread only
     asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
     std::thread thread;
-    bool slow = false;  // runs kSlowLoopNiceSteps below the daemon's priority
   };
 
   Impl(const HttpHandler& handler, const HttpAtOnceHandler& atOnce, HttpServerOptions o)
@@ -319,7 +311,6 @@ struct HttpServer::Impl {
     }
     if (atOnce) {
       loops.push_back(std::make_unique<Loop>());
-      loops.back()->slow = true;
       serving.slowLoop = &loops.back()->ioc;
     }
   }
@@ -413,19 +404,7 @@ Result<uint16_t> HttpServer::start() {
                   "listen on " + impl_->opts.address + ":" + std::to_string(impl_->opts.port) + ": " + ec.message());
   uint16_t port = a.local_endpoint().port();
   impl_->accept();
-  for (auto& loop : impl_->loops)
-    loop->thread = std::thread([l = loop.get()] {
-      // Linux: a thread's nice value is its own. Raising it needs no privilege.
-      if (l->slow) {
-        auto tid = static_cast<id_t>(::gettid());
-        errno = 0;
-        int nice = ::getpriority(PRIO_PROCESS, tid);
-        if (errno == 0) nice = std::min(19, nice + kSlowLoopNiceSteps);
-        if (errno != 0 || ::setpriority(PRIO_PROCESS, tid, nice) != 0)
-          LP_LOG_WARN("api: cannot lower the priority of the loop of refused connections: {}", std::strerror(errno));
-      }
-      l->ioc.run();
-    });
+  for (auto& loop : impl_->loops) loop->thread = std::thread([l = loop.get()] { l->ioc.run(); });
   impl_->running = true;
   return port;
 }

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -278,27 +277,24 @@ TEST(HttpServer, AnswersGivenAtOnceDoNotWaitForBusyHandlerThreads) {
   EXPECT_FALSE(atOnceThreads.empty());
 }
 
-// The I/O thread's nice value (Linux: per thread).
-int niceOfThisThread() { return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())); }
-
-// Where each request was read: the target and the nice value of the I/O thread that
-// passed it to the at-once handler. "/refuse..." is answered at once; anything else
-// goes to the handler.
+// Which I/O thread read each request: the target and the thread that passed it to
+// the at-once handler. "/refuse..." is answered at once; anything else goes to the
+// handler.
 struct ReadLog {
   std::mutex mu;
-  std::vector<std::pair<std::string, int>> reads;
-  int niceOf(const std::string& target) {
+  std::vector<std::pair<std::string, std::thread::id>> reads;
+  std::thread::id threadOf(const std::string& target) {
     std::lock_guard lock(mu);
-    for (auto& [t, n] : reads)
-      if (t == target) return n;
-    return -100;
+    for (auto& [t, id] : reads)
+      if (t == target) return id;
+    return {};
   }
 };
 
 std::optional<HttpResponse> refuseAndLog(ReadLog& log, const HttpRequest& r) {
   {
     std::lock_guard lock(log.mu);
-    log.reads.emplace_back(r.target, niceOfThisThread());
+    log.reads.emplace_back(r.target, std::this_thread::get_id());
   }
   if (r.target.rfind("/refuse", 0) != 0) return std::nullopt;
   HttpResponse out;
@@ -307,7 +303,7 @@ std::optional<HttpResponse> refuseAndLog(ReadLog& log, const HttpRequest& r) {
   return out;
 }
 
-TEST(HttpServer, AConnectionAnsweredAtOnceIsReadAtLowPriorityUntilTheHandlerAnswersItAgain) {
+TEST(HttpServer, AConnectionAnsweredAtOnceIsReadOnItsOwnLoopUntilTheHandlerAnswersItAgain) {
   HttpServerOptions o;
   o.port = 0;
   o.threads = 2;
@@ -315,22 +311,29 @@ TEST(HttpServer, AConnectionAnsweredAtOnceIsReadAtLowPriorityUntilTheHandlerAnsw
   HttpServer server(echo, o, [&](const HttpRequest& r) { return refuseAndLog(log, r); });
   auto port = server.start();
   ASSERT_TRUE(port.ok());
-  const int normal = niceOfThisThread();
-  Client flooder(*port), other(*port);
+  const std::vector<std::string> targets = {"/ok1", "/refuse1", "/refuse2", "/ok2", "/ok3"};
+  std::vector<std::unique_ptr<Client>> others;
+  for (int i = 0; i < 4; ++i) others.push_back(std::make_unique<Client>(*port));  // on every fast loop
+  Client flooder(*port);
   // One at a time, each answer read before the next request: the order of service is fixed.
-  for (std::string t : {"/ok1", "/refuse1", "/refuse2", "/ok2", "/ok3"}) {
+  for (const auto& t : targets) {
     flooder.send(post(t, ""));
     std::string r = flooder.response();
     EXPECT_NE(r.find(t.rfind("/refuse", 0) == 0 ? "HTTP/1.1 503" : "HTTP/1.1 200"), std::string::npos) << t << r;
-    other.send(post("/other" + t, ""));
-    EXPECT_NE(other.response().find("HTTP/1.1 200"), std::string::npos);
+    for (size_t i = 0; i < others.size(); ++i) {
+      others[i]->send(post("/other" + std::to_string(i) + t, ""));
+      EXPECT_NE(others[i]->response().find("HTTP/1.1 200"), std::string::npos);
+    }
   }
-  EXPECT_EQ(log.niceOf("/ok1"), normal);
-  EXPECT_EQ(log.niceOf("/refuse1"), normal);                     // read before anything was refused
-  EXPECT_EQ(log.niceOf("/refuse2"), std::min(19, normal + 10));  // after a refusal: the slow loop
-  EXPECT_EQ(log.niceOf("/ok2"), std::min(19, normal + 10));      // read there, answered by the handler...
-  EXPECT_EQ(log.niceOf("/ok3"), normal);                         // ...so back on a fast loop
-  for (std::string t : {"/ok1", "/refuse1", "/refuse2", "/ok2", "/ok3"}) EXPECT_EQ(log.niceOf("/other" + t), normal);
+  std::set<std::thread::id> fast;
+  for (size_t i = 0; i < others.size(); ++i)
+    for (const auto& t : targets) fast.insert(log.threadOf("/other" + std::to_string(i) + t));
+  auto slow = log.threadOf("/refuse2");   // after a refusal: the slow loop
+  EXPECT_EQ(fast.count(slow), 0u);        // which reads nobody else's requests
+  EXPECT_EQ(log.threadOf("/ok2"), slow);  // read there, answered by the handler...
+  EXPECT_EQ(fast.count(log.threadOf("/ok1")), 1u);
+  EXPECT_EQ(fast.count(log.threadOf("/refuse1")), 1u);  // read before anything was refused
+  EXPECT_EQ(fast.count(log.threadOf("/ok3")), 1u);      // ...so back on a fast loop
 }
 
 TEST(HttpServer, RequestsPipelinedBehindARefusalAreAnsweredInOrderAfterTheMove) {
