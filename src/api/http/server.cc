@@ -1,9 +1,15 @@
 #include "api/http/server.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -25,6 +31,27 @@ struct Serving {
   const HttpAtOnceHandler& atOnce;
   const HttpServerOptions& opts;
   asio::thread_pool& pool;  // runs handler
+  // The loops a connection is served on while its requests are worth a handler's
+  // time, and the one it moves to while its requests are answered at once (the slow
+  // loop: only refusals queue there). No slow loop: no at-once handler.
+  std::vector<asio::io_context*> fastLoops;
+  asio::io_context* slowLoop = nullptr;
+  std::atomic<size_t> nextFast{0};  // round robin of connections coming back from the slow loop
+};
+
+// A descriptor between two loops: closed if the loop it was posted to never runs the move.
+class HandedOverFd {
+ public:
+  explicit HandedOverFd(int fd) : fd_(fd) {}
+  HandedOverFd(HandedOverFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  HandedOverFd& operator=(HandedOverFd&&) = delete;
+  ~HandedOverFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int take() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
 };
 
 // An exception in a handler would end its thread and the daemon with it: one bad
@@ -45,11 +72,16 @@ auto guarded(const HttpRequest& r, Call&& call) -> decltype(call()) {
 
 // One client connection; Stream is a plain TCP stream or TLS over one. Lives on one
 // I/O thread's event loop (its socket's executor); only the handler runs elsewhere.
+// A TCP connection changes loops only in next(), as a new Session on the other loop.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, const Serving& serving)
-      : stream_(std::move(stream)), buffer_(std::move(buffer)), via_(std::move(via)), s_(serving) {}
+  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, Serving& serving, bool onSlowLoop = false)
+      : stream_(std::move(stream)),
+        buffer_(std::move(buffer)),
+        via_(std::move(via)),
+        s_(serving),
+        onSlowLoop_(onSlowLoop) {}
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -62,6 +94,49 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
  private:
+  // Moves this connection, with the bytes already read, to another loop: its socket
+  // leaves this loop's epoll set and joins that loop's; the Session ends here and a
+  // new one goes on there. Plain TCP only: a TLS stream cannot change loops.
+  void moveTo(asio::io_context& loop, bool slow) {
+    auto& sock = beast::get_lowest_layer(stream_).socket();
+    beast::error_code ec;
+    auto protocol = sock.local_endpoint(ec).protocol();
+    if (ec) return close();
+    HandedOverFd fd(sock.release(ec));
+    if (ec) return close();
+    asio::post(loop, [&loop, slow, protocol, fd = std::move(fd), buffer = std::move(buffer_), via = std::move(via_),
+                      peerIp = std::move(peerIp_), &s = s_]() mutable {
+      tcp::socket socket(loop);
+      beast::error_code aec;
+      int raw = fd.take();
+      socket.assign(protocol, raw, aec);
+      if (aec) {  // the socket did not take it
+        ::close(raw);
+        return;
+      }
+      auto next = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(buffer),
+                                                               std::move(via), s, slow);
+      next->peerIp_ = std::move(peerIp);
+      next->read();
+    });
+  }
+
+  // After an answer is written: the connection goes on reading where its requests
+  // belong. Answered at once (a refusal: the account over its limit, or no valid
+  // credential) -> the slow loop, where they queue only behind other refusals and
+  // never in front of another connection's request; answered by the handler -> back
+  // to a fast loop.
+  void next(bool answeredAtOnce) {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      if (s_.slowLoop && answeredAtOnce != onSlowLoop_) {
+        if (answeredAtOnce) return moveTo(*s_.slowLoop, true);
+        auto& fast = *s_.fastLoops[s_.nextFast.fetch_add(1, std::memory_order_relaxed) % s_.fastLoops.size()];
+        return moveTo(fast, false);
+      }
+    }
+    read();
+  }
+
   void read() {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
@@ -90,17 +165,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     keepAlive_ = req.keep_alive();
     if (s_.atOnce) {
       std::optional<HttpResponse> now = guarded(r, [&]() -> std::optional<HttpResponse> { return s_.atOnce(r); });
-      if (now) return respond(std::move(*now));
+      if (now) return respond(std::move(*now), true);
     }
     // To the pool, and the answer back to this connection's loop.
     asio::post(s_.pool, [self = this->shared_from_this(), r = std::move(r)]() mutable {
       HttpResponse out = guarded(r, [&] { return self->s_.handler(r); });
       auto loop = self->stream_.get_executor();
-      asio::post(loop, [self = std::move(self), out = std::move(out)]() mutable { self->respond(std::move(out)); });
+      asio::post(loop,
+                 [self = std::move(self), out = std::move(out)]() mutable { self->respond(std::move(out), false); });
     });
   }
 
-  void respond(HttpResponse out) {
+  void respond(HttpResponse out, bool atOnce) {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(out.status), version_);
     res->set(http::field::server, "linkplane");
     res->set(http::field::content_type, out.contentType);
@@ -108,7 +184,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->keep_alive(keepAlive_);
     res->body() = std::move(out.body);
     res->prepare_payload();
-    write(res);
+    write(res, atOnce);
   }
 
   void reply(int status, std::string_view text, bool keepAlive) {
@@ -117,14 +193,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->keep_alive(keepAlive);
     res->body() = std::string(text);
     res->prepare_payload();
-    write(res);
+    write(res, false);
   }
 
-  void write(std::shared_ptr<http::response<http::string_body>> res) {
+  void write(std::shared_ptr<http::response<http::string_body>> res, bool atOnce) {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(s_.opts.requestTimeoutSeconds));
-    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res, atOnce](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) return self->close();
-      self->read();
+      self->next(atOnce);
     });
   }
 
@@ -139,7 +215,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   ProxyHeader via_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const Serving& s_;
+  Serving& s_;
+  bool onSlowLoop_;
   std::string peerIp_;
   unsigned version_ = 11;
   bool keepAlive_ = true;
@@ -152,7 +229,7 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 // connection), then the TLS handshake, then a Session.
 class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
  public:
-  TlsHandshake(tcp::socket socket, asio::ssl::context& tls, const Serving& serving)
+  TlsHandshake(tcp::socket socket, asio::ssl::context& tls, Serving& serving)
       : tcp_(std::move(socket)), tls_(tls), s_(serving) {}
 
   void run() {
@@ -196,16 +273,15 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
                              [self = shared_from_this()](beast::error_code ec, size_t used) {
                                if (ec) return;
                                self->buffer_.consume(used);
-                               std::make_shared<Session<TlsStream>>(std::move(*self->stream_),
-                                                                    std::move(self->buffer_), std::move(self->via_),
-                                                                    self->s_)
+                               std::make_shared<Session<TlsStream>>(std::move(*self->stream_), std::move(self->buffer_),
+                                                                    std::move(self->via_), self->s_)
                                    ->run();
                              });
   }
 
   beast::tcp_stream tcp_;
   asio::ssl::context& tls_;
-  const Serving& s_;
+  Serving& s_;
   beast::flat_buffer buffer_;
   ProxyHeader via_;
   bool loopbackPeer_ = false;
@@ -215,7 +291,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
 }  // namespace
 
 struct HttpServer::Impl {
-  // One event loop and its thread; the connections accepted onto it stay on it.
+  // One event loop and its thread; a connection stays on it until next() moves it.
   struct Loop {
     asio::io_context ioc{1};  // run by one thread only
     asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
@@ -228,13 +304,21 @@ struct HttpServer::Impl {
         // One loop per core is enough to read and write; more only adds switches.
         loopCount(std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, threads)),
         pool(std::make_unique<asio::thread_pool>(static_cast<size_t>(threads))),
-        serving{handler, atOnce, opts, *pool} {
-    for (int i = 0; i < loopCount; ++i) loops.push_back(std::make_unique<Loop>());
+        serving{handler, atOnce, opts, *pool, {}, nullptr, {}} {
+    for (int i = 0; i < loopCount; ++i) {
+      loops.push_back(std::make_unique<Loop>());
+      serving.fastLoops.push_back(&loops.back()->ioc);
+    }
+    if (atOnce) {
+      loops.push_back(std::make_unique<Loop>());
+      serving.slowLoop = &loops.back()->ioc;
+    }
   }
 
   void accept() {
-    // Round robin over the loops: a connection's requests then never change thread.
-    Loop& target = *loops[nextLoop++ % loops.size()];
+    // Round robin over the fast loops: a connection stays on its loop until its
+    // requests start being refused at once (Session::next).
+    Loop& target = *loops[nextLoop++ % static_cast<size_t>(loopCount)];
     acceptor->async_accept(target.ioc, [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {

@@ -9,6 +9,9 @@
 // (the API's refusal of an account over its limit) is written by the I/O thread
 // itself: no hand-off to another thread. Before, one io_context run by every thread
 // bounced each request between them (docs/throttling-and-audit.md, "Measured").
+// A plain-TCP connection whose answer was given at once moves to one more loop (the
+// slow loop) until the handler answers one of its requests: the others' requests
+// never queue behind its refusals (same doc, "Refused connections move").
 //
 // Owned by the daemon. stop() closes the acceptor and every connection, lets the
 // handlers running finish and joins the threads.
