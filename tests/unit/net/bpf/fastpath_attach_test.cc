@@ -1,0 +1,222 @@
+// The BPF fast path's loader against the real kernel: attaching its programs to a
+// link's veth in scratch namespaces (lp-tbfc-<pid>, lp-tbfp-<pid>), what they do to
+// real packets there, detaching; and its maps pinned on a bpffs and adopted again,
+// as a restarted daemon will. Needs root.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <linux/pkt_cls.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "../../test_namespaces.h"
+#include "net/bpf/bpf_fastpath.h"
+#include "net/netlink.h"
+#include "net/netns.h"
+
+namespace lp::net::bpf {
+namespace {
+
+class FastpathAttachTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root";
+    c_ = lp::testenv::testNamespace("bfc");
+    p_ = lp::testenv::testNamespace("bfp");
+    ASSERT_TRUE(createNamespace(c_).ok());
+    ASSERT_TRUE(createNamespace(p_).ok());
+    auto nc = Netlink::open(c_);
+    auto np = Netlink::open(p_);
+    ASSERT_TRUE(nc.ok() && np.ok());
+    // The link as the daemon makes it: lp-fc* in the consumer's namespace, its peer lp-fp* in the provider's.
+    ASSERT_TRUE((*nc)->ensureVeth("lp-fctest", p_, "lp-fptest").ok());
+    ASSERT_TRUE((*nc)->addAddress("lp-fctest", "169.254.0.0/31").ok());
+    ASSERT_TRUE((*np)->addAddress("lp-fptest", "169.254.0.1/31").ok());
+    ASSERT_TRUE((*nc)->setUp("lp-fctest").ok());
+    ASSERT_TRUE((*np)->setUp("lp-fptest").ok());
+    auto cfd = openNamespace(c_);
+    auto pfd = openNamespace(p_);
+    ASSERT_TRUE(cfd.ok() && pfd.ok());
+    cFd_ = *cfd;
+    pFd_ = *pfd;
+  }
+  void TearDown() override {
+    if (cFd_ >= 0) close(cFd_);
+    if (pFd_ >= 0) close(pFd_);
+    if (!c_.empty()) (void)deleteNamespace(c_);
+    if (!p_.empty()) (void)deleteNamespace(p_);
+  }
+
+  // Whether a UDP datagram from the consumer's end of the link reaches a socket on
+  // the provider's end (each try a fresh port; ARP resolves the first time).
+  bool crosses() {
+    static uint16_t port = 31000;
+    ++port;
+    auto rx = socketInNamespace(p_, AF_INET, SOCK_DGRAM);
+    auto tx = socketInNamespace(c_, AF_INET, SOCK_DGRAM);
+    EXPECT_TRUE(rx.ok() && tx.ok());
+    if (!rx.ok() || !tx.ok()) return false;
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(port);
+    inet_pton(AF_INET, "169.254.0.1", &at.sin_addr);
+    EXPECT_EQ(bind(*rx, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+    EXPECT_EQ(sendto(*tx, "x", 1, 0, reinterpret_cast<sockaddr*>(&at), sizeof at), 1);
+    pollfd pfd{*rx, POLLIN, 0};
+    bool got = poll(&pfd, 1, 500) == 1;
+    close(*rx);
+    close(*tx);
+    return got;
+  }
+
+  std::string c_, p_;
+  int cFd_ = -1, pFd_ = -1;
+};
+
+TEST_F(FastpathAttachTest, ProgramsAttachToTheLinkFilterItAndDetachCleanly) {
+  FastpathLimits limits;
+  limits.connections = 256;
+  limits.links = 16;
+  auto maps = FastpathMaps::create(limits);
+  ASSERT_TRUE(maps.ok()) << maps.status().toString();
+  auto consumer = FastpathPrograms::load(**maps, 1);
+  auto provider = FastpathPrograms::load(**maps, 2);
+  ASSERT_TRUE(consumer.ok() && provider.ok());
+  ASSERT_TRUE(crosses()) << "the bare link carries datagrams";
+
+  int linkOut = (*consumer)->fd(FastpathProgram::kLinkOut);
+  int linkInC = (*consumer)->fd(FastpathProgram::kLinkIn);
+  int linkInP = (*provider)->fd(FastpathProgram::kLinkIn);
+  ASSERT_TRUE(attachTc(cFd_, "lp-fctest", TcHook::kEgress, linkOut).ok());
+  ASSERT_TRUE(attachTc(cFd_, "lp-fctest", TcHook::kIngress, linkInC).ok());
+  ASSERT_TRUE(attachTc(pFd_, "lp-fptest", TcHook::kIngress, linkInP).ok());
+  // Attaching again replaces linkplane's filter rather than adding a second.
+  ASSERT_TRUE(attachTc(cFd_, "lp-fctest", TcHook::kEgress, linkOut).ok());
+  EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kEgress), *programId(linkOut));
+  EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kIngress), *programId(linkInC));
+  EXPECT_EQ(*attachedProgramId(pFd_, "lp-fptest", TcHook::kIngress), *programId(linkInP));
+  EXPECT_EQ(*attachedProgramId(pFd_, "lp-fptest", TcHook::kEgress), 0u);
+
+  // Only SYNs to endpoints cross: a datagram is refused on the link's egress
+  // (ARP still resolves the neighbour), counted against no link.
+  EXPECT_FALSE(crosses());
+  EXPECT_GE(maps.value()->linkStats(0)->drops, 1u);
+
+  // The programs stay attached when the loader's objects are gone (a daemon killed).
+  uint32_t outId = *programId(linkOut);
+  consumer.value().reset();
+  provider.value().reset();
+  EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kEgress), outId);
+  EXPECT_FALSE(crosses());
+
+  ASSERT_TRUE(detachTc(cFd_, "lp-fctest", TcHook::kEgress).ok());
+  ASSERT_TRUE(detachTc(cFd_, "lp-fctest", TcHook::kIngress).ok());
+  ASSERT_TRUE(detachTc(pFd_, "lp-fptest", TcHook::kIngress).ok());
+  ASSERT_TRUE(detachTc(pFd_, "lp-fptest", TcHook::kIngress).ok());  // nothing there: Ok
+  EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kEgress), 0u);
+  EXPECT_EQ(*attachedProgramId(pFd_, "lp-fptest", TcHook::kIngress), 0u);
+  EXPECT_TRUE(crosses()) << "detached: the link is a plain veth again";
+}
+
+TEST_F(FastpathAttachTest, AMissingDeviceOrNamespaceIsReportedAsSuch) {
+  auto maps = FastpathMaps::create(FastpathLimits{});
+  ASSERT_TRUE(maps.ok());
+  auto progs = FastpathPrograms::load(**maps, 1);
+  ASSERT_TRUE(progs.ok());
+  Status st = attachTc(cFd_, "lp-nosuch", TcHook::kIngress, (*progs)->fd(FastpathProgram::kLinkIn));
+  EXPECT_EQ(bpfErrorOf(st), BpfError::kNoDevice) << st.toString();
+  // lp-fctest exists only inside the namespace, not in the caller's.
+  EXPECT_EQ(bpfErrorOf(attachTc(-1, "lp-fctest", TcHook::kIngress, (*progs)->fd(FastpathProgram::kLinkIn))),
+            BpfError::kNoDevice);
+  EXPECT_EQ(bpfErrorOf(attachTc(cFd_, "lp-fctest", TcHook::kIngress, -1)), BpfError::kInvalid);
+}
+
+// A bpffs of the test's own, mounted on a temporary directory and removed after.
+class BpffsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root";
+    char tmpl[] = "/tmp/lp-tbpffs-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ASSERT_EQ(mount("bpf", dir_.c_str(), "bpf", 0, nullptr), 0) << std::strerror(errno);
+    mounted_ = true;
+  }
+  void TearDown() override {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+    if (!dir_.empty()) rmdir(dir_.c_str());
+  }
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+TEST_F(BpffsTest, PinnedMapsAreAdoptedWithTheirConnectionsByANewLoader) {
+  std::string pins = dir_ + "/linkplane";
+  uint32_t eni = 0, client = 0, target = 0, node = 0;
+  inet_pton(AF_INET, "10.0.1.100", &eni);
+  inet_pton(AF_INET, "10.0.1.5", &client);
+  inet_pton(AF_INET, "10.0.2.10", &target);
+  inet_pton(AF_INET, "10.0.2.200", &node);
+  {
+    FastpathLimits limits;
+    limits.connections = 256;
+    limits.links = 16;
+    auto maps = FastpathMaps::create(limits);
+    ASSERT_TRUE(maps.ok());
+    lp_fp_link l{};
+    l.consumer_space = 1;
+    l.provider_space = 2;
+    l.node_addr = node;
+    l.consumer_ifindex = l.provider_ifindex = 1;
+    ASSERT_TRUE((*maps)->putLink(3, l).ok());
+    ASSERT_TRUE((*maps)->putEndpoint(1, eni, 80, 3).ok());
+    ASSERT_TRUE((*maps)->putTargets(3, 80, 0, {lp_fp_target{target, htons(8080), 0}}).ok());
+    auto progs = FastpathPrograms::load(**maps, 1);
+    ASSERT_TRUE(progs.ok());
+    // A SYN through the link's egress makes the connection's entries.
+    unsigned char syn[54] = {};
+    syn[12] = 0x08;
+    syn[14] = 0x45;
+    syn[17] = 40;
+    syn[22] = 64;
+    syn[23] = 6;
+    std::memcpy(syn + 26, &client, 4);
+    std::memcpy(syn + 30, &eni, 4);
+    syn[34] = 40000 >> 8;
+    syn[35] = 40000 & 0xff;
+    syn[37] = 80;
+    syn[46] = 0x50;
+    syn[47] = 0x02;
+    unsigned char out[128];
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = syn, .data_out = out, .data_size_in = sizeof syn,
+                .data_size_out = sizeof out, .repeat = 1);
+    ASSERT_EQ(bpf_prog_test_run_opts((*progs)->fd(FastpathProgram::kLinkOut), &opts), 0);
+    ASSERT_EQ(opts.retval, static_cast<uint32_t>(TC_ACT_OK));
+    ASSERT_TRUE((*maps)->pin(pins).ok());
+  }  // the daemon is gone: only the pins hold the maps
+
+  auto adopted = FastpathMaps::openPinned(pins);
+  ASSERT_TRUE(adopted.ok()) << adopted.status().toString();
+  EXPECT_EQ((*adopted)->maxLinks(), 16u);
+  EXPECT_EQ(*(*adopted)->connectionCount(), 2u);
+  auto rev = (*adopted)->connection(2, lp_fp_tuple{target, node, htons(8080), htons(40000)});
+  ASSERT_TRUE(rev.ok() && rev->has_value());
+  EXPECT_EQ((*rev)->to.daddr, client);
+  EXPECT_EQ((*adopted)->linkStats(3)->new_conns, 1u);
+  // A new copy of the programs over the adopted maps sees the same connections.
+  auto progs = FastpathPrograms::load(**adopted, 2);
+  ASSERT_TRUE(progs.ok()) << progs.status().toString();
+
+  ASSERT_TRUE(FastpathMaps::unpin(pins).ok());
+  ASSERT_TRUE(FastpathMaps::unpin(pins).ok());  // absent: Ok
+  EXPECT_EQ(bpfErrorOf(FastpathMaps::openPinned(pins).status()), BpfError::kNotPinned);
+}
+
+}  // namespace
+}  // namespace lp::net::bpf
