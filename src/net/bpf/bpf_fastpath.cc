@@ -455,6 +455,17 @@ Status detachTc(int nsFd, const std::string& device, TcHook hook) {
   });
 }
 
+Status removeClsact(int nsFd, const std::string& device) {
+  return inNamespace(nsFd, [&]() -> Status {
+    LP_ASSIGN_OR_RETURN(int ifindex, deviceIndex(device));
+    bpf_tc_hook h = hookOf(ifindex, TcHook::kIngress);
+    h.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+    int err = bpf_tc_hook_destroy(&h);
+    if (err == 0 || err == -ENOENT || err == -EINVAL) return Status::Ok();
+    return bpfError(BpfError::kAttach, "remove clsact from " + device + ": " + errnoText(err));
+  });
+}
+
 Result<uint32_t> attachedProgramId(int nsFd, const std::string& device, TcHook hook) {
   uint32_t id = 0;
   Status st = inNamespace(nsFd, [&]() -> Status {

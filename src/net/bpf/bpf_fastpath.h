@@ -134,6 +134,9 @@ enum class TcHook { kIngress, kEgress };
 Status attachTc(int nsFd, const std::string& device, TcHook hook, int progFd);
 // Removes linkplane's filter from the hook; Ok when there is none (or no clsact).
 Status detachTc(int nsFd, const std::string& device, TcHook hook);
+// Removes the device's clsact qdisc and with it every filter on both hooks: for
+// devices only linkplane attaches to (its link and workload veths). Ok when absent.
+Status removeClsact(int nsFd, const std::string& device);
 // The id of the program linkplane attached to the hook; 0 when none.
 Result<uint32_t> attachedProgramId(int nsFd, const std::string& device, TcHook hook);
 // The kernel's id of a program descriptor.

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "../../test_namespaces.h"
@@ -75,6 +76,18 @@ class FastpathAttachTest : public ::testing::Test {
     return got;
   }
 
+  // `tc qdisc show` of a device in a namespace.
+  static std::string qdiscs(const std::string& ns, const std::string& dev) {
+    std::string cmd = "tc -n " + ns + " qdisc show dev " + dev + " 2>&1";
+    std::string out;
+    FILE* f = popen(cmd.c_str(), "r");
+    if (f == nullptr) return "popen failed";
+    char buf[256];
+    while (fgets(buf, sizeof buf, f) != nullptr) out += buf;
+    pclose(f);
+    return out;
+  }
+
   std::string c_, p_;
   int cFd_ = -1, pFd_ = -1;
 };
@@ -122,6 +135,14 @@ TEST_F(FastpathAttachTest, ProgramsAttachToTheLinkFilterItAndDetachCleanly) {
   EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kEgress), 0u);
   EXPECT_EQ(*attachedProgramId(pFd_, "lp-fptest", TcHook::kIngress), 0u);
   EXPECT_TRUE(crosses()) << "detached: the link is a plain veth again";
+  // The clsact qdisc linkplane made goes too.
+  EXPECT_NE(qdiscs(c_, "lp-fctest").find("clsact"), std::string::npos);
+  ASSERT_TRUE(removeClsact(cFd_, "lp-fctest").ok());
+  ASSERT_TRUE(removeClsact(pFd_, "lp-fptest").ok());
+  ASSERT_TRUE(removeClsact(pFd_, "lp-fptest").ok());  // absent: Ok
+  EXPECT_EQ(qdiscs(c_, "lp-fctest").find("clsact"), std::string::npos) << qdiscs(c_, "lp-fctest");
+  EXPECT_EQ(qdiscs(p_, "lp-fptest").find("clsact"), std::string::npos);
+  EXPECT_TRUE(crosses());
 }
 
 TEST_F(FastpathAttachTest, AMissingDeviceOrNamespaceIsReportedAsSuch) {
