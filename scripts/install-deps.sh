@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libboost-dev libssl-dev nlohmann-json3-dev libtomlplusplus-dev libsqlite3-dev sqlite3
-  libnl-route-3-dev libmnl-dev libnftables-dev libldns-dev libcurl4-openssl-dev
+  libnl-route-3-dev libmnl-dev libnftables-dev libbpf-dev libldns-dev libcurl4-openssl-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   awscli python3-boto3 python3-cryptography python3-pytest curl dnsutils iproute2 nftables procps psmisc
   dnsperf dnsmasq-base

@@ -1,0 +1,145 @@
+// The BPF fast path's loader (docs/dataplane.md, "The BPF fast path"): the object
+// compiled from fastpath.bpf.c and embedded in the binary, opened from memory with
+// libbpf; its shared maps (FastpathMaps), one loaded copy of its programs per VPC
+// namespace (FastpathPrograms), and their attachment to a device's clsact hooks
+// inside a namespace given by descriptor.
+//
+// Stage 1: nothing in the daemon uses this yet; fastpath_sink still drives the
+// conntrack path.
+//
+// Errors: BpfError, carried in Status codes "BpfFastpath.<name>" (bpfErrorCode).
+// Thread-safety: FastpathMaps' calls are single map syscalls and may come from any
+// thread (the kernel serialises each); a FastpathPrograms is owned by one thread.
+// The free functions run on any thread (attach/detach spawn a short-lived thread
+// that enters the namespace).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "net/bpf/fastpath_abi.h"
+
+struct bpf_object;
+
+namespace lp::net::bpf {
+
+enum class BpfError {
+  kLoad,          // libbpf could not open or load the object (verifier, kernel too old)
+  kMap,           // a map syscall failed
+  kFull,          // a map has no room for the entry
+  kPin,           // pinning or unpinning under bpffs failed
+  kNotPinned,     // no pinned map to adopt
+  kIncompatible,  // a pinned map's layout is not this build's
+  kNamespace,     // entering the namespace failed
+  kNoDevice,      // no such device in the namespace
+  kAttach,        // tc attach, detach or query failed
+  kInvalid,       // a caller's argument is out of range
+};
+
+// "BpfFastpath.Load", ...
+const char* bpfErrorCode(BpfError e);
+Status bpfError(BpfError e, const std::string& message);
+// The BpfError of a status made by bpfError, if it is one.
+std::optional<BpfError> bpfErrorOf(const Status& s);
+
+// Map sizes, set before the maps are made.
+struct FastpathLimits {
+  uint32_t connections = 262144;  // entries of lp_conns: two per connection
+  uint32_t links = 16384;         // link ids 1..links-1
+  uint32_t endpoints = 65536;
+  uint32_t targetSets = 65536;
+  uint32_t hosts = 65536;
+};
+
+// The maps every loaded copy shares (fastpath_abi.h says what each holds). Owns
+// their descriptors; the maps live while a descriptor, a pin or a loaded program
+// holds them.
+class FastpathMaps {
+ public:
+  static constexpr const char* kNames[] = {"lp_conns",   "lp_endpoints", "lp_links",
+                                           "lp_targets", "lp_hosts",     "lp_link_stats"};
+  enum Map { kConns, kEndpoints, kLinks, kTargets, kHosts, kLinkStats, kCount };
+
+  // Makes a fresh set of maps.
+  static Result<std::unique_ptr<FastpathMaps>> create(const FastpathLimits& limits);
+  // Opens maps pinned by pin() under dir (a restart adopting what is in place);
+  // kNotPinned when none is, kIncompatible when their layout is not this build's.
+  static Result<std::unique_ptr<FastpathMaps>> openPinned(const std::string& dir);
+  // Removes the pins under dir and dir itself; Ok when absent.
+  static Status unpin(const std::string& dir);
+
+  ~FastpathMaps();
+  FastpathMaps(const FastpathMaps&) = delete;
+  FastpathMaps& operator=(const FastpathMaps&) = delete;
+
+  // Pins every map as dir/<name> (dir is made; it must be on a bpffs).
+  Status pin(const std::string& dir) const;
+  int fd(Map m) const { return fds_[m]; }
+  uint32_t maxLinks() const { return maxLinks_; }
+
+  // Addresses in network order (as in_addr.s_addr), ports in host order.
+  Status putEndpoint(uint32_t space, uint32_t addr, uint16_t port, uint32_t link);
+  Status deleteEndpoint(uint32_t space, uint32_t addr, uint16_t port);
+  Status putLink(uint32_t link, const lp_fp_link& value);
+  Status deleteLink(uint32_t link);
+  // The targets new connections to the link's listener port go to (at most
+  // LP_FP_MAX_TARGETS; empty refuses new connections).
+  Status putTargets(uint32_t link, uint16_t port, uint32_t tier, const std::vector<lp_fp_target>& targets);
+  Status deleteTargets(uint32_t link, uint16_t port);
+  Status putHost(uint32_t space, uint32_t addr, const lp_fp_host& host);
+  Status deleteHost(uint32_t space, uint32_t addr);
+
+  // The connection-table entry keyed by a packet's tuple in a space (network order).
+  Result<std::optional<lp_fp_conn>> connection(uint32_t space, const lp_fp_tuple& t) const;
+  // Every entry (a walk of the table; for tests and the sweeper to come).
+  Result<size_t> connectionCount() const;
+  // A link's counters, summed over CPUs.
+  Result<lp_fp_link_stats> linkStats(uint32_t link) const;
+
+ private:
+  FastpathMaps() = default;
+  int fds_[kCount] = {-1, -1, -1, -1, -1, -1};
+  uint32_t maxLinks_ = 0;
+};
+
+enum class FastpathProgram { kWorkloadIn, kLinkOut, kLinkIn };
+const char* programName(FastpathProgram p);
+
+// One loaded copy of the programs for one VPC namespace ("space"), over shared maps.
+// Programs stay in the kernel while attached, after this object is gone.
+class FastpathPrograms {
+ public:
+  static Result<std::unique_ptr<FastpathPrograms>> load(const FastpathMaps& maps, uint32_t space);
+  ~FastpathPrograms();
+  FastpathPrograms(const FastpathPrograms&) = delete;
+  FastpathPrograms& operator=(const FastpathPrograms&) = delete;
+
+  int fd(FastpathProgram p) const;
+  uint32_t space() const { return space_; }
+
+ private:
+  FastpathPrograms() = default;
+  bpf_object* obj_ = nullptr;
+  uint32_t space_ = 0;
+};
+
+enum class TcHook { kIngress, kEgress };
+
+// Attaches progFd to device's clsact hook inside the namespace nsFd (-1: the
+// caller's), making the clsact qdisc if needed; replaces linkplane's filter there.
+Status attachTc(int nsFd, const std::string& device, TcHook hook, int progFd);
+// Removes linkplane's filter from the hook; Ok when there is none (or no clsact).
+Status detachTc(int nsFd, const std::string& device, TcHook hook);
+// Removes the device's clsact qdisc and with it every filter on both hooks: for
+// devices only linkplane attaches to (its link and workload veths). Ok when absent.
+Status removeClsact(int nsFd, const std::string& device);
+// The id of the program linkplane attached to the hook; 0 when none.
+Result<uint32_t> attachedProgramId(int nsFd, const std::string& device, TcHook hook);
+// The kernel's id of a program descriptor.
+Result<uint32_t> programId(int progFd);
+
+}  // namespace lp::net::bpf

@@ -1,0 +1,126 @@
+// The BPF fast path's map layouts, shared by fastpath.bpf.c (compiled for the BPF
+// target) and the loader (bpf_fastpath.h, C++): keys and values as the kernel
+// stores them. Addresses and ports in network byte order, everything else in host
+// order. Plain C so both compilers read the same bytes; every padding is explicit.
+//
+// "Space": a number the daemon gives each VPC namespace; every key that holds VPC
+// addresses carries one, so consumer and provider VPCs may use the same addresses.
+// A link is one endpoint interface between a consumer space and a provider space.
+#ifndef LINKPLANE_NET_BPF_FASTPATH_ABI_H_
+#define LINKPLANE_NET_BPF_FASTPATH_ABI_H_
+
+#include <linux/types.h>
+
+#define LP_FP_MAX_TARGETS 64
+
+// Which side of a connection a connection-table entry is keyed by.
+#define LP_FP_DIR_FWD 1  // the client's packets, in the consumer's space
+#define LP_FP_DIR_REV 2  // the target's packets, in the provider's space
+
+// lp_fp_conn.seen: what this side has sent.
+#define LP_FP_SEEN_FIN 1
+#define LP_FP_SEEN_RST 2
+
+struct lp_fp_tuple {
+  __u32 saddr, daddr;
+  __u16 sport, dport;
+};
+
+// lp_conns (LRU hash): one entry per direction of a connection, keyed by the tuple
+// a packet of that side carries before translation.
+struct lp_fp_conn_key {
+  __u32 space;
+  struct lp_fp_tuple t;
+};
+
+struct lp_fp_conn {
+  struct lp_fp_tuple to;  // the tuple after translation
+  __u32 link;
+  __u32 ifindex;  // the device this side's packets must arrive on; 0: any
+  __u8 dir;       // LP_FP_DIR_*
+  __u8 seen;      // LP_FP_SEEN_* bits
+  __u16 pad;
+  __u32 pad2;
+  __u64 last_seen_ns;  // CLOCK_MONOTONIC (bpf_ktime_get_ns) of the last packet
+};
+
+// lp_endpoints (hash): an endpoint interface's address and listener port in the
+// consumer's space -> its link.
+struct lp_fp_endpoint_key {
+  __u32 space;
+  __u32 addr;
+  __u16 port;
+  __u16 pad;
+};
+
+struct lp_fp_endpoint {
+  __u32 link;
+};
+
+// lp_links (array, index = link id; 0 is never a link): the pair of namespaces and
+// the veth between them.
+struct lp_fp_link {
+  __u32 consumer_space, provider_space;
+  __u32 node_addr;         // the load balancer node in the endpoint's zone (provider side)
+  __u32 consumer_ifindex;  // the link's device in the consumer's namespace (lp-fc*)
+  __u32 provider_ifindex;  // its peer in the provider's namespace (lp-fp*)
+  __u8 consumer_mac[6];
+  __u8 provider_mac[6];
+  __u32 active;  // 0: a free slot
+};
+
+// lp_targets (hash): the targets a link's listener sends new connections to: the
+// tier in force, written by the daemon; the SYN's flow hash picks one.
+struct lp_fp_targets_key {
+  __u32 link;
+  __u16 port;  // the listener port
+  __u16 pad;
+};
+
+struct lp_fp_target {
+  __u32 addr;
+  __u16 port;
+  __u16 pad;
+};
+
+struct lp_fp_targets {
+  __u32 count;
+  __u32 tier;  // which of chooseTarget's tiers these are (reported, not used here)
+  struct lp_fp_target t[LP_FP_MAX_TARGETS];
+};
+
+// lp_hosts (hash): a workload's veth in a space, for bpf_redirect_peer: the device
+// on the namespace's side, the workload's MAC and the gateway's (the device's).
+struct lp_fp_host_key {
+  __u32 space;
+  __u32 addr;
+};
+
+struct lp_fp_host {
+  __u32 ifindex;
+  __u8 mac[6];
+  __u8 gw_mac[6];
+};
+
+// lp_link_stats (per-CPU array, index = link id; 0 counts what no link owns).
+struct lp_fp_link_stats {
+  __u64 fwd_packets, fwd_bytes;  // consumer -> provider
+  __u64 rev_packets, rev_bytes;  // provider -> consumer
+  __u64 new_conns;
+  __u64 resets;  // RST segments seen, either way
+  __u64 drops;   // packets refused on the link
+};
+
+// The flow hash that picks a new connection's target: index = hash % count, over
+// the client's address and port as the packet carries them (network order).
+static inline __u32 lp_fp_flow_hash(__u32 saddr, __u16 sport) {
+  __u32 h = saddr ^ (((__u32)sport << 16) | sport);
+  h ^= h >> 16;
+  h *= 0x7feb352dU;
+  h ^= h >> 15;
+  h *= 0x846ca68bU;
+  h ^= h >> 16;
+  return h;
+}
+
+#endif  // LINKPLANE_NET_BPF_FASTPATH_ABI_H_

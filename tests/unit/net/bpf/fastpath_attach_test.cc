@@ -1,0 +1,429 @@
+// The BPF fast path's loader against the real kernel: attaching its programs to a
+// link's veth in scratch namespaces (lp-tbfc-<pid>, lp-tbfp-<pid>), what they do to
+// real packets there, detaching; and its maps pinned on a bpffs and adopted again,
+// as a restarted daemon will. Needs root.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <linux/pkt_cls.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "../../test_namespaces.h"
+#include "net/bpf/bpf_fastpath.h"
+#include "net/netlink.h"
+#include "net/netns.h"
+
+namespace lp::net::bpf {
+namespace {
+
+class FastpathAttachTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root";
+    c_ = lp::testenv::testNamespace("bfc");
+    p_ = lp::testenv::testNamespace("bfp");
+    ASSERT_TRUE(createNamespace(c_).ok());
+    ASSERT_TRUE(createNamespace(p_).ok());
+    auto nc = Netlink::open(c_);
+    auto np = Netlink::open(p_);
+    ASSERT_TRUE(nc.ok() && np.ok());
+    // The link as the daemon makes it: lp-fc* in the consumer's namespace, its peer lp-fp* in the provider's.
+    ASSERT_TRUE((*nc)->ensureVeth("lp-fctest", p_, "lp-fptest").ok());
+    ASSERT_TRUE((*nc)->addAddress("lp-fctest", "169.254.0.0/31").ok());
+    ASSERT_TRUE((*np)->addAddress("lp-fptest", "169.254.0.1/31").ok());
+    ASSERT_TRUE((*nc)->setUp("lp-fctest").ok());
+    ASSERT_TRUE((*np)->setUp("lp-fptest").ok());
+    auto cfd = openNamespace(c_);
+    auto pfd = openNamespace(p_);
+    ASSERT_TRUE(cfd.ok() && pfd.ok());
+    cFd_ = *cfd;
+    pFd_ = *pfd;
+  }
+  void TearDown() override {
+    if (cFd_ >= 0) close(cFd_);
+    if (pFd_ >= 0) close(pFd_);
+    if (!c_.empty()) (void)deleteNamespace(c_);
+    if (!p_.empty()) (void)deleteNamespace(p_);
+  }
+
+  // Whether a UDP datagram from the consumer's end of the link reaches a socket on
+  // the provider's end (each try a fresh port; ARP resolves the first time).
+  bool crosses() {
+    static uint16_t port = 31000;
+    ++port;
+    auto rx = socketInNamespace(p_, AF_INET, SOCK_DGRAM);
+    auto tx = socketInNamespace(c_, AF_INET, SOCK_DGRAM);
+    EXPECT_TRUE(rx.ok() && tx.ok());
+    if (!rx.ok() || !tx.ok()) return false;
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(port);
+    inet_pton(AF_INET, "169.254.0.1", &at.sin_addr);
+    EXPECT_EQ(bind(*rx, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+    EXPECT_EQ(sendto(*tx, "x", 1, 0, reinterpret_cast<sockaddr*>(&at), sizeof at), 1);
+    pollfd pfd{*rx, POLLIN, 0};
+    bool got = poll(&pfd, 1, 500) == 1;
+    close(*rx);
+    close(*tx);
+    return got;
+  }
+
+  // `tc qdisc show` of a device in a namespace.
+  static std::string qdiscs(const std::string& ns, const std::string& dev) {
+    std::string cmd = "tc -n " + ns + " qdisc show dev " + dev + " 2>&1";
+    std::string out;
+    FILE* f = popen(cmd.c_str(), "r");
+    if (f == nullptr) return "popen failed";
+    char buf[256];
+    while (fgets(buf, sizeof buf, f) != nullptr) out += buf;
+    pclose(f);
+    return out;
+  }
+
+  std::string c_, p_;
+  int cFd_ = -1, pFd_ = -1;
+};
+
+TEST_F(FastpathAttachTest, ProgramsAttachToTheLinkFilterItAndDetachCleanly) {
+  FastpathLimits limits;
+  limits.connections = 256;
+  limits.links = 16;
+  auto maps = FastpathMaps::create(limits);
+  ASSERT_TRUE(maps.ok()) << maps.status().toString();
+  auto consumer = FastpathPrograms::load(**maps, 1);
+  auto provider = FastpathPrograms::load(**maps, 2);
+  ASSERT_TRUE(consumer.ok() && provider.ok());
+  ASSERT_TRUE(crosses()) << "the bare link carries datagrams";
+
+  int linkOut = (*consumer)->fd(FastpathProgram::kLinkOut);
+  int linkInC = (*consumer)->fd(FastpathProgram::kLinkIn);
+  int linkInP = (*provider)->fd(FastpathProgram::kLinkIn);
+  ASSERT_TRUE(attachTc(cFd_, "lp-fctest", TcHook::kEgress, linkOut).ok());
+  ASSERT_TRUE(attachTc(cFd_, "lp-fctest", TcHook::kIngress, linkInC).ok());
+  ASSERT_TRUE(attachTc(pFd_, "lp-fptest", TcHook::kIngress, linkInP).ok());
+  // Attaching again replaces linkplane's filter rather than adding a second.
+  ASSERT_TRUE(attachTc(cFd_, "lp-fctest", TcHook::kEgress, linkOut).ok());
+  EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kEgress), *programId(linkOut));
+  EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kIngress), *programId(linkInC));
+  EXPECT_EQ(*attachedProgramId(pFd_, "lp-fptest", TcHook::kIngress), *programId(linkInP));
+  EXPECT_EQ(*attachedProgramId(pFd_, "lp-fptest", TcHook::kEgress), 0u);
+
+  // Only SYNs to endpoints cross: a datagram is refused on the link's egress
+  // (ARP still resolves the neighbour), counted against no link.
+  EXPECT_FALSE(crosses());
+  EXPECT_GE(maps.value()->linkStats(0)->drops, 1u);
+
+  // The programs stay attached when the loader's objects are gone (a daemon killed).
+  uint32_t outId = *programId(linkOut);
+  consumer.value().reset();
+  provider.value().reset();
+  EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kEgress), outId);
+  EXPECT_FALSE(crosses());
+
+  ASSERT_TRUE(detachTc(cFd_, "lp-fctest", TcHook::kEgress).ok());
+  ASSERT_TRUE(detachTc(cFd_, "lp-fctest", TcHook::kIngress).ok());
+  ASSERT_TRUE(detachTc(pFd_, "lp-fptest", TcHook::kIngress).ok());
+  ASSERT_TRUE(detachTc(pFd_, "lp-fptest", TcHook::kIngress).ok());  // nothing there: Ok
+  EXPECT_EQ(*attachedProgramId(cFd_, "lp-fctest", TcHook::kEgress), 0u);
+  EXPECT_EQ(*attachedProgramId(pFd_, "lp-fptest", TcHook::kIngress), 0u);
+  EXPECT_TRUE(crosses()) << "detached: the link is a plain veth again";
+  // The clsact qdisc linkplane made goes too.
+  EXPECT_NE(qdiscs(c_, "lp-fctest").find("clsact"), std::string::npos);
+  ASSERT_TRUE(removeClsact(cFd_, "lp-fctest").ok());
+  ASSERT_TRUE(removeClsact(pFd_, "lp-fptest").ok());
+  ASSERT_TRUE(removeClsact(pFd_, "lp-fptest").ok());  // absent: Ok
+  EXPECT_EQ(qdiscs(c_, "lp-fctest").find("clsact"), std::string::npos) << qdiscs(c_, "lp-fctest");
+  EXPECT_EQ(qdiscs(p_, "lp-fptest").find("clsact"), std::string::npos);
+  EXPECT_TRUE(crosses());
+}
+
+TEST_F(FastpathAttachTest, AMissingDeviceOrNamespaceIsReportedAsSuch) {
+  auto maps = FastpathMaps::create(FastpathLimits{});
+  ASSERT_TRUE(maps.ok());
+  auto progs = FastpathPrograms::load(**maps, 1);
+  ASSERT_TRUE(progs.ok());
+  Status st = attachTc(cFd_, "lp-nosuch", TcHook::kIngress, (*progs)->fd(FastpathProgram::kLinkIn));
+  EXPECT_EQ(bpfErrorOf(st), BpfError::kNoDevice) << st.toString();
+  // lp-fctest exists only inside the namespace, not in the caller's.
+  EXPECT_EQ(bpfErrorOf(attachTc(-1, "lp-fctest", TcHook::kIngress, (*progs)->fd(FastpathProgram::kLinkIn))),
+            BpfError::kNoDevice);
+  EXPECT_EQ(bpfErrorOf(attachTc(cFd_, "lp-fctest", TcHook::kIngress, -1)), BpfError::kInvalid);
+}
+
+// A bpffs of the test's own, mounted on a temporary directory and removed after.
+class BpffsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root";
+    char tmpl[] = "/tmp/lp-tbpffs-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ASSERT_EQ(mount("bpf", dir_.c_str(), "bpf", 0, nullptr), 0) << std::strerror(errno);
+    mounted_ = true;
+  }
+  void TearDown() override {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+    if (!dir_.empty()) rmdir(dir_.c_str());
+  }
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+TEST_F(BpffsTest, PinnedMapsAreAdoptedWithTheirConnectionsByANewLoader) {
+  std::string pins = dir_ + "/linkplane";
+  uint32_t eni = 0, client = 0, target = 0, node = 0;
+  inet_pton(AF_INET, "10.0.1.100", &eni);
+  inet_pton(AF_INET, "10.0.1.5", &client);
+  inet_pton(AF_INET, "10.0.2.10", &target);
+  inet_pton(AF_INET, "10.0.2.200", &node);
+  {
+    FastpathLimits limits;
+    limits.connections = 256;
+    limits.links = 16;
+    auto maps = FastpathMaps::create(limits);
+    ASSERT_TRUE(maps.ok());
+    lp_fp_link l{};
+    l.consumer_space = 1;
+    l.provider_space = 2;
+    l.node_addr = node;
+    l.consumer_ifindex = l.provider_ifindex = 1;
+    ASSERT_TRUE((*maps)->putLink(3, l).ok());
+    ASSERT_TRUE((*maps)->putEndpoint(1, eni, 80, 3).ok());
+    ASSERT_TRUE((*maps)->putTargets(3, 80, 0, {lp_fp_target{target, htons(8080), 0}}).ok());
+    auto progs = FastpathPrograms::load(**maps, 1);
+    ASSERT_TRUE(progs.ok());
+    // A SYN through the link's egress makes the connection's entries.
+    unsigned char syn[54] = {};
+    syn[12] = 0x08;
+    syn[14] = 0x45;
+    syn[17] = 40;
+    syn[22] = 64;
+    syn[23] = 6;
+    std::memcpy(syn + 26, &client, 4);
+    std::memcpy(syn + 30, &eni, 4);
+    syn[34] = 40000 >> 8;
+    syn[35] = 40000 & 0xff;
+    syn[37] = 80;
+    syn[46] = 0x50;
+    syn[47] = 0x02;
+    unsigned char out[128];
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = syn, .data_out = out, .data_size_in = sizeof syn,
+                .data_size_out = sizeof out, .repeat = 1);
+    ASSERT_EQ(bpf_prog_test_run_opts((*progs)->fd(FastpathProgram::kLinkOut), &opts), 0);
+    ASSERT_EQ(opts.retval, static_cast<uint32_t>(TC_ACT_OK));
+    ASSERT_TRUE((*maps)->pin(pins).ok());
+  }  // the daemon is gone: only the pins hold the maps
+
+  auto adopted = FastpathMaps::openPinned(pins);
+  ASSERT_TRUE(adopted.ok()) << adopted.status().toString();
+  EXPECT_EQ((*adopted)->maxLinks(), 16u);
+  EXPECT_EQ(*(*adopted)->connectionCount(), 2u);
+  auto rev = (*adopted)->connection(2, lp_fp_tuple{target, node, htons(8080), htons(40000)});
+  ASSERT_TRUE(rev.ok() && rev->has_value());
+  EXPECT_EQ((*rev)->to.daddr, client);
+  EXPECT_EQ((*adopted)->linkStats(3)->new_conns, 1u);
+  // A new copy of the programs over the adopted maps sees the same connections.
+  auto progs = FastpathPrograms::load(**adopted, 2);
+  ASSERT_TRUE(progs.ok()) << progs.status().toString();
+
+  ASSERT_TRUE(FastpathMaps::unpin(pins).ok());
+  ASSERT_TRUE(FastpathMaps::unpin(pins).ok());  // absent: Ok
+  EXPECT_EQ(bpfErrorOf(FastpathMaps::openPinned(pins).status()), BpfError::kNotPinned);
+}
+
+}  // namespace
+}  // namespace lp::net::bpf
+
+namespace lp::net::bpf {
+namespace {
+
+// A whole connection through the programs: client namespace -> consumer VPC
+// namespace -> link -> provider VPC namespace -> target namespace, both VPCs on
+// overlapping 10.0.0.0/16, routed by hand the way stage 2 will have the daemon do it
+// (endpoint address routed to the link and answered for by proxy ARP, accept_local
+// for the node address).
+class FastpathTrafficTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root";
+    cl_ = lp::testenv::testNamespace("bfw");
+    c_ = lp::testenv::testNamespace("bfc");
+    p_ = lp::testenv::testNamespace("bfp");
+    tg_ = lp::testenv::testNamespace("bft");
+    for (const auto& ns : {cl_, c_, p_, tg_}) ASSERT_TRUE(createNamespace(ns).ok());
+    auto ncl = Netlink::open(cl_), nc = Netlink::open(c_), np = Netlink::open(p_), ntg = Netlink::open(tg_);
+    ASSERT_TRUE(ncl.ok() && nc.ok() && np.ok() && ntg.ok());
+    ASSERT_TRUE((*nc)->ensureVeth("lp-wc", cl_, "eth0").ok());
+    ASSERT_TRUE((*np)->ensureVeth("lp-wt", tg_, "eth0").ok());
+    ASSERT_TRUE((*nc)->ensureVeth("lp-fctest", p_, "lp-fptest").ok());
+    ASSERT_TRUE((*ncl)->addAddress("eth0", "10.0.1.5/24").ok());
+    ASSERT_TRUE((*nc)->addAddress("lp-wc", "10.0.1.1/24").ok());
+    ASSERT_TRUE((*ntg)->addAddress("eth0", "10.0.2.10/24").ok());
+    ASSERT_TRUE((*np)->addAddress("lp-wt", "10.0.2.1/24").ok());
+    ASSERT_TRUE((*np)->addAddress("lp-wt", "10.0.2.200/32").ok());  // the node
+    ASSERT_TRUE((*nc)->addAddress("lp-fctest", "169.254.0.0/31").ok());
+    ASSERT_TRUE((*np)->addAddress("lp-fptest", "169.254.0.1/31").ok());
+    ASSERT_TRUE((*ncl)->setUp("lo").ok() && (*ncl)->setUp("eth0").ok());
+    ASSERT_TRUE((*ntg)->setUp("lo").ok() && (*ntg)->setUp("eth0").ok());
+    ASSERT_TRUE((*nc)->setUp("lp-wc").ok() && (*nc)->setUp("lp-fctest").ok());
+    ASSERT_TRUE((*np)->setUp("lp-wt").ok() && (*np)->setUp("lp-fptest").ok());
+    ASSERT_TRUE((*ncl)->setDefaultRoute("10.0.1.1").ok());
+    ASSERT_TRUE((*ntg)->setDefaultRoute("10.0.2.1").ok());
+    ASSERT_TRUE(setSysctl(c_, "net/ipv4/ip_forward", "1").ok());
+    ASSERT_TRUE(setSysctl(p_, "net/ipv4/ip_forward", "1").ok());
+    ASSERT_TRUE(setSysctl(p_, "net/ipv4/conf/lp-fptest/accept_local", "1").ok());
+    // The client's subnet holds the endpoint's address: the namespace answers its ARP.
+    ASSERT_TRUE(setSysctl(c_, "net/ipv4/conf/lp-wc/proxy_arp", "1").ok());
+    std::string route = "ip -n " + c_ + " route add 10.0.1.100/32 via 169.254.0.1 dev lp-fctest";
+    ASSERT_EQ(system(route.c_str()), 0);
+  }
+  void TearDown() override {
+    for (const auto& ns : {cl_, c_, p_, tg_})
+      if (!ns.empty()) (void)deleteNamespace(ns);
+  }
+
+  struct Dev {
+    uint32_t ifindex = 0;
+    uint8_t mac[6] = {};
+  };
+  static Dev dev(const std::string& ns, const std::string& name) {
+    Dev d;
+    auto s = socketInNamespace(ns, AF_INET, SOCK_DGRAM);
+    EXPECT_TRUE(s.ok());
+    if (!s.ok()) return d;
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    EXPECT_EQ(ioctl(*s, SIOCGIFINDEX, &ifr), 0) << name;
+    d.ifindex = static_cast<uint32_t>(ifr.ifr_ifindex);
+    EXPECT_EQ(ioctl(*s, SIOCGIFHWADDR, &ifr), 0) << name;
+    std::memcpy(d.mac, ifr.ifr_hwaddr.sa_data, 6);
+    close(*s);
+    return d;
+  }
+  static uint32_t ip(const char* text) {
+    uint32_t a = 0;
+    inet_pton(AF_INET, text, &a);
+    return a;
+  }
+
+  std::string cl_, c_, p_, tg_;
+};
+
+TEST_F(FastpathTrafficTest, ATcpConnectionCrossesTranslatedAndTheTargetSeesTheNode) {
+  constexpr uint32_t kC = 1, kP = 2, kLinkId = 4;
+  auto maps = FastpathMaps::create(FastpathLimits{});
+  ASSERT_TRUE(maps.ok());
+  auto cp = FastpathPrograms::load(**maps, kC);
+  auto pp = FastpathPrograms::load(**maps, kP);
+  ASSERT_TRUE(cp.ok() && pp.ok());
+  Dev fc = dev(c_, "lp-fctest"), fp = dev(p_, "lp-fptest"), wc = dev(c_, "lp-wc"), wt = dev(p_, "lp-wt");
+  Dev client = dev(cl_, "eth0"), target = dev(tg_, "eth0");
+  lp_fp_link l{};
+  l.consumer_space = kC;
+  l.provider_space = kP;
+  l.node_addr = ip("10.0.2.200");
+  l.consumer_ifindex = fc.ifindex;
+  l.provider_ifindex = fp.ifindex;
+  std::memcpy(l.consumer_mac, fc.mac, 6);
+  std::memcpy(l.provider_mac, fp.mac, 6);
+  ASSERT_TRUE((*maps)->putLink(kLinkId, l).ok());
+  ASSERT_TRUE((*maps)->putEndpoint(kC, ip("10.0.1.100"), 80, kLinkId).ok());
+  ASSERT_TRUE((*maps)->putTargets(kLinkId, 80, 0, {lp_fp_target{ip("10.0.2.10"), htons(8080), 0}}).ok());
+  lp_fp_host hc{}, ht{};
+  hc.ifindex = wc.ifindex;
+  std::memcpy(hc.mac, client.mac, 6);
+  std::memcpy(hc.gw_mac, wc.mac, 6);
+  ht.ifindex = wt.ifindex;
+  std::memcpy(ht.mac, target.mac, 6);
+  std::memcpy(ht.gw_mac, wt.mac, 6);
+  ASSERT_TRUE((*maps)->putHost(kC, ip("10.0.1.5"), hc).ok());
+  ASSERT_TRUE((*maps)->putHost(kP, ip("10.0.2.10"), ht).ok());
+
+  auto cfd = openNamespace(c_), pfd = openNamespace(p_);
+  ASSERT_TRUE(cfd.ok() && pfd.ok());
+  ASSERT_TRUE(attachTc(*cfd, "lp-wc", TcHook::kIngress, (*cp)->fd(FastpathProgram::kWorkloadIn)).ok());
+  ASSERT_TRUE(attachTc(*cfd, "lp-fctest", TcHook::kEgress, (*cp)->fd(FastpathProgram::kLinkOut)).ok());
+  ASSERT_TRUE(attachTc(*cfd, "lp-fctest", TcHook::kIngress, (*cp)->fd(FastpathProgram::kLinkIn)).ok());
+  ASSERT_TRUE(attachTc(*pfd, "lp-wt", TcHook::kIngress, (*pp)->fd(FastpathProgram::kWorkloadIn)).ok());
+  ASSERT_TRUE(attachTc(*pfd, "lp-fptest", TcHook::kIngress, (*pp)->fd(FastpathProgram::kLinkIn)).ok());
+  close(*cfd);
+  close(*pfd);
+
+  auto lsn = socketInNamespace(tg_, AF_INET, SOCK_STREAM);
+  auto cli = socketInNamespace(cl_, AF_INET, SOCK_STREAM);
+  ASSERT_TRUE(lsn.ok() && cli.ok());
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(8080);
+  at.sin_addr.s_addr = ip("10.0.2.10");
+  int one = 1;
+  setsockopt(*lsn, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ASSERT_EQ(bind(*lsn, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+  ASSERT_EQ(listen(*lsn, 4), 0);
+  timeval tv{3, 0};
+  setsockopt(*cli, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  setsockopt(*cli, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(*lsn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in eni{};
+  eni.sin_family = AF_INET;
+  eni.sin_port = htons(80);
+  eni.sin_addr.s_addr = ip("10.0.1.100");
+  if (connect(*cli, reinterpret_cast<sockaddr*>(&eni), sizeof eni) != 0) {
+    int err = errno;
+    auto st = (*maps)->linkStats(kLinkId);
+    auto none = (*maps)->linkStats(0);
+    FAIL() << "connect: " << std::strerror(err) << "; link: new " << st->new_conns << " fwd " << st->fwd_packets
+           << " rev " << st->rev_packets << " drops " << st->drops << "; unowned drops " << none->drops << "; entries "
+           << *(*maps)->connectionCount();
+  }
+  sockaddr_in peer{};
+  socklen_t plen = sizeof peer;
+  int srv = accept(*lsn, reinterpret_cast<sockaddr*>(&peer), &plen);
+  ASSERT_GE(srv, 0) << std::strerror(errno);
+  setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  EXPECT_EQ(peer.sin_addr.s_addr, ip("10.0.2.200"));  // the node, never the client
+
+  std::string request(3000, 'q');  // more than one segment
+  ASSERT_EQ(send(*cli, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  std::string got;
+  char buf[4096];
+  while (got.size() < request.size()) {
+    ssize_t n = recv(srv, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(got, request);
+  ASSERT_EQ(send(srv, "pong", 4, 0), 4);
+  ssize_t n = recv(*cli, buf, sizeof buf, 0);
+  ASSERT_EQ(n, 4);
+  EXPECT_EQ(std::string(buf, 4), "pong");
+  sockaddr_in self{};
+  socklen_t slen = sizeof self;
+  getsockname(*cli, reinterpret_cast<sockaddr*>(&self), &slen);
+  close(srv);
+  close(*cli);
+  close(*lsn);
+
+  auto fwd = (*maps)->connection(kC, lp_fp_tuple{ip("10.0.1.5"), ip("10.0.1.100"), self.sin_port, htons(80)});
+  ASSERT_TRUE(fwd.ok() && fwd->has_value());
+  EXPECT_TRUE((*fwd)->seen & LP_FP_SEEN_FIN);
+  auto s = (*maps)->linkStats(kLinkId);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->new_conns, 1u);
+  EXPECT_GE(s->fwd_bytes, request.size());
+  EXPECT_GE(s->rev_packets, 2u);  // SYN-ACK, pong
+  EXPECT_EQ(s->drops, 0u);
+}
+
+}  // namespace
+}  // namespace lp::net::bpf

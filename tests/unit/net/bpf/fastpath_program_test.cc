@@ -1,0 +1,525 @@
+// The BPF fast path's programs (src/net/bpf/fastpath.bpf.c) run by the kernel on
+// crafted Ethernet/IPv4/TCP packets with BPF_PROG_TEST_RUN: no namespace, no
+// device. Each test makes fresh maps and loads one copy of the programs per space
+// (VPC namespace), as the daemon will. Needs root (CAP_BPF, CAP_NET_ADMIN).
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <linux/pkt_cls.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <set>
+#include <vector>
+
+#include "net/bpf/bpf_fastpath.h"
+
+namespace lp::net::bpf {
+namespace {
+
+constexpr uint32_t kConsumer = 1, kProvider = 2, kOtherConsumer = 3;
+constexpr uint32_t kLink = 5, kOtherLink = 6;
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+// BPF_PROG_TEST_RUN's skb lives on the loopback device (ifindex 1) of the caller's namespace.
+constexpr uint32_t kTestDevice = 1;
+
+uint32_t ip(const char* text) {
+  in_addr a{};
+  EXPECT_EQ(inet_pton(AF_INET, text, &a), 1) << text;
+  return a.s_addr;
+}
+
+uint16_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) acc += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  if (n & 1) acc += static_cast<uint32_t>(p[n - 1] << 8);
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return static_cast<uint16_t>(acc);
+}
+
+// A parsed packet, addresses and ports in network order as the maps hold them.
+struct Packet {
+  uint32_t saddr = 0, daddr = 0;
+  uint16_t sport = 0, dport = 0;  // network order
+  uint8_t flags = 0;
+  uint8_t proto = 6;
+  std::array<uint8_t, 6> dstMac{}, srcMac{};
+  bool ipChecksumOk = false, tcpChecksumOk = false;
+  std::string payload;
+};
+
+constexpr size_t kEth = 14, kIp = 20, kTcp = 20;
+
+std::vector<uint8_t> tcpPacket(const char* src, uint16_t sport, const char* dst, uint16_t dport, uint8_t flags,
+                               const std::string& payload = "", uint8_t proto = 6) {
+  std::vector<uint8_t> b(kEth + kIp + kTcp + payload.size(), 0);
+  const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
+  std::memcpy(b.data(), macs, 12);
+  b[12] = 0x08;  // IPv4
+  uint8_t* iph = b.data() + kEth;
+  iph[0] = 0x45;
+  uint16_t total = static_cast<uint16_t>(kIp + kTcp + payload.size());
+  iph[2] = static_cast<uint8_t>(total >> 8);
+  iph[3] = static_cast<uint8_t>(total);
+  iph[6] = 0x40;  // DF
+  iph[8] = 64;
+  iph[9] = proto;
+  uint32_t s = ip(src), d = ip(dst);
+  std::memcpy(iph + 12, &s, 4);
+  std::memcpy(iph + 16, &d, 4);
+  uint16_t c = static_cast<uint16_t>(~sum16(iph, kIp));
+  iph[10] = static_cast<uint8_t>(c >> 8);
+  iph[11] = static_cast<uint8_t>(c);
+  uint8_t* tcp = iph + kIp;
+  tcp[0] = static_cast<uint8_t>(sport >> 8);
+  tcp[1] = static_cast<uint8_t>(sport);
+  tcp[2] = static_cast<uint8_t>(dport >> 8);
+  tcp[3] = static_cast<uint8_t>(dport);
+  tcp[7] = 1;      // seq
+  tcp[12] = 0x50;  // data offset 5
+  tcp[13] = flags;
+  tcp[14] = 0xff;  // window
+  std::memcpy(tcp + kTcp, payload.data(), payload.size());
+  // Pseudo-header: addresses, protocol, TCP length.
+  uint8_t pseudo[12];
+  std::memcpy(pseudo, iph + 12, 8);
+  pseudo[8] = 0;
+  pseudo[9] = proto;
+  uint16_t len = static_cast<uint16_t>(kTcp + payload.size());
+  pseudo[10] = static_cast<uint8_t>(len >> 8);
+  pseudo[11] = static_cast<uint8_t>(len);
+  uint16_t tc = static_cast<uint16_t>(~sum16(tcp, len, sum16(pseudo, 12)));
+  tcp[16] = static_cast<uint8_t>(tc >> 8);
+  tcp[17] = static_cast<uint8_t>(tc);
+  return b;
+}
+
+std::vector<uint8_t> udpPacket(const char* src, uint16_t sport, const char* dst, uint16_t dport) {
+  return tcpPacket(src, sport, dst, dport, 0, "", 17);
+}
+
+std::vector<uint8_t> arpPacket() {
+  std::vector<uint8_t> b(42, 0);
+  std::memset(b.data(), 0xff, 6);
+  b[12] = 0x08;
+  b[13] = 0x06;
+  return b;
+}
+
+Packet parse(const std::vector<uint8_t>& b) {
+  Packet p;
+  std::memcpy(p.dstMac.data(), b.data(), 6);
+  std::memcpy(p.srcMac.data(), b.data() + 6, 6);
+  const uint8_t* iph = b.data() + kEth;
+  p.proto = iph[9];
+  std::memcpy(&p.saddr, iph + 12, 4);
+  std::memcpy(&p.daddr, iph + 16, 4);
+  p.ipChecksumOk = sum16(iph, kIp) == 0xffff;
+  const uint8_t* tcp = iph + kIp;
+  std::memcpy(&p.sport, tcp, 2);
+  std::memcpy(&p.dport, tcp + 2, 2);
+  p.flags = tcp[13];
+  size_t len = b.size() - kEth - kIp;
+  uint8_t pseudo[12];
+  std::memcpy(pseudo, iph + 12, 8);
+  pseudo[8] = 0;
+  pseudo[9] = p.proto;
+  pseudo[10] = static_cast<uint8_t>(len >> 8);
+  pseudo[11] = static_cast<uint8_t>(len);
+  p.tcpChecksumOk = sum16(tcp, len, sum16(pseudo, 12)) == 0xffff;
+  p.payload.assign(reinterpret_cast<const char*>(tcp + kTcp), len - kTcp);
+  return p;
+}
+
+struct Outcome {
+  int retval = -1;
+  std::vector<uint8_t> out;
+};
+
+lp_fp_tuple tuple(const char* s, uint16_t sport, const char* d, uint16_t dport) {
+  return lp_fp_tuple{ip(s), ip(d), htons(sport), htons(dport)};
+}
+
+class FastpathProgramTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root (BPF_PROG_TEST_RUN)";
+    FastpathLimits limits;
+    limits.connections = 1024;
+    limits.links = 64;
+    limits.endpoints = 64;
+    limits.targetSets = 64;
+    limits.hosts = 64;
+    auto maps = FastpathMaps::create(limits);
+    ASSERT_TRUE(maps.ok()) << maps.status().toString();
+    maps_ = std::move(maps).value();
+    consumer_ = loadSpace(kConsumer);
+    provider_ = loadSpace(kProvider);
+    ASSERT_TRUE(consumer_ && provider_);
+    // Consumer VPC 10.0.0.0/16 with endpoint interface 10.0.1.100 listening on 80;
+    // provider VPC, also 10.0.0.0/16, with target 10.0.2.10:8080 and node 10.0.2.200.
+    ASSERT_TRUE(maps_->putLink(kLink, link(kConsumer)).ok());
+    ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.100"), 80, kLink).ok());
+    ASSERT_TRUE(maps_->putTargets(kLink, 80, 0, {target("10.0.2.10", 8080)}).ok());
+  }
+
+  std::unique_ptr<FastpathPrograms> loadSpace(uint32_t space) {
+    auto p = FastpathPrograms::load(*maps_, space);
+    EXPECT_TRUE(p.ok()) << p.status().toString();
+    return p.ok() ? std::move(p).value() : nullptr;
+  }
+
+  static lp_fp_link link(uint32_t consumerSpace) {
+    lp_fp_link l{};
+    l.consumer_space = consumerSpace;
+    l.provider_space = kProvider;
+    l.node_addr = ip("10.0.2.200");
+    l.consumer_ifindex = kTestDevice;
+    l.provider_ifindex = kTestDevice;
+    const uint8_t fc[6] = {0x0a, 0, 0, 0, 0xfc, 1}, fp[6] = {0x0a, 0, 0, 0, 0xfb, 1};
+    std::memcpy(l.consumer_mac, fc, 6);
+    std::memcpy(l.provider_mac, fp, 6);
+    return l;
+  }
+
+  static lp_fp_target target(const char* addr, uint16_t port) { return lp_fp_target{ip(addr), htons(port), 0}; }
+
+  Outcome run(const FastpathPrograms& progs, FastpathProgram which, const std::vector<uint8_t>& in,
+              uint32_t ingressIfindex = 0) {
+    Outcome r;
+    r.out.resize(in.size() + 256);
+    __sk_buff ctx{};
+    ctx.ingress_ifindex = ingressIfindex;
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
+                .data_size_in = static_cast<uint32_t>(in.size()), .data_size_out = static_cast<uint32_t>(r.out.size()),
+                .ctx_in = &ctx, .ctx_size_in = sizeof ctx, .repeat = 1);
+    int err = bpf_prog_test_run_opts(progs.fd(which), &opts);
+    EXPECT_EQ(err, 0) << "BPF_PROG_TEST_RUN: " << std::strerror(errno);
+    r.retval = static_cast<int>(opts.retval);
+    r.out.resize(opts.data_size_out);
+    return r;
+  }
+
+  std::optional<lp_fp_conn> conn(uint32_t space, const lp_fp_tuple& t) {
+    auto c = maps_->connection(space, t);
+    EXPECT_TRUE(c.ok()) << c.status().toString();
+    return c.ok() ? *c : std::nullopt;
+  }
+
+  lp_fp_link_stats stats(uint32_t link) {
+    auto s = maps_->linkStats(link);
+    EXPECT_TRUE(s.ok()) << s.status().toString();
+    return s.ok() ? *s : lp_fp_link_stats{};
+  }
+
+  // The SYN of client 10.0.1.5:<sport> to the endpoint, through the consumer's link egress.
+  Outcome syn(uint16_t sport, const FastpathPrograms* progs = nullptr) {
+    return run(progs ? *progs : *consumer_, FastpathProgram::kLinkOut,
+               tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn), 9);
+  }
+
+  std::unique_ptr<FastpathMaps> maps_;
+  std::unique_ptr<FastpathPrograms> consumer_, provider_;
+};
+
+TEST_F(FastpathProgramTest, SynToAnEndpointMakesBothEntriesAndIsTranslatedWithValidChecksums) {
+  Outcome r = syn(40000);
+  ASSERT_EQ(r.retval, TC_ACT_OK);
+  Packet p = parse(r.out);
+  EXPECT_EQ(p.saddr, ip("10.0.2.200"));  // the node in the endpoint's zone, never the client
+  EXPECT_EQ(p.daddr, ip("10.0.2.10"));
+  EXPECT_EQ(ntohs(p.sport), 40000);  // the client's port, free at the node
+  EXPECT_EQ(ntohs(p.dport), 8080);
+  EXPECT_EQ(p.flags, kSyn);
+  EXPECT_TRUE(p.ipChecksumOk);
+  EXPECT_TRUE(p.tcpChecksumOk);
+
+  auto fwd = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(fwd.has_value());
+  EXPECT_EQ(fwd->dir, LP_FP_DIR_FWD);
+  EXPECT_EQ(fwd->link, kLink);
+  EXPECT_EQ(fwd->ifindex, 9u);  // the client's device, where its later packets must come from
+  EXPECT_EQ(fwd->to.daddr, ip("10.0.2.10"));
+  EXPECT_GT(fwd->last_seen_ns, 0u);
+  auto rev = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40000));
+  ASSERT_TRUE(rev.has_value());
+  EXPECT_EQ(rev->dir, LP_FP_DIR_REV);
+  EXPECT_EQ(rev->to.saddr, ip("10.0.1.100"));
+  EXPECT_EQ(rev->to.daddr, ip("10.0.1.5"));
+  EXPECT_EQ(ntohs(rev->to.sport), 80);
+  EXPECT_EQ(ntohs(rev->to.dport), 40000);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  lp_fp_link_stats s = stats(kLink);
+  EXPECT_EQ(s.new_conns, 1u);
+  EXPECT_EQ(s.fwd_packets, 1u);
+  EXPECT_EQ(s.fwd_bytes, r.out.size());
+}
+
+TEST_F(FastpathProgramTest, ReplyIsTranslatedBackAndMovedToTheClientAndTheClientsAckToTheTarget) {
+  ASSERT_EQ(syn(40000).retval, TC_ACT_OK);
+  lp_fp_host client{};
+  client.ifindex = 7;
+  const uint8_t clientMac[6] = {2, 0, 0, 0, 0, 5}, gwMac[6] = {2, 0, 0, 0, 0, 0xee};
+  std::memcpy(client.mac, clientMac, 6);
+  std::memcpy(client.gw_mac, gwMac, 6);
+  ASSERT_TRUE(maps_->putHost(kConsumer, ip("10.0.1.5"), client).ok());
+
+  // The target's SYN-ACK, at its veth in the provider's namespace.
+  Outcome back = run(*provider_, FastpathProgram::kWorkloadIn,
+                     tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kSyn | kAck, "hello"));
+  ASSERT_EQ(back.retval, TC_ACT_REDIRECT);
+  Packet p = parse(back.out);
+  EXPECT_EQ(p.saddr, ip("10.0.1.100"));
+  EXPECT_EQ(p.daddr, ip("10.0.1.5"));
+  EXPECT_EQ(ntohs(p.sport), 80);
+  EXPECT_EQ(ntohs(p.dport), 40000);
+  EXPECT_TRUE(p.ipChecksumOk);
+  EXPECT_TRUE(p.tcpChecksumOk);
+  EXPECT_EQ(p.payload, "hello");
+  EXPECT_EQ(p.dstMac[4], 0xfc);  // toward the link's consumer end
+
+  // It arrives on the link in the consumer's namespace and goes to the client's veth.
+  Outcome in = run(*consumer_, FastpathProgram::kLinkIn, back.out);
+  EXPECT_EQ(in.retval, TC_ACT_REDIRECT);
+  Packet q = parse(in.out);
+  EXPECT_EQ(q.dstMac, (std::array<uint8_t, 6>{2, 0, 0, 0, 0, 5}));
+  EXPECT_EQ(q.srcMac, (std::array<uint8_t, 6>{2, 0, 0, 0, 0, 0xee}));
+  EXPECT_EQ(q.saddr, p.saddr);
+
+  // The client's ACK, from its device (9, where the SYN came from), to the target.
+  Outcome ackRun = run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck));
+  // The test run's device is 1, not the client's 9: not this connection's packet.
+  EXPECT_EQ(ackRun.retval, TC_ACT_OK);
+  EXPECT_EQ(parse(ackRun.out).daddr, ip("10.0.1.100"));
+}
+
+TEST_F(FastpathProgramTest, ClientPacketsAfterTheSynGoPeerToPeerTranslated) {
+  // The SYN came in on the test device itself, so the client's later packets match.
+  ASSERT_EQ(
+      run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40001, "10.0.1.100", 80, kSyn), kTestDevice)
+          .retval,
+      TC_ACT_OK);
+  Outcome r = run(*consumer_, FastpathProgram::kWorkloadIn,
+                  tcpPacket("10.0.1.5", 40001, "10.0.1.100", 80, kAck, "GET / HTTP/1.0\r\n\r\n"));
+  ASSERT_EQ(r.retval, TC_ACT_REDIRECT);
+  Packet p = parse(r.out);
+  EXPECT_EQ(p.saddr, ip("10.0.2.200"));
+  EXPECT_EQ(p.daddr, ip("10.0.2.10"));
+  EXPECT_EQ(ntohs(p.sport), 40001);
+  EXPECT_EQ(ntohs(p.dport), 8080);
+  EXPECT_TRUE(p.ipChecksumOk);
+  EXPECT_TRUE(p.tcpChecksumOk);
+  EXPECT_EQ(p.dstMac[4], 0xfb);  // toward the link's provider end
+
+  // On the provider's link ingress it goes to the target (a host entry) ...
+  lp_fp_host target{};
+  target.ifindex = 11;
+  ASSERT_TRUE(maps_->putHost(kProvider, ip("10.0.2.10"), target).ok());
+  EXPECT_EQ(run(*provider_, FastpathProgram::kLinkIn, r.out).retval, TC_ACT_REDIRECT);
+  // ... and a SYN there goes to the provider's stack (the target's security groups).
+  Outcome synOut = syn(40002);
+  EXPECT_EQ(run(*provider_, FastpathProgram::kLinkIn, synOut.out).retval, TC_ACT_OK);
+}
+
+TEST_F(FastpathProgramTest, PacketsOfUnknownFlowsAreNotTranslated) {
+  ASSERT_EQ(syn(40000).retval, TC_ACT_OK);
+  // Another client port: no entry. The workload's veth hands it to the stack untouched.
+  auto in = tcpPacket("10.0.1.5", 40009, "10.0.1.100", 80, kAck, "x");
+  Outcome r = run(*consumer_, FastpathProgram::kWorkloadIn, in);
+  EXPECT_EQ(r.retval, TC_ACT_OK);
+  EXPECT_EQ(r.out, in);
+  // The stack routes it to the link, whose egress lets only SYNs out.
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, in).retval, TC_ACT_SHOT);
+  // A reply for a connection nobody opened, on either link end: dropped.
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkIn, tcpPacket("10.0.1.100", 80, "10.0.1.5", 40009, kAck)).retval,
+            TC_ACT_SHOT);
+  EXPECT_EQ(run(*provider_, FastpathProgram::kLinkIn, tcpPacket("10.0.2.200", 40009, "10.0.2.10", 8080, kAck)).retval,
+            TC_ACT_SHOT);
+  // A target's packet to an unknown node port stays in the provider's namespace, untouched.
+  auto reply = tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40009, kAck);
+  Outcome rr = run(*provider_, FastpathProgram::kWorkloadIn, reply);
+  EXPECT_EQ(rr.retval, TC_ACT_OK);
+  EXPECT_EQ(rr.out, reply);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  EXPECT_EQ(stats(kLink).drops, 1u);  // the link's egress refusal; the others belong to no link
+  EXPECT_EQ(stats(0).drops, 2u);
+}
+
+TEST_F(FastpathProgramTest, NonTcpAndOtherPortsPassInsideTheNamespaceButNeverCrossTheLink) {
+  auto udp = udpPacket("10.0.1.5", 5353, "10.0.1.100", 80);
+  Outcome w = run(*consumer_, FastpathProgram::kWorkloadIn, udp);
+  EXPECT_EQ(w.retval, TC_ACT_OK);
+  EXPECT_EQ(w.out, udp);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, udp).retval, TC_ACT_SHOT);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkIn, udp).retval, TC_ACT_SHOT);
+
+  // A SYN to the endpoint's address on a port it does not listen on.
+  auto other = tcpPacket("10.0.1.5", 40000, "10.0.1.100", 81, kSyn);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, other).retval, TC_ACT_OK);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, other).retval, TC_ACT_SHOT);
+  // A SYN with another flag (SYN+FIN), to the listener port: not a new connection.
+  EXPECT_EQ(
+      run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kSyn | kFin)).retval,
+      TC_ACT_SHOT);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+  // ARP resolves the link's neighbours.
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, arpPacket()).retval, TC_ACT_OK);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkIn, arpPacket()).retval, TC_ACT_OK);
+}
+
+TEST_F(FastpathProgramTest, TheProviderCannotOpenAConnectionIntoTheConsumer) {
+  ASSERT_EQ(syn(40000).retval, TC_ACT_OK);
+  // A SYN from the provider's side to the client, on the link in the consumer's namespace.
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkIn, tcpPacket("10.0.1.100", 80, "10.0.1.5", 40123, kSyn)).retval,
+            TC_ACT_SHOT);
+  // A SYN from a provider workload to the endpoint address as it exists there.
+  EXPECT_EQ(run(*provider_, FastpathProgram::kLinkOut, tcpPacket("10.0.2.10", 8080, "10.0.1.100", 80, kSyn)).retval,
+            TC_ACT_SHOT);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+}
+
+TEST_F(FastpathProgramTest, ALinkPacketOnAnotherDeviceIsDropped) {
+  ASSERT_EQ(syn(40000).retval, TC_ACT_OK);
+  lp_fp_link l = link(kConsumer);
+  l.consumer_ifindex = 42;  // the link's device is not the one this packet is on
+  ASSERT_TRUE(maps_->putLink(kLink, l).ok());
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkIn, tcpPacket("10.0.1.100", 80, "10.0.1.5", 40000, kAck)).retval,
+            TC_ACT_SHOT);
+  EXPECT_EQ(stats(kLink).drops, 1u);
+}
+
+TEST_F(FastpathProgramTest, TwoConsumerVpcsWithTheSameAddressesAreKeptApart) {
+  // A second consumer VPC, same 10.0.0.0/16, its own endpoint with the same address
+  // and port, to the same service: same node, same target.
+  auto other = loadSpace(kOtherConsumer);
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(maps_->putLink(kOtherLink, link(kOtherConsumer)).ok());
+  ASSERT_TRUE(maps_->putEndpoint(kOtherConsumer, ip("10.0.1.100"), 80, kOtherLink).ok());
+  ASSERT_TRUE(maps_->putTargets(kOtherLink, 80, 0, {target("10.0.2.10", 8080)}).ok());
+
+  Outcome a = syn(40000);
+  Outcome b = syn(40000, other.get());  // the very same tuple, in the other VPC
+  ASSERT_EQ(a.retval, TC_ACT_OK);
+  ASSERT_EQ(b.retval, TC_ACT_OK);
+  uint16_t portA = parse(a.out).sport, portB = parse(b.out).sport;
+  EXPECT_EQ(ntohs(portA), 40000);
+  EXPECT_NE(portA, portB);  // the node's port toward the target was taken: moved
+  EXPECT_TRUE(parse(b.out).tcpChecksumOk);
+
+  auto t = tuple("10.0.1.5", 40000, "10.0.1.100", 80);
+  auto fa = conn(kConsumer, t), fb = conn(kOtherConsumer, t);
+  ASSERT_TRUE(fa && fb);
+  EXPECT_EQ(fa->link, kLink);
+  EXPECT_EQ(fb->link, kOtherLink);
+  EXPECT_EQ(fb->to.sport, portB);
+  EXPECT_EQ(*maps_->connectionCount(), 4u);
+
+  // The target's replies on each node port go back over their own link.
+  Outcome ra = run(*provider_, FastpathProgram::kWorkloadIn,
+                   tcpPacket("10.0.2.10", 8080, "10.0.2.200", ntohs(portA), kAck, "aa"));
+  Outcome rb = run(*provider_, FastpathProgram::kWorkloadIn,
+                   tcpPacket("10.0.2.10", 8080, "10.0.2.200", ntohs(portB), kAck, "bbb"));
+  EXPECT_EQ(ra.retval, TC_ACT_REDIRECT);
+  EXPECT_EQ(rb.retval, TC_ACT_REDIRECT);
+  EXPECT_EQ(parse(rb.out).daddr, ip("10.0.1.5"));
+  EXPECT_EQ(ntohs(parse(rb.out).dport), 40000);
+  EXPECT_EQ(stats(kLink).rev_packets, 1u);
+  EXPECT_EQ(stats(kOtherLink).rev_packets, 1u);
+  EXPECT_EQ(stats(kOtherLink).rev_bytes, rb.out.size());
+  EXPECT_EQ(stats(kLink).new_conns, 1u);
+  EXPECT_EQ(stats(kOtherLink).new_conns, 1u);
+}
+
+TEST_F(FastpathProgramTest, ARetransmittedSynKeepsItsTranslation) {
+  Outcome first = syn(40000);
+  Outcome again = syn(40000);
+  ASSERT_EQ(again.retval, TC_ACT_OK);
+  EXPECT_EQ(first.out, again.out);
+  EXPECT_EQ(stats(kLink).new_conns, 1u);
+  EXPECT_EQ(stats(kLink).fwd_packets, 2u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+}
+
+TEST_F(FastpathProgramTest, TheFlowHashPicksAmongTheTierTheDaemonWrote) {
+  std::vector<lp_fp_target> tier = {target("10.0.2.10", 8080), target("10.0.2.11", 8080), target("10.0.2.12", 8081)};
+  ASSERT_TRUE(maps_->putTargets(kLink, 80, 1, tier).ok());
+  std::set<uint32_t> used;
+  for (uint16_t port = 41000; port < 41032; ++port) {
+    Outcome r = syn(port);
+    ASSERT_EQ(r.retval, TC_ACT_OK);
+    Packet p = parse(r.out);
+    const lp_fp_target& want = tier[lp_fp_flow_hash(ip("10.0.1.5"), htons(port)) % tier.size()];
+    EXPECT_EQ(p.daddr, want.addr) << port;
+    EXPECT_EQ(p.dport, want.port) << port;
+    used.insert(p.daddr);
+  }
+  EXPECT_EQ(used.size(), 3u);
+  // An empty tier refuses new connections, counted as drops.
+  ASSERT_TRUE(maps_->putTargets(kLink, 80, 5, {}).ok());
+  EXPECT_EQ(syn(42000).retval, TC_ACT_SHOT);
+  EXPECT_EQ(stats(kLink).drops, 1u);
+}
+
+TEST_F(FastpathProgramTest, CountersFinAndResetAreRecorded) {
+  ASSERT_EQ(
+      run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kSyn), kTestDevice)
+          .retval,
+      TC_ACT_OK);
+  size_t fwdBytes = 54;  // the SYN
+  for (int i = 0; i < 3; ++i) {
+    auto pkt = tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck, std::string(100, 'a'));
+    fwdBytes += pkt.size();
+    ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, pkt).retval, TC_ACT_REDIRECT);
+  }
+  auto fin = tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kFin | kAck);
+  fwdBytes += fin.size();
+  ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, fin).retval, TC_ACT_REDIRECT);
+  auto rst = tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kRst);
+  ASSERT_EQ(run(*provider_, FastpathProgram::kWorkloadIn, rst).retval, TC_ACT_REDIRECT);
+
+  lp_fp_link_stats s = stats(kLink);
+  EXPECT_EQ(s.new_conns, 1u);
+  EXPECT_EQ(s.fwd_packets, 5u);
+  EXPECT_EQ(s.fwd_bytes, fwdBytes);
+  EXPECT_EQ(s.rev_packets, 1u);
+  EXPECT_EQ(s.rev_bytes, rst.size());
+  EXPECT_EQ(s.resets, 1u);
+  EXPECT_EQ(s.drops, 0u);
+  auto fwd = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  auto rev = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40000));
+  ASSERT_TRUE(fwd && rev);
+  EXPECT_EQ(fwd->seen, LP_FP_SEEN_FIN);
+  EXPECT_EQ(rev->seen, LP_FP_SEEN_RST);
+  EXPECT_GE(rev->last_seen_ns, fwd->last_seen_ns);
+  // Another link's counters are untouched.
+  EXPECT_EQ(stats(kOtherLink).fwd_packets, 0u);
+}
+
+TEST_F(FastpathProgramTest, ADeletedLinkCarriesNothing) {
+  ASSERT_EQ(
+      run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kSyn), kTestDevice)
+          .retval,
+      TC_ACT_OK);
+  ASSERT_TRUE(maps_->deleteLink(kLink).ok());
+  auto ack = tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck);
+  Outcome r = run(*consumer_, FastpathProgram::kWorkloadIn, ack);
+  EXPECT_EQ(r.retval, TC_ACT_OK);
+  EXPECT_EQ(r.out, ack);
+  EXPECT_EQ(syn(40001).retval, TC_ACT_SHOT);
+}
+
+TEST_F(FastpathProgramTest, BadArgumentsAreRefusedWithTheirOwnErrors) {
+  std::vector<lp_fp_target> many(LP_FP_MAX_TARGETS + 1, target("10.0.2.10", 1));
+  Status st = maps_->putTargets(kLink, 80, 0, many);
+  EXPECT_EQ(bpfErrorOf(st), BpfError::kInvalid);
+  EXPECT_EQ(bpfErrorOf(maps_->putLink(0, link(kConsumer))), BpfError::kInvalid);
+  EXPECT_EQ(bpfErrorOf(maps_->putLink(64, link(kConsumer))), BpfError::kInvalid);
+  EXPECT_EQ(bpfErrorOf(maps_->putEndpoint(kConsumer, ip("10.0.1.1"), 80, 0)), BpfError::kInvalid);
+  EXPECT_EQ(std::string(bpfErrorCode(BpfError::kNotPinned)), "BpfFastpath.NotPinned");
+  auto missing = FastpathMaps::openPinned("/nonexistent/lp-bpf");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(bpfErrorOf(missing.status()), BpfError::kNotPinned);
+}
+
+}  // namespace
+}  // namespace lp::net::bpf
