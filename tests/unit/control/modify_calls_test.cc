@@ -93,7 +93,8 @@ TEST_F(ModifyRulesTest, ASourceGroupOfTheSameVpcReplacesTheCidr) {
   u.ipProtocol = "-1";
   u.referencedGroupId = db.id.str();
   ASSERT_TRUE(modify({u}).ok());
-  const auto* changed = ruleIn(group(web_.id), https_.id);
+  auto g = group(web_.id);
+  const auto* changed = ruleIn(g, https_.id);
   ASSERT_NE(changed, nullptr);
   EXPECT_TRUE(changed->cidr.empty());
   EXPECT_EQ(changed->groupId, db.id);
@@ -249,10 +250,12 @@ TEST_F(SubnetAttributeTest, StoredDescribedAndOwnedByItsAccount) {
 TEST(RouteRequest, DestinationsAndTargetsAsAwsChecksThem) {
   RouteInput in;
   EXPECT_EQ(code(routeDestination(in)), "MissingParameter");
-  in.destinationCidrBlock = "10.1.0.7/16";
+  in.destinationCidrBlock = "10.1.0.0/16";
   auto d = routeDestination(in);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, "10.1.0.0/16");
+  in.destinationCidrBlock = "10.1.0.7/16";  // host bits set: not a CIDR block
+  EXPECT_EQ(code(routeDestination(in)), "InvalidParameterValue");
   in.destinationCidrBlock = "10.1.0.0/33";
   EXPECT_EQ(code(routeDestination(in)), "InvalidParameterValue");
   in.destinationCidrBlock.clear();
