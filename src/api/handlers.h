@@ -15,6 +15,8 @@ void registerEc2NetworkInterfaceHandlers(Router& r, control::ControlContext& ctx
 // Instances, images; instance types, volumes, instance attributes, reboot.
 void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2InstanceDetailHandlers(Router& r, control::ControlContext& ctx);
+// Metadata options, monitoring, ModifyVolume.
+void registerEc2InstanceSettingsHandlers(Router& r, control::ControlContext& ctx);
 void registerEc2TagHandlers(Router& r, control::ControlContext& ctx);
 // Endpoint services, endpoints, permissions, connections.
 void registerEc2EndpointHandlers(Router& r, control::ControlContext& ctx);
@@ -36,6 +38,7 @@ inline void registerAllHandlers(Router& r, control::ControlContext& ctx, const m
   registerEc2NetworkInterfaceHandlers(r, ctx);
   registerEc2InstanceHandlers(r, ctx);
   registerEc2InstanceDetailHandlers(r, ctx);
+  registerEc2InstanceSettingsHandlers(r, ctx);
   registerEc2TagHandlers(r, ctx);
   registerEc2EndpointHandlers(r, ctx);
   registerEc2NotificationHandlers(r, ctx);

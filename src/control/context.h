@@ -64,6 +64,10 @@ class ControlContext {
   store::Store& store;
   const Clock& clock;
   Random& random;
+  // [dataplane] idle_timeout_seconds, what listeners report as
+  // tcp.idle_timeout.seconds. Set by the daemon before it serves; fixed for the
+  // process's life (a change needs a restart), so read without a lock.
+  int dataplaneIdleTimeoutSeconds = 350;
 
   // The settings now: take it once per request and read that snapshot to the end
   // of the request (an account found in it stays valid while it is held).

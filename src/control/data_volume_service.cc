@@ -29,7 +29,101 @@ Result<Instance> attachableInstance(const View& v, const CallContext& call, cons
   return i;
 }
 
+constexpr std::string_view kModificationNotFound = "InvalidVolumeModification.NotFound";
+
+const FilterSpec<Volume>& modificationFilters() {
+  using V = std::vector<std::string>;
+  static const FilterSpec<Volume> spec = [] {
+    FilterSpec<Volume> s;
+    auto num = [](auto get) { return [get](const Volume& v) { return V{std::to_string(get(v.modification))}; }; };
+    auto str = [](auto get) { return [get](const Volume& v) { return V{get(v.modification)}; }; };
+    using M = model::VolumeModificationRecord;
+    s.add("volume-id", [](const Volume& v) { return V{v.id.str()}; })
+        .add("modification-state", str([](const M& m) { return m.state; }))
+        .add("target-size", num([](const M& m) { return m.targetSize; }))
+        .add("target-iops", num([](const M& m) { return m.targetIops; }))
+        .add("target-volume-type", str([](const M& m) { return m.targetType; }))
+        .add("target-throughput", num([](const M& m) { return m.targetThroughput; }))
+        .add("original-size", num([](const M& m) { return m.originalSize; }))
+        .add("original-iops", num([](const M& m) { return m.originalIops; }))
+        .add("original-volume-type", str([](const M& m) { return m.originalType; }))
+        .add("original-throughput", num([](const M& m) { return m.originalThroughput; }))
+        .add("start-time", str([](const M& m) { return m.startTime; }))
+        .add("target-multi-attach-enabled", [](const Volume&) { return V{"false"}; })
+        .add("original-multi-attach-enabled", [](const Volume&) { return V{"false"}; });
+    return s;
+  }();
+  return spec;
+}
+
 }  // namespace
+
+Result<Volume> planVolumeModification(const Volume& v, bool isRoot, const ModifyVolumeInput& in,
+                                      const std::string& now) {
+  if (!in.size && in.volumeType.empty() && !in.iops && !in.throughput && !in.multiAttachEnabled)
+    return err::make(err::kMissingParameter,
+                     "The request must contain at least one of Size, VolumeType, Iops, Throughput or "
+                     "MultiAttachEnabled.");
+  if (in.multiAttachEnabled.value_or(false))
+    return err::make(err::kUnsupportedOperation, "Multi-Attach is not supported here: a volume has one instance.");
+  if (in.size && *in.size < v.sizeGiB)
+    return err::make(err::kInvalidParameterValue,
+                     "New size cannot be smaller than existing size: {}GiB is less than the volume's {}GiB.", *in.size,
+                     v.sizeGiB);
+  std::string type = in.volumeType.empty() ? v.volumeType : in.volumeType;
+  const model::VolumeTypeInfo* info = model::findVolumeType(type);
+  if (!info)
+    return err::make(err::kInvalidParameterValue, "Value ({}) for parameter volumeType is invalid. Valid types: {}",
+                     type, model::volumeTypeNames());
+  if (isRoot && !info->bootable)
+    return err::make(err::kInvalidParameterValue, "Volume type {} cannot be used for a root (boot) volume.", type);
+  int size = in.size ? static_cast<int>(*in.size) : v.sizeGiB;
+  if (size < info->minGiB || size > info->maxGiB)
+    return err::make(err::kInvalidParameterValue,
+                     "Volume of {}GiB is invalid for volume type {}: the size must be from {} to {}GiB.", size, type,
+                     info->minGiB, info->maxGiB);
+  if (in.iops && !info->iopsAllowed)
+    return err::make(err::kInvalidParameterCombination, "The parameter iops is not supported for {} volumes.", type);
+  // The IOPS a type keeps when it stays the same; a new io1/io2 type needs them given.
+  std::optional<int> iops;
+  if (in.iops)
+    iops = static_cast<int>(*in.iops);
+  else if (type == v.volumeType && info->iopsAllowed)
+    iops = v.iops;
+  if (!iops && info->iopsRequired)
+    return err::make(err::kMissingParameter, "The parameter iops must be specified for {} volumes.", type);
+  if (iops && info->iopsAllowed && (*iops < info->minIops || *iops > info->maxIops))
+    return err::make(err::kInvalidParameterValue,
+                     "Value ({}) for parameter iops is invalid. {} volumes take {} to {} IOPS.", *iops, type,
+                     info->minIops, info->maxIops);
+  if (in.throughput && type != "gp3")
+    return err::make(err::kInvalidParameterCombination, "throughput can only be specified for volumeType gp3.");
+  if (in.throughput && (*in.throughput < 125 || *in.throughput > 1000))
+    return err::make(err::kInvalidParameterValue,
+                     "Value ({}) for parameter throughput is invalid. gp3 volumes take 125 to 1000 MiB/s.",
+                     *in.throughput);
+  Volume out = v;
+  out.sizeGiB = size;
+  out.volumeType = type;
+  out.iops = model::reportedIops(type, size, iops);
+  out.throughput = type != "gp3"           ? 0
+                   : in.throughput         ? static_cast<int>(*in.throughput)
+                   : v.volumeType == "gp3" ? v.throughput
+                                           : 125;
+  auto& m = out.modification;
+  m.state = "completed";
+  m.originalSize = v.sizeGiB;
+  m.originalType = v.volumeType;
+  m.originalIops = v.iops;
+  m.originalThroughput = v.throughput;
+  m.targetSize = out.sizeGiB;
+  m.targetType = out.volumeType;
+  m.targetIops = out.iops;
+  m.targetThroughput = out.throughput;
+  m.startTime = now;
+  m.endTime = now;
+  return out;
+}
 
 Result<DataVolumePlan> planDataVolume(const CreateVolumeInput& in) {
   DataVolumePlan plan;
@@ -196,6 +290,65 @@ Result<VolumeAttachmentResult> DataVolumeService::detachVolume(const CallContext
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  return out;
+}
+
+Result<Volume> DataVolumeService::modifyVolume(const CallContext& call, const ModifyVolumeInput& in) {
+  if (in.volumeId.empty()) return err::missing("VolumeId");
+  Volume out;
+  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(Volume vol,
+                        findOwned<Volume>(t, call, in.volumeId, err::kVolumeMalformed, err::kVolumeNotFound, "volume"));
+    bool isRoot = vol.device == model::kRootDeviceName && !vol.instanceId.empty();
+    LP_ASSIGN_OR_RETURN(Volume next, planVolumeModification(vol, isRoot, in, nowIso(ctx_)));
+    if (call.dryRun) return err::dryRun();
+    t.put(next);
+    if (isRoot) {
+      // The instance keeps its root size for DescribeInstances' view.
+      if (auto inst = t.get<Instance>(vol.instanceId); inst && inst->rootVolumeId == vol.id) {
+        inst->rootVolumeSizeGiB = next.sizeGiB;
+        t.put(*inst);
+      }
+    }
+    out = std::move(next);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<Page<Volume>> DataVolumeService::describeVolumesModifications(const CallContext& call, const DescribeInput& in) {
+  LP_RETURN_IF_ERROR(modificationFilters().validate(in.filters));
+  LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 500));
+  for (const auto& id : in.ids)
+    if (!model::isWellFormed<model::VolumeId>(id))
+      return err::make(err::kVolumeMalformed, "Invalid id: \"{}\" (expecting \"vol-...\")", id);
+  if (call.dryRun) return err::dryRun();
+  Result<Page<Volume>> out = Page<Volume>{};
+  ctx_.store.read([&](const store::ReadView& r) {
+    View v(r);
+    for (const auto& id : in.ids) {
+      auto vol = v.get<Volume>(id);
+      if (!vol || vol->ownerId != call.account) {
+        out = err::make(err::kVolumeNotFound, "The volume '{}' does not exist.", id);
+        return;
+      }
+      if (vol->modification.state.empty()) {
+        out = err::make(kModificationNotFound, "Modification for volume '{}' does not exist.", id);
+        return;
+      }
+    }
+    out = paginateInOrder<Volume>(
+        in.page, [](const Volume& x) -> const std::string& { return x.id.str(); },
+        [&](std::string_view from, const std::function<bool(Volume)>& take) {
+          v.forEachOwned<Volume>(call.account, in.ids, from, [&](const Volume& vol) {
+            if (vol.modification.state.empty() || !modificationFilters().matches(vol, in.filters)) return true;
+            return take(vol);
+          });
+        },
+        500);
+  });
   return out;
 }
 

@@ -42,6 +42,23 @@ struct DataVolumePlan {
 };
 Result<DataVolumePlan> planDataVolume(const CreateVolumeInput& in);
 
+// ModifyVolume: what is given changes, the rest stays.
+struct ModifyVolumeInput {
+  std::string volumeId;
+  std::optional<int64_t> size;  // GiB; may only grow
+  std::string volumeType;
+  std::optional<int64_t> iops;
+  std::optional<int64_t> throughput;
+  std::optional<bool> multiAttachEnabled;
+};
+
+// The volume after a ModifyVolume, with its modification record filled (completed
+// at now), or AWS's error for the request: nothing to change, a smaller size, a
+// size, IOPS or throughput out of the (new) type's range, st1/sc1 for a root
+// volume, Multi-Attach. Pure.
+Result<model::Volume> planVolumeModification(const model::Volume& v, bool isRoot, const ModifyVolumeInput& in,
+                                             const std::string& now);
+
 struct VolumeAttachmentInput {
   std::string volumeId;
   std::string instanceId;  // required to attach; on detach, checked when given
@@ -68,6 +85,12 @@ class DataVolumeService {
   Result<VolumeAttachmentResult> attachVolume(const CallContext& call, const VolumeAttachmentInput& in);
   // A data volume back to available; the root volume stays with its instance here.
   Result<VolumeAttachmentResult> detachVolume(const CallContext& call, const VolumeAttachmentInput& in);
+  // Changes the volume's figures at once (no block device backs it) and keeps the
+  // modification for DescribeVolumesModifications. Returns the volume as changed.
+  Result<model::Volume> modifyVolume(const CallContext& call, const ModifyVolumeInput& in);
+  // The latest modification of each named volume, or of all the caller's modified
+  // volumes; a named volume never modified is InvalidVolumeModification.NotFound.
+  Result<Page<model::Volume>> describeVolumesModifications(const CallContext& call, const DescribeInput& in);
 
  private:
   ControlContext& ctx_;

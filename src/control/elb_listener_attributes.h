@@ -10,12 +10,11 @@
 
 namespace lp::control {
 
-// A flow through a listener with no packets for this long is dropped: 350 s is
-// PrivateLink's and NLB's default and the data plane's (the kernel fast path's
-// conntrack timeout, [dataplane] idle_timeout_seconds; the splice path keeps an
-// idle connection while TCP keepalive is answered). It is one value for the whole
-// data plane, not a setting of each listener.
-inline constexpr int kListenerIdleTimeoutSeconds = 350;
+// A flow through a listener with no packets for ControlContext::
+// dataplaneIdleTimeoutSeconds ([dataplane] idle_timeout_seconds, 350 s by default,
+// PrivateLink's and NLB's default) is dropped: the kernel fast path's conntrack
+// timeout; the splice path keeps an idle connection while TCP keepalive is
+// answered. It is one value for the whole data plane, not a setting of each listener.
 
 // The attributes of a listener of the caller's: ListenerNotFound otherwise.
 Result<Attributes> describeListenerAttributes(ControlContext& ctx, const CallContext& call, const std::string& arn);

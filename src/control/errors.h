@@ -72,6 +72,17 @@ inline constexpr std::string_view kAssociationNotFound = "InvalidAssociationID.N
 inline constexpr std::string_view kResourceAlreadyAssociated = "Resource.AlreadyAssociated";
 inline constexpr std::string_view kPrefixListNotFound = "InvalidPrefixListID.NotFound";
 inline constexpr std::string_view kPrefixListMalformed = "InvalidPrefixListId.Malformed";
+inline constexpr std::string_view kRouteAlreadyExists = "RouteAlreadyExists";
+inline constexpr std::string_view kRouteNotFound = "InvalidRoute.NotFound";
+inline constexpr std::string_view kRouteLimitExceeded = "RouteLimitExceeded";
+// Route targets linkplane has no such thing as: AWS's answers for an id that does not exist.
+inline constexpr std::string_view kGatewayNotFound = "InvalidGatewayID.NotFound";
+inline constexpr std::string_view kNatGatewayNotFound = "NatGatewayNotFound";
+inline constexpr std::string_view kVpcPeeringConnectionNotFound = "InvalidVpcPeeringConnectionID.NotFound";
+inline constexpr std::string_view kTransitGatewayNotFound = "InvalidTransitGatewayID.NotFound";
+inline constexpr std::string_view kEgressOnlyGatewayNotFound = "InvalidEgressOnlyInternetGatewayId.NotFound";
+inline constexpr std::string_view kLocalGatewayNotFound = "InvalidLocalGatewayID.NotFound";
+inline constexpr std::string_view kCarrierGatewayNotFound = "InvalidCarrierGatewayID.NotFound";
 
 // Security groups.
 inline constexpr std::string_view kGroupNotFound = "InvalidGroup.NotFound";

@@ -78,11 +78,16 @@ const FilterSpec<InstanceRow>& instanceFilters() {
         .add("root-device-type", [](const InstanceRow&) { return Strings{"ebs"}; })
         .add("virtualization-type", [](const InstanceRow&) { return Strings{"hvm"}; })
         .add("instance-lifecycle", [](const InstanceRow&) { return Strings{}; })
+        .add("monitoring-state",
+             one([](const Instance& i) { return std::string(i.monitoringEnabled ? "enabled" : "disabled"); }))
+        .add("metadata-options.http-tokens", one([](const Instance& i) { return i.metadataHttpTokens; }))
+        .add("metadata-options.http-endpoint", one([](const Instance& i) { return i.metadataHttpEndpoint; }))
+        .add("metadata-options.http-put-response-hop-limit",
+             one([](const Instance& i) { return std::to_string(i.metadataHopLimit); }))
         .add("state-reason-code", one([](const Instance& i) { return i.stateReasonCode; }))
         // DescribeInstanceStatus's own (an instance's checks pass while it runs).
-        .add("instance-status.status", [](const InstanceRow& r) {
-          return Strings{r.info.instance.state == "running" ? "ok" : "not-applicable"};
-        })
+        .add("instance-status.status",
+             [](const InstanceRow& r) { return Strings{r.info.instance.state == "running" ? "ok" : "not-applicable"}; })
         .add("system-status.status", [](const InstanceRow& r) {
           return Strings{r.info.instance.state == "running" ? "ok" : "not-applicable"};
         });
@@ -223,6 +228,8 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
   model::Tags instanceTags, eniTags, volumeTags;
   LP_RETURN_IF_ERROR(splitTagSpecs(in.tagSpecs, instanceTags, eniTags, volumeTags));
   LP_ASSIGN_OR_RETURN(RootVolumePlan rootPlan, planRootVolume(in.blockDeviceMappings, in.imageId));
+  Instance launchSettings;  // metadata options as the request sets them
+  LP_RETURN_IF_ERROR(applyMetadataOptions(launchSettings, in.metadataOptions));
 
   Reservation out;
   Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
@@ -305,6 +312,14 @@ Result<Reservation> InstanceService::runInstances(const CallContext& call, const
       inst.shutdownBehavior = in.shutdownBehavior.empty() ? "stop" : in.shutdownBehavior;
       inst.ebsOptimized = in.ebsOptimized.value_or(false);
       inst.creditSpecification = credits;
+      inst.metadataHttpTokens = launchSettings.metadataHttpTokens;
+      inst.metadataHopLimit = launchSettings.metadataHopLimit;
+      inst.metadataHttpEndpoint = launchSettings.metadataHttpEndpoint;
+      inst.metadataHttpProtocolIpv6 = launchSettings.metadataHttpProtocolIpv6;
+      inst.metadataTags = launchSettings.metadataTags;
+      inst.monitoringEnabled = in.monitoring.value_or(false);
+      inst.hostnameType = subnet.hostnameTypeOnLaunch;
+      inst.enableResourceNameDnsARecord = subnet.enableResourceNameDnsARecordOnLaunch;
       inst.rootVolumeId = model::VolumeId::generate(ctx_.random);
       inst.rootVolumeSizeGiB = rootPlan.sizeGiB;
       model::Volume vol;

@@ -20,6 +20,23 @@
 
 namespace lp::control {
 
+// ModifyInstanceMetadataOptions (and RunInstances' MetadataOptions): what is given
+// changes, the rest stays.
+struct MetadataOptionsChange {
+  std::string httpTokens;            // optional | required
+  std::optional<int64_t> hopLimit;   // HttpPutResponseHopLimit 1..64
+  std::string httpEndpoint;          // enabled | disabled
+  std::string httpProtocolIpv6;      // enabled | disabled
+  std::string instanceMetadataTags;  // enabled | disabled
+  bool any() const {
+    return !httpTokens.empty() || hopLimit || !httpEndpoint.empty() || !httpProtocolIpv6.empty() ||
+           !instanceMetadataTags.empty();
+  }
+};
+// Applies the change, or answers AWS's InvalidParameterValue for a value out of
+// range (the instance unchanged then). Pure.
+Status applyMetadataOptions(model::Instance& i, const MetadataOptionsChange& change);
+
 struct RunInstancesInput {
   std::string imageId;
   std::string instanceType;
@@ -39,6 +56,8 @@ struct RunInstancesInput {
   std::string shutdownBehavior;  // InstanceInitiatedShutdownBehavior: stop | terminate
   std::optional<bool> ebsOptimized;
   std::vector<BlockDeviceMappingInput> blockDeviceMappings;  // the root device's only
+  MetadataOptionsChange metadataOptions;                     // MetadataOptions.*
+  std::optional<bool> monitoring;                            // Monitoring.Enabled
 };
 
 // ModifyInstanceAttribute: exactly one of these per call, as AWS.
@@ -75,6 +94,13 @@ struct CreditSpecificationFailure {
 struct CreditSpecificationResult {
   std::vector<std::string> successful;
   std::vector<CreditSpecificationFailure> unsuccessful;
+};
+
+// One instance of Monitor/UnmonitorInstances' answer: pending or disabling, the
+// state AWS answers before DescribeInstances shows enabled or disabled.
+struct MonitoringChange {
+  std::string instanceId;
+  std::string state;
 };
 
 // An instance with what AWS renders per caller.
@@ -141,6 +167,16 @@ class InstanceService {
   // CpuCredits value, an instance named twice.
   Result<CreditSpecificationResult> modifyInstanceCreditSpecification(
       const CallContext& call, const std::vector<CreditSpecificationChange>& changes);
+
+  // instance_settings_service.cc
+  // Not while shutting down or terminated (IncorrectInstanceState). Returns the
+  // instance as changed.
+  Result<model::Instance> modifyInstanceMetadataOptions(const CallContext& call, const std::string& id,
+                                                        const MetadataOptionsChange& change);
+  // Monitor/UnmonitorInstances: all named instances or none (NotFound, or
+  // IncorrectInstanceState for one shutting down or terminated).
+  Result<std::vector<MonitoringChange>> setMonitoring(const CallContext& call, const std::vector<std::string>& ids,
+                                                      bool enabled);
 
  private:
   ControlContext& ctx_;

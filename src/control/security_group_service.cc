@@ -490,4 +490,92 @@ Result<RuleChangeResult> SecurityGroupService::revoke(const CallContext& call, c
   return result;
 }
 
+namespace {
+
+// A ModifySecurityGroupRules item as the IpPermission Authorize would take, so
+// both calls check protocols, ports, CIDRs and descriptions the same way.
+Result<IpPermissionSpec> permissionOfUpdate(const RuleUpdateSpec& u) {
+  if (!u.hasRule) return err::missing("SecurityGroupRule.N.SecurityGroupRule");
+  if (u.ipProtocol.empty()) return err::missing("SecurityGroupRule.N.SecurityGroupRule.IpProtocol");
+  int peers = !u.cidrIpv4.empty() + !u.cidrIpv6.empty() + !u.prefixListId.empty() + !u.referencedGroupId.empty();
+  if (peers == 0)
+    return err::make(err::kPermissionMalformed,
+                     "A security group rule needs exactly one of CidrIpv4, CidrIpv6, PrefixListId or "
+                     "ReferencedGroupId.");
+  if (peers > 1)
+    return err::make(err::kInvalidParameterCombination,
+                     "Only one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId may be given for rule {}.",
+                     u.ruleId);
+  IpPermissionSpec p;
+  p.ipProtocol = u.ipProtocol;
+  p.fromPort = u.fromPort;
+  p.toPort = u.toPort;
+  p.hasIpv6Ranges = !u.cidrIpv6.empty();
+  p.hasPrefixLists = !u.prefixListId.empty();
+  if (!u.cidrIpv4.empty()) p.ipRanges.push_back({u.cidrIpv4, u.description});
+  if (!u.referencedGroupId.empty()) p.groups.push_back({u.referencedGroupId, "", "", u.description});
+  return p;
+}
+
+}  // namespace
+
+Result<RuleChangeResult> SecurityGroupService::modifyRules(const CallContext& call, const ModifyRulesInput& in) {
+  if (in.groupId.empty()) return err::missing("GroupId");
+  if (in.updates.empty()) return err::missing("SecurityGroupRule");
+  std::vector<IpPermissionSpec> specs;
+  specs.reserve(in.updates.size());  // parsed rules point into it
+  for (size_t i = 0; i < in.updates.size(); ++i) {
+    const auto& u = in.updates[i];
+    if (u.ruleId.empty()) return err::missing("SecurityGroupRule.N.SecurityGroupRuleId");
+    if (!model::isWellFormed<SecurityGroupRuleId>(u.ruleId))
+      return err::make(err::kSecurityGroupRuleIdMalformed, "Invalid id: \"{}\" (expecting \"sgr-...\")", u.ruleId);
+    for (size_t j = 0; j < i; ++j)
+      if (in.updates[j].ruleId == u.ruleId)
+        return err::make(err::kInvalidParameterValue, "The security group rule ID '{}' is given more than once.",
+                         u.ruleId);
+    LP_ASSIGN_OR_RETURN(auto p, permissionOfUpdate(u));
+    specs.push_back(std::move(p));
+  }
+  // One spec, one peer: parsed[i] is the new content of in.updates[i].
+  LP_ASSIGN_OR_RETURN(auto parsed, parsePermissions(specs, /*egress=*/false));
+
+  RuleChangeResult result;
+  Status st = ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(SecurityGroup g, findGroup(t, call, {in.groupId, ""}));
+    std::vector<size_t> at;  // index in g.rules of each update's rule
+    for (size_t i = 0; i < in.updates.size(); ++i) {
+      auto it = std::find_if(g.rules.begin(), g.rules.end(),
+                             [&](const SecurityGroupRule& r) { return r.id.str() == in.updates[i].ruleId; });
+      if (it == g.rules.end())
+        return err::make(err::kSecurityGroupRuleIdNotFound,
+                         "The security group rule ID '{}' does not exist in security group '{}'", in.updates[i].ruleId,
+                         g.id.str());
+      parsed[i].rule.egress = it->egress;
+      at.push_back(static_cast<size_t>(it - g.rules.begin()));
+    }
+    LP_RETURN_IF_ERROR(resolveSources(t, call, g, parsed));
+    auto rules = g.rules;
+    for (size_t i = 0; i < at.size(); ++i) {
+      SecurityGroupRule r = parsed[i].rule;
+      r.id = rules[at[i]].id;
+      r.tags = rules[at[i]].tags;
+      rules[at[i]] = std::move(r);
+    }
+    for (size_t i : at)
+      for (size_t k = 0; k < rules.size(); ++k)
+        if (k != i && rules[k].sameTarget(rules[i]))
+          return err::make(err::kPermissionDuplicate, "the specified rule \"{}\" already exists",
+                           describeRule(rules[i]));
+    if (call.dryRun) return err::dryRun();
+    g.rules = std::move(rules);
+    t.put(g);
+    for (size_t i : at) result.rules.push_back(g.rules[i]);
+    result.group = std::move(g);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return result;
+}
+
 }  // namespace lp::control

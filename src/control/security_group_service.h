@@ -63,6 +63,26 @@ struct RuleChangeInput {
   std::vector<TagSpecification> tagSpecs;  // Authorize only: tags of the new rules
 };
 
+// One ModifySecurityGroupRules item: the rule named by id takes this content
+// (protocol, ports, exactly one peer, description); its id, direction and tags stay.
+struct RuleUpdateSpec {
+  std::string ruleId;
+  bool hasRule = false;  // SecurityGroupRule.N.SecurityGroupRule present
+  std::string ipProtocol;
+  std::optional<int64_t> fromPort;
+  std::optional<int64_t> toPort;
+  std::string cidrIpv4;
+  std::string cidrIpv6;
+  std::string prefixListId;
+  std::string referencedGroupId;
+  std::string description;
+};
+
+struct ModifyRulesInput {
+  std::string groupId;
+  std::vector<RuleUpdateSpec> updates;
+};
+
 struct RuleChangeResult {
   model::SecurityGroup group;                   // the group after the change
   std::vector<model::SecurityGroupRule> rules;  // the rules added or revoked
@@ -81,6 +101,10 @@ class SecurityGroupService {
   Result<RuleChangeResult> authorize(const CallContext& call, const RuleChangeInput& in);
   // All or nothing: any rule that does not exist revokes nothing.
   Result<RuleChangeResult> revoke(const CallContext& call, const RuleChangeInput& in);
+  // ModifySecurityGroupRules. All or nothing: a rule id not in the group, a bad
+  // value, or a result equal to another rule of the group changes no rule.
+  // RuleChangeResult::rules holds the rules as they now are.
+  Result<RuleChangeResult> modifyRules(const CallContext& call, const ModifyRulesInput& in);
 
  private:
   ControlContext& ctx_;

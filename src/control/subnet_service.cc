@@ -1,10 +1,12 @@
 #include "control/subnet_service.h"
-#include "control/vpc_network_service.h"
+
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
 
 #include "control/ip_allocation.h"
+#include "control/vpc_network_service.h"
 #include "model/cidr.h"
 
 namespace lp::control {
@@ -40,11 +42,15 @@ const FilterSpec<SubnetRow>& subnetFilters() {
         .add("owner-id", [](const SubnetRow& r) { return Strings{r.info.subnet.ownerId}; })
         .add("available-ip-address-count",
              [](const SubnetRow& r) { return Strings{std::to_string(r.info.availableIps)}; })
-        .add("availableIpAddressCount",
-             [](const SubnetRow& r) { return Strings{std::to_string(r.info.availableIps)}; })
+        .add("availableIpAddressCount", [](const SubnetRow& r) { return Strings{std::to_string(r.info.availableIps)}; })
         .add("default-for-az", [](const SubnetRow&) { return Strings{"false"}; })
         .add("defaultForAz", [](const SubnetRow&) { return Strings{"false"}; })
-        .add("map-public-ip-on-launch", [](const SubnetRow&) { return Strings{"false"}; })
+        .add("map-public-ip-on-launch",
+             [](const SubnetRow& r) { return Strings{r.info.subnet.mapPublicIpOnLaunch ? "true" : "false"}; })
+        .add("mapPublicIpOnLaunch",
+             [](const SubnetRow& r) { return Strings{r.info.subnet.mapPublicIpOnLaunch ? "true" : "false"}; })
+        .add("assign-ipv6-address-on-creation", [](const SubnetRow&) { return Strings{"false"}; })
+        .add("enable-dns64", [](const SubnetRow&) { return Strings{"false"}; })
         .add("ipv6-native", [](const SubnetRow&) { return Strings{"false"}; });
     return s;
   }();
@@ -209,6 +215,83 @@ Status SubnetService::deleteSubnet(const CallContext& call, const std::string& s
     if (call.dryRun) return err::dryRun();
     dropSubnetAssociations(t, s.id);
     t.erase<Subnet>(s.id);
+    return Status::Ok();
+  });
+}
+
+Status applySubnetAttribute(Subnet& subnet, const SubnetAttributeChange& c) {
+  std::vector<std::string_view> named;
+  if (c.mapPublicIpOnLaunch) named.push_back("mapPublicIpOnLaunch");
+  if (c.assignIpv6AddressOnCreation) named.push_back("assignIpv6AddressOnCreation");
+  if (c.mapCustomerOwnedIpOnLaunch || !c.customerOwnedIpv4Pool.empty()) named.push_back("mapCustomerOwnedIpOnLaunch");
+  if (c.enableDns64) named.push_back("enableDns64");
+  if (!c.privateDnsHostnameTypeOnLaunch.empty()) named.push_back("privateDnsHostnameTypeOnLaunch");
+  if (c.enableResourceNameDnsARecordOnLaunch) named.push_back("enableResourceNameDnsARecordOnLaunch");
+  if (c.enableResourceNameDnsAAAARecordOnLaunch) named.push_back("enableResourceNameDnsAAAARecordOnLaunch");
+  if (c.enableLniAtDeviceIndex) named.push_back("enableLniAtDeviceIndex");
+  if (c.disableLniAtDeviceIndex) named.push_back("disableLniAtDeviceIndex");
+  if (named.size() > 1)
+    return err::make(err::kInvalidParameterCombination, "Fields for multiple attribute types specified: {}",
+                     fmt::join(named, ", "));
+  if (named.empty())
+    return err::make(err::kMissingParameter, "The request must contain exactly one attribute to modify.");
+  auto noIpv6 = [&](std::string_view what) {
+    return err::make(err::kInvalidParameterValue,
+                     "Cannot enable {} on subnet {}: it has no IPv6 CIDR block (subnets here are IPv4-only).", what,
+                     subnet.id.str());
+  };
+  if (c.mapPublicIpOnLaunch) subnet.mapPublicIpOnLaunch = *c.mapPublicIpOnLaunch;
+  if (c.assignIpv6AddressOnCreation && *c.assignIpv6AddressOnCreation) return noIpv6("assignIpv6AddressOnCreation");
+  if (c.enableDns64 && *c.enableDns64) return noIpv6("enableDns64");
+  if (c.enableResourceNameDnsAAAARecordOnLaunch && *c.enableResourceNameDnsAAAARecordOnLaunch)
+    return noIpv6("enableResourceNameDnsAAAARecordOnLaunch");
+  if (c.mapCustomerOwnedIpOnLaunch || !c.customerOwnedIpv4Pool.empty()) {
+    if (c.mapCustomerOwnedIpOnLaunch && *c.mapCustomerOwnedIpOnLaunch && c.customerOwnedIpv4Pool.empty())
+      return err::missing("CustomerOwnedIpv4Pool");
+    if (!c.customerOwnedIpv4Pool.empty() || *c.mapCustomerOwnedIpOnLaunch)
+      return err::make(err::kInvalidParameterValue,
+                       "Subnet {} is not on an Outpost: customer-owned IP addresses are for Outpost subnets only.",
+                       subnet.id.str());
+  }
+  if (c.enableLniAtDeviceIndex) {
+    if (*c.enableLniAtDeviceIndex < 1)
+      return err::badValue("EnableLniAtDeviceIndex", std::to_string(*c.enableLniAtDeviceIndex),
+                           "The device index must be 1 or more.");
+    return err::make(err::kInvalidParameterValue,
+                     "Subnet {} is not on an Outpost: local network interfaces are for Outpost subnets only.",
+                     subnet.id.str());
+  }
+  if (c.disableLniAtDeviceIndex && *c.disableLniAtDeviceIndex)
+    return err::make(err::kInvalidParameterValue,
+                     "Subnet {} is not on an Outpost: it has no local network interface setting to disable.",
+                     subnet.id.str());
+  if (!c.privateDnsHostnameTypeOnLaunch.empty()) {
+    if (c.privateDnsHostnameTypeOnLaunch != "ip-name" && c.privateDnsHostnameTypeOnLaunch != "resource-name")
+      return err::badValue("PrivateDnsHostnameTypeOnLaunch", c.privateDnsHostnameTypeOnLaunch,
+                           "Valid values are ip-name and resource-name.");
+    subnet.hostnameTypeOnLaunch = c.privateDnsHostnameTypeOnLaunch;
+  }
+  if (c.enableResourceNameDnsARecordOnLaunch)
+    subnet.enableResourceNameDnsARecordOnLaunch = *c.enableResourceNameDnsARecordOnLaunch;
+  return Status::Ok();
+}
+
+Status SubnetService::modifySubnetAttribute(const CallContext& call, const std::string& subnetId,
+                                            const SubnetAttributeChange& change) {
+  if (subnetId.empty()) return err::missing("SubnetId");
+  {
+    // Input errors first, as AWS answers them before looking the subnet up.
+    Subnet probe;
+    probe.id = model::SubnetId(subnetId);
+    LP_RETURN_IF_ERROR(applySubnetAttribute(probe, change));
+  }
+  return ctx_.store.update([&](store::WriteTxn& w) -> Status {
+    Txn t(w);
+    LP_ASSIGN_OR_RETURN(Subnet s,
+                        findOwned<Subnet>(t, call, subnetId, err::kSubnetMalformed, err::kSubnetNotFound, "subnet ID"));
+    LP_RETURN_IF_ERROR(applySubnetAttribute(s, change));
+    if (call.dryRun) return err::dryRun();
+    t.put(s);
     return Status::Ok();
   });
 }

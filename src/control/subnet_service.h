@@ -1,10 +1,11 @@
-// SubnetService: CreateSubnet, DescribeSubnets, DeleteSubnet and
-// DescribeAvailabilityZones. Subnets store zone ids; zone names are the
+// SubnetService: CreateSubnet, DescribeSubnets, DeleteSubnet,
+// ModifySubnetAttribute and DescribeAvailabilityZones. Subnets store zone ids; zone names are the
 // caller's (model::RegionConfig::zoneName), resolved here per call.
 // Stateless over a ControlContext; any thread.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,26 @@ struct CreateSubnetInput {
   std::string availabilityZoneId;  // or a zone id
   std::vector<TagSpecification> tagSpecs;
 };
+
+// ModifySubnetAttribute as the request spells it: exactly one attribute set.
+struct SubnetAttributeChange {
+  std::optional<bool> mapPublicIpOnLaunch;
+  std::optional<bool> assignIpv6AddressOnCreation;
+  std::optional<bool> mapCustomerOwnedIpOnLaunch;
+  std::string customerOwnedIpv4Pool;
+  std::optional<bool> enableDns64;
+  std::string privateDnsHostnameTypeOnLaunch;
+  std::optional<bool> enableResourceNameDnsARecordOnLaunch;
+  std::optional<bool> enableResourceNameDnsAAAARecordOnLaunch;
+  std::optional<int64_t> enableLniAtDeviceIndex;
+  std::optional<bool> disableLniAtDeviceIndex;
+};
+
+// Applies one attribute change to a subnet as AWS would, or says why not (nothing
+// changed then): more or fewer than one attribute, a value out of AWS's range, or
+// something an IPv4-only subnet outside an Outpost cannot do (IPv6 addresses, DNS64,
+// AAAA records, customer-owned IPs, local network interfaces). Pure.
+Status applySubnetAttribute(model::Subnet& subnet, const SubnetAttributeChange& change);
 
 // A subnet with the values AWS computes per request.
 struct SubnetInfo {
@@ -49,6 +70,8 @@ class SubnetService {
   // DependencyViolation while any network interface (workload, endpoint or
   // load-balancer node) is in the subnet.
   Status deleteSubnet(const CallContext& call, const std::string& subnetId);
+  Status modifySubnetAttribute(const CallContext& call, const std::string& subnetId,
+                               const SubnetAttributeChange& change);
   // The region's zones in the caller's name order.
   Result<std::vector<AvailabilityZoneInfo>> describeAvailabilityZones(const CallContext& call,
                                                                       const DescribeZonesInput& in);

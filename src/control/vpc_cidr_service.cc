@@ -62,7 +62,7 @@ void setLocalRoute(Txn& t, const Vpc& vpc, const std::string& cidr, bool present
     });
     if (present == (it != rt.routes.end())) continue;
     if (present)
-      rt.routes.push_back({cidr, "local", "CreateRouteTable", "active"});
+      rt.routes.push_back(model::localRoute(cidr));
     else
       rt.routes.erase(it);
     t.put(rt);

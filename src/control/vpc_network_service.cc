@@ -46,6 +46,8 @@ const FilterSpec<RouteTable>& routeTableFilters() {
         .add("association.gateway-id", [](const RouteTable&) { return std::vector<std::string>{}; })
         .add("route.destination-cidr-block", route([](const model::Route& x) { return x.destinationCidrBlock; }))
         .add("route.gateway-id", route([](const model::Route& x) { return x.gatewayId; }))
+        .add("route.instance-id", route([](const model::Route& x) { return x.instanceId.str(); }))
+        .add("route.network-interface-id", route([](const model::Route& x) { return x.networkInterfaceId.str(); }))
         .add("route.origin", route([](const model::Route& x) { return x.origin; }))
         .add("route.state", route([](const model::Route& x) { return x.state; }));
     return s;
@@ -187,7 +189,7 @@ void createVpcNetworkDefaults(Txn& t, ControlContext& ctx, const Vpc& vpc) {
   rt.id = model::RouteTableId::generate(ctx.random);
   rt.ownerId = vpc.ownerId;
   rt.vpcId = vpc.id;
-  rt.routes.push_back({vpc.cidrBlock, "local", "CreateRouteTable", "active"});
+  rt.routes.push_back(model::localRoute(vpc.cidrBlock));
   rt.associations.push_back({model::RouteTableAssociationId::generate(ctx.random), true, {}});
   rt.createdAt = vpc.createdAt;
   t.put(rt);
@@ -287,7 +289,7 @@ Result<RouteTable> VpcNetworkService::createRouteTable(const CallContext& call, 
     out.id = model::RouteTableId::generate(ctx_.random);
     out.ownerId = call.account;
     out.vpcId = vpc.id;
-    for (const auto& c : model::associatedCidrs(vpc)) out.routes.push_back({c, "local", "CreateRouteTable", "active"});
+    for (const auto& c : model::associatedCidrs(vpc)) out.routes.push_back(model::localRoute(c));
     out.clientToken = in.clientToken;
     out.createdAt = nowIso(ctx_);
     out.tags = tags;
@@ -318,8 +320,10 @@ Result<Page<RouteTable>> VpcNetworkService::describeRouteTables(const CallContex
     out = paginateInOrder<RouteTable>(
         in.page, [](const RouteTable& x) -> const std::string& { return x.id.str(); },
         [&](std::string_view from, const std::function<bool(RouteTable)>& take) {
-          v.forEachOwned<RouteTable>(call.account, in.ids, from, [&](const RouteTable& x) {
-            return !routeTableFilters().matches(x, in.filters) || take(x);
+          v.forEachOwned<RouteTable>(call.account, in.ids, from, [&](const RouteTable& stored) {
+            RouteTable x = stored;
+            for (auto& route : x.routes) route.state = routeState(v, route);
+            return !routeTableFilters().matches(x, in.filters) || take(std::move(x));
           });
         },
         100);

@@ -41,6 +41,46 @@ struct AclEntryInput {
   std::optional<int64_t> icmpType, icmpCode;
 };
 
+// CreateRoute / ReplaceRoute / DeleteRoute as the request spells them: one
+// destination, and (Create/Replace) exactly one target.
+struct RouteInput {
+  std::string routeTableId;
+  std::string destinationCidrBlock;
+  std::string destinationIpv6CidrBlock;
+  std::string destinationPrefixListId;
+  // Targets that exist here.
+  std::string networkInterfaceId;
+  std::string instanceId;
+  std::optional<bool> localTarget;  // ReplaceRoute: back to the local route
+  // Targets linkplane has no such thing as (answered with AWS's NotFound for them).
+  std::string gatewayId;  // igw-, vgw- ("local" only through LocalTarget)
+  std::string natGatewayId;
+  std::string vpcPeeringConnectionId;
+  std::string transitGatewayId;
+  std::string egressOnlyInternetGatewayId;
+  std::string localGatewayId;
+  std::string carrierGatewayId;
+  std::string vpcEndpointId;
+  std::string coreNetworkArn;
+  std::string odbNetworkArn;
+};
+
+// The normalized IPv4 destination of a route request, or AWS's error: none given,
+// more than one, an IPv6 block (this cloud is IPv4-only), a prefix list (none
+// exists here for routes), a malformed CIDR. Pure.
+Result<std::string> routeDestination(const RouteInput& in);
+// For Create/Replace: MissingParameter without a target, InvalidParameterCombination
+// with more than one, and for a target of a kind linkplane does not have, the
+// NotFound error AWS gives for an id that does not exist (InvalidGatewayID.NotFound,
+// NatGatewayNotFound, ...). Ok when the one target is an interface, an instance or
+// (replace only) LocalTarget. Pure.
+Status checkRouteTarget(const RouteInput& in, bool replace);
+
+// A route's state as described: local routes active; a route to an interface active
+// while the interface exists and any instance it belongs to is pending or running,
+// blackhole otherwise.
+std::string routeState(const View& v, const model::Route& r);
+
 class VpcNetworkService {
  public:
   explicit VpcNetworkService(ControlContext& ctx) : ctx_(ctx) {}
@@ -54,6 +94,11 @@ class VpcNetworkService {
                                                                    const std::string& associationId,
                                                                    const std::string& routeTableId);
   Status deleteRouteTable(const CallContext& call, const std::string& routeTableId);
+  // route_service.cc. All or nothing. Routes are recorded and described with their
+  // state; the data plane does not install them (docs/vpc-routes.md says why).
+  Status createRoute(const CallContext& call, const RouteInput& in);
+  Status replaceRoute(const CallContext& call, const RouteInput& in);
+  Status deleteRoute(const CallContext& call, const RouteInput& in);
 
   Result<model::NetworkAcl> createNetworkAcl(const CallContext& call, const CreateInVpcInput& in);
   Result<Page<model::NetworkAcl>> describeNetworkAcls(const CallContext& call, const DescribeInput& in);

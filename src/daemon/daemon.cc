@@ -125,6 +125,7 @@ Status Daemon::start() {
   LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir, control::storeIndexer()));
   parts_->ctx = std::make_unique<control::ControlContext>(*parts_->store, parts_->clock, parts_->random,
                                                          config_.region, config_.limits);
+  parts_->ctx->dataplaneIdleTimeoutSeconds = config_.idleTimeoutSeconds;
   LP_ASSIGN_OR_RETURN(parts_->subscriberCheck, DaemonSubscriberCheck::create(*parts_->ctx, config_));
   control::setSubscriberEndpointCheck(*parts_->ctx, parts_->subscriberCheck.get());
   if (config_.dataplane) {

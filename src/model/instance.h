@@ -80,17 +80,28 @@ struct Instance {
   // processes and catches up (done = requested).
   int rebootsRequested = 0;
   int rebootsDone = 0;
+  // Instance metadata options (ModifyInstanceMetadataOptions, RunInstances'
+  // MetadataOptions). Recorded and described: no metadata service runs here.
+  std::string metadataHttpTokens = "optional";        // optional | required
+  int metadataHopLimit = 1;                           // 1..64
+  std::string metadataHttpEndpoint = "enabled";       // enabled | disabled
+  std::string metadataHttpProtocolIpv6 = "disabled";  // enabled | disabled
+  std::string metadataTags = "disabled";              // instanceMetadataTags: enabled | disabled
+  // Detailed monitoring (Monitor/UnmonitorInstances, RunInstances' Monitoring.Enabled).
+  bool monitoringEnabled = false;
+  // The subnet's PrivateDnsNameOptionsOnLaunch when it was launched.
+  std::string hostnameType = "ip-name";
+  bool enableResourceNameDnsARecord = false;
 
   InstanceState stateValue() const { return parseInstanceState(state).value_or(InstanceState::kPending); }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Instance, id, ownerId, reservationId, imageId, instanceType, keyName,
-                                                amiLaunchIndex, vpcId, subnetId, zoneId, networkInterfaceId,
-                                                attachmentId, privateIp, macAddress, groupIds, state,
-                                                stateTransitionReason, stateReasonCode, stateReasonMessage, userData,
-                                                userDataRan, clientToken, launchTime, terminatedAt, tags,
-                                                disableApiTermination, disableApiStop, shutdownBehavior, ebsOptimized,
-                                                creditSpecification, rootVolumeId, rootVolumeSizeGiB, volumeTags,
-                                                rebootsRequested, rebootsDone)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    Instance, id, ownerId, reservationId, imageId, instanceType, keyName, amiLaunchIndex, vpcId, subnetId, zoneId,
+    networkInterfaceId, attachmentId, privateIp, macAddress, groupIds, state, stateTransitionReason, stateReasonCode,
+    stateReasonMessage, userData, userDataRan, clientToken, launchTime, terminatedAt, tags, disableApiTermination,
+    disableApiStop, shutdownBehavior, ebsOptimized, creditSpecification, rootVolumeId, rootVolumeSizeGiB, volumeTags,
+    rebootsRequested, rebootsDone, metadataHttpTokens, metadataHopLimit, metadataHttpEndpoint, metadataHttpProtocolIpv6,
+    metadataTags, monitoringEnabled, hostnameType, enableResourceNameDnsARecord)
 
 // What GetConsoleOutput serves: the tail of the instance's console (its UserData's
 // output and what the programs it started print), posted by the instance supervisor

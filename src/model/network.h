@@ -17,13 +17,30 @@
 
 namespace lp::model {
 
+// A route: the local one of each VPC CIDR block (gatewayId "local", origin
+// CreateRouteTable), or one a user made (origin CreateRoute) to a network interface
+// or an instance (its primary interface) of the same VPC, gatewayId "". The state
+// of a user's route is worked out when it is described (active while its target
+// can take traffic, blackhole otherwise); the stored one is what it was made with.
 struct Route {
   std::string destinationCidrBlock;
   std::string gatewayId = "local";
   std::string origin = "CreateRouteTable";
   std::string state = "active";
+  NetworkInterfaceId networkInterfaceId;
+  InstanceId instanceId;
+  AccountId instanceOwnerId;
+  bool isLocal() const { return gatewayId == "local"; }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destinationCidrBlock, gatewayId, origin, state)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Route, destinationCidrBlock, gatewayId, origin, state,
+                                                networkInterfaceId, instanceId, instanceOwnerId)
+
+// The local route of a VPC CIDR block.
+inline Route localRoute(std::string cidr) {
+  Route r;
+  r.destinationCidrBlock = std::move(cidr);
+  return r;
+}
 
 // One association of a route table: the main one (no subnet) or a subnet's.
 struct RouteTableAssociation {

@@ -76,8 +76,16 @@ struct Subnet {
   std::string state = "available";
   std::string createdAt;
   Tags tags;
+  // ModifySubnetAttribute's settings that an IPv4-only subnet can hold. Recorded and
+  // copied into what RunInstances launches there; the IPv6, DNS64, Outposts and
+  // customer-owned-IP settings cannot be turned on here and so are not stored.
+  bool mapPublicIpOnLaunch = false;
+  std::string hostnameTypeOnLaunch = "ip-name";  // ip-name | resource-name
+  bool enableResourceNameDnsARecordOnLaunch = false;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, ownerId, vpcId, cidrBlock, zoneId, state, createdAt, tags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Subnet, id, ownerId, vpcId, cidrBlock, zoneId, state, createdAt, tags,
+                                                mapPublicIpOnLaunch, hostnameTypeOnLaunch,
+                                                enableResourceNameDnsARecordOnLaunch)
 
 // One rule of a security group, with exactly one source/destination: a CIDR or a group.
 struct SecurityGroupRule {

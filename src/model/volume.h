@@ -15,6 +15,20 @@
 
 namespace lp::model {
 
+// The latest ModifyVolume of a volume (AWS describes the most recent one). Nothing
+// backs a volume here, so a modification completes as soon as it is recorded.
+struct VolumeModificationRecord {
+  std::string state;  // "" when the volume was never modified; else completed
+  int targetSize = 0, originalSize = 0;
+  std::string targetType, originalType;
+  int targetIops = 0, originalIops = 0;
+  int targetThroughput = 0, originalThroughput = 0;
+  std::string startTime, endTime;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VolumeModificationRecord, state, targetSize, originalSize, targetType,
+                                                originalType, targetIops, originalIops, targetThroughput,
+                                                originalThroughput, startTime, endTime)
+
 struct Volume {
   static constexpr std::string_view kKind = "volume";
   VolumeId id;
@@ -36,10 +50,11 @@ struct Volume {
   bool deleteOnTermination = true;
   Tags tags;
   std::string clientToken;  // CreateVolume's, for its idempotence ("" for root volumes)
+  VolumeModificationRecord modification;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Volume, id, ownerId, zoneId, sizeGiB, volumeType, iops, throughput,
                                                 encrypted, snapshotId, createTime, state, instanceId, device,
-                                                attachTime, deleteOnTermination, tags, clientToken)
+                                                attachTime, deleteOnTermination, tags, clientToken, modification)
 
 // AWS's EBS volume types with their size limits (GiB) and IOPS rules.
 struct VolumeTypeInfo {

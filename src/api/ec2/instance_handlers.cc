@@ -4,6 +4,7 @@
 // model (Instance, Reservation, InstanceStateChange): state is <instanceState>,
 // PublicDnsName is <dnsName>, StateTransitionReason is <reason>.
 #include "api/ec2/codec.h"
+#include "api/ec2/instance_codec.h"
 #include "api/handlers.h"
 #include "common/strings.h"
 #include "control/instance_service.h"
@@ -99,7 +100,7 @@ void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& re
   }
   {
     auto m = x.scope("monitoring");
-    x.leaf("state", "disabled");
+    x.leaf("state", i.monitoringEnabled ? "enabled" : "disabled");
   }
   if (!gone) {
     x.leaf("subnetId", i.subnetId.str());
@@ -176,12 +177,7 @@ void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& re
   }
   {
     auto m = x.scope("metadataOptions");
-    x.leaf("state", "applied");
-    x.leaf("httpTokens", "optional");
-    x.leaf("httpPutResponseHopLimit", 1);
-    x.leaf("httpEndpoint", "enabled");
-    x.leaf("httpProtocolIpv6", "disabled");
-    x.leaf("instanceMetadataTags", "disabled");
+    ec2::writeMetadataOptions(x, i, "applied");
   }
   {
     auto e = x.scope("enclaveOptions");
@@ -193,8 +189,8 @@ void writeInstance(XmlWriter& x, const InstanceInfo& info, const std::string& re
   x.leaf("usageOperationUpdateTime", i.launchTime);
   {
     auto p = x.scope("privateDnsNameOptions");
-    x.leaf("hostnameType", "ip-name");
-    x.leaf("enableResourceNameDnsARecord", false);
+    x.leaf("hostnameType", i.hostnameType);
+    x.leaf("enableResourceNameDnsARecord", i.enableResourceNameDnsARecord);
     x.leaf("enableResourceNameDnsAAAARecord", false);
   }
   {
@@ -289,6 +285,8 @@ void registerEc2InstanceHandlers(Router& r, control::ControlContext& ctx) {
     LP_ASSIGN_OR_RETURN(in.disableApiStop, h.params.getBool("DisableApiStop"));
     LP_ASSIGN_OR_RETURN(in.ebsOptimized, h.params.getBool("EbsOptimized"));
     LP_ASSIGN_OR_RETURN(in.blockDeviceMappings, readBlockDeviceMappings(h.params));
+    LP_ASSIGN_OR_RETURN(in.metadataOptions, ec2::readMetadataOptions(h.params.sub("MetadataOptions")));
+    LP_ASSIGN_OR_RETURN(in.monitoring, h.params.getBool("Monitoring.Enabled"));
     // The primary interface described as NetworkInterface.1 (what SDKs send when
     // asked for a public address or a device index): the same fields.
     auto nics = h.params.structList("NetworkInterface");

@@ -1,6 +1,7 @@
 // EC2 security groups and their rules: CreateSecurityGroup,
 // DescribeSecurityGroups, DeleteSecurityGroup, Authorize/Revoke
-// SecurityGroupIngress/Egress, DescribeSecurityGroupRules.
+// SecurityGroupIngress/Egress, DescribeSecurityGroupRules,
+// ModifySecurityGroupRules.
 #include "api/ec2/codec.h"
 #include "api/handlers.h"
 #include "control/security_group_rule_service.h"
@@ -217,6 +218,31 @@ void registerEc2SecurityGroupHandlers(Router& r, control::ControlContext& ctx) {
       for (auto& i : page.items) writeRule(h.out, h.region, i.group, i.rule);
     }
     ec2::writeNextToken(h.out, page.nextToken);
+    return Status::Ok();
+  });
+
+  // SecurityGroupRule.N.{SecurityGroupRuleId, SecurityGroupRule.{IpProtocol, FromPort,
+  // ToPort, CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupId, Description}}.
+  r.add("ec2", "ModifySecurityGroupRules", [&ctx](HandlerContext& h) -> Status {
+    control::ModifyRulesInput in;
+    in.groupId = h.params.get("GroupId");
+    for (auto& item : h.params.structList("SecurityGroupRule")) {
+      control::RuleUpdateSpec u;
+      u.ruleId = item.get("SecurityGroupRuleId");
+      Params rule = item.sub("SecurityGroupRule");
+      u.hasRule = !rule.all().empty();
+      u.ipProtocol = rule.get("IpProtocol");
+      LP_ASSIGN_OR_RETURN(u.fromPort, rule.getInt("FromPort"));
+      LP_ASSIGN_OR_RETURN(u.toPort, rule.getInt("ToPort"));
+      u.cidrIpv4 = rule.get("CidrIpv4");
+      u.cidrIpv6 = rule.get("CidrIpv6");
+      u.prefixListId = rule.get("PrefixListId");
+      u.referencedGroupId = rule.get("ReferencedGroupId");
+      u.description = rule.get("Description");
+      in.updates.push_back(std::move(u));
+    }
+    LP_RETURN_IF_ERROR(control::SecurityGroupService(ctx).modifyRules(h.call, in));
+    ec2::writeReturnTrue(h.out);
     return Status::Ok();
   });
 

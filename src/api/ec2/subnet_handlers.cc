@@ -1,5 +1,5 @@
 // EC2 subnets and availability zones: CreateSubnet, DescribeSubnets,
-// DeleteSubnet, DescribeAvailabilityZones. Zone names are rendered in the
+// DeleteSubnet, ModifySubnetAttribute, DescribeAvailabilityZones. Zone names are rendered in the
 // caller's names (the service resolves them).
 #include "api/ec2/codec.h"
 #include "api/handlers.h"
@@ -22,15 +22,15 @@ void writeSubnet(XmlWriter& x, const control::ControlContext& ctx, const control
   x.leaf("availabilityZone", info.zoneName);
   x.leaf("availabilityZoneId", s.zoneId);
   x.leaf("defaultForAz", false);
-  x.leaf("mapPublicIpOnLaunch", false);
+  x.leaf("mapPublicIpOnLaunch", s.mapPublicIpOnLaunch);
   x.leaf("mapCustomerOwnedIpOnLaunch", false);
   x.leaf("assignIpv6AddressOnCreation", false);
   x.leaf("enableDns64", false);
   x.leaf("ipv6Native", false);
   {
     auto p = x.scope("privateDnsNameOptionsOnLaunch");
-    x.leaf("hostnameType", "ip-name");
-    x.leaf("enableResourceNameDnsARecord", false);
+    x.leaf("hostnameType", s.hostnameTypeOnLaunch);
+    x.leaf("enableResourceNameDnsARecord", s.enableResourceNameDnsARecordOnLaunch);
     x.leaf("enableResourceNameDnsAAAARecord", false);
   }
   ec2::writeTags(x, s.tags);
@@ -66,6 +66,27 @@ void registerEc2SubnetHandlers(Router& r, control::ControlContext& ctx) {
 
   r.add("ec2", "DeleteSubnet", [&ctx](HandlerContext& h) -> Status {
     LP_RETURN_IF_ERROR(control::SubnetService(ctx).deleteSubnet(h.call, h.params.get("SubnetId")));
+    ec2::writeReturnTrue(h.out);
+    return Status::Ok();
+  });
+
+  // Boolean attributes arrive as Name.Value (AttributeBooleanValue).
+  r.add("ec2", "ModifySubnetAttribute", [&ctx](HandlerContext& h) -> Status {
+    control::SubnetAttributeChange c;
+    const auto& p = h.params;
+    LP_ASSIGN_OR_RETURN(c.mapPublicIpOnLaunch, p.getBool("MapPublicIpOnLaunch.Value"));
+    LP_ASSIGN_OR_RETURN(c.assignIpv6AddressOnCreation, p.getBool("AssignIpv6AddressOnCreation.Value"));
+    LP_ASSIGN_OR_RETURN(c.mapCustomerOwnedIpOnLaunch, p.getBool("MapCustomerOwnedIpOnLaunch.Value"));
+    c.customerOwnedIpv4Pool = p.get("CustomerOwnedIpv4Pool");
+    LP_ASSIGN_OR_RETURN(c.enableDns64, p.getBool("EnableDns64.Value"));
+    c.privateDnsHostnameTypeOnLaunch = p.get("PrivateDnsHostnameTypeOnLaunch");
+    LP_ASSIGN_OR_RETURN(c.enableResourceNameDnsARecordOnLaunch,
+                        p.getBool("EnableResourceNameDnsARecordOnLaunch.Value"));
+    LP_ASSIGN_OR_RETURN(c.enableResourceNameDnsAAAARecordOnLaunch,
+                        p.getBool("EnableResourceNameDnsAAAARecordOnLaunch.Value"));
+    LP_ASSIGN_OR_RETURN(c.enableLniAtDeviceIndex, p.getInt("EnableLniAtDeviceIndex"));
+    LP_ASSIGN_OR_RETURN(c.disableLniAtDeviceIndex, p.getBool("DisableLniAtDeviceIndex.Value"));
+    LP_RETURN_IF_ERROR(control::SubnetService(ctx).modifySubnetAttribute(h.call, p.get("SubnetId"), c));
     ec2::writeReturnTrue(h.out);
     return Status::Ok();
   });

@@ -1,8 +1,7 @@
 // EC2 route tables and network ACLs: CreateRouteTable, DescribeRouteTables,
 // AssociateRouteTable, DisassociateRouteTable, ReplaceRouteTableAssociation,
-// DeleteRouteTable, CreateNetworkAcl, DescribeNetworkAcls, CreateNetworkAclEntry,
-// ReplaceNetworkAclEntry, DeleteNetworkAclEntry, ReplaceNetworkAclAssociation,
-// DeleteNetworkAcl.
+// DeleteRouteTable, CreateRoute, ReplaceRoute, DeleteRoute, CreateNetworkAcl, DescribeNetworkAcls,
+// CreateNetworkAclEntry, ReplaceNetworkAclEntry, DeleteNetworkAclEntry, ReplaceNetworkAclAssociation, DeleteNetworkAcl.
 #include "api/ec2/codec.h"
 #include "api/handlers.h"
 #include "control/vpc_network_service.h"
@@ -24,7 +23,10 @@ void writeRouteTable(XmlWriter& x, const model::RouteTable& rt) {
   x.empty("propagatingVgwSet");
   ec2::writeItems(x, "routeSet", rt.routes, [](XmlWriter& w, const model::Route& r) {
     w.leaf("destinationCidrBlock", r.destinationCidrBlock);
-    w.leaf("gatewayId", r.gatewayId);
+    w.leafIf("gatewayId", r.gatewayId);
+    w.leafIf("instanceId", r.instanceId.str());
+    w.leafIf("instanceOwnerId", r.instanceOwnerId);
+    w.leafIf("networkInterfaceId", r.networkInterfaceId.str());
     w.leaf("origin", r.origin);
     w.leaf("state", r.state);
   });
@@ -61,6 +63,28 @@ void writeNetworkAcl(XmlWriter& x, const model::NetworkAcl& acl) {
   });
   ec2::writeTags(x, acl.tags);
   x.leaf("ownerId", acl.ownerId);
+}
+
+Result<control::RouteInput> readRoute(const Params& p) {
+  control::RouteInput in;
+  in.routeTableId = p.get("RouteTableId");
+  in.destinationCidrBlock = p.get("DestinationCidrBlock");
+  in.destinationIpv6CidrBlock = p.get("DestinationIpv6CidrBlock");
+  in.destinationPrefixListId = p.get("DestinationPrefixListId");
+  in.networkInterfaceId = p.get("NetworkInterfaceId");
+  in.instanceId = p.get("InstanceId");
+  LP_ASSIGN_OR_RETURN(in.localTarget, p.getBool("LocalTarget"));
+  in.gatewayId = p.get("GatewayId");
+  in.natGatewayId = p.get("NatGatewayId");
+  in.vpcPeeringConnectionId = p.get("VpcPeeringConnectionId");
+  in.transitGatewayId = p.get("TransitGatewayId");
+  in.egressOnlyInternetGatewayId = p.get("EgressOnlyInternetGatewayId");
+  in.localGatewayId = p.get("LocalGatewayId");
+  in.carrierGatewayId = p.get("CarrierGatewayId");
+  in.vpcEndpointId = p.get("VpcEndpointId");
+  in.coreNetworkArn = p.get("CoreNetworkArn");
+  in.odbNetworkArn = p.get("OdbNetworkArn");
+  return in;
 }
 
 control::CreateInVpcInput readCreateInVpc(const Params& p) {
@@ -101,6 +125,27 @@ void registerEc2VpcNetworkHandlers(Router& r, control::ControlContext& ctx) {
     LP_ASSIGN_OR_RETURN(auto page, control::VpcNetworkService(ctx).describeRouteTables(h.call, in));
     ec2::writeItems(h.out, "routeTableSet", page.items, writeRouteTable);
     ec2::writeNextToken(h.out, page.nextToken);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "CreateRoute", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto in, readRoute(h.params));
+    LP_RETURN_IF_ERROR(control::VpcNetworkService(ctx).createRoute(h.call, in));
+    ec2::writeReturnTrue(h.out);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "ReplaceRoute", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto in, readRoute(h.params));
+    LP_RETURN_IF_ERROR(control::VpcNetworkService(ctx).replaceRoute(h.call, in));
+    ec2::writeReturnTrue(h.out);
+    return Status::Ok();
+  });
+
+  r.add("ec2", "DeleteRoute", [&ctx](HandlerContext& h) -> Status {
+    LP_ASSIGN_OR_RETURN(auto in, readRoute(h.params));
+    LP_RETURN_IF_ERROR(control::VpcNetworkService(ctx).deleteRoute(h.call, in));
+    ec2::writeReturnTrue(h.out);
     return Status::Ok();
   });
 
