@@ -20,26 +20,34 @@ for s in 60 1; do
   LP_METRICS_SAMPLE_SECONDS=$s timeout 1200 /usr/bin/python3 "$here/bench.py" | tee "$tmp/sample$s.out"
 done
 /usr/bin/python3 - "$tmp/sample60.out" "$tmp/sample1.out" <<'PY'
-import json, sys
+import sys
 
-def results(path):
-    for line in reversed(open(path).read().splitlines()):
-        if line.startswith("{") and '"direct"' in line:
-            return json.loads(line)
-    sys.exit(f"no results in {path}")
+# The median over the rounds of each round's ratio (bench.py's "per round" block: each
+# round's contenders measured seconds apart), not the ratio of the contenders' medians.
+def per_round(path):
+    out, block = {}, None
+    for line in open(path).read().splitlines():
+        if line.startswith("fast/direct per round"):
+            block = "fast/direct"
+        elif line.startswith("linkplane/haproxy per round"):
+            block = "linkplane/haproxy"
+        elif block and line.startswith("  ") and "meet it" in line:
+            label = line[:36].strip()
+            fields = line[36:].split()
+            out[(block, label)] = (float(fields[0]), float(fields[1]), float(fields[2]))
+        elif block and not line.startswith("  "):
+            block = None
+    if not out:
+        sys.exit(f"no per-round ratios in {path}")
+    return out
 
-off, on = results(sys.argv[1]), results(sys.argv[2])
-keys = [("iperf3 1 stream", "iperf1_gbps"), ("iperf3 4 streams, 1 process", "iperf4_gbps"),
-        ("iperf3 4 streams, 4 processes", "iperf4p_gbps"), ("wrk new connections/s", "conn_per_s"),
-        ("latency p99 (lower is better)", "p99_ms")]
-print("\nRatios with the sampler every 60 s (off) and every 1 s (on); on/off below 1 means metrics cost "
-      "(above 1 for p99)")
-print(f"{'':34}{'ratio':>18}{'off':>8}{'on':>8}{'on/off':>8}")
-for a, b in (("fast", "direct"), ("linkplane", "haproxy")):
-    for label, k in keys:
-        try:
-            r_off, r_on = off[a][k] / off[b][k], on[a][k] / on[b][k]
-        except (KeyError, ZeroDivisionError):
-            continue
-        print(f"{label:34}{a + '/' + b:>18}{r_off:8.2f}{r_on:8.2f}{r_on / r_off:8.2f}")
+off, on = per_round(sys.argv[1]), per_round(sys.argv[2])
+print("\nMedian per-round ratios with the sampler every 60 s (off) and every 1 s (on), lowest-highest "
+      "round in brackets; on/off below 1 means metrics cost (above 1 for p99)")
+print(f"{'':34}{'ratio':>18}{'off':>20}{'on':>20}{'on/off':>8}")
+for (block, label), o in off.items():
+    if (block, label) not in on:
+        continue
+    n = on[(block, label)]
+    print(f"{label:34}{block:>18}{o[0]:8.2f} ({o[1]:.2f}-{o[2]:.2f}){n[0]:8.2f} ({n[1]:.2f}-{n[2]:.2f}){n[0] / o[0]:8.2f}")
 PY
