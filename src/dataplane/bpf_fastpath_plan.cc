@@ -187,6 +187,12 @@ BpfPlan planBpf(const BpfInputs& in) {
   for (const auto& w : in.workloads) {
     auto s = plan.ids.spaces.find(w.vpcNs);
     if (s == plan.ids.spaces.end() || !isIpv4(w.ip)) continue;
+    // A client's ARP for an endpoint address: once that address is routed to the
+    // link the kernel answers it only as proxy ARP (arp_process looks the target up
+    // with the rules, finds a unicast route out another device). Checked by hand in
+    // scratch namespaces: without it the client's neighbour stays INCOMPLETE.
+    if (plan.localRuleMoved.count(w.vpcNs) && !w.gatewayDevice.empty())
+      plan.sysctls.insert({w.vpcNs, "net/ipv4/conf/" + w.gatewayDevice + "/proxy_arp", "1"});
     plan.hosts.emplace(BpfHostKey{s->second, w.ip}, BpfHost{w.vpcNs, w.device, w.workloadNs, "eth0", w.gatewayDevice});
     plan.attachments.insert({w.vpcNs, w.device, BpfHook::kIngress, BpfProgram::kWorkloadIn, s->second});
   }

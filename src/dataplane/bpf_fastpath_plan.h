@@ -36,7 +36,8 @@ inline constexpr uint32_t kBpfMaxSpace = 65535;
 // up by a rule at kBpfRulePref; the `local` table's rule moves from 0 to
 // kBpfLocalPref (after it) so an endpoint address, local for the splice listeners,
 // is still routed to the link; kBpfLocalFromHostPref keeps what the namespace
-// itself sends to its own addresses local.
+// itself sends to its own addresses local. Clients' ARP for the address is then
+// answered as proxy ARP: `proxy_arp` on their gateway devices (the bridges).
 inline constexpr uint32_t kBpfRouteTable = 0x4c50;  // "LP"
 inline constexpr uint32_t kBpfLocalFromHostPref = 100;
 inline constexpr uint32_t kBpfRulePref = 150;

@@ -125,6 +125,9 @@ TEST(BpfFastpathPlan, TheSynPathsSetupInBothNamespaces) {
   // Provider: the SYN arrives from the node's (local) address.
   EXPECT_TRUE(p.sysctls.count({"lp-vpc-p", "net/ipv4/conf/" + names.provider + "/accept_local", "1"}));
   EXPECT_TRUE(p.sysctls.count({"lp-vpc-a", "net/ipv4/ip_forward", "1"}));
+  // Clients' ARP for the endpoint address, now routed elsewhere: proxy ARP on their gateway.
+  EXPECT_TRUE(p.sysctls.count({"lp-vpc-a", "net/ipv4/conf/lp-br-1/proxy_arp", "1"}));
+  EXPECT_FALSE(p.sysctls.count({"lp-vpc-p", "net/ipv4/conf/lp-br-1/proxy_arp", "1"}));
   // notrack: the endpoint's address and ports in the consumer, all from a link in the provider.
   const std::string& c = p.notrack.at("lp-vpc-a");
   EXPECT_NE(c.find("priority raw"), std::string::npos);
