@@ -196,6 +196,14 @@ BpfPlan planBpf(const BpfInputs& in) {
     plan.hosts.emplace(BpfHostKey{s->second, w.ip}, BpfHost{w.vpcNs, w.device, w.workloadNs, "eth0", w.gatewayDevice});
     plan.attachments.insert({w.vpcNs, w.device, BpfHook::kIngress, BpfProgram::kWorkloadIn, s->second});
   }
+  for (const auto& f : links) {
+    auto it = plan.ids.links.find(f.interfaceId);
+    if (it == plan.ids.links.end()) continue;
+    uint32_t ps = plan.links.at(it->second).providerSpace;
+    for (const auto& [_, targets] : f.targetsByPort)
+      for (const auto& t : targets)
+        if (!plan.hosts.count({ps, t.ip})) plan.unhostedTargets.insert({ps, t.ip});
+  }
   for (const auto& ns : used) {
     auto eps = notrackEndpoints.find(ns);
     plan.notrack[ns] =

@@ -184,6 +184,10 @@ struct BpfPlan {
   std::set<std::string> localRuleMoved;
   std::set<BpfSysctl> sysctls;
   std::map<std::string, std::string> notrack;  // namespace -> nft batch replacing table ip lp-bpf
+  // Registered targets that are no workload of their VPC (no lp_hosts entry): their
+  // replies would not be caught at a veth. Reported for the sink to log; the
+  // endpoint stays on the path (a workload coming and going must not move it).
+  std::set<BpfHostKey> unhostedTargets;
   bool operator==(const BpfPlan&) const = default;
 };
 

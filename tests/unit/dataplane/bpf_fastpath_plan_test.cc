@@ -89,6 +89,11 @@ TEST(BpfFastpathPlan, TwoConsumersOnTheSameAddressesToOneProviderGetTheirOwnSpac
   EXPECT_EQ(p.hosts.at({prov, "10.0.2.10"}).workloadNs, "lp-eni-lp-vt");
   EXPECT_EQ(p.hosts.at({prov, "10.0.2.10"}).gatewayDevice, "lp-br-1");
   EXPECT_EQ(p.hosts.size(), 3u);  // lp-vpc-x takes no part: no space, no entry
+  EXPECT_TRUE(p.unhostedTargets.empty());
+  BpfInputs noTarget = overlapping();
+  noTarget.workloads.erase(noTarget.workloads.begin() + 2);
+  EXPECT_EQ(planBpf(noTarget).unhostedTargets, (std::set<BpfHostKey>{{prov, "10.0.2.10"}}));
+  EXPECT_EQ(planBpf(noTarget).endpoints.size(), 2u);
   // Each consumer routes the same address to its own link.
   EXPECT_TRUE(p.routes.count({"lp-vpc-a", "10.0.1.100/32", linkAddresses(la).provider, namesA.consumer}));
   auto namesB = pairLinkNames("lp-vpc-b", "lp-vpc-p");
