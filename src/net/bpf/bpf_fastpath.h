@@ -49,7 +49,9 @@ std::optional<BpfError> bpfErrorOf(const Status& s);
 // Map sizes, set before the maps are made.
 struct FastpathLimits {
   uint32_t connections = 262144;  // entries of lp_conns: two per connection
-  uint32_t links = 16384;         // link ids 1..links-1
+  // Link ids 1..links-1: every id the plan gives out (dataplane::kMaxLinkId, 32767;
+  // tests/unit/net/bpf/bpf_plan_abi_test.cc).
+  uint32_t links = 32768;
   uint32_t endpoints = 65536;
   uint32_t targetSets = 65536;
   uint32_t hosts = 65536;
