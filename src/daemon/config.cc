@@ -99,7 +99,8 @@ Result<Config> loadConfig(const std::string& path) {
     c.region.zoneIds.clear();
     for (auto& z : *zones) {
       auto s = z.value<std::string>();
-      if (!s || s->empty()) return Status("InvalidConfig", whereInFile(path, &z) + ": zone_ids must be non-empty strings");
+      if (!s || s->empty())
+        return Status("InvalidConfig", whereInFile(path, &z) + ": zone_ids must be non-empty strings");
       c.region.zoneIds.push_back(*s);
     }
     if (c.region.zoneIds.empty() || c.region.zoneIds.size() > 26)
@@ -122,14 +123,17 @@ Result<Config> loadConfig(const std::string& path) {
     if (auto v = (*d)["idle_timeout_seconds"].value<int64_t>()) c.idleTimeoutSeconds = static_cast<int>(*v);
     if (auto v = (*d)["max_connections_per_interface"].value<int64_t>()) c.maxConnectionsPerInterface = *v;
     if (c.maxConnectionsPerInterface < 0 || c.maxConnectionsPerInterface > 10'000'000)
-      return Status("InvalidConfig",
-                    at("dataplane.max_connections_per_interface") + ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
+      return Status("InvalidConfig", at("dataplane.max_connections_per_interface") +
+                                         ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
     if (c.dataplanePath != "auto" && c.dataplanePath != "kernel" && c.dataplanePath != "splice")
-      return Status("InvalidConfig", at("dataplane.path") + ": dataplane.path must be \"auto\", \"kernel\" or \"splice\"");
+      return Status("InvalidConfig",
+                    at("dataplane.path") + ": dataplane.path must be \"auto\", \"kernel\" or \"splice\"");
     if (c.idleTimeoutSeconds < 1 || c.idleTimeoutSeconds > 86400)
-      return Status("InvalidConfig", at("dataplane.idle_timeout_seconds") + ": dataplane.idle_timeout_seconds must be 1 to 86400");
+      return Status("InvalidConfig",
+                    at("dataplane.idle_timeout_seconds") + ": dataplane.idle_timeout_seconds must be 1 to 86400");
     if (c.endpointBandwidthGbps < 0 || c.endpointBandwidthGbps > 10000)
-      return Status("InvalidConfig", at("dataplane.endpoint_bandwidth_gbps") + ": dataplane.endpoint_bandwidth_gbps must be 0 (no cap) to 10000");
+      return Status("InvalidConfig", at("dataplane.endpoint_bandwidth_gbps") +
+                                         ": dataplane.endpoint_bandwidth_gbps must be 0 (no cap) to 10000");
     if (c.dataplaneWorkers < 0 || c.dataplaneWorkers > 256)
       return Status("InvalidConfig", at("dataplane.workers") + ": dataplane.workers must be 0 (one per core) to 256");
   }
@@ -138,8 +142,9 @@ Result<Config> loadConfig(const std::string& path) {
       for (auto& n : *nets) {
         auto v = n.value<std::string>();
         if (!v || !model::IpNetwork::parse(*v))
-          return Status("InvalidConfig", whereInFile(path, &n) + ": sns.subscriber_networks must be CIDR blocks (\"127.0.0.0/8\", "
-                                                "\"10.0.0.0/8\", \"fd00::/8\") with host bits zero");
+          return Status("InvalidConfig", whereInFile(path, &n) +
+                                             ": sns.subscriber_networks must be CIDR blocks (\"127.0.0.0/8\", "
+                                             "\"10.0.0.0/8\", \"fd00::/8\") with host bits zero");
         c.snsSubscriberNetworks.push_back(*v);
       }
     }
@@ -151,7 +156,8 @@ Result<Config> loadConfig(const std::string& path) {
       std::stringstream pem;
       pem << in.rdbuf();
       if (!in || pem.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-        return Status("InvalidConfig", whereInFile(path, node) + ": sns.ca_file '" + *v + "' is not a readable PEM file of certificates");
+        return Status("InvalidConfig", whereInFile(path, node) + ": sns.ca_file '" + *v +
+                                           "' is not a readable PEM file of certificates");
       c.snsCaFile = std::filesystem::absolute(*v).string();
     }
   }
@@ -174,7 +180,7 @@ Result<Config> loadConfig(const std::string& path) {
     if (!bounds != !rates || (bounds && bounds->size() != rates->size()) || (bounds && bounds->empty()))
       return Status("InvalidConfig", at(bounds ? "pricing.data_tiers_gb" : "pricing.data_tiers_usd_per_gb") +
                                          ": pricing.data_tiers_gb and pricing.data_tiers_usd_per_gb must be "
-                                            "non-empty lists of the same length");
+                                         "non-empty lists of the same length");
     if (bounds) {
       c.prices.dataTiers.clear();
       double last = 0;
@@ -192,7 +198,8 @@ Result<Config> loadConfig(const std::string& path) {
       }
     }
     if (c.prices.perEndpointZoneHour < 0)
-      return Status("InvalidConfig", at("pricing.endpoint_zone_hour_usd") + ": pricing.endpoint_zone_hour_usd must be 0 or more");
+      return Status("InvalidConfig",
+                    at("pricing.endpoint_zone_hour_usd") + ": pricing.endpoint_zone_hour_usd must be 0 or more");
   }
   if (auto v = t["dns_listen"].value<std::string>()) c.dnsListen = *v;
   if (auto v = t["dns_upstream"].value<std::string>()) c.dnsUpstream = *v;
@@ -275,8 +282,9 @@ Result<Config> loadConfig(const std::string& path) {
   // spdlog reads an unknown level name as "off": a typo would silence the daemon.
   static const char* const kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.logLevel) == std::end(kLevels))
-    return Status("InvalidConfig", at("log_level") + ": log_level must be one of trace, debug, info, warn, error, critical, off; got '" +
-                                       c.logLevel + "'");
+    return Status("InvalidConfig",
+                  at("log_level") + ": log_level must be one of trace, debug, info, warn, error, critical, off; got '" +
+                      c.logLevel + "'");
   for (auto [key, value] : {std::pair{"listen", &c.listen}, std::pair{"tls_listen", &c.tlsListen},
                             std::pair{"metrics.prometheus_listen", &c.prometheusListen},
                             std::pair{"dns_listen", &c.dnsListen}, std::pair{"dns_upstream", &c.dnsUpstream}}) {

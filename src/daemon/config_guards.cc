@@ -21,8 +21,9 @@ Status readGuardSections(const toml::table& t, const std::string& path, Config& 
     if (auto v = (*th)["read_burst"].value<double>()) cfg.readBurst = *v;
     if (auto v = (*th)["max_in_flight_per_account"].value<int64_t>()) {
       if (*v < 0 || *v > 10000)
-        return Status("InvalidConfig", at("throttle.max_in_flight_per_account") + ": throttle.max_in_flight_per_account must be 0 (three quarters of "
-                                              "the API threads) to 10000");
+        return Status("InvalidConfig", at("throttle.max_in_flight_per_account") +
+                                           ": throttle.max_in_flight_per_account must be 0 (three quarters of "
+                                           "the API threads) to 10000");
       cfg.maxInFlight = static_cast<int>(*v);
     }
     // A burst under 1 would refuse every call; a rate of 0 would never refill.
@@ -68,13 +69,14 @@ Status readGuardSections(const toml::table& t, const std::string& path, Config& 
     for (size_t i = 0; i < 5; ++i) {
       v[i] = (*con)[bounds[i].key].value<int64_t>().value_or(bounds[i].current);
       if (v[i] < bounds[i].lo || v[i] > bounds[i].hi)
-        return Status("InvalidConfig", fmt::format("{}: console.{} must be {} to {}",
-                                                   whereInFile(path, (*con).get(bounds[i].key)), bounds[i].key,
-                                                   bounds[i].lo, bounds[i].hi));
+        return Status("InvalidConfig",
+                      fmt::format("{}: console.{} must be {} to {}", whereInFile(path, (*con).get(bounds[i].key)),
+                                  bounds[i].key, bounds[i].lo, bounds[i].hi));
     }
     if (v[2] < v[1])
-      return Status("InvalidConfig", at("console.signin_max_delay_seconds") + ": console.signin_max_delay_seconds must be at least "
-                                            "console.signin_first_delay_seconds");
+      return Status("InvalidConfig", at("console.signin_max_delay_seconds") +
+                                         ": console.signin_max_delay_seconds must be at least "
+                                         "console.signin_first_delay_seconds");
     l.free = static_cast<int>(v[0]);
     l.firstDelay = std::chrono::seconds(v[1]);
     l.maxDelay = std::chrono::seconds(v[2]);

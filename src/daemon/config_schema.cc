@@ -180,8 +180,8 @@ Status checkTable(const toml::table& table, const std::vector<Key>& schema, cons
           continue;
         }
         if (!v.is_string())
-          return Status("InvalidConfig",
-                        whereInFile(file, &v) + ": " + subKey + " must be a string" + (key->children ? " or a table" : ""));
+          return Status("InvalidConfig", whereInFile(file, &v) + ": " + subKey + " must be a string" +
+                                             (key->children ? " or a table" : ""));
       }
       continue;
     }

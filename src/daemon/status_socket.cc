@@ -66,7 +66,9 @@ Status StatusSocket::listen() {
   return Status::Ok();
 }
 
-void StatusSocket::serve() { thread_ = std::thread([this] { run(); }); }
+void StatusSocket::serve() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void StatusSocket::stop() {
   if (thread_.joinable()) {
