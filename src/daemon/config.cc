@@ -92,22 +92,28 @@ Result<Config> loadConfig(const std::string& path) {
                                        std::string(e.description()));
   }
   LP_RETURN_IF_ERROR(checkConfigKeys(t, path));
+  // "FILE:LINE" of a key, for the value errors below.
+  auto at = [&](std::string_view dotted) { return whereInFile(path, t, dotted); };
   if (auto v = t["region"].value<std::string>()) c.region.name = *v;
   if (auto* zones = t["zone_ids"].as_array()) {
     c.region.zoneIds.clear();
     for (auto& z : *zones) {
       auto s = z.value<std::string>();
-      if (!s || s->empty()) return Status("InvalidConfig", path + ": zone_ids must be non-empty strings");
+      if (!s || s->empty())
+        return Status("InvalidConfig", whereInFile(path, &z) + ": zone_ids must be non-empty strings");
       c.region.zoneIds.push_back(*s);
     }
     if (c.region.zoneIds.empty() || c.region.zoneIds.size() > 26)
-      return Status("InvalidConfig", path + ": zone_ids needs 1 to 26 zones");
+      return Status("InvalidConfig", at("zone_ids") + ": zone_ids needs 1 to 26 zones");
   }
   if (auto v = t["listen"].value<std::string>()) c.listen = *v;
   if (auto v = t["tls_listen"].value<std::string>()) c.tlsListen = *v;
   if (auto v = t["state_dir"].value<std::string>()) c.stateDir = *v;
   if (auto v = t["log_level"].value<std::string>()) c.logLevel = *v;
-  if (auto v = t["api_threads"].value<int64_t>()) c.apiThreads = static_cast<int>(*v);
+  if (auto v = t["api_threads"].value<int64_t>()) {
+    if (*v < 1 || *v > 1024) return Status("InvalidConfig", at("api_threads") + ": api_threads must be 1 to 1024");
+    c.apiThreads = static_cast<int>(*v);
+  }
   if (auto v = t["dataplane"].value<bool>()) c.dataplane = *v;
   if (auto* d = t["dataplane"].as_table()) {
     if (auto v = (*d)["enabled"].value<bool>()) c.dataplane = *v;
@@ -117,35 +123,41 @@ Result<Config> loadConfig(const std::string& path) {
     if (auto v = (*d)["idle_timeout_seconds"].value<int64_t>()) c.idleTimeoutSeconds = static_cast<int>(*v);
     if (auto v = (*d)["max_connections_per_interface"].value<int64_t>()) c.maxConnectionsPerInterface = *v;
     if (c.maxConnectionsPerInterface < 0 || c.maxConnectionsPerInterface > 10'000'000)
-      return Status("InvalidConfig",
-                    path + ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
+      return Status("InvalidConfig", at("dataplane.max_connections_per_interface") +
+                                         ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
     if (c.dataplanePath != "auto" && c.dataplanePath != "kernel" && c.dataplanePath != "splice")
-      return Status("InvalidConfig", path + ": dataplane.path must be \"auto\", \"kernel\" or \"splice\"");
+      return Status("InvalidConfig",
+                    at("dataplane.path") + ": dataplane.path must be \"auto\", \"kernel\" or \"splice\"");
     if (c.idleTimeoutSeconds < 1 || c.idleTimeoutSeconds > 86400)
-      return Status("InvalidConfig", path + ": dataplane.idle_timeout_seconds must be 1 to 86400");
+      return Status("InvalidConfig",
+                    at("dataplane.idle_timeout_seconds") + ": dataplane.idle_timeout_seconds must be 1 to 86400");
     if (c.endpointBandwidthGbps < 0 || c.endpointBandwidthGbps > 10000)
-      return Status("InvalidConfig", path + ": dataplane.endpoint_bandwidth_gbps must be 0 (no cap) to 10000");
+      return Status("InvalidConfig", at("dataplane.endpoint_bandwidth_gbps") +
+                                         ": dataplane.endpoint_bandwidth_gbps must be 0 (no cap) to 10000");
     if (c.dataplaneWorkers < 0 || c.dataplaneWorkers > 256)
-      return Status("InvalidConfig", path + ": dataplane.workers must be 0 (one per core) to 256");
+      return Status("InvalidConfig", at("dataplane.workers") + ": dataplane.workers must be 0 (one per core) to 256");
   }
   if (auto* sns = t["sns"].as_table()) {
     if (auto* nets = (*sns)["subscriber_networks"].as_array()) {
       for (auto& n : *nets) {
         auto v = n.value<std::string>();
         if (!v || !model::IpNetwork::parse(*v))
-          return Status("InvalidConfig", path + ": sns.subscriber_networks must be CIDR blocks (\"127.0.0.0/8\", "
-                                                "\"10.0.0.0/8\", \"fd00::/8\") with host bits zero");
+          return Status("InvalidConfig", whereInFile(path, &n) +
+                                             ": sns.subscriber_networks must be CIDR blocks (\"127.0.0.0/8\", "
+                                             "\"10.0.0.0/8\", \"fd00::/8\") with host bits zero");
         c.snsSubscriberNetworks.push_back(*v);
       }
     }
     if (auto* node = (*sns).get("ca_file")) {
       auto v = node->value<std::string>();
-      if (!v || v->empty()) return Status("InvalidConfig", path + ": sns.ca_file must be the path of a PEM file");
+      if (!v || v->empty())
+        return Status("InvalidConfig", whereInFile(path, node) + ": sns.ca_file must be the path of a PEM file");
       std::ifstream in(*v);
       std::stringstream pem;
       pem << in.rdbuf();
       if (!in || pem.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-        return Status("InvalidConfig", path + ": sns.ca_file '" + *v + "' is not a readable PEM file of certificates");
+        return Status("InvalidConfig", whereInFile(path, node) + ": sns.ca_file '" + *v +
+                                           "' is not a readable PEM file of certificates");
       c.snsCaFile = std::filesystem::absolute(*v).string();
     }
   }
@@ -155,35 +167,39 @@ Result<Config> loadConfig(const std::string& path) {
     if (auto v = (*m)["max_points"].value<int64_t>()) c.metricsMaxPoints = *v;
     if (auto v = (*m)["prometheus_listen"].value<std::string>()) c.prometheusListen = *v;
     if (c.metricsSampleSeconds < 1 || c.metricsSampleSeconds > 60)
-      return Status("InvalidConfig", path + ": metrics.sample_seconds must be 1 to 60");
+      return Status("InvalidConfig", at("metrics.sample_seconds") + ": metrics.sample_seconds must be 1 to 60");
     if (c.metricsRetentionDays < 1 || c.metricsRetentionDays > 455)
-      return Status("InvalidConfig", path + ": metrics.retention_days must be 1 to 455");
+      return Status("InvalidConfig", at("metrics.retention_days") + ": metrics.retention_days must be 1 to 455");
     if (c.metricsMaxPoints < 1000)
-      return Status("InvalidConfig", path + ": metrics.max_points must be at least 1000");
+      return Status("InvalidConfig", at("metrics.max_points") + ": metrics.max_points must be at least 1000");
   }
   if (auto* pr = t["pricing"].as_table()) {
     if (auto v = (*pr)["endpoint_zone_hour_usd"].value<double>()) c.prices.perEndpointZoneHour = *v;
     auto* bounds = (*pr)["data_tiers_gb"].as_array();
     auto* rates = (*pr)["data_tiers_usd_per_gb"].as_array();
     if (!bounds != !rates || (bounds && bounds->size() != rates->size()) || (bounds && bounds->empty()))
-      return Status("InvalidConfig", path + ": pricing.data_tiers_gb and pricing.data_tiers_usd_per_gb must be "
-                                            "non-empty lists of the same length");
+      return Status("InvalidConfig", at(bounds ? "pricing.data_tiers_gb" : "pricing.data_tiers_usd_per_gb") +
+                                         ": pricing.data_tiers_gb and pricing.data_tiers_usd_per_gb must be "
+                                         "non-empty lists of the same length");
     if (bounds) {
       c.prices.dataTiers.clear();
       double last = 0;
       for (size_t i = 0; i < bounds->size(); ++i) {
         auto b = (*bounds)[i].value<double>();
         auto r = (*rates)[i].value<double>();
-        if (!b || !r || *r < 0 || (*b != 0 && *b <= last) || (*b == 0 && i + 1 != bounds->size()))
-          return Status("InvalidConfig", path + ": pricing tiers must be rising GB bounds (0 = no bound, last "
-                                                "only) with rates of 0 or more");
+        bool badBound = !b || (*b != 0 && *b <= last) || (*b == 0 && i + 1 != bounds->size());
+        if (badBound || !r || *r < 0)
+          return Status("InvalidConfig", whereInFile(path, badBound ? &(*bounds)[i] : &(*rates)[i]) +
+                                             ": pricing tiers must be rising GB bounds (0 = no bound, last "
+                                             "only) with rates of 0 or more");
         double bound = *b == 0 ? std::numeric_limits<double>::infinity() : *b;
         c.prices.dataTiers.push_back({bound, *r});
         last = bound;
       }
     }
     if (c.prices.perEndpointZoneHour < 0)
-      return Status("InvalidConfig", path + ": pricing.endpoint_zone_hour_usd must be 0 or more");
+      return Status("InvalidConfig",
+                    at("pricing.endpoint_zone_hour_usd") + ": pricing.endpoint_zone_hour_usd must be 0 or more");
   }
   if (auto v = t["dns_listen"].value<std::string>()) c.dnsListen = *v;
   if (auto v = t["dns_upstream"].value<std::string>()) c.dnsUpstream = *v;
@@ -192,17 +208,21 @@ Result<Config> loadConfig(const std::string& path) {
     static const std::regex kId("[0-9]{12}");
     for (auto& node : *accounts) {
       auto* a = node.as_table();
-      if (!a) return Status("InvalidConfig", path + ": each [[accounts]] entry must be a table");
+      if (!a) return Status("InvalidConfig", whereInFile(path, &node) + ": each [[accounts]] entry must be a table");
       model::Account acct;
       acct.id = (*a)["id"].value_or(std::string());
       acct.name = (*a)["name"].value_or(std::string());
       acct.accessKeyId = (*a)["access_key_id"].value_or(std::string());
       acct.secretAccessKey = (*a)["secret_access_key"].value_or(std::string());
-      if (!std::regex_match(acct.id, kId)) return Status("InvalidConfig", path + ": account id must be 12 digits, got '" + acct.id + "'");
+      // The entry's line is its [[accounts]] header; a bad id points at the id.
+      const std::string entry = whereInFile(path, a);
+      if (!std::regex_match(acct.id, kId))
+        return Status("InvalidConfig", whereInFile(path, a->get("id") ? a->get("id") : a) +
+                                           ": account id must be 12 digits, got '" + acct.id + "'");
       if (acct.accessKeyId.empty() || acct.secretAccessKey.empty())
-        return Status("InvalidConfig", path + ": account " + acct.id + " needs access_key_id and secret_access_key");
+        return Status("InvalidConfig", entry + ": account " + acct.id + " needs access_key_id and secret_access_key");
       if (c.region.accountById(acct.id) || c.region.accountByKey(acct.accessKeyId))
-        return Status("InvalidConfig", path + ": duplicate account id or access key for " + acct.id);
+        return Status("InvalidConfig", entry + ": duplicate account id or access key for " + acct.id);
       c.region.accounts.push_back(acct);
     }
     // Like ssh with a private key: secrets open to other users are refused, not used.
@@ -214,7 +234,7 @@ Result<Config> loadConfig(const std::string& path) {
   }
   if (auto* b = t["aws_service_backends"].as_table()) {
     for (auto& [name, node] : *b) {
-      const std::string key = path + ": aws_service_backends." + std::string(name.str());
+      const std::string key = whereInFile(path, &node) + ": aws_service_backends." + std::string(name.str());
       if (auto* up = node.as_table()) {
         LP_ASSIGN_OR_RETURN(c.httpsBackends[std::string(name.str())], parseHttpsBackend(key, *up));
         continue;
@@ -229,8 +249,16 @@ Result<Config> loadConfig(const std::string& path) {
     }
   }
   if (auto* l = t["limits"].as_table()) {
+    // Refused rather than wrapped into an int (a negative quota would refuse everything).
+    Status bad;
     auto get = [&](const char* k, int& dst) {
-      if (auto v = (*l)[k].value<int64_t>()) dst = static_cast<int>(*v);
+      auto v = (*l)[k].value<int64_t>();
+      if (!v || !bad.ok()) return;
+      if (*v < 0 || *v > std::numeric_limits<int>::max())
+        bad = Status("InvalidConfig", whereInFile(path, (*l).get(k)) + ": limits." + k + " must be 0 to " +
+                                          std::to_string(std::numeric_limits<int>::max()));
+      else
+        dst = static_cast<int>(*v);
     };
     get("vpcs_per_account", c.limits.vpcsPerAccount);
     get("subnets_per_vpc", c.limits.subnetsPerVpc);
@@ -248,18 +276,22 @@ Result<Config> loadConfig(const std::string& path) {
     get("security_groups_per_interface", c.limits.securityGroupsPerInterface);
     get("instances_per_account", c.limits.instancesPerAccount);
     get("cidr_blocks_per_vpc", c.limits.cidrBlocksPerVpc);
+    LP_RETURN_IF_ERROR(bad);
   }
   LP_RETURN_IF_ERROR(readGuardSections(t, path, c));
   // spdlog reads an unknown level name as "off": a typo would silence the daemon.
   static const char* const kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.logLevel) == std::end(kLevels))
-    return Status("InvalidConfig", path + ": log_level must be one of trace, debug, info, warn, error, critical, off; got '" +
-                                       c.logLevel + "'");
-  LP_RETURN_IF_ERROR(parseListen(c.listen));
-  if (!c.tlsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.tlsListen));
-  if (!c.prometheusListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.prometheusListen));
-  if (!c.dnsListen.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsListen));
-  if (!c.dnsUpstream.empty()) LP_RETURN_IF_ERROR(parseListen(c.dnsUpstream));
+    return Status("InvalidConfig",
+                  at("log_level") + ": log_level must be one of trace, debug, info, warn, error, critical, off; got '" +
+                      c.logLevel + "'");
+  for (auto [key, value] : {std::pair{"listen", &c.listen}, std::pair{"tls_listen", &c.tlsListen},
+                            std::pair{"metrics.prometheus_listen", &c.prometheusListen},
+                            std::pair{"dns_listen", &c.dnsListen}, std::pair{"dns_upstream", &c.dnsUpstream}}) {
+    if (value->empty() && std::string_view(key) != "listen") continue;  // "" turns it off
+    if (auto l = parseListen(*value); !l.ok())
+      return Status("InvalidConfig", at(key) + ": " + key + ": " + l.status().message());
+  }
   return c;
 }
 

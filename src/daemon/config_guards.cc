@@ -6,9 +6,12 @@
 #include <chrono>
 #include <tuple>
 
+#include "daemon/config_schema.h"
+
 namespace lp::daemon {
 
 Status readGuardSections(const toml::table& t, const std::string& path, Config& c) {
+  auto at = [&](std::string_view dotted) { return whereInFile(path, t, dotted); };
   if (auto* th = t["throttle"].as_table()) {
     auto& cfg = c.throttle;
     if (auto v = (*th)["enabled"].value<bool>()) cfg.enabled = *v;
@@ -18,15 +21,17 @@ Status readGuardSections(const toml::table& t, const std::string& path, Config& 
     if (auto v = (*th)["read_burst"].value<double>()) cfg.readBurst = *v;
     if (auto v = (*th)["max_in_flight_per_account"].value<int64_t>()) {
       if (*v < 0 || *v > 10000)
-        return Status("InvalidConfig", path + ": throttle.max_in_flight_per_account must be 0 (three quarters of "
-                                              "the API threads) to 10000");
+        return Status("InvalidConfig", at("throttle.max_in_flight_per_account") +
+                                           ": throttle.max_in_flight_per_account must be 0 (three quarters of "
+                                           "the API threads) to 10000");
       cfg.maxInFlight = static_cast<int>(*v);
     }
     // A burst under 1 would refuse every call; a rate of 0 would never refill.
     for (auto [name, rate, burst] : {std::tuple{"mutating", cfg.mutatingRate, cfg.mutatingBurst},
                                      std::tuple{"read", cfg.readRate, cfg.readBurst}}) {
+      const std::string key = std::string("throttle.") + name + (rate > 0 && rate <= 1e6 ? "_burst" : "_rate");
       if (!(rate > 0 && rate <= 1e6) || !(burst >= 1 && burst <= 1e7))
-        return Status("InvalidConfig", path + ": throttle." + name +
+        return Status("InvalidConfig", at(key) + ": throttle." + name +
                                            "_rate must be above 0 (calls per second, up to "
                                            "1000000) and throttle." +
                                            name + "_burst 1 to 10000000");
@@ -39,11 +44,11 @@ Status readGuardSections(const toml::table& t, const std::string& path, Config& 
     if (auto v = (*a)["refused_per_second"].value<int64_t>())
       c.auditRefusedPerSecond = static_cast<int>(std::clamp<int64_t>(*v, -1, 10'000'000));
     if (c.auditMaxFileBytes < 4096)
-      return Status("InvalidConfig", path + ": audit.max_file_bytes must be at least 4096");
+      return Status("InvalidConfig", at("audit.max_file_bytes") + ": audit.max_file_bytes must be at least 4096");
     if (c.auditMaxFiles < 1 || c.auditMaxFiles > 1000)
-      return Status("InvalidConfig", path + ": audit.max_files must be 1 to 1000");
+      return Status("InvalidConfig", at("audit.max_files") + ": audit.max_files must be 1 to 1000");
     if (c.auditRefusedPerSecond < 0 || c.auditRefusedPerSecond > 100000)
-      return Status("InvalidConfig", path + ": audit.refused_per_second must be 0 to 100000");
+      return Status("InvalidConfig", at("audit.refused_per_second") + ": audit.refused_per_second must be 0 to 100000");
   }
   if (auto* con = t["console"].as_table()) {
     // Each key with its range; out of range is refused rather than clamped, so a
@@ -64,12 +69,14 @@ Status readGuardSections(const toml::table& t, const std::string& path, Config& 
     for (size_t i = 0; i < 5; ++i) {
       v[i] = (*con)[bounds[i].key].value<int64_t>().value_or(bounds[i].current);
       if (v[i] < bounds[i].lo || v[i] > bounds[i].hi)
-        return Status("InvalidConfig", fmt::format("{}: console.{} must be {} to {}", path, bounds[i].key,
-                                                   bounds[i].lo, bounds[i].hi));
+        return Status("InvalidConfig",
+                      fmt::format("{}: console.{} must be {} to {}", whereInFile(path, (*con).get(bounds[i].key)),
+                                  bounds[i].key, bounds[i].lo, bounds[i].hi));
     }
     if (v[2] < v[1])
-      return Status("InvalidConfig", path + ": console.signin_max_delay_seconds must be at least "
-                                            "console.signin_first_delay_seconds");
+      return Status("InvalidConfig", at("console.signin_max_delay_seconds") +
+                                         ": console.signin_max_delay_seconds must be at least "
+                                         "console.signin_first_delay_seconds");
     l.free = static_cast<int>(v[0]);
     l.firstDelay = std::chrono::seconds(v[1]);
     l.maxDelay = std::chrono::seconds(v[2]);

@@ -151,12 +151,6 @@ bool matches(Type t, const toml::node& n) {
   return false;
 }
 
-std::string where(const std::string& file, const toml::node& n) {
-  const auto& src = n.source();
-  if (src.begin.line == 0) return file;
-  return file + ":" + std::to_string(src.begin.line);
-}
-
 Status checkTable(const toml::table& table, const std::vector<Key>& schema, const std::string& prefix,
                   const std::string& file) {
   for (const auto& [k, node] : table) {
@@ -176,7 +170,7 @@ Status checkTable(const toml::table& table, const std::vector<Key>& schema, cons
       return Status("InvalidConfig", msg);
     }
     if (!matches(key->type, node))
-      return Status("InvalidConfig", where(file, node) + ": " + dotted + " must be " + describe(key->type));
+      return Status("InvalidConfig", whereInFile(file, &node) + ": " + dotted + " must be " + describe(key->type));
     if (key->type == Type::kStringMap) {
       // Strings, or (where the key has children) tables of those keys.
       for (const auto& [sub, v] : *node.as_table()) {
@@ -186,8 +180,8 @@ Status checkTable(const toml::table& table, const std::vector<Key>& schema, cons
           continue;
         }
         if (!v.is_string())
-          return Status("InvalidConfig",
-                        where(file, v) + ": " + subKey + " must be a string" + (key->children ? " or a table" : ""));
+          return Status("InvalidConfig", whereInFile(file, &v) + ": " + subKey + " must be a string" +
+                                             (key->children ? " or a table" : ""));
       }
       continue;
     }
@@ -202,6 +196,18 @@ Status checkTable(const toml::table& table, const std::vector<Key>& schema, cons
 }
 
 }  // namespace
+
+std::string whereInFile(const std::string& file, const toml::node* node) {
+  if (!node || node->source().begin.line == 0) return file;
+  // Appended, like the unknown-key line (GCC PR 105651).
+  std::string out = file;
+  out.append(":").append(std::to_string(node->source().begin.line));
+  return out;
+}
+
+std::string whereInFile(const std::string& file, const toml::table& root, std::string_view dotted) {
+  return whereInFile(file, root.at_path(dotted).node());
+}
 
 size_t editDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);

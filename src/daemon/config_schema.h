@@ -24,6 +24,13 @@ Status checkConfigKeys(const toml::table& root, const std::string& file);
 // config, the docs and the reload in step with the schema.
 std::vector<std::string> knownConfigKeys();
 
+// Where a value error points: "FILE:LINE" of `node` (a value, or a table's header),
+// or "FILE" alone when it is null or has no position (a default the file does not set),
+// so a value out of range names its line as an unknown key does.
+std::string whereInFile(const std::string& file, const toml::node* node);
+// The same for the key at `dotted` ("dataplane.workers") under `root`.
+std::string whereInFile(const std::string& file, const toml::table& root, std::string_view dotted);
+
 // Levenshtein distance (insert, delete, substitute one character each cost 1).
 size_t editDistance(std::string_view a, std::string_view b);
 

@@ -24,8 +24,9 @@
 #include "daemon/reload.h"
 #include "daemon/sd_notify.h"
 #include "daemon/sns_outbox.h"
-#include "daemon/subscriber_check.h"
+#include "daemon/state_directory.h"
 #include "daemon/status_socket.h"
+#include "daemon/subscriber_check.h"
 #include "dns/dns_server.h"
 #include "metrics/series_store.h"
 #include "model/endpoint.h"
@@ -119,9 +120,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)), parts_(std::make_uni
 Daemon::~Daemon() { stop(); }
 
 Status Daemon::start() {
-  std::error_code ec;
-  std::filesystem::create_directories(config_.stateDir, ec);
-  if (ec) return Status("InternalError", "cannot create state directory " + config_.stateDir + ": " + ec.message());
+  LP_ASSIGN_OR_RETURN(std::string stateDirWarning, prepareStateDirectory(config_.stateDir));
+  if (!stateDirWarning.empty()) LP_LOG_WARN("{}", stateDirWarning);
   LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir, control::storeIndexer()));
   parts_->ctx = std::make_unique<control::ControlContext>(*parts_->store, parts_->clock, parts_->random,
                                                          config_.region, config_.limits);
@@ -216,6 +216,14 @@ Status Daemon::start() {
   parts_->instances->start();
   if (parts_->sampler) parts_->sampler->start();
 
+  // The status socket listens before the API does, so `linkplane status` finds a
+  // daemon whose API answers up; it answers (serve) once the URLs it reports are known.
+  parts_->statusSocket =
+      std::make_unique<StatusSocket>(statusSocketPath(config_.stateDir), [this] { return statusJson(); });
+  if (Status st = parts_->statusSocket->listen(); !st.ok()) {
+    LP_LOG_WARN("{} (linkplane status will not reach this daemon)", st.toString());
+    parts_->statusSocket.reset();
+  }
   LP_ASSIGN_OR_RETURN(auto listen, parseListen(config_.listen));
   api::HttpServerOptions opts;
   opts.address = listen.first;
@@ -239,12 +247,7 @@ Status Daemon::start() {
   parts_->notifier->start();
   parts_->url = "http://" + listen.first + ":" + std::to_string(port);
   startPrometheus();
-  parts_->statusSocket =
-      std::make_unique<StatusSocket>(statusSocketPath(config_.stateDir), [this] { return statusJson(); });
-  if (Status st = parts_->statusSocket->start(); !st.ok()) {
-    LP_LOG_WARN("{} (linkplane status will not reach this daemon)", st.toString());
-    parts_->statusSocket.reset();
-  }
+  if (parts_->statusSocket) parts_->statusSocket->serve();
   std::cout << "linkplane listening on " << parts_->url << std::endl;
   if (Status st = sdNotify("READY=1\nSTATUS=serving on " + parts_->url + "\nMAINPID=" + std::to_string(getpid()));
       !st.ok())

@@ -41,9 +41,16 @@ StatusSocket::StatusSocket(std::string path, std::function<std::string()> render
 
 StatusSocket::~StatusSocket() { stop(); }
 
-Status StatusSocket::start() {
+Status StatusSocket::listen() {
   LP_ASSIGN_OR_RETURN(auto addr, address(path_));
-  ::unlink(path_.c_str());  // left by a daemon that did not stop cleanly
+  // A socket that a running daemon answers on (a second daemon started on the same
+  // state directory) is not taken from it; one left by a daemon that did not stop
+  // cleanly is removed.
+  int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bool live = probe >= 0 && ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  if (probe >= 0) ::close(probe);
+  if (live) return Status("InternalError", "status socket " + path_ + " is answered by another running daemon");
+  ::unlink(path_.c_str());
   listenFd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (listenFd_ < 0) return Status("InternalError", std::string("status socket: ") + std::strerror(errno));
   mode_t old = ::umask(0077);
@@ -56,8 +63,11 @@ Status StatusSocket::start() {
     return st;
   }
   wakeFd_ = ::eventfd(0, EFD_CLOEXEC);
-  thread_ = std::thread([this] { run(); });
   return Status::Ok();
+}
+
+void StatusSocket::serve() {
+  thread_ = std::thread([this] { run(); });
 }
 
 void StatusSocket::stop() {

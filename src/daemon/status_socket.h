@@ -4,8 +4,8 @@
 // closed. Not the API port: nothing here is signed, and it is not reachable from
 // outside the host.
 //
-// Owned by the daemon; start()/stop() from its thread; render runs on the socket's
-// own thread.
+// Owned by the daemon; listen()/serve()/stop() from its thread; render runs on the
+// socket's own thread.
 #pragma once
 
 #include <functional>
@@ -23,7 +23,13 @@ class StatusSocket {
   StatusSocket(const StatusSocket&) = delete;
   StatusSocket& operator=(const StatusSocket&) = delete;
 
-  Status start();
+  // Binds and listens: from here a client's connect succeeds, and it waits in the
+  // backlog for serve(). The daemon listens before its API does, so a client that saw
+  // the API answer finds the daemon up.
+  Status listen();
+  // Answers the connections (the waiting ones first) on the socket's own thread; after
+  // a listen() that succeeded, once what `render` reads is set.
+  void serve();
   void stop();
 
  private:

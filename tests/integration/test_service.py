@@ -1,8 +1,10 @@
 """linkplane as a service: the readiness protocol on a real unix datagram socket (as
 systemd listens), SIGHUP reloading what it can and naming what needs a restart,
 `linkplane status`, log levels the journal reads, and config typos refused at start."""
+import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -114,6 +116,75 @@ def test_status_reports_up_version_uptime_state_and_unconverged_endpoints():
     assert "not running" in p.stdout
 
 
+@contextlib.contextmanager
+def serve_unwatched(cfg, state_dir):
+    """`linkplane serve` started without waiting for its "listening" line (the harness's
+    Daemon waits for it, after the start is over); stopped with SIGTERM, exit 0."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="lp-test-log-", dir="/tmp")
+    proc = subprocess.Popen([LINKPLANE, "serve", "--config", cfg, "--state-dir", state_dir,
+                             "--listen", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        yield proc, port, lambda: open(log.name).read()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(30)
+        log.close()
+    assert rc == 0, f"daemon exited {rc} on SIGTERM"
+
+
+def test_status_answers_from_the_moment_the_api_accepts():
+    """Issue 20: `linkplane status` said "not running" just after the API first answered,
+    as the status socket was bound after the API listener. The first moment the API port
+    accepts a connection, the status socket does too and answers with that API's URL."""
+    state_dir, cfg = write_config()
+    try:
+        with serve_unwatched(cfg, state_dir) as (proc, port, log):
+            deadline = time.monotonic() + 20
+            while True:  # no sleep: the first moment it accepts
+                assert proc.poll() is None and time.monotonic() < deadline, log()
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                    break
+                except ConnectionRefusedError:
+                    pass
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(os.path.join(state_dir, "linkplane.sock"))
+            doc = b""
+            while chunk := s.recv(65536):
+                doc += chunk
+            s.close()
+            assert json.loads(doc)["listen"] == f"http://127.0.0.1:{port}"
+            p = status("--state-dir", state_dir)
+            assert p.returncode == 0 and p.stdout.startswith("linkplane: up, "), p.stdout + p.stderr
+    finally:
+        shutil.rmtree(state_dir)
+
+
+def test_a_state_directory_the_daemon_makes_is_private_and_an_open_one_is_named():
+    """Issue 20: the state directory holds the local CA's key; the daemon made it 0755."""
+    base = tempfile.mkdtemp(prefix="lp-test-")
+    _, cfg = write_config()
+    state_dir = os.path.join(base, "var", "lib", "linkplane")
+    try:
+        with serve_unwatched(cfg, state_dir) as (proc, port, log):
+            assert wait_for(lambda: os.path.exists(os.path.join(state_dir, "linkplane.sock"))), log()
+            assert os.stat(state_dir).st_mode & 0o777 == 0o700
+            assert os.stat(os.path.join(state_dir, "ca.key")).st_mode & 0o077 == 0
+            assert "state directory" not in log()
+        # An existing one is the admin's (or systemd's StateDirectoryMode=): kept, but named.
+        os.chmod(state_dir, 0o755)
+        with serve_unwatched(cfg, state_dir) as (proc, port, log):
+            assert wait_for(lambda: f"state directory {state_dir} is accessible by group or others "
+                                    f"(mode 0755)" in log()), log()
+            assert f"run chmod 700 {state_dir}" in log()
+            assert os.stat(state_dir).st_mode & 0o777 == 0o755
+    finally:
+        shutil.rmtree(base)
+        shutil.rmtree(os.path.dirname(cfg))
+
+
 def test_log_lines_carry_their_level_for_the_journal():
     state_dir, cfg = write_config()
     d = Daemon(state_dir=state_dir, config=cfg)
@@ -137,7 +208,6 @@ def test_unknown_config_key_is_refused_at_start_with_its_line_and_the_nearest_ke
         assert p.returncode == 2
         assert p.stderr.strip() == f"linkplane: {cfg}:3: unknown key 'dataplne' (did you mean 'dataplane'?)"
     finally:
-        import shutil
         shutil.rmtree(state_dir)
 
 

@@ -125,7 +125,7 @@ TEST_F(ConfigFile, UnknownLogLevelIsRefusedRatherThanSilencingTheLog) {
   auto c = load("log_level = \"verbose\"\n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
-            path_ + ": log_level must be one of trace, debug, info, warn, error, critical, off; got 'verbose'");
+            path_ + ":1: log_level must be one of trace, debug, info, warn, error, critical, off; got 'verbose'");
 }
 
 TEST_F(ConfigFile, ConnectionLimitPerInterfaceIsReadAndBounded) {
@@ -136,7 +136,43 @@ TEST_F(ConfigFile, ConnectionLimitPerInterfaceIsReadAndBounded) {
   auto bad = load("[dataplane]\nmax_connections_per_interface = -1\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
-            path_ + ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
+            path_ + ":2: dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
+}
+
+// Issue 20: a value of the right type but out of range named the file and not the line,
+// as unknown keys and wrong types already did.
+TEST_F(ConfigFile, ValueOutOfRangeNamesItsLine) {
+  const std::string head = "region = \"us-east-1\"\n\n";  // the values below start on line 3
+  struct Case {
+    std::string text, message;
+  };
+  const Case cases[] = {
+      {"[dataplane]\nenabled = false\nworkers = 999\n", ":5: dataplane.workers must be 0 (one per core) to 256"},
+      {"[dataplane]\npath = \"fast\"\n", ":4: dataplane.path must be \"auto\", \"kernel\" or \"splice\""},
+      {"[metrics]\n\nsample_seconds = 0\n", ":5: metrics.sample_seconds must be 1 to 60"},
+      {"zone_ids = []\n", ":3: zone_ids needs 1 to 26 zones"},
+      {"zone_ids = [\"a\",\n  \"\"]\n", ":4: zone_ids must be non-empty strings"},
+      {"api_threads = 0\n", ":3: api_threads must be 1 to 1024"},
+      {"[limits]\nvpcs_per_account = 5\nsubnets_per_vpc = -1\n", ":5: limits.subnets_per_vpc must be 0 to 2147483647"},
+      {"[limits]\nvpcs_per_account = 4294967296\n", ":4: limits.vpcs_per_account must be 0 to 2147483647"},
+      {"[throttle]\nread_rate = 0.0\n", ":4: throttle.read_rate must be above 0"},
+      {"[audit]\nmax_files = 0\n", ":4: audit.max_files must be 1 to 1000"},
+      {"[console]\nsignin_forget_seconds = 5\n", ":4: console.signin_forget_seconds must be 60 to 604800"},
+      {"[sns]\nsubscriber_networks = [\"10.0.0.0/8\",\n \"10.0.0.1/8\"]\n", ":5: sns.subscriber_networks must be CIDR"},
+      {"[pricing]\ndata_tiers_gb = [10, 5]\ndata_tiers_usd_per_gb = [0.01, 0.02]\n",
+       ":4: pricing tiers must be rising GB bounds"},
+      {"[[accounts]]\nid = \"12\"\n", ":4: account id must be 12 digits, got '12'"},
+      {"[[accounts]]\nid = \"123456789012\"\nname = \"a\"\n", ":3: account 123456789012 needs access_key_id"},
+      {"listen = \"127.0.0.1:99999\"\n", ":3: listen: bad port in '127.0.0.1:99999'"},
+      {"[metrics]\nprometheus_listen = \"nowhere\"\n",
+       ":4: metrics.prometheus_listen: listen address must be ADDR:PORT, got 'nowhere'"},
+      {"[aws_service_backends]\nkms = \"nohostport\"\n", ":4: aws_service_backends.kms must be \"HOST:PORT\""},
+  };
+  for (const auto& c : cases) {
+    auto r = load(head + c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().message().rfind(path_ + c.message, 0), 0u) << c.text << "\n" << r.status().message();
+  }
 }
 
 constexpr const char* kWithSecret =

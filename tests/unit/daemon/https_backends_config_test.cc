@@ -57,13 +57,13 @@ TEST_F(HttpsBackendConfig, NeverWithoutACa) {
   auto c = load("[aws_service_backends]\nkms = \"https://kms.internal:8443\"\n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(), path_ +
-                                      ": aws_service_backends.kms: an https:// upstream needs the CA to verify it "
+                                      ":2: aws_service_backends.kms: an https:// upstream needs the CA to verify it "
                                       "with: write { url = \"https://kms.internal:8443\", ca_file = "
                                       "\"/path/to/ca.pem\" }");
   c = load("[aws_service_backends]\nkms = { url = \"https://kms.internal:8443\" }\n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(), path_ +
-                                      ": aws_service_backends.kms.ca_file is required: the PEM file of the CAs "
+                                      ":2: aws_service_backends.kms.ca_file is required: the PEM file of the CAs "
                                       "that https://kms.internal:8443's certificate must chain to");
 }
 
@@ -71,17 +71,17 @@ TEST_F(HttpsBackendConfig, BadUrlCaFileOrNameIsRefusedWithTheReason) {
   auto c = load("[aws_service_backends]\nkms = { url = \"http://kms:80\", ca_file = \"" + ca_ + "\" }\n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(), path_ +
-                                      ": aws_service_backends.kms.url: 'http://kms:80' is not an https:// "
+                                      ":2: aws_service_backends.kms.url: 'http://kms:80' is not an https:// "
                                       "upstream: the scheme must be https");
   c = load("[aws_service_backends]\nkms = { url = \"https://kms\", ca_file = \"" + dir_ + "/ca.key\" }\n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
-            path_ + ": aws_service_backends.kms.ca_file: '" + dir_ + "/ca.key' is not a PEM file of CA certificates");
+            path_ + ":2: aws_service_backends.kms.ca_file: '" + dir_ + "/ca.key' is not a PEM file of CA certificates");
   c = load("[aws_service_backends]\nkms = { url = \"https://kms\", ca_file = \"" + ca_ +
            "\", server_name = \"a b\" }\n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(),
-            path_ + ": aws_service_backends.kms.server_name 'a b' is not a host name or IP address");
+            path_ + ":2: aws_service_backends.kms.server_name 'a b' is not a host name or IP address");
 }
 
 TEST_F(HttpsBackendConfig, StrictSchemaInsideTheTable) {

@@ -48,8 +48,11 @@ TEST(DeliveryScheduler, AFloodingAccountLeavesRoomForTheOthers) {
 
 TEST(DeliveryScheduler, SharesTheTotalRoundRobinAndReportsTheNextRetry) {
   std::vector<model::SnsDelivery> pending;
-  for (int i = 0; i < 4; ++i) pending.push_back(delivery("111111111111", "a" + std::to_string(i)));
-  for (int i = 0; i < 4; ++i) pending.push_back(delivery("222222222222", "b" + std::to_string(i)));
+  // Appended: `"a" + std::to_string(i)` made GCC 12 at -O3 report a -Wrestrict overlap
+  // that cannot happen (GCC PR 105651) and failed the Release build with LP_WERROR=ON.
+  auto named = [](std::string prefix, int i) { return prefix.append(std::to_string(i)); };
+  for (int i = 0; i < 4; ++i) pending.push_back(delivery("111111111111", named("a", i)));
+  for (int i = 0; i < 4; ++i) pending.push_back(delivery("222222222222", named("b", i)));
   pending.push_back(delivery("222222222222", "later", 5000));
   pending.push_back(delivery("222222222222", "sooner", 3000));
   auto plan = planDeliveries(pending, InFlightDeliveries(), 1000, DeliveryLimits{4, 8});
