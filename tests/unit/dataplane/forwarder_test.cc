@@ -675,8 +675,10 @@ TEST_F(ForwarderTest, AVanishedClientIsFoundAndItsTargetReset) {
 
 TEST_F(ForwarderTest, BandwidthIsCappedPerEndpoint) {
   startForwarder(4'000'000);  // 4 MB/s
-  std::atomic<size_t> got{0};
-  serve(7001, [&](int c) { got = readAll(c).size(); });
+  // Shared with the server thread, which may still be reading when a slow run gives up
+  // waiting: a local would be written after the test returned.
+  auto got = std::make_shared<std::atomic<size_t>>(0);
+  serve(7001, [got](int c) { *got = readAll(c).size(); });
   Snapshot s;
   s.listeners.push_back(listener({7001}));
   ASSERT_TRUE(fwd_->update(s).listenerErrors.empty());
@@ -685,11 +687,13 @@ TEST_F(ForwarderTest, BandwidthIsCappedPerEndpoint) {
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(sendAll(c, std::string(2'000'000, 'x')));
   close(c);
-  for (int i = 0; i < 200 && got < 2'000'000; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 1000 && *got < 2'000'000; ++i) std::this_thread::sleep_for(10ms);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_EQ(got, 2'000'000u);
-  EXPECT_GT(secs, 0.4);  // 2 MB at 4 MB/s is 0.5 s
-  EXPECT_LT(secs, 1.5);
+  EXPECT_EQ(*got, 2'000'000u);
+  EXPECT_GT(secs, 0.4);  // 2 MB at 4 MB/s is 0.5 s: the cap holds it back
+  // and does not hold it back far more than it should (a loaded machine adds seconds,
+  // so only a gross error, a cap several times too strict, fails here).
+  EXPECT_LT(secs, 5.0);
 }
 
 }  // namespace
