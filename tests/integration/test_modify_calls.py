@@ -21,7 +21,7 @@ import time
 import pytest
 
 from lp import Daemon, error_code, serving, serving_with_instances, wait_for, write_config
-from test_terraform_reads import AMI_OWNER, attributes, elb_call
+from test_terraform_reads import AMI_OWNER, attributes, elb_call, net  # net: a VPC and a subnet in this module's d
 
 IDLE = 120  # [dataplane] idle_timeout_seconds of the API daemon below
 
@@ -32,14 +32,6 @@ def d():
                                           f'idle_timeout_seconds = {IDLE}\n')
     with serving_with_instances(Daemon(state_dir=state_dir, config=config).start()) as daemon:
         yield daemon
-
-
-@pytest.fixture(scope="module")
-def net(d):
-    ec2 = d.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
-    return {"vpc": vpc, "subnet": subnet}
 
 
 def image(ec2):
