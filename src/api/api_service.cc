@@ -260,7 +260,10 @@ std::optional<HttpResponse> ApiService::handleRequest(const HttpRequest& req, Re
   if (overLimitBeforeVerifying(throttle_.get(), inFlight_.get(), account->id, claimed)) {
     note.action = clip(claimed);
     HttpResponse r = throttledResponse(*svc, *account, claimed, requestId, &note);
-    return doc ? documentError(doc->codec, svc->signingName, Status(r.errorCode, "Rate exceeded"), requestId) : r;
+    if (!doc) return r;
+    HttpResponse d = documentError(doc->codec, svc->signingName, Status(r.errorCode, "Rate exceeded"), requestId);
+    d.refusalHold = r.refusalHold;
+    return d;
   }
   if (atOnceOnly) return std::nullopt;  // what follows hashes, verifies and runs the call
   const std::string* amzDate = req.header("x-amz-date");
@@ -331,6 +334,10 @@ HttpResponse ApiService::throttledResponse(const ServiceInfo& svc, const model::
               : svc.protocol == Protocol::kJson ? Status("ThrottlingException", "Rate exceeded")
                                                 : Status("Throttling", "Rate exceeded");
   HttpResponse resp = errorResponse(svc, st, requestId);
+  // Per connection (the HTTP server holds only the connection this answer goes to), and
+  // read from the bucket without charging it, so a forged request naming the account
+  // changes no other connection's wait.
+  if (throttle_) resp.refusalHold = throttle_->refusalHold(account.id, readOnly);
   if (note && !readOnly) record(*note, &account, false, {}, st, resp.status, requestId, true);
   return resp;
 }
@@ -405,8 +412,11 @@ HttpResponse ApiService::dispatchDocument(const ServiceInfo& svc, const model::A
                        fmt::format("The operation '{}' is not one {} serves in this protocol.",
                                    clip(doc->action), svc.signingName)));
   std::optional<InFlightLimiter::Slot> slot;
-  if (auto r = throttled(svc, account, doc->action, requestId, &note, &slot))
-    return fail(Status(r->errorCode, "Rate exceeded"));
+  if (auto r = throttled(svc, account, doc->action, requestId, &note, &slot)) {
+    HttpResponse d = fail(Status(r->errorCode, "Rate exceeded"));
+    d.refusalHold = r->refusalHold;
+    return d;
+  }
   // An operation with no input members may come with no body at all.
   Result<Doc> body = req.body.empty()         ? Result<Doc>(Doc::map())
                      : codec == DocCodec::kCbor ? cbor::decode(req.body)

@@ -61,6 +61,10 @@ struct HttpResponse {
   std::string body;
   HeaderList headers;  // extra response headers (the console's cookies and security headers)
   std::string errorCode;  // an error response's AWS code ("" = success), for the request metrics
+  // A throttling refusal: how long until the account's bucket could grant a token. The
+  // HTTP server holds this connection's next read at least that long (doubling while its
+  // requests keep being refused, up to HttpServerOptions::refusalHoldMax). 0: no hold.
+  std::chrono::microseconds refusalHold{0};
 };
 
 // kJson: the JSON 1.1 protocol (X-Amz-Target), CloudTrail's LookupEvents only.

@@ -1,6 +1,7 @@
 #include "api/throttle.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace lp::api {
 
@@ -19,6 +20,13 @@ bool RequestBucket::empty(std::chrono::steady_clock::time_point now) const {
   double tokens = tokens_;
   if (now > last_) tokens = std::min(burst_, tokens + std::chrono::duration<double>(now - last_).count() * rate_);
   return tokens < 1.0;
+}
+
+std::chrono::microseconds RequestBucket::untilToken(std::chrono::steady_clock::time_point now) const {
+  double tokens = tokens_;
+  if (now > last_) tokens = std::min(burst_, tokens + std::chrono::duration<double>(now - last_).count() * rate_);
+  if (tokens >= 1.0) return std::chrono::microseconds(0);
+  return std::chrono::microseconds(static_cast<int64_t>(std::ceil((1.0 - tokens) / rate_ * 1e6)));
 }
 
 bool isReadOnlyAction(std::string_view action) {
@@ -72,6 +80,20 @@ bool AccountThrottle::overLimit(std::string_view accountId, bool readOnly) const
   auto now = clock_.steadyNow();
   std::lock_guard lock(b.mu);
   return (readOnly ? b.read : b.mutating).empty(now);
+}
+
+std::chrono::microseconds AccountThrottle::refusalHold(std::string_view accountId, bool readOnly) const {
+  if (!config_.enabled) return std::chrono::microseconds(0);
+  const auto accounts = accounts_.load(std::memory_order_acquire);
+  auto it = accounts->find(accountId);
+  if (it == accounts->end()) return std::chrono::microseconds(0);
+  Buckets& b = *it->second;
+  auto now = clock_.steadyNow();
+  std::lock_guard lock(b.mu);
+  const RequestBucket& bucket = readOnly ? b.read : b.mutating;
+  auto wait = bucket.untilToken(now);
+  if (wait.count() > 0) return wait;
+  return std::chrono::microseconds(static_cast<int64_t>(std::ceil(1e6 / bucket.rate())));
 }
 
 }  // namespace lp::api

@@ -37,6 +37,9 @@ struct ThrottleConfig {
   double readBurst = 1000;
   // Calls of one account running at once (in_flight.h); 0: three quarters of the API threads.
   int maxInFlight = 0;
+  // The longest a connection's next read is held after a throttling refusal
+  // (refusal_hold_max_ms; 0: never held). http/server.h, docs/throttling-and-audit.md.
+  int refusalHoldMaxMs = 1000;
 };
 
 class RequestBucket {
@@ -48,6 +51,9 @@ class RequestBucket {
   // Whether take(now) would fail; takes nothing.
   bool empty(std::chrono::steady_clock::time_point now) const;
   double tokens() const { return tokens_; }
+  // How long until take() could succeed: 0 when it could now.
+  std::chrono::microseconds untilToken(std::chrono::steady_clock::time_point now) const;
+  double rate() const { return rate_; }
 
  private:
   double rate_;
@@ -70,6 +76,11 @@ class AccountThrottle {
   // check before the signature is verified (api_service.cc: an unauthenticated
   // request may learn that an account is over its limit, never spend its tokens).
   bool overLimit(std::string_view accountId, bool readOnly) const;
+  // How long a connection whose call was just refused should wait before its next call
+  // is read: until the bucket could grant a token, or one token's refill time (1/rate)
+  // when it has one now (the call was refused for the cap on calls in flight). Reads
+  // only; 0 when throttling is off or the account is unknown.
+  std::chrono::microseconds refusalHold(std::string_view accountId, bool readOnly) const;
   // After a reload: buckets for the accounts of region, full ones for new accounts;
   // a removed account's are dropped. One caller at a time (the daemon's reload).
   void setAccounts(const model::RegionConfig& region);

@@ -26,6 +26,12 @@ Status readGuardSections(const toml::table& t, const std::string& path, Config& 
                                            "the API threads) to 10000");
       cfg.maxInFlight = static_cast<int>(*v);
     }
+    if (auto v = (*th)["refusal_hold_max_ms"].value<int64_t>()) {
+      if (*v < 0 || *v > 10000)
+        return Status("InvalidConfig", path + ": throttle.refusal_hold_max_ms must be 0 (refusals not paced) to "
+                                              "10000");
+      cfg.refusalHoldMaxMs = static_cast<int>(*v);
+    }
     // A burst under 1 would refuse every call; a rate of 0 would never refill.
     for (auto [name, rate, burst] : {std::tuple{"mutating", cfg.mutatingRate, cfg.mutatingBurst},
                                      std::tuple{"read", cfg.readRate, cfg.readBurst}}) {

@@ -77,6 +77,7 @@ const std::vector<Key> kThrottleKeys = {
     {"read_rate", Type::kNumber},
     {"read_burst", Type::kNumber},
     {"max_in_flight_per_account", Type::kInt},
+    {"refusal_hold_max_ms", Type::kInt},
 };
 const std::vector<Key> kAuditKeys = {
     {"max_file_bytes", Type::kInt},

@@ -229,6 +229,7 @@ Status Daemon::start() {
   opts.address = listen.first;
   opts.port = listen.second;
   opts.threads = config_.apiThreads;
+  if (config_.throttle.enabled) opts.refusalHoldMax = std::chrono::milliseconds(config_.throttle.refusalHoldMaxMs);
   parts_->http = std::make_unique<api::HttpServer>(*parts_->api, opts);
   LP_ASSIGN_OR_RETURN(uint16_t port, parts_->http->start());
   parts_->subscriberCheck->addListener(listen.first, port);

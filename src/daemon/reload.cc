@@ -130,8 +130,9 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
   restart("dns_upstream", running.dnsUpstream, file.dnsUpstream);
   restart("sns.ca_file", running.snsCaFile, file.snsCaFile);
   auto throttleText = [](const api::ThrottleConfig& t) {
-    return fmt::format("enabled={} mutating={}/s burst {} read={}/s burst {} in flight {}", t.enabled,
-                       t.mutatingRate, t.mutatingBurst, t.readRate, t.readBurst, t.maxInFlight);
+    return fmt::format("enabled={} mutating={}/s burst {} read={}/s burst {} in flight {} refusal hold {} ms",
+                       t.enabled, t.mutatingRate, t.mutatingBurst, t.readRate, t.readBurst, t.maxInFlight,
+                       t.refusalHoldMaxMs);
   };
   restart("throttle", throttleText(running.throttle), throttleText(file.throttle));
   restart("audit", fmt::format("{} bytes x {} files, {} refused/s", running.auditMaxFileBytes, running.auditMaxFiles,

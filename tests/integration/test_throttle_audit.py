@@ -29,7 +29,12 @@ mutating_rate = 1
 mutating_burst = 20
 read_rate = 4
 read_burst = 30
+# Refusals not paced here: these tests' clients ({"max_attempts": 1}: legacy mode, one
+# retry) would never see a refusal, since a paced retry is read once a token exists, and
+# drain() would run its 400 calls a second apart. Pacing has its own daemon below.
+refusal_hold_max_ms = 0
 """
+PACED_CONFIG = CONFIG.replace("refusal_hold_max_ms = 0", "refusal_hold_max_ms = 1000")
 GONE_VPC = "vpc-0000000000000000a"
 
 
@@ -154,6 +159,68 @@ def test_flooding_account_gets_aws_throttling_codes_while_others_work(daemon):
     patient = client(daemon, "ec2", "outsider", mode="standard", max_attempts=10)
     made = patient.create_vpc(CidrBlock="10.9.0.0/16")
     assert made["ResponseMetadata"]["RetryAttempts"] >= 1
+    patient.delete_vpc(VpcId=made["Vpc"]["VpcId"])
+
+
+@pytest.fixture
+def paced():
+    state_dir, config = write_config(accounts=("provider", "consumer", "outsider"), body=PACED_CONFIG)
+    yield from serving(Daemon(state_dir=state_dir, config=config).start())
+
+
+def test_a_refused_connection_is_paced_and_no_other_connection_waits_for_it(paced):
+    """A connection whose calls are refused for throttling has its next request read only
+    when the bucket could grant a token (doubling per refusal in a row, at most
+    refusal_hold_max_ms, 1 s by default): a client sending as fast as it can on one
+    keep-alive connection gets a few answers a second, not hundreds. The hold is that
+    connection's only: another account, and a forger's connection naming the flooder's
+    key, change nothing for anyone else."""
+    # No retry at all: the module's clients ({"max_attempts": 1}, legacy mode) retry once,
+    # and a paced retry is read when a token exists, so it never shows the refusal.
+    flooder = client(paced, "ec2", "outsider", total_max_attempts=1)  # one keep-alive connection
+    flood = lambda: flooder.delete_vpc(VpcId=GONE_VPC)  # noqa: E731
+    drain(flood, "RequestLimitExceeded")
+    # A forger knows the outsider's key id, not its secret: refused as throttled before
+    # the signature is looked at (the outsider is over its limit), on its own connection.
+    _, key, _ = ALL_ACCOUNTS["outsider"]
+    forger = boto3.client("ec2", endpoint_url=paced.url, region_name=REGION, aws_access_key_id=key,
+                          aws_secret_access_key="not-the-secret",
+                          config=botocore.config.Config(retries={"total_max_attempts": 1}))
+    stop = threading.Event()
+    forged = []
+
+    def forge():
+        while not stop.is_set():
+            forged.append(api_error(lambda: forger.delete_vpc(VpcId=GONE_VPC)))
+
+    consumer = client(paced, "ec2", "consumer")
+    consumer_took = []
+    t = threading.Thread(target=forge)
+    t.start()
+    try:
+        answers, start = 0, time.monotonic()
+        while time.monotonic() - start < 3:
+            api_error(flood)
+            answers += 1
+            before = time.monotonic()
+            consumer.describe_vpcs()
+            consumer_took.append(time.monotonic() - before)
+    finally:
+        stop.set()
+        t.join()
+    # Unpaced, one connection gets hundreds of refusals in 3 s (each takes a
+    # millisecond); paced at mutating_rate = 1, about one answer per second.
+    assert 2 <= answers <= 8, answers
+    # The other account's calls, made between the flooder's, never waited for its holds.
+    assert max(consumer_took) < 0.5, consumer_took
+    # (Its answers are AuthFailure whenever the outsider has a token: those are not paced.)
+    assert ("RequestLimitExceeded", 503) in forged, forged
+    # The flooder's own new connection (boto3, standard retries) is not held by its
+    # refused connection nor the forger's: it gets through once a token exists.
+    patient = client(paced, "ec2", "outsider", mode="standard", max_attempts=10)
+    before = time.monotonic()
+    made = patient.create_vpc(CidrBlock="10.9.0.0/16")
+    assert time.monotonic() - before < 10
     patient.delete_vpc(VpcId=made["Vpc"]["VpcId"])
 
 

@@ -76,12 +76,14 @@ auto guarded(const HttpRequest& r, Call&& call) -> decltype(call()) {
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, Serving& serving, bool onSlowLoop = false)
+  Session(Stream stream, beast::flat_buffer buffer, ProxyHeader via, Serving& serving, bool onSlowLoop = false,
+          unsigned refusedInARow = 0)
       : stream_(std::move(stream)),
         buffer_(std::move(buffer)),
         via_(std::move(via)),
         s_(serving),
-        onSlowLoop_(onSlowLoop) {}
+        onSlowLoop_(onSlowLoop),
+        refusedInARow_(refusedInARow) {}
 
   void run() {
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -97,7 +99,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Moves this connection, with the bytes already read, to another loop: its socket
   // leaves this loop's epoll set and joins that loop's; the Session ends here and a
   // new one goes on there. Plain TCP only: a TLS stream cannot change loops.
-  void moveTo(asio::io_context& loop, bool slow) {
+  void moveTo(asio::io_context& loop, bool slow, std::chrono::microseconds hold) {
     auto& sock = beast::get_lowest_layer(stream_).socket();
     beast::error_code ec;
     auto protocol = sock.local_endpoint(ec).protocol();
@@ -105,7 +107,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     HandedOverFd fd(sock.release(ec));
     if (ec) return close();
     asio::post(loop, [&loop, slow, protocol, fd = std::move(fd), buffer = std::move(buffer_), via = std::move(via_),
-                      peerIp = std::move(peerIp_), &s = s_]() mutable {
+                      peerIp = std::move(peerIp_), &s = s_, refused = refusedInARow_, hold]() mutable {
       tcp::socket socket(loop);
       beast::error_code aec;
       int raw = fd.take();
@@ -115,9 +117,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         return;
       }
       auto next = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(buffer),
-                                                               std::move(via), s, slow);
+                                                               std::move(via), s, slow, refused);
       next->peerIp_ = std::move(peerIp);
-      next->read();
+      next->readAfter(hold);
     });
   }
 
@@ -126,15 +128,45 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // credential) -> the slow loop, where they queue only behind other refusals and
   // never in front of another connection's request; answered by the handler -> back
   // to a fast loop.
-  void next(bool answeredAtOnce) {
+  // hold: how long this connection's next request waits before it is read (a
+  // throttling refusal's pacing, holdAfter()).
+  void next(bool answeredAtOnce, std::chrono::microseconds hold) {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       if (s_.slowLoop && answeredAtOnce != onSlowLoop_) {
-        if (answeredAtOnce) return moveTo(*s_.slowLoop, true);
+        if (answeredAtOnce) return moveTo(*s_.slowLoop, true, hold);
         auto& fast = *s_.fastLoops[s_.nextFast.fetch_add(1, std::memory_order_relaxed) % s_.fastLoops.size()];
-        return moveTo(fast, false);
+        return moveTo(fast, false, hold);
       }
     }
-    read();
+    readAfter(hold);
+  }
+
+  // The hold after an answer: a throttling refusal's refusalHold (until the account's
+  // bucket could grant a token), doubled for each refusal in a row on this connection,
+  // capped at refusalHoldMax; 0 after any other answer. Only this connection's own
+  // answers count, so nothing another connection sends (the same account's, or a
+  // forger's naming it) lengthens this connection's hold.
+  std::chrono::microseconds holdAfter(std::chrono::microseconds refusalHold) {
+    const auto max = std::chrono::duration_cast<std::chrono::microseconds>(s_.opts.refusalHoldMax);
+    if (refusalHold.count() <= 0 || max.count() <= 0) {
+      refusedInARow_ = 0;
+      return std::chrono::microseconds(0);
+    }
+    auto hold = refusalHold * (int64_t{1} << std::min(refusedInARow_, 20u));
+    ++refusedInARow_;
+    return std::min(hold, max);
+  }
+
+  // The hold is a timer on this connection's loop: nothing is read (and nothing of the
+  // daemon's CPU spent) on this connection until it fires. stop() ends it with the loop.
+  void readAfter(std::chrono::microseconds hold) {
+    if (hold.count() <= 0) return read();
+    holdTimer_.emplace(stream_.get_executor());
+    holdTimer_->expires_after(hold);
+    holdTimer_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return self->close();
+      self->read();
+    });
   }
 
   void read() {
@@ -184,7 +216,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->keep_alive(keepAlive_);
     res->body() = std::move(out.body);
     res->prepare_payload();
-    write(res, atOnce);
+    write(res, atOnce, holdAfter(out.refusalHold));
   }
 
   void reply(int status, std::string_view text, bool keepAlive) {
@@ -193,15 +225,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->keep_alive(keepAlive);
     res->body() = std::string(text);
     res->prepare_payload();
-    write(res, false);
+    write(res, false, std::chrono::microseconds(0));
   }
 
-  void write(std::shared_ptr<http::response<http::string_body>> res, bool atOnce) {
+  void write(std::shared_ptr<http::response<http::string_body>> res, bool atOnce, std::chrono::microseconds hold) {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(s_.opts.requestTimeoutSeconds));
-    http::async_write(stream_, *res, [self = this->shared_from_this(), res, atOnce](beast::error_code ec, size_t) {
-      if (ec || !res->keep_alive()) return self->close();
-      self->next(atOnce);
-    });
+    http::async_write(stream_, *res,
+                      [self = this->shared_from_this(), res, atOnce, hold](beast::error_code ec, size_t) {
+                        if (ec || !res->keep_alive()) return self->close();
+                        self->next(atOnce, hold);
+                      });
   }
 
   void close() {
@@ -217,6 +250,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Serving& s_;
   bool onSlowLoop_;
+  unsigned refusedInARow_;  // throttling refusals in a row on this connection (holdAfter)
+  std::optional<asio::steady_timer> holdTimer_;
   std::string peerIp_;
   unsigned version_ = 11;
   bool keepAlive_ = true;

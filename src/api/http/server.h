@@ -11,12 +11,17 @@
 // bounced each request between them (docs/throttling-and-audit.md, "Measured").
 // A plain-TCP connection whose answer was given at once moves to one more loop (the
 // slow loop) until the handler answers one of its requests: the others' requests
-// never queue behind its refusals (same doc, "Refused connections move").
+// never queue behind its refusals (same doc, "Refused connections move"). After a
+// throttling refusal, that connection's next request is read only after a hold (timer
+// on its loop; HttpServerOptions::refusalHoldMax), so a flood of refused calls costs
+// the daemon at most about one refusal per connection per hold (same doc, "Refusals
+// are paced per connection").
 //
 // Owned by the daemon. stop() closes the acceptor and every connection, lets the
 // handlers running finish and joins the threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +39,11 @@ struct HttpServerOptions {
   int threads = 2;
   size_t maxBodyBytes = 1 << 20;
   int requestTimeoutSeconds = 30;
+  // The longest a connection's next read is held after an answer carrying a
+  // refusalHold (a throttling refusal): the hold is that answer's refusalHold, doubled
+  // for each further refusal in a row on the same connection, up to this. It paces one
+  // connection only; a served answer ends the series. 0: never held.
+  std::chrono::milliseconds refusalHoldMax{0};
   // Set: the listener speaks HTTPS with this certificate (chain) and key, and
   // takes a PROXY v2 header before the handshake from loopback peers.
   std::string tlsCertificatePem;

@@ -399,6 +399,87 @@ TEST(HttpServer, ConnectionsBeingRefusedDoNotHoldUpOtherConnectionsReads) {
   for (auto& f : flooders) EXPECT_NE(f->response().find("HTTP/1.1 503"), std::string::npos);
 }
 
+// A throttling refusal's hold: the refused connection's next request is read only after
+// the answer's refusalHold, doubled per refusal in a row, capped at refusalHoldMax; a
+// served answer ends the series; meanwhile every other connection is served at once.
+// Real time, but short: holds of 150-300 ms, asserted from below (a hold is never
+// shorter) and by order (the other connections are answered while the hold runs).
+TEST(HttpServer, AThrottledConnectionsNextRequestIsHeldAndNoOtherConnectionIs) {
+  HttpServerOptions o;
+  o.port = 0;
+  o.threads = 2;
+  o.refusalHoldMax = 300ms;
+  HttpServer server(echo, o, [](const HttpRequest& r) -> std::optional<HttpResponse> {
+    if (r.target.rfind("/refuse", 0) != 0) return std::nullopt;
+    HttpResponse out;
+    out.status = 503;
+    out.body = "refused " + r.target;
+    out.refusalHold = 150ms;
+    return out;
+  });
+  auto port = server.start();
+  ASSERT_TRUE(port.ok());
+  Client flooder(*port);
+  Client sameAccount(*port);  // another connection: its requests are never held by the flooder's
+  using Clock = std::chrono::steady_clock;
+  auto gapAfterRefusal = [&](const std::string& next) {
+    flooder.send(post("/refuse", ""));
+    EXPECT_NE(flooder.response().find("HTTP/1.1 503"), std::string::npos);
+    auto answered = Clock::now();
+    flooder.send(post(next, ""));
+    // While the flooder's next request waits, another connection is read and answered,
+    // refused or not (and its refusal does not lengthen the flooder's hold).
+    sameAccount.send(post("/other", ""));
+    EXPECT_NE(sameAccount.response(1000ms).find("POST /other"), std::string::npos);
+    std::string r = flooder.response(3000ms);
+    auto gap = Clock::now() - answered;
+    EXPECT_NE(r.find(next), std::string::npos) << r;
+    return gap;
+  };
+  // First refusal: 150 ms; second in a row: 300 ms; third: 600, capped at 300.
+  EXPECT_GE(gapAfterRefusal("/refuse-2"), 150ms);
+  auto second = gapAfterRefusal("/refuse-3");
+  EXPECT_GE(second, 300ms);
+  auto third = gapAfterRefusal("/ok");
+  EXPECT_GE(third, 300ms);
+  EXPECT_LT(third, 600ms);  // the cap, not 600 ms
+  // "/ok" was served: the series ended, the next request is read at once.
+  auto t0 = Clock::now();
+  flooder.send(post("/ok2", ""));
+  EXPECT_NE(flooder.response().find("POST /ok2"), std::string::npos);
+  EXPECT_LT(Clock::now() - t0, 150ms);
+  // Another connection's refusal is held on that connection only.
+  sameAccount.send(post("/refuse-other", ""));
+  EXPECT_NE(sameAccount.response().find("HTTP/1.1 503"), std::string::npos);
+  t0 = Clock::now();
+  flooder.send(post("/ok3", ""));
+  EXPECT_NE(flooder.response().find("POST /ok3"), std::string::npos);
+  EXPECT_LT(Clock::now() - t0, 150ms);
+}
+
+TEST(HttpServer, StopEndsAConnectionsHold) {
+  HttpServerOptions o;
+  o.port = 0;
+  o.refusalHoldMax = 10000ms;
+  auto server = std::make_unique<HttpServer>(echo, o, [](const HttpRequest&) -> std::optional<HttpResponse> {
+    HttpResponse out;
+    out.status = 503;
+    out.refusalHold = 10000ms;
+    return out;
+  });
+  auto port = server->start();
+  ASSERT_TRUE(port.ok());
+  Client held(*port);
+  held.send(post("/refuse", ""));
+  ASSERT_NE(held.response().find("HTTP/1.1 503"), std::string::npos);
+  held.send(post("/refuse", ""));  // waits out a 10 s hold
+  auto t0 = std::chrono::steady_clock::now();
+  server->stop();
+  server.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2000ms);
+  EXPECT_TRUE(held.closedWithin(2000ms));
+}
+
 TEST(HttpServer, StopReturnsWithIdleConnectionsOpenAndClosesThem) {
   HttpServerOptions o;
   o.port = 0;

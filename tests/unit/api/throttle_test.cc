@@ -47,6 +47,33 @@ TEST(IsReadOnlyAction, DescribeListGetLookupOnly) {
     EXPECT_FALSE(isReadOnlyAction(a)) << a;
 }
 
+// The hold the HTTP server puts on a refused connection: until the bucket could grant a
+// token, or one token's refill time when it has one (refused for calls in flight);
+// reading it charges nothing, so asking (as a forged request does) changes no answer.
+TEST(AccountThrottle, RefusalHoldIsTheTimeUntilTheNextTokenAndTakesNone) {
+  ManualClock clock(start());
+  ThrottleConfig cfg;
+  cfg.mutatingRate = 4;  // a token every 250 ms
+  cfg.mutatingBurst = 1;
+  cfg.readRate = 100;
+  cfg.readBurst = 5;
+  AccountThrottle t(cfg, twoAccounts(), clock);
+  EXPECT_EQ(t.refusalHold("111111111111", false), 250ms);  // has its token: one refill time
+  EXPECT_TRUE(t.admit("111111111111", false));
+  EXPECT_EQ(t.refusalHold("111111111111", false), 250ms);
+  clock.advance(100ms);
+  EXPECT_EQ(t.refusalHold("111111111111", false), 150ms);
+  for (int i = 0; i < 1000; ++i) (void)t.refusalHold("111111111111", false);
+  clock.advance(150ms);
+  EXPECT_TRUE(t.admit("111111111111", false));  // the asking took nothing
+  EXPECT_EQ(t.refusalHold("111111111111", true), 10ms);
+  EXPECT_EQ(t.refusalHold("222222222222", false), 250ms);  // the other account's own bucket
+  EXPECT_EQ(t.refusalHold("999999999999", false), 0ms);    // unknown: not throttled here
+  cfg.enabled = false;
+  AccountThrottle off(cfg, twoAccounts(), clock);
+  EXPECT_EQ(off.refusalHold("111111111111", false), 0ms);
+}
+
 TEST(AccountThrottle, OneAccountEmptyingItsBucketLeavesTheOtherAlone) {
   ManualClock clock(start());
   auto region = twoAccounts();

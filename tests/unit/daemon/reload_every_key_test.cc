@@ -69,6 +69,7 @@ const std::vector<Case>& cases() {
       {{"throttle.read_rate"}, "[throttle]\nread_rate = 20\n", "throttle: "},
       {{"throttle.read_burst"}, "[throttle]\nread_burst = 100\n", "throttle: "},
       {{"throttle.max_in_flight_per_account"}, "[throttle]\nmax_in_flight_per_account = 2\n", "throttle: "},
+      {{"throttle.refusal_hold_max_ms"}, "[throttle]\nrefusal_hold_max_ms = 200\n", "throttle: "},
       {{"audit", "audit.max_file_bytes"}, "[audit]\nmax_file_bytes = 8192\n", "audit: "},
       {{"audit.max_files"}, "[audit]\nmax_files = 3\n", "audit: "},
       {{"audit.refused_per_second"}, "[audit]\nrefused_per_second = 5\n", "audit: "},
