@@ -321,17 +321,15 @@ Result<Volume> DataVolumeService::modifyVolume(const CallContext& call, const Mo
 Result<Page<Volume>> DataVolumeService::describeVolumesModifications(const CallContext& call, const DescribeInput& in) {
   LP_RETURN_IF_ERROR(modificationFilters().validate(in.filters));
   LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 500));
-  for (const auto& id : in.ids)
-    if (!model::isWellFormed<model::VolumeId>(id))
-      return err::make(err::kVolumeMalformed, "Invalid id: \"{}\" (expecting \"vol-...\")", id);
+  LP_RETURN_IF_ERROR(checkVolumeIds(in.ids));
   if (call.dryRun) return err::dryRun();
   Result<Page<Volume>> out = Page<Volume>{};
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
     for (const auto& id : in.ids) {
-      auto vol = v.get<Volume>(id);
-      if (!vol || vol->ownerId != call.account) {
-        out = err::make(err::kVolumeNotFound, "The volume '{}' does not exist.", id);
+      auto vol = ownedVolume(v, call, id);
+      if (!vol.ok()) {
+        out = vol.status();
         return;
       }
       if (vol->modification.state.empty()) {

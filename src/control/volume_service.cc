@@ -54,23 +54,33 @@ VolumeInfo renderVolume(const View& v, const ControlContext& ctx, const CallCont
   return info;
 }
 
+Status checkVolumeIds(const std::vector<std::string>& ids) {
+  for (const auto& id : ids)
+    if (!model::isWellFormed<model::VolumeId>(id))
+      return err::make(err::kVolumeMalformed, "Invalid id: \"{}\" (expecting \"vol-...\")", id);
+  return Status::Ok();
+}
+
+Result<Volume> ownedVolume(const View& v, const CallContext& call, const std::string& id) {
+  auto vol = v.get<Volume>(id);
+  if (!vol || vol->ownerId != call.account) return err::make(err::kVolumeNotFound, "The volume '{}' does not exist.", id);
+  return std::move(*vol);
+}
+
 Result<Page<VolumeInfo>> VolumeService::describeVolumes(const CallContext& call, const DescribeInput& in) {
   LP_RETURN_IF_ERROR(volumeFilters().validate(in.filters));
   if (in.page.maxResults && !in.ids.empty())
     return err::make(err::kInvalidParameterCombination,
                      "The parameter volumeSet cannot be used with the parameter maxResults");
   LP_RETURN_IF_ERROR(validateMaxResults(in.page, 5, 500));
-  for (const auto& id : in.ids)
-    if (!model::isWellFormed<model::VolumeId>(id))
-      return err::make(err::kVolumeMalformed, "Invalid id: \"{}\" (expecting \"vol-...\")", id);
+  LP_RETURN_IF_ERROR(checkVolumeIds(in.ids));
   if (call.dryRun) return err::dryRun();
   Result<Page<VolumeInfo>> out = Page<VolumeInfo>{};
   ctx_.store.read([&](const store::ReadView& r) {
     View v(r);
     for (const auto& id : in.ids) {
-      auto vol = v.get<Volume>(id);
-      if (!vol || vol->ownerId != call.account) {
-        out = err::make(err::kVolumeNotFound, "The volume '{}' does not exist.", id);
+      if (auto vol = ownedVolume(v, call, id); !vol.ok()) {
+        out = vol.status();
         return;
       }
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "control/common.h"
 #include "control/query.h"
@@ -32,6 +33,12 @@ class VolumeService {
  private:
   ControlContext& ctx_;
 };
+
+// What the calls naming volumes check, as checkInstanceIds and checkInstancesOwned do
+// for instances: each id well formed ("vol-..."; InvalidVolume.Malformed), and the
+// volume the caller's account owns (InvalidVolume.NotFound otherwise).
+Status checkVolumeIds(const std::vector<std::string>& ids);
+Result<model::Volume> ownedVolume(const View& v, const CallContext& call, const std::string& id);
 
 // The rendering DescribeVolumes and DescribeInstances' BlockDeviceMappings share.
 VolumeInfo renderVolume(const View& v, const ControlContext& ctx, const CallContext& call, model::Volume vol);
