@@ -150,12 +150,11 @@ Status InstanceService::rebootInstances(const CallContext& call, const std::vect
     Txn t(w);
     std::vector<Instance> found;
     for (const auto& id : ids) {
-      auto i = t.get<Instance>(id);
-      if (!i || i->ownerId != call.account)
-        return err::make(err::kInstanceNotFound, "The instance ID '{}' does not exist", id);
-      if (i->stateValue() != InstanceState::kRunning)
+      LP_ASSIGN_OR_RETURN(Instance i, findOwned<Instance>(t, call, id, err::kInstanceMalformed,
+                                                          err::kInstanceNotFound, "instance ID"));
+      if (i.stateValue() != InstanceState::kRunning)
         return err::make(err::kIncorrectInstanceState, "The instance '{}' is not in the 'running' state.", id);
-      found.push_back(std::move(*i));
+      found.push_back(std::move(i));
     }
     if (call.dryRun) return err::dryRun();
     for (auto& i : found) {

@@ -401,10 +401,9 @@ Result<std::vector<InstanceStateChange>> InstanceService::changeState(const Call
     Txn t(w);
     std::vector<Instance> found;
     for (const auto& id : ids) {
-      auto i = t.get<Instance>(id);
-      if (!i || i->ownerId != call.account)
-        return err::make(err::kInstanceNotFound, "The instance ID '{}' does not exist", id);
-      found.push_back(std::move(*i));
+      LP_ASSIGN_OR_RETURN(Instance i, findOwned<Instance>(t, call, id, err::kInstanceMalformed,
+                                                          err::kInstanceNotFound, "instance ID"));
+      found.push_back(std::move(i));
     }
     for (const auto& i : found) {
       // As AWS: the protection is checked before the state, and fails the whole call.

@@ -79,11 +79,10 @@ Result<std::vector<MonitoringChange>> InstanceService::setMonitoring(const CallC
     Txn t(w);
     std::vector<Instance> found;
     for (const auto& id : ids) {
-      auto i = t.get<Instance>(id);
-      if (!i || i->ownerId != call.account)
-        return err::make(err::kInstanceNotFound, "The instance ID '{}' does not exist", id);
-      LP_RETURN_IF_ERROR(needLive(*i));
-      found.push_back(std::move(*i));
+      LP_ASSIGN_OR_RETURN(Instance i, findOwned<Instance>(t, call, id, err::kInstanceMalformed,
+                                                          err::kInstanceNotFound, "instance ID"));
+      LP_RETURN_IF_ERROR(needLive(i));
+      found.push_back(std::move(i));
     }
     if (call.dryRun) return err::dryRun();
     for (auto& i : found) {
