@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "net/netns.h"
 
@@ -75,8 +77,13 @@ Result<std::unique_ptr<Netlink>> Netlink::open(const std::string& ns) {
   nl_sock* sock = nl_socket_alloc();
   if (!sock) return Status("InternalError", "nl_socket_alloc failed");
   auto connect = [&]() -> Status {
+    errno = 0;
     int err = nl_connect(sock, NETLINK_ROUTE);
-    return err < 0 ? nlError("nl_connect", err) : Status::Ok();
+    if (err >= 0) return Status::Ok();
+    // libnl folds errors it has no code for (EMFILE, ENFILE) into "Unspecific
+    // failure": the kernel's own reason decides whether it is a capacity limit.
+    if (errno != 0) return Status("InternalError", std::string("nl_connect: ") + std::strerror(errno));
+    return nlError("nl_connect", err);
   };
   Status st = ns.empty() ? connect() : runInNamespace(ns, connect);
   if (!st.ok()) {

@@ -104,7 +104,8 @@ std::vector<std::string> listNamespaces(const std::string& prefix) {
 Result<int> openNamespace(const std::string& name) {
   if (!validName(name)) return Status("InvalidParameterValue", "bad namespace name '" + name + "'");
   int fd = open(pathOf(name).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status("InvalidNamespace.NotFound", "no network namespace " + name);
+  if (fd < 0 && errno == ENOENT) return Status("InvalidNamespace.NotFound", "no network namespace " + name);
+  if (fd < 0) return sysError("open namespace " + name);
   return fd;
 }
 

@@ -70,13 +70,15 @@ void NetHostProvisioner::saveLedger() {
   if (ec) LP_LOG_WARN("net: cannot write {}: {}", ledgerPath_, ec.message());
 }
 
-net::Netlink* NetHostProvisioner::netlink(const std::string& ns) {
+// The error keeps the kernel's reason (a descriptor limit reads "Too many open
+// files"), which decides the endpoint's LastError code.
+Result<net::Netlink*> NetHostProvisioner::netlink(const std::string& ns) {
   auto it = netlinks_.find(ns);
   if (it != netlinks_.end()) return it->second.get();
   auto nl = net::Netlink::open(ns);
   if (!nl) {
     LP_LOG_WARN("net: netlink in {}: {}", ns, nl.status().toString());
-    return nullptr;
+    return Status(nl.status().code(), "netlink in " + ns + ": " + nl.status().message());
   }
   return (netlinks_[ns] = std::move(*nl)).get();
 }
@@ -86,9 +88,9 @@ net::Netlink* NetHostProvisioner::netlink(const std::string& ns) {
 // speed, not reachability.
 void NetHostProvisioner::tuneLink(const std::string& ns, const std::string& link) {
   if (!tuned_[ns].insert(link).second) return;
-  net::Netlink* nl = netlink(ns);
-  if (!nl) return;
-  if (Status st = nl->setGsoIpv4MaxSize(link, kGsoIpv4MaxBytes); !st.ok()) {
+  auto nl = netlink(ns);
+  if (!nl.ok()) return;
+  if (Status st = (*nl)->setGsoIpv4MaxSize(link, kGsoIpv4MaxBytes); !st.ok()) {
     LP_LOG_DEBUG("net: {} in {}: {}", link, ns, st.toString());
   }
 }
@@ -150,8 +152,7 @@ Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
     LP_RETURN_IF_ERROR(net::createNamespace(vpc.ns));
     result.namespaceMade = true;
   }
-  net::Netlink* nl = netlink(vpc.ns);
-  if (!nl) return Status("InternalError", "no netlink in " + vpc.ns);
+  LP_ASSIGN_OR_RETURN(net::Netlink * nl, netlink(vpc.ns));
   LP_RETURN_IF_ERROR(nl->setUp("lo"));
   auto fwd = net::getSysctl(vpc.ns, "net/ipv4/ip_forward");
   if (!fwd || *fwd != "1") LP_RETURN_IF_ERROR(net::setSysctl(vpc.ns, "net/ipv4/ip_forward", "1"));
@@ -270,9 +271,8 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
     forgetNamespace(w.ns);
     LP_RETURN_IF_ERROR(net::createNamespace(w.ns));
   }
-  net::Netlink* vnl = netlink(vpc.ns);
-  net::Netlink* wnl = netlink(w.ns);
-  if (!vnl || !wnl) return Status("InternalError", "no netlink for " + w.ns);
+  LP_ASSIGN_OR_RETURN(net::Netlink * vnl, netlink(vpc.ns));
+  LP_ASSIGN_OR_RETURN(net::Netlink * wnl, netlink(w.ns));
   // A veth whose peer is gone (workload namespace recreated) is useless: redo it.
   if (vnl->link(w.vethName).ok() && !wnl->link("eth0").ok()) {
     LP_RETURN_IF_ERROR(vnl->deleteLink(w.vethName));

@@ -68,7 +68,7 @@ class NetHostProvisioner final : public HostNetwork {
   Status ensureWorkload(const VpcPlan& vpc, const WorkloadPlan& w);
   Status removeNamespace(const std::string& ns);
   void forgetNamespace(const std::string& ns);
-  net::Netlink* netlink(const std::string& ns);
+  Result<net::Netlink*> netlink(const std::string& ns);
   void tuneLink(const std::string& ns, const std::string& link);
   Status routeSubnet(const std::string& ns, const std::string& bridge);
   void loadLedger();

@@ -312,7 +312,10 @@ void Reconciler::decide(const std::string& id, const std::set<std::string>& fail
     if (pf == planFailed.end()) {
       // The VPC's own failure first: without its namespace the listeners fail too,
       // and "no network namespace" would hide the reason (a descriptor limit, say).
-      if (failedVpcs.count(vpc) || !vpcsOnHost_.count(vpc)) {
+      // A VPC waiting for its own retry counts as failed too: its interfaces are
+      // not in place because of it, and its error says why (CI, stop 25: an
+      // endpoint retried between two VPC retries failed as an InternalError).
+      if (failedVpcs.count(vpc) || !vpcsOnHost_.count(vpc) || vpcRetry_.count(vpc)) {
         auto vr = vpcRetry_.find(vpc);
         why = "vpc " + vpc + ": " + (vr == vpcRetry_.end() ? std::string("not provisioned") : vr->second.lastError);
       } else if (auto le = listenerErrors_.find(id); le != listenerErrors_.end()) {

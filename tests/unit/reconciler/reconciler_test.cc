@@ -355,6 +355,36 @@ TEST_F(ReconcilerTest, AFailingVpcIsRetriedWithBackoffAloneThenItsPendingEndpoin
   EXPECT_EQ(stored("vpce-good")->state, "available");
 }
 
+// An endpoint whose VPC is on the host but failing its own retries (a descriptor
+// limit, say) fails with the VPC's reason, even when the endpoint's retry falls
+// between two of the VPC's: CI at stop 25 saw InternalError "network interface ...
+// is not in place" there instead of InsufficientCapacity.
+TEST_F(ReconcilerTest, AnEndpointRetriedBetweenItsVpcsRetriesFailsWithTheVpcsReason) {
+  consumer("vpc-c");
+  opts_.attemptsBeforeFailed = 3;
+  auto& r = make();
+  r.reconcileUntilIdle();  // the VPC is on the host
+  host_.failing["vpc-c"] = "nft in lp-vpc-c: Too many open files";
+  subnet("subnet-2", "vpc-c", "10.1.2.0/24");
+  // The VPC fails a few times, so its backoff is long (200 ms doubling to 3.2 s)...
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(10s);
+    r.reconcileUntilIdle();
+  }
+  // ...and the endpoint added now is retried at 200, 400, 800 ms: before it.
+  endpoint("vpce-1", "vpc-c", "pending");
+  r.reconcileUntilIdle();
+  for (int i = 0; i < 20 && stored("vpce-1")->state == "pending"; ++i) {
+    clock_.advance(250ms);
+    r.reconcileUntilIdle();
+  }
+  auto e = stored("vpce-1");
+  ASSERT_EQ(e->state, "failed");
+  EXPECT_EQ(e->lastErrorCode, "InsufficientCapacity") << e->lastErrorMessage;
+  EXPECT_NE(e->lastErrorMessage.find("Too many open files"), std::string::npos) << e->lastErrorMessage;
+  EXPECT_NE(e->lastErrorMessage.find("vpc-c"), std::string::npos) << e->lastErrorMessage;
+}
+
 TEST_F(ReconcilerTest, AnAvailableEndpointWhoseListenerFailsStaysAvailableAndIsRetried) {
   consumer("vpc-c");
   endpoint("vpce-1", "vpc-c", "available");
