@@ -6,6 +6,8 @@
 // cleanly (detach, teardown). And the pins a start cannot adopt: another build's
 // layout, other sizes, an incomplete set, a directory that is not on a bpffs. Needs root.
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <linux/magic.h>
 #include <netinet/tcp.h>
@@ -490,6 +492,44 @@ TEST_F(FastpathPinsTest, PinsOfAnotherBuildsLayoutAreReplacedWithFreshMaps) {
   EXPECT_TRUE(pinned.ok()) << "this build's maps are pinned in their place: " << pinned.status().toString();
   struct stat st;
   EXPECT_NE(stat((dir_ + "/lp_retired").c_str(), &st), 0) << "the old set is gone whole";
+  ASSERT_TRUE(teardown(dir_).ok());
+}
+
+TEST_F(FastpathPinsTest, AMapWhoseFieldsMovedAtTheSameSizesIsNotAdopted) {
+  ASSERT_TRUE(adoptOrCreate(dir_, limits_).ok());
+  // lp_hosts as a build that put the MACs first would pin it: the same key and value
+  // sizes (which openPinned compares), other fields.
+  btf* b = btf__new_empty();
+  ASSERT_NE(b, nullptr);
+  int u8 = btf__add_int(b, "__u8", 1, 0);
+  int u32 = btf__add_int(b, "__u32", 4, 0);
+  int mac = btf__add_array(b, u32, u8, 6);
+  int key = btf__add_struct(b, "lp_fp_host_key", 8);
+  ASSERT_EQ(btf__add_field(b, "space", u32, 0, 0), 0);
+  ASSERT_EQ(btf__add_field(b, "addr", u32, 32, 0), 0);
+  int value = btf__add_struct(b, "lp_fp_host", 16);
+  ASSERT_EQ(btf__add_field(b, "mac", mac, 0, 0), 0);
+  ASSERT_EQ(btf__add_field(b, "gw_mac", mac, 48, 0), 0);
+  ASSERT_EQ(btf__add_field(b, "ifindex", u32, 96, 0), 0);
+  ASSERT_EQ(btf__load_into_kernel(b), 0) << std::strerror(errno);
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = static_cast<__u32>(btf__fd(b)),
+              .btf_key_type_id = static_cast<__u32>(key), .btf_value_type_id = static_cast<__u32>(value));
+  int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "lp_hosts", 8, 16, 64, &opts);
+  btf__free(b);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_EQ(unlink((dir_ + "/lp_hosts").c_str()), 0);
+  ASSERT_EQ(bpf_obj_pin(fd, (dir_ + "/lp_hosts").c_str()), 0);
+  close(fd);
+  ASSERT_TRUE(FastpathMaps::openPinned(dir_).ok()) << "the sizes alone match";
+
+  auto pins = adoptOrCreate(dir_, limits_);
+  ASSERT_TRUE(pins.ok()) << pins.status().toString();
+  EXPECT_FALSE(pins->adopted);
+  EXPECT_NE(pins->discarded.find("the key or value fields of lp_hosts are not this build's"), std::string::npos)
+      << pins->discarded;
+  auto again = adoptOrCreate(dir_, limits_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->adopted) << "this build's own pins are alike to it";
   ASSERT_TRUE(teardown(dir_).ok());
 }
 
