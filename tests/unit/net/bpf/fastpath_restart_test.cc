@@ -214,27 +214,43 @@ class Daemon {
   int report_ = -1, command_ = -1;
 };
 
-// The traffic topology plus a pin directory lp-tpin-XXXXXX/linkplane under /tmp,
-// whose parent adoptOrCreate mounts a bpffs on (as the daemon mounts /sys/fs/bpf).
-class FastpathRestartTest : public FastpathTrafficTest {
+// A pin directory lp-tpin-XXXXXX/linkplane under /tmp, whose parent adoptOrCreate
+// mounts a bpffs on (as the daemon mounts /sys/fs/bpf); small maps.
+class PinDirectory {
  protected:
-  void SetUp() override {
-    FastpathTrafficTest::SetUp();
-    if (HasFatalFailure()) return;
+  bool makePinDirectory() {
     char tmpl[] = "/tmp/lp-tpin-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    if (mkdtemp(tmpl) == nullptr) return false;
     root_ = tmpl;
     dir_ = root_ + "/linkplane";
     limits_.connections = 4096;
     limits_.links = 16;
     limits_.endpoints = limits_.targetSets = limits_.hosts = 64;
+    return true;
+  }
+  // Unmounts every bpffs on the parent (the pins go with it) and removes it.
+  void removePinDirectory() {
+    if (root_.empty()) return;
+    while (isBpffs(root_) && umount2(root_.c_str(), MNT_DETACH) == 0) {
+    }
+    unlink((root_ + "/keep").c_str());
+    rmdir(root_.c_str());
+  }
+
+  std::string root_, dir_;
+  FastpathLimits limits_;
+};
+
+// The traffic topology and a pin directory.
+class FastpathRestartTest : public FastpathTrafficTest, protected PinDirectory {
+ protected:
+  void SetUp() override {
+    FastpathTrafficTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(makePinDirectory());
   }
   void TearDown() override {
-    if (!root_.empty()) {
-      while (isBpffs(root_) && umount2(root_.c_str(), MNT_DETACH) == 0) {
-      }
-      rmdir(root_.c_str());
-    }
+    removePinDirectory();
     FastpathTrafficTest::TearDown();
   }
 
@@ -265,9 +281,6 @@ class FastpathRestartTest : public FastpathTrafficTest {
     Status st = teardown(dir_);
     return st.ok() ? "ok" : st.toString();
   }
-
-  std::string root_, dir_;
-  FastpathLimits limits_;
 };
 
 TEST_F(FastpathRestartTest, EstablishedConnectionsSurviveKill9AndTheRestartThatAdoptsThePins) {
@@ -411,25 +424,14 @@ TEST_F(FastpathRestartTest, ReplacingTheFiltersUnderAStreamLosesNothing) {
   ASSERT_TRUE(teardown(dir_).ok());
 }
 
-// Pins a start cannot adopt, under lp-tpin-XXXXXX/linkplane in /tmp (no traffic).
-class FastpathPinsTest : public ::testing::Test {
+// Pins a start cannot adopt (no traffic).
+class FastpathPinsTest : public ::testing::Test, protected PinDirectory {
  protected:
   void SetUp() override {
     ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root";
-    char tmpl[] = "/tmp/lp-tpin-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    dir_ = root_ + "/linkplane";
-    limits_.connections = 4096;
-    limits_.links = 16;
-    limits_.endpoints = limits_.targetSets = limits_.hosts = 64;
+    ASSERT_TRUE(makePinDirectory());
   }
-  void TearDown() override {
-    while (isBpffs(root_) && umount2(root_.c_str(), MNT_DETACH) == 0) {
-    }
-    unlink((root_ + "/keep").c_str());
-    rmdir(root_.c_str());
-  }
+  void TearDown() override { removePinDirectory(); }
 
   // How many times root_ is a mount point.
   int mounts() const {
@@ -449,9 +451,6 @@ class FastpathPinsTest : public ::testing::Test {
     lp_fp_endpoint v{};
     return bpf_map_lookup_elem(maps.fd(FastpathMaps::kEndpoints), &k, &v) == 0 ? v.link : 0;
   }
-
-  std::string root_, dir_;
-  FastpathLimits limits_;
 };
 
 TEST_F(FastpathPinsTest, AStartPinsFreshMapsAndTheNextAdoptsThemWithTheirEntries) {
