@@ -24,8 +24,11 @@ namespace {
 
 std::string errnoText(int err) { return std::strerror(err); }
 
-// The entries of dir (without . and ..); empty when dir is absent.
-Result<std::vector<std::string>> entries(const std::string& dir) {
+// linkplane's pins in dir: the names fastpath_abi.h gives its maps all begin with
+// "lp_"; anything else (a bpffs root's maps.debug and progs.debug, another tool's
+// pins where dir is shared) is not linkplane's to judge or remove. Empty when dir
+// is absent.
+Result<std::vector<std::string>> linkplanePins(const std::string& dir) {
   std::vector<std::string> names;
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
@@ -33,14 +36,15 @@ Result<std::vector<std::string>> entries(const std::string& dir) {
     return bpfError(BpfError::kPin, "open " + dir + ": " + errnoText(errno));
   }
   while (dirent* e = readdir(d))
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    if (std::strncmp(e->d_name, "lp_", 3) == 0) names.emplace_back(e->d_name);
   closedir(d);
   return names;
 }
 
-// Removes dir and what it holds (pinned maps; directories of pins, recursively).
+// Removes linkplane's pins under dir (directories of them too), then dir when that
+// leaves it empty and it is no mount point.
 Status removePins(const std::string& dir) {
-  LP_ASSIGN_OR_RETURN(auto names, entries(dir));
+  LP_ASSIGN_OR_RETURN(auto names, linkplanePins(dir));
   for (const auto& name : names) {
     std::string path = dir + "/" + name;
     struct stat st;
@@ -50,7 +54,8 @@ Status removePins(const std::string& dir) {
       return bpfError(BpfError::kPin, "unlink " + path + ": " + errnoText(errno));
     }
   }
-  if (rmdir(dir.c_str()) != 0 && errno != ENOENT)
+  // ENOTEMPTY: others' files stay; EBUSY: a bpffs mounted on dir stays mounted.
+  if (rmdir(dir.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
     return bpfError(BpfError::kPin, "rmdir " + dir + ": " + errnoText(errno));
   return Status::Ok();
 }
@@ -140,7 +145,8 @@ Result<std::string> typeMismatch(const FastpathMaps& maps) {
 }  // namespace
 
 Result<FastpathPins> adoptOrCreate(const std::string& dir, const FastpathLimits& limits) {
-  LP_RETURN_IF_ERROR(ensureBpffs(parentDirectory(dir)));
+  // dir on a bpffs already: a directory in one, or a bpffs mounted on it by the admin.
+  if (!isBpffs(dir)) LP_RETURN_IF_ERROR(ensureBpffs(parentDirectory(dir)));
   FastpathPins pins;
   auto pinned = FastpathMaps::openPinned(dir);
   if (pinned.ok()) {
@@ -161,7 +167,7 @@ Result<FastpathPins> adoptOrCreate(const std::string& dir, const FastpathLimits&
     if (why == BpfError::kIncompatible) {
       pins.discarded = pinned.status().message();
     } else if (why == BpfError::kNotPinned) {
-      LP_ASSIGN_OR_RETURN(auto names, entries(dir));
+      LP_ASSIGN_OR_RETURN(auto names, linkplanePins(dir));
       if (!names.empty()) pins.discarded = "an incomplete set of pins (" + pinned.status().message() + ")";
     } else {
       return pinned.status();

@@ -34,15 +34,18 @@ struct FastpathPins {
   std::string discarded;
 };
 
-// Mounts a bpffs on dir's parent when it is an empty directory that is not one
-// (ensureBpffs), then adopts the maps pinned under dir when they have this build's
-// layout and limits' sizes (the kernel cannot resize a map); otherwise removes what
-// is under dir, makes fresh maps and pins them there. Errors: BpfFastpath.Pin (no
-// bpffs, pins unreadable), .Load / .Map (creating the maps).
+// Unless dir is on a bpffs already (in one, or one mounted on it), mounts a bpffs
+// on dir's parent when that is an empty directory that is not one (ensureBpffs).
+// Adopts the maps pinned under dir when they have this build's layout (types,
+// sizes, BTF key and value fields) and limits' sizes (the kernel cannot resize a
+// map); otherwise removes linkplane's pins under dir (names "lp_*"), makes fresh
+// maps and pins them there. Errors: BpfFastpath.Pin (no bpffs, pins unreadable),
+// .Load / .Map (creating the maps).
 Result<FastpathPins> adoptOrCreate(const std::string& dir, const FastpathLimits& limits);
 
-// Removes dir and every pin under it (a clean stop); Ok when absent. Refuses a dir
-// that is not on a bpffs, so a misconfigured path never deletes files.
+// Removes linkplane's pins under dir (names "lp_*"), and dir when nothing else is in
+// it (a clean stop); Ok when absent; a bpffs mounted on dir stays mounted. Refuses
+// a dir that is not on a bpffs, so a misconfigured path never deletes files.
 Status teardown(const std::string& dir);
 
 }  // namespace lp::net::bpf

@@ -231,8 +231,10 @@ class PinDirectory {
   // Unmounts every bpffs on the parent (the pins go with it) and removes it.
   void removePinDirectory() {
     if (root_.empty()) return;
-    while (isBpffs(root_) && umount2(root_.c_str(), MNT_DETACH) == 0) {
-    }
+    for (const auto& mountPoint : {dir_, root_})
+      while (isBpffs(mountPoint) && umount2(mountPoint.c_str(), MNT_DETACH) == 0) {
+      }
+    rmdir(dir_.c_str());
     unlink((root_ + "/keep").c_str());
     rmdir(root_.c_str());
   }
@@ -477,6 +479,7 @@ TEST_F(FastpathPinsTest, PinsOfAnotherBuildsLayoutAreReplacedWithFreshMaps) {
   // An older build's set: every name, other layouts, and a map this build does not know.
   std::vector<std::string> names(std::begin(FastpathMaps::kNames), std::end(FastpathMaps::kNames));
   names.push_back("lp_retired");
+  names.push_back("other_tool");  // not linkplane's: stays
   for (const auto& name : names) {
     int fd = bpf_map_create(BPF_MAP_TYPE_HASH, name.c_str(), 4, 4, 8, nullptr);
     ASSERT_GE(fd, 0) << std::strerror(errno);
@@ -492,6 +495,9 @@ TEST_F(FastpathPinsTest, PinsOfAnotherBuildsLayoutAreReplacedWithFreshMaps) {
   struct stat st;
   EXPECT_NE(stat((dir_ + "/lp_retired").c_str(), &st), 0) << "the old set is gone whole";
   ASSERT_TRUE(teardown(dir_).ok());
+  EXPECT_EQ(stat((dir_ + "/other_tool").c_str(), &st), 0) << "only names lp_* are linkplane's to remove";
+  EXPECT_EQ(bpfErrorOf(FastpathMaps::openPinned(dir_).status()), BpfError::kNotPinned);
+  unlink((dir_ + "/other_tool").c_str());
 }
 
 TEST_F(FastpathPinsTest, AMapWhoseFieldsMovedAtTheSameSizesIsNotAdopted) {
@@ -560,6 +566,24 @@ TEST_F(FastpathPinsTest, AnIncompleteSetIsReplaced) {
   EXPECT_NE(pins->discarded.find("an incomplete set of pins"), std::string::npos) << pins->discarded;
   EXPECT_TRUE(FastpathMaps::openPinned(dir_).ok());
   ASSERT_TRUE(teardown(dir_).ok());
+}
+
+TEST_F(FastpathPinsTest, ABpffsMountedOnThePinDirectoryItselfServes) {
+  // The admin's choice: a bpffs of its own on the directory, its parent a plain one
+  // that is not empty (it holds the mount point), so nothing is mounted there.
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  ASSERT_EQ(mount("bpf", dir_.c_str(), "bpf", 0, nullptr), 0) << std::strerror(errno);
+  {
+    auto pins = adoptOrCreate(dir_, limits_);
+    ASSERT_TRUE(pins.ok()) << pins.status().toString();
+    EXPECT_FALSE(pins->adopted);
+  }
+  EXPECT_FALSE(isBpffs(root_));
+  auto again = adoptOrCreate(dir_, limits_);
+  ASSERT_TRUE(again.ok()) << again.status().toString();
+  EXPECT_TRUE(again->adopted);
+  ASSERT_TRUE(teardown(dir_).ok()) << "the mount point stays, empty";
+  EXPECT_EQ(bpfErrorOf(FastpathMaps::openPinned(dir_).status()), BpfError::kNotPinned);
 }
 
 TEST_F(FastpathPinsTest, ADirectoryNotOnABpffsIsNeitherMountedOverNorEmptied) {
