@@ -3,8 +3,9 @@
 // maps (adoptOrCreate, on a bpffs the test mounts through it), loads and attaches the
 // programs, and is killed with SIGKILL while a connection streams both ways; a second
 // one adopts the pins, loads new copies and replaces the filters in place, and stops
-// cleanly (detach, teardown). And the pins a start cannot adopt: another build's
-// layout, other sizes, an incomplete set, a directory that is not on a bpffs. Needs root.
+// cleanly (detach, teardown). And the pins a start cannot adopt (another build's
+// layout, fields moved at the same sizes, other sizes, an incomplete set), a bpffs
+// mounted on the pin directory, a directory that is not on a bpffs. Needs root.
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
