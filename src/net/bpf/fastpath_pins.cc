@@ -60,21 +60,22 @@ Status removePins(const std::string& dir) {
   return Status::Ok();
 }
 
-// Why maps of this layout cannot serve limits: "" when their sizes are limits'.
-Result<std::string> sizeMismatch(const FastpathMaps& maps, const FastpathLimits& limits) {
-  const uint32_t want[FastpathMaps::kCount] = {limits.connections, limits.endpoints, limits.links,
-                                               limits.targetSets,  limits.hosts,     limits.links};
-  for (int m = 0; m < FastpathMaps::kCount; ++m) {
-    bpf_map_info info;
-    std::memset(&info, 0, sizeof info);
-    uint32_t len = sizeof info;
-    if (bpf_obj_get_info_by_fd(maps.fd(static_cast<FastpathMaps::Map>(m)), &info, &len) != 0)
-      return bpfError(BpfError::kMap, std::string("info of ") + FastpathMaps::kNames[m] + ": " + errnoText(errno));
-    if (info.max_entries != want[m])
-      return std::string(FastpathMaps::kNames[m]) + " has " + std::to_string(info.max_entries) +
-             " entries, the configuration asks for " + std::to_string(want[m]);
+// The entries FastpathMaps::create gives map m for limits: every map not sized by
+// a limit of its own is indexed by link id. (FastpathPinsTest adopting the maps it
+// made keeps this and create alike.)
+uint32_t entriesFor(FastpathMaps::Map m, const FastpathLimits& limits) {
+  switch (m) {
+    case FastpathMaps::kConns:
+      return limits.connections;
+    case FastpathMaps::kEndpoints:
+      return limits.endpoints;
+    case FastpathMaps::kTargets:
+      return limits.targetSets;
+    case FastpathMaps::kHosts:
+      return limits.hosts;
+    default:
+      return limits.links;
   }
-  return std::string();
 }
 
 // A type as BTF describes it: sizes, and every member's name, offset and type
@@ -109,11 +110,11 @@ std::string describe(const btf* b, uint32_t id, int depth = 0) {
   }
 }
 
-// Why the pinned maps' key and value types (their BTF) are not this build's: a
-// field moved, renamed or retyped at the same size, which the sizes openPinned
-// compares cannot show; "" when alike. A map created without BTF is judged by its
-// sizes alone.
-Result<std::string> typeMismatch(const FastpathMaps& maps) {
+// Why maps openPinned accepted (this build's types and key and value sizes) are not
+// adopted: their key or value fields (BTF) are not this build's (a field moved,
+// renamed or retyped at the same sizes; a map without BTF is judged by its sizes),
+// or their sizes are not the ones limits asks for. "" when they serve.
+Result<std::string> whyNotAdoptable(const FastpathMaps& maps, const FastpathLimits& limits) {
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "lp_fastpath");
   bpf_object* obj = bpf_object__open_mem(kFastpathObject, kFastpathObjectSize, &opts);
   if (obj == nullptr) return bpfError(BpfError::kLoad, "open: " + errnoText(errno));
@@ -129,14 +130,17 @@ Result<std::string> typeMismatch(const FastpathMaps& maps) {
       return bpfError(BpfError::kMap, std::string("info of ") + name + ": " + errnoText(errno));
     }
     const bpf_map* map = bpf_object__find_map_by_name(obj, name);
-    if (ours == nullptr || map == nullptr || info.btf_id == 0 || info.btf_value_type_id == 0) continue;
-    btf* theirs = btf__load_from_kernel_by_id(info.btf_id);
-    if (theirs == nullptr) continue;  // the BTF went with its creator's descriptor: sizes only
-    if (describe(theirs, info.btf_key_type_id) != describe(ours, bpf_map__btf_key_type_id(map)) ||
-        describe(theirs, info.btf_value_type_id) != describe(ours, bpf_map__btf_value_type_id(map)))
+    btf* theirs = info.btf_id != 0 ? btf__load_from_kernel_by_id(info.btf_id) : nullptr;
+    if (ours != nullptr && map != nullptr && theirs != nullptr && info.btf_value_type_id != 0 &&
+        (describe(theirs, info.btf_key_type_id) != describe(ours, bpf_map__btf_key_type_id(map)) ||
+         describe(theirs, info.btf_value_type_id) != describe(ours, bpf_map__btf_value_type_id(map))))
       why = std::string("the key or value fields of ") + name +
             " are not this build's (pinned value: " + describe(theirs, info.btf_value_type_id) + ")";
     btf__free(theirs);
+    uint32_t want = entriesFor(static_cast<FastpathMaps::Map>(m), limits);
+    if (why.empty() && info.max_entries != want)
+      why = std::string(name) + " has " + std::to_string(info.max_entries) + " entries, the configuration asks for " +
+            std::to_string(want);
   }
   bpf_object__close(obj);
   return why;
@@ -150,10 +154,7 @@ Result<FastpathPins> adoptOrCreate(const std::string& dir, const FastpathLimits&
   FastpathPins pins;
   auto pinned = FastpathMaps::openPinned(dir);
   if (pinned.ok()) {
-    LP_ASSIGN_OR_RETURN(pins.discarded, typeMismatch(**pinned));
-    if (pins.discarded.empty()) {
-      LP_ASSIGN_OR_RETURN(pins.discarded, sizeMismatch(**pinned, limits));
-    }
+    LP_ASSIGN_OR_RETURN(pins.discarded, whyNotAdoptable(**pinned, limits));
     if (pins.discarded.empty()) {
       pins.maps = std::move(pinned).value();
       pins.adopted = true;
