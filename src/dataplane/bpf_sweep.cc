@@ -22,8 +22,9 @@ Result<std::vector<BpfConnEntry>> reread(const net::bpf::FastpathMaps& maps, con
 
 Result<std::vector<BpfConnEntry>> readBpfConnections(const net::bpf::FastpathMaps& maps) {
   std::vector<BpfConnEntry> entries;
-  LP_RETURN_IF_ERROR(net::bpf::visitConnections(
-      maps, [&](const lp_fp_conn_key& k, const lp_fp_conn& v) { entries.push_back(BpfConnEntry{k, v}); }));
+  LP_RETURN_IF_ERROR(net::bpf::visitConnections(maps, [&](const lp_fp_conn_key& k, const lp_fp_conn& v) {
+    entries.push_back(BpfConnEntry{k, v});
+  }));
   return entries;
 }
 

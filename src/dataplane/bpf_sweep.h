@@ -26,7 +26,7 @@ namespace lp::dataplane {
 Result<std::vector<BpfConnEntry>> readBpfConnections(const net::bpf::FastpathMaps& maps);
 
 struct BpfSweepResult {
-  size_t idle = 0, closed = 0;                // connections whose entries went
+  size_t idle = 0, closed = 0;                 // connections whose entries went
   std::vector<BpfConnection> idleConnections;  // to reset: their peers do not know yet
 };
 // Deletes the entries of connections idle for idleNs and of closed ones

@@ -108,8 +108,7 @@ BpfSweepPlan planBpfSweep(const std::vector<BpfConnEntry>& entries, uint64_t now
 }
 
 bool BpfEndScope::contains(const BpfConnection& c) const {
-  if (target)
-    return c.link == target->link && c.target.saddr == target->addr && c.target.sport == htons(target->port);
+  if (target) return c.link == target->link && c.target.saddr == target->addr && c.target.sport == htons(target->port);
   return links.count(c.link) > 0;
 }
 

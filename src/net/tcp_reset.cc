@@ -80,8 +80,7 @@ Status sendTcpSegment(int rawFd, const TcpSegment& seg) {
   return Status::Ok();
 }
 
-Result<size_t> tcpResetPeers(const std::string& ns, const std::vector<TcpPeer>& peers,
-                             std::chrono::milliseconds wait) {
+Result<size_t> tcpResetPeers(const std::string& ns, const std::vector<TcpPeer>& peers, std::chrono::milliseconds wait) {
   if (peers.empty()) return size_t{0};
   int raw = -1, cap = -1;
   auto make = [&]() -> Status {
@@ -134,7 +133,8 @@ Result<size_t> tcpResetPeers(const std::string& ns, const std::vector<TcpPeer>& 
         probedAgain = true;
         LP_RETURN_IF_ERROR(probe());
       }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>((probedAgain ? deadline : start + wait / 2) - now);
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>((probedAgain ? deadline : start + wait / 2) - now);
       pollfd pfd{cap, POLLIN, 0};
       int r = poll(&pfd, 1, static_cast<int>(std::max<int64_t>(1, left.count())));
       if (r < 0 && errno != EINTR) return Status("InternalError", std::string("poll: ") + std::strerror(errno));

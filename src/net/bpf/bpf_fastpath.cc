@@ -505,8 +505,8 @@ Status visitConnections(const FastpathMaps& maps,
     keys.resize(chunk);
     values.resize(chunk);
     uint32_t count = chunk;
-    int err = bpf_map_lookup_batch(maps.fd(FastpathMaps::kConns), first ? nullptr : in, out, keys.data(),
-                                   values.data(), &count, nullptr);
+    int err = bpf_map_lookup_batch(maps.fd(FastpathMaps::kConns), first ? nullptr : in, out, keys.data(), values.data(),
+                                   &count, nullptr);
     if (err == -ENOSPC && count == 0 && chunk < (1u << 20)) {  // one bucket holds more than chunk
       chunk *= 2;
       continue;

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <tuple>
 
 #include "../../test_namespaces.h"
 #include "dataplane/bpf_sweep.h"
@@ -291,6 +292,7 @@ class FastpathTrafficTest : public ::testing::Test {
     ASSERT_EQ(system(route.c_str()), 0);
   }
   void TearDown() override {
+    if (lsn_ >= 0) close(lsn_);
     for (const auto& ns : {cl_, c_, p_, tg_})
       if (!ns.empty()) (void)deleteNamespace(ns);
   }
@@ -413,7 +415,21 @@ class FastpathTrafficTest : public ::testing::Test {
     return {*cli, srv};
   }
 
+  // wire() and a listener on the target (lsn_, closed by TearDown).
+  void serve() {
+    ASSERT_NO_FATAL_FAILURE(wire());
+    lsn_ = listenOnTarget();
+    ASSERT_GE(lsn_, 0);
+  }
+  // connectThrough(lsn_), both ends asserted.
+  void connectPair(int& cli, int& srv) {
+    std::tie(cli, srv) = connectThrough(lsn_);
+    ASSERT_GE(cli, 0);
+    ASSERT_GE(srv, 0);
+  }
+
   std::string cl_, c_, p_, tg_;
+  int lsn_ = -1;
   std::unique_ptr<FastpathMaps> maps_;
   std::unique_ptr<FastpathPrograms> cp_, pp_;
 };
@@ -471,25 +487,22 @@ uint64_t monotonicNs() {
 // Stage 3 on real connections: a closed one swept, a live one ended with its link
 // and both its ends reset (dataplane/bpf_sweep.h).
 TEST_F(FastpathTrafficTest, AClosedConnectionIsSweptAndEndingTheLinkResetsTheClientWithinASecond) {
-  ASSERT_NO_FATAL_FAILURE(wire());
-  int lsn = listenOnTarget();
-  ASSERT_GE(lsn, 0);
-  auto [done, doneSrv] = connectThrough(lsn);
-  ASSERT_GE(done, 0);
-  ASSERT_GE(doneSrv, 0);
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int done = -1, doneSrv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(done, doneSrv));
   char buf[16];
   close(done);  // FIN from the client ...
   EXPECT_EQ(recv(doneSrv, buf, sizeof buf, 0), 0);
   close(doneSrv);  // ... and from the target; the client's last ACK follows
-  auto [cli, srv] = connectThrough(lsn);
-  ASSERT_GE(cli, 0);
-  ASSERT_GE(srv, 0);
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
   ASSERT_EQ(send(cli, "ping", 4, 0), 4);
   ASSERT_EQ(recv(srv, buf, sizeof buf, 0), 4);
   usleep(100'000);  // the last ACK of the closed one has crossed
   ASSERT_EQ(*maps_->connectionCount(), 4u);
 
-  auto swept = dataplane::sweepBpfConnections(*maps_, monotonicNs() + dataplane::kBpfClosedLingerNs, 350'000'000'000ull);
+  auto swept =
+      dataplane::sweepBpfConnections(*maps_, monotonicNs() + dataplane::kBpfClosedLingerNs, 350'000'000'000ull);
   ASSERT_TRUE(swept.ok()) << swept.status().toString();
   EXPECT_EQ(swept->closed, 1u);
   EXPECT_EQ(swept->idle, 0u);
@@ -501,10 +514,11 @@ TEST_F(FastpathTrafficTest, AClosedConnectionIsSweptAndEndingTheLinkResetsTheCli
   ASSERT_TRUE(ended.ok()) << ended.status().toString();
   ASSERT_EQ(ended->size(), 1u);
   EXPECT_EQ(*maps_->connectionCount(), 0u);
-  auto reset = dataplane::resetBpfConnections(*ended, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
-    if (link != kLinkId) return std::nullopt;
-    return dataplane::BpfLinkNamespaces{c_, p_};
-  });
+  auto reset =
+      dataplane::resetBpfConnections(*ended, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
+        if (link != kLinkId) return std::nullopt;
+        return dataplane::BpfLinkNamespaces{c_, p_};
+      });
   EXPECT_EQ(reset.clients, 1u);
   EXPECT_EQ(reset.targets, 1u);
   errno = 0;
@@ -516,16 +530,12 @@ TEST_F(FastpathTrafficTest, AClosedConnectionIsSweptAndEndingTheLinkResetsTheCli
   EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
   close(cli);
   close(srv);
-  close(lsn);
 }
 
 TEST_F(FastpathTrafficTest, TcpKeepaliveProbesKeepAConnectionFromTheIdleSweep) {
-  ASSERT_NO_FATAL_FAILURE(wire());
-  int lsn = listenOnTarget();
-  ASSERT_GE(lsn, 0);
-  auto [cli, srv] = connectThrough(lsn);
-  ASSERT_GE(cli, 0);
-  ASSERT_GE(srv, 0);
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
   auto before = dataplane::readBpfConnections(*maps_);
   ASSERT_TRUE(before.ok());
   ASSERT_EQ(before->size(), 2u);
@@ -540,8 +550,8 @@ TEST_F(FastpathTrafficTest, TcpKeepaliveProbesKeepAConnectionFromTheIdleSweep) {
     usleep(100'000);
     auto now = dataplane::readBpfConnections(*maps_);
     ASSERT_TRUE(now.ok());
-    refreshed = now->size() == 2 && (*now)[0].value.last_seen_ns > established &&
-                (*now)[1].value.last_seen_ns > established;
+    refreshed =
+        now->size() == 2 && (*now)[0].value.last_seen_ns > established && (*now)[1].value.last_seen_ns > established;
   }
   ASSERT_TRUE(refreshed) << "no keepalive probe crossed in 3 s";
   // Idle for 1 s since it was established, but not since the probe.
@@ -558,7 +568,6 @@ TEST_F(FastpathTrafficTest, TcpKeepaliveProbesKeepAConnectionFromTheIdleSweep) {
   EXPECT_EQ(*maps_->connectionCount(), 0u);
   close(cli);
   close(srv);
-  close(lsn);
 }
 
 }  // namespace

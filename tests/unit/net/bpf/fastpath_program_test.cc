@@ -219,6 +219,13 @@ class FastpathProgramTest : public ::testing::Test {
                tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn), 9);
   }
 
+  // The same SYN arriving on the test run's own device, so the client's later
+  // packets (test runs too) come from where its entry expects them.
+  Outcome synHere(uint16_t sport) {
+    return run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn),
+               kTestDevice);
+  }
+
   std::unique_ptr<FastpathMaps> maps_;
   std::unique_ptr<FastpathPrograms> consumer_, provider_;
 };
@@ -512,16 +519,13 @@ TEST_F(FastpathProgramTest, ADeletedLinkCarriesNothing) {
 // Stage 3 (dataplane/bpf_sweep.h): entries the programs made, swept at an injected
 // time and ended per link or target.
 TEST_F(FastpathProgramTest, AnIdlePairIsSweptAfterTheTimeoutAndAKeepaliveRefreshedOneIsNot) {
-  for (uint16_t port : {40000, 40001})
-    ASSERT_EQ(run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", port, "10.0.1.100", 80, kSyn),
-                  kTestDevice)
-                  .retval,
-              TC_ACT_OK);
+  for (uint16_t port : {40000, 40001}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
   // 40001's client sends a keepalive probe (an empty ACK) and the target answers it.
   ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40001, "10.0.1.100", 80, kAck)).retval,
             TC_ACT_REDIRECT);
-  ASSERT_EQ(run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40001, kAck)).retval,
-            TC_ACT_REDIRECT);
+  ASSERT_EQ(
+      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40001, kAck)).retval,
+      TC_ACT_REDIRECT);
   auto quiet = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
   auto kept = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001));
   ASSERT_TRUE(quiet && kept);
@@ -544,9 +548,9 @@ TEST_F(FastpathProgramTest, AnIdlePairIsSweptAfterTheTimeoutAndAKeepaliveRefresh
   EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40001, "10.0.1.100", 80)));
   EXPECT_TRUE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001)));
   // A client packet of the swept connection now finds nothing to translate.
-  EXPECT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck, "x"))
-                .retval,
-            TC_ACT_OK);
+  EXPECT_EQ(
+      run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck, "x")).retval,
+      TC_ACT_OK);
 
   auto later = dataplane::sweepBpfConnections(*maps_, kept->last_seen_ns + kIdle, kIdle);
   ASSERT_TRUE(later.ok());
@@ -555,16 +559,12 @@ TEST_F(FastpathProgramTest, AnIdlePairIsSweptAfterTheTimeoutAndAKeepaliveRefresh
 }
 
 TEST_F(FastpathProgramTest, AConnectionWithFinBothWaysIsCleanedAfterTheLingerAndAHalfClosedOneStays) {
-  for (uint16_t port : {40000, 40001})
-    ASSERT_EQ(run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", port, "10.0.1.100", 80, kSyn),
-                  kTestDevice)
-                  .retval,
-              TC_ACT_OK);
+  for (uint16_t port : {40000, 40001}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
   // 40000: the client's FIN, the target's FIN, the client's last ACK. 40001: the client's FIN only.
   for (uint16_t port : {40000, 40001})
-    ASSERT_EQ(
-        run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", port, "10.0.1.100", 80, kFin | kAck)).retval,
-        TC_ACT_REDIRECT);
+    ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", port, "10.0.1.100", 80, kFin | kAck))
+                  .retval,
+              TC_ACT_REDIRECT);
   ASSERT_EQ(
       run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kFin | kAck))
           .retval,
