@@ -570,5 +570,34 @@ TEST_F(FastpathTrafficTest, TcpKeepaliveProbesKeepAConnectionFromTheIdleSweep) {
   close(srv);
 }
 
+// An unhealthy target that no longer answers at all: its connections end, the
+// client is reset at once and the silent target does not hold it up.
+TEST_F(FastpathTrafficTest, EndingADeadTargetsConnectionsResetsTheirClientsWithinASecond) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  std::string down = "ip -n " + tg_ + " link set eth0 down";
+  ASSERT_EQ(system(down.c_str()), 0);
+  auto start = std::chrono::steady_clock::now();
+  auto other = dataplane::endTargetConnections(*maps_, kLinkId, ip("10.0.2.11"), 8080);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty());
+  auto ended = dataplane::endTargetConnections(*maps_, kLinkId, ip("10.0.2.10"), 8080);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 1u);
+  auto reset = dataplane::resetBpfConnections(*ended, [&](uint32_t) {
+    return std::optional<dataplane::BpfLinkNamespaces>({c_, p_});
+  });
+  EXPECT_EQ(reset.clients, 1u);
+  EXPECT_EQ(reset.targets, 0u);  // nobody answered
+  char buf[4];
+  errno = 0;
+  EXPECT_EQ(recv(cli, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  close(cli);
+  close(srv);
+}
+
 }  // namespace
 }  // namespace lp::net::bpf
