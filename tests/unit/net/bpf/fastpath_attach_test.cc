@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -15,10 +16,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <tuple>
 
 #include "../../test_namespaces.h"
+#include "dataplane/bpf_sweep.h"
 #include "fastpath_traffic.h"
 #include "net/bpf/bpf_fastpath.h"
 #include "net/netlink.h"
@@ -243,33 +247,19 @@ TEST_F(BpffsTest, PinnedMapsAreAdoptedWithTheirConnectionsByANewLoader) {
 }
 
 TEST_F(FastpathTrafficTest, ATcpConnectionCrossesTranslatedAndTheTargetSeesTheNode) {
-  auto maps = FastpathMaps::create(FastpathLimits{});
-  ASSERT_TRUE(maps.ok());
-  auto cp = FastpathPrograms::load(**maps, kC);
-  auto pp = FastpathPrograms::load(**maps, kP);
-  ASSERT_TRUE(cp.ok() && pp.ok());
-  ASSERT_TRUE(installLink(**maps).ok());
-  ASSERT_TRUE(attachPrograms(**cp, **pp).ok());
-
+  ASSERT_NO_FATAL_FAILURE(wire());
   int lsn = listenOnTarget();
   ASSERT_GE(lsn, 0);
-  auto cli = connectClient();
-  if (!cli.ok()) {
-    auto st = (*maps)->linkStats(kLinkId);
-    auto none = (*maps)->linkStats(0);
-    FAIL() << cli.status().toString() << "; link: new " << st->new_conns << " fwd " << st->fwd_packets << " rev "
-           << st->rev_packets << " drops " << st->drops << "; unowned drops " << none->drops << "; entries "
-           << *(*maps)->connectionCount();
-  }
+  auto [cli, srv] = connectThrough(lsn);
+  ASSERT_GE(cli, 0);
+  ASSERT_GE(srv, 0);
   sockaddr_in peer{};
   socklen_t plen = sizeof peer;
-  int srv = accept(lsn, reinterpret_cast<sockaddr*>(&peer), &plen);
-  ASSERT_GE(srv, 0) << std::strerror(errno);
-  setTimeouts(srv);
+  getpeername(srv, reinterpret_cast<sockaddr*>(&peer), &plen);
   EXPECT_EQ(peer.sin_addr.s_addr, ip("10.0.2.200"));  // the node, never the client
 
   std::string request(3000, 'q');  // more than one segment
-  ASSERT_EQ(send(*cli, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  ASSERT_EQ(send(cli, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   std::string got;
   char buf[4096];
   while (got.size() < request.size()) {
@@ -279,25 +269,146 @@ TEST_F(FastpathTrafficTest, ATcpConnectionCrossesTranslatedAndTheTargetSeesTheNo
   }
   EXPECT_EQ(got, request);
   ASSERT_EQ(send(srv, "pong", 4, 0), 4);
-  ssize_t n = recv(*cli, buf, sizeof buf, 0);
+  ssize_t n = recv(cli, buf, sizeof buf, 0);
   ASSERT_EQ(n, 4);
   EXPECT_EQ(std::string(buf, 4), "pong");
   sockaddr_in self{};
   socklen_t slen = sizeof self;
-  getsockname(*cli, reinterpret_cast<sockaddr*>(&self), &slen);
+  getsockname(cli, reinterpret_cast<sockaddr*>(&self), &slen);
   close(srv);
-  close(*cli);
+  close(cli);
   close(lsn);
 
-  auto fwd = (*maps)->connection(kC, lp_fp_tuple{ip("10.0.1.5"), ip("10.0.1.100"), self.sin_port, htons(80)});
+  auto fwd = maps_->connection(kC, lp_fp_tuple{ip("10.0.1.5"), ip("10.0.1.100"), self.sin_port, htons(80)});
   ASSERT_TRUE(fwd.ok() && fwd->has_value());
   EXPECT_TRUE((*fwd)->seen & LP_FP_SEEN_FIN);
-  auto s = (*maps)->linkStats(kLinkId);
+  auto s = maps_->linkStats(kLinkId);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->new_conns, 1u);
   EXPECT_GE(s->fwd_bytes, request.size());
   EXPECT_GE(s->rev_packets, 2u);  // SYN-ACK, pong
   EXPECT_EQ(s->drops, 0u);
+}
+
+uint64_t monotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Stage 3 on real connections: a closed one swept, a live one ended with its link
+// and both its ends reset (dataplane/bpf_sweep.h).
+TEST_F(FastpathTrafficTest, AClosedConnectionIsSweptAndEndingTheLinkResetsTheClientWithinASecond) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int done = -1, doneSrv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(done, doneSrv));
+  char buf[16];
+  close(done);  // FIN from the client ...
+  EXPECT_EQ(recv(doneSrv, buf, sizeof buf, 0), 0);
+  close(doneSrv);  // ... and from the target; the client's last ACK follows
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  ASSERT_EQ(send(cli, "ping", 4, 0), 4);
+  ASSERT_EQ(recv(srv, buf, sizeof buf, 0), 4);
+  usleep(100'000);  // the last ACK of the closed one has crossed
+  ASSERT_EQ(*maps_->connectionCount(), 4u);
+
+  auto swept =
+      dataplane::sweepBpfConnections(*maps_, monotonicNs() + dataplane::kBpfClosedLingerNs, 350'000'000'000ull);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->closed, 1u);
+  EXPECT_EQ(swept->idle, 0u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);  // the live one stays
+
+  // The client only reads: without a reset it would wait for ever.
+  auto start = std::chrono::steady_clock::now();
+  auto ended = dataplane::endLinkConnections(*maps_, kLinkId);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+  auto reset =
+      dataplane::resetBpfConnections(*ended, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
+        if (link != kLinkId) return std::nullopt;
+        return dataplane::BpfLinkNamespaces{c_, p_};
+      });
+  EXPECT_EQ(reset.clients, 1u);
+  EXPECT_EQ(reset.targets, 1u);
+  errno = 0;
+  EXPECT_EQ(recv(cli, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  errno = 0;
+  EXPECT_EQ(recv(srv, buf, sizeof buf, 0), -1);  // the target learns too
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  close(cli);
+  close(srv);
+}
+
+TEST_F(FastpathTrafficTest, TcpKeepaliveProbesKeepAConnectionFromTheIdleSweep) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  auto before = dataplane::readBpfConnections(*maps_);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 2u);
+  uint64_t established = std::max((*before)[0].value.last_seen_ns, (*before)[1].value.last_seen_ns);
+  int one = 1;
+  ASSERT_EQ(setsockopt(cli, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), 0);
+  ASSERT_EQ(setsockopt(cli, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof one), 0);  // a probe after 1 s of silence
+  ASSERT_EQ(setsockopt(cli, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof one), 0);
+  // Both sides' entries are touched by the probe and the target's answer.
+  bool refreshed = false;
+  for (int i = 0; i < 30 && !refreshed; ++i) {
+    usleep(100'000);
+    auto now = dataplane::readBpfConnections(*maps_);
+    ASSERT_TRUE(now.ok());
+    refreshed =
+        now->size() == 2 && (*now)[0].value.last_seen_ns > established && (*now)[1].value.last_seen_ns > established;
+  }
+  ASSERT_TRUE(refreshed) << "no keepalive probe crossed in 3 s";
+  // Idle for 1 s since it was established, but not since the probe.
+  constexpr uint64_t kIdle = 1'000'000'000;
+  auto swept = dataplane::sweepBpfConnections(*maps_, established + kIdle, kIdle);
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->idle, 0u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  // The same connection without the probes is swept.
+  ASSERT_EQ(setsockopt(cli, SOL_SOCKET, SO_KEEPALIVE, &(one = 0), sizeof one), 0);
+  auto later = dataplane::sweepBpfConnections(*maps_, monotonicNs() + kIdle, kIdle);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->idle, 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+  close(cli);
+  close(srv);
+}
+
+// An unhealthy target that no longer answers at all: its connections end, the
+// client is reset at once and the silent target does not hold it up.
+TEST_F(FastpathTrafficTest, EndingADeadTargetsConnectionsResetsTheirClientsWithinASecond) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  std::string down = "ip -n " + tg_ + " link set eth0 down";
+  ASSERT_EQ(system(down.c_str()), 0);
+  auto start = std::chrono::steady_clock::now();
+  auto other = dataplane::endTargetConnections(*maps_, kLinkId, ip("10.0.2.11"), 8080);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty());
+  auto ended = dataplane::endTargetConnections(*maps_, kLinkId, ip("10.0.2.10"), 8080);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 1u);
+  auto reset = dataplane::resetBpfConnections(*ended, [&](uint32_t) {
+    return std::optional<dataplane::BpfLinkNamespaces>({c_, p_});
+  });
+  EXPECT_EQ(reset.clients, 1u);
+  EXPECT_EQ(reset.targets, 0u);  // nobody answered
+  char buf[4];
+  errno = 0;
+  EXPECT_EQ(recv(cli, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  close(cli);
+  close(srv);
 }
 
 }  // namespace

@@ -18,7 +18,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "../../test_namespaces.h"
@@ -73,6 +76,7 @@ class FastpathTrafficTest : public ::testing::Test {
     target_ = dev(tg_, "eth0");
   }
   void TearDown() override {
+    if (lsn_ >= 0) close(lsn_);
     for (const auto& ns : {cl_, c_, p_, tg_})
       if (!ns.empty()) (void)deleteNamespace(ns);
   }
@@ -212,6 +216,52 @@ class FastpathTrafficTest : public ::testing::Test {
     return cli;
   }
 
+  // Fresh maps (maps_), one copy of the programs per VPC (cp_, pp_), installLink and
+  // attachPrograms, as the sink will.
+  void wire() {
+    auto maps = FastpathMaps::create(FastpathLimits{});
+    ASSERT_TRUE(maps.ok());
+    maps_ = std::move(maps).value();
+    auto cp = FastpathPrograms::load(*maps_, kC);
+    auto pp = FastpathPrograms::load(*maps_, kP);
+    ASSERT_TRUE(cp.ok() && pp.ok());
+    cp_ = std::move(cp).value();
+    pp_ = std::move(pp).value();
+    ASSERT_TRUE(installLink(*maps_).ok());
+    ASSERT_TRUE(attachPrograms(*cp_, *pp_).ok());
+  }
+
+  // connectClient through wire()'s programs, and the target's end of it:
+  // {client, accepted}, -1 on failure (with the link's counters).
+  std::pair<int, int> connectThrough(int lsn) {
+    auto cli = connectClient();
+    if (!cli.ok()) {
+      auto st = maps_->linkStats(kLinkId);
+      auto none = maps_->linkStats(0);
+      ADD_FAILURE() << cli.status().toString() << "; link: new " << st->new_conns << " fwd " << st->fwd_packets
+                    << " rev " << st->rev_packets << " drops " << st->drops << "; unowned drops " << none->drops
+                    << "; entries " << *maps_->connectionCount();
+      return {-1, -1};
+    }
+    int srv = accept(lsn, nullptr, nullptr);
+    EXPECT_GE(srv, 0) << std::strerror(errno);
+    if (srv >= 0) setTimeouts(srv);
+    return {*cli, srv};
+  }
+
+  // wire() and a listener on the target (lsn_, closed by TearDown).
+  void serve() {
+    ASSERT_NO_FATAL_FAILURE(wire());
+    lsn_ = listenOnTarget();
+    ASSERT_GE(lsn_, 0);
+  }
+  // connectThrough(lsn_), both ends asserted.
+  void connectPair(int& cli, int& srv) {
+    std::tie(cli, srv) = connectThrough(lsn_);
+    ASSERT_GE(cli, 0);
+    ASSERT_GE(srv, 0);
+  }
+
   // 3 s for a send or a receive, so a broken path fails the test instead of hanging it.
   static void setTimeouts(int fd) {
     timeval tv{3, 0};
@@ -221,6 +271,9 @@ class FastpathTrafficTest : public ::testing::Test {
 
   std::string cl_, c_, p_, tg_;
   Dev fc_, fp_, wc_, wt_, client_, target_;
+  int lsn_ = -1;
+  std::unique_ptr<FastpathMaps> maps_;
+  std::unique_ptr<FastpathPrograms> cp_, pp_;
 };
 
 }  // namespace lp::net::bpf
