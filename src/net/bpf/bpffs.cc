@@ -7,7 +7,10 @@
 #include <sys/vfs.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "common/log.h"
 #include "net/bpf/bpf_fastpath.h"
@@ -58,6 +61,17 @@ std::string parentDirectory(const std::string& dir) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return d.substr(0, slash);
+}
+
+std::string pinDirectoryFor(const std::string& stateDir) {
+  std::string path = std::filesystem::absolute(stateDir).lexically_normal().string();
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path == "/var/lib/linkplane") return kDefaultPinDir;
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a: stable across builds, unlike std::hash
+  for (unsigned char c : path) h = (h ^ c) * 0x100000001b3ull;
+  char name[32];
+  std::snprintf(name, sizeof name, "lp-%016llx", static_cast<unsigned long long>(h));
+  return std::string(kDefaultBpffs) + "/" + name;
 }
 
 }  // namespace lp::net::bpf

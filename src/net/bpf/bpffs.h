@@ -30,4 +30,11 @@ Status ensureBpffs(const std::string& mountPoint);
 // The directory that holds dir ("/sys/fs/bpf" for "/sys/fs/bpf/linkplane").
 std::string parentDirectory(const std::string& dir);
 
+// The pin directory of the daemon whose state directory is stateDir: kDefaultPinDir
+// for the packaged /var/lib/linkplane, otherwise /sys/fs/bpf/lp-<16 hex digits of a
+// hash of its absolute path>. One daemon runs per state directory (its lock), so two
+// daemons on one host (the end-to-end tests run several) never adopt or remove each
+// other's maps.
+std::string pinDirectoryFor(const std::string& stateDir);
+
 }  // namespace lp::net::bpf

@@ -587,6 +587,16 @@ TEST_F(FastpathPinsTest, ABpffsMountedOnThePinDirectoryItselfServes) {
   EXPECT_EQ(bpfErrorOf(FastpathMaps::openPinned(dir_).status()), BpfError::kNotPinned);
 }
 
+TEST(PinDirectoryFor, ThePackagedStateDirectoryPinsUnderLinkplaneAndOthersEachTheirOwn) {
+  EXPECT_EQ(pinDirectoryFor("/var/lib/linkplane"), "/sys/fs/bpf/linkplane");
+  EXPECT_EQ(pinDirectoryFor("/var/lib/linkplane/"), "/sys/fs/bpf/linkplane");
+  std::string a = pinDirectoryFor("/tmp/lp-state-a"), b = pinDirectoryFor("/tmp/lp-state-b");
+  EXPECT_EQ(a.rfind("/sys/fs/bpf/lp-", 0), 0u) << a;
+  EXPECT_EQ(a.size(), std::string("/sys/fs/bpf/lp-").size() + 16);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(pinDirectoryFor("/tmp/./lp-state-a/"), a) << "the same directory spelled another way";
+}
+
 TEST_F(FastpathPinsTest, ADirectoryNotOnABpffsIsNeitherMountedOverNorEmptied) {
   { std::ofstream(root_ + "/keep") << "state"; }
   auto pins = adoptOrCreate(dir_, limits_);
