@@ -6,11 +6,12 @@
 // once at first start. See docs/instances.md.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "model/ids.h"
 #include "model/resources.h"
@@ -62,15 +63,15 @@ struct Instance {
   std::string stateTransitionReason;
   std::string stateReasonCode;  // e.g. "Client.UserInitiatedShutdown"
   std::string stateReasonMessage;
-  std::string userData;      // base64, as given
+  std::string userData;  // base64, as given
   bool userDataRan = false;  // set once it was started: it never runs again
   std::string clientToken;
   std::string launchTime;
   std::string terminatedAt;  // when it reached terminated (purged a while later)
   Tags tags;
   // Instance attributes (DescribeInstanceAttribute / ModifyInstanceAttribute).
-  bool disableApiTermination = false;     // TerminateInstances refuses while true
-  bool disableApiStop = false;            // StopInstances refuses while true
+  bool disableApiTermination = false;  // TerminateInstances refuses while true
+  bool disableApiStop = false;         // StopInstances refuses while true
   std::string shutdownBehavior = "stop";  // instanceInitiatedShutdownBehavior
   bool ebsOptimized = false;
   std::string creditSpecification;  // t-types: standard | unlimited; "" otherwise
@@ -146,10 +147,10 @@ struct InstanceTypeInfo {
   std::string networkPerformance;  // "Up to 5 Gigabit"
   int maxNetworkInterfaces;
   int ipv4AddressesPerInterface;
-  std::string architecture;  // x86_64 | arm64
+  std::string architecture;       // x86_64 | arm64
   double sustainedClockGhz;
-  bool burstable;              // t-types: CPU credits
-  std::string defaultCredits;  // t2: standard; t3, t3a, t4g: unlimited
+  bool burstable;                 // t-types: CPU credits
+  std::string defaultCredits;     // t2: standard; t3, t3a, t4g: unlimited
 };
 const std::vector<InstanceTypeInfo>& instanceTypeCatalog();
 const InstanceTypeInfo* findInstanceType(std::string_view name);
