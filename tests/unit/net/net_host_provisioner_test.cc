@@ -308,7 +308,6 @@ TEST_F(NetHostProvisionerTest, RestartRemovesOrphansFromTheLedgerOnly) {
   (void)net::deleteNamespace(foreign);
 }
 
-
 // Route tables as policy routing (route_plan.h): the plan's rule and table are made,
 // a rule of this code's range the plan no longer has goes with its table's routes,
 // rules at other preferences (the fast path's, the kernel's) stay, a second start
@@ -342,9 +341,8 @@ TEST_F(NetHostProvisionerTest, RouteTablesConvergeOnTheirOwnRulesAndTablesOnly) 
   ASSERT_TRUE((*nl)->replaceRoute({stale.table, "10.97.0.0/24", "", "", true}).ok());
 
   uint32_t t = tableNumber(rtb);
-  std::vector<net::RouteInfo> want = {{t, "10.7.0.0/16", "", "", true},
-                                      {t, "10.7.1.0/24", "", br, false},
-                                      {t, "10.98.0.0/24", "10.7.1.10", br, false}};
+  std::vector<net::RouteInfo> want = {
+      {t, "10.7.0.0/16", "", "", true}, {t, "10.7.1.0/24", "", br, false}, {t, "10.98.0.0/24", "10.7.1.10", br, false}};
   auto ours = [&] {
     std::vector<net::RuleInfo> out;
     auto all = (*nl)->rules();
