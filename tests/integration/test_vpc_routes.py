@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from lp import Daemon, serving, wait_for
+from lp import Daemon, serving_with_instances, wait_for
 
 # One TCP attempt: "open" (and the server's greeting), "refused", "timeout" (dropped
 # on the way: a security group, the destination check, a blackhole route) or
@@ -83,7 +83,8 @@ def our_rules(vpc):
 def d():
     if os.geteuid() != 0:
         pytest.fail("needs root (namespaces, nftables, policy routing)")
-    yield from serving(Daemon().start())
+    with serving_with_instances(Daemon().start()) as daemon:
+        yield daemon
 
 
 class Sink:
@@ -114,26 +115,38 @@ def forwarded(eni):
     return int(lines[1][lines[0].index("ForwDatagrams")])
 
 
-def test_routes_carry_traffic_through_a_router_workload(d):
-    ec2 = d.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.85.0.0/16")["Vpc"]["VpcId"]
-    sub = {n: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.85.{i}.0/24")["Subnet"]["SubnetId"]
-           for n, i in (("a", 1), ("b", 2), ("c", 3))}
+def three_subnets(ec2, n):
+    """VPC 10.N.0.0/16 with subnets a, b, c (10.N.1-3.0/24) and a group admitting all of it."""
+    vpc = ec2.create_vpc(CidrBlock=f"10.{n}.0.0/16")["Vpc"]["VpcId"]
+    sub = {s: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{n}.{i}.0/24")["Subnet"]["SubnetId"]
+           for s, i in (("a", 1), ("b", 2), ("c", 3))}
     everyone = ec2.create_security_group(GroupName="everyone", Description="all of the VPC", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=everyone, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 65535, "IpRanges": [{"CidrIp": "10.85.0.0/16"}]}])
+        {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 65535, "IpRanges": [{"CidrIp": f"10.{n}.0.0/16"}]}])
+    return vpc, sub, everyone
+
+
+def eni(ec2, subnet, ip, groups):
+    return ec2.create_network_interface(SubnetId=subnet, PrivateIpAddress=ip, Groups=groups)[
+        "NetworkInterface"]["NetworkInterfaceId"]
+
+
+def route_states(ec2, rtb):
+    [t] = ec2.describe_route_tables(RouteTableIds=[rtb])["RouteTables"]
+    return [(r["DestinationCidrBlock"], r["State"]) for r in t["Routes"]]
+
+
+def test_routes_carry_traffic_through_a_router_workload(d):
+    ec2 = d.client("ec2")
+    vpc, sub, everyone = three_subnets(ec2, 85)
     # The router's own groups admit 8080 only: what is routed through it meets them.
     routers = ec2.create_security_group(GroupName="router", Description="8080 only", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=routers, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.85.0.0/16"}]}])
-
-    def eni(subnet, ip, groups):
-        return ec2.create_network_interface(SubnetId=subnet, PrivateIpAddress=ip, Groups=groups)[
-            "NetworkInterface"]["NetworkInterfaceId"]
-    router = eni(sub["a"], "10.85.1.10", [routers])
-    client = eni(sub["b"], "10.85.2.10", [everyone])
-    sink = eni(sub["c"], "10.85.3.10", [everyone])
-    other = eni(sub["c"], "10.85.3.20", [everyone])
+    router = eni(ec2, sub["a"], "10.85.1.10", [routers])
+    client = eni(ec2, sub["b"], "10.85.2.10", [everyone])
+    sink = eni(ec2, sub["c"], "10.85.3.10", [everyone])
+    other = eni(ec2, sub["c"], "10.85.3.20", [everyone])
     assert wait_for(lambda: {"lp-" + e for e in (router, client, sink, other)} <= netns(), 15)
     # The sink answers for 10.99.0.5: its check off, as the router's will be.
     ec2.modify_network_interface_attribute(NetworkInterfaceId=sink, SourceDestCheck={"Value": False})
@@ -168,9 +181,7 @@ def test_routes_carry_traffic_through_a_router_workload(d):
         assert attempt(client, 8081)[0] == "timeout"
         # Subnet C is on the main table (local route only): no route for its workloads.
         assert attempt(other)[0] == "unreachable"
-        [t] = ec2.describe_route_tables(RouteTableIds=[rtb_b])["RouteTables"]
-        assert [(r["DestinationCidrBlock"], r["State"]) for r in t["Routes"]] == [
-            ("10.85.0.0/16", "active"), ("10.99.0.0/24", "active")]
+        assert route_states(ec2, rtb_b) == [("10.85.0.0/16", "active"), ("10.99.0.0/24", "active")]
 
         # What the VPC namespace holds: a rule per subnet with a table of its own.
         rules = our_rules(vpc)
@@ -191,12 +202,11 @@ def test_routes_carry_traffic_through_a_router_workload(d):
 
         # A blackhole: the route's target deleted. AWS keeps the route, blackhole, and
         # drops what matches it (no fallback, no ICMP).
-        hole = eni(sub["a"], "10.85.1.30", [everyone])
+        hole = eni(ec2, sub["a"], "10.85.1.30", [everyone])
         d.aws("ec2", "replace-route", "--route-table-id", rtb_b, "--destination-cidr-block", "10.99.0.0/24",
               "--network-interface-id", hole)
         ec2.delete_network_interface(NetworkInterfaceId=hole)
-        [t] = ec2.describe_route_tables(RouteTableIds=[rtb_b])["RouteTables"]
-        assert [(r["DestinationCidrBlock"], r["State"]) for r in t["Routes"]][1] == ("10.99.0.0/24", "blackhole")
+        assert route_states(ec2, rtb_b)[1] == ("10.99.0.0/24", "blackhole")
         eventually(client, "timeout")
         # The router is no route's target any more: it stops forwarding.
         assert wait_for(lambda: in_ns("lp-" + router, "sysctl", "-n", "net.ipv4.ip_forward").strip() == "0", 5)
@@ -220,5 +230,46 @@ def test_routes_carry_traffic_through_a_router_workload(d):
         assert eventually(client, "open", timeout=15) == ("open", "from 10.85.2.10")
         assert attempt(other)[0] == "unreachable"
         assert our_rules(vpc) == rules
+    finally:
+        s.stop()
+
+
+def test_a_route_to_an_instance_follows_its_state(d):
+    """An instance as the router: ModifyInstanceAttribute turns its check off; stopped,
+    its route is a blackhole that drops; started again, the route carries again."""
+    ec2 = d.client("ec2")
+    vpc, sub, everyone = three_subnets(ec2, 86)
+    ami = ec2.describe_images(Owners=["136693071363"], Filters=[
+        {"Name": "name", "Values": ["debian-12-amd64-*"]}])["Images"][0]["ImageId"]
+    iid = ec2.run_instances(ImageId=ami, InstanceType="t3.nano", MinCount=1, MaxCount=1, SubnetId=sub["a"],
+                            SecurityGroupIds=[everyone], PrivateIpAddress="10.86.1.10")["Instances"][0]["InstanceId"]
+    client = eni(ec2, sub["b"], "10.86.2.10", [everyone])
+    sink = eni(ec2, sub["c"], "10.86.3.10", [everyone])
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=sink, SourceDestCheck={"Value": False})
+    d.aws("ec2", "modify-instance-attribute", "--instance-id", iid, "--no-source-dest-check")
+    router = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["NetworkInterfaces"][0][
+        "NetworkInterfaceId"]
+    rtb_b = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    rtb_a = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=rtb_b, SubnetId=sub["b"])
+    ec2.associate_route_table(RouteTableId=rtb_a, SubnetId=sub["a"])
+    ec2.create_route(RouteTableId=rtb_b, DestinationCidrBlock="10.99.0.0/24", InstanceId=iid)
+    ec2.create_route(RouteTableId=rtb_a, DestinationCidrBlock="10.99.0.0/24", NetworkInterfaceId=sink)
+    assert wait_for(lambda: {"lp-" + e for e in (router, client, sink)} <= netns(), 15)
+    s = Sink(sink)
+    try:
+        s.start()
+        assert wait_for(lambda: ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0][
+            "State"]["Name"] == "running", 30, 0.2)
+        assert eventually(client, "open") == ("open", "from 10.86.2.10")
+
+        ec2.stop_instances(InstanceIds=[iid])
+        assert wait_for(lambda: route_states(ec2, rtb_b)[1] == ("10.99.0.0/24", "blackhole"), 30, 0.2)
+        eventually(client, "timeout")
+        assert wait_for(lambda: in_ns("lp-" + router, "sysctl", "-n", "net.ipv4.ip_forward").strip() == "0", 5)
+
+        ec2.start_instances(InstanceIds=[iid])
+        assert wait_for(lambda: route_states(ec2, rtb_b)[1] == ("10.99.0.0/24", "active"), 30, 0.2)
+        assert eventually(client, "open") == ("open", "from 10.86.2.10")
     finally:
         s.stop()
