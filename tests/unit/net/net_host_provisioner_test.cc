@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../test_namespaces.h"
 #include "model/endpoint.h"
 #include "model/network.h"
 #include "model/resources.h"
@@ -369,13 +370,7 @@ TEST_F(NetHostProvisionerTest, RouteTablesConvergeOnTheirOwnRulesAndTablesOnly) 
   EXPECT_EQ(ours().size(), 1u);
   EXPECT_EQ(*(*nl)->routes(t), want);
   // The kernel routes a packet from the subnet's bridge by the table.
-  std::string get = "ip -n " + vns + " route get 10.98.0.7 from 10.7.1.20 iif " + br + " 2>&1";
-  std::string out;
-  if (FILE* f = popen(get.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, f)) out += buf;
-    pclose(f);
-  }
+  std::string out = testenv::commandOutput("ip -n " + vns + " route get 10.98.0.7 from 10.7.1.20 iif " + br + " 2>&1");
   EXPECT_NE(out.find("via 10.7.1.10"), std::string::npos) << out;
 
   // The route deleted: no rule, an empty table, and the router stops forwarding.
