@@ -144,8 +144,16 @@ Status NetHostProvisioner::applyRouting(net::Netlink& nl, const std::string& ns,
     }
   }
   for (const auto& r : plan.rules) LP_RETURN_IF_ERROR(nl.addRule(r));
-  LP_ASSIGN_OR_RETURN(auto rules, nl.rules());
-  for (const auto& r : rules) {
+  auto rules = nl.rules();
+  if (!rules.ok() && plan.rules.empty()) {
+    // Nothing wanted, and nothing this process could have added: a kernel without
+    // policy routing must not keep the VPC (and its endpoints) from being provisioned.
+    LP_LOG_WARN("net: rules in {}: {} (no route table of this VPC needs one)", ns, rules.status().toString());
+    routingApplied_[ns] = plan;
+    return Status::Ok();
+  }
+  if (!rules.ok()) return rules.status();
+  for (const auto& r : *rules) {
     if (r.pref < kRoutePrefMin || r.pref > kRoutePrefMax) continue;
     if (std::binary_search(plan.rules.begin(), plan.rules.end(), r)) continue;
     if (!wantTables.count(r.table)) {
