@@ -286,17 +286,15 @@ std::string filterRuleset(const FilterInputs& in) {
   // reaches an interface whatever its destination. After routing, so by next hop.
   json nexthop = {{"rt", {{"key", "nexthop"}, {"family", "ip"}}}};
   json targetJumps = json::array();
-  for (const auto& [value, target] : workloadIngressJumps) {
-    for (const auto& ir : in.rules) {
-      if (ir.privateIp != value) continue;
-      auto t = in.routeTargets.find(ir.interfaceId.str());
-      if (t == in.routeTargets.end()) continue;
-      if (t->second) {
-        cmds.push_back(
-            inet.rule("postrouting", {match(nexthop, value), match(ipField("daddr"), value, "!="), verdict("drop")}));
-      }
-      targetJumps.push_back(json::array({value, jump(target)}));
+  for (const auto& ir : in.rules) {
+    auto t = in.routeTargets.find(ir.interfaceId.str());
+    auto type = in.typeOf.find(ir.interfaceId.str());
+    if (t == in.routeTargets.end() || type == in.typeOf.end() || type->second != "interface") continue;
+    if (t->second) {
+      cmds.push_back(inet.rule(
+          "postrouting", {match(nexthop, ir.privateIp), match(ipField("daddr"), ir.privateIp, "!="), verdict("drop")}));
     }
+    targetJumps.push_back(json::array({ir.privateIp, jump("in-" + ir.interfaceId.str())}));
   }
   if (!targetJumps.empty()) {
     cmds.push_back(inet.rule("postrouting", {match({{"ct", {{"key", "state"}}}}, "new", "in"),
