@@ -151,6 +151,8 @@ BpfPlan planBpf(const BpfInputs& in) {
     pair.linkIds.insert(id);
     plan.links[id] = BpfLink{f.endpointId, f.interfaceId, cs, ps, f.sourceIp, f.consumerNs, names.consumer,
                              f.providerNs, names.provider};
+    plan.caps[id] = BpfLinkCap{in.endpointBytesPerSecond, bpfCapBurstBytes(in.endpointBytesPerSecond),
+                               in.maxConnectionsPerInterface};
     for (const auto& [port, targets] : f.targetsByPort) {
       plan.endpoints[{cs, f.eniIp, port}] = id;
       plan.targets[{id, port}] = bpfTier(targets, f.zoneId, in.health);
@@ -258,6 +260,9 @@ BpfPlanDiff diffBpfPlans(const BpfPlan& before, const BpfPlan& after) {
       before.links, after.links, [&](uint32_t id, const BpfLink& v) { d.putLinks.emplace_back(id, v); },
       [&](uint32_t id) { d.deleteLinks.push_back(id); });
   diffMap(
+      before.caps, after.caps, [&](uint32_t id, const BpfLinkCap& v) { d.putCaps.emplace_back(id, v); },
+      [&](uint32_t id) { d.deleteCaps.push_back(id); });
+  diffMap(
       before.targets, after.targets,
       [&](const BpfTargetsKey& k, const BpfTargets& v) { d.putTargets.emplace_back(k, v); },
       [&](const BpfTargetsKey& k) { d.deleteTargets.push_back(k); });
@@ -277,11 +282,44 @@ BpfPlanDiff diffBpfPlans(const BpfPlan& before, const BpfPlan& after) {
 
 bool BpfPlanDiff::empty() const {
   return load.empty() && putPairs.empty() && setSysctls.empty() && addRules.empty() && moveLocalRule.empty() &&
-         addRoutes.empty() && writeNotrack.empty() && putHosts.empty() && putLinks.empty() && putTargets.empty() &&
-         putEndpoints.empty() && attach.empty() && deleteEndpoints.empty() && deleteTargets.empty() &&
-         deleteLinks.empty() && deleteHosts.empty() && detach.empty() && deleteRoutes.empty() &&
+         addRoutes.empty() && writeNotrack.empty() && putHosts.empty() && putLinks.empty() && putCaps.empty() &&
+         putTargets.empty() && putEndpoints.empty() && attach.empty() && deleteEndpoints.empty() &&
+         deleteTargets.empty() && deleteLinks.empty() && deleteCaps.empty() && deleteHosts.empty() && detach.empty() &&
+         deleteRoutes.empty() &&
          restoreLocalRule.empty() && deleteRules.empty() && dropNotrack.empty() && unload.empty() &&
          deletePairs.empty() && unneededSysctls.empty() && endConnections.empty();
+}
+
+uint64_t bpfCapBurstBytes(uint64_t bytesPerSecond) { return capBurstBytes(bytesPerSecond); }
+
+CountersReport bpfCounters(const std::map<uint32_t, BpfLink>& links,
+                           const std::map<uint32_t, BpfLinkFigures>& figures) {
+  constexpr uint64_t kEthernetHeader = 14;
+  auto ipBytes = [&](uint64_t bytes, uint64_t packets) {
+    uint64_t headers = packets * kEthernetHeader;
+    return bytes > headers ? bytes - headers : 0;
+  };
+  CountersReport r;
+  for (const auto& [id, link] : links) {
+    auto f = figures.find(id);
+    if (f == figures.end()) continue;
+    TrafficCounters c;
+    c.bytesIn = ipBytes(f->second.fwdBytes, f->second.fwdPackets);
+    c.bytesOut = ipBytes(f->second.revBytes, f->second.revPackets);
+    c.connections = f->second.newConnections;
+    c.active = f->second.live;
+    c.resets = f->second.resets;
+    c.dropped = f->second.drops;
+    r.interfaces[link.interfaceId] = c;
+    TrafficCounters& e = r.endpoints[link.endpointId];
+    e.bytesIn += c.bytesIn;
+    e.bytesOut += c.bytesOut;
+    e.connections += c.connections;
+    e.active += c.active;
+    e.resets += c.resets;
+    e.dropped += c.dropped;
+  }
+  return r;
 }
 
 }  // namespace lp::dataplane
