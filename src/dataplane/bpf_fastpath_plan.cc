@@ -1,6 +1,8 @@
 #include "dataplane/bpf_fastpath_plan.h"
 
 #include <arpa/inet.h>
+
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "dataplane/fastpath_plan.h"
@@ -290,7 +292,18 @@ bool BpfPlanDiff::empty() const {
          deletePairs.empty() && unneededSysctls.empty() && endConnections.empty();
 }
 
-uint64_t bpfCapBurstBytes(uint64_t bytesPerSecond) { return capBurstBytes(bytesPerSecond); }
+// The BPF cap drops what is over it (a policer; the splice path's bucket delays
+// instead). TCP through a veth path has a round trip of microseconds and sends its
+// window at once; what the cap drops is then often a window's tail, which only a
+// retransmission timeout (200 ms at least) recovers. The burst must hold the credit
+// saved while the sender waits, or the rate is lost. Measured with real TCP through
+// the programs (tests/unit/net/bpf/fastpath_cap_traffic_test.cc, BBR as the machine's
+// default, 2-30 MB each way): at 1 MB/s, 64 KiB of burst (the conntrack path's
+// 10 ms, at least 64 KiB) gave 0.15-0.4 of the cap, 256 KiB 0.4-1.0, 512 KiB
+// 0.95-1.0; at 10 MB/s, 512 KiB gave 0.27-0.29, 1 MiB 0.55, 2.5 MB (250 ms) 0.98-0.99.
+// So 250 ms at the rate, and at least 512 KiB (8 full-size GSO packets, which at low
+// rates cost more than 250 ms each). The long-run rate is the cap's either way.
+uint64_t bpfCapBurstBytes(uint64_t bytesPerSecond) { return std::max<uint64_t>(bytesPerSecond / 4, 512 * 1024); }
 
 CountersReport bpfCounters(const std::map<uint32_t, BpfLink>& links,
                            const std::map<uint32_t, BpfLinkFigures>& figures) {

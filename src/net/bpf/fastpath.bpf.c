@@ -125,7 +125,11 @@ static __always_inline int parse(struct __sk_buff* skb, struct lp_fp_tuple* t, _
   t->dport = tcp->dest;
   *flags = ((__u8*)tcp)[TCP_FLAGS_OFF];
   __u32 headers = sizeof(struct iphdr) + tcp->doff * 4;
+  // BIG TCP (the workload veths' GSO size is 185000 bytes) leaves tot_len 0 on a
+  // packet over 64 KiB: then the skb's length says it. Otherwise tot_len, which a
+  // frame padded to Ethernet's minimum does not mislead.
   __u32 total = bpf_ntohs(ip->tot_len);
+  if (total == 0 && skb->len > ETH_HLEN) total = skb->len - ETH_HLEN;
   *payload = total > headers ? total - headers : 0;
   return IP_TCP;
 }

@@ -366,6 +366,9 @@ TEST(BpfFastpathPlan, EachLinkGetsTheConfiguredCapAndLimitAndAChangeIsOnlyACapWr
   BpfLinkCap want{125'000'000, bpfCapBurstBytes(125'000'000), 1000};
   EXPECT_EQ(before.caps.at(la), want);
   EXPECT_EQ(before.caps.at(lb), want);
+  // The burst: 250 ms at the rate, at least 512 KiB (TCP needs it through a policer).
+  EXPECT_EQ(bpfCapBurstBytes(1'250'000'000), 312'500'000u);
+  EXPECT_EQ(bpfCapBurstBytes(1'000'000), 524'288u);
   // A first plan writes the caps with the links, before the endpoints.
   BpfPlanDiff first = diffBpfPlans(BpfPlan{}, before);
   EXPECT_EQ(first.putCaps.size(), 2u);

@@ -616,6 +616,18 @@ TEST_F(FastpathCapTest, DataOverTheCapIsDroppedBothWaysAndCountedAndPassesAgainO
   EXPECT_EQ(stats(kLink).over_cap, 3u);
 }
 
+// BIG TCP (GSO size 185000 on the workload veths) leaves an IPv4 packet over
+// 64 KiB with total length 0: its data is charged by the packet's length.
+TEST_F(FastpathCapTest, ABigTcpPacketIsChargedByItsLength) {
+  open(40000);
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{1000, 1000, 0}).ok());
+  auto big = tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck, std::string(1400, 'b'));
+  big[kEth + 2] = big[kEth + 3] = 0;
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, big).retval, TC_ACT_REDIRECT);  // 1.4 s of the rate
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, big).retval, TC_ACT_SHOT);
+  EXPECT_EQ(stats(kLink).over_cap, 1u);
+}
+
 TEST_F(FastpathCapTest, UnderTheCapAndWithoutOneEverythingPasses) {
   open(40000);
   for (int i = 0; i < 50; ++i) ASSERT_EQ(clientSends(40000, 1400), TC_ACT_REDIRECT) << i;  // no cap written
