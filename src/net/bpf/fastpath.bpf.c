@@ -456,8 +456,15 @@ int lp_link_out(struct __sk_buff* skb) {
       if (fresh) give_conn(link);
       return drop(link);
     }
-    struct lp_fp_conn fv = {
-        .to = out, .link = link, .ifindex = skb->ingress_ifindex, .dir = LP_FP_DIR_FWD, .last_seen_ns = now};
+    // The device the client's later packets arrive on (lp_workload_in): its veth
+    // from lp_hosts. The SYN's ingress_ifindex is that only without a bridge; the
+    // daemon's workload veths are bridge ports, and then it is the bridge.
+    __u32 from = skb->ingress_ifindex;
+    asm volatile("" : "+r"(from));  // read here: a load merged from ctx or a map value fails the verifier
+    struct lp_fp_host_key ck = {.space = lp_space, .addr = t.saddr};
+    struct lp_fp_host* client = bpf_map_lookup_elem(&lp_hosts, &ck);
+    if (client) from = client->ifindex;
+    struct lp_fp_conn fv = {.to = out, .link = link, .ifindex = from, .dir = LP_FP_DIR_FWD, .last_seen_ns = now};
     long err = bpf_map_update_elem(&lp_conns, &fk, &fv, replaced ? BPF_ANY : BPF_NOEXIST);
     if (err != 0) {
       if (fresh) give_conn(link);

@@ -548,20 +548,20 @@ class FastpathCapTest : public FastpathProgramTest {
     auto u = LinkUsage::open(*maps_);
     ASSERT_TRUE(u.ok()) << u.status().toString();
     usage_ = std::move(u).value();
-    // The client's veth in the consumer's namespace: where a refusal's reset goes.
+    // The client's veth in the consumer's namespace: where a refusal's reset goes,
+    // and where its later packets come from (the test device).
     lp_fp_host client{};
-    client.ifindex = 7;
+    client.ifindex = kTestDevice;
     std::memcpy(client.mac, kClientMac.data(), 6);
     std::memcpy(client.gw_mac, kGatewayMac.data(), 6);
     ASSERT_TRUE(maps_->putHost(kConsumer, ip("10.0.1.5"), client).ok());
   }
 
-  // A connection from 10.0.1.5:<sport> whose later packets come from the test device.
+  // A connection from 10.0.1.5:<sport> (its SYN through the bridge, device 9).
   void open(uint16_t sport) {
-    ASSERT_EQ(run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn),
-                  kTestDevice)
-                  .retval,
-              TC_ACT_OK);
+    ASSERT_EQ(
+        run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn), 9).retval,
+        TC_ACT_OK);
   }
   int clientSends(uint16_t sport, size_t bytes, uint8_t flags = kAck) {
     return run(*consumer_, FastpathProgram::kWorkloadIn,
@@ -586,6 +586,16 @@ class FastpathCapTest : public FastpathProgramTest {
   static constexpr std::array<uint8_t, 6> kClientMac = {2, 0, 0, 0, 0, 5}, kGatewayMac = {2, 0, 0, 0, 0, 0xee};
   std::unique_ptr<LinkUsage> usage_;
 };
+
+// The daemon's workload veths are bridge ports: a client's SYN reaches the link
+// from the bridge, its later packets the veth's hook. The entry names the veth.
+TEST_F(FastpathCapTest, AClientBehindABridgeIsExpectedOnItsVethNotTheBridge) {
+  open(40000);
+  auto fwd = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(fwd.has_value());
+  EXPECT_EQ(fwd->ifindex, kTestDevice);  // lp_hosts' veth, not the SYN's ingress device (9)
+  EXPECT_EQ(clientSends(40000, 10), TC_ACT_REDIRECT);
+}
 
 TEST_F(FastpathCapTest, DataOverTheCapIsDroppedBothWaysAndCountedAndPassesAgainOnceTheRateAllows) {
   open(40000);
@@ -658,7 +668,7 @@ TEST_F(FastpathCapTest, TheConnectionPastTheLimitIsRefusedWithAResetUntilOneIsRe
   EXPECT_EQ(usage_->live(kLink), 2u);
 
   auto third = tcpPacket("10.0.1.5", 40002, "10.0.1.100", 80, kSyn);
-  Outcome r = run(*consumer_, FastpathProgram::kLinkOut, third, kTestDevice);
+  Outcome r = run(*consumer_, FastpathProgram::kLinkOut, third, 9);
   ASSERT_EQ(r.retval, TC_ACT_REDIRECT);  // back out of the client's veth
   ASSERT_EQ(r.out.size(), kEth + kIp + kTcp);
   Packet p = parse(r.out);
