@@ -11,6 +11,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
+#include <netlink/route/rule.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -378,6 +379,147 @@ Result<std::string> Netlink::defaultRouteGateway() {
     if (gw) return formatAddr(gw, false);
   }
   return std::string();
+}
+
+namespace {
+
+struct RulePtr {
+  rtnl_rule* p = rtnl_rule_alloc();
+  ~RulePtr() {
+    if (p) rtnl_rule_put(p);
+  }
+};
+struct RoutePtr {
+  rtnl_route* p = rtnl_route_alloc();
+  ~RoutePtr() {
+    if (p) rtnl_route_put(p);
+  }
+};
+
+std::string describe(const RuleInfo& r) {
+  return "rule pref " + std::to_string(r.pref) + (r.iif.empty() ? "" : " iif " + r.iif) + " lookup " +
+         std::to_string(r.table);
+}
+
+void fill(rtnl_rule* out, const RuleInfo& r) {
+  rtnl_rule_set_family(out, AF_INET);
+  rtnl_rule_set_prio(out, r.pref);
+  rtnl_rule_set_table(out, r.table);
+  rtnl_rule_set_action(out, FR_ACT_TO_TBL);
+  if (!r.iif.empty()) rtnl_rule_set_iif(out, r.iif.c_str());
+}
+
+}  // namespace
+
+Result<std::vector<RuleInfo>> Netlink::rules() {
+  CachePtr cache;
+  int err = rtnl_rule_alloc_cache(sock_, AF_INET, &cache.p);
+  if (err < 0) return nlError("list rules", err);
+  std::vector<RuleInfo> out;
+  for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_rule*>(o);
+    if (rtnl_rule_get_action(r) != FR_ACT_TO_TBL) continue;
+    const char* iif = rtnl_rule_get_iif(r);
+    out.push_back({rtnl_rule_get_prio(r), iif ? iif : "", rtnl_rule_get_table(r)});
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status Netlink::addRule(const RuleInfo& rule) {
+  LP_ASSIGN_OR_RETURN(auto have, rules());
+  if (std::find(have.begin(), have.end(), rule) != have.end()) return Status::Ok();
+  RulePtr r;
+  fill(r.p, rule);
+  int err = rtnl_rule_add(sock_, r.p, NLM_F_CREATE);
+  if (err < 0) return nlError(describe(rule), err);
+  return Status::Ok();
+}
+
+Status Netlink::deleteRule(const RuleInfo& rule) {
+  LP_ASSIGN_OR_RETURN(auto have, rules());
+  if (std::find(have.begin(), have.end(), rule) == have.end()) return Status::Ok();
+  RulePtr r;
+  fill(r.p, rule);
+  int err = rtnl_rule_delete(sock_, r.p, 0);
+  if (err < 0 && err != -NLE_OBJ_NOTFOUND) return nlError("delete " + describe(rule), err);
+  return Status::Ok();
+}
+
+Result<std::vector<RouteInfo>> Netlink::routes(uint32_t table) {
+  CachePtr cache;
+  int err = rtnl_route_alloc_cache(sock_, AF_INET, 0, &cache.p);
+  if (err < 0) return nlError("list routes", err);
+  LP_ASSIGN_OR_RETURN(auto all, links());
+  std::vector<RouteInfo> out;
+  for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_table(r) != table) continue;
+    RouteInfo info;
+    info.table = table;
+    nl_addr* dst = rtnl_route_get_dst(r);
+    info.dst = dst && nl_addr_get_len(dst) == 4 ? formatAddr(dst, true) : "0.0.0.0/0";
+    info.blackhole = rtnl_route_get_type(r) == RTN_BLACKHOLE;
+    if (rtnl_route_get_nnexthops(r) >= 1) {
+      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
+      if (nl_addr* gw = rtnl_route_nh_get_gateway(nh)) info.via = formatAddr(gw, false);
+      int ifindex = rtnl_route_nh_get_ifindex(nh);
+      for (const auto& l : all) {
+        if (l.index == ifindex) info.device = l.name;
+      }
+    }
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status Netlink::replaceRoute(const RouteInfo& route) {
+  LP_ASSIGN_OR_RETURN(auto dst, parseAddr(route.dst));
+  RoutePtr r;
+  rtnl_route_set_family(r.p, AF_INET);
+  rtnl_route_set_table(r.p, route.table);
+  rtnl_route_set_dst(r.p, dst.p);
+  if (route.blackhole) {
+    rtnl_route_set_type(r.p, RTN_BLACKHOLE);
+  } else {
+    rtnl_nexthop* nh = rtnl_route_nh_alloc();
+    if (!route.via.empty()) {
+      LP_ASSIGN_OR_RETURN(auto gw, parseAddr(route.via));
+      rtnl_route_nh_set_gateway(nh, gw.p);
+    }
+    if (!route.device.empty()) {
+      auto info = link(route.device);
+      if (!info.ok()) {
+        rtnl_route_nh_free(nh);
+        return info.status();
+      }
+      rtnl_route_nh_set_ifindex(nh, info->index);
+    }
+    rtnl_route_add_nexthop(r.p, nh);
+  }
+  int err = rtnl_route_add(sock_, r.p, NLM_F_CREATE | NLM_F_REPLACE);
+  if (err < 0) return nlError("route " + route.dst + " in table " + std::to_string(route.table), err);
+  return Status::Ok();
+}
+
+Status Netlink::deleteRoute(uint32_t table, const std::string& dst) {
+  LP_ASSIGN_OR_RETURN(auto d, parseAddr(dst));
+  LP_ASSIGN_OR_RETURN(auto have, routes(table));
+  auto it = std::find_if(have.begin(), have.end(), [&](const RouteInfo& r) { return r.dst == dst; });
+  if (it == have.end()) return Status::Ok();
+  RoutePtr r;
+  // The kernel matches the type when one is given, and libnl gives unicast.
+  if (it->blackhole) rtnl_route_set_type(r.p, RTN_BLACKHOLE);
+  rtnl_route_set_family(r.p, AF_INET);
+  rtnl_route_set_table(r.p, table);
+  rtnl_route_set_dst(r.p, d.p);
+  rtnl_route_set_scope(r.p, RT_SCOPE_NOWHERE);  // any scope: match on table and destination
+  int err = rtnl_route_delete(sock_, r.p, 0);
+  if (err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NOADDR) {
+    return nlError("delete route " + dst + " in table " + std::to_string(table), err);
+  }
+  return Status::Ok();
 }
 
 }  // namespace lp::net

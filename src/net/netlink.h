@@ -25,6 +25,25 @@ struct LinkInfo {
   bool up = false;
 };
 
+// An IPv4 `ip rule` that looks up a table: `pref P [iif DEV] lookup T`.
+struct RuleInfo {
+  uint32_t pref = 0;
+  std::string iif;  // "" = any input device
+  uint32_t table = 0;
+  auto operator<=>(const RuleInfo&) const = default;
+};
+
+// An IPv4 route in a table: to dst ("a.b.c.d/len") via a gateway and/or out of a
+// device, or a blackhole (neither).
+struct RouteInfo {
+  uint32_t table = 0;
+  std::string dst;
+  std::string via;     // "" = on link
+  std::string device;  // "" = the kernel picks from via
+  bool blackhole = false;
+  auto operator<=>(const RouteInfo&) const = default;
+};
+
 class Netlink {
  public:
   // ns "" = the caller's own namespace.
@@ -63,6 +82,19 @@ class Netlink {
   // Replaces the IPv4 default route with one via gateway.
   Status setDefaultRoute(const std::string& gateway);
   Result<std::string> defaultRouteGateway();  // "" when there is none
+
+  // Policy routing (`ip rule`, IPv4): pref, an optional input device, a table.
+  Result<std::vector<RuleInfo>> rules();
+  // Ok when an identical rule is there already.
+  Status addRule(const RuleInfo& rule);
+  // Ok when absent.
+  Status deleteRule(const RuleInfo& rule);
+
+  // Routes of one table (IPv4). replaceRoute makes or replaces the route to dst.
+  Result<std::vector<RouteInfo>> routes(uint32_t table);
+  Status replaceRoute(const RouteInfo& route);
+  // Ok when absent.
+  Status deleteRoute(uint32_t table, const std::string& dst);
 
  private:
   explicit Netlink(nl_sock* sock) : sock_(sock) {}

@@ -499,6 +499,57 @@ Result<uint32_t> programId(int progFd) {
   return info.id;
 }
 
+// ---- Stage 3: the connection table walked and pruned.
+
+Status visitConnections(const FastpathMaps& maps,
+                        const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn) {
+  uint32_t chunk = 4096;
+  std::vector<lp_fp_conn_key> keys;
+  std::vector<lp_fp_conn> values;
+  // The batch token: a bucket index for hash maps; room for a key, as libbpf asks.
+  alignas(8) uint8_t in[16] = {}, out[16] = {};
+  bool first = true;
+  for (;;) {
+    keys.resize(chunk);
+    values.resize(chunk);
+    uint32_t count = chunk;
+    int err = bpf_map_lookup_batch(maps.fd(FastpathMaps::kConns), first ? nullptr : in, out, keys.data(), values.data(),
+                                   &count, nullptr);
+    if (err == -ENOSPC && count == 0 && chunk < (1u << 20)) {  // one bucket holds more than chunk
+      chunk *= 2;
+      continue;
+    }
+    if (err != 0 && err != -ENOENT) return bpfError(BpfError::kMap, "connection walk: " + errnoText(err));
+    for (uint32_t i = 0; i < count; ++i) fn(keys[i], values[i]);
+    if (err == -ENOENT) return Status::Ok();  // the end of the table
+    std::memcpy(in, out, sizeof in);
+    first = false;
+  }
+}
+
+Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys) {
+  size_t n = 0;
+  int fd = maps.fd(FastpathMaps::kConns);
+  for (const auto& k : keys) {
+    lp_fp_conn v{};
+    if (bpf_map_lookup_and_delete_elem(fd, &k, &v) != 0) {
+      if (errno == ENOENT) continue;
+      // Before Linux 5.14 hash maps lack it: read, then delete (two deleters
+      // could then both release one slot; the count stops at zero).
+      if (errno != EINVAL && errno != EOPNOTSUPP && errno != 524 /* the kernel's ENOTSUPP */)
+        return bpfError(BpfError::kMap, "connection delete: " + errnoText(errno));
+      if (bpf_map_lookup_elem(fd, &k, &v) != 0 || bpf_map_delete_elem(fd, &k) != 0) {
+        if (errno == ENOENT) continue;
+        return bpfError(BpfError::kMap, "connection delete: " + errnoText(errno));
+      }
+    }
+    ++n;
+    if (v.dir == LP_FP_DIR_FWD)
+      if (LinkUsage* u = maps.linkUsage()) u->release(v.link);
+  }
+  return n;
+}
+
 // ---- The bandwidth cap and the connection limit (stage 4)
 
 Status putLinkCap(const FastpathMaps& maps, uint32_t link, const LinkCap& cap) {
@@ -518,6 +569,14 @@ Status clearLinkStats(const FastpathMaps& maps, uint32_t link) {
   if (cpus <= 0) return bpfError(BpfError::kMap, "cannot count CPUs");
   std::vector<lp_fp_link_stats> zeros(static_cast<size_t>(cpus));
   return mapUpdate(maps.fd(FastpathMaps::kLinkStats), &link, zeros.data(), "link stats");
+}
+
+LinkUsage* FastpathMaps::linkUsage() const {
+  std::call_once(usageOnce_, [this] {
+    auto u = LinkUsage::open(*this);
+    if (u.ok()) usage_ = std::move(u).value();
+  });
+  return usage_.get();
 }
 
 Result<std::unique_ptr<LinkUsage>> LinkUsage::open(const FastpathMaps& maps) {

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +28,8 @@
 struct bpf_object;
 
 namespace lp::net::bpf {
+
+class LinkUsage;
 
 enum class BpfError {
   kLoad,          // libbpf could not open or load the object (verifier, kernel too old)
@@ -82,6 +86,9 @@ class FastpathMaps {
   Status pin(const std::string& dir) const;
   int fd(Map m) const { return fds_[m]; }
   uint32_t maxLinks() const { return maxLinks_; }
+  // lp_link_usage mapped into this process once, shared by every caller (stage 4,
+  // below); null when it cannot be mapped.
+  LinkUsage* linkUsage() const;
 
   // Addresses in network order (as in_addr.s_addr), ports in host order.
   Status putEndpoint(uint32_t space, uint32_t addr, uint16_t port, uint32_t link);
@@ -106,6 +113,8 @@ class FastpathMaps {
   FastpathMaps() = default;
   int fds_[kCount] = {-1, -1, -1, -1, -1, -1, -1, -1};
   uint32_t maxLinks_ = 0;
+  mutable std::once_flag usageOnce_;
+  mutable std::unique_ptr<LinkUsage> usage_;
 };
 
 enum class FastpathProgram { kWorkloadIn, kLinkOut, kLinkIn };
@@ -144,6 +153,20 @@ Result<uint32_t> attachedProgramId(int nsFd, const std::string& device, TcHook h
 // The kernel's id of a program descriptor.
 Result<uint32_t> programId(int progFd);
 
+// ---- Stage 3: the connection table walked and pruned (docs/dataplane.md, "The BPF
+// fast path"). The policy (what is idle, closed, which connections a link's end
+// takes) is dataplane/bpf_sweep_plan.h, applied by dataplane/bpf_sweep.h; these are
+// only the map calls. Any thread, as FastpathMaps' calls.
+
+// Calls fn with every lp_conns entry, read in batches (BPF_MAP_LOOKUP_BATCH). The
+// programs keep adding and touching entries meanwhile: one walk is not a snapshot.
+Status visitConnections(const FastpathMaps& maps,
+                        const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn);
+// Deletes these entries; those already gone are not errors. Returns how many went.
+// Each consumer-side entry deleted frees its link's connection slot (stage 4:
+// LinkUsage::release), exactly once: the entry is read and deleted in one call.
+Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys);
+
 // ---- The bandwidth cap and the connection limit (stage 4)
 //
 // Per link: lp_link_caps (what the daemon allows: FastpathMaps syscalls) and
@@ -151,11 +174,11 @@ Result<uint32_t> programId(int progFd);
 // through the map's memory). The contract with the code that deletes connection
 // entries (the sweeper, a link's removal):
 // - the live count is the number of consumer-side (LP_FP_DIR_FWD) entries
-//   lp_link_out made for the link; whoever deletes one (bpf_map_delete_elem
-//   returned 0) calls LinkUsage::release(link) once for it;
-// - after a link's connections are ended (BpfPlanDiff::endConnections) and its
-//   entries deleted, LinkUsage::reset(link) zeroes its state (and a freed link id's
-//   counters are zeroed with clearLinkStats, so its next holder starts from zero);
+//   lp_link_out made for the link; whoever deletes one calls
+//   LinkUsage::release(link) once for it: deleteConnections (stage 3, so the sweep
+//   and a link's or a target's end) does;
+// - a freed link id's cap state and counters are zeroed (LinkUsage::reset,
+//   clearLinkStats), so its next holder starts from zero;
 // - entries the kernel evicts (lp_conns is an LRU hash) are released by nobody: a
 //   walk of the table may correct the count with LinkUsage::recount.
 

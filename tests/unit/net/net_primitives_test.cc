@@ -2,10 +2,14 @@
 // routes, sysctls and nftables tables. Needs root; everything lives in two namespaces
 // (lp-tua-<pid>, lp-tub-<pid>), removed by the fixture even when an assertion fails.
 #include <gtest/gtest.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 
 #include "net/netlink.h"
 #include "net/netns.h"
@@ -120,6 +124,72 @@ TEST_F(NetPrimitivesTest, BridgeVethAddressesAndRouteCarryPings) {
   EXPECT_EQ(*(*na)->addresses("lp-br-test"), std::vector<std::string>{"10.9.1.1/24"});
   ASSERT_TRUE((*na)->deleteLink("lp-vtest").ok());
   EXPECT_FALSE((*nb)->link("eth0").ok());  // the peer went with it
+}
+
+// Policy routing: a rule sends what enters by one device to a table of its own,
+// whose routes (a gateway, a device, a blackhole) round-trip and decide where a
+// real packet goes; add and delete are idempotent.
+TEST_F(NetPrimitivesTest, RulesAndTableRoutesRoundTripAndSteerPackets) {
+  ASSERT_TRUE(createNamespace(a_).ok());
+  ASSERT_TRUE(createNamespace(b_).ok());
+  auto na = Netlink::open(a_);
+  auto nb = Netlink::open(b_);
+  ASSERT_TRUE(na.ok() && nb.ok());
+  Netlink& a = **na;
+  ASSERT_TRUE(a.setUp("lo").ok());
+  ASSERT_TRUE(a.ensureVeth("lp-vrt", b_, "eth0").ok());
+  ASSERT_TRUE(a.addAddress("lp-vrt", "10.9.2.1/24").ok());
+  ASSERT_TRUE(a.setUp("lp-vrt").ok());
+  ASSERT_TRUE((*nb)->addAddress("eth0", "10.9.2.10/24").ok());
+  ASSERT_TRUE((*nb)->setUp("eth0").ok());
+  ASSERT_TRUE((*nb)->setDefaultRoute("10.9.2.1").ok());
+
+  RuleInfo rule{1000, "lp-vrt", 77};
+  ASSERT_TRUE(a.addRule(rule).ok());
+  ASSERT_TRUE(a.addRule(rule).ok());  // already there
+  auto rules = a.rules();
+  ASSERT_TRUE(rules.ok()) << rules.status().toString();
+  EXPECT_EQ(std::count(rules->begin(), rules->end(), rule), 1);
+  EXPECT_NE(std::find(rules->begin(), rules->end(), RuleInfo{0, "", 255}), rules->end());  // the local table's
+
+  RouteInfo via{77, "10.20.0.0/16", "10.9.2.10", "lp-vrt", false};
+  RouteInfo hole{77, "10.30.0.0/16", "", "", true};
+  ASSERT_TRUE(a.replaceRoute(via).ok());
+  ASSERT_TRUE(a.replaceRoute(hole).ok());
+  auto routes = a.routes(77);
+  ASSERT_TRUE(routes.ok()) << routes.status().toString();
+  EXPECT_EQ(*routes, (std::vector<RouteInfo>{via, hole}));
+  EXPECT_TRUE(a.routes(RT_TABLE_MAIN)->size() >= 1u);  // the subnet's own, untouched
+
+  // The rule decides for packets that enter by lp-vrt only: the namespace's own
+  // lookup (main table) has no route to 10.20.0.0/16.
+  auto get = [&](const std::string& args) {
+    std::string cmd = "ip -n " + a_ + " route get " + args + " 2>&1";
+    std::string out;
+    if (FILE* f = popen(cmd.c_str(), "r")) {
+      char buf[256];
+      while (fgets(buf, sizeof buf, f)) out += buf;
+      pclose(f);
+    }
+    return out;
+  };
+  ASSERT_TRUE(setSysctl(a_, "net/ipv4/ip_forward", "1").ok());
+  EXPECT_NE(get("10.20.1.1 from 10.9.2.10 iif lp-vrt").find("via 10.9.2.10"), std::string::npos);
+  EXPECT_NE(get("10.20.1.1").find("unreachable"), std::string::npos) << get("10.20.1.1");
+
+  // Replace moves the route; delete is idempotent.
+  RouteInfo onLink{77, "10.20.0.0/16", "", "lp-vrt", false};
+  ASSERT_TRUE(a.replaceRoute(onLink).ok());
+  EXPECT_EQ(*a.routes(77), (std::vector<RouteInfo>{onLink, hole}));
+  ASSERT_TRUE(a.deleteRoute(77, "10.30.0.0/16").ok());
+  ASSERT_TRUE(a.deleteRoute(77, "10.30.0.0/16").ok());
+  ASSERT_TRUE(a.deleteRoute(77, "10.20.0.0/16").ok());
+  EXPECT_EQ(*a.routes(77), std::vector<RouteInfo>{});
+  ASSERT_TRUE(a.deleteRule(rule).ok());
+  ASSERT_TRUE(a.deleteRule(rule).ok());
+  rules = a.rules();
+  EXPECT_EQ(std::count(rules->begin(), rules->end(), rule), 0);
+  EXPECT_FALSE(a.replaceRoute({77, "10.40.0.0/16", "", "lp-nosuch", false}).ok());
 }
 
 TEST_F(NetPrimitivesTest, SysctlAndSocketAreScopedToTheNamespace) {

@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -15,11 +16,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
+#include <tuple>
+#include <vector>
 
 #include "../../test_namespaces.h"
-#include "fastpath_traffic.h"
+#include "dataplane/bpf_fastpath_plan.h"
+#include "dataplane/bpf_sweep.h"
 #include "net/bpf/bpf_fastpath.h"
 #include "net/netlink.h"
 #include "net/netns.h"
@@ -242,34 +248,209 @@ TEST_F(BpffsTest, PinnedMapsAreAdoptedWithTheirConnectionsByANewLoader) {
   EXPECT_EQ(bpfErrorOf(FastpathMaps::openPinned(pins).status()), BpfError::kNotPinned);
 }
 
-TEST_F(FastpathTrafficTest, ATcpConnectionCrossesTranslatedAndTheTargetSeesTheNode) {
-  auto maps = FastpathMaps::create(FastpathLimits{});
-  ASSERT_TRUE(maps.ok());
-  auto cp = FastpathPrograms::load(**maps, kC);
-  auto pp = FastpathPrograms::load(**maps, kP);
-  ASSERT_TRUE(cp.ok() && pp.ok());
-  ASSERT_TRUE(installLink(**maps).ok());
-  ASSERT_TRUE(attachPrograms(**cp, **pp).ok());
+}  // namespace
+}  // namespace lp::net::bpf
 
+namespace lp::net::bpf {
+namespace {
+
+// A whole connection through the programs: client namespace -> consumer VPC
+// namespace -> link -> provider VPC namespace -> target namespace, both VPCs on
+// overlapping 10.0.0.0/16, routed by hand the way stage 2 will have the daemon do it
+// (endpoint address routed to the link and answered for by proxy ARP, accept_local
+// for the node address).
+class FastpathTrafficTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root";
+    cl_ = lp::testenv::testNamespace("bfw");
+    c_ = lp::testenv::testNamespace("bfc");
+    p_ = lp::testenv::testNamespace("bfp");
+    tg_ = lp::testenv::testNamespace("bft");
+    for (const auto& ns : {cl_, c_, p_, tg_}) ASSERT_TRUE(createNamespace(ns).ok());
+    auto ncl = Netlink::open(cl_), nc = Netlink::open(c_), np = Netlink::open(p_), ntg = Netlink::open(tg_);
+    ASSERT_TRUE(ncl.ok() && nc.ok() && np.ok() && ntg.ok());
+    ASSERT_TRUE((*nc)->ensureVeth("lp-wc", cl_, "eth0").ok());
+    ASSERT_TRUE((*np)->ensureVeth("lp-wt", tg_, "eth0").ok());
+    ASSERT_TRUE((*nc)->ensureVeth("lp-fctest", p_, "lp-fptest").ok());
+    ASSERT_TRUE((*ncl)->addAddress("eth0", "10.0.1.5/24").ok());
+    ASSERT_TRUE((*nc)->addAddress("lp-wc", "10.0.1.1/24").ok());
+    ASSERT_TRUE((*ntg)->addAddress("eth0", "10.0.2.10/24").ok());
+    ASSERT_TRUE((*np)->addAddress("lp-wt", "10.0.2.1/24").ok());
+    ASSERT_TRUE((*np)->addAddress("lp-wt", "10.0.2.200/32").ok());  // the node
+    ASSERT_TRUE((*nc)->addAddress("lp-fctest", "169.254.0.0/31").ok());
+    ASSERT_TRUE((*np)->addAddress("lp-fptest", "169.254.0.1/31").ok());
+    ASSERT_TRUE((*ncl)->setUp("lo").ok() && (*ncl)->setUp("eth0").ok());
+    ASSERT_TRUE((*ntg)->setUp("lo").ok() && (*ntg)->setUp("eth0").ok());
+    ASSERT_TRUE((*nc)->setUp("lp-wc").ok() && (*nc)->setUp("lp-fctest").ok());
+    ASSERT_TRUE((*np)->setUp("lp-wt").ok() && (*np)->setUp("lp-fptest").ok());
+    ASSERT_TRUE((*ncl)->setDefaultRoute("10.0.1.1").ok());
+    ASSERT_TRUE((*ntg)->setDefaultRoute("10.0.2.1").ok());
+    ASSERT_TRUE(setSysctl(c_, "net/ipv4/ip_forward", "1").ok());
+    ASSERT_TRUE(setSysctl(p_, "net/ipv4/ip_forward", "1").ok());
+    ASSERT_TRUE(setSysctl(p_, "net/ipv4/conf/lp-fptest/accept_local", "1").ok());
+    // The client's subnet holds the endpoint's address: the namespace answers its ARP.
+    ASSERT_TRUE(setSysctl(c_, "net/ipv4/conf/lp-wc/proxy_arp", "1").ok());
+    std::string route = "ip -n " + c_ + " route add 10.0.1.100/32 via 169.254.0.1 dev lp-fctest";
+    ASSERT_EQ(system(route.c_str()), 0);
+  }
+  void TearDown() override {
+    if (lsn_ >= 0) close(lsn_);
+    for (const auto& ns : {cl_, c_, p_, tg_})
+      if (!ns.empty()) (void)deleteNamespace(ns);
+  }
+
+  struct Dev {
+    uint32_t ifindex = 0;
+    uint8_t mac[6] = {};
+  };
+  static Dev dev(const std::string& ns, const std::string& name) {
+    Dev d;
+    auto s = socketInNamespace(ns, AF_INET, SOCK_DGRAM);
+    EXPECT_TRUE(s.ok());
+    if (!s.ok()) return d;
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    EXPECT_EQ(ioctl(*s, SIOCGIFINDEX, &ifr), 0) << name;
+    d.ifindex = static_cast<uint32_t>(ifr.ifr_ifindex);
+    EXPECT_EQ(ioctl(*s, SIOCGIFHWADDR, &ifr), 0) << name;
+    std::memcpy(d.mac, ifr.ifr_hwaddr.sa_data, 6);
+    close(*s);
+    return d;
+  }
+  static uint32_t ip(const char* text) {
+    uint32_t a = 0;
+    inet_pton(AF_INET, text, &a);
+    return a;
+  }
+
+  static constexpr uint32_t kC = 1, kP = 2, kLinkId = 4;
+
+  // Fresh maps, one copy of the programs per VPC, the link, endpoint, targets and
+  // hosts written and the programs attached, as the sink will.
+  void wire() {
+    auto maps = FastpathMaps::create(FastpathLimits{});
+    ASSERT_TRUE(maps.ok());
+    maps_ = std::move(maps).value();
+    auto cp = FastpathPrograms::load(*maps_, kC);
+    auto pp = FastpathPrograms::load(*maps_, kP);
+    ASSERT_TRUE(cp.ok() && pp.ok());
+    cp_ = std::move(cp).value();
+    pp_ = std::move(pp).value();
+    Dev fc = dev(c_, "lp-fctest"), fp = dev(p_, "lp-fptest"), wc = dev(c_, "lp-wc"), wt = dev(p_, "lp-wt");
+    Dev client = dev(cl_, "eth0"), target = dev(tg_, "eth0");
+    lp_fp_link l{};
+    l.consumer_space = kC;
+    l.provider_space = kP;
+    l.node_addr = ip("10.0.2.200");
+    l.consumer_ifindex = fc.ifindex;
+    l.provider_ifindex = fp.ifindex;
+    std::memcpy(l.consumer_mac, fc.mac, 6);
+    std::memcpy(l.provider_mac, fp.mac, 6);
+    ASSERT_TRUE(maps_->putLink(kLinkId, l).ok());
+    ASSERT_TRUE(maps_->putEndpoint(kC, ip("10.0.1.100"), 80, kLinkId).ok());
+    ASSERT_TRUE(maps_->putTargets(kLinkId, 80, 0, {lp_fp_target{ip("10.0.2.10"), htons(8080), 0}}).ok());
+    lp_fp_host hc{}, ht{};
+    hc.ifindex = wc.ifindex;
+    std::memcpy(hc.mac, client.mac, 6);
+    std::memcpy(hc.gw_mac, wc.mac, 6);
+    ht.ifindex = wt.ifindex;
+    std::memcpy(ht.mac, target.mac, 6);
+    std::memcpy(ht.gw_mac, wt.mac, 6);
+    ASSERT_TRUE(maps_->putHost(kC, ip("10.0.1.5"), hc).ok());
+    ASSERT_TRUE(maps_->putHost(kP, ip("10.0.2.10"), ht).ok());
+
+    auto cfd = openNamespace(c_), pfd = openNamespace(p_);
+    ASSERT_TRUE(cfd.ok() && pfd.ok());
+    ASSERT_TRUE(attachTc(*cfd, "lp-wc", TcHook::kIngress, cp_->fd(FastpathProgram::kWorkloadIn)).ok());
+    ASSERT_TRUE(attachTc(*cfd, "lp-fctest", TcHook::kEgress, cp_->fd(FastpathProgram::kLinkOut)).ok());
+    ASSERT_TRUE(attachTc(*cfd, "lp-fctest", TcHook::kIngress, cp_->fd(FastpathProgram::kLinkIn)).ok());
+    ASSERT_TRUE(attachTc(*pfd, "lp-wt", TcHook::kIngress, pp_->fd(FastpathProgram::kWorkloadIn)).ok());
+    ASSERT_TRUE(attachTc(*pfd, "lp-fptest", TcHook::kIngress, pp_->fd(FastpathProgram::kLinkIn)).ok());
+    close(*cfd);
+    close(*pfd);
+  }
+
+  // A listener on the target, 10.0.2.10:8080 (3 s timeouts); -1 on failure.
+  int listenOnTarget() {
+    auto lsn = socketInNamespace(tg_, AF_INET, SOCK_STREAM);
+    EXPECT_TRUE(lsn.ok());
+    if (!lsn.ok()) return -1;
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(8080);
+    at.sin_addr.s_addr = ip("10.0.2.10");
+    int one = 1;
+    setsockopt(*lsn, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    EXPECT_EQ(bind(*lsn, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+    EXPECT_EQ(listen(*lsn, 4), 0);
+    timeval tv{3, 0};
+    setsockopt(*lsn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return *lsn;
+  }
+
+  // A client in its namespace connected to the endpoint 10.0.1.100:80 through the
+  // programs (3 s timeouts), and the target's end of it: {client, accepted}, -1 on failure.
+  std::pair<int, int> connectThrough(int lsn) {
+    auto cli = socketInNamespace(cl_, AF_INET, SOCK_STREAM);
+    EXPECT_TRUE(cli.ok());
+    if (!cli.ok()) return {-1, -1};
+    timeval tv{3, 0};
+    setsockopt(*cli, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(*cli, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in eni{};
+    eni.sin_family = AF_INET;
+    eni.sin_port = htons(80);
+    eni.sin_addr.s_addr = ip("10.0.1.100");
+    if (connect(*cli, reinterpret_cast<sockaddr*>(&eni), sizeof eni) != 0) {
+      int err = errno;
+      auto st = maps_->linkStats(kLinkId);
+      auto none = maps_->linkStats(0);
+      ADD_FAILURE() << "connect: " << std::strerror(err) << "; link: new " << st->new_conns << " fwd "
+                    << st->fwd_packets << " rev " << st->rev_packets << " drops " << st->drops << "; unowned drops "
+                    << none->drops << "; entries " << *maps_->connectionCount();
+      close(*cli);
+      return {-1, -1};
+    }
+    int srv = accept(lsn, nullptr, nullptr);
+    EXPECT_GE(srv, 0) << std::strerror(errno);
+    if (srv >= 0) setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return {*cli, srv};
+  }
+
+  // wire() and a listener on the target (lsn_, closed by TearDown).
+  void serve() {
+    ASSERT_NO_FATAL_FAILURE(wire());
+    lsn_ = listenOnTarget();
+    ASSERT_GE(lsn_, 0);
+  }
+  // connectThrough(lsn_), both ends asserted.
+  void connectPair(int& cli, int& srv) {
+    std::tie(cli, srv) = connectThrough(lsn_);
+    ASSERT_GE(cli, 0);
+    ASSERT_GE(srv, 0);
+  }
+
+  std::string cl_, c_, p_, tg_;
+  int lsn_ = -1;
+  std::unique_ptr<FastpathMaps> maps_;
+  std::unique_ptr<FastpathPrograms> cp_, pp_;
+};
+
+TEST_F(FastpathTrafficTest, ATcpConnectionCrossesTranslatedAndTheTargetSeesTheNode) {
+  ASSERT_NO_FATAL_FAILURE(wire());
   int lsn = listenOnTarget();
   ASSERT_GE(lsn, 0);
-  auto cli = connectClient();
-  if (!cli.ok()) {
-    auto st = (*maps)->linkStats(kLinkId);
-    auto none = (*maps)->linkStats(0);
-    FAIL() << cli.status().toString() << "; link: new " << st->new_conns << " fwd " << st->fwd_packets << " rev "
-           << st->rev_packets << " drops " << st->drops << "; unowned drops " << none->drops << "; entries "
-           << *(*maps)->connectionCount();
-  }
+  auto [cli, srv] = connectThrough(lsn);
+  ASSERT_GE(cli, 0);
+  ASSERT_GE(srv, 0);
   sockaddr_in peer{};
   socklen_t plen = sizeof peer;
-  int srv = accept(lsn, reinterpret_cast<sockaddr*>(&peer), &plen);
-  ASSERT_GE(srv, 0) << std::strerror(errno);
-  setTimeouts(srv);
+  getpeername(srv, reinterpret_cast<sockaddr*>(&peer), &plen);
   EXPECT_EQ(peer.sin_addr.s_addr, ip("10.0.2.200"));  // the node, never the client
 
   std::string request(3000, 'q');  // more than one segment
-  ASSERT_EQ(send(*cli, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  ASSERT_EQ(send(cli, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   std::string got;
   char buf[4096];
   while (got.size() < request.size()) {
@@ -279,25 +460,324 @@ TEST_F(FastpathTrafficTest, ATcpConnectionCrossesTranslatedAndTheTargetSeesTheNo
   }
   EXPECT_EQ(got, request);
   ASSERT_EQ(send(srv, "pong", 4, 0), 4);
-  ssize_t n = recv(*cli, buf, sizeof buf, 0);
+  ssize_t n = recv(cli, buf, sizeof buf, 0);
   ASSERT_EQ(n, 4);
   EXPECT_EQ(std::string(buf, 4), "pong");
   sockaddr_in self{};
   socklen_t slen = sizeof self;
-  getsockname(*cli, reinterpret_cast<sockaddr*>(&self), &slen);
+  getsockname(cli, reinterpret_cast<sockaddr*>(&self), &slen);
   close(srv);
-  close(*cli);
+  close(cli);
   close(lsn);
 
-  auto fwd = (*maps)->connection(kC, lp_fp_tuple{ip("10.0.1.5"), ip("10.0.1.100"), self.sin_port, htons(80)});
+  auto fwd = maps_->connection(kC, lp_fp_tuple{ip("10.0.1.5"), ip("10.0.1.100"), self.sin_port, htons(80)});
   ASSERT_TRUE(fwd.ok() && fwd->has_value());
   EXPECT_TRUE((*fwd)->seen & LP_FP_SEEN_FIN);
-  auto s = (*maps)->linkStats(kLinkId);
+  auto s = maps_->linkStats(kLinkId);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->new_conns, 1u);
   EXPECT_GE(s->fwd_bytes, request.size());
   EXPECT_GE(s->rev_packets, 2u);  // SYN-ACK, pong
   EXPECT_EQ(s->drops, 0u);
+}
+
+uint64_t monotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Stage 3 on real connections: a closed one swept, a live one ended with its link
+// and both its ends reset (dataplane/bpf_sweep.h).
+TEST_F(FastpathTrafficTest, AClosedConnectionIsSweptAndEndingTheLinkResetsTheClientWithinASecond) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int done = -1, doneSrv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(done, doneSrv));
+  char buf[16];
+  close(done);  // FIN from the client ...
+  EXPECT_EQ(recv(doneSrv, buf, sizeof buf, 0), 0);
+  close(doneSrv);  // ... and from the target; the client's last ACK follows
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  ASSERT_EQ(send(cli, "ping", 4, 0), 4);
+  ASSERT_EQ(recv(srv, buf, sizeof buf, 0), 4);
+  usleep(100'000);  // the last ACK of the closed one has crossed
+  ASSERT_EQ(*maps_->connectionCount(), 4u);
+
+  auto swept =
+      dataplane::sweepBpfConnections(*maps_, monotonicNs() + dataplane::kBpfClosedLingerNs, 350'000'000'000ull);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->closed, 1u);
+  EXPECT_EQ(swept->idle, 0u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);  // the live one stays
+
+  // The client only reads: without a reset it would wait for ever.
+  auto start = std::chrono::steady_clock::now();
+  auto ended = dataplane::endLinkConnections(*maps_, kLinkId);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+  auto reset =
+      dataplane::resetBpfConnections(*ended, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
+        if (link != kLinkId) return std::nullopt;
+        return dataplane::BpfLinkNamespaces{c_, p_};
+      });
+  EXPECT_EQ(reset.clients, 1u);
+  EXPECT_EQ(reset.targets, 1u);
+  errno = 0;
+  EXPECT_EQ(recv(cli, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  errno = 0;
+  EXPECT_EQ(recv(srv, buf, sizeof buf, 0), -1);  // the target learns too
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  close(cli);
+  close(srv);
+}
+
+TEST_F(FastpathTrafficTest, TcpKeepaliveProbesKeepAConnectionFromTheIdleSweep) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  auto before = dataplane::readBpfConnections(*maps_);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 2u);
+  uint64_t established = std::max((*before)[0].value.last_seen_ns, (*before)[1].value.last_seen_ns);
+  int one = 1;
+  ASSERT_EQ(setsockopt(cli, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), 0);
+  ASSERT_EQ(setsockopt(cli, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof one), 0);  // a probe after 1 s of silence
+  ASSERT_EQ(setsockopt(cli, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof one), 0);
+  // Both sides' entries are touched by the probe and the target's answer.
+  bool refreshed = false;
+  for (int i = 0; i < 30 && !refreshed; ++i) {
+    usleep(100'000);
+    auto now = dataplane::readBpfConnections(*maps_);
+    ASSERT_TRUE(now.ok());
+    refreshed =
+        now->size() == 2 && (*now)[0].value.last_seen_ns > established && (*now)[1].value.last_seen_ns > established;
+  }
+  ASSERT_TRUE(refreshed) << "no keepalive probe crossed in 3 s";
+  // Idle for 1 s since it was established, but not since the probe.
+  constexpr uint64_t kIdle = 1'000'000'000;
+  auto swept = dataplane::sweepBpfConnections(*maps_, established + kIdle, kIdle);
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->idle, 0u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  // The same connection without the probes is swept.
+  ASSERT_EQ(setsockopt(cli, SOL_SOCKET, SO_KEEPALIVE, &(one = 0), sizeof one), 0);
+  auto later = dataplane::sweepBpfConnections(*maps_, monotonicNs() + kIdle, kIdle);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->idle, 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+  close(cli);
+  close(srv);
+}
+
+// An unhealthy target that no longer answers at all: its connections end, the
+// client is reset at once and the silent target does not hold it up.
+TEST_F(FastpathTrafficTest, EndingADeadTargetsConnectionsResetsTheirClientsWithinASecond) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  std::string down = "ip -n " + tg_ + " link set eth0 down";
+  ASSERT_EQ(system(down.c_str()), 0);
+  auto start = std::chrono::steady_clock::now();
+  auto other = dataplane::endTargetConnections(*maps_, kLinkId, ip("10.0.2.11"), 8080);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty());
+  auto ended = dataplane::endTargetConnections(*maps_, kLinkId, ip("10.0.2.10"), 8080);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 1u);
+  auto reset = dataplane::resetBpfConnections(*ended, [&](uint32_t) {
+    return std::optional<dataplane::BpfLinkNamespaces>({c_, p_});
+  });
+  EXPECT_EQ(reset.clients, 1u);
+  EXPECT_EQ(reset.targets, 0u);  // nobody answered
+  char buf[4];
+  errno = 0;
+  EXPECT_EQ(recv(cli, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  close(cli);
+  close(srv);
+}
+
+// ---- The bandwidth cap and the connection limit on real connections (stage 4)
+
+class FastpathCapTrafficTest : public FastpathTrafficTest {
+ protected:
+  void SetUp() override {
+    FastpathTrafficTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_NO_FATAL_FAILURE(serve());
+    usage_ = maps_->linkUsage();
+    ASSERT_NE(usage_, nullptr);
+  }
+
+  // A client's connect() to the endpoint that is expected to fail: its errno (0: it connected).
+  int connectError() {
+    auto cli = socketInNamespace(cl_, AF_INET, SOCK_STREAM);
+    EXPECT_TRUE(cli.ok());
+    if (!cli.ok()) return -1;
+    timeval tv{3, 0};
+    setsockopt(*cli, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in eni{};
+    eni.sin_family = AF_INET;
+    eni.sin_port = htons(80);
+    eni.sin_addr.s_addr = ip("10.0.1.100");
+    int err = connect(*cli, reinterpret_cast<sockaddr*>(&eni), sizeof eni) == 0 ? 0 : errno;
+    close(*cli);
+    return err;
+  }
+
+  // Sends `bytes` from `from` while `to` reads them; the seconds from the first
+  // send to the last byte read (-1 when the transfer broke off).
+  static double transfer(int from, int to, size_t bytes) {
+    std::string data(bytes, 'd');
+    auto start = std::chrono::steady_clock::now();
+    std::thread sender([&] {
+      size_t sent = 0;
+      while (sent < bytes) {
+        ssize_t n = send(from, data.data() + sent, bytes - sent, MSG_NOSIGNAL);
+        if (n <= 0) return;
+        sent += static_cast<size_t>(n);
+      }
+    });
+    size_t got = 0;
+    std::vector<char> buf(65536);
+    while (got < bytes) {
+      ssize_t n = recv(to, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    shutdown(from, SHUT_WR);  // a sender still blocked (a broken transfer) returns
+    sender.join();
+    return got == bytes ? secs : -1;
+  }
+
+  LinkUsage* usage_ = nullptr;
+};
+
+// 1 MB/s with the burst the plan gives it (512 KiB), 2.5 MB each way: the rate a
+// receiver sees is the cap's, give or take TCP's recovery from the drops. The
+// upload may spend the burst; the download starts with none left.
+TEST_F(FastpathCapTrafficTest, ATransferThroughACappedLinkRunsAtTheCapBothWays) {
+  constexpr uint64_t kRate = 1'000'000;
+  const uint64_t burst = dataplane::bpfCapBurstBytes(kRate);
+  constexpr size_t kBytes = 2'500'000;
+  ASSERT_TRUE(putLinkCap(*maps_, kLinkId, LinkCap{kRate, burst, 0}).ok());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  double up = transfer(cli, srv, kBytes);
+  double down = transfer(srv, cli, kBytes);
+  close(cli);
+  close(srv);
+  ASSERT_GT(up, 0) << "the upload broke off";
+  ASSERT_GT(down, 0) << "the download broke off";
+  auto s = maps_->linkStats(kLinkId);
+  ASSERT_TRUE(s.ok());
+  std::printf("[ cap      ] 1 MB/s, burst %llu: up %.2f s (%.0f B/s past the burst), down %.2f s (%.0f B/s); %llu "
+              "packets over the cap\n",
+              static_cast<unsigned long long>(burst), up, (kBytes - burst) / up, down, kBytes / down,
+              static_cast<unsigned long long>(s->over_cap));
+  // What passes in t seconds is at most rate x t + burst, plus a packet (64 KiB) per CPU racing.
+  double slack = burst + 2 * 65536.0;
+  EXPECT_LE(kBytes, kRate * up + slack);
+  EXPECT_LE(kBytes, kRate * down + slack);
+  // And TCP gets most of it past the burst: measured 0.70-0.97 up, 0.94-1.09 down
+  // (RTO stalls vary it; the machine is shared).
+  EXPECT_GE((kBytes - burst) / up, 0.6 * kRate);
+  EXPECT_GE((kBytes - burst) / down, 0.6 * kRate);
+  EXPECT_GT(s->over_cap, 0u) << "TCP sent faster than the cap: it must have been held back by drops";
+  EXPECT_EQ(s->drops, s->over_cap);  // nothing else was refused
+  EXPECT_EQ(s->refused, 0u);
+  EXPECT_EQ(s->new_conns, 1u);
+  EXPECT_GE(s->fwd_bytes, kBytes);
+  EXPECT_GE(s->rev_bytes, kBytes);
+
+  // The same link without a cap: far faster (the cap, not the path, held it).
+  ASSERT_TRUE(putLinkCap(*maps_, kLinkId, LinkCap{}).ok());
+  int cli2 = -1, srv2 = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli2, srv2));
+  double free = transfer(cli2, srv2, kBytes);
+  close(cli2);
+  close(srv2);
+  ASSERT_GT(free, 0);
+  EXPECT_GT(kBytes / free, 5.0 * kRate);
+}
+
+TEST_F(FastpathCapTrafficTest, TheConnectionPastTheLimitIsRefusedAtOnceAndAcceptedAfterOneIsReleased) {
+  ASSERT_TRUE(putLinkCap(*maps_, kLinkId, LinkCap{0, 0, 2}).ok());
+  int a = -1, aSrv = -1, b = -1, bSrv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(a, aSrv));
+  ASSERT_NO_FATAL_FAILURE(connectPair(b, bSrv));
+  EXPECT_EQ(usage_->live(kLinkId), 2u);
+
+  auto start = std::chrono::steady_clock::now();
+  int err = connectError();
+  EXPECT_EQ(err, ECONNREFUSED) << std::strerror(err);  // a reset, not a timeout
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  auto s = maps_->linkStats(kLinkId);
+  EXPECT_EQ(s->refused, 1u);
+  EXPECT_EQ(s->drops, 1u);
+  EXPECT_EQ(s->new_conns, 2u);
+
+  // The first connection closes; the sweeper (stage 3) deletes its entries after
+  // the linger, which frees its slot.
+  char buf[4];
+  close(a);
+  EXPECT_EQ(recv(aSrv, buf, sizeof buf, 0), 0);
+  close(aSrv);
+  usleep(100'000);  // the last ACK has crossed
+  EXPECT_EQ(usage_->live(kLinkId), 2u);  // closed, not yet swept: still holds its slot
+  auto swept =
+      dataplane::sweepBpfConnections(*maps_, monotonicNs() + dataplane::kBpfClosedLingerNs, 350'000'000'000ull);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->closed, 1u);
+  EXPECT_EQ(usage_->live(kLinkId), 1u);
+
+  int c = -1, cSrv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(c, cSrv));
+  ASSERT_EQ(send(c, "ping", 4, 0), 4);
+  EXPECT_EQ(recv(cSrv, buf, 4, MSG_WAITALL), 4);
+  EXPECT_EQ(usage_->live(kLinkId), 2u);
+  EXPECT_EQ(maps_->linkStats(kLinkId)->new_conns, 3u);
+  // Ending the link (a reject, a delete) frees every slot.
+  auto ended = dataplane::endLinkConnections(*maps_, kLinkId);
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(ended->size(), 2u);
+  EXPECT_EQ(usage_->live(kLinkId), 0u);
+  for (int fd : {b, bSrv, c, cSrv}) close(fd);
+}
+
+// The daemon's workload veths are bridge ports (net_host_provisioner): the client's
+// SYN reaches the link from the bridge, its later packets lp_workload_in on the veth.
+// Not about the cap: found while writing it (the entry named the bridge, and every
+// packet after the SYN was dropped on the link).
+TEST_F(FastpathCapTrafficTest, AClientBehindABridgeIsCarried) {
+  auto nc = Netlink::open(c_);
+  ASSERT_TRUE(nc.ok());
+  ASSERT_TRUE((*nc)->removeAddress("lp-wc", "10.0.1.1/24").ok());
+  ASSERT_TRUE((*nc)->ensureBridge("lp-brtest").ok());
+  ASSERT_TRUE((*nc)->setMaster("lp-wc", "lp-brtest").ok());
+  ASSERT_TRUE((*nc)->addAddress("lp-brtest", "10.0.1.1/24").ok());
+  ASSERT_TRUE((*nc)->setUp("lp-brtest").ok());
+  ASSERT_TRUE(setSysctl(c_, "net/ipv4/conf/lp-brtest/proxy_arp", "1").ok());
+  Dev br = dev(c_, "lp-brtest"), wc = dev(c_, "lp-wc"), client = dev(cl_, "eth0");
+  lp_fp_host hc{};
+  hc.ifindex = wc.ifindex;  // the veth, as the plan's BpfHost names it
+  std::memcpy(hc.mac, client.mac, 6);
+  std::memcpy(hc.gw_mac, br.mac, 6);
+  ASSERT_TRUE(maps_->putHost(kC, ip("10.0.1.5"), hc).ok());
+
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  EXPECT_GT(transfer(cli, srv, 100'000), 0);
+  EXPECT_GT(transfer(srv, cli, 100'000), 0);
+  close(cli);
+  close(srv);
+  EXPECT_EQ(maps_->linkStats(kLinkId)->drops, 0u);
 }
 
 }  // namespace

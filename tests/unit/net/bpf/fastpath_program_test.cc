@@ -13,6 +13,7 @@
 #include <set>
 #include <vector>
 
+#include "dataplane/bpf_sweep.h"
 #include "net/bpf/bpf_fastpath.h"
 
 namespace lp::net::bpf {
@@ -216,6 +217,13 @@ class FastpathProgramTest : public ::testing::Test {
   Outcome syn(uint16_t sport, const FastpathPrograms* progs = nullptr) {
     return run(progs ? *progs : *consumer_, FastpathProgram::kLinkOut,
                tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn), 9);
+  }
+
+  // The same SYN arriving on the test run's own device, so the client's later
+  // packets (test runs too) come from where its entry expects them.
+  Outcome synHere(uint16_t sport) {
+    return run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn),
+               kTestDevice);
   }
 
   std::unique_ptr<FastpathMaps> maps_;
@@ -508,6 +516,144 @@ TEST_F(FastpathProgramTest, ADeletedLinkCarriesNothing) {
   EXPECT_EQ(syn(40001).retval, TC_ACT_SHOT);
 }
 
+// Stage 3 (dataplane/bpf_sweep.h): entries the programs made, swept at an injected
+// time and ended per link or target.
+TEST_F(FastpathProgramTest, AnIdlePairIsSweptAfterTheTimeoutAndAKeepaliveRefreshedOneIsNot) {
+  for (uint16_t port : {40000, 40001}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
+  // 40001's client sends a keepalive probe (an empty ACK) and the target answers it.
+  ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40001, "10.0.1.100", 80, kAck)).retval,
+            TC_ACT_REDIRECT);
+  ASSERT_EQ(
+      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40001, kAck)).retval,
+      TC_ACT_REDIRECT);
+  auto quiet = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  auto kept = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001));
+  ASSERT_TRUE(quiet && kept);
+  ASSERT_GT(kept->last_seen_ns, quiet->last_seen_ns);
+  constexpr uint64_t kIdle = 2'000'000'000;  // [dataplane] idle_timeout_seconds = 2, as a test sets it
+
+  auto none = dataplane::sweepBpfConnections(*maps_, quiet->last_seen_ns + kIdle - 1, kIdle);
+  ASSERT_TRUE(none.ok()) << none.status().toString();
+  EXPECT_EQ(none->idle, 0u);
+  EXPECT_EQ(*maps_->connectionCount(), 4u);
+
+  auto swept = dataplane::sweepBpfConnections(*maps_, quiet->last_seen_ns + kIdle, kIdle);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->idle, 1u);
+  EXPECT_EQ(swept->closed, 0u);
+  ASSERT_EQ(swept->idleConnections.size(), 1u);
+  EXPECT_EQ(ntohs(swept->idleConnections[0].client.sport), 40000);  // to reset
+  EXPECT_FALSE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
+  EXPECT_FALSE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40000)));
+  EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40001, "10.0.1.100", 80)));
+  EXPECT_TRUE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001)));
+  // A client packet of the swept connection now finds nothing to translate.
+  EXPECT_EQ(
+      run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck, "x")).retval,
+      TC_ACT_OK);
+
+  auto later = dataplane::sweepBpfConnections(*maps_, kept->last_seen_ns + kIdle, kIdle);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->idle, 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+}
+
+TEST_F(FastpathProgramTest, AConnectionWithFinBothWaysIsCleanedAfterTheLingerAndAHalfClosedOneStays) {
+  for (uint16_t port : {40000, 40001}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
+  // 40000: the client's FIN, the target's FIN, the client's last ACK. 40001: the client's FIN only.
+  for (uint16_t port : {40000, 40001})
+    ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", port, "10.0.1.100", 80, kFin | kAck))
+                  .retval,
+              TC_ACT_REDIRECT);
+  ASSERT_EQ(
+      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kFin | kAck))
+          .retval,
+      TC_ACT_REDIRECT);
+  ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck)).retval,
+            TC_ACT_REDIRECT);
+  auto last = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(last);
+  constexpr uint64_t kIdle = 350'000'000'000;
+
+  auto early = dataplane::sweepBpfConnections(*maps_, last->last_seen_ns + dataplane::kBpfClosedLingerNs - 1, kIdle);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->closed, 0u);  // the last ACK may still be retransmitted for
+  auto swept = dataplane::sweepBpfConnections(*maps_, last->last_seen_ns + dataplane::kBpfClosedLingerNs, kIdle);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->closed, 1u);
+  EXPECT_EQ(swept->idle, 0u);
+  EXPECT_TRUE(swept->idleConnections.empty());  // closed ones need no reset
+  EXPECT_FALSE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
+  EXPECT_FALSE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40000)));
+  EXPECT_TRUE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001)));  // the target may still send
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+}
+
+TEST_F(FastpathProgramTest, EndingALinkDeletesExactlyItsEntriesAndEndingATargetOnlyItsConnections) {
+  // A second interface (link) of the endpoint in the same consumer VPC, same target.
+  ASSERT_TRUE(maps_->putLink(kOtherLink, link(kConsumer)).ok());
+  ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.101"), 80, kOtherLink).ok());
+  ASSERT_TRUE(maps_->putTargets(kOtherLink, 80, 0, {target("10.0.2.10", 8080)}).ok());
+  ASSERT_EQ(syn(40000).retval, TC_ACT_OK);
+  ASSERT_EQ(syn(40001).retval, TC_ACT_OK);
+  Outcome other = run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40002, "10.0.1.101", 80, kSyn), 9);
+  ASSERT_EQ(other.retval, TC_ACT_OK);
+  ASSERT_EQ(*maps_->connectionCount(), 6u);
+
+  auto ended = dataplane::endLinkConnections(*maps_, kLink);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 2u);
+  std::set<uint16_t> ports;
+  for (const auto& c : *ended) {
+    ports.insert(ntohs(c.client.sport));
+    EXPECT_EQ(c.client.daddr, ip("10.0.1.100"));  // the client's end: the endpoint it talks to
+    EXPECT_EQ(c.target.saddr, ip("10.0.2.10"));   // the target's end: the node's port it sees
+    EXPECT_EQ(c.target.daddr, ip("10.0.2.200"));
+  }
+  EXPECT_EQ(ports, (std::set<uint16_t>{40000, 40001}));
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40002, "10.0.1.101", 80)));
+
+  // The other link's connection ends with its target, not with another target.
+  auto wrong = dataplane::endTargetConnections(*maps_, kOtherLink, ip("10.0.2.11"), 8080);
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_TRUE(wrong->empty());
+  auto byTarget = dataplane::endTargetConnections(*maps_, kOtherLink, ip("10.0.2.10"), 8080);
+  ASSERT_TRUE(byTarget.ok());
+  EXPECT_EQ(byTarget->size(), 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+}
+
+TEST_F(FastpathProgramTest, TheWalkVisitsEveryEntryOnceAcrossBatchesAndDeletesWhatIsAsked) {
+  FastpathLimits limits;
+  limits.connections = 16384;
+  auto big = FastpathMaps::create(limits);
+  ASSERT_TRUE(big.ok());
+  constexpr uint32_t kEntries = 9000;  // more than two of the walk's batches
+  for (uint32_t i = 0; i < kEntries; ++i) {
+    lp_fp_conn_key k{kConsumer, lp_fp_tuple{htonl(0x0a000000u + i), ip("10.0.1.100"), htons(40000), htons(80)}};
+    lp_fp_conn v{};
+    v.link = kLink;
+    v.dir = LP_FP_DIR_FWD;
+    ASSERT_EQ(bpf_map_update_elem((*big)->fd(FastpathMaps::kConns), &k, &v, BPF_NOEXIST), 0);
+  }
+  std::set<uint32_t> seen;
+  size_t visits = 0;
+  std::vector<lp_fp_conn_key> half;
+  ASSERT_TRUE(visitConnections(**big, [&](const lp_fp_conn_key& k, const lp_fp_conn&) {
+                ++visits;
+                seen.insert(k.t.saddr);
+                if (ntohl(k.t.saddr) % 2) half.push_back(k);
+              }).ok());
+  EXPECT_EQ(visits, kEntries);
+  EXPECT_EQ(seen.size(), kEntries);
+  auto gone = deleteConnections(**big, half);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(*gone, kEntries / 2);
+  EXPECT_EQ(*deleteConnections(**big, half), 0u);  // already gone: not an error
+  EXPECT_EQ(*(*big)->connectionCount(), kEntries / 2);
+}
+
 TEST_F(FastpathProgramTest, BadArgumentsAreRefusedWithTheirOwnErrors) {
   std::vector<lp_fp_target> many(LP_FP_MAX_TARGETS + 1, target("10.0.2.10", 1));
   Status st = maps_->putTargets(kLink, 80, 0, many);
@@ -545,9 +691,8 @@ class FastpathCapTest : public FastpathProgramTest {
   void SetUp() override {
     FastpathProgramTest::SetUp();
     if (HasFatalFailure()) return;
-    auto u = LinkUsage::open(*maps_);
-    ASSERT_TRUE(u.ok()) << u.status().toString();
-    usage_ = std::move(u).value();
+    usage_ = maps_->linkUsage();
+    ASSERT_NE(usage_, nullptr);
     // The client's veth in the consumer's namespace: where a refusal's reset goes,
     // and where its later packets come from (the test device).
     lp_fp_host client{};
@@ -574,17 +719,18 @@ class FastpathCapTest : public FastpathProgramTest {
                tcpPacket("10.0.2.10", 8080, "10.0.2.200", sport, flags, std::string(bytes, 't')))
         .retval;
   }
-  // What the sweeper does for a closed connection: both entries deleted, the slot released.
+  // What the sweeper does for a closed connection: both entries deleted (which
+  // releases the slot).
   void sweep(uint16_t sport, uint16_t nodePort) {
     lp_fp_conn_key f{kConsumer, tuple("10.0.1.5", sport, "10.0.1.100", 80)};
     lp_fp_conn_key r{kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", nodePort)};
-    ASSERT_EQ(bpf_map_delete_elem(maps_->fd(FastpathMaps::kConns), &f), 0);
-    ASSERT_EQ(bpf_map_delete_elem(maps_->fd(FastpathMaps::kConns), &r), 0);
-    EXPECT_TRUE(usage_->release(kLink));
+    auto n = deleteConnections(*maps_, {f, r, f});  // the third is gone already: nothing more released
+    ASSERT_TRUE(n.ok()) << n.status().toString();
+    EXPECT_EQ(*n, 2u);
   }
 
   static constexpr std::array<uint8_t, 6> kClientMac = {2, 0, 0, 0, 0, 5}, kGatewayMac = {2, 0, 0, 0, 0, 0xee};
-  std::unique_ptr<LinkUsage> usage_;
+  LinkUsage* usage_ = nullptr;
 };
 
 // The daemon's workload veths are bridge ports: a client's SYN reaches the link
@@ -730,6 +876,9 @@ TEST_F(FastpathCapTest, TheLiveCountIsReleasedResetAndRecountedWithoutGoingBelow
   open(40000);
   open(40001);
   EXPECT_EQ(usage_->live(kLink), 2u);  // counted with or without a limit
+  auto other = LinkUsage::open(*maps_);  // another mapping of the same map
+  ASSERT_TRUE(other.ok()) << other.status().toString();
+  EXPECT_EQ((*other)->live(kLink), 2u);
   EXPECT_EQ(usage_->live(kOtherLink), 0u);
   EXPECT_FALSE(usage_->recount(kLink, 5, 1));  // the count is not what the walk began with
   EXPECT_EQ(usage_->live(kLink), 2u);
