@@ -1,9 +1,9 @@
 #include "dataplane/bpf_fastpath_plan.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <algorithm>
-#include <fmt/format.h>
 
 #include "dataplane/fastpath_plan.h"
 
@@ -287,9 +287,8 @@ bool BpfPlanDiff::empty() const {
          addRoutes.empty() && writeNotrack.empty() && putHosts.empty() && putLinks.empty() && putCaps.empty() &&
          putTargets.empty() && putEndpoints.empty() && attach.empty() && deleteEndpoints.empty() &&
          deleteTargets.empty() && deleteLinks.empty() && deleteCaps.empty() && deleteHosts.empty() && detach.empty() &&
-         deleteRoutes.empty() &&
-         restoreLocalRule.empty() && deleteRules.empty() && dropNotrack.empty() && unload.empty() &&
-         deletePairs.empty() && unneededSysctls.empty() && endConnections.empty();
+         deleteRoutes.empty() && restoreLocalRule.empty() && deleteRules.empty() && dropNotrack.empty() &&
+         unload.empty() && deletePairs.empty() && unneededSysctls.empty() && endConnections.empty();
 }
 
 // The BPF cap drops what is over it (a policer; the splice path's bucket delays

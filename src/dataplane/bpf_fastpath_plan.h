@@ -281,7 +281,6 @@ struct BpfLinkFigures {
 // nft counters count them (the frames' 14-byte Ethernet headers taken off); active
 // is the live count (connections whose entries the sweeper has not removed yet).
 // Links of `links` without figures are left out.
-CountersReport bpfCounters(const std::map<uint32_t, BpfLink>& links,
-                           const std::map<uint32_t, BpfLinkFigures>& figures);
+CountersReport bpfCounters(const std::map<uint32_t, BpfLink>& links, const std::map<uint32_t, BpfLinkFigures>& figures);
 
 }  // namespace lp::dataplane

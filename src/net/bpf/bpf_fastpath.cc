@@ -557,8 +557,8 @@ Status putLinkCap(const FastpathMaps& maps, uint32_t link, const LinkCap& cap) {
   lp_fp_link_cap v{};
   v.bytes_per_sec = cap.bytesPerSecond;
   if (cap.bytesPerSecond > 0)
-    v.burst_ns = static_cast<uint64_t>(static_cast<unsigned __int128>(cap.burstBytes) * 1'000'000'000u /
-                                       cap.bytesPerSecond);
+    v.burst_ns =
+        static_cast<uint64_t>(static_cast<unsigned __int128>(cap.burstBytes) * 1'000'000'000u / cap.bytesPerSecond);
   v.max_conns = cap.maxConnections;
   return mapUpdate(maps.fd(FastpathMaps::kLinkCaps), &link, &v, "link cap");
 }

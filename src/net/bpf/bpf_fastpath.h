@@ -66,8 +66,8 @@ struct FastpathLimits {
 // holds them.
 class FastpathMaps {
  public:
-  static constexpr const char* kNames[] = {"lp_conns",      "lp_endpoints", "lp_links",     "lp_targets",
-                                           "lp_hosts",      "lp_link_stats", "lp_link_caps", "lp_link_usage"};
+  static constexpr const char* kNames[] = {"lp_conns", "lp_endpoints",  "lp_links",     "lp_targets",
+                                           "lp_hosts", "lp_link_stats", "lp_link_caps", "lp_link_usage"};
   enum Map { kConns, kEndpoints, kLinks, kTargets, kHosts, kLinkStats, kLinkCaps, kLinkUsage, kCount };
 
   // Makes a fresh set of maps.

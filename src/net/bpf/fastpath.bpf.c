@@ -5,12 +5,14 @@
 //
 //   lp_workload_in  ingress of every workload's veth (the namespace's side): packets
 //                   of a connection with an entry are translated and moved with
-//                   bpf_redirect_peer into the other namespace; SYNs and everything
-//                   else go to the namespace's stack, untouched.
+//                   bpf_redirect_peer into the other namespace (data over the
+//                   link's bandwidth cap dropped); SYNs and everything else go to
+//                   the namespace's stack, untouched.
 //   lp_link_out     egress of the link device in the consumer's namespace: a SYN the
 //                   consumer's stack (its security groups) routed to an endpoint
-//                   makes the connection's two entries and is translated; nothing
-//                   else leaves (ARP aside).
+//                   makes the connection's two entries and is translated (past the
+//                   link's connection limit it comes back to the client as a
+//                   reset); nothing else leaves (ARP aside).
 //   lp_link_in      ingress of the link device, in either namespace: only packets of
 //                   connections with an entry, on the link they belong to; a SYN goes
 //                   to the provider's stack (the target's groups), the rest straight

@@ -107,8 +107,8 @@ struct lp_fp_link_stats {
   __u64 fwd_packets, fwd_bytes;  // consumer -> provider
   __u64 rev_packets, rev_bytes;  // provider -> consumer
   __u64 new_conns;
-  __u64 resets;  // RST segments seen, either way
-  __u64 drops;   // packets refused on the link (over_cap and refused included)
+  __u64 resets;    // RST segments seen, either way
+  __u64 drops;     // packets refused on the link (over_cap and refused included)
   __u64 over_cap;  // of drops: data packets over the link's bandwidth cap
   __u64 refused;   // of drops: SYNs refused (answered with a reset) over the connection limit
 };

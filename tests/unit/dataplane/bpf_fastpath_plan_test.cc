@@ -409,7 +409,7 @@ TEST(BpfFastpathPlan, TheLinksFiguresBecomeTheCountersOfTheirInterfacesAndEndpoi
   // Three packets each way: 1000 and 5000 bytes of frames, Ethernet headers included.
   figures[l1] = {3, 1000, 3, 5000, 2, 1, 4, 1};
   figures[l2] = {1, 100, 0, 0, 1, 0, 0, 1};
-  figures[l3] = {0, 0, 0, 0, 0, 0, 7, 0};  // only drops (over the limit, say)
+  figures[l3] = {0, 0, 0, 0, 0, 0, 7, 0};   // only drops (over the limit, say)
   figures[999] = {1, 1, 1, 1, 1, 1, 1, 1};  // no link of the plan: belongs to nobody
   CountersReport r = bpfCounters(p.links, figures);
 

@@ -677,10 +677,11 @@ TEST_F(FastpathCapTrafficTest, ATransferThroughACappedLinkRunsAtTheCapBothWays) 
   ASSERT_GT(down, 0) << "the download broke off";
   auto s = maps_->linkStats(kLinkId);
   ASSERT_TRUE(s.ok());
-  std::printf("[ cap      ] 1 MB/s, burst %llu: up %.2f s (%.0f B/s past the burst), down %.2f s (%.0f B/s); %llu "
-              "packets over the cap\n",
-              static_cast<unsigned long long>(burst), up, (kBytes - burst) / up, down, kBytes / down,
-              static_cast<unsigned long long>(s->over_cap));
+  std::printf(
+      "[ cap      ] 1 MB/s, burst %llu: up %.2f s (%.0f B/s past the burst), down %.2f s (%.0f B/s); %llu "
+      "packets over the cap\n",
+      static_cast<unsigned long long>(burst), up, (kBytes - burst) / up, down, kBytes / down,
+      static_cast<unsigned long long>(s->over_cap));
   // What passes in t seconds is at most rate x t + burst, plus a packet (64 KiB) per CPU racing.
   double slack = burst + 2 * 65536.0;
   EXPECT_LE(kBytes, kRate * up + slack);
@@ -729,7 +730,7 @@ TEST_F(FastpathCapTrafficTest, TheConnectionPastTheLimitIsRefusedAtOnceAndAccept
   close(a);
   EXPECT_EQ(recv(aSrv, buf, sizeof buf, 0), 0);
   close(aSrv);
-  usleep(100'000);  // the last ACK has crossed
+  usleep(100'000);                       // the last ACK has crossed
   EXPECT_EQ(usage_->live(kLinkId), 2u);  // closed, not yet swept: still holds its slot
   auto swept =
       dataplane::sweepBpfConnections(*maps_, monotonicNs() + dataplane::kBpfClosedLingerNs, 350'000'000'000ull);

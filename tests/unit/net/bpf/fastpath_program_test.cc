@@ -824,7 +824,7 @@ TEST_F(FastpathCapTest, TheConnectionPastTheLimitIsRefusedWithAResetUntilOneIsRe
   EXPECT_EQ(ntohs(p.dport), 40002);
   EXPECT_EQ(p.flags, kRst | kAck);
   EXPECT_EQ(r.out[kEth + kIp + 8 + 3], 2);  // acknowledges the SYN (sequence 1)
-  EXPECT_EQ(r.out[kEth + 3], 40);          // IP total length
+  EXPECT_EQ(r.out[kEth + 3], 40);           // IP total length
   EXPECT_TRUE(p.ipChecksumOk);
   EXPECT_TRUE(p.tcpChecksumOk);
   EXPECT_EQ(p.dstMac, kClientMac);
@@ -875,7 +875,7 @@ TEST_F(FastpathCapTest, TheConnectionPastTheLimitIsRefusedWithAResetUntilOneIsRe
 TEST_F(FastpathCapTest, TheLiveCountIsReleasedResetAndRecountedWithoutGoingBelowZero) {
   open(40000);
   open(40001);
-  EXPECT_EQ(usage_->live(kLink), 2u);  // counted with or without a limit
+  EXPECT_EQ(usage_->live(kLink), 2u);    // counted with or without a limit
   auto other = LinkUsage::open(*maps_);  // another mapping of the same map
   ASSERT_TRUE(other.ok()) << other.status().toString();
   EXPECT_EQ((*other)->live(kLink), 2u);
