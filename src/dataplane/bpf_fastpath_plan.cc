@@ -323,13 +323,7 @@ CountersReport bpfCounters(const std::map<uint32_t, BpfLink>& links,
     c.resets = f->second.resets;
     c.dropped = f->second.drops;
     r.interfaces[link.interfaceId] = c;
-    TrafficCounters& e = r.endpoints[link.endpointId];
-    e.bytesIn += c.bytesIn;
-    e.bytesOut += c.bytesOut;
-    e.connections += c.connections;
-    e.active += c.active;
-    e.resets += c.resets;
-    e.dropped += c.dropped;
+    r.endpoints[link.endpointId] += c;
   }
   return r;
 }
