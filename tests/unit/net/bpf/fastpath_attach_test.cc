@@ -686,10 +686,11 @@ TEST_F(FastpathCapTrafficTest, ATransferThroughACappedLinkRunsAtTheCapBothWays) 
   double slack = burst + 2 * 65536.0;
   EXPECT_LE(kBytes, kRate * up + slack);
   EXPECT_LE(kBytes, kRate * down + slack);
-  // And TCP gets most of it past the burst: measured 0.70-0.97 up, 0.94-1.09 down
-  // (RTO stalls vary it; the machine is shared).
-  EXPECT_GE((kBytes - burst) / up, 0.6 * kRate);
-  EXPECT_GE((kBytes - burst) / down, 0.6 * kRate);
+  // And TCP gets most of it past the burst: measured 0.64-0.97 up, 0.94-1.18 down in
+  // 15 runs (RTO stalls vary it; the machine is shared). Half is what a broken cap
+  // (the 10 ms burst gave 0.15-0.4) or a broken path would not reach.
+  EXPECT_GE((kBytes - burst) / up, 0.5 * kRate);
+  EXPECT_GE((kBytes - burst) / down, 0.5 * kRate);
   EXPECT_GT(s->over_cap, 0u) << "TCP sent faster than the cap: it must have been held back by drops";
   EXPECT_EQ(s->drops, s->over_cap);  // nothing else was refused
   EXPECT_EQ(s->refused, 0u);
