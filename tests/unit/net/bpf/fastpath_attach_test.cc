@@ -240,6 +240,9 @@ TEST_F(BpffsTest, PinnedMapsAreAdoptedWithTheirConnectionsByANewLoader) {
   ASSERT_TRUE(rev.ok() && rev->has_value());
   EXPECT_EQ((*rev)->to.daddr, client);
   EXPECT_EQ((*adopted)->linkStats(3)->new_conns, 1u);
+  // The connection limit's count too (stage 4), through the adopted map's memory.
+  ASSERT_NE((*adopted)->linkUsage(), nullptr);
+  EXPECT_EQ((*adopted)->linkUsage()->live(3), 1u);
   // A new copy of the programs over the adopted maps sees the same connections.
   auto progs = FastpathPrograms::load(**adopted, 2);
   ASSERT_TRUE(progs.ok()) << progs.status().toString();
