@@ -403,11 +403,16 @@ int lp_link_out(struct __sk_buff* skb) {
   // entry replaces it.
   __u32 replaced = have && have->dir == LP_FP_DIR_FWD ? have->link : 0;
   int made = 0;
-  if (have && have->dir == LP_FP_DIR_FWD && have->link == link) {  // a retransmitted SYN
+  // A retransmitted SYN keeps its translation. A SYN on a tuple whose connection
+  // has closed (FIN or RST seen, not yet swept) is a new connection on the same
+  // ports: it gets fresh entries below, else it would inherit the closed flags and
+  // the sweeper would end it 10 s after it next went quiet.
+  if (have && have->dir == LP_FP_DIR_FWD && have->link == link && !have->seen) {
     out = have->to;
     struct lp_fp_conn_key rk = {.space = l->provider_space};
     reverse(&out, &rk.t);
-    if (bpf_map_lookup_elem(&lp_conns, &rk)) {
+    struct lp_fp_conn* rev = bpf_map_lookup_elem(&lp_conns, &rk);
+    if (rev && !rev->seen) {
       have->last_seen_ns = now;
       made = 1;
     }

@@ -589,6 +589,34 @@ TEST_F(FastpathProgramTest, AConnectionWithFinBothWaysIsCleanedAfterTheLingerAnd
   EXPECT_EQ(*maps_->connectionCount(), 2u);
 }
 
+// A client that reuses its port for a new connection before the sweeper removed the
+// closed one's entries gets a new connection, not the closed one's flags (with
+// them, the sweeper would end the new connection after 10 s of quiet).
+TEST_F(FastpathProgramTest, ASynOnAClosedConnectionsTupleStartsAFreshConnection) {
+  ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
+  ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kFin | kAck))
+                .retval,
+            TC_ACT_REDIRECT);
+  ASSERT_EQ(
+      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kFin | kAck))
+          .retval,
+      TC_ACT_REDIRECT);
+  ASSERT_EQ(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80))->seen, LP_FP_SEEN_FIN);
+
+  ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
+  auto fwd = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  auto rev = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40000));
+  ASSERT_TRUE(fwd && rev);
+  EXPECT_EQ(fwd->seen, 0u);
+  EXPECT_EQ(rev->seen, 0u);
+  EXPECT_EQ(stats(kLink).new_conns, 2u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  auto swept = dataplane::sweepBpfConnections(*maps_, fwd->last_seen_ns + dataplane::kBpfClosedLingerNs, 350'000'000'000);
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->closed, 0u);
+  EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
+}
+
 TEST_F(FastpathProgramTest, EndingALinkDeletesExactlyItsEntriesAndEndingATargetOnlyItsConnections) {
   // A second interface (link) of the endpoint in the same consumer VPC, same target.
   ASSERT_TRUE(maps_->putLink(kOtherLink, link(kConsumer)).ok());
