@@ -226,6 +226,15 @@ class FastpathProgramTest : public ::testing::Test {
                kTestDevice);
   }
 
+  // A FIN from the client (space kConsumer) or from the target (kProvider) of the
+  // connection synHere(sport) made, moved across by its workload's program.
+  void finFrom(uint32_t space, uint16_t sport) {
+    auto pkt = space == kConsumer ? tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kFin | kAck)
+                                  : tcpPacket("10.0.2.10", 8080, "10.0.2.200", sport, kFin | kAck);
+    ASSERT_EQ(run(space == kConsumer ? *consumer_ : *provider_, FastpathProgram::kWorkloadIn, pkt).retval,
+              TC_ACT_REDIRECT);
+  }
+
   std::unique_ptr<FastpathMaps> maps_;
   std::unique_ptr<FastpathPrograms> consumer_, provider_;
 };
@@ -561,14 +570,8 @@ TEST_F(FastpathProgramTest, AnIdlePairIsSweptAfterTheTimeoutAndAKeepaliveRefresh
 TEST_F(FastpathProgramTest, AConnectionWithFinBothWaysIsCleanedAfterTheLingerAndAHalfClosedOneStays) {
   for (uint16_t port : {40000, 40001}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
   // 40000: the client's FIN, the target's FIN, the client's last ACK. 40001: the client's FIN only.
-  for (uint16_t port : {40000, 40001})
-    ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", port, "10.0.1.100", 80, kFin | kAck))
-                  .retval,
-              TC_ACT_REDIRECT);
-  ASSERT_EQ(
-      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kFin | kAck))
-          .retval,
-      TC_ACT_REDIRECT);
+  for (uint16_t port : {40000, 40001}) ASSERT_NO_FATAL_FAILURE(finFrom(kConsumer, port));
+  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40000));
   ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck)).retval,
             TC_ACT_REDIRECT);
   auto last = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
@@ -594,13 +597,8 @@ TEST_F(FastpathProgramTest, AConnectionWithFinBothWaysIsCleanedAfterTheLingerAnd
 // them, the sweeper would end the new connection after 10 s of quiet).
 TEST_F(FastpathProgramTest, ASynOnAClosedConnectionsTupleStartsAFreshConnection) {
   ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
-  ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kFin | kAck))
-                .retval,
-            TC_ACT_REDIRECT);
-  ASSERT_EQ(
-      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kFin | kAck))
-          .retval,
-      TC_ACT_REDIRECT);
+  ASSERT_NO_FATAL_FAILURE(finFrom(kConsumer, 40000));
+  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40000));
   ASSERT_EQ(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80))->seen, LP_FP_SEEN_FIN);
 
   ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
