@@ -277,8 +277,23 @@ int lp_link_out(struct __sk_buff* skb) {
       out.sport = bpf_htons(32768 + ((bpf_ntohs(out.sport) + 7919) % 28232));
     }
     if (!made) return drop(link);
-    struct lp_fp_conn fv = {
-        .to = out, .link = link, .ifindex = skb->ingress_ifindex, .dir = LP_FP_DIR_FWD, .last_seen_ns = now};
+    // The client's later packets come in on its veth, where lp_workload_in takes
+    // them: its lp_hosts entry names it. ingress_ifindex is that veth only when it
+    // is no bridge port; a bridged client's packets reach the stack as the
+    // bridge's (linkplane's workloads are bridge ports: every ACK then went to the
+    // stack, out to the link and was dropped there).
+    struct lp_fp_host_key ck = {.space = lp_space, .addr = t.saddr};
+    struct lp_fp_host* client_host = bpf_map_lookup_elem(&lp_hosts, &ck);
+    __u32 client_dev = skb->ingress_ifindex;
+    // Keeps the load here: clang otherwise moves it into one branch as a load
+    // through an offset ctx pointer, which the verifier refuses.
+    asm volatile("" : "+r"(client_dev));
+    if (client_host) client_dev = client_host->ifindex;
+    struct lp_fp_conn fv = {.to = out,
+                            .link = link,
+                            .ifindex = client_dev,
+                            .dir = LP_FP_DIR_FWD,
+                            .last_seen_ns = now};
     if (bpf_map_update_elem(&lp_conns, &fk, &fv, BPF_ANY) != 0) {
       bpf_map_delete_elem(&lp_conns, &rk);
       return drop(link);
