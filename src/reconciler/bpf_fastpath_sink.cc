@@ -1,5 +1,7 @@
 #include "reconciler/bpf_fastpath_sink.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
