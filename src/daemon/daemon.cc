@@ -179,6 +179,9 @@ Status Daemon::start() {
         LP_LOG_INFO("dataplane: the BPF fast path's probe failed, path = \"auto\" takes \"kernel\": {}",
                     probe.toString());
     }
+#if LP_HAVE_BPF
+    if (!bpf) reconciler::sweepBpfLeftovers(config_.stateDir);
+#endif
 #else
     if (bpf)
       return Status("InvalidConfig",

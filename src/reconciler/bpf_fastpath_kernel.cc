@@ -7,7 +7,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "common/log.h"
 #include "dataplane/fastpath_plan.h"
@@ -242,6 +246,50 @@ class KernelBpfExecutor final : public BpfExecutor {
                 was.interfaceId);
   }
 
+  Status sweep(const std::string& ns, const dataplane::BpfPlan& keep) override {
+    if (!net::namespaceExists(ns)) return Status::Ok();
+    LP_ASSIGN_OR_RETURN(auto nl, net::Netlink::open(ns));
+    LP_ASSIGN_OR_RETURN(auto routes, nl->routes(dataplane::kBpfRouteTable));
+    for (const auto& r : routes) {
+      bool kept = std::any_of(keep.routes.begin(), keep.routes.end(),
+                              [&](const dataplane::BpfRoute& k) { return k.ns == ns && k.dst == r.dst; });
+      if (!kept) LP_RETURN_IF_ERROR(nl->deleteRoute(dataplane::kBpfRouteTable, r.dst));
+    }
+    if (!keep.localRuleMoved.count(ns)) {
+      // pref 0 first, then what stood in for it.
+      LP_RETURN_IF_ERROR(nl->addRule({0, "", 255}));
+      for (const auto& rule : keep.rules)
+        if (rule.ns == ns) return Status("Invalid", "rules kept in " + ns + " without the local rule moved");
+      for (const auto& rule : {net::RuleInfo{dataplane::kBpfLocalFromHostPref, "lo", 255},
+                               net::RuleInfo{dataplane::kBpfRulePref, "", dataplane::kBpfRouteTable},
+                               net::RuleInfo{dataplane::kBpfLocalPref, "", 255}})
+        LP_RETURN_IF_ERROR(nl->deleteRule(rule));
+    }
+    if (!keep.notrack.count(ns)) LP_RETURN_IF_ERROR(dropNotrack(ns));
+    LP_ASSIGN_OR_RETURN(auto links, nl->links());
+    for (const auto& l : links) {
+      bool pairEnd = l.name.rfind("lp-fc", 0) == 0 || l.name.rfind("lp-fp", 0) == 0;
+      if (pairEnd) {
+        bool kept = std::any_of(keep.pairs.begin(), keep.pairs.end(), [&](const auto& kv) {
+          const auto& p = kv.second;
+          return (p.consumerNs == ns && p.consumerDevice == l.name) || (p.providerNs == ns && p.providerDevice == l.name);
+        });
+        if (!kept) LP_RETURN_IF_ERROR(nl->deleteLink(l.name));  // its peer goes with it
+      } else if (l.kind == "veth") {
+        dataplane::BpfAttachment a{ns, l.name, BpfHook::kIngress, BpfProgram::kWorkloadIn, 0};
+        bool kept = std::any_of(keep.attachments.begin(), keep.attachments.end(),
+                                [&](const auto& k) { return k.ns == ns && k.device == l.name; });
+        if (!kept) LP_RETURN_IF_ERROR(detach(a));
+      } else if (l.kind == "bridge") {
+        std::string key = "net/ipv4/conf/" + l.name + "/proxy_arp";
+        bool kept = std::any_of(keep.sysctls.begin(), keep.sysctls.end(),
+                                [&](const auto& k) { return k.ns == ns && k.key == key; });
+        if (!kept) LP_RETURN_IF_ERROR(net::setSysctl(ns, key, "0"));
+      }
+    }
+    return Status::Ok();
+  }
+
   std::optional<BpfLinkStats> linkStats(uint32_t id) const override {
     auto s = maps_->linkStats(id);
     if (!s.ok()) return std::nullopt;
@@ -332,6 +380,27 @@ Status probeBpfFastpath() {
                   fmt::format("a test SYN came out of lp_link_out untranslated (verdict {}, {} bytes)", opts.retval,
                               opts.data_size_out));
   return Status::Ok();
+}
+
+void sweepBpfLeftovers(const std::string& stateDir) {
+  std::string path = bpfIdsPath(stateDir);
+  std::ifstream in(path);
+  if (!in) return;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto ids = parseBpfIdsJson(text.str());
+  auto exec = makeKernelBpfExecutor();
+  bool clean = exec.ok();
+  for (const auto& [ns, _] : ids.spaces) {
+    Status st = exec.ok() ? (*exec)->sweep(ns, {}) : exec.status();
+    if (!st.ok()) {
+      clean = false;
+      LP_LOG_WARN("dataplane: what the BPF path left in {} stays: {}", ns, st.toString());
+    }
+  }
+  LP_LOG_INFO("dataplane: removed what the BPF path left in {} namespaces", ids.spaces.size());
+  std::error_code ec;
+  if (clean) std::filesystem::remove(path, ec);  // otherwise the next start tries again
 }
 
 Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor() {

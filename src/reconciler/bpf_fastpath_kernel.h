@@ -21,4 +21,10 @@ Status probeBpfFastpath();
 
 Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor();
 
+// A start on another path after a "bpf" run: sweeps every namespace named in the
+// state directory's BPF ids file (BpfExecutor::sweep with nothing to keep), so the
+// endpoints' SYNs reach the local listeners and the conntrack path again, then
+// removes the file. Nothing when there is none.
+void sweepBpfLeftovers(const std::string& stateDir);
+
 }  // namespace lp::reconciler

@@ -192,6 +192,8 @@ dataplane::BpfIds parseBpfIdsJson(const std::string& text) {
   return ids;
 }
 
+std::string bpfIdsPath(const std::string& stateDir) { return stateDir + "/bpf-fastpath-ids.json"; }
+
 std::vector<dataplane::BpfWorkload> bpfWorkloadsOf(const VpcPlan& plan) {
   std::vector<dataplane::BpfWorkload> out;
   for (const auto& w : plan.workloads)
@@ -204,7 +206,8 @@ BpfFastPathSink::BpfFastPathSink(std::unique_ptr<DataplaneSink> splice, std::uni
     : splice_(std::move(splice)),
       exec_(std::move(exec)),
       opts_(std::move(options)),
-      idsPath_(opts_.stateDir + "/bpf-fastpath-ids.json") {
+      idsPath_(bpfIdsPath(opts_.stateDir)),
+      started_(std::chrono::steady_clock::now()) {
   loadIds();
 }
 
@@ -216,7 +219,7 @@ void BpfFastPathSink::loadIds() {
   std::stringstream text;
   text << in.rdbuf();
   applied_.ids = parseBpfIdsJson(text.str());
-  savedIds_ = applied_.ids;
+  savedIds_ = leftBy_ = applied_.ids;
   LP_LOG_INFO("dataplane: bpf path, {} spaces and {} link ids from before", applied_.ids.spaces.size(),
               applied_.ids.links.size());
 }
@@ -281,6 +284,15 @@ void BpfFastPathSink::tick() {
     }
   if (retryAt_ != std::chrono::steady_clock::time_point{} && t >= retryAt_) dirty_ = true;
   if (dirty_) converge();
+  if (!swept_ && t - started_ >= opts_.sweepAfter) {
+    // By now the reconciler's first passes put in place what the plan holds; what
+    // the last run left beyond it (an endpoint deleted, or moved to splice, while
+    // the daemon was down) goes, in every namespace that run had a space in.
+    swept_ = true;
+    for (const auto& [ns, _] : leftBy_.spaces)
+      if (Status st = exec_->sweep(ns, applied_); !st.ok())
+        LP_LOG_WARN("dataplane: bpf path: what the last run left in {}: {}", ns, st.toString());
+  }
   splice_->tick();
 }
 

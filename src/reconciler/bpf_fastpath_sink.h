@@ -80,6 +80,11 @@ class BpfExecutor {
   // reset. Stage 3 (the sweeper) implements it; `was` is the link as it was.
   virtual void endConnections(uint32_t id, const dataplane::BpfLink& was) = 0;
   virtual std::optional<BpfLinkStats> linkStats(uint32_t id) const = 0;
+  // Removes from the namespace what a run of the BPF path may have left there and
+  // keep does not hold: routes of its table, the rules with pref 0 restored, the
+  // notrack table, pairs, linkplane's filters on workload veths, proxy_arp on
+  // gateways. For a start after a run that ended without a clean stop.
+  virtual Status sweep(const std::string& ns, const dataplane::BpfPlan& keep) = 0;
 };
 
 // What executing a diff did.
@@ -106,12 +111,18 @@ BpfExecution executeBpfDiff(const dataplane::BpfPlan& before, const dataplane::B
 std::string bpfIdsJson(const dataplane::BpfIds& ids);
 dataplane::BpfIds parseBpfIdsJson(const std::string& text);
 
+// The ids file a BPF-path run keeps in the state directory.
+std::string bpfIdsPath(const std::string& stateDir);
+
 // The workloads of one VPC plan as planBpf wants them.
 std::vector<dataplane::BpfWorkload> bpfWorkloadsOf(const VpcPlan& plan);
 
 struct BpfSinkOptions {
   std::string stateDir;  // bpf-fastpath-ids.json
   std::chrono::seconds retryFailedAfter{30};
+  // Namespaces the last run had spaces in are swept (BpfExecutor::sweep) this long
+  // after start, once the first passes have put back what is still wanted.
+  std::chrono::seconds sweepAfter{10};
 };
 
 class BpfFastPathSink final : public DataplaneSink {
@@ -156,6 +167,9 @@ class BpfFastPathSink final : public DataplaneSink {
   std::map<std::string, std::string> refusedLogged_;
   std::set<dataplane::BpfHostKey> unhostedLogged_;
   bool dirty_ = false;
+  dataplane::BpfIds leftBy_;  // the ids file as the last run left it
+  std::chrono::steady_clock::time_point started_;
+  bool swept_ = false;  // leftBy_'s namespaces were swept
   std::chrono::steady_clock::time_point retryAt_{};
 
   // What status() reports, copied after each converge.

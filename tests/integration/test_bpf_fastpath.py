@@ -115,3 +115,51 @@ def test_the_endpoints_group_decides_the_untracked_syn(daemon, servers, scripts)
     assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
     assert bpf_link(daemon, t.endpoint)["new_connections"] >= 2
     assert splice_connections(daemon, t.endpoint) == 0
+
+
+def rules(ns):
+    out = subprocess.run(["ip", "-n", ns, "rule"], capture_output=True, text=True).stdout
+    return {line.split(":")[0] for line in out.splitlines() if ":" in line}
+
+
+def test_kill9_restart_takes_the_endpoint_back_and_a_start_on_splice_removes_the_bpf_setup(daemon, servers,
+                                                                                            scripts):
+    t = build(daemon, servers, cidr_p="10.164.0.0/16", cidr_c="10.165.0.0/16")
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    cns = "lp-" + t.cvpc
+    assert rules(cns) >= {"100", "150", "200"} and "0" not in rules(cns)
+    link_id = bpf_link(daemon, t.endpoint)["id"]
+
+    # kill -9, then the same path: the link keeps its id and carries new connections.
+    daemon.kill()
+    daemon.start(port=daemon.port)
+    assert wait_for(lambda: (bpf_link(daemon, t.endpoint) or {}).get("id") == link_id, 10, 0.2), status(daemon)
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    assert bpf_link(daemon, t.endpoint)["new_connections"] >= 1
+
+    # kill -9, then path = "splice": the rules, routes and programs the BPF run left
+    # go at start, so the forwarder's listener takes the endpoint's connections.
+    daemon.kill()
+    with open(daemon.config) as f:
+        text = f.read()
+    with open(daemon.config, "w") as f:
+        f.write(text.replace('path = "bpf"', 'path = "splice"'))
+    daemon.start(port=daemon.port)
+    assert status(daemon)["dataplane_path"] == "splice"
+    assert "0" in rules(cns) and not rules(cns) & {"100", "150", "200"}, rules(cns)
+    assert not os.path.exists(os.path.join(daemon.state_dir, "bpf-fastpath-ids.json"))
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: client(scripts, t.workload, "probe", t.endpoint_ip, PORT,
+                                   env={"TIMEOUT": "0.5"}) == "open", 5, 0)
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    assert wait_for(lambda: splice_connections(daemon, t.endpoint) >= 2, 5, 0.2), counters(daemon)
+    # No linkplane program left on any device of the consumer's namespace.
+    devices = subprocess.run(["ip", "-n", cns, "-o", "link"], capture_output=True, text=True).stdout
+    for name in (line.split(": ")[1].split("@")[0] for line in devices.splitlines()):
+        for hook in ("ingress", "egress"):
+            out = subprocess.run(["tc", "-n", cns, "filter", "show", "dev", name, hook], capture_output=True,
+                                 text=True).stdout
+            assert "lp_" not in out, (name, hook, out)

@@ -83,6 +83,9 @@ class FakeExecutor final : public BpfExecutor {
   Status detach(const BpfAttachment& a) override { return rec("detach " + a.ns + " " + a.device); }
   void endConnections(uint32_t id, const BpfLink&) override { calls.push_back(fmt::format("end {}", id)); }
   std::optional<BpfLinkStats> linkStats(uint32_t) const override { return BpfLinkStats{}; }
+  Status sweep(const std::string& ns, const BpfPlan& keep) override {
+    return rec(fmt::format("sweep {} keeping {} links", ns, keep.links.size()));
+  }
 
   // Index of the first call starting with prefix; calls.size() when none.
   size_t first(const std::string& prefix) const {
@@ -128,7 +131,10 @@ class BpfSinkTest : public ::testing::Test {
     auto exec = std::make_unique<FakeExecutor>();
     splice_ = splice.get();
     exec_ = exec.get();
-    sink_ = std::make_unique<BpfFastPathSink>(std::move(splice), std::move(exec), BpfSinkOptions{dir_});
+    BpfSinkOptions opts;
+    opts.stateDir = dir_;
+    opts.sweepAfter = std::chrono::seconds(0);
+    sink_ = std::make_unique<BpfFastPathSink>(std::move(splice), std::move(exec), opts);
     sink_->setWorkloads("lp-vpc-c", {{"lp-vpc-c", "10.0.1.10", "lp-vc", "lp-eni-c", "lp-br-c"}});
     sink_->setWorkloads("lp-vpc-p", {{"lp-vpc-p", "10.0.1.20", "lp-vt", "lp-eni-t", "lp-br-p"},
                                      {"lp-vpc-p", "10.0.1.21", "lp-vu", "lp-eni-u", "lp-br-p"}});
@@ -171,7 +177,7 @@ TEST_F(BpfSinkTest, WritesReachTheKernelInThePlansOrderAndTheLocalRuleMovesLast)
   EXPECT_EQ(e.count("attach"), 6u);      // lp-fc* both ways, lp-fp*, three workload veths
   EXPECT_EQ(e.count("route lp-vpc-c 10.0.1.100/32"), 1u);
   EXPECT_EQ(e.count("delete"), 0u);
-  // Nothing changed: nothing written.
+  // Nothing changed: nothing written (and no ids file from before: nothing swept).
   exec_->calls.clear();
   sink_->tick();
   EXPECT_TRUE(exec_->calls.empty()) << exec_->calls.front();
@@ -256,6 +262,14 @@ TEST_F(BpfSinkTest, SpacesAndLinkIdsSurviveARestart) {
   put("vpce-b", {listener("vpce-b", "eni-b", "lp-vpc-c", "10.0.1.101", {target("10.0.1.21")})});
   EXPECT_EQ(sink_->applied().ids.links.at("eni-b"), before.links.at("eni-b"));
   EXPECT_EQ(sink_->applied().ids.spaces, before.spaces);
+  // What the last run left beyond this plan (vpce-a's route, ...) is swept in both
+  // of its namespaces, keeping the one link now wanted; a first run sweeps nothing.
+  sink_->tick();
+  EXPECT_EQ(exec_->count("sweep lp-vpc-c keeping 1 links"), 1u);
+  EXPECT_EQ(exec_->count("sweep lp-vpc-p keeping 1 links"), 1u);
+  EXPECT_EQ(exec_->count("sweep"), 2u);
+  sink_->tick();
+  EXPECT_EQ(exec_->count("sweep"), 2u);
   EXPECT_EQ(parseBpfIdsJson(bpfIdsJson(before)), before);
   EXPECT_TRUE(parseBpfIdsJson("not json").links.empty());
 }
