@@ -12,8 +12,8 @@ import time
 import pytest
 
 from lp import LINKPLANE, Daemon, serving, write_config
-from test_dataplane import (PORT, TARGET_PORT, build, client, counters, create_endpoint, scripts,  # noqa: F401
-                            servers, wait_for, wait_state)
+from test_dataplane import (PORT, TARGET_PORT, build, client, counters, create_endpoint,  # noqa: F401
+                            endpoint_behind_a_closed_group, scripts, servers, wait_for, wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -101,10 +101,7 @@ def test_the_providers_group_decides_the_untracked_syn(daemon, servers, scripts)
 
 def test_the_endpoints_group_decides_the_untracked_syn(daemon, servers, scripts):
     t = build(daemon, servers, cidr_p="10.162.0.0/16", cidr_c="10.163.0.0/16")
-    sg = daemon.aws("ec2", "create-security-group", "--group-name", "closed", "--description", "no ingress",
-                    "--vpc-id", t.cvpc, account="consumer")["GroupId"]
-    create_endpoint(daemon, t, groups=[sg])
-    wait_state(daemon, t.endpoint, "available")
+    sg = endpoint_behind_a_closed_group(daemon, t)
     assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
     # The endpoint's group has no rule for the port: the SYN is dropped, the client times out.
     assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1.5"}) == "timeout"

@@ -406,12 +406,18 @@ def test_traffic_flows_through_the_endpoint_and_nowhere_else(daemon, servers, sc
     assert client(scripts, w, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1"}) != "open"
 
 
-def test_security_group_without_the_rule_blocks_and_adding_it_opens(daemon, servers, scripts):
-    t = build(daemon, servers, cidr_p="10.152.0.0/16", cidr_c="10.153.0.0/16")
+def endpoint_behind_a_closed_group(daemon, t):
+    """An available endpoint whose only security group admits nothing; returns the group."""
     sg = daemon.aws("ec2", "create-security-group", "--group-name", "closed", "--description", "no ingress",
                     "--vpc-id", t.cvpc, account="consumer")["GroupId"]
     create_endpoint(daemon, t, groups=[sg])
     wait_state(daemon, t.endpoint, "available")
+    return sg
+
+
+def test_security_group_without_the_rule_blocks_and_adding_it_opens(daemon, servers, scripts):
+    t = build(daemon, servers, cidr_p="10.152.0.0/16", cidr_c="10.153.0.0/16")
+    sg = endpoint_behind_a_closed_group(daemon, t)
     # The SYN is dropped: the client times out (no reset, as in AWS).
     assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1.5"}) == "timeout"
     daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", str(PORT),
