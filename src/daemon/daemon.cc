@@ -85,6 +85,18 @@ class DnsServerSink final : public reconciler::NameSink {
 }  // namespace
 
 struct Daemon::Parts {
+  // The state directory's lock (lockStateDirectory): first, so it is released last,
+  // after every part that uses the directory has stopped.
+  struct StateLock {
+    int fd = -1;
+    StateLock& operator=(int f) {
+      fd = f;
+      return *this;
+    }
+    ~StateLock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } stateLock;
   SystemClock clock;
   SystemRandom random;
   std::unique_ptr<store::Store> store;
@@ -127,6 +139,7 @@ Daemon::~Daemon() { stop(); }
 Status Daemon::start() {
   LP_ASSIGN_OR_RETURN(std::string stateDirWarning, prepareStateDirectory(config_.stateDir));
   if (!stateDirWarning.empty()) LP_LOG_WARN("{}", stateDirWarning);
+  LP_ASSIGN_OR_RETURN(parts_->stateLock, lockStateDirectory(config_.stateDir));
   LP_ASSIGN_OR_RETURN(parts_->store, store::openSqliteStore(config_.stateDir, control::storeIndexer()));
   parts_->ctx = std::make_unique<control::ControlContext>(*parts_->store, parts_->clock, parts_->random,
                                                          config_.region, config_.limits);

@@ -1,7 +1,10 @@
 #include "daemon/state_directory.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -36,6 +39,35 @@ Result<std::string> prepareStateDirectory(const std::string& dir) {
       "state directory {} is accessible by group or others (mode {:04o}); it holds the local CA's and the SNS "
       "signing keys: run chmod 700 {}",
       dir, st.st_mode & 07777, dir);
+}
+
+Result<int> lockStateDirectory(const std::string& dir) {
+  const std::string path = dir + "/linkplane.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status("InternalError", "cannot open " + path + ": " + std::strerror(errno));
+  // flock(2), not a POSIX record lock: a record lock goes when the process closes
+  // any descriptor of the file (a status read of it would drop it). The one child
+  // the daemon forks without exec, the nftables helper, closes what it inherits
+  // first thing (nft_runner.cc, helperMain), so it does not keep the lock alive.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) return Status("InternalError", "cannot lock " + path + ": " + std::strerror(err));
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Status("InternalError", fmt::format("state directory {} is in use by another linkplane{}: stop it, or give "
+                                               "this one another --state-dir",
+                                               dir, pid.empty() ? "" : " (pid " + pid + ")"));
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    int err = errno;
+    ::close(fd);
+    return Status("InternalError", "cannot write " + path + ": " + std::strerror(err));
+  }
+  return fd;
 }
 
 }  // namespace lp::daemon

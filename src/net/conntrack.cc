@@ -18,6 +18,7 @@
 
 #include "net/netns.h"
 #include "net/nfnetlink.h"
+#include "net/tcp_reset.h"
 
 namespace lp::net {
 
@@ -116,18 +117,6 @@ Result<size_t> conntrackDeleteMarked(const std::string& ns, uint32_t mark, uint3
   return n;
 }
 
-namespace {
-
-uint16_t checksum(const void* data, size_t len, uint32_t sum = 0) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  for (; len > 1; p += 2, len -= 2) sum += static_cast<uint32_t>(p[0] << 8 | p[1]);
-  if (len) sum += static_cast<uint32_t>(p[0] << 8);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
-
-}  // namespace
-
 Status tcpKill(const std::string& ns, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
   int fd = -1;
   auto make = [&]() -> Status {
@@ -137,41 +126,10 @@ Status tcpKill(const std::string& ns, uint32_t src, uint16_t sport, uint32_t dst
   };
   LP_RETURN_IF_ERROR(ns.empty() ? make() : runInNamespace(ns, make));
   nfnl::Fd guard(fd);
-  uint8_t pkt[40] = {};
-  // IPv4 header (the kernel fills in the id and the checksum).
-  pkt[0] = 0x45;
-  pkt[3] = sizeof pkt;
-  pkt[8] = 64;  // TTL
-  pkt[9] = IPPROTO_TCP;
-  uint32_t s = htonl(src), d = htonl(dst);
-  std::memcpy(pkt + 12, &s, 4);
-  std::memcpy(pkt + 16, &d, 4);
-  // TCP header: SYN, any sequence number.
-  uint8_t* tcp = pkt + 20;
-  uint16_t sp = htons(sport), dp = htons(dport);
-  std::memcpy(tcp, &sp, 2);
-  std::memcpy(tcp + 2, &dp, 2);
-  uint32_t seq = htonl(0x4c500000u ^ static_cast<uint32_t>(sport) << 8 ^ dport);
-  std::memcpy(tcp + 4, &seq, 4);
-  tcp[12] = 5 << 4;    // header length 20
-  tcp[13] = 0x02;      // SYN
-  tcp[14] = 0xff;      // window
-  uint8_t pseudo[12];  // source, destination, zero, protocol, TCP length
-  std::memcpy(pseudo, &s, 4);
-  std::memcpy(pseudo + 4, &d, 4);
-  pseudo[8] = 0;
-  pseudo[9] = IPPROTO_TCP;
-  pseudo[10] = 0;
-  pseudo[11] = 20;
-  uint32_t partial = 0;
-  for (size_t i = 0; i < sizeof pseudo; i += 2) partial += static_cast<uint32_t>(pseudo[i] << 8 | pseudo[i + 1]);
-  uint16_t sum = htons(checksum(tcp, 20, partial));
-  std::memcpy(tcp + 16, &sum, 2);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = d;
-  if (sendto(fd, pkt, sizeof pkt, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
-    return Status("InternalError", std::string("tcp kill: ") + std::strerror(errno));
+  // SYN, any sequence number.
+  uint32_t seq = 0x4c500000u ^ static_cast<uint32_t>(sport) << 8 ^ dport;
+  Status st = sendTcpSegment(fd, TcpSegment{src, dst, sport, dport, seq, 0, 0x02});
+  if (!st.ok()) return Status(st.code(), "tcp kill: " + st.message());
   return Status::Ok();
 }
 

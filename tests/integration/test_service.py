@@ -185,6 +185,33 @@ def test_a_state_directory_the_daemon_makes_is_private_and_an_open_one_is_named(
         shutil.rmtree(os.path.dirname(cfg))
 
 
+def test_a_second_daemon_on_the_same_state_directory_is_refused_and_the_first_keeps_serving():
+    """Two daemons on one state directory would each build and remove the same
+    namespaces and write one store: the second is refused at start, naming the
+    first's pid; after a kill -9 of the first, a new one starts at once."""
+    state_dir, cfg = write_config()
+    first = Daemon(state_dir=state_dir, config=cfg).start()
+    try:
+        vpc = first.aws("ec2", "create-vpc", "--cidr-block", "10.7.0.0/16")["Vpc"]["VpcId"]
+        p = subprocess.run([LINKPLANE, "serve", "--state-dir", state_dir, "--config", cfg,
+                            "--listen", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
+        assert p.returncode != 0
+        assert f"state directory {state_dir} is in use by another linkplane (pid {first.proc.pid})" in p.stderr, \
+            p.stderr
+        # The first is untouched: it answers, and what it made is still there.
+        assert [v["VpcId"] for v in first.aws("ec2", "describe-vpcs")["Vpcs"]] == [vpc]
+        first.kill()
+        second = Daemon(state_dir=state_dir, config=cfg).start()
+        try:
+            assert [v["VpcId"] for v in second.aws("ec2", "describe-vpcs")["Vpcs"]] == [vpc]
+        finally:
+            assert second.stop() == 0
+    finally:
+        first.kill()
+        shutil.rmtree(state_dir, ignore_errors=True)
+        shutil.rmtree(os.path.dirname(cfg), ignore_errors=True)
+
+
 def test_log_lines_carry_their_level_for_the_journal():
     state_dir, cfg = write_config()
     d = Daemon(state_dir=state_dir, config=cfg)

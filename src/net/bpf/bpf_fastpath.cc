@@ -491,4 +491,43 @@ Result<uint32_t> programId(int progFd) {
   return info.id;
 }
 
+// ---- Stage 3: the connection table walked and pruned.
+
+Status visitConnections(const FastpathMaps& maps,
+                        const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn) {
+  uint32_t chunk = 4096;
+  std::vector<lp_fp_conn_key> keys;
+  std::vector<lp_fp_conn> values;
+  // The batch token: a bucket index for hash maps; room for a key, as libbpf asks.
+  alignas(8) uint8_t in[16] = {}, out[16] = {};
+  bool first = true;
+  for (;;) {
+    keys.resize(chunk);
+    values.resize(chunk);
+    uint32_t count = chunk;
+    int err = bpf_map_lookup_batch(maps.fd(FastpathMaps::kConns), first ? nullptr : in, out, keys.data(), values.data(),
+                                   &count, nullptr);
+    if (err == -ENOSPC && count == 0 && chunk < (1u << 20)) {  // one bucket holds more than chunk
+      chunk *= 2;
+      continue;
+    }
+    if (err != 0 && err != -ENOENT) return bpfError(BpfError::kMap, "connection walk: " + errnoText(err));
+    for (uint32_t i = 0; i < count; ++i) fn(keys[i], values[i]);
+    if (err == -ENOENT) return Status::Ok();  // the end of the table
+    std::memcpy(in, out, sizeof in);
+    first = false;
+  }
+}
+
+Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys) {
+  size_t n = 0;
+  for (const auto& k : keys) {
+    if (bpf_map_delete_elem(maps.fd(FastpathMaps::kConns), &k) == 0)
+      ++n;
+    else if (errno != ENOENT)
+      return bpfError(BpfError::kMap, "connection delete: " + errnoText(errno));
+  }
+  return n;
+}
+
 }  // namespace lp::net::bpf

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,5 +144,17 @@ Status removeClsact(int nsFd, const std::string& device);
 Result<uint32_t> attachedProgramId(int nsFd, const std::string& device, TcHook hook);
 // The kernel's id of a program descriptor.
 Result<uint32_t> programId(int progFd);
+
+// ---- Stage 3: the connection table walked and pruned (docs/dataplane.md, "The BPF
+// fast path"). The policy (what is idle, closed, which connections a link's end
+// takes) is dataplane/bpf_sweep_plan.h, applied by dataplane/bpf_sweep.h; these are
+// only the map calls. Any thread, as FastpathMaps' calls.
+
+// Calls fn with every lp_conns entry, read in batches (BPF_MAP_LOOKUP_BATCH). The
+// programs keep adding and touching entries meanwhile: one walk is not a snapshot.
+Status visitConnections(const FastpathMaps& maps,
+                        const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn);
+// Deletes these entries; those already gone are not errors. Returns how many went.
+Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys);
 
 }  // namespace lp::net::bpf

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -81,6 +82,38 @@ TEST_F(StateDirectory, AFileInItsPlaceIsAnError) {
   ASSERT_FALSE(under.ok());
   EXPECT_NE(under.status().message().find("cannot create state directory " + path + "/state: "), std::string::npos)
       << under.status().message();
+}
+
+// Two daemons on one state directory would build and tear down the same namespaces:
+// the second is refused with the first's pid; the lock goes with its holder.
+TEST_F(StateDirectory, ASecondProcessIsRefusedWhileTheFirstHoldsTheLock) {
+  // Each child tries the lock and answers by its exit code: 0 taken, 1 refused
+  // naming our pid, 2 anything else.
+  auto tryInChild = [&] {
+    pid_t pid = fork();
+    if (pid == 0) {
+      auto r = lockStateDirectory(base_);
+      if (r.ok()) _exit(0);
+      bool named = r.status().message() == "state directory " + base_ + " is in use by another linkplane (pid " +
+                                                std::to_string(getppid()) + "): stop it, or give this one another "
+                                                "--state-dir";
+      _exit(named ? 1 : 2);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(tryInChild(), 0);  // nobody holds it
+  auto fd = lockStateDirectory(base_);
+  ASSERT_TRUE(fd.ok()) << fd.status().toString();
+  std::string written;
+  std::getline(std::ifstream(base_ + "/linkplane.lock"), written);
+  EXPECT_EQ(written, std::to_string(getpid()));
+  EXPECT_EQ(modeOf(base_ + "/linkplane.lock"), 0600u);
+  EXPECT_EQ(tryInChild(), 1);
+  EXPECT_FALSE(lockStateDirectory(base_).ok());  // nor twice in one process
+  ::close(*fd);
+  EXPECT_EQ(tryInChild(), 0);  // released with its descriptor
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -15,10 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <tuple>
 
 #include "../../test_namespaces.h"
+#include "dataplane/bpf_sweep.h"
+#include "fastpath_traffic.h"
 #include "net/bpf/bpf_fastpath.h"
 #include "net/netlink.h"
 #include "net/netns.h"
@@ -241,160 +246,20 @@ TEST_F(BpffsTest, PinnedMapsAreAdoptedWithTheirConnectionsByANewLoader) {
   EXPECT_EQ(bpfErrorOf(FastpathMaps::openPinned(pins).status()), BpfError::kNotPinned);
 }
 
-}  // namespace
-}  // namespace lp::net::bpf
-
-namespace lp::net::bpf {
-namespace {
-
-// A whole connection through the programs: client namespace -> consumer VPC
-// namespace -> link -> provider VPC namespace -> target namespace, both VPCs on
-// overlapping 10.0.0.0/16, routed by hand the way stage 2 will have the daemon do it
-// (endpoint address routed to the link and answered for by proxy ARP, accept_local
-// for the node address).
-class FastpathTrafficTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_EQ(geteuid(), 0u) << "the BPF fast path's tests need root";
-    cl_ = lp::testenv::testNamespace("bfw");
-    c_ = lp::testenv::testNamespace("bfc");
-    p_ = lp::testenv::testNamespace("bfp");
-    tg_ = lp::testenv::testNamespace("bft");
-    for (const auto& ns : {cl_, c_, p_, tg_}) ASSERT_TRUE(createNamespace(ns).ok());
-    auto ncl = Netlink::open(cl_), nc = Netlink::open(c_), np = Netlink::open(p_), ntg = Netlink::open(tg_);
-    ASSERT_TRUE(ncl.ok() && nc.ok() && np.ok() && ntg.ok());
-    ASSERT_TRUE((*nc)->ensureVeth("lp-wc", cl_, "eth0").ok());
-    ASSERT_TRUE((*np)->ensureVeth("lp-wt", tg_, "eth0").ok());
-    ASSERT_TRUE((*nc)->ensureVeth("lp-fctest", p_, "lp-fptest").ok());
-    ASSERT_TRUE((*ncl)->addAddress("eth0", "10.0.1.5/24").ok());
-    ASSERT_TRUE((*nc)->addAddress("lp-wc", "10.0.1.1/24").ok());
-    ASSERT_TRUE((*ntg)->addAddress("eth0", "10.0.2.10/24").ok());
-    ASSERT_TRUE((*np)->addAddress("lp-wt", "10.0.2.1/24").ok());
-    ASSERT_TRUE((*np)->addAddress("lp-wt", "10.0.2.200/32").ok());  // the node
-    ASSERT_TRUE((*nc)->addAddress("lp-fctest", "169.254.0.0/31").ok());
-    ASSERT_TRUE((*np)->addAddress("lp-fptest", "169.254.0.1/31").ok());
-    ASSERT_TRUE((*ncl)->setUp("lo").ok() && (*ncl)->setUp("eth0").ok());
-    ASSERT_TRUE((*ntg)->setUp("lo").ok() && (*ntg)->setUp("eth0").ok());
-    ASSERT_TRUE((*nc)->setUp("lp-wc").ok() && (*nc)->setUp("lp-fctest").ok());
-    ASSERT_TRUE((*np)->setUp("lp-wt").ok() && (*np)->setUp("lp-fptest").ok());
-    ASSERT_TRUE((*ncl)->setDefaultRoute("10.0.1.1").ok());
-    ASSERT_TRUE((*ntg)->setDefaultRoute("10.0.2.1").ok());
-    ASSERT_TRUE(setSysctl(c_, "net/ipv4/ip_forward", "1").ok());
-    ASSERT_TRUE(setSysctl(p_, "net/ipv4/ip_forward", "1").ok());
-    ASSERT_TRUE(setSysctl(p_, "net/ipv4/conf/lp-fptest/accept_local", "1").ok());
-    // The client's subnet holds the endpoint's address: the namespace answers its ARP.
-    ASSERT_TRUE(setSysctl(c_, "net/ipv4/conf/lp-wc/proxy_arp", "1").ok());
-    std::string route = "ip -n " + c_ + " route add 10.0.1.100/32 via 169.254.0.1 dev lp-fctest";
-    ASSERT_EQ(system(route.c_str()), 0);
-  }
-  void TearDown() override {
-    for (const auto& ns : {cl_, c_, p_, tg_})
-      if (!ns.empty()) (void)deleteNamespace(ns);
-  }
-
-  struct Dev {
-    uint32_t ifindex = 0;
-    uint8_t mac[6] = {};
-  };
-  static Dev dev(const std::string& ns, const std::string& name) {
-    Dev d;
-    auto s = socketInNamespace(ns, AF_INET, SOCK_DGRAM);
-    EXPECT_TRUE(s.ok());
-    if (!s.ok()) return d;
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    EXPECT_EQ(ioctl(*s, SIOCGIFINDEX, &ifr), 0) << name;
-    d.ifindex = static_cast<uint32_t>(ifr.ifr_ifindex);
-    EXPECT_EQ(ioctl(*s, SIOCGIFHWADDR, &ifr), 0) << name;
-    std::memcpy(d.mac, ifr.ifr_hwaddr.sa_data, 6);
-    close(*s);
-    return d;
-  }
-  static uint32_t ip(const char* text) {
-    uint32_t a = 0;
-    inet_pton(AF_INET, text, &a);
-    return a;
-  }
-
-  std::string cl_, c_, p_, tg_;
-};
-
 TEST_F(FastpathTrafficTest, ATcpConnectionCrossesTranslatedAndTheTargetSeesTheNode) {
-  constexpr uint32_t kC = 1, kP = 2, kLinkId = 4;
-  auto maps = FastpathMaps::create(FastpathLimits{});
-  ASSERT_TRUE(maps.ok());
-  auto cp = FastpathPrograms::load(**maps, kC);
-  auto pp = FastpathPrograms::load(**maps, kP);
-  ASSERT_TRUE(cp.ok() && pp.ok());
-  Dev fc = dev(c_, "lp-fctest"), fp = dev(p_, "lp-fptest"), wc = dev(c_, "lp-wc"), wt = dev(p_, "lp-wt");
-  Dev client = dev(cl_, "eth0"), target = dev(tg_, "eth0");
-  lp_fp_link l{};
-  l.consumer_space = kC;
-  l.provider_space = kP;
-  l.node_addr = ip("10.0.2.200");
-  l.consumer_ifindex = fc.ifindex;
-  l.provider_ifindex = fp.ifindex;
-  std::memcpy(l.consumer_mac, fc.mac, 6);
-  std::memcpy(l.provider_mac, fp.mac, 6);
-  ASSERT_TRUE((*maps)->putLink(kLinkId, l).ok());
-  ASSERT_TRUE((*maps)->putEndpoint(kC, ip("10.0.1.100"), 80, kLinkId).ok());
-  ASSERT_TRUE((*maps)->putTargets(kLinkId, 80, 0, {lp_fp_target{ip("10.0.2.10"), htons(8080), 0}}).ok());
-  lp_fp_host hc{}, ht{};
-  hc.ifindex = wc.ifindex;
-  std::memcpy(hc.mac, client.mac, 6);
-  std::memcpy(hc.gw_mac, wc.mac, 6);
-  ht.ifindex = wt.ifindex;
-  std::memcpy(ht.mac, target.mac, 6);
-  std::memcpy(ht.gw_mac, wt.mac, 6);
-  ASSERT_TRUE((*maps)->putHost(kC, ip("10.0.1.5"), hc).ok());
-  ASSERT_TRUE((*maps)->putHost(kP, ip("10.0.2.10"), ht).ok());
-
-  auto cfd = openNamespace(c_), pfd = openNamespace(p_);
-  ASSERT_TRUE(cfd.ok() && pfd.ok());
-  ASSERT_TRUE(attachTc(*cfd, "lp-wc", TcHook::kIngress, (*cp)->fd(FastpathProgram::kWorkloadIn)).ok());
-  ASSERT_TRUE(attachTc(*cfd, "lp-fctest", TcHook::kEgress, (*cp)->fd(FastpathProgram::kLinkOut)).ok());
-  ASSERT_TRUE(attachTc(*cfd, "lp-fctest", TcHook::kIngress, (*cp)->fd(FastpathProgram::kLinkIn)).ok());
-  ASSERT_TRUE(attachTc(*pfd, "lp-wt", TcHook::kIngress, (*pp)->fd(FastpathProgram::kWorkloadIn)).ok());
-  ASSERT_TRUE(attachTc(*pfd, "lp-fptest", TcHook::kIngress, (*pp)->fd(FastpathProgram::kLinkIn)).ok());
-  close(*cfd);
-  close(*pfd);
-
-  auto lsn = socketInNamespace(tg_, AF_INET, SOCK_STREAM);
-  auto cli = socketInNamespace(cl_, AF_INET, SOCK_STREAM);
-  ASSERT_TRUE(lsn.ok() && cli.ok());
-  sockaddr_in at{};
-  at.sin_family = AF_INET;
-  at.sin_port = htons(8080);
-  at.sin_addr.s_addr = ip("10.0.2.10");
-  int one = 1;
-  setsockopt(*lsn, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  ASSERT_EQ(bind(*lsn, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
-  ASSERT_EQ(listen(*lsn, 4), 0);
-  timeval tv{3, 0};
-  setsockopt(*cli, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  setsockopt(*cli, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(*lsn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in eni{};
-  eni.sin_family = AF_INET;
-  eni.sin_port = htons(80);
-  eni.sin_addr.s_addr = ip("10.0.1.100");
-  if (connect(*cli, reinterpret_cast<sockaddr*>(&eni), sizeof eni) != 0) {
-    int err = errno;
-    auto st = (*maps)->linkStats(kLinkId);
-    auto none = (*maps)->linkStats(0);
-    FAIL() << "connect: " << std::strerror(err) << "; link: new " << st->new_conns << " fwd " << st->fwd_packets
-           << " rev " << st->rev_packets << " drops " << st->drops << "; unowned drops " << none->drops << "; entries "
-           << *(*maps)->connectionCount();
-  }
+  ASSERT_NO_FATAL_FAILURE(wire());
+  int lsn = listenOnTarget();
+  ASSERT_GE(lsn, 0);
+  auto [cli, srv] = connectThrough(lsn);
+  ASSERT_GE(cli, 0);
+  ASSERT_GE(srv, 0);
   sockaddr_in peer{};
   socklen_t plen = sizeof peer;
-  int srv = accept(*lsn, reinterpret_cast<sockaddr*>(&peer), &plen);
-  ASSERT_GE(srv, 0) << std::strerror(errno);
-  setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  getpeername(srv, reinterpret_cast<sockaddr*>(&peer), &plen);
   EXPECT_EQ(peer.sin_addr.s_addr, ip("10.0.2.200"));  // the node, never the client
 
   std::string request(3000, 'q');  // more than one segment
-  ASSERT_EQ(send(*cli, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  ASSERT_EQ(send(cli, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   std::string got;
   char buf[4096];
   while (got.size() < request.size()) {
@@ -404,25 +269,146 @@ TEST_F(FastpathTrafficTest, ATcpConnectionCrossesTranslatedAndTheTargetSeesTheNo
   }
   EXPECT_EQ(got, request);
   ASSERT_EQ(send(srv, "pong", 4, 0), 4);
-  ssize_t n = recv(*cli, buf, sizeof buf, 0);
+  ssize_t n = recv(cli, buf, sizeof buf, 0);
   ASSERT_EQ(n, 4);
   EXPECT_EQ(std::string(buf, 4), "pong");
   sockaddr_in self{};
   socklen_t slen = sizeof self;
-  getsockname(*cli, reinterpret_cast<sockaddr*>(&self), &slen);
+  getsockname(cli, reinterpret_cast<sockaddr*>(&self), &slen);
   close(srv);
-  close(*cli);
-  close(*lsn);
+  close(cli);
+  close(lsn);
 
-  auto fwd = (*maps)->connection(kC, lp_fp_tuple{ip("10.0.1.5"), ip("10.0.1.100"), self.sin_port, htons(80)});
+  auto fwd = maps_->connection(kC, lp_fp_tuple{ip("10.0.1.5"), ip("10.0.1.100"), self.sin_port, htons(80)});
   ASSERT_TRUE(fwd.ok() && fwd->has_value());
   EXPECT_TRUE((*fwd)->seen & LP_FP_SEEN_FIN);
-  auto s = (*maps)->linkStats(kLinkId);
+  auto s = maps_->linkStats(kLinkId);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->new_conns, 1u);
   EXPECT_GE(s->fwd_bytes, request.size());
   EXPECT_GE(s->rev_packets, 2u);  // SYN-ACK, pong
   EXPECT_EQ(s->drops, 0u);
+}
+
+uint64_t monotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Stage 3 on real connections: a closed one swept, a live one ended with its link
+// and both its ends reset (dataplane/bpf_sweep.h).
+TEST_F(FastpathTrafficTest, AClosedConnectionIsSweptAndEndingTheLinkResetsTheClientWithinASecond) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int done = -1, doneSrv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(done, doneSrv));
+  char buf[16];
+  close(done);  // FIN from the client ...
+  EXPECT_EQ(recv(doneSrv, buf, sizeof buf, 0), 0);
+  close(doneSrv);  // ... and from the target; the client's last ACK follows
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  ASSERT_EQ(send(cli, "ping", 4, 0), 4);
+  ASSERT_EQ(recv(srv, buf, sizeof buf, 0), 4);
+  usleep(100'000);  // the last ACK of the closed one has crossed
+  ASSERT_EQ(*maps_->connectionCount(), 4u);
+
+  auto swept =
+      dataplane::sweepBpfConnections(*maps_, monotonicNs() + dataplane::kBpfClosedLingerNs, 350'000'000'000ull);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->closed, 1u);
+  EXPECT_EQ(swept->idle, 0u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);  // the live one stays
+
+  // The client only reads: without a reset it would wait for ever.
+  auto start = std::chrono::steady_clock::now();
+  auto ended = dataplane::endLinkConnections(*maps_, kLinkId);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+  auto reset =
+      dataplane::resetBpfConnections(*ended, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
+        if (link != kLinkId) return std::nullopt;
+        return dataplane::BpfLinkNamespaces{c_, p_};
+      });
+  EXPECT_EQ(reset.clients, 1u);
+  EXPECT_EQ(reset.targets, 1u);
+  errno = 0;
+  EXPECT_EQ(recv(cli, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  errno = 0;
+  EXPECT_EQ(recv(srv, buf, sizeof buf, 0), -1);  // the target learns too
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  close(cli);
+  close(srv);
+}
+
+TEST_F(FastpathTrafficTest, TcpKeepaliveProbesKeepAConnectionFromTheIdleSweep) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  auto before = dataplane::readBpfConnections(*maps_);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 2u);
+  uint64_t established = std::max((*before)[0].value.last_seen_ns, (*before)[1].value.last_seen_ns);
+  int one = 1;
+  ASSERT_EQ(setsockopt(cli, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), 0);
+  ASSERT_EQ(setsockopt(cli, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof one), 0);  // a probe after 1 s of silence
+  ASSERT_EQ(setsockopt(cli, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof one), 0);
+  // Both sides' entries are touched by the probe and the target's answer.
+  bool refreshed = false;
+  for (int i = 0; i < 30 && !refreshed; ++i) {
+    usleep(100'000);
+    auto now = dataplane::readBpfConnections(*maps_);
+    ASSERT_TRUE(now.ok());
+    refreshed =
+        now->size() == 2 && (*now)[0].value.last_seen_ns > established && (*now)[1].value.last_seen_ns > established;
+  }
+  ASSERT_TRUE(refreshed) << "no keepalive probe crossed in 3 s";
+  // Idle for 1 s since it was established, but not since the probe.
+  constexpr uint64_t kIdle = 1'000'000'000;
+  auto swept = dataplane::sweepBpfConnections(*maps_, established + kIdle, kIdle);
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->idle, 0u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  // The same connection without the probes is swept.
+  ASSERT_EQ(setsockopt(cli, SOL_SOCKET, SO_KEEPALIVE, &(one = 0), sizeof one), 0);
+  auto later = dataplane::sweepBpfConnections(*maps_, monotonicNs() + kIdle, kIdle);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->idle, 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+  close(cli);
+  close(srv);
+}
+
+// An unhealthy target that no longer answers at all: its connections end, the
+// client is reset at once and the silent target does not hold it up.
+TEST_F(FastpathTrafficTest, EndingADeadTargetsConnectionsResetsTheirClientsWithinASecond) {
+  ASSERT_NO_FATAL_FAILURE(serve());
+  int cli = -1, srv = -1;
+  ASSERT_NO_FATAL_FAILURE(connectPair(cli, srv));
+  std::string down = "ip -n " + tg_ + " link set eth0 down";
+  ASSERT_EQ(system(down.c_str()), 0);
+  auto start = std::chrono::steady_clock::now();
+  auto other = dataplane::endTargetConnections(*maps_, kLinkId, ip("10.0.2.11"), 8080);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty());
+  auto ended = dataplane::endTargetConnections(*maps_, kLinkId, ip("10.0.2.10"), 8080);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 1u);
+  auto reset = dataplane::resetBpfConnections(*ended, [&](uint32_t) {
+    return std::optional<dataplane::BpfLinkNamespaces>({c_, p_});
+  });
+  EXPECT_EQ(reset.clients, 1u);
+  EXPECT_EQ(reset.targets, 0u);  // nobody answered
+  char buf[4];
+  errno = 0;
+  EXPECT_EQ(recv(cli, buf, sizeof buf, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  close(cli);
+  close(srv);
 }
 
 }  // namespace

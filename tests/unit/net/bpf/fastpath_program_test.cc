@@ -13,6 +13,7 @@
 #include <set>
 #include <vector>
 
+#include "dataplane/bpf_sweep.h"
 #include "net/bpf/bpf_fastpath.h"
 
 namespace lp::net::bpf {
@@ -216,6 +217,13 @@ class FastpathProgramTest : public ::testing::Test {
   Outcome syn(uint16_t sport, const FastpathPrograms* progs = nullptr) {
     return run(progs ? *progs : *consumer_, FastpathProgram::kLinkOut,
                tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn), 9);
+  }
+
+  // The same SYN arriving on the test run's own device, so the client's later
+  // packets (test runs too) come from where its entry expects them.
+  Outcome synHere(uint16_t sport) {
+    return run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn),
+               kTestDevice);
   }
 
   std::unique_ptr<FastpathMaps> maps_;
@@ -506,6 +514,144 @@ TEST_F(FastpathProgramTest, ADeletedLinkCarriesNothing) {
   EXPECT_EQ(r.retval, TC_ACT_OK);
   EXPECT_EQ(r.out, ack);
   EXPECT_EQ(syn(40001).retval, TC_ACT_SHOT);
+}
+
+// Stage 3 (dataplane/bpf_sweep.h): entries the programs made, swept at an injected
+// time and ended per link or target.
+TEST_F(FastpathProgramTest, AnIdlePairIsSweptAfterTheTimeoutAndAKeepaliveRefreshedOneIsNot) {
+  for (uint16_t port : {40000, 40001}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
+  // 40001's client sends a keepalive probe (an empty ACK) and the target answers it.
+  ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40001, "10.0.1.100", 80, kAck)).retval,
+            TC_ACT_REDIRECT);
+  ASSERT_EQ(
+      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40001, kAck)).retval,
+      TC_ACT_REDIRECT);
+  auto quiet = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  auto kept = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001));
+  ASSERT_TRUE(quiet && kept);
+  ASSERT_GT(kept->last_seen_ns, quiet->last_seen_ns);
+  constexpr uint64_t kIdle = 2'000'000'000;  // [dataplane] idle_timeout_seconds = 2, as a test sets it
+
+  auto none = dataplane::sweepBpfConnections(*maps_, quiet->last_seen_ns + kIdle - 1, kIdle);
+  ASSERT_TRUE(none.ok()) << none.status().toString();
+  EXPECT_EQ(none->idle, 0u);
+  EXPECT_EQ(*maps_->connectionCount(), 4u);
+
+  auto swept = dataplane::sweepBpfConnections(*maps_, quiet->last_seen_ns + kIdle, kIdle);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->idle, 1u);
+  EXPECT_EQ(swept->closed, 0u);
+  ASSERT_EQ(swept->idleConnections.size(), 1u);
+  EXPECT_EQ(ntohs(swept->idleConnections[0].client.sport), 40000);  // to reset
+  EXPECT_FALSE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
+  EXPECT_FALSE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40000)));
+  EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40001, "10.0.1.100", 80)));
+  EXPECT_TRUE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001)));
+  // A client packet of the swept connection now finds nothing to translate.
+  EXPECT_EQ(
+      run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck, "x")).retval,
+      TC_ACT_OK);
+
+  auto later = dataplane::sweepBpfConnections(*maps_, kept->last_seen_ns + kIdle, kIdle);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->idle, 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+}
+
+TEST_F(FastpathProgramTest, AConnectionWithFinBothWaysIsCleanedAfterTheLingerAndAHalfClosedOneStays) {
+  for (uint16_t port : {40000, 40001}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
+  // 40000: the client's FIN, the target's FIN, the client's last ACK. 40001: the client's FIN only.
+  for (uint16_t port : {40000, 40001})
+    ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", port, "10.0.1.100", 80, kFin | kAck))
+                  .retval,
+              TC_ACT_REDIRECT);
+  ASSERT_EQ(
+      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kFin | kAck))
+          .retval,
+      TC_ACT_REDIRECT);
+  ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck)).retval,
+            TC_ACT_REDIRECT);
+  auto last = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(last);
+  constexpr uint64_t kIdle = 350'000'000'000;
+
+  auto early = dataplane::sweepBpfConnections(*maps_, last->last_seen_ns + dataplane::kBpfClosedLingerNs - 1, kIdle);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->closed, 0u);  // the last ACK may still be retransmitted for
+  auto swept = dataplane::sweepBpfConnections(*maps_, last->last_seen_ns + dataplane::kBpfClosedLingerNs, kIdle);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->closed, 1u);
+  EXPECT_EQ(swept->idle, 0u);
+  EXPECT_TRUE(swept->idleConnections.empty());  // closed ones need no reset
+  EXPECT_FALSE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
+  EXPECT_FALSE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40000)));
+  EXPECT_TRUE(conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001)));  // the target may still send
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+}
+
+TEST_F(FastpathProgramTest, EndingALinkDeletesExactlyItsEntriesAndEndingATargetOnlyItsConnections) {
+  // A second interface (link) of the endpoint in the same consumer VPC, same target.
+  ASSERT_TRUE(maps_->putLink(kOtherLink, link(kConsumer)).ok());
+  ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.101"), 80, kOtherLink).ok());
+  ASSERT_TRUE(maps_->putTargets(kOtherLink, 80, 0, {target("10.0.2.10", 8080)}).ok());
+  ASSERT_EQ(syn(40000).retval, TC_ACT_OK);
+  ASSERT_EQ(syn(40001).retval, TC_ACT_OK);
+  Outcome other = run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40002, "10.0.1.101", 80, kSyn), 9);
+  ASSERT_EQ(other.retval, TC_ACT_OK);
+  ASSERT_EQ(*maps_->connectionCount(), 6u);
+
+  auto ended = dataplane::endLinkConnections(*maps_, kLink);
+  ASSERT_TRUE(ended.ok()) << ended.status().toString();
+  ASSERT_EQ(ended->size(), 2u);
+  std::set<uint16_t> ports;
+  for (const auto& c : *ended) {
+    ports.insert(ntohs(c.client.sport));
+    EXPECT_EQ(c.client.daddr, ip("10.0.1.100"));  // the client's end: the endpoint it talks to
+    EXPECT_EQ(c.target.saddr, ip("10.0.2.10"));   // the target's end: the node's port it sees
+    EXPECT_EQ(c.target.daddr, ip("10.0.2.200"));
+  }
+  EXPECT_EQ(ports, (std::set<uint16_t>{40000, 40001}));
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40002, "10.0.1.101", 80)));
+
+  // The other link's connection ends with its target, not with another target.
+  auto wrong = dataplane::endTargetConnections(*maps_, kOtherLink, ip("10.0.2.11"), 8080);
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_TRUE(wrong->empty());
+  auto byTarget = dataplane::endTargetConnections(*maps_, kOtherLink, ip("10.0.2.10"), 8080);
+  ASSERT_TRUE(byTarget.ok());
+  EXPECT_EQ(byTarget->size(), 1u);
+  EXPECT_EQ(*maps_->connectionCount(), 0u);
+}
+
+TEST_F(FastpathProgramTest, TheWalkVisitsEveryEntryOnceAcrossBatchesAndDeletesWhatIsAsked) {
+  FastpathLimits limits;
+  limits.connections = 16384;
+  auto big = FastpathMaps::create(limits);
+  ASSERT_TRUE(big.ok());
+  constexpr uint32_t kEntries = 9000;  // more than two of the walk's batches
+  for (uint32_t i = 0; i < kEntries; ++i) {
+    lp_fp_conn_key k{kConsumer, lp_fp_tuple{htonl(0x0a000000u + i), ip("10.0.1.100"), htons(40000), htons(80)}};
+    lp_fp_conn v{};
+    v.link = kLink;
+    v.dir = LP_FP_DIR_FWD;
+    ASSERT_EQ(bpf_map_update_elem((*big)->fd(FastpathMaps::kConns), &k, &v, BPF_NOEXIST), 0);
+  }
+  std::set<uint32_t> seen;
+  size_t visits = 0;
+  std::vector<lp_fp_conn_key> half;
+  ASSERT_TRUE(visitConnections(**big, [&](const lp_fp_conn_key& k, const lp_fp_conn&) {
+                ++visits;
+                seen.insert(k.t.saddr);
+                if (ntohl(k.t.saddr) % 2) half.push_back(k);
+              }).ok());
+  EXPECT_EQ(visits, kEntries);
+  EXPECT_EQ(seen.size(), kEntries);
+  auto gone = deleteConnections(**big, half);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(*gone, kEntries / 2);
+  EXPECT_EQ(*deleteConnections(**big, half), 0u);  // already gone: not an error
+  EXPECT_EQ(*(*big)->connectionCount(), kEntries / 2);
 }
 
 TEST_F(FastpathProgramTest, BadArgumentsAreRefusedWithTheirOwnErrors) {
