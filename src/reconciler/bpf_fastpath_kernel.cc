@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "dataplane/bpf_sweep.h"
 #include "dataplane/fastpath_plan.h"
 #include "net/bpf/bpf_fastpath.h"
 #include "net/netlink.h"
@@ -238,12 +239,22 @@ class KernelBpfExecutor final : public BpfExecutor {
     });
   }
 
-  void endConnections(uint32_t id, const dataplane::BpfLink& was) override {
-    // TODO(issue 18 stage 3, sweep18): delete the link's lp_conns entries and reset
-    // both peers (tcpKill, as fastpath_sink's cutConnections). Until then a removed
-    // link's packets find no link and are dropped: its clients time out.
-    LP_LOG_INFO("dataplane: bpf link {} ({}) removed; its open connections are not reset yet (stage 3)", id,
-                was.interfaceId);
+  void endConnections(const std::map<uint32_t, dataplane::BpfLink>& was) override {
+    dataplane::BpfEndScope scope;
+    for (const auto& [id, _] : was) scope.links.insert(id);
+    auto ended = dataplane::endBpfConnections(*maps_, scope);
+    if (!ended.ok()) {
+      LP_LOG_WARN("dataplane: bpf path: ending the connections of {} links: {}", was.size(), ended.status().toString());
+      return;
+    }
+    if (ended->empty()) return;
+    auto r = dataplane::resetBpfConnections(*ended, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
+      auto it = was.find(link);
+      if (it == was.end()) return std::nullopt;
+      return dataplane::BpfLinkNamespaces{it->second.consumerNs, it->second.providerNs};
+    });
+    LP_LOG_INFO("dataplane: bpf path: {} connections of {} links ended ({} clients and {} targets reset)",
+                ended->size(), was.size(), r.clients, r.targets);
   }
 
   Status sweep(const std::string& ns, const dataplane::BpfPlan& keep) override {

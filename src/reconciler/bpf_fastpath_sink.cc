@@ -140,8 +140,10 @@ BpfExecution executeBpfDiff(const BpfPlan& before, const BpfPlan& after, const d
     removal(fmt::format("delete endpoint {}:{}", k.addr, k.port), exec.deleteEndpoint(k));
   for (const auto& k : d.deleteTargets) removal(fmt::format("delete targets of link {}", k.link), exec.deleteTargets(k));
   for (uint32_t id : d.deleteLinks) removal("delete link " + std::to_string(id), exec.deleteLink(id));
+  std::map<uint32_t, dataplane::BpfLink> ended;
   for (uint32_t id : d.endConnections)
-    if (auto it = before.links.find(id); it != before.links.end()) exec.endConnections(id, it->second);
+    if (auto it = before.links.find(id); it != before.links.end()) ended.emplace(id, it->second);
+  if (!ended.empty()) exec.endConnections(ended);  // one walk of the table and one round of resets
   for (const auto& k : d.deleteHosts) removal("delete host " + k.addr, exec.deleteHost(k));
   for (const auto& a : d.detach) removal("detach " + describe(a), exec.detach(a));
   for (const auto& route : d.deleteRoutes)

@@ -16,8 +16,7 @@
 // Spaces and link ids are kept in <state dir>/bpf-fastpath-ids.json, so a restart
 // gives every namespace and interface the numbers the kernel's state is keyed by.
 //
-// Not here yet (docs/dataplane.md "Stages left"): ending a removed link's
-// connections (stage 3: BpfExecutor::endConnections is the hook), the cap and
+// Not here yet (docs/dataplane.md "Stages left"): the idle sweep (stage 3), the cap and
 // connection limit (stage 4), the counters in the metrics (stage 4: status() shows
 // lp_link_stats per link), adoption of pinned maps after kill -9 (stage 5: the
 // kernel executor makes fresh maps at start).
@@ -76,9 +75,9 @@ class BpfExecutor {
   virtual Status deleteEndpoint(const dataplane::BpfEndpointKey& k) = 0;
   virtual Status attach(const dataplane::BpfAttachment& a) = 0;
   virtual Status detach(const dataplane::BpfAttachment& a) = 0;
-  // A link removed or changed: its lp_conns entries must go and its connections be
-  // reset. Stage 3 (the sweeper) implements it; `was` is the link as it was.
-  virtual void endConnections(uint32_t id, const dataplane::BpfLink& was) = 0;
+  // Links removed or changed (id -> the link as it was), after their map entries
+  // went: their lp_conns entries go and both ends of their connections are reset.
+  virtual void endConnections(const std::map<uint32_t, dataplane::BpfLink>& was) = 0;
   virtual std::optional<BpfLinkStats> linkStats(uint32_t id) const = 0;
   // Removes from the namespace what a run of the BPF path may have left there and
   // keep does not hold: routes of its table, the rules with pref 0 restored, the

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from lp import LINKPLANE, Daemon, serving, write_config
-from test_dataplane import (PORT, TARGET_PORT, build, client, counters, create_endpoint,  # noqa: F401
+from test_dataplane import (PORT, PY, TARGET_PORT, build, client, counters, create_endpoint,  # noqa: F401
                             endpoint_behind_a_closed_group, scripts, servers, wait_for, wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -160,3 +160,26 @@ def test_kill9_restart_takes_the_endpoint_back_and_a_start_on_splice_removes_the
             out = subprocess.run(["tc", "-n", cns, "filter", "show", "dev", name, hook], capture_output=True,
                                  text=True).stdout
             assert "lp_" not in out, (name, hook, out)
+
+
+def test_deleting_the_endpoint_resets_its_live_connection(daemon, servers, scripts):
+    t = build(daemon, servers, cidr_p="10.166.0.0/16", cidr_c="10.167.0.0/16")
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    p = subprocess.Popen([LINKPLANE, "exec", "--eni", t.workload, "--", PY, os.path.join(scripts, "client.py"), "hold",
+                          t.endpoint_ip, str(PORT)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "connected"
+        assert bpf_link(daemon, t.endpoint)["new_connections"] == 1  # held on the BPF path
+        daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", t.endpoint, account="consumer")
+        start = time.monotonic()
+        # The link's entries go and both ends are reset: the reading client learns at once.
+        assert p.stdout.readline().strip() == "reset"
+        assert time.monotonic() - start < 1.5
+    finally:
+        p.kill()
+        p.wait()
+    wait_state(daemon, t.endpoint, "deleted")
+    assert bpf_link(daemon, t.endpoint) is None
+    assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1"}) != "open"

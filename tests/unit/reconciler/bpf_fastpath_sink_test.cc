@@ -81,7 +81,11 @@ class FakeExecutor final : public BpfExecutor {
   Status deleteEndpoint(const BpfEndpointKey& k) override { return rec("delete-endpoint " + k.addr); }
   Status attach(const BpfAttachment& a) override { return rec("attach " + a.ns + " " + a.device); }
   Status detach(const BpfAttachment& a) override { return rec("detach " + a.ns + " " + a.device); }
-  void endConnections(uint32_t id, const BpfLink&) override { calls.push_back(fmt::format("end {}", id)); }
+  void endConnections(const std::map<uint32_t, BpfLink>& was) override {
+    std::string ids;
+    for (const auto& [id, _] : was) ids += fmt::format(" {}", id);
+    calls.push_back("end" + ids);
+  }
   std::optional<BpfLinkStats> linkStats(uint32_t) const override { return BpfLinkStats{}; }
   Status sweep(const std::string& ns, const BpfPlan& keep) override {
     return rec(fmt::format("sweep {} keeping {} links", ns, keep.links.size()));
@@ -199,6 +203,21 @@ TEST_F(BpfSinkTest, RemovalsGoInReverseAndTheLocalRuleComesBackBeforeItsReplacem
   EXPECT_EQ(e.count(fmt::format("end {}", id)), 1u);  // stage 3's hook: the link's connections end
   EXPECT_TRUE(sink_->applied().links.empty());
   EXPECT_TRUE(sink_->applied().rules.empty());
+}
+
+TEST_F(BpfSinkTest, LinksRemovedTogetherEndTheirConnectionsInOneCall) {
+  twoEndpoints();
+  uint32_t a = sink_->applied().ids.links.at("eni-a"), b = sink_->applied().ids.links.at("eni-b");
+  exec_->calls.clear();
+  SnapshotDelta d;
+  d.endpoints["vpce-a"] = {};
+  d.endpoints["vpce-b"] = {};
+  sink_->apply(d);
+  EXPECT_EQ(exec_->count("end"), 1u);
+  EXPECT_EQ(exec_->count(fmt::format("end {} {}", std::min(a, b), std::max(a, b))), 1u);
+  // After the links' entries went (no new connection takes them), before the devices go.
+  EXPECT_LT(exec_->last("delete-link"), exec_->first("end"));
+  EXPECT_LT(exec_->first("end"), exec_->first("detach"));
 }
 
 TEST_F(BpfSinkTest, ARuleThatCannotBeAddedKeepsPrefZeroAndItsEndpointsOnSplice) {
