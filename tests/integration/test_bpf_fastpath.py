@@ -12,8 +12,9 @@ import time
 import pytest
 
 from lp import LINKPLANE, Daemon, serving, write_config
-from test_dataplane import (PORT, PY, TARGET_PORT, build, client, counters, create_endpoint,  # noqa: F401
-                            endpoint_behind_a_closed_group, scripts, servers, wait_for, wait_state)
+from test_dataplane import (PORT, TARGET_PORT, build, client, counters, create_endpoint,  # noqa: F401
+                            delete_resets_a_held_connection, endpoint_behind_a_closed_group, scripts, servers,
+                            wait_for, wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -167,19 +168,10 @@ def test_deleting_the_endpoint_resets_its_live_connection(daemon, servers, scrip
     create_endpoint(daemon, t)
     wait_state(daemon, t.endpoint, "available")
     assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
-    p = subprocess.Popen([LINKPLANE, "exec", "--eni", t.workload, "--", PY, os.path.join(scripts, "client.py"), "hold",
-                          t.endpoint_ip, str(PORT)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline().strip() == "connected"
-        assert bpf_link(daemon, t.endpoint)["new_connections"] == 1  # held on the BPF path
-        daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", t.endpoint, account="consumer")
-        start = time.monotonic()
-        # The link's entries go and both ends are reset: the reading client learns at once.
-        assert p.stdout.readline().strip() == "reset"
-        assert time.monotonic() - start < 1.5
-    finally:
-        p.kill()
-        p.wait()
-    wait_state(daemon, t.endpoint, "deleted")
+
+    def held_on_bpf():
+        assert bpf_link(daemon, t.endpoint)["new_connections"] == 1, bpf_link(daemon, t.endpoint)
+
+    # The link's entries go and both ends are reset, so the reading client learns at once.
+    delete_resets_a_held_connection(daemon, scripts, t, while_held=held_on_bpf)
     assert bpf_link(daemon, t.endpoint) is None
-    assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1"}) != "open"
