@@ -415,8 +415,8 @@ void sweepBpfLeftovers(const std::string& stateDir) {
 }
 
 Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor() {
-  // TODO(issue 18 stage 5, pin18): open the maps pinned under /sys/fs/bpf/linkplane
-  // (FastpathMaps::openPinned) and pin fresh ones, so a restart adopts what runs.
+  // TODO(issue 18 stage 5, pin18): adoptOrCreate(pinDirectoryFor(state dir))
+  // (net/bpf/fastpath_pins.h) instead, so a restart adopts the maps the programs use.
   LP_ASSIGN_OR_RETURN(auto maps, bpf::FastpathMaps::create(bpf::FastpathLimits{}));
   return std::unique_ptr<BpfExecutor>(new KernelBpfExecutor(std::move(maps)));
 }

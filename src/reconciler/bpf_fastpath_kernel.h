@@ -2,8 +2,8 @@
 // nftables, sysctls), and the start-up probe. Built only when the BPF fast path is
 // (LP_HAVE_BPF, from CMake's LP_BPF_BUILT).
 //
-// Maps: made fresh at start. Stage 5 (pins under /sys/fs/bpf/linkplane, adoption
-// after kill -9) replaces that in KernelBpfExecutor::make.
+// Maps: made fresh at start. Stage 5 (pins, adoption after kill -9) replaces that
+// in makeKernelBpfExecutor.
 #pragma once
 
 #include <memory>
