@@ -2,8 +2,8 @@
 // aws_route and aws_route_table's inline routes make. A route's target is a network
 // interface or an instance (its primary interface) of the route table's VPC; the
 // gateways of other kinds do not exist here and are answered as AWS answers an id
-// that does not exist. Routes are recorded, not installed in the VPC's namespace
-// (docs/vpc-routes.md).
+// that does not exist. The reconciler installs them in the VPC's namespace
+// (reconciler/route_plan.h, docs/vpc-routes.md).
 #include <algorithm>
 #include <functional>
 
@@ -45,11 +45,6 @@ std::vector<NamedTarget> givenTargets(const RouteInput& in) {
   };
   std::erase_if(all, [](const NamedTarget& t) { return t.value->empty(); });
   return all;
-}
-
-bool instanceCanTakeTraffic(const Instance& i) {
-  auto s = i.stateValue();
-  return s == model::InstanceState::kPending || s == model::InstanceState::kRunning;
 }
 
 // The route a request makes, its target checked against the caller's resources.
@@ -184,7 +179,7 @@ std::string routeState(const View& v, const Route& r) {
   if (!n) return "blackhole";
   if (!r.instanceId.empty()) {
     auto i = v.get<Instance>(r.instanceId);
-    if (!i || !instanceCanTakeTraffic(*i)) return "blackhole";
+    if (!i || !model::canTakeTraffic(i->stateValue())) return "blackhole";
   }
   return "active";
 }

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "dataplane/fastpath_plan.h"
 
 namespace lp::dataplane {
@@ -151,6 +153,8 @@ BpfPlan planBpf(const BpfInputs& in) {
     pair.linkIds.insert(id);
     plan.links[id] = BpfLink{f.endpointId, f.interfaceId, cs, ps, f.sourceIp, f.consumerNs, names.consumer,
                              f.providerNs, names.provider};
+    plan.caps[id] = BpfLinkCap{in.endpointBytesPerSecond, bpfCapBurstBytes(in.endpointBytesPerSecond),
+                               in.maxConnectionsPerInterface};
     for (const auto& [port, targets] : f.targetsByPort) {
       plan.endpoints[{cs, f.eniIp, port}] = id;
       plan.targets[{id, port}] = bpfTier(targets, f.zoneId, in.health);
@@ -258,6 +262,9 @@ BpfPlanDiff diffBpfPlans(const BpfPlan& before, const BpfPlan& after) {
       before.links, after.links, [&](uint32_t id, const BpfLink& v) { d.putLinks.emplace_back(id, v); },
       [&](uint32_t id) { d.deleteLinks.push_back(id); });
   diffMap(
+      before.caps, after.caps, [&](uint32_t id, const BpfLinkCap& v) { d.putCaps.emplace_back(id, v); },
+      [&](uint32_t id) { d.deleteCaps.push_back(id); });
+  diffMap(
       before.targets, after.targets,
       [&](const BpfTargetsKey& k, const BpfTargets& v) { d.putTargets.emplace_back(k, v); },
       [&](const BpfTargetsKey& k) { d.deleteTargets.push_back(k); });
@@ -277,11 +284,48 @@ BpfPlanDiff diffBpfPlans(const BpfPlan& before, const BpfPlan& after) {
 
 bool BpfPlanDiff::empty() const {
   return load.empty() && putPairs.empty() && setSysctls.empty() && addRules.empty() && moveLocalRule.empty() &&
-         addRoutes.empty() && writeNotrack.empty() && putHosts.empty() && putLinks.empty() && putTargets.empty() &&
-         putEndpoints.empty() && attach.empty() && deleteEndpoints.empty() && deleteTargets.empty() &&
-         deleteLinks.empty() && deleteHosts.empty() && detach.empty() && deleteRoutes.empty() &&
-         restoreLocalRule.empty() && deleteRules.empty() && dropNotrack.empty() && unload.empty() &&
-         deletePairs.empty() && unneededSysctls.empty() && endConnections.empty();
+         addRoutes.empty() && writeNotrack.empty() && putHosts.empty() && putLinks.empty() && putCaps.empty() &&
+         putTargets.empty() && putEndpoints.empty() && attach.empty() && deleteEndpoints.empty() &&
+         deleteTargets.empty() && deleteLinks.empty() && deleteCaps.empty() && deleteHosts.empty() && detach.empty() &&
+         deleteRoutes.empty() && restoreLocalRule.empty() && deleteRules.empty() && dropNotrack.empty() &&
+         unload.empty() && deletePairs.empty() && unneededSysctls.empty() && endConnections.empty();
+}
+
+// The BPF cap drops what is over it (a policer; the splice path's bucket delays
+// instead). TCP through a veth path has a round trip of microseconds and sends its
+// window at once; what the cap drops is then often a window's tail, which only a
+// retransmission timeout (200 ms at least) recovers. The burst must hold the credit
+// saved while the sender waits, or the rate is lost. Measured with real TCP through
+// the programs (tests/unit/net/bpf/fastpath_cap_traffic_test.cc, BBR as the machine's
+// default, 2-30 MB each way): at 1 MB/s, 64 KiB of burst (the conntrack path's
+// 10 ms, at least 64 KiB) gave 0.15-0.4 of the cap, 256 KiB 0.4-1.0, 512 KiB
+// 0.95-1.0; at 10 MB/s, 512 KiB gave 0.27-0.29, 1 MiB 0.55, 2.5 MB (250 ms) 0.98-0.99.
+// So 250 ms at the rate, and at least 512 KiB (8 full-size GSO packets, which at low
+// rates cost more than 250 ms each). The long-run rate is the cap's either way.
+uint64_t bpfCapBurstBytes(uint64_t bytesPerSecond) { return std::max<uint64_t>(bytesPerSecond / 4, 512 * 1024); }
+
+CountersReport bpfCounters(const std::map<uint32_t, BpfLink>& links,
+                           const std::map<uint32_t, BpfLinkFigures>& figures) {
+  constexpr uint64_t kEthernetHeader = 14;
+  auto ipBytes = [&](uint64_t bytes, uint64_t packets) {
+    uint64_t headers = packets * kEthernetHeader;
+    return bytes > headers ? bytes - headers : 0;
+  };
+  CountersReport r;
+  for (const auto& [id, link] : links) {
+    auto f = figures.find(id);
+    if (f == figures.end()) continue;
+    TrafficCounters c;
+    c.bytesIn = ipBytes(f->second.fwdBytes, f->second.fwdPackets);
+    c.bytesOut = ipBytes(f->second.revBytes, f->second.revPackets);
+    c.connections = f->second.newConnections;
+    c.active = f->second.live;
+    c.resets = f->second.resets;
+    c.dropped = f->second.drops;
+    r.interfaces[link.interfaceId] = c;
+    r.endpoints[link.endpointId] += c;
+  }
+  return r;
 }
 
 }  // namespace lp::dataplane

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/forwarder.h"
 #include "dataplane/snapshot.h"
 #include "dataplane/target_choice.h"
 
@@ -69,6 +70,12 @@ struct BpfInputs {
   std::vector<BpfWorkload> workloads;    // every VPC's workloads
   std::map<std::string, Health> health;  // by TargetSpec::healthKey (absent = initial)
   BpfIds previous;                       // the last plan's ids (empty at first start)
+  // The cap per endpoint per zone, as the splice path's (ForwarderOptions) and the
+  // conntrack path's: [dataplane] endpoint_bandwidth_gbps; 0 = none.
+  uint64_t endpointBytesPerSecond = 10'000'000'000ull / 8;
+  // Open connections per endpoint interface ([dataplane] max_connections_per_interface,
+  // FastPathOptions); 0 = no limit.
+  uint32_t maxConnectionsPerInterface = 50'000;
 };
 
 // lp_endpoints: (space, ENI address, listener port) -> link.
@@ -88,6 +95,18 @@ struct BpfLink {
   std::string providerNs, providerDevice;  // lp-fp* in the provider's namespace
   bool operator==(const BpfLink&) const = default;
 };
+
+// lp_link_caps[id]: the link's bandwidth cap and connection limit (a link is one
+// endpoint interface: the endpoint in one zone).
+struct BpfLinkCap {
+  uint64_t bytesPerSecond = 0;  // TCP payload, both ways together; 0: no cap
+  uint64_t burstBytes = 0;      // bpfCapBurstBytes(bytesPerSecond)
+  uint32_t maxConnections = 0;  // 0: no limit
+  bool operator==(const BpfLinkCap&) const = default;
+};
+// The burst the BPF path's cap allows at a rate: 250 ms at the rate, at least
+// 512 KiB (more than the other paths' 10 ms: the definition has the measurements).
+uint64_t bpfCapBurstBytes(uint64_t bytesPerSecond);
 
 // lp_targets: (link, listener port) -> the tier in force.
 struct BpfTargetsKey {
@@ -174,6 +193,7 @@ struct BpfPlan {
   std::map<uint32_t, std::string> programs;    // space -> its namespace: one loaded copy each
   std::map<BpfEndpointKey, uint32_t> endpoints;
   std::map<uint32_t, BpfLink> links;
+  std::map<uint32_t, BpfLinkCap> caps;  // by link id: every link has one
   std::map<BpfTargetsKey, BpfTargets> targets;
   std::map<BpfHostKey, BpfHost> hosts;
   std::set<BpfAttachment> attachments;
@@ -199,11 +219,11 @@ BpfTargets bpfTier(const std::vector<TargetSpec>& targets, const std::string& zo
                    const std::map<std::string, Health>& health);
 
 // What the sink does to go from one plan to the next, in this order: loads, pairs,
-// then (setup) sysctls, rules, routes, notrack, then map writes hosts, links, targets,
-// endpoints (an endpoint entry last: a SYN never finds a link without its
-// targets), attachments; then removals in the reverse order: endpoints first (no
-// new connection takes a link being removed), targets, links, hosts, detachments,
-// routes, rules, notrack, unloads, pairs.
+// then (setup) sysctls, rules, routes, notrack, then map writes hosts, links, caps,
+// targets, endpoints (an endpoint entry last: a SYN never finds a link without its
+// targets or its cap), attachments; then removals in the reverse order: endpoints
+// first (no new connection takes a link being removed), targets, links, caps, hosts,
+// detachments, routes, rules, notrack, unloads, pairs.
 struct BpfPlanDiff {
   std::map<uint32_t, std::string> load;  // space -> namespace
   std::vector<BpfPair> putPairs;         // veth made if absent; link addresses converged to linkIds
@@ -214,6 +234,8 @@ struct BpfPlanDiff {
   std::map<std::string, std::string> writeNotrack;  // namespace -> batch
   std::vector<std::pair<BpfHostKey, BpfHost>> putHosts;
   std::vector<std::pair<uint32_t, BpfLink>> putLinks;
+  // A changed cap or limit is only this write: connections stay (net/bpf's putLinkCap).
+  std::vector<std::pair<uint32_t, BpfLinkCap>> putCaps;
   std::vector<std::pair<BpfTargetsKey, BpfTargets>> putTargets;
   std::vector<std::pair<BpfEndpointKey, uint32_t>> putEndpoints;
   std::vector<BpfAttachment> attach;
@@ -221,6 +243,9 @@ struct BpfPlanDiff {
   std::vector<BpfEndpointKey> deleteEndpoints;
   std::vector<BpfTargetsKey> deleteTargets;
   std::vector<uint32_t> deleteLinks;
+  // Written as zeros (no cap, no limit); the freed id's counters are zeroed too
+  // (net/bpf's clearLinkStats), so its next link starts from zero.
+  std::vector<uint32_t> deleteCaps;
   std::vector<BpfHostKey> deleteHosts;
   std::vector<BpfAttachment> detach;
   std::vector<BpfRoute> deleteRoutes;
@@ -232,12 +257,30 @@ struct BpfPlanDiff {
   // Sysctls no longer needed (their device may be gone with its pair): left to the sink.
   std::vector<BpfSysctl> unneededSysctls;
   // Links removed, or whose value changed: their lp_conns entries must go and their
-  // connections be reset (stage 3, tcpKill as today).
+  // connections be reset (stage 3, tcpKill as today); once they are gone, the
+  // link's live count and cap state are zeroed (net/bpf's LinkUsage::reset).
   std::vector<uint32_t> endConnections;
 
   bool empty() const;
 };
 
 BpfPlanDiff diffBpfPlans(const BpfPlan& before, const BpfPlan& after);
+
+// One link's figures as the kernel keeps them: lp_link_stats summed over CPUs, and
+// its live connection count (lp_link_usage).
+struct BpfLinkFigures {
+  uint64_t fwdPackets = 0, fwdBytes = 0;  // consumer -> provider, Ethernet frames
+  uint64_t revPackets = 0, revBytes = 0;  // provider -> consumer
+  uint64_t newConnections = 0, resets = 0;
+  uint64_t drops = 0;  // every packet refused on the link: over the cap, over the limit, no entry
+  uint64_t live = 0;
+};
+// The counters the metrics sampler reads (CountersReport, as the forwarder and the
+// conntrack path report them) from the links' figures: per interface, and per
+// endpoint the sum of its interfaces. Bytes are IP bytes, as the conntrack path's
+// nft counters count them (the frames' 14-byte Ethernet headers taken off); active
+// is the live count (connections whose entries the sweeper has not removed yet).
+// Links of `links` without figures are left out.
+CountersReport bpfCounters(const std::map<uint32_t, BpfLink>& links, const std::map<uint32_t, BpfLinkFigures>& figures);
 
 }  // namespace lp::dataplane

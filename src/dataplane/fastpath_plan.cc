@@ -185,6 +185,8 @@ std::string fastTableCommands(int idleTimeoutSeconds, uint32_t maxConnections) {
   return out;
 }
 
+uint64_t capBurstBytes(uint64_t bytesPerSecond) { return std::max<uint64_t>(bytesPerSecond / 100, 65536); }
+
 LinkCounterNames linkCounterNames(uint32_t id) {
   return {fmt::format("in-{}", id),  fmt::format("out-{}", id),  fmt::format("new-{}", id),
           fmt::format("rst-{}", id), fmt::format("drop-{}", id), fmt::format("full-{}", id)};
@@ -211,8 +213,7 @@ std::string consumerLinkCommands(const FastLink& link, uint32_t id, uint64_t byt
   out += fmt::format("delete element ip {} bw {{ {} }}\n", t, mark);
   out += fmt::format("delete limit ip {} {}\n", t, limit);
   if (bytesPerSecond > 0) {
-    // 10 ms of burst, as the splice path's token bucket.
-    uint64_t burst = std::max<uint64_t>(bytesPerSecond / 100, 65536);
+    uint64_t burst = capBurstBytes(bytesPerSecond);
     out += fmt::format("add limit ip {} {} {{ rate over {} bytes/second burst {} bytes; }}\n", t, limit, bytesPerSecond,
                        burst);
     out += fmt::format("add element ip {} bw {{ {} : \"{}\" }}\n", t, mark, limit);

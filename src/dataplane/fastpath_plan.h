@@ -119,6 +119,10 @@ std::string providerLinkRemoval(const FastLink& link, uint32_t id);
 // while removing it) is retried after these are run alone, errors ignored.
 std::vector<std::string> elementResets(const std::string& commands);
 
+// The burst of a link's cap: 10 ms at the rate, as the splice path's token bucket,
+// and at least 64 KiB (one full-size GSO packet).
+uint64_t capBurstBytes(uint64_t bytesPerSecond);
+
 // Counter object names of link id in the consumer namespace.
 struct LinkCounterNames {
   std::string in, out, fresh, resets;

@@ -59,6 +59,16 @@ struct TrafficCounters {
   uint64_t dropped = 0;  // packets dropped by the kernel fast path (bandwidth cap, full tables)
   bool operator==(const TrafficCounters&) const = default;
 };
+// Field by field: one endpoint's interfaces, or one interface on two paths.
+inline TrafficCounters& operator+=(TrafficCounters& a, const TrafficCounters& b) {
+  a.bytesIn += b.bytesIn;
+  a.bytesOut += b.bytesOut;
+  a.connections += b.connections;
+  a.active += b.active;
+  a.resets += b.resets;
+  a.dropped += b.dropped;
+  return a;
+}
 
 struct CountersReport {
   std::map<std::string, TrafficCounters> endpoints;   // by vpce id

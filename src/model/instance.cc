@@ -53,6 +53,8 @@ bool isTransitional(InstanceState s) {
   return s == InstanceState::kPending || s == InstanceState::kStopping || s == InstanceState::kShuttingDown;
 }
 
+bool canTakeTraffic(InstanceState s) { return s == InstanceState::kPending || s == InstanceState::kRunning; }
+
 const std::vector<Image>& imageCatalog() {
   // Ids are linkplane's own (AMI ids differ per region on AWS anyway); names, owner
   // and descriptions follow Debian's published images.

@@ -37,6 +37,10 @@ std::optional<InstanceState> nextState(InstanceState now, InstanceAction action)
 // supervisor watches these).
 bool isTransitional(InstanceState s);
 
+// Whether a route to an instance carries traffic in this state (pending or running);
+// otherwise the route is a blackhole, as AWS describes and drops it.
+bool canTakeTraffic(InstanceState s);
+
 struct Instance {
   static constexpr std::string_view kKind = "instance";
   InstanceId id;

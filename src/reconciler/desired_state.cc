@@ -23,7 +23,8 @@ bool DesiredState::tracks(std::string_view kind) {
   return kind == model::Vpc::kKind || kind == model::Subnet::kKind || kind == model::NetworkInterface::kKind ||
          kind == model::SecurityGroup::kKind || kind == model::NetworkAcl::kKind || kind == model::VpcEndpoint::kKind ||
          kind == model::ServiceConfiguration::kKind || kind == model::LoadBalancer::kKind ||
-         kind == model::Listener::kKind || kind == model::TargetGroup::kKind;
+         kind == model::Listener::kKind || kind == model::TargetGroup::kKind || kind == model::RouteTable::kKind ||
+         kind == model::Instance::kKind;
 }
 
 void DesiredState::unlink(Index& ix, const std::string& k, const std::string& id) {
@@ -68,6 +69,14 @@ void DesiredState::index(const model::Listener& l, bool add) {
     unlink(listenersByTg_, l.targetGroupArn, l.id.str());
   }
 }
+void DesiredState::index(const model::RouteTable& rt, bool add) {
+  add ? link(routeTablesByVpc_, rt.vpcId.str(), rt.id.str()) : unlink(routeTablesByVpc_, rt.vpcId.str(), rt.id.str());
+  for (const auto& r : rt.routes) {
+    if (r.instanceId.empty()) continue;
+    add ? link(routeTablesByInstance_, r.instanceId.str(), rt.id.str())
+        : unlink(routeTablesByInstance_, r.instanceId.str(), rt.id.str());
+  }
+}
 
 void DesiredState::affectedBy(const model::Vpc& v, DirtyKeys& d) const {
   d.vpcs.insert(v.id.str());
@@ -110,6 +119,14 @@ void DesiredState::affectedBy(const model::TargetGroup& tg, DirtyKeys& d) const 
   }
 }
 
+// Routes, associations and targets: the VPC's policy routing (route_plan.h).
+void DesiredState::affectedBy(const model::RouteTable& rt, DirtyKeys& d) const { d.vpcs.insert(rt.vpcId.str()); }
+// An instance's state decides whether a route to it is active or a blackhole; its
+// interface (address, SourceDestCheck) is an interface change of its own.
+void DesiredState::affectedBy(const model::Instance& i, DirtyKeys& d) const {
+  if (!routesTo(i.id.str()).empty()) d.vpcs.insert(i.vpcId.str());
+}
+
 template <typename T>
 DirtyKeys DesiredState::set(Table<T>& table, std::string_view id, std::optional<T> next, uint64_t revision) {
   DirtyKeys d;
@@ -146,6 +163,8 @@ DirtyKeys DesiredState::apply(std::string_view kind, std::string_view id, const 
   if (kind == model::LoadBalancer::kKind) return replace(lbs_, id, now);
   if (kind == model::Listener::kKind) return replace(listeners_, id, now);
   if (kind == model::TargetGroup::kKind) return replace(tgs_, id, now);
+  if (kind == model::RouteTable::kKind) return replace(routeTables_, id, now);
+  if (kind == model::Instance::kKind) return replace(instances_, id, now);
   return {};
 }
 
@@ -174,7 +193,8 @@ DirtyKeys DesiredState::load(const store::ReadView& view) {
   for (std::string_view kind :
        {model::Vpc::kKind, model::Subnet::kKind, model::NetworkInterface::kKind, model::SecurityGroup::kKind,
         model::NetworkAcl::kKind, model::ServiceConfiguration::kKind, model::LoadBalancer::kKind,
-        model::Listener::kKind, model::TargetGroup::kKind, model::VpcEndpoint::kKind}) {
+        model::Listener::kKind, model::TargetGroup::kKind, model::VpcEndpoint::kKind, model::RouteTable::kKind,
+        model::Instance::kKind}) {
     view.forEach(kind, [&](const store::Object& o) {
       (void)apply(kind, o.id, o);
       return true;

@@ -1,14 +1,15 @@
 // DesiredState: the reconciler's decoded copy of the store objects the host depends
 // on (VPCs, subnets, interfaces, security groups, endpoints, services, load
-// balancers, listeners, target groups), each with the revision it was read at, and
+// balancers, listeners, target groups, route tables and the instances their routes
+// name), each with the revision it was read at, and
 // the indexes that turn one changed object into the few keys it affects. Objects
 // are parsed when they change and never again: planning a key reads only decoded
 // values (host_plan.h, dataplane_plan.h, dns_plan.h).
 //
 // Keys: a VPC (its namespace, bridges, addresses, workloads, nftables tables of
-// security groups and network ACLs, DNS resolver), an endpoint (its listeners, names and status) and a target group
-// (its health checks). apply() of a changed object reports the keys of both its old and its new version, so a VPC an
-// interface left is converged as well as the one it joined.
+// security groups and network ACLs, policy routing of its route tables, DNS resolver), an endpoint (its listeners,
+// names and status) and a target group (its health checks). apply() of a changed object reports the keys of both its
+// old and its new version, so a VPC an interface left is converged as well as the one it joined.
 //
 // Value type with no I/O; the reconciler thread owns its instance.
 #pragma once
@@ -22,6 +23,7 @@
 
 #include "model/elb.h"
 #include "model/endpoint.h"
+#include "model/instance.h"
 #include "model/network.h"
 #include "model/resources.h"
 #include "store/store.h"
@@ -78,6 +80,10 @@ class DesiredState {
   const Table<model::LoadBalancer>& loadBalancers() const { return lbs_; }
   const Table<model::Listener>& listeners() const { return listeners_; }
   const Table<model::TargetGroup>& targetGroups() const { return tgs_; }
+  const Table<model::RouteTable>& routeTables() const { return routeTables_; }
+  // Instances are held for the state of the routes to them (route_plan.h); one
+  // that no route names changes nothing on the host.
+  const Table<model::Instance>& instances() const { return instances_; }
 
   template <typename T>
   static const T* find(const Table<T>& t, std::string_view id) {
@@ -90,6 +96,11 @@ class DesiredState {
   const std::set<std::string>& interfacesIn(const std::string& vpcId) const { return get(ifacesByVpc_, vpcId); }
   const std::set<std::string>& groupsIn(const std::string& vpcId) const { return get(groupsByVpc_, vpcId); }
   const std::set<std::string>& aclsIn(const std::string& vpcId) const { return get(aclsByVpc_, vpcId); }
+  const std::set<std::string>& routeTablesIn(const std::string& vpcId) const { return get(routeTablesByVpc_, vpcId); }
+  // Route tables with a route to an instance.
+  const std::set<std::string>& routesTo(const std::string& instanceId) const {
+    return get(routeTablesByInstance_, instanceId);
+  }
   const std::set<std::string>& endpointsIn(const std::string& vpcId) const { return get(endpointsByVpc_, vpcId); }
   const std::set<std::string>& endpointsOf(const std::string& serviceId) const {
     return get(endpointsByService_, serviceId);
@@ -121,6 +132,8 @@ class DesiredState {
   void affectedBy(const model::LoadBalancer& lb, DirtyKeys& d) const;
   void affectedBy(const model::Listener& l, DirtyKeys& d) const;
   void affectedBy(const model::TargetGroup& tg, DirtyKeys& d) const;
+  void affectedBy(const model::RouteTable& rt, DirtyKeys& d) const;
+  void affectedBy(const model::Instance& i, DirtyKeys& d) const;
   void endpointsBehindLb(const std::string& lbArn, DirtyKeys& d) const;
 
   void index(const model::Subnet& s, bool add);
@@ -130,6 +143,8 @@ class DesiredState {
   void index(const model::VpcEndpoint& e, bool add);
   void index(const model::ServiceConfiguration& s, bool add);
   void index(const model::Listener& l, bool add);
+  void index(const model::RouteTable& rt, bool add);
+  void index(const model::Instance&, bool) {}
   void index(const model::Vpc&, bool) {}
   void index(const model::LoadBalancer&, bool) {}
   void index(const model::TargetGroup&, bool) {}
@@ -151,8 +166,10 @@ class DesiredState {
   Table<model::LoadBalancer> lbs_;
   Table<model::Listener> listeners_;
   Table<model::TargetGroup> tgs_;
+  Table<model::RouteTable> routeTables_;
+  Table<model::Instance> instances_;
   Index subnetsByVpc_, ifacesByVpc_, groupsByVpc_, aclsByVpc_, endpointsByVpc_, endpointsByService_;
-  Index listenersByLb_, listenersByTg_, servicesByLb_;
+  Index listenersByLb_, listenersByTg_, servicesByLb_, routeTablesByVpc_, routeTablesByInstance_;
 };
 
 }  // namespace lp::reconciler

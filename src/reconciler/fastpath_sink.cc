@@ -93,16 +93,6 @@ uint32_t ipv4(const std::string& s) {
   return ntohl(a.s_addr);
 }
 
-dataplane::TrafficCounters& operator+=(dataplane::TrafficCounters& a, const dataplane::TrafficCounters& b) {
-  a.bytesIn += b.bytesIn;
-  a.bytesOut += b.bytesOut;
-  a.connections += b.connections;
-  a.active += b.active;
-  a.resets += b.resets;
-  a.dropped += b.dropped;
-  return a;
-}
-
 }  // namespace
 
 FastPathSink::FastPathSink(std::unique_ptr<ForwarderSink> splice, FastPathOptions options)

@@ -174,7 +174,8 @@ std::string filterRuleset(const FilterInputs& in) {
   for (const auto& p : in.ports) {
     std::string c = "port-" + p.vethName;
     cmds.push_back(bridge.chain(c));
-    cmds.push_back(bridge.rule(c, {match(ipField("saddr"), p.privateIp, "!="), verdict("drop")}));
+    if (p.sourceDestCheck)
+      cmds.push_back(bridge.rule(c, {match(ipField("saddr"), p.privateIp, "!="), verdict("drop")}));
     cmds.push_back(bridge.rule(
         c, {match({{"payload", {{"protocol", "arp"}, {"field", "saddr ip"}}}}, p.privateIp, "!="), verdict("drop")}));
     portJumps.push_back({p.vethName, c});
@@ -278,6 +279,26 @@ std::string filterRuleset(const FilterInputs& in) {
     cmds.push_back(inet.rule("postrouting", {match({{"ct", {{"key", "status"}}}}, "dnat", "in"),
                                              match({{"ct", {{"key", "state"}}}}, "new", "in"),
                                              {{"vmap", {{"key", ipField("daddr")}, {"data", {{"set", set}}}}}}}));
+  }
+  // Packets a route sends to a workload (route_plan.h): with its source/destination
+  // check on, only those addressed to it (AWS drops the others at the interface);
+  // new connections meet its ingress rules, as AWS's security groups judge what
+  // reaches an interface whatever its destination. After routing, so by next hop.
+  json nexthop = {{"rt", {{"key", "nexthop"}, {"family", "ip"}}}};
+  json targetJumps = json::array();
+  for (const auto& ir : in.rules) {
+    auto t = in.routeTargets.find(ir.interfaceId.str());
+    auto type = in.typeOf.find(ir.interfaceId.str());
+    if (t == in.routeTargets.end() || type == in.typeOf.end() || type->second != "interface") continue;
+    if (t->second) {
+      cmds.push_back(inet.rule(
+          "postrouting", {match(nexthop, ir.privateIp), match(ipField("daddr"), ir.privateIp, "!="), verdict("drop")}));
+    }
+    targetJumps.push_back(json::array({ir.privateIp, jump("in-" + ir.interfaceId.str())}));
+  }
+  if (!targetJumps.empty()) {
+    cmds.push_back(inet.rule("postrouting", {match({{"ct", {{"key", "state"}}}}, "new", "in"),
+                                             {{"vmap", {{"key", nexthop}, {"data", {{"set", targetJumps}}}}}}}));
   }
   return json{{"nftables", cmds}}.dump();
 }

@@ -3,8 +3,9 @@
 // explains the layout; in short, in the VPC namespace:
 //
 //  - table bridge lp-sg, chain prerouting (hook prerouting, priority -200): a
-//    workload's port (its veth) may only send IPv4 and ARP from its own address,
-//    so the address rules below can trust a source address.
+//    workload's port (its veth) may only send IPv4 and ARP from its own address
+//    (IPv4 from any with its SourceDestCheck off, ARP never), so the address rules
+//    below can trust a source address.
 //  - table inet lp-sg, chains prerouting and output (hooks prerouting and output,
 //    priority -150: after conntrack at -200, before any destination NAT at -100):
 //      1. the VPC resolver (base+2, port 53) is exempt, as Amazon DNS is on AWS;
@@ -15,6 +16,9 @@
 //      3. established and related packets pass (security groups are stateful);
 //      4. a new connection passes its source workload's egress rules, then its
 //         destination's ingress rules (workload, endpoint or load balancer node).
+//  - chain postrouting (priority 150): a packet a route sends to a workload (the
+//    route's next hop, `rt ip nexthop`) meets that workload's ingress rules when new,
+//    and, with its SourceDestCheck on, is dropped unless addressed to it.
 //
 // Every workload port is isolated on its bridge and the bridge answers ARP for the
 // whole subnet (NetHostProvisioner), so even traffic between two workloads of one
@@ -55,6 +59,9 @@ struct SubnetFilter {
 struct WorkloadPort {
   std::string vethName;  // in the VPC namespace
   std::string privateIp;
+  // AWS's source/destination check: on, the port sends IPv4 from its own address
+  // only; off (a router, NAT or firewall instance), from any.
+  bool sourceDestCheck = true;
 };
 
 struct FilterInputs {
@@ -64,6 +71,10 @@ struct FilterInputs {
   std::vector<SubnetFilter> subnets;
   std::map<std::string, model::NetworkAcl> acls;  // by id
   std::vector<WorkloadPort> ports;
+  // Workloads an installed route sends traffic to (route_plan.h) -> their
+  // SourceDestCheck: packets routed to one meet its ingress rules whatever their
+  // destination, and with the check on, only those addressed to it pass.
+  std::map<std::string, bool> routeTargets;
 };
 
 // The JSON batch (nft -j) that replaces tables inet lp-sg and bridge lp-sg at once.

@@ -28,6 +28,7 @@ std::optional<VpcPlan> planVpc(const DesiredState& state, const std::string& vpc
     if (const auto* g = DesiredState::find(state.securityGroups(), id)) groups.push_back(*g);
   }
   std::vector<model::NetworkInterface> interfaces;
+  std::vector<SubnetBridge> subnetBridges;
   std::map<std::string, std::string> typeOf;
   for (const auto& id : state.interfacesIn(vpcId)) {
     if (const auto* i = DesiredState::find(state.interfaces(), id)) {
@@ -70,14 +71,24 @@ std::optional<VpcPlan> planVpc(const DesiredState& state, const std::string& vpc
         w.cidr = i.privateIp + "/" + std::to_string(c->prefix);
         w.gateway = c->at(1).toString();
         w.resolver = resolver;
-        filter.ports.push_back({w.vethName, i.privateIp});
+        filter.ports.push_back({w.vethName, i.privateIp, i.sourceDestCheck});
         vp.workloads.push_back(std::move(w));
         ports = true;
       } else {
         vp.hostAddresses.push_back(i.privateIp + "/32");
       }
     }
-    if (ports) vp.bridges.push_back(std::move(b));
+    if (ports) {
+      subnetBridges.push_back({sid, s->cidrBlock, b.name});
+      vp.bridges.push_back(std::move(b));
+    }
+  }
+  vp.routing = planRouting(state, vpcId, subnetBridges);
+  for (auto& w : vp.workloads) {
+    if (!vp.routing.targets.count(w.interfaceId)) continue;
+    const auto* i = DesiredState::find(state.interfaces(), w.interfaceId);
+    w.forwarding = i && !i->sourceDestCheck;
+    filter.routeTargets[w.interfaceId] = i ? i->sourceDestCheck : true;
   }
   filter.rules = model::effectiveRules(groups, interfaces);
   filter.typeOf = std::move(typeOf);

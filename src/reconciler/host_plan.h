@@ -11,6 +11,7 @@
 
 #include "reconciler/desired_state.h"
 #include "reconciler/filter_plan.h"
+#include "reconciler/route_plan.h"
 #include "store/store.h"
 
 namespace lp::reconciler {
@@ -34,6 +35,9 @@ struct WorkloadPlan {
   std::string cidr;      // private ip with the subnet prefix
   std::string gateway;   // subnet router
   std::string resolver;  // VPC base+2
+  // ip_forward in its namespace: a route sends traffic to it and its SourceDestCheck
+  // is off (route_plan.h, docs/vpc-routes.md).
+  bool forwarding = false;
 };
 
 struct VpcPlan {
@@ -48,6 +52,7 @@ struct VpcPlan {
   // addresses whatever subnet they are in (a workload on a bridge gets ARP replies for
   // them), and never moved when a subnet gains or loses its bridge.
   std::vector<std::string> hostAddresses;
+  RoutingPlan routing;  // its route tables (route_plan.h)
 };
 
 struct HostPlan {

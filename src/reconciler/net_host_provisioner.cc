@@ -100,6 +100,8 @@ void NetHostProvisioner::tuneLink(const std::string& ns, const std::string& link
 void NetHostProvisioner::forgetNamespace(const std::string& ns) {
   netlinks_.erase(ns);
   nftApplied_.erase(ns);
+  routingApplied_.erase(ns);
+  forwarding_.erase(ns);
   tuned_.erase(ns);
   routed_.erase(ns);
 }
@@ -119,6 +121,48 @@ Status NetHostProvisioner::routeSubnet(const std::string& ns, const std::string&
     LP_RETURN_IF_ERROR(net::setSysctl(ns, key, value));
   }
   routed_[ns].insert(bridge);
+  return Status::Ok();
+}
+
+// Makes the namespace's rules in [kRoutePrefMin, kRoutePrefMax] and their tables
+// exactly the plan; rules at other preferences (the fast path's, the kernel's) are
+// never touched. A table is filled before its rule is added and emptied before its
+// last rule goes, so a subnet moving between tables always has one, and a crash
+// between two steps leaves nothing the next start does not converge.
+Status NetHostProvisioner::applyRouting(net::Netlink& nl, const std::string& ns, const RoutingPlan& plan) {
+  if (auto it = routingApplied_.find(ns); it != routingApplied_.end() && it->second == plan) return Status::Ok();
+  std::set<uint32_t> wantTables;
+  for (const auto& t : plan.tables) {
+    wantTables.insert(t.table);
+    LP_ASSIGN_OR_RETURN(auto have, nl.routes(t.table));
+    for (const auto& r : t.routes) {
+      if (std::find(have.begin(), have.end(), r) == have.end()) LP_RETURN_IF_ERROR(nl.replaceRoute(r));
+    }
+    for (const auto& r : have) {
+      bool wanted = std::any_of(t.routes.begin(), t.routes.end(), [&](const auto& w) { return w.dst == r.dst; });
+      if (!wanted) LP_RETURN_IF_ERROR(nl.deleteRoute(t.table, r.dst));
+    }
+  }
+  for (const auto& r : plan.rules) LP_RETURN_IF_ERROR(nl.addRule(r));
+  auto rules = nl.rules();
+  if (!rules.ok() && plan.rules.empty()) {
+    // Nothing wanted, and nothing this process could have added: a kernel without
+    // policy routing must not keep the VPC (and its endpoints) from being provisioned.
+    LP_LOG_WARN("net: rules in {}: {} (no route table of this VPC needs one)", ns, rules.status().toString());
+    routingApplied_[ns] = plan;
+    return Status::Ok();
+  }
+  if (!rules.ok()) return rules.status();
+  for (const auto& r : *rules) {
+    if (r.pref < kRoutePrefMin || r.pref > kRoutePrefMax) continue;
+    if (std::binary_search(plan.rules.begin(), plan.rules.end(), r)) continue;
+    if (!wantTables.count(r.table)) {
+      LP_ASSIGN_OR_RETURN(auto stale, nl.routes(r.table));
+      for (const auto& route : stale) LP_RETURN_IF_ERROR(nl.deleteRoute(r.table, route.dst));
+    }
+    LP_RETURN_IF_ERROR(nl.deleteRule(r));
+  }
+  routingApplied_[ns] = plan;
   return Status::Ok();
 }
 
@@ -233,6 +277,9 @@ Result<VpcResult> NetHostProvisioner::applyVpc(const VpcPlan& vpc) {
     LP_RETURN_IF_ERROR(net::nftRunJson(vpc.ns, vpc.nftRuleset));
     applied = vpc.nftRuleset;
   }
+  // After the filter: a route target's ingress rules and destination check are in
+  // place before the first packet is routed to it.
+  LP_RETURN_IF_ERROR(applyRouting(*nl, vpc.ns, vpc.routing));
   // Endpoint and LB node addresses are in place: lo holds them (above).
   for (const auto& id : vpc.interfaceIds) {
     if (!failed.count(id)) result.readyInterfaces.insert(id);
@@ -294,6 +341,15 @@ Status NetHostProvisioner::ensureWorkload(const VpcPlan& vpc, const WorkloadPlan
   LP_RETURN_IF_ERROR(wnl->setUp("eth0"));
   LP_ASSIGN_OR_RETURN(auto gw, wnl->defaultRouteGateway());
   if (gw != w.gateway) LP_RETURN_IF_ERROR(wnl->setDefaultRoute(w.gateway));
+  // A route target with its source/destination check off forwards what the route
+  // sends it; any other workload does not (route_plan.h). Read once per namespace
+  // this process has seen, so one left forwarding before a restart is turned off.
+  if (auto known = forwarding_.find(w.ns); known == forwarding_.end() || known->second != w.forwarding) {
+    std::string want = w.forwarding ? "1" : "0";
+    auto have = net::getSysctl(w.ns, "net/ipv4/ip_forward");
+    if (!have.ok() || *have != want) LP_RETURN_IF_ERROR(net::setSysctl(w.ns, "net/ipv4/ip_forward", want));
+    forwarding_[w.ns] = w.forwarding;
+  }
 
   std::string dir = etcNetns_ + "/" + w.ns;
   std::string want = "nameserver " + w.resolver + "\n";

@@ -7,7 +7,9 @@
 // interface a /32 on the VPC namespace's lo, beside the VPC resolver's address
 // (BridgePlan says why); security groups and network ACLs nftables tables lp-sg in
 // the VPC namespace (filter_plan.h), with every workload port isolated so that all
-// traffic, inside a subnet too, is routed through them (routeSubnet).
+// traffic, inside a subnet too, is routed through them (routeSubnet); route tables
+// with routes of their own as policy routing rules and tables in the VPC namespace,
+// and ip_forward in the workloads those routes send to (route_plan.h, applyRouting).
 //
 // Per VPC: applyVpc() compares the host with one VPC's plan and fixes the
 // difference (idempotent), so a change costs what that VPC holds, not what the
@@ -71,6 +73,7 @@ class NetHostProvisioner final : public HostNetwork {
   Result<net::Netlink*> netlink(const std::string& ns);
   void tuneLink(const std::string& ns, const std::string& link);
   Status routeSubnet(const std::string& ns, const std::string& bridge);
+  Status applyRouting(net::Netlink& nl, const std::string& ns, const RoutingPlan& plan);
   void loadLedger();
   void saveLedger();
 
@@ -82,6 +85,8 @@ class NetHostProvisioner final : public HostNetwork {
   std::set<std::string> keep_;   // left in place by teardown()
   std::map<std::string, std::unique_ptr<net::Netlink>> netlinks_;
   std::map<std::string, std::string> nftApplied_;       // ns -> last ruleset applied
+  std::map<std::string, RoutingPlan> routingApplied_;   // VPC ns -> last routing converged on
+  std::map<std::string, bool> forwarding_;              // workload ns -> its ip_forward as set
   std::map<std::string, std::set<std::string>> tuned_;  // ns -> links given their GSO size
   // ns -> bridges given proxy ARP, ports isolated ("" = the namespace's redirects off)
   std::map<std::string, std::set<std::string>> routed_;

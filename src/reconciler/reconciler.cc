@@ -268,7 +268,11 @@ void Reconciler::applyVpcs(const std::set<std::string>& vpcs, std::set<std::stri
     if (!r.ok()) {
       LP_LOG_WARN("reconciler: vpc {} (namespace {}): {}", id, plan->ns, r.status().toString());
       failedVpcs.insert(id);
-      scheduleRetry(vpcRetry_, id, r.status().message());
+      // The endpoint's LastError says where: the namespace, when the host's own
+      // message does not name it (a sysctl's "open /proc/sys/...: Too many open files").
+      std::string why = r.status().message();
+      if (why.find(plan->ns) == std::string::npos) why = "namespace " + plan->ns + ": " + why;
+      scheduleRetry(vpcRetry_, id, why);
       continue;
     }
     vpcRetry_.erase(id);

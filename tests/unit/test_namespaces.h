@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <string>
 
 #include "net/netns.h"
@@ -34,6 +35,18 @@ inline void removeNamespacesOfDeadTests() {
 inline std::string testNamespace(const std::string& tag) {
   removeNamespacesOfDeadTests();
   return "lp-t" + tag + "-" + std::to_string(getpid());
+}
+
+// stdout of a shell command (an operator's look at the kernel, e.g. `ip route get`).
+inline std::string commandOutput(const std::string& cmd) {
+  std::string out;
+  if (FILE* f = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    pclose(f);
+  }
+  return out;
 }
 
 }  // namespace lp::testenv

@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -112,6 +114,10 @@ MapShape expectedShape(FastpathMaps::Map m) {
       return {BPF_MAP_TYPE_HASH, sizeof(lp_fp_host_key), sizeof(lp_fp_host)};
     case FastpathMaps::kLinkStats:
       return {BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint32_t), sizeof(lp_fp_link_stats)};
+    case FastpathMaps::kLinkCaps:
+      return {BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(lp_fp_link_cap)};
+    case FastpathMaps::kLinkUsage:
+      return {BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(lp_fp_link_usage)};
     case FastpathMaps::kCount:
       break;
   }
@@ -187,8 +193,8 @@ Result<std::unique_ptr<FastpathMaps>> FastpathMaps::create(const FastpathLimits&
   LibbpfLog log;
   bpf_object* obj = openObject();
   if (obj == nullptr) return bpfError(BpfError::kLoad, "open: " + errnoText(errno) + ": " + log.tail());
-  const uint32_t sizes[kCount] = {limits.connections, limits.endpoints, limits.links,
-                                  limits.targetSets,  limits.hosts,     limits.links};
+  const uint32_t sizes[kCount] = {limits.connections, limits.endpoints, limits.links, limits.targetSets,
+                                  limits.hosts,       limits.links,     limits.links, limits.links};
   bpf_program* prog;
   bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, false);
   for (int m = 0; m < kCount; ++m) {
@@ -366,6 +372,8 @@ Result<lp_fp_link_stats> FastpathMaps::linkStats(uint32_t link) const {
     sum.new_conns += s.new_conns;
     sum.resets += s.resets;
     sum.drops += s.drops;
+    sum.over_cap += s.over_cap;
+    sum.refused += s.refused;
   }
   return sum;
 }
@@ -521,13 +529,110 @@ Status visitConnections(const FastpathMaps& maps,
 
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys) {
   size_t n = 0;
+  int fd = maps.fd(FastpathMaps::kConns);
   for (const auto& k : keys) {
-    if (bpf_map_delete_elem(maps.fd(FastpathMaps::kConns), &k) == 0)
-      ++n;
-    else if (errno != ENOENT)
-      return bpfError(BpfError::kMap, "connection delete: " + errnoText(errno));
+    lp_fp_conn v{};
+    if (bpf_map_lookup_and_delete_elem(fd, &k, &v) != 0) {
+      if (errno == ENOENT) continue;
+      // Before Linux 5.14 hash maps lack it: read, then delete (two deleters
+      // could then both release one slot; the count stops at zero).
+      if (errno != EINVAL && errno != EOPNOTSUPP && errno != 524 /* the kernel's ENOTSUPP */)
+        return bpfError(BpfError::kMap, "connection delete: " + errnoText(errno));
+      if (bpf_map_lookup_elem(fd, &k, &v) != 0 || bpf_map_delete_elem(fd, &k) != 0) {
+        if (errno == ENOENT) continue;
+        return bpfError(BpfError::kMap, "connection delete: " + errnoText(errno));
+      }
+    }
+    ++n;
+    if (v.dir == LP_FP_DIR_FWD)
+      if (LinkUsage* u = maps.linkUsage()) u->release(v.link);
   }
   return n;
+}
+
+// ---- The bandwidth cap and the connection limit (stage 4)
+
+Status putLinkCap(const FastpathMaps& maps, uint32_t link, const LinkCap& cap) {
+  if (link == 0 || link >= maps.maxLinks()) return bpfError(BpfError::kInvalid, "link id out of range");
+  lp_fp_link_cap v{};
+  v.bytes_per_sec = cap.bytesPerSecond;
+  if (cap.bytesPerSecond > 0)
+    v.burst_ns =
+        static_cast<uint64_t>(static_cast<unsigned __int128>(cap.burstBytes) * 1'000'000'000u / cap.bytesPerSecond);
+  v.max_conns = cap.maxConnections;
+  return mapUpdate(maps.fd(FastpathMaps::kLinkCaps), &link, &v, "link cap");
+}
+
+Status clearLinkStats(const FastpathMaps& maps, uint32_t link) {
+  if (link >= maps.maxLinks()) return bpfError(BpfError::kInvalid, "link id out of range");
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return bpfError(BpfError::kMap, "cannot count CPUs");
+  std::vector<lp_fp_link_stats> zeros(static_cast<size_t>(cpus));
+  return mapUpdate(maps.fd(FastpathMaps::kLinkStats), &link, zeros.data(), "link stats");
+}
+
+LinkUsage* FastpathMaps::linkUsage() const {
+  std::call_once(usageOnce_, [this] {
+    auto u = LinkUsage::open(*this);
+    if (u.ok()) usage_ = std::move(u).value();
+  });
+  return usage_.get();
+}
+
+Result<std::unique_ptr<LinkUsage>> LinkUsage::open(const FastpathMaps& maps) {
+  int fd = maps.fd(FastpathMaps::kLinkUsage);
+  bpf_map_info info;
+  std::memset(&info, 0, sizeof info);
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+    return bpfError(BpfError::kMap, "info of lp_link_usage: " + errnoText(errno));
+  if ((info.map_flags & BPF_F_MMAPABLE) == 0 || info.value_size != sizeof(lp_fp_link_usage))
+    return bpfError(BpfError::kIncompatible, "lp_link_usage is not this build's (mmapable, 16-byte values)");
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t bytes = (static_cast<size_t>(info.max_entries) * sizeof(lp_fp_link_usage) + page - 1) / page * page;
+  void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) return bpfError(BpfError::kMap, "mmap lp_link_usage: " + errnoText(errno));
+  std::unique_ptr<LinkUsage> u(new LinkUsage());
+  u->base_ = base;
+  u->bytes_ = bytes;
+  u->links_ = info.max_entries;
+  return u;
+}
+
+LinkUsage::~LinkUsage() {
+  if (base_ != nullptr) munmap(base_, bytes_);
+}
+
+lp_fp_link_usage* LinkUsage::slot(uint32_t link) const {
+  return link < links_ ? static_cast<lp_fp_link_usage*>(base_) + link : nullptr;
+}
+
+uint64_t LinkUsage::live(uint32_t link) const {
+  lp_fp_link_usage* u = slot(link);
+  return u ? std::atomic_ref<__u64>(u->conns).load() : 0;
+}
+
+bool LinkUsage::release(uint32_t link) {
+  lp_fp_link_usage* u = slot(link);
+  if (u == nullptr) return false;
+  std::atomic_ref<__u64> conns(u->conns);
+  __u64 v = conns.load();
+  while (v > 0)
+    if (conns.compare_exchange_weak(v, v - 1)) return true;
+  return false;
+}
+
+void LinkUsage::reset(uint32_t link) {
+  if (lp_fp_link_usage* u = slot(link)) {
+    std::atomic_ref<__u64>(u->conns).store(0);
+    std::atomic_ref<__u64>(u->tat_ns).store(0);
+  }
+}
+
+bool LinkUsage::recount(uint32_t link, uint64_t seen, uint64_t counted) {
+  lp_fp_link_usage* u = slot(link);
+  __u64 expected = seen;
+  return u != nullptr && std::atomic_ref<__u64>(u->conns).compare_exchange_strong(expected, counted);
 }
 
 }  // namespace lp::net::bpf

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@
 struct bpf_object;
 
 namespace lp::net::bpf {
+
+class LinkUsage;
 
 enum class BpfError {
   kLoad,          // libbpf could not open or load the object (verifier, kernel too old)
@@ -63,9 +66,9 @@ struct FastpathLimits {
 // holds them.
 class FastpathMaps {
  public:
-  static constexpr const char* kNames[] = {"lp_conns",   "lp_endpoints", "lp_links",
-                                           "lp_targets", "lp_hosts",     "lp_link_stats"};
-  enum Map { kConns, kEndpoints, kLinks, kTargets, kHosts, kLinkStats, kCount };
+  static constexpr const char* kNames[] = {"lp_conns", "lp_endpoints",  "lp_links",     "lp_targets",
+                                           "lp_hosts", "lp_link_stats", "lp_link_caps", "lp_link_usage"};
+  enum Map { kConns, kEndpoints, kLinks, kTargets, kHosts, kLinkStats, kLinkCaps, kLinkUsage, kCount };
 
   // Makes a fresh set of maps.
   static Result<std::unique_ptr<FastpathMaps>> create(const FastpathLimits& limits);
@@ -83,6 +86,9 @@ class FastpathMaps {
   Status pin(const std::string& dir) const;
   int fd(Map m) const { return fds_[m]; }
   uint32_t maxLinks() const { return maxLinks_; }
+  // lp_link_usage mapped into this process once, shared by every caller (stage 4,
+  // below); null when it cannot be mapped.
+  LinkUsage* linkUsage() const;
 
   // Addresses in network order (as in_addr.s_addr), ports in host order.
   Status putEndpoint(uint32_t space, uint32_t addr, uint16_t port, uint32_t link);
@@ -105,8 +111,10 @@ class FastpathMaps {
 
  private:
   FastpathMaps() = default;
-  int fds_[kCount] = {-1, -1, -1, -1, -1, -1};
+  int fds_[kCount] = {-1, -1, -1, -1, -1, -1, -1, -1};
   uint32_t maxLinks_ = 0;
+  mutable std::once_flag usageOnce_;
+  mutable std::unique_ptr<LinkUsage> usage_;
 };
 
 enum class FastpathProgram { kWorkloadIn, kLinkOut, kLinkIn };
@@ -155,6 +163,68 @@ Result<uint32_t> programId(int progFd);
 Status visitConnections(const FastpathMaps& maps,
                         const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn);
 // Deletes these entries; those already gone are not errors. Returns how many went.
+// Each consumer-side entry deleted frees its link's connection slot (stage 4:
+// LinkUsage::release), exactly once: the entry is read and deleted in one call.
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys);
+
+// ---- The bandwidth cap and the connection limit (stage 4)
+//
+// Per link: lp_link_caps (what the daemon allows: FastpathMaps syscalls) and
+// lp_link_usage (the programs' running state, changed only atomically: LinkUsage,
+// through the map's memory). The contract with the code that deletes connection
+// entries (the sweeper, a link's removal):
+// - the live count is the number of consumer-side (LP_FP_DIR_FWD) entries
+//   lp_link_out made for the link; whoever deletes one calls
+//   LinkUsage::release(link) once for it: deleteConnections (stage 3, so the sweep
+//   and a link's or a target's end) does;
+// - a freed link id's cap state and counters are zeroed (LinkUsage::reset,
+//   clearLinkStats), so its next holder starts from zero;
+// - entries the kernel evicts (lp_conns is an LRU hash) are released by nobody: a
+//   walk of the table may correct the count with LinkUsage::recount.
+
+struct LinkCap {
+  uint64_t bytesPerSecond = 0;  // TCP payload, both ways together; 0: no cap
+  uint64_t burstBytes = 0;      // how far ahead of the rate a link may run
+  uint32_t maxConnections = 0;  // live connections; 0: no limit
+};
+
+// Writes a link's cap and limit (zeros: none); the programs use it from the next packet.
+Status putLinkCap(const FastpathMaps& maps, uint32_t link, const LinkCap& cap);
+// Zeroes a link's counters on every CPU: for a link id no link holds (not atomic
+// against the programs: only when nothing can reach the link).
+Status clearLinkStats(const FastpathMaps& maps, uint32_t link);
+
+// lp_link_usage mapped into this process: atomic reads and changes of a link's
+// live connection count and cap state, safe against the programs on every CPU.
+// Owns the mapping (the map lives on while it is mapped). Thread-safe.
+class LinkUsage {
+ public:
+  // kIncompatible when the map cannot be mapped (made by another build, without
+  // BPF_F_MMAPABLE).
+  static Result<std::unique_ptr<LinkUsage>> open(const FastpathMaps& maps);
+  ~LinkUsage();
+  LinkUsage(const LinkUsage&) = delete;
+  LinkUsage& operator=(const LinkUsage&) = delete;
+
+  // The link's live connections (out of range: 0).
+  uint64_t live(uint32_t link) const;
+  // One connection of the link is gone (its consumer-side entry deleted): its slot
+  // is free. Never below zero; false when the count was already zero.
+  bool release(uint32_t link);
+  // The link's count and cap state back to zero (its entries are all gone).
+  void reset(uint32_t link);
+  // Sets the count to `counted` if it is still `seen`. For a walk of lp_conns
+  // that found `counted` consumer-side entries of the link, with `seen` read
+  // before the walk and the link's new_conns unchanged across it: then only
+  // entries the kernel evicted make the two differ. False when the count moved.
+  bool recount(uint32_t link, uint64_t seen, uint64_t counted);
+
+ private:
+  LinkUsage() = default;
+  lp_fp_link_usage* slot(uint32_t link) const;
+  void* base_ = nullptr;
+  size_t bytes_ = 0;
+  uint32_t links_ = 0;
+};
 
 }  // namespace lp::net::bpf

@@ -5,12 +5,14 @@
 //
 //   lp_workload_in  ingress of every workload's veth (the namespace's side): packets
 //                   of a connection with an entry are translated and moved with
-//                   bpf_redirect_peer into the other namespace; SYNs and everything
-//                   else go to the namespace's stack, untouched.
+//                   bpf_redirect_peer into the other namespace (data over the
+//                   link's bandwidth cap dropped); SYNs and everything else go to
+//                   the namespace's stack, untouched.
 //   lp_link_out     egress of the link device in the consumer's namespace: a SYN the
 //                   consumer's stack (its security groups) routed to an endpoint
-//                   makes the connection's two entries and is translated; nothing
-//                   else leaves (ARP aside).
+//                   makes the connection's two entries and is translated (past the
+//                   link's connection limit it comes back to the client as a
+//                   reset); nothing else leaves (ARP aside).
 //   lp_link_in      ingress of the link device, in either namespace: only packets of
 //                   connections with an entry, on the link they belong to; a SYN goes
 //                   to the provider's stack (the target's groups), the rest straight
@@ -18,6 +20,7 @@
 // linux/bpf.h first: libbpf's helper definitions use its types.
 // clang-format off
 #include <linux/bpf.h>
+#include <linux/errno.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 // clang-format on
@@ -76,6 +79,24 @@ struct {
   __type(value, struct lp_fp_link_stats);
 } lp_link_stats SEC(".maps");
 
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, struct lp_fp_link_cap);
+} lp_link_caps SEC(".maps");
+
+// Shared by every CPU (not per-CPU: a cap and a count are one budget), changed
+// with atomic operations only; mmapable so user space can release a connection
+// atomically too (a map update by syscall would overwrite the programs' changes).
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, struct lp_fp_link_usage);
+} lp_link_usage SEC(".maps");
+
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
@@ -89,9 +110,9 @@ struct {
 
 enum { NOT_IP, IP_OTHER, IP_TCP };
 
-// Reads an IPv4 TCP packet's tuple and flags. IP_OTHER: IPv4 but not TCP, or TCP
-// this path does not translate (IP options, fragments).
-static __always_inline int parse(struct __sk_buff* skb, struct lp_fp_tuple* t, __u8* flags) {
+// Reads an IPv4 TCP packet's tuple, flags and payload length. IP_OTHER: IPv4 but
+// not TCP, or TCP this path does not translate (IP options, fragments).
+static __always_inline int parse(struct __sk_buff* skb, struct lp_fp_tuple* t, __u8* flags, __u32* payload) {
   void *data = (void*)(long)skb->data, *end = (void*)(long)skb->data_end;
   struct ethhdr* eth = data;
   if ((void*)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP)) return NOT_IP;
@@ -105,6 +126,13 @@ static __always_inline int parse(struct __sk_buff* skb, struct lp_fp_tuple* t, _
   t->sport = tcp->source;
   t->dport = tcp->dest;
   *flags = ((__u8*)tcp)[TCP_FLAGS_OFF];
+  __u32 headers = sizeof(struct iphdr) + tcp->doff * 4;
+  // BIG TCP (the workload veths' GSO size is 185000 bytes) leaves tot_len 0 on a
+  // packet over 64 KiB: then the skb's length says it. Otherwise tot_len, which a
+  // frame padded to Ethernet's minimum does not mislead.
+  __u32 total = bpf_ntohs(ip->tot_len);
+  if (total == 0 && skb->len > ETH_HLEN) total = skb->len - ETH_HLEN;
+  *payload = total > headers ? total - headers : 0;
   return IP_TCP;
 }
 
@@ -178,11 +206,144 @@ static __always_inline void note(struct lp_fp_conn* c, __u8 flags, __u32 len) {
   if (flags & TCP_RST) s->resets++;
 }
 
+// ---- The bandwidth cap and the connection limit (stage 4)
+//
+// Both are per link (endpoint interface = the endpoint in one zone, as the splice
+// path's token bucket per endpoint and zone), kept in lp_link_usage with atomic
+// operations instead of a bpf_spin_lock: the lock would serialise the same cache
+// line anyway, forbids helper calls while held, and cannot be taken by user space,
+// which must release connections. The price, stated where it is paid below.
+
+// Whether a data packet of `payload` bytes fits the link's cap, charging it when it
+// does. GCRA on one time per link (as dataplane/token_bucket.h): it passes while
+// the bytes already passed are paid for no later than burst_ns from now; then its
+// cost moves that time on. Every passed byte is charged, so over any interval the
+// link passes at most rate x interval + burst + what the race below lets through.
+// The race: the check and the charge are two steps (a read, then compare-and-swap
+// or add), so packets of one link checked at the same moment on N CPUs may all pass
+// on one check: at most N - 1 packets (each at most one GSO packet, 64 KiB) over the
+// burst at that moment, never a lasting excess, because each is still charged.
+static __always_inline int within_cap(__u32 link, __u32 payload) {
+  if (payload == 0) return 1;  // ACKs, FINs, RSTs without data: never dropped, nothing to charge
+  struct lp_fp_link_cap* cap = bpf_map_lookup_elem(&lp_link_caps, &link);
+  if (!cap || cap->bytes_per_sec == 0) return 1;
+  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
+  if (!u) return 1;
+  __u64 rate = cap->bytes_per_sec;
+  __u64 cost = ((__u64)payload * 1000000000ULL + rate - 1) / rate;
+  __u64 now = bpf_ktime_get_ns();
+  __u64 tat = *(volatile __u64*)&u->tat_ns;
+  if (tat > now + cap->burst_ns) return 0;
+  // An idle link's time is in the past: its credit starts from now (the burst is
+  // the only saved-up credit). Another CPU moving it first makes this a charge.
+  if (tat < now && __sync_val_compare_and_swap(&u->tat_ns, tat, now + cost) == tat) return 1;
+  __sync_fetch_and_add(&u->tat_ns, cost);
+  return 1;
+}
+
+#define GIVE_TRIES 8
+
+// Gives a connection slot back, never below zero (user space may have zeroed the
+// count meanwhile, LinkUsage::reset; an underflow would refuse every SYN after).
+// After GIVE_TRIES lost compare-and-swaps the slot stays taken: the count is one
+// too high until user space recounts (LinkUsage::recount).
+static __always_inline void give_conn(__u32 link) {
+  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
+  if (!u) return;
+  for (int i = 0; i < GIVE_TRIES; i++) {
+    __u64 v = *(volatile __u64*)&u->conns;
+    if (v == 0 || __sync_val_compare_and_swap(&u->conns, v, v - 1) == v) return;
+  }
+}
+
+// Takes one of the link's connection slots; 0 when the limit is reached. Taken
+// first and given back when over, so concurrent SYNs never take the count past
+// the limit; the price: SYNs racing for the last slot may both be refused.
+static __always_inline int take_conn(__u32 link) {
+  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
+  if (!u) return 0;
+  __u64 live = __sync_fetch_and_add(&u->conns, 1) + 1;
+  struct lp_fp_link_cap* cap = bpf_map_lookup_elem(&lp_link_caps, &link);
+  if (cap && cap->max_conns && live > cap->max_conns) {
+    give_conn(link);
+    return 0;
+  }
+  return 1;
+}
+
+#define TCP_RST_ACK_WORD 0x5014  // data offset 5, RST|ACK
+#define TCP_MAX_OPTION_WORDS 10  // 40 bytes of options
+
+// Turns the SYN leaving on the link into the reset the endpoint's address would
+// send and moves it out of the client's veth (lp_hosts): the client's connect()
+// fails at once (ECONNREFUSED), as with the conntrack path's `reject with tcp
+// reset`, instead of retrying its SYN for two minutes. The checksums are updated
+// for what changes (swapping addresses and ports changes no sum), so they hold
+// whether the stack left them complete or partial (offloaded). Dropped instead
+// when the client has no host entry or the SYN carries data.
+static __always_inline int refuse(struct __sk_buff* skb, const struct lp_fp_tuple* t, __u32 link) {
+  struct lp_fp_link_stats* s = stats_of(link);
+  if (s) {
+    s->drops++;
+    s->refused++;
+  }
+  struct lp_fp_host_key hk = {.space = lp_space, .addr = t->saddr};
+  struct lp_fp_host* h = bpf_map_lookup_elem(&lp_hosts, &hk);
+  if (!h) return TC_ACT_SHOT;
+  __u32 out = h->ifindex;
+  __u8 dst[ETH_ALEN], src[ETH_ALEN];
+  __builtin_memcpy(dst, h->mac, ETH_ALEN);
+  __builtin_memcpy(src, h->gw_mac, ETH_ALEN);
+
+  void *data = (void*)(long)skb->data, *end = (void*)(long)skb->data_end;
+  struct iphdr* ip = data + ETH_HLEN;
+  struct tcphdr* tcp = (void*)(ip + 1);
+  if ((void*)(tcp + 1) > end) return TC_ACT_SHOT;
+  __u32 doff = tcp->doff * 4;
+  __u32 total = bpf_ntohs(ip->tot_len);
+  if (doff < sizeof(struct tcphdr) || total != sizeof(struct iphdr) + doff) return TC_ACT_SHOT;
+  __u32 seq = tcp->seq, old_ack = tcp->ack_seq;
+  __u16 old_word = ((__u16*)tcp)[6], old_window = tcp->window, old_urg = tcp->urg_ptr;
+  __u32 ack = bpf_htonl(bpf_ntohl(seq) + 1);
+  __u16 word = bpf_htons(TCP_RST_ACK_WORD);
+
+  // The options go: their words leave the sum.
+  for (int i = 0; i < TCP_MAX_OPTION_WORDS; i++) {
+    if (sizeof(struct tcphdr) + 4 * i >= doff) break;
+    __u32 w;
+    if (bpf_skb_load_bytes(skb, TCP_OFF + sizeof(struct tcphdr) + 4 * i, &w, 4) != 0) return TC_ACT_SHOT;
+    bpf_l4_csum_replace(skb, TCP_CSUM, w, 0, 4);
+  }
+  bpf_l4_csum_replace(skb, TCP_CSUM, bpf_htons(doff), bpf_htons(sizeof(struct tcphdr)), BPF_F_PSEUDO_HDR | 2);
+  bpf_l4_csum_replace(skb, TCP_CSUM, seq, 0, 4);
+  bpf_l4_csum_replace(skb, TCP_CSUM, old_ack, ack, 4);
+  bpf_l4_csum_replace(skb, TCP_CSUM, old_word, word, 2);
+  bpf_l4_csum_replace(skb, TCP_CSUM, old_window, 0, 2);
+  bpf_l4_csum_replace(skb, TCP_CSUM, old_urg, 0, 2);
+  __u16 new_total = bpf_htons(sizeof(struct iphdr) + sizeof(struct tcphdr));
+  bpf_l3_csum_replace(skb, IP_CSUM, bpf_htons(total), new_total, 2);
+
+  __u16 check;
+  if (bpf_skb_load_bytes(skb, TCP_CSUM, &check, 2) != 0) return TC_ACT_SHOT;
+  __u32 addrs[2] = {t->daddr, t->saddr};
+  __u16 hdr[10] = {t->dport, t->sport};  // ports; seq 0
+  __builtin_memcpy(&hdr[4], &ack, 4);
+  hdr[6] = word;
+  hdr[8] = check;  // window and urgent pointer 0
+  bpf_skb_store_bytes(skb, IP_OFF + offsetof(struct iphdr, tot_len), &new_total, 2, 0);
+  bpf_skb_store_bytes(skb, IP_OFF + offsetof(struct iphdr, saddr), addrs, 8, 0);
+  bpf_skb_store_bytes(skb, TCP_OFF, hdr, sizeof hdr, 0);
+  if (bpf_skb_change_tail(skb, TCP_OFF + sizeof(struct tcphdr), 0) != 0) return TC_ACT_SHOT;
+  set_macs(skb, dst, src);
+  return bpf_redirect(out, 0);
+}
+
 SEC("tc")
 int lp_workload_in(struct __sk_buff* skb) {
   struct lp_fp_tuple t;
   __u8 flags = 0;
-  if (parse(skb, &t, &flags) != IP_TCP) return TC_ACT_OK;
+  __u32 payload = 0;
+  if (parse(skb, &t, &flags, &payload) != IP_TCP) return TC_ACT_OK;
   if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) return TC_ACT_OK;  // new: through the stack
   struct lp_fp_conn_key k = {.space = lp_space, .t = t};
   struct lp_fp_conn* c = bpf_map_lookup_elem(&lp_conns, &k);
@@ -191,6 +352,14 @@ int lp_workload_in(struct __sk_buff* skb) {
   __u32 id = c->link;
   struct lp_fp_link* l = bpf_map_lookup_elem(&lp_links, &id);
   if (!l || !l->active) return TC_ACT_OK;
+  if (!within_cap(id, payload)) {
+    struct lp_fp_link_stats* s = stats_of(id);
+    if (s) {
+      s->drops++;
+      s->over_cap++;
+    }
+    return TC_ACT_SHOT;
+  }
   note(c, flags, skb->len);
   struct lp_fp_tuple to = c->to;
   __u32 out;
@@ -213,7 +382,8 @@ SEC("tc")
 int lp_link_out(struct __sk_buff* skb) {
   struct lp_fp_tuple t;
   __u8 flags = 0;
-  int kind = parse(skb, &t, &flags);
+  __u32 payload = 0;
+  int kind = parse(skb, &t, &flags, &payload);
   if (kind == NOT_IP && is_arp(skb)) return TC_ACT_OK;
   if (kind != IP_TCP) return drop(0);
   struct lp_fp_endpoint_key ek = {.space = lp_space, .addr = t.daddr, .port = t.dport};
@@ -229,12 +399,20 @@ int lp_link_out(struct __sk_buff* skb) {
   struct lp_fp_conn_key fk = {.space = lp_space, .t = t};
   struct lp_fp_tuple out;
   struct lp_fp_conn* have = bpf_map_lookup_elem(&lp_conns, &fk);
+  // The link of a consumer-side entry this tuple already has (0: none); a new
+  // entry replaces it.
+  __u32 replaced = have && have->dir == LP_FP_DIR_FWD ? have->link : 0;
   int made = 0;
-  if (have && have->dir == LP_FP_DIR_FWD && have->link == link) {  // a retransmitted SYN
+  // A retransmitted SYN keeps its translation. A SYN on a tuple whose connection
+  // has closed (FIN or RST seen, not yet swept) is a new connection on the same
+  // ports: it gets fresh entries below, else it would inherit the closed flags and
+  // the sweeper would end it 10 s after it next went quiet.
+  if (have && have->dir == LP_FP_DIR_FWD && have->link == link && !have->seen) {
     out = have->to;
     struct lp_fp_conn_key rk = {.space = l->provider_space};
     reverse(&out, &rk.t);
-    if (bpf_map_lookup_elem(&lp_conns, &rk)) {
+    struct lp_fp_conn* rev = bpf_map_lookup_elem(&lp_conns, &rk);
+    if (rev && !rev->seen) {
       have->last_seen_ns = now;
       made = 1;
     }
@@ -249,6 +427,11 @@ int lp_link_out(struct __sk_buff* skb) {
     asm volatile("" : "+r"(i));  // keeps the bound check clang would prove redundant; the verifier cannot
     if (i >= LP_FP_MAX_TARGETS) return drop(link);
     struct lp_fp_target target = ts->t[i];
+    // The connection limit counts consumer-side entries: a new one takes a slot;
+    // one replacing an entry of this link (whose reverse entry was gone) keeps its
+    // slot. The SYN's own data (TCP Fast Open, rare) is not charged to the cap.
+    int fresh = replaced != link;
+    if (fresh && !take_conn(link)) return refuse(skb, &t, link);
     out.saddr = l->node_addr;
     out.daddr = target.addr;
     out.sport = t.sport;
@@ -276,28 +459,28 @@ int lp_link_out(struct __sk_buff* skb) {
       }
       out.sport = bpf_htons(32768 + ((bpf_ntohs(out.sport) + 7919) % 28232));
     }
-    if (!made) return drop(link);
-    // The client's later packets come in on its veth, where lp_workload_in takes
-    // them: its lp_hosts entry names it. ingress_ifindex is that veth only when it
-    // is no bridge port; a bridged client's packets reach the stack as the
-    // bridge's (linkplane's workloads are bridge ports: every ACK then went to the
-    // stack, out to the link and was dropped there).
-    struct lp_fp_host_key ck = {.space = lp_space, .addr = t.saddr};
-    struct lp_fp_host* client_host = bpf_map_lookup_elem(&lp_hosts, &ck);
-    __u32 client_dev = skb->ingress_ifindex;
-    // Keeps the load here: clang otherwise moves it into one branch as a load
-    // through an offset ctx pointer, which the verifier refuses.
-    asm volatile("" : "+r"(client_dev));
-    if (client_host) client_dev = client_host->ifindex;
-    struct lp_fp_conn fv = {.to = out,
-                            .link = link,
-                            .ifindex = client_dev,
-                            .dir = LP_FP_DIR_FWD,
-                            .last_seen_ns = now};
-    if (bpf_map_update_elem(&lp_conns, &fk, &fv, BPF_ANY) != 0) {
-      bpf_map_delete_elem(&lp_conns, &rk);
+    if (!made) {
+      if (fresh) give_conn(link);
       return drop(link);
     }
+    // The device the client's later packets arrive on (lp_workload_in): its veth
+    // from lp_hosts. The SYN's ingress_ifindex is that only without a bridge; the
+    // daemon's workload veths are bridge ports, and then it is the bridge.
+    __u32 from = skb->ingress_ifindex;
+    asm volatile("" : "+r"(from));  // read here: a load merged from ctx or a map value fails the verifier
+    struct lp_fp_host_key ck = {.space = lp_space, .addr = t.saddr};
+    struct lp_fp_host* client = bpf_map_lookup_elem(&lp_hosts, &ck);
+    if (client) from = client->ifindex;
+    struct lp_fp_conn fv = {.to = out, .link = link, .ifindex = from, .dir = LP_FP_DIR_FWD, .last_seen_ns = now};
+    long err = bpf_map_update_elem(&lp_conns, &fk, &fv, replaced ? BPF_ANY : BPF_NOEXIST);
+    if (err != 0) {
+      if (fresh) give_conn(link);
+      // EEXIST: the same SYN on another CPU made this connection's entries meanwhile
+      // (the reverse one taken over above is the same); they are that CPU's.
+      if (err != -EEXIST) bpf_map_delete_elem(&lp_conns, &rk);
+      return drop(link);
+    }
+    if (replaced && fresh) give_conn(replaced);  // that link's entry is gone
     if (s) s->new_conns++;
   }
   if (s) {
@@ -312,7 +495,8 @@ SEC("tc")
 int lp_link_in(struct __sk_buff* skb) {
   struct lp_fp_tuple t;
   __u8 flags = 0;
-  int kind = parse(skb, &t, &flags);
+  __u32 payload = 0;
+  int kind = parse(skb, &t, &flags, &payload);
   if (kind == NOT_IP && is_arp(skb)) return TC_ACT_OK;
   if (kind != IP_TCP) return drop(0);
   struct lp_fp_conn_key k = {.space = lp_space};

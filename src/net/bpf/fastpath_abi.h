@@ -107,8 +107,31 @@ struct lp_fp_link_stats {
   __u64 fwd_packets, fwd_bytes;  // consumer -> provider
   __u64 rev_packets, rev_bytes;  // provider -> consumer
   __u64 new_conns;
-  __u64 resets;  // RST segments seen, either way
-  __u64 drops;   // packets refused on the link
+  __u64 resets;    // RST segments seen, either way
+  __u64 drops;     // packets refused on the link (over_cap and refused included)
+  __u64 over_cap;  // of drops: data packets over the link's bandwidth cap
+  __u64 refused;   // of drops: SYNs refused (answered with a reset) over the connection limit
+};
+
+// lp_link_caps (array, index = link id): what the daemon allows a link; zeros (a
+// link never given a cap): no cap, no limit.
+struct lp_fp_link_cap {
+  __u64 bytes_per_sec;  // TCP payload bytes per second, both ways together; 0: no cap
+  __u64 burst_ns;       // how far ahead of the rate the link may run (the burst, as time at the rate)
+  __u32 max_conns;      // live connections (lp_fp_link_usage.conns); 0: no limit
+  __u32 pad;
+};
+
+// lp_link_usage (array, BPF_F_MMAPABLE, index = link id): the cap's and the limit's
+// running state, changed only with atomic operations, by the programs and by the
+// loader through the map's memory (LinkUsage in bpf_fastpath.h).
+struct lp_fp_link_usage {
+  // GCRA: the time (bpf_ktime_get_ns) at which the bytes passed so far are paid
+  // for at the cap's rate; a data packet passes while tat_ns <= now + burst_ns.
+  __u64 tat_ns;
+  // Live connections: consumer-side (LP_FP_DIR_FWD) entries lp_link_out made for
+  // this link that user space has not released yet (LinkUsage::release).
+  __u64 conns;
 };
 
 // The flow hash that picks a new connection's target: index = hash % count, over

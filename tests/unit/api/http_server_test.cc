@@ -437,11 +437,15 @@ TEST(HttpServer, AThrottledConnectionsNextRequestIsHeldAndNoOtherConnectionIs) {
     return gap;
   };
   // First refusal: 150 ms; second in a row: 300 ms; third: 600, capped at 300.
-  EXPECT_GE(gapAfterRefusal("/refuse-2"), 150ms);
+  // The hold starts when the server writes the refusal, a little before this client
+  // reads it: measured here it can come out short by that (299.8 ms seen on a loaded
+  // machine), so the lower bounds allow 10 ms.
+  constexpr auto kSlack = 10ms;
+  EXPECT_GE(gapAfterRefusal("/refuse-2"), 150ms - kSlack);
   auto second = gapAfterRefusal("/refuse-3");
-  EXPECT_GE(second, 300ms);
+  EXPECT_GE(second, 300ms - kSlack);
   auto third = gapAfterRefusal("/ok");
-  EXPECT_GE(third, 300ms);
+  EXPECT_GE(third, 300ms - kSlack);
   EXPECT_LT(third, 600ms);  // the cap, not 600 ms
   // "/ok" was served: the series ended, the next request is read at once.
   auto t0 = Clock::now();

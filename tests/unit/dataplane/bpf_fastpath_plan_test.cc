@@ -351,5 +351,84 @@ TEST(BpfFastpathPlan, TwoInterfacesOfAnEndpointShareTheVpcPairsDevices) {
   EXPECT_TRUE(d.empty());
 }
 
+// ---- The bandwidth cap and the connection limit (stage 4)
+
+TEST(BpfFastpathPlan, EachLinkGetsTheConfiguredCapAndLimitAndAChangeIsOnlyACapWrite) {
+  BpfInputs in = overlapping();
+  // The product's defaults are the splice path's cap (10 Gbit/s) and 50,000 connections.
+  EXPECT_EQ(in.endpointBytesPerSecond, ForwarderOptions{}.endpointBytesPerSecond);
+  EXPECT_EQ(in.maxConnectionsPerInterface, 50'000u);
+  in.endpointBytesPerSecond = 125'000'000;  // endpoint_bandwidth_gbps = 1
+  in.maxConnectionsPerInterface = 1000;
+  BpfPlan before = planBpf(in);
+  uint32_t la = before.ids.links.at("eni-a"), lb = before.ids.links.at("eni-b");
+  ASSERT_EQ(before.caps.size(), before.links.size());
+  BpfLinkCap want{125'000'000, bpfCapBurstBytes(125'000'000), 1000};
+  EXPECT_EQ(before.caps.at(la), want);
+  EXPECT_EQ(before.caps.at(lb), want);
+  // The burst: 250 ms at the rate, at least 512 KiB (TCP needs it through a policer).
+  EXPECT_EQ(bpfCapBurstBytes(1'250'000'000), 312'500'000u);
+  EXPECT_EQ(bpfCapBurstBytes(1'000'000), 524'288u);
+  // A first plan writes the caps with the links, before the endpoints.
+  BpfPlanDiff first = diffBpfPlans(BpfPlan{}, before);
+  EXPECT_EQ(first.putCaps.size(), 2u);
+
+  // A new cap (a reload's restart): one write per link, no connection ends.
+  in.previous = before.ids;
+  in.endpointBytesPerSecond = 250'000'000;
+  BpfPlan after = planBpf(in);
+  BpfPlanDiff d = diffBpfPlans(before, after);
+  ASSERT_EQ(d.putCaps.size(), 2u);
+  EXPECT_EQ(d.putCaps[0].second.bytesPerSecond, 250'000'000u);
+  EXPECT_EQ(d.putCaps[0].second.burstBytes, bpfCapBurstBytes(250'000'000));
+  EXPECT_TRUE(d.endConnections.empty());
+  d.putCaps.clear();
+  EXPECT_TRUE(d.empty());
+  in.maxConnectionsPerInterface = 0;  // no limit
+  d = diffBpfPlans(after, planBpf(in));
+  ASSERT_EQ(d.putCaps.size(), 2u);
+  EXPECT_EQ(d.putCaps[1].second.maxConnections, 0u);
+
+  // An endpoint deleted: its link's cap goes with it.
+  in.listeners.erase(in.listeners.begin() + 1);
+  d = diffBpfPlans(after, planBpf(in));
+  EXPECT_EQ(d.deleteCaps, std::vector<uint32_t>{lb});
+  EXPECT_EQ(d.deleteLinks, std::vector<uint32_t>{lb});
+}
+
+TEST(BpfFastpathPlan, TheLinksFiguresBecomeTheCountersOfTheirInterfacesAndEndpoints) {
+  BpfInputs in;
+  in.listeners = {
+      listener("vpce-1", "eni-1", "lp-vpc-a", "10.0.1.101", 80, {target("10.0.2.10", "use1-az1")}, "use1-az1"),
+      listener("vpce-1", "eni-2", "lp-vpc-a", "10.0.3.101", 80, {target("10.0.2.10", "use1-az1")}, "use1-az2"),
+      listener("vpce-2", "eni-3", "lp-vpc-b", "10.0.1.101", 80, {target("10.0.2.10", "use1-az1")}),
+      listener("vpce-3", "eni-4", "lp-vpc-c", "10.0.1.101", 80, {target("10.0.2.10", "use1-az1")})};
+  BpfPlan p = planBpf(in);
+  uint32_t l1 = p.ids.links.at("eni-1"), l2 = p.ids.links.at("eni-2"), l3 = p.ids.links.at("eni-3");
+  std::map<uint32_t, BpfLinkFigures> figures;
+  // Three packets each way: 1000 and 5000 bytes of frames, Ethernet headers included.
+  figures[l1] = {3, 1000, 3, 5000, 2, 1, 4, 1};
+  figures[l2] = {1, 100, 0, 0, 1, 0, 0, 1};
+  figures[l3] = {0, 0, 0, 0, 0, 0, 7, 0};   // only drops (over the limit, say)
+  figures[999] = {1, 1, 1, 1, 1, 1, 1, 1};  // no link of the plan: belongs to nobody
+  CountersReport r = bpfCounters(p.links, figures);
+
+  ASSERT_EQ(r.interfaces.size(), 3u);  // eni-4 has no figures: left out
+  TrafficCounters e1 = r.interfaces.at("eni-1");
+  EXPECT_EQ(e1.bytesIn, 1000u - 3 * 14);
+  EXPECT_EQ(e1.bytesOut, 5000u - 3 * 14);
+  EXPECT_EQ(e1.connections, 2u);
+  EXPECT_EQ(e1.resets, 1u);
+  EXPECT_EQ(e1.dropped, 4u);
+  EXPECT_EQ(e1.active, 1u);
+  EXPECT_EQ(r.interfaces.at("eni-2"), (TrafficCounters{86, 0, 1, 1, 0, 0}));
+  EXPECT_EQ(r.interfaces.at("eni-3"), (TrafficCounters{0, 0, 0, 0, 0, 7}));
+  // The endpoint's figures are its interfaces' (both zones) together.
+  ASSERT_EQ(r.endpoints.size(), 2u);
+  EXPECT_EQ(r.endpoints.at("vpce-1"), (TrafficCounters{958 + 86, 4958, 3, 2, 1, 4}));
+  EXPECT_EQ(r.endpoints.at("vpce-2").dropped, 7u);
+  EXPECT_FALSE(r.endpoints.count("vpce-3"));
+}
+
 }  // namespace
 }  // namespace lp::dataplane

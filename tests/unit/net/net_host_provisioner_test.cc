@@ -7,11 +7,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../test_namespaces.h"
 #include "model/endpoint.h"
+#include "model/network.h"
 #include "model/resources.h"
 #include "net/netlink.h"
 #include "net/netns.h"
@@ -304,6 +307,80 @@ TEST_F(NetHostProvisionerTest, RestartRemovesOrphansFromTheLedgerOnly) {
   EXPECT_FALSE(net::namespaceExists("lp-" + w1));
   EXPECT_TRUE(net::namespaceExists(foreign));
   (void)net::deleteNamespace(foreign);
+}
+
+// Route tables as policy routing (route_plan.h): the plan's rule and table are made,
+// a rule of this code's range the plan no longer has goes with its table's routes,
+// rules at other preferences (the fast path's, the kernel's) stay, a second start
+// adds nothing, and the router forwards only while a route sends to it.
+TEST_F(NetHostProvisionerTest, RouteTablesConvergeOnTheirOwnRulesAndTablesOnly) {
+  basicVpc();
+  std::string router = eni("1", "10.7.1.10", "interface", {open_});
+  put(model::NetworkInterface::kKind, router,
+      {{"id", router},
+       {"ownerId", "111111111111"},
+       {"vpcId", vpc_},
+       {"subnetId", subnet_},
+       {"privateIp", "10.7.1.10"},
+       {"groupIds", {open_}},
+       {"sourceDestCheck", false}});
+  std::string rtb = id("rtb", "1");
+  json local = {{"destinationCidrBlock", "10.7.0.0/16"}, {"gatewayId", "local"}};
+  json toRouter = {{"destinationCidrBlock", "10.98.0.0/24"}, {"gatewayId", ""}, {"networkInterfaceId", router}};
+  put(model::RouteTable::kKind, rtb,
+      {{"id", rtb}, {"vpcId", vpc_}, {"routes", {local, toRouter}}, {"associations", {{{"id", "a"}, {"main", true}}}}});
+  apply();
+  std::string vns = "lp-" + vpc_;
+  std::string br = bridgeName(subnet_);
+  auto nl = net::Netlink::open(vns);
+  ASSERT_TRUE(nl.ok());
+  // Someone else's rule (the fast path's), and one of ours from a table since gone.
+  net::RuleInfo foreign{150, "", 0x4c50};
+  net::RuleInfo stale{31000, "lp-br-gone", kRouteTableBase + 1};
+  ASSERT_TRUE((*nl)->addRule(foreign).ok());
+  ASSERT_TRUE((*nl)->addRule(stale).ok());
+  ASSERT_TRUE((*nl)->replaceRoute({stale.table, "10.97.0.0/24", "", "", true}).ok());
+
+  uint32_t t = tableNumber(rtb);
+  std::vector<net::RouteInfo> want = {
+      {t, "10.7.0.0/16", "", "", true}, {t, "10.7.1.0/24", "", br, false}, {t, "10.98.0.0/24", "10.7.1.10", br, false}};
+  auto ours = [&] {
+    std::vector<net::RuleInfo> out;
+    auto all = (*nl)->rules();
+    EXPECT_TRUE(all.ok());
+    for (const auto& r : all.ok() ? *all : std::vector<net::RuleInfo>{}) {
+      if (r.pref >= kRoutePrefMin && r.pref <= kRoutePrefMax) out.push_back(r);
+    }
+    return out;
+  };
+  auto hasRule = [&](const net::RuleInfo& r) {
+    auto all = (*nl)->rules();
+    return all.ok() ? std::count(all->begin(), all->end(), r) : -1;
+  };
+  // A restart (a new provisioner: nothing known) converges on what is there.
+  prov_ = std::make_unique<NetHostProvisioner>(dir_, dir_ + "/etc-netns");
+  apply();
+  EXPECT_EQ(ours(), (std::vector<net::RuleInfo>{{kRoutePref, br, t}}));
+  EXPECT_EQ(*(*nl)->routes(t), want);
+  EXPECT_EQ(hasRule(foreign), 1);
+  EXPECT_EQ(*(*nl)->routes(stale.table), std::vector<net::RouteInfo>{});
+  EXPECT_EQ(*net::getSysctl("lp-" + router, "net/ipv4/ip_forward"), "1");
+  prov_ = std::make_unique<NetHostProvisioner>(dir_, dir_ + "/etc-netns");
+  apply();
+  EXPECT_EQ(ours().size(), 1u);
+  EXPECT_EQ(*(*nl)->routes(t), want);
+  // The kernel routes a packet from the subnet's bridge by the table.
+  std::string out = testenv::commandOutput("ip -n " + vns + " route get 10.98.0.7 from 10.7.1.20 iif " + br + " 2>&1");
+  EXPECT_NE(out.find("via 10.7.1.10"), std::string::npos) << out;
+
+  // The route deleted: no rule, an empty table, and the router stops forwarding.
+  put(model::RouteTable::kKind, rtb,
+      {{"id", rtb}, {"vpcId", vpc_}, {"routes", {local}}, {"associations", {{{"id", "a"}, {"main", true}}}}});
+  apply();
+  EXPECT_TRUE(ours().empty());
+  EXPECT_EQ(*(*nl)->routes(t), std::vector<net::RouteInfo>{});
+  EXPECT_EQ(hasRule(foreign), 1);
+  EXPECT_EQ(*net::getSysctl("lp-" + router, "net/ipv4/ip_forward"), "0");
 }
 
 }  // namespace

@@ -164,14 +164,7 @@ TEST_F(NetPrimitivesTest, RulesAndTableRoutesRoundTripAndSteerPackets) {
   // The rule decides for packets that enter by lp-vrt only: the namespace's own
   // lookup (main table) has no route to 10.20.0.0/16.
   auto get = [&](const std::string& args) {
-    std::string cmd = "ip -n " + a_ + " route get " + args + " 2>&1";
-    std::string out;
-    if (FILE* f = popen(cmd.c_str(), "r")) {
-      char buf[256];
-      while (fgets(buf, sizeof buf, f)) out += buf;
-      pclose(f);
-    }
-    return out;
+    return testenv::commandOutput("ip -n " + a_ + " route get " + args + " 2>&1");
   };
   ASSERT_TRUE(setSysctl(a_, "net/ipv4/ip_forward", "1").ok());
   EXPECT_NE(get("10.20.1.1 from 10.9.2.10 iif lp-vrt").find("via 10.9.2.10"), std::string::npos);

@@ -364,7 +364,7 @@ TEST_F(ReconcilerTest, AnEndpointRetriedBetweenItsVpcsRetriesFailsWithTheVpcsRea
   opts_.attemptsBeforeFailed = 3;
   auto& r = make();
   r.reconcileUntilIdle();  // the VPC is on the host
-  host_.failing["vpc-c"] = "nft in lp-vpc-c: Too many open files";
+  host_.failing["vpc-c"] = "open /proc/sys/net/ipv4/ip_forward: Too many open files";
   subnet("subnet-2", "vpc-c", "10.1.2.0/24");
   // The VPC fails a few times, so its backoff is long (200 ms doubling to 3.2 s)...
   for (int i = 0; i < 5; ++i) {
@@ -382,7 +382,7 @@ TEST_F(ReconcilerTest, AnEndpointRetriedBetweenItsVpcsRetriesFailsWithTheVpcsRea
   ASSERT_EQ(e->state, "failed");
   EXPECT_EQ(e->lastErrorCode, "InsufficientCapacity") << e->lastErrorMessage;
   EXPECT_NE(e->lastErrorMessage.find("Too many open files"), std::string::npos) << e->lastErrorMessage;
-  EXPECT_NE(e->lastErrorMessage.find("vpc-c"), std::string::npos) << e->lastErrorMessage;
+  EXPECT_NE(e->lastErrorMessage.find("lp-vpc-c"), std::string::npos) << e->lastErrorMessage;  // where
 }
 
 TEST_F(ReconcilerTest, AnAvailableEndpointWhoseListenerFailsStaysAvailableAndIsRetried) {

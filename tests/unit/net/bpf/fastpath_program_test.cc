@@ -589,6 +589,34 @@ TEST_F(FastpathProgramTest, AConnectionWithFinBothWaysIsCleanedAfterTheLingerAnd
   EXPECT_EQ(*maps_->connectionCount(), 2u);
 }
 
+// A client that reuses its port for a new connection before the sweeper removed the
+// closed one's entries gets a new connection, not the closed one's flags (with
+// them, the sweeper would end the new connection after 10 s of quiet).
+TEST_F(FastpathProgramTest, ASynOnAClosedConnectionsTupleStartsAFreshConnection) {
+  ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
+  ASSERT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kFin | kAck))
+                .retval,
+            TC_ACT_REDIRECT);
+  ASSERT_EQ(
+      run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40000, kFin | kAck))
+          .retval,
+      TC_ACT_REDIRECT);
+  ASSERT_EQ(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80))->seen, LP_FP_SEEN_FIN);
+
+  ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
+  auto fwd = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  auto rev = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40000));
+  ASSERT_TRUE(fwd && rev);
+  EXPECT_EQ(fwd->seen, 0u);
+  EXPECT_EQ(rev->seen, 0u);
+  EXPECT_EQ(stats(kLink).new_conns, 2u);
+  EXPECT_EQ(*maps_->connectionCount(), 2u);
+  auto swept = dataplane::sweepBpfConnections(*maps_, fwd->last_seen_ns + dataplane::kBpfClosedLingerNs, 350'000'000'000);
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->closed, 0u);
+  EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
+}
+
 TEST_F(FastpathProgramTest, EndingALinkDeletesExactlyItsEntriesAndEndingATargetOnlyItsConnections) {
   // A second interface (link) of the endpoint in the same consumer VPC, same target.
   ASSERT_TRUE(maps_->putLink(kOtherLink, link(kConsumer)).ok());
@@ -665,6 +693,240 @@ TEST_F(FastpathProgramTest, BadArgumentsAreRefusedWithTheirOwnErrors) {
   auto missing = FastpathMaps::openPinned("/nonexistent/lp-bpf");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(bpfErrorOf(missing.status()), BpfError::kNotPinned);
+}
+
+// ---- The bandwidth cap and the connection limit (stage 4)
+
+// The TCP checksum of a crafted packet made again after its header was edited.
+void fixTcpChecksum(std::vector<uint8_t>& b) {
+  uint8_t* iph = b.data() + kEth;
+  uint8_t* tcp = iph + kIp;
+  size_t len = b.size() - kEth - kIp;
+  tcp[16] = tcp[17] = 0;
+  uint8_t pseudo[12];
+  std::memcpy(pseudo, iph + 12, 8);
+  pseudo[8] = 0;
+  pseudo[9] = 6;
+  pseudo[10] = static_cast<uint8_t>(len >> 8);
+  pseudo[11] = static_cast<uint8_t>(len);
+  uint16_t c = static_cast<uint16_t>(~sum16(tcp, len, sum16(pseudo, 12)));
+  tcp[16] = static_cast<uint8_t>(c >> 8);
+  tcp[17] = static_cast<uint8_t>(c);
+}
+
+class FastpathCapTest : public FastpathProgramTest {
+ protected:
+  void SetUp() override {
+    FastpathProgramTest::SetUp();
+    if (HasFatalFailure()) return;
+    usage_ = maps_->linkUsage();
+    ASSERT_NE(usage_, nullptr);
+    // The client's veth in the consumer's namespace: where a refusal's reset goes,
+    // and where its later packets come from (the test device).
+    lp_fp_host client{};
+    client.ifindex = kTestDevice;
+    std::memcpy(client.mac, kClientMac.data(), 6);
+    std::memcpy(client.gw_mac, kGatewayMac.data(), 6);
+    ASSERT_TRUE(maps_->putHost(kConsumer, ip("10.0.1.5"), client).ok());
+  }
+
+  // A connection from 10.0.1.5:<sport> (its SYN through the bridge, device 9).
+  void open(uint16_t sport) {
+    ASSERT_EQ(
+        run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, kSyn), 9).retval,
+        TC_ACT_OK);
+  }
+  int clientSends(uint16_t sport, size_t bytes, uint8_t flags = kAck) {
+    return run(*consumer_, FastpathProgram::kWorkloadIn,
+               tcpPacket("10.0.1.5", sport, "10.0.1.100", 80, flags, std::string(bytes, 'c')))
+        .retval;
+  }
+  // The target's packet to the node's port (the client's: free at the node).
+  int targetSends(uint16_t sport, size_t bytes, uint8_t flags = kAck) {
+    return run(*provider_, FastpathProgram::kWorkloadIn,
+               tcpPacket("10.0.2.10", 8080, "10.0.2.200", sport, flags, std::string(bytes, 't')))
+        .retval;
+  }
+  // What the sweeper does for a closed connection: both entries deleted (which
+  // releases the slot).
+  void sweep(uint16_t sport, uint16_t nodePort) {
+    lp_fp_conn_key f{kConsumer, tuple("10.0.1.5", sport, "10.0.1.100", 80)};
+    lp_fp_conn_key r{kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", nodePort)};
+    auto n = deleteConnections(*maps_, {f, r, f});  // the third is gone already: nothing more released
+    ASSERT_TRUE(n.ok()) << n.status().toString();
+    EXPECT_EQ(*n, 2u);
+  }
+
+  static constexpr std::array<uint8_t, 6> kClientMac = {2, 0, 0, 0, 0, 5}, kGatewayMac = {2, 0, 0, 0, 0, 0xee};
+  LinkUsage* usage_ = nullptr;
+};
+
+// The daemon's workload veths are bridge ports: a client's SYN reaches the link
+// from the bridge, its later packets the veth's hook. The entry names the veth.
+TEST_F(FastpathCapTest, AClientBehindABridgeIsExpectedOnItsVethNotTheBridge) {
+  open(40000);
+  auto fwd = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(fwd.has_value());
+  EXPECT_EQ(fwd->ifindex, kTestDevice);  // lp_hosts' veth, not the SYN's ingress device (9)
+  EXPECT_EQ(clientSends(40000, 10), TC_ACT_REDIRECT);
+}
+
+TEST_F(FastpathCapTest, DataOverTheCapIsDroppedBothWaysAndCountedAndPassesAgainOnceTheRateAllows) {
+  open(40000);
+  // 1000 bytes/s with a burst of 1000 bytes (1 s at the rate): 600 bytes cost 0.6 s.
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{1000, 1000, 0}).ok());
+  EXPECT_EQ(clientSends(40000, 600), TC_ACT_REDIRECT);  // 0.6 s of the burst
+  EXPECT_EQ(clientSends(40000, 600), TC_ACT_REDIRECT);  // within the burst: 1.2 s ahead of the rate
+  EXPECT_EQ(targetSends(40000, 600), TC_ACT_SHOT);      // the other way shares the cap
+  EXPECT_EQ(clientSends(40000, 1), TC_ACT_SHOT);
+  // Packets without data are neither dropped nor charged: ACKs, FIN, RST keep flowing.
+  EXPECT_EQ(clientSends(40000, 0), TC_ACT_REDIRECT);
+  EXPECT_EQ(targetSends(40000, 0), TC_ACT_REDIRECT);
+  EXPECT_EQ(clientSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
+
+  lp_fp_link_stats s = stats(kLink);
+  EXPECT_EQ(s.drops, 2u);
+  EXPECT_EQ(s.over_cap, 2u);
+  EXPECT_EQ(s.refused, 0u);
+  EXPECT_EQ(s.fwd_packets, 1u + 2 + 2);  // the SYN, two data, ACK, FIN: dropped packets are not counted as carried
+  EXPECT_EQ(s.fwd_bytes, 54u + 2 * (54 + 600) + 2 * 54);
+  EXPECT_EQ(s.rev_packets, 1u);
+  EXPECT_EQ(s.rev_bytes, 54u);
+
+  // 0.2 s after the first packet the link is back within its burst.
+  usleep(400'000);
+  EXPECT_EQ(targetSends(40000, 600), TC_ACT_REDIRECT);
+  EXPECT_EQ(targetSends(40000, 600), TC_ACT_SHOT);
+  EXPECT_EQ(stats(kLink).over_cap, 3u);
+}
+
+// BIG TCP (GSO size 185000 on the workload veths) leaves an IPv4 packet over
+// 64 KiB with total length 0: its data is charged by the packet's length.
+TEST_F(FastpathCapTest, ABigTcpPacketIsChargedByItsLength) {
+  open(40000);
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{1000, 1000, 0}).ok());
+  auto big = tcpPacket("10.0.1.5", 40000, "10.0.1.100", 80, kAck, std::string(1400, 'b'));
+  big[kEth + 2] = big[kEth + 3] = 0;
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, big).retval, TC_ACT_REDIRECT);  // 1.4 s of the rate
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kWorkloadIn, big).retval, TC_ACT_SHOT);
+  EXPECT_EQ(stats(kLink).over_cap, 1u);
+}
+
+TEST_F(FastpathCapTest, UnderTheCapAndWithoutOneEverythingPasses) {
+  open(40000);
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(clientSends(40000, 1400), TC_ACT_REDIRECT) << i;  // no cap written
+  // 1 GB/s with 10 ms of burst: 100 packets of 1400 bytes in far less than 10 ms of sending.
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{1'000'000'000, 10'000'000, 0}).ok());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(clientSends(40000, 1400), TC_ACT_REDIRECT) << i;
+    ASSERT_EQ(targetSends(40000, 1400), TC_ACT_REDIRECT) << i;
+  }
+  // A cap taken away: nothing is held back.
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{1000, 0, 0}).ok());
+  EXPECT_EQ(clientSends(40000, 1400), TC_ACT_REDIRECT);
+  EXPECT_EQ(clientSends(40000, 1400), TC_ACT_SHOT);
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{}).ok());
+  EXPECT_EQ(clientSends(40000, 1400), TC_ACT_REDIRECT);
+  lp_fp_link_stats s = stats(kLink);
+  EXPECT_EQ(s.fwd_packets, 1u + 50 + 50 + 1 + 1);
+  EXPECT_EQ(s.rev_packets, 50u);
+  EXPECT_EQ(s.drops, 1u);
+}
+
+TEST_F(FastpathCapTest, TheConnectionPastTheLimitIsRefusedWithAResetUntilOneIsReleased) {
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{0, 0, 2}).ok());
+  open(40000);
+  open(40001);
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  open(40000);  // a retransmitted SYN is the same connection
+  EXPECT_EQ(usage_->live(kLink), 2u);
+
+  auto third = tcpPacket("10.0.1.5", 40002, "10.0.1.100", 80, kSyn);
+  Outcome r = run(*consumer_, FastpathProgram::kLinkOut, third, 9);
+  ASSERT_EQ(r.retval, TC_ACT_REDIRECT);  // back out of the client's veth
+  ASSERT_EQ(r.out.size(), kEth + kIp + kTcp);
+  Packet p = parse(r.out);
+  EXPECT_EQ(p.saddr, ip("10.0.1.100"));  // from the endpoint the client called
+  EXPECT_EQ(p.daddr, ip("10.0.1.5"));
+  EXPECT_EQ(ntohs(p.sport), 80);
+  EXPECT_EQ(ntohs(p.dport), 40002);
+  EXPECT_EQ(p.flags, kRst | kAck);
+  EXPECT_EQ(r.out[kEth + kIp + 8 + 3], 2);  // acknowledges the SYN (sequence 1)
+  EXPECT_EQ(r.out[kEth + 3], 40);           // IP total length
+  EXPECT_TRUE(p.ipChecksumOk);
+  EXPECT_TRUE(p.tcpChecksumOk);
+  EXPECT_EQ(p.dstMac, kClientMac);
+  EXPECT_EQ(p.srcMac, kGatewayMac);
+  EXPECT_FALSE(conn(kConsumer, tuple("10.0.1.5", 40002, "10.0.1.100", 80)).has_value());
+  EXPECT_EQ(usage_->live(kLink), 2u);
+
+  // A SYN with options (MSS, SACK permitted, timestamps, window scale) is answered
+  // without them, its checksum still right.
+  const uint8_t options[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+  auto withOptions = tcpPacket("10.0.1.5", 40003, "10.0.1.100", 80, kSyn,
+                               std::string(reinterpret_cast<const char*>(options), sizeof options));
+  withOptions[kEth + kIp + 12] = 0xa0;  // data offset 10: the "payload" is options
+  fixTcpChecksum(withOptions);
+  Outcome ro = run(*consumer_, FastpathProgram::kLinkOut, withOptions, kTestDevice);
+  ASSERT_EQ(ro.retval, TC_ACT_REDIRECT);
+  ASSERT_EQ(ro.out.size(), kEth + kIp + kTcp);
+  Packet po = parse(ro.out);
+  EXPECT_EQ(po.flags, kRst | kAck);
+  EXPECT_EQ(ro.out[kEth + kIp + 12], 0x50);
+  EXPECT_TRUE(po.ipChecksumOk);
+  EXPECT_TRUE(po.tcpChecksumOk);
+
+  lp_fp_link_stats s = stats(kLink);
+  EXPECT_EQ(s.new_conns, 2u);
+  EXPECT_EQ(s.refused, 2u);
+  EXPECT_EQ(s.drops, 2u);
+  EXPECT_EQ(s.over_cap, 0u);
+
+  // One connection closes and the sweeper removes it: the next is accepted.
+  sweep(40000, 40000);
+  EXPECT_EQ(usage_->live(kLink), 1u);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, third, kTestDevice).retval, TC_ACT_OK);
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  EXPECT_EQ(stats(kLink).new_conns, 3u);
+
+  // A client with no host entry cannot be answered: its SYN is dropped, counted the same.
+  ASSERT_TRUE(maps_->deleteHost(kConsumer, ip("10.0.1.5")).ok());
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40004, "10.0.1.100", 80, kSyn)).retval,
+            TC_ACT_SHOT);
+  EXPECT_EQ(stats(kLink).refused, 3u);
+  // A limit taken away.
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{}).ok());
+  open(40004);
+  EXPECT_EQ(usage_->live(kLink), 3u);
+}
+
+TEST_F(FastpathCapTest, TheLiveCountIsReleasedResetAndRecountedWithoutGoingBelowZero) {
+  open(40000);
+  open(40001);
+  EXPECT_EQ(usage_->live(kLink), 2u);    // counted with or without a limit
+  auto other = LinkUsage::open(*maps_);  // another mapping of the same map
+  ASSERT_TRUE(other.ok()) << other.status().toString();
+  EXPECT_EQ((*other)->live(kLink), 2u);
+  EXPECT_EQ(usage_->live(kOtherLink), 0u);
+  EXPECT_FALSE(usage_->recount(kLink, 5, 1));  // the count is not what the walk began with
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  EXPECT_TRUE(usage_->recount(kLink, 2, 1));  // an entry the kernel evicted
+  EXPECT_EQ(usage_->live(kLink), 1u);
+  EXPECT_TRUE(usage_->release(kLink));
+  EXPECT_FALSE(usage_->release(kLink));  // never below zero
+  EXPECT_EQ(usage_->live(kLink), 0u);
+  open(40002);
+  usage_->reset(kLink);
+  EXPECT_EQ(usage_->live(kLink), 0u);
+  EXPECT_EQ(usage_->live(1u << 20), 0u);  // past the map: nothing
+  EXPECT_FALSE(usage_->release(1u << 20));
+  EXPECT_EQ(bpfErrorOf(putLinkCap(*maps_, 0, LinkCap{})), BpfError::kInvalid);
+  EXPECT_EQ(bpfErrorOf(putLinkCap(*maps_, 64, LinkCap{})), BpfError::kInvalid);
+  // A freed id's counters start from zero for its next holder.
+  EXPECT_GT(stats(kLink).new_conns, 0u);
+  ASSERT_TRUE(clearLinkStats(*maps_, kLink).ok());
+  EXPECT_EQ(stats(kLink).new_conns, 0u);
+  EXPECT_EQ(stats(kLink).fwd_packets, 0u);
 }
 
 }  // namespace
