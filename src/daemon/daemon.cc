@@ -229,6 +229,8 @@ Status Daemon::start() {
       LP_ASSIGN_OR_RETURN(auto exec, reconciler::makeKernelBpfExecutor());
       reconciler::BpfSinkOptions bopts;
       bopts.stateDir = config_.stateDir;
+      bopts.endpointBytesPerSecond = fwd.endpointBytesPerSecond;
+      bopts.maxConnectionsPerInterface = fast.maxConnectionsPerInterface;
       auto b = std::make_unique<reconciler::BpfFastPathSink>(std::move(sink), std::move(exec), bopts);
       parts_->bpf = b.get();
       // The sink plans from the VPCs' workloads: the host network hands them over.

@@ -208,6 +208,14 @@ class KernelBpfExecutor final : public BpfExecutor {
     return maps_->putLink(id, v);
   }
   Status deleteLink(uint32_t id) override { return maps_->deleteLink(id); }
+  Status putCap(uint32_t id, const dataplane::BpfLinkCap& c) override {
+    return bpf::putLinkCap(*maps_, id, {c.bytesPerSecond, c.burstBytes, c.maxConnections});
+  }
+  Status deleteCap(uint32_t id) override {
+    LP_RETURN_IF_ERROR(bpf::putLinkCap(*maps_, id, {}));
+    if (bpf::LinkUsage* usage = maps_->linkUsage()) usage->reset(id);
+    return bpf::clearLinkStats(*maps_, id);
+  }
 
   Status putTargets(const dataplane::BpfTargetsKey& k, const dataplane::BpfTargets& t) override {
     std::vector<lp_fp_target> targets;

@@ -118,6 +118,8 @@ BpfExecution executeBpfDiff(const BpfPlan& before, const BpfPlan& after, const d
     }
   for (const auto& [id, l] : d.putLinks)
     if (Status st = exec.putLink(id, l); !st.ok()) fail(owners.ofLink(id), "link " + std::to_string(id), st);
+  for (const auto& [id, cap] : d.putCaps)
+    if (Status st = exec.putCap(id, cap); !st.ok()) fail(owners.ofLink(id), "cap of link " + std::to_string(id), st);
   for (const auto& [k, t] : d.putTargets)
     if (Status st = exec.putTargets(k, t); !st.ok())
       fail(owners.ofLink(k.link), fmt::format("targets of link {} port {}", k.link, k.port), st);
@@ -144,6 +146,8 @@ BpfExecution executeBpfDiff(const BpfPlan& before, const BpfPlan& after, const d
   for (uint32_t id : d.endConnections)
     if (auto it = before.links.find(id); it != before.links.end()) ended.emplace(id, it->second);
   if (!ended.empty()) exec.endConnections(ended);  // one walk of the table and one round of resets
+  // After the ends: their connection slots are released by then.
+  for (uint32_t id : d.deleteCaps) removal("delete cap of link " + std::to_string(id), exec.deleteCap(id));
   for (const auto& k : d.deleteHosts) removal("delete host " + k.addr, exec.deleteHost(k));
   for (const auto& a : d.detach) removal("detach " + describe(a), exec.detach(a));
   for (const auto& route : d.deleteRoutes)
@@ -310,6 +314,8 @@ void BpfFastPathSink::converge() {
     for (const auto& [_, ws] : workloads_) in.workloads.insert(in.workloads.end(), ws.begin(), ws.end());
     in.health = health_;
     in.previous = applied_.ids;
+    in.endpointBytesPerSecond = opts_.endpointBytesPerSecond;
+    in.maxConnectionsPerInterface = opts_.maxConnectionsPerInterface;
     BpfPlan plan = dataplane::planBpf(in);
     for (const auto& [endpointId, _] : failedAt_)
       if (listeners_.count(endpointId)) plan.refused[endpointId] = "its writes failed: " + failedWhy_[endpointId];

@@ -16,8 +16,8 @@
 // Spaces and link ids are kept in <state dir>/bpf-fastpath-ids.json, so a restart
 // gives every namespace and interface the numbers the kernel's state is keyed by.
 //
-// Not here yet (docs/dataplane.md "Stages left"): the idle sweep (stage 3), the cap and
-// connection limit (stage 4), the counters in the metrics (stage 4: status() shows
+// Not here yet (docs/dataplane.md "Stages left"): the idle sweep (stage 3), the
+// counters in the metrics (stage 4: status() shows
 // lp_link_stats per link), adoption of pinned maps after kill -9 (stage 5: the
 // kernel executor makes fresh maps at start).
 //
@@ -69,6 +69,10 @@ class BpfExecutor {
   virtual Status deleteHost(const dataplane::BpfHostKey& k) = 0;
   virtual Status putLink(uint32_t id, const dataplane::BpfLink& l) = 0;
   virtual Status deleteLink(uint32_t id) = 0;
+  // A link's bandwidth cap and connection limit; deleteCap also zeroes the freed
+  // id's cap state, live count and counters, so its next holder starts from zero.
+  virtual Status putCap(uint32_t id, const dataplane::BpfLinkCap& cap) = 0;
+  virtual Status deleteCap(uint32_t id) = 0;
   virtual Status putTargets(const dataplane::BpfTargetsKey& k, const dataplane::BpfTargets& t) = 0;
   virtual Status deleteTargets(const dataplane::BpfTargetsKey& k) = 0;
   virtual Status putEndpoint(const dataplane::BpfEndpointKey& k, uint32_t link) = 0;
@@ -118,6 +122,9 @@ std::vector<dataplane::BpfWorkload> bpfWorkloadsOf(const VpcPlan& plan);
 
 struct BpfSinkOptions {
   std::string stateDir;  // bpf-fastpath-ids.json
+  // [dataplane] endpoint_bandwidth_gbps and max_connections_per_interface (BpfInputs).
+  uint64_t endpointBytesPerSecond = 10'000'000'000ull / 8;
+  uint32_t maxConnectionsPerInterface = 50'000;
   std::chrono::seconds retryFailedAfter{30};
   // Namespaces the last run had spaces in are swept (BpfExecutor::sweep) this long
   // after start, once the first passes have put back what is still wanted.

@@ -69,6 +69,10 @@ class FakeExecutor final : public BpfExecutor {
   Status deleteHost(const BpfHostKey& k) override { return rec("delete-host " + k.addr); }
   Status putLink(uint32_t id, const BpfLink& l) override { return rec(fmt::format("link {} {}", id, l.endpointId)); }
   Status deleteLink(uint32_t id) override { return rec(fmt::format("delete-link {}", id)); }
+  Status putCap(uint32_t id, const BpfLinkCap& c) override {
+    return rec(fmt::format("cap {} {} {}", id, c.bytesPerSecond, c.maxConnections));
+  }
+  Status deleteCap(uint32_t id) override { return rec(fmt::format("delete-cap {}", id)); }
   Status putTargets(const BpfTargetsKey& k, const BpfTargets& t) override {
     std::string ts;
     for (const auto& x : t.targets) ts += " " + x.addr;
@@ -167,8 +171,8 @@ TEST_F(BpfSinkTest, WritesReachTheKernelInThePlansOrderAndTheLocalRuleMovesLast)
   ASSERT_TRUE(sink_->failed().empty());
   // loads, pair, sysctls, rules, the local rule, routes, notrack, hosts, link,
   // targets, endpoint, attachments.
-  std::vector<std::string> order = {"load",  "pair", "sysctl",  "rule lp-vpc-c", "move-local", "route",
-                                    "notrack", "host", "link", "targets",      "endpoint",   "attach"};
+  std::vector<std::string> order = {"load", "pair", "sysctl",  "rule lp-vpc-c", "move-local", "route", "notrack",
+                                    "host", "link", "cap",     "targets",       "endpoint",   "attach"};
   for (size_t i = 0; i + 1 < order.size(); ++i) {
     ASSERT_LT(e.first(order[i]), e.calls.size()) << order[i];
     EXPECT_LT(e.last(order[i]), e.first(order[i + 1])) << order[i] << " before " << order[i + 1];
@@ -181,6 +185,8 @@ TEST_F(BpfSinkTest, WritesReachTheKernelInThePlansOrderAndTheLocalRuleMovesLast)
   EXPECT_EQ(e.count("attach"), 6u);      // lp-fc* both ways, lp-fp*, three workload veths
   EXPECT_EQ(e.count("route lp-vpc-c 10.0.1.100/32"), 1u);
   EXPECT_EQ(e.count("delete"), 0u);
+  // The cap and limit the options give (10 Gbit/s and 50,000 by default).
+  EXPECT_EQ(e.count(fmt::format("cap {} 1250000000 50000", sink_->applied().ids.links.at("eni-a"))), 1u);
   // Nothing changed: nothing written (and no ids file from before: nothing swept).
   exec_->calls.clear();
   sink_->tick();
@@ -201,6 +207,9 @@ TEST_F(BpfSinkTest, RemovalsGoInReverseAndTheLocalRuleComesBackBeforeItsReplacem
     EXPECT_LT(e.last(order[i]), e.first(order[i + 1])) << order[i] << " before " << order[i + 1];
   }
   EXPECT_EQ(e.count(fmt::format("end {}", id)), 1u);  // stage 3's hook: the link's connections end
+  // The freed id's cap state goes after its connections ended (their slots released).
+  EXPECT_LT(e.first("end"), e.first(fmt::format("delete-cap {}", id)));
+  EXPECT_LT(e.first(fmt::format("delete-cap {}", id)), e.first("delete-host"));
   EXPECT_TRUE(sink_->applied().links.empty());
   EXPECT_TRUE(sink_->applied().rules.empty());
 }
