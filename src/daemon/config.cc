@@ -125,9 +125,10 @@ Result<Config> loadConfig(const std::string& path) {
     if (c.maxConnectionsPerInterface < 0 || c.maxConnectionsPerInterface > 10'000'000)
       return Status("InvalidConfig", at("dataplane.max_connections_per_interface") +
                                          ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
-    if (c.dataplanePath != "auto" && c.dataplanePath != "kernel" && c.dataplanePath != "splice")
-      return Status("InvalidConfig",
-                    at("dataplane.path") + ": dataplane.path must be \"auto\", \"kernel\" or \"splice\"");
+    if (c.dataplanePath != "auto" && c.dataplanePath != "kernel" && c.dataplanePath != "splice" &&
+        c.dataplanePath != "bpf")
+      return Status("InvalidConfig", at("dataplane.path") +
+                                         ": dataplane.path must be \"auto\", \"kernel\", \"bpf\" or \"splice\"");
     if (c.idleTimeoutSeconds < 1 || c.idleTimeoutSeconds > 86400)
       return Status("InvalidConfig",
                     at("dataplane.idle_timeout_seconds") + ": dataplane.idle_timeout_seconds must be 1 to 86400");

@@ -31,7 +31,11 @@
 #include "metrics/series_store.h"
 #include "model/endpoint.h"
 #include "notify/notifier.h"
+#include "reconciler/bpf_fastpath_sink.h"
 #include "reconciler/fastpath_sink.h"
+#if LP_HAVE_BPF
+#include "reconciler/bpf_fastpath_kernel.h"
+#endif
 #include "reconciler/forwarder_sink.h"
 #include "reconciler/instance_supervisor.h"
 #include "reconciler/net_host_provisioner.h"
@@ -107,6 +111,7 @@ struct Daemon::Parts {
   std::unique_ptr<reconciler::NameSink> names;
   std::unique_ptr<reconciler::Reconciler> reconciler;
   reconciler::NetHostProvisioner* netHost = nullptr;  // host, when it is the real one
+  reconciler::BpfFastPathSink* bpf = nullptr;         // in dataplane, when path = "bpf"
   std::unique_ptr<reconciler::InstanceHost> instanceHost;
   std::unique_ptr<reconciler::InstanceSupervisor> instances;
   std::unique_ptr<metrics::SeriesStore> series;  // outlives the sampler and the API
@@ -171,9 +176,36 @@ Status Daemon::start() {
     fwd.loops = config_.dataplaneWorkers;
     fwd.endpointBytesPerSecond = static_cast<uint64_t>(config_.endpointBandwidthGbps * 1e9 / 8);
     LP_ASSIGN_OR_RETURN(auto forwarder, dataplane::Forwarder::start(fwd));
-    // The kernel fast path in front of the forwarder (docs/dataplane.md).
+    // The BPF fast path (path = "bpf"), or the kernel's conntrack fast path, in
+    // front of the forwarder (docs/dataplane.md). "auto" probes the BPF path and
+    // reports it, but takes the conntrack path until the BPF one is measured.
+    bool bpf = config_.dataplanePath == "bpf";
+#if LP_HAVE_BPF
+    if (bpf || config_.dataplanePath == "auto") {
+      Status probe = reconciler::probeBpfFastpath();
+      if (!probe.ok() && bpf)
+        return Status("InvalidConfig", "dataplane.path = \"bpf\", but the BPF fast path cannot run here: " +
+                                           probe.toString() + " (path = \"kernel\" or \"splice\" do without it)");
+      if (probe.ok())
+        LP_LOG_INFO("dataplane: the BPF fast path's probe passed{}", bpf ? "" : " (path = \"auto\" still takes \"kernel\")");
+      else
+        LP_LOG_INFO("dataplane: the BPF fast path's probe failed, path = \"auto\" takes \"kernel\": {}",
+                    probe.toString());
+    }
+#if LP_HAVE_BPF
+    if (!bpf) reconciler::sweepBpfLeftovers(config_.stateDir);
+#endif
+#else
+    if (bpf)
+      return Status("InvalidConfig",
+                    "dataplane.path = \"bpf\", but this build has no BPF fast path (built without clang-14 or "
+                    "libbpf-dev: LP_BPF in CMake, scripts/install-deps.sh)");
+#endif
     reconciler::FastPathOptions fast;
-    fast.mode = config_.dataplanePath;
+    // On the BPF path the conntrack sink only hands everything to the forwarder
+    // (and counts the security groups' drops); a start after a kernel-path run
+    // removes that run's links first.
+    fast.mode = bpf ? "splice" : config_.dataplanePath;
     fast.idleTimeoutSeconds = config_.idleTimeoutSeconds;
     fast.maxConnectionsPerInterface = static_cast<uint32_t>(config_.maxConnectionsPerInterface);
     fast.endpointBytesPerSecond = fwd.endpointBytesPerSecond;
@@ -189,10 +221,25 @@ Status Daemon::start() {
     parts_->sampler = std::make_unique<MetricsSampler>(*parts_->ctx, *sink, *parts_->series,
                                                        *parts_->usage,
                                                        std::chrono::seconds(config_.metricsSampleSeconds));
-    parts_->dataplane = std::move(sink);
     auto net = std::make_unique<reconciler::NetHostProvisioner>(config_.stateDir);
     parts_->netHost = net.get();
     parts_->host = std::move(net);
+    if (bpf) {
+#if LP_HAVE_BPF
+      LP_ASSIGN_OR_RETURN(auto exec, reconciler::makeKernelBpfExecutor());
+      reconciler::BpfSinkOptions bopts;
+      bopts.stateDir = config_.stateDir;
+      bopts.endpointBytesPerSecond = fwd.endpointBytesPerSecond;
+      bopts.maxConnectionsPerInterface = fast.maxConnectionsPerInterface;
+      auto b = std::make_unique<reconciler::BpfFastPathSink>(std::move(sink), std::move(exec), bopts);
+      parts_->bpf = b.get();
+      // The sink plans from the VPCs' workloads: the host network hands them over.
+      parts_->host = std::make_unique<reconciler::BpfWorkloadTap>(std::move(parts_->host), *b);
+      parts_->dataplane = std::move(b);
+#endif
+    } else {
+      parts_->dataplane = std::move(sink);
+    }
   } else {
     parts_->host = std::make_unique<reconciler::NullHostNetwork>();
   }
@@ -319,6 +366,8 @@ std::string Daemon::statusJson() const {
   if (!parts_->prometheusUrl.empty()) j["prometheus"] = parts_->prometheusUrl;
   j["state_dir"] = config_.stateDir;
   j["dataplane"] = config_.dataplane;
+  if (config_.dataplane) j["dataplane_path"] = parts_->bpf ? "bpf" : config_.dataplanePath;
+  if (parts_->bpf) j["bpf_fastpath"] = json::parse(parts_->bpf->statusJson());
   uint64_t bytes = 0;
   for (const char* f : {"/linkplane.db", "/linkplane.db-wal"}) {
     std::error_code ec;
@@ -448,6 +497,7 @@ void Daemon::stop() {
   if (parts_->reconciler) parts_->reconciler->teardown();
   parts_->reconciler.reset();
   parts_->names.reset();
+  parts_->bpf = nullptr;
   parts_->dataplane.reset();
   parts_->netHost = nullptr;
   parts_->host.reset();

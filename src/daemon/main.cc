@@ -203,7 +203,22 @@ int status(const std::string& configPath, const std::string& stateDir, bool asJs
   std::cout << "  state:       " << j.value("state_dir", "") << ", " << j.value("state_bytes", uint64_t{0})
             << " bytes, schema version " << j.value("schema_version", 0) << ", revision " << j.value("revision", 0)
             << "\n";
-  std::cout << "  data plane:  " << (j.value("dataplane", false) ? "on" : "off") << "\n";
+  std::cout << "  data plane:  " << (j.value("dataplane", false) ? "on" : "off");
+  if (j.contains("dataplane_path")) std::cout << ", path " << j.value("dataplane_path", "");
+  std::cout << "\n";
+  if (j.contains("bpf_fastpath")) {
+    // The BPF fast path's links and what the programs counted on each (lp_link_stats).
+    const auto& b = j["bpf_fastpath"];
+    std::cout << "  bpf links:   " << b["links"].size() << ", endpoints on splice: " << b["refused"].size()
+              << " refused, " << b["failed"].size() << " failed\n";
+    for (const auto& l : b["links"])
+      std::cout << "    link " << l.value("id", 0) << "  " << l.value("endpoint", "") << "  " << l.value("interface", "")
+                << "  " << l.value("new_connections", uint64_t{0}) << " new, " << l.value("bytes_to_target", uint64_t{0})
+                << " bytes to target, " << l.value("bytes_to_client", uint64_t{0}) << " to client, "
+                << l.value("drops", uint64_t{0}) << " dropped\n";
+    for (const auto& [id, why] : b["failed"].items())
+      std::cout << "    " << id << " failed: " << why.get<std::string>() << "\n";
+  }
   if (j.contains("reconciler"))
     std::cout << "  reconciler:  " << j["reconciler"].value("queued_keys", 0) << " keys queued, "
               << j["reconciler"].value("passes", 0) << " passes\n";

@@ -418,6 +418,9 @@ Result<std::vector<RuleInfo>> Netlink::rules() {
   std::vector<RuleInfo> out;
   for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_rule*>(o);
+    // The cache holds IPv6 rules too, whatever family it was asked for: IPv6's
+    // `0: lookup local` made addRule({0, "", 255}) find "its" rule and add nothing.
+    if (rtnl_rule_get_family(r) != AF_INET) continue;
     if (rtnl_rule_get_action(r) != FR_ACT_TO_TBL) continue;
     const char* iif = rtnl_rule_get_iif(r);
     out.push_back({rtnl_rule_get_prio(r), iif ? iif : "", rtnl_rule_get_table(r)});
@@ -454,6 +457,7 @@ Result<std::vector<RouteInfo>> Netlink::routes(uint32_t table) {
   std::vector<RouteInfo> out;
   for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_family(r) != AF_INET) continue;  // as for rules: not only what was asked for
     if (rtnl_route_get_table(r) != table) continue;
     RouteInfo info;
     info.table = table;

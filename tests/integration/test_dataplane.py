@@ -391,10 +391,17 @@ def test_traffic_flows_through_the_endpoint_and_nowhere_else(daemon, servers, sc
     assert client(scripts, t.targets[0][0], "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1.5"}) != "open"
 
     # Deleting the endpoint cuts a live connection and closes the address within a second.
-    p = subprocess.Popen([LINKPLANE, "exec", "--eni", w, "--", PY, os.path.join(scripts, "client.py"), "hold",
+    delete_resets_a_held_connection(daemon, scripts, t)
+
+
+def delete_resets_a_held_connection(daemon, scripts, t, while_held=lambda: None):
+    """A `hold` client on the endpoint (while_held() runs once it is connected), then
+    DeleteVpcEndpoints: the client sees a reset within 1.5 s and the address closes."""
+    p = subprocess.Popen([LINKPLANE, "exec", "--eni", t.workload, "--", PY, os.path.join(scripts, "client.py"), "hold",
                           t.endpoint_ip, str(PORT)], stdout=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().strip() == "connected"
+        while_held()
         daemon.aws("ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", t.endpoint, account="consumer")
         start = time.monotonic()
         assert p.stdout.readline().strip() == "reset"
@@ -403,15 +410,21 @@ def test_traffic_flows_through_the_endpoint_and_nowhere_else(daemon, servers, sc
         p.kill()
         p.wait()
     wait_state(daemon, t.endpoint, "deleted")
-    assert client(scripts, w, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1"}) != "open"
+    assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1"}) != "open"
 
 
-def test_security_group_without_the_rule_blocks_and_adding_it_opens(daemon, servers, scripts):
-    t = build(daemon, servers, cidr_p="10.152.0.0/16", cidr_c="10.153.0.0/16")
+def endpoint_behind_a_closed_group(daemon, t):
+    """An available endpoint whose only security group admits nothing; returns the group."""
     sg = daemon.aws("ec2", "create-security-group", "--group-name", "closed", "--description", "no ingress",
                     "--vpc-id", t.cvpc, account="consumer")["GroupId"]
     create_endpoint(daemon, t, groups=[sg])
     wait_state(daemon, t.endpoint, "available")
+    return sg
+
+
+def test_security_group_without_the_rule_blocks_and_adding_it_opens(daemon, servers, scripts):
+    t = build(daemon, servers, cidr_p="10.152.0.0/16", cidr_c="10.153.0.0/16")
+    sg = endpoint_behind_a_closed_group(daemon, t)
     # The SYN is dropped: the client times out (no reset, as in AWS).
     assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1.5"}) == "timeout"
     daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", str(PORT),

@@ -4,8 +4,8 @@
 // namespace (FastpathPrograms), and their attachment to a device's clsact hooks
 // inside a namespace given by descriptor.
 //
-// Stage 1: nothing in the daemon uses this yet; fastpath_sink still drives the
-// conntrack path.
+// Used by the daemon with [dataplane] path = "bpf" (reconciler/bpf_fastpath_kernel.h);
+// fastpath_sink still drives the conntrack path otherwise.
 //
 // Errors: BpfError, carried in Status codes "BpfFastpath.<name>" (bpfErrorCode).
 // Thread-safety: FastpathMaps' calls are single map syscalls and may come from any

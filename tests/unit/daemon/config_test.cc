@@ -148,7 +148,7 @@ TEST_F(ConfigFile, ValueOutOfRangeNamesItsLine) {
   };
   const Case cases[] = {
       {"[dataplane]\nenabled = false\nworkers = 999\n", ":5: dataplane.workers must be 0 (one per core) to 256"},
-      {"[dataplane]\npath = \"fast\"\n", ":4: dataplane.path must be \"auto\", \"kernel\" or \"splice\""},
+      {"[dataplane]\npath = \"fast\"\n", ":4: dataplane.path must be \"auto\", \"kernel\", \"bpf\" or \"splice\""},
       {"[metrics]\n\nsample_seconds = 0\n", ":5: metrics.sample_seconds must be 1 to 60"},
       {"zone_ids = []\n", ":3: zone_ids needs 1 to 26 zones"},
       {"zone_ids = [\"a\",\n  \"\"]\n", ":4: zone_ids must be non-empty strings"},
@@ -217,6 +217,14 @@ TEST(ConfigSchema, EditDistanceAndNearestKey) {
   EXPECT_EQ(nearestKey("regoin", {"region", "listen"}), "region");
   EXPECT_EQ(nearestKey("bogus", {"ca_file"}), "");
   EXPECT_EQ(nearestKey("x", {"id"}), "");  // one letter is not a typo of anything
+}
+
+// Issue 18: the BPF fast path is chosen by dataplane.path = "bpf".
+TEST_F(ConfigFile, DataplanePathBpfIsAccepted) {
+  auto c = load("[dataplane]\npath = \"bpf\"\n");
+  ASSERT_TRUE(c.ok()) << c.status().toString();
+  EXPECT_EQ(c->dataplanePath, "bpf");
+  EXPECT_EQ(defaultConfig().dataplanePath, "auto");
 }
 
 }  // namespace

@@ -1,0 +1,30 @@
+// The BPF fast path's BpfExecutor on the real kernel (net/bpf's loader, netlink,
+// nftables, sysctls), and the start-up probe. Built only when the BPF fast path is
+// (LP_HAVE_BPF, from CMake's LP_BPF_BUILT).
+//
+// Maps: made fresh at start. Stage 5 (pins, adoption after kill -9) replaces that
+// in makeKernelBpfExecutor.
+#pragma once
+
+#include <memory>
+
+#include "common/status.h"
+#include "reconciler/bpf_fastpath_sink.h"
+
+namespace lp::reconciler {
+
+// Loads the object, fills scratch maps with one link, and runs a crafted SYN to
+// its endpoint through lp_link_out with BPF_PROG_TEST_RUN: Ok when it comes out
+// translated to the target from the node address; otherwise why not (verifier,
+// missing BTF, no CAP_BPF, ...). No namespace, no device; the maps go with it.
+Status probeBpfFastpath();
+
+Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor();
+
+// A start on another path after a "bpf" run: sweeps every namespace named in the
+// state directory's BPF ids file (BpfExecutor::sweep with nothing to keep), so the
+// endpoints' SYNs reach the local listeners and the conntrack path again, then
+// removes the file. Nothing when there is none.
+void sweepBpfLeftovers(const std::string& stateDir);
+
+}  // namespace lp::reconciler

@@ -1,0 +1,203 @@
+// BpfFastPathSink: the data plane with the BPF fast path in front of the splice
+// forwarder ([dataplane] path = "bpf"; docs/dataplane.md, "The BPF fast path").
+// Each time the snapshot, target health or a VPC's workloads change it plans the
+// path again (dataplane::planBpf, on the listeners the conntrack path plans from,
+// the workloads of host_plan's VpcPlan and the ids of the last plan), diffs the
+// plan against the one in place (diffBpfPlans) and executes the writes in the
+// order the plan documents, through a BpfExecutor: the OS calls behind a small
+// interface, so tests drive the sink with a fake that records and fails calls.
+//
+// Every delta still goes to the splice sink: its listeners make an endpoint
+// `available`, check target health, and carry what the BPF path does not (the
+// endpoints planBpf refuses, and those whose writes failed: an endpoint goes whole
+// or not at all; a failed one loses what was written for it, so its SYNs reach the
+// local listener again, and is tried again after kRetryFailedAfter).
+//
+// Spaces and link ids are kept in <state dir>/bpf-fastpath-ids.json, so a restart
+// gives every namespace and interface the numbers the kernel's state is keyed by.
+//
+// Not here yet (docs/dataplane.md "Stages left"): the idle sweep (stage 3), the
+// counters in the metrics (stage 4: status() shows
+// lp_link_stats per link), adoption of pinned maps after kill -9 (stage 5: the
+// kernel executor makes fresh maps at start).
+//
+// Owned by the daemon; apply/tick/drain/stop/setWorkloads on the reconciler thread;
+// status() from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "dataplane/bpf_fastpath_plan.h"
+#include "reconciler/host_provisioner.h"
+
+namespace lp::reconciler {
+
+// A link's counters (lp_link_stats summed over CPUs).
+struct BpfLinkStats {
+  uint64_t fwdPackets = 0, fwdBytes = 0, revPackets = 0, revBytes = 0, newConnections = 0, resets = 0, drops = 0;
+};
+
+// The OS calls of one diff step each. Puts converge (Ok when already so); deletes
+// are Ok when the thing is absent. Reconciler thread, except linkStats (any thread).
+class BpfExecutor {
+ public:
+  virtual ~BpfExecutor() = default;
+  virtual Status load(uint32_t space, const std::string& ns) = 0;
+  virtual Status unload(uint32_t space) = 0;
+  virtual Status putPair(const dataplane::BpfPair& pair) = 0;
+  virtual Status deletePair(const dataplane::BpfPairKey& pair) = 0;
+  virtual Status setSysctl(const dataplane::BpfSysctl& s) = 0;
+  virtual Status addRule(const dataplane::BpfRule& r) = 0;
+  virtual Status deleteRule(const dataplane::BpfRule& r) = 0;
+  // Deletes / adds back `pref 0 lookup local` in a consumer namespace.
+  virtual Status moveLocalRule(const std::string& ns) = 0;
+  virtual Status restoreLocalRule(const std::string& ns) = 0;
+  virtual Status addRoute(const dataplane::BpfRoute& r) = 0;
+  virtual Status deleteRoute(const dataplane::BpfRoute& r) = 0;
+  virtual Status writeNotrack(const std::string& ns, const std::string& batch) = 0;
+  virtual Status dropNotrack(const std::string& ns) = 0;
+  virtual Status putHost(const dataplane::BpfHostKey& k, const dataplane::BpfHost& h) = 0;
+  virtual Status deleteHost(const dataplane::BpfHostKey& k) = 0;
+  virtual Status putLink(uint32_t id, const dataplane::BpfLink& l) = 0;
+  virtual Status deleteLink(uint32_t id) = 0;
+  // A link's bandwidth cap and connection limit; deleteCap also zeroes the freed
+  // id's cap state, live count and counters, so its next holder starts from zero.
+  virtual Status putCap(uint32_t id, const dataplane::BpfLinkCap& cap) = 0;
+  virtual Status deleteCap(uint32_t id) = 0;
+  virtual Status putTargets(const dataplane::BpfTargetsKey& k, const dataplane::BpfTargets& t) = 0;
+  virtual Status deleteTargets(const dataplane::BpfTargetsKey& k) = 0;
+  virtual Status putEndpoint(const dataplane::BpfEndpointKey& k, uint32_t link) = 0;
+  virtual Status deleteEndpoint(const dataplane::BpfEndpointKey& k) = 0;
+  virtual Status attach(const dataplane::BpfAttachment& a) = 0;
+  virtual Status detach(const dataplane::BpfAttachment& a) = 0;
+  // Links removed or changed (id -> the link as it was), after their map entries
+  // went: their lp_conns entries go and both ends of their connections are reset.
+  virtual void endConnections(const std::map<uint32_t, dataplane::BpfLink>& was) = 0;
+  virtual std::optional<BpfLinkStats> linkStats(uint32_t id) const = 0;
+  // Removes from the namespace what a run of the BPF path may have left there and
+  // keep does not hold: routes of its table, the rules with pref 0 restored, the
+  // notrack table, pairs, linkplane's filters on workload veths, proxy_arp on
+  // gateways. For a start after a run that ended without a clean stop.
+  virtual Status sweep(const std::string& ns, const dataplane::BpfPlan& keep) = 0;
+};
+
+// What executing a diff did.
+struct BpfExecution {
+  // The plan as now in the kernel: `after`, less the puts that failed and are
+  // tried again at the next pass (hosts, workload attachments, sysctls).
+  dataplane::BpfPlan applied;
+  // Endpoints some of whose writes failed (endpoint -> the first error): the sink
+  // takes them off the path.
+  std::map<std::string, std::string> failedEndpoints;
+  // Everything that failed, for the log (removals included).
+  std::vector<std::string> errors;
+  bool retry = false;  // some put outside an endpoint failed: run again later
+};
+
+// Executes diff (from diffBpfPlans(before, after)) in its documented order. The
+// local rule at pref 0 goes only once the namespace's rules at 100/150/200 are in
+// place, and comes back before they go; a failure is attributed to the endpoints
+// it concerns and the rest carries on. Pure but for the executor's calls.
+BpfExecution executeBpfDiff(const dataplane::BpfPlan& before, const dataplane::BpfPlan& after,
+                            const dataplane::BpfPlanDiff& diff, BpfExecutor& exec);
+
+// BpfIds as the ids file holds them; an unreadable file gives empty ids.
+std::string bpfIdsJson(const dataplane::BpfIds& ids);
+dataplane::BpfIds parseBpfIdsJson(const std::string& text);
+
+// The ids file a BPF-path run keeps in the state directory.
+std::string bpfIdsPath(const std::string& stateDir);
+
+// The workloads of one VPC plan as planBpf wants them.
+std::vector<dataplane::BpfWorkload> bpfWorkloadsOf(const VpcPlan& plan);
+
+struct BpfSinkOptions {
+  std::string stateDir;  // bpf-fastpath-ids.json
+  // [dataplane] endpoint_bandwidth_gbps and max_connections_per_interface (BpfInputs).
+  uint64_t endpointBytesPerSecond = 10'000'000'000ull / 8;
+  uint32_t maxConnectionsPerInterface = 50'000;
+  std::chrono::seconds retryFailedAfter{30};
+  // Namespaces the last run had spaces in are swept (BpfExecutor::sweep) this long
+  // after start, once the first passes have put back what is still wanted.
+  std::chrono::seconds sweepAfter{10};
+};
+
+class BpfFastPathSink final : public DataplaneSink {
+ public:
+  BpfFastPathSink(std::unique_ptr<DataplaneSink> splice, std::unique_ptr<BpfExecutor> exec, BpfSinkOptions options);
+  ~BpfFastPathSink() override;
+
+  dataplane::UpdateResult apply(const dataplane::SnapshotDelta& delta) override;
+  std::map<std::string, dataplane::HealthResult> health() override { return splice_->health(); }
+  // Target health into lp_targets (one write per changed tier), failed endpoints
+  // and puts tried again, then the splice sink's tick.
+  void tick() override;
+  bool drain(const std::function<bool()>& newWork) override { return splice_->drain(newWork); }
+  void stop() override;
+
+  // A VPC namespace's workloads (from the host network's plan), [] when it is gone.
+  void setWorkloads(const std::string& vpcNs, std::vector<dataplane::BpfWorkload> workloads);
+
+  // {"links": [{id, endpoint, interface, new_connections, ...}], "refused": {...}, "failed": {...}}.
+  std::string statusJson() const;
+  const dataplane::BpfPlan& applied() const { return applied_; }
+  const std::map<std::string, std::string>& failed() const { return failedWhy_; }
+
+ private:
+  void converge();
+  void loadIds();
+  void saveIds();
+
+  std::unique_ptr<DataplaneSink> splice_;
+  std::unique_ptr<BpfExecutor> exec_;
+  BpfSinkOptions opts_;
+  std::string idsPath_;
+
+  // Reconciler thread only.
+  std::map<std::string, std::vector<dataplane::ListenerSpec>> listeners_;  // by endpoint
+  std::map<std::string, std::vector<dataplane::BpfWorkload>> workloads_;  // by VPC namespace
+  std::map<std::string, dataplane::Health> health_;
+  dataplane::BpfPlan applied_;
+  dataplane::BpfIds savedIds_;
+  std::map<std::string, std::chrono::steady_clock::time_point> failedAt_;  // endpoint -> when its writes failed
+  std::map<std::string, std::string> failedWhy_;
+  std::map<std::string, std::string> refusedLogged_;
+  std::set<dataplane::BpfHostKey> unhostedLogged_;
+  bool dirty_ = false;
+  dataplane::BpfIds leftBy_;  // the ids file as the last run left it
+  std::chrono::steady_clock::time_point started_;
+  bool swept_ = false;  // leftBy_'s namespaces were swept
+  std::chrono::steady_clock::time_point retryAt_{};
+
+  // What status() reports, copied after each converge.
+  mutable std::mutex mu_;
+  std::map<uint32_t, dataplane::BpfLink> reportLinks_;           // guarded by mu_
+  std::map<std::string, std::string> reportRefused_, reportFailed_;  // guarded by mu_
+};
+
+// A HostNetwork that hands each VPC plan's workloads to the BPF sink after the
+// host network converged it (the inner provisioner does the work).
+class BpfWorkloadTap final : public HostNetwork {
+ public:
+  BpfWorkloadTap(std::unique_ptr<HostNetwork> inner, BpfFastPathSink& sink) : inner_(std::move(inner)), sink_(sink) {}
+  Result<VpcResult> applyVpc(const VpcPlan& plan) override;
+  Status removeVpc(const std::string& vpcId) override;
+  void removeOrphans(const std::set<std::string>& wanted) override { inner_->removeOrphans(wanted); }
+  void teardown() override { inner_->teardown(); }
+  HostNetwork& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<HostNetwork> inner_;
+  BpfFastPathSink& sink_;
+};
+
+}  // namespace lp::reconciler

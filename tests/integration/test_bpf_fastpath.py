@@ -1,0 +1,177 @@
+"""The BPF fast path end to end (`[dataplane] path = "bpf"`, issue 18 stages 1-2): two
+VPCs on the same 10.0.0.0/16 talk through an endpoint, the connection is carried by
+the BPF programs (the link's counters in `linkplane status` grow, the splice
+forwarder counts nothing), the target sees the load balancer node, and the security
+groups of both sides still decide each untracked SYN. Needs root and a build with
+the BPF fast path (LP_BPF_BUILT)."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from lp import LINKPLANE, Daemon, serving, write_config
+from test_dataplane import (PORT, TARGET_PORT, build, client, counters, create_endpoint,  # noqa: F401
+                            delete_resets_a_held_connection, endpoint_behind_a_closed_group, scripts, servers,
+                            wait_for, wait_state)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+@pytest.fixture
+def daemon():
+    state_dir, path = write_config(body='dns_listen = ""\n[dataplane]\npath = "bpf"\n')
+    d = Daemon(state_dir=state_dir, config=path)
+    d.path = "bpf"
+    yield from serving(d.start())
+
+
+def status(daemon):
+    p = subprocess.run([LINKPLANE, "status", "--state-dir", daemon.state_dir, "--json"], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def bpf_link(daemon, endpoint):
+    """The endpoint's link on the BPF path, as `linkplane status` reports it (None: not on it)."""
+    for link in status(daemon).get("bpf_fastpath", {}).get("links", []):
+        if link["endpoint"] == endpoint:
+            return link
+    return None
+
+
+def splice_connections(daemon, endpoint):
+    return counters(daemon).get("endpoints", {}).get(endpoint, {}).get("connections", 0)
+
+
+def test_overlapping_vpcs_through_bpf_not_splice_and_the_target_sees_the_node(daemon, servers, scripts):
+    s = status(daemon)
+    assert s["dataplane_path"] == "bpf", s
+    t = build(daemon, servers, cidr_p="10.0.0.0/16", cidr_c="10.0.0.0/16")
+    assert t.targets[0][1] == t.workload_ip == "10.0.1.10"
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    before = bpf_link(daemon, t.endpoint)
+
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    n = 4 << 20
+    total, sent, got = client(scripts, t.workload, "echo", t.endpoint_ip, PORT, n).split()
+    assert int(total) == n and sent == got
+
+    # The programs carried both connections, both ways...
+    after = bpf_link(daemon, t.endpoint)
+    assert after["new_connections"] - before["new_connections"] == 2, (before, after)
+    assert after["bytes_to_target"] - before["bytes_to_target"] >= n, (before, after)
+    assert after["bytes_to_client"] - before["bytes_to_client"] >= n, (before, after)
+    # ...and the splice forwarder none (its counters are published every 2 s).
+    time.sleep(2.5)
+    assert splice_connections(daemon, t.endpoint) == 0, counters(daemon)
+    # The target saw the load balancer node's address, not 10.0.1.10 (its own, and the client's).
+    out = subprocess.run(["ip", "netns", "exec", "lp-" + t.targets[0][0], "ss", "-tn", "state", "time-wait"],
+                         capture_output=True, text=True).stdout
+    peers = {line.split()[-1].rsplit(":", 1)[0] for line in out.splitlines()[1:] if line.strip()}
+    assert peers == {after["node"]}, (out, after)
+    # The plain-text status names the path and the link.
+    text = subprocess.run([LINKPLANE, "status", "--state-dir", daemon.state_dir], capture_output=True,
+                          text=True).stdout
+    assert "path bpf" in text and t.endpoint in text, text
+
+
+def test_the_providers_group_decides_the_untracked_syn(daemon, servers, scripts):
+    t = build(daemon, servers, cidr_p="10.160.0.0/16", cidr_c="10.161.0.0/16")
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT) == "open"
+    # Without the rule that admits the load balancer's nodes, the target's group
+    # drops the SYN in the provider's namespace: the client times out.
+    rule = ["--group-id", t.target_group_id, "--protocol", "tcp", "--port", str(TARGET_PORT), "--cidr",
+            "10.160.0.0/16"]
+    daemon.aws("ec2", "revoke-security-group-ingress", *rule)
+    assert wait_for(lambda: client(scripts, t.workload, "probe", t.endpoint_ip, PORT,
+                                   env={"TIMEOUT": "1"}) == "timeout", 5, 0)
+    daemon.aws("ec2", "authorize-security-group-ingress", *rule)
+    assert wait_for(lambda: client(scripts, t.workload, "probe", t.endpoint_ip, PORT,
+                                   env={"TIMEOUT": "0.5"}) == "open", 5, 0)
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    assert splice_connections(daemon, t.endpoint) == 0
+
+
+def test_the_endpoints_group_decides_the_untracked_syn(daemon, servers, scripts):
+    t = build(daemon, servers, cidr_p="10.162.0.0/16", cidr_c="10.163.0.0/16")
+    sg = endpoint_behind_a_closed_group(daemon, t)
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    # The endpoint's group has no rule for the port: the SYN is dropped, the client times out.
+    assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1.5"}) == "timeout"
+    daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", str(PORT),
+               "--cidr", "10.163.1.0/24", account="consumer")
+    assert wait_for(lambda: client(scripts, t.workload, "probe", t.endpoint_ip, PORT,
+                                   env={"TIMEOUT": "0.3"}) == "open", 3, 0)
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    assert bpf_link(daemon, t.endpoint)["new_connections"] >= 2
+    assert splice_connections(daemon, t.endpoint) == 0
+
+
+def rules(ns):
+    out = subprocess.run(["ip", "-n", ns, "rule"], capture_output=True, text=True).stdout
+    return {line.split(":")[0] for line in out.splitlines() if ":" in line}
+
+
+def test_kill9_restart_takes_the_endpoint_back_and_a_start_on_splice_removes_the_bpf_setup(daemon, servers,
+                                                                                            scripts):
+    t = build(daemon, servers, cidr_p="10.164.0.0/16", cidr_c="10.165.0.0/16")
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    cns = "lp-" + t.cvpc
+    assert rules(cns) >= {"100", "150", "200"} and "0" not in rules(cns)
+    link_id = bpf_link(daemon, t.endpoint)["id"]
+
+    # kill -9, then the same path: the link keeps its id and carries new connections.
+    daemon.kill()
+    daemon.start(port=daemon.port)
+    assert wait_for(lambda: (bpf_link(daemon, t.endpoint) or {}).get("id") == link_id, 10, 0.2), status(daemon)
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    assert bpf_link(daemon, t.endpoint)["new_connections"] >= 1
+
+    # kill -9, then path = "splice": the rules, routes and programs the BPF run left
+    # go at start, so the forwarder's listener takes the endpoint's connections.
+    daemon.kill()
+    with open(daemon.config) as f:
+        text = f.read()
+    with open(daemon.config, "w") as f:
+        f.write(text.replace('path = "bpf"', 'path = "splice"'))
+    daemon.start(port=daemon.port)
+    assert status(daemon)["dataplane_path"] == "splice"
+    assert "0" in rules(cns) and not rules(cns) & {"100", "150", "200"}, rules(cns)
+    assert not os.path.exists(os.path.join(daemon.state_dir, "bpf-fastpath-ids.json"))
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: client(scripts, t.workload, "probe", t.endpoint_ip, PORT,
+                                   env={"TIMEOUT": "0.5"}) == "open", 5, 0)
+    assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    assert wait_for(lambda: splice_connections(daemon, t.endpoint) >= 2, 5, 0.2), counters(daemon)
+    # No linkplane program left on any device of the consumer's namespace.
+    devices = subprocess.run(["ip", "-n", cns, "-o", "link"], capture_output=True, text=True).stdout
+    for name in (line.split(": ")[1].split("@")[0] for line in devices.splitlines()):
+        for hook in ("ingress", "egress"):
+            out = subprocess.run(["tc", "-n", cns, "filter", "show", "dev", name, hook], capture_output=True,
+                                 text=True).stdout
+            assert "lp_" not in out, (name, hook, out)
+
+
+def test_deleting_the_endpoint_resets_its_live_connection(daemon, servers, scripts):
+    t = build(daemon, servers, cidr_p="10.166.0.0/16", cidr_c="10.167.0.0/16")
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+
+    def held_on_bpf():
+        assert bpf_link(daemon, t.endpoint)["new_connections"] == 1, bpf_link(daemon, t.endpoint)
+
+    # The link's entries go and both ends are reset, so the reading client learns at once.
+    delete_resets_a_held_connection(daemon, scripts, t, while_held=held_on_bpf)
+    assert bpf_link(daemon, t.endpoint) is None

@@ -1,0 +1,321 @@
+// BpfFastPathSink and executeBpfDiff with a fake executor (no root): the order the
+// writes reach the kernel in, the local rule never leaving pref 0 before its
+// replacements exist, a failed write taking exactly its endpoint back to the
+// splice path, a health change being one lp_targets write, ids kept across a restart.
+#include "reconciler/bpf_fastpath_sink.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace lp::reconciler {
+namespace {
+
+using namespace dataplane;
+
+dataplane::TargetSpec target(const std::string& ip, const std::string& key = "") {
+  dataplane::TargetSpec t;
+  t.healthKey = key;
+  t.ns = "lp-vpc-p";
+  t.sourceIp = "10.0.2.200";
+  t.ip = ip;
+  t.port = 8080;
+  t.zoneId = "use1-az1";
+  return t;
+}
+
+ListenerSpec listener(const std::string& endpoint, const std::string& iface, const std::string& ns,
+                      const std::string& ip, std::vector<dataplane::TargetSpec> targets) {
+  ListenerSpec l;
+  l.endpointId = endpoint;
+  l.interfaceId = iface;
+  l.zoneId = "use1-az1";
+  l.ns = ns;
+  l.ip = ip;
+  l.port = 443;
+  l.forwarding = true;
+  l.targets = std::move(targets);
+  return l;
+}
+
+// Records every call as one line; fails those whose line starts with a prefix in failOn.
+class FakeExecutor final : public BpfExecutor {
+ public:
+  std::vector<std::string> calls;
+  std::vector<std::string> failOn;
+
+  Status rec(const std::string& call) {
+    calls.push_back(call);
+    for (const auto& f : failOn)
+      if (call.rfind(f, 0) == 0) return Status("Fake", "refused " + call);
+    return Status::Ok();
+  }
+  Status load(uint32_t space, const std::string& ns) override { return rec(fmt::format("load {} {}", space, ns)); }
+  Status unload(uint32_t space) override { return rec(fmt::format("unload {}", space)); }
+  Status putPair(const BpfPair& p) override { return rec("pair " + p.consumerDevice); }
+  Status deletePair(const BpfPairKey& k) override { return rec("delete-pair " + k.first); }
+  Status setSysctl(const BpfSysctl& s) override { return rec("sysctl " + s.ns + " " + s.key); }
+  Status addRule(const BpfRule& r) override { return rec(fmt::format("rule {} {}", r.ns, r.pref)); }
+  Status deleteRule(const BpfRule& r) override { return rec(fmt::format("delete-rule {} {}", r.ns, r.pref)); }
+  Status moveLocalRule(const std::string& ns) override { return rec("move-local " + ns); }
+  Status restoreLocalRule(const std::string& ns) override { return rec("restore-local " + ns); }
+  Status addRoute(const BpfRoute& r) override { return rec("route " + r.ns + " " + r.dst); }
+  Status deleteRoute(const BpfRoute& r) override { return rec("delete-route " + r.ns + " " + r.dst); }
+  Status writeNotrack(const std::string& ns, const std::string&) override { return rec("notrack " + ns); }
+  Status dropNotrack(const std::string& ns) override { return rec("drop-notrack " + ns); }
+  Status putHost(const BpfHostKey& k, const BpfHost&) override { return rec("host " + k.addr); }
+  Status deleteHost(const BpfHostKey& k) override { return rec("delete-host " + k.addr); }
+  Status putLink(uint32_t id, const BpfLink& l) override { return rec(fmt::format("link {} {}", id, l.endpointId)); }
+  Status deleteLink(uint32_t id) override { return rec(fmt::format("delete-link {}", id)); }
+  Status putCap(uint32_t id, const BpfLinkCap& c) override {
+    return rec(fmt::format("cap {} {} {}", id, c.bytesPerSecond, c.maxConnections));
+  }
+  Status deleteCap(uint32_t id) override { return rec(fmt::format("delete-cap {}", id)); }
+  Status putTargets(const BpfTargetsKey& k, const BpfTargets& t) override {
+    std::string ts;
+    for (const auto& x : t.targets) ts += " " + x.addr;
+    return rec(fmt::format("targets {} tier {}{}", k.link, static_cast<int>(t.tier), ts));
+  }
+  Status deleteTargets(const BpfTargetsKey& k) override { return rec(fmt::format("delete-targets {}", k.link)); }
+  Status putEndpoint(const BpfEndpointKey& k, uint32_t link) override {
+    return rec(fmt::format("endpoint {} {}", k.addr, link));
+  }
+  Status deleteEndpoint(const BpfEndpointKey& k) override { return rec("delete-endpoint " + k.addr); }
+  Status attach(const BpfAttachment& a) override { return rec("attach " + a.ns + " " + a.device); }
+  Status detach(const BpfAttachment& a) override { return rec("detach " + a.ns + " " + a.device); }
+  void endConnections(const std::map<uint32_t, BpfLink>& was) override {
+    std::string ids;
+    for (const auto& [id, _] : was) ids += fmt::format(" {}", id);
+    calls.push_back("end" + ids);
+  }
+  std::optional<BpfLinkStats> linkStats(uint32_t) const override { return BpfLinkStats{}; }
+  Status sweep(const std::string& ns, const BpfPlan& keep) override {
+    return rec(fmt::format("sweep {} keeping {} links", ns, keep.links.size()));
+  }
+
+  // Index of the first call starting with prefix; calls.size() when none.
+  size_t first(const std::string& prefix) const {
+    for (size_t i = 0; i < calls.size(); ++i)
+      if (calls[i].rfind(prefix, 0) == 0) return i;
+    return calls.size();
+  }
+  size_t last(const std::string& prefix) const {
+    for (size_t i = calls.size(); i-- > 0;)
+      if (calls[i].rfind(prefix, 0) == 0) return i;
+    return calls.size();
+  }
+  size_t count(const std::string& prefix) const {
+    return static_cast<size_t>(
+        std::count_if(calls.begin(), calls.end(), [&](const std::string& c) { return c.rfind(prefix, 0) == 0; }));
+  }
+};
+
+class FakeSplice final : public DataplaneSink {
+ public:
+  std::map<std::string, HealthResult> healthNow;
+  int applied = 0, ticks = 0;
+  UpdateResult apply(const SnapshotDelta&) override {
+    ++applied;
+    return {};
+  }
+  std::map<std::string, HealthResult> health() override { return healthNow; }
+  void tick() override { ++ticks; }
+  void stop() override {}
+};
+
+class BpfSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/lp-bpfsink-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    make();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void make() {
+    auto splice = std::make_unique<FakeSplice>();
+    auto exec = std::make_unique<FakeExecutor>();
+    splice_ = splice.get();
+    exec_ = exec.get();
+    BpfSinkOptions opts;
+    opts.stateDir = dir_;
+    opts.sweepAfter = std::chrono::seconds(0);
+    sink_ = std::make_unique<BpfFastPathSink>(std::move(splice), std::move(exec), opts);
+    sink_->setWorkloads("lp-vpc-c", {{"lp-vpc-c", "10.0.1.10", "lp-vc", "lp-eni-c", "lp-br-c"}});
+    sink_->setWorkloads("lp-vpc-p", {{"lp-vpc-p", "10.0.1.20", "lp-vt", "lp-eni-t", "lp-br-p"},
+                                     {"lp-vpc-p", "10.0.1.21", "lp-vu", "lp-eni-u", "lp-br-p"}});
+  }
+  void put(const std::string& endpoint, std::vector<ListenerSpec> listeners) {
+    SnapshotDelta d;
+    d.endpoints[endpoint] = std::move(listeners);
+    sink_->apply(d);
+  }
+  // Consumer and provider both on 10.0.0.0/16.
+  void twoEndpoints() {
+    put("vpce-a", {listener("vpce-a", "eni-a", "lp-vpc-c", "10.0.1.100", {target("10.0.1.20", "k20")})});
+    put("vpce-b", {listener("vpce-b", "eni-b", "lp-vpc-c", "10.0.1.101", {target("10.0.1.21", "k21")})});
+  }
+
+  std::string dir_;
+  FakeSplice* splice_ = nullptr;
+  FakeExecutor* exec_ = nullptr;
+  std::unique_ptr<BpfFastPathSink> sink_;
+};
+
+TEST_F(BpfSinkTest, WritesReachTheKernelInThePlansOrderAndTheLocalRuleMovesLast) {
+  put("vpce-a", {listener("vpce-a", "eni-a", "lp-vpc-c", "10.0.1.100", {target("10.0.1.20")})});
+  EXPECT_EQ(splice_->applied, 1);  // the forwarder still gets every delta
+  const auto& e = *exec_;
+  ASSERT_TRUE(sink_->failed().empty());
+  // loads, pair, sysctls, rules, the local rule, routes, notrack, hosts, link,
+  // targets, endpoint, attachments.
+  std::vector<std::string> order = {"load", "pair", "sysctl",  "rule lp-vpc-c", "move-local", "route", "notrack",
+                                    "host", "link", "cap",     "targets",       "endpoint",   "attach"};
+  for (size_t i = 0; i + 1 < order.size(); ++i) {
+    ASSERT_LT(e.first(order[i]), e.calls.size()) << order[i];
+    EXPECT_LT(e.last(order[i]), e.first(order[i + 1])) << order[i] << " before " << order[i + 1];
+  }
+  // The rules at 100, 150 and 200 all exist before pref 0 goes.
+  EXPECT_EQ(e.count("rule lp-vpc-c"), 3u);
+  EXPECT_EQ(e.count("move-local lp-vpc-c"), 1u);
+  EXPECT_EQ(e.count("move-local"), 1u);  // never in the provider's namespace
+  EXPECT_EQ(e.count("load"), 2u);        // a copy per space
+  EXPECT_EQ(e.count("attach"), 6u);      // lp-fc* both ways, lp-fp*, three workload veths
+  EXPECT_EQ(e.count("route lp-vpc-c 10.0.1.100/32"), 1u);
+  EXPECT_EQ(e.count("delete"), 0u);
+  // The cap and limit the options give (10 Gbit/s and 50,000 by default).
+  EXPECT_EQ(e.count(fmt::format("cap {} 1250000000 50000", sink_->applied().ids.links.at("eni-a"))), 1u);
+  // Nothing changed: nothing written (and no ids file from before: nothing swept).
+  exec_->calls.clear();
+  sink_->tick();
+  EXPECT_TRUE(exec_->calls.empty()) << exec_->calls.front();
+}
+
+TEST_F(BpfSinkTest, RemovalsGoInReverseAndTheLocalRuleComesBackBeforeItsReplacementsGo) {
+  put("vpce-a", {listener("vpce-a", "eni-a", "lp-vpc-c", "10.0.1.100", {target("10.0.1.20")})});
+  uint32_t id = sink_->applied().ids.links.at("eni-a");
+  exec_->calls.clear();
+  put("vpce-a", {});
+  const auto& e = *exec_;
+  std::vector<std::string> order = {"delete-endpoint", "delete-targets", "delete-link",  "delete-host",
+                                    "detach",          "delete-route",   "restore-local", "delete-rule",
+                                    "drop-notrack",    "unload",         "delete-pair"};
+  for (size_t i = 0; i + 1 < order.size(); ++i) {
+    ASSERT_LT(e.first(order[i]), e.calls.size()) << order[i];
+    EXPECT_LT(e.last(order[i]), e.first(order[i + 1])) << order[i] << " before " << order[i + 1];
+  }
+  EXPECT_EQ(e.count(fmt::format("end {}", id)), 1u);  // stage 3's hook: the link's connections end
+  // The freed id's cap state goes after its connections ended (their slots released).
+  EXPECT_LT(e.first("end"), e.first(fmt::format("delete-cap {}", id)));
+  EXPECT_LT(e.first(fmt::format("delete-cap {}", id)), e.first("delete-host"));
+  EXPECT_TRUE(sink_->applied().links.empty());
+  EXPECT_TRUE(sink_->applied().rules.empty());
+}
+
+TEST_F(BpfSinkTest, LinksRemovedTogetherEndTheirConnectionsInOneCall) {
+  twoEndpoints();
+  uint32_t a = sink_->applied().ids.links.at("eni-a"), b = sink_->applied().ids.links.at("eni-b");
+  exec_->calls.clear();
+  SnapshotDelta d;
+  d.endpoints["vpce-a"] = {};
+  d.endpoints["vpce-b"] = {};
+  sink_->apply(d);
+  EXPECT_EQ(exec_->count("end"), 1u);
+  EXPECT_EQ(exec_->count(fmt::format("end {} {}", std::min(a, b), std::max(a, b))), 1u);
+  // After the links' entries went (no new connection takes them), before the devices go.
+  EXPECT_LT(exec_->last("delete-link"), exec_->first("end"));
+  EXPECT_LT(exec_->first("end"), exec_->first("detach"));
+}
+
+TEST_F(BpfSinkTest, ARuleThatCannotBeAddedKeepsPrefZeroAndItsEndpointsOnSplice) {
+  exec_->failOn = {"rule lp-vpc-c 150"};
+  put("vpce-a", {listener("vpce-a", "eni-a", "lp-vpc-c", "10.0.1.100", {target("10.0.1.20")})});
+  // pref 0 `lookup local` never left: the namespace keeps its own addresses local.
+  EXPECT_EQ(exec_->count("move-local"), 0u);
+  ASSERT_EQ(sink_->failed().count("vpce-a"), 1u);
+  EXPECT_NE(sink_->failed().at("vpce-a").find("rule pref 150"), std::string::npos) << sink_->failed().at("vpce-a");
+  // Whatever was written for it is taken back: no endpoint entry, no route.
+  EXPECT_TRUE(sink_->applied().endpoints.empty());
+  EXPECT_TRUE(sink_->applied().routes.empty());
+  EXPECT_TRUE(sink_->applied().localRuleMoved.empty());
+  EXPECT_GT(exec_->first("delete-route"), exec_->first("route"));
+  // Status says why it is on splice.
+  EXPECT_NE(sink_->statusJson().find("rule pref 150"), std::string::npos) << sink_->statusJson();
+}
+
+TEST_F(BpfSinkTest, AFailedWriteTakesOnlyItsEndpointBackToSplice) {
+  exec_->failOn = {"endpoint 10.0.1.101"};
+  twoEndpoints();
+  EXPECT_EQ(sink_->failed().count("vpce-b"), 1u);
+  EXPECT_EQ(sink_->failed().count("vpce-a"), 0u);
+  const auto& p = sink_->applied();
+  ASSERT_EQ(p.endpoints.size(), 1u);
+  EXPECT_EQ(p.endpoints.begin()->first.addr, "10.0.1.100");
+  EXPECT_EQ(p.links.size(), 1u);
+  EXPECT_EQ(p.links.begin()->second.endpointId, "vpce-a");
+  // vpce-b's route is gone again (its SYNs reach the local listener), vpce-a's stays.
+  EXPECT_EQ(exec_->count("delete-route lp-vpc-c 10.0.1.101/32"), 1u);
+  EXPECT_EQ(exec_->count("delete-route lp-vpc-c 10.0.1.100/32"), 0u);
+  EXPECT_EQ(exec_->count("move-local"), 1u);
+  EXPECT_EQ(exec_->count("restore-local"), 0u);
+  // New listeners for it: tried again, and now it is written.
+  exec_->failOn.clear();
+  put("vpce-b", {listener("vpce-b", "eni-b", "lp-vpc-c", "10.0.1.101", {target("10.0.1.21"), target("10.0.1.20")})});
+  EXPECT_TRUE(sink_->failed().empty());
+  EXPECT_EQ(sink_->applied().endpoints.size(), 2u);
+}
+
+TEST_F(BpfSinkTest, AHealthChangeIsOneTargetsWrite) {
+  twoEndpoints();
+  uint32_t a = sink_->applied().ids.links.at("eni-a");
+  // Both targets healthy, then vpce-a's turns unhealthy (fail open: still the only one, tier "any in zone").
+  splice_->healthNow = {{"k20", {Health::kHealthy, "", ""}}, {"k21", {Health::kHealthy, "", ""}}};
+  sink_->tick();
+  exec_->calls.clear();
+  splice_->healthNow["k20"].state = Health::kUnhealthy;
+  sink_->tick();
+  ASSERT_EQ(exec_->calls.size(), 1u) << exec_->calls.front();
+  EXPECT_EQ(exec_->calls[0], fmt::format("targets {} tier 4 10.0.1.20", a));
+  EXPECT_EQ(splice_->ticks, 2);
+}
+
+TEST_F(BpfSinkTest, SpacesAndLinkIdsSurviveARestart) {
+  twoEndpoints();
+  BpfIds before = sink_->applied().ids;
+  ASSERT_EQ(before.links.size(), 2u);
+  // Another run: vpce-b alone first, so fresh numbering would give it vpce-a's id.
+  make();
+  put("vpce-b", {listener("vpce-b", "eni-b", "lp-vpc-c", "10.0.1.101", {target("10.0.1.21")})});
+  EXPECT_EQ(sink_->applied().ids.links.at("eni-b"), before.links.at("eni-b"));
+  EXPECT_EQ(sink_->applied().ids.spaces, before.spaces);
+  // What the last run left beyond this plan (vpce-a's route, ...) is swept in both
+  // of its namespaces, keeping the one link now wanted; a first run sweeps nothing.
+  sink_->tick();
+  EXPECT_EQ(exec_->count("sweep lp-vpc-c keeping 1 links"), 1u);
+  EXPECT_EQ(exec_->count("sweep lp-vpc-p keeping 1 links"), 1u);
+  EXPECT_EQ(exec_->count("sweep"), 2u);
+  sink_->tick();
+  EXPECT_EQ(exec_->count("sweep"), 2u);
+  EXPECT_EQ(parseBpfIdsJson(bpfIdsJson(before)), before);
+  EXPECT_TRUE(parseBpfIdsJson("not json").links.empty());
+}
+
+TEST(BpfExecution, WithoutPrefZeroBackTheLocalRuleAt200Stays) {
+  BpfInputs in;
+  in.listeners = {listener("vpce-a", "eni-a", "lp-vpc-c", "10.0.1.100", {target("10.0.1.20")})};
+  BpfPlan before = planBpf(in);
+  BpfPlan after;
+  FakeExecutor e;
+  e.failOn = {"restore-local"};
+  BpfExecution r = executeBpfDiff(before, after, diffBpfPlans(before, after), e);
+  EXPECT_EQ(e.count("delete-rule lp-vpc-c 200"), 0u);
+  EXPECT_EQ(e.count("delete-rule lp-vpc-c 100"), 0u);
+  EXPECT_EQ(e.count("delete-rule lp-vpc-c 150"), 1u);  // the route table's rule may go
+  EXPECT_TRUE(r.retry);
+  EXPECT_EQ(r.applied.localRuleMoved.count("lp-vpc-c"), 1u);
+}
+
+}  // namespace
+}  // namespace lp::reconciler
