@@ -387,8 +387,14 @@ class LinkplaneDaemon:
             if time.time() > deadline:
                 raise RuntimeError(f"endpoint not on the {path} path 30 s after the restart")
             time.sleep(0.2)
-        wait_port(t["client_ns"], t["endpoint_ip"], LP_IPERF)
-        wait_port(t["client_ns"], t["endpoint_ip"], LP_HTTP)
+        try:
+            wait_port(t["client_ns"], t["endpoint_ip"], LP_IPERF)
+            wait_port(t["client_ns"], t["endpoint_ip"], LP_HTTP)
+        except RuntimeError:
+            self.log.flush()
+            with open(os.path.join(self.tmp, "linkplane.log")) as f:
+                sys.stderr.write(f"after switching to {path}, the daemon's log ends:\n" + "".join(f.readlines()[-40:]))
+            raise
 
     @property
     def pid(self):
