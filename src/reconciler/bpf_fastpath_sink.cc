@@ -355,13 +355,29 @@ void BpfFastPathSink::converge() {
 }
 
 void BpfFastPathSink::stop() {
-  // A clean stop removes the namespaces (Reconciler::teardown) and with them the
-  // links, rules and attachments; the ids file goes so a later start begins anew.
+  // The namespaces go after this (Reconciler::teardown), but not those kept for
+  // running instances; so the filters are detached here, and only then the pins
+  // removed: no program is left attached over maps nothing pins.
+  std::set<std::string> spaces;
+  for (const auto* ids : {&applied_.ids, &leftBy_})
+    for (const auto& [ns, _] : ids->spaces) spaces.insert(ns);
+  bool clean = true;
+  for (const auto& ns : spaces)
+    if (Status st = exec_->sweep(ns, {}); !st.ok()) {
+      clean = false;
+      LP_LOG_WARN("dataplane: bpf path: what this run put in {} stays: {}", ns, st.toString());
+    }
+  if (Status st = clean ? exec_->unpin() : Status::Ok(); !st.ok()) {
+    clean = false;
+    LP_LOG_WARN("dataplane: bpf path: the maps' pins stay: {}", st.toString());
+  }
   splice_->stop();
+  // The ids file goes so a later start begins anew; kept when something stayed, so
+  // the next start (on any path) sweeps it.
   applied_ = {};
   savedIds_ = {};
   std::error_code ec;
-  std::filesystem::remove(idsPath_, ec);
+  if (clean) std::filesystem::remove(idsPath_, ec);
 }
 
 std::string BpfFastPathSink::statusJson() const {
