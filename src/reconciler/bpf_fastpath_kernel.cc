@@ -262,7 +262,7 @@ class KernelBpfExecutor final : public BpfExecutor {
     if (ended->empty()) return;
     auto r = dataplane::resetBpfConnections(*ended, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
       auto it = was.find(link);
-      if (it == was.end()) return std::nullopt;
+      if (it == was.end() || it->second.consumerNs.empty()) return std::nullopt;  // not known: no reset
       return dataplane::BpfLinkNamespaces{it->second.consumerNs, it->second.providerNs};
     });
     LP_LOG_INFO("dataplane: bpf path: {} connections of {} links ended ({} clients and {} targets reset)",

@@ -162,6 +162,7 @@ class BpfFastPathSink final : public DataplaneSink {
 
  private:
   void converge();
+  void dropLinksLeftBehind();
   void loadIds();
   void saveIds();
 

@@ -320,6 +320,25 @@ TEST_F(BpfSinkTest, ARestartWritesTheWholePlanAgainAndEndsNoConnection) {
   EXPECT_EQ(exec_->count("unpin"), 0u);
 }
 
+TEST_F(BpfSinkTest, TheStartUpSweepEndsWhatTheAdoptedMapsHoldForLinksNoLongerPlanned) {
+  twoEndpoints();
+  uint32_t a = sink_->applied().ids.links.at("eni-a"), b = sink_->applied().ids.links.at("eni-b");
+  // A kill -9; the next run plans vpce-b only (vpce-a went back to splice).
+  make();
+  put("vpce-b", {listener("vpce-b", "eni-b", "lp-vpc-c", "10.0.1.101", {target("10.0.1.21")})});
+  ASSERT_EQ(exec_->count("delete"), 0u);
+  sink_->tick();
+  EXPECT_EQ(exec_->count(fmt::format("delete-link {}", a)), 1u);
+  EXPECT_EQ(exec_->count(fmt::format("end {}", a)), 1u);
+  EXPECT_EQ(exec_->count(fmt::format("delete-cap {}", a)), 1u);
+  EXPECT_LT(exec_->first("delete-link"), exec_->first("end "));
+  EXPECT_LT(exec_->first("end "), exec_->first("delete-cap"));
+  EXPECT_EQ(exec_->count(fmt::format("delete-link {}", b)), 0u);
+  EXPECT_EQ(exec_->count("end "), 1u);
+  sink_->tick();  // once
+  EXPECT_EQ(exec_->count("end "), 1u);
+}
+
 TEST_F(BpfSinkTest, ACleanStopSweepsEveryNamespaceAndThenUnpins) {
   twoEndpoints();
   ASSERT_TRUE(std::filesystem::exists(bpfIdsPath(dir_)));
