@@ -174,6 +174,13 @@ BpfPlan planBpf(const BpfInputs& in) {
     plan.attachments.insert({f.providerNs, names.provider, BpfHook::kIngress, BpfProgram::kLinkIn, ps});
     plan.sysctls.insert({f.consumerNs, "net/ipv4/ip_forward", "1"});
     plan.sysctls.insert({f.providerNs, "net/ipv4/ip_forward", "1"});
+    // The client's SYN is forwarded by the consumer's stack, where the splice
+    // listeners on the endpoint address left TIME_WAIT sockets (they close first
+    // under `Connection: close`). TCP early demux finds one for a SYN on the same
+    // ports, and ip_forward drops a packet with a socket: the client's connect() hung
+    // until that TIME_WAIT expired (60 s; issue 18, the bench's second bpf phase:
+    // 5/5 such ports timed out, 5/5 after setting this 0 connected).
+    plan.sysctls.insert({f.consumerNs, std::string(kBpfEarlyDemuxSysctl), "0"});
     // In the provider's namespace the SYN comes in from the link with the node's
     // address as its source, a local address there: refused as martian without it.
     plan.sysctls.insert({f.providerNs, "net/ipv4/conf/" + names.provider + "/accept_local", "1"});

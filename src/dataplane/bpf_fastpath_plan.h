@@ -20,6 +20,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/forwarder.h"
@@ -171,6 +172,10 @@ struct BpfRule {
   uint32_t table = 0;    // 255 = local
   auto operator<=>(const BpfRule&) const = default;
 };
+// Off in a consumer namespace with a link (bpf_fastpath_plan.cc says why); the
+// sweep turns it back on (the kernel's default) where no link is kept.
+inline constexpr std::string_view kBpfEarlyDemuxSysctl = "net/ipv4/tcp_early_demux";
+
 // A sysctl under /proc/sys/ in a namespace, e.g. net/ipv4/conf/lp-fp.../accept_local.
 struct BpfSysctl {
   std::string ns, key, value;

@@ -289,6 +289,9 @@ class KernelBpfExecutor final : public BpfExecutor {
         LP_RETURN_IF_ERROR(nl->deleteRule(rule));
     }
     if (!keep.notrack.count(ns)) LP_RETURN_IF_ERROR(dropNotrack(ns));
+    bool demuxOff = std::any_of(keep.sysctls.begin(), keep.sysctls.end(),
+                                [&](const auto& k) { return k.ns == ns && k.key == dataplane::kBpfEarlyDemuxSysctl; });
+    if (!demuxOff) LP_RETURN_IF_ERROR(net::setSysctl(ns, std::string(dataplane::kBpfEarlyDemuxSysctl), "1"));
     LP_ASSIGN_OR_RETURN(auto links, nl->links());
     for (const auto& l : links) {
       bool pairEnd = l.name.rfind("lp-fc", 0) == 0 || l.name.rfind("lp-fp", 0) == 0;

@@ -130,6 +130,10 @@ TEST(BpfFastpathPlan, TheSynPathsSetupInBothNamespaces) {
   // Provider: the SYN arrives from the node's (local) address.
   EXPECT_TRUE(p.sysctls.count({"lp-vpc-p", "net/ipv4/conf/" + names.provider + "/accept_local", "1"}));
   EXPECT_TRUE(p.sysctls.count({"lp-vpc-a", "net/ipv4/ip_forward", "1"}));
+  // The SYN is forwarded past the splice listeners' TIME_WAIT sockets: early demux
+  // would hand it one, and ip_forward drops it (the consumer only).
+  EXPECT_TRUE(p.sysctls.count({"lp-vpc-a", "net/ipv4/tcp_early_demux", "0"}));
+  EXPECT_FALSE(p.sysctls.count({"lp-vpc-p", "net/ipv4/tcp_early_demux", "0"}));
   // Clients' ARP for the endpoint address, now routed elsewhere: proxy ARP on their gateway.
   EXPECT_TRUE(p.sysctls.count({"lp-vpc-a", "net/ipv4/conf/lp-br-1/proxy_arp", "1"}));
   EXPECT_FALSE(p.sysctls.count({"lp-vpc-p", "net/ipv4/conf/lp-br-1/proxy_arp", "1"}));

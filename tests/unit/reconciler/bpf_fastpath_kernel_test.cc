@@ -1,8 +1,9 @@
 // The kernel BpfExecutor (root): its sweep in a scratch namespace (after a BPF-path
 // run moved the local rule to 200 and routed an endpoint address to table 0x4c50,
 // a sweep with nothing to keep gives the namespace back its pref 0 local rule and
-// nothing else of the BPF path's); its maps pinned per state directory, adopted by
-// the next executor when the last one died without unpin(), removed by unpin().
+// nothing else of the BPF path's, TCP early demux on again); its maps pinned per
+// state directory, adopted by the next executor when the last one died without
+// unpin(), removed by unpin().
 #if LP_HAVE_BPF
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -48,6 +49,7 @@ TEST(KernelBpfExecutor, SweepRestoresTheLocalRuleAndRemovesTheBpfRulesAndRoutes)
     ASSERT_TRUE((*nl)->addRule(r).ok());
   ASSERT_TRUE((*nl)->deleteRule({0, "", 255}).ok());
   ASSERT_TRUE((*nl)->replaceRoute({0x4c50, "10.0.1.4/32", "169.254.0.3", "lp-fcsweep", false}).ok());
+  ASSERT_TRUE(net::setSysctl(ns, "net/ipv4/tcp_early_demux", "0").ok());
   auto before = (*nl)->rules();
   ASSERT_TRUE(before.ok());
   ASSERT_EQ(before->front().pref, 100u);
@@ -65,6 +67,9 @@ TEST(KernelBpfExecutor, SweepRestoresTheLocalRuleAndRemovesTheBpfRulesAndRoutes)
   ASSERT_TRUE(routes.ok());
   EXPECT_TRUE(routes->empty());
   EXPECT_FALSE((*nl)->link("lp-fcsweep").ok());  // the pair went
+  auto demux = net::getSysctl(ns, "net/ipv4/tcp_early_demux");
+  ASSERT_TRUE(demux.ok());
+  EXPECT_EQ(*demux, "1");  // early demux back on: no SYN forwarded past TIME_WAIT sockets any more
   nl->reset();
   (void)net::deleteNamespace(ns);
 }
