@@ -21,7 +21,7 @@ from lp import LINKPLANE, Daemon, serving, write_config
 from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum, within_headers
 from test_dataplane import (PORT, PY, TARGET_PORT, Chat, build, client, counters, create_endpoint,  # noqa: F401
                             delete_resets_a_held_connection, endpoint_behind_a_closed_group, scripts, servers,
-                            wait_for, wait_state)
+                            start_health_responders, target_health, wait_for, wait_state)
 
 IDLE = 5    # [dataplane] idle_timeout_seconds of tick_daemon (PrivateLink's 350 s, shortened)
 SWEEP = 5   # the sink sweeps the connection table this often (BpfSinkOptions::sweepEvery)
@@ -207,6 +207,13 @@ def test_deleting_the_endpoint_resets_its_live_connection(daemon, servers, scrip
     assert bpf_link(daemon, t.endpoint) is None
 
 
+def endpoint_on_bpf(daemon, t):
+    """Creates t's endpoint and waits until it is available and on the BPF path."""
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+
+
 def hold(scripts, t):
     """A `client.py hold` connection (it only reads), once connected."""
     p = subprocess.Popen([LINKPLANE, "exec", "--eni", t.workload, "--", PY, os.path.join(scripts, "client.py"), "hold",
@@ -224,9 +231,7 @@ def ended_within(p, seconds):
 def test_an_idle_connection_is_reset_after_the_idle_timeout_and_live_ones_stay(tick_daemon, servers, scripts):
     daemon = tick_daemon
     t = build(daemon, servers, cidr_p="10.168.0.0/16", cidr_c="10.169.0.0/16")
-    create_endpoint(daemon, t)
-    wait_state(daemon, t.endpoint, "available")
-    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    endpoint_on_bpf(daemon, t)
     quiet = hold(scripts, t)
     start = time.monotonic()
     talker = Chat(scripts, t.workload, t.endpoint_ip)
@@ -260,9 +265,7 @@ def test_an_idle_connection_is_reset_after_the_idle_timeout_and_live_ones_stay(t
 def test_bpf_traffic_shows_in_the_counters_file_and_cloudwatch(tick_daemon, servers, scripts):
     daemon = tick_daemon
     t = build(daemon, servers, cidr_p="10.172.0.0/16", cidr_c="10.173.0.0/16")
-    create_endpoint(daemon, t)
-    wait_state(daemon, t.endpoint, "available")
-    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    endpoint_on_bpf(daemon, t)
     n = 3 << 20
     total, sent, got = client(scripts, t.workload, "echo", t.endpoint_ip, PORT, n).split()
     assert int(total) == n and sent == got
@@ -291,19 +294,11 @@ def test_a_connection_to_a_target_that_turns_unhealthy_is_reset(daemon, servers,
               health_port=HEALTH_PORT)
     checks = {}
     try:
-        for i, (eni, _) in enumerate(t.targets):
-            p = subprocess.Popen([LINKPLANE, "exec", "--eni", eni, "--", PY, os.path.join(scripts, "server.py"),
-                                  f"health{i}", str(HEALTH_PORT)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 start_new_session=True)
-            assert p.stdout.readline().strip() == b"listening"
-            checks[i] = p
-        create_endpoint(daemon, t)
-        wait_state(daemon, t.endpoint, "available")
-        assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+        checks = start_health_responders(scripts, t, HEALTH_PORT)
+        endpoint_on_bpf(daemon, t)
 
         def health():
-            out = daemon.aws("elbv2", "describe-target-health", "--target-group-arn", t.tg)
-            return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in out["TargetHealthDescriptions"]}
+            return target_health(daemon, t)
         ips = [ip for _, ip in t.targets]
         assert wait_for(lambda: health() == {ip: "healthy" for ip in ips}, 20, 0.5), health()
         assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"  # the endpoint's zone
