@@ -2,7 +2,8 @@
 
   direct     client namespace -> router namespace -> server namespace (kernel routing only)
   fast       consumer workload -> endpoint -> provider workload through linkplane's kernel
-             fast path (`[dataplane] path = "kernel"`: NAT on both sides of a veth link)
+             fast path: FAST_PATH="kernel" (default; conntrack NAT on both sides of a veth
+             link) or FAST_PATH="bpf" (tc programs and maps, issue 18)
   linkplane  the same through the splice forwarder (`path = "splice"`: linkplane's listener
              in the consumer VPC, outgoing socket in the provider VPC)
   haproxy    the same namespaces and addresses as linkplane, HAProxy 2.6 in TCP mode with
@@ -21,7 +22,8 @@ where the fast path's cost is, and the proxy process's).
 Then, on the fast path, IDLE_CONNS (default 10,000) concurrent idle connections through
 the one endpoint, then a message echoed on every one of them: how many were lost, and
 the memory per connection (the kernel's conntrack entries, from /proc/slabinfo, plus
-what the daemon's RSS grew by). Bounded: at most 90 s to open them, 90 s for the echo.
+what the daemon's RSS grew by; on the BPF path the connection table is a preallocated
+map, so the kernel's share is its entry size, printed instead). Bounded: at most 90 s to open them, 90 s for the echo.
 Every run is bounded (DURATION seconds); everything made is removed at the end, even on
 failure. Needs root, linkplane built (LP_BUILD_DIR), iperf3, wrk, nginx, haproxy.
 Run with /usr/bin/python3 (boto3)."""
@@ -48,6 +50,7 @@ PROCS = 4                                   # iperf3 servers on IPERF_PORT.. (on
 LP_IPERF, LP_HTTP = 5201, 80                # NLB listener ports (linkplane endpoint)
 IDLE_PORT = 7000                            # the idle connections' echo server and listener
 IDLE_CONNS = int(os.environ.get("IDLE_CONNS", "10000"))
+FAST_PATH = os.environ.get("FAST_PATH", "kernel")  # the daemon's path for the "fast" contender
 HA_IPERF, HA_HTTP = 15201, 10080            # HAProxy's ports on the same endpoint address
 # [metrics] sample_seconds for the daemon (1-60; unset: the daemon's default, 10).
 # bench/dataplane/metrics_on_off.sh runs the bench at 1 and at 60 and compares the ratios.
@@ -271,7 +274,7 @@ def read_line(p, timeout):
 def idle_connections(t, d, tmp):
     """IDLE_CONNS idle connections through the endpoint on the fast path, then an echo
     on each; the memory they hold in the kernel (conntrack) and in the daemon."""
-    d.switch("kernel", t)
+    d.switch(FAST_PATH, t)
     wait_port(t["client_ns"], t["endpoint_ip"], IDLE_PORT)
     time.sleep(2.5)  # one of the daemon's counter rounds, so its RSS is settled before
     ns = (t["cvpc_ns"], t["pvpc_ns"])
@@ -380,12 +383,18 @@ class LinkplaneDaemon:
         self.proc.wait()
         self.start(path)
         deadline = time.time() + 30
-        while on_fast_path(t) != (path == "kernel"):
+        while carried_by(self, t) != path:
             if time.time() > deadline:
                 raise RuntimeError(f"endpoint not on the {path} path 30 s after the restart")
             time.sleep(0.2)
-        wait_port(t["client_ns"], t["endpoint_ip"], LP_IPERF)
-        wait_port(t["client_ns"], t["endpoint_ip"], LP_HTTP)
+        try:
+            wait_port(t["client_ns"], t["endpoint_ip"], LP_IPERF)
+            wait_port(t["client_ns"], t["endpoint_ip"], LP_HTTP)
+        except RuntimeError:
+            self.log.flush()
+            with open(os.path.join(self.tmp, "linkplane.log")) as f:
+                sys.stderr.write(f"after switching to {path}, the daemon's log ends:\n" + "".join(f.readlines()[-40:]))
+            raise
 
     @property
     def pid(self):
@@ -405,12 +414,24 @@ def on_fast_path(t):
     return p.returncode == 0 and f"{t['endpoint_ip']} : jump" in p.stdout
 
 
+def carried_by(d, t):
+    """The path carrying the endpoint now: "kernel", "bpf" (a link in `linkplane status`) or "splice"."""
+    if on_fast_path(t):
+        return "kernel"
+    p = subprocess.run([LINKPLANE, "status", "--state-dir", d.state, "--json"], capture_output=True, text=True)
+    links = json.loads(p.stdout).get("bpf_fastpath", {}).get("links", []) if p.returncode == 0 else []
+    return "bpf" if any(link.get("endpoint") == t["endpoint"] for link in links) else "splice"
+
+
 def linkplane_topology(tmp):
     """A real daemon: provider VPC + workload + NLB + service, consumer VPC + workload + endpoint."""
     import boto3
     from botocore.config import Config
     d = LinkplaneDaemon(tmp)
-    d.start("kernel")
+    # Not on "bpf" yet: its SYN path routes the endpoint address to the link for every
+    # port, so HAProxy's listeners on that address are reachable on the other paths only
+    # (the splice phase), and are first waited for below.
+    d.start("kernel" if FAST_PATH == "kernel" else "splice")
     cleanups.append(d.stop)
     port = d.port
 
@@ -459,6 +480,7 @@ def linkplane_topology(tmp):
     start_servers("lp-" + srv["NetworkInterfaceId"], tmp)
     start_idle_server("lp-" + srv["NetworkInterfaceId"], tmp)
     return dict(daemon=d, client_ns="lp-" + cli["NetworkInterfaceId"], endpoint_ip=ep_ip, node_ip=node_ip,
+                endpoint=ep["VpcEndpointId"],
                 cvpc_ns="lp-" + cvpc, pvpc_ns="lp-" + pvpc, server_ip="10.233.1.10")
 
 
@@ -551,7 +573,7 @@ def main():
         for r in range(REPEAT):
             for name in samples:
                 samples[name].append({})
-            phases = [("kernel", ["direct", "fast"]), ("splice", ["linkplane", "haproxy"])]
+            phases = [(FAST_PATH, ["direct", "fast"]), ("splice", ["linkplane", "haproxy"])]
             for path, pair in (phases if r % 2 == 0 else phases[::-1]):
                 d.switch(path, t)
                 for load in LOADS:
@@ -589,11 +611,13 @@ def main():
 def report_idle(x):
     if not x:
         return
-    print(f"\nIdle connections through one endpoint on the fast path: {x['idle_opened']} of {x['idle_wanted']} "
+    print(f"\nIdle connections through one endpoint on the {FAST_PATH} fast path: {x['idle_opened']} of "
+          f"{x['idle_wanted']} "
           f"opened in {x['idle_open_s']:.1f} s ({x['idle_failed']} refused or failed, {x['idle_unfinished']} "
           f"unfinished), then a message echoed on each: {x['idle_echoed']} echoed, {x['idle_lost']} lost")
     print(f"  conntrack entries held: {x['idle_conntrack_entries']} (consumer and provider namespaces: two per "
-          f"connection)")
+          f"connection on the kernel path; the BPF path's SYNs are untracked, its table is the preallocated "
+          f"lp_conns map, two entries per connection)")
     print(f"  memory per connection: kernel conntrack {x['idle_conntrack_bytes_per_conn']:.0f} B, daemon RSS "
           f"{x['idle_daemon_bytes_per_conn']:.0f} B (the endpoints' own sockets are the client's and server's)")
     print(json.dumps(x))
@@ -624,7 +648,8 @@ def report(r, samples):
     print(f"\nData plane benchmark ({DURATION}s per run, median of {REPEAT} alternating rounds, "
           f"wrk -c{WRK_CONNS} Connection: close, {os.cpu_count()} cores, "
           f"metrics sample_seconds {METRICS_SAMPLE_SECONDS or 'default'})\n")
-    print("(fast = kernel fast path, linkplane = splice forwarder; \"proxy CPU\" of fast is the daemon's own)")
+    print(f"(fast = the {FAST_PATH} fast path, linkplane = splice forwarder; \"proxy CPU\" of fast is the daemon's "
+          "own)")
     ratios = [("fast", "direct"), ("linkplane", "direct"), ("haproxy", "direct"), ("linkplane", "haproxy")]
     print(f"{'':34}" + "".join(f"{c:>12}" for c in cols) + "".join(f"{a[:4] + '/' + b[:6]:>13}" for a, b in ratios))
     for label, key, fmt in rows:

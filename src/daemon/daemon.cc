@@ -226,7 +226,7 @@ Status Daemon::start() {
     parts_->host = std::move(net);
     if (bpf) {
 #if LP_HAVE_BPF
-      LP_ASSIGN_OR_RETURN(auto exec, reconciler::makeKernelBpfExecutor());
+      LP_ASSIGN_OR_RETURN(auto exec, reconciler::makeKernelBpfExecutor(config_.stateDir));
       reconciler::BpfSinkOptions bopts;
       bopts.stateDir = config_.stateDir;
       bopts.endpointBytesPerSecond = fwd.endpointBytesPerSecond;

@@ -18,6 +18,8 @@
 #include "dataplane/bpf_sweep.h"
 #include "dataplane/fastpath_plan.h"
 #include "net/bpf/bpf_fastpath.h"
+#include "net/bpf/bpffs.h"
+#include "net/bpf/fastpath_pins.h"
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/nft_runner.h"
@@ -90,7 +92,9 @@ Status inNamespace(const std::string& ns, bool absentOk, const std::function<Sta
 
 class KernelBpfExecutor final : public BpfExecutor {
  public:
-  explicit KernelBpfExecutor(std::unique_ptr<bpf::FastpathMaps> maps) : maps_(std::move(maps)) {}
+  // pinDir: where maps_ is pinned ("" for maps no pin holds).
+  KernelBpfExecutor(std::unique_ptr<bpf::FastpathMaps> maps, std::string pinDir)
+      : maps_(std::move(maps)), pinDir_(std::move(pinDir)) {}
 
   Status load(uint32_t space, const std::string& ns) override {
     LP_ASSIGN_OR_RETURN(auto p, bpf::FastpathPrograms::load(*maps_, space));
@@ -344,6 +348,8 @@ class KernelBpfExecutor final : public BpfExecutor {
     return Status::Ok();
   }
 
+  Status unpin() override { return pinDir_.empty() ? Status::Ok() : bpf::teardown(pinDir_); }
+
   std::optional<BpfLinkStats> linkStats(uint32_t id) const override {
     auto s = maps_->linkStats(id);
     if (!s.ok()) return std::nullopt;
@@ -360,7 +366,7 @@ class KernelBpfExecutor final : public BpfExecutor {
     if (conns.empty()) return {};
     return dataplane::resetBpfConnections(conns, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
       auto it = links.find(link);
-      if (it == links.end()) return std::nullopt;
+      if (it == links.end() || it->second.consumerNs.empty()) return std::nullopt;  // not known: no reset
       return dataplane::BpfLinkNamespaces{it->second.consumerNs, it->second.providerNs};
     });
   }
@@ -371,6 +377,7 @@ class KernelBpfExecutor final : public BpfExecutor {
   }
 
   std::unique_ptr<bpf::FastpathMaps> maps_;  // set once; linkStats reads it from any thread
+  const std::string pinDir_;
   std::map<uint32_t, std::unique_ptr<bpf::FastpathPrograms>> programs_;  // by space
 };
 
@@ -414,14 +421,23 @@ std::vector<uint8_t> synPacket(uint32_t saddr, uint16_t sport, uint32_t daddr, u
 
 }  // namespace
 
-Status probeBpfFastpath() {
+namespace {
+
+// Maps of a few entries each, for what needs them only to exist.
+bpf::FastpathLimits smallLimits() {
   bpf::FastpathLimits small;
   small.connections = 64;
   small.links = 8;
   small.endpoints = 8;
   small.targetSets = 8;
   small.hosts = 8;
-  LP_ASSIGN_OR_RETURN(auto maps, bpf::FastpathMaps::create(small));
+  return small;
+}
+
+}  // namespace
+
+Status probeBpfFastpath() {
+  LP_ASSIGN_OR_RETURN(auto maps, bpf::FastpathMaps::create(smallLimits()));
   LP_ASSIGN_OR_RETURN(auto consumer, bpf::FastpathPrograms::load(*maps, 1));
   LP_ASSIGN_OR_RETURN(auto provider, bpf::FastpathPrograms::load(*maps, 2));
   (void)provider;  // the provider side's copy must load too
@@ -455,31 +471,44 @@ Status probeBpfFastpath() {
 }
 
 void sweepBpfLeftovers(const std::string& stateDir) {
+  std::string pinDir = bpf::pinDirectoryFor(stateDir);
   std::string path = bpfIdsPath(stateDir);
   std::ifstream in(path);
-  if (!in) return;
-  std::stringstream text;
-  text << in.rdbuf();
-  auto ids = parseBpfIdsJson(text.str());
-  auto exec = makeKernelBpfExecutor();
-  bool clean = exec.ok();
-  for (const auto& [ns, _] : ids.spaces) {
-    Status st = exec.ok() ? (*exec)->sweep(ns, {}) : exec.status();
-    if (!st.ok()) {
-      clean = false;
-      LP_LOG_WARN("dataplane: what the BPF path left in {} stays: {}", ns, st.toString());
+  bool clean = true;
+  if (in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    auto ids = parseBpfIdsJson(text.str());
+    // The sweep needs no maps of its own: small unpinned ones, gone with it.
+    auto maps = bpf::FastpathMaps::create(smallLimits());
+    std::unique_ptr<KernelBpfExecutor> exec;
+    if (maps.ok()) exec = std::make_unique<KernelBpfExecutor>(std::move(maps).value(), "");
+    clean = exec != nullptr;
+    for (const auto& [ns, _] : ids.spaces) {
+      Status st = exec ? exec->sweep(ns, {}) : maps.status();
+      if (!st.ok()) {
+        clean = false;
+        LP_LOG_WARN("dataplane: what the BPF path left in {} stays: {}", ns, st.toString());
+      }
     }
+    LP_LOG_INFO("dataplane: removed what the BPF path left in {} namespaces", ids.spaces.size());
   }
-  LP_LOG_INFO("dataplane: removed what the BPF path left in {} namespaces", ids.spaces.size());
+  if (!clean) return;  // the ids file and the pins stay: the next start tries again
   std::error_code ec;
-  if (clean) std::filesystem::remove(path, ec);  // otherwise the next start tries again
+  std::filesystem::remove(path, ec);
+  // No filter holds the programs any more: the pinned maps would only hold memory.
+  if (Status st = bpf::teardown(pinDir); !st.ok())
+    LP_LOG_WARN("dataplane: the BPF path's pins under {} stay: {}", pinDir, st.toString());
 }
 
-Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor() {
-  // TODO(issue 18 stage 5, pin18): adoptOrCreate(pinDirectoryFor(state dir))
-  // (net/bpf/fastpath_pins.h) instead, so a restart adopts the maps the programs use.
-  LP_ASSIGN_OR_RETURN(auto maps, bpf::FastpathMaps::create(bpf::FastpathLimits{}));
-  return std::unique_ptr<BpfExecutor>(new KernelBpfExecutor(std::move(maps)));
+Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor(const std::string& stateDir) {
+  // The maps a run killed before its clean stop pinned, with the connections its
+  // filters still carry: the sink writes the whole plan over them (upserts, lp_conns
+  // untouched) and replaces the filters in place, so those connections go on.
+  std::string pinDir = bpf::pinDirectoryFor(stateDir);
+  LP_ASSIGN_OR_RETURN(auto pins, bpf::adoptOrCreate(pinDir, bpf::FastpathLimits{}));
+  if (!pins.adopted) LP_LOG_INFO("dataplane: bpf path maps made and pinned under {}", pinDir);
+  return std::unique_ptr<BpfExecutor>(new KernelBpfExecutor(std::move(pins.maps), pinDir));
 }
 
 }  // namespace lp::reconciler

@@ -2,8 +2,8 @@
 // nftables, sysctls), and the start-up probe. Built only when the BPF fast path is
 // (LP_HAVE_BPF, from CMake's LP_BPF_BUILT).
 //
-// Maps: made fresh at start. Stage 5 (pins, adoption after kill -9) replaces that
-// in makeKernelBpfExecutor.
+// Maps: pinned under pinDirectoryFor(state dir) (net/bpf/bpffs.h), adopted by the
+// next start after a kill -9 (net/bpf/fastpath_pins.h), unpinned at a clean stop.
 #pragma once
 
 #include <memory>
@@ -19,12 +19,16 @@ namespace lp::reconciler {
 // missing BTF, no CAP_BPF, ...). No namespace, no device; the maps go with it.
 Status probeBpfFastpath();
 
-Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor();
+// Adopts the maps pinned under pinDirectoryFor(stateDir) when they have this
+// build's layout and sizes (adoptOrCreate), or makes and pins fresh ones; unpin()
+// removes the pins. Errors: no bpffs, or the maps cannot be made.
+Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor(const std::string& stateDir);
 
 // A start on another path after a "bpf" run: sweeps every namespace named in the
 // state directory's BPF ids file (BpfExecutor::sweep with nothing to keep), so the
 // endpoints' SYNs reach the local listeners and the conntrack path again, then
-// removes the file. Nothing when there is none.
+// removes the file and the maps' pins. When a sweep fails both stay, for the next
+// start to try again.
 void sweepBpfLeftovers(const std::string& stateDir);
 
 }  // namespace lp::reconciler

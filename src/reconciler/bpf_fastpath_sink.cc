@@ -314,6 +314,7 @@ void BpfFastPathSink::tick() {
     for (const auto& [ns, _] : leftBy_.spaces)
       if (Status st = exec_->sweep(ns, applied_); !st.ok())
         LP_LOG_WARN("dataplane: bpf path: what the last run left in {}: {}", ns, st.toString());
+    dropLinksLeftBehind();
   }
   splice_->tick();
 }
@@ -372,6 +373,26 @@ dataplane::CountersReport BpfFastPathSink::counters() {
 uint64_t BpfFastPathSink::activity() {
   std::lock_guard lock(mu_);
   return activity_;
+
+void BpfFastPathSink::dropLinksLeftBehind() {
+  // The adopted maps still hold the links of the killed run that this plan lacks
+  // (an endpoint refused or failed since): their established connections would go
+  // on peer to peer, needing no route. Their entries end (not reset: which
+  // namespaces they joined is not kept), the link goes, its cap state and counters
+  // are zeroed for the id's next holder.
+  std::map<uint32_t, dataplane::BpfLink> gone;
+  for (const auto& [_, id] : leftBy_.links)
+    if (!applied_.links.count(id)) gone.emplace(id, dataplane::BpfLink{});
+  if (gone.empty()) return;
+  for (const auto& [id, _] : gone)
+    if (Status st = exec_->deleteLink(id); !st.ok())
+      LP_LOG_WARN("dataplane: bpf path: link {} of the last run: {}", id, st.toString());
+  exec_->endConnections(gone);
+  for (const auto& [id, _] : gone)
+    if (Status st = exec_->deleteCap(id); !st.ok())
+      LP_LOG_WARN("dataplane: bpf path: cap of link {} of the last run: {}", id, st.toString());
+  LP_LOG_INFO("dataplane: bpf path: {} links of the last run are no longer planned, their connections ended",
+              gone.size());
 }
 
 void BpfFastPathSink::converge() {
@@ -427,13 +448,29 @@ void BpfFastPathSink::converge() {
 }
 
 void BpfFastPathSink::stop() {
-  // A clean stop removes the namespaces (Reconciler::teardown) and with them the
-  // links, rules and attachments; the ids file goes so a later start begins anew.
+  // The namespaces go after this (Reconciler::teardown), but not those kept for
+  // running instances; so the filters are detached here, and only then the pins
+  // removed: no program is left attached over maps nothing pins.
+  std::set<std::string> spaces;
+  for (const auto* ids : {&applied_.ids, &leftBy_})
+    for (const auto& [ns, _] : ids->spaces) spaces.insert(ns);
+  bool clean = true;
+  for (const auto& ns : spaces)
+    if (Status st = exec_->sweep(ns, {}); !st.ok()) {
+      clean = false;
+      LP_LOG_WARN("dataplane: bpf path: what this run put in {} stays: {}", ns, st.toString());
+    }
+  if (Status st = clean ? exec_->unpin() : Status::Ok(); !st.ok()) {
+    clean = false;
+    LP_LOG_WARN("dataplane: bpf path: the maps' pins stay: {}", st.toString());
+  }
   splice_->stop();
+  // The ids file goes so a later start begins anew; kept when something stayed, so
+  // the next start (on any path) sweeps it.
   applied_ = {};
   savedIds_ = {};
   std::error_code ec;
-  std::filesystem::remove(idsPath_, ec);
+  if (clean) std::filesystem::remove(idsPath_, ec);
 }
 
 std::string BpfFastPathSink::statusJson() const {

@@ -16,14 +16,15 @@
 // Spaces and link ids are kept in <state dir>/bpf-fastpath-ids.json, so a restart
 // gives every namespace and interface the numbers the kernel's state is keyed by.
 //
+// The kernel executor adopts the maps a killed run pinned (stage 5), so a restart
+// writes the whole plan again over them and replaces the filters in place without
+// cutting the connections they carry; a clean stop sweeps and unpins.
+//
 // Each tick also: connections to targets that turned unhealthy end with resets (as
 // the splice path's, for targets with terminateWhenUnhealthy); every sweepEvery the
 // connection table is swept (idle ones reset, closed ones deleted); every two
 // seconds the links' counters are read for the counters file and the metrics
 // (counters()/activity(), which the conntrack sink adds to the forwarder's).
-//
-// Not here yet (docs/dataplane.md "Stages left"): adoption of pinned maps after
-// kill -9 (stage 5: the kernel executor makes fresh maps at start).
 //
 // Owned by the daemon; apply/tick/drain/stop/setWorkloads on the reconciler thread;
 // status() from any thread.
@@ -107,6 +108,9 @@ class BpfExecutor {
   // notrack table, pairs, linkplane's filters on workload veths, proxy_arp on
   // gateways. For a start after a run that ended without a clean stop.
   virtual Status sweep(const std::string& ns, const dataplane::BpfPlan& keep) = 0;
+  // A clean stop, once no filter holds the programs: removes the maps' pins, so they
+  // keep no kernel memory. Dying before it leaves pins the next start adopts.
+  virtual Status unpin() = 0;
 };
 
 // What executing a diff did.
@@ -170,6 +174,9 @@ class BpfFastPathSink final : public DataplaneSink, public dataplane::CounterSou
   // and puts tried again, then the splice sink's tick.
   void tick() override;
   bool drain(const std::function<bool()>& newWork) override { return splice_->drain(newWork); }
+  // Sweeps every namespace this run or the last had a space in with nothing kept
+  // (filters detached, rules, routes, pairs gone), then unpins the maps; a sweep
+  // that fails keeps the pins and the ids file, for the next start to finish.
   void stop() override;
 
   // A VPC namespace's workloads (from the host network's plan), [] when it is gone.
@@ -187,6 +194,7 @@ class BpfFastPathSink final : public DataplaneSink, public dataplane::CounterSou
 
  private:
   void converge();
+  void dropLinksLeftBehind();
   void loadIds();
   void saveIds();
   void endUnhealthy(const std::set<std::string>& turnedUnhealthy);

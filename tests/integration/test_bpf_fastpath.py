@@ -9,6 +9,7 @@ a target that turns unhealthy is reset. Needs root and a build with the BPF fast
 path (LP_BPF_BUILT)."""
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -20,8 +21,8 @@ import lp
 from lp import LINKPLANE, Daemon, serving, write_config
 from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum, within_headers
 from test_dataplane import (PORT, PY, TARGET_PORT, Chat, build, client, counters, create_endpoint,  # noqa: F401
-                            delete_resets_a_held_connection, endpoint_behind_a_closed_group, scripts, servers,
-                            start_health_responders, target_health, wait_for, wait_state)
+                            delete_resets_a_held_connection, endpoint_behind_a_closed_group, netns, scripts,
+                            servers, start_health_responders, target_health, wait_for, wait_state)
 
 IDLE = 5    # [dataplane] idle_timeout_seconds of tick_daemon (PrivateLink's 350 s, shortened)
 SWEEP = 5   # the sink sweeps the connection table this often (BpfSinkOptions::sweepEvery)
@@ -61,6 +62,13 @@ def bpf_link(daemon, endpoint):
         if link["endpoint"] == endpoint:
             return link
     return None
+
+
+def pin_dir(daemon):
+    """Where the daemon pinned the BPF path's maps (its log says, at the first start)."""
+    m = re.search(r"bpf path maps made and pinned under (\S+)", daemon.log())
+    assert m, daemon.log()
+    return m.group(1)
 
 
 def splice_connections(daemon, endpoint):
@@ -179,6 +187,7 @@ def test_kill9_restart_takes_the_endpoint_back_and_a_start_on_splice_removes_the
     assert status(daemon)["dataplane_path"] == "splice"
     assert "0" in rules(cns) and not rules(cns) & {"100", "150", "200"}, rules(cns)
     assert not os.path.exists(os.path.join(daemon.state_dir, "bpf-fastpath-ids.json"))
+    assert not os.path.exists(pin_dir(daemon))  # the maps' pins went too
     wait_state(daemon, t.endpoint, "available")
     assert wait_for(lambda: client(scripts, t.workload, "probe", t.endpoint_ip, PORT,
                                    env={"TIMEOUT": "0.5"}) == "open", 5, 0)
@@ -207,6 +216,59 @@ def test_deleting_the_endpoint_resets_its_live_connection(daemon, servers, scrip
     assert bpf_link(daemon, t.endpoint) is None
 
 
+def test_kill9_keeps_established_connections_and_a_restart_adopts_them(daemon, servers, scripts):
+    t = build(daemon, servers, cidr_p="10.168.0.0/16", cidr_c="10.169.0.0/16")
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+    pins = pin_dir(daemon)
+    assert os.path.exists(os.path.join(pins, "lp_conns"))
+    ours = {"lp-" + t.pvpc, "lp-" + t.cvpc, "lp-" + t.workload} | {"lp-" + e for e, _ in t.targets}
+
+    chat = Chat(scripts, t.workload, t.endpoint_ip)
+    try:
+        assert chat.say("before") == "ok"
+        before = bpf_link(daemon, t.endpoint)
+        assert before["new_connections"] == 1, before
+
+        # No daemon: the filters hold the programs, the pins the maps; the
+        # connection carries data both ways (an echo of each line).
+        daemon.kill()
+        for i in range(3):
+            assert chat.say(f"while down {i}") == "ok"
+            time.sleep(0.3)
+
+        # A start on the same state directory adopts the maps, writes its plan over
+        # them and replaces the filters in place: the connection goes on.
+        daemon.start(port=daemon.port)
+        restarted = time.time()
+        assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 10, 0.2), status(daemon)
+        assert f"adopted the maps pinned under {pins}" in daemon.log()
+        for i in range(3):
+            assert chat.say(f"after restart {i}") == "ok"
+            time.sleep(0.3)
+        assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+        # The counters went on from where they were (fresh maps would count 1).
+        after = bpf_link(daemon, t.endpoint)
+        assert after["new_connections"] == 2, (before, after)
+        assert after["bytes_to_target"] > before["bytes_to_target"], (before, after)
+        assert after["bytes_to_client"] > before["bytes_to_client"], (before, after)
+        assert after["drops"] == before["drops"], (before, after)
+        # Past the sweep of what the killed run left (10 s in), which keeps the plan's.
+        time.sleep(max(0.0, restarted + 11 - time.time()))
+        assert chat.say("after the sweep") == "ok"
+        assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
+    finally:
+        chat.close()
+
+    # A clean stop leaves no pins and none of the namespaces (so no filter).
+    servers.stop_all()
+    assert daemon.stop() == 0
+    assert not os.path.exists(pins), os.listdir(pins)
+    assert not (ours & netns()), ours & netns()
+    daemon.start()  # the fixture expects a running daemon to stop
+
+
 def endpoint_on_bpf(daemon, t):
     """Creates t's endpoint and waits until it is available and on the BPF path."""
     create_endpoint(daemon, t)
@@ -230,7 +292,7 @@ def ended_within(p, seconds):
 
 def test_an_idle_connection_is_reset_after_the_idle_timeout_and_live_ones_stay(tick_daemon, servers, scripts):
     daemon = tick_daemon
-    t = build(daemon, servers, cidr_p="10.168.0.0/16", cidr_c="10.169.0.0/16")
+    t = build(daemon, servers, cidr_p="10.178.0.0/16", cidr_c="10.179.0.0/16")
     endpoint_on_bpf(daemon, t)
     quiet = hold(scripts, t)
     start = time.monotonic()

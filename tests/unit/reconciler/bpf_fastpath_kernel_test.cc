@@ -1,11 +1,19 @@
-// The kernel BpfExecutor's sweep in a scratch namespace (root): after a BPF-path
+// The kernel BpfExecutor (root): its sweep in a scratch namespace (after a BPF-path
 // run moved the local rule to 200 and routed an endpoint address to table 0x4c50,
 // a sweep with nothing to keep gives the namespace back its pref 0 local rule and
-// nothing else of the BPF path's.
+// nothing else of the BPF path's); its maps pinned per state directory, adopted by
+// the next executor when the last one died without unpin(), removed by unpin().
 #if LP_HAVE_BPF
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+
+#include "net/bpf/bpf_fastpath.h"
+#include "net/bpf/bpffs.h"
+#include "net/bpf/fastpath_pins.h"
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "reconciler/bpf_fastpath_kernel.h"
@@ -13,6 +21,19 @@
 
 namespace lp::reconciler {
 namespace {
+
+// A state directory of its own, so the pins are this test's (pinDirectoryFor).
+struct StateDir {
+  std::string path;
+  StateDir() {
+    char tmpl[] = "/tmp/lp-bpfkexec-XXXXXX";
+    path = mkdtemp(tmpl) ? tmpl : "";
+  }
+  ~StateDir() {
+    (void)net::bpf::teardown(net::bpf::pinDirectoryFor(path));
+    std::filesystem::remove_all(path);
+  }
+};
 
 TEST(KernelBpfExecutor, SweepRestoresTheLocalRuleAndRemovesTheBpfRulesAndRoutes) {
   ASSERT_EQ(geteuid(), 0u) << "needs root";
@@ -31,7 +52,8 @@ TEST(KernelBpfExecutor, SweepRestoresTheLocalRuleAndRemovesTheBpfRulesAndRoutes)
   ASSERT_TRUE(before.ok());
   ASSERT_EQ(before->front().pref, 100u);
 
-  auto exec = makeKernelBpfExecutor();
+  StateDir state;
+  auto exec = makeKernelBpfExecutor(state.path);
   ASSERT_TRUE(exec.ok()) << exec.status().toString();
   Status st = (*exec)->sweep(ns, {});
   EXPECT_TRUE(st.ok()) << st.toString();
@@ -45,6 +67,49 @@ TEST(KernelBpfExecutor, SweepRestoresTheLocalRuleAndRemovesTheBpfRulesAndRoutes)
   EXPECT_FALSE((*nl)->link("lp-fcsweep").ok());  // the pair went
   nl->reset();
   (void)net::deleteNamespace(ns);
+}
+
+TEST(KernelBpfExecutor, AStartAdoptsTheMapsAKilledRunPinnedAndUnpinRemovesThem) {
+  ASSERT_EQ(geteuid(), 0u) << "needs root";
+  StateDir state;
+  ASSERT_FALSE(state.path.empty());
+  std::string pins = net::bpf::pinDirectoryFor(state.path);
+  auto first = makeKernelBpfExecutor(state.path);
+  ASSERT_TRUE(first.ok()) << first.status().toString();
+  ASSERT_TRUE(std::filesystem::exists(pins + "/lp_conns"));
+  // What the programs would have counted for link 3 before the kill.
+  {
+    auto maps = net::bpf::FastpathMaps::openPinned(pins);
+    ASSERT_TRUE(maps.ok()) << maps.status().toString();
+    int cpus = libbpf_num_possible_cpus();
+    ASSERT_GT(cpus, 0);
+    std::vector<lp_fp_link_stats> v(static_cast<size_t>(cpus));
+    v[0].new_conns = 5;
+    uint32_t link = 3;
+    ASSERT_EQ(bpf_map_update_elem((*maps)->fd(net::bpf::FastpathMaps::kLinkStats), &link, v.data(), BPF_ANY), 0);
+  }
+  first->reset();  // a kill -9: no unpin
+
+  auto second = makeKernelBpfExecutor(state.path);
+  ASSERT_TRUE(second.ok()) << second.status().toString();
+  auto stats = (*second)->linkStats(3);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->newConnections, 5u);  // the same maps, not fresh ones
+
+  Status st = (*second)->unpin();
+  EXPECT_TRUE(st.ok()) << st.toString();
+  EXPECT_FALSE(std::filesystem::exists(pins));
+  EXPECT_TRUE((*second)->linkStats(3).has_value());  // the maps live on while held
+}
+
+TEST(KernelBpfExecutor, AStartOnAnotherPathRemovesTheBpfRunsPins) {
+  ASSERT_EQ(geteuid(), 0u) << "needs root";
+  StateDir state;
+  std::string pins = net::bpf::pinDirectoryFor(state.path);
+  ASSERT_TRUE(makeKernelBpfExecutor(state.path).ok());
+  ASSERT_TRUE(std::filesystem::exists(pins + "/lp_conns"));
+  sweepBpfLeftovers(state.path);
+  EXPECT_FALSE(std::filesystem::exists(pins));
 }
 
 }  // namespace

@@ -115,6 +115,7 @@ class FakeExecutor final : public BpfExecutor {
   Status sweep(const std::string& ns, const BpfPlan& keep) override {
     return rec(fmt::format("sweep {} keeping {} links", ns, keep.links.size()));
   }
+  Status unpin() override { return rec("unpin"); }
 
   // Index of the first call starting with prefix; calls.size() when none.
   size_t first(const std::string& prefix) const {
@@ -401,6 +402,62 @@ TEST_F(BpfSinkTest, SpacesAndLinkIdsSurviveARestart) {
   EXPECT_EQ(exec_->count("sweep"), 2u);
   EXPECT_EQ(parseBpfIdsJson(bpfIdsJson(before)), before);
   EXPECT_TRUE(parseBpfIdsJson("not json").links.empty());
+}
+
+TEST_F(BpfSinkTest, ARestartWritesTheWholePlanAgainAndEndsNoConnection) {
+  twoEndpoints();
+  std::vector<std::string> first = exec_->calls;
+  // A kill -9 and a start: the kernel executor adopted the maps the filters still
+  // use, so the new run puts everything again (upserts) and replaces every filter,
+  // and nothing may end a connection or delete an entry the kernel carries.
+  make();
+  twoEndpoints();
+  for (const char* what : {"load", "pair", "host", "link", "cap", "targets", "endpoint", "attach"})
+    EXPECT_EQ(exec_->count(what), static_cast<size_t>(std::count_if(first.begin(), first.end(), [&](const auto& c) {
+                return c.rfind(what, 0) == 0;
+              }))) << what;
+  EXPECT_EQ(exec_->count("end "), 0u);  // endConnections ("endpoint" is a put)
+  EXPECT_EQ(exec_->count("delete"), 0u);
+  EXPECT_EQ(exec_->count("unpin"), 0u);
+}
+
+TEST_F(BpfSinkTest, TheStartUpSweepEndsWhatTheAdoptedMapsHoldForLinksNoLongerPlanned) {
+  twoEndpoints();
+  uint32_t a = sink_->applied().ids.links.at("eni-a"), b = sink_->applied().ids.links.at("eni-b");
+  // A kill -9; the next run plans vpce-b only (vpce-a went back to splice).
+  make();
+  put("vpce-b", {listener("vpce-b", "eni-b", "lp-vpc-c", "10.0.1.101", {target("10.0.1.21")})});
+  ASSERT_EQ(exec_->count("delete"), 0u);
+  sink_->tick();
+  EXPECT_EQ(exec_->count(fmt::format("delete-link {}", a)), 1u);
+  EXPECT_EQ(exec_->count(fmt::format("end {}", a)), 1u);
+  EXPECT_EQ(exec_->count(fmt::format("delete-cap {}", a)), 1u);
+  EXPECT_LT(exec_->first("delete-link"), exec_->first("end "));
+  EXPECT_LT(exec_->first("end "), exec_->first("delete-cap"));
+  EXPECT_EQ(exec_->count(fmt::format("delete-link {}", b)), 0u);
+  EXPECT_EQ(exec_->count("end "), 1u);
+  sink_->tick();  // once
+  EXPECT_EQ(exec_->count("end "), 1u);
+}
+
+TEST_F(BpfSinkTest, ACleanStopSweepsEveryNamespaceAndThenUnpins) {
+  twoEndpoints();
+  ASSERT_TRUE(std::filesystem::exists(bpfIdsPath(dir_)));
+  exec_->calls.clear();
+  sink_->stop();
+  EXPECT_EQ(exec_->count("sweep lp-vpc-c keeping 0 links"), 1u);
+  EXPECT_EQ(exec_->count("sweep lp-vpc-p keeping 0 links"), 1u);
+  ASSERT_EQ(exec_->count("unpin"), 1u);
+  EXPECT_GT(exec_->first("unpin"), exec_->last("sweep"));  // no filter left over unpinned maps
+  EXPECT_FALSE(std::filesystem::exists(bpfIdsPath(dir_)));
+}
+
+TEST_F(BpfSinkTest, AStopWhoseSweepFailsKeepsThePinsAndTheIdsFile) {
+  twoEndpoints();
+  exec_->failOn = {"sweep lp-vpc-p"};
+  sink_->stop();
+  EXPECT_EQ(exec_->count("unpin"), 0u);
+  EXPECT_TRUE(std::filesystem::exists(bpfIdsPath(dir_)));  // the next start sweeps again
 }
 
 TEST(BpfExecution, WithoutPrefZeroBackTheLocalRuleAt200Stays) {
