@@ -373,6 +373,7 @@ dataplane::CountersReport BpfFastPathSink::counters() {
 uint64_t BpfFastPathSink::activity() {
   std::lock_guard lock(mu_);
   return activity_;
+}
 
 void BpfFastPathSink::dropLinksLeftBehind() {
   // The adopted maps still hold the links of the killed run that this plan lacks
