@@ -231,7 +231,10 @@ Status Daemon::start() {
       bopts.stateDir = config_.stateDir;
       bopts.endpointBytesPerSecond = fwd.endpointBytesPerSecond;
       bopts.maxConnectionsPerInterface = fast.maxConnectionsPerInterface;
+      bopts.idleTimeout = std::chrono::seconds(config_.idleTimeoutSeconds);
+      reconciler::FastPathSink* conntrackSink = sink.get();
       auto b = std::make_unique<reconciler::BpfFastPathSink>(std::move(sink), std::move(exec), bopts);
+      conntrackSink->setExtraCounters(b.get());  // the counters file and the sampler read the conntrack sink
       parts_->bpf = b.get();
       // The sink plans from the VPCs' workloads: the host network hands them over.
       parts_->host = std::make_unique<reconciler::BpfWorkloadTap>(std::move(parts_->host), *b);

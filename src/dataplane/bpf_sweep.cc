@@ -1,5 +1,6 @@
 #include "dataplane/bpf_sweep.h"
 
+#include <algorithm>
 #include <map>
 
 #include "common/log.h"
@@ -52,8 +53,16 @@ Result<BpfSweepResult> sweepBpfConnections(const net::bpf::FastpathMaps& maps, u
 }
 
 Result<std::vector<BpfConnection>> endBpfConnections(const net::bpf::FastpathMaps& maps, const BpfEndScope& scope) {
+  return endBpfConnections(maps, std::vector<BpfEndScope>{scope});
+}
+
+Result<std::vector<BpfConnection>> endBpfConnections(const net::bpf::FastpathMaps& maps,
+                                                     const std::vector<BpfEndScope>& scopes) {
   LP_ASSIGN_OR_RETURN(auto entries, readBpfConnections(maps));
-  std::vector<BpfConnection> ended = planBpfEnd(entries, scope);
+  std::vector<BpfConnection> ended;
+  for (const auto& c : pairBpfConnections(entries))
+    if (std::any_of(scopes.begin(), scopes.end(), [&](const BpfEndScope& s) { return s.contains(c); }))
+      ended.push_back(c);
   std::vector<lp_fp_conn_key> keys;
   for (const auto& c : ended)
     for (const auto& k : c.keys()) keys.push_back(k);

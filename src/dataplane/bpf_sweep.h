@@ -5,7 +5,7 @@
 //                   then resetBpfConnections(result.idle, ...)
 //   reject/delete   endBpfConnections(maps, {links}) (the plan diff's endConnections),
 //                   then resetBpfConnections(...)
-//   unhealthy       endBpfConnections(maps, one (link, target)), then resetBpfConnections
+//   unhealthy       endBpfConnections(maps, a scope per (link, target)), then resetBpfConnections
 // Built only with the BPF fast path (LP_BPF_BUILT). Any thread, as FastpathMaps.
 #pragma once
 
@@ -38,6 +38,10 @@ Result<BpfSweepResult> sweepBpfConnections(const net::bpf::FastpathMaps& maps, u
 // Deletes the entries of the connections in scope (a link's, several links', or one
 // link's to one target) and returns them, for resetBpfConnections.
 Result<std::vector<BpfConnection>> endBpfConnections(const net::bpf::FastpathMaps& maps, const BpfEndScope& scope);
+// Those of any of the scopes, in one walk of the table (several targets turning
+// unhealthy at once, each on many links).
+Result<std::vector<BpfConnection>> endBpfConnections(const net::bpf::FastpathMaps& maps,
+                                                     const std::vector<BpfEndScope>& scopes);
 Result<std::vector<BpfConnection>> endLinkConnections(const net::bpf::FastpathMaps& maps, uint32_t link);
 Result<std::vector<BpfConnection>> endTargetConnections(const net::bpf::FastpathMaps& maps, uint32_t link,
                                                         uint32_t targetAddr, uint16_t targetPort);

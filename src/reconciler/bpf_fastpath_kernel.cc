@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -260,13 +261,47 @@ class KernelBpfExecutor final : public BpfExecutor {
       return;
     }
     if (ended->empty()) return;
-    auto r = dataplane::resetBpfConnections(*ended, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
-      auto it = was.find(link);
-      if (it == was.end() || it->second.consumerNs.empty()) return std::nullopt;  // not known: no reset
-      return dataplane::BpfLinkNamespaces{it->second.consumerNs, it->second.providerNs};
-    });
+    auto r = reset(*ended, was);
     LP_LOG_INFO("dataplane: bpf path: {} connections of {} links ended ({} clients and {} targets reset)",
                 ended->size(), was.size(), r.clients, r.targets);
+  }
+
+  std::map<uint32_t, uint64_t> endTargetConnections(const std::set<BpfTargetEnd>& ends,
+                                                    const std::map<uint32_t, dataplane::BpfLink>& links) override {
+    std::vector<dataplane::BpfEndScope> scopes;
+    for (const auto& e : ends) {
+      dataplane::BpfEndScope s;
+      s.target = dataplane::BpfEndScope::Target{e.link, addr(e.addr), static_cast<uint16_t>(e.port)};
+      scopes.push_back(s);
+    }
+    auto ended = dataplane::endBpfConnections(*maps_, scopes);
+    if (!ended.ok()) {
+      LP_LOG_WARN("dataplane: bpf path: ending the connections of {} unhealthy targets: {}", ends.size(),
+                  ended.status().toString());
+      return {};
+    }
+    auto r = reset(*ended, links);
+    if (!ended->empty())
+      LP_LOG_INFO("dataplane: bpf path: {} connections to unhealthy targets ended ({} clients and {} targets reset)",
+                  ended->size(), r.clients, r.targets);
+    return byLink(*ended);
+  }
+
+  std::map<uint32_t, uint64_t> sweepConnections(std::chrono::nanoseconds idle,
+                                                const std::map<uint32_t, dataplane::BpfLink>& links) override {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);  // bpf_ktime_get_ns's clock
+    uint64_t nowNs = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
+    auto swept = dataplane::sweepBpfConnections(*maps_, nowNs, static_cast<uint64_t>(idle.count()));
+    if (!swept.ok()) {
+      LP_LOG_WARN("dataplane: bpf path: sweeping the connection table: {}", swept.status().toString());
+      return {};
+    }
+    if (swept->idle == 0 && swept->closed == 0) return {};
+    auto r = reset(swept->idleConnections, links);
+    LP_LOG_INFO("dataplane: bpf path: swept {} idle connections ({} clients and {} targets reset) and {} closed ones",
+                swept->idle, r.clients, r.targets, swept->closed);
+    return byLink(swept->idleConnections);
   }
 
   Status sweep(const std::string& ns, const dataplane::BpfPlan& keep) override {
@@ -321,11 +356,29 @@ class KernelBpfExecutor final : public BpfExecutor {
   std::optional<BpfLinkStats> linkStats(uint32_t id) const override {
     auto s = maps_->linkStats(id);
     if (!s.ok()) return std::nullopt;
-    return BpfLinkStats{s->fwd_packets, s->fwd_bytes, s->rev_packets, s->rev_bytes,
-                        s->new_conns,   s->resets,    s->drops};
+    bpf::LinkUsage* usage = maps_->linkUsage();
+    return BpfLinkStats{s->fwd_packets, s->fwd_bytes, s->rev_packets, s->rev_bytes, s->new_conns,
+                        s->resets,      s->drops,     usage ? usage->live(id) : 0};
   }
 
  private:
+  // Both ends of connections whose entries went, from inside the namespaces of
+  // their links (as they were when the connections were made).
+  static dataplane::BpfResetResult reset(const std::vector<dataplane::BpfConnection>& conns,
+                                         const std::map<uint32_t, dataplane::BpfLink>& links) {
+    if (conns.empty()) return {};
+    return dataplane::resetBpfConnections(conns, [&](uint32_t link) -> std::optional<dataplane::BpfLinkNamespaces> {
+      auto it = links.find(link);
+      if (it == links.end() || it->second.consumerNs.empty()) return std::nullopt;  // not known: no reset
+      return dataplane::BpfLinkNamespaces{it->second.consumerNs, it->second.providerNs};
+    });
+  }
+  static std::map<uint32_t, uint64_t> byLink(const std::vector<dataplane::BpfConnection>& conns) {
+    std::map<uint32_t, uint64_t> n;
+    for (const auto& c : conns) ++n[c.link];
+    return n;
+  }
+
   std::unique_ptr<bpf::FastpathMaps> maps_;  // set once; linkStats reads it from any thread
   const std::string pinDir_;
   std::map<uint32_t, std::unique_ptr<bpf::FastpathPrograms>> programs_;  // by space

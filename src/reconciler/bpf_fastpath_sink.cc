@@ -213,7 +213,8 @@ BpfFastPathSink::BpfFastPathSink(std::unique_ptr<DataplaneSink> splice, std::uni
       exec_(std::move(exec)),
       opts_(std::move(options)),
       idsPath_(bpfIdsPath(opts_.stateDir)),
-      started_(std::chrono::steady_clock::now()) {
+      started_(std::chrono::steady_clock::now()),
+      lastSweep_(started_) {
   loadIds();
 }
 
@@ -276,7 +277,11 @@ void BpfFastPathSink::setWorkloads(const std::string& vpcNs, std::vector<datapla
 void BpfFastPathSink::tick() {
   std::map<std::string, dataplane::Health> now;
   for (const auto& [key, h] : splice_->health()) now[key] = h.state;
+  std::set<std::string> turnedUnhealthy;
   if (now != health_) {
+    for (const auto& [key, h] : now)
+      if (auto was = health_.find(key); h == dataplane::Health::kUnhealthy && (was == health_.end() || was->second != h))
+        turnedUnhealthy.insert(key);
     health_ = std::move(now);
     dirty_ = true;
   }
@@ -290,6 +295,17 @@ void BpfFastPathSink::tick() {
     }
   if (retryAt_ != std::chrono::steady_clock::time_point{} && t >= retryAt_) dirty_ = true;
   if (dirty_) converge();
+  // After converge: lp_targets no longer offers them to new connections.
+  if (!turnedUnhealthy.empty()) endUnhealthy(turnedUnhealthy);
+  if (!applied_.links.empty() && t - lastSweep_ >= opts_.sweepEvery) {
+    lastSweep_ = t;
+    for (const auto& [id, n] : exec_->sweepConnections(opts_.idleTimeout, applied_.links))
+      if (auto l = applied_.links.find(id); l != applied_.links.end() && n) {
+        resetByUs_[l->second.interfaceId] += n;
+        resetsMoved_ = true;
+      }
+  }
+  readCounters(t);
   if (!swept_ && t - started_ >= opts_.sweepAfter) {
     // By now the reconciler's first passes put in place what the plan holds; what
     // the last run left beyond it (an endpoint deleted, or moved to splice, while
@@ -301,6 +317,62 @@ void BpfFastPathSink::tick() {
     dropLinksLeftBehind();
   }
   splice_->tick();
+}
+
+// An NLB ends the connections of a target that turns unhealthy, unless the
+// group's connection_termination is off (TargetSpec::terminateWhenUnhealthy; the
+// splice and conntrack paths keep the same rule). Only on the turn: connections
+// opened to a target already unhealthy (failing open) are left alone.
+void BpfFastPathSink::endUnhealthy(const std::set<std::string>& turnedUnhealthy) {
+  std::set<BpfTargetEnd> ends;
+  for (const auto& [endpointId, listeners] : listeners_)
+    for (const auto& l : listeners) {
+      auto id = applied_.ids.links.find(l.interfaceId);
+      if (id == applied_.ids.links.end() || !applied_.links.count(id->second)) continue;  // not on the path
+      for (const auto& t : l.targets)
+        if (t.terminateWhenUnhealthy && turnedUnhealthy.count(t.healthKey)) ends.insert({id->second, t.ip, t.port});
+    }
+  if (ends.empty()) return;
+  for (const auto& [id, n] : exec_->endTargetConnections(ends, applied_.links))
+    if (auto l = applied_.links.find(id); l != applied_.links.end()) {
+      resetByUs_[l->second.interfaceId] += n;
+      resetsMoved_ |= n > 0;
+      if (n) LP_LOG_INFO("dataplane: {} connections of {} to unhealthy targets ended", n, l->second.interfaceId);
+    }
+}
+
+// Every two seconds, as the conntrack path's counters, and when linkplane reset
+// connections itself; the report (and activity) moves only when a figure did.
+void BpfFastPathSink::readCounters(std::chrono::steady_clock::time_point now) {
+  constexpr std::chrono::seconds kCountersEvery{2};
+  if (now - lastCounters_ < kCountersEvery && !resetsMoved_) return;
+  lastCounters_ = now;
+  resetsMoved_ = false;
+  std::map<uint32_t, dataplane::BpfLinkFigures> figures;
+  for (const auto& [id, l] : applied_.links)
+    if (auto s = exec_->linkStats(id)) {
+      // The resets the programs saw are RST segments crossing the link; those
+      // linkplane sent itself (tcpResetPeers, inside each namespace) never do.
+      if (auto r = resetByUs_.find(l.interfaceId); r != resetByUs_.end()) s->resets += r->second;
+      figures[id] = *s;
+    }
+  dataplane::CountersReport r = dataplane::bpfCounters(applied_.links, figures);
+  std::erase_if(resetByUs_, [&](const auto& kv) { return !r.interfaces.count(kv.first); });
+  std::lock_guard lock(mu_);
+  if (r.endpoints != counters_.endpoints || r.interfaces != counters_.interfaces) {
+    counters_ = std::move(r);
+    ++activity_;
+  }
+}
+
+dataplane::CountersReport BpfFastPathSink::counters() {
+  std::lock_guard lock(mu_);
+  return counters_;
+}
+
+uint64_t BpfFastPathSink::activity() {
+  std::lock_guard lock(mu_);
+  return activity_;
 }
 
 void BpfFastPathSink::dropLinksLeftBehind() {

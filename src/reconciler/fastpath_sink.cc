@@ -918,6 +918,11 @@ void FastPathSink::stop() {
 
 dataplane::CountersReport FastPathSink::counters() {
   dataplane::CountersReport r = splice_->forwarder().counters();
+  if (extra_) {
+    dataplane::CountersReport x = extra_->counters();
+    for (const auto& [id, c] : x.endpoints) r.endpoints[id] += c;
+    for (const auto& [id, c] : x.interfaces) r.interfaces[id] += c;
+  }
   std::lock_guard lock(mu_);
   for (const auto& [id, c] : kernel_.endpoints) r.endpoints[id] += c;
   for (const auto& [id, c] : kernel_.interfaces) r.interfaces[id] += c;
@@ -925,7 +930,7 @@ dataplane::CountersReport FastPathSink::counters() {
 }
 
 uint64_t FastPathSink::activity() {
-  uint64_t a = splice_->forwarder().activity();
+  uint64_t a = splice_->forwarder().activity() + (extra_ ? extra_->activity() : 0);
   std::lock_guard lock(mu_);
   return a + kernelActivity_;
 }

@@ -72,6 +72,9 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
 
   dataplane::CountersReport counters() override;
   uint64_t activity() override;
+  // Counters of another path to add to the forwarder's and the kernel's (the BPF
+  // fast path's links, reconciler/bpf_fastpath_sink.h); it must outlive this sink's use.
+  void setExtraCounters(dataplane::CounterSource* extra) { extra_ = extra; }
 
   ForwarderSink& splice() { return *splice_; }
   // Whether the kernel path is in use at all (mode and kernel).
@@ -167,6 +170,8 @@ class FastPathSink final : public DataplaneSink, public dataplane::CounterSource
   std::set<std::string> hot_;       // consumer namespaces read every counters round
   std::string idleCursor_;          // the last idle namespace read
   std::string hotCursor_;           // the last hot namespace read
+
+  dataplane::CounterSource* extra_ = nullptr;  // set before the sampler starts
 
   std::mutex mu_;
   dataplane::CountersReport kernel_;  // guarded by mu_

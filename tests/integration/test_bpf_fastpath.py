@@ -1,21 +1,32 @@
-"""The BPF fast path end to end (`[dataplane] path = "bpf"`, issue 18 stages 1-2): two
+"""The BPF fast path end to end (`[dataplane] path = "bpf"`, issue 18): two
 VPCs on the same 10.0.0.0/16 talk through an endpoint, the connection is carried by
 the BPF programs (the link's counters in `linkplane status` grow, the splice
 forwarder counts nothing), the target sees the load balancer node, and the security
-groups of both sides still decide each untracked SYN. Needs root and a build with
-the BPF fast path (LP_BPF_BUILT)."""
+groups of both sides still decide each untracked SYN. The sink's tick: a connection
+idle past `idle_timeout_seconds` is reset while one with traffic or keepalive stays,
+the links' figures reach dataplane-counters.json and CloudWatch, and a connection to
+a target that turns unhealthy is reset. Needs root and a build with the BPF fast
+path (LP_BPF_BUILT)."""
 import json
 import os
 import re
+import select
+import signal
 import subprocess
 import time
 
 import pytest
 
+import lp
 from lp import LINKPLANE, Daemon, serving, write_config
-from test_dataplane import (PORT, TARGET_PORT, Chat, build, client, counters, create_endpoint,  # noqa: F401
+from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum, within_headers
+from test_dataplane import (PORT, PY, TARGET_PORT, Chat, build, client, counters, create_endpoint,  # noqa: F401
                             delete_resets_a_held_connection, endpoint_behind_a_closed_group, netns, scripts,
-                            servers, wait_for, wait_state)
+                            servers, start_health_responders, target_health, wait_for, wait_state)
+
+IDLE = 5    # [dataplane] idle_timeout_seconds of tick_daemon (PrivateLink's 350 s, shortened)
+SWEEP = 5   # the sink sweeps the connection table this often (BpfSinkOptions::sweepEvery)
+HEALTH_PORT = 8081  # health checks go here, so stopping it leaves the traffic server running
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -23,6 +34,16 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 @pytest.fixture
 def daemon():
     state_dir, path = write_config(body='dns_listen = ""\n[dataplane]\npath = "bpf"\n')
+    d = Daemon(state_dir=state_dir, config=path)
+    d.path = "bpf"
+    yield from serving(d.start())
+
+
+@pytest.fixture
+def tick_daemon():
+    """The BPF path with a short idle timeout and a sample every second (CloudWatch)."""
+    state_dir, path = write_config(body=f'dns_listen = ""\n[dataplane]\npath = "bpf"\n'
+                                        f'idle_timeout_seconds = {IDLE}\n[metrics]\nsample_seconds = 1\n')
     d = Daemon(state_dir=state_dir, config=path)
     d.path = "bpf"
     yield from serving(d.start())
@@ -51,7 +72,17 @@ def pin_dir(daemon):
 
 
 def splice_connections(daemon, endpoint):
-    return counters(daemon).get("endpoints", {}).get(endpoint, {}).get("connections", 0)
+    """Connections the splice forwarder carried. dataplane-counters.json counts both
+    paths (the BPF links' figures added to the forwarder's), the link in `linkplane
+    status` the BPF path's alone. The file lags the link by up to two counters rounds
+    and a tick (the sink reads the links, then the file is written, every 2 s each,
+    on the 1 s tick): read once two readings 4.5 s apart agree."""
+    def read():
+        link = bpf_link(daemon, endpoint)
+        total = counters(daemon).get("endpoints", {}).get(endpoint, {}).get("connections", 0)
+        return total, link["new_connections"] if link else 0
+    total, bpf = lp.settled(read, 4.5, 3)
+    return total - bpf
 
 
 def test_overlapping_vpcs_through_bpf_not_splice_and_the_target_sees_the_node(daemon, servers, scripts):
@@ -74,8 +105,7 @@ def test_overlapping_vpcs_through_bpf_not_splice_and_the_target_sees_the_node(da
     assert after["new_connections"] - before["new_connections"] == 2, (before, after)
     assert after["bytes_to_target"] - before["bytes_to_target"] >= n, (before, after)
     assert after["bytes_to_client"] - before["bytes_to_client"] >= n, (before, after)
-    # ...and the splice forwarder none (its counters are published every 2 s).
-    time.sleep(2.5)
+    # ...and the splice forwarder none.
     assert splice_connections(daemon, t.endpoint) == 0, counters(daemon)
     # The target saw the load balancer node's address, not 10.0.1.10 (its own, and the client's).
     out = subprocess.run(["ip", "netns", "exec", "lp-" + t.targets[0][0], "ss", "-tn", "state", "time-wait"],
@@ -237,3 +267,121 @@ def test_kill9_keeps_established_connections_and_a_restart_adopts_them(daemon, s
     assert not os.path.exists(pins), os.listdir(pins)
     assert not (ours & netns()), ours & netns()
     daemon.start()  # the fixture expects a running daemon to stop
+
+
+def endpoint_on_bpf(daemon, t):
+    """Creates t's endpoint and waits until it is available and on the BPF path."""
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: bpf_link(daemon, t.endpoint) is not None, 3, 0.1), status(daemon)
+
+
+def hold(scripts, t):
+    """A `client.py hold` connection (it only reads), once connected."""
+    p = subprocess.Popen([LINKPLANE, "exec", "--eni", t.workload, "--", PY, os.path.join(scripts, "client.py"), "hold",
+                          t.endpoint_ip, str(PORT)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "connected"
+    return p
+
+
+def ended_within(p, seconds):
+    """How p's held connection ended, if it did within seconds."""
+    ready, _, _ = select.select([p.stdout], [], [], seconds)
+    return p.stdout.readline().strip() if ready else None
+
+
+def test_an_idle_connection_is_reset_after_the_idle_timeout_and_live_ones_stay(tick_daemon, servers, scripts):
+    daemon = tick_daemon
+    t = build(daemon, servers, cidr_p="10.178.0.0/16", cidr_c="10.179.0.0/16")
+    endpoint_on_bpf(daemon, t)
+    quiet = hold(scripts, t)
+    start = time.monotonic()
+    talker = Chat(scripts, t.workload, t.endpoint_ip)
+    alive = Chat(scripts, t.workload, t.endpoint_ip, env={"KEEPALIVE": "1"})  # probes every second
+    try:
+        assert talker.say("a") == "ok" and alive.say("a") == "ok"
+        assert bpf_link(daemon, t.endpoint)["new_connections"] == 3  # all three on the BPF path
+        # The talker sends a line a second; the held one and the keepalive one send no data.
+        ended = None
+        while time.monotonic() - start < IDLE + SWEEP + 2 and ended is None:
+            assert talker.say("x") == "ok"
+            ended = ended_within(quiet, 1)
+        waited = time.monotonic() - start
+        # Reset (not left to hang, not a FIN), after the timeout and within a sweep of it.
+        assert ended == "reset", (ended, waited)
+        assert IDLE - 0.5 <= waited <= IDLE + SWEEP + 2, waited
+        # The connection with traffic and the one with keepalive probes outlive it.
+        time.sleep(max(0.0, IDLE + SWEEP + 1 - (time.monotonic() - start)))
+        assert talker.say("b") == "ok"
+        assert alive.say("b") == "ok"
+        # The reset linkplane sent is counted as the endpoint's.
+        assert wait_for(lambda: counters(daemon).get("endpoints", {}).get(t.endpoint, {}).get("resets", 0) >= 1,
+                        5, 0.2), counters(daemon)
+    finally:
+        quiet.kill()
+        quiet.wait()
+        talker.close()
+        alive.close()
+
+
+def test_bpf_traffic_shows_in_the_counters_file_and_cloudwatch(tick_daemon, servers, scripts):
+    daemon = tick_daemon
+    t = build(daemon, servers, cidr_p="10.172.0.0/16", cidr_c="10.173.0.0/16")
+    endpoint_on_bpf(daemon, t)
+    n = 3 << 20
+    total, sent, got = client(scripts, t.workload, "echo", t.endpoint_ip, PORT, n).split()
+    assert int(total) == n and sent == got
+    assert bpf_link(daemon, t.endpoint)["new_connections"] == 1
+
+    # dataplane-counters.json: per endpoint and per interface, IP bytes each way
+    # (payload plus headers), one connection; the forwarder carried none of it.
+    def figures(kind, key):
+        return counters(daemon).get(kind, {}).get(key, {})
+    assert wait_for(lambda: figures("endpoints", t.endpoint).get("bytesOut", 0) >= n, 6, 0.2), counters(daemon)
+    e = lp.settled(lambda: figures("endpoints", t.endpoint), 4.5, 3)  # the closing packets counted too
+    i = figures("interfaces", t.endpoint_eni)
+    assert e == i, (e, i)
+    assert within_headers(e["bytesIn"], n + 5) and within_headers(e["bytesOut"], n), e
+    assert e["connections"] == 1 and e["dropped"] == 0, e
+    # CloudWatch, as for the other paths: BytesProcessed both ways together, NewConnections.
+    consumer_sum = lambda: stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t), "consumer")[0]  # noqa: E731
+    want = e["bytesIn"] + e["bytesOut"]
+    assert wait_for(lambda: consumer_sum() == want, 10, 0.5), (consumer_sum(), want)
+    assert stat_sum(daemon, ENDPOINTS, "NewConnections", endpoint_dims(t), "consumer")[0] == 1
+
+
+def test_a_connection_to_a_target_that_turns_unhealthy_is_reset(daemon, servers, scripts):
+    # The 350 s idle timeout: the held connection below is ended by the health turn alone.
+    t = build(daemon, servers, cidr_p="10.174.0.0/16", cidr_c="10.175.0.0/16", n_targets=2, health_interval=5,
+              health_port=HEALTH_PORT)
+    checks = {}
+    try:
+        checks = start_health_responders(scripts, t, HEALTH_PORT)
+        endpoint_on_bpf(daemon, t)
+
+        def health():
+            return target_health(daemon, t)
+        ips = [ip for _, ip in t.targets]
+        assert wait_for(lambda: health() == {ip: "healthy" for ip in ips}, 20, 0.5), health()
+        assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"  # the endpoint's zone
+        held = hold(scripts, t)  # to srv0, on the BPF path
+        try:
+            before = bpf_link(daemon, t.endpoint)["new_connections"]
+            # srv0's health check stops answering; srv0 itself keeps serving.
+            os.killpg(checks.pop(0).pid, signal.SIGKILL)
+            assert wait_for(lambda: health()[ips[0]] == "unhealthy", 25, 0.5), health()
+            # connection_termination (on by default): reset within a couple of seconds,
+            # not left open until the idle timeout.
+            assert ended_within(held, 3) == "reset"
+        finally:
+            held.kill()
+            held.wait()
+        # New connections go to the healthy target, in the other zone, on the BPF path.
+        for _ in range(4):
+            assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv1"
+        assert bpf_link(daemon, t.endpoint)["new_connections"] >= before + 4
+        assert "srv0" in servers.procs  # the traffic server was never stopped
+    finally:
+        for p in checks.values():
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()

@@ -229,6 +229,25 @@ def servers(scripts):
     s.stop_all()
 
 
+def start_health_responders(scripts, t, port):
+    """A server on port in each target's namespace, for build(health_port=port)'s
+    checks, by target index (new process groups: stop one with os.killpg)."""
+    checks = {}
+    for i, (eni, _) in enumerate(t.targets):
+        p = subprocess.Popen([LINKPLANE, "exec", "--eni", eni, "--", PY, os.path.join(scripts, "server.py"),
+                              f"health{i}", str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+        checks[i] = p
+        assert p.stdout.readline().strip() == b"listening"
+    return checks
+
+
+def target_health(daemon, t):
+    """Target address -> its state, as DescribeTargetHealth says."""
+    out = daemon.aws("elbv2", "describe-target-health", "--target-group-arn", t.tg)
+    return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in out["TargetHealthDescriptions"]}
+
+
 def client(scripts, eni, *args, timeout=60, env=None):
     e = dict(os.environ, **(env or {}))
     p = subprocess.run([LINKPLANE, "exec", "--eni", eni, "--", PY, os.path.join(scripts, "client.py")] +

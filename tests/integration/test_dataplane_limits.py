@@ -17,7 +17,7 @@ import pytest
 import lp
 from lp import LINKPLANE, Daemon, serving, write_config
 from test_dataplane import (PORT, PY, Chat, build, client, counters, create_endpoint, on_fast_path, scripts,  # noqa: F401
-                            servers, wait_for, wait_state)
+                            servers, start_health_responders, target_health, wait_for, wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -124,19 +124,13 @@ def test_a_connection_to_a_target_that_turns_unhealthy_is_reset_and_new_ones_go_
               health_port=HEALTH_PORT)
     checks = {}
     try:
-        for i, (eni, _) in enumerate(t.targets):
-            p = subprocess.Popen([LINKPLANE, "exec", "--eni", eni, "--", PY, os.path.join(scripts, "server.py"),
-                                  f"health{i}", str(HEALTH_PORT)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 start_new_session=True)
-            assert p.stdout.readline().strip() == b"listening"
-            checks[i] = p
+        checks = start_health_responders(scripts, t, HEALTH_PORT)
         create_endpoint(daemon, t)
         wait_state(daemon, t.endpoint, "available")
         assert wait_for(lambda: on_fast_path(t), 3, 0.1)
 
         def health():
-            out = daemon.aws("elbv2", "describe-target-health", "--target-group-arn", t.tg)
-            return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in out["TargetHealthDescriptions"]}
+            return target_health(daemon, t)
         ips = [ip for _, ip in t.targets]
         assert wait_for(lambda: health() == {ip: "healthy" for ip in ips}, 20, 0.5), health()
         assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"  # the endpoint's zone

@@ -90,7 +90,28 @@ class FakeExecutor final : public BpfExecutor {
     for (const auto& [id, _] : was) ids += fmt::format(" {}", id);
     calls.push_back("end" + ids);
   }
-  std::optional<BpfLinkStats> linkStats(uint32_t) const override { return BpfLinkStats{}; }
+  std::map<uint32_t, uint64_t> endTargetConnections(const std::set<BpfTargetEnd>& ends,
+                                                    const std::map<uint32_t, BpfLink>& links) override {
+    std::map<uint32_t, uint64_t> out;
+    for (const auto& e : ends) {
+      calls.push_back(fmt::format("end-target {} {}:{} ({} links)", e.link, e.addr, e.port, links.size()));
+      out[e.link] += endedPerTarget;
+    }
+    return out;
+  }
+  std::map<uint32_t, uint64_t> sweepConnections(std::chrono::nanoseconds idle,
+                                                const std::map<uint32_t, BpfLink>& links) override {
+    calls.push_back(fmt::format("sweep-conns {}s ({} links)",
+                                std::chrono::duration_cast<std::chrono::seconds>(idle).count(), links.size()));
+    return sweptIdle;
+  }
+  std::optional<BpfLinkStats> linkStats(uint32_t id) const override {
+    auto it = stats.find(id);
+    return it == stats.end() ? BpfLinkStats{} : it->second;
+  }
+  uint64_t endedPerTarget = 0;
+  std::map<uint32_t, uint64_t> sweptIdle;  // what sweepConnections says it reset
+  std::map<uint32_t, BpfLinkStats> stats;
   Status sweep(const std::string& ns, const BpfPlan& keep) override {
     return rec(fmt::format("sweep {} keeping {} links", ns, keep.links.size()));
   }
@@ -277,9 +298,89 @@ TEST_F(BpfSinkTest, AHealthChangeIsOneTargetsWrite) {
   exec_->calls.clear();
   splice_->healthNow["k20"].state = Health::kUnhealthy;
   sink_->tick();
-  ASSERT_EQ(exec_->calls.size(), 1u) << exec_->calls.front();
+  // One lp_targets write, then its connections end (the targets' default
+  // terminateWhenUnhealthy), after the write: no new connection takes it meanwhile.
+  ASSERT_EQ(exec_->calls.size(), 2u) << exec_->calls.front();
   EXPECT_EQ(exec_->calls[0], fmt::format("targets {} tier 4 10.0.1.20", a));
+  EXPECT_EQ(exec_->calls[1], fmt::format("end-target {} 10.0.1.20:8080 (2 links)", a));
   EXPECT_EQ(splice_->ticks, 2);
+}
+
+TEST_F(BpfSinkTest, ATargetTurningUnhealthyLosesItsConnectionsOnlyOnTheTurnAndOnlyIfItsGroupSaysSo) {
+  auto keep = target("10.0.1.21", "k21");
+  keep.terminateWhenUnhealthy = false;  // connection_termination.enabled = false
+  put("vpce-a", {listener("vpce-a", "eni-a", "lp-vpc-c", "10.0.1.100", {target("10.0.1.20", "k20"), keep})});
+  uint32_t a = sink_->applied().ids.links.at("eni-a");
+  splice_->healthNow = {{"k20", {Health::kHealthy, "", ""}}, {"k21", {Health::kHealthy, "", ""}}};
+  sink_->tick();
+  EXPECT_EQ(exec_->count("end-target"), 0u);
+  exec_->endedPerTarget = 3;
+  splice_->healthNow["k20"].state = Health::kUnhealthy;
+  splice_->healthNow["k21"].state = Health::kUnhealthy;
+  sink_->tick();
+  EXPECT_EQ(exec_->count("end-target"), 1u);
+  EXPECT_EQ(exec_->count(fmt::format("end-target {} 10.0.1.20:8080", a)), 1u);
+  EXPECT_GT(exec_->first("end-target"), exec_->last("targets"));
+  // Still unhealthy: nothing more (connections opened while failing open stay).
+  sink_->tick();
+  EXPECT_EQ(exec_->count("end-target"), 1u);
+  // The three it ended count as resets on the interface and the endpoint.
+  auto c = sink_->counters();
+  EXPECT_EQ(c.interfaces["eni-a"].resets, 3u);
+  EXPECT_EQ(c.endpoints["vpce-a"].resets, 3u);
+}
+
+TEST_F(BpfSinkTest, TheConnectionTableIsSweptEverySweepIntervalWithTheIdleTimeout) {
+  BpfSinkOptions opts;
+  opts.stateDir = dir_;
+  opts.idleTimeout = std::chrono::seconds(7);
+  opts.sweepEvery = std::chrono::seconds(0);
+  auto exec = std::make_unique<FakeExecutor>();
+  exec_ = exec.get();
+  sink_ = std::make_unique<BpfFastPathSink>(std::make_unique<FakeSplice>(), std::move(exec), opts);
+  sink_->tick();
+  EXPECT_EQ(exec_->count("sweep-conns"), 0u);  // no link on the path: no walk
+  sink_->setWorkloads("lp-vpc-c", {{"lp-vpc-c", "10.0.1.10", "lp-vc", "lp-eni-c", "lp-br-c"}});
+  sink_->setWorkloads("lp-vpc-p", {{"lp-vpc-p", "10.0.1.20", "lp-vt", "lp-eni-t", "lp-br-p"}});
+  put("vpce-a", {listener("vpce-a", "eni-a", "lp-vpc-c", "10.0.1.100", {target("10.0.1.20")})});
+  sink_->tick();
+  sink_->tick();
+  EXPECT_EQ(exec_->count("sweep-conns 7s (1 links)"), 2u);
+  // The default: 350 s, every 5 s, so not on a tick right after start.
+  make();
+  put("vpce-a", {listener("vpce-a", "eni-a", "lp-vpc-c", "10.0.1.100", {target("10.0.1.20")})});
+  sink_->tick();
+  EXPECT_EQ(exec_->count("sweep-conns"), 0u);
+  EXPECT_EQ(BpfSinkOptions{}.idleTimeout, std::chrono::seconds(350));
+}
+
+TEST_F(BpfSinkTest, TheLinksCountersReachTheSamplerPerInterfaceAndPerEndpoint) {
+  twoEndpoints();
+  uint32_t a = sink_->applied().ids.links.at("eni-a"), b = sink_->applied().ids.links.at("eni-b");
+  EXPECT_TRUE(sink_->counters().interfaces.empty());  // nothing read before a tick
+  uint64_t before = sink_->activity();
+  // 10 frames of 1514 bytes up and 5 of 66 down: IP bytes, as the conntrack path counts.
+  exec_->stats[a] = BpfLinkStats{10, 15140, 5, 330, 2, 1, 4, 1};
+  exec_->stats[b] = BpfLinkStats{1, 114, 0, 0, 1, 0, 0, 1};
+  sink_->tick();
+  auto c = sink_->counters();
+  ASSERT_EQ(c.interfaces.size(), 2u);
+  const auto& ia = c.interfaces.at("eni-a");
+  EXPECT_EQ(ia.bytesIn, 15000u);
+  EXPECT_EQ(ia.bytesOut, 260u);
+  EXPECT_EQ(ia.connections, 2u);
+  EXPECT_EQ(ia.active, 1u);
+  EXPECT_EQ(ia.resets, 1u);
+  EXPECT_EQ(ia.dropped, 4u);
+  EXPECT_EQ(c.endpoints.at("vpce-b").bytesIn, 100u);
+  EXPECT_EQ(c.endpoints.at("vpce-a"), ia);
+  EXPECT_GT(sink_->activity(), before);
+  // Read every two seconds, not every tick; unchanged figures leave activity alone.
+  before = sink_->activity();
+  exec_->stats[a].fwdBytes += 1000;
+  sink_->tick();
+  EXPECT_EQ(sink_->counters().interfaces.at("eni-a").bytesIn, 15000u);
+  EXPECT_EQ(sink_->activity(), before);
 }
 
 TEST_F(BpfSinkTest, SpacesAndLinkIdsSurviveARestart) {
