@@ -7,7 +7,6 @@ idle past `idle_timeout_seconds` is reset while one with traffic or keepalive st
 the links' figures reach dataplane-counters.json and CloudWatch, and a connection to
 a target that turns unhealthy is reset. Needs root and a build with the BPF fast
 path (LP_BPF_BUILT)."""
-import json
 import os
 import re
 import select
@@ -20,9 +19,9 @@ import pytest
 import lp
 from lp import LINKPLANE, Daemon, serving, write_config
 from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum, within_headers
-from test_dataplane import (PORT, PY, TARGET_PORT, Chat, build, client, counters, create_endpoint,  # noqa: F401
-                            delete_resets_a_held_connection, endpoint_behind_a_closed_group, netns, scripts,
-                            servers, start_health_responders, target_health, wait_for, wait_state)
+from test_dataplane import (PORT, PY, TARGET_PORT, Chat, bpf_link, build, client, counters,  # noqa: F401
+                            create_endpoint, delete_resets_a_held_connection, endpoint_behind_a_closed_group, netns,
+                            scripts, servers, start_health_responders, status, target_health, wait_for, wait_state)
 
 IDLE = 5    # [dataplane] idle_timeout_seconds of tick_daemon (PrivateLink's 350 s, shortened)
 SWEEP = 5   # the sink sweeps the connection table this often (BpfSinkOptions::sweepEvery)
@@ -47,21 +46,6 @@ def tick_daemon():
     d = Daemon(state_dir=state_dir, config=path)
     d.path = "bpf"
     yield from serving(d.start())
-
-
-def status(daemon):
-    p = subprocess.run([LINKPLANE, "status", "--state-dir", daemon.state_dir, "--json"], capture_output=True,
-                       text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def bpf_link(daemon, endpoint):
-    """The endpoint's link on the BPF path, as `linkplane status` reports it (None: not on it)."""
-    for link in status(daemon).get("bpf_fastpath", {}).get("links", []):
-        if link["endpoint"] == endpoint:
-            return link
-    return None
 
 
 def pin_dir(daemon):

@@ -156,10 +156,11 @@ if mode == "hold":
 '''
 
 
-@pytest.fixture(params=["kernel", "splice"])
+@pytest.fixture(params=["kernel", "bpf", "splice"])
 def daemon(request):
-    """Every test here runs on both paths: the kernel fast path (NAT between the two
-    VPC namespaces) and the splice forwarder (`[dataplane] path`)."""
+    """Every test here runs on the three paths (`[dataplane] path`): the conntrack fast
+    path (NAT between the two VPC namespaces), the BPF fast path (tc programs and
+    maps, issue 18) and the splice forwarder."""
     state_dir, path = write_config(body=f'dns_listen = ""\n[dataplane]\npath = "{request.param}"\n')
     d = Daemon(state_dir=state_dir, config=path)
     d.path = request.param
@@ -171,6 +172,32 @@ def on_fast_path(t):
     p = subprocess.run(["ip", "netns", "exec", "lp-" + t.cvpc, "nft", "list", "map", "ip", "lp-fast", "eps"],
                        capture_output=True, text=True)
     return p.returncode == 0 and f"{t.endpoint_ip} : jump" in p.stdout
+
+
+def status(daemon):
+    """`linkplane status --json`."""
+    p = subprocess.run([LINKPLANE, "status", "--state-dir", daemon.state_dir, "--json"], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def bpf_link(daemon, endpoint):
+    """The endpoint's link on the BPF path, as `linkplane status` reports it (None: not on it)."""
+    for link in status(daemon).get("bpf_fastpath", {}).get("links", []):
+        if link["endpoint"] == endpoint:
+            return link
+    return None
+
+
+def in_kernel(daemon, t):
+    """Whether the endpoint's connections are carried by the daemon's kernel path
+    (conntrack NAT or the BPF programs), rather than the splice forwarder."""
+    if daemon.path == "kernel":
+        return on_fast_path(t)
+    if daemon.path == "bpf":
+        return bpf_link(daemon, t.endpoint) is not None
+    return False
 
 
 @pytest.fixture
@@ -380,8 +407,8 @@ def test_traffic_flows_through_the_endpoint_and_nowhere_else(daemon, servers, sc
     wait_state(daemon, t.endpoint, "available")
     w = t.workload
 
-    if daemon.path == "kernel":  # the link is made within a pass of the endpoint's available
-        assert wait_for(lambda: on_fast_path(t), 3, 0.1)
+    if daemon.path != "splice":  # the link is made within a pass of the endpoint's available
+        assert wait_for(lambda: in_kernel(daemon, t), 3, 0.1)
     else:
         assert not on_fast_path(t)
     assert client(scripts, w, "name", t.endpoint_ip, PORT) == "srv0"
@@ -509,7 +536,7 @@ def test_proxy_protocol_v2_header_is_exactly_as_aws_sends_it(daemon, servers, sc
     create_endpoint(daemon, t)
     wait_state(daemon, t.endpoint, "available")
     assert client(scripts, t.workload, "raw", t.endpoint_ip, PORT, "hi") == "sent"
-    assert not on_fast_path(t)  # the header must be written by someone: the forwarder
+    assert not in_kernel(daemon, t)  # the header must be written by someone: the forwarder
     assert wait_for(lambda: os.path.exists(raw) and open(raw).read().strip(), 3)
     data = bytes.fromhex(open(raw).read().split()[0])
     vpce = t.endpoint.encode()
@@ -545,8 +572,8 @@ def test_kill9_and_restart_keep_forwarding_and_stop_leaves_nothing(daemon, serve
     t = build(daemon, servers, cidr_p="10.161.0.0/16", cidr_c="10.162.0.0/16")
     create_endpoint(daemon, t)
     wait_state(daemon, t.endpoint, "available")
-    if daemon.path == "kernel":
-        assert wait_for(lambda: on_fast_path(t), 3, 0.1)
+    if daemon.path != "splice":
+        assert wait_for(lambda: in_kernel(daemon, t), 3, 0.1)
     assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"
     ours = {"lp-" + t.pvpc, "lp-" + t.cvpc, "lp-" + t.workload} | {"lp-" + e for e, _ in t.targets}
 
@@ -555,17 +582,17 @@ def test_kill9_and_restart_keep_forwarding_and_stop_leaves_nothing(daemon, serve
     chat = Chat(scripts, t.workload, t.endpoint_ip)
     assert chat.say("before") == "ok"
     daemon.kill()
-    if daemon.path == "kernel":
+    if daemon.path != "splice":
         assert chat.say("while down") == "ok"
     # The server lives in its workload namespace, which survives the daemon.
     daemon.start()
     assert wait_for(lambda: client(scripts, t.workload, "name", t.endpoint_ip, PORT,
                                    env={"TIMEOUT": "0.5"}) == "srv0", 5, 0.1)
     assert state(daemon, t.endpoint)["State"] == "available"
-    if daemon.path == "kernel":
+    if daemon.path != "splice":
         time.sleep(2.5)  # a reconciler pass and a counters round over what it adopted
         assert chat.say("after restart") == "ok"
-        assert on_fast_path(t)
+        assert in_kernel(daemon, t)
     chat.close()
 
     servers.stop_all()
