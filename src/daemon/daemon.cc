@@ -206,6 +206,7 @@ Status Daemon::start() {
     // (and counts the security groups' drops); a start after a kernel-path run
     // removes that run's links first.
     fast.mode = bpf ? "splice" : config_.dataplanePath;
+    fast.inFrontOfBpf = bpf;
     fast.idleTimeoutSeconds = config_.idleTimeoutSeconds;
     fast.maxConnectionsPerInterface = static_cast<uint32_t>(config_.maxConnectionsPerInterface);
     fast.endpointBytesPerSecond = fwd.endpointBytesPerSecond;

@@ -142,8 +142,12 @@ Result<std::unique_ptr<FastPathSink>> FastPathSink::make(std::unique_ptr<Forward
     for (const auto& [iface, p] : left) s->removeLink(p, iface, nls);
     s->flushIds();
   }
-  LP_LOG_INFO("dataplane: {} path (dataplane.path = {}), {} fast-path links from before", s->kernelOk_ ? "kernel" : "splice",
-              s->opts_.mode, s->ids_.size());
+  if (s->opts_.inFrontOfBpf) {
+    LP_LOG_INFO("dataplane: bpf path (dataplane.path = bpf), splice for the endpoints it refuses");
+  } else {
+    LP_LOG_INFO("dataplane: {} path (dataplane.path = {}), {} fast-path links from before",
+                s->kernelOk_ ? "kernel" : "splice", s->opts_.mode, s->ids_.size());
+  }
   return s;
 }
 

@@ -50,6 +50,9 @@ struct FastPathOptions {
   // refused with a reset and counted as dropped. 0 = no limit.
   uint32_t maxConnectionsPerInterface = 50'000;
   std::string stateDir;                                    // fastpath-links.json: link ids, kept across restarts
+  // Set when the BPF fast path runs in front of this sink (mode is then "splice"):
+  // the start-up log names the path the operator chose, not this sink's mode.
+  bool inFrontOfBpf = false;
 };
 
 class FastPathSink final : public DataplaneSink, public dataplane::CounterSource {
