@@ -178,7 +178,8 @@ Status Daemon::start() {
     LP_ASSIGN_OR_RETURN(auto forwarder, dataplane::Forwarder::start(fwd));
     // The BPF fast path (path = "bpf"), or the kernel's conntrack fast path, in
     // front of the forwarder (docs/dataplane.md). "auto" probes the BPF path and
-    // reports it, but takes the conntrack path until the BPF one is measured.
+    // reports it, but takes the conntrack path until switching the default has had
+    // a full test run of its own (docs/dataplane.md, "Stages left", 7).
     bool bpf = config_.dataplanePath == "bpf";
 #if LP_HAVE_BPF
     if (bpf || config_.dataplanePath == "auto") {
@@ -192,9 +193,7 @@ Status Daemon::start() {
         LP_LOG_INFO("dataplane: the BPF fast path's probe failed, path = \"auto\" takes \"kernel\": {}",
                     probe.toString());
     }
-#if LP_HAVE_BPF
     if (!bpf) reconciler::sweepBpfLeftovers(config_.stateDir);
-#endif
 #else
     if (bpf)
       return Status("InvalidConfig",
