@@ -350,19 +350,7 @@ Status Netlink::removeAddress(const std::string& linkName, const std::string& ci
 }
 
 Status Netlink::setDefaultRoute(const std::string& gateway) {
-  LP_ASSIGN_OR_RETURN(auto gw, parseAddr(gateway));
-  LP_ASSIGN_OR_RETURN(auto dst, parseAddr("0.0.0.0/0"));
-  rtnl_route* r = rtnl_route_alloc();
-  rtnl_route_set_family(r, AF_INET);
-  rtnl_route_set_table(r, RT_TABLE_MAIN);
-  rtnl_route_set_dst(r, dst.p);
-  rtnl_nexthop* nh = rtnl_route_nh_alloc();
-  rtnl_route_nh_set_gateway(nh, gw.p);
-  rtnl_route_add_nexthop(r, nh);
-  int err = rtnl_route_add(sock_, r, NLM_F_CREATE | NLM_F_REPLACE);
-  rtnl_route_put(r);
-  if (err < 0) return nlError("default route via " + gateway, err);
-  return Status::Ok();
+  return replaceRoute({RT_TABLE_MAIN, "0.0.0.0/0", gateway, "", false});
 }
 
 Result<std::string> Netlink::defaultRouteGateway() {

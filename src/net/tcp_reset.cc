@@ -41,17 +41,18 @@ constexpr int kReceiveBuffer = 4 << 20;
 
 }  // namespace
 
-Status sendTcpSegment(int rawFd, const TcpSegment& seg) {
-  uint8_t pkt[40] = {};
-  // IPv4 header (the kernel fills in the id and the checksum).
+std::array<uint8_t, 40> tcpSegmentPacket(const TcpSegment& seg) {
+  std::array<uint8_t, 40> pkt{};
   pkt[0] = 0x45;
-  pkt[3] = sizeof pkt;
+  pkt[3] = pkt.size();
   pkt[8] = 64;  // TTL
   pkt[9] = IPPROTO_TCP;
   uint32_t s = htonl(seg.src), d = htonl(seg.dst);
-  std::memcpy(pkt + 12, &s, 4);
-  std::memcpy(pkt + 16, &d, 4);
-  uint8_t* tcp = pkt + 20;
+  std::memcpy(&pkt[12], &s, 4);
+  std::memcpy(&pkt[16], &d, 4);
+  uint16_t ipSum = htons(checksum(pkt.data(), 20));
+  std::memcpy(&pkt[10], &ipSum, 2);
+  uint8_t* tcp = pkt.data() + 20;
   uint16_t sp = htons(seg.sport), dp = htons(seg.dport);
   std::memcpy(tcp, &sp, 2);
   std::memcpy(tcp + 2, &dp, 2);
@@ -72,10 +73,16 @@ Status sendTcpSegment(int rawFd, const TcpSegment& seg) {
   for (size_t i = 0; i < sizeof pseudo; i += 2) partial += static_cast<uint32_t>(pseudo[i] << 8 | pseudo[i + 1]);
   uint16_t sum = htons(checksum(tcp, 20, partial));
   std::memcpy(tcp + 16, &sum, 2);
+  return pkt;
+}
+
+Status sendTcpSegment(int rawFd, const TcpSegment& seg) {
+  auto pkt = tcpSegmentPacket(seg);
+  uint32_t d = htonl(seg.dst);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = d;
-  if (sendto(rawFd, pkt, sizeof pkt, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+  if (sendto(rawFd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
     return Status("InternalError", std::string("tcp segment: ") + std::strerror(errno));
   return Status::Ok();
 }

@@ -7,6 +7,7 @@
 // (net::runInNamespace) and closes them.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -23,7 +24,10 @@ struct TcpSegment {
   uint32_t seq = 0, ack = 0;
   uint8_t flags = 0;  // TH_SYN, TH_RST, ...
 };
-// Sends seg on a raw IPPROTO_RAW socket (the kernel fills the IP id and checksum).
+// seg as an IPv4 packet (TTL 64, id 0) with a valid TCP checksum, and a valid IP
+// header checksum too (a raw socket's kernel would fill it; a BPF test run does not).
+std::array<uint8_t, 40> tcpSegmentPacket(const TcpSegment& seg);
+// Sends seg on a raw IPPROTO_RAW socket.
 Status sendTcpSegment(int rawFd, const TcpSegment& seg);
 
 // A peer holding a connection with local:localPort, which the namespace it is

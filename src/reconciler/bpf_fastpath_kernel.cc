@@ -23,6 +23,7 @@
 #include "net/netlink.h"
 #include "net/netns.h"
 #include "net/nft_runner.h"
+#include "net/tcp_reset.h"
 
 namespace lp::reconciler {
 
@@ -384,41 +385,20 @@ class KernelBpfExecutor final : public BpfExecutor {
   std::map<uint32_t, std::unique_ptr<bpf::FastpathPrograms>> programs_;  // by space
 };
 
-uint16_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0) {
-  for (size_t i = 0; i + 1 < n; i += 2) acc += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<uint16_t>(acc);
-}
-
-// Ethernet + IPv4 + TCP SYN (no options, no payload) with valid checksums.
+// Ethernet + IPv4 + TCP SYN (no options, no payload) with valid checksums; addresses
+// in network order.
 std::vector<uint8_t> synPacket(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport) {
-  std::vector<uint8_t> b(14 + 20 + 20, 0);
-  b[12] = 0x08;
-  uint8_t* ip = b.data() + 14;
-  ip[0] = 0x45;
-  ip[3] = 40;
-  ip[8] = 64;
-  ip[9] = IPPROTO_TCP;
-  std::memcpy(ip + 12, &saddr, 4);
-  std::memcpy(ip + 16, &daddr, 4);
-  uint16_t c = static_cast<uint16_t>(~sum16(ip, 20));
-  ip[10] = static_cast<uint8_t>(c >> 8);
-  ip[11] = static_cast<uint8_t>(c);
-  uint8_t* tcp = ip + 20;
-  uint16_t sp = htons(sport), dp = htons(dport);
-  std::memcpy(tcp, &sp, 2);
-  std::memcpy(tcp + 2, &dp, 2);
-  tcp[7] = 1;
-  tcp[12] = 0x50;
-  tcp[13] = 0x02;  // SYN
-  tcp[14] = 0xff;
-  uint8_t pseudo[12] = {};
-  std::memcpy(pseudo, ip + 12, 8);
-  pseudo[9] = IPPROTO_TCP;
-  pseudo[11] = 20;
-  uint16_t tc = static_cast<uint16_t>(~sum16(tcp, 20, sum16(pseudo, 12)));
-  tcp[16] = static_cast<uint8_t>(tc >> 8);
-  tcp[17] = static_cast<uint8_t>(tc);
+  net::TcpSegment syn;
+  syn.src = ntohl(saddr);
+  syn.dst = ntohl(daddr);
+  syn.sport = sport;
+  syn.dport = dport;
+  syn.seq = 1;
+  syn.flags = 0x02;  // SYN
+  auto ip = net::tcpSegmentPacket(syn);
+  std::vector<uint8_t> b(14, 0);
+  b[12] = 0x08;  // IPv4
+  b.insert(b.end(), ip.begin(), ip.end());
   return b;
 }
 
