@@ -25,6 +25,7 @@ PY = "/usr/bin/python3"
 SERVER = ("import os,socket,sys\n"
           "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
           "s.bind(('0.0.0.0', int(sys.argv[2]))); s.listen(16)\n"
+          "print('listening', flush=True)\n"
           "while True:\n"
           "    c,_=s.accept(); c.sendall(('%s %d\\n' % (sys.argv[1], os.getpid())).encode()); c.close()\n")
 # Connects to HOST PORT and prints the first line ("" when nothing answers).
@@ -105,9 +106,14 @@ def d():
 
 
 def serve(d, eni, name, port):
+    """Starts SERVER in eni's namespace once the reconciler has made it (CreateNetworkInterface
+    answers first: on a loaded host the namespace can come seconds later) and returns once it
+    listens."""
+    assert wait_for(lambda: os.path.exists("/run/netns/lp-" + eni), 30, 0.1), f"no namespace for {eni}"
     p = subprocess.Popen([LINKPLANE, "exec", "--eni", eni, "--", PY, "-c", SERVER, name, str(port)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
     d.servers.append(p)
+    assert p.stdout.readline().strip() == b"listening", f"the server in {eni} did not start"
     return p
 
 
