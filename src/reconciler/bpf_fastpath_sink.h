@@ -62,6 +62,11 @@ struct BpfTargetEnd {
 class BpfExecutor {
  public:
   virtual ~BpfExecutor() = default;
+  // The calls between beginBatch and endBatch (one executeBpfDiff) may share one
+  // netlink socket per namespace: no namespace is made or removed meanwhile (the
+  // host network changes them on the same thread, between two diffs).
+  virtual void beginBatch() = 0;
+  virtual void endBatch() = 0;
   virtual Status load(uint32_t space, const std::string& ns) = 0;
   virtual Status unload(uint32_t space) = 0;
   virtual Status putPair(const dataplane::BpfPair& pair) = 0;
@@ -103,6 +108,13 @@ class BpfExecutor {
   virtual std::map<uint32_t, uint64_t> sweepConnections(std::chrono::nanoseconds idle,
                                                         const std::map<uint32_t, dataplane::BpfLink>& links) = 0;
   virtual std::optional<BpfLinkStats> linkStats(uint32_t id) const = 0;
+  // For an adopted map's links that no plan holds (their endpoint went while no
+  // daemon ran, so their keys were never written down): the (consumer, provider)
+  // spaces lp_links holds for one, nullopt when it holds none; and the removal of
+  // every lp_endpoints entry naming one of them and every lp_targets entry keyed
+  // by one.
+  virtual std::optional<std::pair<uint32_t, uint32_t>> linkSpaces(uint32_t id) const = 0;
+  virtual Status dropEntriesOfLinks(const std::set<uint32_t>& links) = 0;
   // Removes from the namespace what a run of the BPF path may have left there and
   // keep does not hold: routes of its table, the rules with pref 0 restored, the
   // notrack table, pairs, linkplane's filters on workload veths, proxy_arp on
