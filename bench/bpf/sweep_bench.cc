@@ -2,10 +2,14 @@
 // every 5 s on the reconciler thread) costs with a large lp_conns (issue 18). Fills
 // fresh maps (the daemon's sizes: 262,144 entries) with ENTRIES entries, two per
 // connection as lp_link_out makes them, spread over 1,000 links, IDLE_PERCENT of
-// them idle, the rest live; then times the walk alone (readBpfConnections), the
-// walk and the judgement (planBpfSweep), and the whole sweep (deletes included),
-// ROUNDS times each, refilling what the sweep deleted. Needs root (CAP_BPF) and
-// the BPF path's build; no namespace, no program.
+// them idle, the rest live; then times the walk (readBpfConnections), the
+// judgement of what it read (planBpfSweep), and the whole sweep (deletes included):
+// what the reconciler thread spent in BpfExecutor::sweepConnections until it ran
+// the sweep itself. Then the same table in the kernel executor's maps: the longest
+// of its sweepConnections calls (the reconciler thread's share now that a sweeper
+// thread runs it) until one collects the finished sweep. ROUNDS times each,
+// refilling what the sweep deleted; medians. Needs root (CAP_BPF, bpffs) and the
+// BPF path's build; no namespace, no program.
 //
 // Usage: sweep_bench [ROUNDS] [IDLE_PERCENT] ENTRIES...   (default 5 1 10000 100000)
 #include <arpa/inet.h>
@@ -18,8 +22,14 @@
 #include <ctime>
 #include <vector>
 
+#include <filesystem>
+#include <thread>
+#include <unistd.h>
+
 #include "dataplane/bpf_sweep.h"
 #include "net/bpf/bpf_fastpath.h"
+#include "net/bpf/bpffs.h"
+#include "reconciler/bpf_fastpath_kernel.h"
 
 namespace {
 
@@ -82,7 +92,10 @@ int main(int argc, char** argv) {
   }
   std::printf("== bpf path: the connection sweep with lp_conns filled, %d%% of connections idle, median of %d\n",
               idlePercent, rounds);
-  std::printf("%9s %9s %10s %14s %12s %8s\n", "entries", "counted", "walk ms", "walk+judge ms", "sweep ms", "deleted");
+  std::printf("%9s %9s %10s %14s %12s %8s %18s\n", "entries", "counted", "walk ms", "judge ms", "sweep ms",
+              "deleted", "executor call ms");
+  std::string stateDir = "/tmp/lp-bsweep-" + std::to_string(getpid());
+  std::filesystem::create_directories(stateDir);
   for (size_t entries : sizes) {
     auto maps = net::bpf::FastpathMaps::create(net::bpf::FastpathLimits{});
     if (!maps.ok()) {
@@ -101,11 +114,10 @@ int main(int argc, char** argv) {
       walk.push_back(since(t0));
       if (!all.ok()) return 1;
       counted = all->size();
-      t0 = Clock::now();
-      auto read = dataplane::readBpfConnections(**maps);
       dataplane::BpfSweepPolicy policy;
       policy.idleNs = kIdleNs;
-      auto plan = dataplane::planBpfSweep(*read, monotonicNs(), policy);
+      t0 = Clock::now();
+      auto plan = dataplane::planBpfSweep(*all, monotonicNs(), policy);
       judge.push_back(since(t0));
       t0 = Clock::now();
       auto swept = dataplane::sweepBpfConnections(**maps, monotonicNs(), kIdleNs);
@@ -117,8 +129,32 @@ int main(int argc, char** argv) {
       deleted = swept->idle + swept->closed;
       (void)plan;
     }
-    std::printf("%9zu %9zu %10.1f %14.1f %12.1f %8zu\n", entries, counted, median(walk), median(judge), median(sweep),
-                deleted);
+    // The kernel executor's sweepConnections over the same table (its own maps).
+    auto exec = reconciler::makeKernelBpfExecutor(stateDir);
+    if (!exec.ok()) {
+      std::fprintf(stderr, "executor: %s\n", exec.status().toString().c_str());
+      return 1;
+    }
+    auto pinned = net::bpf::FastpathMaps::openPinned(net::bpf::pinDirectoryFor(stateDir));
+    if (!pinned.ok()) return 1;
+    std::vector<double> call;
+    for (int r = 0; r < rounds; ++r) {
+      if (!fill(**pinned, entries / 2, idlePercent).ok()) return 1;
+      double longest = 0;
+      for (bool started = false;;) {
+        auto t0 = Clock::now();
+        auto reset = (*exec)->sweepConnections(std::chrono::nanoseconds(kIdleNs), {});
+        longest = std::max(longest, since(t0));
+        if (started && (!reset.empty() || idlePercent == 0)) break;
+        started = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      call.push_back(longest);
+    }
+    (void)(*exec)->unpin();
+    std::printf("%9zu %9zu %10.1f %14.1f %12.1f %8zu %18.2f\n", entries, counted, median(walk), median(judge),
+                median(sweep), deleted, median(call));
   }
+  std::filesystem::remove_all(stateDir);
   return 0;
 }
