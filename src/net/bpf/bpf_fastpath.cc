@@ -316,6 +316,48 @@ Status FastpathMaps::putTargets(uint32_t link, uint16_t port, uint32_t tier, con
   return mapUpdate(fds_[kTargets], &k, &v, "targets");
 }
 
+Result<lp_fp_link> FastpathMaps::link(uint32_t link) const {
+  if (link == 0 || link >= maxLinks_) return bpfError(BpfError::kInvalid, "link id out of range");
+  lp_fp_link v{};
+  if (bpf_map_lookup_elem(fds_[kLinks], &link, &v) != 0) return bpfError(BpfError::kMap, "link: " + errnoText(errno));
+  return v;
+}
+
+namespace {
+
+// Every key of a hash map that pick() takes (keys read first: deleting while
+// walking with get_next_key may restart the walk).
+template <typename Key, typename Pick>
+Result<std::vector<Key>> keysOf(int fd, const char* what, Pick&& pick) {
+  std::vector<Key> out;
+  Key k{}, next{};
+  const Key* at = nullptr;
+  while (bpf_map_get_next_key(fd, at, &next) == 0) {
+    if (pick(next)) out.push_back(next);
+    k = next;
+    at = &k;
+  }
+  if (errno != ENOENT) return bpfError(BpfError::kMap, std::string(what) + " walk: " + errnoText(errno));
+  return out;
+}
+
+}  // namespace
+
+Result<size_t> FastpathMaps::deleteEntriesOfLinks(const std::set<uint32_t>& links) {
+  size_t n = 0;
+  LP_ASSIGN_OR_RETURN(auto endpoints, keysOf<lp_fp_endpoint_key>(fds_[kEndpoints], "endpoints", [&](const auto& k) {
+                        lp_fp_endpoint v{};
+                        return bpf_map_lookup_elem(fds_[kEndpoints], &k, &v) == 0 && links.count(v.link) > 0;
+                      }));
+  for (const auto& k : endpoints) LP_RETURN_IF_ERROR(mapDelete(fds_[kEndpoints], &k, "endpoint"));
+  n += endpoints.size();
+  LP_ASSIGN_OR_RETURN(auto targets, keysOf<lp_fp_targets_key>(fds_[kTargets], "targets",
+                                                              [&](const auto& k) { return links.count(k.link) > 0; }));
+  for (const auto& k : targets) LP_RETURN_IF_ERROR(mapDelete(fds_[kTargets], &k, "targets"));
+  n += targets.size();
+  return n;
+}
+
 Status FastpathMaps::deleteTargets(uint32_t link, uint16_t port) {
   lp_fp_targets_key k{};
   k.link = link;

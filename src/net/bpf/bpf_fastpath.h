@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,13 @@ class FastpathMaps {
   Status deleteTargets(uint32_t link, uint16_t port);
   Status putHost(uint32_t space, uint32_t addr, const lp_fp_host& host);
   Status deleteHost(uint32_t space, uint32_t addr);
+
+  // lp_links[link] as the maps hold it (all zeros: no link).
+  Result<lp_fp_link> link(uint32_t link) const;
+  // Deletes every lp_endpoints entry naming one of the links and every lp_targets
+  // entry keyed by one: for links whose keys nobody kept (an adopted map's, whose
+  // endpoint went while no daemon ran). Returns how many entries went.
+  Result<size_t> deleteEntriesOfLinks(const std::set<uint32_t>& links);
 
   // The connection-table entry keyed by a packet's tuple in a space (network order).
   Result<std::optional<lp_fp_conn>> connection(uint32_t space, const lp_fp_tuple& t) const;
