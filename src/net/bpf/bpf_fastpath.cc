@@ -569,6 +569,9 @@ Status visitConnections(const FastpathMaps& maps,
   }
 }
 
+// The layout older daemons pinned: `released` took their padding, so their maps adopt.
+static_assert(sizeof(lp_fp_conn) == 40 && offsetof(lp_fp_conn, last_seen_ns) == 32);
+
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys) {
   size_t n = 0;
   int fd = maps.fd(FastpathMaps::kConns);
@@ -586,7 +589,8 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
       }
     }
     ++n;
-    if (v.dir == LP_FP_DIR_FWD)
+    // A closed connection's slot went back when it closed (release_if_closed).
+    if (v.dir == LP_FP_DIR_FWD && !v.released)
       if (LinkUsage* u = maps.linkUsage()) u->release(v.link);
   }
   return n;

@@ -172,7 +172,10 @@ Status visitConnections(const FastpathMaps& maps,
                         const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn);
 // Deletes these entries; those already gone are not errors. Returns how many went.
 // Each consumer-side entry deleted frees its link's connection slot (stage 4:
-// LinkUsage::release), exactly once: the entry is read and deleted in one call.
+// LinkUsage::release) unless the programs freed it when the connection closed
+// (lp_fp_conn.released), exactly once: the entry is read and deleted in one call.
+// (A FIN or RST the programs see between that read and their own release gives
+// the slot back twice; the count stops at zero, and a recount corrects it.)
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys);
 
 // ---- The bandwidth cap and the connection limit (stage 4)
@@ -182,7 +185,9 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
 // through the map's memory). The contract with the code that deletes connection
 // entries (the sweeper, a link's removal):
 // - the live count is the number of consumer-side (LP_FP_DIR_FWD) entries
-//   lp_link_out made for the link; whoever deletes one calls
+//   lp_link_out made for the link whose connection has not closed: the programs
+//   give a slot back when they see it close (a reset, or a FIN each way) and mark
+//   the entry `released`; whoever deletes an entry not released calls
 //   LinkUsage::release(link) once for it: deleteConnections (stage 3, so the sweep
 //   and a link's or a target's end) does;
 // - a freed link id's cap state and counters are zeroed (LinkUsage::reset,

@@ -40,7 +40,11 @@ struct lp_fp_conn {
   __u8 dir;       // LP_FP_DIR_*
   __u8 seen;      // LP_FP_SEEN_* bits
   __u16 pad;
-  __u32 pad2;
+  // Consumer-side (LP_FP_DIR_FWD) entries: 1 once the connection's slot went back
+  // (lp_fp_link_usage.conns) because it closed; the sweeper's deletion and a SYN
+  // that replaces the entry then give nothing back. Was padding (0): maps pinned by
+  // an older daemon read the same. 64 bits: BPF's atomic fetch-or takes no less.
+  __u64 released;
   __u64 last_seen_ns;  // CLOCK_MONOTONIC (bpf_ktime_get_ns) of the last packet
 };
 
