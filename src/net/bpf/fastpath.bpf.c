@@ -11,8 +11,8 @@
 //   lp_link_out     egress of the link device in the consumer's namespace: a SYN the
 //                   consumer's stack (its security groups) routed to an endpoint
 //                   makes the connection's two entries and is translated (past the
-//                   link's connection limit it comes back to the client as a
-//                   reset); nothing else leaves (ARP aside).
+//                   link's connection limit, or the host's, it comes back to the
+//                   client as a reset); nothing else leaves (ARP aside).
 //   lp_link_in      ingress of the link device, in either namespace: only packets of
 //                   connections with an entry, on the link they belong to; a SYN goes
 //                   to the provider's stack (the target's groups), the rest straight
@@ -213,6 +213,9 @@ static __always_inline void note(struct lp_fp_conn* c, __u8 flags, __u32 len) {
 // operations instead of a bpf_spin_lock: the lock would serialise the same cache
 // line anyway, forbids helper calls while held, and cannot be taken by user space,
 // which must release connections. The price, stated where it is paid below.
+// The connection limit has a host-wide twin at index LP_FP_HOST (fastpath_abi.h):
+// lp_conns is an LRU hash, which evicts live connections' entries when full; the
+// host's limit keeps the table short of that, so a SYN is refused instead.
 
 // Whether a data packet of `payload` bytes fits the link's cap, charging it when it
 // does. GCRA on one time per link (as dataplane/token_bucket.h): it passes while
@@ -243,32 +246,64 @@ static __always_inline int within_cap(__u32 link, __u32 payload) {
 
 #define GIVE_TRIES 8
 
-// Gives a connection slot back, never below zero (user space may have zeroed the
-// count meanwhile, LinkUsage::reset; an underflow would refuse every SYN after).
-// After GIVE_TRIES lost compare-and-swaps the slot stays taken: the count is one
-// too high until user space recounts (LinkUsage::recount).
-static __always_inline void give_conn(__u32 link) {
-  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
-  if (!u) return;
-  for (int i = 0; i < GIVE_TRIES; i++) {
-    __u64 v = *(volatile __u64*)&u->conns;
-    if (v == 0 || __sync_val_compare_and_swap(&u->conns, v, v - 1) == v) return;
-  }
-}
-
-// Takes one of the link's connection slots; 0 when the limit is reached. Taken
-// first and given back when over, so concurrent SYNs never take the count past
-// the limit; the price: SYNs racing for the last slot may both be refused.
-static __always_inline int take_conn(__u32 link) {
+// Gives one of a link's slots back, never below zero (user space may have zeroed
+// the count meanwhile, LinkUsage::reset; an underflow would refuse every SYN
+// after). After GIVE_TRIES lost compare-and-swaps the slot stays taken: the count
+// is one too high until user space recounts (LinkUsage::recount). 1 when given.
+static __always_inline int give_link_slot(__u32 link) {
   struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
   if (!u) return 0;
-  __u64 live = __sync_fetch_and_add(&u->conns, 1) + 1;
-  struct lp_fp_link_cap* cap = bpf_map_lookup_elem(&lp_link_caps, &link);
-  if (cap && cap->max_conns && live > cap->max_conns) {
-    give_conn(link);
-    return 0;
+  for (int i = 0; i < GIVE_TRIES; i++) {
+    __u64 v = *(volatile __u64*)&u->conns;
+    if (v == 0) return 0;
+    if (__sync_val_compare_and_swap(&u->conns, v, v - 1) == v) return 1;
   }
-  return 1;
+  return 0;
+}
+
+// The host-wide count moves with every link's: one atomic add, which cannot lose
+// a race as a compare-and-swap can (every CPU's SYNs share it), so it stays the
+// sum of the links' counts that user space keeps it at (LinkUsage).
+static __always_inline void add_host_slots(__s64 n) {
+  __u32 host = LP_FP_HOST;
+  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &host);
+  if (u) __sync_fetch_and_add(&u->conns, (__u64)n);
+}
+
+// Gives a connection's slot back: its link's, and the host's with it.
+static __always_inline void give_conn(__u32 link) {
+  if (give_link_slot(link)) add_host_slots(-1);
+}
+
+// Whether `live` (a count just taken) is past the limit of lp_link_caps[index];
+// compared as signed for the host's count (fastpath_abi.h).
+static __always_inline int over_limit(__u32 index, __u64 live) {
+  struct lp_fp_link_cap* cap = bpf_map_lookup_elem(&lp_link_caps, &index);
+  return cap && cap->max_conns && (__s64)live > (__s64)cap->max_conns;
+}
+
+enum { TAKEN, OVER_LINK, OVER_HOST };
+
+// Takes a connection slot of the host and of the link: TAKEN, or which limit is
+// reached. Each is taken first and given back when over, so concurrent SYNs never
+// take a count past its limit; the price: SYNs racing for the last slot may both
+// be refused.
+static __always_inline int take_conn(__u32 link) {
+  __u32 host = LP_FP_HOST;
+  struct lp_fp_link_usage* h = bpf_map_lookup_elem(&lp_link_usage, &host);
+  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
+  if (!h || !u) return OVER_LINK;
+  __u64 all = __sync_fetch_and_add(&h->conns, 1) + 1;
+  if (over_limit(LP_FP_HOST, all)) {
+    add_host_slots(-1);
+    return OVER_HOST;
+  }
+  __u64 live = __sync_fetch_and_add(&u->conns, 1) + 1;
+  if (over_limit(link, live)) {
+    give_conn(link);
+    return OVER_LINK;
+  }
+  return TAKEN;
 }
 
 #define TCP_RST_ACK_WORD 0x5014  // data offset 5, RST|ACK
@@ -431,7 +466,14 @@ int lp_link_out(struct __sk_buff* skb) {
     // one replacing an entry of this link (whose reverse entry was gone) keeps its
     // slot. The SYN's own data (TCP Fast Open, rare) is not charged to the cap.
     int fresh = replaced != link;
-    if (fresh && !take_conn(link)) return refuse(skb, &t, link);
+    int taken = fresh ? take_conn(link) : TAKEN;
+    if (taken != TAKEN) {
+      // The host's limit (lp_conns' size, less room that keeps the LRU from
+      // evicting live entries): counted there too, for the daemon's log.
+      struct lp_fp_link_stats* hs = taken == OVER_HOST ? stats_of(LP_FP_HOST) : 0;
+      if (hs) hs->refused++;
+      return refuse(skb, &t, link);
+    }
     out.saddr = l->node_addr;
     out.daddr = target.addr;
     out.sport = t.sport;
