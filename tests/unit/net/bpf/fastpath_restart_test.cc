@@ -445,6 +445,13 @@ class FastpathPinsTest : public ::testing::Test, protected PinDirectory {
       if (line.find(" " + root_ + " ") != std::string::npos) ++n;
     return n;
   }
+  // A start's fresh maps, pinned, with endpoint 10.0.1.100:80 (space 1) on link 3.
+  void pinWithAnEndpoint() {
+    auto pins = adoptOrCreate(dir_, limits_);
+    ASSERT_TRUE(pins.ok()) << pins.status().toString();
+    EXPECT_FALSE(pins->adopted);
+    ASSERT_TRUE(pins->maps->putEndpoint(1, 0x6401000a, 80, 3).ok());
+  }
   // The link an endpoint entry names; 0 when there is none.
   static uint32_t endpointLink(const FastpathMaps& maps, uint32_t addr, uint16_t port) {
     lp_fp_endpoint_key k{};
@@ -540,11 +547,7 @@ TEST_F(FastpathPinsTest, AMapWhoseFieldsMovedAtTheSameSizesIsNotAdopted) {
 }
 
 TEST_F(FastpathPinsTest, MapsOfOtherSizesThanTheConfigurationAsksForAreNotAdopted) {
-  {
-    auto pins = adoptOrCreate(dir_, limits_);
-    ASSERT_TRUE(pins.ok());
-    ASSERT_TRUE(pins->maps->putEndpoint(1, 0x6401000a, 80, 3).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(pinWithAnEndpoint());
   FastpathLimits bigger = limits_;
   bigger.endpoints = 128;
   auto pins = adoptOrCreate(dir_, bigger);
@@ -564,12 +567,7 @@ TEST_F(FastpathPinsTest, MapsOfOtherSizesThanTheConfigurationAsksForAreNotAdopte
 TEST_F(FastpathPinsTest, AConnectionTableOfAnotherSizeIsAdoptedWithTheLimitOfItsOwnSize) {
   const int cpus = libbpf_num_possible_cpus();
   ASSERT_GT(cpus, 0);
-  {
-    auto pins = adoptOrCreate(dir_, limits_);
-    ASSERT_TRUE(pins.ok()) << pins.status().toString();
-    EXPECT_EQ(pins->connectionLimit, connectionLimitFor(4096, static_cast<uint32_t>(cpus)));
-    ASSERT_TRUE(pins->maps->putEndpoint(1, 0x6401000a, 80, 3).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(pinWithAnEndpoint());
   FastpathLimits bigger = limits_;
   bigger.connections = 8192;
   auto pins = adoptOrCreate(dir_, bigger);
@@ -591,11 +589,7 @@ TEST_F(FastpathPinsTest, AConnectionTableOfAnotherSizeIsAdoptedWithTheLimitOfIts
 }
 
 TEST_F(FastpathPinsTest, ATableTooSmallForThisHostsCpusIsRefusedBeforeAnythingIsTouched) {
-  {
-    auto pins = adoptOrCreate(dir_, limits_);
-    ASSERT_TRUE(pins.ok());
-    ASSERT_TRUE(pins->maps->putEndpoint(1, 0x6401000a, 80, 3).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(pinWithAnEndpoint());
   FastpathLimits tiny = limits_;
   tiny.connections = 64;  // under 128 entries per CPU
   auto pins = adoptOrCreate(dir_, tiny);
