@@ -154,7 +154,7 @@ Status limitConnections(FastpathPins& pins, const std::string& dir, const Fastpa
   if (pins.adopted && maps.connectionEntries() != limits.connections)
     LP_LOG_WARN(
         "bpf fast path: the connection table pinned under {} has {} entries, the configuration asks for {}: "
-        "it is kept with its connections, and its size applies until a clean stop; the next start makes {}",
+        "kept with its connections, its size applies until a clean stop (the first start after one makes {})",
         dir, maps.connectionEntries(), limits.connections, limits.connections);
   if (pins.adopted)
     if (LinkUsage* u = maps.linkUsage(); u != nullptr)
