@@ -69,6 +69,11 @@ struct BpfTableUse {
 class BpfExecutor {
  public:
   virtual ~BpfExecutor() = default;
+  // The calls between beginBatch and endBatch (one executeBpfDiff) may share one
+  // netlink socket per namespace: no namespace is made or removed meanwhile (the
+  // host network changes them on the same thread, between two diffs).
+  virtual void beginBatch() = 0;
+  virtual void endBatch() = 0;
   virtual Status load(uint32_t space, const std::string& ns) = 0;
   virtual Status unload(uint32_t space) = 0;
   virtual Status putPair(const dataplane::BpfPair& pair) = 0;
@@ -106,10 +111,20 @@ class BpfExecutor {
   virtual std::map<uint32_t, uint64_t> endTargetConnections(const std::set<BpfTargetEnd>& ends,
                                                             const std::map<uint32_t, dataplane::BpfLink>& links) = 0;
   // The sweep: entries of connections without a packet either way for idle, and of
-  // closed ones, go; both ends of the idle ones are reset (returned by link, as above).
+  // closed ones, go; both ends of the idle ones are reset. It may run on a thread
+  // of its own (the kernel executor's does): then a call starts one unless one is
+  // under way, and returns what the sweeps finished since the last call reset, by
+  // link, as above.
   virtual std::map<uint32_t, uint64_t> sweepConnections(std::chrono::nanoseconds idle,
                                                         const std::map<uint32_t, dataplane::BpfLink>& links) = 0;
   virtual std::optional<BpfLinkStats> linkStats(uint32_t id) const = 0;
+  // For an adopted map's links that no plan holds (their endpoint went while no
+  // daemon ran, so their keys were never written down): the (consumer, provider)
+  // spaces lp_links holds for one, nullopt when it holds none; and the removal of
+  // every lp_endpoints entry naming one of them and every lp_targets entry keyed
+  // by one.
+  virtual std::optional<std::pair<uint32_t, uint32_t>> linkSpaces(uint32_t id) const = 0;
+  virtual Status dropEntriesOfLinks(const std::set<uint32_t>& links) = 0;
   // The host-wide limit's figures; nullopt when they cannot be read.
   virtual std::optional<BpfTableUse> tableUse() const { return std::nullopt; }
   // Removes from the namespace what a run of the BPF path may have left there and
@@ -166,9 +181,11 @@ struct BpfSinkOptions {
   std::chrono::seconds idleTimeout{350};
   // How often the connection table is swept (idle and closed connections). A full
   // table (262,144 entries) took 0.19 s to walk and judge on the shared 2-core
-  // machine (docs/dataplane.md, stage 3), on the reconciler thread: every 5 s is
-  // under 4 % of a core at the worst, an idle connection goes at most 5 s past its
-  // timeout, and a closed one's slot comes back within 15 s of its last packet.
+  // machine (docs/dataplane.md, stage 3), 100,000 entries 0.2-0.4 s under load
+  // (bench/bpf/sweep_bench), on the kernel executor's sweeper thread: every 5 s is
+  // under 8 % of a core at the worst, an idle connection goes at most 5 s past its
+  // timeout (its reset counted at the next sweep), and a closed one's slot comes
+  // back within 15 s of its last packet.
   std::chrono::seconds sweepEvery{5};
 };
 

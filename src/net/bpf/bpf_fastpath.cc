@@ -318,6 +318,48 @@ Status FastpathMaps::putTargets(uint32_t link, uint16_t port, uint32_t tier, con
   return mapUpdate(fds_[kTargets], &k, &v, "targets");
 }
 
+Result<lp_fp_link> FastpathMaps::link(uint32_t link) const {
+  if (link == 0 || link >= maxLinks_) return bpfError(BpfError::kInvalid, "link id out of range");
+  lp_fp_link v{};
+  if (bpf_map_lookup_elem(fds_[kLinks], &link, &v) != 0) return bpfError(BpfError::kMap, "link: " + errnoText(errno));
+  return v;
+}
+
+namespace {
+
+// Every key of a hash map that pick() takes (keys read first: deleting while
+// walking with get_next_key may restart the walk).
+template <typename Key, typename Pick>
+Result<std::vector<Key>> keysOf(int fd, const char* what, Pick&& pick) {
+  std::vector<Key> out;
+  Key k{}, next{};
+  const Key* at = nullptr;
+  while (bpf_map_get_next_key(fd, at, &next) == 0) {
+    if (pick(next)) out.push_back(next);
+    k = next;
+    at = &k;
+  }
+  if (errno != ENOENT) return bpfError(BpfError::kMap, std::string(what) + " walk: " + errnoText(errno));
+  return out;
+}
+
+}  // namespace
+
+Result<size_t> FastpathMaps::deleteEntriesOfLinks(const std::set<uint32_t>& links) {
+  size_t n = 0;
+  LP_ASSIGN_OR_RETURN(auto endpoints, keysOf<lp_fp_endpoint_key>(fds_[kEndpoints], "endpoints", [&](const auto& k) {
+                        lp_fp_endpoint v{};
+                        return bpf_map_lookup_elem(fds_[kEndpoints], &k, &v) == 0 && links.count(v.link) > 0;
+                      }));
+  for (const auto& k : endpoints) LP_RETURN_IF_ERROR(mapDelete(fds_[kEndpoints], &k, "endpoint"));
+  n += endpoints.size();
+  LP_ASSIGN_OR_RETURN(auto targets, keysOf<lp_fp_targets_key>(fds_[kTargets], "targets",
+                                                              [&](const auto& k) { return links.count(k.link) > 0; }));
+  for (const auto& k : targets) LP_RETURN_IF_ERROR(mapDelete(fds_[kTargets], &k, "targets"));
+  n += targets.size();
+  return n;
+}
+
 Status FastpathMaps::deleteTargets(uint32_t link, uint16_t port) {
   lp_fp_targets_key k{};
   k.link = link;
@@ -529,6 +571,9 @@ Status visitConnections(const FastpathMaps& maps,
   }
 }
 
+// The layout older daemons pinned: `released` took their padding, so their maps adopt.
+static_assert(sizeof(lp_fp_conn) == 40 && offsetof(lp_fp_conn, last_seen_ns) == 32);
+
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys) {
   size_t n = 0;
   int fd = maps.fd(FastpathMaps::kConns);
@@ -546,8 +591,13 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
       }
     }
     ++n;
+    // A closed connection's slot went back when it closed (release_if_closed); its
+    // host slot, which counts entries in the table, goes with the entry.
     if (v.dir == LP_FP_DIR_FWD)
-      if (LinkUsage* u = maps.linkUsage()) u->release(v.link);
+      if (LinkUsage* u = maps.linkUsage()) {
+        if (!v.released) u->release(v.link);
+        u->releaseHost();
+      }
   }
   return n;
 }
@@ -620,16 +670,13 @@ bool LinkUsage::release(uint32_t link) {
   std::atomic_ref<__u64> conns(u->conns);
   __u64 v = conns.load();
   while (v > 0)
-    if (conns.compare_exchange_weak(v, v - 1)) {
-      addHost(link, -1);
-      return true;
-    }
+    if (conns.compare_exchange_weak(v, v - 1)) return true;
   return false;
 }
 
 void LinkUsage::reset(uint32_t link) {
   if (lp_fp_link_usage* u = slot(link)) {
-    addHost(link, -static_cast<int64_t>(std::atomic_ref<__u64>(u->conns).exchange(0)));
+    std::atomic_ref<__u64>(u->conns).store(0);
     std::atomic_ref<__u64>(u->tat_ns).store(0);
   }
 }
@@ -637,16 +684,13 @@ void LinkUsage::reset(uint32_t link) {
 bool LinkUsage::recount(uint32_t link, uint64_t seen, uint64_t counted) {
   lp_fp_link_usage* u = slot(link);
   __u64 expected = seen;
-  if (u == nullptr || !std::atomic_ref<__u64>(u->conns).compare_exchange_strong(expected, counted)) return false;
-  addHost(link, static_cast<int64_t>(counted) - static_cast<int64_t>(seen));
-  return true;
+  return u != nullptr && std::atomic_ref<__u64>(u->conns).compare_exchange_strong(expected, counted);
 }
 
-// The host's count is the sum of the links' (the programs move both together,
-// fastpath.bpf.c's give_conn): every change of a link's count here moves it too.
-void LinkUsage::addHost(uint32_t link, int64_t n) {
-  lp_fp_link_usage* h = slot(LP_FP_HOST);
-  if (link != LP_FP_HOST && h != nullptr && n != 0) std::atomic_ref<__u64>(h->conns).fetch_add(static_cast<__u64>(n));
+// Not floored at zero as a link's count is: the programs give host slots back
+// with a plain atomic add, and compare the count as signed.
+void LinkUsage::releaseHost() {
+  if (lp_fp_link_usage* h = slot(LP_FP_HOST)) std::atomic_ref<__u64>(h->conns).fetch_sub(1);
 }
 
 uint64_t LinkUsage::hostLive() const {
@@ -654,15 +698,23 @@ uint64_t LinkUsage::hostLive() const {
   return n > 0 ? static_cast<uint64_t>(n) : 0;
 }
 
-int64_t LinkUsage::syncHost() {
-  uint64_t sum = 0;
-  for (uint32_t link = 1; link < links_; ++link) sum += live(link);
+int64_t LinkUsage::setHost(uint64_t entries) {
   lp_fp_link_usage* h = slot(LP_FP_HOST);
   if (h == nullptr) return 0;
   std::atomic_ref<__u64> host(h->conns);
-  int64_t off = static_cast<int64_t>(sum) - static_cast<int64_t>(host.load());
+  int64_t off = static_cast<int64_t>(entries) - static_cast<int64_t>(host.load());
   host.fetch_add(static_cast<__u64>(off));
   return off;
+}
+
+Result<int64_t> syncHostCount(const FastpathMaps& maps) {
+  LinkUsage* u = maps.linkUsage();
+  if (u == nullptr) return bpfError(BpfError::kIncompatible, "lp_link_usage cannot be mapped");
+  uint64_t entries = 0;
+  LP_RETURN_IF_ERROR(visitConnections(maps, [&](const lp_fp_conn_key&, const lp_fp_conn& c) {
+    if (c.dir == LP_FP_DIR_FWD) ++entries;
+  }));
+  return u->setHost(entries);
 }
 
 // ---- The host-wide connection limit

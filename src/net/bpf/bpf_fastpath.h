@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,13 @@ class FastpathMaps {
   Status putHost(uint32_t space, uint32_t addr, const lp_fp_host& host);
   Status deleteHost(uint32_t space, uint32_t addr);
 
+  // lp_links[link] as the maps hold it (all zeros: no link).
+  Result<lp_fp_link> link(uint32_t link) const;
+  // Deletes every lp_endpoints entry naming one of the links and every lp_targets
+  // entry keyed by one: for links whose keys nobody kept (an adopted map's, whose
+  // endpoint went while no daemon ran). Returns how many entries went.
+  Result<size_t> deleteEntriesOfLinks(const std::set<uint32_t>& links);
+
   // The connection-table entry keyed by a packet's tuple in a space (network order).
   Result<std::optional<lp_fp_conn>> connection(uint32_t space, const lp_fp_tuple& t) const;
   // Every entry (a walk of the table; for tests and the sweeper to come).
@@ -167,7 +175,10 @@ Status visitConnections(const FastpathMaps& maps,
                         const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn);
 // Deletes these entries; those already gone are not errors. Returns how many went.
 // Each consumer-side entry deleted frees its link's connection slot (stage 4:
-// LinkUsage::release), exactly once: the entry is read and deleted in one call.
+// LinkUsage::release) unless the programs freed it when the connection closed
+// (lp_fp_conn.released), exactly once: the entry is read and deleted in one call.
+// (A FIN or RST the programs see between that read and their own release gives
+// the slot back twice; the count stops at zero, and a recount corrects it.)
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys);
 
 // ---- The bandwidth cap and the connection limit (stage 4)
@@ -177,7 +188,9 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
 // through the map's memory). The contract with the code that deletes connection
 // entries (the sweeper, a link's removal):
 // - the live count is the number of consumer-side (LP_FP_DIR_FWD) entries
-//   lp_link_out made for the link; whoever deletes one calls
+//   lp_link_out made for the link whose connection has not closed: the programs
+//   give a slot back when they see it close (a reset, or a FIN each way) and mark
+//   the entry `released`; whoever deletes an entry not released calls
 //   LinkUsage::release(link) once for it: deleteConnections (stage 3, so the sweep
 //   and a link's or a target's end) does;
 // - a freed link id's cap state and counters are zeroed (LinkUsage::reset,
@@ -185,8 +198,9 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
 // - entries the kernel evicts (lp_conns is an LRU hash) are released by nobody: a
 //   walk of the table may correct the count with LinkUsage::recount; the host's
 //   limit (below) keeps the table short of evicting;
-// - the host's count (index LP_FP_HOST) is the sum of the links': LinkUsage moves
-//   it with every change it makes to a link's count, as the programs do.
+// - the host's count (index LP_FP_HOST) is of consumer-side entries in the table,
+//   closed connections' included (released or not): whoever deletes one calls
+//   LinkUsage::releaseHost once for it, as deleteConnections does.
 
 struct LinkCap {
   uint64_t bytesPerSecond = 0;  // TCP payload, both ways together; 0: no cap
@@ -215,29 +229,27 @@ class LinkUsage {
   // The link's live connections (out of range: 0).
   uint64_t live(uint32_t link) const;
   // One connection of the link is gone (its consumer-side entry deleted): its slot
-  // is free, and the host's. Never below zero; false when the count was already zero.
+  // is free. Never below zero; false when the count was already zero.
   bool release(uint32_t link);
-  // The link's count and cap state back to zero (its entries are all gone); the
-  // host's count loses what the link's held.
+  // The link's count and cap state back to zero (its entries are all gone).
   void reset(uint32_t link);
-  // Sets the count to `counted` if it is still `seen`, and moves the host's by the
-  // difference. For a walk of lp_conns that found `counted` consumer-side entries
-  // of the link, with `seen` read before the walk and the link's new_conns
-  // unchanged across it: then only entries the kernel evicted make the two
-  // differ. False when the count moved. recount(LP_FP_HOST, ...) sets the host's
-  // count alone (a walk's total of consumer-side entries, `seen` the host's before).
+  // Sets the count to `counted` if it is still `seen`. For a walk of lp_conns
+  // that found `counted` consumer-side entries of the link, with `seen` read
+  // before the walk and the link's new_conns unchanged across it: then only
+  // entries the kernel evicted make the two differ. False when the count moved.
+  // recount(LP_FP_HOST, ...) does the same for the host's count (every
+  // consumer-side entry the walk found).
   bool recount(uint32_t link, uint64_t seen, uint64_t counted);
-  // The host's live connections (never below zero).
+  // One consumer-side entry left the table: the host's slot it held is free.
+  void releaseHost();
+  // The host's count (consumer-side entries in the table; never below zero).
   uint64_t hostLive() const;
-  // Sets the host's count to the sum of the links' (maps adopted from a build that
-  // did not keep it); returns how far it moved. SYNs taking slots meanwhile may
-  // leave it off by as many.
-  int64_t syncHost();
+  // Sets the host's count to `entries`; returns how far it moved.
+  int64_t setHost(uint64_t entries);
 
  private:
   LinkUsage() = default;
   lp_fp_link_usage* slot(uint32_t link) const;
-  void addHost(uint32_t link, int64_t n);
   void* base_ = nullptr;
   size_t bytes_ = 0;
   uint32_t links_ = 0;
@@ -249,7 +261,9 @@ class LinkUsage {
 // are live connections' (the sweeper removes closed and idle ones), so their next
 // packets find no entry and are dropped. The programs refuse a SYN past a host-wide
 // limit instead (a reset, counted as its link's drop and refusal, and in
-// lp_link_stats[LP_FP_HOST].refused), a limit set short of the table's size:
+// lp_link_stats[LP_FP_HOST].refused), a limit set short of the table's size. It
+// counts connections in the table, not open ones as a link's limit does: a closed
+// connection's entries fill the table until the sweeper removes them. Its room:
 // - two entries per connection (one per side);
 // - the kernel's LRU keeps free entries on per-CPU lists, refilled from the shared
 //   list kLruFreeTarget at a time, and evicts once the shared list cannot refill
@@ -265,12 +279,17 @@ constexpr uint32_t kLruFreeTarget = 128;
 // CPUs; 0 when it is too small for any.
 uint32_t connectionLimitFor(uint32_t entries, uint32_t cpus);
 
+// Sets the host's count to the consumer-side entries a walk of lp_conns finds
+// (maps adopted from a build that did not keep it); returns how far it moved. SYNs
+// meanwhile may leave it off by as many.
+Result<int64_t> syncHostCount(const FastpathMaps& maps);
+
 // Writes the host's limit for maps.connectionEntries() on this host's CPUs;
 // returns it. kInvalid when the table leaves no room.
 Result<uint32_t> putHostConnectionLimit(const FastpathMaps& maps);
 
 struct HostConnections {
-  uint64_t live = 0;     // connections holding a slot, host-wide
+  uint64_t live = 0;     // connections in the table (consumer-side entries), host-wide
   uint32_t limit = 0;    // 0: none written
   uint64_t refused = 0;  // SYNs refused for the host's limit since the maps were made
 };

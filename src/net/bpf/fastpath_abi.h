@@ -40,7 +40,11 @@ struct lp_fp_conn {
   __u8 dir;       // LP_FP_DIR_*
   __u8 seen;      // LP_FP_SEEN_* bits
   __u16 pad;
-  __u32 pad2;
+  // Consumer-side (LP_FP_DIR_FWD) entries: 1 once the connection's slot went back
+  // (lp_fp_link_usage.conns) because it closed; the sweeper's deletion and a SYN
+  // that replaces the entry then give nothing back. Was padding (0): maps pinned by
+  // an older daemon read the same. 64 bits: BPF's atomic fetch-or takes no less.
+  __u64 released;
   __u64 last_seen_ns;  // CLOCK_MONOTONIC (bpf_ktime_get_ns) of the last packet
 };
 
@@ -105,7 +109,8 @@ struct lp_fp_host {
 // Index 0 of lp_link_stats, lp_link_caps and lp_link_usage is no link's: it holds
 // the host-wide connection limit (LP_FP_HOST): caps[0].max_conns, the limit the
 // loader derives from lp_conns' size (connectionLimitFor in bpf_fastpath.h);
-// usage[0].conns, every link's live connections together; stats[0].refused, the
+// usage[0].conns, the consumer-side entries in lp_conns (connections open, or
+// closed and not swept yet: they still fill the table); stats[0].refused, the
 // SYNs refused for it (each also its link's drop and refusal).
 #define LP_FP_HOST 0
 
@@ -138,8 +143,8 @@ struct lp_fp_link_usage {
   __u64 tat_ns;
   // Live connections: consumer-side (LP_FP_DIR_FWD) entries lp_link_out made for
   // this link that user space has not released yet (LinkUsage::release). At
-  // LP_FP_HOST: the sum over links, compared as signed, so a count that ever went
-  // below zero lets more through, never fewer.
+  // LP_FP_HOST: consumer-side entries in lp_conns, compared as signed, so a count
+  // that ever went below zero lets more through, never fewer.
   __u64 conns;
 };
 

@@ -156,10 +156,13 @@ Status limitConnections(FastpathPins& pins, const std::string& dir, const Fastpa
         "bpf fast path: the connection table pinned under {} has {} entries, the configuration asks for {}: "
         "kept with its connections, its size applies until a clean stop (the first start after one makes {})",
         dir, maps.connectionEntries(), limits.connections, limits.connections);
-  if (pins.adopted)
-    if (LinkUsage* u = maps.linkUsage(); u != nullptr)
-      if (int64_t off = u->syncHost(); off != 0)
-        LP_LOG_INFO("bpf fast path: the host's live connection count set to the links' sum ({:+})", off);
+  if (pins.adopted) {
+    auto off = syncHostCount(maps);
+    if (!off.ok())
+      LP_LOG_WARN("bpf fast path: the host's connection count not checked: {}", off.status().toString());
+    else if (*off != 0)
+      LP_LOG_INFO("bpf fast path: the host's connection count set to the table's connections ({:+})", *off);
+  }
   LP_ASSIGN_OR_RETURN(pins.connectionLimit, putHostConnectionLimit(maps));
   LP_LOG_INFO("bpf fast path: the connection table holds {} entries: at most {} connections at once on this host",
               maps.connectionEntries(), pins.connectionLimit);

@@ -615,6 +615,45 @@ TEST_F(FastpathProgramTest, ASynOnAClosedConnectionsTupleStartsAFreshConnection)
   EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
 }
 
+// A closed connection's slot goes back when it closes, not when the sweeper deletes
+// its entries after the linger: ActiveConnections and the limit count open ones.
+TEST_F(FastpathProgramTest, AClosedConnectionGivesItsSlotBackAtOnceAndItsSweepGivesNothingMore) {
+  LinkUsage* usage = maps_->linkUsage();
+  ASSERT_NE(usage, nullptr);
+  for (uint16_t port : {40000, 40001, 40002}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
+  EXPECT_EQ(usage->live(kLink), 3u);
+  // 40000: a FIN each way (half closed first: still open).
+  ASSERT_NO_FATAL_FAILURE(finFrom(kConsumer, 40000));
+  EXPECT_EQ(usage->live(kLink), 3u);
+  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40000));
+  EXPECT_EQ(usage->live(kLink), 2u);
+  EXPECT_EQ(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80))->released, 1u);
+  // The last ACK, a retransmitted FIN: still translated, nothing given twice.
+  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40000));
+  EXPECT_EQ(usage->live(kLink), 2u);
+  // 40001: the target resets it.
+  ASSERT_EQ(run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40001, kRst))
+                .retval,
+            TC_ACT_REDIRECT);
+  EXPECT_EQ(usage->live(kLink), 1u);
+  // The sweep deletes both closed connections' entries and gives nothing back.
+  auto last = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001));  // the last packet seen
+  ASSERT_TRUE(last);
+  auto swept = dataplane::sweepBpfConnections(*maps_, last->last_seen_ns + dataplane::kBpfClosedLingerNs, 350'000'000'000);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->closed, 2u);
+  EXPECT_EQ(usage->live(kLink), 1u);
+  // A new connection on a closed one's ports, before its sweep, takes a slot of its own.
+  ASSERT_EQ(synHere(40002).retval, TC_ACT_OK);  // a retransmitted SYN of the live one: no new slot
+  EXPECT_EQ(usage->live(kLink), 1u);
+  ASSERT_NO_FATAL_FAILURE(finFrom(kConsumer, 40002));
+  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40002));
+  EXPECT_EQ(usage->live(kLink), 0u);
+  ASSERT_EQ(synHere(40002).retval, TC_ACT_OK);
+  EXPECT_EQ(usage->live(kLink), 1u);
+  EXPECT_EQ(conn(kConsumer, tuple("10.0.1.5", 40002, "10.0.1.100", 80))->released, 0u);
+}
+
 TEST_F(FastpathProgramTest, EndingALinkDeletesExactlyItsEntriesAndEndingATargetOnlyItsConnections) {
   // A second interface (link) of the endpoint in the same consumer VPC, same target.
   ASSERT_TRUE(maps_->putLink(kOtherLink, link(kConsumer)).ok());
@@ -1030,6 +1069,21 @@ TEST_F(FastpathHostLimitTest, ANewConnectionReplacingAnotherLinksClosedEntryKeep
   EXPECT_EQ(hostLive(), 1u);
   ASSERT_EQ(synTo("10.0.1.101", 40001).retval, TC_ACT_OK);
   EXPECT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_REDIRECT);
+  // The same over a connection closed both ways (its link's slot went back then):
+  // only its host slot goes with its entry.
+  ASSERT_EQ(synHere(40003).retval, TC_ACT_REDIRECT) << "the table is full (2)";
+  putHostLimit(3);
+  ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.100"), 80, kLink).ok());
+  ASSERT_EQ(synHere(40003).retval, TC_ACT_OK);
+  finFrom(kConsumer, 40003);
+  finFrom(kProvider, 40003);
+  EXPECT_EQ(usage_->live(kLink), 0u);
+  EXPECT_EQ(hostLive(), 3u);
+  ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.100"), 80, kOtherLink).ok());
+  ASSERT_EQ(synTo("10.0.1.100", 40003).retval, TC_ACT_OK);
+  EXPECT_EQ(usage_->live(kLink), 0u);
+  EXPECT_EQ(usage_->live(kOtherLink), 3u);
+  EXPECT_EQ(hostLive(), 3u);
 }
 
 TEST(FastpathHostLimit, TheLimitLeavesTheLrusPerCpuFreeListsAndASixtyFourthOfTheTable) {
@@ -1041,28 +1095,47 @@ TEST(FastpathHostLimit, TheLimitLeavesTheLrusPerCpuFreeListsAndASixtyFourthOfThe
   EXPECT_EQ(connectionLimitFor(64, 1), 0u);
 }
 
-TEST_F(FastpathHostLimitTest, UserSpaceMovesTheHostsCountWithEveryLinksCount) {
+// The host's count is of connections in the table, not open ones: a closed
+// connection gives its link's slot back at once, the host's when the sweeper
+// deletes its entries (until then they fill the table).
+TEST_F(FastpathHostLimitTest, AClosedConnectionHoldsItsHostSlotUntilItsEntriesAreSwept) {
+  putHostLimit(2);
+  ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
+  ASSERT_EQ(synHere(40001).retval, TC_ACT_OK);
+  finFrom(kConsumer, 40000);
+  finFrom(kProvider, 40000);
+  EXPECT_EQ(usage_->live(kLink), 1u) << "closed: the link's slot is back";
+  EXPECT_EQ(hostLive(), 2u) << "its entries are still in the table";
+  EXPECT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_REDIRECT);
+  EXPECT_EQ(stats(LP_FP_HOST).refused, 1u);
+  sweep(40000, 40000);
+  EXPECT_EQ(hostLive(), 1u);
+  EXPECT_EQ(usage_->live(kLink), 1u) << "released once, at the close";
+  ASSERT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_OK);
+  EXPECT_EQ(hostLive(), 2u);
+}
+
+TEST_F(FastpathHostLimitTest, UserSpaceKeepsTheHostsCountToTheTablesEntries) {
   open(40000);
   open(40001);
   ASSERT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_OK);
   EXPECT_EQ(hostLive(), 3u);
+  // A link's count moves alone: its release, reset and recount are not the table's.
   EXPECT_TRUE(usage_->release(kLink));
+  EXPECT_TRUE(usage_->recount(kLink, 1, 3));
+  usage_->reset(kLink);
+  EXPECT_EQ(hostLive(), 3u);
+  usage_->releaseHost();
   EXPECT_EQ(hostLive(), 2u);
-  EXPECT_TRUE(usage_->recount(kLink, 1, 3));  // a walk found two more than counted
-  EXPECT_EQ(hostLive(), 4u);
-  EXPECT_FALSE(usage_->recount(kLink, 1, 0));  // the count moved: neither changes
-  EXPECT_EQ(hostLive(), 4u);
-  usage_->reset(kLink);  // its three go
-  EXPECT_EQ(hostLive(), 1u);
-  EXPECT_FALSE(usage_->release(kLink));
-  EXPECT_EQ(hostLive(), 1u) << "nothing released, nothing moved";
-  EXPECT_TRUE(usage_->recount(LP_FP_HOST, 1, 5));  // the host's own count, alone
+  EXPECT_TRUE(usage_->recount(LP_FP_HOST, 2, 5));  // a walk's count
   EXPECT_EQ(hostLive(), 5u);
-  EXPECT_EQ(usage_->live(kOtherLink), 1u);
-  EXPECT_EQ(usage_->syncHost(), -4);  // back to the links' sum
-  EXPECT_EQ(hostLive(), 1u);
+  // What an adopting start does: the count set to the consumer-side entries.
+  auto moved = syncHostCount(*maps_);
+  ASSERT_TRUE(moved.ok()) << moved.status().toString();
+  EXPECT_EQ(*moved, -2);
+  EXPECT_EQ(hostLive(), 3u);
   // Below zero (maps whose host count was never kept): read as none, and lets SYNs through.
-  EXPECT_TRUE(usage_->recount(LP_FP_HOST, 1, static_cast<uint64_t>(-2)));
+  EXPECT_EQ(usage_->setHost(static_cast<uint64_t>(-2)), -5);
   EXPECT_EQ(hostLive(), 0u);
   putHostLimit(1);
   EXPECT_EQ(synTo("10.0.1.100", 40003).retval, TC_ACT_OK);
