@@ -357,11 +357,12 @@ void BpfFastPathSink::watchTableFull() {
   uint64_t fresh = use->refused > tableRefused_ ? use->refused - tableRefused_ : 0;
   if (fresh && !tableFull_)
     LP_LOG_WARN(
-        "dataplane: the BPF connection table is full: {} connections refused ({} live, at most {}); raise "
+        "dataplane: the BPF connection table is full: {} connections refused ({} in it, at most {}); raise "
         "[dataplane] bpf_connection_table",
         fresh, use->live, use->limit);
   else if (!fresh && tableFull_)
-    LP_LOG_INFO("dataplane: the BPF connection table has room again ({} live, at most {})", use->live, use->limit);
+    LP_LOG_INFO("dataplane: the BPF connection table has room again ({} connections in it, at most {})", use->live,
+                use->limit);
   tableFull_ = fresh > 0;
   tableRefused_ = use->refused;
 }

@@ -59,7 +59,8 @@ struct BpfTargetEnd {
 };
 
 // The BPF path's host-wide connection limit (net/bpf's HostConnections): the
-// connection table's room, and the SYNs refused since the maps were made.
+// connections in the table (closed ones not swept yet included), the limit, and
+// the SYNs refused for it since the maps were made.
 struct BpfTableUse {
   uint64_t live = 0, limit = 0, refused = 0;
 };

@@ -59,7 +59,7 @@ def dropped(daemon, t):
 
 
 def full_warnings(daemon):
-    return re.findall(r"the BPF connection table is full: (\d+) connections refused \((\d+) live, at most (\d+)\); "
+    return re.findall(r"the BPF connection table is full: (\d+) connections refused \((\d+) in it, at most (\d+)\); "
                       r"raise \[dataplane\] bpf_connection_table", daemon.log())
 
 
