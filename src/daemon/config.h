@@ -52,6 +52,13 @@ struct Config {
   // load balancer node ~64,000 ports per target, so one interface cannot use many
   // more than this anyway.
   int64_t maxConnectionsPerInterface = 50'000;
+  // [dataplane] bpf_connection_table: entries of the BPF fast path's connection
+  // table, two per connection; the host-wide limit of live connections on that path
+  // is derived from it (a little under half: net/bpf/bpf_fastpath.h,
+  // connectionLimitFor, logged at start), past which a new connection is refused
+  // with a reset and counted in PacketsDropped. Pinned maps of another size that a
+  // restart adopts keep their size until a clean stop.
+  int64_t bpfConnectionTable = 262'144;
   // The VPC resolvers' host listener (names visible from every VPC, for tools on
   // the host): "ADDR:PORT", "" = none. Kept on loopback; when the port is taken
   // the daemon logs a warning and serves the VPC resolvers only.

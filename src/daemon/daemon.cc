@@ -228,7 +228,8 @@ Status Daemon::start() {
     parts_->host = std::move(net);
     if (bpf) {
 #if LP_HAVE_BPF
-      LP_ASSIGN_OR_RETURN(auto exec, reconciler::makeKernelBpfExecutor(config_.stateDir));
+      LP_ASSIGN_OR_RETURN(auto exec, reconciler::makeKernelBpfExecutor(
+                                         config_.stateDir, static_cast<uint32_t>(config_.bpfConnectionTable)));
       reconciler::BpfSinkOptions bopts;
       bopts.stateDir = config_.stateDir;
       bopts.endpointBytesPerSecond = fwd.endpointBytesPerSecond;

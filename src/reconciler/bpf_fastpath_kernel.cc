@@ -403,6 +403,11 @@ class KernelBpfExecutor final : public BpfExecutor {
     return BpfLinkStats{s->fwd_packets, s->fwd_bytes, s->rev_packets, s->rev_bytes, s->new_conns,
                         s->resets,      s->drops,     usage ? usage->live(id) : 0};
   }
+  std::optional<BpfTableUse> tableUse() const override {
+    auto h = bpf::hostConnections(*maps_);
+    if (!h.ok()) return std::nullopt;
+    return BpfTableUse{h->live, h->limit, h->refused};
+  }
 
  private:
   // A call outside a batch is a batch of its own: its sockets close when it returns.
@@ -592,12 +597,14 @@ void sweepBpfLeftovers(const std::string& stateDir) {
     LP_LOG_WARN("dataplane: the BPF path's pins under {} stay: {}", pinDir, st.toString());
 }
 
-Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor(const std::string& stateDir) {
+Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor(const std::string& stateDir, uint32_t connectionEntries) {
   // The maps a run killed before its clean stop pinned, with the connections its
   // filters still carry: the sink writes the whole plan over them (upserts, lp_conns
   // untouched) and replaces the filters in place, so those connections go on.
   std::string pinDir = bpf::pinDirectoryFor(stateDir);
-  LP_ASSIGN_OR_RETURN(auto pins, bpf::adoptOrCreate(pinDir, bpf::FastpathLimits{}));
+  bpf::FastpathLimits limits;
+  limits.connections = connectionEntries;
+  LP_ASSIGN_OR_RETURN(auto pins, bpf::adoptOrCreate(pinDir, limits));
   if (!pins.adopted) LP_LOG_INFO("dataplane: bpf path maps made and pinned under {}", pinDir);
   return std::unique_ptr<BpfExecutor>(new KernelBpfExecutor(std::move(pins.maps), pinDir));
 }

@@ -221,6 +221,7 @@ BpfFastPathSink::BpfFastPathSink(std::unique_ptr<DataplaneSink> splice, std::uni
       started_(std::chrono::steady_clock::now()),
       lastSweep_(started_) {
   loadIds();
+  if (auto use = exec_->tableUse()) tableRefused_ = use->refused;  // adopted maps count from before
 }
 
 BpfFastPathSink::~BpfFastPathSink() = default;
@@ -310,6 +311,7 @@ void BpfFastPathSink::tick() {
         resetsMoved_ = true;
       }
   }
+  if (lastSweep_ == t) watchTableFull();  // with each sweep, which gives slots back
   readCounters(t);
   if (!swept_ && t - started_ >= opts_.sweepAfter) {
     // By now the reconciler's first passes put in place what the plan holds; what
@@ -344,6 +346,25 @@ void BpfFastPathSink::endUnhealthy(const std::set<std::string>& turnedUnhealthy)
       resetsMoved_ |= n > 0;
       if (n) LP_LOG_INFO("dataplane: {} connections of {} to unhealthy targets ended", n, l->second.interfaceId);
     }
+}
+
+// SYNs the programs refused because the host's connection table is full (each is
+// its endpoint's PacketsDropped too): a warning when an episode begins, a note
+// when a sweep finds none since the last, as FastPathSink::watchConntrackFull.
+void BpfFastPathSink::watchTableFull() {
+  auto use = exec_->tableUse();
+  if (!use) return;
+  uint64_t fresh = use->refused > tableRefused_ ? use->refused - tableRefused_ : 0;
+  if (fresh && !tableFull_)
+    LP_LOG_WARN(
+        "dataplane: the BPF connection table is full: {} connections refused ({} in it, at most {}); raise "
+        "[dataplane] bpf_connection_table",
+        fresh, use->live, use->limit);
+  else if (!fresh && tableFull_)
+    LP_LOG_INFO("dataplane: the BPF connection table has room again ({} connections in it, at most {})", use->live,
+                use->limit);
+  tableFull_ = fresh > 0;
+  tableRefused_ = use->refused;
 }
 
 // Every two seconds, as the conntrack path's counters, and when linkplane reset

@@ -22,7 +22,8 @@
 //
 // Each tick also: connections to targets that turned unhealthy end with resets (as
 // the splice path's, for targets with terminateWhenUnhealthy); every sweepEvery the
-// connection table is swept (idle ones reset, closed ones deleted); every two
+// connection table is swept (idle ones reset, closed ones deleted; SYNs refused
+// since the last sweep because the table is full logged once per episode); every two
 // seconds the links' counters are read for the counters file and the metrics
 // (counters()/activity(), which the conntrack sink adds to the forwarder's).
 //
@@ -55,6 +56,13 @@ struct BpfTargetEnd {
   std::string addr;
   int port = 0;
   auto operator<=>(const BpfTargetEnd&) const = default;
+};
+
+// The BPF path's host-wide connection limit (net/bpf's HostConnections): the
+// connections in the table (closed ones not swept yet included), the limit, and
+// the SYNs refused for it since the maps were made.
+struct BpfTableUse {
+  uint64_t live = 0, limit = 0, refused = 0;
 };
 
 // The OS calls of one diff step each. Puts converge (Ok when already so); deletes
@@ -118,6 +126,8 @@ class BpfExecutor {
   // by one.
   virtual std::optional<std::pair<uint32_t, uint32_t>> linkSpaces(uint32_t id) const = 0;
   virtual Status dropEntriesOfLinks(const std::set<uint32_t>& links) = 0;
+  // The host-wide limit's figures; nullopt when they cannot be read.
+  virtual std::optional<BpfTableUse> tableUse() const { return std::nullopt; }
   // Removes from the namespace what a run of the BPF path may have left there and
   // keep does not hold: routes of its table, the rules with pref 0 restored, the
   // notrack table, pairs, linkplane's filters on workload veths, proxy_arp on
@@ -216,6 +226,7 @@ class BpfFastPathSink final : public DataplaneSink, public dataplane::CounterSou
   void saveIds();
   void endUnhealthy(const std::set<std::string>& turnedUnhealthy);
   void readCounters(std::chrono::steady_clock::time_point now);
+  void watchTableFull();
 
   std::unique_ptr<DataplaneSink> splice_;
   std::unique_ptr<BpfExecutor> exec_;
@@ -240,6 +251,8 @@ class BpfFastPathSink final : public DataplaneSink, public dataplane::CounterSou
   std::chrono::steady_clock::time_point lastSweep_{}, lastCounters_{};
   std::map<std::string, uint64_t> resetByUs_;  // by interface: connections linkplane reset (idle, unhealthy)
   bool resetsMoved_ = false;                   // resetByUs_ grew since the counters were read
+  uint64_t tableRefused_ = 0;                  // the host's refusals at the last sweep
+  bool tableFull_ = false;                     // the last sweep saw new ones
 
   // What status() reports, copied after each converge.
   mutable std::mutex mu_;

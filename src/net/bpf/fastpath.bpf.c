@@ -11,8 +11,8 @@
 //   lp_link_out     egress of the link device in the consumer's namespace: a SYN the
 //                   consumer's stack (its security groups) routed to an endpoint
 //                   makes the connection's two entries and is translated (past the
-//                   link's connection limit it comes back to the client as a
-//                   reset); nothing else leaves (ARP aside).
+//                   link's connection limit, or the host's, it comes back to the
+//                   client as a reset); nothing else leaves (ARP aside).
 //   lp_link_in      ingress of the link device, in either namespace: only packets of
 //                   connections with an entry, on the link they belong to; a SYN goes
 //                   to the provider's stack (the target's groups), the rest straight
@@ -213,6 +213,9 @@ static __always_inline void note(struct lp_fp_conn* c, __u8 flags, __u32 len) {
 // operations instead of a bpf_spin_lock: the lock would serialise the same cache
 // line anyway, forbids helper calls while held, and cannot be taken by user space,
 // which must release connections. The price, stated where it is paid below.
+// The connection limit has a host-wide twin at index LP_FP_HOST (fastpath_abi.h):
+// lp_conns is an LRU hash, which evicts live connections' entries when full; the
+// host's limit keeps the table short of that, so a SYN is refused instead.
 
 // Whether a data packet of `payload` bytes fits the link's cap, charging it when it
 // does. GCRA on one time per link (as dataplane/token_bucket.h): it passes while
@@ -243,10 +246,10 @@ static __always_inline int within_cap(__u32 link, __u32 payload) {
 
 #define GIVE_TRIES 8
 
-// Gives a connection slot back, never below zero (user space may have zeroed the
-// count meanwhile, LinkUsage::reset; an underflow would refuse every SYN after).
-// After GIVE_TRIES lost compare-and-swaps the slot stays taken: the count is one
-// too high until user space recounts (LinkUsage::recount).
+// Gives a link's connection slot back, never below zero (user space may have
+// zeroed the count meanwhile, LinkUsage::reset; an underflow would refuse every
+// SYN after). After GIVE_TRIES lost compare-and-swaps the slot stays taken: the
+// count is one too high until user space recounts (LinkUsage::recount).
 static __always_inline void give_conn(__u32 link) {
   struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
   if (!u) return;
@@ -256,19 +259,52 @@ static __always_inline void give_conn(__u32 link) {
   }
 }
 
-// Takes one of the link's connection slots; 0 when the limit is reached. Taken
-// first and given back when over, so concurrent SYNs never take the count past
-// the limit; the price: SYNs racing for the last slot may both be refused.
-static __always_inline int take_conn(__u32 link) {
+// The host's count (fastpath_abi.h, LP_FP_HOST) is of consumer-side entries in
+// lp_conns, whether their connection is open or closed and not yet swept: a slot
+// taken with the entry, given back when it goes (deleteConnections in user space;
+// a new SYN replacing it takes its slot over), not when the connection closes. One
+// atomic add, which cannot lose a race as a compare-and-swap can (every CPU's SYNs
+// share it); compared as signed, so a count that went below zero lets more in.
+static __always_inline void add_host_slots(__s64 n) {
+  __u32 host = LP_FP_HOST;
+  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &host);
+  if (u) __sync_fetch_and_add(&u->conns, (__u64)n);
+}
+
+// Whether `live` (a count just taken) is past the limit of lp_link_caps[index].
+static __always_inline int over_limit(__u32 index, __u64 live) {
+  struct lp_fp_link_cap* cap = bpf_map_lookup_elem(&lp_link_caps, &index);
+  return cap && cap->max_conns && (__s64)live > (__s64)cap->max_conns;
+}
+
+enum { TAKEN, OVER_LINK, OVER_HOST };
+
+// Takes what a new connection needs: a host slot when it adds a consumer-side
+// entry to lp_conns (not when its entry replaces one), and a link slot. TAKEN, or
+// which limit is reached. Each is taken first and given back when over, so
+// concurrent SYNs never take a count past its limit; the price: SYNs racing for
+// the last slot may both be refused.
+static __always_inline int take_conn(__u32 link, int host_slot, int link_slot) {
+  __u32 host = LP_FP_HOST;
+  struct lp_fp_link_usage* h = bpf_map_lookup_elem(&lp_link_usage, &host);
   struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
-  if (!u) return 0;
-  __u64 live = __sync_fetch_and_add(&u->conns, 1) + 1;
-  struct lp_fp_link_cap* cap = bpf_map_lookup_elem(&lp_link_caps, &link);
-  if (cap && cap->max_conns && live > cap->max_conns) {
-    give_conn(link);
-    return 0;
+  if (!h || !u) return OVER_LINK;
+  if (host_slot && over_limit(LP_FP_HOST, __sync_fetch_and_add(&h->conns, 1) + 1)) {
+    add_host_slots(-1);
+    return OVER_HOST;
   }
-  return 1;
+  if (link_slot && over_limit(link, __sync_fetch_and_add(&u->conns, 1) + 1)) {
+    give_conn(link);
+    if (host_slot) add_host_slots(-1);
+    return OVER_LINK;
+  }
+  return TAKEN;
+}
+
+// Gives back what take_conn took, for a connection whose entries were not made.
+static __always_inline void untake_conn(__u32 link, int host_slot, int link_slot) {
+  if (link_slot) give_conn(link);
+  if (host_slot) add_host_slots(-1);
 }
 
 // Gives a connection's slot back as soon as it closes (a reset either way, or a FIN
@@ -464,7 +500,17 @@ int lp_link_out(struct __sk_buff* skb) {
     // was gone) keeps it. The SYN's own data (TCP Fast Open, rare) is not charged
     // to the cap.
     int fresh = replaced != link || !replaced_held;
-    if (fresh && !take_conn(link)) return refuse(skb, &t, link);
+    // A host slot is a consumer-side entry in lp_conns: one replacing an entry
+    // keeps that entry's.
+    int grows = !replaced;
+    int taken = take_conn(link, grows, fresh);
+    if (taken != TAKEN) {
+      // The host's limit (lp_conns' size, less room that keeps the LRU from
+      // evicting live entries): counted there too, for the daemon's log.
+      struct lp_fp_link_stats* hs = taken == OVER_HOST ? stats_of(LP_FP_HOST) : 0;
+      if (hs) hs->refused++;
+      return refuse(skb, &t, link);
+    }
     out.saddr = l->node_addr;
     out.daddr = target.addr;
     out.sport = t.sport;
@@ -493,7 +539,7 @@ int lp_link_out(struct __sk_buff* skb) {
       out.sport = bpf_htons(32768 + ((bpf_ntohs(out.sport) + 7919) % 28232));
     }
     if (!made) {
-      if (fresh) give_conn(link);
+      untake_conn(link, grows, fresh);
       return drop(link);
     }
     // The device the client's later packets arrive on (lp_workload_in): its veth
@@ -507,7 +553,7 @@ int lp_link_out(struct __sk_buff* skb) {
     struct lp_fp_conn fv = {.to = out, .link = link, .ifindex = from, .dir = LP_FP_DIR_FWD, .last_seen_ns = now};
     long err = bpf_map_update_elem(&lp_conns, &fk, &fv, replaced ? BPF_ANY : BPF_NOEXIST);
     if (err != 0) {
-      if (fresh) give_conn(link);
+      untake_conn(link, grows, fresh);
       // EEXIST: the same SYN on another CPU made this connection's entries meanwhile
       // (the reverse one taken over above is the same); they are that CPU's.
       if (err != -EEXIST) bpf_map_delete_elem(&lp_conns, &rk);
