@@ -544,7 +544,7 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
       }
     }
     ++n;
-    if (v.dir == LP_FP_DIR_FWD)
+    if (v.dir == LP_FP_DIR_FWD && !(v.given & 1))  // a closed connection gave its slot itself
       if (LinkUsage* u = maps.linkUsage()) u->release(v.link);
   }
   return n;

@@ -164,7 +164,8 @@ Status visitConnections(const FastpathMaps& maps,
                         const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn);
 // Deletes these entries; those already gone are not errors. Returns how many went.
 // Each consumer-side entry deleted frees its link's connection slot (stage 4:
-// LinkUsage::release), exactly once: the entry is read and deleted in one call.
+// LinkUsage::release), exactly once: the entry is read and deleted in one call,
+// and one whose connection gave its slot back on closing (`given`) frees nothing.
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys);
 
 // ---- The bandwidth cap and the connection limit (stage 4)
@@ -174,9 +175,11 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
 // through the map's memory). The contract with the code that deletes connection
 // entries (the sweeper, a link's removal):
 // - the live count is the number of consumer-side (LP_FP_DIR_FWD) entries
-//   lp_link_out made for the link; whoever deletes one calls
-//   LinkUsage::release(link) once for it: deleteConnections (stage 3, so the sweep
-//   and a link's or a target's end) does;
+//   lp_link_out made for the link whose connections have not closed: a connection
+//   that ends (RST either way, FIN from both ends) gives its slot back itself and
+//   marks its consumer-side entry `given`; whoever deletes an entry not so marked
+//   calls LinkUsage::release(link) once for it: deleteConnections (stage 3, so the
+//   sweep and a link's or a target's end) does;
 // - a freed link id's cap state and counters are zeroed (LinkUsage::reset,
 //   clearLinkStats), so its next holder starts from zero;
 // - entries the kernel evicts (lp_conns is an LRU hash) are released by nobody: a
@@ -214,7 +217,7 @@ class LinkUsage {
   // The link's count and cap state back to zero (its entries are all gone).
   void reset(uint32_t link);
   // Sets the count to `counted` if it is still `seen`. For a walk of lp_conns
-  // that found `counted` consumer-side entries of the link, with `seen` read
+  // that found `counted` consumer-side entries of the link not `given`, with `seen` read
   // before the walk and the link's new_conns unchanged across it: then only
   // entries the kernel evicted make the two differ. False when the count moved.
   bool recount(uint32_t link, uint64_t seen, uint64_t counted);

@@ -256,6 +256,25 @@ static __always_inline void give_conn(__u32 link) {
   }
 }
 
+// A connection that has ended (a reset either way, or a FIN from both ends) gives
+// its slot back at once, as the conntrack path's count does (nf_conncount skips
+// closed connections): else its entries held it through the linger and until the
+// next sweep, up to 15 s, and short connections at a few thousand a second were
+// refused under a limit they never reached. Once: the consumer-side entry's
+// `given` is set atomically, and whoever deletes that entry later gives nothing.
+static __always_inline void give_if_closed(const struct lp_fp_conn* c, const struct lp_fp_link* l) {
+  if (!(c->seen & (LP_FP_SEEN_FIN | LP_FP_SEEN_RST))) return;
+  struct lp_fp_conn_key pk = {.space = c->dir == LP_FP_DIR_FWD ? l->provider_space : l->consumer_space};
+  reverse(&c->to, &pk.t);
+  struct lp_fp_conn* other = bpf_map_lookup_elem(&lp_conns, &pk);
+  if (!other || other->link != c->link) return;
+  __u8 both = c->seen | other->seen;
+  if (!(both & LP_FP_SEEN_RST) && !((c->seen & other->seen) & LP_FP_SEEN_FIN)) return;
+  struct lp_fp_conn* fwd = c->dir == LP_FP_DIR_FWD ? (struct lp_fp_conn*)c : other;
+  if (__sync_fetch_and_or(&fwd->given, 1) & 1) return;
+  give_conn(c->link);
+}
+
 // Takes one of the link's connection slots; 0 when the limit is reached. Taken
 // first and given back when over, so concurrent SYNs never take the count past
 // the limit; the price: SYNs racing for the last slot may both be refused.
@@ -361,6 +380,7 @@ int lp_workload_in(struct __sk_buff* skb) {
     return TC_ACT_SHOT;
   }
   note(c, flags, skb->len);
+  if (flags & (TCP_FIN | TCP_RST)) give_if_closed(c, l);
   struct lp_fp_tuple to = c->to;
   __u32 out;
   __u8 dst[ETH_ALEN], src[ETH_ALEN];
@@ -402,6 +422,14 @@ int lp_link_out(struct __sk_buff* skb) {
   // The link of a consumer-side entry this tuple already has (0: none); a new
   // entry replaces it.
   __u32 replaced = have && have->dir == LP_FP_DIR_FWD ? have->link : 0;
+  // Whether that entry's connection closed and gave its slot back already.
+  int given = replaced && (*(volatile __u64*)&have->given & 1);
+  // The connection limit counts consumer-side entries of connections not closed:
+  // a new one takes a slot; one replacing an entry of this link (whose reverse
+  // entry was gone) keeps that entry's slot, unless it was given back on close.
+  // (Decided here, before the target's index is bounded below: computed between
+  // that check and the read, it cost the verifier the bound.)
+  int fresh = replaced != link || given;
   int made = 0;
   // A retransmitted SYN keeps its translation. A SYN on a tuple whose connection
   // has closed (FIN or RST seen, not yet swept) is a new connection on the same
@@ -427,10 +455,7 @@ int lp_link_out(struct __sk_buff* skb) {
     asm volatile("" : "+r"(i));  // keeps the bound check clang would prove redundant; the verifier cannot
     if (i >= LP_FP_MAX_TARGETS) return drop(link);
     struct lp_fp_target target = ts->t[i];
-    // The connection limit counts consumer-side entries: a new one takes a slot;
-    // one replacing an entry of this link (whose reverse entry was gone) keeps its
-    // slot. The SYN's own data (TCP Fast Open, rare) is not charged to the cap.
-    int fresh = replaced != link;
+    // The SYN's own data (TCP Fast Open, rare) is not charged to the cap.
     if (fresh && !take_conn(link)) return refuse(skb, &t, link);
     out.saddr = l->node_addr;
     out.daddr = target.addr;
@@ -480,7 +505,7 @@ int lp_link_out(struct __sk_buff* skb) {
       if (err != -EEXIST) bpf_map_delete_elem(&lp_conns, &rk);
       return drop(link);
     }
-    if (replaced && fresh) give_conn(replaced);  // that link's entry is gone
+    if (replaced && fresh && !given) give_conn(replaced);  // that link's entry is gone
     if (s) s->new_conns++;
   }
   if (s) {

@@ -40,7 +40,10 @@ struct lp_fp_conn {
   __u8 dir;       // LP_FP_DIR_*
   __u8 seen;      // LP_FP_SEEN_* bits
   __u16 pad;
-  __u32 pad2;
+  // Consumer side only: 1 once the connection closed and gave its slot of the
+  // link's connection limit back (changed atomically, by the programs only; 64
+  // bits, as their atomics before BPF v3, in what was padding).
+  __u64 given;
   __u64 last_seen_ns;  // CLOCK_MONOTONIC (bpf_ktime_get_ns) of the last packet
 };
 

@@ -927,6 +927,41 @@ TEST_F(FastpathCapTest, TheLiveCountIsReleasedResetAndRecountedWithoutGoingBelow
   EXPECT_EQ(stats(kLink).fwd_packets, 0u);
 }
 
+// As the conntrack path's count (nf_conncount skips closed connections): a
+// connection that ends gives its slot back at once, not when its entries go.
+TEST_F(FastpathCapTest, AConnectionThatEndsGivesItsSlotBackAtOnceAndOnlyOnce) {
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{0, 0, 2}).ok());
+  open(40000);
+  open(40001);
+  ASSERT_EQ(usage_->live(kLink), 2u);
+  EXPECT_EQ(clientSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 2u);  // half closed: still open
+  EXPECT_EQ(targetSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 1u);  // FIN both ways
+  EXPECT_EQ(targetSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
+  EXPECT_EQ(clientSends(40000, 0, kAck), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 1u);  // a retransmitted FIN gives nothing more
+  EXPECT_EQ(targetSends(40001, 0, kRst), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 0u);  // a reset either way
+  EXPECT_EQ(clientSends(40001, 0, kRst), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 0u);
+
+  // A SYN on a closed connection's ports is a new connection: it takes a slot.
+  open(40000);
+  EXPECT_EQ(usage_->live(kLink), 1u);
+  open(40002);
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40003, "10.0.1.100", 80, kSyn), 9).retval,
+            TC_ACT_REDIRECT);  // the limit holds
+  // The closed connection's entries deleted after the linger: nothing given twice.
+  sweep(40001, 40001);
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  auto walk = dataplane::sweepBpfConnections(*maps_, 0, 350'000'000'000ull);
+  ASSERT_TRUE(walk.ok());
+  EXPECT_TRUE(walk->recounted.empty());  // the count is the table's
+  EXPECT_EQ(stats(kLink).new_conns, 4u);
+}
+
 // An entry the kernel evicts from the LRU (or a slot give_conn could not give back
 // after lost compare-and-swaps) leaves the live count too high, so the link would
 // refuse connections it has room for: the sweep's walk brings it back to the table.
