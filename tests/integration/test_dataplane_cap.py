@@ -6,13 +6,12 @@ move about twice the cap), and the counters file shows the bytes of each interfa
 Traffic stays inside the test's namespaces; each transfer is bounded in bytes and
 time. Needs root."""
 import os
-import subprocess
 import threading
 
 import pytest
 
-from lp import LINKPLANE, Daemon, serving, write_config
-from test_dataplane import (PORT, PY, build, counters, in_kernel, scripts, servers, status, wait_for,  # noqa: F401
+from lp import Daemon, serving, write_config
+from test_dataplane import (PORT, build, client, counters, in_kernel, scripts, servers, status, wait_for,  # noqa: F401
                             wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -23,31 +22,6 @@ SIZE = 6 << 20               # each way: 12 MiB through the cap, about 2.5 s at 
 # The largest burst a path allows on top of the rate: the BPF path's
 # max(250 ms of the rate, 512 KiB) (docs/dataplane.md, stage 4); the others' are smaller.
 BURST = max(CAP / 4, 512 << 10)
-
-# Sends SIZE bytes to the echo server while reading them back; prints the bytes
-# read and the seconds from connect to the last byte.
-BLAST = r'''
-import os, socket, sys, threading, time
-ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(); s.settimeout(30)
-s.connect((ip, port))
-start = time.monotonic()
-def writer():
-    s.sendall(b"ECHO\n")
-    block, left = os.urandom(1 << 16), n
-    while left:
-        chunk = block[: min(left, len(block))]
-        s.sendall(chunk); left -= len(chunk)
-    s.shutdown(socket.SHUT_WR)
-t = threading.Thread(target=writer); t.start()
-total = 0
-while True:
-    d = s.recv(1 << 20)
-    if not d: break
-    total += len(d)
-t.join()
-print(total, time.monotonic() - start)
-'''
 
 
 @pytest.fixture(params=["kernel", "bpf", "splice"])
@@ -60,14 +34,9 @@ def daemon(request):
 
 
 def blast(scripts, eni, ip, out, key):
-    path = os.path.join(scripts, "blast.py")
-    if not os.path.exists(path):
-        with open(path, "w") as f:
-            f.write(BLAST)
-    p = subprocess.run([LINKPLANE, "exec", "--eni", eni, "--", PY, path, ip, str(PORT), str(SIZE)],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    total, seconds = p.stdout.split()
+    """SIZE bytes to the echo server and back (client.py echo); out[key] = (bytes back, seconds)."""
+    total, sent, got, seconds = client(scripts, eni, "echo", ip, PORT, SIZE, env={"TIMED": "1"}).split()
+    assert sent == got
     out[key] = (int(total), float(seconds))
 
 
