@@ -80,10 +80,12 @@ void MetricsSampler::sampleOnce() {
       if (was != last_.interfaces.end() && was->second == c && c.active == 0) continue;  // nothing to add
       auto info = infos_.find(id);
       if (info == infos_.end()) continue;  // not (or no longer) an endpoint interface in the store
-      series_.record(info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active, c.dropped});
+      auto keptIt = now.kept.find(id);
+      const dataplane::TrafficCounters k = keptIt == now.kept.end() ? dataplane::TrafficCounters{} : keptIt->second;
+      series_.record(info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active, c.dropped},
+                     {k.bytesIn + k.bytesOut, k.connections, k.resets, k.active, k.dropped});
       uint64_t total = c.bytesIn + c.bytesOut;
-      auto keptIt = now.keptBytes.find(id);
-      uint64_t kept = keptIt == now.keptBytes.end() ? 0 : std::min(keptIt->second, total);
+      uint64_t kept = std::min(k.bytesIn + k.bytesOut, total);
       usage_.addBytes(info->second.endpointId, info->second.consumerAccount, info->second.serviceName,
                       was == last_.interfaces.end() ? firstBytes(id, total, kept)
                                                     : bytesSince(was->second.bytesIn + was->second.bytesOut, total));

@@ -922,12 +922,12 @@ void FastPathSink::stop() {
 
 dataplane::CountersReport FastPathSink::counters() {
   dataplane::CountersReport r = splice_->forwarder().counters();
-  // The BPF path's and the conntrack path's figures live in the kernel (keptBytes).
+  // The BPF path's and the conntrack path's figures live in the kernel (kept).
   auto add = [&](const dataplane::CountersReport& x) {
     for (const auto& [id, c] : x.endpoints) r.endpoints[id] += c;
     for (const auto& [id, c] : x.interfaces) {
       r.interfaces[id] += c;
-      r.keptBytes[id] += c.bytesIn + c.bytesOut;
+      r.kept[id] += c;
     }
   };
   if (extra_) add(extra_->counters());

@@ -1,8 +1,9 @@
-"""Bytes a BPF-path endpoint moved are billed once across a `kill -9` and the restart
-that adopts the pinned maps (issue 18): the link's counters (lp_link_stats) outlive
-the daemon and the next run reads them on from where they were, while the usage
-ledger already holds what the killed run counted up to its last checkpoint. The
-ledger must end with exactly the bytes the counters show, neither the killed run's
+"""Bytes a BPF-path endpoint moved are billed and published once across a `kill -9`
+and the restart that adopts the pinned maps (issue 18): the link's counters
+(lp_link_stats) outlive the daemon and the next run reads them on from where they
+were, while the usage ledger and the CloudWatch series already hold what the killed
+run counted (up to the ledger's last checkpoint, the series' last closed minute).
+Both must end with exactly the bytes the counters show, neither the killed run's
 share twice nor the traffic moved while no daemon ran lost. Needs root and a build
 with the BPF fast path."""
 import json
@@ -13,6 +14,7 @@ import pytest
 
 import lp
 from lp import LINKPLANE, Daemon, serving, write_config
+from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum
 from test_dataplane import (PORT, build, client, counters, create_endpoint, scripts, servers,  # noqa: F401
                             status, wait_for, wait_state)
 
@@ -35,6 +37,16 @@ def checkpointed(daemon, endpoint):
             return sum(json.loads(line).get("b", 0) for line in f if f'"{endpoint}"' in line)
     except (OSError, ValueError):
         return 0
+
+
+def on_file(daemon, eni):
+    """The bytes of the closed minutes of the interface in the CloudWatch series file."""
+    try:
+        with open(os.path.join(daemon.state_dir, "metrics.jsonl")) as f:
+            points = [json.loads(line) for line in f if f'"i":"{eni}"' in line and '"m":' in line]
+    except (OSError, ValueError):
+        return 0
+    return sum({p["m"]: p.get("b", 0) for p in points}.values())
 
 
 def billed(daemon, endpoint):
@@ -61,10 +73,13 @@ def test_a_kill9_and_restart_neither_bills_bytes_twice_nor_loses_those_moved_mea
     total, sent, got = client(scripts, t.workload, "echo", t.endpoint_ip, PORT, n).split()
     assert int(total) == n and sent == got
     # The killed run's ledger holds these bytes (its checkpoint says so).
+    assert wait_for(lambda: interface_bytes(daemon, t.endpoint_eni) >= 2 * n, 10, 0.2), counters(daemon)
     before = lp.settled(lambda: interface_bytes(daemon, t.endpoint_eni), 2.2, 5)
-    assert before >= 2 * n
     assert wait_for(lambda: checkpointed(daemon, t.endpoint) == before, 15, 0.5), \
         (checkpointed(daemon, t.endpoint), before)
+    # And the series file its minutes (the one under way closes within a minute).
+    assert wait_for(lambda: on_file(daemon, t.endpoint_eni) == before, 65, 0.5), \
+        (on_file(daemon, t.endpoint_eni), before)
 
     daemon.kill()
     # While no daemon runs, the programs carry a new connection and count it.
@@ -81,3 +96,6 @@ def test_a_kill9_and_restart_neither_bills_bytes_twice_nor_loses_those_moved_mea
         assert billed(daemon, t.endpoint) == after, (billed(daemon, t.endpoint), before, after)
     finally:
         daemon.start()  # the fixture stops it
+    # CloudWatch, read back from the series file: BytesProcessed both ways together.
+    published = stat_sum(daemon, ENDPOINTS, "BytesProcessed", endpoint_dims(t), "consumer")[0]
+    assert published == after, (published, before, after)
