@@ -76,8 +76,9 @@ BpfSweepPlan planBpfSweep(const std::vector<BpfConnEntry>& entries, uint64_t now
 // A link's live connection count (lp_link_usage, stage 4) around a walk of the
 // table: the programs raise it for each connection lp_link_out opens and lower it
 // when one fails to open or closes (marking its consumer-side entry `given`); the
-// daemon lowers it for each consumer-side entry not so marked that it deletes. It drifts up when the kernel evicts an entry (lp_conns is an LRU) or
-// give_conn gives up after lost compare-and-swaps, and nothing else corrects it.
+// daemon lowers it for each consumer-side entry not so marked that it deletes. It
+// drifts up when the kernel evicts an entry (lp_conns is an LRU) or give_conn gives
+// up after lost compare-and-swaps, and nothing else corrects it.
 struct BpfLinkCount {
   uint32_t link = 0;
   uint64_t newConnsBefore = 0;  // the link's new_conns, read first

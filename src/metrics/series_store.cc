@@ -252,14 +252,13 @@ Status SeriesStore::load() {
       const std::string id = j["i"].get<std::string>();
       if (j.contains("k")) {
         const auto& k = j["k"];
-        if (!k.is_array() || k.size() != 4 || !std::all_of(k.begin(), k.end(), [](const auto& v) {
-              return v.is_number_unsigned();
-            })) {
+        if (!k.is_array() || k.size() != 4 ||
+            !std::all_of(k.begin(), k.end(), [](const auto& v) { return v.is_number_unsigned(); })) {
           ++bad;
           continue;
         }
-        series_[id].mark =
-            CumulativeCounters{k[0].get<uint64_t>(), k[1].get<uint64_t>(), k[2].get<uint64_t>(), 0, k[3].get<uint64_t>()};
+        series_[id].mark = CumulativeCounters{k[0].get<uint64_t>(), k[1].get<uint64_t>(), k[2].get<uint64_t>(), 0,
+                                              k[3].get<uint64_t>()};
       } else if (j.contains("m")) {
         if (!j["m"].is_number_integer()) {
           ++bad;

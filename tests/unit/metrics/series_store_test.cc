@@ -246,11 +246,11 @@ TEST_F(SeriesStoreTest, KernelCountersReadOnAfterAKillAreCountedOnceFromTheMinut
     ASSERT_TRUE(s.load().ok());
     s.record(a, {1000, 2, 0, 0, 1}, {800, 1, 0, 0, 1});  // 10:00: the kernel's part 800 bytes
     clock_.advance(60s);
-    s.flush();                                          // 10:00 on file, counted to 800
+    s.flush();                                            // 10:00 on file, counted to 800
     s.record(a, {1500, 3, 0, 0, 1}, {1200, 2, 0, 0, 1});  // 10:01, not closed: lost with the kill
     clock_.advance(30s);
     s.flush();
-  }  // killed
+  }                     // killed
   clock_.advance(60s);  // 10:02:30; meanwhile the kernel counted on: 1600 bytes, 3 connections
   {
     SeriesStore s(clock_, o);

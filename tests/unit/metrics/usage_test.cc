@@ -153,7 +153,7 @@ TEST(UsageTest, MarksAreKeptWithTheBytesTheyMatchAcrossAKill) {
     l.setMarks({{"eni-1", 907}});
     clock.advance(10s);
     l.flush();  // not due: lost with their mark
-  }  // killed
+  }             // killed
   {
     UsageLedger l(clock, path, 60s);
     ASSERT_TRUE(l.load().ok());

@@ -988,7 +988,7 @@ TEST_F(FastpathCapTest, TheSweepCorrectsALiveCountLeftTooHighByAnEvictedEntry) {
   EXPECT_EQ(swept->recounted[0].counted, 1u);
   EXPECT_EQ(usage_->live(kLink), 1u);
   EXPECT_EQ(swept->idle + swept->closed, 0u);  // the live connection stays
-  open(40002);                                  // now it fits
+  open(40002);                                 // now it fits
   EXPECT_EQ(usage_->live(kLink), 2u);
   // A count that is right is left as it is.
   auto again = dataplane::sweepBpfConnections(*maps_, now, 350'000'000'000ull);
