@@ -2,8 +2,9 @@
 
   direct     client namespace -> router namespace -> server namespace (kernel routing only)
   fast       consumer workload -> endpoint -> provider workload through linkplane's kernel
-             fast path: FAST_PATH="kernel" (default; conntrack NAT on both sides of a veth
-             link) or FAST_PATH="bpf" (tc programs and maps, issue 18)
+             fast path: FAST_PATH="bpf" (default, what the daemon's path = "auto" takes;
+             tc programs and maps, issue 18) or FAST_PATH="kernel" (conntrack NAT on both
+             sides of a veth link)
   linkplane  the same through the splice forwarder (`path = "splice"`: linkplane's listener
              in the consumer VPC, outgoing socket in the provider VPC)
   haproxy    the same namespaces and addresses as linkplane, HAProxy 2.6 in TCP mode with
@@ -50,7 +51,7 @@ PROCS = 4                                   # iperf3 servers on IPERF_PORT.. (on
 LP_IPERF, LP_HTTP = 5201, 80                # NLB listener ports (linkplane endpoint)
 IDLE_PORT = 7000                            # the idle connections' echo server and listener
 IDLE_CONNS = int(os.environ.get("IDLE_CONNS", "10000"))
-FAST_PATH = os.environ.get("FAST_PATH", "kernel")  # the daemon's path for the "fast" contender
+FAST_PATH = os.environ.get("FAST_PATH", "bpf")  # the daemon's path for the "fast" contender
 HA_IPERF, HA_HTTP = 15201, 10080            # HAProxy's ports on the same endpoint address
 # [metrics] sample_seconds for the daemon (1-60; unset: the daemon's default, 10).
 # bench/dataplane/metrics_on_off.sh runs the bench at 1 and at 60 and compares the ratios.

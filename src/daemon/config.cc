@@ -24,6 +24,14 @@
 namespace lp::daemon {
 
 namespace {
+// [dataplane] bpf_connection_table, in entries. The least is for tests' tiny tables
+// (whether it leaves room for a connection depends on the host's CPUs, checked at
+// start: net/bpf/bpf_fastpath.h, connectionLimitFor); the most, 16 Mi entries, is
+// about 8 million connections and 1.9 GiB of kernel memory (120 bytes an entry: the
+// default 262,144 entries' map reports 30 MiB of memlock).
+constexpr int64_t kMinBpfConnectionTable = 64;
+constexpr int64_t kMaxBpfConnectionTable = 16'777'216;
+
 // `kms = { url = "https://HOST:PORT", ca_file = "...", server_name = "..." }`: the CA
 // is required (an upstream is never used unverified) and must load now, so a typo
 // stops the start or the reload rather than every connection.
@@ -122,6 +130,11 @@ Result<Config> loadConfig(const std::string& path) {
     if (auto v = (*d)["path"].value<std::string>()) c.dataplanePath = *v;
     if (auto v = (*d)["idle_timeout_seconds"].value<int64_t>()) c.idleTimeoutSeconds = static_cast<int>(*v);
     if (auto v = (*d)["max_connections_per_interface"].value<int64_t>()) c.maxConnectionsPerInterface = *v;
+    if (auto v = (*d)["bpf_connection_table"].value<int64_t>()) c.bpfConnectionTable = *v;
+    if (c.bpfConnectionTable < kMinBpfConnectionTable || c.bpfConnectionTable > kMaxBpfConnectionTable)
+      return Status("InvalidConfig", at("dataplane.bpf_connection_table") +
+                                         fmt::format(": dataplane.bpf_connection_table must be {} to {} entries",
+                                                     kMinBpfConnectionTable, kMaxBpfConnectionTable));
     if (c.maxConnectionsPerInterface < 0 || c.maxConnectionsPerInterface > 10'000'000)
       return Status("InvalidConfig", at("dataplane.max_connections_per_interface") +
                                          ": dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");

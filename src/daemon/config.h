@@ -36,12 +36,12 @@ struct Config {
   // workers: forwarding loops (0 = one per core).
   double endpointBandwidthGbps = 10.0;
   int dataplaneWorkers = 0;
-  // [dataplane] path: "auto" (kernel NAT fast path for target groups without PROXY
-  // protocol where the kernel has what it needs, splice otherwise), "kernel" (the
-  // same, but the daemon refuses to start when the kernel lacks it), "bpf" (the
-  // BPF fast path, reconciler/bpf_fastpath_sink.h; the daemon refuses to start when
-  // its start-up probe fails; "auto" runs the probe too but still takes "kernel")
-  // or "splice" (every connection through the user-space forwarder). docs/dataplane.md.
+  // [dataplane] path: "auto" (the BPF fast path, reconciler/bpf_fastpath_sink.h, when
+  // its start-up probe passes, else the kernel's conntrack NAT where the kernel has
+  // what it needs, else splice; either fast path only for target groups without
+  // PROXY protocol), "bpf" (the daemon refuses to start when the probe fails),
+  // "kernel" (conntrack NAT; refuses to start when the kernel lacks it) or "splice"
+  // (every connection through the user-space forwarder). docs/dataplane.md.
   std::string dataplanePath = "auto";
   // [dataplane] idle_timeout_seconds: a fast-path connection without packets for
   // this long is dropped (PrivateLink: 350 s); shortened by tests.
@@ -52,6 +52,13 @@ struct Config {
   // load balancer node ~64,000 ports per target, so one interface cannot use many
   // more than this anyway.
   int64_t maxConnectionsPerInterface = 50'000;
+  // [dataplane] bpf_connection_table: entries of the BPF fast path's connection
+  // table, two per connection; the host-wide limit of live connections on that path
+  // is derived from it (a little under half: net/bpf/bpf_fastpath.h,
+  // connectionLimitFor, logged at start), past which a new connection is refused
+  // with a reset and counted in PacketsDropped. Pinned maps of another size that a
+  // restart adopts keep their size until a clean stop.
+  int64_t bpfConnectionTable = 262'144;
   // The VPC resolvers' host listener (names visible from every VPC, for tools on
   // the host): "ADDR:PORT", "" = none. Kept on loopback; when the port is taken
   // the daemon logs a warning and serves the VPC resolvers only.

@@ -33,6 +33,7 @@ const std::vector<Key> kDataplaneKeys = {
     {"path", Type::kString},
     {"idle_timeout_seconds", Type::kInt},
     {"max_connections_per_interface", Type::kInt},
+    {"bpf_connection_table", Type::kInt},
 };
 const std::vector<Key> kSnsKeys = {{"ca_file", Type::kString}, {"subscriber_networks", Type::kStringArray}};
 const std::vector<Key> kAccountKeys = {

@@ -120,6 +120,8 @@ ConfigChanges diffConfig(const Config& running, const Config& file) {
           std::to_string(file.idleTimeoutSeconds));
   restart("dataplane.max_connections_per_interface", std::to_string(running.maxConnectionsPerInterface),
           std::to_string(file.maxConnectionsPerInterface));
+  restart("dataplane.bpf_connection_table", std::to_string(running.bpfConnectionTable),
+          std::to_string(file.bpfConnectionTable));
   restart("metrics.sample_seconds", std::to_string(running.metricsSampleSeconds),
           std::to_string(file.metricsSampleSeconds));
   restart("metrics.retention_days", std::to_string(running.metricsRetentionDays),

@@ -76,7 +76,8 @@ Result<BpfSweepResult> sweepBpfConnections(const net::bpf::FastpathMaps& maps, u
       auto again = pairBpfConnections(now);
       // Touched since the walk (or taken over by a new connection): judged next time.
       if (again.size() != 1 || bpfConnState(again[0], nowNs, policy) != state) continue;
-      LP_RETURN_IF_ERROR(net::bpf::deleteConnections(maps, c.keys()).status());
+      LP_ASSIGN_OR_RETURN(size_t deleted, net::bpf::deleteConnections(maps, c.keys()));
+      if (deleted == 0) continue;  // another deleter (a link's end) took them, and resets them
       ++count;
       if (state == BpfConnState::kIdle) out.idleConnections.push_back(std::move(c));
     }

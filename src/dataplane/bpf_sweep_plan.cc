@@ -94,7 +94,7 @@ std::vector<BpfRecount> planBpfRecount(const std::vector<BpfLinkCount>& counts,
                                        const std::vector<BpfConnEntry>& entries) {
   std::map<uint32_t, uint64_t> found;
   for (const auto& e : entries)
-    if (e.value.dir == LP_FP_DIR_FWD && !(e.value.given & 1)) ++found[e.value.link];  // given: closed, not counted
+    if (e.value.dir == LP_FP_DIR_FWD && !(e.value.released & 1)) ++found[e.value.link];  // released: closed, not counted
   std::vector<BpfRecount> out;
   for (const auto& c : counts) {
     if (c.newConnsAfter != c.newConnsBefore) continue;  // judged at the next walk

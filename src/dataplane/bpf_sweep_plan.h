@@ -75,7 +75,7 @@ BpfSweepPlan planBpfSweep(const std::vector<BpfConnEntry>& entries, uint64_t now
 
 // A link's live connection count (lp_link_usage, stage 4) around a walk of the
 // table: the programs raise it for each connection lp_link_out opens and lower it
-// when one fails to open or closes (marking its consumer-side entry `given`); the
+// when one fails to open or closes (marking its consumer-side entry `released`); the
 // daemon lowers it for each consumer-side entry not so marked that it deletes. It
 // drifts up when the kernel evicts an entry (lp_conns is an LRU) or give_conn gives
 // up after lost compare-and-swaps, and nothing else corrects it.

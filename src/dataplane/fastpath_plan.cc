@@ -48,6 +48,11 @@ std::string fastPathRefusal(const std::vector<ListenerSpec>& listeners) {
     if (!l.forwarding) return "not forwarding";
     if (l.ns.empty()) return "listener in the host namespace";
     if (l.targets.empty()) return "no targets";
+    // Measured (test_dataplane.py, network ACLs): the conntrack path's answers meet
+    // the ACL chains already translated, the BPF path's later packets not at all.
+    if (l.statelessAcls)
+      return "a network ACL of its VPC or its service's filters packets (stateless: each one must meet it, which "
+             "only the splice path's sockets do)";
     for (const auto& t : l.targets) {
       if (t.proxyProtocolV2) return "PROXY protocol v2";
       if (t.ns.empty()) return "target in the host namespace (AWS service backend)";

@@ -34,6 +34,12 @@ struct ListenerSpec {
   int port = 0;
   bool forwarding = false;  // endpoint available: accept and forward; else reset
   std::vector<TargetSpec> targets;
+  // A network ACL of the consumer's or the provider's VPC filters packets (one
+  // associated with a subnet lets less than everything through). ACLs are
+  // stateless: every packet of a connection must meet them, so both fast paths
+  // refuse it (fastPathRefusal): the BPF path hands later packets past the
+  // namespaces' stacks, the conntrack path's answers meet the ACLs translated.
+  bool statelessAcls = false;
   bool operator==(const ListenerSpec&) const = default;
 };
 

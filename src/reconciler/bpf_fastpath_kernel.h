@@ -6,9 +6,11 @@
 // next start after a kill -9 (net/bpf/fastpath_pins.h), unpinned at a clean stop.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "common/status.h"
+#include "net/bpf/bpf_fastpath.h"
 #include "reconciler/bpf_fastpath_sink.h"
 
 namespace lp::reconciler {
@@ -20,9 +22,12 @@ namespace lp::reconciler {
 Status probeBpfFastpath();
 
 // Adopts the maps pinned under pinDirectoryFor(stateDir) when they have this
-// build's layout and sizes (adoptOrCreate), or makes and pins fresh ones; unpin()
-// removes the pins. Errors: no bpffs, or the maps cannot be made.
-Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor(const std::string& stateDir);
+// build's layout and sizes (adoptOrCreate), or makes and pins fresh ones, with a
+// connection table of connectionEntries ([dataplane] bpf_connection_table); unpin()
+// removes the pins. Errors: no bpffs, the maps cannot be made, or the table is too
+// small for this host's CPUs.
+Result<std::unique_ptr<BpfExecutor>> makeKernelBpfExecutor(
+    const std::string& stateDir, uint32_t connectionEntries = net::bpf::FastpathLimits{}.connections);
 
 // A start on another path after a "bpf" run: sweeps every namespace named in the
 // state directory's BPF ids file (BpfExecutor::sweep with nothing to keep), so the

@@ -71,6 +71,11 @@ BpfExecution executeBpfDiff(const BpfPlan& before, const BpfPlan& after, const d
   auto removal = [&](const std::string& what, const Status& st) {
     if (!st.ok()) r.errors.push_back(what + ": " + st.toString());
   };
+  struct Batch {
+    BpfExecutor& exec;
+    explicit Batch(BpfExecutor& e) : exec(e) { exec.beginBatch(); }
+    ~Batch() { exec.endBatch(); }
+  } batch(exec);
 
   for (const auto& [space, ns] : d.load)
     if (Status st = exec.load(space, ns); !st.ok()) fail(owners.ofSpace(space), "load space " + std::to_string(space), st);
@@ -216,6 +221,7 @@ BpfFastPathSink::BpfFastPathSink(std::unique_ptr<DataplaneSink> splice, std::uni
       started_(std::chrono::steady_clock::now()),
       lastSweep_(started_) {
   loadIds();
+  if (auto use = exec_->tableUse()) tableRefused_ = use->refused;  // adopted maps count from before
 }
 
 BpfFastPathSink::~BpfFastPathSink() = default;
@@ -305,6 +311,7 @@ void BpfFastPathSink::tick() {
         resetsMoved_ = true;
       }
   }
+  if (lastSweep_ == t) watchTableFull();  // with each sweep, which gives slots back
   readCounters(t);
   if (!swept_ && t - started_ >= opts_.sweepAfter) {
     // By now the reconciler's first passes put in place what the plan holds; what
@@ -339,6 +346,25 @@ void BpfFastPathSink::endUnhealthy(const std::set<std::string>& turnedUnhealthy)
       resetsMoved_ |= n > 0;
       if (n) LP_LOG_INFO("dataplane: {} connections of {} to unhealthy targets ended", n, l->second.interfaceId);
     }
+}
+
+// SYNs the programs refused because the host's connection table is full (each is
+// its endpoint's PacketsDropped too): a warning when an episode begins, a note
+// when a sweep finds none since the last, as FastPathSink::watchConntrackFull.
+void BpfFastPathSink::watchTableFull() {
+  auto use = exec_->tableUse();
+  if (!use) return;
+  uint64_t fresh = use->refused > tableRefused_ ? use->refused - tableRefused_ : 0;
+  if (fresh && !tableFull_)
+    LP_LOG_WARN(
+        "dataplane: the BPF connection table is full: {} connections refused ({} in it, at most {}); raise "
+        "[dataplane] bpf_connection_table",
+        fresh, use->live, use->limit);
+  else if (!fresh && tableFull_)
+    LP_LOG_INFO("dataplane: the BPF connection table has room again ({} connections in it, at most {})", use->live,
+                use->limit);
+  tableFull_ = fresh > 0;
+  tableRefused_ = use->refused;
 }
 
 // Every two seconds, as the conntrack path's counters, and when linkplane reset
@@ -377,22 +403,42 @@ uint64_t BpfFastPathSink::activity() {
 
 void BpfFastPathSink::dropLinksLeftBehind() {
   // The adopted maps still hold the links of the killed run that this plan lacks
-  // (an endpoint refused or failed since): their established connections would go
-  // on peer to peer, needing no route. Their entries end (not reset: which
-  // namespaces they joined is not kept), the link goes, its cap state and counters
-  // are zeroed for the id's next holder.
+  // (an endpoint deleted, refused or failed since): their lp_endpoints and
+  // lp_targets entries, whose keys the ids file does not hold, and their
+  // established connections, which would go on peer to peer, needing no route.
+  // They go as a delete's do: the entries naming the links first, then the links,
+  // their connections with resets at both ends (the namespaces are those whose
+  // spaces lp_links names), their cap state and counters zeroed for the id's next
+  // holder.
+  std::map<uint32_t, std::string> nsOfSpace;
+  for (const auto& [ns, space] : leftBy_.spaces) nsOfSpace[space] = ns;
   std::map<uint32_t, dataplane::BpfLink> gone;
-  for (const auto& [_, id] : leftBy_.links)
-    if (!applied_.links.count(id)) gone.emplace(id, dataplane::BpfLink{});
+  std::set<uint32_t> ids;
+  for (const auto& [_, id] : leftBy_.links) {
+    if (applied_.links.count(id)) continue;
+    dataplane::BpfLink was;
+    if (auto spaces = exec_->linkSpaces(id)) {  // before deleteLink zeroes it
+      auto c = nsOfSpace.find(spaces->first), p = nsOfSpace.find(spaces->second);
+      if (c != nsOfSpace.end() && p != nsOfSpace.end()) {
+        was.consumerNs = c->second;
+        was.providerNs = p->second;
+      }
+    }
+    gone.emplace(id, std::move(was));
+    ids.insert(id);
+  }
   if (gone.empty()) return;
-  for (const auto& [id, _] : gone)
+  if (Status st = exec_->dropEntriesOfLinks(ids); !st.ok())
+    LP_LOG_WARN("dataplane: bpf path: entries of {} links of the last run: {}", ids.size(), st.toString());
+  for (uint32_t id : ids)
     if (Status st = exec_->deleteLink(id); !st.ok())
       LP_LOG_WARN("dataplane: bpf path: link {} of the last run: {}", id, st.toString());
   exec_->endConnections(gone);
-  for (const auto& [id, _] : gone)
+  for (uint32_t id : ids)
     if (Status st = exec_->deleteCap(id); !st.ok())
       LP_LOG_WARN("dataplane: bpf path: cap of link {} of the last run: {}", id, st.toString());
-  LP_LOG_INFO("dataplane: bpf path: {} links of the last run are no longer planned, their connections ended",
+  LP_LOG_INFO("dataplane: bpf path: {} links of the last run are no longer planned: their entries went, their "
+              "connections ended",
               gone.size());
 }
 

@@ -22,7 +22,8 @@
 //
 // Each tick also: connections to targets that turned unhealthy end with resets (as
 // the splice path's, for targets with terminateWhenUnhealthy); every sweepEvery the
-// connection table is swept (idle ones reset, closed ones deleted); every two
+// connection table is swept (idle ones reset, closed ones deleted; SYNs refused
+// since the last sweep because the table is full logged once per episode); every two
 // seconds the links' counters are read for the counters file and the metrics
 // (counters()/activity(), which the conntrack sink adds to the forwarder's).
 //
@@ -57,11 +58,23 @@ struct BpfTargetEnd {
   auto operator<=>(const BpfTargetEnd&) const = default;
 };
 
+// The BPF path's host-wide connection limit (net/bpf's HostConnections): the
+// connections in the table (closed ones not swept yet included), the limit, and
+// the SYNs refused for it since the maps were made.
+struct BpfTableUse {
+  uint64_t live = 0, limit = 0, refused = 0;
+};
+
 // The OS calls of one diff step each. Puts converge (Ok when already so); deletes
 // are Ok when the thing is absent. Reconciler thread, except linkStats (any thread).
 class BpfExecutor {
  public:
   virtual ~BpfExecutor() = default;
+  // The calls between beginBatch and endBatch (one executeBpfDiff) may share one
+  // netlink socket per namespace: no namespace is made or removed meanwhile (the
+  // host network changes them on the same thread, between two diffs).
+  virtual void beginBatch() = 0;
+  virtual void endBatch() = 0;
   virtual Status load(uint32_t space, const std::string& ns) = 0;
   virtual Status unload(uint32_t space) = 0;
   virtual Status putPair(const dataplane::BpfPair& pair) = 0;
@@ -99,10 +112,22 @@ class BpfExecutor {
   virtual std::map<uint32_t, uint64_t> endTargetConnections(const std::set<BpfTargetEnd>& ends,
                                                             const std::map<uint32_t, dataplane::BpfLink>& links) = 0;
   // The sweep: entries of connections without a packet either way for idle, and of
-  // closed ones, go; both ends of the idle ones are reset (returned by link, as above).
+  // closed ones, go; both ends of the idle ones are reset. It may run on a thread
+  // of its own (the kernel executor's does): then a call starts one unless one is
+  // under way, and returns what the sweeps finished since the last call reset, by
+  // link, as above.
   virtual std::map<uint32_t, uint64_t> sweepConnections(std::chrono::nanoseconds idle,
                                                         const std::map<uint32_t, dataplane::BpfLink>& links) = 0;
   virtual std::optional<BpfLinkStats> linkStats(uint32_t id) const = 0;
+  // For an adopted map's links that no plan holds (their endpoint went while no
+  // daemon ran, so their keys were never written down): the (consumer, provider)
+  // spaces lp_links holds for one, nullopt when it holds none; and the removal of
+  // every lp_endpoints entry naming one of them and every lp_targets entry keyed
+  // by one.
+  virtual std::optional<std::pair<uint32_t, uint32_t>> linkSpaces(uint32_t id) const = 0;
+  virtual Status dropEntriesOfLinks(const std::set<uint32_t>& links) = 0;
+  // The host-wide limit's figures; nullopt when they cannot be read.
+  virtual std::optional<BpfTableUse> tableUse() const { return std::nullopt; }
   // Removes from the namespace what a run of the BPF path may have left there and
   // keep does not hold: routes of its table, the rules with pref 0 restored, the
   // notrack table, pairs, linkplane's filters on workload veths, proxy_arp on
@@ -157,9 +182,11 @@ struct BpfSinkOptions {
   std::chrono::seconds idleTimeout{350};
   // How often the connection table is swept (idle and closed connections). A full
   // table (262,144 entries) took 0.19 s to walk and judge on the shared 2-core
-  // machine (docs/dataplane.md, stage 3), on the reconciler thread: every 5 s is
-  // under 4 % of a core at the worst, an idle connection goes at most 5 s past its
-  // timeout, and a closed one's slot comes back within 15 s of its last packet.
+  // machine (docs/dataplane.md, stage 3), 100,000 entries 0.2-0.4 s under load
+  // (bench/bpf/sweep_bench), on the kernel executor's sweeper thread: every 5 s is
+  // under 8 % of a core at the worst, an idle connection goes at most 5 s past its
+  // timeout (its reset counted at the next sweep), and a closed one's slot comes
+  // back within 15 s of its last packet.
   std::chrono::seconds sweepEvery{5};
 };
 
@@ -199,6 +226,7 @@ class BpfFastPathSink final : public DataplaneSink, public dataplane::CounterSou
   void saveIds();
   void endUnhealthy(const std::set<std::string>& turnedUnhealthy);
   void readCounters(std::chrono::steady_clock::time_point now);
+  void watchTableFull();
 
   std::unique_ptr<DataplaneSink> splice_;
   std::unique_ptr<BpfExecutor> exec_;
@@ -223,6 +251,8 @@ class BpfFastPathSink final : public DataplaneSink, public dataplane::CounterSou
   std::chrono::steady_clock::time_point lastSweep_{}, lastCounters_{};
   std::map<std::string, uint64_t> resetByUs_;  // by interface: connections linkplane reset (idle, unhealthy)
   bool resetsMoved_ = false;                   // resetByUs_ grew since the counters were read
+  uint64_t tableRefused_ = 0;                  // the host's refusals at the last sweep
+  bool tableFull_ = false;                     // the last sweep saw new ones
 
   // What status() reports, copied after each converge.
   mutable std::mutex mu_;

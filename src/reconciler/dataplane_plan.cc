@@ -33,6 +33,28 @@ const model::LoadBalancerNode* nodeFor(const model::LoadBalancer& lb, const std:
   return nullptr;
 }
 
+// Whether the ACL lets every packet through both ways: the entry with the lowest
+// rule number in each direction allows every protocol, anywhere.
+bool allowsEverything(const model::NetworkAcl& acl) {
+  for (bool egress : {false, true}) {
+    const model::NetworkAclEntry* first = nullptr;
+    for (const auto& e : acl.entries)
+      if (e.egress == egress && (!first || e.ruleNumber < first->ruleNumber)) first = &e;
+    if (!first || first->ruleAction != "allow" || first->protocol != "-1" || first->cidrBlock != "0.0.0.0/0")
+      return false;
+  }
+  return true;
+}
+
+// Whether a network ACL associated with one of the VPC's subnets filters packets.
+bool aclsFilter(const DesiredState& state, const std::string& vpcId) {
+  for (const auto& id : state.aclsIn(vpcId)) {
+    const auto* acl = DesiredState::find(state.networkAcls(), id);
+    if (acl && !acl->associations.empty() && !allowsEverything(*acl)) return true;
+  }
+  return false;
+}
+
 int healthCheckPort(const model::TargetGroup& tg, const model::Target& t) {
   if (tg.healthCheckPort.empty() || tg.healthCheckPort == "traffic-port") return t.port;
   auto p = parseInt(tg.healthCheckPort);
@@ -88,6 +110,7 @@ EndpointDataplane planEndpointDataplane(const DesiredState& state, const std::st
     const model::LoadBalancer* lb = nullptr;  // null for an AWS service backend
   };
   std::map<int, std::vector<PortTarget>> ports;
+  bool statelessAcls = aclsFilter(state, e->vpcId.str());
   if (s->ownerId == model::kAmazonAccount) {
     // "proxy-v2:HOST:PORT": a backend that takes a PROXY v2 header first (the
     // daemon's own HTTPS listener, which attributes requests to their endpoint).
@@ -118,6 +141,7 @@ EndpointDataplane planEndpointDataplane(const DesiredState& state, const std::st
     for (const auto& arn : s->networkLoadBalancerArns) {
       const auto* lb = DesiredState::find(state.loadBalancers(), arn);
       if (!lb) continue;
+      statelessAcls = statelessAcls || aclsFilter(state, lb->vpcId.str());
       for (const auto& larn : state.listenersOf(arn)) {
         const auto* l = DesiredState::find(state.listeners(), larn);
         const auto* tg = l ? DesiredState::find(state.targetGroups(), l->targetGroupArn) : nullptr;
@@ -154,6 +178,7 @@ EndpointDataplane planEndpointDataplane(const DesiredState& state, const std::st
       ls.ip = ni->privateIp;
       ls.port = port;
       ls.forwarding = e->state == es::kAvailable;
+      ls.statelessAcls = statelessAcls;
       for (const auto& pt : targets) {
         if (pt.spec.ip.empty()) continue;  // a listener with no registered target yet
         dataplane::TargetSpec t = pt.spec;

@@ -89,7 +89,15 @@ void DesiredState::affectedBy(const model::NetworkInterface& n, DirtyKeys& d) co
   if (n.managedBy.rfind("vpce-", 0) == 0) d.endpoints.insert(n.managedBy);
 }
 void DesiredState::affectedBy(const model::SecurityGroup& g, DirtyKeys& d) const { d.vpcs.insert(g.vpcId.str()); }
-void DesiredState::affectedBy(const model::NetworkAcl& a, DirtyKeys& d) const { d.vpcs.insert(a.vpcId.str()); }
+// An ACL also decides which path may carry the endpoints in its VPC and those of
+// services whose load balancers are there (ListenerSpec::statelessAcls). ACLs
+// change rarely; the walk over load balancers is the price of not indexing them by VPC.
+void DesiredState::affectedBy(const model::NetworkAcl& a, DirtyKeys& d) const {
+  d.vpcs.insert(a.vpcId.str());
+  for (const auto& e : endpointsIn(a.vpcId.str())) d.endpoints.insert(e);
+  for (const auto& [arn, lb] : lbs_)
+    if (lb.value.vpcId == a.vpcId) endpointsBehindLb(arn, d);
+}
 // A VPC's host plan reads its interfaces, never its endpoints: an endpoint's
 // addresses and groups are on its interfaces, which are changed with it.
 void DesiredState::affectedBy(const model::VpcEndpoint& e, DirtyKeys& d) const { d.endpoints.insert(e.id.str()); }

@@ -143,7 +143,7 @@ Result<std::unique_ptr<FastPathSink>> FastPathSink::make(std::unique_ptr<Forward
     s->flushIds();
   }
   if (s->opts_.inFrontOfBpf) {
-    LP_LOG_INFO("dataplane: bpf path (dataplane.path = bpf), splice for the endpoints it refuses");
+    LP_LOG_INFO("dataplane: bpf path, splice for the endpoints it refuses");
   } else {
     LP_LOG_INFO("dataplane: {} path (dataplane.path = {}), {} fast-path links from before",
                 s->kernelOk_ ? "kernel" : "splice", s->opts_.mode, s->ids_.size());

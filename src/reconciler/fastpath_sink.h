@@ -51,7 +51,7 @@ struct FastPathOptions {
   uint32_t maxConnectionsPerInterface = 50'000;
   std::string stateDir;                                    // fastpath-links.json: link ids, kept across restarts
   // Set when the BPF fast path runs in front of this sink (mode is then "splice"):
-  // the start-up log names the path the operator chose, not this sink's mode.
+  // the start-up log names the path that carries connections, not this sink's mode.
   bool inFrontOfBpf = false;
 };
 

@@ -369,3 +369,46 @@ def test_a_connection_to_a_target_that_turns_unhealthy_is_reset(daemon, servers,
         for p in checks.values():
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+
+
+def set_endpoint_state_in_store(state_dir, endpoint, state):
+    """What a RejectVpcEndpointConnections committed just before a kill -9 leaves when
+    the reconciler had not applied it yet (no daemon runs: the API is down too)."""
+    import json
+    import sqlite3
+    from contextlib import closing
+    with closing(sqlite3.connect(os.path.join(state_dir, "linkplane.db"))) as db:
+        (body,) = db.execute("SELECT body FROM objects WHERE kind = 'vpc-endpoint' AND id = ?", (endpoint,)).fetchone()
+        e = json.loads(body)
+        assert e["state"] == "available", e["state"]
+        e["state"] = state
+        db.execute("UPDATE objects SET body = ? WHERE kind = 'vpc-endpoint' AND id = ?", (json.dumps(e), endpoint))
+        db.commit()
+
+
+def test_a_link_the_restart_no_longer_plans_loses_its_entries_and_its_connection_is_reset(daemon, servers, scripts):
+    """The maps a kill -9 leaves pinned hold the endpoint's link; the next start plans
+    without it (rejected meanwhile). The start-up sweep (10 s in) removes its
+    lp_endpoints/lp_targets entries and the link, and resets the connection it
+    carried, as a reject with the daemon running does; the connection used to be left
+    hanging (its entries ended, no reset)."""
+    t = build(daemon, servers, cidr_p="10.218.0.0/16", cidr_c="10.219.0.0/16")
+    endpoint_on_bpf(daemon, t)
+    p = hold(scripts, t)
+    try:
+        assert bpf_link(daemon, t.endpoint)["new_connections"] == 1
+        daemon.kill()
+        set_endpoint_state_in_store(daemon.state_dir, t.endpoint, "rejected")
+        daemon.start(port=daemon.port)
+        started = time.monotonic()
+        assert ended_within(p, 25) == "reset"
+        assert time.monotonic() - started >= 9, "reset before the start-up sweep"
+        assert bpf_link(daemon, t.endpoint) is None  # a rejected endpoint has no listener, so no link
+        # Logged once the resets are sent: the client may see its reset first.
+        assert lp.wait_for(lambda: "1 links of the last run are no longer planned: their entries went" in daemon.log(),
+                           5), daemon.log()
+    finally:
+        p.kill()
+        p.wait()
+    # The address is no longer the BPF path's: a new connection is not carried by a link.
+    assert client(scripts, t.workload, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1"}) != "open"

@@ -486,6 +486,55 @@ def test_security_group_without_the_rule_blocks_and_adding_it_opens(daemon, serv
     assert client(scripts, t.workload, "probe", t.endpoint_ip, 80, env={"TIMEOUT": "1"}) == "timeout"
 
 
+def test_network_acls_meet_every_packet_of_an_endpoints_connections(daemon, servers, scripts):
+    """Network ACLs are stateless: every packet that crosses a subnet's boundary meets
+    them, the answers of a connection too. An endpoint in a VPC whose ACLs filter stays
+    off both fast paths (the BPF path passes only a connection's first packet through
+    the VPC's stack, the conntrack path's answers meet the ACLs already translated) and
+    says why; on every path a deny added while a connection is open stops its data, and
+    removing the deny lets new connections through."""
+    t = build(daemon, servers, cidr_p="10.186.0.0/16", cidr_c="10.187.0.0/16")
+    # The client in a second subnet: the endpoint's subnet boundary lies between them.
+    sub2 = daemon.aws("ec2", "create-subnet", "--vpc-id", t.cvpc, "--cidr-block", "10.187.2.0/24",
+                      "--availability-zone-id", "use1-az1", account="consumer")["Subnet"]["SubnetId"]
+    far = daemon.aws("ec2", "create-network-interface", "--subnet-id", sub2, "--private-ip-address", "10.187.2.10",
+                     account="consumer")["NetworkInterface"]["NetworkInterfaceId"]
+    assert wait_for(lambda: "lp-" + far in netns(), 5)
+    acl = daemon.aws("ec2", "create-network-acl", "--vpc-id", t.cvpc, account="consumer")["NetworkAcl"]["NetworkAclId"]
+    entry = ["ec2", "create-network-acl-entry", "--network-acl-id", acl, "--protocol", "tcp", "--rule-action"]
+    daemon.aws(*entry, "allow", "--ingress", "--rule-number", "100", "--port-range", f"From={PORT},To={PORT}",
+               "--cidr-block", "10.187.2.0/24", account="consumer")
+    daemon.aws(*entry, "allow", "--egress", "--rule-number", "100", "--port-range", "From=1024,To=65535",
+               "--cidr-block", "10.187.2.0/24", account="consumer")
+    assoc = daemon.aws("ec2", "describe-network-acls", "--filters", f"Name=association.subnet-id,Values={t.csub}",
+                       account="consumer")["NetworkAcls"][0]["Associations"]
+    assoc = next(a["NetworkAclAssociationId"] for a in assoc if a["SubnetId"] == t.csub)
+    daemon.aws("ec2", "replace-network-acl-association", "--association-id", assoc, "--network-acl-id", acl,
+               account="consumer")
+    create_endpoint(daemon, t)
+    wait_state(daemon, t.endpoint, "available")
+    assert wait_for(lambda: client(scripts, far, "name", t.endpoint_ip, PORT) == "srv0", 5, 0.2)
+    assert not in_kernel(daemon, t)
+    if daemon.path == "bpf":
+        refused = status(daemon).get("bpf_fastpath", {}).get("refused", {})
+        assert "network ACL" in refused.get(t.endpoint, ""), refused
+    chat = Chat(scripts, far, t.endpoint_ip)
+    try:
+        assert chat.say("before") == "ok"
+        # A deny below the allow for the answers: the open connection's data stops.
+        daemon.aws(*entry, "deny", "--egress", "--rule-number", "50", "--port-range", "From=1024,To=65535",
+                   "--cidr-block", "10.187.2.0/24", account="consumer")
+        time.sleep(1.0)
+        assert chat.say("after") == "timeout"
+    finally:
+        chat.close()
+    assert client(scripts, far, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "1"}) == "timeout"
+    daemon.aws("ec2", "delete-network-acl-entry", "--network-acl-id", acl, "--egress", "--rule-number", "50",
+               account="consumer")
+    assert wait_for(lambda: client(scripts, far, "probe", t.endpoint_ip, PORT, env={"TIMEOUT": "0.5"}) == "open",
+                    5, 0)
+
+
 def test_reject_cuts_a_live_connection(daemon, servers, scripts):
     t = build(daemon, servers, cidr_p="10.154.0.0/16", cidr_c="10.155.0.0/16")
     create_endpoint(daemon, t)

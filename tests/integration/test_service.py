@@ -293,6 +293,10 @@ def test_the_units_capabilities_are_enough_for_the_data_plane():
         p = subprocess.run([LINKPLANE, "status", "--state-dir", state_dir], capture_output=True, text=True, timeout=30)
         assert p.returncode == 0, p.stderr
         assert "endpoints not converged: 1\n" in p.stdout, p.stdout
+        # The default path = "auto" took the BPF fast path with only the unit's capabilities.
+        js = subprocess.run([LINKPLANE, "status", "--state-dir", state_dir, "--json"], capture_output=True, text=True,
+                            timeout=30).stdout
+        assert json.loads(js)["dataplane_path"] == "bpf", js
         assert re.search(rf"^    {e}  failed  {vpc}  No backend is configured for com.amazonaws.us-east-1.kms",
                          p.stdout, re.M), p.stdout
         refused = [line for line in d.log().lower().splitlines()

@@ -210,6 +210,7 @@ Result<std::unique_ptr<FastpathMaps>> FastpathMaps::create(const FastpathLimits&
   }
   std::unique_ptr<FastpathMaps> maps(new FastpathMaps());
   maps->maxLinks_ = limits.links;
+  maps->connectionEntries_ = limits.connections;
   for (int m = 0; m < kCount; ++m) {
     maps->fds_[m] = fcntl(bpf_map__fd(bpf_object__find_map_by_name(obj, kNames[m])), F_DUPFD_CLOEXEC, 0);
     if (maps->fds_[m] < 0) {
@@ -241,6 +242,7 @@ Result<std::unique_ptr<FastpathMaps>> FastpathMaps::openPinned(const std::string
     if (info.type != want.type || info.key_size != want.key || info.value_size != want.value)
       return bpfError(BpfError::kIncompatible, path + " has another layout than this build's");
     if (m == kLinks) maps->maxLinks_ = info.max_entries;
+    if (m == kConns) maps->connectionEntries_ = info.max_entries;
   }
   return maps;
 }
@@ -314,6 +316,48 @@ Status FastpathMaps::putTargets(uint32_t link, uint16_t port, uint32_t tier, con
   v.tier = tier;
   for (size_t i = 0; i < targets.size(); ++i) v.t[i] = targets[i];
   return mapUpdate(fds_[kTargets], &k, &v, "targets");
+}
+
+Result<lp_fp_link> FastpathMaps::link(uint32_t link) const {
+  if (link == 0 || link >= maxLinks_) return bpfError(BpfError::kInvalid, "link id out of range");
+  lp_fp_link v{};
+  if (bpf_map_lookup_elem(fds_[kLinks], &link, &v) != 0) return bpfError(BpfError::kMap, "link: " + errnoText(errno));
+  return v;
+}
+
+namespace {
+
+// Every key of a hash map that pick() takes (keys read first: deleting while
+// walking with get_next_key may restart the walk).
+template <typename Key, typename Pick>
+Result<std::vector<Key>> keysOf(int fd, const char* what, Pick&& pick) {
+  std::vector<Key> out;
+  Key k{}, next{};
+  const Key* at = nullptr;
+  while (bpf_map_get_next_key(fd, at, &next) == 0) {
+    if (pick(next)) out.push_back(next);
+    k = next;
+    at = &k;
+  }
+  if (errno != ENOENT) return bpfError(BpfError::kMap, std::string(what) + " walk: " + errnoText(errno));
+  return out;
+}
+
+}  // namespace
+
+Result<size_t> FastpathMaps::deleteEntriesOfLinks(const std::set<uint32_t>& links) {
+  size_t n = 0;
+  LP_ASSIGN_OR_RETURN(auto endpoints, keysOf<lp_fp_endpoint_key>(fds_[kEndpoints], "endpoints", [&](const auto& k) {
+                        lp_fp_endpoint v{};
+                        return bpf_map_lookup_elem(fds_[kEndpoints], &k, &v) == 0 && links.count(v.link) > 0;
+                      }));
+  for (const auto& k : endpoints) LP_RETURN_IF_ERROR(mapDelete(fds_[kEndpoints], &k, "endpoint"));
+  n += endpoints.size();
+  LP_ASSIGN_OR_RETURN(auto targets, keysOf<lp_fp_targets_key>(fds_[kTargets], "targets",
+                                                              [&](const auto& k) { return links.count(k.link) > 0; }));
+  for (const auto& k : targets) LP_RETURN_IF_ERROR(mapDelete(fds_[kTargets], &k, "targets"));
+  n += targets.size();
+  return n;
 }
 
 Status FastpathMaps::deleteTargets(uint32_t link, uint16_t port) {
@@ -527,6 +571,9 @@ Status visitConnections(const FastpathMaps& maps,
   }
 }
 
+// The layout older daemons pinned: `released` took their padding, so their maps adopt.
+static_assert(sizeof(lp_fp_conn) == 40 && offsetof(lp_fp_conn, last_seen_ns) == 32);
+
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys) {
   size_t n = 0;
   int fd = maps.fd(FastpathMaps::kConns);
@@ -544,8 +591,13 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
       }
     }
     ++n;
-    if (v.dir == LP_FP_DIR_FWD && !(v.given & 1))  // a closed connection gave its slot itself
-      if (LinkUsage* u = maps.linkUsage()) u->release(v.link);
+    // A closed connection's slot went back when it closed (release_if_closed); its
+    // host slot, which counts entries in the table, goes with the entry.
+    if (v.dir == LP_FP_DIR_FWD)
+      if (LinkUsage* u = maps.linkUsage()) {
+        if (!v.released) u->release(v.link);
+        u->releaseHost();
+      }
   }
   return n;
 }
@@ -633,6 +685,72 @@ bool LinkUsage::recount(uint32_t link, uint64_t seen, uint64_t counted) {
   lp_fp_link_usage* u = slot(link);
   __u64 expected = seen;
   return u != nullptr && std::atomic_ref<__u64>(u->conns).compare_exchange_strong(expected, counted);
+}
+
+// Not floored at zero as a link's count is: the programs give host slots back
+// with a plain atomic add, and compare the count as signed.
+void LinkUsage::releaseHost() {
+  if (lp_fp_link_usage* h = slot(LP_FP_HOST)) std::atomic_ref<__u64>(h->conns).fetch_sub(1);
+}
+
+uint64_t LinkUsage::hostLive() const {
+  int64_t n = static_cast<int64_t>(live(LP_FP_HOST));
+  return n > 0 ? static_cast<uint64_t>(n) : 0;
+}
+
+int64_t LinkUsage::setHost(uint64_t entries) {
+  lp_fp_link_usage* h = slot(LP_FP_HOST);
+  if (h == nullptr) return 0;
+  std::atomic_ref<__u64> host(h->conns);
+  int64_t off = static_cast<int64_t>(entries) - static_cast<int64_t>(host.load());
+  host.fetch_add(static_cast<__u64>(off));
+  return off;
+}
+
+Result<int64_t> syncHostCount(const FastpathMaps& maps) {
+  LinkUsage* u = maps.linkUsage();
+  if (u == nullptr) return bpfError(BpfError::kIncompatible, "lp_link_usage cannot be mapped");
+  uint64_t entries = 0;
+  LP_RETURN_IF_ERROR(visitConnections(maps, [&](const lp_fp_conn_key&, const lp_fp_conn& c) {
+    if (c.dir == LP_FP_DIR_FWD) ++entries;
+  }));
+  return u->setHost(entries);
+}
+
+// ---- The host-wide connection limit
+
+uint32_t connectionLimitFor(uint32_t entries, uint32_t cpus) {
+  uint64_t keep = static_cast<uint64_t>(kLruFreeTarget) * cpus + entries / 64;
+  return entries > keep ? static_cast<uint32_t>((entries - keep) / 2) : 0;
+}
+
+Result<uint32_t> putHostConnectionLimit(const FastpathMaps& maps) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return bpfError(BpfError::kMap, "cannot count CPUs");
+  uint32_t limit = connectionLimitFor(maps.connectionEntries(), static_cast<uint32_t>(cpus));
+  if (limit == 0)
+    return bpfError(BpfError::kInvalid, "a connection table of " + std::to_string(maps.connectionEntries()) +
+                                            " entries leaves no room for connections on a host with " +
+                                            std::to_string(cpus) + " CPUs (the kernel's free lists may hold " +
+                                            std::to_string(kLruFreeTarget) + " per CPU)");
+  uint32_t host = LP_FP_HOST;
+  lp_fp_link_cap v{};
+  v.max_conns = limit;
+  LP_RETURN_IF_ERROR(mapUpdate(maps.fd(FastpathMaps::kLinkCaps), &host, &v, "host connection limit"));
+  return limit;
+}
+
+Result<HostConnections> hostConnections(const FastpathMaps& maps) {
+  HostConnections h;
+  uint32_t host = LP_FP_HOST;
+  lp_fp_link_cap cap{};
+  if (bpf_map_lookup_elem(maps.fd(FastpathMaps::kLinkCaps), &host, &cap) != 0)
+    return bpfError(BpfError::kMap, "host connection limit lookup: " + errnoText(errno));
+  h.limit = cap.max_conns;
+  LP_ASSIGN_OR_RETURN(auto stats, maps.linkStats(LP_FP_HOST));
+  h.refused = stats.refused;
+  if (LinkUsage* u = maps.linkUsage()) h.live = u->hostLive();
+  return h;
 }
 
 }  // namespace lp::net::bpf

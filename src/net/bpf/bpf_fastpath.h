@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,8 @@ class FastpathMaps {
   Status pin(const std::string& dir) const;
   int fd(Map m) const { return fds_[m]; }
   uint32_t maxLinks() const { return maxLinks_; }
+  // lp_conns' entries (what it was made with, or found with when adopted).
+  uint32_t connectionEntries() const { return connectionEntries_; }
   // lp_link_usage mapped into this process once, shared by every caller (stage 4,
   // below); null when it cannot be mapped.
   LinkUsage* linkUsage() const;
@@ -102,6 +105,13 @@ class FastpathMaps {
   Status putHost(uint32_t space, uint32_t addr, const lp_fp_host& host);
   Status deleteHost(uint32_t space, uint32_t addr);
 
+  // lp_links[link] as the maps hold it (all zeros: no link).
+  Result<lp_fp_link> link(uint32_t link) const;
+  // Deletes every lp_endpoints entry naming one of the links and every lp_targets
+  // entry keyed by one: for links whose keys nobody kept (an adopted map's, whose
+  // endpoint went while no daemon ran). Returns how many entries went.
+  Result<size_t> deleteEntriesOfLinks(const std::set<uint32_t>& links);
+
   // The connection-table entry keyed by a packet's tuple in a space (network order).
   Result<std::optional<lp_fp_conn>> connection(uint32_t space, const lp_fp_tuple& t) const;
   // Every entry (a walk of the table; for tests and the sweeper to come).
@@ -113,6 +123,7 @@ class FastpathMaps {
   FastpathMaps() = default;
   int fds_[kCount] = {-1, -1, -1, -1, -1, -1, -1, -1};
   uint32_t maxLinks_ = 0;
+  uint32_t connectionEntries_ = 0;
   mutable std::once_flag usageOnce_;
   mutable std::unique_ptr<LinkUsage> usage_;
 };
@@ -164,8 +175,10 @@ Status visitConnections(const FastpathMaps& maps,
                         const std::function<void(const lp_fp_conn_key&, const lp_fp_conn&)>& fn);
 // Deletes these entries; those already gone are not errors. Returns how many went.
 // Each consumer-side entry deleted frees its link's connection slot (stage 4:
-// LinkUsage::release), exactly once: the entry is read and deleted in one call,
-// and one whose connection gave its slot back on closing (`given`) frees nothing.
+// LinkUsage::release) unless the programs freed it when the connection closed
+// (lp_fp_conn.released), exactly once: the entry is read and deleted in one call.
+// (A FIN or RST the programs see between that read and their own release gives
+// the slot back twice; the count stops at zero, and a recount corrects it.)
 Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_fp_conn_key>& keys);
 
 // ---- The bandwidth cap and the connection limit (stage 4)
@@ -175,15 +188,19 @@ Result<size_t> deleteConnections(const FastpathMaps& maps, const std::vector<lp_
 // through the map's memory). The contract with the code that deletes connection
 // entries (the sweeper, a link's removal):
 // - the live count is the number of consumer-side (LP_FP_DIR_FWD) entries
-//   lp_link_out made for the link whose connections have not closed: a connection
-//   that ends (RST either way, FIN from both ends) gives its slot back itself and
-//   marks its consumer-side entry `given`; whoever deletes an entry not so marked
-//   calls LinkUsage::release(link) once for it: deleteConnections (stage 3, so the
-//   sweep and a link's or a target's end) does;
+//   lp_link_out made for the link whose connection has not closed: the programs
+//   give a slot back when they see it close (a reset, or a FIN each way) and mark
+//   the entry `released`; whoever deletes an entry not released calls
+//   LinkUsage::release(link) once for it: deleteConnections (stage 3, so the sweep
+//   and a link's or a target's end) does;
 // - a freed link id's cap state and counters are zeroed (LinkUsage::reset,
 //   clearLinkStats), so its next holder starts from zero;
 // - entries the kernel evicts (lp_conns is an LRU hash) are released by nobody: a
-//   walk of the table may correct the count with LinkUsage::recount.
+//   walk of the table may correct the count with LinkUsage::recount; the host's
+//   limit (below) keeps the table short of evicting;
+// - the host's count (index LP_FP_HOST) is of consumer-side entries in the table,
+//   closed connections' included (released or not): whoever deletes one calls
+//   LinkUsage::releaseHost once for it, as deleteConnections does.
 
 struct LinkCap {
   uint64_t bytesPerSecond = 0;  // TCP payload, both ways together; 0: no cap
@@ -217,10 +234,18 @@ class LinkUsage {
   // The link's count and cap state back to zero (its entries are all gone).
   void reset(uint32_t link);
   // Sets the count to `counted` if it is still `seen`. For a walk of lp_conns
-  // that found `counted` consumer-side entries of the link not `given`, with `seen` read
+  // that found `counted` consumer-side entries of the link, with `seen` read
   // before the walk and the link's new_conns unchanged across it: then only
   // entries the kernel evicted make the two differ. False when the count moved.
+  // recount(LP_FP_HOST, ...) does the same for the host's count (every
+  // consumer-side entry the walk found).
   bool recount(uint32_t link, uint64_t seen, uint64_t counted);
+  // One consumer-side entry left the table: the host's slot it held is free.
+  void releaseHost();
+  // The host's count (consumer-side entries in the table; never below zero).
+  uint64_t hostLive() const;
+  // Sets the host's count to `entries`; returns how far it moved.
+  int64_t setHost(uint64_t entries);
 
  private:
   LinkUsage() = default;
@@ -229,5 +254,45 @@ class LinkUsage {
   size_t bytes_ = 0;
   uint32_t links_ = 0;
 };
+
+// ---- The host-wide connection limit
+//
+// lp_conns is an LRU hash: full, it evicts the least recently used entries, which
+// are live connections' (the sweeper removes closed and idle ones), so their next
+// packets find no entry and are dropped. The programs refuse a SYN past a host-wide
+// limit instead (a reset, counted as its link's drop and refusal, and in
+// lp_link_stats[LP_FP_HOST].refused), a limit set short of the table's size. It
+// counts connections in the table, not open ones as a link's limit does: a closed
+// connection's entries fill the table until the sweeper removes them. Its room:
+// - two entries per connection (one per side);
+// - the kernel's LRU keeps free entries on per-CPU lists, refilled from the shared
+//   list kLruFreeTarget at a time, and evicts once the shared list cannot refill
+//   one (kernel/bpf/bpf_lru_list.c, LOCAL_FREE_TARGET): up to that many per CPU can
+//   be free yet out of reach. Measured on this 2-CPU host, filling a 1024- and a
+//   4096-entry table from both CPUs with deletions between: the first eviction came
+//   with 64 to 151 entries still free (1 CPU: 64 to 76), never more than 128 per CPU;
+// - and 1/64 of the table for entries no slot counts: the old reverse entry of a
+//   closed connection whose ports a new one took before the sweep, until swept.
+constexpr uint32_t kLruFreeTarget = 128;
+
+// The live connections a table of `entries` serves on a host with `cpus` possible
+// CPUs; 0 when it is too small for any.
+uint32_t connectionLimitFor(uint32_t entries, uint32_t cpus);
+
+// Sets the host's count to the consumer-side entries a walk of lp_conns finds
+// (maps adopted from a build that did not keep it); returns how far it moved. SYNs
+// meanwhile may leave it off by as many.
+Result<int64_t> syncHostCount(const FastpathMaps& maps);
+
+// Writes the host's limit for maps.connectionEntries() on this host's CPUs;
+// returns it. kInvalid when the table leaves no room.
+Result<uint32_t> putHostConnectionLimit(const FastpathMaps& maps);
+
+struct HostConnections {
+  uint64_t live = 0;     // connections in the table (consumer-side entries), host-wide
+  uint32_t limit = 0;    // 0: none written
+  uint64_t refused = 0;  // SYNs refused for the host's limit since the maps were made
+};
+Result<HostConnections> hostConnections(const FastpathMaps& maps);
 
 }  // namespace lp::net::bpf

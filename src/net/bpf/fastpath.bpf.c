@@ -11,8 +11,8 @@
 //   lp_link_out     egress of the link device in the consumer's namespace: a SYN the
 //                   consumer's stack (its security groups) routed to an endpoint
 //                   makes the connection's two entries and is translated (past the
-//                   link's connection limit it comes back to the client as a
-//                   reset); nothing else leaves (ARP aside).
+//                   link's connection limit, or the host's, it comes back to the
+//                   client as a reset); nothing else leaves (ARP aside).
 //   lp_link_in      ingress of the link device, in either namespace: only packets of
 //                   connections with an entry, on the link they belong to; a SYN goes
 //                   to the provider's stack (the target's groups), the rest straight
@@ -213,6 +213,9 @@ static __always_inline void note(struct lp_fp_conn* c, __u8 flags, __u32 len) {
 // operations instead of a bpf_spin_lock: the lock would serialise the same cache
 // line anyway, forbids helper calls while held, and cannot be taken by user space,
 // which must release connections. The price, stated where it is paid below.
+// The connection limit has a host-wide twin at index LP_FP_HOST (fastpath_abi.h):
+// lp_conns is an LRU hash, which evicts live connections' entries when full; the
+// host's limit keeps the table short of that, so a SYN is refused instead.
 
 // Whether a data packet of `payload` bytes fits the link's cap, charging it when it
 // does. GCRA on one time per link (as dataplane/token_bucket.h): it passes while
@@ -243,10 +246,10 @@ static __always_inline int within_cap(__u32 link, __u32 payload) {
 
 #define GIVE_TRIES 8
 
-// Gives a connection slot back, never below zero (user space may have zeroed the
-// count meanwhile, LinkUsage::reset; an underflow would refuse every SYN after).
-// After GIVE_TRIES lost compare-and-swaps the slot stays taken: the count is one
-// too high until user space recounts (LinkUsage::recount).
+// Gives a link's connection slot back, never below zero (user space may have
+// zeroed the count meanwhile, LinkUsage::reset; an underflow would refuse every
+// SYN after). After GIVE_TRIES lost compare-and-swaps the slot stays taken: the
+// count is one too high until user space recounts (LinkUsage::recount).
 static __always_inline void give_conn(__u32 link) {
   struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
   if (!u) return;
@@ -256,39 +259,78 @@ static __always_inline void give_conn(__u32 link) {
   }
 }
 
-// A connection that has ended (a reset either way, or a FIN from both ends) gives
-// its slot back at once, as the conntrack path's count does (nf_conncount skips
-// closed connections): else its entries held it through the linger and until the
-// next sweep, up to 15 s, and short connections at a few thousand a second were
-// refused under a limit they never reached. Once: the consumer-side entry's
-// `given` is set atomically, and whoever deletes that entry later gives nothing.
-static __always_inline void give_if_closed(const struct lp_fp_conn* c, const struct lp_fp_link* l) {
-  if (!(c->seen & (LP_FP_SEEN_FIN | LP_FP_SEEN_RST))) return;
-  struct lp_fp_conn_key pk = {.space = c->dir == LP_FP_DIR_FWD ? l->provider_space : l->consumer_space};
-  reverse(&c->to, &pk.t);
-  struct lp_fp_conn* other = bpf_map_lookup_elem(&lp_conns, &pk);
-  if (!other || other->link != c->link) return;
-  __u8 both = c->seen | other->seen;
-  if (!(both & LP_FP_SEEN_RST) && !((c->seen & other->seen) & LP_FP_SEEN_FIN)) return;
-  struct lp_fp_conn* fwd = c->dir == LP_FP_DIR_FWD ? (struct lp_fp_conn*)c : other;
-  if (__sync_fetch_and_or(&fwd->given, 1) & 1) return;
-  give_conn(c->link);
+// The host's count (fastpath_abi.h, LP_FP_HOST) is of consumer-side entries in
+// lp_conns, whether their connection is open or closed and not yet swept: a slot
+// taken with the entry, given back when it goes (deleteConnections in user space;
+// a new SYN replacing it takes its slot over), not when the connection closes. One
+// atomic add, which cannot lose a race as a compare-and-swap can (every CPU's SYNs
+// share it); compared as signed, so a count that went below zero lets more in.
+static __always_inline void add_host_slots(__s64 n) {
+  __u32 host = LP_FP_HOST;
+  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &host);
+  if (u) __sync_fetch_and_add(&u->conns, (__u64)n);
 }
 
-// Takes one of the link's connection slots; 0 when the limit is reached. Taken
-// first and given back when over, so concurrent SYNs never take the count past
-// the limit; the price: SYNs racing for the last slot may both be refused.
-static __always_inline int take_conn(__u32 link) {
-  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
-  if (!u) return 0;
-  __u64 live = __sync_fetch_and_add(&u->conns, 1) + 1;
-  struct lp_fp_link_cap* cap = bpf_map_lookup_elem(&lp_link_caps, &link);
-  if (cap && cap->max_conns && live > cap->max_conns) {
-    give_conn(link);
-    return 0;
-  }
-  return 1;
+// Whether `live` (a count just taken) is past the limit of lp_link_caps[index].
+static __always_inline int over_limit(__u32 index, __u64 live) {
+  struct lp_fp_link_cap* cap = bpf_map_lookup_elem(&lp_link_caps, &index);
+  return cap && cap->max_conns && (__s64)live > (__s64)cap->max_conns;
 }
+
+enum { TAKEN, OVER_LINK, OVER_HOST };
+
+// Takes what a new connection needs: a host slot when it adds a consumer-side
+// entry to lp_conns (not when its entry replaces one), and a link slot. TAKEN, or
+// which limit is reached. Each is taken first and given back when over, so
+// concurrent SYNs never take a count past its limit; the price: SYNs racing for
+// the last slot may both be refused.
+static __always_inline int take_conn(__u32 link, int host_slot, int link_slot) {
+  __u32 host = LP_FP_HOST;
+  struct lp_fp_link_usage* h = bpf_map_lookup_elem(&lp_link_usage, &host);
+  struct lp_fp_link_usage* u = bpf_map_lookup_elem(&lp_link_usage, &link);
+  if (!h || !u) return OVER_LINK;
+  if (host_slot && over_limit(LP_FP_HOST, __sync_fetch_and_add(&h->conns, 1) + 1)) {
+    add_host_slots(-1);
+    return OVER_HOST;
+  }
+  if (link_slot && over_limit(link, __sync_fetch_and_add(&u->conns, 1) + 1)) {
+    give_conn(link);
+    if (host_slot) add_host_slots(-1);
+    return OVER_LINK;
+  }
+  return TAKEN;
+}
+
+// Gives back what take_conn took, for a connection whose entries were not made.
+static __always_inline void untake_conn(__u32 link, int host_slot, int link_slot) {
+  if (link_slot) give_conn(link);
+  if (host_slot) add_host_slots(-1);
+}
+
+// Gives a connection's slot back as soon as it closes (a reset either way, or a FIN
+// each way), not when the sweeper deletes its entries after the linger (10 s, for
+// the last ACK): the limit and ActiveConnections count open connections. Measured
+// without it: a curl's finished connection stayed "1 active" for 10-15 s, and
+// short connections at N/s held N x 12 slots of max_connections_per_interface.
+// The consumer-side entry's `released` makes it once; the peer entry is the one
+// keyed by the reverse of this entry's translated tuple in the other space.
+static __always_inline void release_if_closed(struct lp_fp_conn* c, const struct lp_fp_link* l, __u8 flags) {
+  struct lp_fp_conn_key pk = {.space = c->dir == LP_FP_DIR_FWD ? l->provider_space : l->consumer_space};
+  reverse(&c->to, &pk.t);
+  struct lp_fp_conn* p = bpf_map_lookup_elem(&lp_conns, &pk);
+  int peer_fin = 0;
+  if (p && p->link == c->link) {  // else the ports were taken over by another connection
+    peer_fin = (p->seen & LP_FP_SEEN_FIN) != 0;
+    if (c->dir != LP_FP_DIR_FWD && p->dir == LP_FP_DIR_FWD && ((flags & TCP_RST) || peer_fin)) {
+      if (__sync_fetch_and_or(&p->released, 1) == 0) give_conn(p->link);
+      return;
+    }
+  }
+  if (c->dir == LP_FP_DIR_FWD && ((flags & TCP_RST) || peer_fin))
+    if (__sync_fetch_and_or(&c->released, 1) == 0) give_conn(c->link);
+}
+
+_Static_assert((LP_FP_MAX_TARGETS & (LP_FP_MAX_TARGETS - 1)) == 0, "the target index is masked");
 
 #define TCP_RST_ACK_WORD 0x5014  // data offset 5, RST|ACK
 #define TCP_MAX_OPTION_WORDS 10  // 40 bytes of options
@@ -380,7 +422,7 @@ int lp_workload_in(struct __sk_buff* skb) {
     return TC_ACT_SHOT;
   }
   note(c, flags, skb->len);
-  if (flags & (TCP_FIN | TCP_RST)) give_if_closed(c, l);
+  if (flags & (TCP_FIN | TCP_RST)) release_if_closed(c, l, flags);
   struct lp_fp_tuple to = c->to;
   __u32 out;
   __u8 dst[ETH_ALEN], src[ETH_ALEN];
@@ -422,14 +464,8 @@ int lp_link_out(struct __sk_buff* skb) {
   // The link of a consumer-side entry this tuple already has (0: none); a new
   // entry replaces it.
   __u32 replaced = have && have->dir == LP_FP_DIR_FWD ? have->link : 0;
-  // Whether that entry's connection closed and gave its slot back already.
-  int given = replaced && (*(volatile __u64*)&have->given & 1);
-  // The connection limit counts consumer-side entries of connections not closed:
-  // a new one takes a slot; one replacing an entry of this link (whose reverse
-  // entry was gone) keeps that entry's slot, unless it was given back on close.
-  // (Decided here, before the target's index is bounded below: computed between
-  // that check and the read, it cost the verifier the bound.)
-  int fresh = replaced != link || given;
+  // Whether that entry still holds its link's slot (a closed one gave it back).
+  int replaced_held = replaced && !have->released;
   int made = 0;
   // A retransmitted SYN keeps its translation. A SYN on a tuple whose connection
   // has closed (FIN or RST seen, not yet swept) is a new connection on the same
@@ -454,9 +490,27 @@ int lp_link_out(struct __sk_buff* skb) {
     __u32 i = lp_fp_flow_hash(t.saddr, t.sport) % n;
     asm volatile("" : "+r"(i));  // keeps the bound check clang would prove redundant; the verifier cannot
     if (i >= LP_FP_MAX_TARGETS) return drop(link);
+    // And a mask the verifier sees on the register that indexes: with one more
+    // live variable here clang checked a spilled copy and indexed with another.
+    asm volatile("" : "+r"(i));
+    i &= LP_FP_MAX_TARGETS - 1;
     struct lp_fp_target target = ts->t[i];
-    // The SYN's own data (TCP Fast Open, rare) is not charged to the cap.
-    if (fresh && !take_conn(link)) return refuse(skb, &t, link);
+    // The connection limit counts consumer-side entries: a new one takes a slot;
+    // one replacing an entry of this link that still holds one (whose reverse entry
+    // was gone) keeps it. The SYN's own data (TCP Fast Open, rare) is not charged
+    // to the cap.
+    int fresh = replaced != link || !replaced_held;
+    // A host slot is a consumer-side entry in lp_conns: one replacing an entry
+    // keeps that entry's.
+    int grows = !replaced;
+    int taken = take_conn(link, grows, fresh);
+    if (taken != TAKEN) {
+      // The host's limit (lp_conns' size, less room that keeps the LRU from
+      // evicting live entries): counted there too, for the daemon's log.
+      struct lp_fp_link_stats* hs = taken == OVER_HOST ? stats_of(LP_FP_HOST) : 0;
+      if (hs) hs->refused++;
+      return refuse(skb, &t, link);
+    }
     out.saddr = l->node_addr;
     out.daddr = target.addr;
     out.sport = t.sport;
@@ -485,7 +539,7 @@ int lp_link_out(struct __sk_buff* skb) {
       out.sport = bpf_htons(32768 + ((bpf_ntohs(out.sport) + 7919) % 28232));
     }
     if (!made) {
-      if (fresh) give_conn(link);
+      untake_conn(link, grows, fresh);
       return drop(link);
     }
     // The device the client's later packets arrive on (lp_workload_in): its veth
@@ -499,13 +553,13 @@ int lp_link_out(struct __sk_buff* skb) {
     struct lp_fp_conn fv = {.to = out, .link = link, .ifindex = from, .dir = LP_FP_DIR_FWD, .last_seen_ns = now};
     long err = bpf_map_update_elem(&lp_conns, &fk, &fv, replaced ? BPF_ANY : BPF_NOEXIST);
     if (err != 0) {
-      if (fresh) give_conn(link);
+      untake_conn(link, grows, fresh);
       // EEXIST: the same SYN on another CPU made this connection's entries meanwhile
       // (the reverse one taken over above is the same); they are that CPU's.
       if (err != -EEXIST) bpf_map_delete_elem(&lp_conns, &rk);
       return drop(link);
     }
-    if (replaced && fresh && !given) give_conn(replaced);  // that link's entry is gone
+    if (replaced_held && fresh) give_conn(replaced);  // that link's entry is gone
     if (s) s->new_conns++;
   }
   if (s) {

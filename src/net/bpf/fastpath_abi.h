@@ -40,10 +40,11 @@ struct lp_fp_conn {
   __u8 dir;       // LP_FP_DIR_*
   __u8 seen;      // LP_FP_SEEN_* bits
   __u16 pad;
-  // Consumer side only: 1 once the connection closed and gave its slot of the
-  // link's connection limit back (changed atomically, by the programs only; 64
-  // bits, as their atomics before BPF v3, in what was padding).
-  __u64 given;
+  // Consumer-side (LP_FP_DIR_FWD) entries: 1 once the connection's slot went back
+  // (lp_fp_link_usage.conns) because it closed; the sweeper's deletion and a SYN
+  // that replaces the entry then give nothing back. Was padding (0): maps pinned by
+  // an older daemon read the same. 64 bits: BPF's atomic fetch-or takes no less.
+  __u64 released;
   __u64 last_seen_ns;  // CLOCK_MONOTONIC (bpf_ktime_get_ns) of the last packet
 };
 
@@ -105,6 +106,14 @@ struct lp_fp_host {
   __u8 gw_mac[6];
 };
 
+// Index 0 of lp_link_stats, lp_link_caps and lp_link_usage is no link's: it holds
+// the host-wide connection limit (LP_FP_HOST): caps[0].max_conns, the limit the
+// loader derives from lp_conns' size (connectionLimitFor in bpf_fastpath.h);
+// usage[0].conns, the consumer-side entries in lp_conns (connections open, or
+// closed and not swept yet: they still fill the table); stats[0].refused, the
+// SYNs refused for it (each also its link's drop and refusal).
+#define LP_FP_HOST 0
+
 // lp_link_stats (per-CPU array, index = link id; 0 counts what no link owns).
 struct lp_fp_link_stats {
   __u64 fwd_packets, fwd_bytes;  // consumer -> provider
@@ -133,7 +142,9 @@ struct lp_fp_link_usage {
   // for at the cap's rate; a data packet passes while tat_ns <= now + burst_ns.
   __u64 tat_ns;
   // Live connections: consumer-side (LP_FP_DIR_FWD) entries lp_link_out made for
-  // this link that user space has not released yet (LinkUsage::release).
+  // this link that user space has not released yet (LinkUsage::release). At
+  // LP_FP_HOST: consumer-side entries in lp_conns, compared as signed, so a count
+  // that ever went below zero lets more through, never fewer.
   __u64 conns;
 };
 

@@ -113,7 +113,7 @@ std::string describe(const btf* b, uint32_t id, int depth = 0) {
 // Why maps openPinned accepted (this build's types and key and value sizes) are not
 // adopted: their key or value fields (BTF) are not this build's (a field moved,
 // renamed or retyped at the same sizes; a map without BTF is judged by its sizes),
-// or their sizes are not the ones limits asks for. "" when they serve.
+// or their sizes are not the ones limits asks for (lp_conns' aside). "" when they serve.
 Result<std::string> whyNotAdoptable(const FastpathMaps& maps, const FastpathLimits& limits) {
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "lp_fastpath");
   bpf_object* obj = bpf_object__open_mem(kFastpathObject, kFastpathObjectSize, &opts);
@@ -138,7 +138,9 @@ Result<std::string> whyNotAdoptable(const FastpathMaps& maps, const FastpathLimi
             " are not this build's (pinned value: " + describe(theirs, info.btf_value_type_id) + ")";
     btf__free(theirs);
     uint32_t want = entriesFor(static_cast<FastpathMaps::Map>(m), limits);
-    if (why.empty() && info.max_entries != want)
+    // A connection table of another size is kept: it holds the connections a kill
+    // -9 must not cut, and the host's limit is derived from the table in place.
+    if (why.empty() && info.max_entries != want && m != FastpathMaps::kConns)
       why = std::string(name) + " has " + std::to_string(info.max_entries) + " entries, the configuration asks for " +
             std::to_string(want);
   }
@@ -146,9 +148,35 @@ Result<std::string> whyNotAdoptable(const FastpathMaps& maps, const FastpathLimi
   return why;
 }
 
+// The host's connection limit from the table in place (bpf_fastpath.h), logged.
+Status limitConnections(FastpathPins& pins, const std::string& dir, const FastpathLimits& limits) {
+  FastpathMaps& maps = *pins.maps;
+  if (pins.adopted && maps.connectionEntries() != limits.connections)
+    LP_LOG_WARN(
+        "bpf fast path: the connection table pinned under {} has {} entries, the configuration asks for {}: "
+        "kept with its connections, its size applies until a clean stop (the first start after one makes {})",
+        dir, maps.connectionEntries(), limits.connections, limits.connections);
+  if (pins.adopted) {
+    auto off = syncHostCount(maps);
+    if (!off.ok())
+      LP_LOG_WARN("bpf fast path: the host's connection count not checked: {}", off.status().toString());
+    else if (*off != 0)
+      LP_LOG_INFO("bpf fast path: the host's connection count set to the table's connections ({:+})", *off);
+  }
+  LP_ASSIGN_OR_RETURN(pins.connectionLimit, putHostConnectionLimit(maps));
+  LP_LOG_INFO("bpf fast path: the connection table holds {} entries: at most {} connections at once on this host",
+              maps.connectionEntries(), pins.connectionLimit);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<FastpathPins> adoptOrCreate(const std::string& dir, const FastpathLimits& limits) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus > 0 && connectionLimitFor(limits.connections, static_cast<uint32_t>(cpus)) == 0)
+    return bpfError(BpfError::kInvalid, "a connection table of " + std::to_string(limits.connections) +
+                                            " entries leaves no room for connections on a host with " +
+                                            std::to_string(cpus) + " CPUs");
   // dir on a bpffs already: a directory in one, or a bpffs mounted on it by the admin.
   if (!isBpffs(dir)) LP_RETURN_IF_ERROR(ensureBpffs(parentDirectory(dir)));
   FastpathPins pins;
@@ -161,6 +189,7 @@ Result<FastpathPins> adoptOrCreate(const std::string& dir, const FastpathLimits&
       auto count = pins.maps->connectionCount();
       LP_LOG_INFO("bpf fast path: adopted the maps pinned under {} ({} connection-table entries)", dir,
                   count.ok() ? *count : 0);
+      LP_RETURN_IF_ERROR(limitConnections(pins, dir, limits));
       return pins;
     }
   } else {
@@ -185,6 +214,7 @@ Result<FastpathPins> adoptOrCreate(const std::string& dir, const FastpathLimits&
     (void)removePins(dir);
     return st;
   }
+  LP_RETURN_IF_ERROR(limitConnections(pins, dir, limits));
   return pins;
 }
 

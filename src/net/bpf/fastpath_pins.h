@@ -32,15 +32,21 @@ struct FastpathPins {
   // The connections of the discarded maps are cut: once the sink's attachTc replaces
   // the old programs, their packets find no entry and are dropped.
   std::string discarded;
+  // The host-wide connection limit written for the table in place (bpf_fastpath.h).
+  uint32_t connectionLimit = 0;
 };
 
 // Unless dir is on a bpffs already (in one, or one mounted on it), mounts a bpffs
 // on dir's parent when that is an empty directory that is not one (ensureBpffs).
 // Adopts the maps pinned under dir when they have this build's layout (types,
 // sizes, BTF key and value fields) and limits' sizes (the kernel cannot resize a
-// map); otherwise removes linkplane's pins under dir (names "lp_*"), makes fresh
-// maps and pins them there. Errors: BpfFastpath.Pin (no bpffs, pins unreadable),
-// .Load / .Map (creating the maps).
+// map), lp_conns' aside: a connection table of another size is adopted with its
+// connections, and serves until a clean stop (logged); otherwise removes
+// linkplane's pins under dir (names "lp_*"), makes fresh maps and pins them there.
+// Then writes the host-wide connection limit for the table in place
+// (putHostConnectionLimit). Errors: BpfFastpath.Pin (no bpffs, pins unreadable),
+// .Load / .Map (creating the maps), .Invalid (limits.connections leaves no room
+// for connections on this host's CPUs, checked before anything is touched).
 Result<FastpathPins> adoptOrCreate(const std::string& dir, const FastpathLimits& limits);
 
 // Removes linkplane's pins under dir (names "lp_*"), and dir when nothing else is in

@@ -139,6 +139,20 @@ TEST_F(ConfigFile, ConnectionLimitPerInterfaceIsReadAndBounded) {
             path_ + ":2: dataplane.max_connections_per_interface must be 0 (no limit) to 10000000");
 }
 
+TEST_F(ConfigFile, BpfConnectionTableIsReadAndBounded) {
+  auto c = load("[dataplane]\nbpf_connection_table = 1048576\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->bpfConnectionTable, 1'048'576);
+  EXPECT_EQ(load("")->bpfConnectionTable, 262'144)
+      << "the size the maps had before the key: pinned ones stay adoptable";
+  for (const char* v : {"63", "16777217", "-1"}) {
+    auto bad = load(std::string("[dataplane]\npath = \"bpf\"\nbpf_connection_table = ") + v + "\n");
+    ASSERT_FALSE(bad.ok()) << v;
+    EXPECT_EQ(bad.status().code(), "InvalidConfig");
+    EXPECT_EQ(bad.status().message(), path_ + ":3: dataplane.bpf_connection_table must be 64 to 16777216 entries");
+  }
+}
+
 // Issue 20: a value of the right type but out of range named the file and not the line,
 // as unknown keys and wrong types already did.
 TEST_F(ConfigFile, ValueOutOfRangeNamesItsLine) {

@@ -48,6 +48,8 @@ const std::vector<Case>& cases() {
        "dataplane.idle_timeout_seconds: "},
       {{"dataplane.max_connections_per_interface"}, "[dataplane]\nmax_connections_per_interface = 10\n",
        "dataplane.max_connections_per_interface: "},
+      {{"dataplane.bpf_connection_table"}, "[dataplane]\nbpf_connection_table = 4096\n",
+       "dataplane.bpf_connection_table: "},
       {{"sns", "sns.ca_file"}, std::string("[sns]\nca_file = \"") + kPem + "\"\n", "sns.ca_file: "},
       {{"sns.subscriber_networks"}, "[sns]\nsubscriber_networks = [\"10.0.0.0/8\"]\n", "sns.subscriber_networks: "},
       {{"accounts", "accounts.id", "accounts.name", "accounts.access_key_id", "accounts.secret_access_key"},

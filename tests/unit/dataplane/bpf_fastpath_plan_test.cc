@@ -307,6 +307,18 @@ TEST(BpfFastpathPlan, ProxyV2SameVpcAndHostTargetsStayOnSplice) {
   EXPECT_FALSE(p.notrack.count("lp-vpc-a"));
 }
 
+TEST(BpfFastpathPlan, AnEndpointWhoseVpcsHaveFilteringAclsStaysOnSplice) {
+  BpfInputs in;
+  ListenerSpec acl = listener("vpce-acl", "eni-1", "lp-vpc-a", "10.0.1.101", 80, {target("10.0.2.10", "use1-az1")});
+  acl.statelessAcls = true;
+  in.listeners = {acl, listener("vpce-ok", "eni-2", "lp-vpc-a", "10.0.1.102", 80, {target("10.0.2.10", "use1-az1")})};
+  in.workloads = {workload("lp-vpc-a", "10.0.1.5", "lp-va")};
+  BpfPlan p = planBpf(in);
+  EXPECT_NE(p.refused.at("vpce-acl").find("network ACL"), std::string::npos);
+  EXPECT_FALSE(p.refused.count("vpce-ok"));
+  EXPECT_EQ(p.endpoints.size(), 1u);
+}
+
 TEST(BpfFastpathPlan, AnEndpointGoesWholeOrNotAtAll) {
   // One listener's target group wants PROXY v2: the endpoint's other listener stays
   // on splice too (one address, one path).

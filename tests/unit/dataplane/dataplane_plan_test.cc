@@ -126,6 +126,63 @@ TEST_F(DataplanePlanTest, OnlyPendingAndAvailableEndpointsHaveListenersAndOnlyAv
   EXPECT_EQ(plan().snapshot.healthChecks.size(), 2u);
 }
 
+TEST_F(DataplanePlanTest, ANetworkAclThatFiltersInEitherVpcMarksTheListenersStateless) {
+  provider();
+  endpoint("available");
+  auto acl = [&](const std::string& id, const std::string& vpc, bool isDefault, bool associated) {
+    json entries = json::array();
+    for (bool egress : {false, true}) {
+      if (isDefault)
+        entries.push_back({{"ruleNumber", 100}, {"egress", egress}, {"protocol", "-1"}, {"ruleAction", "allow"},
+                           {"cidrBlock", "0.0.0.0/0"}});
+      entries.push_back({{"ruleNumber", 32767}, {"egress", egress}, {"protocol", "-1"}, {"ruleAction", "deny"},
+                         {"cidrBlock", "0.0.0.0/0"}});
+    }
+    json assoc = json::array();
+    if (associated) assoc.push_back({{"id", "aclassoc-" + id}, {"subnetId", "subnet-" + id}});
+    put(model::NetworkAcl::kKind, id,
+        {{"id", id}, {"vpcId", vpc}, {"isDefault", isDefault}, {"entries", entries}, {"associations", assoc}});
+  };
+  auto stateless = [&] {
+    auto p = plan();
+    EXPECT_EQ(p.snapshot.listeners.size(), 2u);
+    bool any = false;
+    for (const auto& l : p.snapshot.listeners) any = any || l.statelessAcls;
+    return any;
+  };
+  // Default ACLs (rule 100 allows everything) in both VPCs; a denying one with no subnet.
+  acl("acl-c", "vpc-0consumer00000001", true, true);
+  acl("acl-p", "vpc-0provider00000001", true, true);
+  acl("acl-loose", "vpc-0consumer00000001", false, false);
+  EXPECT_FALSE(stateless());
+  // Associated with a subnet, it filters: in the consumer's VPC, then in the provider's.
+  acl("acl-loose", "vpc-0consumer00000001", false, true);
+  EXPECT_TRUE(stateless());
+  acl("acl-loose", "vpc-0consumer00000001", false, false);
+  EXPECT_FALSE(stateless());
+  acl("acl-p", "vpc-0provider00000001", false, true);
+  EXPECT_TRUE(stateless());
+}
+
+// An ACL change re-plans the endpoints in its VPC and those whose service's load
+// balancer is there (incremental reconciler: nothing else would re-plan them).
+TEST(DataplanePlanAcl, AnAclChangeDirtiesTheEndpointsInItsVpcAndBehindItsLoadBalancers) {
+  DesiredState s;
+  uint64_t rev = 0;
+  auto put = [&](std::string_view kind, const std::string& id, const json& body) {
+    return s.apply(kind, id, store::Object{std::string(kind), id, body.dump(), ++rev});
+  };
+  put(model::LoadBalancer::kKind, kLb, {{"id", kLb}, {"vpcId", "vpc-p"}});
+  put(model::ServiceConfiguration::kKind, "vpce-svc-1", {{"id", "vpce-svc-1"}, {"networkLoadBalancerArns", {kLb}}});
+  put(model::VpcEndpoint::kKind, "vpce-1", {{"id", "vpce-1"}, {"vpcId", "vpc-c"}, {"serviceId", "vpce-svc-1"}});
+  put(model::VpcEndpoint::kKind, "vpce-2", {{"id", "vpce-2"}, {"vpcId", "vpc-other"}, {"serviceId", "vpce-svc-9"}});
+  auto consumer = put(model::NetworkAcl::kKind, "acl-c", {{"id", "acl-c"}, {"vpcId", "vpc-c"}});
+  EXPECT_EQ(consumer.endpoints, (std::set<std::string>{"vpce-1"}));
+  auto provider = put(model::NetworkAcl::kKind, "acl-p", {{"id", "acl-p"}, {"vpcId", "vpc-p"}});
+  EXPECT_EQ(provider.endpoints, (std::set<std::string>{"vpce-1"}));
+  EXPECT_TRUE(provider.vpcs.count("vpc-p"));
+}
+
 TEST_F(DataplanePlanTest, AwsServiceForwardsToItsBackendOrFailsWithoutOne) {
   put(model::ServiceConfiguration::kKind, "vpce-svc-0aws00000000000001",
       {{"id", "vpce-svc-0aws00000000000001"},

@@ -63,6 +63,9 @@ TEST(FastPathPlan, OnlyPlainTcpBetweenTwoVpcsGoesThroughTheKernel) {
   pending.forwarding = false;
   EXPECT_EQ(fastPathRefusal({pending}), "not forwarding");
   EXPECT_EQ(fastPathRefusal({}), "no listeners");
+  auto acl = listener(443, {target("10.0.1.20", "use1-az1")});
+  acl.statelessAcls = true;
+  EXPECT_NE(fastPathRefusal({acl}).find("network ACL"), std::string::npos);
 }
 
 TEST(FastPathPlan, LinkAddressesAreASlash31PerLinkOutsideTheMetadataRange) {

@@ -48,10 +48,19 @@ class FakeExecutor final : public BpfExecutor {
 
   Status rec(const std::string& call) {
     calls.push_back(call);
+    if (!inBatch) outsideBatch.push_back(call);
     for (const auto& f : failOn)
       if (call.rfind(f, 0) == 0) return Status("Fake", "refused " + call);
     return Status::Ok();
   }
+  void beginBatch() override {
+    ++batches;
+    inBatch = true;
+  }
+  void endBatch() override { inBatch = false; }
+  int batches = 0;
+  bool inBatch = false;
+  std::vector<std::string> outsideBatch;  // calls made with no batch open
   Status load(uint32_t space, const std::string& ns) override { return rec(fmt::format("load {} {}", space, ns)); }
   Status unload(uint32_t space) override { return rec(fmt::format("unload {}", space)); }
   Status putPair(const BpfPair& p) override { return rec("pair " + p.consumerDevice); }
@@ -87,8 +96,24 @@ class FakeExecutor final : public BpfExecutor {
   Status detach(const BpfAttachment& a) override { return rec("detach " + a.ns + " " + a.device); }
   void endConnections(const std::map<uint32_t, BpfLink>& was) override {
     std::string ids;
-    for (const auto& [id, _] : was) ids += fmt::format(" {}", id);
+    for (const auto& [id, l] : was) {
+      ids += fmt::format(" {}", id);
+      ended[id] = l;
+    }
     calls.push_back("end" + ids);
+  }
+  std::map<uint32_t, BpfLink> ended;  // every link endConnections was given, as given
+  // What lp_links holds (adopted maps): link -> (consumer space, provider space).
+  std::map<uint32_t, std::pair<uint32_t, uint32_t>> linksHeld;
+  std::optional<std::pair<uint32_t, uint32_t>> linkSpaces(uint32_t id) const override {
+    auto it = linksHeld.find(id);
+    if (it == linksHeld.end()) return std::nullopt;
+    return it->second;
+  }
+  Status dropEntriesOfLinks(const std::set<uint32_t>& links) override {
+    std::string ids;
+    for (uint32_t id : links) ids += fmt::format(" {}", id);
+    return rec("drop-entries" + ids);
   }
   std::map<uint32_t, uint64_t> endTargetConnections(const std::set<BpfTargetEnd>& ends,
                                                     const std::map<uint32_t, BpfLink>& links) override {
@@ -234,6 +259,19 @@ TEST_F(BpfSinkTest, RemovalsGoInReverseAndTheLocalRuleComesBackBeforeItsReplacem
   EXPECT_LT(e.first(fmt::format("delete-cap {}", id)), e.first("delete-host"));
   EXPECT_TRUE(sink_->applied().links.empty());
   EXPECT_TRUE(sink_->applied().rules.empty());
+}
+
+// The kernel executor shares one netlink socket per namespace within a batch
+// (bench/bpf/netlink_batch_bench measures it): every write of a diff must be in one.
+TEST_F(BpfSinkTest, EachDiffRunsAsOneBatch) {
+  exec_->batches = 0;
+  twoEndpoints();
+  put("vpce-a", {});
+  EXPECT_EQ(exec_->batches, 3);
+  EXPECT_FALSE(exec_->inBatch);
+  EXPECT_GT(exec_->count("route"), 0u);
+  EXPECT_GT(exec_->count("delete-route"), 0u);
+  EXPECT_TRUE(exec_->outsideBatch.empty()) << exec_->outsideBatch.front();
 }
 
 TEST_F(BpfSinkTest, LinksRemovedTogetherEndTheirConnectionsInOneCall) {
@@ -424,20 +462,46 @@ TEST_F(BpfSinkTest, ARestartWritesTheWholePlanAgainAndEndsNoConnection) {
 TEST_F(BpfSinkTest, TheStartUpSweepEndsWhatTheAdoptedMapsHoldForLinksNoLongerPlanned) {
   twoEndpoints();
   uint32_t a = sink_->applied().ids.links.at("eni-a"), b = sink_->applied().ids.links.at("eni-b");
-  // A kill -9; the next run plans vpce-b only (vpce-a went back to splice).
+  std::map<uint32_t, std::pair<uint32_t, uint32_t>> held;
+  for (const auto& [id, l] : sink_->applied().links) held[id] = {l.consumerSpace, l.providerSpace};
+  // A kill -9; the next run plans vpce-b only (vpce-a was deleted while no daemon
+  // ran, or went back to splice). The maps it adopts still hold both links.
   make();
+  exec_->linksHeld = held;
   put("vpce-b", {listener("vpce-b", "eni-b", "lp-vpc-c", "10.0.1.101", {target("10.0.1.21")})});
   ASSERT_EQ(exec_->count("delete"), 0u);
+  ASSERT_EQ(exec_->count("drop-entries"), 0u);
   sink_->tick();
+  // vpce-a's lp_endpoints and lp_targets entries (whose keys no ids file holds)
+  // go first, so no new connection takes the link; then the link, its
+  // connections, reset in its own namespaces as a delete's, then its cap.
+  EXPECT_EQ(exec_->count(fmt::format("drop-entries {}", a)), 1u);
+  EXPECT_EQ(exec_->count("drop-entries"), 1u);  // b's stay: it is planned
   EXPECT_EQ(exec_->count(fmt::format("delete-link {}", a)), 1u);
   EXPECT_EQ(exec_->count(fmt::format("end {}", a)), 1u);
   EXPECT_EQ(exec_->count(fmt::format("delete-cap {}", a)), 1u);
+  EXPECT_LT(exec_->first("drop-entries"), exec_->first("delete-link"));
   EXPECT_LT(exec_->first("delete-link"), exec_->first("end "));
   EXPECT_LT(exec_->first("end "), exec_->first("delete-cap"));
+  ASSERT_EQ(exec_->ended.count(a), 1u);
+  EXPECT_EQ(exec_->ended.at(a).consumerNs, "lp-vpc-c");  // known: its clients and targets are reset
+  EXPECT_EQ(exec_->ended.at(a).providerNs, "lp-vpc-p");
   EXPECT_EQ(exec_->count(fmt::format("delete-link {}", b)), 0u);
   EXPECT_EQ(exec_->count("end "), 1u);
   sink_->tick();  // once
   EXPECT_EQ(exec_->count("end "), 1u);
+  EXPECT_EQ(exec_->count("drop-entries"), 1u);
+}
+
+TEST_F(BpfSinkTest, ALinkTheAdoptedMapsDoNotHoldEndsWithoutResets) {
+  twoEndpoints();
+  uint32_t a = sink_->applied().ids.links.at("eni-a");
+  make();  // maps made afresh (linksHeld empty): nothing names the link's namespaces
+  put("vpce-b", {listener("vpce-b", "eni-b", "lp-vpc-c", "10.0.1.101", {target("10.0.1.21")})});
+  sink_->tick();
+  EXPECT_EQ(exec_->count(fmt::format("drop-entries {}", a)), 1u);
+  ASSERT_EQ(exec_->ended.count(a), 1u);
+  EXPECT_EQ(exec_->ended.at(a).consumerNs, "");  // the executor resets no end it cannot place
 }
 
 TEST_F(BpfSinkTest, ACleanStopSweepsEveryNamespaceAndThenUnpins) {

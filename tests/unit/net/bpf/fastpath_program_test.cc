@@ -615,6 +615,45 @@ TEST_F(FastpathProgramTest, ASynOnAClosedConnectionsTupleStartsAFreshConnection)
   EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
 }
 
+// A closed connection's slot goes back when it closes, not when the sweeper deletes
+// its entries after the linger: ActiveConnections and the limit count open ones.
+TEST_F(FastpathProgramTest, AClosedConnectionGivesItsSlotBackAtOnceAndItsSweepGivesNothingMore) {
+  LinkUsage* usage = maps_->linkUsage();
+  ASSERT_NE(usage, nullptr);
+  for (uint16_t port : {40000, 40001, 40002}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
+  EXPECT_EQ(usage->live(kLink), 3u);
+  // 40000: a FIN each way (half closed first: still open).
+  ASSERT_NO_FATAL_FAILURE(finFrom(kConsumer, 40000));
+  EXPECT_EQ(usage->live(kLink), 3u);
+  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40000));
+  EXPECT_EQ(usage->live(kLink), 2u);
+  EXPECT_EQ(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80))->released, 1u);
+  // The last ACK, a retransmitted FIN: still translated, nothing given twice.
+  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40000));
+  EXPECT_EQ(usage->live(kLink), 2u);
+  // 40001: the target resets it.
+  ASSERT_EQ(run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40001, kRst))
+                .retval,
+            TC_ACT_REDIRECT);
+  EXPECT_EQ(usage->live(kLink), 1u);
+  // The sweep deletes both closed connections' entries and gives nothing back.
+  auto last = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001));  // the last packet seen
+  ASSERT_TRUE(last);
+  auto swept = dataplane::sweepBpfConnections(*maps_, last->last_seen_ns + dataplane::kBpfClosedLingerNs, 350'000'000'000);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  EXPECT_EQ(swept->closed, 2u);
+  EXPECT_EQ(usage->live(kLink), 1u);
+  // A new connection on a closed one's ports, before its sweep, takes a slot of its own.
+  ASSERT_EQ(synHere(40002).retval, TC_ACT_OK);  // a retransmitted SYN of the live one: no new slot
+  EXPECT_EQ(usage->live(kLink), 1u);
+  ASSERT_NO_FATAL_FAILURE(finFrom(kConsumer, 40002));
+  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40002));
+  EXPECT_EQ(usage->live(kLink), 0u);
+  ASSERT_EQ(synHere(40002).retval, TC_ACT_OK);
+  EXPECT_EQ(usage->live(kLink), 1u);
+  EXPECT_EQ(conn(kConsumer, tuple("10.0.1.5", 40002, "10.0.1.100", 80))->released, 0u);
+}
+
 TEST_F(FastpathProgramTest, EndingALinkDeletesExactlyItsEntriesAndEndingATargetOnlyItsConnections) {
   // A second interface (link) of the endpoint in the same consumer VPC, same target.
   ASSERT_TRUE(maps_->putLink(kOtherLink, link(kConsumer)).ok());
@@ -998,4 +1037,178 @@ TEST_F(FastpathCapTest, TheSweepCorrectsALiveCountLeftTooHighByAnEvictedEntry) {
 }
 
 }  // namespace
+// ---- The host-wide connection limit (lp_conns full: refused, not evicted)
+
+class FastpathHostLimitTest : public FastpathCapTest {
+ protected:
+  void SetUp() override {
+    FastpathCapTest::SetUp();
+    if (HasFatalFailure()) return;
+    // A second endpoint, 10.0.1.101, on another link of the same consumer VPC.
+    ASSERT_TRUE(maps_->putLink(kOtherLink, link(kConsumer)).ok());
+    ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.101"), 80, kOtherLink).ok());
+    ASSERT_TRUE(maps_->putTargets(kOtherLink, 80, 0, {target("10.0.2.10", 8080)}).ok());
+  }
+  // What putHostConnectionLimit writes, at a size a test can fill.
+  void putHostLimit(uint32_t n) {
+    uint32_t host = LP_FP_HOST;
+    lp_fp_link_cap v{};
+    v.max_conns = n;
+    ASSERT_EQ(bpf_map_update_elem(maps_->fd(FastpathMaps::kLinkCaps), &host, &v, BPF_ANY), 0);
+  }
+  Outcome synTo(const char* endpoint, uint16_t sport) {
+    return run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", sport, endpoint, 80, kSyn), 9);
+  }
+  uint64_t hostLive() { return usage_->hostLive(); }
+};
+
+TEST_F(FastpathHostLimitTest, TheSynPastTheHostsLimitIsRefusedWithAResetOnAnyLinkUntilASlotIsGivenBack) {
+  putHostLimit(3);
+  ASSERT_EQ(synTo("10.0.1.100", 40000).retval, TC_ACT_OK);
+  ASSERT_EQ(synTo("10.0.1.100", 40001).retval, TC_ACT_OK);
+  ASSERT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_OK);  // the host's slots are every link's
+  EXPECT_EQ(hostLive(), 3u);
+  ASSERT_EQ(synTo("10.0.1.100", 40000).retval, TC_ACT_OK);  // a retransmitted SYN takes no slot
+  EXPECT_EQ(hostLive(), 3u);
+
+  // The fourth, on either link (neither has a limit of its own): a reset from the
+  // endpoint's address back out of the client's veth, no entry made.
+  for (const char* endpoint : {"10.0.1.100", "10.0.1.101"}) {
+    Outcome r = synTo(endpoint, 40003);
+    ASSERT_EQ(r.retval, TC_ACT_REDIRECT) << endpoint;
+    Packet p = parse(r.out);
+    EXPECT_EQ(p.saddr, ip(endpoint));
+    EXPECT_EQ(p.daddr, ip("10.0.1.5"));
+    EXPECT_EQ(ntohs(p.sport), 80);
+    EXPECT_EQ(ntohs(p.dport), 40003);
+    EXPECT_EQ(p.flags, kRst | kAck);
+    EXPECT_TRUE(p.ipChecksumOk);
+    EXPECT_TRUE(p.tcpChecksumOk);
+    EXPECT_EQ(p.dstMac, kClientMac);
+    EXPECT_FALSE(conn(kConsumer, tuple("10.0.1.5", 40003, endpoint, 80)).has_value());
+  }
+  EXPECT_EQ(*maps_->connectionCount(), 6u);
+  EXPECT_EQ(hostLive(), 3u);
+  EXPECT_EQ(usage_->live(kLink), 2u) << "a refusal leaves the link's count as it was";
+  EXPECT_EQ(usage_->live(kOtherLink), 1u);
+  // Counted as each link's drop and refusal (its endpoint's PacketsDropped), and
+  // as the host's, which the daemon's log reads.
+  EXPECT_EQ(stats(kLink).drops, 1u);
+  EXPECT_EQ(stats(kLink).refused, 1u);
+  EXPECT_EQ(stats(kOtherLink).refused, 1u);
+  EXPECT_EQ(stats(LP_FP_HOST).refused, 2u);
+  auto host = hostConnections(*maps_);
+  ASSERT_TRUE(host.ok()) << host.status().toString();
+  EXPECT_EQ(host->live, 3u);
+  EXPECT_EQ(host->limit, 3u);
+  EXPECT_EQ(host->refused, 2u);
+
+  // The sweeper removes a closed connection: its slot, the link's and the host's, is back.
+  sweep(40000, 40000);
+  EXPECT_EQ(hostLive(), 2u);
+  EXPECT_EQ(usage_->live(kLink), 1u);
+  ASSERT_EQ(synTo("10.0.1.101", 40003).retval, TC_ACT_OK);
+  EXPECT_EQ(hostLive(), 3u);
+  EXPECT_EQ(usage_->live(kOtherLink), 2u);
+  EXPECT_EQ(synTo("10.0.1.100", 40004).retval, TC_ACT_REDIRECT);
+  EXPECT_EQ(stats(LP_FP_HOST).refused, 3u);
+
+  // A link's own limit refuses as before, without counting as the host's.
+  putHostLimit(10);
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{0, 0, 1}).ok());
+  EXPECT_EQ(synTo("10.0.1.100", 40005).retval, TC_ACT_REDIRECT);
+  EXPECT_EQ(stats(kLink).refused, 3u);
+  EXPECT_EQ(stats(LP_FP_HOST).refused, 3u);
+  EXPECT_EQ(hostLive(), 3u) << "the host's slot taken for it was given back";
+}
+
+// A closed connection's entry taken over by a new SYN on another link (the
+// endpoint moved to it meanwhile): the old entry's slot goes back to its link and
+// the host, so the host's count stays one per live connection.
+TEST_F(FastpathHostLimitTest, ANewConnectionReplacingAnotherLinksClosedEntryKeepsTheHostsCountExact) {
+  putHostLimit(2);
+  ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
+  finFrom(kConsumer, 40000);
+  ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.100"), 80, kOtherLink).ok());
+  ASSERT_EQ(synTo("10.0.1.100", 40000).retval, TC_ACT_OK);
+  auto fwd = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(fwd.has_value());
+  EXPECT_EQ(fwd->link, kOtherLink);
+  EXPECT_EQ(usage_->live(kLink), 0u);
+  EXPECT_EQ(usage_->live(kOtherLink), 1u);
+  EXPECT_EQ(hostLive(), 1u);
+  ASSERT_EQ(synTo("10.0.1.101", 40001).retval, TC_ACT_OK);
+  EXPECT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_REDIRECT);
+  // The same over a connection closed both ways (its link's slot went back then):
+  // only its host slot goes with its entry.
+  ASSERT_EQ(synHere(40003).retval, TC_ACT_REDIRECT) << "the table is full (2)";
+  putHostLimit(3);
+  ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.100"), 80, kLink).ok());
+  ASSERT_EQ(synHere(40003).retval, TC_ACT_OK);
+  finFrom(kConsumer, 40003);
+  finFrom(kProvider, 40003);
+  EXPECT_EQ(usage_->live(kLink), 0u);
+  EXPECT_EQ(hostLive(), 3u);
+  ASSERT_TRUE(maps_->putEndpoint(kConsumer, ip("10.0.1.100"), 80, kOtherLink).ok());
+  ASSERT_EQ(synTo("10.0.1.100", 40003).retval, TC_ACT_OK);
+  EXPECT_EQ(usage_->live(kLink), 0u);
+  EXPECT_EQ(usage_->live(kOtherLink), 3u);
+  EXPECT_EQ(hostLive(), 3u);
+}
+
+TEST(FastpathHostLimit, TheLimitLeavesTheLrusPerCpuFreeListsAndASixtyFourthOfTheTable) {
+  EXPECT_EQ(connectionLimitFor(262144, 2), (262144u - 2 * 128 - 4096) / 2);  // 128,896: the default table here
+  EXPECT_EQ(connectionLimitFor(262144, 64), (262144u - 64 * 128 - 4096) / 2);
+  EXPECT_EQ(connectionLimitFor(1024, 1), (1024u - 128 - 16) / 2);
+  EXPECT_EQ(connectionLimitFor(268, 2), 4u);  // what test_bpf_table_full.py sizes for 2 CPUs
+  EXPECT_EQ(connectionLimitFor(260, 2), 0u);
+  EXPECT_EQ(connectionLimitFor(64, 1), 0u);
+}
+
+// The host's count is of connections in the table, not open ones: a closed
+// connection gives its link's slot back at once, the host's when the sweeper
+// deletes its entries (until then they fill the table).
+TEST_F(FastpathHostLimitTest, AClosedConnectionHoldsItsHostSlotUntilItsEntriesAreSwept) {
+  putHostLimit(2);
+  ASSERT_EQ(synHere(40000).retval, TC_ACT_OK);
+  ASSERT_EQ(synHere(40001).retval, TC_ACT_OK);
+  finFrom(kConsumer, 40000);
+  finFrom(kProvider, 40000);
+  EXPECT_EQ(usage_->live(kLink), 1u) << "closed: the link's slot is back";
+  EXPECT_EQ(hostLive(), 2u) << "its entries are still in the table";
+  EXPECT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_REDIRECT);
+  EXPECT_EQ(stats(LP_FP_HOST).refused, 1u);
+  sweep(40000, 40000);
+  EXPECT_EQ(hostLive(), 1u);
+  EXPECT_EQ(usage_->live(kLink), 1u) << "released once, at the close";
+  ASSERT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_OK);
+  EXPECT_EQ(hostLive(), 2u);
+}
+
+TEST_F(FastpathHostLimitTest, UserSpaceKeepsTheHostsCountToTheTablesEntries) {
+  open(40000);
+  open(40001);
+  ASSERT_EQ(synTo("10.0.1.101", 40002).retval, TC_ACT_OK);
+  EXPECT_EQ(hostLive(), 3u);
+  // A link's count moves alone: its release, reset and recount are not the table's.
+  EXPECT_TRUE(usage_->release(kLink));
+  EXPECT_TRUE(usage_->recount(kLink, 1, 3));
+  usage_->reset(kLink);
+  EXPECT_EQ(hostLive(), 3u);
+  usage_->releaseHost();
+  EXPECT_EQ(hostLive(), 2u);
+  EXPECT_TRUE(usage_->recount(LP_FP_HOST, 2, 5));  // a walk's count
+  EXPECT_EQ(hostLive(), 5u);
+  // What an adopting start does: the count set to the consumer-side entries.
+  auto moved = syncHostCount(*maps_);
+  ASSERT_TRUE(moved.ok()) << moved.status().toString();
+  EXPECT_EQ(*moved, -2);
+  EXPECT_EQ(hostLive(), 3u);
+  // Below zero (maps whose host count was never kept): read as none, and lets SYNs through.
+  EXPECT_EQ(usage_->setHost(static_cast<uint64_t>(-2)), -5);
+  EXPECT_EQ(hostLive(), 0u);
+  putHostLimit(1);
+  EXPECT_EQ(synTo("10.0.1.100", 40003).retval, TC_ACT_OK);
+}
+
 }  // namespace lp::net::bpf

@@ -445,6 +445,13 @@ class FastpathPinsTest : public ::testing::Test, protected PinDirectory {
       if (line.find(" " + root_ + " ") != std::string::npos) ++n;
     return n;
   }
+  // A start's fresh maps, pinned, with endpoint 10.0.1.100:80 (space 1) on link 3.
+  void pinWithAnEndpoint() {
+    auto pins = adoptOrCreate(dir_, limits_);
+    ASSERT_TRUE(pins.ok()) << pins.status().toString();
+    EXPECT_FALSE(pins->adopted);
+    ASSERT_TRUE(pins->maps->putEndpoint(1, 0x6401000a, 80, 3).ok());
+  }
   // The link an endpoint entry names; 0 when there is none.
   static uint32_t endpointLink(const FastpathMaps& maps, uint32_t addr, uint16_t port) {
     lp_fp_endpoint_key k{};
@@ -540,21 +547,59 @@ TEST_F(FastpathPinsTest, AMapWhoseFieldsMovedAtTheSameSizesIsNotAdopted) {
 }
 
 TEST_F(FastpathPinsTest, MapsOfOtherSizesThanTheConfigurationAsksForAreNotAdopted) {
-  {
-    auto pins = adoptOrCreate(dir_, limits_);
-    ASSERT_TRUE(pins.ok());
-    ASSERT_TRUE(pins->maps->putEndpoint(1, 0x6401000a, 80, 3).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(pinWithAnEndpoint());
   FastpathLimits bigger = limits_;
-  bigger.connections = 8192;
+  bigger.endpoints = 128;
   auto pins = adoptOrCreate(dir_, bigger);
   ASSERT_TRUE(pins.ok()) << pins.status().toString();
   EXPECT_FALSE(pins->adopted);
-  EXPECT_EQ(pins->discarded, "lp_conns has 4096 entries, the configuration asks for 8192");
+  EXPECT_EQ(pins->discarded, "lp_endpoints has 64 entries, the configuration asks for 128");
   EXPECT_EQ(endpointLink(*pins->maps, 0x6401000a, 80), 0u) << "fresh maps";
   auto again = adoptOrCreate(dir_, bigger);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->adopted) << "the new sizes are pinned";
+  ASSERT_TRUE(teardown(dir_).ok());
+}
+
+// [dataplane] bpf_connection_table changed before a restart after kill -9: the
+// connection table in place is kept with its connections, and the host's limit
+// is that of the table in place; the new size comes with the next fresh maps.
+TEST_F(FastpathPinsTest, AConnectionTableOfAnotherSizeIsAdoptedWithTheLimitOfItsOwnSize) {
+  const int cpus = libbpf_num_possible_cpus();
+  ASSERT_GT(cpus, 0);
+  ASSERT_NO_FATAL_FAILURE(pinWithAnEndpoint());
+  FastpathLimits bigger = limits_;
+  bigger.connections = 8192;
+  auto pins = adoptOrCreate(dir_, bigger);
+  ASSERT_TRUE(pins.ok()) << pins.status().toString();
+  EXPECT_TRUE(pins->adopted);
+  EXPECT_EQ(endpointLink(*pins->maps, 0x6401000a, 80), 3u) << "the maps in place";
+  EXPECT_EQ(pins->maps->connectionEntries(), 4096u);
+  EXPECT_EQ(pins->connectionLimit, connectionLimitFor(4096, static_cast<uint32_t>(cpus)));
+  auto host = hostConnections(*pins->maps);
+  ASSERT_TRUE(host.ok()) << host.status().toString();
+  EXPECT_EQ(host->limit, pins->connectionLimit) << "what the programs enforce";
+  ASSERT_TRUE(teardown(dir_).ok());
+  auto fresh = adoptOrCreate(dir_, bigger);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_FALSE(fresh->adopted);
+  EXPECT_EQ(fresh->maps->connectionEntries(), 8192u);
+  EXPECT_EQ(fresh->connectionLimit, connectionLimitFor(8192, static_cast<uint32_t>(cpus)));
+  ASSERT_TRUE(teardown(dir_).ok());
+}
+
+TEST_F(FastpathPinsTest, ATableTooSmallForThisHostsCpusIsRefusedBeforeAnythingIsTouched) {
+  ASSERT_NO_FATAL_FAILURE(pinWithAnEndpoint());
+  FastpathLimits tiny = limits_;
+  tiny.connections = 64;  // under 128 entries per CPU
+  auto pins = adoptOrCreate(dir_, tiny);
+  ASSERT_FALSE(pins.ok());
+  EXPECT_EQ(bpfErrorOf(pins.status()), BpfError::kInvalid);
+  EXPECT_NE(pins.status().message().find("a connection table of 64 entries leaves no room"), std::string::npos)
+      << pins.status().message();
+  auto kept = adoptOrCreate(dir_, limits_);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->adopted) << "the pins in place were left alone";
   ASSERT_TRUE(teardown(dir_).ok());
 }
 
