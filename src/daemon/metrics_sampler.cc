@@ -2,6 +2,7 @@
 
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -12,7 +13,7 @@ namespace lp::daemon {
 MetricsSampler::MetricsSampler(const control::ControlContext& ctx, dataplane::CounterSource& forwarder,
                                metrics::SeriesStore& series, metrics::UsageLedger& usage,
                                std::chrono::milliseconds every)
-    : ctx_(ctx), forwarder_(forwarder), series_(series), usage_(usage), every_(every) {}
+    : ctx_(ctx), forwarder_(forwarder), series_(series), usage_(usage), every_(every), marksBefore_(usage.marks()) {}
 
 MetricsSampler::~MetricsSampler() { stop(); }
 
@@ -45,6 +46,23 @@ std::shared_ptr<const std::vector<InterfaceFigures>> MetricsSampler::latest() co
   return latest_;
 }
 
+// Cumulative figures that went back were counted anew (a link made again).
+uint64_t MetricsSampler::bytesSince(uint64_t before, uint64_t now) { return now >= before ? now - before : now; }
+
+// An interface's bytes the first time this process reads it: the forwarder's part
+// is all new (it counts from zero with the process); the kernel's part goes on
+// from what a run killed before it counted, whose ledger already holds the bytes
+// up to its mark (kept in the ledger's checkpoint with them). A kernel count
+// below its mark was made anew (a clean stop took it away): all new.
+uint64_t MetricsSampler::firstBytes(const std::string& id, uint64_t total, uint64_t kept) {
+  uint64_t mark = 0;
+  if (auto it = marksBefore_.find(id); it != marksBefore_.end()) {
+    mark = it->second;
+    marksBefore_.erase(it);
+  }
+  return (total - kept) + bytesSince(mark, kept);
+}
+
 void MetricsSampler::sampleOnce() {
   uint64_t activity = forwarder_.activity();
   bool anyOpen = false;
@@ -62,13 +80,23 @@ void MetricsSampler::sampleOnce() {
       if (was != last_.interfaces.end() && was->second == c && c.active == 0) continue;  // nothing to add
       auto info = infos_.find(id);
       if (info == infos_.end()) continue;  // not (or no longer) an endpoint interface in the store
-      series_.record(info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active, c.dropped});
-      uint64_t before = was == last_.interfaces.end() ? 0 : was->second.bytesIn + was->second.bytesOut;
-      uint64_t now = c.bytesIn + c.bytesOut;
+      auto keptIt = now.kept.find(id);
+      const dataplane::TrafficCounters k = keptIt == now.kept.end() ? dataplane::TrafficCounters{} : keptIt->second;
+      series_.record(info->second, {c.bytesIn + c.bytesOut, c.connections, c.resets, c.active, c.dropped},
+                     {k.bytesIn + k.bytesOut, k.connections, k.resets, k.active, k.dropped});
+      uint64_t total = c.bytesIn + c.bytesOut;
+      uint64_t kept = std::min(k.bytesIn + k.bytesOut, total);
       usage_.addBytes(info->second.endpointId, info->second.consumerAccount, info->second.serviceName,
-                      now >= before ? now - before : now);
+                      was == last_.interfaces.end() ? firstBytes(id, total, kept)
+                                                    : bytesSince(was->second.bytesIn + was->second.bytesOut, total));
+      marks_[id] = kept;
     }
     std::erase_if(infos_, [&](const auto& kv) { return !now.interfaces.count(kv.first); });
+    std::erase_if(marks_, [&](const auto& kv) { return !now.interfaces.count(kv.first); });
+    std::map<std::string, uint64_t> marks = marksBefore_;  // those not read again yet stay
+    for (const auto& [id, kept] : marks_)
+      if (kept) marks[id] = kept;
+    usage_.setMarks(std::move(marks));
     auto figures = std::make_shared<std::vector<InterfaceFigures>>();
     figures->reserve(now.interfaces.size());
     for (const auto& [id, c] : now.interfaces) {

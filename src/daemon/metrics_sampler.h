@@ -59,6 +59,11 @@ class MetricsSampler {
   std::vector<metrics::InterfaceInfo> availableInterfaces_;
   std::vector<metrics::AvailableEndpoint> availableEndpoints_;
   int64_t markedMinute_ = -1;  // the minute availableInterfaces_ were last marked connected in
+  // The ledger's marks (UsageLedger::setMarks) of the run before, until each
+  // interface is read; and this run's: each interface's kept bytes as added.
+  std::map<std::string, uint64_t> marksBefore_, marks_;
+  static uint64_t bytesSince(uint64_t before, uint64_t now);
+  uint64_t firstBytes(const std::string& id, uint64_t total, uint64_t kept);
   std::unique_ptr<BackgroundLoop> loop_;
   mutable std::mutex latestMu_;
   std::shared_ptr<const std::vector<InterfaceFigures>> latest_ = std::make_shared<std::vector<InterfaceFigures>>();

@@ -28,11 +28,15 @@ Result<std::vector<BpfConnEntry>> readBpfConnections(const net::bpf::FastpathMap
 struct BpfSweepResult {
   size_t idle = 0, closed = 0;                 // connections whose entries went
   std::vector<BpfConnection> idleConnections;  // to reset: their peers do not know yet
+  std::vector<BpfRecount> recounted;           // live counts corrected
 };
 // Deletes the entries of connections idle for idleNs and of closed ones
 // (bpfConnState). nowNs: CLOCK_MONOTONIC, as bpf_ktime_get_ns. Each connection is
 // read again just before its entries go, so a packet that came during the walk
-// (a keepalive after 350 s of silence) keeps it.
+// (a keepalive after 350 s of silence) keeps it. The same walk corrects the live
+// count of every link whose count is not zero (planBpfRecount, LinkUsage::recount)
+// before anything is deleted; a count of zero with entries in the table (too low,
+// which only lets a connection past the limit) is left.
 Result<BpfSweepResult> sweepBpfConnections(const net::bpf::FastpathMaps& maps, uint64_t nowNs, uint64_t idleNs);
 
 // Deletes the entries of the connections in scope (a link's, several links', or one

@@ -90,6 +90,21 @@ BpfConnState bpfConnState(const BpfConnection& c, uint64_t nowNs, const BpfSweep
   return BpfConnState::kLive;
 }
 
+std::vector<BpfRecount> planBpfRecount(const std::vector<BpfLinkCount>& counts,
+                                       const std::vector<BpfConnEntry>& entries) {
+  std::map<uint32_t, uint64_t> found;
+  for (const auto& e : entries)
+    if (e.value.dir == LP_FP_DIR_FWD && !(e.value.released & 1)) ++found[e.value.link];  // released: closed, not counted
+  std::vector<BpfRecount> out;
+  for (const auto& c : counts) {
+    if (c.newConnsAfter != c.newConnsBefore) continue;  // judged at the next walk
+    auto it = found.find(c.link);
+    uint64_t counted = it == found.end() ? 0 : it->second;
+    if (counted != c.seen) out.push_back({c.link, c.seen, counted});
+  }
+  return out;
+}
+
 BpfSweepPlan planBpfSweep(const std::vector<BpfConnEntry>& entries, uint64_t nowNs, const BpfSweepPolicy& policy) {
   BpfSweepPlan plan;
   for (auto& c : pairBpfConnections(entries)) {

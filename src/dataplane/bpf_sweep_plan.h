@@ -73,6 +73,30 @@ struct BpfSweepPlan {
 };
 BpfSweepPlan planBpfSweep(const std::vector<BpfConnEntry>& entries, uint64_t nowNs, const BpfSweepPolicy& policy);
 
+// A link's live connection count (lp_link_usage, stage 4) around a walk of the
+// table: the programs raise it for each connection lp_link_out opens and lower it
+// when one fails to open or closes (marking its consumer-side entry `released`); the
+// daemon lowers it for each consumer-side entry not so marked that it deletes. It
+// drifts up when the kernel evicts an entry (lp_conns is an LRU) or give_conn gives
+// up after lost compare-and-swaps, and nothing else corrects it.
+struct BpfLinkCount {
+  uint32_t link = 0;
+  uint64_t newConnsBefore = 0;  // the link's new_conns, read first
+  uint64_t seen = 0;            // LinkUsage::live, read next, before the walk
+  uint64_t newConnsAfter = 0;   // new_conns again, read after the walk
+};
+struct BpfRecount {
+  uint32_t link = 0;
+  uint64_t seen = 0, counted = 0;  // for LinkUsage::recount(link, seen, counted)
+};
+// The counts a walk of the table corrects, LinkUsage::recount's contract: a link
+// whose new_conns did not move across the walk opened no connection meanwhile, so
+// the consumer-side entries the walk found are its live connections; those whose
+// count differs from that. (A connection being opened while the counts were read
+// moves new_conns before the walk ends: lp_link_out counts it after its entries.)
+std::vector<BpfRecount> planBpfRecount(const std::vector<BpfLinkCount>& counts,
+                                       const std::vector<BpfConnEntry>& entries);
+
 // Which connections a reject, delete or unhealthy target ends: every connection of
 // the links, or one link's connections to one target (address in network order,
 // port in host order).

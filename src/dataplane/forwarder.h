@@ -73,6 +73,11 @@ inline TrafficCounters& operator+=(TrafficCounters& a, const TrafficCounters& b)
 struct CountersReport {
   std::map<std::string, TrafficCounters> endpoints;   // by vpce id
   std::map<std::string, TrafficCounters> interfaces;  // by endpoint eni id
+  // Of each interface's figures, those counted in kernel state that outlives the
+  // daemon (the conntrack path's nft counters, the BPF path's pinned maps): after
+  // a kill -9 the next run reads them on from where they were, not from zero. The
+  // rest (the forwarder's) starts from zero with the process.
+  std::map<std::string, TrafficCounters> kept;
 };
 
 struct UpdateResult {

@@ -133,6 +133,15 @@ nlohmann::json minuteJson(const std::string& id, int64_t m, const MinutePoint& p
   return j;
 }
 
+// The kept part of an interface's counters as the minutes on file counted it.
+nlohmann::json markJson(const std::string& id, const CumulativeCounters& k) {
+  return {{"i", id}, {"k", {k.bytes, k.connections, k.resets, k.dropped}}};
+}
+
+bool sameKept(const CumulativeCounters& a, const CumulativeCounters& b) {
+  return a.bytes == b.bytes && a.connections == b.connections && a.resets == b.resets && a.dropped == b.dropped;
+}
+
 nlohmann::json rollupJson(const std::string& id, int64_t perMinutes, int64_t slot, const RollupPoint& p) {
   nlohmann::json f = nlohmann::json::array();
   for (const FieldRollup& r : p.fields) f.push_back({r.sum, r.minimum, r.maximum});
@@ -241,7 +250,16 @@ Status SeriesStore::load() {
         continue;
       }
       const std::string id = j["i"].get<std::string>();
-      if (j.contains("m")) {
+      if (j.contains("k")) {
+        const auto& k = j["k"];
+        if (!k.is_array() || k.size() != 4 ||
+            !std::all_of(k.begin(), k.end(), [](const auto& v) { return v.is_number_unsigned(); })) {
+          ++bad;
+          continue;
+        }
+        series_[id].mark = CumulativeCounters{k[0].get<uint64_t>(), k[1].get<uint64_t>(), k[2].get<uint64_t>(), 0,
+                                              k[3].get<uint64_t>()};
+      } else if (j.contains("m")) {
         if (!j["m"].is_number_integer()) {
           ++bad;
           continue;
@@ -269,6 +287,7 @@ Status SeriesStore::load() {
   // Series whose info line was lost cannot be attributed to anyone: drop them.
   std::erase_if(series_, [](const auto& kv) { return kv.second.info.interfaceId.empty(); });
   for (auto& [id, s] : series_) {
+    if (s.mark) s.keptLast = *s.mark;  // record() takes the minute's start from it
     // Slots open at the last stop (or whose line a crash cut) are rebuilt from
     // their closed minutes; the minute under way is rolled up when it closes.
     auto& loaded = loadedSlots[id];
@@ -303,7 +322,7 @@ MinutePoint& SeriesStore::minuteLocked(Series& s, int64_t minute) {
   return it->second;
 }
 
-void SeriesStore::record(const InterfaceInfo& info, const CumulativeCounters& c) {
+void SeriesStore::record(const InterfaceInfo& info, const CumulativeCounters& c, const CumulativeCounters& kept) {
   std::lock_guard lock(mu_);
   const int64_t minute = minuteOf(clock_.now());
   Series& s = series_[info.interfaceId];
@@ -311,10 +330,26 @@ void SeriesStore::record(const InterfaceInfo& info, const CumulativeCounters& c)
     s.info = info;
     s.infoWritten = false;
   }
-  CumulativeCounters before = s.last.value_or(CumulativeCounters{});
+  MinutePoint d;
+  if (s.last) {
+    const CumulativeCounters& before = *s.last;
+    d = {delta(c.bytes, before.bytes), delta(c.connections, before.connections), delta(c.resets, before.resets),
+         c.active, delta(c.dropped, before.dropped)};
+  } else {  // the first sample in this process: the forwarder's part new, the kernel's past its mark
+    const CumulativeCounters mark = s.mark.value_or(CumulativeCounters{});
+    auto first = [](uint64_t total, uint64_t k, uint64_t m) {
+      k = std::min(k, total);
+      return (total - k) + delta(k, m);
+    };
+    d = {first(c.bytes, kept.bytes, mark.bytes), first(c.connections, kept.connections, mark.connections),
+         first(c.resets, kept.resets, mark.resets), c.active, first(c.dropped, kept.dropped, mark.dropped)};
+  }
   s.last = c;
-  MinutePoint d{delta(c.bytes, before.bytes), delta(c.connections, before.connections),
-                delta(c.resets, before.resets), c.active, delta(c.dropped, before.dropped)};
+  if (minute != s.lastMinute) {
+    s.keptBeforeMinute = s.keptLast;
+    s.lastMinute = minute;
+  }
+  s.keptLast = kept;
   if (!d.hasTraffic()) return;
   MinutePoint& p = minuteLocked(s, minute);
   p.bytes += d.bytes;
@@ -375,6 +410,14 @@ void SeriesStore::flush(bool openMinute) {
     };
     for (auto it = s.minutes.lower_bound(flushedThrough_); it != s.minutes.end() && it->first < writeThrough; ++it)
       line(minuteJson(id, it->first, it->second));
+    // How far the minutes on file counted the kept part (record()).
+    if (s.lastMinute >= 0) {
+      const CumulativeCounters& onFile = s.lastMinute < writeThrough ? s.keptLast : s.keptBeforeMinute;
+      if (s.mark ? !sameKept(*s.mark, onFile) : !sameKept(onFile, CumulativeCounters{})) {
+        line(markJson(id, onFile));
+        s.mark = onFile;
+      }
+    }
     // Rollup slots that closed with these minutes: [first open slot before, first open slot now).
     for (int r = 0; r < kRollups; ++r) {
       const int64_t per = kTierMinutes[r + 1];
@@ -432,6 +475,10 @@ void SeriesStore::rewriteLocked() {
       out << infoJson(s.info).dump() << '\n';
       s.infoWritten = true;
       ++lines;
+      if (s.mark) {
+        out << markJson(id, *s.mark).dump() << '\n';
+        ++lines;
+      }
       for (const auto& [m, p] : s.minutes) {
         if (m >= flushedThrough_) break;  // the open minute is written when it closes
         out << minuteJson(id, m, p).dump() << '\n';

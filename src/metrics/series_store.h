@@ -161,10 +161,14 @@ class SeriesStore {
   // rewrites it compacted. Call once before record().
   Status load();
 
-  // One sample of an interface's cumulative counters at the clock's now. The
-  // data plane starts with the daemon, as this store does, so the first sample of
-  // an interface counts from zero.
-  void record(const InterfaceInfo& info, const CumulativeCounters& c);
+  // One sample of an interface's cumulative counters at the clock's now; kept:
+  // the part of them counted in kernel state that outlives the daemon (the
+  // kernel paths' counters, which a restart after kill -9 reads on from where
+  // they were). The forwarder's part starts with the daemon, as this store does,
+  // so the first sample of an interface counts it from zero; the kept part from
+  // how far the closed minutes on file had counted it (a mark line written with
+  // them), or from zero when it is below that (made anew).
+  void record(const InterfaceInfo& info, const CumulativeCounters& c, const CumulativeCounters& kept = {});
   // The interface's endpoint is available to its service in the minute under way
   // (EndpointsCount). Call for each interface of each available endpoint once a
   // minute (minuteNow() moved) and whenever the list changes.
@@ -197,6 +201,12 @@ class SeriesStore {
   struct Series {
     InterfaceInfo info;
     std::optional<CumulativeCounters> last;  // previous sample in this process
+    // The kept part (record()): as of the closed minutes on file (read back or
+    // written), as of the last sample, and as of the last sample of an earlier
+    // minute than lastMinute's.
+    std::optional<CumulativeCounters> mark;
+    CumulativeCounters keptLast, keptBeforeMinute;
+    int64_t lastMinute = -1;
     std::map<int64_t, MinutePoint> minutes;  // minute index (epoch minutes) -> point
     std::array<std::map<int64_t, RollupPoint>, kRollups> rollups;  // slot index (epoch minutes / 5 or 60)
     bool infoWritten = false;

@@ -165,6 +165,22 @@ RecordMap readLines(const std::string& path) {
   return byKey;
 }
 
+// The marks line of a checkpoint ({"marks": {counter: value}}); none: empty.
+std::map<std::string, uint64_t> readMarks(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (in && std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("marks") || !j["marks"].is_object()) continue;
+    try {
+      return j["marks"].get<std::map<std::string, uint64_t>>();
+    } catch (const nlohmann::json::exception&) {
+      return {};
+    }
+  }
+  return {};
+}
+
 // The ledger and its checkpoint: within an hour bytes and zones only grow, so the
 // larger of the two figures is the later one.
 RecordMap readMerged(const std::string& path) {
@@ -194,6 +210,7 @@ Status UsageLedger::load() {
   flushedThrough_ = hourOf(clock_.now());
   if (path_.empty()) return Status::Ok();
   const RecordMap onFile = readLines(path_);
+  marks_ = readMarks(checkpointPath(path_));
   std::vector<UsageRecord> recovered;  // closed hours known only from a checkpoint (a SIGKILL)
   for (auto& [k, r] : readMerged(path_)) {
     // The hour under way continues from what a clean stop or a checkpoint kept of it.
@@ -259,8 +276,23 @@ void UsageLedger::flush(bool openHour) {
     if (file_.is_open()) records_.erase(records_.begin(), records_.lower_bound({now, ""}));
     if (now > flushedThrough_) dirty_ = true;  // the checkpoint must drop the hours just closed
     flushedThrough_ = now;
+    // At once: the marks must be those of the bytes just appended.
+    checkpointLocked();
+    return;
   }
   if (openHour || clock_.now() - lastCheckpoint_ >= checkpointEvery_) checkpointLocked();
+}
+
+void UsageLedger::setMarks(std::map<std::string, uint64_t> marks) {
+  std::lock_guard lock(mu_);
+  if (marks == marks_) return;
+  marks_ = std::move(marks);
+  dirty_ = true;
+}
+
+std::map<std::string, uint64_t> UsageLedger::marks() const {
+  std::lock_guard lock(mu_);
+  return marks_;
 }
 
 void UsageLedger::checkpointLocked() {
@@ -270,6 +302,7 @@ void UsageLedger::checkpointLocked() {
     std::ofstream out(tmp, std::ios::trunc);
     for (auto it = records_.lower_bound({flushedThrough_, ""}); it != records_.end(); ++it)
       out << toJson(it->second).dump() << '\n';
+    if (!marks_.empty()) out << nlohmann::json{{"marks", marks_}}.dump() << '\n';
     if (!out) {
       LP_LOG_WARN("usage: cannot write {}", tmp);
       return;

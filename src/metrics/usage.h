@@ -96,6 +96,14 @@ class UsageLedger {
   // Appends closed hours to the file (all hours with openHour: a clean stop), and
   // checkpoints the hour under way when it is due.
   void flush(bool openHour = false);
+  // Marks: for counters that outlive the daemon (kernel state a restart adopts),
+  // how far they had been added when the bytes were, by counter (an interface).
+  // Kept in the checkpoint with the bytes they match (one file, replaced whole),
+  // so a run killed with SIGKILL and the next one agree on what was counted:
+  // after load(), marks() are those of the bytes the ledger holds. setMarks
+  // replaces them all; set them after each round of addBytes.
+  void setMarks(std::map<std::string, uint64_t> marks);
+  std::map<std::string, uint64_t> marks() const;
   std::vector<UsageRecord> records() const;
 
   // Reads a ledger file (last line of an endpoint and hour wins), merged with its
@@ -115,6 +123,7 @@ class UsageLedger {
   std::chrono::seconds checkpointEvery_;
   WallTime lastCheckpoint_{};
   bool dirty_ = false;  // the hour under way changed since the last checkpoint
+  std::map<std::string, uint64_t> marks_;
 };
 
 }  // namespace lp::metrics

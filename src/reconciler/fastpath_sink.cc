@@ -922,14 +922,17 @@ void FastPathSink::stop() {
 
 dataplane::CountersReport FastPathSink::counters() {
   dataplane::CountersReport r = splice_->forwarder().counters();
-  if (extra_) {
-    dataplane::CountersReport x = extra_->counters();
+  // The BPF path's and the conntrack path's figures live in the kernel (kept).
+  auto add = [&](const dataplane::CountersReport& x) {
     for (const auto& [id, c] : x.endpoints) r.endpoints[id] += c;
-    for (const auto& [id, c] : x.interfaces) r.interfaces[id] += c;
-  }
+    for (const auto& [id, c] : x.interfaces) {
+      r.interfaces[id] += c;
+      r.kept[id] += c;
+    }
+  };
+  if (extra_) add(extra_->counters());
   std::lock_guard lock(mu_);
-  for (const auto& [id, c] : kernel_.endpoints) r.endpoints[id] += c;
-  for (const auto& [id, c] : kernel_.interfaces) r.interfaces[id] += c;
+  add(kernel_);
   return r;
 }
 

@@ -68,10 +68,11 @@ while True:
 '''
 
 # The consumer's client. probe -> open/refused/timeout; name -> the server's name;
-# echo N -> sends N pseudo-random bytes while reading them back, prints both sha256;
+# echo N -> sends N pseudo-random bytes while reading them back, prints both sha256
+# (and with TIMED set, the seconds from the connection to the last byte back);
 # hold -> "connected", then how the connection ended; udp -> "nothing" or what came.
 CLIENT = r'''
-import hashlib, os, socket, sys, threading
+import hashlib, os, socket, sys, threading, time
 mode, ip, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if mode == "udp":
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.5); s.connect((ip, port))
@@ -101,7 +102,7 @@ if mode == "name":
 if mode == "raw":
     s.sendall(sys.argv[4].encode()); s.close(); print("sent"); sys.exit(0)
 if mode == "echo":
-    n = int(sys.argv[4]); s.settimeout(30)
+    n = int(sys.argv[4]); s.settimeout(30); start = time.monotonic()
     sent, got = hashlib.sha256(), hashlib.sha256()
     def writer():
         s.sendall(b"ECHO\n")
@@ -118,7 +119,8 @@ if mode == "echo":
         if not d: break
         got.update(d); total += len(d)
     t.join()
-    print(total, sent.hexdigest(), got.hexdigest()); sys.exit(0)
+    timed = [f"{time.monotonic() - start:.3f}"] if os.environ.get("TIMED") else []
+    print(total, sent.hexdigest(), got.hexdigest(), *timed); sys.exit(0)
 if mode == "chat":
     # One echo connection kept open; every line on stdin goes through it and back.
     s.sendall(b"ECHO\n"); s.settimeout(10)

@@ -162,5 +162,32 @@ TEST(BpfSweepPlan, EndingALinkTakesExactlyItsConnectionsAndATargetOnlyItsOwn) {
   EXPECT_TRUE(planBpfEnd(all, unhealthy).empty());
 }
 
+// LinkUsage::recount's contract: only links that opened nothing across the walk,
+// and only where the count is not what the table holds (consumer sides only).
+TEST(BpfSweepPlan, ALiveCountIsCorrectedToTheTableOnlyWhenNoConnectionOpenedDuringTheWalk) {
+  auto all = entries({connection(5, 40000), connection(5, 40001), connection(6, 40002)});
+  all.push_back(connection(7, 40003).provider);  // link 7: a provider side alone (its consumer side evicted)
+  std::vector<BpfLinkCount> counts = {
+      {5, 10, 3, 10},  // one too many (an eviction or a lost compare-and-swap): to 2
+      {6, 4, 1, 4},    // right: left alone
+      {7, 2, 1, 2},    // no consumer side left: to 0
+      {8, 7, 1, 8},    // opened one during the walk: judged next time
+      {9, 0, 1, 0},    // none in the table at all: to 0
+  };
+  auto r = planBpfRecount(counts, all);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].link, 5u);
+  EXPECT_EQ(r[0].seen, 3u);
+  EXPECT_EQ(r[0].counted, 2u);
+  EXPECT_EQ(r[1].link, 7u);
+  EXPECT_EQ(r[1].counted, 0u);
+  EXPECT_EQ(r[2].link, 9u);
+  EXPECT_EQ(r[2].counted, 0u);
+  // Too low is corrected too (a count that lets one connection past the limit).
+  auto up = planBpfRecount({{5, 10, 1, 10}}, all);
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0].counted, 2u);
+}
+
 }  // namespace
 }  // namespace lp::dataplane

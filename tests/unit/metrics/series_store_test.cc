@@ -233,5 +233,54 @@ TEST_F(SeriesStoreTest, ClosedMinutesSurviveARestart) {
   std::filesystem::remove_all(dir);
 }
 
+// The kernel paths' counters outlive a kill -9: the next run's first sample must
+// count them from where the closed minutes on file had, the forwarder's from zero.
+TEST_F(SeriesStoreTest, KernelCountersReadOnAfterAKillAreCountedOnceFromTheMinutesOnFile) {
+  auto dir = std::filesystem::temp_directory_path() / ("lp-series-kept-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  SeriesStoreOptions o;
+  o.path = (dir / "metrics.jsonl").string();
+  const auto a = iface("eni-a", "subnet-a", "us-east-1a");
+  {
+    SeriesStore s(clock_, o);
+    ASSERT_TRUE(s.load().ok());
+    s.record(a, {1000, 2, 0, 0, 1}, {800, 1, 0, 0, 1});  // 10:00: the kernel's part 800 bytes
+    clock_.advance(60s);
+    s.flush();                                            // 10:00 on file, counted to 800
+    s.record(a, {1500, 3, 0, 0, 1}, {1200, 2, 0, 0, 1});  // 10:01, not closed: lost with the kill
+    clock_.advance(30s);
+    s.flush();
+  }                     // killed
+  clock_.advance(60s);  // 10:02:30; meanwhile the kernel counted on: 1600 bytes, 3 connections
+  {
+    SeriesStore s(clock_, o);
+    ASSERT_TRUE(s.load().ok());
+    s.record(a, {1650, 3, 0, 0, 1}, {1600, 3, 0, 0, 1});  // a new process: the forwarder's 50 are new
+    clock_.advance(60s);
+    s.flush();
+    auto bytes = s.statistics(kConsumer, endpointMetric("BytesProcessed"), t0(), t0() + 1h, 3600s);
+    ASSERT_TRUE(bytes.ok());
+    ASSERT_EQ(bytes->size(), 1u);
+    EXPECT_EQ((*bytes)[0].sum, 1000 + (1600 - 800) + 50);  // not 1000 + 1650
+    auto conns = s.statistics(kConsumer, endpointMetric("NewConnections"), t0(), t0() + 1h, 3600s);
+    ASSERT_TRUE(conns.ok());
+    EXPECT_EQ((*conns)[0].sum, 2 + (3 - 1));
+    auto dropped = s.statistics(kConsumer, endpointMetric("PacketsDropped"), t0(), t0() + 1h, 3600s);
+    ASSERT_TRUE(dropped.ok());
+    EXPECT_EQ((*dropped)[0].sum, 1);
+  }
+  // Kernel counters made anew (below their mark) count whole.
+  clock_.advance(60s);
+  SeriesStore s(clock_, o);
+  ASSERT_TRUE(s.load().ok());
+  s.record(a, {300, 1, 0, 0, 0}, {300, 1, 0, 0, 0});
+  clock_.advance(60s);
+  s.flush();
+  auto bytes = s.statistics(kConsumer, endpointMetric("BytesProcessed"), t0(), t0() + 1h, 3600s);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ((*bytes)[0].sum, 1850 + 300);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace lp::metrics

@@ -133,6 +133,48 @@ TEST(UsageTest, TheHourUnderWaySurvivesAKillThroughTheCheckpoint) {
   std::filesystem::remove_all(dir);
 }
 
+// Kernel counters outlive a kill -9 (the BPF path's pinned maps, the conntrack
+// path's nft counters): the next run must know how far the killed one had added
+// them, as of the bytes the ledger kept, not as of later bytes it lost.
+TEST(UsageTest, MarksAreKeptWithTheBytesTheyMatchAcrossAKill) {
+  auto dir = std::filesystem::temp_directory_path() / ("lp-usage-marks-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "usage.jsonl").string();
+  ManualClock clock(start());  // 10:50
+  {
+    UsageLedger l(clock, path, 60s);
+    ASSERT_TRUE(l.load().ok());
+    EXPECT_TRUE(l.marks().empty());
+    l.addBytes("vpce-1", "2", "svc", 1000);
+    l.setMarks({{"eni-1", 900}});
+    clock.advance(61s);
+    l.flush();  // due: 1000 bytes and their mark
+    l.addBytes("vpce-1", "2", "svc", 7);
+    l.setMarks({{"eni-1", 907}});
+    clock.advance(10s);
+    l.flush();  // not due: lost with their mark
+  }             // killed
+  {
+    UsageLedger l(clock, path, 60s);
+    ASSERT_TRUE(l.load().ok());
+    EXPECT_EQ(l.marks(), (std::map<std::string, uint64_t>{{"eni-1", 900}}));
+    ASSERT_EQ(l.records().size(), 1u);
+    EXPECT_EQ(l.records()[0].bytes, 1000u);
+    // An hour that closes is appended to the ledger and checkpointed with its marks at once.
+    l.addBytes("vpce-1", "2", "svc", 50);
+    l.setMarks({{"eni-1", 950}});
+    clock.advance(10min);  // 11:01
+    l.flush();
+  }  // killed
+  UsageLedger l(clock, path, 60s);
+  ASSERT_TRUE(l.load().ok());
+  EXPECT_EQ(l.marks(), (std::map<std::string, uint64_t>{{"eni-1", 950}}));
+  auto recs = UsageLedger::readFile(path);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].bytes, 1050u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(UsageTest, ACheckpointIsOnlyWrittenWhenDueAndChanged) {
   auto dir = std::filesystem::temp_directory_path() / ("lp-usage-cp-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

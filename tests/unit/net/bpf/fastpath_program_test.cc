@@ -966,6 +966,76 @@ TEST_F(FastpathCapTest, TheLiveCountIsReleasedResetAndRecountedWithoutGoingBelow
   EXPECT_EQ(stats(kLink).fwd_packets, 0u);
 }
 
+// As the conntrack path's count (nf_conncount skips closed connections): a
+// connection that ends gives its slot back at once, not when its entries go.
+TEST_F(FastpathCapTest, AConnectionThatEndsGivesItsSlotBackAtOnceAndOnlyOnce) {
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{0, 0, 2}).ok());
+  open(40000);
+  open(40001);
+  ASSERT_EQ(usage_->live(kLink), 2u);
+  EXPECT_EQ(clientSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 2u);  // half closed: still open
+  EXPECT_EQ(targetSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 1u);  // FIN both ways
+  EXPECT_EQ(targetSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
+  EXPECT_EQ(clientSends(40000, 0, kAck), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 1u);  // a retransmitted FIN gives nothing more
+  EXPECT_EQ(targetSends(40001, 0, kRst), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 0u);  // a reset either way
+  EXPECT_EQ(clientSends(40001, 0, kRst), TC_ACT_REDIRECT);
+  EXPECT_EQ(usage_->live(kLink), 0u);
+
+  // A SYN on a closed connection's ports is a new connection: it takes a slot.
+  open(40000);
+  EXPECT_EQ(usage_->live(kLink), 1u);
+  open(40002);
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40003, "10.0.1.100", 80, kSyn), 9).retval,
+            TC_ACT_REDIRECT);  // the limit holds
+  // The closed connection's entries deleted after the linger: nothing given twice.
+  sweep(40001, 40001);
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  auto walk = dataplane::sweepBpfConnections(*maps_, 0, 350'000'000'000ull);
+  ASSERT_TRUE(walk.ok());
+  EXPECT_TRUE(walk->recounted.empty());  // the count is the table's
+  EXPECT_EQ(stats(kLink).new_conns, 4u);
+}
+
+// An entry the kernel evicts from the LRU (or a slot give_conn could not give back
+// after lost compare-and-swaps) leaves the live count too high, so the link would
+// refuse connections it has room for: the sweep's walk brings it back to the table.
+TEST_F(FastpathCapTest, TheSweepCorrectsALiveCountLeftTooHighByAnEvictedEntry) {
+  ASSERT_TRUE(putLinkCap(*maps_, kLink, LinkCap{0, 0, 2}).ok());
+  open(40000);
+  open(40001);
+  ASSERT_EQ(usage_->live(kLink), 2u);
+  // Evicted: gone from the table without a release.
+  lp_fp_conn_key f{kConsumer, tuple("10.0.1.5", 40001, "10.0.1.100", 80)};
+  lp_fp_conn_key r{kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001)};
+  ASSERT_EQ(bpf_map_delete_elem(maps_->fd(FastpathMaps::kConns), &f), 0);
+  ASSERT_EQ(bpf_map_delete_elem(maps_->fd(FastpathMaps::kConns), &r), 0);
+  EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40002, "10.0.1.100", 80, kSyn), 9).retval,
+            TC_ACT_REDIRECT);  // refused: the limit looks reached
+  auto kept = conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(kept.has_value());
+  const uint64_t now = kept->last_seen_ns + 1'000'000'000ull;
+  auto swept = dataplane::sweepBpfConnections(*maps_, now, 350'000'000'000ull);
+  ASSERT_TRUE(swept.ok()) << swept.status().toString();
+  ASSERT_EQ(swept->recounted.size(), 1u);
+  EXPECT_EQ(swept->recounted[0].link, kLink);
+  EXPECT_EQ(swept->recounted[0].seen, 2u);
+  EXPECT_EQ(swept->recounted[0].counted, 1u);
+  EXPECT_EQ(usage_->live(kLink), 1u);
+  EXPECT_EQ(swept->idle + swept->closed, 0u);  // the live connection stays
+  open(40002);                                 // now it fits
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  // A count that is right is left as it is.
+  auto again = dataplane::sweepBpfConnections(*maps_, now, 350'000'000'000ull);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->recounted.empty());
+  EXPECT_EQ(usage_->live(kLink), 2u);
+}
+
 }  // namespace
 // ---- The host-wide connection limit (lp_conns full: refused, not evicted)
 
