@@ -4,13 +4,12 @@ the BPF programs (the link's counters in `linkplane status` grow, the splice
 forwarder counts nothing), the target sees the load balancer node, and the security
 groups of both sides still decide each untracked SYN. The sink's tick: a connection
 idle past `idle_timeout_seconds` is reset while one with traffic or keepalive stays,
-the links' figures reach dataplane-counters.json and CloudWatch, and a connection to
-a target that turns unhealthy is reset. Needs root and a build with the BPF fast
-path (LP_BPF_BUILT)."""
+and the links' figures reach dataplane-counters.json and CloudWatch (a connection to a
+target that turns unhealthy is reset: test_dataplane_limits.py, on this path too).
+Needs root and a build with the BPF fast path (LP_BPF_BUILT)."""
 import os
 import re
 import select
-import signal
 import subprocess
 import time
 
@@ -21,11 +20,10 @@ from lp import LINKPLANE, Daemon, serving, write_config
 from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum, within_headers
 from test_dataplane import (PORT, PY, TARGET_PORT, Chat, bpf_link, build, client, counters,  # noqa: F401
                             create_endpoint, delete_resets_a_held_connection, endpoint_behind_a_closed_group, netns,
-                            scripts, servers, start_health_responders, status, target_health, wait_for, wait_state)
+                            scripts, servers, status, wait_for, wait_state)
 
 IDLE = 5    # [dataplane] idle_timeout_seconds of tick_daemon (PrivateLink's 350 s, shortened)
 SWEEP = 5   # the sink sweeps the connection table this often (BpfSinkOptions::sweepEvery)
-HEALTH_PORT = 8081  # health checks go here, so stopping it leaves the traffic server running
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -335,43 +333,6 @@ def test_bpf_traffic_shows_in_the_counters_file_and_cloudwatch(tick_daemon, serv
     want = e["bytesIn"] + e["bytesOut"]
     assert wait_for(lambda: consumer_sum() == want, 10, 0.5), (consumer_sum(), want)
     assert stat_sum(daemon, ENDPOINTS, "NewConnections", endpoint_dims(t), "consumer")[0] == 1
-
-
-def test_a_connection_to_a_target_that_turns_unhealthy_is_reset(daemon, servers, scripts):
-    # The 350 s idle timeout: the held connection below is ended by the health turn alone.
-    t = build(daemon, servers, cidr_p="10.174.0.0/16", cidr_c="10.175.0.0/16", n_targets=2, health_interval=5,
-              health_port=HEALTH_PORT)
-    checks = {}
-    try:
-        checks = start_health_responders(scripts, t, HEALTH_PORT)
-        endpoint_on_bpf(daemon, t)
-
-        def health():
-            return target_health(daemon, t)
-        ips = [ip for _, ip in t.targets]
-        assert wait_for(lambda: health() == {ip: "healthy" for ip in ips}, 20, 0.5), health()
-        assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv0"  # the endpoint's zone
-        held = hold(scripts, t)  # to srv0, on the BPF path
-        try:
-            before = bpf_link(daemon, t.endpoint)["new_connections"]
-            # srv0's health check stops answering; srv0 itself keeps serving.
-            os.killpg(checks.pop(0).pid, signal.SIGKILL)
-            assert wait_for(lambda: health()[ips[0]] == "unhealthy", 25, 0.5), health()
-            # connection_termination (on by default): reset within a couple of seconds,
-            # not left open until the idle timeout.
-            assert ended_within(held, 3) == "reset"
-        finally:
-            held.kill()
-            held.wait()
-        # New connections go to the healthy target, in the other zone, on the BPF path.
-        for _ in range(4):
-            assert client(scripts, t.workload, "name", t.endpoint_ip, PORT) == "srv1"
-        assert bpf_link(daemon, t.endpoint)["new_connections"] >= before + 4
-        assert "srv0" in servers.procs  # the traffic server was never stopped
-    finally:
-        for p in checks.values():
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
 
 
 def set_endpoint_state_in_store(state_dir, endpoint, state):
