@@ -16,11 +16,11 @@ import time
 import pytest
 
 import lp
-from lp import LINKPLANE, Daemon, serving, write_config
+from lp import LINKPLANE
 from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum, within_headers
-from test_dataplane import (PORT, PY, TARGET_PORT, Chat, bpf_link, build, client, counters,  # noqa: F401
+from test_dataplane import (Chat, PORT, PY, TARGET_PORT, bpf_link, build, client, counters,  # noqa: F401
                             create_endpoint, delete_resets_a_held_connection, endpoint_behind_a_closed_group, netns,
-                            scripts, servers, status, wait_for, wait_state)
+                            scripts, servers, serving_on, status, wait_for, wait_state)
 
 IDLE = 5    # [dataplane] idle_timeout_seconds of tick_daemon (PrivateLink's 350 s, shortened)
 SWEEP = 5   # the sink sweeps the connection table this often (BpfSinkOptions::sweepEvery)
@@ -30,20 +30,13 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 @pytest.fixture
 def daemon():
-    state_dir, path = write_config(body='dns_listen = ""\n[dataplane]\npath = "bpf"\n')
-    d = Daemon(state_dir=state_dir, config=path)
-    d.path = "bpf"
-    yield from serving(d.start())
+    yield from serving_on("bpf")
 
 
 @pytest.fixture
 def tick_daemon():
     """The BPF path with a short idle timeout and a sample every second (CloudWatch)."""
-    state_dir, path = write_config(body=f'dns_listen = ""\n[dataplane]\npath = "bpf"\n'
-                                        f'idle_timeout_seconds = {IDLE}\n[metrics]\nsample_seconds = 1\n')
-    d = Daemon(state_dir=state_dir, config=path)
-    d.path = "bpf"
-    yield from serving(d.start())
+    yield from serving_on("bpf", f"idle_timeout_seconds = {IDLE}\n", "sample_seconds = 1\n")
 
 
 def pin_dir(daemon):

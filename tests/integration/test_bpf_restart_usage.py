@@ -13,9 +13,9 @@ import subprocess
 import pytest
 
 import lp
-from lp import LINKPLANE, Daemon, serving, write_config
+from lp import LINKPLANE
 from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum
-from test_dataplane import (PORT, build, client, counters, create_endpoint, scripts, servers,  # noqa: F401
+from test_dataplane import (PORT, build, client, counters, create_endpoint, scripts, servers, serving_on,  # noqa: F401
                             status, wait_for, wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -24,10 +24,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 @pytest.fixture
 def daemon():
     # A sample every second: the ledger's hour under way is checkpointed every 6 s.
-    state_dir, path = write_config(body='dns_listen = ""\n[dataplane]\npath = "bpf"\n[metrics]\nsample_seconds = 1\n')
-    d = Daemon(state_dir=state_dir, config=path)
-    d.path = "bpf"
-    yield from serving(d.start())
+    yield from serving_on("bpf", metrics="sample_seconds = 1\n")
 
 
 def checkpointed(daemon, endpoint):

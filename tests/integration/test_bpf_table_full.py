@@ -12,10 +12,9 @@ import time
 
 import pytest
 
-from lp import Daemon, serving, write_config
 from test_cloudwatch import ENDPOINTS, endpoint_dims, stat_sum
-from test_dataplane import (PORT, Chat, bpf_link, build, client, counters, create_endpoint, scripts,  # noqa: F401
-                            servers, status, wait_for, wait_state)
+from test_dataplane import (Chat, PORT, bpf_link, build, client, counters, create_endpoint, scripts,  # noqa: F401
+                            servers, serving_on, status, wait_for, wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -46,12 +45,7 @@ def table_for(limit):
 
 @pytest.fixture
 def daemon():
-    state_dir, path = write_config(body=f'dns_listen = ""\n[dataplane]\npath = "bpf"\n'
-                                        f'bpf_connection_table = {table_for(LIMIT)}\n'
-                                        '[metrics]\nsample_seconds = 1\n')
-    d = Daemon(state_dir=state_dir, config=path)
-    d.path = "bpf"
-    yield from serving(d.start())
+    yield from serving_on("bpf", f"bpf_connection_table = {table_for(LIMIT)}\n", "sample_seconds = 1\n")
 
 
 def dropped(daemon, t):

@@ -158,15 +158,22 @@ if mode == "hold":
 '''
 
 
+def serving_on(path, dataplane="", metrics=""):
+    """A daemon on `[dataplane] path` (daemon.path says which), with more keys of its
+    [dataplane] and [metrics] sections; serves while the caller's fixture yields."""
+    body = f'dns_listen = ""\n[dataplane]\npath = "{path}"\n{dataplane}' + (f"[metrics]\n{metrics}" if metrics else "")
+    state_dir, config = write_config(body=body)
+    d = Daemon(state_dir=state_dir, config=config)
+    d.path = path
+    yield from serving(d.start())
+
+
 @pytest.fixture(params=["kernel", "bpf", "splice"])
 def daemon(request):
     """Every test here runs on the three paths (`[dataplane] path`): the conntrack fast
     path (NAT between the two VPC namespaces), the BPF fast path (tc programs and
     maps, issue 18) and the splice forwarder."""
-    state_dir, path = write_config(body=f'dns_listen = ""\n[dataplane]\npath = "{request.param}"\n')
-    d = Daemon(state_dir=state_dir, config=path)
-    d.path = request.param
-    yield from serving(d.start())
+    yield from serving_on(request.param)
 
 
 def on_fast_path(t):

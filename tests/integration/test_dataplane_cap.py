@@ -10,9 +10,8 @@ import threading
 
 import pytest
 
-from lp import Daemon, serving, write_config
-from test_dataplane import (PORT, build, client, counters, in_kernel, scripts, servers, status, wait_for,  # noqa: F401
-                            wait_state)
+from test_dataplane import (PORT, build, client, counters, in_kernel, scripts, servers, serving_on,  # noqa: F401
+                            status, wait_for, wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -26,11 +25,7 @@ BURST = max(CAP / 4, 512 << 10)
 
 @pytest.fixture(params=["kernel", "bpf", "splice"])
 def daemon(request):
-    state_dir, path = write_config(body=f'dns_listen = ""\n[dataplane]\npath = "{request.param}"\n'
-                                        f'endpoint_bandwidth_gbps = {CAP_GBPS}\n')
-    d = Daemon(state_dir=state_dir, config=path)
-    d.path = request.param
-    yield from serving(d.start())
+    yield from serving_on(request.param, f"endpoint_bandwidth_gbps = {CAP_GBPS}\n")
 
 
 def blast(scripts, eni, ip, out, key):

@@ -15,9 +15,9 @@ import time
 import pytest
 
 import lp
-from lp import LINKPLANE, Daemon, serving, write_config
-from test_dataplane import (PORT, PY, Chat, bpf_link, build, client, counters, create_endpoint, in_kernel,  # noqa: F401
-                            scripts, servers, start_health_responders, target_health, wait_for, wait_state)
+from lp import LINKPLANE
+from test_dataplane import (Chat, PORT, PY, bpf_link, build, client, counters, create_endpoint, in_kernel,  # noqa: F401
+                            scripts, servers, serving_on, start_health_responders, target_health, wait_for, wait_state)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
@@ -28,12 +28,7 @@ ENDPOINTS = "AWS/PrivateLinkEndpoints"
 
 @pytest.fixture(scope="module", params=["kernel", "bpf"])
 def daemon(request):
-    state_dir, path = write_config(
-        body=f'dns_listen = ""\n[dataplane]\npath = "{request.param}"\nmax_connections_per_interface = {LIMIT}\n'
-             '[metrics]\nsample_seconds = 1\n')
-    d = Daemon(state_dir=state_dir, config=path)
-    d.path = request.param
-    yield from serving(d.start())
+    yield from serving_on(request.param, f"max_connections_per_interface = {LIMIT}\n", "sample_seconds = 1\n")
 
 
 def interface_counters(daemon, eni):
