@@ -615,45 +615,6 @@ TEST_F(FastpathProgramTest, ASynOnAClosedConnectionsTupleStartsAFreshConnection)
   EXPECT_TRUE(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80)));
 }
 
-// A closed connection's slot goes back when it closes, not when the sweeper deletes
-// its entries after the linger: ActiveConnections and the limit count open ones.
-TEST_F(FastpathProgramTest, AClosedConnectionGivesItsSlotBackAtOnceAndItsSweepGivesNothingMore) {
-  LinkUsage* usage = maps_->linkUsage();
-  ASSERT_NE(usage, nullptr);
-  for (uint16_t port : {40000, 40001, 40002}) ASSERT_EQ(synHere(port).retval, TC_ACT_OK);
-  EXPECT_EQ(usage->live(kLink), 3u);
-  // 40000: a FIN each way (half closed first: still open).
-  ASSERT_NO_FATAL_FAILURE(finFrom(kConsumer, 40000));
-  EXPECT_EQ(usage->live(kLink), 3u);
-  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40000));
-  EXPECT_EQ(usage->live(kLink), 2u);
-  EXPECT_EQ(conn(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80))->released, 1u);
-  // The last ACK, a retransmitted FIN: still translated, nothing given twice.
-  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40000));
-  EXPECT_EQ(usage->live(kLink), 2u);
-  // 40001: the target resets it.
-  ASSERT_EQ(run(*provider_, FastpathProgram::kWorkloadIn, tcpPacket("10.0.2.10", 8080, "10.0.2.200", 40001, kRst))
-                .retval,
-            TC_ACT_REDIRECT);
-  EXPECT_EQ(usage->live(kLink), 1u);
-  // The sweep deletes both closed connections' entries and gives nothing back.
-  auto last = conn(kProvider, tuple("10.0.2.10", 8080, "10.0.2.200", 40001));  // the last packet seen
-  ASSERT_TRUE(last);
-  auto swept = dataplane::sweepBpfConnections(*maps_, last->last_seen_ns + dataplane::kBpfClosedLingerNs, 350'000'000'000);
-  ASSERT_TRUE(swept.ok()) << swept.status().toString();
-  EXPECT_EQ(swept->closed, 2u);
-  EXPECT_EQ(usage->live(kLink), 1u);
-  // A new connection on a closed one's ports, before its sweep, takes a slot of its own.
-  ASSERT_EQ(synHere(40002).retval, TC_ACT_OK);  // a retransmitted SYN of the live one: no new slot
-  EXPECT_EQ(usage->live(kLink), 1u);
-  ASSERT_NO_FATAL_FAILURE(finFrom(kConsumer, 40002));
-  ASSERT_NO_FATAL_FAILURE(finFrom(kProvider, 40002));
-  EXPECT_EQ(usage->live(kLink), 0u);
-  ASSERT_EQ(synHere(40002).retval, TC_ACT_OK);
-  EXPECT_EQ(usage->live(kLink), 1u);
-  EXPECT_EQ(conn(kConsumer, tuple("10.0.1.5", 40002, "10.0.1.100", 80))->released, 0u);
-}
-
 TEST_F(FastpathProgramTest, EndingALinkDeletesExactlyItsEntriesAndEndingATargetOnlyItsConnections) {
   // A second interface (link) of the endpoint in the same consumer VPC, same target.
   ASSERT_TRUE(maps_->putLink(kOtherLink, link(kConsumer)).ok());
@@ -977,6 +938,9 @@ TEST_F(FastpathCapTest, AConnectionThatEndsGivesItsSlotBackAtOnceAndOnlyOnce) {
   EXPECT_EQ(usage_->live(kLink), 2u);  // half closed: still open
   EXPECT_EQ(targetSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
   EXPECT_EQ(usage_->live(kLink), 1u);  // FIN both ways
+  auto closed = maps_->connection(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(closed.ok() && closed->has_value());
+  EXPECT_EQ((*closed)->released, 1u);  // still translated for the linger, its slot marked given
   EXPECT_EQ(targetSends(40000, 0, kFin | kAck), TC_ACT_REDIRECT);
   EXPECT_EQ(clientSends(40000, 0, kAck), TC_ACT_REDIRECT);
   EXPECT_EQ(usage_->live(kLink), 1u);  // a retransmitted FIN gives nothing more
@@ -988,7 +952,12 @@ TEST_F(FastpathCapTest, AConnectionThatEndsGivesItsSlotBackAtOnceAndOnlyOnce) {
   // A SYN on a closed connection's ports is a new connection: it takes a slot.
   open(40000);
   EXPECT_EQ(usage_->live(kLink), 1u);
+  auto fresh = maps_->connection(kConsumer, tuple("10.0.1.5", 40000, "10.0.1.100", 80));
+  ASSERT_TRUE(fresh.ok() && fresh->has_value());
+  EXPECT_EQ((*fresh)->released, 0u);
   open(40002);
+  EXPECT_EQ(usage_->live(kLink), 2u);
+  open(40002);  // retransmitted: the same connection, no slot more
   EXPECT_EQ(usage_->live(kLink), 2u);
   EXPECT_EQ(run(*consumer_, FastpathProgram::kLinkOut, tcpPacket("10.0.1.5", 40003, "10.0.1.100", 80, kSyn), 9).retval,
             TC_ACT_REDIRECT);  // the limit holds
