@@ -177,6 +177,9 @@ std::string routeState(const View& v, const Route& r) {
   if (r.isLocal()) return "active";
   auto n = v.get<NetworkInterface>(r.networkInterfaceId);
   if (!n) return "blackhole";
+  // An endpoint's or a load balancer's interface has no workload to forward what is routed
+  // to it: the route is installed as a blackhole (reconciler/route_plan.cc), so say so.
+  if (n->interfaceType != "interface") return "blackhole";
   if (!r.instanceId.empty()) {
     auto i = v.get<Instance>(r.instanceId);
     if (!i || !model::canTakeTraffic(i->stateValue())) return "blackhole";

@@ -365,6 +365,27 @@ TEST_F(RouteTest, ARouteToADeletedInterfaceIsABlackhole) {
   EXPECT_EQ(p->items.size(), 1u);
 }
 
+TEST_F(RouteTest, ARouteToAnEndpointsOrALoadBalancersInterfaceIsABlackhole) {
+  // Such an interface has no workload to forward for: the route plan installs a blackhole.
+  for (const char* type : {"vpc_endpoint", "network_load_balancer"}) {
+    ASSERT_TRUE(ctx_->store
+                    .update([&](store::WriteTxn& w) -> Status {
+                      Txn t(w);
+                      auto n = t.get<model::NetworkInterface>(eni_);
+                      n->interfaceType = type;
+                      t.put(*n);
+                      return Status::Ok();
+                    })
+                    .ok());
+    VpcNetworkService svc(*ctx_);
+    ASSERT_TRUE(svc.createRoute(as(kProvider), toEni("192.168.0.0/16")).ok());
+    auto rs = routes();
+    ASSERT_EQ(rs.size(), 2u);
+    EXPECT_EQ(rs[1].state, "blackhole") << type;
+    ASSERT_TRUE(svc.deleteRoute(as(kProvider), toEni("192.168.0.0/16")).ok());
+  }
+}
+
 TEST_F(RouteTest, AnInterfaceOfAnotherVpcOrAccountIsRefused) {
   auto other = makeVpc(kProvider, "10.5.0.0/16");
   auto s = SubnetService(*ctx_).createSubnet(as(kProvider), {other.id.str(), "10.5.1.0/24", "", "", {}});
