@@ -30,6 +30,9 @@ if [ ! -e "$src/.git" ]; then
 else
   git -C "$src" checkout -q --detach "$commit" || exit 2
 fi
+ALL=(gcc-release clang-release gcc-debug clang-relwithdebinfo clang-debug gcc-relwithdebinfo)
+CONFIGS=("$@")
+[ ${#CONFIGS[@]} -eq 0 ] && CONFIGS=("${ALL[@]}")
 
 rows=()
 failed=0
