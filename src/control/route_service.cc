@@ -10,6 +10,7 @@
 #include "control/vpc_network_service.h"
 #include "model/cidr.h"
 #include "model/instance.h"
+#include "model/route_state.h"
 
 namespace lp::control {
 
@@ -176,15 +177,8 @@ Status checkRouteTarget(const RouteInput& in, bool replace) {
 std::string routeState(const View& v, const Route& r) {
   if (r.isLocal()) return "active";
   auto n = v.get<NetworkInterface>(r.networkInterfaceId);
-  if (!n) return "blackhole";
-  // An endpoint's or a load balancer's interface has no workload to forward what is routed
-  // to it: the route is installed as a blackhole (reconciler/route_plan.cc), so say so.
-  if (n->interfaceType != "interface") return "blackhole";
-  if (!r.instanceId.empty()) {
-    auto i = v.get<Instance>(r.instanceId);
-    if (!i || !model::canTakeTraffic(i->stateValue())) return "blackhole";
-  }
-  return "active";
+  auto i = r.instanceId.empty() ? std::nullopt : v.get<Instance>(r.instanceId);
+  return model::routeCarriesTraffic(r, n ? &*n : nullptr, i ? &*i : nullptr) ? "active" : "blackhole";
 }
 
 namespace {

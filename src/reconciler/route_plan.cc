@@ -6,6 +6,7 @@
 #include "model/cidr.h"
 #include "model/instance.h"
 #include "model/network.h"
+#include "model/route_state.h"
 
 namespace lp::reconciler {
 
@@ -77,13 +78,11 @@ RoutingPlan planRouting(const DesiredState& state, const std::string& vpcId, con
       std::string dst = normalized(r.destinationCidrBlock);
       if (dst.empty()) continue;
       net::RouteInfo ri{tp.table, dst, "", "", true};
-      // Active as DescribeRouteTables says (control/route_service.cc routeState), and
-      // only to a workload: the one kind of interface with a namespace to forward in.
+      // Via the target while DescribeRouteTables says active (model/route_state.h).
       const auto* n = DesiredState::find(state.interfaces(), r.networkInterfaceId.str());
       const auto* i = r.instanceId.empty() ? nullptr : DesiredState::find(state.instances(), r.instanceId.str());
-      bool active = n && (r.instanceId.empty() || (i && model::canTakeTraffic(i->stateValue())));
       auto via = n ? bridgeOf.find(n->subnetId.str()) : bridgeOf.end();
-      if (active && n->interfaceType == "interface" && !n->privateIp.empty() && via != bridgeOf.end()) {
+      if (model::routeCarriesTraffic(r, n, i) && !n->privateIp.empty() && via != bridgeOf.end()) {
         ri = {tp.table, dst, n->privateIp, via->second->bridge, false};
         plan.targets.insert(n->id.str());
       }
